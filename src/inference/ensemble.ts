@@ -1,0 +1,59 @@
+import { badUserInput } from './input-error';
+
+/**
+ * Member weights as fractions summing to 1. Clients send raw weights (default 1 each); a
+ * negative, non-finite or all-zero set has no meaning as a mixture, so it is refused by field.
+ */
+export function normaliseWeights(weights: readonly number[], field = 'weight'): number[] {
+  if (weights.length === 0) throw badUserInput(field, 'at least one ensemble member is required');
+  let sum = 0;
+  weights.forEach((w, i) => {
+    if (!Number.isFinite(w)) throw badUserInput(field, `weight of member ${i} must be a finite number, got ${w}`);
+    if (w < 0) throw badUserInput(field, `weight of member ${i} must be >= 0, got ${w}`);
+    sum += w;
+  });
+  if (!(sum > 0)) throw badUserInput(field, 'ensemble weights must sum to more than 0');
+  return weights.map((w) => w / sum);
+}
+
+/** Classification ensemble: the weighted mean of each member's probability vector. */
+export function averageProbabilities(members: readonly (readonly number[])[], weights: readonly number[]): number[] {
+  const w = normaliseWeights(weights);
+  if (members.length !== w.length) throw new Error(`${members.length} members but ${w.length} weights`);
+  const k = members[0].length;
+  const out = new Array<number>(k).fill(0);
+  members.forEach((probs, m) => {
+    if (probs.length !== k) throw new Error(`member ${m} has ${probs.length} probabilities, expected ${k}`);
+    for (let i = 0; i < k; i++) out[i] += w[m] * probs[i];
+  });
+  return out;
+}
+
+/** Segmentation ensemble: pixel-wise weighted mean of probability maps already at one size. */
+export function weightedMeanMaps(maps: readonly Float32Array[], weights: readonly number[]): Float32Array {
+  const w = normaliseWeights(weights);
+  if (maps.length !== w.length) throw new Error(`${maps.length} maps but ${w.length} weights`);
+  const n = maps[0].length;
+  const out = new Float32Array(n);
+  maps.forEach((map, m) => {
+    if (map.length !== n) throw new Error(`map ${m} has ${map.length} pixels, expected ${n}`);
+    for (let i = 0; i < n; i++) out[i] += w[m] * map[i];
+  });
+  return out;
+}
+
+/** Checks a client's probability threshold (0..1 inclusive). */
+export function validateThreshold(threshold: number, field = 'threshold'): number {
+  if (!Number.isFinite(threshold) || threshold < 0 || threshold > 1) {
+    throw badUserInput(field, `${field} must be between 0 and 1, got ${threshold}`);
+  }
+  return threshold;
+}
+
+/** Binary mask (1 = lesion) where the probability is at or above the threshold, as the manifest's golden masks are made. */
+export function thresholdMap(map: ArrayLike<number>, threshold: number): Uint8Array {
+  validateThreshold(threshold);
+  const out = new Uint8Array(map.length);
+  for (let i = 0; i < map.length; i++) out[i] = map[i] >= threshold ? 1 : 0;
+  return out;
+}
