@@ -1,0 +1,10 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261121043415_initial } from './Migration20261121043415_initial';
+
+/**
+ * Every migration, in order. Listed by hand (not globbed) so the same list works from the
+ * TypeScript sources under Jest and from dist/ at run time. `npm run migration:create` rewrites it.
+ */
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261121043415_initial', class: Migration20261121043415_initial },
+];

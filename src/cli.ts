@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { Command } from 'commander';
+import { loadConfig, ConfigError } from './config';
+import { createLogger } from './server/logger';
+import { startServer } from './server/start';
+import { createMigration, migrate } from './commands/migrations';
+import { emitSchema } from './schema/emit';
+
+/**
+ * `dermagraph <command>`: one entry for the server, the worker and the admin tasks.
+ * Each command loads the config itself so a wrong variable stops it with a clear message.
+ */
+function context() {
+  const config = loadConfig();
+  return { config, logger: createLogger(config) };
+}
+
+async function run(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    process.stderr.write(`${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  }
+}
+
+const program = new Command('dermagraph').description('Dermagraph: GraphQL API server for skin-lesion AI');
+
+program
+  .command('serve')
+  .description('run the API server (embedded PGlite and in-memory adapters unless DATABASE_URL / REDIS_URL are set)')
+  .action(() =>
+    run(async () => {
+      const { config, logger } = context();
+      const server = await startServer(config, { logger });
+      server.stopOnSignals();
+    }),
+  );
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .action(() =>
+    run(async () => {
+      const { config, logger } = context();
+      await migrate(config, logger);
+    }),
+  );
+
+program
+  .command('migration:create')
+  .argument('[name]', 'a word or two for the file name', 'change')
+  .description('write a migration from the difference between the entities and the migrated database at DATABASE_URL')
+  .action((name: string) =>
+    run(async () => {
+      const { config, logger } = context();
+      const file = await createMigration(config, logger, name);
+      process.stdout.write(file ? `wrote migrations/${file}\n` : 'no changes\n');
+    }),
+  );
+
+program
+  .command('schema')
+  .description('print the GraphQL schema (SDL) built from the resolvers; --write updates schema.graphql')
+  .option('--write', 'write schema.graphql in the project root')
+  .action((opts: { write?: boolean }) =>
+    run(async () => {
+      const sdl = await emitSchema(opts.write ?? false);
+      if (!opts.write) process.stdout.write(sdl);
+    }),
+  );
+
+program.parseAsync(process.argv);

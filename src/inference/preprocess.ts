@@ -1,0 +1,70 @@
+import sharp from 'sharp';
+
+/** How a model wants its input tensor made from an image (the `input` block of a manifest). */
+export interface InputSpec {
+  /** NCHW (PyTorch) or NHWC (TensorFlow). */
+  layout: 'NCHW' | 'NHWC';
+  width: number;
+  height: number;
+  /** Channel order in the tensor. */
+  colorOrder: 'RGB' | 'BGR';
+  /** Multiplied into every 0..255 byte before mean/std, e.g. 1/255. */
+  scale: number;
+  /** Per channel, in the tensor's channel order, applied after scale: (v*scale - mean) / std. */
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** 'fill' squashes to width x height (as the ISIC thumbnails were made); 'cover' crops the centre. */
+  resize?: 'fill' | 'cover';
+}
+
+/** Decoded RGB pixels at the model's size, before normalisation (kept for overlays and Score-CAM). */
+export interface ResizedRgb {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/**
+ * Decodes any image sharp reads, applies EXIF orientation, drops alpha and resizes to the
+ * model's input size. This is the one decoding path used for training exports, evaluation,
+ * golden cases and serving, so the models never see pixels made another way.
+ */
+export async function decodeAndResize(input: Buffer | string, spec: Pick<InputSpec, 'width' | 'height' | 'resize'>): Promise<ResizedRgb> {
+  const { data, info } = await sharp(input, { failOn: 'error' })
+    .rotate()
+    .removeAlpha()
+    .toColourspace('srgb')
+    .resize(spec.width, spec.height, { fit: spec.resize ?? 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`expected 3 channels after decode, got ${info.channels}`);
+  return { data, width: info.width, height: info.height };
+}
+
+/** Pure: interleaved RGB bytes to a normalised float tensor of one image, in the spec's layout. */
+export function rgbToTensor(rgb: Uint8Array, spec: InputSpec): Float32Array {
+  const { width, height } = spec;
+  const plane = width * height;
+  if (rgb.length !== plane * 3) throw new Error(`expected ${plane * 3} bytes, got ${rgb.length}`);
+  const out = new Float32Array(plane * 3);
+  const order = spec.colorOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+  for (let p = 0; p < plane; p++) {
+    for (let c = 0; c < 3; c++) {
+      const v = (rgb[p * 3 + order[c]] * spec.scale - spec.mean[c]) / spec.std[c];
+      if (spec.layout === 'NCHW') out[c * plane + p] = v;
+      else out[p * 3 + c] = v;
+    }
+  }
+  return out;
+}
+
+/** Image file or bytes to the float tensor (one image, no batch axis) the manifest describes. */
+export async function imageToTensor(input: Buffer | string, spec: InputSpec): Promise<{ tensor: Float32Array; resized: ResizedRgb }> {
+  const resized = await decodeAndResize(input, spec);
+  return { tensor: rgbToTensor(resized.data, spec), resized };
+}
+
+/** Shape of a batch of `n` images for the spec's layout. */
+export function batchShape(n: number, spec: Pick<InputSpec, 'layout' | 'width' | 'height'>): number[] {
+  return spec.layout === 'NCHW' ? [n, 3, spec.height, spec.width] : [n, spec.height, spec.width, 3];
+}

@@ -1,0 +1,6 @@
+import type { NonEmptyArray } from 'type-graphql';
+import { SystemResolver, UserFieldsResolver } from './system';
+
+/** Every resolver class in the schema. Features add theirs here. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const resolvers: NonEmptyArray<Function> = [SystemResolver, UserFieldsResolver];

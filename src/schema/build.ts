@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { buildSchema, type NonEmptyArray } from 'type-graphql';
+import type { GraphQLSchema } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
+import { resolvers } from '../resolvers';
+import type { PubSub } from '../adapters/pubsub';
+import { authChecker } from './access';
+import { createPubSub } from '@graphql-yoga/subscription';
+
+export interface SchemaOptions {
+  pubSub?: PubSub;
+  /** Extra resolver classes (tests use this to probe transport features). */
+  extraResolvers?: Function[];
+}
+
+/** Builds the executable schema from the resolver classes. */
+export function buildAppSchema(opts: SchemaOptions = {}): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [...resolvers, ...(opts.extraResolvers ?? [])] as NonEmptyArray<Function>,
+    authChecker,
+    authMode: 'error',
+    pubSub: opts.pubSub ?? (createPubSub() as unknown as PubSub),
+    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+    validate: { forbidUnknownValues: false },
+    emitSchemaFile: false,
+  });
+}

@@ -1,0 +1,34 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from './logger';
+
+export interface EmbeddedPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * PGlite (PostgreSQL compiled to WASM) served over the PostgreSQL wire protocol on a loopback port,
+ * so the embedded mode uses the same driver, dialect and migrations as a real server.
+ * PGlite is a single session: the client pool must hold one connection, or one connection's
+ * transaction would swallow another's statements.
+ */
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedPostgres> {
+  const dir = path.join(dataDir, 'pglite');
+  await fs.mkdir(dir, { recursive: true });
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const started = Date.now();
+  const db = await PGlite.create(dir);
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
+  await server.start();
+  const conn = server.getServerConn(); // "127.0.0.1:PORT"
+  logger.info({ dir, conn, ms: Date.now() - started }, 'embedded PostgreSQL (PGlite) listening on loopback');
+  return {
+    url: `postgresql://postgres:postgres@${conn}/postgres`,
+    async stop() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { Config } from '../config';
+import type { PubSub } from '../adapters/pubsub';
+import type { RedisConnections } from '../adapters/redis';
+import type { Database } from './database';
+import type { Logger } from './logger';
+import type { Authenticator } from './context';
+import type { Metrics } from './metrics';
+
+/**
+ * The process's services, built once at start from config and handed to resolvers through the
+ * context. Each service takes its dependencies explicitly so a test can build one alone.
+ * Later features add their service here.
+ */
+export interface Services {
+  config: Config;
+  db: Database;
+  redis: RedisConnections | null;
+  pubSub: PubSub;
+  logger: Logger;
+  metrics: Metrics;
+  authenticate: Authenticator;
+  startedAt: Date;
+}
+
+/** Without the accounts feature wired, every request is anonymous. */
+export const anonymous: Authenticator = async () => null;

@@ -1,0 +1,181 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import cors from 'cors';
+import pinoHttp from 'pino-http';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
+import type { GraphQLError } from 'graphql';
+import type { Config } from '../config';
+import { connectRedis, type RedisConnections } from '../adapters/redis';
+import { createPubSubAdapter } from '../adapters/pubsub';
+import { buildAppSchema } from '../schema/build';
+import { openDatabase } from './database';
+import { createLogger, type Logger } from './logger';
+import { createMetrics, metricsPlugin } from './metrics';
+import { createErrorFormatter } from './errors';
+import { createArmor } from './armor';
+import { anonymous, type Services } from './services';
+import type { AppContext } from './context';
+import { buildContext } from './build-context';
+import { createSubscriptionServer, type SubscriptionServer } from './websocket';
+import { graphiqlRouter } from './graphiql';
+import { healthRouter } from './health';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Resolver classes added to the schema (tests probe transport features with them). */
+  extraResolvers?: Function[];
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  httpServer: http.Server;
+  services: Services;
+  subscriptions: SubscriptionServer;
+  /** Drains HTTP, WebSocket and jobs, then closes the database and Redis. Idempotent. */
+  stop(): Promise<void>;
+  /** SIGINT/SIGTERM run stop() and exit. */
+  stopOnSignals(): void;
+}
+
+/** Starts one api process: database (+ migrations), Redis when configured, GraphQL over HTTP and WebSocket. */
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger(config);
+  const startedAt = new Date();
+  const db = await openDatabase(config, logger);
+  let redis: RedisConnections | null = null;
+  try {
+    redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL, config.REDIS_PREFIX) : null;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const pubSub = createPubSubAdapter(redis);
+  const metrics = createMetrics();
+  const services: Services = { config, db, redis, pubSub, logger, metrics, authenticate: anonymous, startedAt };
+
+  const schema = await buildAppSchema({ pubSub, extraResolvers: opts.extraResolvers });
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  const httpServer = http.createServer(app);
+  const formatError = createErrorFormatter(logger, config.NODE_ENV === 'development');
+  const armor = createArmor(config);
+
+  const subscriptions = createSubscriptionServer({
+    httpServer,
+    path: GRAPHQL_PATH,
+    schema,
+    services,
+    validationRules: armor.validationRules,
+    formatError: (err: GraphQLError) => formatError(err.toJSON(), err) as GraphQLError,
+  });
+
+  const apollo = new ApolloServer<AppContext>({
+    schema,
+    csrfPrevention: true,
+    introspection: config.graphiqlEnabled,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: !config.graphiqlEnabled,
+    allowBatchedHttpRequests: false,
+    validationRules: armor.validationRules,
+    formatError,
+    plugins: [
+      ...armor.plugins,
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      metricsPlugin(metrics),
+      { async serverWillStart() { return { async drainServer() { await subscriptions.close(); } }; } },
+    ],
+  });
+  await apollo.start();
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+    }),
+  );
+  app.use(healthRouter(services));
+  if (config.graphiqlEnabled) app.use(graphiqlRouter({ endpoint: GRAPHQL_PATH, subscriptionEndpoint: GRAPHQL_PATH }));
+  app.use(
+    GRAPHQL_PATH,
+    cors({ origin: config.CORS_ORIGINS, credentials: true, maxAge: 600 }),
+    express.json({ limit: '1mb' }),
+    graphqlUploadExpress({ maxFileSize: config.UPLOAD_MAX_FILE_BYTES, maxFiles: config.UPLOAD_MAX_FILES }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const user = await services.authenticate(req.headers.authorization);
+        return buildContext({
+          services,
+          user,
+          ip: req.ip ?? '',
+          userAgent: String(req.headers['user-agent'] ?? ''),
+          requestId: String(req.id),
+          logger: req.log,
+        });
+      },
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  const url = `http://${host}:${port}${GRAPHQL_PATH}`;
+  logger.info({ url, database: db.embedded ? 'pglite' : 'postgresql', redis: !!redis, ms: Date.now() - startedAt.getTime() }, 'dermagraph ready');
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down: draining HTTP and WebSocket');
+      const timeout = setTimeout(() => {
+        logger.warn('shutdown timed out; closing connections');
+        httpServer.closeAllConnections();
+      }, config.SHUTDOWN_TIMEOUT_MS).unref();
+      await apollo.stop(); // drains HTTP (in-flight requests finish) and the WebSocket server
+      await redis?.close();
+      await db.close();
+      clearTimeout(timeout);
+      logger.info('stopped');
+    })());
+
+  return {
+    url,
+    port,
+    httpServer,
+    services,
+    subscriptions,
+    stop,
+    stopOnSignals() {
+      const onSignal = (signal: string) => {
+        logger.info({ signal }, 'signal received');
+        stop().then(
+          () => process.exit(0),
+          (err) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+    },
+  };
+}
