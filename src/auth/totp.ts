@@ -58,7 +58,8 @@ export async function verifyTotp(options: {
     algorithm: 'sha1',
     epochTolerance: TOTP_DRIFT_STEPS * TOTP_PERIOD_SECONDS,
   });
-  if (!result.valid) return { ok: false, reason: 'INVALID' };
+  // The functional API's result type also covers HOTP; a TOTP match always carries timeStep.
+  if (!result.valid || !('timeStep' in result)) return { ok: false, reason: 'INVALID' };
   // Checked here rather than with otplib's afterTimeStep so that a replay gets its own code.
   const last = options.lastUsedStep;
   if (last !== null && last !== undefined && result.timeStep <= last) return { ok: false, reason: 'REPLAYED' };

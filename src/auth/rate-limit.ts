@@ -1,0 +1,114 @@
+import { getGraphQLRateLimiter, Store, type Identity } from 'graphql-rate-limit';
+import type { GraphQLResolveInfo } from 'graphql';
+import { AppError } from '../errors';
+import type { CounterStore } from './counter-store';
+
+/**
+ * A graphql-rate-limit Store whose read is the atomic increment. getGraphQLRateLimiter calls
+ * getForIdentity, compares the length with `max`, then calls setForIdentity; here the read has
+ * already counted this call (INCR), and returns the calls before it, so concurrent callers each see
+ * a distinct number and exactly `max` of them pass. setForIdentity has nothing left to do.
+ * One instance per window length, because getForIdentity is not told the window.
+ */
+export class AtomicCounterRateLimitStore extends Store {
+  constructor(
+    private readonly counters: CounterStore,
+    private readonly windowMs: number,
+  ) {
+    super();
+  }
+
+  static key(identity: Identity): string {
+    return `${identity.fieldIdentity}|${identity.contextIdentity}`;
+  }
+
+  async getForIdentity(identity: Identity): Promise<readonly number[]> {
+    const { count } = await this.counters.increment(AtomicCounterRateLimitStore.key(identity), this.windowMs, 'fixed');
+    // Timestamps "now" survive the limiter's `t + window > now` filter: every earlier call in the window counts.
+    return new Array<number>(count - 1).fill(Date.now());
+  }
+
+  setForIdentity(): void {
+    // Counted in getForIdentity.
+  }
+}
+
+export interface RateLimitRule {
+  /** Names the bucket; operations that share a name share a budget (e.g. "login"). */
+  name: string;
+  max: number;
+  windowMs: number;
+}
+
+/** What to count a call against: the client IP, an account (normalised email or user id), or both. */
+export type RateLimitSubject = { kind: 'ip' | 'account'; id: string };
+
+export function rateLimitedError(retryAfterSeconds: number, message = 'Too many attempts; try again later'): AppError {
+  return new AppError('RATE_LIMITED', message, { retryAfterSeconds });
+}
+
+/**
+ * Rate limits through graphql-rate-limit's getGraphQLRateLimiter on an atomic CounterStore
+ * (Redis or memory). Each resolver call counts, so aliases in one request each spend an attempt.
+ */
+export class RateLimiter {
+  private readonly limiters = new Map<number, ReturnType<typeof getGraphQLRateLimiter>>();
+
+  constructor(private readonly counters: CounterStore) {}
+
+  private limiterFor(windowMs: number): ReturnType<typeof getGraphQLRateLimiter> {
+    let l = this.limiters.get(windowMs);
+    if (!l) {
+      l = getGraphQLRateLimiter({
+        store: new AtomicCounterRateLimitStore(this.counters, windowMs),
+        identifyContext: (subject: RateLimitSubject) => `${subject.kind}:${subject.id}`,
+        // Batched-request caching would count a call twice on top of the atomic store.
+        enableBatchRequestCache: false,
+      });
+      this.limiters.set(windowMs, l);
+    }
+    return l;
+  }
+
+  /** Counts one call of `rule` against `subject`; throws RATE_LIMITED with retryAfterSeconds past `max`. */
+  async consume(rule: RateLimitRule, subject: RateLimitSubject): Promise<void> {
+    const limiter = this.limiterFor(rule.windowMs);
+    const info = { fieldName: rule.name } as GraphQLResolveInfo;
+    const message = await limiter(
+      { parent: undefined, args: {}, context: subject, info },
+      { max: rule.max, window: `${rule.windowMs}ms` },
+    );
+    if (message) {
+      const key = AtomicCounterRateLimitStore.key({ contextIdentity: `${subject.kind}:${subject.id}`, fieldIdentity: rule.name });
+      const state = await this.counters.peek(key);
+      throw rateLimitedError(Math.max(1, Math.ceil((state?.ttlMs ?? rule.windowMs) / 1000)));
+    }
+  }
+
+  /** Several subjects at once (per IP and per account): every one is counted, the first over its limit throws. */
+  async consumeAll(rule: RateLimitRule, subjects: RateLimitSubject[]): Promise<void> {
+    let error: unknown;
+    for (const s of subjects) {
+      try {
+        await this.consume(rule, s);
+      } catch (e) {
+        error ??= e;
+      }
+    }
+    if (error) throw error;
+  }
+}
+
+/** The limits of the auth operations (per IP and per account), in one place. */
+export const AUTH_RATE_LIMITS = {
+  loginPerIp: { name: 'login', max: 20, windowMs: 15 * 60_000 },
+  loginPerAccount: { name: 'login', max: 10, windowMs: 15 * 60_000 },
+  twoFactorPerIp: { name: 'twoFactor', max: 20, windowMs: 15 * 60_000 },
+  twoFactorPerAccount: { name: 'twoFactor', max: 5, windowMs: 5 * 60_000 },
+  resetPerIp: { name: 'passwordReset', max: 10, windowMs: 60 * 60_000 },
+  resetPerAccount: { name: 'passwordReset', max: 3, windowMs: 60 * 60_000 },
+  verificationPerIp: { name: 'emailVerification', max: 20, windowMs: 60 * 60_000 },
+  verificationPerAccount: { name: 'emailVerification', max: 3, windowMs: 60 * 60_000 },
+  registerPerIp: { name: 'register', max: 10, windowMs: 60 * 60_000 },
+  refreshPerIp: { name: 'refresh', max: 120, windowMs: 15 * 60_000 },
+} satisfies Record<string, RateLimitRule>;
