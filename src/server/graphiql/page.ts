@@ -51,6 +51,8 @@ export function renderGraphiqlPage(input: GraphiqlPageInput): string {
     '    <meta charset="utf-8" />',
     '    <meta name="viewport" content="width=device-width, initial-scale=1" />',
     '    <meta name="robots" content="noindex" />',
+    // An empty icon: saves the browser a /favicon.ico request that would end in 404.
+    '    <link rel="icon" href="data:," />',
     `    <title>${escapeHtml(input.title)}</title>`,
     ...links,
     `    <script type="application/json" id="graphiql-config">${jsonForScriptBlock(input.config)}</script>`,
