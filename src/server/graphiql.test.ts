@@ -32,8 +32,10 @@ function stopApp(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+/** `src` of every <script src>, or `href` of every stylesheet <link>. */
 function attributeValues(html: string, tag: 'script' | 'link', attribute: 'src' | 'href'): string[] {
-  const pattern = new RegExp(`<${tag}\\b[^>]*\\b${attribute}="([^"]+)"`, 'g');
+  const rel = tag === 'link' ? 'rel="stylesheet"[^>]*' : '';
+  const pattern = new RegExp(`<${tag}\\b[^>]*${rel}\\b${attribute}="([^"]+)"`, 'g');
   return [...html.matchAll(pattern)].map((m) => m[1]!.replace(/&amp;/g, '&'));
 }
 
