@@ -1,0 +1,47 @@
+import { camToImage, normaliseUnit, resizeBilinear, weightedChannelSum } from './cam-map';
+
+describe('resizeBilinear', () => {
+  it('matches torch interpolate(bilinear, align_corners=False) on 2x3 -> 5x7', () => {
+    // /usr/bin/python3: F.interpolate(x[None, None], size=(5, 7), mode='bilinear', align_corners=False)
+    // with x = [[1, 2, 4], [8, 16, 32]] (torch 1.13, float32)
+    const torch = [
+      1.0, 1.1428571939, 1.5714285374, 2.0, 2.8571429253, 3.7142858505, 4.0,
+      1.7000000477, 1.9428572655, 2.6714286804, 3.4000000954, 4.8571429253, 6.314286232, 6.8000001907,
+      4.5, 5.1428570747, 7.0714287758, 9.0, 12.8571434021, 16.7142848969, 18.0,
+      7.3000001907, 8.3428573608, 11.4714288712, 14.6000013351, 20.8571434021, 27.1142864227, 29.2000007629,
+      8.0, 9.1428575516, 12.571428299, 16.0, 22.8571434021, 29.7142868042, 32.0,
+    ];
+    const out = resizeBilinear([1, 2, 4, 8, 16, 32], 3, 2, 7, 5);
+    torch.forEach((v, i) => expect(out[i]).toBeCloseTo(v, 5));
+  });
+  it('is the identity at the same size', () => {
+    expect(Array.from(resizeBilinear([1, 2, 3, 4], 2, 2, 2, 2))).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('normaliseUnit / camToImage', () => {
+  it('scales to [0, 1]', () => {
+    expect(Array.from(normaliseUnit([2, 4, 6]))).toEqual([0, 0.5, 1]);
+  });
+  it('keeps an all-zero (or flat) map at zero', () => {
+    expect(Array.from(normaliseUnit([0, 0, 0]))).toEqual([0, 0, 0]);
+    expect(Array.from(camToImage([3, 3, 3, 3], 2, 2, 4, 4))).toEqual(new Array(16).fill(0));
+  });
+  it('spans exactly [0, 1] after upsampling', () => {
+    const m = camToImage([0, 1, 2, 5], 2, 2, 9, 9);
+    expect(Math.min(...m)).toBe(0);
+    expect(Math.max(...m)).toBe(1);
+  });
+});
+
+describe('weightedChannelSum', () => {
+  it('is ReLU(sum_k w_k A_k)', () => {
+    // two channels of 1x2: A0 = [1, -2], A1 = [3, 1]; w = [2, -1] -> [2-3, -4-1] = [-1, -5] -> ReLU 0
+    expect(Array.from(weightedChannelSum({ data: [1, -2, 3, 1], channels: 2, height: 1, width: 2 }, [2, -1]))).toEqual([0, 0]);
+    // w = [1, 1] -> [4, -1] -> [4, 0]
+    expect(Array.from(weightedChannelSum({ data: [1, -2, 3, 1], channels: 2, height: 1, width: 2 }, [1, 1]))).toEqual([4, 0]);
+  });
+  it('refuses a feature map of the wrong length', () => {
+    expect(() => weightedChannelSum({ data: [1, 2, 3], channels: 2, height: 1, width: 2 }, [1, 1])).toThrow(/needs 4 values/);
+  });
+});
