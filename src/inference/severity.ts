@@ -1,0 +1,53 @@
+import { badUserInput } from './input-error';
+
+export type Severity = 'LOW' | 'MODERATE' | 'HIGH';
+
+/**
+ * Cut points of DESIGN.md's severity table. Area is in % of the image; circularity is 4*pi*A/P^2
+ * with skimage's perimeter (a digital disk scores about 0.9, a 5-point star about 0.2).
+ */
+export interface SeverityThresholds {
+  /** "small area": areaPercent below this. */
+  smallAreaPercent: number;
+  /** "large area": areaPercent at or above this. */
+  largeAreaPercent: number;
+  /** "high circularity": circularity at or above this. */
+  highCircularity: number;
+  /** "low circularity": circularity below this. */
+  lowCircularity: number;
+}
+
+/** Defaults until the config supplies its own (SEVERITY_* in the environment). */
+export const DEFAULT_SEVERITY_THRESHOLDS: SeverityThresholds = Object.freeze({
+  smallAreaPercent: 5,
+  largeAreaPercent: 25,
+  highCircularity: 0.7,
+  lowCircularity: 0.4,
+});
+
+/** Refuses thresholds that would let LOW and HIGH overlap or fall outside their scales. */
+export function validateSeverityThresholds(t: SeverityThresholds, field = 'severityThresholds'): SeverityThresholds {
+  const inRange = (name: keyof SeverityThresholds, max: number) => {
+    const v = t[name];
+    if (!Number.isFinite(v) || v < 0 || v > max) throw badUserInput(`${field}.${name}`, `${name} must be between 0 and ${max}, got ${v}`);
+  };
+  inRange('smallAreaPercent', 100);
+  inRange('largeAreaPercent', 100);
+  inRange('highCircularity', 1);
+  inRange('lowCircularity', 1);
+  if (t.smallAreaPercent > t.largeAreaPercent) throw badUserInput(`${field}.smallAreaPercent`, 'smallAreaPercent must not exceed largeAreaPercent');
+  if (t.lowCircularity > t.highCircularity) throw badUserInput(`${field}.lowCircularity`, 'lowCircularity must not exceed highCircularity');
+  return t;
+}
+
+/**
+ * LOW = small area AND high circularity; HIGH = large area OR low circularity; MODERATE otherwise.
+ * An empty mask (nothing segmented) is LOW: there is no lesion to grade, and its circularity of
+ * 0 must not read as "irregular".
+ */
+export function severity(areaPercent: number, circularity: number, thresholds: SeverityThresholds = DEFAULT_SEVERITY_THRESHOLDS): Severity {
+  if (areaPercent === 0) return 'LOW';
+  if (areaPercent >= thresholds.largeAreaPercent || circularity < thresholds.lowCircularity) return 'HIGH';
+  if (areaPercent < thresholds.smallAreaPercent && circularity >= thresholds.highCircularity) return 'LOW';
+  return 'MODERATE';
+}
