@@ -58,18 +58,27 @@
       url: wsUrl,
       lazy: true,
       retryAttempts: 3,
+      shouldRetry: function (reason) { return !isServerVerdict(reason); },
       connectionParams: authorization === undefined ? {} : { authorization: authorization },
     });
     return ws.client;
   }
 
-  /** graphql-ws reports a failed connection as a CloseEvent or Event; GraphiQL prints Errors best. */
-  function toError(reason) {
-    if (reason instanceof Error) return reason;
+  /** Close codes 4000-4999 are the server's verdict (e.g. 4403 Forbidden): retrying cannot help. */
+  function isServerVerdict(reason) {
+    return Boolean(reason && typeof reason.code === 'number' && reason.code >= 4000 && reason.code <= 4999);
+  }
+
+  /**
+   * graphql-ws reports a failed connection as a CloseEvent or Event. GraphiQL prints what it gets,
+   * stack included, so hand it a plain { message }.
+   */
+  function toDisplayError(reason) {
+    if (reason instanceof Error) return { message: reason.message };
     if (reason && typeof reason.code === 'number') {
-      return new Error('WebSocket closed (' + reason.code + (reason.reason ? ': ' + reason.reason : '') + ')');
+      return { message: 'WebSocket closed (' + reason.code + (reason.reason ? ': ' + reason.reason : '') + ')' };
     }
-    return new Error('WebSocket connection to ' + wsUrl + ' failed');
+    return { message: 'WebSocket connection to ' + wsUrl + ' failed' };
   }
 
   function subscribeOverWs(params, headers) {
@@ -86,7 +95,7 @@
                 observer.next({ errors: reason });
                 observer.complete();
               } else {
-                observer.error(toError(reason));
+                observer.error(toDisplayError(reason));
               }
             },
             complete: function () { observer.complete(); },
