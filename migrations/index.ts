@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261121043415_initial } from './Migration20261121043415_initial';
+import { Migration20261121043821_auth } from './Migration20261121043821_auth';
 
 /**
  * Every migration, in order. Listed by hand (not globbed) so the same list works from the
@@ -7,4 +8,5 @@ import { Migration20261121043415_initial } from './Migration20261121043415_initi
  */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261121043415_initial', class: Migration20261121043415_initial },
+  { name: 'Migration20261121043821_auth', class: Migration20261121043821_auth },
 ];
