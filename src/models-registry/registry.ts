@@ -1,0 +1,722 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type * as ort from 'onnxruntime-node';
+import type { RegistryBus, RegistryMessage } from './bus';
+import { RegistryError, shortError } from './errors';
+import type { ExtractLimits } from './extract';
+import { assertGoldenCases } from './golden';
+import type { Manifest } from './manifest';
+import type { RegistryMetrics } from './metrics';
+import { isPackageFolder, listPackageFiles, loadChecked, movePackage, preparePackage, readManifest } from './package';
+import { compareSemver } from './semver';
+import type { Placement, Threads } from './sessions';
+import { StatsCounter, type VersionStats } from './stats';
+import { InMemoryRegistryStore, type DeviceInfo, type RegistryStore, type VersionStatus } from './store';
+
+/**
+ * The process-local model registry: versions per model name, one active version per name,
+ * sessions placed on devices, leases with reference counting, and hot swap. See docs/models.md.
+ *
+ * Invariants:
+ * - `acquire` and the active-pointer switch are synchronous, so a request gets exactly the
+ *   version active at the instant it began, and keeps that session until it releases the lease.
+ * - A session that is swapped out (activation, re-placement, unload) drains: it is released
+ *   only when its last lease ends.
+ * - Mutations of one model name run one at a time; a failed one leaves the active version as it was.
+ */
+
+export interface ModelLease {
+  readonly name: string;
+  readonly version: string;
+  readonly manifest: Manifest;
+  readonly device: DeviceInfo;
+  readonly session: ort.InferenceSession;
+  /** Runs the session, counting the request in the version's stats and metrics. */
+  run(feeds: ort.InferenceSession.FeedsType, fetches?: readonly string[]): Promise<ort.InferenceSession.ReturnType>;
+  /** Ends the lease (idempotent); the session may be released after this. */
+  release(): void;
+}
+
+export interface ModelVersionInfo {
+  name: string;
+  version: string;
+  task: Manifest['task'];
+  status: VersionStatus;
+  active: boolean;
+  labels: string[];
+  device: DeviceInfo | null;
+  sha256: string;
+  packageDir: string;
+  stats: VersionStats;
+  /** Leases open on this version's sessions (current and draining). */
+  leases: number;
+  loadedAt: Date | null;
+  loadMs: number | null;
+  error: string | null;
+  uploadedBy: string | null;
+  createdAt: Date;
+}
+
+export interface ModelInfo {
+  name: string;
+  activeVersion: string | null;
+  versions: ModelVersionInfo[];
+}
+
+export type RegistryEventType = 'loaded' | 'activated' | 'failed' | 'fell_back' | 'unloaded' | 'draining';
+
+export interface RegistryEvent {
+  type: RegistryEventType;
+  /** Null when a package was refused before its manifest could be read. */
+  name: string | null;
+  version: string | null;
+  at: Date;
+  device?: DeviceInfo;
+  previousVersion?: string;
+  message?: string;
+}
+
+export interface ModelRegistryOptions {
+  /** Where uploaded packages are kept: `<packagesDir>/<name>/<version>/`. */
+  packagesDir: string;
+  store?: RegistryStore;
+  bus?: RegistryBus;
+  metrics?: RegistryMetrics;
+  limits?: ExtractLimits;
+  /** Overrides every manifest's `devices` (e.g. from config); per-version `setDevice` overrides this. */
+  defaultDevice?: string;
+  /** This process's id on the bus. */
+  processId?: string;
+}
+
+export interface InstallOptions {
+  /** Activate once loaded (an upload's `activate` argument). */
+  activate?: boolean;
+  uploadedBy?: string | null;
+  device?: string | readonly string[];
+}
+
+/** One live onnxruntime session of a version. */
+interface Slot {
+  session: ort.InferenceSession;
+  placement: Placement;
+  leases: number;
+  retired: boolean;
+  released: boolean;
+  loadedAt: Date;
+  loadMs: number;
+}
+
+interface Entry {
+  name: string;
+  version: string;
+  manifest: Manifest;
+  dir: string;
+  modelSha256: string;
+  status: VersionStatus;
+  slot: Slot | null;
+  draining: Set<Slot>;
+  requestedDevice: string | readonly string[];
+  threads: Threads;
+  stats: StatsCounter;
+  lastPlacement: Placement | null;
+  error: string | null;
+  uploadedBy: string | null;
+  createdAt: Date;
+}
+
+const key = (name: string, version: string) => `${name}@${version}`;
+const deviceInfo = (p: Placement): DeviceInfo => ({ requested: p.requested, actual: p.actual, fallbackReason: p.fallbackReason });
+
+export class ModelRegistry {
+  readonly processId: string;
+  readonly store: RegistryStore;
+  private readonly entries = new Map<string, Entry>();
+  private readonly active = new Map<string, Entry>();
+  private readonly history = new Map<string, string[]>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly emitter = new EventEmitter();
+  /** Folders installed from (discovery), and folders that failed with their content signature. */
+  private readonly knownFolders = new Set<string>();
+  private readonly failedFolders = new Map<string, string>();
+  private unsubscribe: (() => Promise<void>) | null = null;
+  private watchTimer: NodeJS.Timeout | null = null;
+  private polling: Promise<unknown> | null = null;
+
+  constructor(private readonly opts: ModelRegistryOptions) {
+    this.processId = opts.processId ?? randomUUID();
+    this.store = opts.store ?? new InMemoryRegistryStore();
+    this.emitter.setMaxListeners(0);
+    opts.metrics?.bindSessionCounts(() => this.sessionCounts());
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  /** Subscribes to registry events; returns the function that unsubscribes. */
+  onEvent(listener: (e: RegistryEvent) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+
+  private emit(e: Omit<RegistryEvent, 'at'>): void {
+    this.emitter.emit('event', { ...e, at: new Date() });
+  }
+
+  // ---- reading -----------------------------------------------------------------------------
+
+  activeVersion(name: string): string | null {
+    return this.active.get(name)?.version ?? null;
+  }
+
+  list(): ModelInfo[] {
+    const names = [...new Set([...this.entries.values()].map((e) => e.name))].sort();
+    return names.map((n) => this.model(n)!);
+  }
+
+  model(name: string): ModelInfo | null {
+    const versions = [...this.entries.values()].filter((e) => e.name === name);
+    if (!versions.length) return null;
+    versions.sort((a, b) => compareSemver(b.version, a.version));
+    return { name, activeVersion: this.activeVersion(name), versions: versions.map((e) => this.info(e)) };
+  }
+
+  versionInfo(name: string, version: string): ModelVersionInfo | null {
+    const e = this.entries.get(key(name, version));
+    return e ? this.info(e) : null;
+  }
+
+  private info(e: Entry): ModelVersionInfo {
+    const slot = e.slot;
+    let leases = slot?.leases ?? 0;
+    for (const d of e.draining) leases += d.leases;
+    return {
+      name: e.name,
+      version: e.version,
+      task: e.manifest.task,
+      status: e.status,
+      active: this.active.get(e.name) === e,
+      labels: e.manifest.labels ?? [],
+      device: e.lastPlacement ? deviceInfo(e.lastPlacement) : null,
+      sha256: e.modelSha256,
+      packageDir: e.dir,
+      stats: e.stats.snapshot(),
+      leases,
+      loadedAt: slot?.loadedAt ?? null,
+      loadMs: slot?.loadMs ?? null,
+      error: e.error,
+      uploadedBy: e.uploadedBy,
+      createdAt: e.createdAt,
+    };
+  }
+
+  /** Live sessions (current and draining) by actual device, for the metrics gauge. */
+  sessionCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const e of this.entries.values()) {
+      for (const s of [...(e.slot ? [e.slot] : []), ...e.draining]) {
+        counts.set(s.placement.actual, (counts.get(s.placement.actual) ?? 0) + 1);
+      }
+    }
+    return counts;
+  }
+
+  // ---- leases ------------------------------------------------------------------------------
+
+  /**
+   * A lease on the active version (or the version named, if it is loaded). Synchronous on
+   * purpose: nothing can swap the version between the look-up and the reference count.
+   */
+  acquire(name: string, version?: string): ModelLease {
+    const e = version === undefined ? this.active.get(name) : this.entries.get(key(name, version));
+    if (!e) {
+      const what = version === undefined ? `no active version of model "${name}"` : `no version ${version} of model "${name}"`;
+      throw new RegistryError('MODEL_UNAVAILABLE', what, { field: version === undefined ? 'model' : 'version' });
+    }
+    const slot = e.slot;
+    if (!slot || (e.status !== 'ACTIVE' && e.status !== 'READY')) {
+      throw new RegistryError('MODEL_UNAVAILABLE', `${e.name}@${e.version} is ${e.status}, not loaded`, { field: 'version' });
+    }
+    slot.leases++;
+    let released = false;
+    const metrics = this.opts.metrics;
+    const device = deviceInfo(slot.placement);
+    return {
+      name: e.name,
+      version: e.version,
+      manifest: e.manifest,
+      device,
+      session: slot.session,
+      run: async (feeds, fetches) => {
+        if (released) throw new RegistryError('MODEL_UNAVAILABLE', `lease on ${e.name}@${e.version} already released`);
+        const first = feeds[e.manifest.input.name] ?? Object.values(feeds)[0];
+        const images = first?.dims[0] ?? 1;
+        const t0 = process.hrtime.bigint();
+        let ok = false;
+        try {
+          const out = await slot.session.run(feeds, fetches ?? e.manifest.outputs.map((o) => o.name));
+          ok = true;
+          return out;
+        } finally {
+          const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+          e.stats.record(ms, ok, images);
+          metrics?.observeRun(e.name, e.version, slot.placement.actual, ms / 1000, images, ok);
+        }
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        slot.leases--;
+        if (slot.retired && slot.leases === 0) this.releaseSlot(e, slot);
+      },
+    };
+  }
+
+  /** Runs `fn` with a lease, releasing it however `fn` ends. */
+  async withModel<T>(name: string, version: string | undefined, fn: (lease: ModelLease) => Promise<T>): Promise<T> {
+    const lease = this.acquire(name, version);
+    try {
+      return await fn(lease);
+    } finally {
+      lease.release();
+    }
+  }
+
+  private newSlot(session: ort.InferenceSession, placement: Placement, loadMs: number): Slot {
+    return { session, placement, leases: 0, retired: false, released: false, loadedAt: new Date(), loadMs };
+  }
+
+  /** Takes a slot out of service: released now if idle, else when its last lease ends. */
+  private retireSlot(e: Entry, slot: Slot): void {
+    slot.retired = true;
+    if (e.slot === slot) e.slot = null;
+    if (slot.leases === 0) return this.releaseSlot(e, slot);
+    e.draining.add(slot);
+    if (!e.slot) this.setStatus(e, 'DRAINING');
+    this.emit({ type: 'draining', name: e.name, version: e.version, device: deviceInfo(slot.placement), message: `${slot.leases} request(s) still running` });
+  }
+
+  private releaseSlot(e: Entry, slot: Slot): void {
+    if (slot.released) return;
+    slot.released = true;
+    e.draining.delete(slot);
+    void slot.session.release().catch(() => undefined);
+    if (!e.slot && e.draining.size === 0 && (e.status === 'DRAINING' || e.status === 'READY')) {
+      this.setStatus(e, 'UNLOADED');
+      this.emit({ type: 'unloaded', name: e.name, version: e.version, device: deviceInfo(slot.placement) });
+    }
+  }
+
+  private setStatus(e: Entry, status: VersionStatus, patch: { error?: string | null } = {}): void {
+    e.status = status;
+    const device = e.lastPlacement ? deviceInfo(e.lastPlacement) : null;
+    void this.store
+      .setStatus(e.name, e.version, status, { device, loadedAt: e.slot?.loadedAt ?? null, ...(patch.error !== undefined ? { error: patch.error } : {}) })
+      .catch(() => undefined);
+  }
+
+  /** Per-name mutual exclusion for mutations. */
+  private withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(name) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(name, tail);
+    void tail.then(() => {
+      if (this.locks.get(name) === tail) this.locks.delete(name);
+    });
+    return run;
+  }
+
+  private entry(name: string, version: string): Entry {
+    const e = this.entries.get(key(name, version));
+    if (!e) throw new RegistryError('NOT_FOUND', `no version ${version} of model "${name}"`, { field: 'version' });
+    return e;
+  }
+
+  /** Creates a session for `e` on `device` (checks, warm-up and golden cases included), reporting a fallback. */
+  private async place(e: Entry, device: string | readonly string[]): Promise<Slot> {
+    const t0 = performance.now();
+    const { session, placement } = await loadChecked(e.dir, e.manifest, device, e.threads);
+    const slot = this.newSlot(session, placement, performance.now() - t0);
+    e.lastPlacement = placement;
+    if (placement.fallbackReason) {
+      this.emit({ type: 'fell_back', name: e.name, version: e.version, device: deviceInfo(placement), message: placement.fallbackReason });
+    }
+    return slot;
+  }
+
+  private fail(e: { name: string | null; version: string | null }, err: unknown): void {
+    this.emit({ type: 'failed', name: e.name, version: e.version, message: err instanceof Error ? err.message : String(err) });
+  }
+
+  // ---- installing ---------------------------------------------------------------------------
+
+  private async versionExists(name: string, version: string): Promise<boolean> {
+    return this.entries.has(key(name, version)) || (await this.store.getVersion(name, version)) !== null;
+  }
+
+  /**
+   * Validates and loads a package (folder or archive). An archive is extracted under
+   * `packagesDir/.incoming` and, once every check has passed, moved to
+   * `packagesDir/<name>/<version>`; a folder is used where it is. A refused package leaves
+   * nothing behind and changes nothing.
+   */
+  async install(pathOrArchive: string, opts: InstallOptions = {}): Promise<ModelVersionInfo> {
+    let prepared;
+    try {
+      prepared = await preparePackage(pathOrArchive, {
+        limits: this.opts.limits,
+        workDir: join(this.opts.packagesDir, '.incoming'),
+        exists: (n, v) => this.versionExists(n, v),
+        device: opts.device ?? this.opts.defaultDevice,
+      });
+    } catch (err) {
+      this.fail({ name: null, version: null }, err);
+      throw err;
+    }
+    const m = prepared.manifest;
+    let dir = prepared.opened.root;
+    try {
+      // A concurrent install of the same version may have finished while this one was checked.
+      if (this.entries.has(key(m.name, m.version))) {
+        throw new RegistryError('CONFLICT', `version.exists: ${m.name}@${m.version} already exists`, { check: 'version.exists', field: 'version' });
+      }
+      if (prepared.opened.tempDir) {
+        dir = resolve(this.opts.packagesDir, m.name, m.version);
+        if (existsSync(dir)) throw new RegistryError('CONFLICT', `version.exists: ${dir} already holds ${m.name}@${m.version}`, { check: 'version.exists', field: 'version' });
+        await movePackage(prepared.opened.root, dir);
+        await prepared.opened.cleanup();
+      }
+    } catch (err) {
+      await prepared.discard();
+      this.fail(m, err);
+      throw err;
+    }
+    const e: Entry = {
+      name: m.name,
+      version: m.version,
+      manifest: m,
+      dir,
+      modelSha256: prepared.modelSha256,
+      status: 'READY',
+      slot: null,
+      draining: new Set(),
+      requestedDevice: opts.device ?? this.opts.defaultDevice ?? m.devices,
+      threads: m.threads,
+      stats: new StatsCounter(),
+      lastPlacement: prepared.placement,
+      error: null,
+      uploadedBy: opts.uploadedBy ?? null,
+      createdAt: new Date(),
+    };
+    e.slot = this.newSlot(prepared.session, prepared.placement, 0);
+    this.entries.set(key(m.name, m.version), e);
+    await this.store
+      .recordVersion({
+        name: e.name,
+        version: e.version,
+        task: m.task,
+        modelSha256: e.modelSha256,
+        packageDir: dir,
+        status: 'READY',
+        device: deviceInfo(prepared.placement),
+        uploadedBy: e.uploadedBy,
+        createdAt: e.createdAt,
+        loadedAt: e.slot.loadedAt,
+        error: null,
+      })
+      .catch(() => undefined);
+    if (prepared.placement.fallbackReason) {
+      this.emit({ type: 'fell_back', name: e.name, version: e.version, device: deviceInfo(prepared.placement), message: prepared.placement.fallbackReason });
+    }
+    this.emit({ type: 'loaded', name: e.name, version: e.version, device: deviceInfo(prepared.placement) });
+    if (opts.activate) return this.activate(e.name, e.version);
+    return this.info(e);
+  }
+
+  // ---- hot swap ----------------------------------------------------------------------------
+
+  /**
+   * Makes `version` the active one: loads and warms it beside the current one if it is not
+   * loaded, runs its golden cases on its device, then switches the pointer in one step. The
+   * previous version drains and is released after its last request. On any failure the
+   * active version stays as it was.
+   */
+  activate(name: string, version: string, opts: { broadcast?: boolean } = {}): Promise<ModelVersionInfo> {
+    return this.withLock(name, async () => {
+      const e = this.entry(name, version);
+      const prev = this.active.get(name) ?? null;
+      if (prev === e) return this.info(e);
+      const statusBefore = e.status;
+      let created: Slot | null = null;
+      try {
+        if (!e.slot) {
+          this.setStatus(e, 'LOADING');
+          created = await this.place(e, e.requestedDevice);
+          e.slot = created;
+        } else {
+          await assertGoldenCases(e.slot.session, e.manifest, e.dir, e.slot.placement.actual);
+        }
+        await this.store.setActive(name, version);
+      } catch (err) {
+        if (created) {
+          e.slot = null;
+          this.releaseSlot(e, created);
+        }
+        e.error = shortError(err, 500);
+        this.setStatus(e, statusBefore === 'LOADING' ? 'FAILED' : e.draining.size ? 'DRAINING' : statusBefore, { error: e.error });
+        this.fail(e, err);
+        throw err;
+      }
+      // The switch: synchronous, so no request can see a half-done swap.
+      this.active.set(name, e);
+      e.error = null;
+      this.setStatus(e, 'ACTIVE', { error: null });
+      if (prev) {
+        const h = this.history.get(name) ?? [];
+        h.push(prev.version);
+        this.history.set(name, h.slice(-20));
+        prev.status = 'READY';
+        if (prev.slot) this.retireSlot(prev, prev.slot);
+      }
+      this.emit({ type: 'activated', name, version, device: e.lastPlacement ? deviceInfo(e.lastPlacement) : undefined, previousVersion: prev?.version });
+      if (opts.broadcast !== false) await this.publish({ type: 'activate', name, version, origin: this.processId });
+      return this.info(e);
+    });
+  }
+
+  /** Activates the version that was active before the current one. */
+  rollback(name: string): Promise<ModelVersionInfo> {
+    const h = this.history.get(name) ?? [];
+    const current = this.activeVersion(name);
+    while (h.length) {
+      const v = h.pop()!;
+      if (v !== current && this.entries.has(key(name, v))) return this.activate(name, v);
+    }
+    return Promise.reject(new RegistryError('CONFLICT', `model "${name}" has no previous active version to roll back to`, { field: 'name' }));
+  }
+
+  /** Takes a version out of service (its session drains); unloading the active version leaves the model without one. */
+  unload(name: string, version: string, opts: { broadcast?: boolean } = {}): Promise<ModelVersionInfo> {
+    return this.withLock(name, async () => {
+      const e = this.entry(name, version);
+      if (this.active.get(name) === e) {
+        await this.store.setActive(name, null);
+        this.active.delete(name);
+        e.status = 'READY';
+      }
+      if (e.slot) this.retireSlot(e, e.slot);
+      else if (e.status !== 'DRAINING') this.setStatus(e, 'UNLOADED');
+      if (opts.broadcast !== false) await this.publish({ type: 'unload', name, version, origin: this.processId });
+      return this.info(e);
+    });
+  }
+
+  /**
+   * Re-places a version (default: the active one) on another device, live: the new session is
+   * created, warmed and golden-checked beside the old, then swapped in; the old one drains.
+   */
+  setDevice(name: string, version: string | undefined, device: string, opts: { broadcast?: boolean } = {}): Promise<ModelVersionInfo> {
+    return this.withLock(name, async () => {
+      const e = version === undefined ? this.active.get(name) : this.entry(name, version);
+      if (!e) throw new RegistryError('MODEL_UNAVAILABLE', `no active version of model "${name}"`, { field: 'name' });
+      await this.replace(e, device);
+      if (opts.broadcast !== false) await this.publish({ type: 'set_device', name, version: e.version, device, origin: this.processId });
+      return this.info(e);
+    });
+  }
+
+  /** New session on `device` swapped in for the current one (if any); failures change nothing. */
+  private async replace(e: Entry, device: string | readonly string[]): Promise<void> {
+    let slot: Slot;
+    try {
+      slot = await this.place(e, device);
+    } catch (err) {
+      this.fail(e, err);
+      throw err;
+    }
+    const old = e.slot;
+    e.slot = slot;
+    e.requestedDevice = device;
+    if (e.status !== 'ACTIVE') this.setStatus(e, 'READY');
+    else this.setStatus(e, 'ACTIVE');
+    this.emit({ type: 'loaded', name: e.name, version: e.version, device: deviceInfo(slot.placement) });
+    if (old) this.retireSlot(e, old);
+  }
+
+  /** Re-creates and warms the session of every loaded version on its device; returns them all. */
+  async regenerateCache(): Promise<ModelVersionInfo[]> {
+    const loaded = [...this.entries.values()].filter((e) => e.slot);
+    const results: ModelVersionInfo[] = [];
+    for (const e of loaded) {
+      await this.withLock(e.name, () => this.replace(e, e.requestedDevice)).catch(() => undefined);
+      results.push(this.info(e));
+    }
+    return results;
+  }
+
+  // ---- across processes ----------------------------------------------------------------------
+
+  private async publish(message: RegistryMessage): Promise<void> {
+    await this.opts.bus?.publish(message).catch(() => undefined);
+  }
+
+  /** Applies a change broadcast by another process, loading the package from shared storage if needed. */
+  private async applyMessage(msg: RegistryMessage): Promise<void> {
+    if (msg.origin === this.processId) return;
+    try {
+      if (!this.entries.has(key(msg.name, msg.version))) {
+        if (msg.type === 'unload') return;
+        const rec = await this.store.getVersion(msg.name, msg.version);
+        if (!rec) return;
+        await this.install(rec.packageDir, { uploadedBy: rec.uploadedBy });
+      }
+      if (msg.type === 'activate') await this.activate(msg.name, msg.version, { broadcast: false });
+      else if (msg.type === 'unload') await this.unload(msg.name, msg.version, { broadcast: false });
+      else await this.setDevice(msg.name, msg.version, msg.device, { broadcast: false });
+    } catch {
+      // Already reported as a `failed` event; this process keeps its current version.
+    }
+  }
+
+  // ---- discovery, start and stop --------------------------------------------------------------
+
+  /** Package folders in `dir`: the folder itself, `dir/<x>/` or `dir/<name>/<version>/`. */
+  async findPackageFolders(dir: string): Promise<string[]> {
+    const root = resolve(dir);
+    if (!existsSync(root)) return [];
+    if (await isPackageFolder(root)) return [root];
+    const found: string[] = [];
+    const subdirs = async (d: string) =>
+      (await readdir(d, { withFileTypes: true })).filter((x) => x.isDirectory() && !x.name.startsWith('.')).map((x) => join(d, x.name));
+    for (const child of await subdirs(root)) {
+      if (await isPackageFolder(child)) found.push(child);
+      else for (const grandchild of await subdirs(child)) if (await isPackageFolder(grandchild)) found.push(grandchild);
+    }
+    return found.sort();
+  }
+
+  /** Size and mtime of every file: a failed folder is retried only after it changes. */
+  private async signature(folder: string): Promise<string> {
+    try {
+      const files = await listPackageFiles(folder);
+      const parts = await Promise.all(files.map(async (f) => {
+        const st = await stat(join(folder, f));
+        return `${f}:${st.size}:${st.mtimeMs}`;
+      }));
+      return parts.join('|');
+    } catch (e) {
+      return `error:${(e as Error).message}`;
+    }
+  }
+
+  /**
+   * Validates and loads every new package folder under `dirs`. Failures are reported as
+   * `failed` events and returned, never thrown. With `honourActivateFlag`, a version whose
+   * manifest says `activate: true` is activated.
+   */
+  async discover(dirs: readonly string[], opts: { honourActivateFlag?: boolean } = {}): Promise<{ loaded: ModelVersionInfo[]; failed: Array<{ path: string; error: RegistryError | Error }> }> {
+    const loaded: ModelVersionInfo[] = [];
+    const failed: Array<{ path: string; error: RegistryError | Error }> = [];
+    const skip = resolve(this.opts.packagesDir, '.incoming');
+    for (const dir of dirs) {
+      for (const folder of await this.findPackageFolders(dir)) {
+        if (this.knownFolders.has(folder) || folder.startsWith(skip)) continue;
+        const sig = await this.signature(folder);
+        if (this.failedFolders.get(folder) === sig) continue;
+        try {
+          const existing = await this.alreadyInstalled(folder);
+          if (existing) {
+            this.knownFolders.add(folder);
+            continue;
+          }
+          const info = await this.install(folder);
+          this.knownFolders.add(folder);
+          this.failedFolders.delete(folder);
+          loaded.push(info);
+          const e = this.entries.get(key(info.name, info.version))!;
+          if (opts.honourActivateFlag && e.manifest.activate) loaded[loaded.length - 1] = await this.activate(info.name, info.version);
+        } catch (err) {
+          this.failedFolders.set(folder, sig);
+          failed.push({ path: folder, error: err as Error });
+        }
+      }
+    }
+    return { loaded, failed };
+  }
+
+  /** A folder whose version is already loaded from that same folder (e.g. packagesDir seen again). */
+  private async alreadyInstalled(folder: string): Promise<boolean> {
+    const m = await readManifest(folder).catch(() => null);
+    const e = m && this.entries.get(key(m.name, m.version));
+    return !!e && resolve(e.dir) === resolve(folder);
+  }
+
+  /**
+   * Start-up: loads the packages under `dirs` (plugins/, MODEL_DIR) and those kept in
+   * packagesDir, activates the versions the store says are active (else the highest version
+   * of each model), and listens to the bus.
+   */
+  async start(dirs: readonly string[]): Promise<{ loaded: ModelVersionInfo[]; failed: Array<{ path: string; error: RegistryError | Error }> }> {
+    const result = await this.discover([...dirs, this.opts.packagesDir]);
+    const stored = new Map((await this.store.activeVersions()).map((a) => [a.name, a.version]));
+    for (const name of new Set([...this.entries.values()].map((e) => e.name))) {
+      if (this.active.has(name)) continue;
+      const candidates = [...this.entries.values()].filter((e) => e.name === name && e.slot).sort((a, b) => compareSemver(b.version, a.version));
+      const want = stored.get(name);
+      const order = want ? [...candidates.filter((c) => c.version === want), ...candidates.filter((c) => c.version !== want)] : candidates;
+      for (const c of order) {
+        try {
+          await this.activate(name, c.version, { broadcast: false });
+          break;
+        } catch {
+          // reported as `failed`; try the next version
+        }
+      }
+    }
+    if (this.opts.bus && !this.unsubscribe) this.unsubscribe = await this.opts.bus.subscribe((msg) => void this.applyMessage(msg));
+    return result;
+  }
+
+  /** MODEL_WATCH: polls `dirs` for new version folders (polling works on every file system). */
+  watch(dirs: readonly string[], intervalMs = 2000): void {
+    if (this.watchTimer) return;
+    this.watchTimer = setInterval(() => {
+      if (this.polling) return;
+      this.polling = this.discover(dirs, { honourActivateFlag: true }).finally(() => (this.polling = null));
+    }, intervalMs);
+    this.watchTimer.unref();
+  }
+
+  /** Runs one watch pass now (tests, or an admin "rescan"). */
+  async rescan(dirs: readonly string[]): Promise<{ loaded: ModelVersionInfo[]; failed: Array<{ path: string; error: RegistryError | Error }> }> {
+    if (this.polling) await this.polling;
+    return this.discover(dirs, { honourActivateFlag: true });
+  }
+
+  /** Stops watching and listening, and releases every session (shutdown: open leases are cut). */
+  async close(): Promise<void> {
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = null;
+    if (this.polling) await this.polling.catch(() => undefined);
+    if (this.unsubscribe) await this.unsubscribe();
+    this.unsubscribe = null;
+    await Promise.all([...this.locks.values()]);
+    for (const e of this.entries.values()) {
+      for (const s of [...(e.slot ? [e.slot] : []), ...e.draining]) {
+        s.released = true;
+        await s.session.release().catch(() => undefined);
+      }
+      e.slot = null;
+      e.draining.clear();
+    }
+    this.active.clear();
+  }
+
+  /** Removes leftovers of interrupted uploads (call at start, before `start`). */
+  async cleanIncoming(): Promise<void> {
+    await rm(join(this.opts.packagesDir, '.incoming'), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,77 @@
+import * as ort from 'onnxruntime-node';
+import { executionProvider, placementOrder } from './devices';
+import { RegistryError, shortError } from './errors';
+
+export interface Threads {
+  /** Threads inside one operator; 0 lets onnxruntime choose. */
+  intraOp: number;
+  /** Threads across independent operators (used only in parallel execution mode). */
+  interOp: number;
+}
+
+/** Where a session ended up, and why if not where it was asked to be. */
+export interface Placement {
+  requested: string;
+  actual: string;
+  /** `device: reason` for every device tried before `actual`, joined by "; "; null when no fallback. */
+  fallbackReason: string | null;
+  attempts: Array<{ device: string; error: string }>;
+}
+
+export interface PlacedSession {
+  session: ort.InferenceSession;
+  placement: Placement;
+}
+
+export interface CreateSessionOptions {
+  /**
+   * Run on a freshly created session (a warm-up inference); a throw counts as the device
+   * failing and placement goes on down the chain. Providers such as webgpu can create a
+   * session and still fail at the first run.
+   */
+  probe?: (session: ort.InferenceSession) => Promise<void>;
+}
+
+/** The providers this onnxruntime-node binary bundles (cpu and webgpu; cuda/tensorrt need extra libraries). */
+export function bundledBackends(): string[] {
+  return ort.listSupportedBackends().filter((b) => b.bundled).map((b) => b.name);
+}
+
+/**
+ * Creates an onnxruntime session on the requested device (or preference list), falling down
+ * the chain (tensorrt -> cuda -> cpu, webgpu -> cpu) when a provider cannot start, and
+ * records what was asked for, what was got, and the real reason for each fallback.
+ */
+export async function createSession(
+  modelPath: string,
+  device: string | readonly string[],
+  threads: Threads = { intraOp: 1, interOp: 1 },
+  options: CreateSessionOptions = {},
+): Promise<PlacedSession> {
+  const order = placementOrder(device);
+  const requested = typeof device === 'string' ? device : device[0];
+  const attempts: Placement['attempts'] = [];
+  for (const dev of order) {
+    let session: ort.InferenceSession | undefined;
+    try {
+      session = await ort.InferenceSession.create(modelPath, {
+        executionProviders: [executionProvider(dev)],
+        intraOpNumThreads: threads.intraOp,
+        interOpNumThreads: threads.interOp,
+        executionMode: threads.interOp > 1 ? 'parallel' : 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+      if (options.probe) await options.probe(session);
+      const fallbackReason = attempts.length ? attempts.map((a) => `${a.device}: ${a.error}`).join('; ') : null;
+      return { session, placement: { requested, actual: dev, fallbackReason, attempts } };
+    } catch (e) {
+      if (session) await session.release().catch(() => undefined);
+      // A package error found by the probe (wrong inputs/outputs) is not the device's fault.
+      if (e instanceof RegistryError && e.check !== undefined && e.check !== 'onnx.load') throw e;
+      attempts.push({ device: dev, error: shortError(e) });
+    }
+  }
+  // Even cpu failed: the model itself is at fault (not ONNX, unsupported op, failing probe).
+  const last = attempts[attempts.length - 1];
+  throw new RegistryError('BAD_USER_INPUT', `onnx.load: ${last.error}`, { check: 'onnx.load', field: 'modelFile' });
+}

@@ -1,0 +1,79 @@
+/**
+ * Persistence of model versions behind a small interface. The in-memory form serves embedded
+ * mode and tests; the PostgreSQL form (MikroORM `ModelVersion` entity) implements the same.
+ */
+export type VersionStatus = 'LOADING' | 'READY' | 'ACTIVE' | 'FAILED' | 'DRAINING' | 'UNLOADED';
+
+export interface DeviceInfo {
+  requested: string;
+  actual: string;
+  fallbackReason: string | null;
+}
+
+export interface VersionRecord {
+  name: string;
+  version: string;
+  task: 'classification' | 'segmentation';
+  /** sha256 of the ONNX file. */
+  modelSha256: string;
+  /** Folder holding the package (shared storage in a scaled-out deployment). */
+  packageDir: string;
+  status: VersionStatus;
+  device: DeviceInfo | null;
+  uploadedBy: string | null;
+  createdAt: Date;
+  loadedAt: Date | null;
+  error: string | null;
+}
+
+export interface RegistryStore {
+  /** Inserts a version, or updates the row of the same name and version. */
+  recordVersion(record: VersionRecord): Promise<void>;
+  /** Status (and optionally device, load time, error) of one version. */
+  setStatus(name: string, version: string, status: VersionStatus, patch?: Partial<Pick<VersionRecord, 'device' | 'loadedAt' | 'error'>>): Promise<void>;
+  /**
+   * Makes `version` the model's active version (null: none), demoting the previous one to
+   * READY, in one transaction: this is the pointer processes that start later read.
+   */
+  setActive(name: string, version: string | null): Promise<void>;
+  activeVersions(): Promise<Array<{ name: string; version: string }>>;
+  getVersion(name: string, version: string): Promise<VersionRecord | null>;
+}
+
+export class InMemoryRegistryStore implements RegistryStore {
+  private readonly rows = new Map<string, VersionRecord>();
+  private readonly active = new Map<string, string>();
+  private key = (name: string, version: string) => `${name}@${version}`;
+
+  async recordVersion(record: VersionRecord): Promise<void> {
+    this.rows.set(this.key(record.name, record.version), { ...record });
+  }
+
+  async setStatus(name: string, version: string, status: VersionStatus, patch: Partial<Pick<VersionRecord, 'device' | 'loadedAt' | 'error'>> = {}): Promise<void> {
+    const row = this.rows.get(this.key(name, version));
+    if (row) Object.assign(row, patch, { status });
+  }
+
+  async setActive(name: string, version: string | null): Promise<void> {
+    const prev = this.active.get(name);
+    if (prev !== undefined && prev !== version) {
+      const row = this.rows.get(this.key(name, prev));
+      if (row && row.status === 'ACTIVE') row.status = 'READY';
+    }
+    if (version === null) this.active.delete(name);
+    else {
+      this.active.set(name, version);
+      const row = this.rows.get(this.key(name, version));
+      if (row) row.status = 'ACTIVE';
+    }
+  }
+
+  async activeVersions(): Promise<Array<{ name: string; version: string }>> {
+    return [...this.active].map(([name, version]) => ({ name, version }));
+  }
+
+  async getVersion(name: string, version: string): Promise<VersionRecord | null> {
+    const row = this.rows.get(this.key(name, version));
+    return row ? { ...row } : null;
+  }
+}
