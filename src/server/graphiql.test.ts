@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { get, type IncomingMessage, type Server } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { Script } from 'node:vm';
 import express from 'express';
 import { graphiqlContentSecurityPolicy, graphiqlRouter } from './graphiql';
@@ -23,6 +24,18 @@ function startApp(mount = '/'): Promise<{ server: Server; base: string }> {
       const { port } = server.address() as AddressInfo;
       resolve({ server, base: `http://127.0.0.1:${port}` });
     });
+  });
+}
+
+/** A raw GET (fetch would decompress and hide Content-Encoding): status, headers and body bytes. */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ res: IncomingMessage; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ res, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    }).on('error', reject);
   });
 }
 
@@ -129,6 +142,26 @@ describe('graphiqlRouter', () => {
       expect(res.status).toBe(404);
       expect(await res.text()).toMatch(/^GRAPHIQL_ASSET_NOT_FOUND/);
     }
+  });
+
+  it('sends scripts and styles gzipped to clients that accept it, and as they are otherwise', async () => {
+    const file = readFileSync(require.resolve('graphiql/graphiql.min.css'));
+    const url = `${base}/graphiql/assets/graphiql.min.css`;
+    const zipped = await rawGet(url, { 'accept-encoding': 'gzip, deflate, br' });
+    expect(zipped.res.statusCode).toBe(200);
+    expect(zipped.res.headers['content-encoding']).toBe('gzip');
+    expect(zipped.res.headers.vary).toMatch(/Accept-Encoding/);
+    expect(zipped.body.length).toBeLessThan(file.length);
+    expect(gunzipSync(zipped.body).equals(file)).toBe(true);
+    // The ETag of the gzipped body revalidates to 304.
+    const again = await rawGet(url, { 'accept-encoding': 'gzip', 'if-none-match': String(zipped.res.headers.etag) });
+    expect(again.res.statusCode).toBe(304);
+
+    const plain = await rawGet(url, { 'accept-encoding': 'identity' });
+    expect(plain.res.statusCode).toBe(200);
+    expect(plain.res.headers['content-encoding']).toBeUndefined();
+    expect(plain.res.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(plain.body.equals(file)).toBe(true);
   });
 
   it('revalidates an asset requested without its current fingerprint', async () => {

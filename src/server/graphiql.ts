@@ -1,5 +1,5 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
-import { loadGraphiqlAssets, type GraphiqlAsset } from './graphiql/assets';
+import { gzippedAsset, loadGraphiqlAssets, type GraphiqlAsset } from './graphiql/assets';
 import { renderGraphiqlPage } from './graphiql/page';
 
 export interface GraphiqlRouterOptions {
@@ -129,7 +129,7 @@ export function graphiqlRouter(opts: GraphiqlRouterOptions): Router {
       .send(html);
   });
 
-  router.get(`${GRAPHIQL_ASSETS_PATH}/:name`, (req: Request<{ name: string }>, res: Response, next: NextFunction) => {
+  router.get(`${GRAPHIQL_ASSETS_PATH}/:name`, async (req: Request<{ name: string }>, res: Response, next: NextFunction) => {
     const asset = assets.get(req.params.name);
     if (!asset) {
       res.status(404).type('text/plain').send(`GRAPHIQL_ASSET_NOT_FOUND: ${req.params.name}`);
@@ -142,6 +142,16 @@ export function graphiqlRouter(opts: GraphiqlRouterOptions): Router {
       'Cache-Control': pinned ? `public, max-age=${ONE_YEAR_SECONDS}, immutable` : 'public, no-cache',
       'X-Content-Type-Options': 'nosniff',
     });
+    // Source maps are for devtools only: sent as they are.
+    if (asset.kind !== 'map') {
+      res.vary('Accept-Encoding');
+      if (req.acceptsEncodings('gzip', 'identity') === 'gzip') {
+        const body = await gzippedAsset(asset);
+        // res.send sets Content-Length and an ETag and answers 304 to a matching If-None-Match.
+        res.set('Content-Encoding', 'gzip').send(body);
+        return;
+      }
+    }
     res.sendFile(asset.absolutePath, { cacheControl: false, dotfiles: 'deny' }, (err) => {
       if (err && !res.headersSent) next(err);
     });

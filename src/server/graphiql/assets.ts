@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+
+const gzipAsync = promisify(gzip);
 
 /** Where a browser asset of the GraphQL IDE comes from: an installed package or this repository. */
 interface AssetSource {
@@ -89,4 +94,22 @@ export function loadGraphiqlAssets(): Map<string, GraphiqlAsset> {
     });
   }
   return assets;
+}
+
+const gzipped = new WeakMap<GraphiqlAsset, Promise<Buffer>>();
+
+/**
+ * The asset gzipped once, on first request, then kept in memory (the whole page is about 4.1 MB
+ * raw, 1.05 MB gzipped; the embedded server has no nginx in front to compress it). zlib runs on
+ * the thread pool, so the first request does not block the event loop.
+ */
+export function gzippedAsset(asset: GraphiqlAsset): Promise<Buffer> {
+  let body = gzipped.get(asset);
+  if (!body) {
+    body = readFile(asset.absolutePath).then((raw) => gzipAsync(raw, { level: 9 }));
+    // A failed read is not cached: the next request tries again.
+    body.catch(() => gzipped.delete(asset));
+    gzipped.set(asset, body);
+  }
+  return body;
 }
