@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { get, type IncomingMessage, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import express from 'express';
 import { graphiqlContentSecurityPolicy, graphiqlRouter } from './graphiql';
@@ -208,6 +209,13 @@ describe('graphiql page helpers', () => {
   it('adds a cross-origin subscription host to connect-src', () => {
     expect(graphiqlContentSecurityPolicy('/graphql')).toContain("connect-src 'self';");
     expect(graphiqlContentSecurityPolicy('wss://ws.example.org/graphql')).toContain("connect-src 'self' wss://ws.example.org;");
+  });
+
+  it('finds assets/graphiql from the built layout (dist/src/server) as well as from src/server', () => {
+    const repoAssets = findRepoAssetsDir();
+    const repoRoot = dirname(dirname(repoAssets));
+    expect(findRepoAssetsDir(join(repoRoot, 'dist', 'src', 'server'))).toBe(repoAssets);
+    expect(() => findRepoAssetsDir('/')).toThrow(/^GRAPHIQL_ASSETS_MISSING/);
   });
 
   it('ships a browser script that parses', () => {
