@@ -265,3 +265,8 @@ export function manifestJsonSchema(): Record<string, unknown> {
     ...schema,
   };
 }
+
+/** docs/manifest.schema.json exactly as committed (2-space JSON and a final newline). */
+export function manifestJsonSchemaText(): string {
+  return `${JSON.stringify(manifestJsonSchema(), null, 2)}\n`;
+}
