@@ -1,0 +1,44 @@
+/**
+ * Segmentation ensemble at the image's own resolution: each member's raw mask output becomes a
+ * probability map, is resized to the image, and the weighted mean is thresholded.
+ */
+import { resizeBilinear } from './cam-map';
+import { thresholdMap, validateThreshold, weightedMeanMaps } from './ensemble';
+import { sigmoid } from './softmax';
+
+export interface MemberMask {
+  /** One image's mask output (the 1 x H x W plane of N x 1 x H x W), row-major. */
+  output: ArrayLike<number>;
+  width: number;
+  height: number;
+  /** The manifest's segmentation activation: 'sigmoid' for logits, 'none' for probabilities. */
+  activation: 'none' | 'sigmoid';
+}
+
+/**
+ * A member's output as probabilities in [0, 1] at the image size. The activation comes first so
+ * the bilinear resize interpolates probabilities (it stays in [0, 1]) rather than logits.
+ */
+export function memberProbabilityMap(member: MemberMask, imageWidth: number, imageHeight: number): Float32Array {
+  const { output, width, height, activation } = member;
+  if (output.length !== width * height) throw new Error(`mask output of ${width}x${height} needs ${width * height} values, got ${output.length}`);
+  const probs = Float32Array.from(output, (v) => {
+    const p = activation === 'sigmoid' ? sigmoid(v) : v;
+    return Math.min(1, Math.max(0, Number.isNaN(p) ? 0 : p));
+  });
+  if (width === imageWidth && height === imageHeight) return probs;
+  return resizeBilinear(probs, width, height, imageWidth, imageHeight);
+}
+
+/** Weighted mean probability map of the members and its binary mask (probability >= threshold). */
+export function ensembleSegmentation(
+  members: readonly MemberMask[],
+  weights: readonly number[],
+  threshold: number,
+  imageWidth: number,
+  imageHeight: number,
+): { probability: Float32Array; mask: Uint8Array } {
+  validateThreshold(threshold);
+  const probability = weightedMeanMaps(members.map((m) => memberProbabilityMap(m, imageWidth, imageHeight)), weights);
+  return { probability, mask: thresholdMap(probability, threshold) };
+}
