@@ -54,7 +54,12 @@ export function packageError(check: PackageCheck, message: string, field?: strin
 /** First meaningful part of an onnxruntime error: no source paths, at most `max` characters. */
 export function shortError(e: unknown, max = 200): string {
   let s = e instanceof Error ? e.message : String(e);
-  s = s.replace(/\S*onnxruntime_src\S*\s*/g, '').replace(/\s+/g, ' ').trim();
+  s = s
+    .replace(/\S*onnxruntime_src\S*\s*/g, '')
+    .replace(/\/(?:[^\s/]+\/)+([^\s/:]+)/g, '$1') // no server paths in messages: keep the file name
+    .replace(/^(Error: )+/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   // onnxruntime prefixes its reason with the C++ condition that failed; the reason starts at "Failed".
   const failed = s.search(/\bFailed\b/);
   if (failed > 0) s = s.slice(failed);

@@ -183,7 +183,10 @@ async function extractZip(archive: string, dest: string, budget: Budget): Promis
         zip.openReadStream(entry, (err, s) => (err ? fail(packageError('archive.corrupt', `${entry.fileName}: ${err.message}`, entry.fileName)) : ok(s!))),
       );
       await pipeline(stream, budget.meter(entry.fileName, entry.uncompressedSize), createWriteStream(abs, { flags: 'wx' })).catch((e: Error) => {
-        throw e instanceof RegistryError ? e : packageError('archive.corrupt', `${entry.fileName}: ${e.message}`, entry.fileName);
+        if (e instanceof RegistryError) throw e;
+        // yauzl stops an entry that inflates to more than its declared size.
+        if (/too many bytes/.test(e.message)) throw packageError('archive.size', `"${entry.fileName}" holds more bytes than the ${entry.uncompressedSize} it declares`, entry.fileName, 'PAYLOAD_TOO_LARGE');
+        throw packageError('archive.corrupt', `${entry.fileName}: ${e.message}`, entry.fileName);
       });
       files.push(rel);
     }
