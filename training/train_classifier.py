@@ -1,0 +1,207 @@
+"""Trains one benign/malignant classifier from scratch on the exported tensors, exports it to ONNX
+and writes the PyTorch reference fixtures (ONNX agreement and Grad-CAM) for the TypeScript tests.
+
+Usage: /usr/bin/python3 training/train_classifier.py --arch gap-linear --name dg-gap-classifier
+Reads training/.cache/classifier-input (scripts/export-tensors.ts) and training/splits.json.
+Writes plugins/<name>/model.onnx, training/.cache/<name>.pt, training/.cache/<name>.train.json (curve)
+and test/fixtures/gradcam/<name>/*.json.
+"""
+import argparse
+import base64
+import copy
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from common import ROOT, CACHE, load_splits, load_tensors, roc_auc, seed_everything, select, write_json
+from models import ARCHS
+
+SEED = 1234
+SPEC_NAME = "classifier-input"
+
+
+def augment(x: torch.Tensor, mean: float, std: float, gen: torch.Generator) -> torch.Tensor:
+    """Dermoscopy has no up or down: flips and 90-degree turns; plus a small zoom/shift
+    (reflect-padded) and small brightness / contrast / per-channel gain changes, done in pixel space."""
+    n = x.shape[0]
+    out = []
+    for i in range(n):
+        img = x[i]
+        k = int(torch.randint(0, 4, (1,), generator=gen))
+        img = torch.rot90(img, k, dims=(1, 2))
+        if torch.rand(1, generator=gen) < 0.5:
+            img = torch.flip(img, dims=(2,))
+        out.append(img)
+    x = torch.stack(out)
+    # zoom in 1.0..1.25 and shift a little: an affine grid sampled with reflection.
+    scale = 1.0 / (1.0 + 0.25 * torch.rand(n, generator=gen))
+    shift = (torch.rand(n, 2, generator=gen) - 0.5) * 0.2
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0] = scale
+    theta[:, 1, 1] = scale
+    theta[:, :, 2] = shift
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    # brightness / contrast / gain in 0..1 pixel units, then back to the normalised space.
+    p = x * std + mean
+    contrast = 1.0 + (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.3
+    brightness = (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.16
+    gain = 1.0 + (torch.rand(n, 3, 1, 1, generator=gen) - 0.5) * 0.1
+    m = p.mean(dim=(1, 2, 3), keepdim=True)
+    p = ((p - m) * contrast + m + brightness) * gain
+    return (p.clamp(0.0, 1.0) - mean) / std
+
+
+@torch.no_grad()
+def predict(model, x: torch.Tensor, batch: int = 64) -> np.ndarray:
+    """P(malignant) for each tensor."""
+    model.eval()
+    probs = []
+    for i in range(0, len(x), batch):
+        logits, _ = model(x[i:i + batch])
+        probs.append(torch.softmax(logits, dim=1)[:, 1])
+    return torch.cat(probs).numpy()
+
+
+def train(args, x_train, y_train, x_val, y_val, mean, std):
+    model = ARCHS[args.arch](dropout=args.dropout, widths=tuple(args.widths))
+    counts = torch.bincount(y_train, minlength=2).float()
+    class_weights = counts.sum() / (2.0 * counts)  # inverse frequency: both classes weigh the same in the loss
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    steps_per_epoch = math.ceil(len(x_train) / args.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=steps_per_epoch)
+    gen = torch.Generator().manual_seed(SEED)
+    best = {"auc": -1.0, "epoch": -1, "state": None}
+    curve = []
+    for epoch in range(args.epochs):
+        model.train()
+        order = torch.randperm(len(x_train), generator=gen)
+        total = 0.0
+        for i in range(0, len(order), args.batch):
+            idx = order[i:i + args.batch]
+            xb = augment(x_train[idx], mean, std, gen)
+            yb = y_train[idx]
+            if args.mixup > 0:
+                # mixup: convex blends of two images and their (weighted) losses, a strong regulariser for tiny data
+                lam = float(np.random.beta(args.mixup, args.mixup))  # numpy is seeded in seed_everything
+                perm = torch.randperm(len(idx), generator=gen)
+                logits, _ = model(lam * xb + (1 - lam) * xb[perm])
+                loss = lam * F.cross_entropy(logits, yb, weight=class_weights, label_smoothing=0.05) + (1 - lam) * F.cross_entropy(logits, yb[perm], weight=class_weights, label_smoothing=0.05)
+            else:
+                logits, _ = model(xb)
+                loss = F.cross_entropy(logits, yb, weight=class_weights, label_smoothing=0.05)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss) * len(idx)
+        val_auc = roc_auc(predict(model, x_val), y_val.numpy())
+        curve.append({"epoch": epoch, "loss": total / len(x_train), "valAuc": val_auc})
+        print(f"epoch {epoch:3d} loss {total / len(x_train):.4f} val AUC {val_auc:.4f}", flush=True)
+        if val_auc > best["auc"]:
+            best = {"auc": val_auc, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
+        elif epoch - best["epoch"] >= args.patience:
+            print(f"early stop: no better validation AUC since epoch {best['epoch']}")
+            break
+    model.load_state_dict(best["state"])
+    model.eval()
+    return model, best, curve
+
+
+def export_onnx(model, path: str, size: int) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    dummy = torch.zeros(1, 3, size, size)
+    torch.onnx.export(
+        model, dummy, path,
+        input_names=["input"], output_names=["logits", "features"],
+        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}, "features": {0: "batch"}},
+        opset_version=17, do_constant_folding=True,
+    )
+
+
+def b64(t: torch.Tensor) -> str:
+    return base64.b64encode(t.detach().contiguous().numpy().astype("<f4").tobytes()).decode()
+
+
+def gradcam_fixture(model, x: torch.Tensor, image_id: str) -> dict:
+    """Grad-CAM with autograd: grad of the predicted class's logit w.r.t. the feature map A,
+    alpha_k = spatial mean of the grad, cam = ReLU(sum_k alpha_k A_k), at feature-map resolution."""
+    model.eval()
+    inp = x.unsqueeze(0).clone().requires_grad_(False)
+    logits, features = model(inp)
+    features.retain_grad()
+    target = int(torch.argmax(logits[0]))
+    model.zero_grad()
+    logits[0, target].backward()
+    grads = features.grad[0]
+    alpha = grads.mean(dim=(1, 2))
+    cam = torch.relu((alpha[:, None, None] * features[0]).sum(dim=0)).detach()
+    lo, hi = float(cam.min()), float(cam.max())
+    norm = (cam - lo) / (hi - lo) if hi > lo else torch.zeros_like(cam)
+    c, h, w = features.shape[1:]
+    return {
+        "imageId": image_id,
+        "inputShape": list(inp.shape),
+        "input": b64(inp[0]),
+        "logits": logits[0].detach().tolist(),
+        "probabilities": torch.softmax(logits[0], 0).detach().tolist(),
+        "targetClass": target,
+        "featureShape": [int(c), int(h), int(w)],
+        "features": b64(features[0]),
+        "gradients": b64(grads),
+        "alpha": alpha.tolist(),
+        "cam": cam.flatten().tolist(),
+        "camNormalized": norm.flatten().tolist(),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--arch", choices=sorted(ARCHS), required=True)
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--epochs", type=int, default=90)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--weight-decay", type=float, default=5e-4)
+    ap.add_argument("--patience", type=int, default=30)
+    ap.add_argument("--gradcam-images", type=int, default=3)
+    ap.add_argument("--dropout", type=float, default=0.3)
+    ap.add_argument("--mixup", type=float, default=0.0, help="Beta(a, a) mixup; 0 = off")
+    ap.add_argument("--widths", type=int, nargs=4, default=[16, 32, 64, 96])
+    args = ap.parse_args()
+
+    seed_everything(SEED)
+    x, ids, y, spec = load_tensors(SPEC_NAME)
+    mean, std = float(spec["mean"][0]), float(spec["std"][0])
+    assert spec["mean"] == [mean] * 3 and spec["std"] == [std] * 3, "augment() assumes one mean/std for all channels"
+    splits = load_splits()
+    tr, va, te = (select(ids, splits[k]) for k in ("train", "validation", "test"))
+    started = time.time()
+    model, best, curve = train(args, x[tr], y[tr], x[va], y[va], mean, std)
+    seconds = time.time() - started
+    test_auc = roc_auc(predict(model, x[te]), y[te].numpy())
+    print(f"best epoch {best['epoch']} val AUC {best['auc']:.4f}; test AUC (PyTorch) {test_auc:.4f}; {seconds:.0f} s")
+
+    torch.save(model.state_dict(), os.path.join(CACHE, f"{args.name}.pt"))
+    export_onnx(model, os.path.join(ROOT, "plugins", args.name, "model.onnx"), spec["width"])
+    write_json(os.path.join(CACHE, f"{args.name}.train.json"), {
+        "arch": args.arch, "seed": SEED, "hyperparameters": {k: v for k, v in vars(args).items() if k not in ("name",)},
+        "bestEpoch": best["epoch"], "bestValidationAuc": best["auc"], "trainSeconds": round(seconds, 1),
+        "pytorchTestAuc": test_auc, "curve": curve,
+        "parameters": sum(p.numel() for p in model.parameters()),
+    })
+    fixture_dir = os.path.join(ROOT, "test/fixtures/gradcam", args.name)
+    os.makedirs(fixture_dir, exist_ok=True)
+    # the first test images of each label, so both predicted classes are likely exercised
+    chosen = [i for i in te if int(y[i]) == 1][: (args.gradcam_images + 1) // 2] + [i for i in te if int(y[i]) == 0][: args.gradcam_images // 2]
+    for i in chosen:
+        write_json(os.path.join(fixture_dir, f"{ids[i]}.json"), gradcam_fixture(model, x[i], ids[i]))
+
+
+if __name__ == "__main__":
+    main()
