@@ -28,8 +28,11 @@ export interface OpCall {
 
 export interface OpImpl {
   forward(call: OpCall): Tensor;
-  /** Gradient w.r.t. each input from the gradient of the (first) output; undefined = not differentiable there. */
-  backward?(call: OpCall, output: Tensor, grad: Float64Array): (Float64Array | undefined)[];
+  /**
+   * Gradient w.r.t. each input from the gradient of the (first) output; undefined = not
+   * differentiable there or not wanted (`wants[i]` false: a weight, whose gradient Grad-CAM never reads).
+   */
+  backward?(call: OpCall, output: Tensor, grad: Float64Array, wants: readonly boolean[]): (Float64Array | undefined)[];
 }
 
 export const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
@@ -78,8 +81,22 @@ export function broadcastDims(a: readonly number[], b: readonly number[]): numbe
   return out;
 }
 
+/** Index maps by shape pair: a head sees the same few shapes on every request. */
+const indexCache = new Map<string, Int32Array>();
+
 /** For each flat index of `outDims`, the flat index of the operand of shape `inDims` broadcast to it. */
 export function broadcastIndex(inDims: readonly number[], outDims: readonly number[]): Int32Array {
+  const key = `${inDims.join(',')}|${outDims.join(',')}`;
+  let map = indexCache.get(key);
+  if (!map) {
+    map = computeBroadcastIndex(inDims, outDims);
+    if (indexCache.size >= 256) indexCache.clear();
+    indexCache.set(key, map);
+  }
+  return map;
+}
+
+function computeBroadcastIndex(inDims: readonly number[], outDims: readonly number[]): Int32Array {
   const rank = outDims.length;
   const padded = [...new Array(rank - inDims.length).fill(1), ...inDims];
   const inStrides = new Array<number>(rank);
@@ -126,11 +143,11 @@ function binary(
       for (let i = 0; i < data.length; i++) data[i] = f(a.data[ma[i]], b.data[mb[i]]);
       return { dims, data };
     },
-    backward(call, _out, grad) {
+    backward(call, _out, grad, wants) {
       const { a, b, ma, mb } = maps(call);
       return [
-        unbroadcast(grad, ma, a.data.length, (i) => da(a.data[ma[i]], b.data[mb[i]])),
-        unbroadcast(grad, mb, b.data.length, (i) => db(a.data[ma[i]], b.data[mb[i]])),
+        wants[0] ? unbroadcast(grad, ma, a.data.length, (i) => da(a.data[ma[i]], b.data[mb[i]])) : undefined,
+        wants[1] ? unbroadcast(grad, mb, b.data.length, (i) => db(a.data[ma[i]], b.data[mb[i]])) : undefined,
       ];
     },
   };
@@ -263,23 +280,21 @@ function gemmLike(params: (call: OpCall) => { alpha: number; beta: number; trans
       }
       return { dims: [M, N], data };
     },
-    backward(call, _out, grad) {
+    backward(call, _out, grad, wants) {
       const p = params(call);
       const { A, B, M, K, N, ia, ib } = matmul(call, p.alpha, p.transA, p.transB);
-      const gA = new Float64Array(A.data.length);
-      const gB = new Float64Array(B.data.length);
+      const gA = wants[0] ? new Float64Array(A.data.length) : undefined;
+      const gB = wants[1] ? new Float64Array(B.data.length) : undefined;
       for (let m = 0; m < M; m++) {
         for (let n = 0; n < N; n++) {
           const g = p.alpha * grad[m * N + n];
           if (g === 0) continue;
-          for (let k = 0; k < K; k++) {
-            gA[ia(m, k)] += g * B.data[ib(k, n)];
-            gB[ib(k, n)] += g * A.data[ia(m, k)];
-          }
+          if (gA) for (let k = 0; k < K; k++) gA[ia(m, k)] += g * B.data[ib(k, n)];
+          if (gB) for (let k = 0; k < K; k++) gB[ib(k, n)] += g * A.data[ia(m, k)];
         }
       }
       const C = call.inputs[2];
-      const gC = C ? unbroadcast(grad, broadcastIndex(C.dims, [M, N]), C.data.length, () => p.beta) : undefined;
+      const gC = C && wants[2] ? unbroadcast(grad, broadcastIndex(C.dims, [M, N]), C.data.length, () => p.beta) : undefined;
       return [gA, gB, gC];
     },
   };

@@ -130,10 +130,11 @@ export function headGradient(head: ClassifierHead, features: Tensor, pickTarget:
     const { call, out } = calls[i];
     const g = grads.get(call.node.outputs[0]);
     if (!g) continue; // this branch does not reach the chosen logit
-    const inputGrads = HEAD_OPS[call.node.opType].backward!(call, out, g);
+    const wants = call.node.inputs.map((name) => name !== '' && !head.constants.has(name));
+    const inputGrads = HEAD_OPS[call.node.opType].backward!(call, out, g, wants);
     call.node.inputs.forEach((name, k) => {
       const gi = inputGrads[k];
-      if (!gi || head.constants.has(name) || name === '') return;
+      if (!gi || !wants[k]) return;
       const acc = grads.get(name);
       if (!acc) grads.set(name, Float64Array.from(gi));
       else for (let j = 0; j < acc.length; j++) acc[j] += gi[j];
