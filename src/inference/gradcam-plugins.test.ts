@@ -1,4 +1,4 @@
-/** @jest-environment ./src/inference/__fixtures__/ort-environment.js */
+/** @jest-environment ./test/fixtures/models/onnx-environment.js */
 /**
  * Grad-CAM of the shipped classifiers against the PyTorch-autograd references the training
  * script writes to test/fixtures/gradcam/<plugin>/<image>.json: the model runs in

@@ -1,4 +1,4 @@
-/** @jest-environment ./src/inference/__fixtures__/ort-environment.js */
+/** @jest-environment ./test/fixtures/models/onnx-environment.js */
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
