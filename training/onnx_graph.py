@@ -79,7 +79,9 @@ class Graph:
     def save(self, path: str, input_name: str, output_name: str, height: int, width: int, doc: str) -> None:
         inp = helper.make_tensor_value_info(input_name, TensorProto.FLOAT, ["batch", 3, height, width])
         out = helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", 1, height, width])
-        graph = helper.make_graph(self.nodes, doc.split(":")[0], [inp], [out], self.inits)
+        used = {i for n in self.nodes for i in n.input}
+        inits = [t for t in self.inits if t.name in used]  # constants made but never wired in
+        graph = helper.make_graph(self.nodes, doc.split(":")[0], [inp], [out], inits)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="dermagraph-training")
         model.doc_string = doc
         model.ir_version = 8
