@@ -1,4 +1,4 @@
-import { camToImage, normaliseUnit, resizeBilinear, weightedChannelSum } from './cam-map';
+import { camToImage, featureMapAt, normaliseUnit, resizeBilinear, weightedChannelSum } from './cam-map';
 
 describe('resizeBilinear', () => {
   it('matches torch interpolate(bilinear, align_corners=False) on 2x3 -> 5x7', () => {
@@ -43,5 +43,16 @@ describe('weightedChannelSum', () => {
   });
   it('refuses a feature map of the wrong length', () => {
     expect(() => weightedChannelSum({ data: [1, 2, 3], channels: 2, height: 1, width: 2 }, [1, 1])).toThrow(/needs 4 values/);
+  });
+});
+
+describe('featureMapAt', () => {
+  it('views one image of a batch', () => {
+    const data = Float32Array.from({ length: 2 * 2 * 1 * 3 }, (_, i) => i);
+    const fm = featureMapAt(data, [2, 2, 1, 3], 1);
+    expect([fm.channels, fm.height, fm.width]).toEqual([2, 1, 3]);
+    expect(Array.from(fm.data)).toEqual([6, 7, 8, 9, 10, 11]);
+    expect(() => featureMapAt(data, [2, 2, 1, 3], 2)).toThrow(/outside a batch of 2/);
+    expect(() => featureMapAt(data, [2, 6], 0)).toThrow(/\[N, C, H, W\]/);
   });
 });

@@ -18,6 +18,18 @@ export function checkFeatureMap(fm: FeatureMap): void {
   }
 }
 
+/**
+ * Image `index` of a batched feature-map output ([N, C, H, W], as onnxruntime returns it),
+ * without copying: the jobs layer runs batches, Grad-CAM explains one image at a time.
+ */
+export function featureMapAt(data: Float32Array, dims: readonly number[], index: number): FeatureMap {
+  if (dims.length !== 4) throw new Error(`a feature map output must be [N, C, H, W], got [${dims}]`);
+  const [n, channels, height, width] = dims;
+  if (!Number.isInteger(index) || index < 0 || index >= n) throw new Error(`image ${index} is outside a batch of ${n}`);
+  const size = channels * height * width;
+  return { data: data.subarray(index * size, (index + 1) * size), channels, height, width };
+}
+
 /** ReLU(sum_k w_k A_k) at feature resolution: the class activation map before scaling. */
 export function weightedChannelSum(fm: FeatureMap, weights: ArrayLike<number>): Float64Array {
   checkFeatureMap(fm);

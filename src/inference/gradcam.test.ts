@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { correlation, decodeF32, FIXTURE_DIR, maxRelativeError, readJson } from './__fixtures__/load';
+import { decodeF32, FIXTURE_DIR, maxRelativeError, readJson } from './__fixtures__/load';
 import type { FeatureMap } from './cam-map';
 import { gradCam, loadGradCamHead, resolveTargetClass } from './gradcam';
 import { headGradient, type ClassifierHead } from './onnx-head';

@@ -1,7 +1,6 @@
 /** Test helpers: read the fixtures written by make_heads.py and the training scripts. */
 import fs from 'node:fs';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 
 export const FIXTURE_DIR = __dirname;
 
@@ -46,9 +45,4 @@ export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): nu
     scale = Math.max(scale, Math.abs(b[i]));
   }
   return diff / (scale || 1);
-}
-
-/** Runs a model with input `input` [N, ...] and returns every named output as float32. */
-export async function runOnnx(session: ort.InferenceSession, input: Float32Array, dims: number[]): Promise<Record<string, ort.Tensor>> {
-  return session.run({ input: new ort.Tensor('float32', input, dims) });
 }
