@@ -222,10 +222,11 @@ export class JwtService {
     }
   }
 
-  async verifyAccessToken(token: string): Promise<AccessClaims> {
+  /** The claims and `exp` (epoch seconds: WebSocket connections close then). */
+  async verifyAccessToken(token: string): Promise<AccessClaims & { exp: number }> {
     const p = await this.verify(token, TokenType.ACCESS);
     if (typeof p.role !== 'string' || typeof p.sid !== 'string') throw jwtError('TOKEN_INVALID');
-    return { sub: p.sub!, role: p.role, sid: p.sid };
+    return { sub: p.sub!, role: p.role, sid: p.sid, exp: p.exp! };
   }
 
   async verifyChallengeToken(token: string): Promise<ChallengeClaims> {

@@ -99,16 +99,26 @@ export class RateLimiter {
   }
 }
 
-/** The limits of the auth operations (per IP and per account), in one place. */
+export interface RateLimitBucket {
+  perIp: RateLimitRule;
+  perAccount?: RateLimitRule;
+}
+
+const MINUTE = 60_000;
+
+/**
+ * The limits of the auth operations, per client IP and per account, in one place. Per account is
+ * the tighter one: it is what stops guessing one person's password from many addresses.
+ */
 export const AUTH_RATE_LIMITS = {
-  loginPerIp: { name: 'login', max: 20, windowMs: 15 * 60_000 },
-  loginPerAccount: { name: 'login', max: 10, windowMs: 15 * 60_000 },
-  twoFactorPerIp: { name: 'twoFactor', max: 20, windowMs: 15 * 60_000 },
-  twoFactorPerAccount: { name: 'twoFactor', max: 5, windowMs: 5 * 60_000 },
-  resetPerIp: { name: 'passwordReset', max: 10, windowMs: 60 * 60_000 },
-  resetPerAccount: { name: 'passwordReset', max: 3, windowMs: 60 * 60_000 },
-  verificationPerIp: { name: 'emailVerification', max: 20, windowMs: 60 * 60_000 },
-  verificationPerAccount: { name: 'emailVerification', max: 3, windowMs: 60 * 60_000 },
-  registerPerIp: { name: 'register', max: 10, windowMs: 60 * 60_000 },
-  refreshPerIp: { name: 'refresh', max: 120, windowMs: 15 * 60_000 },
-} satisfies Record<string, RateLimitRule>;
+  login: { perIp: { name: 'login', max: 30, windowMs: 15 * MINUTE }, perAccount: { name: 'login', max: 10, windowMs: 15 * MINUTE } },
+  twoFactor: { perIp: { name: 'twoFactor', max: 30, windowMs: 15 * MINUTE }, perAccount: { name: 'twoFactor', max: 10, windowMs: 5 * MINUTE } },
+  passwordReset: { perIp: { name: 'passwordReset', max: 10, windowMs: 60 * MINUTE }, perAccount: { name: 'passwordReset', max: 3, windowMs: 60 * MINUTE } },
+  emailVerification: { perIp: { name: 'emailVerification', max: 20, windowMs: 60 * MINUTE }, perAccount: { name: 'emailVerification', max: 3, windowMs: 60 * MINUTE } },
+  register: { perIp: { name: 'register', max: 10, windowMs: 60 * MINUTE } },
+  refresh: { perIp: { name: 'refresh', max: 120, windowMs: 15 * MINUTE } },
+  account: { perIp: { name: 'account', max: 60, windowMs: 15 * MINUTE }, perAccount: { name: 'account', max: 10, windowMs: 15 * MINUTE } },
+} satisfies Record<string, RateLimitBucket>;
+
+export type AuthRateLimitName = keyof typeof AUTH_RATE_LIMITS;
+export type AuthRateLimits = Record<AuthRateLimitName, RateLimitBucket>;

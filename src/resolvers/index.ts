@@ -1,6 +1,7 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { SystemResolver, UserFieldsResolver } from './system';
+import { AuthResolver } from './auth';
 
 /** Every resolver class in the schema. Features add theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const resolvers: NonEmptyArray<Function> = [SystemResolver, UserFieldsResolver];
+export const resolvers: NonEmptyArray<Function> = [SystemResolver, UserFieldsResolver, AuthResolver];

@@ -5,6 +5,7 @@ import type { Database } from './database';
 import type { Logger } from './logger';
 import type { Authenticator } from './context';
 import type { Metrics } from './metrics';
+import type { AuthModule } from '../auth/setup';
 
 /**
  * The process's services, built once at start from config and handed to resolvers through the
@@ -19,6 +20,8 @@ export interface Services {
   logger: Logger;
   metrics: Metrics;
   authenticate: Authenticator;
+  /** Accounts: AuthService, its rate limiter and counters (src/auth/setup.ts). */
+  auth: AuthModule;
   startedAt: Date;
 }
 

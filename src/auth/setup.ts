@@ -1,0 +1,90 @@
+import path from 'node:path';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Config } from '../config';
+import type { RedisConnections } from '../adapters/redis';
+import { OutboxMessage } from '../entities';
+import { AuthService } from './auth-service';
+import { MemoryCounterStore, RedisCounterStore, type CounterStore } from './counter-store';
+import { JwtService, loadKeyRing } from './jwt';
+import { createMailer, type Outbox, type OutboxEntry } from './mail';
+import { AUTH_RATE_LIMITS, RateLimiter, type AuthRateLimits } from './rate-limit';
+import { SecretBox } from './secret-box';
+import { SignInThrottle } from './sign-in-throttle';
+
+/** The embedded mailer's outbox as the `outbox` table. */
+export class OrmOutbox implements Outbox {
+  constructor(private readonly forkEm: () => EntityManager) {}
+
+  async add(entry: OutboxEntry): Promise<void> {
+    const row = new OutboxMessage();
+    row.id = entry.id;
+    row.createdAt = entry.createdAt;
+    row.sender = entry.from;
+    row.recipient = entry.to;
+    row.subject = entry.subject;
+    row.text = entry.text;
+    row.html = entry.html;
+    await this.forkEm().persistAndFlush(row);
+  }
+}
+
+export interface AuthModule {
+  auth: AuthService;
+  rateLimiter: RateLimiter;
+  /** The limits the resolvers apply (AUTH_RATE_LIMITS unless overridden). */
+  rateLimits: AuthRateLimits;
+  counters: CounterStore;
+}
+
+export interface AuthModuleOptions {
+  /** Replaces buckets of AUTH_RATE_LIMITS (tests use small limits). */
+  rateLimits?: Partial<AuthRateLimits>;
+}
+
+/**
+ * Builds the accounts feature from config: keys (JWT_PRIVATE_KEY or DATA_DIR/keys), the mailer
+ * (SMTP_URL or the outbox table), the counter store (Redis when REDIS_URL is set, else memory).
+ */
+export async function createAuthModule(opts: {
+  config: Config;
+  forkEm: () => EntityManager;
+  redis: RedisConnections | null;
+  logger: AuthServiceLogger;
+  options?: AuthModuleOptions;
+}): Promise<AuthModule> {
+  const { config } = opts;
+  const ring = await loadKeyRing({ privateKey: config.JWT_PRIVATE_KEY || undefined, keyDir: path.join(config.dataDir, 'keys') });
+  const jwt = new JwtService(ring, {
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    accessTtlSeconds: config.JWT_ACCESS_TTL_SECONDS,
+  });
+  const counters: CounterStore = opts.redis ? new RedisCounterStore(opts.redis.main, `${config.REDIS_PREFIX}rl:`) : new MemoryCounterStore();
+  const mailer = createMailer({
+    smtpUrl: config.SMTP_URL || undefined,
+    from: config.MAIL_FROM,
+    outbox: new OrmOutbox(opts.forkEm),
+    logger: opts.logger,
+    // Only on a developer's machine: the log then shows the link to click.
+    logBodies: config.NODE_ENV === 'development',
+  });
+  const auth = new AuthService({
+    settings: {
+      publicUrl: config.PUBLIC_URL,
+      allowUnverifiedLogin: config.ALLOW_UNVERIFIED_LOGIN,
+      emailVerificationTtlHours: config.EMAIL_VERIFICATION_TTL_HOURS,
+      passwordResetTtlMinutes: config.PASSWORD_RESET_TTL_MINUTES,
+      refreshTtlDays: config.JWT_REFRESH_TTL_DAYS,
+      totpIssuer: 'Dermagraph',
+    },
+    jwt,
+    mailer,
+    throttle: new SignInThrottle(counters),
+    secretBox: new SecretBox(config.TOTP_ENCRYPTION_KEY),
+    forkEm: opts.forkEm,
+    logger: opts.logger,
+  });
+  return { auth, rateLimiter: new RateLimiter(counters), rateLimits: { ...AUTH_RATE_LIMITS, ...opts.options?.rateLimits }, counters };
+}
+
+type AuthServiceLogger = ConstructorParameters<typeof AuthService>[0]['logger'];

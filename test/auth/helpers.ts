@@ -1,0 +1,62 @@
+import { execFileSync } from 'node:child_process';
+import type { TestServer } from '../support/server';
+
+export interface GqlError {
+  message: string;
+  extensions?: Record<string, unknown> & { code?: string; reason?: string; field?: string; retryAfterSeconds?: number };
+}
+export interface GqlResponse<T> {
+  status: number;
+  data?: T | null;
+  errors?: GqlError[];
+}
+
+/** POSTs an operation as a client at `ip` would (the server trusts X-Forwarded-For from loopback). */
+export async function gql<T = Record<string, any>>(
+  server: TestServer,
+  query: string,
+  variables: Record<string, unknown> = {},
+  opts: { token?: string; authorization?: string; ip?: string } = {},
+): Promise<GqlResponse<T>> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'dermagraph-auth-test' };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.authorization) headers.authorization = opts.authorization;
+  if (opts.ip) headers['x-forwarded-for'] = opts.ip;
+  const res = await fetch(server.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  return { ...((await res.json()) as object), status: res.status };
+}
+
+/** The one error of a response (fails the test when there is none). */
+export function onlyError(res: GqlResponse<unknown>): GqlError {
+  if (!res.errors?.length) throw new Error(`expected an error, got ${JSON.stringify(res.data)}`);
+  return res.errors[0];
+}
+
+/** A TOTP code from oathtool (an implementation other than the server's), `offsetSteps` from now. */
+export function oathtoolCode(secret: string, offsetSteps = 0): string {
+  const at = Math.floor(Date.now() / 1000) + offsetSteps * 30;
+  return execFileSync('oathtool', ['--totp', '--base32', secret, '-N', `@${at}`], { encoding: 'utf8' }).trim();
+}
+
+export const AUTH_PAYLOAD = 'twoFactorRequired challengeToken accessToken accessTokenExpiresAt refreshToken user { id email role emailVerified }';
+
+export const M = {
+  register: `mutation($input: RegisterInput!) { register(input: $input) { id email role emailVerified } }`,
+  verifyEmail: `mutation($token: String!) { verifyEmail(token: $token) { id email emailVerified } }`,
+  resend: `mutation($email: String!) { resendVerificationEmail(email: $email) }`,
+  login: `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { ${AUTH_PAYLOAD} } }`,
+  verifyTwoFactor: `mutation($challengeToken: String!, $code: String!) { verifyTwoFactor(challengeToken: $challengeToken, code: $code) { ${AUTH_PAYLOAD} } }`,
+  refresh: `mutation($refreshToken: String!) { refreshSession(refreshToken: $refreshToken) { ${AUTH_PAYLOAD} } }`,
+  logout: `mutation($refreshToken: String!) { logout(refreshToken: $refreshToken) }`,
+  logoutAll: `mutation { logoutAllSessions }`,
+  requestReset: `mutation($email: String!) { requestPasswordReset(email: $email) }`,
+  resetPassword: `mutation($token: String!, $newPassword: String!) { resetPassword(token: $token, newPassword: $newPassword) }`,
+  changePassword: `mutation($currentPassword: String!, $newPassword: String!) { changePassword(currentPassword: $currentPassword, newPassword: $newPassword) }`,
+  begin2fa: `mutation { beginTwoFactorEnrollment { secret otpauthUrl qrCodeDataUrl } }`,
+  confirm2fa: `mutation($code: String!) { confirmTwoFactorEnrollment(code: $code) }`,
+  disable2fa: `mutation($password: String!, $code: String!) { disableTwoFactor(password: $password, code: $code) }`,
+  regenerate: `mutation($code: String!) { regenerateRecoveryCodes(code: $code) }`,
+  setUserDisabled: `mutation($userId: ID!, $disabled: Boolean!) { setUserDisabled(userId: $userId, disabled: $disabled) { id } }`,
+  setUserRole: `mutation($userId: ID!, $role: Role!) { setUserRole(userId: $userId, role: $role) { id role } }`,
+  me: `query { me { id email role } }`,
+};
