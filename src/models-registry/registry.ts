@@ -167,6 +167,11 @@ export class ModelRegistry {
 
   // ---- reading -----------------------------------------------------------------------------
 
+  /** The Prometheus metrics, if any (the batching layer reports queue time through them). */
+  get metrics(): RegistryMetrics | undefined {
+    return this.opts.metrics;
+  }
+
   activeVersion(name: string): string | null {
     return this.active.get(name)?.version ?? null;
   }
@@ -353,8 +358,15 @@ export class ModelRegistry {
 
   // ---- installing ---------------------------------------------------------------------------
 
-  private async versionExists(name: string, version: string): Promise<boolean> {
-    return this.entries.has(key(name, version)) || (await this.store.getVersion(name, version)) !== null;
+  /**
+   * Whether name@version is taken. A version the store knows from the same folder is not a
+   * conflict: it is the same package seen again (another process, or a restart).
+   */
+  private async versionExists(name: string, version: string, folder: string | null): Promise<boolean> {
+    if (this.entries.has(key(name, version))) return true;
+    const rec = await this.store.getVersion(name, version);
+    if (!rec) return false;
+    return !(folder && resolve(rec.packageDir).startsWith(folder));
   }
 
   /**
@@ -366,10 +378,11 @@ export class ModelRegistry {
   async install(pathOrArchive: string, opts: InstallOptions = {}): Promise<ModelVersionInfo> {
     let prepared;
     try {
+      const folder = (await stat(pathOrArchive).catch(() => null))?.isDirectory() ? resolve(pathOrArchive) : null;
       prepared = await preparePackage(pathOrArchive, {
         limits: this.opts.limits,
         workDir: join(this.opts.packagesDir, '.incoming'),
-        exists: (n, v) => this.versionExists(n, v),
+        exists: (n, v) => this.versionExists(n, v, folder),
         device: opts.device ?? this.opts.defaultDevice,
       });
     } catch (err) {
@@ -413,7 +426,9 @@ export class ModelRegistry {
     };
     e.slot = this.newSlot(prepared.session, prepared.placement, 0);
     this.entries.set(key(m.name, m.version), e);
-    await this.store
+    // A version the store already holds (seen again from its folder) keeps its row.
+    const known = await this.store.getVersion(m.name, m.version).catch(() => null);
+    if (!known) await this.store
       .recordVersion({
         name: e.name,
         version: e.version,
@@ -474,6 +489,7 @@ export class ModelRegistry {
       this.active.set(name, e);
       e.error = null;
       this.setStatus(e, 'ACTIVE', { error: null });
+      this.emit({ type: 'activated', name, version, device: e.lastPlacement ? deviceInfo(e.lastPlacement) : undefined, previousVersion: prev?.version });
       if (prev) {
         const h = this.history.get(name) ?? [];
         h.push(prev.version);
@@ -481,7 +497,6 @@ export class ModelRegistry {
         prev.status = 'READY';
         if (prev.slot) this.retireSlot(prev, prev.slot);
       }
-      this.emit({ type: 'activated', name, version, device: e.lastPlacement ? deviceInfo(e.lastPlacement) : undefined, previousVersion: prev?.version });
       if (opts.broadcast !== false) await this.publish({ type: 'activate', name, version, origin: this.processId });
       return this.info(e);
     });

@@ -1,0 +1,359 @@
+/**
+ * @jest-environment ./test/fixtures/models/onnx-environment.js
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { Registry as PromRegistry } from 'prom-client';
+import { IMAGES, makeClassifierPackage, referenceProbabilities, tempDir, tensorOf, type ClassifierVersion } from '../../test/fixtures/models/packages';
+import { softmax } from './activations';
+import { InMemoryRegistryBus } from './bus';
+import { RegistryMetrics } from './metrics';
+import { packPackage } from './package';
+import { ModelRegistry, type ModelLease, type RegistryEvent } from './registry';
+import { InMemoryRegistryStore } from './store';
+
+const NAME = 'tiny-classifier';
+/** Version -> the fixture model inside it (v1 leans benign, v2 malignant). */
+const MODEL_OF: Record<string, ClassifierVersion> = { '1.0.0': 'v1', '2.0.0': 'v2' };
+
+let work: string;
+let registries: ModelRegistry[] = [];
+let references: Map<string, number[]>; // `${image}|${model}` -> expected probabilities
+
+beforeAll(async () => {
+  references = new Map();
+  for (const img of IMAGES) for (const m of ['v1', 'v2'] as const) references.set(`${img}|${m}`, referenceProbabilities(await tensorOf(img), m));
+});
+beforeEach(async () => {
+  work = await tempDir();
+  registries = [];
+});
+afterEach(async () => {
+  for (const r of registries) await r.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+function newRegistry(opts: Partial<ConstructorParameters<typeof ModelRegistry>[0]> = {}): ModelRegistry {
+  const r = new ModelRegistry({ packagesDir: join(work, 'store'), ...opts });
+  registries.push(r);
+  return r;
+}
+
+function recordEvents(r: ModelRegistry): RegistryEvent[] {
+  const events: RegistryEvent[] = [];
+  r.onEvent((e) => events.push(e));
+  return events;
+}
+
+/** Classifies one image through a lease and returns the probabilities. */
+async function classify(lease: ModelLease, image: string): Promise<number[]> {
+  const t = await tensorOf(image);
+  const out = await lease.run({ input: new ort.Tensor('float32', t, [1, 3, 32, 32]) });
+  return softmax(out.logits.data as Float32Array);
+}
+
+function expectAnswerOf(got: number[], image: string, model: ClassifierVersion): void {
+  const want = references.get(`${image}|${model}`)!;
+  got.forEach((p, i) => expect(Math.abs(p - want[i])).toBeLessThan(1e-4));
+}
+
+/** Both versions installed from folders, 1.0.0 active. */
+async function twoVersions(r: ModelRegistry): Promise<void> {
+  const pkgs = join(work, 'plugins');
+  await r.install(await makeClassifierPackage(pkgs, { version: '1.0.0', model: 'v1' }), { activate: true });
+  await r.install(await makeClassifierPackage(pkgs, { version: '2.0.0', model: 'v2' }));
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((ok) => setTimeout(ok, 10));
+  }
+}
+
+describe('ModelRegistry: load, run, place', () => {
+  it('installs a package, activates it and answers through leases, counting stats', async () => {
+    const r = newRegistry();
+    const events = recordEvents(r);
+    const info = await r.install(await makeClassifierPackage(join(work, 'plugins')), { activate: true, uploadedBy: 'admin@x' });
+    expect(info).toMatchObject({ name: NAME, version: '1.0.0', status: 'ACTIVE', active: true, labels: ['benign', 'malignant'], uploadedBy: 'admin@x' });
+    expect(info.device).toEqual({ requested: 'cpu', actual: 'cpu', fallbackReason: null });
+    expect(info.sha256).toMatch(/^[a-f0-9]{64}$/);
+    for (const img of IMAGES) expectAnswerOf(await r.withModel(NAME, undefined, (l) => classify(l, img)), img, 'v1');
+    const stats = r.versionInfo(NAME, '1.0.0')!.stats;
+    expect(stats).toMatchObject({ requests: 3, errors: 0 });
+    expect(stats.p50Ms).toBeGreaterThan(0);
+    expect(events.map((e) => e.type)).toEqual(['loaded', 'activated']);
+    expect(r.versionInfo(NAME, '1.0.0')!.leases).toBe(0);
+  });
+
+  it.each(['cuda', 'webgpu', 'tensorrt:0'])('a %s request falls back to cpu with a reason and still answers correctly', async (device) => {
+    const r = newRegistry();
+    const events = recordEvents(r);
+    const info = await r.install(await makeClassifierPackage(join(work, 'plugins'), { devices: [device] }), { activate: true });
+    expect(info.device!.requested).toBe(device);
+    if (info.device!.actual === 'cpu') {
+      expect(info.device!.fallbackReason).toMatch(new RegExp(`^${device.split(':')[0]}`));
+      expect(events.find((e) => e.type === 'fell_back')).toMatchObject({ name: NAME, version: '1.0.0', message: info.device!.fallbackReason });
+    }
+    expectAnswerOf(await r.withModel(NAME, undefined, (l) => classify(l, IMAGES[0])), IMAGES[0], 'v1');
+  });
+
+  it('acquire refuses unknown models and versions that are not loaded', async () => {
+    const r = newRegistry();
+    await twoVersions(r);
+    expect(() => r.acquire('nope')).toThrow(expect.objectContaining({ code: 'MODEL_UNAVAILABLE' }));
+    expect(() => r.acquire(NAME, '9.9.9')).toThrow(expect.objectContaining({ code: 'MODEL_UNAVAILABLE' }));
+    // A READY (loaded, not active) version serves requests pinned to it.
+    expectAnswerOf(await r.withModel(NAME, '2.0.0', (l) => classify(l, IMAGES[0])), IMAGES[0], 'v2');
+    await r.unload(NAME, '2.0.0');
+    expect(() => r.acquire(NAME, '2.0.0')).toThrow(/is UNLOADED, not loaded/);
+  });
+
+  it('exports Prometheus metrics on the Registry given', async () => {
+    const prom = new PromRegistry();
+    const r = newRegistry({ metrics: new RegistryMetrics(prom) });
+    await twoVersions(r);
+    await r.withModel(NAME, undefined, (l) => classify(l, IMAGES[0]));
+    await r.withModel(NAME, undefined, (l) => classify(l, IMAGES[1]));
+    r.metrics!.observeQueueTime(NAME, '1.0.0', 0.002);
+    const text = await prom.metrics();
+    expect(text).toContain('dermagraph_model_inferences_total{model="tiny-classifier",version="1.0.0",device="cpu"} 2');
+    expect(text).toContain('dermagraph_model_inference_duration_seconds_count{model="tiny-classifier",version="1.0.0",device="cpu"} 2');
+    expect(text).toContain('dermagraph_model_sessions_loaded{device="cpu"} 2');
+    expect(text).toContain('dermagraph_model_queue_duration_seconds_count{model="tiny-classifier",version="1.0.0"} 1');
+  });
+});
+
+describe('ModelRegistry: hot swap', () => {
+  it('keeps answering through 20 swaps: zero failures, every answer from the version active when its request began', async () => {
+    const r = newRegistry();
+    const events = recordEvents(r);
+    await twoVersions(r);
+    let swapping = true;
+    let requests = 0;
+    const failures: unknown[] = [];
+    const loop = async (worker: number) => {
+      let i = worker;
+      while (swapping) {
+        const image = IMAGES[i++ % IMAGES.length];
+        try {
+          // Same tick: read the active version and take the lease.
+          const activeAtStart = r.activeVersion(NAME)!;
+          const lease = r.acquire(NAME);
+          try {
+            expect(lease.version).toBe(activeAtStart);
+            expectAnswerOf(await classify(lease, image), image, MODEL_OF[activeAtStart]);
+          } finally {
+            lease.release();
+          }
+          requests++;
+        } catch (e) {
+          failures.push(e);
+        }
+      }
+    };
+    const loops = [0, 1, 2, 3].map(loop);
+    const answeredBy = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const target = i % 2 === 0 ? '2.0.0' : '1.0.0';
+      const before = requests;
+      await r.activate(NAME, target);
+      expect(r.activeVersion(NAME)).toBe(target);
+      answeredBy.add(target);
+      await until(() => requests > before + 2); // let requests land on this version
+    }
+    swapping = false;
+    await Promise.all(loops);
+    expect(failures).toEqual([]);
+    expect(requests).toBeGreaterThan(40);
+    expect(answeredBy).toEqual(new Set(['1.0.0', '2.0.0']));
+    expect(events.filter((e) => e.type === 'activated')).toHaveLength(21);
+    // Swapped-out sessions were released once their last lease ended: only the active one is left.
+    await until(() => r.versionInfo(NAME, '2.0.0')!.status === 'UNLOADED');
+    expect(r.sessionCounts()).toEqual(new Map([['cpu', 1]]));
+    expect(r.versionInfo(NAME, '1.0.0')).toMatchObject({ status: 'ACTIVE', leases: 0 });
+    const stats = [r.versionInfo(NAME, '1.0.0')!.stats, r.versionInfo(NAME, '2.0.0')!.stats];
+    expect(stats[0].requests + stats[1].requests).toBe(requests);
+    expect(stats[0].errors + stats[1].errors).toBe(0);
+  });
+
+  it('a swapped-out version drains: its session stays usable until its last lease ends', async () => {
+    const r = newRegistry();
+    const events = recordEvents(r);
+    await twoVersions(r);
+    const held = r.acquire(NAME);
+    await r.activate(NAME, '2.0.0');
+    expect(r.versionInfo(NAME, '1.0.0')).toMatchObject({ status: 'DRAINING', leases: 1 });
+    expect(events.at(-1)).toMatchObject({ type: 'draining', version: '1.0.0' });
+    expectAnswerOf(await classify(held, IMAGES[2]), IMAGES[2], 'v1');
+    held.release();
+    held.release(); // idempotent
+    expect(r.versionInfo(NAME, '1.0.0')).toMatchObject({ status: 'UNLOADED', leases: 0 });
+    expect(events.at(-1)).toMatchObject({ type: 'unloaded', version: '1.0.0' });
+    await expect(held.run({})).rejects.toThrow(/already released/);
+  });
+
+  it('a failed activation never changes the active version', async () => {
+    const r = newRegistry();
+    const events = recordEvents(r);
+    await twoVersions(r);
+    await r.unload(NAME, '2.0.0');
+    // Break 2.0.0 on disk: its reload at activation fails.
+    await writeFile(join(r.versionInfo(NAME, '2.0.0')!.packageDir, 'model.onnx'), 'garbage');
+    await expect(r.activate(NAME, '2.0.0')).rejects.toMatchObject({ check: 'onnx.load' });
+    expect(r.activeVersion(NAME)).toBe('1.0.0');
+    expect(r.versionInfo(NAME, '2.0.0')).toMatchObject({ status: 'UNLOADED', active: false });
+    expect(r.versionInfo(NAME, '2.0.0')!.error).toMatch(/onnx\.load/);
+    expect(events.at(-1)).toMatchObject({ type: 'failed', name: NAME, version: '2.0.0' });
+    expectAnswerOf(await r.withModel(NAME, undefined, (l) => classify(l, IMAGES[0])), IMAGES[0], 'v1');
+  });
+
+  it('rolls back to the previous active version, reloading it', async () => {
+    const r = newRegistry();
+    await twoVersions(r);
+    await r.activate(NAME, '2.0.0');
+    expect(r.versionInfo(NAME, '1.0.0')!.status).toBe('UNLOADED');
+    const back = await r.rollback(NAME);
+    expect(back).toMatchObject({ version: '1.0.0', status: 'ACTIVE' });
+    expectAnswerOf(await r.withModel(NAME, undefined, (l) => classify(l, IMAGES[1])), IMAGES[1], 'v1');
+    await expect(newRegistry().rollback(NAME)).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('re-places the active version live (setDevice) and regenerates every session', async () => {
+    const r = newRegistry();
+    const events = recordEvents(r);
+    await twoVersions(r);
+    const held = r.acquire(NAME);
+    const moved = await r.setDevice(NAME, undefined, 'webgpu');
+    expect(moved).toMatchObject({ version: '1.0.0', status: 'ACTIVE' });
+    expect(moved.device!.requested).toBe('webgpu');
+    if (moved.device!.actual === 'cpu') expect(moved.device!.fallbackReason).toMatch(/^webgpu: /);
+    // The old session drains under the held lease while the new one serves.
+    expect(r.sessionCounts().get('cpu')! + (r.sessionCounts().get('webgpu') ?? 0)).toBe(3);
+    expectAnswerOf(await classify(held, IMAGES[0]), IMAGES[0], 'v1');
+    held.release();
+    expect([...r.sessionCounts().values()].reduce((a, b) => a + b, 0)).toBe(2);
+    expectAnswerOf(await r.withModel(NAME, undefined, (l) => classify(l, IMAGES[0])), IMAGES[0], 'v1');
+
+    const before = r.versionInfo(NAME, '2.0.0')!.loadedAt!;
+    await new Promise((ok) => setTimeout(ok, 5));
+    const regenerated = await r.regenerateCache();
+    expect(regenerated.map((v) => `${v.version}:${v.status}`).sort()).toEqual(['1.0.0:ACTIVE', '2.0.0:READY']);
+    expect(r.versionInfo(NAME, '2.0.0')!.loadedAt!.getTime()).toBeGreaterThan(before.getTime());
+    expect([...r.sessionCounts().values()].reduce((a, b) => a + b, 0)).toBe(2);
+    expect(events.some((e) => e.type === 'loaded' && e.device?.requested === 'webgpu')).toBe(true);
+    await expect(r.setDevice(NAME, undefined, 'gpu')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+
+  it('unloading the active version leaves the model without one', async () => {
+    const r = newRegistry();
+    await twoVersions(r);
+    await r.unload(NAME, '1.0.0');
+    expect(r.activeVersion(NAME)).toBeNull();
+    expect(() => r.acquire(NAME)).toThrow(expect.objectContaining({ code: 'MODEL_UNAVAILABLE' }));
+    expect(r.model(NAME)!.versions.map((v) => `${v.version}:${v.status}`)).toEqual(['2.0.0:READY', '1.0.0:UNLOADED']);
+  });
+});
+
+describe('ModelRegistry: uploads, discovery, watching, other processes', () => {
+  it('keeps an uploaded archive under packagesDir, and refuses the same version again leaving nothing behind', async () => {
+    const r = newRegistry();
+    const dir = await makeClassifierPackage(join(work, 'src'));
+    const { outFile } = await packPackage(dir, join(work, 'upload.tar.gz'));
+    const info = await r.install(outFile, { activate: true });
+    expect(info.packageDir).toBe(join(work, 'store', NAME, '1.0.0'));
+    expect((await readdir(info.packageDir)).sort()).toEqual(['MODEL_CARD.md', 'golden', 'manifest.json', 'model.onnx']);
+    await expect(r.install(outFile)).rejects.toMatchObject({ code: 'CONFLICT', check: 'version.exists' });
+    await expect(r.install(dir)).rejects.toMatchObject({ code: 'CONFLICT', check: 'version.exists' });
+    expect(await readdir(join(work, 'store', '.incoming'))).toEqual([]);
+    expect(await readdir(join(work, 'store'))).toEqual(['.incoming', NAME]);
+    expect(r.activeVersion(NAME)).toBe('1.0.0');
+  });
+
+  it('refuses a hostile upload without recording anything', async () => {
+    const store = new InMemoryRegistryStore();
+    const r = newRegistry({ store });
+    const events = recordEvents(r);
+    const dir = await makeClassifierPackage(join(work, 'src'), { edit: (m) => (m.outputs = [{ name: 'probs', role: 'logits' }]) });
+    const { outFile } = await packPackage(dir, join(work, 'bad.zip'));
+    await expect(r.install(outFile, { activate: true })).rejects.toMatchObject({ check: 'onnx.io', field: 'outputs[0].name' });
+    expect(r.list()).toEqual([]);
+    expect(await store.getVersion(NAME, '1.0.0')).toBeNull();
+    expect(await readdir(join(work, 'store', '.incoming'))).toEqual([]);
+    expect(existsSync(join(work, 'store', NAME))).toBe(false);
+    expect(events).toEqual([expect.objectContaining({ type: 'failed', name: null })]);
+  });
+
+  it('discovers plugins at start, activating the highest version, or the one the store says is active', async () => {
+    const plugins = join(work, 'plugins');
+    await makeClassifierPackage(plugins, { version: '1.0.0', model: 'v1' });
+    await makeClassifierPackage(plugins, { version: '2.0.0', model: 'v2' });
+    await mkdir(join(plugins, 'broken'));
+    await writeFile(join(plugins, 'broken', 'manifest.json'), '{}');
+    const store = new InMemoryRegistryStore();
+    const first = newRegistry({ store });
+    const started = await first.start([plugins]);
+    expect(started.loaded.map((v) => v.version).sort()).toEqual(['1.0.0', '2.0.0']);
+    expect(started.failed).toEqual([expect.objectContaining({ path: join(plugins, 'broken') })]);
+    expect(first.activeVersion(NAME)).toBe('2.0.0');
+    await first.activate(NAME, '1.0.0');
+    expect(await store.activeVersions()).toEqual([{ name: NAME, version: '1.0.0' }]);
+    await first.close();
+    // A process that starts later reads the active version from the store.
+    const later = new ModelRegistry({ packagesDir: join(work, 'store2'), store: store });
+    registries.push(later);
+    await later.start([plugins]);
+    expect(later.activeVersion(NAME)).toBe('1.0.0');
+  });
+
+  it('MODEL_WATCH: a new version folder is validated and loaded, activated only when its manifest says so', async () => {
+    const plugins = join(work, 'plugins');
+    const r = newRegistry();
+    await makeClassifierPackage(plugins, { version: '1.0.0', model: 'v1' });
+    await r.start([plugins]);
+    await makeClassifierPackage(plugins, { version: '2.0.0', model: 'v2' });
+    let pass = await r.rescan([plugins]);
+    expect(pass.loaded.map((v) => `${v.version}:${v.status}`)).toEqual(['2.0.0:READY']);
+    expect(r.activeVersion(NAME)).toBe('1.0.0');
+    await makeClassifierPackage(plugins, { version: '3.0.0', model: 'v2', activate: true });
+    pass = await r.rescan([plugins]);
+    expect(pass.loaded.map((v) => `${v.version}:${v.status}`)).toEqual(['3.0.0:ACTIVE']);
+    expect(r.activeVersion(NAME)).toBe('3.0.0');
+    // A broken folder fails once and is not retried until it changes.
+    const bad = await makeClassifierPackage(plugins, { version: '4.0.0' });
+    await writeFile(join(bad, 'model.onnx'), 'not a model');
+    expect((await r.rescan([plugins])).failed).toHaveLength(1);
+    expect((await r.rescan([plugins])).failed).toHaveLength(0);
+    expect(r.versionInfo(NAME, '4.0.0')).toBeNull();
+    // The timer-driven form finds a later folder by itself.
+    r.watch([plugins], 50);
+    await makeClassifierPackage(plugins, { version: '5.0.0' });
+    await until(() => r.versionInfo(NAME, '5.0.0')?.status === 'READY');
+  });
+
+  it('activation and unload broadcast over the bus switch another process', async () => {
+    const store = new InMemoryRegistryStore();
+    const bus = new InMemoryRegistryBus();
+    const plugins = join(work, 'plugins');
+    await makeClassifierPackage(plugins, { version: '1.0.0', model: 'v1' });
+    await makeClassifierPackage(plugins, { version: '2.0.0', model: 'v2' });
+    const api = newRegistry({ store, bus, processId: 'api' });
+    const worker = new ModelRegistry({ packagesDir: join(work, 'store-w'), store: store, bus, processId: 'worker' });
+    registries.push(worker);
+    await api.start([plugins]);
+    await worker.start([plugins]);
+    await api.activate(NAME, '1.0.0');
+    await until(() => worker.activeVersion(NAME) === '1.0.0');
+    expectAnswerOf(await worker.withModel(NAME, undefined, (l) => classify(l, IMAGES[0])), IMAGES[0], 'v1');
+    // A version uploaded to one process is loaded by the other from shared storage.
+    const uploaded = await makeClassifierPackage(join(work, 'src'), { version: '3.0.0', model: 'v2' });
+    await api.install(uploaded, { activate: true });
+    await until(() => worker.activeVersion(NAME) === '3.0.0');
+    await api.unload(NAME, '3.0.0');
+    await until(() => worker.activeVersion(NAME) === null);
+  });
+});
