@@ -1,4 +1,5 @@
-import { camToImage, featureMapAt, normaliseUnit, resizeBilinear, weightedChannelSum } from './cam-map';
+import sharp from 'sharp';
+import { camToImage, featureMapAt, mapToImage, normaliseUnit, resizeBilinear, visibleRegion, weightedChannelSum } from './cam-map';
 
 describe('resizeBilinear', () => {
   it('matches torch interpolate(bilinear, align_corners=False) on 2x3 -> 5x7', () => {
@@ -54,5 +55,36 @@ describe('featureMapAt', () => {
     expect(Array.from(fm.data)).toEqual([6, 7, 8, 9, 10, 11]);
     expect(() => featureMapAt(data, [2, 2, 1, 3], 2)).toThrow(/outside a batch of 2/);
     expect(() => featureMapAt(data, [2, 6], 0)).toThrow(/\[N, C, H, W\]/);
+  });
+});
+
+describe('maps on the region the model saw (manifest resize fill / cover)', () => {
+  it('fill covers the whole image', () => {
+    expect(visibleRegion(300, 150, { mode: 'fill', modelWidth: 100, modelHeight: 100 })).toEqual({ left: 0, top: 0, width: 300, height: 150 });
+    expect(visibleRegion(300, 150)).toEqual({ left: 0, top: 0, width: 300, height: 150 });
+  });
+
+  it('cover is the centred crop with the model aspect ratio', () => {
+    // 300x150 scaled by 2/3 to 200x100, centre 100x100 kept: 150x150 of the image from x = 75
+    expect(visibleRegion(300, 150, { mode: 'cover', modelWidth: 100, modelHeight: 100 })).toEqual({ left: 75, top: 0, width: 150, height: 150 });
+    expect(visibleRegion(100, 300, { mode: 'cover', modelWidth: 50, modelHeight: 50 })).toEqual({ left: 0, top: 100, width: 100, height: 100 });
+  });
+
+  it('matches the crop sharp makes for resize cover', async () => {
+    // a 200x100 image whose red channel is the column index: sharp's cover to 100x100 keeps columns 50..149
+    const raw = Buffer.alloc(200 * 100 * 3);
+    for (let p = 0; p < 200 * 100; p++) raw[p * 3] = p % 200;
+    const { data } = await sharp(raw, { raw: { width: 200, height: 100, channels: 3 } }).resize(100, 100, { fit: 'cover' }).raw().toBuffer({ resolveWithObject: true });
+    const r = visibleRegion(200, 100, { mode: 'cover', modelWidth: 100, modelHeight: 100 });
+    expect(data[0]).toBe(r.left);
+    expect(data[99 * 3]).toBe(r.left + r.width - 1);
+  });
+
+  it('places a cover map inside its crop and zero outside', () => {
+    const out = mapToImage([1], 1, 1, 4, 2, { mode: 'cover', modelWidth: 1, modelHeight: 1 });
+    expect(Array.from(out)).toEqual([0, 1, 1, 0, 0, 1, 1, 0]);
+    // a 2x1 CAM [0, 2] on a 6x2 image through a 1:1 cover crop (the centre 2x2): scaled, then placed
+    const cam = camToImage([0, 2], 2, 1, 6, 2, { mode: 'cover', modelWidth: 2, modelHeight: 2 });
+    expect(Array.from(cam)).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0]);
   });
 });

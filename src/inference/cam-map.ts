@@ -85,7 +85,43 @@ export function normaliseUnit(map: ArrayLike<number>): Float32Array {
   return out;
 }
 
-/** A feature-resolution CAM brought to the image: upsampled, then scaled to [0, 1]. */
-export function camToImage(cam: ArrayLike<number>, width: number, height: number, outWidth: number, outHeight: number): Float32Array {
-  return normaliseUnit(resizeBilinear(cam, width, height, outWidth, outHeight));
+/**
+ * How the model's input was cut from the image (the manifest's `input.resize`): 'fill' squashed
+ * the whole image; 'cover' scaled it to cover the model size and took the centre, so a model-space
+ * map only covers that centred crop of the image.
+ */
+export interface ModelFit {
+  mode: 'fill' | 'cover';
+  modelWidth: number;
+  modelHeight: number;
+}
+
+/** The part of the image the model saw: the whole image for 'fill', the centred crop for 'cover' (as sharp cuts it). */
+export function visibleRegion(imageWidth: number, imageHeight: number, fit?: ModelFit): { left: number; top: number; width: number; height: number } {
+  if (!fit || fit.mode === 'fill') return { left: 0, top: 0, width: imageWidth, height: imageHeight };
+  const scale = Math.max(fit.modelWidth / imageWidth, fit.modelHeight / imageHeight);
+  const width = Math.min(imageWidth, Math.round(fit.modelWidth / scale));
+  const height = Math.min(imageHeight, Math.round(fit.modelHeight / scale));
+  return { left: Math.floor((imageWidth - width) / 2), top: Math.floor((imageHeight - height) / 2), width, height };
+}
+
+/**
+ * A model-space map (any resolution) laid on the image: resized bilinearly onto the region the
+ * model saw; pixels the model never saw (outside a 'cover' crop) get `outside`.
+ */
+export function mapToImage(map: ArrayLike<number>, width: number, height: number, imageWidth: number, imageHeight: number, fit?: ModelFit, outside = 0): Float32Array {
+  const r = visibleRegion(imageWidth, imageHeight, fit);
+  if (r.width === imageWidth && r.height === imageHeight) {
+    return width === imageWidth && height === imageHeight ? Float32Array.from(map) : resizeBilinear(map, width, height, imageWidth, imageHeight);
+  }
+  const inner = resizeBilinear(map, width, height, r.width, r.height);
+  const out = new Float32Array(imageWidth * imageHeight).fill(outside);
+  for (let y = 0; y < r.height; y++) out.set(inner.subarray(y * r.width, (y + 1) * r.width), (r.top + y) * imageWidth + r.left);
+  return out;
+}
+
+/** A feature-resolution CAM brought to the image: scaled to [0, 1], then laid on the region the model saw. */
+export function camToImage(cam: ArrayLike<number>, width: number, height: number, imageWidth: number, imageHeight: number, fit?: ModelFit): Float32Array {
+  const r = visibleRegion(imageWidth, imageHeight, fit);
+  return mapToImage(normaliseUnit(resizeBilinear(cam, width, height, r.width, r.height)), r.width, r.height, imageWidth, imageHeight, fit);
 }

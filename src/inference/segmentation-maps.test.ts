@@ -10,6 +10,10 @@ describe('memberProbabilityMap', () => {
     // 1x2 [0, 1] -> 4x1: centres at 0.25, 0.75 of the input pixels: [0, 0.25, 0.75, 1]
     expect(Array.from(memberProbabilityMap({ output: [0, 1], width: 2, height: 1, activation: 'none' }, 4, 1))).toEqual([0, 0.25, 0.75, 1]);
   });
+  it('lays a cover-cropped output on its crop, background outside', () => {
+    const fit = { mode: 'cover' as const, modelWidth: 1, modelHeight: 1 };
+    expect(Array.from(memberProbabilityMap({ output: [0.8], width: 1, height: 1, activation: 'none', fit }, 4, 2))).toEqual([0, 0.8, 0.8, 0, 0, 0.8, 0.8, 0].map(Math.fround));
+  });
 });
 
 describe('ensembleSegmentation', () => {

@@ -2,7 +2,7 @@
  * Segmentation ensemble at the image's own resolution: each member's raw mask output becomes a
  * probability map, is resized to the image, and the weighted mean is thresholded.
  */
-import { resizeBilinear } from './cam-map';
+import { mapToImage, type ModelFit } from './cam-map';
 import { thresholdMap, validateThreshold, weightedMeanMaps } from './ensemble';
 import { sigmoid } from './softmax';
 
@@ -13,6 +13,8 @@ export interface MemberMask {
   height: number;
   /** The manifest's segmentation activation: 'sigmoid' for logits, 'none' for probabilities. */
   activation: 'none' | 'sigmoid';
+  /** The manifest's resize mode and input size; omitted = 'fill'. Outside a 'cover' crop the probability is 0. */
+  fit?: ModelFit;
 }
 
 /**
@@ -20,14 +22,13 @@ export interface MemberMask {
  * the bilinear resize interpolates probabilities (it stays in [0, 1]) rather than logits.
  */
 export function memberProbabilityMap(member: MemberMask, imageWidth: number, imageHeight: number): Float32Array {
-  const { output, width, height, activation } = member;
+  const { output, width, height, activation, fit } = member;
   if (output.length !== width * height) throw new Error(`mask output of ${width}x${height} needs ${width * height} values, got ${output.length}`);
   const probs = Float32Array.from(output, (v) => {
     const p = activation === 'sigmoid' ? sigmoid(v) : v;
     return Math.min(1, Math.max(0, Number.isNaN(p) ? 0 : p));
   });
-  if (width === imageWidth && height === imageHeight) return probs;
-  return resizeBilinear(probs, width, height, imageWidth, imageHeight);
+  return mapToImage(probs, width, height, imageWidth, imageHeight, fit);
 }
 
 /** Weighted mean probability map of the members and its binary mask (probability >= threshold). */
