@@ -17,7 +17,7 @@ def check(folder: str) -> list[str]:
     manifest = json.load(open(os.path.join(folder, "manifest.json")))
     path = os.path.join(folder, manifest["modelFile"])
     model = onnx.load(path, load_external_data=False)
-    onnx.checker.check_model(path, full_check=True)
+    onnx.checker.check_model(model, full_check=True)  # the in-memory proto: check_model(path) rewrites the file with inferred shapes
     opset = max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
     if opset < 13:
         problems.append(f"opset {opset} < 13")
