@@ -96,7 +96,10 @@ export interface InstallOptions {
   /** Activate once loaded (an upload's `activate` argument). */
   activate?: boolean;
   uploadedBy?: string | null;
+  /** Overrides the manifest's `devices` (and the registry's defaultDevice). */
   device?: string | readonly string[];
+  /** Overrides the manifest's `threads`. */
+  threads?: Threads;
 }
 
 /** One live onnxruntime session of a version. */
@@ -384,6 +387,7 @@ export class ModelRegistry {
         workDir: join(this.opts.packagesDir, '.incoming'),
         exists: (n, v) => this.versionExists(n, v, folder),
         device: opts.device ?? this.opts.defaultDevice,
+        threads: opts.threads,
       });
     } catch (err) {
       this.fail({ name: null, version: null }, err);
@@ -417,7 +421,7 @@ export class ModelRegistry {
       slot: null,
       draining: new Set(),
       requestedDevice: opts.device ?? this.opts.defaultDevice ?? m.devices,
-      threads: m.threads,
+      threads: opts.threads ?? m.threads,
       stats: new StatsCounter(),
       lastPlacement: prepared.placement,
       error: null,
@@ -700,7 +704,10 @@ export class ModelRegistry {
     if (this.watchTimer) return;
     this.watchTimer = setInterval(() => {
       if (this.polling) return;
-      this.polling = this.discover(dirs, { honourActivateFlag: true }).finally(() => (this.polling = null));
+      // Failures of single folders are events; a failing scan (e.g. an unreadable folder) waits for the next tick.
+      this.polling = this.discover(dirs, { honourActivateFlag: true })
+        .catch(() => undefined)
+        .finally(() => (this.polling = null));
     }, intervalMs);
     this.watchTimer.unref();
   }

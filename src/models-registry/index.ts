@@ -1,0 +1,20 @@
+/** The model registry's public API (see docs/models.md). */
+export { ModelRegistry } from './registry';
+export type { InstallOptions, ModelInfo, ModelLease, ModelRegistryOptions, ModelVersionInfo, RegistryEvent, RegistryEventType } from './registry';
+export { InMemoryRegistryStore } from './store';
+export type { DeviceInfo, RegistryStore, VersionRecord, VersionStatus } from './store';
+export { InMemoryRegistryBus } from './bus';
+export type { RegistryBus, RegistryMessage } from './bus';
+export { RegistryMetrics } from './metrics';
+export { packPackage, sealPackage, validatePackage } from './package';
+export type { PackResult, ValidationReport } from './package';
+export { DEFAULT_LIMITS } from './extract';
+export type { ExtractLimits } from './extract';
+export { createSession, bundledBackends } from './sessions';
+export type { Placement, Threads } from './sessions';
+export { parseDevice, deviceChain, placementOrder } from './devices';
+export { RegistryError } from './errors';
+export type { PackageCheck, RegistryErrorCode } from './errors';
+export { manifestSchema, parseManifest, parseManifestText, safeParseManifest, ManifestError, manifestJsonSchema } from './manifest';
+export type { Manifest, ManifestInput, ManifestIssue } from './manifest';
+export { runBatch, probabilitiesOf, binaryMaskOf } from './golden';
