@@ -60,3 +60,21 @@ export const M = {
   setUserRole: `mutation($userId: ID!, $role: Role!) { setUserRole(userId: $userId, role: $role) { id role } }`,
   me: `query { me { id email role } }`,
 };
+
+/** Registers through GraphQL, reads the verification mail and follows it: a ready, verified account. */
+export async function createVerifiedUser(
+  server: TestServer,
+  smtp: { waitFor(to: string, after?: number): Promise<{ text: string }>; messages: unknown[] },
+  email: string,
+  password: string,
+  ip = '192.0.2.200',
+): Promise<string> {
+  const before = smtp.messages.length;
+  const res = await gql(server, M.register, { input: { email, password } }, { ip });
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+  const mail = await smtp.waitFor(email.toLowerCase(), before);
+  const token = /token=([A-Za-z0-9_-]+)/.exec(mail.text)![1];
+  const v = await gql(server, M.verifyEmail, { token }, { ip });
+  if (v.errors) throw new Error(JSON.stringify(v.errors));
+  return res.data!.register.id as string;
+}
