@@ -66,6 +66,7 @@ export function planHead(model: OnnxModel, featuresName: string, logitsName: str
     if (!model.graph.outputs.includes(logitsName)) throw new UnsupportedHeadError(`"${logitsName}" is not an output of the graph`);
     const constants = new Map<string, Tensor>();
     const dynamic = new Set<string>([featuresName]);
+    const secondary = new Set<string>();
     const nodes: OnnxNode[] = [];
     for (const node of nodesNeeded(model, featuresName, logitsName)) {
       if (node.domain !== '' && node.domain !== 'ai.onnx') throw new UnsupportedHeadError(`operator ${node.domain}.${node.opType} is outside the ONNX domain`);
@@ -73,6 +74,8 @@ export function planHead(model: OnnxModel, featuresName: string, logitsName: str
         const init = model.graph.initializers.get(i);
         if (init && !constants.has(i)) constants.set(i, toTensor(init));
       }
+      const unmade = node.inputs.find((i) => secondary.has(i));
+      if (unmade) throw new UnsupportedHeadError(`${node.opType} (${node.name || 'unnamed'}) reads "${unmade}", a second output the head does not compute`);
       const isDynamic = node.inputs.some((i) => dynamic.has(i));
       if (node.opType === 'Constant') {
         constants.set(node.outputs[0], constantValue(node));
@@ -81,7 +84,9 @@ export function planHead(model: OnnxModel, featuresName: string, logitsName: str
       const op = HEAD_OPS[node.opType];
       if (!op || (isDynamic && !op.backward)) throw new UnsupportedHeadError(`operator ${node.opType} (${node.name || 'unnamed'}) cannot be differentiated here`);
       if (isDynamic) {
-        node.outputs.forEach((o) => dynamic.add(o));
+        // the ops here compute their first output only (Dropout's mask, for one, is never made)
+        dynamic.add(node.outputs[0]);
+        node.outputs.slice(1).forEach((o) => secondary.add(o));
         nodes.push(node);
       } else {
         // depends on constants only: fold it once
