@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import * as yauzl from 'yauzl';
 import { isSafeRelativePath } from './manifest';
-import { packageError, RegistryError } from './errors';
+import { packageError, RegistryError, shortError } from './errors';
 
 /**
  * Safe extraction of package archives (.zip, .tar.gz, .tar) into an empty folder: entry names
@@ -102,9 +102,14 @@ export function entryTarget(dest: string, rawName: string): { rel: string; abs: 
 /** Extracts an archive into `dest` (an existing empty folder); returns the relative paths of the files written. */
 export async function extractArchive(archive: string, dest: string, limits: ExtractLimits = DEFAULT_LIMITS): Promise<string[]> {
   const kind = await sniffArchive(archive);
-  if (kind === 'zip') return extractZip(archive, dest, new Budget(limits));
-  if (kind === 'tar.gz' || kind === 'tar') return extractTar(archive, dest, new Budget(limits));
-  throw packageError('archive.type', 'not a .zip, .tar.gz or .tar archive (or a package folder)', undefined, 'UNSUPPORTED_MEDIA_TYPE');
+  if (!kind) throw packageError('archive.type', 'not a .zip, .tar.gz or .tar archive (or a package folder)', undefined, 'UNSUPPORTED_MEDIA_TYPE');
+  try {
+    return kind === 'zip' ? await extractZip(archive, dest, new Budget(limits)) : await extractTar(archive, dest, new Budget(limits));
+  } catch (e) {
+    // File-system clashes inside the archive (a file and a folder of one name, duplicates).
+    if (e instanceof RegistryError) throw e;
+    throw packageError('archive.corrupt', shortError(e));
+  }
 }
 
 // ---- zip ----------------------------------------------------------------------------------

@@ -74,7 +74,8 @@ export async function runGoldenCases(session: ort.InferenceSession, m: Manifest,
     } else {
       const maskOut = m.outputs.find((o) => o.role === 'mask')!;
       const got = binaryMaskOf(outputs[maskOut.name], m);
-      const { data, info } = await sharp(packagePath(dir, g.expectedMask)).greyscale().raw().toBuffer({ resolveWithObject: true });
+      // flatten drops any alpha channel, so the raw buffer has one byte per pixel.
+      const { data, info } = await sharp(packagePath(dir, g.expectedMask)).flatten().greyscale().raw().toBuffer({ resolveWithObject: true });
       if (info.width !== got.width || info.height !== got.height) {
         results.push({ index, image: g.image, ok: false, detail: `expected mask is ${info.width}x${info.height}, the model's mask is ${got.width}x${got.height}` });
         continue;

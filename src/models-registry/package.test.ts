@@ -243,3 +243,13 @@ describe('validatePackage: hostile packages are refused with their reason and le
     await expectRefused(file, 'archive.type', { code: 'UNSUPPORTED_MEDIA_TYPE' });
   });
 });
+
+describe('validatePackage: archives that clash with themselves', () => {
+  it('a duplicate entry or a file where a folder must go is a corrupt archive, not a crash', async () => {
+    const dup = await writeZip('dup-entry.zip', [{ name: 'a.txt', data: Buffer.from('1') }, { name: 'a.txt', data: Buffer.from('2') }]);
+    await expectRefused(dup, 'archive.corrupt', { message: /EEXIST/ });
+    const clash = await writeZip('clash.zip', [{ name: 'a', data: Buffer.from('1') }, { name: 'a/b', data: Buffer.from('2') }]);
+    const e = await expectRefused(clash, 'archive.corrupt');
+    expect(e.message).not.toMatch(/dg-package-/); // no server paths
+  });
+});

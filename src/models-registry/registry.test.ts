@@ -206,7 +206,7 @@ describe('ModelRegistry: hot swap', () => {
     await writeFile(join(r.versionInfo(NAME, '2.0.0')!.packageDir, 'model.onnx'), 'garbage');
     await expect(r.activate(NAME, '2.0.0')).rejects.toMatchObject({ check: 'onnx.load' });
     expect(r.activeVersion(NAME)).toBe('1.0.0');
-    expect(r.versionInfo(NAME, '2.0.0')).toMatchObject({ status: 'UNLOADED', active: false });
+    expect(r.versionInfo(NAME, '2.0.0')).toMatchObject({ status: 'FAILED', active: false });
     expect(r.versionInfo(NAME, '2.0.0')!.error).toMatch(/onnx\.load/);
     expect(events.at(-1)).toMatchObject({ type: 'failed', name: NAME, version: '2.0.0' });
     expectAnswerOf(await r.withModel(NAME, undefined, (l) => classify(l, IMAGES[0])), IMAGES[0], 'v1');

@@ -485,7 +485,9 @@ export class ModelRegistry {
           this.releaseSlot(e, created);
         }
         e.error = shortError(err, 500);
-        this.setStatus(e, statusBefore === 'LOADING' ? 'FAILED' : e.draining.size ? 'DRAINING' : statusBefore, { error: e.error });
+        // A version whose (re)load failed is FAILED until a later activation loads it; one that
+        // was loaded and failed its golden re-run keeps its session and status, with the error.
+        this.setStatus(e, created || !e.slot ? (e.draining.size ? 'DRAINING' : 'FAILED') : statusBefore, { error: e.error });
         this.fail(e, err);
         throw err;
       }
