@@ -1,15 +1,10 @@
+import { AppError, type ErrorCode } from '../errors';
+
 /**
- * Errors of the model registry. `code` is one of the client-facing codes of src/errors.ts
- * (AppError); `check` names the validation step that refused a package, `field` the manifest
- * field or package file at fault. When src/errors.ts lands this can extend AppError unchanged.
+ * Errors of the model registry: client-facing AppErrors (`extensions.code`) that also name the
+ * `check` that refused a package and the manifest `field` or package file at fault.
  */
-export type RegistryErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'MODEL_UNAVAILABLE';
+export type RegistryErrorCode = Extract<ErrorCode, 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'MODEL_UNAVAILABLE'>;
 
 /** The package checks, in the order they run (docs/models.md describes each). */
 export type PackageCheck =
@@ -29,20 +24,18 @@ export type PackageCheck =
   | 'onnx.io'
   | 'golden';
 
-export class RegistryError extends Error {
-  constructor(
-    readonly code: RegistryErrorCode,
-    message: string,
-    readonly extra: { check?: PackageCheck | string; field?: string } = {},
-  ) {
-    super(message);
+export class RegistryError extends AppError {
+  readonly check?: PackageCheck | string;
+  readonly field?: string;
+  constructor(code: RegistryErrorCode, message: string, extra: { check?: PackageCheck | string; field?: string; issues?: Array<{ path: string; message: string }> } = {}) {
+    const extensions: Record<string, unknown> = {};
+    if (extra.check !== undefined) extensions.check = extra.check;
+    if (extra.field !== undefined) extensions.field = extra.field;
+    if (extra.issues !== undefined) extensions.issues = extra.issues;
+    super(code, message, extensions);
     this.name = 'RegistryError';
-  }
-  get check(): string | undefined {
-    return this.extra.check;
-  }
-  get field(): string | undefined {
-    return this.extra.field;
+    this.check = extra.check;
+    this.field = extra.field;
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError } from '../errors';
 
 /**
  * The model package manifest (manifest.json), shared by the registry and the shipped plugins.
@@ -187,14 +188,16 @@ export interface ManifestIssue {
   message: string;
 }
 
-/** Thrown by parseManifest; `field` is the path of the first issue. */
-export class ManifestError extends Error {
-  readonly code = 'BAD_USER_INPUT';
+/** Thrown by parseManifest (a BAD_USER_INPUT AppError); `field` is the path of the first issue. */
+export class ManifestError extends AppError {
   readonly field: string;
-  constructor(readonly issues: ManifestIssue[]) {
-    super(`invalid manifest: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  readonly issues: ManifestIssue[];
+  constructor(issues: ManifestIssue[]) {
+    const field = issues[0]?.path ?? '(root)';
+    super('BAD_USER_INPUT', `invalid manifest: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { field, issues });
     this.name = 'ManifestError';
-    this.field = issues[0]?.path ?? '(root)';
+    this.field = field;
+    this.issues = issues;
   }
 }
 

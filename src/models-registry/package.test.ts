@@ -188,7 +188,8 @@ describe('validatePackage: hostile packages are refused with their reason and le
   it('an invalid manifest names the field', async () => {
     const dir = await makeClassifierPackage(work);
     await editManifest(dir, (m) => (m.input.mean[2] = 'x'));
-    await expectRefused(dir, 'manifest.schema', { field: 'input.mean[2]', message: /input\.mean\[2\]: expected number/ });
+    const e = await expectRefused(dir, 'manifest.schema', { field: 'input.mean[2]', message: /input\.mean\[2\]: expected number/ });
+    expect(e.extensions).toMatchObject({ code: 'BAD_USER_INPUT', check: 'manifest.schema', field: 'input.mean[2]', issues: [{ path: 'input.mean[2]', message: 'expected number, received string' }] });
   });
 
   it('manifest naming an output the model lacks', async () => {

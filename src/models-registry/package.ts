@@ -107,7 +107,7 @@ export async function readManifest(root: string): Promise<Manifest> {
   try {
     return parseManifestText(text);
   } catch (e) {
-    if (e instanceof ManifestError) throw new RegistryError('BAD_USER_INPUT', `manifest.schema: ${e.message}`, { check: 'manifest.schema', field: e.field });
+    if (e instanceof ManifestError) throw new RegistryError('BAD_USER_INPUT', `manifest.schema: ${e.message}`, { check: 'manifest.schema', field: e.field, issues: e.issues });
     throw e;
   }
 }
@@ -263,7 +263,7 @@ export async function sealPackage(dir: string): Promise<{ manifest: Manifest; fi
   try {
     manifest = parseManifest(raw);
   } catch (e) {
-    if (e instanceof ManifestError) throw new RegistryError('BAD_USER_INPUT', `manifest.schema: ${e.message}`, { check: 'manifest.schema', field: e.field });
+    if (e instanceof ManifestError) throw new RegistryError('BAD_USER_INPUT', `manifest.schema: ${e.message}`, { check: 'manifest.schema', field: e.field, issues: e.issues });
     throw e;
   }
   await writeFile(join(root, MANIFEST_FILE), `${JSON.stringify(raw, null, 2)}\n`);
