@@ -6,6 +6,7 @@ import { createLogger } from './server/logger';
 import { startServer } from './server/start';
 import { createMigration, migrate } from './commands/migrations';
 import { emitSchema } from './schema/emit';
+import { createAdmin, readPasswordFromStdin } from './commands/create-admin';
 
 /**
  * `dermagraph <command>`: one entry for the server, the worker and the admin tasks.
@@ -72,6 +73,20 @@ program
     run(async () => {
       const sdl = await emitSchema(opts.write ?? false);
       if (!opts.write) process.stdout.write(sdl);
+    }),
+  );
+
+program
+  .command('create-admin')
+  .description('create an ADMIN account (or promote an existing user); the password comes from ADMIN_PASSWORD or standard input')
+  .requiredOption('--email <email>', 'the admin’s email address')
+  .option('--name <name>', 'display name')
+  .action((opts: { email: string; name?: string }) =>
+    run(async () => {
+      const { config, logger } = context();
+      const password = config.ADMIN_PASSWORD || (await readPasswordFromStdin());
+      const admin = await createAdmin(config, logger, { email: opts.email, password, name: opts.name });
+      process.stdout.write(`admin ${admin.email} (${admin.id}) is ready\n`);
     }),
   );
 
