@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors';
+import { projectRoot } from '../paths';
 
 /**
  * Password rules of OWASP ASVS 5 (V6.2): at least 8 characters, at least 64 allowed (we cap at 128
@@ -38,12 +39,9 @@ export function passwordLength(password: string): number {
 
 let commonPasswords: Set<string> | undefined;
 
-/** Where the shipped list lives: beside this module in src/, or back in src/auth/ when run from dist/. */
+/** Where the shipped list lives: beside this module in src/, or in the package's src/auth/ when run from dist/. */
 function commonPasswordsFile(): string {
-  const candidates = [
-    path.join(__dirname, 'common-passwords.txt'),
-    path.resolve(__dirname, '../../../src/auth/common-passwords.txt'),
-  ];
+  const candidates = [path.join(__dirname, 'common-passwords.txt'), path.join(projectRoot, 'src', 'auth', 'common-passwords.txt')];
   const found = candidates.find((p) => existsSync(p));
   if (!found) throw new Error(`common-passwords.txt not found (looked in ${candidates.join(', ')})`);
   return found;
