@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { batchShape, imageToTensor } from '../inference/preprocess';
-import { activate } from './activations';
+import { activate } from '../inference/softmax';
 import { packagePath } from './extract';
 import type { Manifest } from './manifest';
 import { packageError } from './errors';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Registry as PromRegistry } from 'prom-client';
 import { IMAGES, makeClassifierPackage, referenceProbabilities, tempDir, tensorOf, type ClassifierVersion } from '../../test/fixtures/models/packages';
-import { softmax } from './activations';
+import { softmax } from '../inference/softmax';
 import { InMemoryRegistryBus } from './bus';
 import { RegistryMetrics } from './metrics';
 import { packPackage } from './package';

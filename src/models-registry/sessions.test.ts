@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { FIXTURE_DIR, IMAGES, referenceProbabilities, tensorOf } from '../../test/fixtures/models/packages';
-import { softmax } from './activations';
+import { softmax } from '../inference/softmax';
 import { bundledBackends, createSession } from './sessions';
 
 const MODEL = join(FIXTURE_DIR, 'tiny-classifier-v1.onnx');
