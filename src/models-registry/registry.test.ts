@@ -181,6 +181,48 @@ describe('ModelRegistry: hot swap', () => {
     expect(stats[0].errors + stats[1].errors).toBe(0);
   });
 
+  it('re-places the active version back and forth under load without a failed request', async () => {
+    const r = newRegistry();
+    await twoVersions(r);
+    let running = true;
+    let requests = 0;
+    const failures: unknown[] = [];
+    const loops = [0, 1, 2].map(async (w) => {
+      let i = w;
+      while (running) {
+        const image = IMAGES[i++ % IMAGES.length];
+        try {
+          expectAnswerOf(await r.withModel(NAME, undefined, (l) => classify(l, image)), image, 'v1');
+          requests++;
+        } catch (e) {
+          failures.push(e);
+        }
+      }
+    });
+    for (let i = 0; i < 10; i++) {
+      const before = requests;
+      const info = await r.setDevice(NAME, undefined, i % 2 === 0 ? 'webgpu' : 'cpu');
+      expect(info.status).toBe('ACTIVE');
+      await until(() => requests > before + 2);
+    }
+    running = false;
+    await Promise.all(loops);
+    expect(failures).toEqual([]);
+    expect(r.activeVersion(NAME)).toBe('1.0.0');
+    // One session per loaded version is left (1.0.0 active, 2.0.0 ready).
+    expect([...r.sessionCounts().values()].reduce((a, b) => a + b, 0)).toBe(2);
+  });
+
+  it('concurrent activations run one at a time and end consistent', async () => {
+    const r = newRegistry();
+    await twoVersions(r);
+    const results = await Promise.all([r.activate(NAME, '2.0.0'), r.activate(NAME, '1.0.0'), r.activate(NAME, '2.0.0')]);
+    expect(results.map((v) => v.version)).toEqual(['2.0.0', '1.0.0', '2.0.0']);
+    expect(r.activeVersion(NAME)).toBe('2.0.0');
+    expect(r.model(NAME)!.versions.map((v) => `${v.version}:${v.status}`)).toEqual(['2.0.0:ACTIVE', '1.0.0:UNLOADED']);
+    expect(r.sessionCounts()).toEqual(new Map([['cpu', 1]]));
+  });
+
   it('a swapped-out version drains: its session stays usable until its last lease ends', async () => {
     const r = newRegistry();
     const events = recordEvents(r);
