@@ -212,4 +212,27 @@ describe('accounts: hostile inputs', () => {
     expect((await gql(server, M.logoutAll, {}, { token: b.accessToken })).data).toEqual({ logoutAllSessions: 1 });
     expect(onlyError(await gql(server, M.me, {}, { token: b.accessToken })).extensions).toMatchObject({ reason: 'SESSION_REVOKED' });
   });
+
+  it('admins page through users and the audit log; others may not', async () => {
+    const admin = (await gql(server, M.login, { email: 'admin@dermagraph.test', password: 'an admin passphrase 1' }, { ip: '198.51.100.60' })).data!.login;
+    const usersQ = `query($filter: UserFilter, $first: Int, $after: String) { users(filter: $filter, first: $first, after: $after) {
+      totalCount edges { cursor node { email role } } pageInfo { hasNextPage endCursor } } }`;
+    const page1 = (await gql(server, usersQ, { first: 2 }, { token: admin.accessToken })).data!.users;
+    expect(page1.edges).toHaveLength(2);
+    expect(page1.pageInfo.hasNextPage).toBe(true);
+    const page2 = (await gql(server, usersQ, { first: 2, after: page1.pageInfo.endCursor }, { token: admin.accessToken })).data!.users;
+    expect(page2.edges.map((e: any) => e.node.email)).not.toContain(page1.edges[0].node.email);
+    const found = (await gql(server, usersQ, { filter: { search: 'VICTIM' } }, { token: admin.accessToken })).data!.users;
+    expect(found).toMatchObject({ totalCount: 1, edges: [{ node: { email: 'victim@example.org' } }] });
+    const bad = await gql(server, usersQ, { after: 'not-a-cursor' }, { token: admin.accessToken });
+    expect(onlyError(bad).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+
+    const auditQ = `query($filter: AuditLogFilter, $first: Int) { auditLog(filter: $filter, first: $first) {
+      edges { node { action success ip userAgent userId details createdAt } } pageInfo { hasNextPage } } }`;
+    const failed = (await gql(server, auditQ, { filter: { action: 'SIGN_IN_FAILED', userId: victim.id }, first: 50 }, { token: admin.accessToken })).data!.auditLog;
+    expect(failed.edges.length).toBeGreaterThan(0);
+    expect(failed.edges[0].node).toMatchObject({ action: 'SIGN_IN_FAILED', success: false, userId: victim.id, details: { reason: 'INVALID_CREDENTIALS' } });
+    const asClinician = await gql(server, auditQ, {}, { token: victim.accessToken });
+    expect(onlyError(asClinician).extensions).toMatchObject({ code: 'FORBIDDEN' });
+  });
 });
