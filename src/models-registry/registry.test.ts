@@ -244,12 +244,12 @@ describe('ModelRegistry: hot swap', () => {
     const events = recordEvents(r);
     await twoVersions(r);
     await r.unload(NAME, '2.0.0');
-    // Break 2.0.0 on disk: its reload at activation fails.
+    // Break 2.0.0 on disk: its reload at activation finds the model changed since validation.
     await writeFile(join(r.versionInfo(NAME, '2.0.0')!.packageDir, 'model.onnx'), 'garbage');
-    await expect(r.activate(NAME, '2.0.0')).rejects.toMatchObject({ check: 'onnx.load' });
+    await expect(r.activate(NAME, '2.0.0')).rejects.toMatchObject({ check: 'files.sha256', field: 'files["model.onnx"]' });
     expect(r.activeVersion(NAME)).toBe('1.0.0');
     expect(r.versionInfo(NAME, '2.0.0')).toMatchObject({ status: 'FAILED', active: false });
-    expect(r.versionInfo(NAME, '2.0.0')!.error).toMatch(/onnx\.load/);
+    expect(r.versionInfo(NAME, '2.0.0')!.error).toMatch(/files\.sha256/);
     expect(events.at(-1)).toMatchObject({ type: 'failed', name: NAME, version: '2.0.0' });
     expectAnswerOf(await r.withModel(NAME, undefined, (l) => classify(l, IMAGES[0])), IMAGES[0], 'v1');
   });

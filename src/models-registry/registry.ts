@@ -10,7 +10,7 @@ import type { ExtractLimits } from './extract';
 import { assertGoldenCases } from './golden';
 import type { Manifest } from './manifest';
 import type { RegistryMetrics } from './metrics';
-import { isPackageFolder, listPackageFiles, loadChecked, movePackage, preparePackage, readManifest } from './package';
+import { checkPackageFiles, isPackageFolder, listPackageFiles, loadChecked, movePackage, preparePackage, readManifest } from './package';
 import { compareSemver } from './semver';
 import type { Placement, Threads } from './sessions';
 import { StatsCounter, type VersionStats } from './stats';
@@ -346,6 +346,8 @@ export class ModelRegistry {
   /** Creates a session for `e` on `device` (checks, warm-up and golden cases included), reporting a fallback. */
   private async place(e: Entry, device: string | readonly string[]): Promise<Slot> {
     const t0 = performance.now();
+    // The files on disk must still be the ones validated (a reload happens long after install).
+    await checkPackageFiles(e.dir, await listPackageFiles(e.dir), e.manifest);
     const { session, placement } = await loadChecked(e.dir, e.manifest, device, e.threads);
     const slot = this.newSlot(session, placement, performance.now() - t0);
     e.lastPlacement = placement;
