@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import type { RegistryBus, RegistryMessage } from './bus';
@@ -10,7 +10,8 @@ import type { ExtractLimits } from './extract';
 import { assertGoldenCases } from './golden';
 import type { Manifest } from './manifest';
 import type { RegistryMetrics } from './metrics';
-import { checkPackageFiles, isPackageFolder, listPackageFiles, loadChecked, movePackage, preparePackage, readManifest } from './package';
+import { findPackageFolders, folderSignature } from './discovery';
+import { checkPackageFiles, listPackageFiles, loadChecked, movePackage, preparePackage, readManifest } from './package';
 import { compareSemver } from './semver';
 import type { Placement, Threads } from './sessions';
 import { StatsCounter, type VersionStats } from './stats';
@@ -606,35 +607,6 @@ export class ModelRegistry {
 
   // ---- discovery, start and stop --------------------------------------------------------------
 
-  /** Package folders in `dir`: the folder itself, `dir/<x>/` or `dir/<name>/<version>/`. */
-  async findPackageFolders(dir: string): Promise<string[]> {
-    const root = resolve(dir);
-    if (!existsSync(root)) return [];
-    if (await isPackageFolder(root)) return [root];
-    const found: string[] = [];
-    const subdirs = async (d: string) =>
-      (await readdir(d, { withFileTypes: true })).filter((x) => x.isDirectory() && !x.name.startsWith('.')).map((x) => join(d, x.name));
-    for (const child of await subdirs(root)) {
-      if (await isPackageFolder(child)) found.push(child);
-      else for (const grandchild of await subdirs(child)) if (await isPackageFolder(grandchild)) found.push(grandchild);
-    }
-    return found.sort();
-  }
-
-  /** Size and mtime of every file: a failed folder is retried only after it changes. */
-  private async signature(folder: string): Promise<string> {
-    try {
-      const files = await listPackageFiles(folder);
-      const parts = await Promise.all(files.map(async (f) => {
-        const st = await stat(join(folder, f));
-        return `${f}:${st.size}:${st.mtimeMs}`;
-      }));
-      return parts.join('|');
-    } catch (e) {
-      return `error:${(e as Error).message}`;
-    }
-  }
-
   /**
    * Validates and loads every new package folder under `dirs`. Failures are reported as
    * `failed` events and returned, never thrown. With `honourActivateFlag`, a version whose
@@ -645,9 +617,9 @@ export class ModelRegistry {
     const failed: Array<{ path: string; error: RegistryError | Error }> = [];
     const skip = resolve(this.opts.packagesDir, '.incoming');
     for (const dir of dirs) {
-      for (const folder of await this.findPackageFolders(dir)) {
+      for (const folder of await findPackageFolders(dir)) {
         if (this.knownFolders.has(folder) || folder.startsWith(skip)) continue;
-        const sig = await this.signature(folder);
+        const sig = await folderSignature(folder);
         if (this.failedFolders.get(folder) === sig) continue;
         try {
           const existing = await this.alreadyInstalled(folder);
