@@ -7,6 +7,7 @@ import { startServer } from './server/start';
 import { createMigration, migrate } from './commands/migrations';
 import { emitSchema } from './schema/emit';
 import { createAdmin, readPasswordFromStdin } from './commands/create-admin';
+import { rotateKeys } from './auth/jwt';
 
 /**
  * `dermagraph <command>`: one entry for the server, the worker and the admin tasks.
@@ -87,6 +88,17 @@ program
       const password = config.ADMIN_PASSWORD || (await readPasswordFromStdin());
       const admin = await createAdmin(config, logger, { email: opts.email, password, name: opts.name });
       process.stdout.write(`admin ${admin.email} (${admin.id}) is ready\n`);
+    }),
+  );
+
+program
+  .command('rotate-jwt-key')
+  .description('add a new signing key under DATA_DIR/keys; the previous one stays in the JWKS so issued tokens keep working')
+  .action(() =>
+    run(async () => {
+      const { config } = context();
+      const ring = await rotateKeys({ privateKey: config.JWT_PRIVATE_KEY || undefined, keyDir: `${config.dataDir}/keys` });
+      process.stdout.write(`signing key ${ring.signing.kid}; JWKS: ${ring.keys.map((k) => k.kid).join(', ')}\n`);
     }),
   );
 

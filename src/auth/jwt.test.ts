@@ -77,6 +77,32 @@ describe('JWT key ring', () => {
   });
 });
 
+describe('keys rotated by another process', () => {
+  it('a token with an unknown kid makes the service re-read the keys once', async () => {
+    const keyDir = path.join(dir, 'keys');
+    let t = 1_000;
+    const now = () => t;
+    let reloads = 0;
+    const reader = new JwtService(await loadKeyRing({ keyDir, now }), settings, undefined, () => {
+      reloads++;
+      return loadKeyRing({ keyDir, now });
+    });
+    t = 2_000;
+    const rotated = await rotateKeys({ keyDir, now }); // "another process"
+    const token = await new JwtService(rotated, settings).signAccessToken(claims);
+    await expect(reader.verifyAccessToken(token)).resolves.toMatchObject(claims);
+    expect(reloads).toBe(1);
+    expect(reader.jwks().keys).toHaveLength(2);
+    // A token from a key nobody has: one reload at most per 10 s, then TOKEN_INVALID.
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const stranger = await new SignJWT({ role: 'ADMIN', sid: 'x' }).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: 'nobody' })
+      .setSubject('u').setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+    await expectReason(reader.verifyAccessToken(stranger), 'TOKEN_INVALID');
+    await expectReason(reader.verifyAccessToken(stranger), 'TOKEN_INVALID');
+    expect(reloads).toBe(1);
+  });
+});
+
 describe('JwtService', () => {
   let svc: JwtService;
   let ring: Awaited<ReturnType<typeof loadKeyRing>>;

@@ -164,10 +164,17 @@ export class JwtService {
   private readonly accessTtl: number;
   private readonly challengeTtl: number;
 
+  private lastReload = 0;
+
+  /**
+   * `reloadRing` (optional) re-reads the keys: another process sharing DATA_DIR may have rotated
+   * them, so a token with an unknown `kid` triggers one reload (at most every 10 seconds).
+   */
   constructor(
-    private readonly ring: JwtKeyRing,
+    private ring: JwtKeyRing,
     private readonly settings: TokenSettings,
     private readonly now: () => Date = () => new Date(),
+    private readonly reloadRing?: () => Promise<JwtKeyRing>,
   ) {
     this.accessTtl = settings.accessTtlSeconds ?? 900;
     this.challengeTtl = settings.challengeTtlSeconds ?? 300;
@@ -203,7 +210,7 @@ export class JwtService {
     return this.sign(TokenType.TWO_FACTOR_CHALLENGE, {}, claims.sub, this.challengeTtl);
   }
 
-  private async verify(token: string, type: TokenType): Promise<JWTPayload> {
+  private async verify(token: string, type: TokenType, retried = false): Promise<JWTPayload> {
     if (typeof token !== 'string' || token.length > 4096) throw jwtError('TOKEN_INVALID');
     try {
       const { payload } = await jwtVerify(token, createLocalJWKSet(this.ring.jwks()), {
@@ -218,8 +225,22 @@ export class JwtService {
       return payload;
     } catch (e) {
       if (e instanceof errors.JWTExpired) throw jwtError('TOKEN_EXPIRED');
+      if (e instanceof errors.JWKSNoMatchingKey && !retried && (await this.reloadKeys())) return this.verify(token, type, true);
       throw jwtError('TOKEN_INVALID');
     }
+  }
+
+  /** Re-reads the key ring when allowed; true when it now holds keys it did not before. */
+  private async reloadKeys(): Promise<boolean> {
+    if (!this.reloadRing || Date.now() - this.lastReload < 10_000) return false;
+    this.lastReload = Date.now();
+    const before = new Set(this.ring.keys.map((k) => k.kid));
+    try {
+      this.ring = await this.reloadRing();
+    } catch {
+      return false;
+    }
+    return this.ring.keys.some((k) => !before.has(k.kid));
   }
 
   /** The claims and `exp` (epoch seconds: WebSocket connections close then). */

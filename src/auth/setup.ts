@@ -53,12 +53,14 @@ export async function createAuthModule(opts: {
   options?: AuthModuleOptions;
 }): Promise<AuthModule> {
   const { config } = opts;
-  const ring = await loadKeyRing({ privateKey: config.JWT_PRIVATE_KEY || undefined, keyDir: path.join(config.dataDir, 'keys') });
-  const jwt = new JwtService(ring, {
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    accessTtlSeconds: config.JWT_ACCESS_TTL_SECONDS,
-  });
+  const keyOptions = { privateKey: config.JWT_PRIVATE_KEY || undefined, keyDir: path.join(config.dataDir, 'keys') };
+  const jwt = new JwtService(
+    await loadKeyRing(keyOptions),
+    { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, accessTtlSeconds: config.JWT_ACCESS_TTL_SECONDS },
+    undefined,
+    // Keys rotated by another process (dermagraph rotate-jwt-key) are picked up on first sight of their kid.
+    () => loadKeyRing(keyOptions),
+  );
   const counters: CounterStore = opts.redis ? new RedisCounterStore(opts.redis.main, `${config.REDIS_PREFIX}rl:`) : new MemoryCounterStore();
   const mailer = createMailer({
     smtpUrl: config.SMTP_URL || undefined,
