@@ -405,7 +405,7 @@ export class ModelRegistry {
       }
       if (prepared.opened.tempDir) {
         dir = resolve(this.opts.packagesDir, m.name, m.version);
-        if (existsSync(dir)) throw new RegistryError('CONFLICT', `version.exists: ${dir} already holds ${m.name}@${m.version}`, { check: 'version.exists', field: 'version' });
+        if (existsSync(dir)) throw new RegistryError('CONFLICT', `version.exists: ${m.name}@${m.version} is already stored`, { check: 'version.exists', field: 'version' });
         await movePackage(prepared.opened.root, dir);
         await prepared.opened.cleanup();
       }
