@@ -136,6 +136,8 @@ export interface PrepareOptions extends OpenOptions {
   threads?: Threads;
   /** Refuses a name@version that already exists (check `version.exists`, code CONFLICT). */
   exists?: (name: string, version: string) => boolean | Promise<boolean>;
+  /** Told the manifest as soon as it parses (so a later refusal can be reported with the model's name). */
+  onManifest?: (manifest: Manifest) => void;
 }
 
 /** A package that passed every check, with its session still open and its files still on disk. */
@@ -179,6 +181,7 @@ export async function preparePackage(pathOrArchive: string, opts: PrepareOptions
   const opened = await openPackage(pathOrArchive, opts);
   try {
     const manifest = await readManifest(opened.root);
+    opts.onManifest?.(manifest);
     if (opts.exists && (await opts.exists(manifest.name, manifest.version))) {
       throw packageError('version.exists', `${manifest.name}@${manifest.version} already exists`, 'version', 'CONFLICT');
     }

@@ -327,7 +327,11 @@ describe('ModelRegistry: uploads, discovery, watching, other processes', () => {
     expect(await store.getVersion(NAME, '1.0.0')).toBeNull();
     expect(await readdir(join(work, 'store', '.incoming'))).toEqual([]);
     expect(existsSync(join(work, 'store', NAME))).toBe(false);
-    expect(events).toEqual([expect.objectContaining({ type: 'failed', name: null })]);
+    expect(events).toEqual([expect.objectContaining({ type: 'failed', name: NAME, version: '1.0.0', message: expect.stringMatching(/^onnx\.io: /) })]);
+    // A package refused before its manifest is read has no name to report.
+    await writeFile(join(work, 'junk.zip'), 'not an archive');
+    await expect(r.install(join(work, 'junk.zip'))).rejects.toMatchObject({ check: 'archive.type' });
+    expect(events.at(-1)).toMatchObject({ type: 'failed', name: null, version: null });
   });
 
   it('discovers plugins at start, activating the highest version, or the one the store says is active', async () => {

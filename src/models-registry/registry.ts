@@ -383,6 +383,7 @@ export class ModelRegistry {
    */
   async install(pathOrArchive: string, opts: InstallOptions = {}): Promise<ModelVersionInfo> {
     let prepared;
+    const subject: { name: string | null; version: string | null } = { name: null, version: null };
     try {
       const folder = (await stat(pathOrArchive).catch(() => null))?.isDirectory() ? resolve(pathOrArchive) : null;
       prepared = await preparePackage(pathOrArchive, {
@@ -391,9 +392,10 @@ export class ModelRegistry {
         exists: (n, v) => this.versionExists(n, v, folder),
         device: opts.device ?? this.opts.defaultDevice,
         threads: opts.threads,
+        onManifest: (m) => Object.assign(subject, { name: m.name, version: m.version }),
       });
     } catch (err) {
-      this.fail({ name: null, version: null }, err);
+      this.fail(subject, err);
       throw err;
     }
     const m = prepared.manifest;
