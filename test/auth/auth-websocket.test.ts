@@ -20,11 +20,11 @@ describe('accounts over WebSocket', () => {
     await smtp?.close();
   });
 
-  function connect(authorization?: string) {
+  function connect(authorization?: string, target: TestServer = server) {
     let onClosed!: (e: { code: number; reason: string }) => void;
     const closed = new Promise<{ code: number; reason: string }>((resolve) => (onClosed = resolve));
     const client = createClient({
-      url: server.url.replace(/^http/, 'ws'),
+      url: target.url.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,
       lazy: false,
       retryAttempts: 0,
@@ -58,5 +58,26 @@ describe('accounts over WebSocket', () => {
     expect((await c.closed).code).toBe(4403);
     await result;
     await c.client.dispose();
+  });
+
+  it('scaled out: a logout on one api process closes the socket held by another (Redis pub/sub)', async () => {
+    // A second process on the same database, Redis prefix and keys.
+    const other = await startTestServer({
+      env: { SMTP_URL: smtp.url, DATABASE_URL: server.config.DATABASE_URL, REDIS_PREFIX: server.config.REDIS_PREFIX, DATA_DIR: server.dataDir },
+    });
+    try {
+      const session = (await gql(server, M.login, { email: 'ws@example.org', password }, { ip: '192.0.2.51' })).data!.login;
+      const onOther = connect(`Bearer ${session.accessToken}`, other);
+      try {
+        const ticks = onOther.client.iterate({ query: 'subscription { serverTime }' });
+        await ticks.next();
+        await gql(server, M.logout, { refreshToken: session.refreshToken });
+        expect((await onOther.closed).code).toBe(4403);
+      } finally {
+        await onOther.client.dispose();
+      }
+    } finally {
+      await other.close();
+    }
   });
 });
