@@ -384,6 +384,7 @@ export class ModelRegistry {
   async install(pathOrArchive: string, opts: InstallOptions = {}): Promise<ModelVersionInfo> {
     let prepared;
     const subject: { name: string | null; version: string | null } = { name: null, version: null };
+    const t0 = performance.now();
     try {
       const folder = (await stat(pathOrArchive).catch(() => null))?.isDirectory() ? resolve(pathOrArchive) : null;
       prepared = await preparePackage(pathOrArchive, {
@@ -433,7 +434,7 @@ export class ModelRegistry {
       uploadedBy: opts.uploadedBy ?? null,
       createdAt: new Date(),
     };
-    e.slot = this.newSlot(prepared.session, prepared.placement, 0);
+    e.slot = this.newSlot(prepared.session, prepared.placement, performance.now() - t0);
     this.entries.set(key(m.name, m.version), e);
     // A version the store already holds (seen again from its folder) keeps its row.
     const known = await this.store.getVersion(m.name, m.version).catch(() => null);
