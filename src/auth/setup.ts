@@ -9,7 +9,7 @@ import { JwtService, loadKeyRing } from './jwt';
 import { createMailer, type Outbox, type OutboxEntry } from './mail';
 import { AUTH_RATE_LIMITS, RateLimiter, type AuthRateLimits } from './rate-limit';
 import { SecretBox } from './secret-box';
-import { SignInThrottle } from './sign-in-throttle';
+import { DEFAULT_THROTTLE_POLICY, SignInThrottle, type ThrottlePolicy } from './sign-in-throttle';
 
 /** The embedded mailer's outbox as the `outbox` table. */
 export class OrmOutbox implements Outbox {
@@ -39,6 +39,8 @@ export interface AuthModule {
 export interface AuthModuleOptions {
   /** Replaces buckets of AUTH_RATE_LIMITS (tests use small limits). */
   rateLimits?: Partial<AuthRateLimits>;
+  /** Changes the sign-in slowdown (DEFAULT_THROTTLE_POLICY). */
+  throttle?: Partial<ThrottlePolicy>;
 }
 
 /**
@@ -81,7 +83,7 @@ export async function createAuthModule(opts: {
     },
     jwt,
     mailer,
-    throttle: new SignInThrottle(counters),
+    throttle: new SignInThrottle(counters, { ...DEFAULT_THROTTLE_POLICY, ...opts.options?.throttle }),
     secretBox: new SecretBox(config.TOTP_ENCRYPTION_KEY),
     forkEm: opts.forkEm,
     logger: opts.logger,

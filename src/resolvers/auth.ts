@@ -100,6 +100,7 @@ export class AuthResolver {
   }
 
   @Authorized()
+  @UseMiddleware(RateLimit('account', accountFromCaller))
   @Mutation(() => TwoFactorEnrollment)
   beginTwoFactorEnrollment(@Ctx() ctx: AppContext): Promise<TwoFactorEnrollment> {
     return svc(ctx).beginTwoFactorEnrollment(ctx.em, caller(ctx));

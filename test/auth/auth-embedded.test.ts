@@ -6,7 +6,7 @@ import { gql, M, onlyError } from './helpers';
 describe('accounts with the embedded adapters', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ redis: false, env: { ALLOW_UNVERIFIED_LOGIN: '1' } });
+    server = await startTestServer({ redis: false, env: { ALLOW_UNVERIFIED_LOGIN: '1' }, auth: { throttle: { baseDelayMs: 2_000 } } });
   });
   afterAll(() => server?.close());
 
@@ -33,5 +33,23 @@ describe('accounts with the embedded adapters', () => {
     const limited = results.filter((r) => r.errors?.[0]?.extensions?.code === 'RATE_LIMITED');
     expect(results.length - limited.length).toBe(3); // 3 per account per hour
     expect(onlyError(limited[0]).extensions!.retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it('failed sign-ins slow the account down, and the owner gets in once the short wait is over', async () => {
+    const email = 'slowdown@example.org';
+    const good = 'pityriasis rosea 21';
+    await gql(server, M.register, { input: { email, password: good } });
+    for (let i = 0; i < 6; i++) {
+      expect(onlyError(await gql(server, M.login, { email, password: `wrong ${i}` })).extensions).toMatchObject({ reason: 'INVALID_CREDENTIALS' });
+    }
+    // 6 failures: the next attempt must wait (2 s here), even with the right password.
+    const slowed = onlyError(await gql(server, M.login, { email, password: good }));
+    expect(slowed.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(slowed.extensions!.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(slowed.extensions!.retryAfterSeconds).toBeLessThanOrEqual(2);
+    await new Promise((r) => setTimeout(r, 2_100));
+    const ok = await gql(server, M.login, { email, password: good });
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data!.login.accessToken).toEqual(expect.any(String));
   });
 });
