@@ -54,10 +54,8 @@ async function main(): Promise<void> {
   }
   const cols = sessions.length + 1;
   const file = arg('out', 'training/.cache/overlays/sheet.png');
-  await sharp({ create: { width: cols * width, height: ids.length * height, channels: 3, background: '#000' } })
-    .composite(tiles)
-    .png()
-    .toFile(file);
+  const sheet = sharp({ create: { width: cols * width, height: ids.length * height, channels: 3, background: '#000' } }).composite(tiles);
+  await (/\.jpe?g$/i.test(file) ? sheet.jpeg({ quality: 88 }) : sheet.png()).toFile(file);
   console.log(`wrote ${file}`);
 }
 

@@ -10,7 +10,7 @@ import sys
 from common import load_splits, load_tensors, seed_everything, select
 import train_classifier as tc
 
-DEFAULTS = dict(epochs=60, batch=32, lr=3e-3, weight_decay=5e-4, patience=30, dropout=0.3, mixup=0.0, widths=[16, 32, 64, 96])
+DEFAULTS = dict(epochs=60, batch=32, lr=3e-3, weight_decay=5e-4, patience=30, dropout=0.3, mixup=0.0, ema=0.0, widths=[16, 32, 64, 96])
 
 
 def parse(cfg: str) -> dict:

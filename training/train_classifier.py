@@ -9,6 +9,7 @@ and test/fixtures/gradcam/<name>/*.json.
 import argparse
 import base64
 import copy
+import glob
 import json
 import math
 import os
@@ -76,6 +77,11 @@ def train(args, x_train, y_train, x_val, y_val, mean, std):
     steps_per_epoch = math.ceil(len(x_train) / args.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=steps_per_epoch)
     gen = torch.Generator().manual_seed(SEED)
+    # exponential moving average of the weights (and BatchNorm statistics): a smoother model to
+    # validate and keep than the last noisy SGD step on 192 images
+    ema = ARCHS[args.arch](dropout=args.dropout, widths=tuple(args.widths)) if args.ema > 0 else model
+    if args.ema > 0:
+        ema.load_state_dict(model.state_dict())
     best = {"auc": -1.0, "epoch": -1, "state": None}
     curve = []
     for epoch in range(args.epochs):
@@ -99,12 +105,19 @@ def train(args, x_train, y_train, x_val, y_val, mean, std):
             loss.backward()
             opt.step()
             sched.step()
+            if args.ema > 0:
+                with torch.no_grad():
+                    for e, m in zip(ema.state_dict().values(), model.state_dict().values()):
+                        if e.dtype.is_floating_point:
+                            e.mul_(args.ema).add_(m, alpha=1 - args.ema)
+                        else:
+                            e.copy_(m)
             total += float(loss) * len(idx)
-        val_auc = roc_auc(predict(model, x_val), y_val.numpy())
+        val_auc = roc_auc(predict(ema, x_val), y_val.numpy())
         curve.append({"epoch": epoch, "loss": total / len(x_train), "valAuc": val_auc})
         print(f"epoch {epoch:3d} loss {total / len(x_train):.4f} val AUC {val_auc:.4f}", flush=True)
         if val_auc > best["auc"]:
-            best = {"auc": val_auc, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
+            best = {"auc": val_auc, "epoch": epoch, "state": copy.deepcopy(ema.state_dict())}
         elif epoch - best["epoch"] >= args.patience:
             print(f"early stop: no better validation AUC since epoch {best['epoch']}")
             break
@@ -164,15 +177,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", choices=sorted(ARCHS), required=True)
     ap.add_argument("--name", required=True)
-    ap.add_argument("--epochs", type=int, default=90)
+    ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--weight-decay", type=float, default=5e-4)
     ap.add_argument("--patience", type=int, default=30)
     ap.add_argument("--gradcam-images", type=int, default=3)
     ap.add_argument("--dropout", type=float, default=0.3)
+    ap.add_argument("--ema", type=float, default=0.0, help="weight EMA decay per step; 0 = off")
     ap.add_argument("--mixup", type=float, default=0.0, help="Beta(a, a) mixup; 0 = off")
-    ap.add_argument("--widths", type=int, nargs=4, default=[16, 32, 64, 96])
+    ap.add_argument("--widths", type=int, nargs=4, default=[8, 16, 32, 48])
     args = ap.parse_args()
 
     seed_everything(SEED)
@@ -197,8 +211,14 @@ def main() -> None:
     })
     fixture_dir = os.path.join(ROOT, "test/fixtures/gradcam", args.name)
     os.makedirs(fixture_dir, exist_ok=True)
-    # the first test images of each label, so both predicted classes are likely exercised
-    chosen = [i for i in te if int(y[i]) == 1][: (args.gradcam_images + 1) // 2] + [i for i in te if int(y[i]) == 0][: args.gradcam_images // 2]
+    # test images that exercise both explained classes: the first predicted malignant, the first
+    # predicted benign, then the first of each true label not yet taken
+    for old in glob.glob(os.path.join(fixture_dir, "*.json")):
+        os.remove(old)
+    pred = predict(model, x[te]) >= 0.5
+    picks = [next((i for i, p in zip(te, pred) if p), None), next((i for i, p in zip(te, pred) if not p), None)]
+    picks += [next(i for i in te if int(y[i]) == lab and i not in picks) for lab in (1, 0)]
+    chosen = [i for i in dict.fromkeys(picks) if i is not None][: args.gradcam_images]
     for i in chosen:
         write_json(os.path.join(fixture_dir, f"{ids[i]}.json"), gradcam_fixture(model, x[i], ids[i]))
 
