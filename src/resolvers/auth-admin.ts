@@ -1,5 +1,7 @@
-import { Arg, Authorized, Ctx, Int, Query, Resolver } from 'type-graphql';
-import { Role } from '../entities';
+import DataLoader from 'dataloader';
+import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { Role, TwoFactor, User } from '../entities';
+import { UserType } from '../schema/types/user';
 import { AuditLogConnection, AuditLogFilter, UserConnection, UserFilter } from '../schema/types/auth-admin';
 import type { AppContext } from '../server/context';
 import { listAuditLog, listUsers } from '../auth/admin-queries';
@@ -27,5 +29,28 @@ export class AuthAdminResolver {
     @Ctx() ctx: AppContext,
   ): Promise<AuditLogConnection> {
     return listAuditLog(ctx.em, filter ?? {}, first, after) as Promise<AuditLogConnection>;
+  }
+}
+
+/** Account-security fields of User, batched per request (one query for a page of users). */
+@Resolver(() => UserType)
+export class UserSecurityFieldsResolver {
+  @FieldResolver(() => Boolean, { description: 'Whether sign-in needs a TOTP or recovery code' })
+  twoFactorEnabled(@Root() user: User, @Ctx() ctx: AppContext): Promise<boolean> {
+    let loader = ctx.loaders.get('twoFactorEnabled') as DataLoader<string, boolean> | undefined;
+    if (!loader) {
+      loader = new DataLoader<string, boolean>(async (ids) => {
+        const rows = await ctx.em.find(TwoFactor, { user: { $in: [...ids] }, enabledAt: { $ne: null } }, { fields: ['user'] });
+        const on = new Set(rows.map((r) => r.user.id));
+        return ids.map((id) => on.has(id));
+      });
+      ctx.loaders.set('twoFactorEnabled', loader);
+    }
+    return loader.load(user.id);
+  }
+
+  @FieldResolver(() => Boolean)
+  disabled(@Root() user: User): boolean {
+    return !!user.disabledAt;
   }
 }

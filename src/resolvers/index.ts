@@ -1,8 +1,8 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { SystemResolver, UserFieldsResolver } from './system';
 import { AuthResolver } from './auth';
-import { AuthAdminResolver } from './auth-admin';
+import { AuthAdminResolver, UserSecurityFieldsResolver } from './auth-admin';
 
 /** Every resolver class in the schema. Features add theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const resolvers: NonEmptyArray<Function> = [SystemResolver, UserFieldsResolver, AuthResolver, AuthAdminResolver];
+export const resolvers: NonEmptyArray<Function> = [SystemResolver, UserFieldsResolver, AuthResolver, AuthAdminResolver, UserSecurityFieldsResolver];

@@ -169,6 +169,9 @@ describe('accounts: the whole flow', () => {
     expect(onlyError(await gql(server, M.login, { email, password }, { ip })).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' });
     const login = await gql(server, M.login, { email, password: newPassword }, { ip });
     expect(login.data!.login).toMatchObject({ twoFactorRequired: true });
+    const signedIn = await gql(server, M.verifyTwoFactor, { challengeToken: login.data!.login.challengeToken, code: s.recoveryCodes[1] }, { ip });
+    const me = await gql(server, `query { me { twoFactorEnabled disabled } }`, {}, { token: signedIn.data!.verifyTwoFactor.accessToken, ip });
+    expect(me.data!.me).toEqual({ twoFactorEnabled: true, disabled: false });
   });
 
   it('the audit log has the events, with IP and user agent, and no secrets', async () => {
