@@ -1,6 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // Node's environment, sharing typed arrays with the outer realm so onnxruntime-node's tensors pass instanceof checks.
+  testEnvironment: '<rootDir>/test/support/jest-environment.js',
   roots: ['<rootDir>/src', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
@@ -13,8 +14,8 @@ module.exports = {
       module: { type: 'commonjs' },
     }],
   },
-  // jose 6 and graphql-upload 17 ship ESM only; Jest's CommonJS runtime needs them transformed.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|graphql-upload)/)'],
+  // jose 6, graphql-upload 17 (and fs-capacitor), otplib 13's @scure/@noble ship ESM only; Jest's CommonJS runtime needs them transformed.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|graphql-upload|fs-capacitor|@scure|@noble)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -25,6 +25,10 @@ import { buildContext } from './build-context';
 import { createSubscriptionServer, type SubscriptionServer } from './websocket';
 import { graphiqlRouter } from './graphiql';
 import { healthRouter } from './health';
+import { transportErrorHandler } from './uploads';
+import { createAuthModule, type AuthModuleOptions } from '../auth/setup';
+import { jwksRouter } from '../auth/http';
+import { bridgeSessionRevocations } from '../auth/session-events';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -32,6 +36,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Resolver classes added to the schema (tests probe transport features with them). */
   extraResolvers?: Function[];
+  /** Accounts options (tests set small rate limits). */
+  auth?: AuthModuleOptions;
 }
 
 export interface RunningServer {
@@ -60,7 +66,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
   const pubSub = createPubSubAdapter(redis);
   const metrics = createMetrics();
-  const services: Services = { config, db, redis, pubSub, logger, metrics, authenticate: anonymous, startedAt };
+  const auth = await createAuthModule({ config, forkEm: () => db.orm.em.fork(), redis, logger, options: opts.auth });
+  const services: Services = {
+    config, db, redis, pubSub, logger, metrics, auth, startedAt,
+    authenticate: (authorization) => auth.auth.authenticate(authorization),
+  };
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+    const admin = await auth.auth.createAdmin(db.orm.em.fork(), { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD }, { onlyIfNoAdmin: true });
+    if (admin) logger.info({ email: admin.email }, 'created the first admin from ADMIN_EMAIL');
+  }
 
   const schema = await buildAppSchema({ pubSub, extraResolvers: opts.extraResolvers });
   const app = express();
@@ -78,6 +92,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     validationRules: armor.validationRules,
     formatError: (err: GraphQLError) => formatError(err.toJSON(), err) as GraphQLError,
   });
+  // Ended sessions (logout, reset, disable, token reuse) close their subscription sockets at once, on every process.
+  const stopRevocations = bridgeSessionRevocations(auth.auth, pubSub, (e) =>
+    subscriptions.closeWhere(
+      (u) => u.id === e.userId && (e.sessionId ? u.sessionId === e.sessionId : u.sessionId !== e.exceptSessionId),
+      'Session revoked',
+    ),
+  );
 
   const apollo = new ApolloServer<AppContext>({
     schema,
@@ -86,6 +107,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: !config.graphiqlEnabled,
     allowBatchedHttpRequests: false,
+    stopOnTerminationSignals: false, // our own handler drains jobs and closes the database after Apollo
     validationRules: armor.validationRules,
     formatError,
     plugins: [
@@ -111,10 +133,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }),
   );
   app.use(healthRouter(services));
+  app.use(jwksRouter(auth.auth.jwt));
+  // CORS first: it must answer preflights before any router's automatic OPTIONS reply.
+  app.use(GRAPHQL_PATH, cors({ origin: config.CORS_ORIGINS, credentials: true, maxAge: 600 }));
   if (config.graphiqlEnabled) app.use(graphiqlRouter({ endpoint: GRAPHQL_PATH, subscriptionEndpoint: GRAPHQL_PATH }));
   app.use(
     GRAPHQL_PATH,
-    cors({ origin: config.CORS_ORIGINS, credentials: true, maxAge: 600 }),
     express.json({ limit: '1mb' }),
     graphqlUploadExpress({ maxFileSize: config.UPLOAD_MAX_FILE_BYTES, maxFiles: config.UPLOAD_MAX_FILES }),
     expressMiddleware(apollo, {
@@ -130,6 +154,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         });
       },
     }),
+    transportErrorHandler,
   );
 
   await new Promise<void>((resolve, reject) => {
@@ -150,6 +175,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         httpServer.closeAllConnections();
       }, config.SHUTDOWN_TIMEOUT_MS).unref();
       await apollo.stop(); // drains HTTP (in-flight requests finish) and the WebSocket server
+      await stopRevocations();
+      await auth.auth.drainMail();
+      logger.debug('HTTP and WebSocket drained');
       await redis?.close();
       await db.close();
       clearTimeout(timeout);
@@ -174,8 +202,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           },
         );
       };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
     },
   };
 }

@@ -99,8 +99,7 @@ export function createSubscriptionServer(opts: {
     },
     async close() {
       for (const socket of sockets.keys()) socket.close(1001, 'Server shutting down');
-      await disposable.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await disposable.dispose(); // closes the WebSocketServer too
     },
     connections: () => sockets.size,
   };
