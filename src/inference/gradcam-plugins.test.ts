@@ -1,4 +1,3 @@
-/** @jest-environment ./test/fixtures/models/onnx-environment.js */
 /**
  * Grad-CAM of the shipped classifiers against the PyTorch-autograd references the training
  * script writes to test/fixtures/gradcam/<plugin>/<image>.json: the model runs in

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/fixtures/models/onnx-environment.js */
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';

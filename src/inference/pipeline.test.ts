@@ -1,4 +1,3 @@
-/** @jest-environment ./test/fixtures/models/onnx-environment.js */
 /**
  * The pure inference layer end to end on the shipped models and a real ISIC image: classify with
  * Grad-CAM and render the overlay; segment with a two-member ensemble at the image's own

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/fixtures/models/onnx-environment.js */
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { decodeF32, FIXTURE_DIR, maxRelativeError, readJson } from './__fixtures__/load';

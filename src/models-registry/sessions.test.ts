@@ -1,5 +1,4 @@
 /**
- * @jest-environment ./test/fixtures/models/onnx-environment.js
  */
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';

@@ -1,5 +1,4 @@
 /**
- * @jest-environment ./test/fixtures/models/onnx-environment.js
  */
 import { readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';

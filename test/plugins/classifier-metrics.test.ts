@@ -1,5 +1,4 @@
 /**
- * @jest-environment ./test/fixtures/models/onnx-environment.js
  */
 /**
  * The metrics a classifier's manifest and model card report are what a fresh evaluation of the

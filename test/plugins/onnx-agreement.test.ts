@@ -1,5 +1,4 @@
 /**
- * @jest-environment ./test/fixtures/models/onnx-environment.js
  */
 /**
  * PyTorch and onnxruntime-node agree on the shipped classifiers: the reference inputs and outputs
