@@ -1,5 +1,4 @@
 /**
- * @jest-environment ./test/fixtures/models/onnx-environment.js
  */
 /**
  * The shipped plugin folders are what their manifests say: every file hashed, single-file ONNX under
