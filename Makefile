@@ -21,7 +21,7 @@ splits:
 
 classifiers: tensors
 	cd training && $(PYTHON) train_classifier.py --arch gap-linear --name dg-gap-classifier
-	cd training && $(PYTHON) train_classifier.py --arch gap-mlp --name dg-mlp-classifier
+	cd training && $(PYTHON) train_classifier.py --arch gap-mlp --name dg-mlp-classifier --dropout 0.5
 
 segmenters:
 	cd training && $(PYTHON) build_segmenters.py
