@@ -1,6 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261121043415_initial } from './Migration20261121043415_initial';
 import { Migration20261121043821_auth } from './Migration20261121043821_auth';
+import { Migration20261121050618_inference } from './Migration20261121050618_inference';
 
 /**
  * Every migration, in order. Listed by hand (not globbed) so the same list works from the
@@ -9,4 +10,5 @@ import { Migration20261121043821_auth } from './Migration20261121043821_auth';
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261121043415_initial', class: Migration20261121043415_initial },
   { name: 'Migration20261121043821_auth', class: Migration20261121043821_auth },
+  { name: 'Migration20261121050618_inference', class: Migration20261121050618_inference },
 ];

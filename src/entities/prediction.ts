@@ -1,0 +1,84 @@
+import { Entity, Index, ManyToOne, Property } from '@mikro-orm/core';
+import { BaseEntity } from './base';
+import { InferenceJob } from './inference-job';
+import { User } from './user';
+
+/** One model (ensemble member) that contributed to a result: the version it ran, where, and its weight. */
+export interface MemberRecord {
+  model: string;
+  version: string;
+  /** Requested device (member input or the version's placement). */
+  requested: string;
+  /** Device the session actually ran on. */
+  device: string;
+  fallbackReason?: string | null;
+  /** Normalised weight (sums to 1 over the members). */
+  weight: number;
+}
+
+export interface LabelProbability {
+  label: string;
+  probability: number;
+}
+
+/**
+ * A classification of one image. `imageId` / `patientId` are the [3] entities' ids (kept as plain
+ * uuids so this table does not depend on their module order); the owner is the user who asked.
+ * Grad-CAM files are content-addressed in the file store (sha256).
+ */
+@Entity({ tableName: 'predictions' })
+@Index({ properties: ['owner', 'createdAt'] })
+@Index({ properties: ['patientId', 'createdAt'] })
+@Index({ properties: ['imageId'] })
+export class Prediction extends BaseEntity {
+  @ManyToOne(() => User, { deleteRule: 'cascade' })
+  owner!: User;
+
+  @ManyToOne(() => InferenceJob, { deleteRule: 'set null', nullable: true })
+  job?: InferenceJob | null;
+
+  @Property({ type: 'uuid' })
+  imageId!: string;
+
+  @Property({ type: 'uuid', nullable: true })
+  patientId?: string | null;
+
+  @Property({ type: 'text' })
+  label!: string;
+
+  @Property({ type: 'double' })
+  confidence!: number;
+
+  @Property({ type: 'boolean' })
+  malignant!: boolean;
+
+  /** P(malignant): summed probability of the malignant labels. */
+  @Property({ type: 'double' })
+  malignantProbability!: number;
+
+  @Property({ type: 'json' })
+  probabilities!: LabelProbability[];
+
+  /** Every member: model, version, requested/actual device, normalised weight. */
+  @Property({ type: 'json' })
+  members!: MemberRecord[];
+
+  /** 'grad-cam' | 'score-cam'; null when not explained. */
+  @Property({ type: 'text', nullable: true })
+  gradCamMethod?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  gradCamTarget?: string | null;
+
+  /** Which member the map was computed on (model@version). */
+  @Property({ type: 'text', nullable: true })
+  gradCamModel?: string | null;
+
+  /** sha256 of the [0,1] map as a grey PNG at the image size (overlays render from it). */
+  @Property({ type: 'text', nullable: true })
+  gradCamMapSha256?: string | null;
+
+  /** sha256 of the colour heatmap PNG. */
+  @Property({ type: 'text', nullable: true })
+  gradCamHeatmapSha256?: string | null;
+}

@@ -1,0 +1,86 @@
+import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
+import { BaseEntity } from './base';
+import { InferenceJob } from './inference-job';
+import type { MemberRecord } from './prediction';
+import { User } from './user';
+
+export enum Severity {
+  LOW = 'LOW',
+  MODERATE = 'MODERATE',
+  HIGH = 'HIGH',
+}
+
+/**
+ * A segmentation of one image by a weighted ensemble. Mask, probability map and the default
+ * overlay are PNGs in the content-addressed file store (sha256); overlays at another opacity
+ * are rendered from the mask on request. Metrics are columns so research queries can filter
+ * and aggregate them in SQL.
+ */
+@Entity({ tableName: 'segmentations' })
+@Index({ properties: ['owner', 'createdAt'] })
+@Index({ properties: ['patientId', 'createdAt'] })
+@Index({ properties: ['imageId'] })
+@Index({ properties: ['severity'] })
+export class Segmentation extends BaseEntity {
+  @ManyToOne(() => User, { deleteRule: 'cascade' })
+  owner!: User;
+
+  @ManyToOne(() => InferenceJob, { deleteRule: 'set null', nullable: true })
+  job?: InferenceJob | null;
+
+  @Property({ type: 'uuid' })
+  imageId!: string;
+
+  @Property({ type: 'uuid', nullable: true })
+  patientId?: string | null;
+
+  @Property({ type: 'json' })
+  members!: MemberRecord[];
+
+  @Property({ type: 'double' })
+  threshold!: number;
+
+  @Property({ type: 'text' })
+  maskSha256!: string;
+
+  @Property({ type: 'text' })
+  probabilitySha256!: string;
+
+  /** Overlay at the default opacity (0.5). */
+  @Property({ type: 'text' })
+  overlaySha256!: string;
+
+  @Property({ type: 'integer' })
+  width!: number;
+
+  @Property({ type: 'integer' })
+  height!: number;
+
+  @Property({ type: 'double' })
+  areaPercent!: number;
+
+  @Property({ type: 'integer' })
+  areaPixels!: number;
+
+  @Property({ type: 'double' })
+  perimeterPixels!: number;
+
+  @Property({ type: 'double' })
+  circularity!: number;
+
+  @Property({ type: 'double' })
+  meanIntensity!: number;
+
+  @Property({ type: 'double' })
+  stdIntensity!: number;
+
+  /** Against a ground-truth mask, when one was supplied. */
+  @Property({ type: 'double', nullable: true })
+  dice?: number | null;
+
+  @Property({ type: 'double', nullable: true })
+  jaccard?: number | null;
+
+  @Enum({ items: () => Severity, nativeEnumName: 'lesion_severity' })
+  severity!: Severity;
+}
