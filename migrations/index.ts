@@ -1,6 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261121043415_initial } from './Migration20261121043415_initial';
 import { Migration20261121043821_auth } from './Migration20261121043821_auth';
+import { Migration20261121050550_patients } from './Migration20261121050550_patients';
 import { Migration20261121050618_inference } from './Migration20261121050618_inference';
 
 /**
@@ -10,5 +11,6 @@ import { Migration20261121050618_inference } from './Migration20261121050618_inf
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261121043415_initial', class: Migration20261121043415_initial },
   { name: 'Migration20261121043821_auth', class: Migration20261121043821_auth },
+  { name: 'Migration20261121050550_patients', class: Migration20261121050550_patients },
   { name: 'Migration20261121050618_inference', class: Migration20261121050618_inference },
 ];

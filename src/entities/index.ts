@@ -1,5 +1,9 @@
 import { User } from './user';
 import { authEntities } from './auth';
+import { ModelVersion } from './model-version';
+import { Patient, PatientShare, PatientEvent } from './patient';
+import { Lesion } from './lesion';
+import { Image } from './image';
 import { InferenceJob } from './inference-job';
 import { Prediction } from './prediction';
 import { Segmentation } from './segmentation';
@@ -7,9 +11,13 @@ import { Segmentation } from './segmentation';
 export * from './base';
 export * from './user';
 export * from './auth';
+export * from './model-version';
+export * from './patient';
+export * from './lesion';
+export * from './image';
 export * from './inference-job';
 export * from './prediction';
 export * from './segmentation';
 
 /** Every entity MikroORM knows. Add new entities here (and a migration: `npm run migration:create`). */
-export const entities = [User, ...authEntities, InferenceJob, Prediction, Segmentation];
+export const entities = [User, ...authEntities, ModelVersion, Patient, PatientShare, PatientEvent, Lesion, Image, InferenceJob, Prediction, Segmentation];
