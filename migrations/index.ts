@@ -3,6 +3,7 @@ import { Migration20261121043415_initial } from './Migration20261121043415_initi
 import { Migration20261121043821_auth } from './Migration20261121043821_auth';
 import { Migration20261121050550_patients } from './Migration20261121050550_patients';
 import { Migration20261121050618_inference } from './Migration20261121050618_inference';
+import { Migration20261121050650_model_versions } from './Migration20261121050650_model_versions';
 
 /**
  * Every migration, in order. Listed by hand (not globbed) so the same list works from the
@@ -13,4 +14,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261121043821_auth', class: Migration20261121043821_auth },
   { name: 'Migration20261121050550_patients', class: Migration20261121050550_patients },
   { name: 'Migration20261121050618_inference', class: Migration20261121050618_inference },
+  { name: 'Migration20261121050650_model_versions', class: Migration20261121050650_model_versions },
 ];
