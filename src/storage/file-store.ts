@@ -1,0 +1,218 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** A file streamed to a temporary place and hashed, not yet visible under its sha256. */
+export interface StagedFile {
+  sha256: string;
+  size: number;
+  /** Local path of the staged bytes (readable until committed or discarded). */
+  tempPath: string;
+}
+
+export interface PutResult {
+  sha256: string;
+  size: number;
+  /** True when this call created the file; false when the same bytes were already stored. */
+  created: boolean;
+}
+
+export interface StageOptions {
+  /** Refuse (and delete the temp file) once more than this many bytes arrive. */
+  maxBytes?: number;
+}
+
+/** Raised by `stage`/`put` when a stream passes `maxBytes`. */
+export class FileTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`File is larger than ${maxBytes} bytes`);
+    this.name = 'FileTooLargeError';
+  }
+}
+
+/**
+ * Content-addressed storage: files are named by the sha256 of their bytes, so the same bytes are
+ * stored once. Derived files (thumbnails, overlays) live in a keyed cache beside them.
+ * The local implementation below keeps everything under one directory; a shared-storage
+ * implementation (S3, NFS) only has to provide the same methods.
+ */
+export interface FileStore {
+  /** Streams to a temp file while hashing; nothing is visible under the sha256 yet. */
+  stage(input: Readable, opts?: StageOptions): Promise<StagedFile>;
+  /** Moves a staged file into place (or drops it when the same bytes are already there). */
+  commit(staged: StagedFile): Promise<PutResult>;
+  /** Deletes a staged file that will not be committed. Idempotent. */
+  discard(staged: StagedFile): Promise<void>;
+  /** stage + commit. */
+  put(input: Readable, opts?: StageOptions): Promise<PutResult>;
+  putBuffer(data: Buffer): Promise<PutResult>;
+  open(sha256: string): Readable;
+  /** Local path of a stored file (local implementation; others may download to a temp path). */
+  path(sha256: string): string;
+  exists(sha256: string): Promise<boolean>;
+  /** Removes a stored file and every cached derivative of it. Idempotent. */
+  remove(sha256: string): Promise<void>;
+  /** The cached derivative `variant` of `sha256`, or null when not made yet. */
+  cachedPath(sha256: string, variant: string): Promise<string | null>;
+  /** Stores a derivative (written to a temp file then renamed, so readers never see half a file). */
+  putCached(sha256: string, variant: string, data: Buffer): Promise<string>;
+  /** Number of files of any kind (originals, derivatives, staged), so tests can see that a failure left none behind. */
+  count(): Promise<number>;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const VARIANT = /^[a-z0-9_.-]{1,64}$/;
+
+export function assertSha256(sha256: string): void {
+  if (!SHA256.test(sha256)) throw new Error(`Not a sha256: ${JSON.stringify(sha256).slice(0, 80)}`);
+}
+
+/** Counts and hashes the bytes passing through; fails once they pass `maxBytes`. */
+function hashingLimit(hash: ReturnType<typeof createHash>, maxBytes: number, counter: { size: number }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      counter.size += chunk.length;
+      if (counter.size > maxBytes) return cb(new FileTooLargeError(maxBytes));
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+}
+
+/**
+ * Local-disk store: `<root>/ab/cd/<sha256>` for originals, `<root>/derived/ab/<sha256>.<variant>`
+ * for derivatives, `<root>/tmp` for staging (same filesystem, so rename is atomic).
+ */
+export class LocalFileStore implements FileStore {
+  private readonly tmpDir: string;
+  private ready: Promise<void> | null = null;
+
+  constructor(readonly root: string) {
+    this.tmpDir = path.join(root, 'tmp');
+  }
+
+  private ensureDirs(): Promise<void> {
+    return (this.ready ??= fs.mkdir(this.tmpDir, { recursive: true }).then(() => undefined));
+  }
+
+  path(sha256: string): string {
+    assertSha256(sha256);
+    return path.join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  private derivedPath(sha256: string, variant: string): string {
+    assertSha256(sha256);
+    if (!VARIANT.test(variant)) throw new Error(`Bad variant name: ${variant}`);
+    return path.join(this.root, 'derived', sha256.slice(0, 2), `${sha256}.${variant}`);
+  }
+
+  async stage(input: Readable, opts: StageOptions = {}): Promise<StagedFile> {
+    await this.ensureDirs();
+    const tempPath = path.join(this.tmpDir, `${randomUUID()}.part`);
+    const hash = createHash('sha256');
+    const counter = { size: 0 };
+    try {
+      await pipeline(input, hashingLimit(hash, opts.maxBytes ?? Number.MAX_SAFE_INTEGER, counter), createWriteStream(tempPath, { flags: 'wx' }));
+    } catch (err) {
+      await fs.rm(tempPath, { force: true });
+      // Drain what is left so the multipart parser can move on to the next part.
+      input.resume();
+      throw err;
+    }
+    return { sha256: hash.digest('hex'), size: counter.size, tempPath };
+  }
+
+  async commit(staged: StagedFile): Promise<PutResult> {
+    const target = this.path(staged.sha256);
+    if (await this.exists(staged.sha256)) {
+      await this.discard(staged);
+      return { sha256: staged.sha256, size: staged.size, created: false };
+    }
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    try {
+      // link() fails with EEXIST instead of replacing, so two commits of the same bytes cannot both "create".
+      await fs.link(staged.tempPath, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      await this.discard(staged);
+      return { sha256: staged.sha256, size: staged.size, created: false };
+    }
+    await this.discard(staged);
+    return { sha256: staged.sha256, size: staged.size, created: true };
+  }
+
+  async discard(staged: StagedFile): Promise<void> {
+    await fs.rm(staged.tempPath, { force: true });
+  }
+
+  async put(input: Readable, opts?: StageOptions): Promise<PutResult> {
+    return this.commit(await this.stage(input, opts));
+  }
+
+  async putBuffer(data: Buffer): Promise<PutResult> {
+    return this.put(Readable.from([data]));
+  }
+
+  open(sha256: string): Readable {
+    return createReadStream(this.path(sha256));
+  }
+
+  async exists(sha256: string): Promise<boolean> {
+    try {
+      await fs.access(this.path(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async remove(sha256: string): Promise<void> {
+    await fs.rm(this.path(sha256), { force: true });
+    const dir = path.dirname(this.derivedPath(sha256, 'x'));
+    let names: string[] = [];
+    try {
+      names = await fs.readdir(dir);
+    } catch {
+      return;
+    }
+    await Promise.all(names.filter((n) => n.startsWith(`${sha256}.`)).map((n) => fs.rm(path.join(dir, n), { force: true })));
+  }
+
+  async cachedPath(sha256: string, variant: string): Promise<string | null> {
+    const p = this.derivedPath(sha256, variant);
+    try {
+      await fs.access(p);
+      return p;
+    } catch {
+      return null;
+    }
+  }
+
+  async putCached(sha256: string, variant: string, data: Buffer): Promise<string> {
+    await this.ensureDirs();
+    const p = this.derivedPath(sha256, variant);
+    await fs.mkdir(path.dirname(p), { recursive: true });
+    const tmp = path.join(this.tmpDir, `${randomUUID()}.part`);
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, p);
+    return p;
+  }
+
+  async count(): Promise<number> {
+    const walk = async (dir: string): Promise<number> => {
+      const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+      let n = 0;
+      for (const e of entries) n += e.isDirectory() ? await walk(path.join(dir, e.name)) : 1;
+      return n;
+    };
+    return walk(this.root);
+  }
+}
+
+/** The store under DATA_DIR/files. */
+export function createFileStore(dataDir: string): FileStore {
+  return new LocalFileStore(path.join(dataDir, 'files'));
+}
