@@ -6,6 +6,7 @@ import type { Logger } from './logger';
 import type { Authenticator } from './context';
 import type { Metrics } from './metrics';
 import type { AuthModule } from '../auth/setup';
+import type { ModelRegistry } from '../models-registry';
 
 /**
  * The process's services, built once at start from config and handed to resolvers through the
@@ -22,6 +23,8 @@ export interface Services {
   authenticate: Authenticator;
   /** Accounts: AuthService, its rate limiter and counters (src/auth/setup.ts). */
   auth: AuthModule;
+  /** The model registry: packages, active versions, leases for inference (src/models-registry, docs/models.md). */
+  models: ModelRegistry;
   startedAt: Date;
 }
 

@@ -29,6 +29,7 @@ import { transportErrorHandler } from './uploads';
 import { createAuthModule, type AuthModuleOptions } from '../auth/setup';
 import { jwksRouter } from '../auth/http';
 import { bridgeSessionRevocations } from '../auth/session-events';
+import { createModelsModule } from '../models-registry/setup';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -67,8 +68,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const pubSub = createPubSubAdapter(redis);
   const metrics = createMetrics();
   const auth = await createAuthModule({ config, forkEm: () => db.orm.em.fork(), redis, logger, options: opts.auth });
+  const models = createModelsModule({ config, forkEm: () => db.orm.em.fork(), redis, pubSub, metricsRegistry: metrics.registry, logger });
   const services: Services = {
-    config, db, redis, pubSub, logger, metrics, auth, startedAt,
+    config, db, redis, pubSub, logger, metrics, auth, startedAt, models: models.registry,
     authenticate: (authorization) => auth.auth.authenticate(authorization),
   };
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
@@ -132,7 +134,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );
-  app.use(healthRouter(services));
+  app.use(healthRouter(services, [models.readiness]));
   app.use(jwksRouter(auth.auth.jwt));
   // CORS first: it must answer preflights before any router's automatic OPTIONS reply.
   app.use(GRAPHQL_PATH, cors({ origin: config.CORS_ORIGINS, credentials: true, maxAge: 600 }));
@@ -157,6 +159,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     transportErrorHandler,
   );
 
+  await models.start();
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.PORT, config.HOST, () => resolve());
@@ -177,6 +180,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await apollo.stop(); // drains HTTP (in-flight requests finish) and the WebSocket server
       await stopRevocations();
       await auth.auth.drainMail();
+      await models.close();
       logger.debug('HTTP and WebSocket drained');
       await redis?.close();
       await db.close();
