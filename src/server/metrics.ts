@@ -29,14 +29,35 @@ export function createMetrics(): Metrics {
   };
 }
 
-/** Counts and times every HTTP GraphQL operation. Names are bounded: unnamed ones count as "anonymous". */
+/** Distinct operation names kept as label values; clients choose names, so they are capped. */
+const MAX_OPERATION_LABELS = 200;
+
+/**
+ * Bounds label cardinality: names must look like GraphQL names and only the first
+ * MAX_OPERATION_LABELS distinct ones are kept; the rest count as "other".
+ */
+export function operationLabeler(max = MAX_OPERATION_LABELS): (name: string | null | undefined, parsed: boolean) => string {
+  const seen = new Set<string>();
+  return (name, parsed) => {
+    if (!parsed) return 'invalid';
+    if (!name) return 'anonymous';
+    if (!/^[_A-Za-z][_0-9A-Za-z]{0,63}$/.test(name)) return 'other';
+    if (seen.has(name)) return name;
+    if (seen.size >= max) return 'other';
+    seen.add(name);
+    return name;
+  };
+}
+
+/** Counts and times every HTTP GraphQL operation. */
 export function metricsPlugin(metrics: Metrics): ApolloServerPlugin {
+  const label = operationLabeler();
   return {
     async requestDidStart() {
       const started = process.hrtime.bigint();
       return {
         async willSendResponse(rc) {
-          const operation = rc.operationName ?? (rc.operation ? 'anonymous' : 'invalid');
+          const operation = label(rc.operationName, !!rc.operation);
           const type = rc.operation?.operation ?? 'unknown';
           const body = rc.response.body;
           const failed = body.kind === 'single' && !!body.singleResult.errors?.length;
