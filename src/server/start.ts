@@ -132,6 +132,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         return id;
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      // Method, path and id only: headers carry tokens, and signed URLs carry signatures in the query.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0], ip: req.remoteAddress }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
     }),
   );
   app.use(healthRouter(services, [models.readiness]));
