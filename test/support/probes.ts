@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Arg, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Int, Mutation, Query, Resolver } from 'type-graphql';
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import { Public } from '../../src/schema/access';
@@ -26,6 +26,13 @@ export class TransportProbeResolver {
       throw uploadError(err, 'file');
     }
     return `${upload.filename}:${bytes}:${hash.digest('hex')}`;
+  }
+
+  @Public()
+  @Query(() => String, { description: 'test only: answers after `ms` milliseconds (an in-flight request during shutdown)' })
+  async probeSlow(@Arg('ms', () => Int) ms: number): Promise<string> {
+    await new Promise((r) => setTimeout(r, ms));
+    return `slept ${ms}`;
   }
 
   @Public()
