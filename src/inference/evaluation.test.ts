@@ -2,13 +2,13 @@ import {
   binaryMetrics,
   bootstrapCi,
   confusionAt,
-  EvaluationInputError,
   quantileSorted,
   rates,
   rocAuc,
   round4,
   seededRandom,
 } from './evaluation';
+import { AppError } from '../errors';
 
 const T = true;
 const F = false;
@@ -44,15 +44,14 @@ describe('rocAuc', () => {
     expect(rocAuc(scores, pos)).toBeCloseTo(bruteAuc(scores, pos), 12);
   });
   it('rejects one-class labels, length mismatches and non-finite scores with BAD_USER_INPUT', () => {
-    expect(() => rocAuc([0.1, 0.2], [T, T])).toThrow(EvaluationInputError);
+    expect(() => rocAuc([0.1, 0.2], [T, T])).toThrow(AppError);
     expect(() => rocAuc([0.1], [T, F])).toThrow(/2 labels/);
     try {
       rocAuc([NaN, 0.2], [T, F]);
       throw new Error('no error');
     } catch (e) {
-      expect(e).toBeInstanceOf(EvaluationInputError);
-      expect((e as EvaluationInputError).code).toBe('BAD_USER_INPUT');
-      expect((e as EvaluationInputError).field).toBe('scores');
+      expect(e).toBeInstanceOf(AppError);
+      expect((e as AppError).extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'scores' });
     }
   });
 });
@@ -93,7 +92,7 @@ describe('quantileSorted', () => {
     expect(quantileSorted([1, 2, 3, 4, 5], 0.5)).toBe(3);
     expect(quantileSorted([10, 20], 0.975)).toBeCloseTo(19.75, 12);
     expect(quantileSorted([7], 0.3)).toBe(7);
-    expect(() => quantileSorted([], 0.5)).toThrow(EvaluationInputError);
+    expect(() => quantileSorted([], 0.5)).toThrow(AppError);
     expect(() => quantileSorted([1], 1.5)).toThrow(/\[0, 1\]/);
   });
 });

@@ -1,17 +1,10 @@
 /**
  * Pure metric math for binary (benign / malignant) classifiers: ROC AUC, the confusion matrix at a
  * threshold, sensitivity / specificity / balanced accuracy, and a seeded stratified bootstrap CI.
- * Used by `npm run evaluate` and by the tests that keep model cards honest.
+ * Used by `npm run evaluate` and by the tests that keep model cards honest. Inputs the math cannot
+ * use throw AppError BAD_USER_INPUT naming the field.
  */
-
-/** Thrown for inputs the math cannot use; `code` is stable (swap for AppError once src/errors.ts exists). */
-export class EvaluationInputError extends Error {
-  readonly code = 'BAD_USER_INPUT';
-  constructor(readonly field: string, message: string) {
-    super(message);
-    this.name = 'EvaluationInputError';
-  }
-}
+import { badInput } from '../errors';
 
 export interface Confusion {
   tp: number;
@@ -33,10 +26,10 @@ export interface BinaryMetrics {
 
 function checkInputs(scores: readonly number[], positives: readonly boolean[]): void {
   if (scores.length !== positives.length) {
-    throw new EvaluationInputError('scores', `got ${scores.length} scores for ${positives.length} labels`);
+    throw badInput('scores', `got ${scores.length} scores for ${positives.length} labels`);
   }
   const bad = scores.findIndex((s) => !Number.isFinite(s));
-  if (bad >= 0) throw new EvaluationInputError('scores', `score ${bad} is not a finite number: ${scores[bad]}`);
+  if (bad >= 0) throw badInput('scores', `score ${bad} is not a finite number: ${scores[bad]}`);
 }
 
 /**
@@ -49,7 +42,7 @@ export function rocAuc(scores: readonly number[], positives: readonly boolean[])
   const nPos = positives.filter(Boolean).length;
   const nNeg = positives.length - nPos;
   if (nPos === 0 || nNeg === 0) {
-    throw new EvaluationInputError('labels', `ROC AUC needs both classes; got ${nPos} positive and ${nNeg} negative`);
+    throw badInput('labels', `ROC AUC needs both classes; got ${nPos} positive and ${nNeg} negative`);
   }
   const order = scores.map((s, i) => i).sort((a, b) => scores[a] - scores[b]);
   // Sum of positive ranks with ties given their average rank (1-based).
@@ -79,8 +72,8 @@ export function confusionAt(scores: readonly number[], positives: readonly boole
 }
 
 export function rates(c: Confusion): { sensitivity: number; specificity: number; balancedAccuracy: number } {
-  if (c.tp + c.fn === 0) throw new EvaluationInputError('labels', 'sensitivity needs at least one positive');
-  if (c.tn + c.fp === 0) throw new EvaluationInputError('labels', 'specificity needs at least one negative');
+  if (c.tp + c.fn === 0) throw badInput('labels', 'sensitivity needs at least one positive');
+  if (c.tn + c.fp === 0) throw badInput('labels', 'specificity needs at least one negative');
   const sensitivity = c.tp / (c.tp + c.fn);
   const specificity = c.tn / (c.tn + c.fp);
   return { sensitivity, specificity, balancedAccuracy: (sensitivity + specificity) / 2 };
@@ -100,8 +93,8 @@ export function seededRandom(seed: number): () => number {
 
 /** Quantile of sorted values with linear interpolation between order statistics (R type 7, numpy's default). */
 export function quantileSorted(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) throw new EvaluationInputError('values', 'quantile of an empty list');
-  if (!(q >= 0 && q <= 1)) throw new EvaluationInputError('q', `quantile must be in [0, 1], got ${q}`);
+  if (sorted.length === 0) throw badInput('values', 'quantile of an empty list');
+  if (!(q >= 0 && q <= 1)) throw badInput('q', `quantile must be in [0, 1], got ${q}`);
   const h = (sorted.length - 1) * q;
   const lo = Math.floor(h);
   const hi = Math.min(lo + 1, sorted.length - 1);
@@ -126,7 +119,7 @@ export function bootstrapCi(
   { iterations = 2000, seed = 1, level = 0.95 }: BootstrapOptions = {},
 ): [number, number] {
   checkInputs(scores, positives);
-  if (!Number.isInteger(iterations) || iterations < 1) throw new EvaluationInputError('iterations', `must be a positive integer, got ${iterations}`);
+  if (!Number.isInteger(iterations) || iterations < 1) throw badInput('iterations', `must be a positive integer, got ${iterations}`);
   const rand = seededRandom(seed);
   const pos = scores.filter((_, i) => positives[i]);
   const neg = scores.filter((_, i) => !positives[i]);
