@@ -48,6 +48,7 @@ export interface ModelVersionInfo {
   status: VersionStatus;
   active: boolean;
   labels: string[];
+  malignantLabels: string[];
   device: DeviceInfo | null;
   sha256: string;
   packageDir: string;
@@ -176,6 +177,11 @@ export class ModelRegistry {
     return this.opts.metrics;
   }
 
+  /** Where uploaded packages are kept (`<packagesDir>/<name>/<version>/`); `.incoming` holds uploads being checked. */
+  get packagesDir(): string {
+    return this.opts.packagesDir;
+  }
+
   activeVersion(name: string): string | null {
     return this.active.get(name)?.version ?? null;
   }
@@ -208,6 +214,7 @@ export class ModelRegistry {
       status: e.status,
       active: this.active.get(e.name) === e,
       labels: e.manifest.labels ?? [],
+      malignantLabels: e.manifest.malignantLabels ?? [],
       device: e.lastPlacement ? deviceInfo(e.lastPlacement) : null,
       sha256: e.modelSha256,
       packageDir: e.dir,

@@ -2,7 +2,8 @@ import type { NonEmptyArray } from 'type-graphql';
 import { SystemResolver, UserFieldsResolver } from './system';
 import { AuthResolver } from './auth';
 import { AuthAdminResolver, UserSecurityFieldsResolver } from './auth-admin';
+import { ModelsResolver } from './models';
 
 /** Every resolver class in the schema. Features add theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const resolvers: NonEmptyArray<Function> = [SystemResolver, UserFieldsResolver, AuthResolver, AuthAdminResolver, UserSecurityFieldsResolver];
+export const resolvers: NonEmptyArray<Function> = [SystemResolver, UserFieldsResolver, AuthResolver, AuthAdminResolver, UserSecurityFieldsResolver, ModelsResolver];

@@ -1,0 +1,124 @@
+import { Arg, Authorized, Ctx, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
+import type { FileUpload } from 'graphql-upload/processRequest.mjs';
+import { Role } from '../entities';
+import type { ModelInfo, ModelVersionInfo } from '../models-registry';
+import { MODEL_REGISTRY_EVENTS, type RegistryEventMessage } from '../models-registry/setup';
+import { installUpload } from '../models-registry/upload';
+import { ModelRegistryEventObject, ModelRegistryEventType, ModelType, ModelVersionStatus, ModelVersionType } from '../schema/types/models';
+import type { AppContext } from '../server/context';
+import { uploadError } from '../server/uploads';
+
+/** The model registry over GraphQL (docs/models.md): reads for every signed-in user, changes for admins. */
+@Resolver()
+export class ModelsResolver {
+  @Authorized()
+  @Query(() => [ModelType], { description: 'Every model this process has loaded, with its versions' })
+  models(@Ctx() ctx: AppContext): ModelType[] {
+    return ctx.services.models.list().map(toModel);
+  }
+
+  @Authorized()
+  @Query(() => ModelType, { nullable: true })
+  model(@Arg('name', () => String) name: string, @Ctx() ctx: AppContext): ModelType | null {
+    const m = ctx.services.models.model(name);
+    return m ? toModel(m) : null;
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => ModelVersionType, {
+    description: 'Installs a model package (.zip or .tar.gz) after every check passes; with activate, makes it the active version',
+  })
+  async uploadModelPackage(
+    @Arg('file', () => GraphQLUpload) file: Promise<FileUpload>,
+    @Arg('activate', () => Boolean, { defaultValue: false }) activate: boolean,
+    @Ctx() ctx: AppContext,
+  ): Promise<ModelVersionType> {
+    const upload = await file;
+    const info = await installUpload(ctx.services.models, upload.createReadStream(), {
+      maxBytes: ctx.services.config.MODEL_PACKAGE_MAX_BYTES,
+      activate,
+      uploadedBy: ctx.user!.id,
+      mapStreamError: (err) => uploadError(err, 'file'),
+    });
+    ctx.logger.info({ model: info.name, version: info.version, activate }, 'model package uploaded');
+    return toVersion(info);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => ModelVersionType, { description: 'Hot swap: loads, warms and checks the version beside the active one, then switches every process' })
+  async activateModelVersion(@Arg('name', () => String) name: string, @Arg('version', () => String) version: string, @Ctx() ctx: AppContext): Promise<ModelVersionType> {
+    return toVersion(await ctx.services.models.activate(name, version));
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => ModelVersionType, { description: 'Takes a version out of service on every process; its running requests finish first' })
+  async unloadModelVersion(@Arg('name', () => String) name: string, @Arg('version', () => String) version: string, @Ctx() ctx: AppContext): Promise<ModelVersionType> {
+    return toVersion(await ctx.services.models.unload(name, version));
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => ModelVersionType, { description: 'Re-places a version (default: the active one) on cpu, webgpu, cuda[:N] or tensorrt[:N], live, falling back to cpu' })
+  async setModelDevice(
+    @Arg('name', () => String) name: string,
+    @Arg('version', () => String, { nullable: true }) version: string | null,
+    @Arg('device', () => String) device: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<ModelVersionType> {
+    return toVersion(await ctx.services.models.setDevice(name, version ?? undefined, device));
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => [ModelVersionType], { description: "Re-creates and warms every loaded session in this process" })
+  async regenerateModelCache(@Ctx() ctx: AppContext): Promise<ModelVersionType[]> {
+    return (await ctx.services.models.regenerateCache()).map(toVersion);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => ModelVersionType, { description: 'Activates the version that was active before the current one' })
+  async rollbackModelVersion(@Arg('name', () => String) name: string, @Ctx() ctx: AppContext): Promise<ModelVersionType> {
+    return toVersion(await ctx.services.models.rollback(name));
+  }
+
+  @Authorized(Role.ADMIN)
+  @Subscription(() => ModelRegistryEventObject, {
+    topics: MODEL_REGISTRY_EVENTS,
+    description: 'Loaded, activated, failed, fell back, draining and unloaded, from every server process',
+  })
+  modelRegistryEvents(@Root() e: RegistryEventMessage): ModelRegistryEventObject {
+    return {
+      type: e.type.toUpperCase() as ModelRegistryEventType,
+      name: e.name,
+      version: e.version,
+      at: new Date(e.at),
+      device: e.device ?? null,
+      previousVersion: e.previousVersion ?? null,
+      message: e.message ?? null,
+      processId: e.processId,
+    };
+  }
+}
+
+function toVersion(v: ModelVersionInfo): ModelVersionType {
+  return {
+    name: v.name,
+    version: v.version,
+    task: v.task,
+    status: v.status as ModelVersionStatus,
+    active: v.active,
+    labels: v.labels,
+    malignantLabels: v.malignantLabels,
+    device: v.device,
+    sha256: v.sha256,
+    loadMs: v.loadMs,
+    loadedAt: v.loadedAt,
+    createdAt: v.createdAt,
+    uploadedBy: v.uploadedBy,
+    error: v.error,
+    stats: v.stats,
+  };
+}
+
+function toModel(m: ModelInfo): ModelType {
+  return { name: m.name, task: m.versions[0]?.task ?? 'classification', activeVersion: m.activeVersion, versions: m.versions.map(toVersion) };
+}

@@ -1,0 +1,107 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { createClient, type Client } from 'graphql-ws';
+import type { TestServer, GqlResult } from '../support/server';
+
+/** GraphQL operations of the model registry, as clients write them. */
+export const VERSION_FIELDS = 'name version task status active labels malignantLabels sha256 loadMs loadedAt uploadedBy error device { requested actual fallbackReason } stats { requests errors p50Ms p95Ms }';
+export const Q = {
+  models: `query { models { name task activeVersion versions { ${VERSION_FIELDS} } } }`,
+  model: `query($name: String!) { model(name: $name) { name task activeVersion versions { ${VERSION_FIELDS} } } }`,
+  upload: `mutation($file: Upload!, $activate: Boolean) { uploadModelPackage(file: $file, activate: $activate) { ${VERSION_FIELDS} } }`,
+  activate: `mutation($name: String!, $version: String!) { activateModelVersion(name: $name, version: $version) { ${VERSION_FIELDS} } }`,
+  unload: `mutation($name: String!, $version: String!) { unloadModelVersion(name: $name, version: $version) { ${VERSION_FIELDS} } }`,
+  setDevice: `mutation($name: String!, $version: String, $device: String!) { setModelDevice(name: $name, version: $version, device: $device) { ${VERSION_FIELDS} } }`,
+  regenerate: `mutation { regenerateModelCache { name version status device { actual } } }`,
+  rollback: `mutation($name: String!) { rollbackModelVersion(name: $name) { ${VERSION_FIELDS} } }`,
+  events: `subscription { modelRegistryEvents { type name version previousVersion message processId device { requested actual fallbackReason } } }`,
+};
+
+/** Posts `uploadModelPackage` as a multipart request (graphql-multipart-request-spec), with the CSRF preflight header. */
+export async function uploadPackage(server: TestServer, bytes: Buffer, filename: string, token: string | undefined, activate = false): Promise<GqlResult<any>> {
+  const form = new FormData();
+  form.append('operations', JSON.stringify({ query: Q.upload, variables: { file: null, activate } }));
+  form.append('map', JSON.stringify({ 0: ['variables.file'] }));
+  form.append('0', new Blob([bytes], { type: 'application/octet-stream' }), filename);
+  const res = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'apollo-require-preflight': 'true', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: form,
+  });
+  return { ...((await res.json()) as object), status: res.status };
+}
+
+export const uploadFile = async (server: TestServer, file: string, token: string | undefined, activate = false) =>
+  uploadPackage(server, await readFile(file), file.split('/').pop()!, token, activate);
+
+/** Every file under `dir` (relative paths), empty when the folder does not exist. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => !e.isDirectory()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+}
+
+export interface EventStream {
+  events: Array<Record<string, any>>;
+  errors: unknown[];
+  waitFor(pred: (events: Array<Record<string, any>>) => boolean, ms?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Subscribes to `modelRegistryEvents` over graphql-ws; resolves once the server has acknowledged the connection. */
+export async function subscribeEvents(server: TestServer, token: string): Promise<EventStream> {
+  let client: Client;
+  const connected = new Promise<void>((resolve, reject) => {
+    client = createClient({
+      url: server.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      lazy: false,
+      retryAttempts: 0,
+      onNonLazyError: reject,
+      connectionParams: { authorization: `Bearer ${token}` },
+      on: { connected: () => resolve() },
+    });
+  });
+  await connected;
+  const events: Array<Record<string, any>> = [];
+  const errors: unknown[] = [];
+  const dispose = client!.subscribe(
+    { query: Q.events },
+    {
+      next: (r) => {
+        if (r.errors) errors.push(...r.errors);
+        if (r.data) events.push((r.data as any).modelRegistryEvents);
+      },
+      error: (e) => errors.push(e),
+      complete: () => undefined,
+    },
+  );
+  // The subscription is registered on the server a moment after it is sent.
+  await new Promise((r) => setTimeout(r, 200));
+  return {
+    events,
+    errors,
+    async waitFor(pred, ms = 10_000) {
+      const end = Date.now() + ms;
+      while (!pred(events)) {
+        if (Date.now() > end) throw new Error(`events not seen in time; got ${JSON.stringify(events.map((e) => `${e.type} ${e.name}@${e.version}`))} errors ${JSON.stringify(errors)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async close() {
+      dispose();
+      await client!.dispose();
+    },
+  };
+}
+
+/** Polls until `check` returns true (cross-process changes arrive asynchronously). */
+export async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
