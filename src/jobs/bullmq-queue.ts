@@ -1,0 +1,102 @@
+import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { PermanentJobError, type JobConsumer, type JobHandler, type JobQueue, type RetryPolicy } from './queue';
+
+export const QUEUE_NAME = 'inference';
+
+export interface BullOptions {
+  /** Redis URL and ioredis options (BullMQ opens its own connections). */
+  connection: ConnectionOptions;
+  /** Key prefix (the deployment's REDIS_PREFIX), so test runs sharing a Redis never meet. */
+  prefix: string;
+  retry: RetryPolicy;
+}
+
+const bullPrefix = (prefix: string) => `${prefix}bull`;
+
+/**
+ * The api side with REDIS_URL: jobs go to a BullMQ queue (job id = InferenceJob id, so a
+ * double enqueue is one job) and `dermagraph worker` processes run them.
+ */
+export class BullJobQueue implements JobQueue {
+  readonly kind = 'bullmq' as const;
+  private readonly queue: Queue;
+
+  constructor(private readonly opts: BullOptions) {
+    this.queue = new Queue(QUEUE_NAME, { connection: opts.connection, prefix: bullPrefix(opts.prefix) });
+  }
+
+  async enqueue(jobId: string): Promise<void> {
+    await this.queue.add(
+      'run',
+      { jobId },
+      {
+        jobId,
+        attempts: this.opts.retry.attempts,
+        backoff: { type: 'exponential', delay: this.opts.retry.baseDelayMs },
+        removeOnComplete: { age: 3600, count: 1000 },
+        removeOnFail: { age: 24 * 3600 },
+      },
+    );
+  }
+
+  async depth(): Promise<number> {
+    return this.queue.getJobCountByTypes('wait', 'delayed', 'prioritized', 'paused');
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+export interface BullWorkerOptions extends BullOptions {
+  concurrency: number;
+  /**
+   * How long a worker's lock on a job lasts without renewal: a killed worker's job is taken
+   * over by another after about this long.
+   */
+  lockMs: number;
+  onError?: (jobId: string, err: unknown, final: boolean) => void;
+}
+
+/**
+ * A worker process's consumer. BullMQ renews the lock while the handler runs; when the process
+ * dies the lock lapses, the stalled-job check of any live worker moves the job back to wait and
+ * it runs again (the handler starts from the InferenceJob row, so the rerun is complete on its own).
+ */
+export function startBullWorker(handler: JobHandler, opts: BullWorkerOptions): JobConsumer {
+  const worker = new Worker(
+    QUEUE_NAME,
+    async (job) => {
+      const jobId = String(job.data.jobId);
+      const attempt = job.attemptsMade + job.stalledCounter + 1;
+      const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      try {
+        await handler({ jobId, attempt, final });
+      } catch (err) {
+        const permanent = err instanceof PermanentJobError;
+        opts.onError?.(jobId, err, final || permanent);
+        if (permanent) throw new UnrecoverableError((err as Error).message);
+        throw err;
+      }
+    },
+    {
+      connection: opts.connection,
+      prefix: bullPrefix(opts.prefix),
+      concurrency: opts.concurrency,
+      lockDuration: opts.lockMs,
+      stalledInterval: Math.max(500, Math.floor(opts.lockMs / 2)),
+      maxStalledCount: opts.retry.attempts,
+      autorun: true,
+    },
+  );
+  worker.on('error', () => undefined); // connection blips are retried by ioredis; job errors go through onError
+  return {
+    async close(timeoutMs = 15_000) {
+      // close() waits for active jobs to finish (graceful drain); force after the timeout.
+      let timer: NodeJS.Timeout | undefined;
+      const forced = new Promise<void>((r) => (timer = setTimeout(() => r(worker.close(true)), timeoutMs).unref()));
+      await Promise.race([worker.close(), forced]);
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Prometheus metrics of the jobs layer (queue depth, durations by stage, failures). */
+export class JobMetrics {
+  readonly depth: Gauge<'queue'>;
+  readonly stageSeconds: Histogram<'kind' | 'stage'>;
+  readonly jobSeconds: Histogram<'kind' | 'status'>;
+  readonly failures: Counter<'kind' | 'reason'>;
+  readonly retries: Counter<'kind'>;
+
+  constructor(registry: Registry, depth?: () => Promise<number>) {
+    const registers = [registry];
+    this.depth = new Gauge({
+      name: 'dermagraph_inference_queue_depth',
+      help: 'Inference jobs waiting to start',
+      labelNames: ['queue'],
+      registers,
+      async collect() {
+        if (depth) this.set({ queue: 'inference' }, await depth().catch(() => 0));
+      },
+    });
+    const buckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+    this.stageSeconds = new Histogram({ name: 'dermagraph_inference_stage_duration_seconds', help: 'Time per job stage (per image)', labelNames: ['kind', 'stage'], buckets, registers });
+    this.jobSeconds = new Histogram({ name: 'dermagraph_inference_job_duration_seconds', help: 'Job run time, start to finish', labelNames: ['kind', 'status'], buckets, registers });
+    this.failures = new Counter({ name: 'dermagraph_inference_job_failures_total', help: 'Jobs that ended FAILED, by error code', labelNames: ['kind', 'reason'], registers });
+    this.retries = new Counter({ name: 'dermagraph_inference_job_retries_total', help: 'Attempts that failed and were retried', labelNames: ['kind'], registers });
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * One image through classification or a segmentation ensemble, on member runs already opened.
+ * No database or storage here: the runner persists what these return. `report` is called at
+ * each stage so the job can publish progress as it happens.
+ */
+import * as ort from 'onnxruntime-node';
+import type { Manifest } from '../models-registry';
+import { decodeRgb, type RgbImage } from '../inference/render';
+import { imageToTensor } from '../inference/preprocess';
+import { activate } from '../inference/softmax';
+import { averageProbabilities } from '../inference/ensemble';
+import { summariseClassification, type ClassificationSummary } from '../inference/classification';
+import { camToImage, featureMapAt, type ModelFit } from '../inference/cam-map';
+import { gradCam, UnsupportedHeadError, type CamResult } from '../inference/gradcam';
+import { scoreCam } from '../inference/score-cam';
+import { ensembleSegmentation } from '../inference/segmentation-maps';
+import { greyFromRgb, maskMetrics, overlap, type MaskMetrics } from '../inference/mask-metrics';
+import { severity, type Severity, type SeverityThresholds } from '../inference/severity';
+import { batcherFor, type ImageOutputs } from './batcher';
+import type { MemberRun, MemberSessions } from './members';
+import type { MemberRecord } from '../entities/prediction';
+
+export type StageReport = (stage: 'preprocessing' | 'model' | 'ensembling' | 'metrics' | 'gradcam', detail?: { member?: MemberRun; message?: string }) => Promise<void>;
+
+const outputOf = (m: Manifest, role: string) => m.outputs.find((o) => o.role === role)?.name;
+const fitOf = (m: Manifest): ModelFit => ({ mode: m.input.resize ?? 'fill', modelWidth: m.input.width, modelHeight: m.input.height });
+const specKey = (m: Manifest) => JSON.stringify(m.input);
+
+export function memberRecord(r: MemberRun): MemberRecord {
+  return {
+    model: r.spec.model,
+    version: r.spec.version,
+    requested: r.device.requested,
+    device: r.device.actual,
+    fallbackReason: r.device.fallbackReason ?? null,
+    weight: r.spec.weight,
+  };
+}
+
+/** Tensors per distinct input spec (members sharing a size and normalisation share one decode). */
+async function preprocess(bytes: Buffer, members: MemberRun[]): Promise<Map<string, Float32Array>> {
+  const tensors = new Map<string, Float32Array>();
+  for (const r of members) {
+    const k = specKey(r.lease.manifest);
+    if (!tensors.has(k)) tensors.set(k, (await imageToTensor(bytes, r.lease.manifest.input)).tensor);
+  }
+  return tensors;
+}
+
+/** Runs every member concurrently (each through its session's dynamic batcher). */
+async function runMembers(members: MemberRun[], tensors: Map<string, Float32Array>, report: StageReport): Promise<ImageOutputs[]> {
+  return Promise.all(
+    members.map(async (r) => {
+      const out = await batcherFor(r.runner).run(r.runner, tensors.get(specKey(r.lease.manifest))!);
+      await report('model', { member: r });
+      return out;
+    }),
+  );
+}
+
+/** Display size after EXIF orientation, without decoding the pixels. */
+async function orientedSize(bytes: Buffer): Promise<{ width: number; height: number }> {
+  const sharp = (await import('sharp')).default;
+  const m = await sharp(bytes).metadata();
+  const swap = (m.orientation ?? 1) >= 5;
+  return swap ? { width: m.height!, height: m.width! } : { width: m.width!, height: m.height! };
+}
+
+export interface CamOutput {
+  method: CamResult['method'];
+  targetLabel: string;
+  /** Which member it explains. */
+  model: string;
+  /** [0, 1] at the image size. */
+  map: Float32Array;
+  width: number;
+  height: number;
+}
+
+export interface ClassifyResult {
+  summary: ClassificationSummary;
+  members: MemberRecord[];
+  cam: CamOutput | null;
+}
+
+export async function classifyImageBytes(
+  bytes: Buffer,
+  members: MemberRun[],
+  opts: { explain: boolean; targetLabel?: string | null; sessions: MemberSessions },
+  report: StageReport,
+): Promise<ClassifyResult> {
+  await report('preprocessing');
+  const tensors = await preprocess(bytes, members);
+  const outputs = await runMembers(members, tensors, report);
+  await report('ensembling');
+  const probs = members.map((r, i) => {
+    const m = r.lease.manifest;
+    const name = outputOf(m, 'logits') ?? outputOf(m, 'probabilities')!;
+    return activate(outputs[i][name].data, m.postprocess.activation);
+  });
+  const lead = members[0].lease.manifest;
+  const summary = summariseClassification(
+    averageProbabilities(probs, members.map((r) => r.spec.weight)),
+    lead.labels!,
+    lead.malignantLabels ?? [],
+    lead.postprocess.decisionThreshold ?? 0.5,
+  );
+  let cam: CamOutput | null = null;
+  if (opts.explain) {
+    cam = await explain(bytes, members, outputs, tensors, opts.targetLabel ?? summary.label, opts.sessions);
+    await report('gradcam');
+  }
+  return { summary, members: members.map(memberRecord), cam };
+}
+
+/** Grad-CAM (exact through the head) or Score-CAM on the heaviest member that exposes a feature map. */
+async function explain(
+  bytes: Buffer,
+  members: MemberRun[],
+  outputs: ImageOutputs[],
+  tensors: Map<string, Float32Array>,
+  targetLabel: string,
+  sessions: MemberSessions,
+): Promise<CamOutput | null> {
+  const candidates = members.map((r, i) => ({ r, i })).filter(({ r }) => outputOf(r.lease.manifest, 'gradcam_features'));
+  if (!candidates.length) return null;
+  const { r, i } = candidates.reduce((a, b) => (b.r.spec.weight > a.r.spec.weight ? b : a));
+  const m = r.lease.manifest;
+  const targetClass = m.labels!.indexOf(targetLabel);
+  const feat = outputs[i][outputOf(m, 'gradcam_features')!];
+  const fm = featureMapAt(feat.data, feat.dims, 0);
+  const plan = await sessions.headPlan(r.lease);
+  let result: CamResult | null = null;
+  if (plan.differentiable) {
+    try {
+      result = gradCam(plan.head, fm, { targetClass });
+    } catch (e) {
+      if (!(e instanceof UnsupportedHeadError)) throw e;
+    }
+  }
+  if (!result) {
+    const logitsName = outputOf(m, 'logits') ?? outputOf(m, 'probabilities')!;
+    const input = tensors.get(specKey(m))!;
+    result = await scoreCam(fm, {
+      input,
+      layout: m.input.layout,
+      width: m.input.width,
+      height: m.input.height,
+      targetClass,
+      logits: outputs[i][logitsName].data,
+      batchSize: m.batching.maxBatch,
+      runLogits: async (batch, n) => {
+        const dims = m.input.layout === 'NCHW' ? [n, 3, m.input.height, m.input.width] : [n, m.input.height, m.input.width, 3];
+        const out = await r.runner.run({ [m.input.name]: new ort.Tensor('float32', batch, dims) }, [logitsName]);
+        return out[logitsName].data as Float32Array;
+      },
+    });
+  }
+  const size = await orientedSize(bytes);
+  return {
+    method: result.method,
+    targetLabel: m.labels![result.targetClass],
+    model: `${r.spec.model}@${r.spec.version}`,
+    map: camToImage(result.cam, result.width, result.height, size.width, size.height, fitOf(m)),
+    width: size.width,
+    height: size.height,
+  };
+}
+
+export interface SegmentResult {
+  image: RgbImage;
+  probability: Float32Array;
+  mask: Uint8Array;
+  metrics: MaskMetrics;
+  severity: Severity;
+  overlap: { dice: number; jaccard: number } | null;
+  members: MemberRecord[];
+}
+
+export async function segmentImageBytes(
+  bytes: Buffer,
+  members: MemberRun[],
+  opts: { threshold: number; severity: SeverityThresholds; truth?: Uint8Array | null },
+  report: StageReport,
+): Promise<SegmentResult> {
+  await report('preprocessing');
+  const [tensors, image] = await Promise.all([preprocess(bytes, members), decodeRgb(bytes)]);
+  const outputs = await runMembers(members, tensors, report);
+  await report('ensembling');
+  const maps = members.map((r, i) => {
+    const m = r.lease.manifest;
+    const out = outputs[i][outputOf(m, 'mask')!];
+    const [h, w] = out.dims.slice(-2);
+    const activation = m.postprocess.activation === 'sigmoid' ? ('sigmoid' as const) : ('none' as const);
+    return { output: out.data.subarray(0, w * h), width: w, height: h, activation, fit: fitOf(m) };
+  });
+  const { probability, mask } = ensembleSegmentation(maps, members.map((r) => r.spec.weight), opts.threshold, image.width, image.height);
+  await report('metrics');
+  const metrics = maskMetrics(mask, image.width, image.height, greyFromRgb(image.data));
+  return {
+    image,
+    probability,
+    mask,
+    metrics,
+    severity: severity(metrics.areaPercent, metrics.circularity, opts.severity),
+    overlap: opts.truth ? overlap(mask, opts.truth) : null,
+    members: members.map(memberRecord),
+  };
+}

@@ -1,0 +1,253 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { Image } from '../entities/image';
+import { InferenceJob, JobKind, JobStatus } from '../entities/inference-job';
+import { Prediction } from '../entities/prediction';
+import { Segmentation, Severity } from '../entities/segmentation';
+import type { FileStore } from '../storage/file-store';
+import type { ModelRegistry } from '../models-registry';
+import { heatmapPng, maskPng, probabilityPng, segmentationOverlayPng } from '../inference/render';
+import type { SeverityThresholds } from '../inference/severity';
+import { PermanentJobError, type JobAttempt } from './queue';
+import type { ProgressPublisher, NewProgressEvent, Stage } from './progress';
+import type { JobMetrics } from './metrics';
+import type { MemberRun, MemberSessions, MemberSpec } from './members';
+import { classifyImageBytes, segmentImageBytes, type StageReport } from './pipeline';
+import type { Logger } from '../server/logger';
+
+/** What a job's `request` column holds (validated and resolved by the api before enqueueing). */
+export interface JobRequest {
+  imageIds: string[];
+  members: MemberSpec[];
+  /** CLASSIFY */
+  explain?: boolean;
+  targetLabel?: string | null;
+  /** SEGMENT */
+  threshold?: number;
+}
+
+export interface RunnerDeps {
+  orm: MikroORM;
+  files: FileStore;
+  registry: ModelRegistry;
+  sessions: MemberSessions;
+  progress: ProgressPublisher;
+  metrics: JobMetrics;
+  severity: SeverityThresholds;
+  logger: Logger;
+  /** Images of one batch job processed at once (they share dynamic batches). */
+  imageConcurrency?: number;
+}
+
+/** Share of one image's progress reached at each stage. */
+const STAGE_SHARE: Record<string, number> = { preprocessing: 0.1, model: 0.6, ensembling: 0.7, metrics: 0.8, gradcam: 0.9, persisted: 1 };
+
+/** A failure's client-safe reason and its code (MODEL_UNAVAILABLE, NOT_FOUND, BAD_USER_INPUT, INTERNAL_SERVER_ERROR). */
+export function failureReason(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown; extensions?: { code?: unknown } };
+  const code = typeof e?.extensions?.code === 'string' ? e.extensions.code : typeof e?.code === 'string' ? e.code : 'INTERNAL_SERVER_ERROR';
+  const known = ['MODEL_UNAVAILABLE', 'NOT_FOUND', 'BAD_USER_INPUT'].includes(code);
+  return { code: known ? code : 'INTERNAL_SERVER_ERROR', message: known ? String(e.message) : `inference failed: ${String(e?.message ?? err).slice(0, 300)}` };
+}
+
+/**
+ * Runs one attempt of a job, wherever it is (api process or worker). The job row is the source
+ * of truth: a finished job is never run again (a redelivered queue entry is a no-op), and images
+ * whose result an earlier attempt already stored are skipped, so each image is written once.
+ */
+export class JobRunner {
+  constructor(private readonly deps: RunnerDeps) {}
+
+  async run({ jobId, attempt, final }: JobAttempt): Promise<void> {
+    const { orm, metrics } = this.deps;
+    const em = orm.em.fork();
+    const job = await em.findOne(InferenceJob, jobId);
+    if (!job || job.status === JobStatus.SUCCEEDED || job.status === JobStatus.FAILED) return;
+    const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
+    const started = process.hrtime.bigint();
+    job.status = JobStatus.RUNNING;
+    job.attempts += 1;
+    job.startedAt ??= new Date();
+    job.stage = 'preprocessing';
+    await em.flush();
+    try {
+      await this.execute(job, em);
+      job.status = JobStatus.SUCCEEDED;
+      job.stage = 'done';
+      job.progress = 1;
+      job.error = null;
+      job.finishedAt = new Date();
+      await em.flush();
+      await this.publish(job, { stage: 'done', progress: 1 });
+      metrics.jobSeconds.observe({ kind, status: 'SUCCEEDED' }, Number(process.hrtime.bigint() - started) / 1e9);
+    } catch (err) {
+      const reason = failureReason(err);
+      const permanent = err instanceof PermanentJobError || reason.code !== 'INTERNAL_SERVER_ERROR';
+      if (!permanent) this.deps.logger.error({ err, jobId, attempt }, 'inference job attempt failed');
+      const em2 = orm.em.fork();
+      const fresh = await em2.findOne(InferenceJob, jobId);
+      if (fresh) {
+        fresh.error = reason.message;
+        if (final || permanent) {
+          fresh.status = JobStatus.FAILED;
+          fresh.stage = 'failed';
+          fresh.finishedAt = new Date();
+        } else {
+          fresh.status = JobStatus.QUEUED;
+          fresh.stage = 'queued';
+        }
+        await em2.flush();
+        await this.publish(fresh, final || permanent
+          ? { stage: 'failed', message: reason.message }
+          : { stage: 'queued', message: `attempt ${attempt} failed (${reason.message}); retrying` });
+      }
+      if (final || permanent) {
+        metrics.failures.inc({ kind, reason: reason.code });
+        metrics.jobSeconds.observe({ kind, status: 'FAILED' }, Number(process.hrtime.bigint() - started) / 1e9);
+        if (!(err instanceof PermanentJobError)) throw new PermanentJobError(reason.message, reason.code);
+      } else {
+        metrics.retries.inc({ kind });
+      }
+      throw err;
+    }
+  }
+
+  private async publish(job: InferenceJob, e: Partial<NewProgressEvent> & { stage: Stage }): Promise<void> {
+    await this.deps.progress.publish({
+      jobId: job.id,
+      status: e.stage === 'done' ? 'SUCCEEDED' : e.stage === 'failed' ? 'FAILED' : e.stage === 'queued' ? 'QUEUED' : 'RUNNING',
+      progress: job.progress,
+      attempt: job.attempts,
+      imageCount: job.total,
+      ...e,
+    });
+  }
+
+  private async execute(job: InferenceJob, em: ReturnType<MikroORM['em']['fork']>): Promise<void> {
+    const req = job.request as unknown as JobRequest;
+    const images = await em.find(Image, { id: { $in: req.imageIds } });
+    const byId = new Map(images.map((i) => [i.id, i]));
+    const Done = job.kind === JobKind.CLASSIFY ? Prediction : Segmentation;
+    const already = await em.find(Done as typeof Prediction, { job: job.id }, { fields: ['id', 'imageId'] });
+    const doneImages = new Map(already.map((r) => [r.imageId, r.id]));
+
+    // Opening every member before any image pins their versions for the whole job.
+    const runs: MemberRun[] = [];
+    try {
+      for (const s of req.members) runs.push(await this.openMember(s));
+      const total = req.imageIds.length;
+      let finished = doneImages.size;
+      const queue = req.imageIds.map((id, index) => ({ id, index })).filter(({ id }) => !doneImages.has(id));
+      const workers = Array.from({ length: Math.min(queue.length, this.deps.imageConcurrency ?? 4) }, async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) {
+          const image = byId.get(next.id);
+          if (!image) throw new PermanentJobError(`image ${next.id} no longer exists`, 'NOT_FOUND');
+          const resultId = await this.runImage(job, req, image, next.index, total, runs);
+          doneImages.set(image.id, resultId);
+          finished += 1;
+          job.progress = finished / total;
+        }
+      });
+      await Promise.all(workers);
+      job.resultIds = req.imageIds.map((id) => doneImages.get(id)!).filter(Boolean);
+    } finally {
+      for (const r of runs) r.lease.release();
+    }
+  }
+
+  private async openMember(s: MemberSpec): Promise<MemberRun> {
+    try {
+      return await this.deps.sessions.open(s);
+    } catch (e) {
+      throw new PermanentJobError(`model ${s.model}@${s.version} is not available: ${(e as Error).message}`, 'MODEL_UNAVAILABLE');
+    }
+  }
+
+  private async runImage(job: InferenceJob, req: JobRequest, image: Image, index: number, total: number, runs: MemberRun[]): Promise<string> {
+    const { files, metrics } = this.deps;
+    const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
+    const base = { imageId: image.id, imageIndex: index };
+    let last = process.hrtime.bigint();
+    const report: StageReport = async (stage, detail) => {
+      const now = process.hrtime.bigint();
+      metrics.stageSeconds.observe({ kind, stage }, Number(now - last) / 1e9);
+      last = now;
+      const m = detail?.member;
+      await this.publish(job, {
+        ...base,
+        stage,
+        progress: (index + STAGE_SHARE[stage]) / total,
+        ...(m ? { model: m.spec.model, version: m.spec.version, requestedDevice: m.spec.device ?? m.device.requested, device: m.device.actual, fallbackReason: m.device.fallbackReason ?? null } : {}),
+        message: detail?.message ?? null,
+      });
+    };
+    const bytes = await readFile(files.path(image.sha256));
+    const em = this.deps.orm.em.fork();
+    const owner = em.getReference('User' as never, (job.owner as unknown as { id: string }).id) as never;
+    const patientId = (image.patient as unknown as { id: string }).id;
+    const id = randomUUID();
+    if (job.kind === JobKind.CLASSIFY) {
+      const r = await classifyImageBytes(bytes, runs, { explain: req.explain ?? true, targetLabel: req.targetLabel, sessions: this.deps.sessions }, async (stage, d) => {
+        if (stage !== 'gradcam') await report(stage, d);
+      });
+      const p = em.create(Prediction, {
+        id,
+        owner,
+        job: job.id as never,
+        imageId: image.id,
+        patientId,
+        label: r.summary.label,
+        confidence: r.summary.confidence,
+        malignant: r.summary.malignant,
+        malignantProbability: r.summary.malignantProbability,
+        probabilities: r.summary.probabilities,
+        members: r.members,
+      } as never) as Prediction;
+      if (r.cam) {
+        const [map, heat] = await Promise.all([probabilityPng(r.cam.map, r.cam.width, r.cam.height), heatmapPng(r.cam.map, r.cam.width, r.cam.height)]);
+        const [mapFile, heatFile] = await Promise.all([files.putBuffer(map), files.putBuffer(heat)]);
+        Object.assign(p, { gradCamMethod: r.cam.method, gradCamTarget: r.cam.targetLabel, gradCamModel: r.cam.model, gradCamMapSha256: mapFile.sha256, gradCamHeatmapSha256: heatFile.sha256 });
+        await this.publish(job, {
+          ...base,
+          stage: 'gradcam',
+          progress: (index + STAGE_SHARE.gradcam) / total,
+          predictionId: id,
+          gradCam: { method: r.cam.method, mapSha256: mapFile.sha256, heatmapSha256: heatFile.sha256, imageSha256: image.sha256 },
+        });
+      }
+      await em.flush();
+      await this.publish(job, { ...base, stage: 'persisted', progress: (index + 1) / total, predictionId: id });
+    } else {
+      const r = await segmentImageBytes(bytes, runs, { threshold: req.threshold ?? 0.5, severity: this.deps.severity }, report);
+      const { width, height } = r.image;
+      const [maskFile, probFile, overlayFile] = await Promise.all([
+        maskPng(r.mask, width, height).then((b) => files.putBuffer(b)),
+        probabilityPng(r.probability, width, height).then((b) => files.putBuffer(b)),
+        segmentationOverlayPng(r.image, r.mask, 0.5).then((b) => files.putBuffer(b)),
+      ]);
+      em.create(Segmentation, {
+        id,
+        owner,
+        job: job.id as never,
+        imageId: image.id,
+        patientId,
+        members: r.members,
+        threshold: req.threshold ?? 0.5,
+        maskSha256: maskFile.sha256,
+        probabilitySha256: probFile.sha256,
+        overlaySha256: overlayFile.sha256,
+        width,
+        height,
+        ...r.metrics,
+        dice: r.overlap?.dice ?? null,
+        jaccard: r.overlap?.jaccard ?? null,
+        severity: r.severity as Severity,
+      } as never);
+      await em.flush();
+      await this.publish(job, { ...base, stage: 'persisted', progress: (index + 1) / total, segmentationId: id });
+    }
+    metrics.stageSeconds.observe({ kind, stage: 'persisted' }, Number(process.hrtime.bigint() - last) / 1e9);
+    return id;
+  }
+}

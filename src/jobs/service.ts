@@ -1,0 +1,172 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Config } from '../config';
+import { AppError, notFound } from '../errors';
+import { InferenceJob, JobKind, JobStatus, Prediction, Role, Segmentation } from '../entities';
+import type { ModelRegistry } from '../models-registry';
+import { DEVICE_PATTERN } from '../models-registry/manifest';
+import { InferenceInputError } from '../inference/input-error';
+import { normaliseWeights, validateThreshold } from '../inference/ensemble';
+import { assertCanReadImage, isUuid, type Caller } from '../services/patient-access';
+import { assertWithinQuota } from '../services/quotas';
+import type { MemberSpec } from './members';
+import type { JobQueue } from './queue';
+import type { JobRequest } from './runner';
+import type { ProgressPublisher, ProgressEvent } from './progress';
+
+/** Most images one segmentImages call may name (a batch larger than this is split by the client). */
+export const MAX_IMAGES_PER_JOB = 100;
+export const MAX_MEMBERS = 8;
+
+export interface MemberInput {
+  model: string;
+  version?: string | null;
+  weight?: number | null;
+  device?: string | null;
+}
+
+/** InferenceInputError (the math layer's stand-in) as the AppError clients see. */
+export function asAppError(e: unknown): unknown {
+  return e instanceof InferenceInputError ? new AppError('BAD_USER_INPUT', e.message, { field: e.field }) : e;
+}
+
+const isAdmin = (u: Caller) => u.role === Role.ADMIN;
+
+/**
+ * The api side of inference: checks a request completely (images readable, models loaded and of
+ * the right task, weights, threshold, quota), records the job, queues it, and reads jobs and
+ * results back for their owner (or an admin). Everything else answers NOT_FOUND.
+ */
+export class InferenceService {
+  constructor(
+    private readonly deps: {
+      config: Config;
+      registry: ModelRegistry;
+      queue: JobQueue;
+      progress: ProgressPublisher;
+    },
+  ) {}
+
+  /** Resolves members to loaded versions (the active one when none is named) and normalises weights. */
+  resolveMembers(inputs: readonly MemberInput[], task: 'classification' | 'segmentation', field: string): MemberSpec[] {
+    if (inputs.length === 0) throw new AppError('BAD_USER_INPUT', 'at least one model is required', { field });
+    if (inputs.length > MAX_MEMBERS) throw new AppError('BAD_USER_INPUT', `at most ${MAX_MEMBERS} ensemble members`, { field });
+    let weights: number[];
+    try {
+      weights = normaliseWeights(inputs.map((m) => m.weight ?? 1), `${field}.weight`);
+    } catch (e) {
+      throw asAppError(e);
+    }
+    const specs = inputs.map((m, i): MemberSpec => {
+      const f = `${field}[${i}]`;
+      if (typeof m.model !== 'string' || !m.model || m.model.length > 100) throw new AppError('BAD_USER_INPUT', 'model must be a model name', { field: `${f}.model` });
+      if (m.device != null && !DEVICE_PATTERN.test(m.device)) {
+        throw new AppError('BAD_USER_INPUT', `device must be cpu, webgpu, cuda[:N] or tensorrt[:N], got "${String(m.device).slice(0, 40)}"`, { field: `${f}.device` });
+      }
+      const version = m.version ?? this.deps.registry.activeVersion(m.model);
+      const info = version ? this.deps.registry.versionInfo(m.model, version) : null;
+      if (!info || !version) {
+        throw new AppError('MODEL_UNAVAILABLE', m.version ? `model ${m.model} has no version ${m.version}` : `model ${m.model} has no active version`, { field: `${f}.${m.version ? 'version' : 'model'}`, model: m.model });
+      }
+      if (info.status !== 'ACTIVE' && info.status !== 'READY') {
+        throw new AppError('MODEL_UNAVAILABLE', `${m.model}@${version} is ${info.status}, not loaded`, { field: `${f}.version`, model: m.model });
+      }
+      if (info.task !== task) throw new AppError('BAD_USER_INPUT', `${m.model} is a ${info.task} model, not ${task}`, { field: `${f}.model` });
+      return { model: m.model, version, weight: weights[i], device: m.device ?? null };
+    });
+    if (task === 'classification') {
+      const labels = (s: MemberSpec) => JSON.stringify(this.deps.registry.versionInfo(s.model, s.version)!.labels);
+      if (specs.some((s) => labels(s) !== labels(specs[0]))) throw new AppError('BAD_USER_INPUT', 'classification ensemble members must share their labels', { field });
+    }
+    return specs;
+  }
+
+  private defaultClassifier(): string {
+    const configured = this.deps.config.DEFAULT_CLASSIFIER;
+    if (configured) return configured;
+    const first = this.deps.registry
+      .list()
+      .filter((m) => m.activeVersion && m.versions.some((v) => v.task === 'classification'))
+      .map((m) => m.name)
+      .sort()[0];
+    if (!first) throw new AppError('MODEL_UNAVAILABLE', 'no classification model is active', { field: 'models' });
+    return first;
+  }
+
+  async classifyImage(em: EntityManager, user: Caller, args: { imageId: string; models?: MemberInput[] | null; explain?: boolean | null; targetClass?: string | null }): Promise<InferenceJob> {
+    const image = await assertCanReadImage(em, user, args.imageId);
+    const members = this.resolveMembers(args.models?.length ? args.models : [{ model: this.defaultClassifier() }], 'classification', 'models');
+    const labels = this.deps.registry.versionInfo(members[0].model, members[0].version)!.labels;
+    if (args.targetClass != null && !labels.includes(args.targetClass)) {
+      throw new AppError('BAD_USER_INPUT', `targetClass must be one of ${labels.join(', ')}`, { field: 'targetClass' });
+    }
+    await assertWithinQuota(em, this.deps.config, user.id, 'predictions', 1);
+    const request: JobRequest = { imageIds: [image.id], members, explain: args.explain ?? true, targetLabel: args.targetClass ?? null };
+    return this.createJob(em, user, JobKind.CLASSIFY, request);
+  }
+
+  async segmentImages(em: EntityManager, user: Caller, args: { imageIds: string[]; members: MemberInput[]; threshold?: number | null }): Promise<InferenceJob> {
+    const ids = [...new Set(args.imageIds)];
+    if (ids.length === 0) throw new AppError('BAD_USER_INPUT', 'imageIds must name at least one image', { field: 'imageIds' });
+    if (ids.length > MAX_IMAGES_PER_JOB) {
+      throw new AppError('BAD_USER_INPUT', `at most ${MAX_IMAGES_PER_JOB} images per segmentImages call, got ${ids.length}`, { field: 'imageIds', max: MAX_IMAGES_PER_JOB });
+    }
+    const threshold = args.threshold ?? 0.5;
+    try {
+      validateThreshold(threshold);
+    } catch (e) {
+      throw asAppError(e);
+    }
+    const members = this.resolveMembers(args.members, 'segmentation', 'members');
+    for (const id of ids) await assertCanReadImage(em, user, id);
+    const request: JobRequest = { imageIds: ids, members, threshold };
+    return this.createJob(em, user, JobKind.SEGMENT, request);
+  }
+
+  private async createJob(em: EntityManager, user: Caller, kind: JobKind, request: JobRequest): Promise<InferenceJob> {
+    const job = em.create(InferenceJob, { owner: user.id, kind, request: request as unknown as Record<string, unknown>, total: request.imageIds.length } as never) as InferenceJob;
+    await em.flush();
+    await this.deps.progress.publish({ jobId: job.id, stage: 'queued', status: 'QUEUED', progress: 0, attempt: 0, imageCount: job.total });
+    try {
+      await this.deps.queue.enqueue(job.id);
+    } catch (e) {
+      job.status = JobStatus.FAILED;
+      job.stage = 'failed';
+      job.error = 'the job could not be queued';
+      await em.flush();
+      throw e;
+    }
+    return job;
+  }
+
+  /** The job, when the caller owns it or is an admin; null otherwise (no hint that it exists). */
+  async findJob(em: EntityManager, user: Caller, id: string): Promise<InferenceJob | null> {
+    if (!isUuid(id)) return null;
+    const job = await em.findOne(InferenceJob, id);
+    if (!job || (!isAdmin(user) && job.owner.id !== user.id)) return null;
+    return job;
+  }
+
+  async findPrediction(em: EntityManager, user: Caller, id: string): Promise<Prediction | null> {
+    if (!isUuid(id)) return null;
+    const p = await em.findOne(Prediction, id);
+    return p && (isAdmin(user) || p.owner.id === user.id) ? p : null;
+  }
+
+  async findSegmentation(em: EntityManager, user: Caller, id: string): Promise<Segmentation | null> {
+    if (!isUuid(id)) return null;
+    const s = await em.findOne(Segmentation, id);
+    return s && (isAdmin(user) || s.owner.id === user.id) ? s : null;
+  }
+
+  /** Every event of a job the caller may read, in order, ending with done / failed. */
+  async *progress(em: EntityManager, user: Caller, jobId: string): AsyncGenerator<ProgressEvent> {
+    const job = await this.findJob(em, user, jobId);
+    if (!job) throw notFound('Job');
+    let last: ProgressEvent | null = null;
+    for await (const e of this.deps.progress.stream(jobId)) {
+      last = e;
+      yield e;
+    }
+    if (!last) return;
+  }
+}
