@@ -8,6 +8,7 @@ import { createMigration, migrate } from './commands/migrations';
 import { emitSchema } from './schema/emit';
 import { createAdmin, readPasswordFromStdin } from './commands/create-admin';
 import { rotateKeys } from './auth/jwt';
+import { packCommand, validateCommand } from './commands/models';
 
 /**
  * `dermagraph <command>`: one entry for the server, the worker and the admin tasks.
@@ -99,6 +100,32 @@ program
       const { config } = context();
       const ring = await rotateKeys({ privateKey: config.JWT_PRIVATE_KEY || undefined, keyDir: `${config.dataDir}/keys` });
       process.stdout.write(`signing key ${ring.signing.kid}; JWKS: ${ring.keys.map((k) => k.kid).join(', ')}\n`);
+    }),
+  );
+
+const models = program.command('models').description('model packages: check one before uploading it, or pack a folder into an archive');
+models
+  .command('validate')
+  .argument('<path>', 'a package folder, .zip or .tar.gz')
+  .option('--device <device>', 'run the checks on this device (cpu, webgpu, cuda[:N], tensorrt[:N]); falls back to cpu like the server')
+  .description('run every check the server runs on an upload (archive safety, manifest, sha256, ONNX load and I/O, golden cases); keeps nothing')
+  .action((path: string, opts: { device?: string }) =>
+    run(async () => {
+      const r = await validateCommand(path, opts);
+      (r.ok ? process.stdout : process.stderr).write(r.text);
+      process.exitCode = r.ok ? 0 : 1;
+    }),
+  );
+models
+  .command('pack')
+  .argument('<dir>', 'the package folder')
+  .option('--out <file>', 'archive to write (.zip, .tar.gz or .tgz); default <folder name>.zip here')
+  .description("fill in the sha256 of every file in the folder's manifest.json, check the manifest, and write the archive")
+  .action((dir: string, opts: { out?: string }) =>
+    run(async () => {
+      const r = await packCommand(dir, opts);
+      (r.ok ? process.stdout : process.stderr).write(r.text);
+      process.exitCode = r.ok ? 0 : 1;
     }),
   );
 
