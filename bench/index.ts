@@ -1,6 +1,8 @@
 import { startupBench } from './startup';
+import { modelsBench } from './models';
 
 /** Every bench by name. Add yours here: a function that measures and calls report(). */
 export const benches: Record<string, () => Promise<void>> = {
   startup: startupBench,
+  models: modelsBench,
 };
