@@ -3,7 +3,8 @@ import { SystemResolver, UserFieldsResolver } from './system';
 import { AuthResolver } from './auth';
 import { AuthAdminResolver, UserSecurityFieldsResolver } from './auth-admin';
 import { ModelsResolver } from './models';
+import { ImageFieldsResolver, LesionFieldsResolver, PatientResolver } from './patients';
 
 /** Every resolver class in the schema. Features add theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const resolvers: NonEmptyArray<Function> = [SystemResolver, UserFieldsResolver, AuthResolver, AuthAdminResolver, UserSecurityFieldsResolver, ModelsResolver];
+export const resolvers: NonEmptyArray<Function> = [SystemResolver, UserFieldsResolver, AuthResolver, AuthAdminResolver, UserSecurityFieldsResolver, ModelsResolver, PatientResolver, LesionFieldsResolver, ImageFieldsResolver];

@@ -7,6 +7,7 @@ import type { Authenticator } from './context';
 import type { Metrics } from './metrics';
 import type { AuthModule } from '../auth/setup';
 import type { ModelRegistry } from '../models-registry';
+import type { FileStore } from '../storage/file-store';
 
 /**
  * The process's services, built once at start from config and handed to resolvers through the
@@ -25,6 +26,8 @@ export interface Services {
   auth: AuthModule;
   /** The model registry: packages, active versions, leases for inference (src/models-registry, docs/models.md). */
   models: ModelRegistry;
+  /** Content-addressed files under DATA_DIR/files: images, derived copies, result maps (src/storage/file-store.ts). */
+  files: FileStore;
   startedAt: Date;
 }
 

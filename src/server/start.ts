@@ -29,6 +29,8 @@ import { transportErrorHandler } from './uploads';
 import { createAuthModule, type AuthModuleOptions } from '../auth/setup';
 import { jwksRouter } from '../auth/http';
 import { bridgeSessionRevocations } from '../auth/session-events';
+import { createFileStore } from '../storage/file-store';
+import { imageRouter } from './image-routes';
 import { createModelsModule } from '../models-registry/setup';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -71,6 +73,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const models = createModelsModule({ config, forkEm: () => db.orm.em.fork(), redis, pubSub, metricsRegistry: metrics.registry, logger });
   const services: Services = {
     config, db, redis, pubSub, logger, metrics, auth, startedAt, models: models.registry,
+    files: createFileStore(config.dataDir),
     authenticate: (authorization) => auth.auth.authenticate(authorization),
   };
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
@@ -141,6 +144,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   );
   app.use(healthRouter(services, [models.readiness]));
   app.use(jwksRouter(auth.auth.jwt));
+  app.use(imageRouter({ config, store: services.files, forkEm: () => db.orm.em.fork(), logger }));
   // CORS first: it must answer preflights before any router's automatic OPTIONS reply.
   app.use(GRAPHQL_PATH, cors({ origin: config.CORS_ORIGINS, credentials: true, maxAge: 600 }));
   if (config.graphiqlEnabled) app.use(graphiqlRouter({ endpoint: GRAPHQL_PATH, subscriptionEndpoint: GRAPHQL_PATH }));

@@ -1,0 +1,80 @@
+import DataLoader from 'dataloader';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Image, Lesion, Patient, Prediction } from '../entities';
+import type { AppContext } from '../server/context';
+
+/** One DataLoader per request and name, kept in ctx.loaders. */
+function loader<K, V>(ctx: AppContext, name: string, batch: (keys: readonly K[]) => Promise<V[]>): DataLoader<K, V> {
+  let l = ctx.loaders.get(name) as DataLoader<K, V> | undefined;
+  if (!l) {
+    l = new DataLoader<K, V>(batch);
+    ctx.loaders.set(name, l);
+  }
+  return l;
+}
+
+function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
+  const m = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => m.get(id) ?? null);
+}
+
+export const patientById = (ctx: AppContext) =>
+  loader<string, Patient | null>(ctx, 'patientById', async (ids) => byId(await ctx.em.find(Patient, { id: { $in: [...ids] } }), ids));
+
+export const lesionById = (ctx: AppContext) =>
+  loader<string, Lesion | null>(ctx, 'lesionById', async (ids) => byId(await ctx.em.find(Lesion, { id: { $in: [...ids] } }), ids));
+
+/** Lesions of each patient, newest first. */
+export const lesionsByPatient = (ctx: AppContext) =>
+  loader<string, Lesion[]>(ctx, 'lesionsByPatient', async (ids) => {
+    const rows = await ctx.em.find(Lesion, { patient: { $in: [...ids] } }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+    return ids.map((id) => rows.filter((r) => r.patient.id === id));
+  });
+
+/**
+ * The first `limit + 1` images (newest first) of each of many patients or lesions in ONE statement:
+ * row_number() over a partition per owner row, so a page of 50 patients costs one query, not 50.
+ */
+async function firstImagesOf(em: EntityManager, column: 'patient_id' | 'lesion_id', ids: readonly string[], take: number): Promise<Map<string, Image[]>> {
+  const rows = (await em.execute(
+    `select * from (select i.*, row_number() over (partition by i.${column} order by i.created_at desc, i.id desc) as rn
+       from images i where i.${column} = any(?)) t where t.rn <= ? order by t.created_at desc, t.id desc`,
+    [[...ids], take],
+  )) as Record<string, unknown>[];
+  const out = new Map<string, Image[]>(ids.map((id) => [id, []]));
+  for (const raw of rows) {
+    delete raw.rn;
+    const image = em.map(Image, raw);
+    out.get(String(raw[column]))?.push(image);
+  }
+  return out;
+}
+
+/** First page (limit + 1 rows) of Patient.images / Lesion.images when no cursor or filter is given. */
+export const firstImages = (ctx: AppContext, column: 'patient_id' | 'lesion_id', take: number) =>
+  loader<string, Image[]>(ctx, `firstImages:${column}:${take}`, async (ids) => {
+    const m = await firstImagesOf(ctx.em, column, ids, take);
+    return ids.map((id) => m.get(id) ?? []);
+  });
+
+/** The newest prediction of each patient (DISTINCT ON: one statement for the whole page). */
+export const latestPredictionByPatient = (ctx: AppContext) =>
+  loader<string, Prediction | null>(ctx, 'latestPredictionByPatient', async (ids) => {
+    const rows = (await ctx.em.execute(
+      `select distinct on (p.patient_id) p.* from predictions p where p.patient_id = any(?) order by p.patient_id, p.created_at desc, p.id desc`,
+      [[...ids]],
+    )) as Record<string, unknown>[];
+    const m = new Map(rows.map((r) => [String(r.patient_id), ctx.em.map(Prediction, r)]));
+    return ids.map((id) => m.get(id) ?? null);
+  });
+
+/** Number of images of each patient. */
+export const imageCountByPatient = (ctx: AppContext) =>
+  loader<string, number>(ctx, 'imageCountByPatient', async (ids) => {
+    const rows = (await ctx.em.execute(`select patient_id, count(*)::int as n from images where patient_id = any(?) group by patient_id`, [[...ids]])) as {
+      patient_id: string;
+      n: number;
+    }[];
+    const m = new Map(rows.map((r) => [r.patient_id, r.n]));
+    return ids.map((id) => m.get(id) ?? 0);
+  });
