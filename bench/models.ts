@@ -13,6 +13,7 @@ const SWAPS = Number(process.env.BENCH_SWAPS ?? 20);
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SHIPPED = ['dg-gap-classifier', 'dg-mlp-classifier', 'dg-seg-skin-distance', 'dg-seg-stats'];
 const IMAGE = path.join(projectRoot, 'datasets/isic-uda1/images/ISIC_0000150.jpg');
 
@@ -97,36 +98,65 @@ export async function modelsBench(): Promise<void> {
       intraOpNumThreads: manifest.threads.intraOp,
       interOpNumThreads: manifest.threads.interOp,
     });
-    const rawEnd = performance.now() + SECONDS * 1000;
-    let rawRuns = 0;
-    await Promise.all(
-      Array.from({ length: LOOPS }, async () => {
-        while (performance.now() < rawEnd) {
-          await raw.run(feeds);
-          rawRuns++;
+    const rawRate = async () => {
+      const end = performance.now() + SECONDS * 1000;
+      let runs = 0;
+      await Promise.all(
+        Array.from({ length: LOOPS }, async () => {
+          while (performance.now() < end) {
+            await raw.run(feeds);
+            runs++;
+          }
+        }),
+      );
+      return runs / SECONDS;
+    };
+    /** Request loops while another task swaps versions back and forth, `pauseMs` apart (0: back to back). */
+    const whileSwapping = async (pauseMs: number) => {
+      let swapping = true;
+      let swaps = 0;
+      const swapper = (async () => {
+        while (swapping) {
+          await registry.activate(name, registry.activeVersion(name) === '1.0.0' ? '1.0.1' : '1.0.0');
+          swaps++;
+          if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
         }
-      }),
-    );
+      })();
+      const r = await requestLoops(registry, name, feeds, SECONDS, LOOPS);
+      swapping = false;
+      await swapper;
+      return { ...r, swaps };
+    };
+    // Rounds interleave the four conditions, so load from other processes on the machine falls on all of them.
+    const runs = { raw: [] as number[], steady: [] as number[], during: [] as number[], paced: [] as number[] };
+    let failed = 0;
+    let swaps = { during: 0, paced: 0 };
+    for (let round = 0; round < ROUNDS; round++) {
+      runs.raw.push(await rawRate());
+      const st = await requestLoops(registry, name, feeds, SECONDS, LOOPS);
+      const du = await whileSwapping(0);
+      const pa = await whileSwapping(250);
+      runs.steady.push(st.rps);
+      runs.during.push(du.rps);
+      runs.paced.push(pa.rps);
+      failed += st.failed + du.failed + pa.failed;
+      swaps = { during: swaps.during + du.swaps, paced: swaps.paced + pa.swaps };
+    }
     await raw.release();
-    const rawRps = rawRuns / SECONDS;
-    const steady = await requestLoops(registry, name, feeds, SECONDS, LOOPS);
-    let swapping = true;
-    let swapsDone = 0;
-    const swapper = (async () => {
-      while (swapping) {
-        await registry.activate(name, registry.activeVersion(name) === '1.0.0' ? '1.0.1' : '1.0.0');
-        swapsDone++;
-      }
-    })();
-    const during = await requestLoops(registry, name, feeds, SECONDS, LOOPS);
-    swapping = false;
-    await swapper;
-    rows.push({ measure: `raw session.run ${name}`, n: rawRuns, rps: rawRps, unit: 'req/s' });
-    rows.push({ measure: 'registry, no swaps', n: Math.round(steady.rps * SECONDS), rps: steady.rps, failed: steady.failed, unit: 'req/s' });
-    rows.push({ measure: `registry, ${swapsDone} swaps meanwhile`, n: Math.round(during.rps * SECONDS), rps: during.rps, failed: during.failed, unit: 'req/s' });
+    const med = (xs: number[]) => quantile(xs, 0.5);
+    const rawRps = med(runs.raw);
+    const steady = { rps: med(runs.steady) };
+    const during = { rps: med(runs.during) };
+    const paced = { rps: med(runs.paced) };
+    const range = (xs: number[]) => `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`;
+    rows.push({ measure: `raw session.run ${name}`, n: ROUNDS, rps: rawRps, range: range(runs.raw), unit: 'req/s (median of rounds)' });
+    rows.push({ measure: 'registry, no swaps', n: ROUNDS, rps: steady.rps, range: range(runs.steady), unit: 'req/s (median of rounds)' });
+    rows.push({ measure: `registry, swaps back to back (${swaps.during} swaps)`, n: ROUNDS, rps: during.rps, range: range(runs.during), unit: 'req/s (median of rounds)' });
+    rows.push({ measure: `registry, a swap every 250 ms (${swaps.paced} swaps)`, n: ROUNDS, rps: paced.rps, range: range(runs.paced), unit: 'req/s (median of rounds)' });
     summary['registry / raw (no swaps)'] = steady.rps / rawRps;
-    summary['during swaps / no swaps'] = during.rps / steady.rps;
-    summary['failed requests during swaps'] = during.failed;
+    summary['swaps back to back / no swaps'] = during.rps / steady.rps;
+    summary['a swap every 250 ms / no swaps'] = paced.rps / steady.rps;
+    summary['failed requests (all rounds)'] = failed;
 
     // 3. Memory: load/unload cycles of the classifier (each cycle loads a new session and releases the old one).
     const cycle = () => registry.activate(name, registry.activeVersion(name) === '1.0.0' ? '1.0.1' : '1.0.0');
