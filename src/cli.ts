@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { loadConfig, ConfigError } from './config';
 import { createLogger } from './server/logger';
 import { startServer } from './server/start';
+import { startWorker } from './jobs/worker';
 import { createMigration, migrate } from './commands/migrations';
 import { emitSchema } from './schema/emit';
 import { createAdmin, readPasswordFromStdin } from './commands/create-admin';
@@ -42,6 +43,22 @@ program
       const { config, logger } = context();
       const server = await startServer(config, { logger });
       server.stopOnSignals();
+    }),
+  );
+
+program
+  .command('worker')
+  .description('run inference jobs from the Redis queue (needs DATABASE_URL and REDIS_URL shared with the api processes)')
+  .action(() =>
+    run(async () => {
+      const { config, logger } = context();
+      const worker = await startWorker(config, logger);
+      const onSignal = (signal: string) => {
+        logger.info({ signal }, 'signal received');
+        worker.stop().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
     }),
   );
 

@@ -58,7 +58,7 @@ export function retryPolicy(config: Config): RetryPolicy {
  */
 export async function createInferenceModule(deps: InferenceDeps): Promise<InferenceModule> {
   const { config, redis, logger } = deps;
-  const files = deps.files ?? createFileStore(config.DATA_DIR);
+  const files = deps.files ?? createFileStore(config.dataDir);
   const log = redis ? new RedisProgressLog(redis.main, redis.prefix) : new MemoryProgressLog();
   const progress = new ProgressPublisher(log, deps.pubSub);
   const mode = deps.role === 'worker' ? 'queue' : jobMode(config, redis);

@@ -7,6 +7,7 @@ import type { Authenticator } from './context';
 import type { Metrics } from './metrics';
 import type { AuthModule } from '../auth/setup';
 import type { ModelRegistry } from '../models-registry';
+import type { InferenceModule } from '../jobs/module';
 import type { FileStore } from '../storage/file-store';
 
 /**
@@ -26,6 +27,8 @@ export interface Services {
   auth: AuthModule;
   /** The model registry: packages, active versions, leases for inference (src/models-registry, docs/models.md). */
   models: ModelRegistry;
+  /** Inference jobs: queue, progress, runner where this process runs them (src/jobs). */
+  inference: InferenceModule;
   /** Content-addressed files under DATA_DIR/files: images, derived copies, result maps (src/storage/file-store.ts). */
   files: FileStore;
   startedAt: Date;

@@ -32,6 +32,8 @@ import { bridgeSessionRevocations } from '../auth/session-events';
 import { createFileStore } from '../storage/file-store';
 import { imageRouter } from './image-routes';
 import { createModelsModule } from '../models-registry/setup';
+import { createInferenceModule, requeueUnfinished } from '../jobs/module';
+import { resultFilesRouter } from '../jobs/files';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -71,8 +73,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const metrics = createMetrics();
   const auth = await createAuthModule({ config, forkEm: () => db.orm.em.fork(), redis, logger, options: opts.auth });
   const models = createModelsModule({ config, forkEm: () => db.orm.em.fork(), redis, pubSub, metricsRegistry: metrics.registry, logger });
+  const inference = await createInferenceModule({ config, db, redis, pubSub, logger, metrics, registry: models.registry, role: 'api' });
   const services: Services = {
     config, db, redis, pubSub, logger, metrics, auth, startedAt, models: models.registry,
+    inference,
     files: createFileStore(config.dataDir),
     authenticate: (authorization) => auth.auth.authenticate(authorization),
   };
@@ -144,6 +148,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   );
   app.use(healthRouter(services, [models.readiness]));
   app.use(jwksRouter(auth.auth.jwt));
+  app.use(resultFilesRouter({ config, db, files: inference.files }));
   app.use(imageRouter({ config, store: services.files, forkEm: () => db.orm.em.fork(), logger }));
   // CORS first: it must answer preflights before any router's automatic OPTIONS reply.
   app.use(GRAPHQL_PATH, cors({ origin: config.CORS_ORIGINS, credentials: true, maxAge: 600 }));
@@ -169,6 +174,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   );
 
   await models.start();
+  // Embedded mode keeps the queue in memory: jobs a stopped process left unfinished run again.
+  if (inference.mode === 'inline') await requeueUnfinished(db, inference.queue);
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.PORT, config.HOST, () => resolve());
@@ -189,6 +196,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await apollo.stop(); // drains HTTP (in-flight requests finish) and the WebSocket server
       await stopRevocations();
       await auth.auth.drainMail();
+      await inference.close(); // running jobs finish (up to SHUTDOWN_TIMEOUT_MS); BullMQ keeps the queued ones
       await models.close();
       logger.debug('HTTP and WebSocket drained');
       await redis?.close();

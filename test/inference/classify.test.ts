@@ -1,0 +1,84 @@
+import { Role } from '../../src/entities';
+import { startTestServer, type TestServer } from '../support/server';
+import { createSignedInUser, type SignedInUser } from '../support/users';
+import { Q, fetchPng, seedImages, subscribeProgress, waitForJob } from './helpers';
+
+let server: TestServer;
+let alice: SignedInUser;
+let imageIds: string[];
+
+beforeAll(async () => {
+  server = await startTestServer({ env: { JOB_MODE: 'inline' } });
+  alice = await createSignedInUser(server, { role: Role.CLINICIAN });
+  imageIds = await seedImages(server, alice.id, ['ISIC_0000150', 'ISIC_0000184']);
+}, 60_000);
+
+afterAll(() => server?.close());
+
+describe('classifyImage', () => {
+  it('classifies with Grad-CAM; the subscription sees every stage in order; the result reads back with decodable PNGs', async () => {
+    const r = await server.gql<any>(Q.classify, { imageId: imageIds[0], models: [{ model: 'dg-gap-classifier' }] }, alice.token);
+    expect(r.errors).toBeUndefined();
+    const job = r.data.classifyImage;
+    expect(job).toMatchObject({ kind: 'CLASSIFY', imageCount: 1 });
+    const stream = await subscribeProgress(server.url, alice.token, job.id);
+    await stream.done;
+    await stream.close();
+    expect(stream.errors).toEqual([]);
+    const stages = stream.events.map((e) => e.stage);
+    expect(stages).toEqual(['queued', 'preprocessing', 'model', 'ensembling', 'gradcam', 'persisted', 'done']);
+    expect(stream.events.map((e) => e.seq)).toEqual(stages.map((_, i) => i + 1));
+    const progress = stream.events.map((e) => e.progress);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    const model = stream.events.find((e) => e.stage === 'model')!;
+    expect(model).toMatchObject({ model: 'dg-gap-classifier', version: '1.0.0', device: 'cpu' });
+    const cam = stream.events.find((e) => e.stage === 'gradcam')!;
+    expect(cam.gradCam.method).toBe('grad-cam');
+    const persisted = stream.events.find((e) => e.stage === 'persisted')!;
+    expect(persisted.prediction.id).toBe(persisted.predictionId);
+
+    const final = await waitForJob(server, alice.token, job.id);
+    expect(final).toMatchObject({ status: 'SUCCEEDED', stage: 'done', progress: 1, attempts: 1, resultIds: [persisted.predictionId] });
+    const p = (await server.gql<any>(Q.prediction, { id: persisted.predictionId }, alice.token)).data.prediction;
+    expect(p.imageId).toBe(imageIds[0]);
+    expect(p.probabilities.map((x: any) => x.label)).toEqual(['benign', 'malignant']);
+    expect(p.probabilities.reduce((s: number, x: any) => s + x.probability, 0)).toBeCloseTo(1, 6);
+    expect(p.confidence).toBe(Math.max(...p.probabilities.map((x: any) => x.probability)));
+    expect(p.members).toEqual([{ model: 'dg-gap-classifier', version: '1.0.0', weight: 1, requestedDevice: 'cpu', device: 'cpu', fallbackReason: null }]);
+    expect(p.gradCam).toMatchObject({ method: 'grad-cam', targetClass: p.label, model: 'dg-gap-classifier@1.0.0' });
+    for (const url of [p.gradCam.heatmapUrl, p.gradCam.overlayUrl, p.gradCam.overlay30, cam.gradCam.heatmapUrl, cam.gradCam.overlayUrl]) {
+      const png = await fetchPng(server, url);
+      expect(png).toMatchObject({ status: 200, type: 'image/png', width: 250, height: 250, channels: 3 });
+    }
+    // Different opacities render different overlays.
+    const a = await fetchPng(server, p.gradCam.overlayUrl);
+    const b = await fetchPng(server, p.gradCam.overlay30);
+    expect(a.data.equals(b.data)).toBe(false);
+  }, 60_000);
+
+  it('explains a chosen class with the MLP head and skips Grad-CAM when explain is false', async () => {
+    const r = await server.gql<any>(Q.classify, { imageId: imageIds[1], models: [{ model: 'dg-mlp-classifier' }], targetClass: 'malignant' }, alice.token);
+    const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
+    expect(job.status).toBe('SUCCEEDED');
+    const p = (await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, alice.token)).data.prediction;
+    expect(p.gradCam).toMatchObject({ method: 'grad-cam', targetClass: 'malignant', model: 'dg-mlp-classifier@1.0.0' });
+
+    const r2 = await server.gql<any>(Q.classify, { imageId: imageIds[1], explain: false }, alice.token);
+    const job2 = await waitForJob(server, alice.token, r2.data.classifyImage.id);
+    const p2 = (await server.gql<any>(Q.prediction, { id: job2.resultIds[0] }, alice.token)).data.prediction;
+    expect(p2.gradCam).toBeNull();
+  }, 60_000);
+
+  it('averages a weighted two-model ensemble', async () => {
+    const members = [{ model: 'dg-gap-classifier', weight: 3 }, { model: 'dg-mlp-classifier', weight: 1 }];
+    const ids: string[] = [];
+    for (const m of [...members.map((x) => [x]), members]) {
+      const r = await server.gql<any>(Q.classify, { imageId: imageIds[0], models: m, explain: false }, alice.token);
+      const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
+      ids.push(job.resultIds[0]);
+    }
+    const [gap, mlp, ens] = await Promise.all(ids.map(async (id) => (await server.gql<any>(Q.prediction, { id }, alice.token)).data.prediction));
+    ens.probabilities.forEach((x: any, i: number) => expect(x.probability).toBeCloseTo(0.75 * gap.probabilities[i].probability + 0.25 * mlp.probabilities[i].probability, 6));
+    expect(ens.members.map((m: any) => m.weight)).toEqual([0.75, 0.25]);
+  }, 60_000);
+});

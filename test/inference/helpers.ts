@@ -1,0 +1,119 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import WebSocket from 'ws';
+import sharp from 'sharp';
+import { createClient, type Client } from 'graphql-ws';
+import { Image, ImageFormat, Patient } from '../../src/entities';
+import type { TestServer } from '../support/server';
+
+export const ISIC = '/work/shared/datasets/isic-uda1/images';
+export const isicImage = (name: string) => path.join(ISIC, `${name}.jpg`);
+
+export const JOB_FIELDS = 'id kind status stage progress error attempts imageCount resultIds createdAt startedAt finishedAt';
+export const PREDICTION_FIELDS =
+  'id imageId patientId jobId label confidence malignant malignantProbability probabilities { label probability } members { model version weight requestedDevice device fallbackReason } gradCam { method targetClass model heatmapUrl overlayUrl overlay30: overlayUrl(opacity: 0.3) }';
+export const SEGMENTATION_FIELDS =
+  'id imageId patientId jobId threshold width height severity maskUrl probabilityUrl overlayUrl overlay80: overlayUrl(opacity: 0.8) members { model version weight requestedDevice device fallbackReason } metrics { areaPercent areaPixels perimeterPixels circularity meanIntensity stdIntensity dice jaccard }';
+export const EVENT_FIELDS =
+  'jobId seq stage status progress attempt imageId imageIndex imageCount model version requestedDevice device fallbackReason message predictionId segmentationId gradCam { method heatmapUrl overlayUrl } prediction { id label } segmentation { id severity }';
+
+export const Q = {
+  classify: `mutation($imageId: ID!, $models: [EnsembleMemberInput!], $explain: Boolean, $targetClass: String) { classifyImage(imageId: $imageId, models: $models, explain: $explain, targetClass: $targetClass) { ${JOB_FIELDS} } }`,
+  segment: `mutation($imageIds: [ID!]!, $members: [EnsembleMemberInput!]!, $threshold: Float) { segmentImages(imageIds: $imageIds, members: $members, threshold: $threshold) { ${JOB_FIELDS} } }`,
+  job: `query($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`,
+  prediction: `query($id: ID!) { prediction(id: $id) { ${PREDICTION_FIELDS} } }`,
+  segmentation: `query($id: ID!) { segmentation(id: $id) { ${SEGMENTATION_FIELDS} } }`,
+  progress: `subscription($jobId: ID!) { inferenceProgress(jobId: $jobId) { ${EVENT_FIELDS} } }`,
+};
+
+/** A patient of `ownerId` with real ISIC images stored as an upload would store them. Returns the image ids. */
+export async function seedImages(server: TestServer, ownerId: string, names: string[]): Promise<string[]> {
+  const em = server.services.db.orm.em.fork();
+  const patient = em.create(Patient, { owner: ownerId, externalId: `MRN-${Math.random().toString(36).slice(2)}`, displayName: 'Test Patient' } as never) as Patient;
+  const ids: string[] = [];
+  for (const name of names) {
+    const bytes = await readFile(isicImage(name));
+    const put = await server.services.inference.files.putBuffer(bytes);
+    const meta = await sharp(bytes).metadata();
+    const image = em.create(Image, {
+      patient,
+      uploadedBy: ownerId,
+      sha256: put.sha256,
+      format: ImageFormat.JPEG,
+      mimeType: 'image/jpeg',
+      byteSize: bytes.length,
+      width: meta.width!,
+      height: meta.height!,
+      originalName: `${name}.jpg`,
+    } as never) as Image;
+    ids.push(image.id);
+  }
+  await em.flush();
+  return ids;
+}
+
+/** Polls `job(id)` until it ends. */
+export async function waitForJob(server: TestServer, token: string, id: string, ms = 60_000): Promise<Record<string, any>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const r = await server.gql<{ job: Record<string, any> }>(Q.job, { id }, token);
+    const job = r.data?.job;
+    if (job && (job.status === 'SUCCEEDED' || job.status === 'FAILED')) return job;
+    if (Date.now() > end) throw new Error(`job ${id} did not finish: ${JSON.stringify(r)}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+export interface ProgressStream {
+  events: Array<Record<string, any>>;
+  errors: unknown[];
+  done: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Subscribes to inferenceProgress over graphql-ws at `url` (http url of any api process). */
+export async function subscribeProgress(url: string, token: string, jobId: string): Promise<ProgressStream> {
+  let client: Client;
+  await new Promise<void>((resolve, reject) => {
+    client = createClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      lazy: false,
+      retryAttempts: 0,
+      onNonLazyError: reject,
+      connectionParams: { authorization: `Bearer ${token}` },
+      on: { connected: () => resolve() },
+    });
+  });
+  const events: Array<Record<string, any>> = [];
+  const errors: unknown[] = [];
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  client!.subscribe(
+    { query: Q.progress, variables: { jobId } },
+    {
+      next: (r) => {
+        if (r.errors) errors.push(...r.errors);
+        if (r.data) events.push((r.data as any).inferenceProgress);
+      },
+      error: (e) => {
+        errors.push(e);
+        finish();
+      },
+      complete: () => finish(),
+    },
+  );
+  return { events, errors, done, close: () => client!.dispose() as Promise<void> };
+}
+
+/** Fetches a signed URL from the test server (PUBLIC_URL differs from its random port) and decodes the PNG. */
+export async function fetchPng(server: TestServer, url: string): Promise<{ width: number; height: number; channels: number; data: Buffer; status: number; type: string | null }> {
+  const u = new URL(url);
+  const local = new URL(server.url);
+  u.host = local.host;
+  const res = await fetch(u);
+  const type = res.headers.get('content-type');
+  if (res.status !== 200) return { width: 0, height: 0, channels: 0, data: Buffer.alloc(0), status: res.status, type };
+  const { data, info } = await sharp(Buffer.from(await res.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, channels: info.channels, data, status: res.status, type };
+}
