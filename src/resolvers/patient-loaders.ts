@@ -13,6 +13,11 @@ function loader<K, V>(ctx: AppContext, name: string, batch: (keys: readonly K[])
   return l;
 }
 
+/** A PostgreSQL array literal of uuids (knex would spread a JS array into a list). Ids are checked uuids. */
+function uuidArray(ids: readonly string[]): string {
+  return `{${ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id)).join(',')}}`;
+}
+
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
   const m = new Map(rows.map((r) => [r.id, r]));
   return ids.map((id) => m.get(id) ?? null);
@@ -38,8 +43,8 @@ export const lesionsByPatient = (ctx: AppContext) =>
 async function firstImagesOf(em: EntityManager, column: 'patient_id' | 'lesion_id', ids: readonly string[], take: number): Promise<Map<string, Image[]>> {
   const rows = (await em.execute(
     `select * from (select i.*, row_number() over (partition by i.${column} order by i.created_at desc, i.id desc) as rn
-       from images i where i.${column} = any(?)) t where t.rn <= ? order by t.created_at desc, t.id desc`,
-    [[...ids], take],
+       from images i where i.${column} = any(?::uuid[])) t where t.rn <= ? order by t.created_at desc, t.id desc`,
+    [uuidArray(ids), take],
   )) as Record<string, unknown>[];
   const out = new Map<string, Image[]>(ids.map((id) => [id, []]));
   for (const raw of rows) {
@@ -61,8 +66,8 @@ export const firstImages = (ctx: AppContext, column: 'patient_id' | 'lesion_id',
 export const latestPredictionByPatient = (ctx: AppContext) =>
   loader<string, Prediction | null>(ctx, 'latestPredictionByPatient', async (ids) => {
     const rows = (await ctx.em.execute(
-      `select distinct on (p.patient_id) p.* from predictions p where p.patient_id = any(?) order by p.patient_id, p.created_at desc, p.id desc`,
-      [[...ids]],
+      `select distinct on (p.patient_id) p.* from predictions p where p.patient_id = any(?::uuid[]) order by p.patient_id, p.created_at desc, p.id desc`,
+      [uuidArray(ids)],
     )) as Record<string, unknown>[];
     const m = new Map(rows.map((r) => [String(r.patient_id), ctx.em.map(Prediction, r)]));
     return ids.map((id) => m.get(id) ?? null);
@@ -71,7 +76,7 @@ export const latestPredictionByPatient = (ctx: AppContext) =>
 /** Number of images of each patient. */
 export const imageCountByPatient = (ctx: AppContext) =>
   loader<string, number>(ctx, 'imageCountByPatient', async (ids) => {
-    const rows = (await ctx.em.execute(`select patient_id, count(*)::int as n from images where patient_id = any(?) group by patient_id`, [[...ids]])) as {
+    const rows = (await ctx.em.execute(`select patient_id, count(*)::int as n from images where patient_id = any(?::uuid[]) group by patient_id`, [uuidArray(ids)])) as {
       patient_id: string;
       n: number;
     }[];
