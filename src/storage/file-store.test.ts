@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { FileTooLargeError, LocalFileStore } from './file-store';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** A stream of `n` chunks of 64 KiB, made as it is read (never a whole buffer). */
+function chunks(n: number, byte = 7): Readable {
+  let i = 0;
+  return new Readable({ read() { this.push(i++ < n ? Buffer.alloc(65536, byte) : null); } });
+}
+
+describe('LocalFileStore', () => {
+  let dir: string;
+  let store: LocalFileStore;
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dg-store-'));
+    store = new LocalFileStore(dir);
+  });
+  afterEach(() => fs.rm(dir, { recursive: true, force: true }));
+
+  it('stores by the sha256 of the bytes, once', async () => {
+    const data = Buffer.from('hello lesion');
+    const a = await store.putBuffer(data);
+    const b = await store.putBuffer(data);
+    expect(a).toEqual({ sha256: sha(data), size: data.length, created: true });
+    expect(b.created).toBe(false);
+    expect(await fs.readFile(store.path(a.sha256))).toEqual(data);
+    expect(store.path(a.sha256)).toBe(path.join(dir, a.sha256.slice(0, 2), a.sha256.slice(2, 4), a.sha256));
+    expect(await store.count()).toBe(1);
+  });
+
+  it('hashes while streaming and stages without making the file visible', async () => {
+    const staged = await store.stage(chunks(16));
+    const expected = sha(Buffer.alloc(16 * 65536, 7));
+    expect(staged).toMatchObject({ sha256: expected, size: 16 * 65536 });
+    expect(await store.exists(expected)).toBe(false);
+    await store.commit(staged);
+    expect(await store.exists(expected)).toBe(true);
+    await expect(fs.access(staged.tempPath)).rejects.toThrow();
+  });
+
+  it('stops at maxBytes and leaves no temp file', async () => {
+    await expect(store.stage(chunks(10), { maxBytes: 3 * 65536 })).rejects.toBeInstanceOf(FileTooLargeError);
+    expect(await store.count()).toBe(0);
+  });
+
+  it('keeps derived copies beside the original and removes them with it', async () => {
+    const { sha256 } = await store.putBuffer(Buffer.from('x'));
+    expect(await store.cachedPath(sha256, 'thumbnail')).toBeNull();
+    const p = await store.putCached(sha256, 'thumbnail', Buffer.from('thumb'));
+    expect(await store.cachedPath(sha256, 'thumbnail')).toBe(p);
+    expect(await store.count()).toBe(2);
+    await store.remove(sha256);
+    expect(await store.count()).toBe(0);
+    await store.remove(sha256); // idempotent
+  });
+
+  it('refuses names that are not a sha256 (no path tricks)', () => {
+    expect(() => store.path('../../etc/passwd')).toThrow(/sha256/);
+    expect(() => store.open('A'.repeat(64))).toThrow(/sha256/);
+  });
+});
