@@ -43,6 +43,28 @@ export interface RunnerDeps {
 /** Share of one image's progress reached at each stage. */
 const STAGE_SHARE: Record<string, number> = { preprocessing: 0.1, model: 0.6, ensembling: 0.7, metrics: 0.8, gradcam: 0.9, persisted: 1 };
 
+/**
+ * Job-level progress in 0..1 that never goes back: images finished plus the share of the stage
+ * an image in flight has reached (images of a batch run a few at a time and overlap).
+ */
+export class ProgressTracker {
+  private max = 0;
+  constructor(
+    private readonly total: number,
+    private finished: number,
+  ) {}
+
+  progress(stageShare: number): number {
+    this.max = Math.max(this.max, Math.min(1, (this.finished + stageShare) / this.total));
+    return this.max;
+  }
+
+  finishImage(): number {
+    this.finished += 1;
+    return this.progress(0);
+  }
+}
+
 /** A failure's client-safe reason and its code (MODEL_UNAVAILABLE, NOT_FOUND, BAD_USER_INPUT, INTERNAL_SERVER_ERROR). */
 export function failureReason(err: unknown): { code: string; message: string } {
   const e = err as { code?: unknown; message?: unknown; extensions?: { code?: unknown } };
@@ -137,16 +159,15 @@ export class JobRunner {
     try {
       for (const s of req.members) runs.push(await this.openMember(s));
       const total = req.imageIds.length;
-      let finished = doneImages.size;
+      const tracker = new ProgressTracker(total, doneImages.size);
       const queue = req.imageIds.map((id, index) => ({ id, index })).filter(({ id }) => !doneImages.has(id));
       const workers = Array.from({ length: Math.min(queue.length, this.deps.imageConcurrency ?? 4) }, async () => {
         for (let next = queue.shift(); next; next = queue.shift()) {
           const image = byId.get(next.id);
           if (!image) throw new PermanentJobError(`image ${next.id} no longer exists`, 'NOT_FOUND');
-          const resultId = await this.runImage(job, req, image, next.index, total, runs);
+          const resultId = await this.runImage(job, req, image, next.index, tracker, runs);
           doneImages.set(image.id, resultId);
-          finished += 1;
-          job.progress = finished / total;
+          job.progress = tracker.progress(0);
         }
       });
       await Promise.all(workers);
@@ -164,7 +185,7 @@ export class JobRunner {
     }
   }
 
-  private async runImage(job: InferenceJob, req: JobRequest, image: Image, index: number, total: number, runs: MemberRun[]): Promise<string> {
+  private async runImage(job: InferenceJob, req: JobRequest, image: Image, index: number, tracker: ProgressTracker, runs: MemberRun[]): Promise<string> {
     const { files, metrics } = this.deps;
     const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
     const base = { imageId: image.id, imageIndex: index };
@@ -177,7 +198,7 @@ export class JobRunner {
       await this.publish(job, {
         ...base,
         stage,
-        progress: (index + STAGE_SHARE[stage]) / total,
+        progress: tracker.progress(STAGE_SHARE[stage]),
         ...(m ? { model: m.spec.model, version: m.spec.version, requestedDevice: m.spec.device ?? m.device.requested, device: m.device.actual, fallbackReason: m.device.fallbackReason ?? null } : {}),
         message: detail?.message ?? null,
       });
@@ -211,13 +232,13 @@ export class JobRunner {
         await this.publish(job, {
           ...base,
           stage: 'gradcam',
-          progress: (index + STAGE_SHARE.gradcam) / total,
+          progress: tracker.progress(STAGE_SHARE.gradcam),
           predictionId: id,
           gradCam: { method: r.cam.method, mapSha256: mapFile.sha256, heatmapSha256: heatFile.sha256, imageSha256: image.sha256 },
         });
       }
       await em.flush();
-      await this.publish(job, { ...base, stage: 'persisted', progress: (index + 1) / total, predictionId: id });
+      await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
     } else {
       const r = await segmentImageBytes(bytes, runs, { threshold: req.threshold ?? 0.5, severity: this.deps.severity }, report);
       const { width, height } = r.image;
@@ -245,7 +266,7 @@ export class JobRunner {
         severity: r.severity as Severity,
       } as never);
       await em.flush();
-      await this.publish(job, { ...base, stage: 'persisted', progress: (index + 1) / total, segmentationId: id });
+      await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), segmentationId: id });
     }
     metrics.stageSeconds.observe({ kind, stage: 'persisted' }, Number(process.hrtime.bigint() - last) / 1e9);
     return id;

@@ -114,6 +114,10 @@ export async function fetchPng(server: TestServer, url: string): Promise<{ width
   const res = await fetch(u);
   const type = res.headers.get('content-type');
   if (res.status !== 200) return { width: 0, height: 0, channels: 0, data: Buffer.alloc(0), status: res.status, type };
-  const { data, info } = await sharp(Buffer.from(await res.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, channels: info.channels, data, status: res.status, type };
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const meta = await sharp(bytes).metadata();
+  // Grey PNGs (mask, probability map) decode to their single channel; colour ones to RGB.
+  const img = meta.channels === 1 ? sharp(bytes).extractChannel(0) : sharp(bytes);
+  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, channels: meta.channels ?? info.channels, data, status: res.status, type };
 }
