@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from common import ROOT, CACHE, load_splits, load_tensors, roc_auc, seed_everything, select, write_json
 from models import ARCHS
 
-SEED = 1234
-SPEC_NAME = "classifier-input"
+SEED = int(os.environ.get("DG_SEED", "1234"))  # fixed; the override is for seed-variance experiments only
+SPEC_NAME = os.environ.get("DG_SPEC", "classifier-input")  # the exported tensors to read (experiments only)
 
 
 def augment(x: torch.Tensor, mean: float, std: float, gen: torch.Generator) -> torch.Tensor:
