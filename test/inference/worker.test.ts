@@ -1,0 +1,117 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { Role } from '../../src/entities';
+import { startTestServer, type TestServer } from '../support/server';
+import { createSignedInUser, type SignedInUser } from '../support/users';
+import { Q, seedImages, subscribeProgress, waitForJob } from './helpers';
+
+/**
+ * Scaled-out mode: the api process only enqueues (BullMQ on the real Redis); `dermagraph worker`
+ * processes (the built CLI, spawned) run the jobs and publish progress that the api's
+ * subscriptions receive. A worker killed mid-job leaves the job to another, which completes it once.
+ */
+const root = path.resolve(__dirname, '../..');
+let server: TestServer;
+let alice: SignedInUser;
+const workers: ChildProcess[] = [];
+
+function startWorker(name: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(root, 'dist/src/cli.js'), 'worker'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: server.config.DATABASE_URL,
+      REDIS_URL: server.config.REDIS_URL,
+      REDIS_PREFIX: server.config.REDIS_PREFIX,
+      DATA_DIR: server.dataDir,
+      JOB_LOCK_MS: '2000',
+      JOB_CONCURRENCY: '1',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  workers.push(child);
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker ${name} not ready:\n${log}`)), 60_000);
+    const onData = (b: Buffer) => {
+      log += b.toString();
+      if (log.includes('dermagraph worker ready')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker ${name} exited with ${code}:\n${log}`));
+    });
+  });
+}
+
+const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
+
+beforeAll(async () => {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
+  server = await startTestServer({ env: { JOB_MODE: 'queue', JOB_LOCK_MS: '2000' } });
+  alice = await createSignedInUser(server, { role: Role.CLINICIAN });
+}, 120_000);
+
+afterAll(async () => {
+  for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  await server?.close();
+});
+
+describe('worker mode (BullMQ on Redis)', () => {
+  it("the api enqueues, a worker process runs the job, the api's subscription sees every stage in order", async () => {
+    expect(server.services.inference.mode).toBe('queue');
+    const worker = await startWorker('w1');
+    const [imageId] = await seedImages(server, alice.id, ['ISIC_0000150']);
+    const r = await server.gql<any>(Q.classify, { imageId, models: [{ model: 'dg-mlp-classifier' }] }, alice.token);
+    expect(r.errors).toBeUndefined();
+    const stream = await subscribeProgress(server.url, alice.token, r.data.classifyImage.id);
+    await stream.done;
+    await stream.close();
+    expect(stream.errors).toEqual([]);
+    expect(stream.events.map((e) => e.stage)).toEqual(['queued', 'preprocessing', 'model', 'ensembling', 'gradcam', 'persisted', 'done']);
+    const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    const p = (await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, alice.token)).data.prediction;
+    expect(p.gradCam.method).toBe('grad-cam');
+    // A graceful stop (SIGTERM) exits 0.
+    worker.kill('SIGTERM');
+    expect(await exited(worker)).toBe(0);
+  }, 120_000);
+
+  it('a worker killed mid-job: another worker takes the job over and completes it exactly once', async () => {
+    const names = ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154'];
+    const imageIds = await seedImages(server, alice.id, Array.from({ length: 60 }, (_, i) => names[i % 4]));
+    const first = await startWorker('w2');
+    const r = await server.gql<any>(Q.segment, { imageIds, members: [{ model: 'dg-seg-stats' }, { model: 'dg-seg-skin-distance' }] }, alice.token);
+    const jobId = r.data.segmentImages.id;
+    const stream = await subscribeProgress(server.url, alice.token, jobId);
+    while (stream.events.filter((e) => e.stage === 'persisted').length < 3) await new Promise((res) => setTimeout(res, 5));
+    first.kill('SIGKILL');
+    await exited(first);
+    const before = stream.events.filter((e) => e.stage === 'persisted').length;
+    expect(before).toBeLessThan(60);
+    await startWorker('w3');
+    await stream.done;
+    await stream.close();
+    expect(stream.errors).toEqual([]);
+    const job = await waitForJob(server, alice.token, jobId);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', progress: 1 });
+    expect(job.attempts).toBeGreaterThanOrEqual(2);
+    expect(stream.events.filter((e) => e.stage === 'done')).toHaveLength(1);
+    expect(stream.events.map((e) => e.seq)).toEqual(stream.events.map((_, i) => i + 1));
+    expect(Math.max(...stream.events.map((e) => e.attempt))).toBeGreaterThanOrEqual(2);
+    // Exactly once: one segmentation per image of the job, in image order.
+    const rows = (await server.services.db.orm.em.fork().getConnection().execute('select image_id from segmentations where job_id = ?', [jobId])) as Array<{ image_id: string }>;
+    expect(rows).toHaveLength(60);
+    expect(new Set(rows.map((x) => x.image_id)).size).toBe(60);
+    expect(job.resultIds).toHaveLength(60);
+  }, 180_000);
+});
