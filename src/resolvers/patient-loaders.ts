@@ -26,6 +26,14 @@ function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T |
 export const patientById = (ctx: AppContext) =>
   loader<string, Patient | null>(ctx, 'patientById', async (ids) => byId(await ctx.em.find(Patient, { id: { $in: [...ids] } }), ids));
 
+/** sha256 of each image (Grad-CAM overlays of a prediction are signed against the image's file). */
+export const imageShaById = (ctx: AppContext) =>
+  loader<string, string | null>(ctx, 'imageShaById', async (ids) => {
+    const rows = (await ctx.em.execute(`select id, sha256 from images where id = any(?::uuid[])`, [uuidArray(ids)])) as { id: string; sha256: string }[];
+    const m = new Map(rows.map((r) => [r.id, r.sha256]));
+    return ids.map((id) => m.get(id) ?? null);
+  });
+
 export const lesionById = (ctx: AppContext) =>
   loader<string, Lesion | null>(ctx, 'lesionById', async (ids) => byId(await ctx.em.find(Lesion, { id: { $in: [...ids] } }), ids));
 

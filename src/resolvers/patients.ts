@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
-import { Image, Lesion, Patient, PatientEvent, PatientEventKind, Role } from '../entities';
+import { Image, Lesion, Patient, PatientEvent, PatientEventKind, Prediction, Role, Segmentation } from '../entities';
 import { unauthenticated } from '../errors';
 import type { AppContext, AuthUser } from '../server/context';
 import {
@@ -18,7 +18,9 @@ import {
   PatientCreatedEvent,
   PatientInput,
   PatientType,
+  PredictionConnection,
   PredictionEvent,
+  SegmentationConnection,
   SegmentationEvent,
   TimelineConnection,
 } from '../schema/types/patients';
@@ -29,7 +31,9 @@ import { uploadImages } from '../services/uploads';
 import { patientTimeline, type TimelineItem } from '../services/timeline';
 import { myDashboard } from '../services/dashboard';
 import { signedUrl } from '../services/signed-urls';
-import { firstImages, imageCountByPatient, lesionById, lesionsByPatient, patientById } from './patient-loaders';
+import { firstImages, imageCountByPatient, imageShaById, latestPredictionByPatient, lesionById, lesionsByPatient, patientById } from './patient-loaders';
+import { toPrediction, toSegmentation } from './inference';
+import { PredictionType } from '../schema/types/inference';
 import { queryTag, toPage, type Page } from '../services/cursors';
 
 const me = (ctx: AppContext): AuthUser => ctx.user ?? (() => { throw unauthenticated(); })();
@@ -177,6 +181,41 @@ export class PatientResolver {
     @Ctx() ctx: AppContext,
   ): Promise<ImageConnection> {
     return imagesOf(ctx, { patientId: p.id }, { first, after, since, until }) as Promise<ImageConnection>;
+  }
+
+  @FieldResolver(() => PredictionConnection, { description: 'Classifications of the patient\'s images, newest first; filter by date and model name' })
+  async predictions(
+    @Root() p: Patient,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('since', () => Date, { nullable: true }) since: Date | null,
+    @Arg('until', () => Date, { nullable: true }) until: Date | null,
+    @Arg('model', () => String, { nullable: true }) model: string | null,
+    @Ctx() ctx: AppContext,
+  ): Promise<PredictionConnection> {
+    const page = await patients.listResults(ctx.em, Prediction, p.id, { first, after, since, until, model });
+    const shas = await Promise.all(page.edges.map((e) => imageShaById(ctx).load(e.node.imageId)));
+    return { pageInfo: page.pageInfo, edges: page.edges.map((e, i) => ({ cursor: e.cursor, node: toPrediction(e.node, ctx, shas[i]) })) };
+  }
+
+  @FieldResolver(() => SegmentationConnection, { description: 'Segmentations of the patient\'s images, newest first; filter by date and model name' })
+  async segmentations(
+    @Root() p: Patient,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('since', () => Date, { nullable: true }) since: Date | null,
+    @Arg('until', () => Date, { nullable: true }) until: Date | null,
+    @Arg('model', () => String, { nullable: true }) model: string | null,
+    @Ctx() ctx: AppContext,
+  ): Promise<SegmentationConnection> {
+    const page = await patients.listResults(ctx.em, Segmentation, p.id, { first, after, since, until, model });
+    return { pageInfo: page.pageInfo, edges: page.edges.map((e) => ({ cursor: e.cursor, node: toSegmentation(e.node) })) };
+  }
+
+  @FieldResolver(() => PredictionType, { nullable: true, description: 'The newest classification of any of the patient\'s images' })
+  async latestPrediction(@Root() p: Patient, @Ctx() ctx: AppContext): Promise<PredictionType | null> {
+    const pred = await latestPredictionByPatient(ctx).load(p.id);
+    return pred ? toPrediction(pred, ctx, await imageShaById(ctx).load(pred.imageId)) : null;
   }
 
   @FieldResolver(() => TimelineConnection, { description: 'Everything that happened to the patient, newest first' })

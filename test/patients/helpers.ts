@@ -63,4 +63,4 @@ export async function createPatient(server: TestServer, token: string, input: Re
   return (res.data as any).createPatient.id;
 }
 
-export const errorCode = (res: { errors?: { extensions: Record<string, any> }[] }): string | undefined => res.errors?.[0]?.extensions?.code;
+export const errorCode = (res: { errors?: { extensions?: Record<string, any> }[] }): string | undefined => res.errors?.[0]?.extensions?.code;

@@ -69,9 +69,9 @@ describe('patients, lesions, access', () => {
     const all: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const res = await server.gql(Q.patients, { first: 2, after }, carol.token);
+      const res: any = await server.gql(Q.patients, { first: 2, after }, carol.token);
       expect(res.errors).toBeUndefined();
-      const page = (res.data as any).patients;
+      const page: any = res.data.patients;
       all.push(...page.edges.map((e: any) => e.node.externalId));
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor;
@@ -169,9 +169,9 @@ describe('patients, lesions, access', () => {
     const kinds: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const res = await server.gql(Q.timeline, { id: pid, first: 2, after }, alice.token);
+      const res: any = await server.gql(Q.timeline, { id: pid, first: 2, after }, alice.token);
       expect(res.errors).toBeUndefined();
-      const t = (res.data as any).patient.timeline;
+      const t: any = res.data.patient.timeline;
       kinds.push(...t.edges.map((e: any) => e.node.__typename));
       if (!t.pageInfo.hasNextPage) break;
       after = t.pageInfo.endCursor;

@@ -3,6 +3,7 @@ import { DateResolver } from 'graphql-scalars';
 import { ImageFormat, Plan, Sex } from '../../entities';
 import { ImageVariant } from '../../services/image-processing';
 import { PageInfo } from './connection';
+import { PredictionType, SegmentationType } from './inference';
 
 registerEnumType(Sex, { name: 'Sex' });
 registerEnumType(ImageFormat, { name: 'ImageFormat', description: 'Decided from the bytes, never from the file name' });
@@ -134,6 +135,30 @@ export class ImageEdge {
 @ObjectType()
 export class ImageConnection {
   @Field(() => [ImageEdge]) edges!: ImageEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+}
+
+@ObjectType()
+export class PredictionEdge {
+  @Field(() => String) cursor!: string;
+  @Field(() => PredictionType) node!: PredictionType;
+}
+
+@ObjectType()
+export class PredictionConnection {
+  @Field(() => [PredictionEdge]) edges!: PredictionEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+}
+
+@ObjectType()
+export class SegmentationEdge {
+  @Field(() => String) cursor!: string;
+  @Field(() => SegmentationType) node!: SegmentationType;
+}
+
+@ObjectType()
+export class SegmentationConnection {
+  @Field(() => [SegmentationEdge]) edges!: SegmentationEdge[];
   @Field(() => PageInfo) pageInfo!: PageInfo;
 }
 

@@ -1,0 +1,84 @@
+import { graphql, type GraphQLSchema } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import { Image, ImageFormat, Lesion, Patient, Prediction, Role } from '../../src/entities';
+import { buildAppSchema } from '../../src/schema/build';
+import { buildContext } from '../../src/server/build-context';
+import { openDatabase, type Database } from '../../src/server/database';
+import { startTestServer, type TestServer } from '../support/server';
+import { createSignedInUser, type SignedInUser } from '../support/users';
+
+const PAGE_QUERY = `query($first: Int) { patients(first: $first) { edges { node {
+  id displayName dateOfBirth imageCount
+  lesions { id label }
+  images(first: 3) { edges { node { id width url(variant: THUMBNAIL) lesion { id bodySite } } } pageInfo { hasNextPage } }
+  latestPrediction { id label confidence imageId }
+} } pageInfo { hasNextPage endCursor } } }`;
+
+/**
+ * DataLoaders at work: a page of patients with their lesions, first images (and each image's lesion)
+ * and latest prediction costs the same number of SQL statements for 5 patients as for 50.
+ */
+describe('SQL statements per page of patients', () => {
+  let server: TestServer;
+  let counting: Database;
+  let schema: GraphQLSchema;
+  let alice: SignedInUser;
+  const statements: string[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    alice = await createSignedInUser(server, { role: Role.CLINICIAN });
+    // 60 patients, each with a lesion, two images and two predictions (rows written directly: this test is about reads).
+    const em = server.services.db.orm.em.fork();
+    const t0 = Date.now() - 3_600_000;
+    for (let i = 0; i < 60; i++) {
+      const at = (k: number) => new Date(t0 + i * 1000 + k);
+      const patient = em.create(Patient, { owner: alice.id, externalId: `SQL-${i}`, displayName: `Patient ${i}`, createdAt: at(0), updatedAt: at(0) });
+      const lesion = em.create(Lesion, { patient, bodySite: 'back', label: `L${i}`, createdAt: at(1), updatedAt: at(1) });
+      for (let k = 0; k < 2; k++) {
+        const image = em.create(Image, {
+          patient, lesion, uploadedBy: alice.id, sha256: randomUUID().replace(/-/g, '').padEnd(64, '0'), format: ImageFormat.JPEG,
+          mimeType: 'image/jpeg', byteSize: 1000, width: 250, height: 250, createdAt: at(2 + k), updatedAt: at(2 + k),
+        });
+        em.create(Prediction, {
+          owner: alice.id, imageId: image.id, patientId: patient.id, label: k ? 'malignant' : 'benign', confidence: 0.9, malignant: !!k,
+          malignantProbability: k ? 0.9 : 0.1, probabilities: [], members: [], createdAt: at(4 + k), updatedAt: at(4 + k),
+        } as never);
+      }
+    }
+    await em.flush();
+    counting = await openDatabase(server.config, server.services.logger, { migrate: false, onQuery: (sql) => statements.push(sql) });
+    schema = await buildAppSchema();
+  });
+  afterAll(async () => {
+    await counting?.close();
+    await server?.close();
+  });
+
+  async function run(first: number) {
+    statements.length = 0;
+    const contextValue = buildContext({ services: { ...server.services, db: counting }, user: { id: alice.id, email: alice.email, role: Role.CLINICIAN }, ip: '127.0.0.1', userAgent: 'jest' });
+    const res = await graphql({ schema, source: PAGE_QUERY, variableValues: { first }, contextValue });
+    expect(res.errors).toBeUndefined();
+    return { data: res.data as any, count: statements.filter((s) => s.includes('[query]')).length };
+  }
+
+  it('does not grow with the page size', async () => {
+    const small = await run(5);
+    const large = await run(50);
+    expect(large.data.patients.edges).toHaveLength(50);
+    // Every patient came back whole: its lesion, 2 images (with their lesion) and the newest prediction.
+    for (const { node } of large.data.patients.edges) {
+      expect(node.lesions).toHaveLength(1);
+      expect(node.imageCount).toBe(2);
+      expect(node.images.edges).toHaveLength(2);
+      expect(node.images.edges[0].node.lesion.id).toBe(node.lesions[0].id);
+      expect(node.latestPrediction.label).toBe('malignant');
+      expect(node.latestPrediction.imageId).toBe(node.images.edges[0].node.id);
+    }
+    expect(small.count).toBeGreaterThanOrEqual(5); // the hook saw the statements
+    expect(large.count).toBe(small.count);
+    // patients, image counts, first images, lesions, the images' lesions, latest predictions, their images' sha256.
+    expect(large.count).toBe(7);
+  });
+});
