@@ -70,7 +70,8 @@ export function failureReason(err: unknown): { code: string; message: string } {
   const e = err as { code?: unknown; message?: unknown; extensions?: { code?: unknown } };
   const code = typeof e?.extensions?.code === 'string' ? e.extensions.code : typeof e?.code === 'string' ? e.code : 'INTERNAL_SERVER_ERROR';
   const known = ['MODEL_UNAVAILABLE', 'NOT_FOUND', 'BAD_USER_INPUT'].includes(code);
-  return { code: known ? code : 'INTERNAL_SERVER_ERROR', message: known ? String(e.message) : `inference failed: ${String(e?.message ?? err).slice(0, 300)}` };
+  // Internal details (paths, SQL, stack) stay in the server log; the client gets a stable reason.
+  return { code: known ? code : 'INTERNAL_SERVER_ERROR', message: known ? String(e.message) : 'internal error while running the job' };
 }
 
 /**
@@ -110,7 +111,7 @@ export class JobRunner {
       const em2 = orm.em.fork();
       const fresh = await em2.findOne(InferenceJob, jobId);
       if (fresh) {
-        fresh.error = reason.message;
+        fresh.error = final || permanent ? `${reason.code}: ${reason.message} (attempt ${attempt})` : reason.message;
         if (final || permanent) {
           fresh.status = JobStatus.FAILED;
           fresh.stage = 'failed';

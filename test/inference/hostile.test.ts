@@ -169,3 +169,26 @@ describe('research metrics', () => {
     expect(s.byModelVersion[0].areaPercent.mean).toBeCloseTo(mean, 6);
   }, 60_000);
 });
+
+describe('a job that keeps failing', () => {
+  it('is retried with backoff, then ends FAILED with the reason and a failed event', async () => {
+    const [imageId] = await seedImages(server, bob.id, ['ISIC_0000151']);
+    const em = server.services.db.orm.em.fork();
+    const [{ sha256 }] = (await em.getConnection().execute('select sha256 from images where id = ?', [imageId])) as Array<{ sha256: string }>;
+    await server.services.inference.files.remove(sha256); // the stored bytes vanish: every attempt fails
+    const r = await server.gql<any>(Q.segment, { imageIds: [imageId], members: seg }, bob.token);
+    const stream = await subscribeProgress(server.url, bob.token, r.data.segmentImages.id);
+    await stream.done;
+    await stream.close();
+    const job = await waitForJob(server, bob.token, r.data.segmentImages.id);
+    expect(job).toMatchObject({ status: 'FAILED', stage: 'failed', attempts: 3 });
+    expect(job.error).toBe('INTERNAL_SERVER_ERROR: internal error while running the job (attempt 3)');
+    expect(job.error).not.toMatch(/\//); // no paths
+    const stages = stream.events.map((e) => e.stage);
+    expect(stages.filter((s) => s === 'queued')).toHaveLength(3); // the first, then one per retry
+    expect(stages.at(-1)).toBe('failed');
+    expect(stream.events.at(-1)).toMatchObject({ status: 'FAILED', message: 'internal error while running the job' });
+    const metrics = await server.services.metrics.registry.getSingleMetricAsString('dermagraph_inference_job_failures_total');
+    expect(metrics).toMatch(/kind="segment",reason="INTERNAL_SERVER_ERROR"} 1/);
+  }, 60_000);
+});
