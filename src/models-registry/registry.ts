@@ -104,6 +104,16 @@ export interface InstallOptions {
   threads?: Threads;
 }
 
+/**
+ * Options of a change. `broadcast: false` applies it here only (a change another process
+ * broadcast, or start-up). `persist` writes the active pointer to the store; by default only the
+ * process that originates a change does, so followers never race the originator's writes.
+ */
+interface ChangeOptions {
+  broadcast?: boolean;
+  persist?: boolean;
+}
+
 /** One live onnxruntime session of a version. */
 interface Slot {
   session: ort.InferenceSession;
@@ -150,6 +160,7 @@ export class ModelRegistry {
   private unsubscribe: (() => Promise<void>) | null = null;
   private watchTimer: NodeJS.Timeout | null = null;
   private polling: Promise<unknown> | null = null;
+  private applying: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ModelRegistryOptions) {
     this.processId = opts.processId ?? randomUUID();
@@ -476,7 +487,7 @@ export class ModelRegistry {
    * previous version drains and is released after its last request. On any failure the
    * active version stays as it was.
    */
-  activate(name: string, version: string, opts: { broadcast?: boolean } = {}): Promise<ModelVersionInfo> {
+  activate(name: string, version: string, opts: ChangeOptions = {}): Promise<ModelVersionInfo> {
     return this.withLock(name, async () => {
       const e = this.entry(name, version);
       const prev = this.active.get(name) ?? null;
@@ -491,7 +502,7 @@ export class ModelRegistry {
         } else {
           await assertGoldenCases(e.slot.session, e.manifest, e.dir, e.slot.placement.actual);
         }
-        await this.store.setActive(name, version);
+        if (opts.persist ?? opts.broadcast !== false) await this.store.setActive(name, version);
       } catch (err) {
         if (created) {
           e.slot = null;
@@ -533,11 +544,11 @@ export class ModelRegistry {
   }
 
   /** Takes a version out of service (its session drains); unloading the active version leaves the model without one. */
-  unload(name: string, version: string, opts: { broadcast?: boolean } = {}): Promise<ModelVersionInfo> {
+  unload(name: string, version: string, opts: ChangeOptions = {}): Promise<ModelVersionInfo> {
     return this.withLock(name, async () => {
       const e = this.entry(name, version);
       if (this.active.get(name) === e) {
-        await this.store.setActive(name, null);
+        if (opts.persist ?? opts.broadcast !== false) await this.store.setActive(name, null);
         this.active.delete(name);
         e.status = 'READY';
       }
@@ -674,14 +685,21 @@ export class ModelRegistry {
       const order = want ? [...candidates.filter((c) => c.version === want), ...candidates.filter((c) => c.version !== want)] : candidates;
       for (const c of order) {
         try {
-          await this.activate(name, c.version, { broadcast: false });
+          // The first process to start records its choice; a later one follows the stored pointer
+          // and never overwrites it (e.g. when the stored version fails to load here).
+          await this.activate(name, c.version, { broadcast: false, persist: want === undefined });
           break;
         } catch {
           // reported as `failed`; try the next version
         }
       }
     }
-    if (this.opts.bus && !this.unsubscribe) this.unsubscribe = await this.opts.bus.subscribe((msg) => void this.applyMessage(msg));
+    if (this.opts.bus && !this.unsubscribe) {
+      // Applied one at a time in the order received: "activate 2 then 1" must not end on 2 because loading 2 took longer.
+      this.unsubscribe = await this.opts.bus.subscribe((msg) => {
+        this.applying = this.applying.then(() => this.applyMessage(msg));
+      });
+    }
     return result;
   }
 
@@ -711,6 +729,7 @@ export class ModelRegistry {
     if (this.polling) await this.polling.catch(() => undefined);
     if (this.unsubscribe) await this.unsubscribe();
     this.unsubscribe = null;
+    await this.applying;
     await Promise.all([...this.locks.values()]);
     for (const e of this.entries.values()) {
       for (const s of [...(e.slot ? [e.slot] : []), ...e.draining]) {

@@ -72,12 +72,25 @@ it('an upload activated on one process becomes active on the other; activation, 
   }
 });
 
+it('broadcast changes are applied in order: a slow load on the follower cannot overtake a later activation', async () => {
+  await upload('3.0.0', 'v2', false); // on A only; B must load it from storage when told to activate it
+  // Back to back on A (its mutation lock keeps the order): the two messages reach B a moment apart.
+  await Promise.all([a.services.models.activate('tiny-classifier', '3.0.0'), a.services.models.activate('tiny-classifier', '1.0.0')]);
+  expect(await active(a, 'tiny-classifier')).toBe('1.0.0');
+  await eventually(async () => b.services.models.versionInfo('tiny-classifier', '3.0.0') !== null && (await active(b, 'tiny-classifier')) === '1.0.0');
+  await new Promise((r) => setTimeout(r, 300)); // nothing still in flight may move it
+  expect(await active(b, 'tiny-classifier')).toBe('1.0.0');
+  // Only the originator writes the pointer: PostgreSQL says 1.0.0 too.
+  expect(await a.services.models.store.activeVersions()).toEqual(expect.arrayContaining([{ name: 'tiny-classifier', version: '1.0.0' }]));
+});
+
 it('a process started later reads the active versions from PostgreSQL, not just the highest version', async () => {
-  // Stored: tiny-classifier 1.0.0 active (2.0.0 is higher), dg-seg-stats without an active version.
+  // Stored: tiny-classifier 1.0.0 active (2.0.0 and 3.0.0 are higher), dg-seg-stats without an active version.
   const c = await startTestServer({ env: shared(a) });
   try {
     expect(await active(c, 'tiny-classifier')).toBe('1.0.0');
     expect(c.services.models.model('tiny-classifier')!.versions.map((v) => [v.version, v.status])).toEqual([
+      ['3.0.0', 'READY'],
       ['2.0.0', 'READY'],
       ['1.0.0', 'ACTIVE'],
     ]);
