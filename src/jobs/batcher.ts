@@ -25,13 +25,16 @@ export function splitOutputs(out: ort.InferenceSession.ReturnType, n: number): I
 }
 
 /**
- * Dynamic batching for one model session: images that arrive within `maxDelayMs` of the first
- * (or until `maxBatch` are waiting) run as one batch. With maxBatch 1 every image runs alone.
- * Each image keeps its own lease, so a hot swap during the wait cannot pull the session away.
+ * Dynamic batching for one model session. An image that finds the session idle runs at once (no
+ * added latency at low load); images that arrive while `maxInFlight` batches are running wait and
+ * go together as the next batch, up to `maxBatch`, and never wait longer than `maxDelayMs`.
+ * With maxBatch 1 (a fixed batch axis) every image runs alone. Each image keeps its own lease,
+ * so a hot swap during the wait cannot pull the session away.
  */
 export class DynamicBatcher {
   private waiting: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private inFlight = 0;
   /** Batches run so far and images in them (for tests and metrics). */
   readonly stats = { batches: 0, images: 0, largest: 0 };
 
@@ -39,13 +42,14 @@ export class DynamicBatcher {
     private readonly maxBatch: number,
     private readonly maxDelayMs: number,
     private readonly spec: { inputName: string; layout: 'NCHW' | 'NHWC'; width: number; height: number; outputs: string[] },
+    private readonly maxInFlight = 2,
   ) {}
 
   run(lease: ModelLease, input: Float32Array): Promise<ImageOutputs> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ input, lease, resolve, reject });
-      if (this.waiting.length >= this.maxBatch || this.maxDelayMs <= 0) this.flush();
-      else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.maxDelayMs);
+      if (this.inFlight < this.maxInFlight || this.waiting.length >= this.maxBatch || this.maxDelayMs <= 0) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
     });
   }
 
@@ -59,6 +63,7 @@ export class DynamicBatcher {
   }
 
   private async runBatch(batch: Pending[]): Promise<void> {
+    this.inFlight++;
     const n = batch.length;
     const per = batch[0].input.length;
     const data = new Float32Array(per * n);
@@ -73,6 +78,9 @@ export class DynamicBatcher {
       batch.forEach((p, i) => p.resolve(split[i]));
     } catch (e) {
       batch.forEach((p) => p.reject(e));
+    } finally {
+      this.inFlight--;
+      if (this.waiting.length && this.inFlight < this.maxInFlight) this.flush();
     }
   }
 }
