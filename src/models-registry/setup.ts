@@ -51,7 +51,7 @@ export function createModelsModule(opts: {
   const packagesDir = path.join(config.dataDir, 'models');
   const modelDirs = [...new Set([path.join(projectRoot, 'plugins'), path.resolve(config.MODEL_DIR)])];
   const store = new PgRegistryStore(opts.forkEm);
-  const bus = opts.redis ? new RedisRegistryBus(opts.redis.main, { url: opts.redis.url }, opts.redis.prefix) : new InMemoryRegistryBus();
+  const bus = opts.redis ? new RedisRegistryBus(opts.redis.main, { url: opts.redis.url, options: opts.redis.options() }, opts.redis.prefix) : new InMemoryRegistryBus();
   const registry = new ModelRegistry({ packagesDir, store, bus, metrics: new RegistryMetrics(opts.metricsRegistry) });
   const stopForwarding = registry.onEvent((e) => {
     const message: RegistryEventMessage = { ...e, at: e.at.toISOString(), processId: registry.processId };
