@@ -489,6 +489,7 @@ export class ModelRegistry {
    */
   activate(name: string, version: string, opts: ChangeOptions = {}): Promise<ModelVersionInfo> {
     return this.withLock(name, async () => {
+      await this.loadFromStore(name, version);
       const e = this.entry(name, version);
       const prev = this.active.get(name) ?? null;
       if (prev === e) return this.info(e);
@@ -565,6 +566,7 @@ export class ModelRegistry {
    */
   setDevice(name: string, version: string | undefined, device: string, opts: { broadcast?: boolean } = {}): Promise<ModelVersionInfo> {
     return this.withLock(name, async () => {
+      if (version !== undefined) await this.loadFromStore(name, version);
       const e = version === undefined ? this.active.get(name) : this.entry(name, version);
       if (!e) throw new RegistryError('MODEL_UNAVAILABLE', `no active version of model "${name}"`, { field: 'name' });
       await this.replace(e, device);
@@ -612,18 +614,24 @@ export class ModelRegistry {
   private async applyMessage(msg: RegistryMessage): Promise<void> {
     if (msg.origin === this.processId) return;
     try {
-      if (!this.entries.has(key(msg.name, msg.version))) {
-        if (msg.type === 'unload') return;
-        const rec = await this.store.getVersion(msg.name, msg.version);
-        if (!rec) return;
-        await this.install(rec.packageDir, { uploadedBy: rec.uploadedBy });
-      }
+      if (msg.type === 'unload' && !this.entries.has(key(msg.name, msg.version))) return;
       if (msg.type === 'activate') await this.activate(msg.name, msg.version, { broadcast: false });
       else if (msg.type === 'unload') await this.unload(msg.name, msg.version, { broadcast: false });
       else await this.setDevice(msg.name, msg.version, msg.device, { broadcast: false });
     } catch {
       // Already reported as a `failed` event; this process keeps its current version.
     }
+  }
+
+  /**
+   * A version recorded in the store but not loaded here (uploaded to another process, or kept in
+   * shared storage) is installed from its package folder, with every check; unknown versions are
+   * left for the caller to report as NOT_FOUND.
+   */
+  private async loadFromStore(name: string, version: string): Promise<void> {
+    if (this.entries.has(key(name, version))) return;
+    const rec = await this.store.getVersion(name, version);
+    if (rec) await this.install(rec.packageDir, { uploadedBy: rec.uploadedBy });
   }
 
   // ---- discovery, start and stop --------------------------------------------------------------

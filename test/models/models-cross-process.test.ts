@@ -84,12 +84,26 @@ it('broadcast changes are applied in order: a slow load on the follower cannot o
   expect(await a.services.models.store.activeVersions()).toEqual(expect.arrayContaining([{ name: 'tiny-classifier', version: '1.0.0' }]));
 });
 
+it('a version uploaded to one process can be activated through another (loaded there from shared storage)', async () => {
+  await upload('4.0.0', 'v1', false); // A only
+  expect(b.services.models.versionInfo('tiny-classifier', '4.0.0')).toBeNull();
+  const res = await b.gql<any>(Q.activate, { name: 'tiny-classifier', version: '4.0.0' }, admin.token);
+  expect(res.errors).toBeUndefined();
+  expect(res.data.activateModelVersion).toMatchObject({ version: '4.0.0', status: 'ACTIVE', uploadedBy: admin.id });
+  await eventually(async () => (await active(a, 'tiny-classifier')) === '4.0.0');
+  // Unknown versions stay NOT_FOUND.
+  expect((await b.gql<any>(Q.activate, { name: 'tiny-classifier', version: '9.0.0' }, admin.token)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  expect((await b.gql<any>(Q.activate, { name: 'tiny-classifier', version: '1.0.0' }, admin.token)).errors).toBeUndefined();
+  await eventually(async () => (await active(a, 'tiny-classifier')) === '1.0.0');
+});
+
 it('a process started later reads the active versions from PostgreSQL, not just the highest version', async () => {
-  // Stored: tiny-classifier 1.0.0 active (2.0.0 and 3.0.0 are higher), dg-seg-stats without an active version.
+  // Stored: tiny-classifier 1.0.0 active (2.0.0, 3.0.0 and 4.0.0 are higher), dg-seg-stats without an active version.
   const c = await startTestServer({ env: shared(a) });
   try {
     expect(await active(c, 'tiny-classifier')).toBe('1.0.0');
     expect(c.services.models.model('tiny-classifier')!.versions.map((v) => [v.version, v.status])).toEqual([
+      ['4.0.0', 'READY'],
       ['3.0.0', 'READY'],
       ['2.0.0', 'READY'],
       ['1.0.0', 'ACTIVE'],
