@@ -62,8 +62,7 @@ export class PgRegistryStore implements RegistryStore {
     return r ? toRecord(r) : null;
   }
 
-  /** Every stored version (the `models` query lists versions other processes hold too). */
-  async allVersions(): Promise<VersionRecord[]> {
+  async listVersions(): Promise<VersionRecord[]> {
     const rows = await this.forkEm().find(ModelVersion, {}, { orderBy: { name: 'asc', createdAt: 'asc' } });
     return rows.map(toRecord);
   }

@@ -55,6 +55,8 @@ export interface ModelVersionInfo {
   stats: VersionStats;
   /** Leases open on this version's sessions (current and draining). */
   leases: number;
+  /** Whether this process holds the version; false for one only recorded in the store (see `catalog`). */
+  loaded: boolean;
   loadedAt: Date | null;
   loadMs: number | null;
   error: string | null;
@@ -209,6 +211,45 @@ export class ModelRegistry {
     return { name, activeVersion: this.activeVersion(name), versions: versions.map((e) => this.info(e)) };
   }
 
+  /**
+   * This process's models plus the versions recorded in the store that it does not hold (e.g.
+   * uploaded to another process and not activated): those show their stored status and device,
+   * `loaded: false`, and labels read from their manifest in shared storage.
+   */
+  async catalog(): Promise<ModelInfo[]> {
+    const local = new Map(this.list().map((m) => [m.name, m]));
+    const records = await this.store.listVersions().catch(() => []);
+    for (const rec of records) {
+      if (this.entries.has(key(rec.name, rec.version))) continue;
+      const manifest = await readManifest(rec.packageDir).catch(() => null);
+      const info: ModelVersionInfo = {
+        name: rec.name,
+        version: rec.version,
+        task: rec.task,
+        status: rec.status,
+        active: false,
+        labels: manifest?.labels ?? [],
+        malignantLabels: manifest?.malignantLabels ?? [],
+        device: rec.device,
+        sha256: rec.modelSha256,
+        packageDir: rec.packageDir,
+        stats: new StatsCounter().snapshot(),
+        leases: 0,
+        loaded: false,
+        loadedAt: null,
+        loadMs: null,
+        error: rec.error,
+        uploadedBy: rec.uploadedBy,
+        createdAt: rec.createdAt,
+      };
+      const m = local.get(rec.name) ?? { name: rec.name, activeVersion: null, versions: [] };
+      m.versions.push(info);
+      local.set(rec.name, m);
+    }
+    for (const m of local.values()) m.versions.sort((a, b) => compareSemver(b.version, a.version));
+    return [...local.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   versionInfo(name: string, version: string): ModelVersionInfo | null {
     const e = this.entries.get(key(name, version));
     return e ? this.info(e) : null;
@@ -231,6 +272,7 @@ export class ModelRegistry {
       packageDir: e.dir,
       stats: e.stats.snapshot(),
       leases,
+      loaded: true,
       loadedAt: slot?.loadedAt ?? null,
       loadMs: slot?.loadMs ?? null,
       error: e.error,

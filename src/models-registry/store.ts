@@ -38,6 +38,8 @@ export interface RegistryStore {
   setActive(name: string, version: string | null): Promise<void>;
   activeVersions(): Promise<Array<{ name: string; version: string }>>;
   getVersion(name: string, version: string): Promise<VersionRecord | null>;
+  /** Every recorded version, by name then creation time (versions other processes hold included). */
+  listVersions(): Promise<VersionRecord[]>;
 }
 
 export class InMemoryRegistryStore implements RegistryStore {
@@ -75,5 +77,9 @@ export class InMemoryRegistryStore implements RegistryStore {
   async getVersion(name: string, version: string): Promise<VersionRecord | null> {
     const row = this.rows.get(this.key(name, version));
     return row ? { ...row } : null;
+  }
+
+  async listVersions(): Promise<VersionRecord[]> {
+    return [...this.rows.values()].map((r) => ({ ...r })).sort((a, b) => a.name.localeCompare(b.name) || a.createdAt.getTime() - b.createdAt.getTime());
   }
 }

@@ -13,15 +13,15 @@ import { uploadError } from '../server/uploads';
 @Resolver()
 export class ModelsResolver {
   @Authorized()
-  @Query(() => [ModelType], { description: 'Every model this process has loaded, with its versions' })
-  models(@Ctx() ctx: AppContext): ModelType[] {
-    return ctx.services.models.list().map(toModel);
+  @Query(() => [ModelType], { description: 'Every model with its versions: those this process holds, and those recorded in the database that it does not (loaded: false)' })
+  async models(@Ctx() ctx: AppContext): Promise<ModelType[]> {
+    return (await ctx.services.models.catalog()).map(toModel);
   }
 
   @Authorized()
   @Query(() => ModelType, { nullable: true })
-  model(@Arg('name', () => String) name: string, @Ctx() ctx: AppContext): ModelType | null {
-    const m = ctx.services.models.model(name);
+  async model(@Arg('name', () => String) name: string, @Ctx() ctx: AppContext): Promise<ModelType | null> {
+    const m = (await ctx.services.models.catalog()).find((x) => x.name === name);
     return m ? toModel(m) : null;
   }
 
@@ -106,6 +106,7 @@ function toVersion(v: ModelVersionInfo): ModelVersionType {
     task: v.task,
     status: v.status as ModelVersionStatus,
     active: v.active,
+    loaded: v.loaded,
     labels: v.labels,
     malignantLabels: v.malignantLabels,
     device: v.device,

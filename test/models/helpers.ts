@@ -6,7 +6,7 @@ import { createClient, type Client } from 'graphql-ws';
 import type { TestServer, GqlResult } from '../support/server';
 
 /** GraphQL operations of the model registry, as clients write them. */
-export const VERSION_FIELDS = 'name version task status active labels malignantLabels sha256 loadMs loadedAt uploadedBy error device { requested actual fallbackReason } stats { requests errors p50Ms p95Ms }';
+export const VERSION_FIELDS = 'name version task status active loaded labels malignantLabels sha256 loadMs loadedAt uploadedBy error device { requested actual fallbackReason } stats { requests errors p50Ms p95Ms }';
 export const Q = {
   models: `query { models { name task activeVersion versions { ${VERSION_FIELDS} } } }`,
   model: `query($name: String!) { model(name: $name) { name task activeVersion versions { ${VERSION_FIELDS} } } }`,

@@ -46,6 +46,12 @@ it('an upload activated on one process becomes active on the other; activation, 
     await upload('2.0.0', 'v2', false);
     // Loading without activation stays local to the process that was asked.
     expect(b.services.models.versionInfo('tiny-classifier', '2.0.0')).toBeNull();
+    // B lists it from PostgreSQL, marked as not loaded there.
+    const listed = (await b.gql<any>(Q.model, { name: 'tiny-classifier' }, admin.token)).data.model.versions.map((v: any) => [v.version, v.status, v.loaded, v.labels]);
+    expect(listed).toEqual([
+      ['2.0.0', 'READY', false, ['benign', 'malignant']],
+      ['1.0.0', 'ACTIVE', true, ['benign', 'malignant']],
+    ]);
 
     expect((await a.gql<any>(Q.activate, { name: 'tiny-classifier', version: '2.0.0' }, admin.token)).errors).toBeUndefined();
     await eventually(async () => (await active(b, 'tiny-classifier')) === '2.0.0');

@@ -50,6 +50,6 @@ describe('PgRegistryStore', () => {
     expect(active).toHaveLength(1);
     const statuses = await Promise.all(['1.0.0', '2.0.0', '3.0.0'].map(async (v) => (await a.getVersion('race', v))!.status));
     expect(statuses.filter((s) => s === 'ACTIVE')).toEqual(['ACTIVE']);
-    expect((await a.allVersions()).map((r) => r.version)).toEqual(['1.0.0', '2.0.0', '3.0.0']);
+    expect((await a.listVersions()).map((r) => r.version)).toEqual(['1.0.0', '2.0.0', '3.0.0']);
   });
 });

@@ -67,6 +67,9 @@ export class ModelVersionType {
   @Field(() => Boolean, { description: "whether this is the model's active version in this process" })
   active!: boolean;
 
+  @Field(() => Boolean, { description: 'false for a version only recorded in the database (uploaded to another process) that this process has never loaded; activating it here loads it from shared storage' })
+  loaded!: boolean;
+
   @Field(() => [String], { description: 'classification labels, in logit order' })
   labels!: string[];
 
