@@ -38,7 +38,7 @@ describe('DynamicBatcher on a real session (dg-gap-classifier)', () => {
       const spec = { inputName: m.input.name, layout: m.input.layout, width: m.input.width, height: m.input.height, outputs: m.outputs.map((o) => o.name) };
       const tensors = await Promise.all(IMAGES.map(async (p) => (await imageToTensor(p, m.input)).tensor));
       const alone = new DynamicBatcher(8, 1000, spec, 1);
-      const singles = [];
+      const singles: Awaited<ReturnType<DynamicBatcher['run']>>[] = [];
       for (const t of tensors) singles.push(await alone.run(lease, t)); // one at a time: never waits for the 1 s delay
       expect(alone.stats).toEqual({ batches: 4, images: 4, largest: 1 });
 

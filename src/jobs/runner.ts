@@ -89,19 +89,16 @@ export class JobRunner {
     if (!job || job.status === JobStatus.SUCCEEDED || job.status === JobStatus.FAILED) return;
     const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
     const started = process.hrtime.bigint();
-    job.status = JobStatus.RUNNING;
-    job.attempts += 1;
-    job.startedAt ??= new Date();
-    job.stage = 'preprocessing';
-    await em.flush();
+    const resuming = job.attempts > 0;
+    // Single-statement updates (no flush transaction): the job row is the only shared state.
+    const update = (fields: Partial<InferenceJob>) => {
+      Object.assign(job, fields);
+      return em.nativeUpdate(InferenceJob, { id: job.id }, { ...fields, updatedAt: new Date() } as never);
+    };
+    await update({ status: JobStatus.RUNNING, attempts: job.attempts + 1, startedAt: job.startedAt ?? new Date(), stage: 'preprocessing' });
     try {
-      await this.execute(job, em);
-      job.status = JobStatus.SUCCEEDED;
-      job.stage = 'done';
-      job.progress = 1;
-      job.error = null;
-      job.finishedAt = new Date();
-      await em.flush();
+      await this.execute(job, em, resuming);
+      await update({ status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt: new Date(), resultIds: job.resultIds });
       await this.publish(job, { stage: 'done', progress: 1 });
       metrics.jobSeconds.observe({ kind, status: 'SUCCEEDED' }, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (err) {
@@ -147,12 +144,13 @@ export class JobRunner {
     });
   }
 
-  private async execute(job: InferenceJob, em: ReturnType<MikroORM['em']['fork']>): Promise<void> {
+  private async execute(job: InferenceJob, em: ReturnType<MikroORM['em']['fork']>, resuming: boolean): Promise<void> {
     const req = job.request as unknown as JobRequest;
     const images = await em.find(Image, { id: { $in: req.imageIds } });
     const byId = new Map(images.map((i) => [i.id, i]));
     const Done = job.kind === JobKind.CLASSIFY ? Prediction : Segmentation;
-    const already = await em.find(Done as typeof Prediction, { job: job.id }, { fields: ['id', 'imageId'] });
+    // Images an earlier attempt (a killed worker, a retry) already stored are not run again.
+    const already = resuming ? await em.find(Done as typeof Prediction, { job: job.id }, { fields: ['id', 'imageId'] }) : [];
     const doneImages = new Map(already.map((r) => [r.imageId, r.id]));
 
     // Opening every member before any image pins their versions for the whole job.
@@ -169,6 +167,11 @@ export class JobRunner {
           const resultId = await this.runImage(job, req, image, next.index, tracker, runs);
           doneImages.set(image.id, resultId);
           job.progress = tracker.progress(0);
+          if (total > 1) {
+            // Batches: job(id) shows per-image progress and the results landed so far.
+            job.resultIds = req.imageIds.map((i) => doneImages.get(i)).filter((x): x is string => !!x);
+            await em.nativeUpdate(InferenceJob, { id: job.id }, { progress: job.progress, stage: 'persisted', resultIds: job.resultIds, updatedAt: new Date() } as never);
+          }
         }
       });
       await Promise.all(workers);
@@ -238,7 +241,7 @@ export class JobRunner {
           gradCam: { method: r.cam.method, mapSha256: mapFile.sha256, heatmapSha256: heatFile.sha256, imageSha256: image.sha256 },
         });
       }
-      await em.flush();
+      await em.insert(p);
       await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
     } else {
       const r = await segmentImageBytes(bytes, runs, { threshold: req.threshold ?? 0.5, severity: this.deps.severity }, report);
@@ -248,7 +251,7 @@ export class JobRunner {
         probabilityPng(r.probability, width, height).then((b) => files.putBuffer(b)),
         segmentationOverlayPng(r.image, r.mask, 0.5).then((b) => files.putBuffer(b)),
       ]);
-      em.create(Segmentation, {
+      const seg = em.create(Segmentation, {
         id,
         owner,
         job: job.id as never,
@@ -265,8 +268,8 @@ export class JobRunner {
         dice: r.overlap?.dice ?? null,
         jaccard: r.overlap?.jaccard ?? null,
         severity: r.severity as Severity,
-      } as never);
-      await em.flush();
+      } as never) as Segmentation;
+      await em.insert(seg);
       await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), segmentationId: id });
     }
     metrics.stageSeconds.observe({ kind, stage: 'persisted' }, Number(process.hrtime.bigint() - last) / 1e9);

@@ -124,15 +124,13 @@ export class InferenceService {
 
   private async createJob(em: EntityManager, user: Caller, kind: JobKind, request: JobRequest): Promise<InferenceJob> {
     const job = em.create(InferenceJob, { owner: user.id, kind, request: request as unknown as Record<string, unknown>, total: request.imageIds.length } as never) as InferenceJob;
-    await em.flush();
+    await em.insert(job); // one statement; nothing else in this request writes
     await this.deps.progress.publish({ jobId: job.id, stage: 'queued', status: 'QUEUED', progress: 0, attempt: 0, imageCount: job.total });
     try {
       await this.deps.queue.enqueue(job.id);
     } catch (e) {
-      job.status = JobStatus.FAILED;
-      job.stage = 'failed';
-      job.error = 'the job could not be queued';
-      await em.flush();
+      Object.assign(job, { status: JobStatus.FAILED, stage: 'failed', error: 'the job could not be queued' });
+      await em.nativeUpdate(InferenceJob, { id: job.id }, { status: JobStatus.FAILED, stage: 'failed', error: job.error });
       throw e;
     }
     return job;
