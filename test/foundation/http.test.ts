@@ -14,7 +14,7 @@ describe('HTTP server', () => {
     expect((await fetch(`${origin()}/healthz`)).status).toBe(200);
     const ready = await fetch(`${origin()}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'UP', redis: 'UP' } });
+    expect(await ready.json()).toEqual({ status: 'ready', checks: expect.objectContaining({ database: 'UP', redis: 'UP', models: 'UP' }) });
   });
 
   it('answers `me` as null without a token and refuses systemStatus with UNAUTHENTICATED', async () => {
