@@ -60,26 +60,43 @@ export async function probeImage(path: string, maxPixels: number, field = 'files
   return { ...known, width, height, orientation: meta.orientation ?? 1, hasAlpha: !!meta.hasAlpha };
 }
 
+/** The two derived pipelines over one decode of `path`: orientation applied, sRGB, metadata dropped. */
+function derivedPipelines(path: string, info: Pick<ImageInfo, 'hasAlpha'>, maxPixels: number): Record<'NORMALIZED' | 'THUMBNAIL', sharp.Sharp> {
+  const base = sharp(path, { failOn: 'truncated', limitInputPixels: maxPixels }).rotate().toColourspace('srgb');
+  const normalized = base.clone().resize(NORMALIZED_MAX_SIDE, NORMALIZED_MAX_SIDE, { fit: 'inside', withoutEnlargement: true });
+  const thumb = base.clone().resize(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' });
+  return {
+    NORMALIZED: info.hasAlpha ? normalized.png({ compressionLevel: 6 }) : normalized.jpeg({ quality: 90 }),
+    THUMBNAIL: thumb.jpeg({ quality: 80 }),
+  };
+}
+
+function decodeError(err: unknown, field: string): AppError {
+  return new AppError('BAD_USER_INPUT', `The image could not be decoded (truncated or corrupt): ${(err as Error).message.split('\n')[0].slice(0, 200)}`, { field });
+}
+
 /**
  * Decodes the whole image once (a truncated or corrupt file fails here with BAD_USER_INPUT) and makes
  * the derived copies: EXIF orientation applied, sRGB, no metadata kept (EXIF may hold location and
  * device data). Normalised is JPEG, or PNG when the image has transparency; the thumbnail is JPEG.
  */
 export async function makeDerivedCopies(path: string, info: Pick<ImageInfo, 'hasAlpha'>, maxPixels: number, field = 'files'): Promise<DerivedCopies> {
-  const base = sharp(path, { failOn: 'truncated', limitInputPixels: maxPixels }).rotate().toColourspace('srgb');
-  const normalized = base.clone().resize(NORMALIZED_MAX_SIDE, NORMALIZED_MAX_SIDE, { fit: 'inside', withoutEnlargement: true });
-  const thumb = base.clone().resize(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' });
+  const p = derivedPipelines(path, info, maxPixels);
   try {
-    const [n, t] = await Promise.all([
-      info.hasAlpha ? normalized.png({ compressionLevel: 6 }).toBuffer() : normalized.jpeg({ quality: 90, mozjpeg: false }).toBuffer(),
-      thumb.jpeg({ quality: 80 }).toBuffer(),
-    ]);
-    return {
-      NORMALIZED: { data: n, mimeType: info.hasAlpha ? 'image/png' : 'image/jpeg' },
-      THUMBNAIL: { data: t, mimeType: 'image/jpeg' },
-    };
+    const [n, t] = await Promise.all([p.NORMALIZED.toBuffer(), p.THUMBNAIL.toBuffer()]);
+    return { NORMALIZED: { data: n, mimeType: info.hasAlpha ? 'image/png' : 'image/jpeg' }, THUMBNAIL: { data: t, mimeType: 'image/jpeg' } };
   } catch (err) {
-    throw new AppError('BAD_USER_INPUT', `The image could not be decoded (truncated or corrupt): ${(err as Error).message.split('\n')[0].slice(0, 200)}`, { field });
+    throw decodeError(err, field);
+  }
+}
+
+/** As makeDerivedCopies, written straight to files (a batch of large images is never held in memory). */
+export async function writeDerivedCopies(path: string, info: Pick<ImageInfo, 'hasAlpha'>, maxPixels: number, out: Record<'NORMALIZED' | 'THUMBNAIL', string>, field = 'files'): Promise<void> {
+  const p = derivedPipelines(path, info, maxPixels);
+  try {
+    await Promise.all([p.NORMALIZED.toFile(out.NORMALIZED), p.THUMBNAIL.toFile(out.THUMBNAIL)]);
+  } catch (err) {
+    throw decodeError(err, field);
   }
 }
 

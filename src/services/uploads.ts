@@ -7,7 +7,8 @@ import { FileTooLargeError, type FileStore, type StagedFile } from '../storage/f
 import { uploadError } from '../server/uploads';
 import { assertCanWritePatient, isUuid, type Caller } from './patient-access';
 import { assertWithinQuota } from './quotas';
-import { derivedKey, ImageVariant, makeDerivedCopies, probeImage, type DerivedCopies, type ImageInfo } from './image-processing';
+import fs from 'node:fs/promises';
+import { derivedKey, ImageVariant, probeImage, writeDerivedCopies, type ImageInfo } from './image-processing';
 
 /** What graphql-upload hands a resolver for each file (graphql-upload/processRequest.mjs FileUpload). */
 export interface IncomingFile {
@@ -30,7 +31,8 @@ export interface UploadOptions {
 interface Prepared {
   staged: StagedFile;
   info: ImageInfo;
-  derived: DerivedCopies;
+  /** Staged derived copies (files, so a large batch is not held in memory). */
+  derived: Record<'NORMALIZED' | 'THUMBNAIL', string>;
   filename: string;
 }
 
@@ -90,7 +92,8 @@ export async function uploadImages(
       prepared.push(entry);
       if (staged.size === 0) throw new AppError('BAD_USER_INPUT', 'File is empty', { field });
       entry.info = await probeImage(staged.tempPath, config.UPLOAD_MAX_PIXELS, field);
-      entry.derived = await makeDerivedCopies(staged.tempPath, entry.info, config.UPLOAD_MAX_PIXELS, field);
+      entry.derived = { NORMALIZED: await store.tempFile(), THUMBNAIL: await store.tempFile() };
+      await writeDerivedCopies(staged.tempPath, entry.info, config.UPLOAD_MAX_PIXELS, entry.derived, field);
     }
 
     const created = new Set<string>();
@@ -103,7 +106,8 @@ export async function uploadImages(
           if (placed.created) created.add(placed.sha256);
           for (const variant of [ImageVariant.NORMALIZED, ImageVariant.THUMBNAIL] as const) {
             const key = derivedKey(variant);
-            if (!(await store.cachedPath(placed.sha256, key))) await store.putCached(placed.sha256, key, p.derived[variant].data);
+            // The same bytes twice in one batch: the first adopts its copies, the second finds them cached.
+            if (!(await store.cachedPath(placed.sha256, key))) await store.adoptCached(placed.sha256, key, p.derived[variant]);
           }
         }
         await opts.afterFilesPlaced?.();
@@ -134,7 +138,7 @@ export async function uploadImages(
       throw err;
     }
   } finally {
-    await Promise.all(prepared.map((p) => store.discard(p.staged)));
+    await Promise.all(prepared.flatMap((p) => [store.discard(p.staged), ...Object.values(p.derived ?? {}).map((f) => fs.rm(f, { force: true }))]));
   }
 }
 
