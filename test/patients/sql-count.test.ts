@@ -38,7 +38,7 @@ describe('SQL statements per page of patients', () => {
       for (let k = 0; k < 2; k++) {
         const image = em.create(Image, {
           patient, lesion, uploadedBy: alice.id, sha256: randomUUID().replace(/-/g, '').padEnd(64, '0'), format: ImageFormat.JPEG,
-          mimeType: 'image/jpeg', byteSize: 1000, width: 250, height: 250, createdAt: at(2 + k), updatedAt: at(2 + k),
+          mimeType: 'image/jpeg', byteSize: 1000, width: 250, height: 250, orientation: 1, createdAt: at(2 + k), updatedAt: at(2 + k),
         });
         em.create(Prediction, {
           owner: alice.id, imageId: image.id, patientId: patient.id, label: k ? 'malignant' : 'benign', confidence: 0.9, malignant: !!k,
