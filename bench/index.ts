@@ -1,10 +1,12 @@
 import { startupBench } from './startup';
 import { modelsBench } from './models';
+import { inferenceBench } from './inference';
 import { uploadsBench } from './uploads';
 
 /** Every bench by name. Add yours here: a function that measures and calls report(). */
 export const benches: Record<string, () => Promise<void>> = {
   startup: startupBench,
   models: modelsBench,
+  inference: inferenceBench,
   uploads: uploadsBench,
 };

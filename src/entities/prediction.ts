@@ -74,11 +74,11 @@ export class Prediction extends BaseEntity {
   @Property({ type: 'text', nullable: true })
   gradCamModel?: string | null;
 
-  /** sha256 of the [0,1] map as a grey PNG at the image size (overlays render from it). */
+  /** sha256 of the [0,1] map at the image size (raw, see jobs/files.ts encodeMap); heatmap and overlays render from it. */
   @Property({ type: 'text', nullable: true })
   gradCamMapSha256?: string | null;
 
-  /** sha256 of the colour heatmap PNG. */
+  /** Unused since the heatmap is rendered from the map on request (kept for rows written before). */
   @Property({ type: 'text', nullable: true })
   gradCamHeatmapSha256?: string | null;
 }

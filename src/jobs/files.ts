@@ -1,24 +1,45 @@
 import { readFile } from 'node:fs/promises';
 import { Router, type Request, type Response } from 'express';
-import sharp from 'sharp';
 import type { Config } from '../config';
 import { Image, Segmentation } from '../entities';
 import type { FileStore } from '../storage/file-store';
 import { checkSignature, signedUrl, type SignedTarget } from '../services/signed-urls';
-import { decodeMask, decodeRgb, heatmapOverlayPng, segmentationOverlayPng, validateOpacity } from '../inference/render';
+import { decodeMask, decodeRgb, heatmapOverlayPng, heatmapPng, segmentationOverlayPng, validateOpacity } from '../inference/render';
 import type { Database } from '../server/database';
 import { asAppError } from './service';
 
 /**
  * Signed URLs of inference results and the route that serves them. Grad-CAM URLs name the files
- * themselves (image, map, heatmap), so they can be handed out in the `gradcam` progress event,
+ * themselves (image and map), so they can be handed out in the `gradcam` progress event,
  * before the prediction row exists; segmentation URLs name the segmentation. Overlays at any
  * opacity are rendered on first request and cached beside the file they derive from.
  */
 export interface GradCamFiles {
   imageSha256: string;
   mapSha256: string;
-  heatmapSha256: string;
+}
+
+const MAP_MAGIC = Buffer.from('DGMAP1\n\0');
+/**
+ * A Grad-CAM map as stored: 8 magic bytes, width and height (uint32 BE), then one byte per pixel
+ * (round(v * 255)). Raw rather than PNG so the job pays no PNG encode; the heatmap and overlays
+ * are rendered from it on first request and cached.
+ */
+export function encodeMap(map: ArrayLike<number>, width: number, height: number): Buffer {
+  const out = Buffer.alloc(16 + width * height);
+  MAP_MAGIC.copy(out, 0);
+  out.writeUInt32BE(width, 8);
+  out.writeUInt32BE(height, 12);
+  for (let i = 0; i < width * height; i++) out[16 + i] = Math.round(Math.min(1, Math.max(0, map[i] || 0)) * 255);
+  return out;
+}
+
+export function decodeMap(bytes: Buffer): { map: Float32Array; width: number; height: number } {
+  if (bytes.length < 16 || !bytes.subarray(0, 8).equals(MAP_MAGIC)) throw new Error('not a stored Grad-CAM map');
+  const width = bytes.readUInt32BE(8);
+  const height = bytes.readUInt32BE(12);
+  if (bytes.length !== 16 + width * height) throw new Error('truncated Grad-CAM map');
+  return { map: Float32Array.from(bytes.subarray(16), (v) => v / 255), width, height };
 }
 
 const DEFAULT_OPACITY = 0.5;
@@ -41,7 +62,7 @@ export class ResultUrls {
   }
 
   gradCam(files: GradCamFiles, variant: 'heatmap' | string): string {
-    return this.sign({ kind: 'gradcam', id: `${files.imageSha256}.${files.mapSha256}.${files.heatmapSha256}`, variant });
+    return this.sign({ kind: 'gradcam', id: `${files.imageSha256}.${files.mapSha256}`, variant });
   }
 
   segmentation(id: string, variant: 'mask' | 'probability' | string): string {
@@ -52,10 +73,6 @@ export class ResultUrls {
 const SHA = /^[0-9a-f]{64}$/;
 const OVERLAY = /^overlay-(0\.\d\d|1\.00)$/;
 
-async function greyMap(bytes: Buffer): Promise<{ map: Float32Array; width: number; height: number }> {
-  const { data, info } = await sharp(bytes).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-  return { map: Float32Array.from(data, (v) => v / 255), width: info.width, height: info.height };
-}
 
 /** Express routes for `/files/gradcams/...` and `/files/segmentations/...` (signed, no session needed). */
 export function resultFilesRouter(deps: { config: Config; db: Database; files: FileStore }): Router {
@@ -89,14 +106,19 @@ export function resultFilesRouter(deps: { config: Config; db: Database; files: F
     try {
       const t = verified(req, res, 'gradcam');
       if (!t) return;
-      const [imageSha, mapSha, heatSha] = t.id.split('.');
-      if (![imageSha, mapSha, heatSha].every((s) => SHA.test(s ?? ''))) return refuse(res, 404, 'Not found');
-      if (t.variant === 'heatmap') return sendPng(res, await readFile(files.path(heatSha)));
+      const [imageSha, mapSha, extra] = t.id.split('.');
+      if (extra !== undefined || ![imageSha, mapSha].every((s) => SHA.test(s ?? ''))) return refuse(res, 404, 'Not found');
+      if (t.variant === 'heatmap') {
+        return cached(res, mapSha, 'heatmap', async () => {
+          const m = decodeMap(await readFile(files.path(mapSha)));
+          return heatmapPng(m.map, m.width, m.height);
+        });
+      }
       if (!OVERLAY.test(t.variant)) return refuse(res, 404, 'Not found');
       const opacity = Number(t.variant.slice('overlay-'.length));
       await cached(res, mapSha, `${t.variant}-${imageSha.slice(0, 24)}`, async () => {
-        const [image, map] = await Promise.all([readFile(files.path(imageSha)).then(decodeRgb), readFile(files.path(mapSha)).then(greyMap)]);
-        return heatmapOverlayPng(image, map.map, map.width, map.height, opacity);
+        const [image, m] = await Promise.all([readFile(files.path(imageSha)).then(decodeRgb), readFile(files.path(mapSha)).then(decodeMap)]);
+        return heatmapOverlayPng(image, m.map, m.width, m.height, opacity);
       });
     } catch (e) {
       next(e);

@@ -32,7 +32,7 @@ export interface ProgressEvent {
   predictionId?: string | null;
   segmentationId?: string | null;
   /** Grad-CAM stage: the files (file-store sha256) the URLs are signed for. */
-  gradCam?: { method: string; mapSha256: string; heatmapSha256: string; imageSha256: string } | null;
+  gradCam?: { method: string; mapSha256: string; imageSha256: string } | null;
 }
 
 export type NewProgressEvent = Omit<ProgressEvent, 'seq' | 'at'>;

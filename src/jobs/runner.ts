@@ -7,7 +7,8 @@ import { Prediction } from '../entities/prediction';
 import { Segmentation, Severity } from '../entities/segmentation';
 import type { FileStore } from '../storage/file-store';
 import type { ModelRegistry } from '../models-registry';
-import { heatmapPng, maskPng, probabilityPng, segmentationOverlayPng } from '../inference/render';
+import { maskPng, probabilityPng, segmentationOverlayPng } from '../inference/render';
+import { encodeMap } from './files';
 import type { SeverityThresholds } from '../inference/severity';
 import { PermanentJobError, type JobAttempt } from './queue';
 import type { ProgressPublisher, NewProgressEvent, Stage } from './progress';
@@ -230,15 +231,15 @@ export class JobRunner {
         members: r.members,
       } as never) as Prediction;
       if (r.cam) {
-        const [map, heat] = await Promise.all([probabilityPng(r.cam.map, r.cam.width, r.cam.height), heatmapPng(r.cam.map, r.cam.width, r.cam.height)]);
-        const [mapFile, heatFile] = await Promise.all([files.putBuffer(map), files.putBuffer(heat)]);
-        Object.assign(p, { gradCamMethod: r.cam.method, gradCamTarget: r.cam.targetLabel, gradCamModel: r.cam.model, gradCamMapSha256: mapFile.sha256, gradCamHeatmapSha256: heatFile.sha256 });
+        // The map only: the heatmap and overlays are rendered from it when first asked for.
+        const mapFile = await files.putBuffer(encodeMap(r.cam.map, r.cam.width, r.cam.height));
+        Object.assign(p, { gradCamMethod: r.cam.method, gradCamTarget: r.cam.targetLabel, gradCamModel: r.cam.model, gradCamMapSha256: mapFile.sha256 });
         await this.publish(job, {
           ...base,
           stage: 'gradcam',
           progress: tracker.progress(STAGE_SHARE.gradcam),
           predictionId: id,
-          gradCam: { method: r.cam.method, mapSha256: mapFile.sha256, heatmapSha256: heatFile.sha256, imageSha256: image.sha256 },
+          gradCam: { method: r.cam.method, mapSha256: mapFile.sha256, imageSha256: image.sha256 },
         });
       }
       await em.insert(p);

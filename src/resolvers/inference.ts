@@ -49,8 +49,8 @@ export function toJob(j: InferenceJob): InferenceJobType {
 
 export function toPrediction(p: Prediction, ctx: AppContext, imageSha256: string | null): PredictionType {
   const cam =
-    p.gradCamMethod && p.gradCamMapSha256 && p.gradCamHeatmapSha256 && imageSha256
-      ? gradCamOf(p.gradCamMethod, p.gradCamTarget ?? '', p.gradCamModel ?? '', { imageSha256, mapSha256: p.gradCamMapSha256, heatmapSha256: p.gradCamHeatmapSha256 }, ctx)
+    p.gradCamMethod && p.gradCamMapSha256 && imageSha256
+      ? gradCamOf(p.gradCamMethod, p.gradCamTarget ?? '', p.gradCamModel ?? '', { imageSha256, mapSha256: p.gradCamMapSha256 }, ctx)
       : null;
   return {
     id: p.id,

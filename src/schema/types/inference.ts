@@ -55,7 +55,7 @@ export class GradCamType {
   @Field(() => String, { description: 'model@version explained' }) model!: string;
   @Field(() => String, { description: 'Signed, short-lived URL of the colour heatmap PNG' }) heatmapUrl!: string;
   /** Internal: what overlayUrl signs. */
-  files!: { imageSha256: string; mapSha256: string; heatmapSha256: string };
+  files!: { imageSha256: string; mapSha256: string };
 }
 
 @ObjectType('Prediction')
