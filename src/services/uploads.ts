@@ -38,6 +38,8 @@ interface Prepared {
 
 /** 64-bit advisory lock key for a sha256: serialises placing and cleaning up the same file across processes. */
 const lockSql = 'select pg_advisory_xact_lock(hashtextextended(?, 0))';
+/** The same for a whole batch in one round trip, in sorted order (no deadlock between batches). */
+const lockManySql = 'select pg_advisory_xact_lock(hashtextextended(t.s, 0)) from (select s from unnest(?::text[]) as s order by s) as t';
 
 /**
  * uploadImages: every file is streamed to a staged temp file while hashed (never whole in memory),
@@ -100,16 +102,20 @@ export async function uploadImages(
     try {
       return await em.transactional(async (tem) => {
         const shas = [...new Set(prepared.map((p) => p.staged.sha256))].sort();
-        for (const sha of shas) await tem.execute(lockSql, [sha]);
-        for (const p of prepared) {
-          const placed = await store.commit(p.staged);
-          if (placed.created) created.add(placed.sha256);
-          for (const variant of [ImageVariant.NORMALIZED, ImageVariant.THUMBNAIL] as const) {
-            const key = derivedKey(variant);
-            // The same bytes twice in one batch: the first adopts its copies, the second finds them cached.
-            if (!(await store.cachedPath(placed.sha256, key))) await store.adoptCached(placed.sha256, key, p.derived[variant]);
-          }
-        }
+        await tem.execute(lockManySql, [`{${shas.join(',')}}`]);
+        // Files are placed concurrently: two entries with the same bytes race safely (link/rename are atomic).
+        const placements = await Promise.allSettled(
+          prepared.map(async (p) => {
+            const placed = await store.commit(p.staged);
+            if (placed.created) created.add(placed.sha256);
+            for (const variant of [ImageVariant.NORMALIZED, ImageVariant.THUMBNAIL] as const) {
+              const key = derivedKey(variant);
+              if (!(await store.cachedPath(placed.sha256, key))) await store.adoptCached(placed.sha256, key, p.derived[variant]);
+            }
+          }),
+        );
+        const failed = placements.find((r) => r.status === 'rejected');
+        if (failed) throw (failed as PromiseRejectedResult).reason;
         await opts.afterFilesPlaced?.();
         // Distinct timestamps keep the batch's order stable in newest-first lists.
         const t0 = Date.now();

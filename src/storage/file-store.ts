@@ -131,21 +131,18 @@ export class LocalFileStore implements FileStore {
 
   async commit(staged: StagedFile): Promise<PutResult> {
     const target = this.path(staged.sha256);
-    if (await this.exists(staged.sha256)) {
-      await this.discard(staged);
-      return { sha256: staged.sha256, size: staged.size, created: false };
-    }
     await fs.mkdir(path.dirname(target), { recursive: true });
+    let created = true;
     try {
-      // link() fails with EEXIST instead of replacing, so two commits of the same bytes cannot both "create".
+      // link() fails with EEXIST instead of replacing: the same bytes already stored (or placed by a
+      // concurrent commit) are kept, and only one commit can report that it created the file.
       await fs.link(staged.tempPath, target);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      await this.discard(staged);
-      return { sha256: staged.sha256, size: staged.size, created: false };
+      created = false;
     }
     await this.discard(staged);
-    return { sha256: staged.sha256, size: staged.size, created: true };
+    return { sha256: staged.sha256, size: staged.size, created };
   }
 
   async discard(staged: StagedFile): Promise<void> {
