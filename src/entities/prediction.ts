@@ -1,4 +1,4 @@
-import { Entity, Index, ManyToOne, Property } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { BaseEntity } from './base';
 import { InferenceJob } from './inference-job';
 import { User } from './user';
@@ -30,6 +30,8 @@ export interface LabelProbability {
 @Index({ properties: ['owner', 'createdAt'] })
 @Index({ properties: ['patientId', 'createdAt'] })
 @Index({ properties: ['imageId'] })
+// One result per image of a job, whatever happens to workers (a takeover racing a slow worker loses the insert).
+@Unique({ name: 'predictions_job_image_unique', properties: ['job', 'imageId'] })
 export class Prediction extends BaseEntity {
   @ManyToOne(() => User, { deleteRule: 'cascade' })
   owner!: User;

@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { BaseEntity } from './base';
 import { InferenceJob } from './inference-job';
 import type { MemberRecord } from './prediction';
@@ -20,6 +20,8 @@ export enum Severity {
 @Index({ properties: ['owner', 'createdAt'] })
 @Index({ properties: ['patientId', 'createdAt'] })
 @Index({ properties: ['imageId'] })
+// One result per image of a job, whatever happens to workers (a takeover racing a slow worker loses the insert).
+@Unique({ name: 'segmentations_job_image_unique', properties: ['job', 'imageId'] })
 @Index({ properties: ['severity'] })
 export class Segmentation extends BaseEntity {
   @ManyToOne(() => User, { deleteRule: 'cascade' })

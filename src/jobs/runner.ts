@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { UniqueConstraintViolationException, type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { Image } from '../entities/image';
@@ -190,6 +190,21 @@ export class JobRunner {
     }
   }
 
+  /**
+   * Inserts the result unless another attempt (a worker that lost its lock but kept going) stored
+   * this image of this job first: then that row's id is returned and this one is dropped.
+   */
+  private async insertOnce<T extends Prediction | Segmentation>(em: EntityManager, cls: new () => T, row: T, jobId: string, imageId: string): Promise<string> {
+    try {
+      await em.insert(row);
+      return row.id;
+    } catch (e) {
+      if (!(e instanceof UniqueConstraintViolationException)) throw e;
+      const existing = await em.fork().findOneOrFail(cls as never, { job: jobId, imageId } as never, { fields: ['id'] as never });
+      return (existing as { id: string }).id;
+    }
+  }
+
   private async runImage(job: InferenceJob, req: JobRequest, image: Image, index: number, tracker: ProgressTracker, runs: MemberRun[]): Promise<string> {
     const { files, metrics } = this.deps;
     const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
@@ -242,7 +257,8 @@ export class JobRunner {
           gradCam: { method: r.cam.method, mapSha256: mapFile.sha256, imageSha256: image.sha256 },
         });
       }
-      await em.insert(p);
+      const stored = await this.insertOnce(em, Prediction, p, job.id, image.id);
+      if (stored !== id) return stored;
       await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
     } else {
       const r = await segmentImageBytes(bytes, runs, { threshold: req.threshold ?? 0.5, severity: this.deps.severity }, report);
@@ -270,7 +286,8 @@ export class JobRunner {
         jaccard: r.overlap?.jaccard ?? null,
         severity: r.severity as Severity,
       } as never) as Segmentation;
-      await em.insert(seg);
+      const stored = await this.insertOnce(em, Segmentation, seg, job.id, image.id);
+      if (stored !== id) return stored;
       await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), segmentationId: id });
     }
     metrics.stageSeconds.observe({ kind, stage: 'persisted' }, Number(process.hrtime.bigint() - last) / 1e9);
