@@ -65,6 +65,12 @@ const row = (name: string, concurrency: number, s: Sample): Row => ({
   n: s.latencies.length,
 });
 
+async function e2eJobId(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<string> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as { data: Record<string, { id: string }> };
+  return Object.values(body.data)[0].id;
+}
+
 async function benchDatabase(): Promise<string> {
   const name = `dg_bench_inference_${process.pid}`;
   const c = new Client({ connectionString: PG });
@@ -155,12 +161,19 @@ export async function inferenceBench(): Promise<void> {
 
     const rows: Row[] = [];
     const ratios: Record<string, number> = {};
+    // The API's own floor: an authenticated GraphQL query over HTTP that reads one row.
+    const probe = await e2eJobId(url, token, classify, { imageId: imageIds[0], models: [{ model: MODEL }], explain: false });
+    const floor = async () => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: 'query($id: ID!) { job(id: $id) { id status } }', variables: { id: probe } }) });
+      await res.json();
+    };
     for (const c of [1, 8]) {
       // Interleaved so machine noise hits both alike.
       const b = await loopsFor(c, bare);
       const e = await loopsFor(c, (i) => e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model: MODEL }], explain: false }));
       const ex = await loopsFor(c, (i) => e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model: MODEL }], explain: true }));
-      rows.push(row('bare: sharp + session.run', c, b), row('e2e classifyImage (explain=false)', c, e), row('e2e classifyImage (Grad-CAM)', c, ex));
+      const f = await loopsFor(c, floor);
+      rows.push(row('bare: sharp + session.run', c, b), row('e2e classifyImage (explain=false)', c, e), row('e2e classifyImage (Grad-CAM)', c, ex), row('API floor: job(id) query over HTTP', c, f));
       ratios[`throughput ratio e2e/bare at concurrency ${c} (explain=false)`] = e.latencies.length / e.seconds / (b.latencies.length / b.seconds);
       ratios[`throughput ratio e2e/bare at concurrency ${c} (Grad-CAM)`] = ex.latencies.length / ex.seconds / (b.latencies.length / b.seconds);
     }

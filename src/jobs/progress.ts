@@ -108,6 +108,11 @@ export class ProgressPublisher {
     return full;
   }
 
+  /** The events kept for a job (empty once its log has expired). */
+  history(jobId: string): Promise<ProgressEvent[]> {
+    return this.log.list(jobId);
+  }
+
   /**
    * Every event of the job in order: what the log holds, then live ones, without gaps or
    * repeats; ends after `done` or `failed`. Subscribes before reading the log so nothing

@@ -160,11 +160,22 @@ export class InferenceService {
   async *progress(em: EntityManager, user: Caller, jobId: string): AsyncGenerator<ProgressEvent> {
     const job = await this.findJob(em, user, jobId);
     if (!job) throw notFound('Job');
-    let last: ProgressEvent | null = null;
-    for await (const e of this.deps.progress.stream(jobId)) {
-      last = e;
-      yield e;
+    const finished = job.status === JobStatus.SUCCEEDED || job.status === JobStatus.FAILED;
+    if (finished && (await this.deps.progress.history(jobId)).length === 0) {
+      // The event log (kept an hour) has expired: the job's end is all there is to tell.
+      yield {
+        jobId,
+        seq: 1,
+        at: (job.finishedAt ?? job.updatedAt).toISOString(),
+        stage: job.status === JobStatus.SUCCEEDED ? 'done' : 'failed',
+        status: job.status,
+        progress: job.progress,
+        attempt: job.attempts,
+        imageCount: job.total,
+        message: job.error ?? null,
+      };
+      return;
     }
-    if (!last) return;
+    yield* this.deps.progress.stream(jobId);
   }
 }

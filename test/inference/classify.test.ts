@@ -81,4 +81,22 @@ describe('classifyImage', () => {
     ens.probabilities.forEach((x: any, i: number) => expect(x.probability).toBeCloseTo(0.75 * gap.probabilities[i].probability + 0.25 * mlp.probabilities[i].probability, 6));
     expect(ens.members.map((m: any) => m.weight)).toEqual([0.75, 0.25]);
   }, 60_000);
+
+  it('a subscription to a job whose event log has expired gets its end at once', async () => {
+    const r = await server.gql<any>(Q.classify, { imageId: imageIds[0], explain: false }, alice.token);
+    const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
+    await server.services.redis!.main.del(`${server.config.REDIS_PREFIX}job-events:${job.id}`);
+    const stream = await subscribeProgress(server.url, alice.token, job.id);
+    await stream.done;
+    await stream.close();
+    expect(stream.events).toEqual([expect.objectContaining({ seq: 1, stage: 'done', status: 'SUCCEEDED', progress: 1 })]);
+  }, 60_000);
+
+  it('exports Prometheus metrics for the queue, stages and jobs', async () => {
+    const text = await server.services.metrics.registry.metrics();
+    expect(text).toMatch(/dermagraph_inference_queue_depth\{queue="inference"\} 0/);
+    expect(text).toMatch(/dermagraph_inference_stage_duration_seconds_count\{kind="classify",stage="model"\} [1-9]/);
+    expect(text).toMatch(/dermagraph_inference_stage_duration_seconds_count\{kind="classify",stage="persisted"\} [1-9]/);
+    expect(text).toMatch(/dermagraph_inference_job_duration_seconds_count\{kind="classify",status="SUCCEEDED"\} [1-9]/);
+  });
 });
