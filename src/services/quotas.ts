@@ -53,3 +53,12 @@ export async function assertWithinQuota(em: EntityManager, config: Config, userI
     });
   }
 }
+
+/**
+ * assertWithinQuota for use inside the transaction that inserts the counted rows: takes a per-user,
+ * per-kind advisory lock first (held until commit), so concurrent requests cannot pass the quota together.
+ */
+export async function assertWithinQuotaLocked(tem: EntityManager, config: Config, userId: string, kind: QuotaKind, adding = 1, now = new Date()): Promise<void> {
+  await tem.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`quota:${kind}:${userId}`]);
+  await assertWithinQuota(tem, config, userId, kind, adding, now);
+}

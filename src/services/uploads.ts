@@ -6,7 +6,7 @@ import { Image, Lesion } from '../entities';
 import { FileTooLargeError, type FileStore, type StagedFile } from '../storage/file-store';
 import { uploadError } from '../server/uploads';
 import { assertCanWritePatient, isUuid, type Caller } from './patient-access';
-import { assertWithinQuota } from './quotas';
+import { assertWithinQuota, assertWithinQuotaLocked } from './quotas';
 import fs from 'node:fs/promises';
 import { derivedKey, ImageVariant, probeImage, writeDerivedCopies, type ImageInfo } from './image-processing';
 
@@ -71,6 +71,7 @@ export async function uploadImages(
       lesion = await em.findOne(Lesion, { id: input.lesionId, patient: patient.id });
       if (!lesion) throw notFound('Lesion');
     }
+    // Early answer before any file work; checked again, exactly, inside the transaction.
     await assertWithinQuota(em, config, user.id, 'uploads', files.length);
 
     for (let i = 0; i < files.length; i++) {
@@ -103,6 +104,8 @@ export async function uploadImages(
       return await em.transactional(async (tem) => {
         const shas = [...new Set(prepared.map((p) => p.staged.sha256))].sort();
         await tem.execute(lockManySql, [`{${shas.join(',')}}`]);
+        // Checked again under a per-user lock: concurrent batches cannot pass the quota together.
+        await assertWithinQuotaLocked(tem, config, user.id, 'uploads', files.length);
         // Files are placed concurrently: two entries with the same bytes race safely (link/rename are atomic).
         const placements = await Promise.allSettled(
           prepared.map(async (p) => {

@@ -207,6 +207,12 @@ describe('patients, lesions, access', () => {
     expect(await snapshot(server)).toEqual(before);
     const d1 = ((await server.gql(Q.dashboard, {}, dave.token)).data as any).myDashboard;
     expect(d1).toMatchObject({ totalUploads: 6, uploadQuota: { used: 6, remaining: 0 } });
+    // Concurrent batches cannot pass the quota together: 8 at once against a quota of 6.
+    const erin = await createSignedInUser(server);
+    const erinPatient = await createPatient(server, erin.token);
+    const racing = await Promise.all(Array.from({ length: 8 }, (_, i) => uploadImages(server, erin.token, { patientId: erinPatient }, [{ name: `${i}.jpg`, data: Buffer.concat([fixture(JPEGS[i % 3]), Buffer.from(`#${i}`)]) }], 'id')));
+    expect(racing.filter((r) => !r.errors)).toHaveLength(6);
+    expect(racing.filter((r) => errorCode(r) === 'RATE_LIMITED')).toHaveLength(2);
     // PRO plans have their own limits.
     const pro = ((await server.gql(Q.dashboard, {}, admin.token)).data as any).myDashboard;
     expect(pro.plan).toBe('PRO');
