@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Image, Lesion, Patient, Prediction } from '../entities';
+import { Image, Lesion, Patient, Prediction, Segmentation } from '../entities';
 import type { AppContext } from '../server/context';
 
 /** One DataLoader per request and name, kept in ctx.loaders. */
@@ -45,20 +45,20 @@ export const lesionsByPatient = (ctx: AppContext) =>
   });
 
 /**
- * The first `limit + 1` images (newest first) of each of many patients or lesions in ONE statement:
- * row_number() over a partition per owner row, so a page of 50 patients costs one query, not 50.
+ * The first `take` rows (newest first) of `table` for each of many parents in ONE statement:
+ * row_number() over a partition per parent, so a page of 50 patients costs one query, not 50.
  */
-async function firstImagesOf(em: EntityManager, column: 'patient_id' | 'lesion_id', ids: readonly string[], take: number): Promise<Map<string, Image[]>> {
+async function firstRowsOf<T extends object>(em: EntityManager, entity: new () => T, table: string, column: string, ids: readonly string[], take: number): Promise<Map<string, T[]>> {
   const rows = (await em.execute(
-    `select * from (select i.*, row_number() over (partition by i.${column} order by i.created_at desc, i.id desc) as rn
-       from images i where i.${column} = any(?::uuid[])) t where t.rn <= ? order by t.created_at desc, t.id desc`,
+    `select * from (select r.*, row_number() over (partition by r.${column} order by r.created_at desc, r.id desc) as rn
+       from ${table} r where r.${column} = any(?::uuid[])) t where t.rn <= ? order by t.created_at desc, t.id desc`,
     [uuidArray(ids), take],
   )) as Record<string, unknown>[];
-  const out = new Map<string, Image[]>(ids.map((id) => [id, []]));
+  const out = new Map<string, T[]>(ids.map((id) => [id, []]));
   for (const raw of rows) {
+    const parent = String(raw[column]);
     delete raw.rn;
-    const image = em.map(Image, raw);
-    out.get(String(raw[column]))?.push(image);
+    out.get(parent)?.push(em.map(entity, raw));
   }
   return out;
 }
@@ -66,7 +66,15 @@ async function firstImagesOf(em: EntityManager, column: 'patient_id' | 'lesion_i
 /** First page (limit + 1 rows) of Patient.images / Lesion.images when no cursor or filter is given. */
 export const firstImages = (ctx: AppContext, column: 'patient_id' | 'lesion_id', take: number) =>
   loader<string, Image[]>(ctx, `firstImages:${column}:${take}`, async (ids) => {
-    const m = await firstImagesOf(ctx.em, column, ids, take);
+    const m = await firstRowsOf(ctx.em, Image, 'images', column, ids, take);
+    return ids.map((id) => m.get(id) ?? []);
+  });
+
+/** First page (limit + 1 rows) of Patient.predictions / Patient.segmentations when no cursor or filter is given. */
+export const firstResults = <T extends Prediction | Segmentation>(ctx: AppContext, entity: new () => T, take: number) =>
+  loader<string, T[]>(ctx, `firstResults:${entity.name}:${take}`, async (ids) => {
+    const table = entity === (Prediction as unknown) ? 'predictions' : 'segmentations';
+    const m = await firstRowsOf(ctx.em, entity, table, 'patient_id', ids, take);
     return ids.map((id) => m.get(id) ?? []);
   });
 

@@ -31,7 +31,7 @@ import { uploadImages } from '../services/uploads';
 import { patientTimeline, type TimelineItem } from '../services/timeline';
 import { myDashboard } from '../services/dashboard';
 import { signedUrl } from '../services/signed-urls';
-import { firstImages, imageCountByPatient, imageShaById, latestPredictionByPatient, lesionById, lesionsByPatient, patientById } from './patient-loaders';
+import { firstImages, firstResults, imageCountByPatient, imageShaById, latestPredictionByPatient, lesionById, lesionsByPatient, patientById } from './patient-loaders';
 import { toPrediction, toSegmentation } from './inference';
 import { PredictionType } from '../schema/types/inference';
 import { queryTag, toPage, type Page } from '../services/cursors';
@@ -57,6 +57,22 @@ async function imagesOf(
     return toPage(queryTag(['images', scope, null, null]), rows, limit, (r) => r);
   }
   return patients.listImages(ctx.em, scope, args);
+}
+
+/** Predictions or segmentations of a patient: the batched first page when no cursor or filter is given. */
+async function resultsOf<T extends Prediction | Segmentation>(
+  ctx: AppContext,
+  entity: new () => T,
+  patientId: string,
+  args: { first: number | null; after: string | null; since: Date | null; until: Date | null; model: string | null },
+): Promise<Page<T>> {
+  if (!args.after && !args.since && !args.until && !args.model?.trim()) {
+    const limit = patients.pageSize(args.first);
+    const rows = await firstResults(ctx, entity, limit + 1).load(patientId);
+    // Same tag as listResults, so the endCursor continues with the unbatched query.
+    return toPage(queryTag([entity.name, patientId, null, null, null]), rows, limit, (r) => r);
+  }
+  return patients.listResults(ctx.em, entity, patientId, args);
 }
 
 const ALL_STAFF = [Role.ADMIN, Role.CLINICIAN];
@@ -193,7 +209,7 @@ export class PatientResolver {
     @Arg('model', () => String, { nullable: true }) model: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<PredictionConnection> {
-    const page = await patients.listResults(ctx.em, Prediction, p.id, { first, after, since, until, model });
+    const page = await resultsOf(ctx, Prediction, p.id, { first, after, since, until, model });
     const shas = await Promise.all(page.edges.map((e) => imageShaById(ctx).load(e.node.imageId)));
     return { pageInfo: page.pageInfo, edges: page.edges.map((e, i) => ({ cursor: e.cursor, node: toPrediction(e.node, ctx, shas[i]) })) };
   }
@@ -208,7 +224,7 @@ export class PatientResolver {
     @Arg('model', () => String, { nullable: true }) model: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<SegmentationConnection> {
-    const page = await patients.listResults(ctx.em, Segmentation, p.id, { first, after, since, until, model });
+    const page = await resultsOf(ctx, Segmentation, p.id, { first, after, since, until, model });
     return { pageInfo: page.pageInfo, edges: page.edges.map((e) => ({ cursor: e.cursor, node: toSegmentation(e.node) })) };
   }
 
