@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../models-registry';
-import { decodeRgb, type RgbImage } from '../inference/render';
+import { decodeMask, decodeRgb, type RgbImage } from '../inference/render';
 import { imageToTensor } from '../inference/preprocess';
 import { activate } from '../inference/softmax';
 import { averageProbabilities } from '../inference/ensemble';
@@ -180,7 +180,7 @@ export interface SegmentResult {
 export async function segmentImageBytes(
   bytes: Buffer,
   members: MemberRun[],
-  opts: { threshold: number; severity: SeverityThresholds; truth?: Uint8Array | null },
+  opts: { threshold: number; severity: SeverityThresholds; truth?: Buffer | null },
   report: StageReport,
 ): Promise<SegmentResult> {
   await report('preprocessing');
@@ -203,7 +203,7 @@ export async function segmentImageBytes(
     mask,
     metrics,
     severity: severity(metrics.areaPercent, metrics.circularity, opts.severity),
-    overlap: opts.truth ? overlap(mask, opts.truth) : null,
+    overlap: opts.truth ? overlap(mask, await decodeMask(opts.truth, image.width, image.height)) : null,
     members: members.map(memberRecord),
   };
 }

@@ -26,6 +26,8 @@ export interface JobRequest {
   targetLabel?: string | null;
   /** SEGMENT */
   threshold?: number;
+  /** SEGMENT: image id -> id of the image holding its ground-truth mask. */
+  truth?: Record<string, string>;
 }
 
 export interface RunnerDeps {
@@ -205,6 +207,14 @@ export class JobRunner {
     }
   }
 
+  /** The ground-truth mask image's bytes (decoded at the image size by the pipeline), or null. */
+  private async groundTruth(em: EntityManager, maskImageId: string | undefined): Promise<Buffer | null> {
+    if (!maskImageId) return null;
+    const mask = await em.findOne(Image, maskImageId, { fields: ['sha256'] });
+    if (!mask) throw new PermanentJobError(`ground-truth image ${maskImageId} no longer exists`, 'NOT_FOUND');
+    return readFile(this.deps.files.path(mask.sha256));
+  }
+
   private async runImage(job: InferenceJob, req: JobRequest, image: Image, index: number, tracker: ProgressTracker, runs: MemberRun[]): Promise<string> {
     const { files, metrics } = this.deps;
     const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
@@ -261,7 +271,8 @@ export class JobRunner {
       if (stored !== id) return stored;
       await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
     } else {
-      const r = await segmentImageBytes(bytes, runs, { threshold: req.threshold ?? 0.5, severity: this.deps.severity }, report);
+      const truth = await this.groundTruth(em, req.truth?.[image.id]);
+      const r = await segmentImageBytes(bytes, runs, { threshold: req.threshold ?? 0.5, severity: this.deps.severity, truth }, report);
       const { width, height } = r.image;
       const [maskFile, probFile, overlayFile] = await Promise.all([
         maskPng(r.mask, width, height).then((b) => files.putBuffer(b)),

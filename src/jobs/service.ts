@@ -104,7 +104,11 @@ export class InferenceService {
     return this.createJob(em, user, JobKind.CLASSIFY, request);
   }
 
-  async segmentImages(em: EntityManager, user: Caller, args: { imageIds: string[]; members: MemberInput[]; threshold?: number | null }): Promise<InferenceJob> {
+  async segmentImages(
+    em: EntityManager,
+    user: Caller,
+    args: { imageIds: string[]; members: MemberInput[]; threshold?: number | null; groundTruth?: Array<{ imageId: string; maskImageId: string }> | null },
+  ): Promise<InferenceJob> {
     const ids = [...new Set(args.imageIds)];
     if (ids.length === 0) throw new AppError('BAD_USER_INPUT', 'imageIds must name at least one image', { field: 'imageIds' });
     if (ids.length > MAX_IMAGES_PER_JOB) {
@@ -118,7 +122,14 @@ export class InferenceService {
     }
     const members = this.resolveMembers(args.members, 'segmentation', 'members');
     for (const id of ids) await assertCanReadImage(em, user, id);
-    const request: JobRequest = { imageIds: ids, members, threshold };
+    const truth: Record<string, string> = {};
+    for (const [i, g] of (args.groundTruth ?? []).entries()) {
+      if (!ids.includes(g.imageId)) throw new AppError('BAD_USER_INPUT', 'groundTruth names an image that is not in imageIds', { field: `groundTruth[${i}].imageId` });
+      if (truth[g.imageId]) throw new AppError('BAD_USER_INPUT', 'one ground truth per image', { field: `groundTruth[${i}].imageId` });
+      const mask = await assertCanReadImage(em, user, g.maskImageId);
+      truth[g.imageId] = mask.id;
+    }
+    const request: JobRequest = { imageIds: ids, members, threshold, ...(Object.keys(truth).length ? { truth } : {}) };
     return this.createJob(em, user, JobKind.SEGMENT, request);
   }
 

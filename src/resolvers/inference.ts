@@ -7,6 +7,7 @@ import {
   EnsembleMember,
   EnsembleMemberInput,
   GradCamType,
+  GroundTruthInput,
   InferenceJobType,
   InferenceProgressEvent,
   LesionMetricsConnection,
@@ -119,9 +120,11 @@ export class InferenceResolver {
     @Arg('imageIds', () => [ID]) imageIds: string[],
     @Arg('members', () => [EnsembleMemberInput]) membersIn: EnsembleMemberInput[],
     @Arg('threshold', () => Float, { defaultValue: 0.5 }) threshold: number,
+    @Arg('groundTruth', () => [GroundTruthInput], { nullable: true, description: 'Masks to score against: the segmentation then carries Dice and Jaccard' })
+    groundTruth: GroundTruthInput[] | null,
     @Ctx() ctx: AppContext,
   ): Promise<InferenceJobType> {
-    return toJob(await inference(ctx).segmentImages(ctx.em, ctx.user!, { imageIds, members: membersIn, threshold }));
+    return toJob(await inference(ctx).segmentImages(ctx.em, ctx.user!, { imageIds, members: membersIn, threshold, groundTruth }));
   }
 
   @Authorized()

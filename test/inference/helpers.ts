@@ -19,7 +19,7 @@ export const EVENT_FIELDS =
 
 export const Q = {
   classify: `mutation($imageId: ID!, $models: [EnsembleMemberInput!], $explain: Boolean, $targetClass: String) { classifyImage(imageId: $imageId, models: $models, explain: $explain, targetClass: $targetClass) { ${JOB_FIELDS} } }`,
-  segment: `mutation($imageIds: [ID!]!, $members: [EnsembleMemberInput!]!, $threshold: Float) { segmentImages(imageIds: $imageIds, members: $members, threshold: $threshold) { ${JOB_FIELDS} } }`,
+  segment: `mutation($imageIds: [ID!]!, $members: [EnsembleMemberInput!]!, $threshold: Float, $groundTruth: [GroundTruthInput!]) { segmentImages(imageIds: $imageIds, members: $members, threshold: $threshold, groundTruth: $groundTruth) { ${JOB_FIELDS} } }`,
   job: `query($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`,
   prediction: `query($id: ID!) { prediction(id: $id) { ${PREDICTION_FIELDS} } }`,
   segmentation: `query($id: ID!) { segmentation(id: $id) { ${SEGMENTATION_FIELDS} } }`,
@@ -27,24 +27,25 @@ export const Q = {
 };
 
 /** A patient of `ownerId` with real ISIC images stored as an upload would store them. Returns the image ids. */
-export async function seedImages(server: TestServer, ownerId: string, names: string[]): Promise<string[]> {
+export async function seedImages(server: TestServer, ownerId: string, names: string[], patientId?: string): Promise<string[]> {
   const em = server.services.db.orm.em.fork();
-  const patient = em.create(Patient, { owner: ownerId, externalId: `MRN-${Math.random().toString(36).slice(2)}`, displayName: 'Test Patient' } as never) as Patient;
+  const patient = patientId ? em.getReference(Patient, patientId) : (em.create(Patient, { owner: ownerId, externalId: `MRN-${Math.random().toString(36).slice(2)}`, displayName: 'Test Patient' } as never) as Patient);
   const ids: string[] = [];
   for (const name of names) {
-    const bytes = await readFile(isicImage(name));
+    // A bare name is an ISIC image; a path (e.g. a PNG mask) is read as it is.
+    const bytes = await readFile(name.includes('/') ? name : isicImage(name));
     const put = await server.services.inference.files.putBuffer(bytes);
     const meta = await sharp(bytes).metadata();
     const image = em.create(Image, {
       patient,
       uploadedBy: ownerId,
       sha256: put.sha256,
-      format: ImageFormat.JPEG,
-      mimeType: 'image/jpeg',
+      format: meta.format === 'png' ? ImageFormat.PNG : ImageFormat.JPEG,
+      mimeType: meta.format === 'png' ? 'image/png' : 'image/jpeg',
       byteSize: bytes.length,
       width: meta.width!,
       height: meta.height!,
-      originalName: `${name}.jpg`,
+      originalName: path.basename(name),
     } as never) as Image;
     ids.push(image.id);
   }

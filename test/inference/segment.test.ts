@@ -1,4 +1,6 @@
+import path from 'node:path';
 import sharp from 'sharp';
+import { projectRoot } from '../../src/paths';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
@@ -93,5 +95,24 @@ describe('segmentImages', () => {
     expect((await fetchPng(server, s.maskUrl.replace(/sig=[^&]+/, 'sig=AAAA'))).status).toBe(403);
     expect((await fetchPng(server, s.maskUrl.replace(/exp=\d+/, 'exp=1'))).status).toBe(403);
     void sharp;
+  }, 60_000);
+
+  const aliceOther = '00000000-0000-4000-8000-000000000000';
+  it('scores against a ground-truth mask (Dice, Jaccard) when one is given', async () => {
+    const golden = path.join(projectRoot, 'plugins/dg-seg-stats/golden');
+    const [image] = await seedImages(server, alice.id, ['ISIC_0000150']);
+    const patientId = (await server.services.db.orm.em.fork().getConnection().execute('select patient_id from images where id = ?', [image]))[0].patient_id;
+    const [mask] = await seedImages(server, alice.id, [path.join(golden, 'ISIC_0000150.mask.png')], patientId);
+    const bad = await server.gql<any>(Q.segment, { imageIds: [image], members: [members[0]], groundTruth: [{ imageId: aliceOther, maskImageId: mask }] }, alice.token);
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'groundTruth[0].imageId' });
+    const r = await server.gql<any>(Q.segment, { imageIds: [image], members: [{ model: 'dg-seg-stats' }], groundTruth: [{ imageId: image, maskImageId: mask }] }, alice.token);
+    expect(r.errors).toBeUndefined();
+    const job = await waitForJob(server, alice.token, r.data.segmentImages.id);
+    const s = (await server.gql<any>(Q.segmentation, { id: job.resultIds[0] }, alice.token)).data.segmentation;
+    // The model's own golden mask (its output at 128 px, scaled to 250 px): close agreement, and Jaccard = D / (2 - D).
+    expect(s.metrics.dice).toBeGreaterThan(0.8);
+    expect(s.metrics.jaccard).toBeCloseTo(s.metrics.dice / (2 - s.metrics.dice), 10);
+    const plain = (await server.gql<any>(Q.segmentation, { id: (await waitForJob(server, alice.token, (await server.gql<any>(Q.segment, { imageIds: [image], members: [members[0]] }, alice.token)).data.segmentImages.id)).resultIds[0] }, alice.token)).data.segmentation;
+    expect(plain.metrics).toMatchObject({ dice: null, jaccard: null });
   }, 60_000);
 });

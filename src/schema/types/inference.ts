@@ -16,7 +16,13 @@ export class EnsembleMemberInput {
   device?: string | null;
 }
 
-@ObjectType()
+@InputType({ description: 'A ground-truth mask (an uploaded image of the same patient: grey >= 128 is lesion) for one image of the call' })
+export class GroundTruthInput {
+  @Field(() => ID) imageId!: string;
+  @Field(() => ID) maskImageId!: string;
+}
+
+@ObjectType('InferenceJob')
 export class InferenceJobType {
   @Field(() => ID) id!: string;
   @Field(() => JobKind) kind!: JobKind;
@@ -48,7 +54,7 @@ export class EnsembleMember {
   @Field(() => String, { nullable: true }) fallbackReason?: string | null;
 }
 
-@ObjectType({ description: 'Where the model looked: Grad-CAM (exact through the head) or Score-CAM' })
+@ObjectType('GradCam', { description: 'Where the model looked: Grad-CAM (exact through the head) or Score-CAM' })
 export class GradCamType {
   @Field(() => String, { description: "'grad-cam' or 'score-cam'" }) method!: string;
   @Field(() => String, { description: 'The class explained' }) targetClass!: string;
