@@ -27,6 +27,7 @@ import { mean, quantile, report, type Row } from './harness';
  * ensemble against its slowest member.
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PG = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const MODEL = 'dg-gap-classifier';
 const NAMES = ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154', 'ISIC_0000184'];
@@ -212,10 +213,16 @@ export async function inferenceBench(): Promise<void> {
     await session.release();
 
     // Two-member segmentation ensemble vs each member alone (e2e, one image per job, one at a time).
-    const seg = async (members: Array<{ model: string }>) => loopsFor(1, (i) => e2e(segment, { imageIds: [imageIds[i % imageIds.length]], members }));
-    const a = await seg([{ model: 'dg-seg-stats' }]);
-    const bm = await seg([{ model: 'dg-seg-skin-distance' }]);
-    const both = await seg([{ model: 'dg-seg-stats' }, { model: 'dg-seg-skin-distance' }]);
+    // Interleaved rounds so load from elsewhere on the machine falls on all three alike.
+    const seg = (members: Array<{ model: string }>) => loopsFor(1, (i) => e2e(segment, { imageIds: [imageIds[i % imageIds.length]], members }), SECONDS / ROUNDS);
+    const merge = (xs: Sample[]): Sample => ({ latencies: xs.flatMap((x) => x.latencies), seconds: xs.reduce((t, x) => t + x.seconds, 0) });
+    const runs: Sample[][] = [[], [], []];
+    for (let round = 0; round < ROUNDS; round++) {
+      runs[0].push(await seg([{ model: 'dg-seg-stats' }]));
+      runs[1].push(await seg([{ model: 'dg-seg-skin-distance' }]));
+      runs[2].push(await seg([{ model: 'dg-seg-stats' }, { model: 'dg-seg-skin-distance' }]));
+    }
+    const [a, bm, both] = runs.map(merge);
     rows.push(row('e2e segment dg-seg-stats', 1, a), row('e2e segment dg-seg-skin-distance', 1, bm), row('e2e segment ensemble of both', 1, both));
     const slowest = Math.max(quantile(a.latencies, 0.5), quantile(bm.latencies, 0.5));
 
