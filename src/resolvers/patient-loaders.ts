@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Image, Lesion, Patient, Prediction, Segmentation } from '../entities';
+import { Image, Lesion, Patient, PatientShare, Prediction, Segmentation, User } from '../entities';
 import type { AppContext } from '../server/context';
 
 /** One DataLoader per request and name, kept in ctx.loaders. */
@@ -98,4 +98,14 @@ export const imageCountByPatient = (ctx: AppContext) =>
     }[];
     const m = new Map(rows.map((r) => [r.patient_id, r.n]));
     return ids.map((id) => m.get(id) ?? 0);
+  });
+
+export const userById = (ctx: AppContext) =>
+  loader<string, User | null>(ctx, 'userById', async (ids) => byId(await ctx.em.find(User, { id: { $in: [...ids] } }), ids));
+
+/** Clinicians each patient is shared with. */
+export const sharedWithByPatient = (ctx: AppContext) =>
+  loader<string, User[]>(ctx, 'sharedWithByPatient', async (ids) => {
+    const shares = await ctx.em.find(PatientShare, { patient: { $in: [...ids] } }, { populate: ['user'], orderBy: { createdAt: 'asc' } });
+    return ids.map((id) => shares.filter((s) => s.patient.id === id).map((s) => s.user));
   });

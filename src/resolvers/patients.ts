@@ -31,9 +31,11 @@ import { uploadImages } from '../services/uploads';
 import { patientTimeline, type TimelineItem } from '../services/timeline';
 import { myDashboard } from '../services/dashboard';
 import { signedUrl } from '../services/signed-urls';
-import { firstImages, firstResults, imageCountByPatient, imageShaById, latestPredictionByPatient, lesionById, lesionsByPatient, patientById } from './patient-loaders';
+import { firstImages, firstResults, imageCountByPatient, sharedWithByPatient, userById, imageShaById, latestPredictionByPatient, lesionById, lesionsByPatient, patientById } from './patient-loaders';
 import { toPrediction, toSegmentation } from './inference';
 import { PredictionType } from '../schema/types/inference';
+import { UserType } from '../schema/types/user';
+import type { User } from '../entities';
 import { queryTag, toPage, type Page } from '../services/cursors';
 
 const me = (ctx: AppContext): AuthUser => ctx.user ?? (() => { throw unauthenticated(); })();
@@ -122,6 +124,12 @@ export class PatientResolver {
   }
 
   @Authorized(...ALL_STAFF)
+  @Mutation(() => PatientType, { description: 'Takes a share back (owner or admin only)' })
+  unsharePatient(@Arg('patientId', () => ID) patientId: string, @Arg('userId', () => ID) userId: string, @Ctx() ctx: AppContext): Promise<Patient> {
+    return patients.unsharePatient(ctx.em, me(ctx), patientId, userId);
+  }
+
+  @Authorized(...ALL_STAFF)
   @Mutation(() => NoteAddedEvent)
   async addPatientNote(@Arg('patientId', () => ID) patientId: string, @Arg('text', () => String) text: string, @Ctx() ctx: AppContext): Promise<NoteAddedEvent> {
     return timelineNode({ source: 'EVENT', id: '', createdAt: new Date(), entity: await patients.addPatientNote(ctx.em, me(ctx), patientId, text) }) as NoteAddedEvent;
@@ -170,6 +178,16 @@ export class PatientResolver {
   @FieldResolver(() => String, { nullable: true, description: 'YYYY-MM-DD' })
   dateOfBirth(@Root() p: Patient): string | null {
     return p.dateOfBirth ?? null;
+  }
+
+  @FieldResolver(() => UserType, { nullable: true, description: 'The clinician who created the record' })
+  owner(@Root() p: Patient, @Ctx() ctx: AppContext): Promise<User | null> {
+    return userById(ctx).load(p.owner.id);
+  }
+
+  @FieldResolver(() => [UserType], { description: 'Clinicians the patient is shared with' })
+  sharedWith(@Root() p: Patient, @Ctx() ctx: AppContext): Promise<User[]> {
+    return sharedWithByPatient(ctx).load(p.id);
   }
 
   @FieldResolver(() => Boolean)

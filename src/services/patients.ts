@@ -125,6 +125,14 @@ export async function sharePatient(em: EntityManager, user: Caller, patientId: s
   return patient;
 }
 
+/** Takes a share back (owner or admin). Unknown or not-shared users are a no-op, as the result is the same. */
+export async function unsharePatient(em: EntityManager, user: Caller, patientId: string, userId: string): Promise<Patient> {
+  const patient = await assertCanReadPatient(em, user, patientId);
+  if (user.role !== Role.ADMIN && patient.owner.id !== user.id) throw forbidden('Only the owner of a patient can change who it is shared with');
+  if (isUuid(userId)) await em.nativeDelete(PatientShare, { patient: patient.id, user: userId });
+  return patient;
+}
+
 export async function addPatientNote(em: EntityManager, user: Caller, patientId: string, note: string): Promise<PatientEvent> {
   const patient = await assertCanWritePatient(em, user, patientId);
   const body = text('text', note, 10_000, true)!;

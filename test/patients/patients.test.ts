@@ -9,6 +9,7 @@ const Q = {
   update: `mutation($id: ID!, $input: PatientInput!) { updatePatient(id: $id, input: $input) { ${PATIENT_FIELDS} } }`,
   archive: `mutation($id: ID!) { archivePatient(id: $id) { id archived archivedAt } }`,
   share: `mutation($p: ID!, $u: ID!) { sharePatient(patientId: $p, userId: $u) { id } }`,
+  unshare: `mutation($p: ID!, $u: ID!) { unsharePatient(patientId: $p, userId: $u) { id } }`,
   note: `mutation($p: ID!, $t: String!) { addPatientNote(patientId: $p, text: $t) { id text at } }`,
   lesion: `mutation($p: ID!) { createLesion(patientId: $p, input: { bodySite: "left forearm", label: "L1" }) { id bodySite label } }`,
   timeline: `query($id: ID!, $first: Int, $after: String) { patient(id: $id) { timeline(first: $first, after: $after) {
@@ -109,6 +110,7 @@ describe('patients, lesions, access', () => {
       [Q.update, { id: pid, input: { externalId: 'H', displayName: 'Hacked' } }],
       [Q.archive, { id: pid }],
       [Q.share, { p: pid, u: bob.id }],
+      [Q.unshare, { p: pid, u: bob.id }],
       [Q.note, { p: pid, t: 'hi' }],
       [Q.lesion, { p: pid }],
       [Q.timeline, { id: pid }],
@@ -145,10 +147,18 @@ describe('patients, lesions, access', () => {
     // The shared clinician may work on it (lesions, uploads) but not re-share it.
     expect((await server.gql(Q.lesion, { p: pid }, bob.token)).errors).toBeUndefined();
     expect(errorCode(await server.gql(Q.share, { p: pid, u: carol.id }, bob.token))).toBe('FORBIDDEN');
+    const who = (await server.gql(`query($id: ID!) { patient(id: $id) { owner { id } sharedWith { id email } } }`, { id: pid }, bob.token)).data as any;
+    expect(who.patient).toEqual({ owner: { id: alice.id }, sharedWith: [{ id: bob.id, email: bob.email }] });
+    const unshare = Q.unshare;
+    expect(errorCode(await server.gql(unshare, { p: pid, u: bob.id }, bob.token))).toBe('FORBIDDEN');
 
     expect((await server.gql(Q.patient, { id: pid }, admin.token)).data).toMatchObject({ patient: { id: pid } });
     const adminList = (await server.gql(Q.patients, { search: 'Shared Person' }, admin.token)).data as any;
     expect(adminList.patients.edges).toHaveLength(1);
+
+    // Unshared: gone for bob, at once.
+    expect((await server.gql(unshare, { p: pid, u: bob.id }, alice.token)).errors).toBeUndefined();
+    expect(errorCode(await server.gql(Q.patient, { id: pid }, bob.token))).toBe('NOT_FOUND');
 
     for (const q of [Q.patients, Q.patient]) {
       expect(errorCode(await server.gql(q, { id: pid }, researcher.token))).toBe('FORBIDDEN');
