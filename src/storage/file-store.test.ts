@@ -59,6 +59,18 @@ describe('LocalFileStore', () => {
     await store.remove(sha256); // idempotent
   });
 
+  it('sweeps staged files left behind by a dead process, not recent ones', async () => {
+    const old = await store.tempFile();
+    const fresh = await store.tempFile();
+    await fs.writeFile(old, 'x');
+    await fs.writeFile(fresh, 'y');
+    const hourAgo = new Date(Date.now() - 2 * 3_600_000);
+    await fs.utimes(old, hourAgo, hourAgo);
+    expect(await store.sweepStaging()).toBe(1);
+    await expect(fs.access(old)).rejects.toThrow();
+    await expect(fs.access(fresh)).resolves.toBeUndefined();
+  });
+
   it('refuses names that are not a sha256 (no path tricks)', () => {
     expect(() => store.path('../../etc/passwd')).toThrow(/sha256/);
     expect(() => store.open('A'.repeat(64))).toThrow(/sha256/);

@@ -99,7 +99,24 @@ export class LocalFileStore implements FileStore {
   }
 
   private ensureDirs(): Promise<void> {
-    return (this.ready ??= fs.mkdir(this.tmpDir, { recursive: true }).then(() => undefined));
+    return (this.ready ??= fs.mkdir(this.tmpDir, { recursive: true }).then(() => void this.sweepStaging().catch(() => undefined)));
+  }
+
+  /**
+   * Deletes staged files older than `maxAgeMs` (left by a process that died mid-upload). Runs once,
+   * on first use; the age keeps it away from uploads in flight in other processes sharing DATA_DIR.
+   */
+  async sweepStaging(maxAgeMs = 3_600_000, now = Date.now()): Promise<number> {
+    let removed = 0;
+    for (const name of await fs.readdir(this.tmpDir).catch(() => [] as string[])) {
+      const p = path.join(this.tmpDir, name);
+      const st = await fs.stat(p).catch(() => null);
+      if (st?.isFile() && now - st.mtimeMs > maxAgeMs) {
+        await fs.rm(p, { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   path(sha256: string): string {
