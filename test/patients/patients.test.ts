@@ -88,15 +88,17 @@ describe('patients, lesions, access', () => {
     // A cursor from another query (other search, other user, other connection) is refused.
     const first = (await server.gql(Q.patients, { first: 1 }, carol.token)).data as any;
     const cursor = first.patients.pageInfo.endCursor;
+    const pid = await createPatient(server, carol.token);
+    const before = await snapshot(server);
     for (const [vars, token] of [[{ search: 'hopper', after: cursor }, carol.token], [{ after: cursor }, alice.token]] as const) {
       const res = await server.gql(Q.patients, vars, token);
       expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     }
-    const pid = await createPatient(server, carol.token);
     const tl = await server.gql(Q.timeline, { id: pid, after: cursor }, carol.token);
     expect(tl.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     expect(errorCode(await server.gql(Q.patients, { after: 'garbage!' }, carol.token))).toBe('BAD_USER_INPUT');
     expect(errorCode(await server.gql(Q.patients, { first: 1000 }, carol.token))).toBe('BAD_USER_INPUT');
+    expect(await snapshot(server)).toEqual(before);
   });
 
   it('answers NOT_FOUND for another clinician\'s patient on every patient-scoped operation, and changes nothing', async () => {
