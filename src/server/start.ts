@@ -156,7 +156,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   app.use(
     GRAPHQL_PATH,
     express.json({ limit: '1mb' }),
-    graphqlUploadExpress({ maxFileSize: config.UPLOAD_MAX_FILE_BYTES, maxFiles: config.UPLOAD_MAX_FILES }),
+    // The transport allows the larger of the two limits; image uploads and model packages each enforce their own.
+    graphqlUploadExpress({ maxFileSize: Math.max(config.UPLOAD_MAX_FILE_BYTES, config.MODEL_PACKAGE_MAX_BYTES), maxFiles: config.UPLOAD_MAX_FILES }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const user = await services.authenticate(req.headers.authorization);

@@ -4,7 +4,7 @@ import { TransportProbeResolver } from '../support/probes';
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ extraResolvers: [TransportProbeResolver], env: { UPLOAD_MAX_FILE_BYTES: '4096', UPLOAD_MAX_FILES: '2' } });
+  server = await startTestServer({ extraResolvers: [TransportProbeResolver], env: { UPLOAD_MAX_FILE_BYTES: '4096', MODEL_PACKAGE_MAX_BYTES: '4096', UPLOAD_MAX_FILES: '2' } });
 });
 afterAll(() => server.close());
 
