@@ -17,6 +17,12 @@ import type { MemberRun, MemberSessions, MemberSpec } from './members';
 import { classifyImageBytes, segmentImageBytes, type StageReport } from './pipeline';
 import type { Logger } from '../server/logger';
 
+export interface ImageRef {
+  id: string;
+  sha256: string;
+  patientId: string | null;
+}
+
 /** What a job's `request` column holds (validated and resolved by the api before enqueueing). */
 export interface JobRequest {
   imageIds: string[];
@@ -26,6 +32,8 @@ export interface JobRequest {
   targetLabel?: string | null;
   /** SEGMENT */
   threshold?: number;
+  /** Each image's stored file and patient, as the api found them (absent in rows from before). */
+  images?: ImageRef[];
   /** SEGMENT: image id -> id of the image holding its ground-truth mask. */
   truth?: Record<string, string>;
 }
@@ -88,17 +96,22 @@ export class JobRunner {
   async run({ jobId, attempt, final }: JobAttempt): Promise<void> {
     const { orm, metrics } = this.deps;
     const em = orm.em.fork();
-    const job = await em.findOne(InferenceJob, jobId);
-    if (!job || job.status === JobStatus.SUCCEEDED || job.status === JobStatus.FAILED) return;
+    // Claim in one statement: a job already finished (a redelivered queue entry) is left alone.
+    const claimed = (await em.getConnection().execute(
+      `update inference_jobs set status = 'RUNNING', attempts = attempts + 1, started_at = coalesce(started_at, now()), stage = 'preprocessing', updated_at = now()
+        where id = ? and status in ('QUEUED', 'RUNNING') returning *`,
+      [jobId],
+    )) as Array<Record<string, unknown>>;
+    if (!claimed.length) return;
+    const job = em.map(InferenceJob, claimed[0]);
     const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
     const started = process.hrtime.bigint();
-    const resuming = job.attempts > 0;
+    const resuming = job.attempts > 1;
     // Single-statement updates (no flush transaction): the job row is the only shared state.
     const update = (fields: Partial<InferenceJob>) => {
       Object.assign(job, fields);
       return em.nativeUpdate(InferenceJob, { id: job.id }, { ...fields, updatedAt: new Date() } as never);
     };
-    await update({ status: JobStatus.RUNNING, attempts: job.attempts + 1, startedAt: job.startedAt ?? new Date(), stage: 'preprocessing' });
     try {
       await this.execute(job, em, resuming);
       await update({ status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt: new Date(), resultIds: job.resultIds });
@@ -149,8 +162,9 @@ export class JobRunner {
 
   private async execute(job: InferenceJob, em: ReturnType<MikroORM['em']['fork']>, resuming: boolean): Promise<void> {
     const req = job.request as unknown as JobRequest;
-    const images = await em.find(Image, { id: { $in: req.imageIds } });
-    const byId = new Map(images.map((i) => [i.id, i]));
+    // The api recorded each image's file and patient when it checked access; older rows are looked up.
+    const refs: ImageRef[] = req.images ?? (await em.find(Image, { id: { $in: req.imageIds } })).map((i) => ({ id: i.id, sha256: i.sha256, patientId: i.patient.id }));
+    const byId = new Map(refs.map((i) => [i.id, i]));
     const Done = job.kind === JobKind.CLASSIFY ? Prediction : Segmentation;
     // Images an earlier attempt (a killed worker, a retry) already stored are not run again.
     const already = resuming ? await em.find(Done as typeof Prediction, { job: job.id }, { fields: ['id', 'imageId'] }) : [];
@@ -215,7 +229,7 @@ export class JobRunner {
     return readFile(this.deps.files.path(mask.sha256));
   }
 
-  private async runImage(job: InferenceJob, req: JobRequest, image: Image, index: number, tracker: ProgressTracker, runs: MemberRun[]): Promise<string> {
+  private async runImage(job: InferenceJob, req: JobRequest, image: ImageRef, index: number, tracker: ProgressTracker, runs: MemberRun[]): Promise<string> {
     const { files, metrics } = this.deps;
     const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
     const base = { imageId: image.id, imageIndex: index };
@@ -236,7 +250,7 @@ export class JobRunner {
     const bytes = await readFile(files.path(image.sha256));
     const em = this.deps.orm.em.fork();
     const owner = em.getReference('User' as never, (job.owner as unknown as { id: string }).id) as never;
-    const patientId = (image.patient as unknown as { id: string }).id;
+    const patientId = image.patientId;
     const id = randomUUID();
     if (job.kind === JobKind.CLASSIFY) {
       const r = await classifyImageBytes(bytes, runs, { explain: req.explain ?? true, targetLabel: req.targetLabel, sessions: this.deps.sessions }, async (stage, d) => {

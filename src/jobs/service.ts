@@ -10,7 +10,8 @@ import { assertCanReadImage, isUuid, type Caller } from '../services/patient-acc
 import { assertWithinQuota } from '../services/quotas';
 import type { MemberSpec } from './members';
 import type { JobQueue } from './queue';
-import type { JobRequest } from './runner';
+import type { ImageRef, JobRequest } from './runner';
+import type { Image } from '../entities';
 import type { ProgressPublisher, ProgressEvent } from './progress';
 
 /** Most images one segmentImages call may name (a batch larger than this is split by the client). */
@@ -30,6 +31,7 @@ export function asAppError(e: unknown): unknown {
 }
 
 const isAdmin = (u: Caller) => u.role === Role.ADMIN;
+const imageRef = (i: Image): ImageRef => ({ id: i.id, sha256: i.sha256, patientId: i.patient.id });
 
 /**
  * The api side of inference: checks a request completely (images readable, models loaded and of
@@ -100,7 +102,7 @@ export class InferenceService {
       throw new AppError('BAD_USER_INPUT', `targetClass must be one of ${labels.join(', ')}`, { field: 'targetClass' });
     }
     await assertWithinQuota(em, this.deps.config, user.id, 'predictions', 1);
-    const request: JobRequest = { imageIds: [image.id], members, explain: args.explain ?? true, targetLabel: args.targetClass ?? null };
+    const request: JobRequest = { imageIds: [image.id], images: [imageRef(image)], members, explain: args.explain ?? true, targetLabel: args.targetClass ?? null };
     return this.createJob(em, user, JobKind.CLASSIFY, request);
   }
 
@@ -121,7 +123,8 @@ export class InferenceService {
       throw asAppError(e);
     }
     const members = this.resolveMembers(args.members, 'segmentation', 'members');
-    for (const id of ids) await assertCanReadImage(em, user, id);
+    const images: ImageRef[] = [];
+    for (const id of ids) images.push(imageRef(await assertCanReadImage(em, user, id)));
     const truth: Record<string, string> = {};
     for (const [i, g] of (args.groundTruth ?? []).entries()) {
       if (!ids.includes(g.imageId)) throw new AppError('BAD_USER_INPUT', 'groundTruth names an image that is not in imageIds', { field: `groundTruth[${i}].imageId` });
@@ -129,7 +132,7 @@ export class InferenceService {
       const mask = await assertCanReadImage(em, user, g.maskImageId);
       truth[g.imageId] = mask.id;
     }
-    const request: JobRequest = { imageIds: ids, members, threshold, ...(Object.keys(truth).length ? { truth } : {}) };
+    const request: JobRequest = { imageIds: ids, images, members, threshold, ...(Object.keys(truth).length ? { truth } : {}) };
     return this.createJob(em, user, JobKind.SEGMENT, request);
   }
 
