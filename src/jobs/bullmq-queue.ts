@@ -56,6 +56,11 @@ export interface BullWorkerOptions extends BullOptions {
    */
   lockMs: number;
   onError?: (jobId: string, err: unknown, final: boolean) => void;
+  /**
+   * BullMQ gave the job up without the handler deciding it (stalled more often than allowed, i.e.
+   * workers kept dying on it): the job row must still end FAILED.
+   */
+  onAbandoned?: (jobId: string, reason: string) => Promise<void>;
 }
 
 /**
@@ -90,6 +95,9 @@ export function startBullWorker(handler: JobHandler, opts: BullWorkerOptions): J
     },
   );
   worker.on('error', () => undefined); // connection blips are retried by ioredis; job errors go through onError
+  worker.on('failed', (job, err) => {
+    if (job && /stalled more than allowable limit/i.test(err?.message ?? '')) void opts.onAbandoned?.(String(job.data.jobId), 'the job stalled too often (workers stopped while running it)').catch(() => undefined);
+  });
   return {
     async close(timeoutMs = 15_000) {
       // close() waits for active jobs to finish (graceful drain); force after the timeout.

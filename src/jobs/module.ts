@@ -85,7 +85,15 @@ export async function createInferenceModule(deps: InferenceDeps): Promise<Infere
     if (deps.role === 'worker') {
       runner = makeRunner();
       const r = runner;
-      consumer = startBullWorker((a) => r.run(a), { connection, prefix: redis!.prefix, retry, concurrency: config.JOB_CONCURRENCY, lockMs: config.JOB_LOCK_MS, onError });
+      consumer = startBullWorker((a) => r.run(a), {
+        connection,
+        prefix: redis!.prefix,
+        retry,
+        concurrency: config.JOB_CONCURRENCY,
+        lockMs: config.JOB_LOCK_MS,
+        onError,
+        onAbandoned: (jobId, reason) => r.abandon(jobId, reason),
+      });
     }
   }
 

@@ -149,6 +149,20 @@ export class JobRunner {
     }
   }
 
+  /** Ends a job the queue gave up on (a no-op when it already finished). */
+  async abandon(jobId: string, reason: string): Promise<void> {
+    const em = this.deps.orm.em.fork();
+    const rows = (await em.getConnection().execute(
+      `update inference_jobs set status = 'FAILED', stage = 'failed', error = ?, finished_at = now(), updated_at = now()
+        where id = ? and status in ('QUEUED', 'RUNNING') returning *`,
+      [`INTERNAL_SERVER_ERROR: ${reason}`, jobId],
+    )) as Array<Record<string, unknown>>;
+    if (!rows.length) return;
+    const job = em.map(InferenceJob, rows[0]);
+    this.deps.metrics.failures.inc({ kind: job.kind === JobKind.CLASSIFY ? 'classify' : 'segment', reason: 'INTERNAL_SERVER_ERROR' });
+    await this.publish(job, { stage: 'failed', message: reason });
+  }
+
   private async publish(job: InferenceJob, e: Partial<NewProgressEvent> & { stage: Stage }): Promise<void> {
     await this.deps.progress.publish({
       jobId: job.id,

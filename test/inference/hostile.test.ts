@@ -194,3 +194,23 @@ describe('a job that keeps failing', () => {
     expect(metrics).toMatch(/kind="segment",reason="INTERNAL_SERVER_ERROR"} 1/);
   }, 60_000);
 });
+
+describe('a job the queue gives up on (workers kept dying on it)', () => {
+  it('ends FAILED with the reason; a finished job is left as it is', async () => {
+    const { InferenceJob, JobKind } = await import('../../src/entities');
+    const em = server.services.db.orm.em.fork();
+    const stuck = em.create(InferenceJob, { owner: alice.id, kind: JobKind.SEGMENT, request: { imageIds: [] }, status: 'RUNNING', stage: 'model', attempts: 3 } as never) as InstanceType<typeof InferenceJob>;
+    await em.insert(stuck);
+    const runner = server.services.inference.runner!;
+    await runner.abandon(stuck.id, 'the job stalled too often (workers stopped while running it)');
+    const job = (await server.gql<any>(Q.job, { id: stuck.id }, alice.token)).data.job;
+    expect(job).toMatchObject({ status: 'FAILED', stage: 'failed', error: 'INTERNAL_SERVER_ERROR: the job stalled too often (workers stopped while running it)' });
+    const events = await server.services.inference.progress.history(stuck.id);
+    expect(events.at(-1)).toMatchObject({ stage: 'failed', status: 'FAILED' });
+
+    const r = await server.gql<any>(Q.segment, { imageIds: [aliceImages[0]], members: [{ model: 'dg-seg-skin-distance' }] }, alice.token);
+    const done = await waitForJob(server, alice.token, r.data.segmentImages.id);
+    await runner.abandon(done.id, 'late');
+    expect((await server.gql<any>(Q.job, { id: done.id }, alice.token)).data.job).toMatchObject({ status: 'SUCCEEDED', error: null });
+  }, 60_000);
+});
