@@ -1,0 +1,24 @@
+import { Role } from '../../src/entities';
+import { startTestServer, type TestServer } from '../support/server';
+import { createSignedInUser } from '../support/users';
+import { Q, seedImages, subscribeProgress, waitForJob } from './helpers';
+
+/** Without REDIS_URL (embedded adapters): in-process queue, in-memory progress log and pub/sub. */
+let server: TestServer;
+afterAll(() => server?.close());
+
+it('runs a job in-process and streams every stage over the in-memory pub/sub', async () => {
+  server = await startTestServer({ redis: false });
+  expect(server.services.inference.mode).toBe('inline');
+  const alice = await createSignedInUser(server, { role: Role.CLINICIAN });
+  const [imageId] = await seedImages(server, alice.id, ['ISIC_0000154']);
+  const r = await server.gql<any>(Q.classify, { imageId }, alice.token); // the default classifier
+  expect(r.errors).toBeUndefined();
+  const stream = await subscribeProgress(server.url, alice.token, r.data.classifyImage.id);
+  await stream.done;
+  await stream.close();
+  expect(stream.events.map((e) => e.stage)).toEqual(['queued', 'preprocessing', 'model', 'ensembling', 'gradcam', 'persisted', 'done']);
+  const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
+  const p = (await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, alice.token)).data.prediction;
+  expect(p.members[0].model).toBe('dg-gap-classifier'); // first shipped classifier by name
+}, 60_000);
