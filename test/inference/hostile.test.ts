@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Role } from '../../src/entities';
+import { InferenceJob, JobKind, Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { Q, seedImages, subscribeProgress, waitForJob } from './helpers';
@@ -197,7 +197,6 @@ describe('a job that keeps failing', () => {
 
 describe('a job the queue gives up on (workers kept dying on it)', () => {
   it('ends FAILED with the reason; a finished job is left as it is', async () => {
-    const { InferenceJob, JobKind } = await import('../../src/entities');
     const em = server.services.db.orm.em.fork();
     const stuck = em.create(InferenceJob, { owner: alice.id, kind: JobKind.SEGMENT, request: { imageIds: [] }, status: 'RUNNING', stage: 'model', attempts: 3 } as never) as InstanceType<typeof InferenceJob>;
     await em.insert(stuck);
