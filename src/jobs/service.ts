@@ -101,9 +101,16 @@ export class InferenceService {
     if (args.targetClass != null && !labels.includes(args.targetClass)) {
       throw new AppError('BAD_USER_INPUT', `targetClass must be one of ${labels.join(', ')}`, { field: 'targetClass' });
     }
-    await assertWithinQuota(em, this.deps.config, user.id, 'predictions', 1);
     const request: JobRequest = { imageIds: [image.id], images: [imageRef(image)], members, explain: args.explain ?? true, targetLabel: args.targetClass ?? null };
-    return this.createJob(em, user, JobKind.CLASSIFY, request);
+    // Check and record under a per-user lock: predictions count once stored, so classifications still
+    // queued or running count too, and concurrent calls of one user see each other's jobs.
+    const job = await em.transactional(async (tx) => {
+      await tx.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`quota:${user.id}`], 'all', tx.getTransactionContext());
+      const pending = await tx.count(InferenceJob, { owner: user.id, kind: JobKind.CLASSIFY, status: { $in: [JobStatus.QUEUED, JobStatus.RUNNING] } });
+      await assertWithinQuota(tx, this.deps.config, user.id, 'predictions', 1 + pending);
+      return this.insertJob(tx, user, JobKind.CLASSIFY, request);
+    });
+    return this.enqueue(em, job);
   }
 
   async segmentImages(
@@ -133,12 +140,17 @@ export class InferenceService {
       truth[g.imageId] = mask.id;
     }
     const request: JobRequest = { imageIds: ids, images, members, threshold, ...(Object.keys(truth).length ? { truth } : {}) };
-    return this.createJob(em, user, JobKind.SEGMENT, request);
+    return this.enqueue(em, await this.insertJob(em, user, JobKind.SEGMENT, request));
   }
 
-  private async createJob(em: EntityManager, user: Caller, kind: JobKind, request: JobRequest): Promise<InferenceJob> {
+  private async insertJob(em: EntityManager, user: Caller, kind: JobKind, request: JobRequest): Promise<InferenceJob> {
     const job = em.create(InferenceJob, { owner: user.id, kind, request: request as unknown as Record<string, unknown>, total: request.imageIds.length } as never) as InferenceJob;
-    await em.insert(job); // one statement; nothing else in this request writes
+    await em.insert(job); // one statement
+    return job;
+  }
+
+  /** Announces and queues a recorded job; a queue that refuses it leaves the job FAILED, not dangling. */
+  private async enqueue(em: EntityManager, job: InferenceJob): Promise<InferenceJob> {
     await this.deps.progress.publish({ jobId: job.id, stage: 'queued', status: 'QUEUED', progress: 0, attempt: 0, imageCount: job.total });
     try {
       await this.deps.queue.enqueue(job.id);

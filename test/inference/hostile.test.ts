@@ -106,6 +106,7 @@ describe('inference: hostile input', () => {
     expect(codeOf(r)).toMatchObject({ code: 'RATE_LIMITED', reason: 'QUOTA_EXCEEDED', limit: 4, used: 4 });
   }, 60_000);
 
+
   it('a model unloaded mid-job: the running job finishes on the version it began with; a job queued after fails cleanly', async () => {
     const many = await seedImages(server, alice.id, Array.from({ length: 12 }, (_, i) => ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154'][i % 4]));
     const r = await server.gql<any>(Q.segment, { imageIds: many, members: seg }, alice.token);
@@ -211,5 +212,19 @@ describe('a job the queue gives up on (workers kept dying on it)', () => {
     const done = await waitForJob(server, alice.token, r.data.segmentImages.id);
     await runner.abandon(done.id, 'late');
     expect((await server.gql<any>(Q.job, { id: done.id }, alice.token)).data.job).toMatchObject({ status: 'SUCCEEDED', error: null });
+  }, 60_000);
+});
+
+describe('quota under concurrency', () => {
+  it('counts classifications still queued against the quota, so a burst cannot overrun it', async () => {
+    const carol = await createSignedInUser(server, { role: Role.CLINICIAN });
+    const [img] = await seedImages(server, carol.id, ['ISIC_0000150']);
+    const results = await Promise.all(Array.from({ length: 8 }, () => server.gql<any>(Q.classify, { imageId: img, explain: false }, carol.token)));
+    const accepted = results.filter((x) => !x.errors);
+    expect(accepted.length).toBeLessThanOrEqual(4);
+    expect(results.filter((x) => codeOf(x)?.code === 'RATE_LIMITED').length).toBe(8 - accepted.length);
+    for (const a of accepted) await waitForJob(server, carol.token, a.data.classifyImage.id);
+    const [{ n }] = (await server.services.db.orm.em.fork().getConnection().execute('select count(*)::int as n from predictions where owner_id = ?', [carol.id])) as Array<{ n: number }>;
+    expect(n).toBeLessThanOrEqual(4);
   }, 60_000);
 });
