@@ -102,14 +102,17 @@ export class InferenceService {
       throw new AppError('BAD_USER_INPUT', `targetClass must be one of ${labels.join(', ')}`, { field: 'targetClass' });
     }
     const request: JobRequest = { imageIds: [image.id], images: [imageRef(image)], members, explain: args.explain ?? true, targetLabel: args.targetClass ?? null };
-    // Check and record under a per-user lock: predictions count once stored, so classifications still
-    // queued or running count too, and concurrent calls of one user see each other's jobs.
-    const job = await em.transactional(async (tx) => {
-      await tx.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`quota:${user.id}`], 'all', tx.getTransactionContext());
-      const pending = await tx.count(InferenceJob, { owner: user.id, kind: JobKind.CLASSIFY, status: { $in: [JobStatus.QUEUED, JobStatus.RUNNING] } });
-      await assertWithinQuota(tx, this.deps.config, user.id, 'predictions', 1 + pending);
-      return this.insertJob(tx, user, JobKind.CLASSIFY, request);
-    });
+    // Record first, then count: predictions count once stored, so this user's classifications still
+    // queued or running (this one included) count too. Concurrent calls see each other's rows, so a burst
+    // cannot overrun the quota (at worst, at the very limit, both refuse). A refused job is removed unseen.
+    const job = await this.insertJob(em, user, JobKind.CLASSIFY, request);
+    try {
+      const pending = await em.count(InferenceJob, { owner: user.id, kind: JobKind.CLASSIFY, status: { $in: [JobStatus.QUEUED, JobStatus.RUNNING] } });
+      await assertWithinQuota(em, this.deps.config, user.id, 'predictions', pending);
+    } catch (e) {
+      await em.nativeDelete(InferenceJob, { id: job.id });
+      throw e;
+    }
     return this.enqueue(em, job);
   }
 
