@@ -52,3 +52,28 @@ export function report(result: BenchResult): void {
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
   fs.writeFileSync(path.join(dir, `${result.bench}.json`), JSON.stringify({ ...result, machine, at: new Date().toISOString() }, null, 2));
 }
+
+/** A fresh PostgreSQL database for one bench run (DATABASE_URL's server, else the local one); drop() removes it. */
+export async function createBenchDatabase(bench: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const { Client } = await import('pg');
+  const server = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const name = `dg_bench_${bench}_${process.pid}`;
+  const admin = new Client({ connectionString: server });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.query(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new Client({ connectionString: server });
+      await c.connect();
+      await c.query(`drop database if exists "${name}" with (force)`).finally(() => c.end());
+    },
+  };
+}

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { Client } from 'pg';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/server/logger';
 import { startServer, type RunningServer } from '../src/server/start';
@@ -15,7 +14,7 @@ import { featureMapAt, camToImage } from '../src/inference/cam-map';
 import { gradCam, loadGradCamHead } from '../src/inference/gradcam';
 import { heatmapPng } from '../src/inference/render';
 import { encodeMap } from '../src/jobs/files';
-import { mean, quantile, report, type Row } from './harness';
+import { createBenchDatabase, mean, quantile, report, type Row } from './harness';
 
 /**
  * End-to-end inference through the server vs the bare pipeline, in one process:
@@ -28,7 +27,6 @@ import { mean, quantile, report, type Row } from './harness';
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const PG = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const MODEL = 'dg-gap-classifier';
 const NAMES = ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154', 'ISIC_0000184'];
 const IMAGES = NAMES.map((n) => path.join(projectRoot, 'datasets/isic-uda1/images', `${n}.jpg`));
@@ -72,25 +70,6 @@ async function e2eJobId(url: string, token: string, query: string, variables: Re
   return Object.values(body.data)[0].id;
 }
 
-async function benchDatabase(): Promise<string> {
-  const name = `dg_bench_inference_${process.pid}`;
-  const c = new Client({ connectionString: PG });
-  await c.connect();
-  await c.query(`create database ${name}`);
-  await c.end();
-  const u = new URL(PG);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function dropDatabase(url: string): Promise<void> {
-  const name = new URL(url).pathname.slice(1);
-  const c = new Client({ connectionString: PG });
-  await c.connect();
-  await c.query(`drop database if exists ${name} with (force)`);
-  await c.end();
-}
-
 async function seed(server: RunningServer): Promise<{ token: string; imageIds: string[] }> {
   const auth = server.services.auth.auth;
   const email = `bench-${randomUUID().slice(0, 8)}@example.test`;
@@ -117,7 +96,8 @@ async function seed(server: RunningServer): Promise<{ token: string; imageIds: s
 
 export async function inferenceBench(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dg-bench-inference-'));
-  const dbUrl = await benchDatabase();
+  const database = await createBenchDatabase('inference');
+  const dbUrl = database.url;
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -247,6 +227,6 @@ export async function inferenceBench(): Promise<void> {
   } finally {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });
-    await dropDatabase(dbUrl);
+    await database.drop();
   }
 }

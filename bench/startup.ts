@@ -2,12 +2,10 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import { spawn } from 'node:child_process';
-import { Client } from 'pg';
-import { report, quantile, mean } from './harness';
+import { createBenchDatabase, report, quantile, mean } from './harness';
 import { spawnServe } from './serve-process';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const PG = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 /** Time for a bare `node -e ""`: the floor any Node server's start sits on. */
 async function bareNodeMs(): Promise<number> {
@@ -33,22 +31,16 @@ async function timeStarts(env: Record<string, string>): Promise<number[]> {
  */
 export async function startupBench(): Promise<void> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dg-bench-startup-'));
-  const dbName = `dg_bench_startup_${process.pid}`;
-  const admin = new Client({ connectionString: PG });
-  await admin.connect();
-  await admin.query(`drop database if exists "${dbName}"`);
-  await admin.query(`create database "${dbName}"`);
-  const pgUrl = new URL(PG);
-  pgUrl.pathname = `/${dbName}`;
+  const database = await createBenchDatabase('startup');
   try {
     const bare: number[] = [];
     for (let i = 0; i < RUNS; i++) bare.push(await bareNodeMs());
     const first = await spawnServe({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }, 120_000);
     await first.stop();
     const embedded = await timeStarts({ DATA_DIR: dataDir });
-    const firstPg = await spawnServe({ DATA_DIR: dataDir, DATABASE_URL: pgUrl.toString(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+    const firstPg = await spawnServe({ DATA_DIR: dataDir, DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
     await firstPg.stop();
-    const postgres = await timeStarts({ DATA_DIR: dataDir, DATABASE_URL: pgUrl.toString() });
+    const postgres = await timeStarts({ DATA_DIR: dataDir, DATABASE_URL: database.url });
     const row = (mode: string, t: number[]) => ({ mode, runs: t.length, 'p50 ms': quantile(t, 0.5), 'mean ms': mean(t), 'max ms': Math.max(...t), 'vs bare node': quantile(t, 0.5) / quantile(bare, 0.5) });
     report({
       bench: 'startup',
@@ -62,8 +54,7 @@ export async function startupBench(): Promise<void> {
       summary: { 'embedded p50 ms': quantile(embedded, 0.5), 'postgres p50 ms': quantile(postgres, 0.5) },
     });
   } finally {
-    await admin.query(`drop database if exists "${dbName}" with (force)`);
-    await admin.end();
+    await database.drop();
     await fs.rm(dataDir, { recursive: true, force: true });
   }
 }

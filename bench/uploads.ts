@@ -3,12 +3,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { Client } from 'pg';
 import { projectRoot } from '../src/paths';
-import { report, type Row } from './harness';
+import { createBenchDatabase, report, type Row } from './harness';
 import { spawnServe } from './serve-process';
 
-const PG = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const DATASET = path.join(projectRoot, 'datasets', 'isic-uda1', 'images');
 
 /** Bytes after a JPEG's EOI marker are ignored by decoders but change the sha256: every upload is new content. */
@@ -84,15 +82,9 @@ export async function uploadsBench(): Promise<void> {
 
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dg-bench-uploads-'));
   const rawDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dg-bench-raw-'));
-  const dbName = `dg_bench_uploads_${process.pid}`;
-  const admin = new Client({ connectionString: PG });
-  await admin.connect();
-  await admin.query(`drop database if exists "${dbName}"`);
-  await admin.query(`create database "${dbName}"`);
-  const pgUrl = new URL(PG);
-  pgUrl.pathname = `/${dbName}`;
+  const database = await createBenchDatabase('uploads');
   const server = await spawnServe({
-    DATA_DIR: dataDir, DATABASE_URL: pgUrl.toString(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ALLOW_UNVERIFIED_LOGIN: '1',
+    DATA_DIR: dataDir, DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ALLOW_UNVERIFIED_LOGIN: '1',
     UPLOAD_MAX_FILES: '200', UPLOAD_MAX_FILE_BYTES: String(64 * 1024 * 1024), QUOTA_FREE_UPLOADS_PER_MONTH: '10000000',
   }, 120_000);
   try {
@@ -144,8 +136,7 @@ export async function uploadsBench(): Promise<void> {
     });
   } finally {
     await server.stop();
-    await admin.query(`drop database if exists "${dbName}" with (force)`);
-    await admin.end();
+    await database.drop();
     await fs.rm(dataDir, { recursive: true, force: true });
     await fs.rm(rawDir, { recursive: true, force: true });
   }
