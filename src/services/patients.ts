@@ -68,17 +68,22 @@ function duplicateExternalId(): AppError {
   return new AppError('CONFLICT', 'You already have a patient with this external id', { field: 'input.externalId', reason: 'EXTERNAL_ID_TAKEN' });
 }
 
-export async function createPatient(em: EntityManager, user: Caller, input: PatientInputData): Promise<Patient> {
-  const data = cleanPatientInput(input);
-  const now = new Date();
-  const patient = em.create(Patient, { ...data, owner: user.id, createdAt: now, updatedAt: now });
-  em.create(PatientEvent, { patient, actor: user.id, kind: PatientEventKind.PATIENT_CREATED, createdAt: now });
+/** Flushes a patient change; the per-owner external-id uniqueness becomes a CONFLICT. */
+async function flushPatient(em: EntityManager): Promise<void> {
   try {
     await em.flush();
   } catch (err) {
     if (err instanceof UniqueConstraintViolationException) throw duplicateExternalId();
     throw err;
   }
+}
+
+export async function createPatient(em: EntityManager, user: Caller, input: PatientInputData): Promise<Patient> {
+  const data = cleanPatientInput(input);
+  const now = new Date();
+  const patient = em.create(Patient, { ...data, owner: user.id, createdAt: now, updatedAt: now });
+  em.create(PatientEvent, { patient, actor: user.id, kind: PatientEventKind.PATIENT_CREATED, createdAt: now });
+  await flushPatient(em);
   return patient;
 }
 
@@ -89,12 +94,7 @@ export async function updatePatient(em: EntityManager, user: Caller, id: string,
   if (changed.length === 0) return patient;
   em.assign(patient, data);
   em.create(PatientEvent, { patient, actor: user.id, kind: PatientEventKind.PATIENT_CHANGED, changedFields: changed, createdAt: new Date() });
-  try {
-    await em.flush();
-  } catch (err) {
-    if (err instanceof UniqueConstraintViolationException) throw duplicateExternalId();
-    throw err;
-  }
+  await flushPatient(em);
   return patient;
 }
 

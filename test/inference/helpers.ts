@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import WebSocket from 'ws';
 import sharp from 'sharp';
-import { createClient, type Client } from 'graphql-ws';
 import { Image, ImageFormat, Patient } from '../../src/entities';
 import type { TestServer } from '../support/server';
+import { connectWs } from '../support/ws';
 
 export const ISIC = '/work/shared/datasets/isic-uda1/images';
 export const isicImage = (name: string) => path.join(ISIC, `${name}.jpg`);
@@ -74,23 +73,12 @@ export interface ProgressStream {
 
 /** Subscribes to inferenceProgress over graphql-ws at `url` (http url of any api process). */
 export async function subscribeProgress(url: string, token: string, jobId: string): Promise<ProgressStream> {
-  let client: Client;
-  await new Promise<void>((resolve, reject) => {
-    client = createClient({
-      url: url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      lazy: false,
-      retryAttempts: 0,
-      onNonLazyError: reject,
-      connectionParams: { authorization: `Bearer ${token}` },
-      on: { connected: () => resolve() },
-    });
-  });
+  const client = await connectWs(url, token);
   const events: Array<Record<string, any>> = [];
   const errors: unknown[] = [];
   let finish!: () => void;
   const done = new Promise<void>((r) => (finish = r));
-  client!.subscribe(
+  client.subscribe(
     { query: Q.progress, variables: { jobId } },
     {
       next: (r) => {
@@ -104,7 +92,7 @@ export async function subscribeProgress(url: string, token: string, jobId: strin
       complete: () => finish(),
     },
   );
-  return { events, errors, done, close: () => client!.dispose() as Promise<void> };
+  return { events, errors, done, close: () => client.dispose() as Promise<void> };
 }
 
 /** Fetches a signed URL from the test server (PUBLIC_URL differs from its random port) and decodes the PNG. */

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import WebSocket from 'ws';
-import { createClient, type Client } from 'graphql-ws';
 import type { TestServer, GqlResult } from '../support/server';
+import { connectWs } from '../support/ws';
 
 /** GraphQL operations of the model registry, as clients write them. */
 export const VERSION_FIELDS = 'name version task status active loaded labels malignantLabels sha256 loadMs loadedAt uploadedBy error device { requested actual fallbackReason } stats { requests errors p50Ms p95Ms }';
@@ -52,22 +51,10 @@ export interface EventStream {
 
 /** Subscribes to `modelRegistryEvents` over graphql-ws; resolves once the server has acknowledged the connection. */
 export async function subscribeEvents(server: TestServer, token: string): Promise<EventStream> {
-  let client: Client;
-  const connected = new Promise<void>((resolve, reject) => {
-    client = createClient({
-      url: server.url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      lazy: false,
-      retryAttempts: 0,
-      onNonLazyError: reject,
-      connectionParams: { authorization: `Bearer ${token}` },
-      on: { connected: () => resolve() },
-    });
-  });
-  await connected;
+  const client = await connectWs(server.url, token);
   const events: Array<Record<string, any>> = [];
   const errors: unknown[] = [];
-  const dispose = client!.subscribe(
+  const dispose = client.subscribe(
     { query: Q.events },
     {
       next: (r) => {
@@ -92,7 +79,7 @@ export async function subscribeEvents(server: TestServer, token: string): Promis
     },
     async close() {
       dispose();
-      await client!.dispose();
+      await client.dispose();
     },
   };
 }
