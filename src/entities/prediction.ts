@@ -1,7 +1,5 @@
-import { Entity, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
-import { BaseEntity } from './base';
-import { InferenceJob } from './inference-job';
-import { User } from './user';
+import { Entity, Index, Property, Unique } from '@mikro-orm/core';
+import { ImageResult } from './image-result';
 
 /** One model (ensemble member) that contributed to a result: the version it ran, where, and its weight. */
 export interface MemberRecord {
@@ -32,18 +30,7 @@ export interface LabelProbability {
 @Index({ properties: ['imageId'] })
 // One result per image of a job, whatever happens to workers (a takeover racing a slow worker loses the insert).
 @Unique({ name: 'predictions_job_image_unique', properties: ['job', 'imageId'] })
-export class Prediction extends BaseEntity {
-  @ManyToOne(() => User, { deleteRule: 'cascade' })
-  owner!: User;
-
-  @ManyToOne(() => InferenceJob, { deleteRule: 'set null', nullable: true })
-  job?: InferenceJob | null;
-
-  @Property({ type: 'uuid' })
-  imageId!: string;
-
-  @Property({ type: 'uuid', nullable: true })
-  patientId?: string | null;
+export class Prediction extends ImageResult {
 
   @Property({ type: 'text' })
   label!: string;

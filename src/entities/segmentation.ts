@@ -1,8 +1,6 @@
-import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
-import { BaseEntity } from './base';
-import { InferenceJob } from './inference-job';
+import { Entity, Enum, Index, Property, Unique } from '@mikro-orm/core';
+import { ImageResult } from './image-result';
 import type { MemberRecord } from './prediction';
-import { User } from './user';
 
 export enum Severity {
   LOW = 'LOW',
@@ -23,18 +21,7 @@ export enum Severity {
 // One result per image of a job, whatever happens to workers (a takeover racing a slow worker loses the insert).
 @Unique({ name: 'segmentations_job_image_unique', properties: ['job', 'imageId'] })
 @Index({ properties: ['severity'] })
-export class Segmentation extends BaseEntity {
-  @ManyToOne(() => User, { deleteRule: 'cascade' })
-  owner!: User;
-
-  @ManyToOne(() => InferenceJob, { deleteRule: 'set null', nullable: true })
-  job?: InferenceJob | null;
-
-  @Property({ type: 'uuid' })
-  imageId!: string;
-
-  @Property({ type: 'uuid', nullable: true })
-  patientId?: string | null;
+export class Segmentation extends ImageResult {
 
   @Property({ type: 'json' })
   members!: MemberRecord[];
