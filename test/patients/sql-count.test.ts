@@ -81,9 +81,11 @@ describe('SQL statements per page of patients', () => {
       expect(node.segmentations.edges).toEqual([]);
     }
     expect(small.count).toBeGreaterThanOrEqual(5); // the hook saw the statements
-    expect(large.count).toBe(small.count);
     // patients, image counts, first images, lesions, the images' lesions, latest predictions, first predictions,
-    // first segmentations, the predictions' images' sha256 (one or two batches depending on when they resolve).
+    // first segmentations, the predictions' images' sha256 (one or two batches depending on when the loaders
+    // resolve, so 9 or 10). One fixed bound for 5 and for 50 patients: a per-patient query would add 45+.
+    expect(small.count).toBeLessThanOrEqual(10);
     expect(large.count).toBeLessThanOrEqual(10);
+    expect(Math.abs(large.count - small.count)).toBeLessThanOrEqual(1);
   });
 });
