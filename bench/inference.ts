@@ -14,6 +14,10 @@ import { featureMapAt, camToImage } from '../src/inference/cam-map';
 import { gradCam, loadGradCamHead } from '../src/inference/gradcam';
 import { heatmapPng } from '../src/inference/render';
 import { encodeMap } from '../src/jobs/files';
+import { sealPackage } from '../src/models-registry/package';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { createBenchDatabase, mean, quantile, report, type Row } from './harness';
 
 /**
@@ -28,6 +32,9 @@ import { createBenchDatabase, mean, quantile, report, type Row } from './harness
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MODEL = 'dg-gap-classifier';
+/** Profiling aid: BENCH_E2E_ONLY=1 measures only the e2e/bare rows (at BENCH_CONCURRENCY, default 1,8) and prints them. */
+const E2E_ONLY = process.env.BENCH_E2E_ONLY === '1';
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
 const NAMES = ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154', 'ISIC_0000184'];
 const IMAGES = NAMES.map((n) => path.join(projectRoot, 'datasets/isic-uda1/images', `${n}.jpg`));
 
@@ -94,6 +101,91 @@ async function seed(server: RunningServer): Promise<{ token: string; imageIds: s
   return { token: login.accessToken!, imageIds };
 }
 
+/** Realistic-size classifiers (torchvision architectures, random weights) to put the ratio in context. */
+const HEAVY = [
+  { arch: 'mobilenet_v3_small', name: 'bench-mobilenet-v3-small' },
+  { arch: 'resnet18', name: 'bench-resnet18' },
+];
+
+/**
+ * Exports `arch` with bench/heavy_classifier.py into bench/.cache, writes its manifest (the golden
+ * case computed here with the same preprocessing and runtime the registry checks it with) and
+ * installs it, active, into the server's registry. Null, with the reason, without python3 + torch.
+ */
+async function installHeavy(server: RunningServer, arch: string, name: string): Promise<string | null> {
+  const dir = path.join(projectRoot, 'bench/.cache', name);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(path.join(dir, 'golden'), { recursive: true });
+  try {
+    await promisify(execFile)('/usr/bin/python3', [path.join(projectRoot, 'bench/heavy_classifier.py'), arch, path.join(dir, 'model.onnx')], { timeout: 300_000 });
+  } catch (e) {
+    return `cannot export ${arch} with /usr/bin/python3 + torchvision (python3-torch absent?): ${String((e as Error).message).split('\n')[0]}`;
+  }
+  const golden = 'golden/ISIC_0000150.jpg';
+  await copyFile(IMAGES[0], path.join(dir, golden));
+  const input = { name: 'input', dtype: 'float32', layout: 'NCHW', width: 224, height: 224, colorOrder: 'RGB', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: 'fill' } as const;
+  const session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const { tensor } = await imageToTensor(await readFile(path.join(dir, golden)), input as never);
+  const logits = Array.from((await session.run({ input: new ort.Tensor('float32', tensor, [1, 3, 224, 224]) })).logits.data as Float32Array);
+  await session.release();
+  const exp = logits.map((l) => Math.exp(l - Math.max(...logits)));
+  const probabilities = exp.map((e) => Number((e / exp.reduce((a, b) => a + b, 0)).toFixed(6)));
+  await writeFile(path.join(dir, 'MODEL_CARD.md'), `# ${name}\n\ntorchvision ${arch}, random weights (seed 0), 2 classes: a bench load of realistic size. Meaningless outputs; never for use.\n`);
+  const manifest = {
+    schemaVersion: 1,
+    name,
+    version: '1.0.0',
+    task: 'classification',
+    description: `torchvision ${arch} with random weights: bench load only, outputs meaningless`,
+    modelFile: 'model.onnx',
+    files: {},
+    input,
+    outputs: [{ name: 'logits', role: 'logits' }],
+    labels: ['benign', 'malignant'],
+    malignantLabels: ['malignant'],
+    postprocess: { activation: 'softmax', decisionThreshold: 0.5 },
+    devices: ['cpu'],
+    batching: { maxBatch: 8, maxDelayMs: 5 },
+    threads: { intraOp: 1, interOp: 1 },
+    license: 'BSD-3-Clause',
+    provenance: { authors: 'Dermagraph bench', trainingData: 'none (random weights)', trainingScript: 'bench/heavy_classifier.py', createdAt: new Date().toISOString() },
+    goldenCases: [{ image: golden, expected: { probabilities }, tolerance: 0.001 }],
+  };
+  await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  await sealPackage(dir);
+  await server.services.models.install(dir, { activate: true });
+  return null;
+}
+
+type HistogramLike = { get(): Promise<{ values: Array<{ metricName?: string; labels: Record<string, string | number>; value: number }> }> };
+
+/**
+ * Where one e2e classification's time goes (means per job, explain=false): the client's wait for
+ * the mutation's reply and then for `done`, and the job's own stages from its Prometheus histograms
+ * (each stage: time since the previous report, so they add up to the image's run).
+ */
+async function stageRows(c: number, split: { replyMs: number[]; doneMs: number[] }, stages: HistogramLike, jobs: HistogramLike): Promise<Row[]> {
+  const sums = new Map<string, { sum: number; count: number }>();
+  const collect = (values: Awaited<ReturnType<HistogramLike['get']>>['values'], key: (l: Record<string, string | number>) => string | null) => {
+    for (const v of values) {
+      const k = key(v.labels);
+      if (!k) continue;
+      const s = sums.get(k) ?? { sum: 0, count: 0 };
+      if (v.metricName?.endsWith('_sum')) s.sum += v.value;
+      else if (v.metricName?.endsWith('_count')) s.count += v.value;
+      sums.set(k, s);
+    }
+  };
+  collect((await stages.get()).values, (l) => (l.kind === 'classify' ? `job stage: ${l.stage}` : null));
+  collect((await jobs.get()).values, (l) => (l.kind === 'classify' && l.status === 'SUCCEEDED' ? 'job run (claim to done, all stages)' : null));
+  const rows: Row[] = [
+    { pipeline: `breakdown c=${c}: client, mutation until its reply`, concurrency: c, 'img/s': null, 'p50 ms': quantile(split.replyMs, 0.5), 'mean ms': mean(split.replyMs), n: split.replyMs.length },
+    { pipeline: `breakdown c=${c}: client, reply until done event`, concurrency: c, 'img/s': null, 'p50 ms': quantile(split.doneMs, 0.5), 'mean ms': mean(split.doneMs), n: split.doneMs.length },
+  ];
+  for (const [k, s] of sums) rows.push({ pipeline: `breakdown c=${c}: ${k}`, concurrency: c, 'img/s': null, 'p50 ms': null, 'mean ms': s.count ? (1000 * s.sum) / s.count : null, n: s.count });
+  return rows;
+}
+
 export async function inferenceBench(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dg-bench-inference-'));
   const database = await createBenchDatabase('inference');
@@ -115,30 +207,41 @@ export async function inferenceBench(): Promise<void> {
     const { token, imageIds } = await seed(server);
     const url = server.url.replace('localhost', '127.0.0.1');
     const inference = server.services.inference;
+    /** Client-side split of each e2e request: until the mutation's reply, then until `done`. */
+    const split = { replyMs: [] as number[], doneMs: [] as number[] };
     /** One client request: the mutation over HTTP, then its progress until `done`. */
     const e2e = async (mutation: string, variables: Record<string, unknown>) => {
+      const t0 = performance.now();
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: mutation, variables }) });
       const body = (await res.json()) as { data?: Record<string, { id: string }>; errors?: unknown };
       if (!body.data) throw new Error(`request failed: ${JSON.stringify(body.errors)}`);
       const jobId = Object.values(body.data)[0].id;
+      const t1 = performance.now();
       for await (const e of inference.progress.stream(jobId)) {
         if (e.stage === 'failed') throw new Error(`job failed: ${e.message}`);
       }
+      split.replyMs.push(t1 - t0);
+      split.doneMs.push(performance.now() - t1);
     };
     const classify = `mutation($imageId: ID!, $models: [EnsembleMemberInput!], $explain: Boolean) { classifyImage(imageId: $imageId, models: $models, explain: $explain) { id } }`;
     const segment = `mutation($imageIds: [ID!]!, $members: [EnsembleMemberInput!]!) { segmentImages(imageIds: $imageIds, members: $members) { id } }`;
 
-    // The bare pipeline on its own session of the same file, with the manifest's threads.
-    const lease = server.services.models.acquire(MODEL);
-    const m = lease.manifest;
-    const modelPath = path.join(server.services.models.versionInfo(MODEL, lease.version)!.packageDir, m.modelFile);
-    lease.release();
-    const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: m.threads.intraOp, interOpNumThreads: m.threads.interOp, graphOptimizationLevel: 'all' });
     const bytes = await Promise.all(IMAGES.map((f) => readFile(f)));
-    const bare = async (i: number) => {
-      const { tensor } = await imageToTensor(bytes[i % bytes.length], m.input);
-      await session.run({ [m.input.name]: new ort.Tensor('float32', tensor, batchShape(1, m.input)) });
+    /** The bare pipeline on its own session of the model's file, with the manifest's threads. */
+    const barePipeline = async (model: string) => {
+      const lease = server.services.models.acquire(model);
+      const manifest = lease.manifest;
+      const file = path.join(server.services.models.versionInfo(model, lease.version)!.packageDir, manifest.modelFile);
+      lease.release();
+      const s = await ort.InferenceSession.create(file, { intraOpNumThreads: manifest.threads.intraOp, interOpNumThreads: manifest.threads.interOp, graphOptimizationLevel: 'all' });
+      const once = async (i: number) => {
+        const { tensor } = await imageToTensor(bytes[i % bytes.length], manifest.input);
+        await s.run({ [manifest.input.name]: new ort.Tensor('float32', tensor, batchShape(1, manifest.input)) });
+      };
+      return { manifest, file, session: s, once };
     };
+    const shipped = await barePipeline(MODEL);
+    const { manifest: m, file: modelPath, session, once: bare } = shipped;
 
     const rows: Row[] = [];
     const ratios: Record<string, number> = {};
@@ -148,15 +251,60 @@ export async function inferenceBench(): Promise<void> {
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: 'query($id: ID!) { job(id: $id) { id status } }', variables: { id: probe } }) });
       await res.json();
     };
-    for (const c of [1, 8]) {
+    const registry = server.services.metrics.registry;
+    const histogram = (name: string) => registry.getSingleMetric(name) as unknown as { reset(): void; get(): Promise<{ values: Array<{ metricName?: string; labels: Record<string, string | number>; value: number }> }> };
+    const stageHist = histogram('dermagraph_inference_stage_duration_seconds');
+    const jobHist = histogram('dermagraph_inference_job_duration_seconds');
+    const breakdown: Row[] = [];
+    for (const c of CONCURRENCIES) {
       // Interleaved so machine noise hits both alike.
       const b = await loopsFor(c, bare);
+      split.replyMs.length = split.doneMs.length = 0;
+      stageHist.reset();
+      jobHist.reset();
       const e = await loopsFor(c, (i) => e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model: MODEL }], explain: false }));
+      breakdown.push(...(await stageRows(c, split, stageHist, jobHist)));
+      if (c === CONCURRENCIES[0]) {
+        // SQL statements per e2e job (mutation + run), counted over a few more jobs.
+        const knex = server.services.db.orm.em.getConnection().getKnex();
+        const seen = new Map<string, number>();
+        const onQuery = (q: { sql: string }) => seen.set(q.sql, (seen.get(q.sql) ?? 0) + 1);
+        knex.on('query', onQuery);
+        const JOBS = 20;
+        for (let i = 0; i < JOBS; i++) await e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model: MODEL }], explain: false });
+        knex.removeListener('query', onQuery);
+        ratios['SQL statements per e2e classification job'] = [...seen.values()].reduce((a, b) => a + b, 0) / JOBS;
+        if (E2E_ONLY) for (const [sql, n] of seen) console.log(`${(n / JOBS).toFixed(2)}  ${sql.slice(0, 200)}`);
+      }
       const ex = await loopsFor(c, (i) => e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model: MODEL }], explain: true }));
       const f = await loopsFor(c, floor);
       rows.push(row('bare: sharp + session.run', c, b), row('e2e classifyImage (explain=false)', c, e), row('e2e classifyImage (Grad-CAM)', c, ex), row('API floor: job(id) query over HTTP', c, f));
       ratios[`throughput ratio e2e/bare at concurrency ${c} (explain=false)`] = e.latencies.length / e.seconds / (b.latencies.length / b.seconds);
       ratios[`throughput ratio e2e/bare at concurrency ${c} (Grad-CAM)`] = ex.latencies.length / ex.seconds / (b.latencies.length / b.seconds);
+    }
+
+    rows.push(...breakdown);
+
+    // The same comparison with classifiers of realistic size (the fixed per-job cost matters less).
+    for (const h of HEAVY) {
+      const skipped = await installHeavy(server, h.arch, h.name);
+      if (skipped) {
+        process.stderr.write(`inference bench: skipping the ${h.arch} rows: ${skipped}\n`);
+        continue;
+      }
+      const hb = await barePipeline(h.name);
+      for (const c of CONCURRENCIES) {
+        const b = await loopsFor(c, hb.once);
+        const e = await loopsFor(c, (i) => e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model: h.name }], explain: false }));
+        rows.push(row(`${h.arch}: bare sharp + session.run`, c, b), row(`${h.arch}: e2e classifyImage (explain=false)`, c, e));
+        ratios[`${h.arch}: throughput ratio e2e/bare at concurrency ${c}`] = e.latencies.length / e.seconds / (b.latencies.length / b.seconds);
+      }
+      await hb.session.release();
+    }
+    if (E2E_ONLY) {
+      console.table(rows);
+      console.table(ratios);
+      return;
     }
 
     // Grad-CAM's own cost vs the inference it explains (same image, same session, one at a time).
