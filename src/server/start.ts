@@ -62,170 +62,175 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const logger = opts.logger ?? createLogger(config);
   const startedAt = new Date();
   const db = await openDatabase(config, logger);
-  let redis: RedisConnections | null = null;
+  // A start that fails half-way closes what it opened (tests and embedding callers reuse the process).
+  const undoOnFailure: Array<() => Promise<unknown>> = [() => db.close()];
   try {
-    redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL, config.REDIS_PREFIX) : null;
+    const redis: RedisConnections | null = config.REDIS_URL ? await connectRedis(config.REDIS_URL, config.REDIS_PREFIX) : null;
+    if (redis) undoOnFailure.push(() => redis.close());
+    const pubSub = createPubSubAdapter(redis);
+    const metrics = createMetrics();
+    const auth = await createAuthModule({ config, forkEm: () => db.orm.em.fork(), redis, logger, options: opts.auth });
+    const models = createModelsModule({ config, forkEm: () => db.orm.em.fork(), redis, pubSub, metricsRegistry: metrics.registry, logger });
+    undoOnFailure.push(() => models.close());
+    const inference = await createInferenceModule({ config, db, redis, pubSub, logger, metrics, registry: models.registry, role: 'api' });
+    undoOnFailure.push(() => inference.close());
+    const services: Services = {
+      config, db, redis, pubSub, logger, metrics, auth, startedAt, models: models.registry,
+      inference,
+      files: createFileStore(config.dataDir),
+      authenticate: (authorization) => auth.auth.authenticate(authorization),
+    };
+    if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+      const admin = await auth.auth.createAdmin(db.orm.em.fork(), { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD }, { onlyIfNoAdmin: true });
+      if (admin) logger.info({ email: admin.email }, 'created the first admin from ADMIN_EMAIL');
+    }
+
+    const schema = await buildAppSchema({ pubSub, extraResolvers: opts.extraResolvers });
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('trust proxy', config.TRUST_PROXY);
+    const httpServer = http.createServer(app);
+    const formatError = createErrorFormatter(logger, config.NODE_ENV === 'development');
+    const armor = createArmor(config);
+
+    const subscriptions = createSubscriptionServer({
+      httpServer,
+      path: GRAPHQL_PATH,
+      schema,
+      services,
+      validationRules: armor.validationRules,
+      formatError: (err: GraphQLError) => formatError(err.toJSON(), err) as GraphQLError,
+    });
+    // Ended sessions (logout, reset, disable, token reuse) close their subscription sockets at once, on every process.
+    const stopRevocations = bridgeSessionRevocations(auth.auth, pubSub, (e) =>
+      subscriptions.closeWhere(
+        (u) => u.id === e.userId && (e.sessionId ? u.sessionId === e.sessionId : u.sessionId !== e.exceptSessionId),
+        'Session revoked',
+      ),
+    );
+
+    const apollo = new ApolloServer<AppContext>({
+      schema,
+      csrfPrevention: true,
+      introspection: config.graphiqlEnabled,
+      includeStacktraceInErrorResponses: false,
+      hideSchemaDetailsFromClientErrors: !config.graphiqlEnabled,
+      allowBatchedHttpRequests: false,
+      stopOnTerminationSignals: false, // our own handler drains jobs and closes the database after Apollo
+      validationRules: armor.validationRules,
+      formatError,
+      plugins: [
+        ...armor.plugins,
+        ApolloServerPluginDrainHttpServer({ httpServer }),
+        ApolloServerPluginLandingPageDisabled(),
+        metricsPlugin(metrics),
+        { async serverWillStart() { return { async drainServer() { await subscriptions.close(); } }; } },
+      ],
+    });
+    await apollo.start();
+    undoOnFailure.push(() => apollo.stop());
+
+    app.use(
+      pinoHttp({
+        logger,
+        genReqId: (req, res) => {
+          const given = req.headers['x-request-id'];
+          const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+          res.setHeader('x-request-id', id);
+          return id;
+        },
+        autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+        // Method, path and id only: headers carry tokens, and signed URLs carry signatures in the query.
+        serializers: {
+          req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0], ip: req.remoteAddress }),
+          res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+        },
+      }),
+    );
+    app.use(healthRouter(services, [models.readiness]));
+    app.use(jwksRouter(auth.auth.jwt));
+    app.use(resultFilesRouter({ config, db, files: inference.files }));
+    app.use(imageRouter({ config, store: services.files, forkEm: () => db.orm.em.fork(), logger }));
+    // CORS first: it must answer preflights before any router's automatic OPTIONS reply.
+    app.use(GRAPHQL_PATH, cors({ origin: config.CORS_ORIGINS, credentials: true, maxAge: 600 }));
+    if (config.graphiqlEnabled) app.use(graphiqlRouter({ endpoint: GRAPHQL_PATH, subscriptionEndpoint: GRAPHQL_PATH }));
+    app.use(
+      GRAPHQL_PATH,
+      express.json({ limit: '1mb' }),
+      // The transport allows the larger of the two limits; image uploads and model packages each enforce their own.
+      graphqlUploadExpress({ maxFileSize: Math.max(config.UPLOAD_MAX_FILE_BYTES, config.MODEL_PACKAGE_MAX_BYTES), maxFiles: config.UPLOAD_MAX_FILES }),
+      expressMiddleware(apollo, {
+        context: async ({ req }) => {
+          const user = await services.authenticate(req.headers.authorization);
+          return buildContext({
+            services,
+            user,
+            ip: req.ip ?? '',
+            userAgent: String(req.headers['user-agent'] ?? ''),
+            requestId: String(req.id),
+            logger: req.log,
+          });
+        },
+      }),
+      transportErrorHandler,
+    );
+
+    await models.start();
+    // Embedded mode keeps the queue in memory: jobs a stopped process left unfinished run again.
+    if (inference.mode === 'inline') await requeueUnfinished(db, inference.queue);
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.PORT, config.HOST, () => resolve());
+    });
+    const port = (httpServer.address() as AddressInfo).port;
+    const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+    const url = `http://${host}:${port}${GRAPHQL_PATH}`;
+    logger.info({ url, database: db.embedded ? 'pglite' : 'postgresql', redis: !!redis, ms: Date.now() - startedAt.getTime() }, 'dermagraph ready');
+
+    let stopping: Promise<void> | null = null;
+    const stop = () =>
+      (stopping ??= (async () => {
+        logger.info('shutting down: draining HTTP and WebSocket');
+        const timeout = setTimeout(() => {
+          logger.warn('shutdown timed out; closing connections');
+          httpServer.closeAllConnections();
+        }, config.SHUTDOWN_TIMEOUT_MS).unref();
+        await apollo.stop(); // drains HTTP (in-flight requests finish) and the WebSocket server
+        await stopRevocations();
+        await auth.auth.drainMail();
+        await inference.close(); // running jobs finish (up to SHUTDOWN_TIMEOUT_MS); BullMQ keeps the queued ones
+        await models.close();
+        logger.debug('HTTP and WebSocket drained');
+        await redis?.close();
+        await db.close();
+        clearTimeout(timeout);
+        logger.info('stopped');
+      })());
+
+    return {
+      url,
+      port,
+      httpServer,
+      services,
+      subscriptions,
+      stop,
+      stopOnSignals() {
+        const onSignal = (signal: string) => {
+          logger.info({ signal }, 'signal received');
+          stop().then(
+            () => process.exit(0),
+            (err) => {
+              logger.error({ err }, 'shutdown failed');
+              process.exit(1);
+            },
+          );
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      },
+    };
   } catch (err) {
-    await db.close();
+    for (const undo of undoOnFailure.reverse()) await undo().catch(() => undefined);
     throw err;
   }
-  const pubSub = createPubSubAdapter(redis);
-  const metrics = createMetrics();
-  const auth = await createAuthModule({ config, forkEm: () => db.orm.em.fork(), redis, logger, options: opts.auth });
-  const models = createModelsModule({ config, forkEm: () => db.orm.em.fork(), redis, pubSub, metricsRegistry: metrics.registry, logger });
-  const inference = await createInferenceModule({ config, db, redis, pubSub, logger, metrics, registry: models.registry, role: 'api' });
-  const services: Services = {
-    config, db, redis, pubSub, logger, metrics, auth, startedAt, models: models.registry,
-    inference,
-    files: createFileStore(config.dataDir),
-    authenticate: (authorization) => auth.auth.authenticate(authorization),
-  };
-  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
-    const admin = await auth.auth.createAdmin(db.orm.em.fork(), { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD }, { onlyIfNoAdmin: true });
-    if (admin) logger.info({ email: admin.email }, 'created the first admin from ADMIN_EMAIL');
-  }
-
-  const schema = await buildAppSchema({ pubSub, extraResolvers: opts.extraResolvers });
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', config.TRUST_PROXY);
-  const httpServer = http.createServer(app);
-  const formatError = createErrorFormatter(logger, config.NODE_ENV === 'development');
-  const armor = createArmor(config);
-
-  const subscriptions = createSubscriptionServer({
-    httpServer,
-    path: GRAPHQL_PATH,
-    schema,
-    services,
-    validationRules: armor.validationRules,
-    formatError: (err: GraphQLError) => formatError(err.toJSON(), err) as GraphQLError,
-  });
-  // Ended sessions (logout, reset, disable, token reuse) close their subscription sockets at once, on every process.
-  const stopRevocations = bridgeSessionRevocations(auth.auth, pubSub, (e) =>
-    subscriptions.closeWhere(
-      (u) => u.id === e.userId && (e.sessionId ? u.sessionId === e.sessionId : u.sessionId !== e.exceptSessionId),
-      'Session revoked',
-    ),
-  );
-
-  const apollo = new ApolloServer<AppContext>({
-    schema,
-    csrfPrevention: true,
-    introspection: config.graphiqlEnabled,
-    includeStacktraceInErrorResponses: false,
-    hideSchemaDetailsFromClientErrors: !config.graphiqlEnabled,
-    allowBatchedHttpRequests: false,
-    stopOnTerminationSignals: false, // our own handler drains jobs and closes the database after Apollo
-    validationRules: armor.validationRules,
-    formatError,
-    plugins: [
-      ...armor.plugins,
-      ApolloServerPluginDrainHttpServer({ httpServer }),
-      ApolloServerPluginLandingPageDisabled(),
-      metricsPlugin(metrics),
-      { async serverWillStart() { return { async drainServer() { await subscriptions.close(); } }; } },
-    ],
-  });
-  await apollo.start();
-
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-      // Method, path and id only: headers carry tokens, and signed URLs carry signatures in the query.
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0], ip: req.remoteAddress }),
-        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
-      },
-    }),
-  );
-  app.use(healthRouter(services, [models.readiness]));
-  app.use(jwksRouter(auth.auth.jwt));
-  app.use(resultFilesRouter({ config, db, files: inference.files }));
-  app.use(imageRouter({ config, store: services.files, forkEm: () => db.orm.em.fork(), logger }));
-  // CORS first: it must answer preflights before any router's automatic OPTIONS reply.
-  app.use(GRAPHQL_PATH, cors({ origin: config.CORS_ORIGINS, credentials: true, maxAge: 600 }));
-  if (config.graphiqlEnabled) app.use(graphiqlRouter({ endpoint: GRAPHQL_PATH, subscriptionEndpoint: GRAPHQL_PATH }));
-  app.use(
-    GRAPHQL_PATH,
-    express.json({ limit: '1mb' }),
-    // The transport allows the larger of the two limits; image uploads and model packages each enforce their own.
-    graphqlUploadExpress({ maxFileSize: Math.max(config.UPLOAD_MAX_FILE_BYTES, config.MODEL_PACKAGE_MAX_BYTES), maxFiles: config.UPLOAD_MAX_FILES }),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const user = await services.authenticate(req.headers.authorization);
-        return buildContext({
-          services,
-          user,
-          ip: req.ip ?? '',
-          userAgent: String(req.headers['user-agent'] ?? ''),
-          requestId: String(req.id),
-          logger: req.log,
-        });
-      },
-    }),
-    transportErrorHandler,
-  );
-
-  await models.start();
-  // Embedded mode keeps the queue in memory: jobs a stopped process left unfinished run again.
-  if (inference.mode === 'inline') await requeueUnfinished(db, inference.queue);
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.PORT, config.HOST, () => resolve());
-  });
-  const port = (httpServer.address() as AddressInfo).port;
-  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
-  const url = `http://${host}:${port}${GRAPHQL_PATH}`;
-  logger.info({ url, database: db.embedded ? 'pglite' : 'postgresql', redis: !!redis, ms: Date.now() - startedAt.getTime() }, 'dermagraph ready');
-
-  let stopping: Promise<void> | null = null;
-  const stop = () =>
-    (stopping ??= (async () => {
-      logger.info('shutting down: draining HTTP and WebSocket');
-      const timeout = setTimeout(() => {
-        logger.warn('shutdown timed out; closing connections');
-        httpServer.closeAllConnections();
-      }, config.SHUTDOWN_TIMEOUT_MS).unref();
-      await apollo.stop(); // drains HTTP (in-flight requests finish) and the WebSocket server
-      await stopRevocations();
-      await auth.auth.drainMail();
-      await inference.close(); // running jobs finish (up to SHUTDOWN_TIMEOUT_MS); BullMQ keeps the queued ones
-      await models.close();
-      logger.debug('HTTP and WebSocket drained');
-      await redis?.close();
-      await db.close();
-      clearTimeout(timeout);
-      logger.info('stopped');
-    })());
-
-  return {
-    url,
-    port,
-    httpServer,
-    services,
-    subscriptions,
-    stop,
-    stopOnSignals() {
-      const onSignal = (signal: string) => {
-        logger.info({ signal }, 'signal received');
-        stop().then(
-          () => process.exit(0),
-          (err) => {
-            logger.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    },
-  };
 }
