@@ -32,7 +32,7 @@ import { createBenchDatabase, mean, quantile, report, type Row } from './harness
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MODEL = 'dg-gap-classifier';
-/** Profiling aid: BENCH_E2E_ONLY=1 measures only the e2e/bare rows (at BENCH_CONCURRENCY, default 1,8) and prints them. */
+/** BENCH_HEAVY=0 leaves out the realistic-size models. Profiling aid: BENCH_E2E_ONLY=1 measures only the e2e/bare rows (at BENCH_CONCURRENCY, default 1,8) and prints them. */
 const E2E_ONLY = process.env.BENCH_E2E_ONLY === '1';
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
 const NAMES = ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154', 'ISIC_0000184'];
@@ -286,7 +286,7 @@ export async function inferenceBench(): Promise<void> {
     rows.push(...breakdown);
 
     // The same comparison with classifiers of realistic size (the fixed per-job cost matters less).
-    for (const h of HEAVY) {
+    for (const h of process.env.BENCH_HEAVY === '0' ? [] : HEAVY) {
       const skipped = await installHeavy(server, h.arch, h.name);
       if (skipped) {
         process.stderr.write(`inference bench: skipping the ${h.arch} rows: ${skipped}\n`);

@@ -224,9 +224,9 @@ export class JobRunner {
    * Inserts the result unless another attempt (a worker that lost its lock but kept going) stored
    * this image of this job first: then that row's id is returned and this one is dropped.
    */
-  private async insertOnce<T extends Prediction | Segmentation>(em: EntityManager, cls: new () => T, row: T, jobId: string, imageId: string): Promise<string> {
+  private async insertOnce<T extends Prediction | Segmentation>(em: EntityManager, cls: new () => T, row: Record<string, unknown> & { id: string }, jobId: string, imageId: string): Promise<string> {
     try {
-      await em.insert(row);
+      await em.insert(cls, row as never); // plain data: one native insert, no entity or change set
       return row.id;
     } catch (e) {
       if (!(e instanceof UniqueConstraintViolationException)) throw e;
@@ -263,17 +263,20 @@ export class JobRunner {
     };
     const bytes = await readFile(files.path(image.sha256));
     const em = this.deps.orm.em.fork();
-    const owner = em.getReference('User' as never, (job.owner as unknown as { id: string }).id) as never;
+    const owner = (job.owner as unknown as { id: string }).id;
+    const now = new Date();
     const patientId = image.patientId;
     const id = randomUUID();
     if (job.kind === JobKind.CLASSIFY) {
       const r = await classifyImageBytes(bytes, runs, { explain: req.explain ?? true, targetLabel: req.targetLabel, sessions: this.deps.sessions }, async (stage, d) => {
         if (stage !== 'gradcam') await report(stage, d);
       });
-      const p = em.create(Prediction, {
+      const p: Record<string, unknown> & { id: string } = {
         id,
+        createdAt: now,
+        updatedAt: now,
         owner,
-        job: job.id as never,
+        job: job.id,
         imageId: image.id,
         patientId,
         label: r.summary.label,
@@ -282,7 +285,7 @@ export class JobRunner {
         malignantProbability: r.summary.malignantProbability,
         probabilities: r.summary.probabilities,
         members: r.members,
-      } as never) as Prediction;
+      };
       if (r.cam) {
         // The map only: the heatmap and overlays are rendered from it when first asked for.
         const mapFile = await files.putBuffer(encodeMap(r.cam.map, r.cam.width, r.cam.height));
@@ -307,10 +310,12 @@ export class JobRunner {
         probabilityPng(r.probability, width, height).then((b) => files.putBuffer(b)),
         segmentationOverlayPng(r.image, r.mask, 0.5).then((b) => files.putBuffer(b)),
       ]);
-      const seg = em.create(Segmentation, {
+      const seg: Record<string, unknown> & { id: string } = {
         id,
+        createdAt: now,
+        updatedAt: now,
         owner,
-        job: job.id as never,
+        job: job.id,
         imageId: image.id,
         patientId,
         members: r.members,
@@ -324,7 +329,7 @@ export class JobRunner {
         dice: r.overlap?.dice ?? null,
         jaccard: r.overlap?.jaccard ?? null,
         severity: r.severity as Severity,
-      } as never) as Segmentation;
+      };
       const stored = await this.insertOnce(em, Segmentation, seg, job.id, image.id);
       if (stored !== id) return stored;
       await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), segmentationId: id });

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
 import { AppError, notFound } from '../errors';
-import { InferenceJob, JobKind, JobStatus, Prediction, Role, Segmentation } from '../entities';
+import { InferenceJob, JobKind, JobStatus, Prediction, Role, Segmentation, User } from '../entities';
 import type { ModelRegistry } from '../models-registry';
 import { DEVICE_PATTERN } from '../models-registry/manifest';
 import { InferenceInputError } from '../inference/input-error';
@@ -147,8 +147,11 @@ export class InferenceService {
   }
 
   private async insertJob(em: EntityManager, user: Caller, kind: JobKind, request: JobRequest): Promise<InferenceJob> {
-    const job = em.create(InferenceJob, { owner: user.id, kind, request: request as unknown as Record<string, unknown>, total: request.imageIds.length } as never) as InferenceJob;
-    await em.insert(job); // one statement
+    // The class gives the defaults; the row goes in as plain data, one native insert (no change set,
+    // no identity map: nothing in this request reads the job back through the ORM).
+    const job = Object.assign(new InferenceJob(), { owner: em.getReference(User, user.id), kind, request: request as unknown as Record<string, unknown>, total: request.imageIds.length });
+    const { id, createdAt, updatedAt, status, stage, progress, attempts, resultIds, total } = job;
+    await em.insert(InferenceJob, { id, createdAt, updatedAt, owner: user.id, kind, status, stage, progress, attempts, request: job.request, resultIds, total } as never);
     return job;
   }
 
