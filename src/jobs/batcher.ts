@@ -66,8 +66,9 @@ export class DynamicBatcher {
     this.inFlight++;
     const n = batch.length;
     const per = batch[0].input.length;
-    const data = new Float32Array(per * n);
-    batch.forEach((p, i) => data.set(p.input, i * per));
+    // One image runs on its own tensor; a batch is packed into one.
+    const data = n === 1 ? batch[0].input : new Float32Array(per * n);
+    if (n > 1) batch.forEach((p, i) => data.set(p.input, i * per));
     this.stats.batches++;
     this.stats.images += n;
     this.stats.largest = Math.max(this.stats.largest, n);

@@ -107,14 +107,15 @@ export class JobRunner {
     const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
     const started = process.hrtime.bigint();
     const resuming = job.attempts > 1;
-    // Single-statement updates (no flush transaction): the job row is the only shared state.
-    const update = (fields: Partial<InferenceJob>) => {
-      Object.assign(job, fields);
-      return em.nativeUpdate(InferenceJob, { id: job.id }, { ...fields, updatedAt: new Date() } as never);
-    };
     try {
       await this.execute(job, em, resuming);
-      await update({ status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt: new Date(), resultIds: job.resultIds });
+      // One plain statement (no query builder): the job row is the only shared state.
+      const finishedAt = new Date();
+      Object.assign(job, { status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt, updatedAt: finishedAt });
+      await em.getConnection().execute(
+        `update inference_jobs set status = 'SUCCEEDED', stage = 'done', progress = 1, error = null, finished_at = ?, updated_at = ?, result_ids = ? where id = ?`,
+        [finishedAt, finishedAt, JSON.stringify(job.resultIds), job.id],
+      );
       await this.publish(job, { stage: 'done', progress: 1 });
       metrics.jobSeconds.observe({ kind, status: 'SUCCEEDED' }, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (err) {

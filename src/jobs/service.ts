@@ -107,7 +107,10 @@ export class InferenceService {
     // cannot overrun the quota (at worst, at the very limit, both refuse). A refused job is removed unseen.
     const job = await this.insertJob(em, user, JobKind.CLASSIFY, request);
     try {
-      const pending = await em.count(InferenceJob, { owner: user.id, kind: JobKind.CLASSIFY, status: { $in: [JobStatus.QUEUED, JobStatus.RUNNING] } });
+      const [{ pending }] = (await em.getConnection().execute(
+        `select count(*)::int as pending from inference_jobs where owner_id = ? and kind = 'CLASSIFY' and status in ('QUEUED', 'RUNNING')`,
+        [user.id],
+      )) as Array<{ pending: number }>;
       await assertWithinQuota(em, this.deps.config, user.id, 'predictions', pending);
     } catch (e) {
       await em.nativeDelete(InferenceJob, { id: job.id });
