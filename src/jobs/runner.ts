@@ -109,13 +109,16 @@ export class JobRunner {
     const resuming = job.attempts > 1;
     try {
       await this.execute(job, em, resuming);
-      // One plain statement (no query builder): the job row is the only shared state.
-      const finishedAt = new Date();
-      Object.assign(job, { status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt, updatedAt: finishedAt });
-      await em.getConnection().execute(
-        `update inference_jobs set status = 'SUCCEEDED', stage = 'done', progress = 1, error = null, finished_at = ?, updated_at = ?, result_ids = ? where id = ?`,
-        [finishedAt, finishedAt, JSON.stringify(job.resultIds), job.id],
-      );
+      if (job.status !== JobStatus.SUCCEEDED) {
+        // One plain statement (no query builder): the job row is the only shared state. (A job of
+        // one image was already finished by the statement that stored its result.)
+        const finishedAt = new Date();
+        Object.assign(job, { status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt, updatedAt: finishedAt });
+        await em.getConnection().execute(
+          `update inference_jobs set status = 'SUCCEEDED', stage = 'done', progress = 1, error = null, finished_at = ?, updated_at = ?, result_ids = ? where id = ?`,
+          [finishedAt, finishedAt, JSON.stringify(job.resultIds), job.id],
+        );
+      }
       await this.publish(job, { stage: 'done', progress: 1 });
       metrics.jobSeconds.observe({ kind, status: 'SUCCEEDED' }, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (err) {
@@ -225,8 +228,23 @@ export class JobRunner {
    * Inserts the result unless another attempt (a worker that lost its lock but kept going) stored
    * this image of this job first: then that row's id is returned and this one is dropped.
    */
-  private async insertOnce<T extends Prediction | Segmentation>(em: EntityManager, cls: new () => T, row: Record<string, unknown> & { id: string }, jobId: string, imageId: string): Promise<string> {
+  private async insertOnce<T extends Prediction | Segmentation>(em: EntityManager, cls: new () => T, row: Record<string, unknown> & { id: string }, job: InferenceJob, imageId: string): Promise<string> {
+    const jobId = job.id;
     try {
+      if ((job.request as unknown as JobRequest).imageIds.length === 1) {
+        // The job's only result: store it and finish the job in one statement (atomic: a duplicate
+        // result fails both, and takes the path below; the job is then finished by run()).
+        const finishedAt = new Date();
+        const insert = em.createQueryBuilder(cls).insert(row as never).getKnexQuery().returning('id');
+        await em.getConnection().execute(
+          em.getConnection().getKnex().raw(
+            `with stored as (?) update inference_jobs set status = 'SUCCEEDED', stage = 'done', progress = 1, error = null, finished_at = ?, updated_at = ?, result_ids = ? where id = ? and exists (select 1 from stored)`,
+            [insert, finishedAt, finishedAt, JSON.stringify([row.id]), jobId],
+          ),
+        );
+        Object.assign(job, { status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt, updatedAt: finishedAt, resultIds: [row.id] });
+        return row.id;
+      }
       await em.insert(cls, row as never); // plain data: one native insert, no entity or change set
       return row.id;
     } catch (e) {
@@ -299,7 +317,7 @@ export class JobRunner {
           gradCam: { method: r.cam.method, mapSha256: mapFile.sha256, imageSha256: image.sha256 },
         });
       }
-      const stored = await this.insertOnce(em, Prediction, p, job.id, image.id);
+      const stored = await this.insertOnce(em, Prediction, p, job, image.id);
       if (stored !== id) return stored;
       await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
     } else {
@@ -331,7 +349,7 @@ export class JobRunner {
         jaccard: r.overlap?.jaccard ?? null,
         severity: r.severity as Severity,
       };
-      const stored = await this.insertOnce(em, Segmentation, seg, job.id, image.id);
+      const stored = await this.insertOnce(em, Segmentation, seg, job, image.id);
       if (stored !== id) return stored;
       await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), segmentationId: id });
     }
