@@ -236,12 +236,17 @@ export class JobRunner {
         // result fails both, and takes the path below; the job is then finished by run()).
         const finishedAt = new Date();
         const insert = em.createQueryBuilder(cls).insert(row as never).getKnexQuery().returning('id');
-        await em.getConnection().execute(
-          em.getConnection().getKnex().raw(
-            `with stored as (?) update inference_jobs set status = 'SUCCEEDED', stage = 'done', progress = 1, error = null, finished_at = ?, updated_at = ?, result_ids = ? where id = ? and exists (select 1 from stored)`,
-            [insert, finishedAt, finishedAt, JSON.stringify([row.id]), jobId],
-          ),
-        );
+        await em
+          .getConnection()
+          .execute(
+            em.getConnection().getKnex().raw(
+              `with stored as (?) update inference_jobs set status = 'SUCCEEDED', stage = 'done', progress = 1, error = null, finished_at = ?, updated_at = ?, result_ids = ? where id = ? and exists (select 1 from stored)`,
+              [insert, finishedAt, finishedAt, JSON.stringify([row.id]), jobId],
+            ),
+          )
+          .catch((e: Error) => {
+            throw em.getDriver().convertException(e); // raw execute leaves driver errors unconverted
+          });
         Object.assign(job, { status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt, updatedAt: finishedAt, resultIds: [row.id] });
         return row.id;
       }
