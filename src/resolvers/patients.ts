@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import { Image, Lesion, Patient, PatientEvent, PatientEventKind, Prediction, Role, Segmentation } from '../entities';
@@ -23,6 +23,9 @@ import {
   SegmentationConnection,
   SegmentationEvent,
   TimelineConnection,
+  HistoryArgs,
+  ResultHistoryArgs,
+  historyWindow,
 } from '../schema/types/patients';
 import { ImageVariant } from '../services/image-processing';
 import * as patients from '../services/patients';
@@ -208,26 +211,19 @@ export class PatientResolver {
   @FieldResolver(() => ImageConnection, { description: 'Newest first' })
   images(
     @Root() p: Patient,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('since', () => Date, { nullable: true }) since: Date | null,
-    @Arg('until', () => Date, { nullable: true }) until: Date | null,
+    @Args(() => HistoryArgs) args: HistoryArgs,
     @Ctx() ctx: AppContext,
   ): Promise<ImageConnection> {
-    return imagesOf(ctx, { patientId: p.id }, { first, after, since, until }) as Promise<ImageConnection>;
+    return imagesOf(ctx, { patientId: p.id }, historyWindow(args)) as Promise<ImageConnection>;
   }
 
   @FieldResolver(() => PredictionConnection, { description: 'Classifications of the patient\'s images, newest first; filter by date and model name' })
   async predictions(
     @Root() p: Patient,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('since', () => Date, { nullable: true }) since: Date | null,
-    @Arg('until', () => Date, { nullable: true }) until: Date | null,
-    @Arg('model', () => String, { nullable: true }) model: string | null,
+    @Args(() => ResultHistoryArgs) args: ResultHistoryArgs,
     @Ctx() ctx: AppContext,
   ): Promise<PredictionConnection> {
-    const page = await resultsOf(ctx, Prediction, p.id, { first, after, since, until, model });
+    const page = await resultsOf(ctx, Prediction, p.id, { ...historyWindow(args), model: args.model ?? null });
     const shas = await Promise.all(page.edges.map((e) => imageShaById(ctx).load(e.node.imageId)));
     return { pageInfo: page.pageInfo, edges: page.edges.map((e, i) => ({ cursor: e.cursor, node: toPrediction(e.node, ctx, shas[i]) })) };
   }
@@ -235,14 +231,10 @@ export class PatientResolver {
   @FieldResolver(() => SegmentationConnection, { description: 'Segmentations of the patient\'s images, newest first; filter by date and model name' })
   async segmentations(
     @Root() p: Patient,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('since', () => Date, { nullable: true }) since: Date | null,
-    @Arg('until', () => Date, { nullable: true }) until: Date | null,
-    @Arg('model', () => String, { nullable: true }) model: string | null,
+    @Args(() => ResultHistoryArgs) args: ResultHistoryArgs,
     @Ctx() ctx: AppContext,
   ): Promise<SegmentationConnection> {
-    const page = await resultsOf(ctx, Segmentation, p.id, { first, after, since, until, model });
+    const page = await resultsOf(ctx, Segmentation, p.id, { ...historyWindow(args), model: args.model ?? null });
     return { pageInfo: page.pageInfo, edges: page.edges.map((e) => ({ cursor: e.cursor, node: toSegmentation(e.node) })) };
   }
 
@@ -299,13 +291,10 @@ export class LesionFieldsResolver {
   @FieldResolver(() => ImageConnection, { description: 'The lesion followed over time, newest first' })
   images(
     @Root() l: Lesion,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('since', () => Date, { nullable: true }) since: Date | null,
-    @Arg('until', () => Date, { nullable: true }) until: Date | null,
+    @Args(() => HistoryArgs) args: HistoryArgs,
     @Ctx() ctx: AppContext,
   ): Promise<ImageConnection> {
-    return imagesOf(ctx, { lesionId: l.id }, { first, after, since, until }) as Promise<ImageConnection>;
+    return imagesOf(ctx, { lesionId: l.id }, historyWindow(args)) as Promise<ImageConnection>;
   }
 }
 

@@ -1,4 +1,4 @@
-import { createUnionType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ArgsType, createUnionType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DateResolver } from 'graphql-scalars';
 import { ImageFormat, Plan, Sex } from '../../entities';
 import { ImageVariant } from '../../services/image-processing';
@@ -254,4 +254,32 @@ export class Dashboard {
   @Field(() => Int) totalPatients!: number;
   @Field(() => QuotaUsage, { description: 'Images uploaded this month against the plan' }) uploadQuota!: QuotaUsage;
   @Field(() => QuotaUsage, { description: 'Predictions this month against the plan' }) predictionQuota!: QuotaUsage;
+}
+
+/** Paging and date window of a history connection (images, predictions, segmentations), newest first. */
+@ArgsType()
+export class HistoryArgs {
+  @Field(() => Int, { nullable: true })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true })
+  after?: string | null;
+
+  @Field(() => Date, { nullable: true })
+  since?: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  until?: Date | null;
+}
+
+/** A history of results, also filtered by model name. */
+@ArgsType()
+export class ResultHistoryArgs extends HistoryArgs {
+  @Field(() => String, { nullable: true })
+  model?: string | null;
+}
+
+/** The window with every missing argument as null (cursor tags compare nulls). */
+export function historyWindow(a: HistoryArgs): { first: number | null; after: string | null; since: Date | null; until: Date | null } {
+  return { first: a.first ?? null, after: a.after ?? null, since: a.since ?? null, until: a.until ?? null };
 }
