@@ -291,18 +291,14 @@ export class JobRunner {
     const now = new Date();
     const patientId = image.patientId;
     const id = randomUUID();
+    // The columns every result shares (ImageResult): who asked, the job, the image and its patient.
+    const row = { id, createdAt: now, updatedAt: now, owner, job: job.id, imageId: image.id, patientId };
     if (job.kind === JobKind.CLASSIFY) {
       const r = await classifyImageBytes(bytes, runs, { explain: req.explain ?? true, targetLabel: req.targetLabel, sessions: this.deps.sessions }, async (stage, d) => {
         if (stage !== 'gradcam') await report(stage, d);
       });
       const p: Record<string, unknown> & { id: string } = {
-        id,
-        createdAt: now,
-        updatedAt: now,
-        owner,
-        job: job.id,
-        imageId: image.id,
-        patientId,
+        ...row,
         label: r.summary.label,
         confidence: r.summary.confidence,
         malignant: r.summary.malignant,
@@ -335,13 +331,7 @@ export class JobRunner {
         segmentationOverlayPng(r.image, r.mask, 0.5).then((b) => files.putBuffer(b)),
       ]);
       const seg: Record<string, unknown> & { id: string } = {
-        id,
-        createdAt: now,
-        updatedAt: now,
-        owner,
-        job: job.id,
-        imageId: image.id,
-        patientId,
+        ...row,
         members: r.members,
         threshold: req.threshold ?? 0.5,
         maskSha256: maskFile.sha256,
