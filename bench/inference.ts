@@ -35,13 +35,19 @@ const MODEL = 'dg-gap-classifier';
 /** BENCH_HEAVY=0 leaves out the realistic-size models. Profiling aid: BENCH_E2E_ONLY=1 measures only the e2e/bare rows (at BENCH_CONCURRENCY, default 1,8) and prints them. */
 const E2E_ONLY = process.env.BENCH_E2E_ONLY === '1';
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
+/** Images per classifyImages call in the batch rows. */
+const BATCH = Number(process.env.BENCH_BATCH ?? 32);
 const NAMES = ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154', 'ISIC_0000184'];
 const IMAGES = NAMES.map((n) => path.join(projectRoot, 'datasets/isic-uda1/images', `${n}.jpg`));
 
 interface Sample {
   latencies: number[];
   seconds: number;
+  /** Images each call handles (a batch mutation's size; 1 otherwise). */
+  images?: number;
 }
+
+const imagesPerSecond = (s: Sample) => (s.latencies.length * (s.images ?? 1)) / s.seconds;
 
 /** `loops` concurrent loops calling `once` for SECONDS (after a short warm-up). */
 async function loopsFor(loops: number, once: (i: number) => Promise<void>, seconds = SECONDS): Promise<Sample> {
@@ -65,7 +71,7 @@ async function loopsFor(loops: number, once: (i: number) => Promise<void>, secon
 const row = (name: string, concurrency: number, s: Sample): Row => ({
   pipeline: name,
   concurrency,
-  'img/s': s.latencies.length / s.seconds,
+  'img/s': imagesPerSecond(s),
   'p50 ms': quantile(s.latencies, 0.5),
   'p95 ms': quantile(s.latencies, 0.95),
   n: s.latencies.length,
@@ -77,7 +83,8 @@ async function e2eJobId(url: string, token: string, query: string, variables: Re
   return Object.values(body.data)[0].id;
 }
 
-async function seed(server: RunningServer): Promise<{ token: string; imageIds: string[] }> {
+/** A signed-in clinician with one Image row per bench image, and `batchRows` more rows over the same files (for batches of distinct images). */
+async function seed(server: RunningServer, batchRows: number): Promise<{ token: string; imageIds: string[]; batchImageIds: string[] }> {
   const auth = server.services.auth.auth;
   const email = `bench-${randomUUID().slice(0, 8)}@example.test`;
   const password = `Pw-${randomUUID()}`;
@@ -89,16 +96,18 @@ async function seed(server: RunningServer): Promise<{ token: string; imageIds: s
   await em.flush();
   const login = await auth.login(em.fork(), email, password, meta);
   const patient = em.create(Patient, { owner: user.id, externalId: 'BENCH-1', displayName: 'Bench' } as never) as Patient;
-  const imageIds: string[] = [];
+  const files: Array<Record<string, unknown>> = [];
   for (const file of IMAGES) {
     const bytes = await readFile(file);
     const put = await server.services.inference.files.putBuffer(bytes);
     const meta2 = await sharp(bytes).metadata();
-    const image = em.create(Image, { patient, uploadedBy: user.id, sha256: put.sha256, format: ImageFormat.JPEG, mimeType: 'image/jpeg', byteSize: bytes.length, width: meta2.width!, height: meta2.height! } as never) as Image;
-    imageIds.push(image.id);
+    files.push({ sha256: put.sha256, format: ImageFormat.JPEG, mimeType: 'image/jpeg', byteSize: bytes.length, width: meta2.width!, height: meta2.height! });
   }
+  const rows = (n: number) => Array.from({ length: n }, (_, i) => (em.create(Image, { patient, uploadedBy: user.id, ...files[i % files.length] } as never) as Image).id);
+  const imageIds = rows(files.length);
+  const batchImageIds = rows(batchRows);
   await em.flush();
-  return { token: login.accessToken!, imageIds };
+  return { token: login.accessToken!, imageIds, batchImageIds };
 }
 
 /** Realistic-size classifiers (torchvision architectures, random weights) to put the ratio in context. */
@@ -204,7 +213,7 @@ export async function inferenceBench(): Promise<void> {
   });
   const server = await startServer(config, { logger: createLogger(config) });
   try {
-    const { token, imageIds } = await seed(server);
+    const { token, imageIds, batchImageIds } = await seed(server, 2 * BATCH);
     const url = server.url.replace('localhost', '127.0.0.1');
     const inference = server.services.inference;
     /** Client-side split of each e2e request: until the mutation's reply, then until `done`. */
@@ -223,6 +232,7 @@ export async function inferenceBench(): Promise<void> {
       split.replyMs.push(t1 - t0);
       split.doneMs.push(performance.now() - t1);
     };
+    const classifyMany = `mutation($imageIds: [ID!]!, $models: [EnsembleMemberInput!], $explain: Boolean) { classifyImages(imageIds: $imageIds, models: $models, explain: $explain) { id } }`;
     const classify = `mutation($imageId: ID!, $models: [EnsembleMemberInput!], $explain: Boolean) { classifyImage(imageId: $imageId, models: $models, explain: $explain) { id } }`;
     const segment = `mutation($imageIds: [ID!]!, $members: [EnsembleMemberInput!]!) { segmentImages(imageIds: $imageIds, members: $members) { id } }`;
 
@@ -278,9 +288,23 @@ export async function inferenceBench(): Promise<void> {
       }
       const ex = await loopsFor(c, (i) => e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model: MODEL }], explain: true }));
       const f = await loopsFor(c, floor);
-      rows.push(row('bare: sharp + session.run', c, b), row('e2e classifyImage (explain=false)', c, e), row('e2e classifyImage (Grad-CAM)', c, ex), row('API floor: job(id) query over HTTP', c, f));
-      ratios[`throughput ratio e2e/bare at concurrency ${c} (explain=false)`] = e.latencies.length / e.seconds / (b.latencies.length / b.seconds);
-      ratios[`throughput ratio e2e/bare at concurrency ${c} (Grad-CAM)`] = ex.latencies.length / ex.seconds / (b.latencies.length / b.seconds);
+      // Batches: one classifyImages call over BATCH images (the fixed per-request cost is shared).
+      const batchOf = (i: number) => Array.from({ length: BATCH }, (_, k) => batchImageIds[(i * BATCH + k) % batchImageIds.length]);
+      const eb = { ...(await loopsFor(c, (i) => e2e(classifyMany, { imageIds: batchOf(i), models: [{ model: MODEL }], explain: false }))), images: BATCH };
+      const exb = { ...(await loopsFor(c, (i) => e2e(classifyMany, { imageIds: batchOf(i), models: [{ model: MODEL }], explain: true }))), images: BATCH };
+      rows.push(
+        row('bare: sharp + session.run', c, b),
+        row('e2e classifyImage (explain=false)', c, e),
+        row('e2e classifyImage (Grad-CAM)', c, ex),
+        row(`e2e classifyImages x${BATCH} (explain=false)`, c, eb),
+        row(`e2e classifyImages x${BATCH} (Grad-CAM)`, c, exb),
+        row('API floor: job(id) query over HTTP', c, f),
+      );
+      const bareRate = imagesPerSecond(b);
+      ratios[`throughput ratio e2e/bare at concurrency ${c}, classifyImage (explain=false)`] = imagesPerSecond(e) / bareRate;
+      ratios[`throughput ratio e2e/bare at concurrency ${c}, classifyImage (Grad-CAM)`] = imagesPerSecond(ex) / bareRate;
+      ratios[`throughput ratio e2e/bare at concurrency ${c}, classifyImages x${BATCH} (explain=false)`] = imagesPerSecond(eb) / bareRate;
+      ratios[`throughput ratio e2e/bare at concurrency ${c}, classifyImages x${BATCH} (Grad-CAM)`] = imagesPerSecond(exb) / bareRate;
     }
 
     rows.push(...breakdown);

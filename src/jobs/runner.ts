@@ -16,6 +16,10 @@ import type { JobMetrics } from './metrics';
 import type { MemberRun, MemberSessions, MemberSpec } from './members';
 import { classifyImageBytes, segmentImageBytes, type StageReport } from './pipeline';
 import type { Logger } from '../server/logger';
+import { BatchResultWriter, type ResultRow } from './result-writer';
+
+/** Stores one image's result; resolves with the id stored for the image (another attempt's, if it won). */
+type StoreResult = (cls: typeof Prediction | typeof Segmentation, row: ResultRow) => Promise<string>;
 
 export interface ImageRef {
   id: string;
@@ -195,18 +199,16 @@ export class JobRunner {
       const total = req.imageIds.length;
       const tracker = new ProgressTracker(total, doneImages.size);
       const queue = req.imageIds.map((id, index) => ({ id, index })).filter(({ id }) => !doneImages.has(id));
+      // One image: its result and the job's end go in one statement (insertOnce). A batch: results
+      // are written in groups together with the job's progress and result ids (job(id) shows them).
+      const writer = total > 1 ? new BatchResultWriter(em, Done, { id: job.id, imageIds: req.imageIds }, doneImages) : null;
+      const store: StoreResult = writer ? (_cls, row) => writer.store(row) : (cls, row) => this.insertOnce(em, cls, row, job, row.imageId);
       const workers = Array.from({ length: Math.min(queue.length, this.deps.imageConcurrency ?? 4) }, async () => {
         for (let next = queue.shift(); next; next = queue.shift()) {
           const image = byId.get(next.id);
           if (!image) throw new PermanentJobError(`image ${next.id} no longer exists`, 'NOT_FOUND');
-          const resultId = await this.runImage(job, req, image, next.index, tracker, runs);
-          doneImages.set(image.id, resultId);
+          doneImages.set(image.id, await this.runImage(job, req, image, next.index, tracker, runs, store));
           job.progress = tracker.progress(0);
-          if (total > 1) {
-            // Batches: job(id) shows per-image progress and the results landed so far.
-            job.resultIds = req.imageIds.map((i) => doneImages.get(i)).filter((x): x is string => !!x);
-            await em.nativeUpdate(InferenceJob, { id: job.id }, { progress: job.progress, stage: 'persisted', resultIds: job.resultIds, updatedAt: new Date() } as never);
-          }
         }
       });
       await Promise.all(workers);
@@ -228,7 +230,7 @@ export class JobRunner {
    * Inserts the result unless another attempt (a worker that lost its lock but kept going) stored
    * this image of this job first: then that row's id is returned and this one is dropped.
    */
-  private async insertOnce<T extends Prediction | Segmentation>(em: EntityManager, cls: new () => T, row: Record<string, unknown> & { id: string }, job: InferenceJob, imageId: string): Promise<string> {
+  private async insertOnce(em: EntityManager, cls: typeof Prediction | typeof Segmentation, row: ResultRow, job: InferenceJob, imageId: string): Promise<string> {
     const jobId = job.id;
     try {
       if ((job.request as unknown as JobRequest).imageIds.length === 1) {
@@ -267,7 +269,7 @@ export class JobRunner {
     return readFile(this.deps.files.path(mask.sha256));
   }
 
-  private async runImage(job: InferenceJob, req: JobRequest, image: ImageRef, index: number, tracker: ProgressTracker, runs: MemberRun[]): Promise<string> {
+  private async runImage(job: InferenceJob, req: JobRequest, image: ImageRef, index: number, tracker: ProgressTracker, runs: MemberRun[], store: StoreResult): Promise<string> {
     const { files, metrics } = this.deps;
     const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
     const base = { imageId: image.id, imageIndex: index };
@@ -297,7 +299,7 @@ export class JobRunner {
       const r = await classifyImageBytes(bytes, runs, { explain: req.explain ?? true, targetLabel: req.targetLabel, sessions: this.deps.sessions }, async (stage, d) => {
         if (stage !== 'gradcam') await report(stage, d);
       });
-      const p: Record<string, unknown> & { id: string } = {
+      const p: ResultRow = {
         ...row,
         label: r.summary.label,
         confidence: r.summary.confidence,
@@ -318,7 +320,7 @@ export class JobRunner {
           gradCam: { method: r.cam.method, mapSha256: mapFile.sha256, imageSha256: image.sha256 },
         });
       }
-      const stored = await this.insertOnce(em, Prediction, p, job, image.id);
+      const stored = await store(Prediction, p);
       if (stored !== id) return stored;
       await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
     } else {
@@ -330,7 +332,7 @@ export class JobRunner {
         probabilityPng(r.probability, width, height).then((b) => files.putBuffer(b)),
         segmentationOverlayPng(r.image, r.mask, 0.5).then((b) => files.putBuffer(b)),
       ]);
-      const seg: Record<string, unknown> & { id: string } = {
+      const seg: ResultRow = {
         ...row,
         members: r.members,
         threshold: req.threshold ?? 0.5,
@@ -344,7 +346,7 @@ export class JobRunner {
         jaccard: r.overlap?.jaccard ?? null,
         severity: r.severity as Severity,
       };
-      const stored = await this.insertOnce(em, Segmentation, seg, job, image.id);
+      const stored = await store(Segmentation, seg);
       if (stored !== id) return stored;
       await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), segmentationId: id });
     }

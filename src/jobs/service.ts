@@ -6,15 +6,14 @@ import type { ModelRegistry } from '../models-registry';
 import { DEVICE_PATTERN } from '../models-registry/manifest';
 import { InferenceInputError } from '../inference/input-error';
 import { normaliseWeights, validateThreshold } from '../inference/ensemble';
-import { assertCanReadImage, isUuid, type Caller } from '../services/patient-access';
+import { assertCanReadImages, isUuid, type Caller } from '../services/patient-access';
 import { assertWithinQuota } from '../services/quotas';
 import type { MemberSpec } from './members';
 import type { JobQueue } from './queue';
-import type { ImageRef, JobRequest } from './runner';
-import type { Image } from '../entities';
+import type { JobRequest } from './runner';
 import type { ProgressPublisher, ProgressEvent } from './progress';
 
-/** Most images one segmentImages call may name (a batch larger than this is split by the client). */
+/** Most images one classifyImages / segmentImages call may name (a larger batch is split by the client). */
 export const MAX_IMAGES_PER_JOB = 100;
 export const MAX_MEMBERS = 8;
 
@@ -30,8 +29,26 @@ export function asAppError(e: unknown): unknown {
   return e instanceof InferenceInputError ? new AppError('BAD_USER_INPUT', e.message, { field: e.field }) : e;
 }
 
+export interface ClassifyArgs {
+  models?: MemberInput[] | null;
+  explain?: boolean | null;
+  targetClass?: string | null;
+}
+
 const isAdmin = (u: Caller) => u.role === Role.ADMIN;
-const imageRef = (i: Image): ImageRef => ({ id: i.id, sha256: i.sha256, patientId: i.patient.id });
+
+/** Where `id` (lower case) was in the caller's list, as a field path. */
+const fieldOf = (imageIds: string[], id: string) => `imageIds[${imageIds.findIndex((x) => x.toLowerCase() === id)}]`;
+
+/** A batch's image ids in lower case, duplicates dropped: at least one, at most MAX_IMAGES_PER_JOB. */
+function imageIdList(imageIds: string[]): string[] {
+  const ids = [...new Set(imageIds.map((id) => id.toLowerCase()))];
+  if (ids.length === 0) throw new AppError('BAD_USER_INPUT', 'imageIds must name at least one image', { field: 'imageIds' });
+  if (ids.length > MAX_IMAGES_PER_JOB) {
+    throw new AppError('BAD_USER_INPUT', `at most ${MAX_IMAGES_PER_JOB} images per call, got ${ids.length}`, { field: 'imageIds', max: MAX_IMAGES_PER_JOB });
+  }
+  return ids;
+}
 
 /**
  * The api side of inference: checks a request completely (images readable, models loaded and of
@@ -94,24 +111,30 @@ export class InferenceService {
     return first;
   }
 
-  async classifyImage(em: EntityManager, user: Caller, args: { imageId: string; models?: MemberInput[] | null; explain?: boolean | null; targetClass?: string | null }): Promise<InferenceJob> {
-    const image = await assertCanReadImage(em, user, args.imageId);
+  classifyImage(em: EntityManager, user: Caller, args: ClassifyArgs & { imageId: string }): Promise<InferenceJob> {
+    return this.classify(em, user, [args.imageId], () => 'imageId', args);
+  }
+
+  /** One job over many images: each gets its own Prediction, reported and stored as it lands. */
+  classifyImages(em: EntityManager, user: Caller, args: ClassifyArgs & { imageIds: string[] }): Promise<InferenceJob> {
+    const ids = imageIdList(args.imageIds);
+    return this.classify(em, user, ids, (i) => fieldOf(args.imageIds, ids[i]), args);
+  }
+
+  private async classify(em: EntityManager, user: Caller, imageIds: string[], field: (i: number) => string, args: ClassifyArgs): Promise<InferenceJob> {
+    const images = await assertCanReadImages(em, user, imageIds, field);
     const members = this.resolveMembers(args.models?.length ? args.models : [{ model: this.defaultClassifier() }], 'classification', 'models');
     const labels = this.deps.registry.versionInfo(members[0].model, members[0].version)!.labels;
     if (args.targetClass != null && !labels.includes(args.targetClass)) {
       throw new AppError('BAD_USER_INPUT', `targetClass must be one of ${labels.join(', ')}`, { field: 'targetClass' });
     }
-    const request: JobRequest = { imageIds: [image.id], images: [imageRef(image)], members, explain: args.explain ?? true, targetLabel: args.targetClass ?? null };
-    // Record first, then count: predictions count once stored, so this user's classifications still
-    // queued or running (this one included) count too. Concurrent calls see each other's rows, so a burst
-    // cannot overrun the quota (at worst, at the very limit, both refuse). A refused job is removed unseen.
+    const request: JobRequest = { imageIds: images.map((i) => i.id), images, members, explain: args.explain ?? true, targetLabel: args.targetClass ?? null };
+    // Record first, then count: the quota counts the images of this user's classifications still
+    // queued or running, so concurrent calls see each other's rows and a burst cannot overrun it
+    // (at worst, at the very limit, both refuse). A refused job is removed unseen.
     const job = await this.insertJob(em, user, JobKind.CLASSIFY, request);
     try {
-      const [{ pending }] = (await em.getConnection().execute(
-        `select count(*)::int as pending from inference_jobs where owner_id = ? and kind = 'CLASSIFY' and status in ('QUEUED', 'RUNNING')`,
-        [user.id],
-      )) as Array<{ pending: number }>;
-      await assertWithinQuota(em, this.deps.config, user.id, 'predictions', pending);
+      await assertWithinQuota(em, this.deps.config, user.id, 'predictions', imageIds.length, new Date(), job.id);
     } catch (e) {
       await em.nativeDelete(InferenceJob, { id: job.id });
       throw e;
@@ -124,11 +147,7 @@ export class InferenceService {
     user: Caller,
     args: { imageIds: string[]; members: MemberInput[]; threshold?: number | null; groundTruth?: Array<{ imageId: string; maskImageId: string }> | null },
   ): Promise<InferenceJob> {
-    const ids = [...new Set(args.imageIds)];
-    if (ids.length === 0) throw new AppError('BAD_USER_INPUT', 'imageIds must name at least one image', { field: 'imageIds' });
-    if (ids.length > MAX_IMAGES_PER_JOB) {
-      throw new AppError('BAD_USER_INPUT', `at most ${MAX_IMAGES_PER_JOB} images per segmentImages call, got ${ids.length}`, { field: 'imageIds', max: MAX_IMAGES_PER_JOB });
-    }
+    const ids = imageIdList(args.imageIds);
     const threshold = args.threshold ?? 0.5;
     try {
       validateThreshold(threshold);
@@ -136,16 +155,15 @@ export class InferenceService {
       throw asAppError(e);
     }
     const members = this.resolveMembers(args.members, 'segmentation', 'members');
-    const images: ImageRef[] = [];
-    for (const id of ids) images.push(imageRef(await assertCanReadImage(em, user, id)));
-    const truth: Record<string, string> = {};
-    for (const [i, g] of (args.groundTruth ?? []).entries()) {
+    const images = await assertCanReadImages(em, user, ids, (i) => fieldOf(args.imageIds, ids[i]));
+    const truths = args.groundTruth ?? [];
+    for (const [i, g] of truths.entries()) {
       if (!ids.includes(g.imageId)) throw new AppError('BAD_USER_INPUT', 'groundTruth names an image that is not in imageIds', { field: `groundTruth[${i}].imageId` });
-      if (truth[g.imageId]) throw new AppError('BAD_USER_INPUT', 'one ground truth per image', { field: `groundTruth[${i}].imageId` });
-      const mask = await assertCanReadImage(em, user, g.maskImageId);
-      truth[g.imageId] = mask.id;
+      if (truths.findIndex((t) => t.imageId === g.imageId) !== i) throw new AppError('BAD_USER_INPUT', 'one ground truth per image', { field: `groundTruth[${i}].imageId` });
     }
-    const request: JobRequest = { imageIds: ids, images, members, threshold, ...(Object.keys(truth).length ? { truth } : {}) };
+    const masks = await assertCanReadImages(em, user, truths.map((g) => g.maskImageId), (i) => `groundTruth[${i}].maskImageId`);
+    const truth = Object.fromEntries(truths.map((g, i) => [g.imageId, masks[i].id]));
+    const request: JobRequest = { imageIds: ids, images, members, threshold, ...(truths.length ? { truth } : {}) };
     return this.enqueue(em, await this.insertJob(em, user, JobKind.SEGMENT, request));
   }
 

@@ -115,6 +115,18 @@ export class InferenceResolver {
   }
 
   @Authorized(Role.CLINICIAN, Role.ADMIN)
+  @Mutation(() => InferenceJobType, { description: 'Queues one classification job over up to 100 images (a Prediction each, reported as it lands); returns the job at once' })
+  async classifyImages(
+    @Arg('imageIds', () => [ID]) imageIds: string[],
+    @Arg('models', () => [EnsembleMemberInput], { nullable: true }) models: EnsembleMemberInput[] | null,
+    @Arg('explain', () => Boolean, { defaultValue: true }) explain: boolean,
+    @Arg('targetClass', () => String, { nullable: true, description: 'Label to explain (default: the predicted one)' }) targetClass: string | null,
+    @Ctx() ctx: AppContext,
+  ): Promise<InferenceJobType> {
+    return toJob(await inference(ctx).classifyImages(ctx.em, ctx.user!, { imageIds, models, explain, targetClass }));
+  }
+
+  @Authorized(Role.CLINICIAN, Role.ADMIN)
   @Mutation(() => InferenceJobType, { description: 'Queues a weighted segmentation ensemble over the images; returns the job at once' })
   async segmentImages(
     @Arg('imageIds', () => [ID]) imageIds: string[],

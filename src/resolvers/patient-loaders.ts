@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Image, Lesion, Patient, PatientShare, Prediction, Segmentation, User } from '../entities';
 import type { AppContext } from '../server/context';
+import { uuidArray } from '../services/patient-access';
 
 /** One DataLoader per request and name, kept in ctx.loaders. */
 function loader<K, V>(ctx: AppContext, name: string, batch: (keys: readonly K[]) => Promise<V[]>): DataLoader<K, V> {
@@ -13,10 +14,6 @@ function loader<K, V>(ctx: AppContext, name: string, batch: (keys: readonly K[])
   return l;
 }
 
-/** A PostgreSQL array literal of uuids (knex would spread a JS array into a list). Ids are checked uuids. */
-function uuidArray(ids: readonly string[]): string {
-  return `{${ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id)).join(',')}}`;
-}
 
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
   const m = new Map(rows.map((r) => [r.id, r]));

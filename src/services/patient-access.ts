@@ -11,6 +11,11 @@ export interface Caller {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (id: unknown): id is string => typeof id === 'string' && UUID.test(id);
 
+/** A PostgreSQL uuid[] literal of the ids that are uuids (knex would spread a JS array into a list). */
+export function uuidArray(ids: readonly string[]): string {
+  return `{${ids.filter(isUuid).join(',')}}`;
+}
+
 /**
  * Who may see a patient: its owner, clinicians it is shared with, and admins. Researchers see no
  * identifying patient data at all. Everyone else gets NOT_FOUND, never a hint that the id exists.
@@ -67,6 +72,34 @@ export async function assertCanReadImage(em: EntityManager, user: Caller, imageI
     throw notFound('Image');
   }
   return image;
+}
+
+/** An image as inference needs it: its stored file and its patient. */
+export interface ImageRef {
+  id: string;
+  sha256: string;
+  patientId: string;
+}
+
+/**
+ * Each of `ids` as an ImageRef, in order, checked in one statement (image joined to a patient the
+ * caller may see). The first that is not a readable image is NOT_FOUND with its field (`field[i]`),
+ * the same answer whether it does not exist or belongs to someone else.
+ */
+export async function assertCanReadImages(em: EntityManager, user: Caller, ids: readonly string[], field: (i: number) => string): Promise<ImageRef[]> {
+  const visible = visiblePatientsSql(user, 'p');
+  const rows = visible
+    ? ((await em.execute(
+        `select i.id, i.sha256, i.patient_id as "patientId" from images i join patients p on p.id = i.patient_id where i.id = any(?::uuid[]) and ${visible.sql}`,
+        [uuidArray(ids), ...visible.params],
+      )) as ImageRef[])
+    : [];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id, i) => {
+    const ref = isUuid(id) ? byId.get(id.toLowerCase()) : undefined;
+    if (!ref) throw new AppError('NOT_FOUND', 'Image not found', { field: field(i) });
+    return ref;
+  });
 }
 
 /** The lesion, when `user` may read its patient; NOT_FOUND otherwise. */

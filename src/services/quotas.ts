@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
 import { AppError } from '../errors';
-import { Image, Plan, Prediction, User } from '../entities';
+import { Image, Plan, Prediction } from '../entities';
 
 export type QuotaKind = 'uploads' | 'predictions';
 
@@ -31,15 +31,32 @@ export async function usedThisMonth(em: EntityManager, userId: string, kind: Quo
 }
 
 /**
- * Refuses, with RATE_LIMITED (reason QUOTA_EXCEEDED, limit, used, resetsAt), an operation that
- * would take `userId` past its plan's monthly quota of `kind` by adding `adding` items.
- * The inference jobs call it with kind 'predictions' before queueing.
+ * What counts against a monthly quota, as SQL over the user `u`: uploads made, or predictions
+ * stored plus the images of classification jobs still queued or running (but not `exceptJobId`,
+ * the one being checked), so a burst of jobs cannot overrun the quota before their results land.
  */
-export async function assertWithinQuota(em: EntityManager, config: Config, userId: string, kind: QuotaKind, adding = 1, now = new Date()): Promise<void> {
-  const user = await em.findOne(User, { id: userId }, { fields: ['plan'] });
-  const plan = user?.plan ?? Plan.FREE;
+function countedSql(kind: QuotaKind, since: Date, exceptJobId: string): { sql: string; params: unknown[] } {
+  if (kind === 'uploads') return { sql: `select count(*) from images where uploaded_by_id = u.id and created_at >= ?`, params: [since] };
+  return {
+    sql: `(select count(*) from predictions where owner_id = u.id and created_at >= ?)
+      + (select coalesce(sum(greatest(j.total - jsonb_array_length(j.result_ids), 0)), 0) from inference_jobs j
+          where j.owner_id = u.id and j.kind = 'CLASSIFY' and j.status in ('QUEUED', 'RUNNING') and j.id::text <> ?)`,
+    params: [since, exceptJobId],
+  };
+}
+
+/**
+ * Refuses, with RATE_LIMITED (reason QUOTA_EXCEEDED, limit, used, resetsAt), an operation that
+ * would take `userId` past its plan's monthly quota of `kind` by adding `adding` items. One
+ * statement reads the plan and the usage. `exceptJobId`: a job already recorded for these items
+ * (its images are the `adding`, not part of the usage).
+ */
+export async function assertWithinQuota(em: EntityManager, config: Config, userId: string, kind: QuotaKind, adding = 1, now = new Date(), exceptJobId = ''): Promise<void> {
+  const counted = countedSql(kind, monthStart(now), exceptJobId);
+  const rows = (await em.execute(`select u.plan, (${counted.sql})::int as used from users u where u.id = ?`, [...counted.params, userId])) as Array<{ plan: Plan; used: number }>;
+  const plan = rows[0]?.plan ?? Plan.FREE;
+  const used = rows[0]?.used ?? 0;
   const limit = planQuota(config, plan)[kind];
-  const used = await usedThisMonth(em, userId, kind, now);
   if (used + adding > limit) {
     const resetsAt = nextMonthStart(now);
     throw new AppError('RATE_LIMITED', `Monthly ${kind} quota of the ${plan} plan reached (${used} of ${limit} used; ${adding} more asked)`, {
