@@ -14,6 +14,7 @@ import { featureMapAt, camToImage } from '../src/inference/cam-map';
 import { gradCam, loadGradCamHead } from '../src/inference/gradcam';
 import { heatmapPng } from '../src/inference/render';
 import { encodeMap } from '../src/jobs/files';
+import { batcherFor } from '../src/jobs/batcher';
 import { sealPackage } from '../src/models-registry/package';
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
@@ -41,31 +42,67 @@ const NAMES = ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154', '
 const IMAGES = NAMES.map((n) => path.join(projectRoot, 'datasets/isic-uda1/images', `${n}.jpg`));
 
 interface Sample {
+  /** Milliseconds per call, of the calls that finished. */
   latencies: number[];
+  /** Length of the measuring window. */
   seconds: number;
-  /** Images each call handles (a batch mutation's size; 1 otherwise). */
-  images?: number;
+  /** Images finished inside the window. */
+  images: number;
+  /** CPU time of this process (all its threads) inside the window, ms. */
+  cpuMs: number;
+  /** Share of the window the main thread (event loop) was busy, 0..1. */
+  loopBusy: number;
 }
 
-const imagesPerSecond = (s: Sample) => (s.latencies.length * (s.images ?? 1)) / s.seconds;
+const merge = (xs: Sample[]): Sample => ({
+  latencies: xs.flatMap((x) => x.latencies),
+  seconds: xs.reduce((t, x) => t + x.seconds, 0),
+  images: xs.reduce((t, x) => t + x.images, 0),
+  cpuMs: xs.reduce((t, x) => t + x.cpuMs, 0),
+  loopBusy: xs.reduce((t, x) => t + x.loopBusy * x.seconds, 0) / xs.reduce((t, x) => t + x.seconds, 0),
+});
 
-/** `loops` concurrent loops calling `once` for SECONDS (after a short warm-up). */
-async function loopsFor(loops: number, once: (i: number) => Promise<void>, seconds = SECONDS): Promise<Sample> {
-  for (let i = 0; i < 10; i++) await once(i);
+const imagesPerSecond = (s: Sample) => s.images / s.seconds;
+
+/** Images finished so far by any pipeline (each bare run, each e2e `persisted` event). */
+const finished = { images: 0 };
+
+/**
+ * `loops` concurrent loops calling `once` (after `warmup` calls one at a time), measured over a
+ * window of `seconds` that opens once the loops have run for `settle` seconds. Throughput counts
+ * the images finished inside the window, so neither the loops' ramp-up nor a batch call still
+ * running when the window closes distorts it, whatever the size of a call.
+ */
+async function loopsFor(loops: number, once: (i: number) => Promise<void>, seconds = SECONDS, warmup = 10, settle = 0.3): Promise<Sample> {
+  for (let i = 0; i < warmup; i++) await once(i);
   const latencies: number[] = [];
-  const t0 = performance.now();
-  const end = t0 + seconds * 1000;
+  const snapshot = () => ({ at: performance.now(), cpu: process.cpuUsage(), images: finished.images, loop: performance.eventLoopUtilization() });
+  let open: ReturnType<typeof snapshot> | null = null;
+  let window: Omit<Sample, 'latencies'> | null = null;
+  const close = () => {
+    const now = snapshot();
+    const cpu = process.cpuUsage(open!.cpu);
+    const loopBusy = performance.eventLoopUtilization(now.loop, open!.loop).utilization;
+    window = { seconds: (now.at - open!.at) / 1000, images: now.images - open!.images, cpuMs: (cpu.user + cpu.system) / 1000, loopBusy };
+  };
+  const opener = setTimeout(() => (open = snapshot()), settle * 1000);
+  const closer = setTimeout(close, (settle + seconds) * 1000);
+  const end = performance.now() + (settle + seconds) * 1000;
   let n = 0;
   await Promise.all(
     Array.from({ length: loops }, async () => {
       while (performance.now() < end) {
         const s = performance.now();
         await once(n++);
-        latencies.push(performance.now() - s);
+        if (open && !window) latencies.push(performance.now() - s);
       }
     }),
   );
-  return { latencies, seconds: (performance.now() - t0) / 1000 };
+  clearTimeout(opener);
+  clearTimeout(closer);
+  open ??= snapshot();
+  if (!window) close();
+  return { latencies, ...(window as unknown as Omit<Sample, 'latencies'>) };
 }
 
 const row = (name: string, concurrency: number, s: Sample): Row => ({
@@ -75,6 +112,8 @@ const row = (name: string, concurrency: number, s: Sample): Row => ({
   'p50 ms': quantile(s.latencies, 0.5),
   'p95 ms': quantile(s.latencies, 0.95),
   n: s.latencies.length,
+  'process CPU ms/img': s.cpuMs / s.images,
+  'event loop busy %': 100 * s.loopBusy,
 });
 
 async function e2eJobId(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<string> {
@@ -228,6 +267,7 @@ export async function inferenceBench(): Promise<void> {
       const t1 = performance.now();
       for await (const e of inference.progress.stream(jobId)) {
         if (e.stage === 'failed') throw new Error(`job failed: ${e.message}`);
+        if (e.stage === 'persisted') finished.images++;
       }
       split.replyMs.push(t1 - t0);
       split.doneMs.push(performance.now() - t1);
@@ -247,6 +287,7 @@ export async function inferenceBench(): Promise<void> {
       const once = async (i: number) => {
         const { tensor } = await imageToTensor(bytes[i % bytes.length], manifest.input);
         await s.run({ [manifest.input.name]: new ort.Tensor('float32', tensor, batchShape(1, manifest.input)) });
+        finished.images++;
       };
       return { manifest, file, session: s, once };
     };
@@ -260,51 +301,75 @@ export async function inferenceBench(): Promise<void> {
     const floor = async () => {
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: 'query($id: ID!) { job(id: $id) { id status } }', variables: { id: probe } }) });
       await res.json();
+      finished.images++; // a request, for the floor's row
     };
     const registry = server.services.metrics.registry;
     const histogram = (name: string) => registry.getSingleMetric(name) as unknown as { reset(): void; get(): Promise<{ values: Array<{ metricName?: string; labels: Record<string, string | number>; value: number }> }> };
     const stageHist = histogram('dermagraph_inference_stage_duration_seconds');
     const jobHist = histogram('dermagraph_inference_job_duration_seconds');
     const breakdown: Row[] = [];
+    /** SQL statements per image (mutation + run) over 16 more calls of `once` at concurrency `c`; E2E_ONLY prints them. */
+    const statementsPerImage = async (c: number, imagesPerCall: number, once: (i: number) => Promise<void>) => {
+      const knex = server.services.db.orm.em.getConnection().getKnex();
+      const seen = new Map<string, number>();
+      const onQuery = (q: { sql: string }) => seen.set(q.sql.slice(0, 120), (seen.get(q.sql.slice(0, 120)) ?? 0) + 1);
+      knex.on('query', onQuery);
+      const CALLS = 16;
+      let next = 0;
+      await Promise.all(Array.from({ length: c }, async () => {
+        while (next < CALLS) await once(next++);
+      }));
+      knex.removeListener('query', onQuery);
+      const images = CALLS * imagesPerCall;
+      if (E2E_ONLY) for (const [sql, n] of seen) console.log(`${(n / images).toFixed(2)}  ${sql}`);
+      return [...seen.values()].reduce((a, b) => a + b, 0) / images;
+    };
+    const single = (explain: boolean, model = MODEL) => (i: number) => e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model }], explain });
+    const batchOf = (i: number) => Array.from({ length: BATCH }, (_, k) => batchImageIds[(i * BATCH + k) % batchImageIds.length]);
+    const many = (explain: boolean) => (i: number) => e2e(classifyMany, { imageIds: batchOf(i), models: [{ model: MODEL }], explain });
+    const lease = server.services.models.acquire(MODEL);
+    const batcher = batcherFor(lease);
+    lease.release();
     for (const c of CONCURRENCIES) {
-      // Interleaved so machine noise hits both alike.
-      const b = await loopsFor(c, bare);
+      // Where one classification's time goes, in a pass of its own (no other row's jobs in the histograms).
       split.replyMs.length = split.doneMs.length = 0;
       stageHist.reset();
       jobHist.reset();
-      const e = await loopsFor(c, (i) => e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model: MODEL }], explain: false }));
+      await loopsFor(c, single(false));
       breakdown.push(...(await stageRows(c, split, stageHist, jobHist)));
-      if (c === CONCURRENCIES[0]) {
-        // SQL statements per e2e job (mutation + run), counted over a few more jobs.
-        const knex = server.services.db.orm.em.getConnection().getKnex();
-        const seen = new Map<string, number>();
-        const onQuery = (q: { sql: string }) => seen.set(q.sql, (seen.get(q.sql) ?? 0) + 1);
-        knex.on('query', onQuery);
-        const JOBS = 20;
-        for (let i = 0; i < JOBS; i++) await e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model: MODEL }], explain: false });
-        knex.removeListener('query', onQuery);
-        ratios['SQL statements per e2e classification job'] = [...seen.values()].reduce((a, b) => a + b, 0) / JOBS;
-        if (E2E_ONLY) for (const [sql, n] of seen) console.log(`${(n / JOBS).toFixed(2)}  ${sql.slice(0, 200)}`);
+      ratios[`SQL statements per image at concurrency ${c}, classifyImage`] = await statementsPerImage(c, 1, single(false));
+      ratios[`SQL statements per image at concurrency ${c}, classifyImages x${BATCH}`] = await statementsPerImage(c, BATCH, many(false));
+      // Each e2e row is measured in ROUNDS short segments, each right after a segment of the bare
+      // pipeline, and its ratio is the median of the segments' ratios: load from elsewhere on a
+      // shared machine then falls on both sides of a ratio alike.
+      const pipelines = [
+        { name: 'e2e classifyImage (explain=false)', key: 'classifyImage (explain=false)', images: 1, once: single(false) },
+        { name: 'e2e classifyImage (Grad-CAM)', key: 'classifyImage (Grad-CAM)', images: 1, once: single(true) },
+        { name: `e2e classifyImages x${BATCH} (explain=false)`, key: `classifyImages x${BATCH} (explain=false)`, images: BATCH, once: many(false) },
+        { name: `e2e classifyImages x${BATCH} (Grad-CAM)`, key: `classifyImages x${BATCH} (Grad-CAM)`, images: BATCH, once: many(true) },
+        { name: 'API floor: job(id) query over HTTP', key: null, images: 1, once: floor },
+      ];
+      const bareSamples: Sample[] = [];
+      const measured = pipelines.map(() => ({ samples: [] as Sample[], ratios: [] as number[], batches: 0, batched: 0 }));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [k, p] of pipelines.entries()) {
+          const warmup = round === 0 ? (p.images > 1 ? 2 : 10) : 0;
+          const b = await loopsFor(c, bare, SECONDS / ROUNDS, round === 0 && k === 0 ? 10 : 0);
+          const before = { ...batcher.stats };
+          const e = await loopsFor(c, p.once, SECONDS / ROUNDS, warmup);
+          bareSamples.push(b);
+          measured[k].samples.push(e);
+          measured[k].ratios.push(imagesPerSecond(e) / imagesPerSecond(b));
+          measured[k].batches += batcher.stats.batches - before.batches;
+          measured[k].batched += batcher.stats.images - before.images;
+        }
       }
-      const ex = await loopsFor(c, (i) => e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model: MODEL }], explain: true }));
-      const f = await loopsFor(c, floor);
-      // Batches: one classifyImages call over BATCH images (the fixed per-request cost is shared).
-      const batchOf = (i: number) => Array.from({ length: BATCH }, (_, k) => batchImageIds[(i * BATCH + k) % batchImageIds.length]);
-      const eb = { ...(await loopsFor(c, (i) => e2e(classifyMany, { imageIds: batchOf(i), models: [{ model: MODEL }], explain: false }))), images: BATCH };
-      const exb = { ...(await loopsFor(c, (i) => e2e(classifyMany, { imageIds: batchOf(i), models: [{ model: MODEL }], explain: true }))), images: BATCH };
-      rows.push(
-        row('bare: sharp + session.run', c, b),
-        row('e2e classifyImage (explain=false)', c, e),
-        row('e2e classifyImage (Grad-CAM)', c, ex),
-        row(`e2e classifyImages x${BATCH} (explain=false)`, c, eb),
-        row(`e2e classifyImages x${BATCH} (Grad-CAM)`, c, exb),
-        row('API floor: job(id) query over HTTP', c, f),
-      );
-      const bareRate = imagesPerSecond(b);
-      ratios[`throughput ratio e2e/bare at concurrency ${c}, classifyImage (explain=false)`] = imagesPerSecond(e) / bareRate;
-      ratios[`throughput ratio e2e/bare at concurrency ${c}, classifyImage (Grad-CAM)`] = imagesPerSecond(ex) / bareRate;
-      ratios[`throughput ratio e2e/bare at concurrency ${c}, classifyImages x${BATCH} (explain=false)`] = imagesPerSecond(eb) / bareRate;
-      ratios[`throughput ratio e2e/bare at concurrency ${c}, classifyImages x${BATCH} (Grad-CAM)`] = imagesPerSecond(exb) / bareRate;
+      rows.push(row('bare: sharp + session.run', c, merge(bareSamples)));
+      for (const [k, p] of pipelines.entries()) {
+        const m = measured[k];
+        rows.push({ ...row(p.name, c, merge(m.samples)), 'images per session run': m.batches ? m.batched / m.batches : null });
+        if (p.key) ratios[`throughput ratio e2e/bare at concurrency ${c}, ${p.key}`] = quantile(m.ratios, 0.5);
+      }
     }
 
     rows.push(...breakdown);
@@ -319,9 +384,9 @@ export async function inferenceBench(): Promise<void> {
       const hb = await barePipeline(h.name);
       for (const c of CONCURRENCIES) {
         const b = await loopsFor(c, hb.once);
-        const e = await loopsFor(c, (i) => e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model: h.name }], explain: false }));
+        const e = await loopsFor(c, single(false, h.name));
         rows.push(row(`${h.arch}: bare sharp + session.run`, c, b), row(`${h.arch}: e2e classifyImage (explain=false)`, c, e));
-        ratios[`${h.arch}: throughput ratio e2e/bare at concurrency ${c}`] = e.latencies.length / e.seconds / (b.latencies.length / b.seconds);
+        ratios[`${h.arch}: throughput ratio e2e/bare at concurrency ${c}`] = imagesPerSecond(e) / imagesPerSecond(b);
       }
       await hb.session.release();
     }
@@ -372,7 +437,6 @@ export async function inferenceBench(): Promise<void> {
     // Two-member segmentation ensemble vs each member alone (e2e, one image per job, one at a time).
     // Interleaved rounds so load from elsewhere on the machine falls on all three alike.
     const seg = (members: Array<{ model: string }>) => loopsFor(1, (i) => e2e(segment, { imageIds: [imageIds[i % imageIds.length]], members }), SECONDS / ROUNDS);
-    const merge = (xs: Sample[]): Sample => ({ latencies: xs.flatMap((x) => x.latencies), seconds: xs.reduce((t, x) => t + x.seconds, 0) });
     const runs: Sample[][] = [[], [], []];
     for (let round = 0; round < ROUNDS; round++) {
       runs[0].push(await seg([{ model: 'dg-seg-stats' }]));

@@ -165,6 +165,8 @@ export class JwtService {
   private readonly challengeTtl: number;
 
   private lastReload = 0;
+  /** The verification keys of `ring`, imported once (createLocalJWKSet caches what it imports). */
+  private keySet: ReturnType<typeof createLocalJWKSet>;
 
   /**
    * `reloadRing` (optional) re-reads the keys: another process sharing DATA_DIR may have rotated
@@ -176,6 +178,7 @@ export class JwtService {
     private readonly now: () => Date = () => new Date(),
     private readonly reloadRing?: () => Promise<JwtKeyRing>,
   ) {
+    this.keySet = createLocalJWKSet(ring.jwks());
     this.accessTtl = settings.accessTtlSeconds ?? 900;
     this.challengeTtl = settings.challengeTtlSeconds ?? 300;
   }
@@ -213,7 +216,7 @@ export class JwtService {
   private async verify(token: string, type: TokenType, retried = false): Promise<JWTPayload> {
     if (typeof token !== 'string' || token.length > 4096) throw jwtError('TOKEN_INVALID');
     try {
-      const { payload } = await jwtVerify(token, createLocalJWKSet(this.ring.jwks()), {
+      const { payload } = await jwtVerify(token, this.keySet, {
         algorithms: [JWT_ALGORITHM],
         issuer: this.settings.issuer,
         audience: this.settings.audience,
@@ -237,6 +240,7 @@ export class JwtService {
     const before = new Set(this.ring.keys.map((k) => k.kid));
     try {
       this.ring = await this.reloadRing();
+      this.keySet = createLocalJWKSet(this.ring.jwks());
     } catch {
       return false;
     }

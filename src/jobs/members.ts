@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
 import { createSession, type ModelLease, type ModelRegistry } from '../models-registry';
-import type { DeviceInfo } from '../models-registry';
+import type { DeviceInfo, ModelSession } from '../models-registry';
 import { loadGradCamHead } from '../inference/gradcam';
 import type { HeadPlan } from '../inference/onnx-head';
 
@@ -32,7 +32,7 @@ export interface MemberRun {
 
 /** Sessions placed on a member's requested device, per name@version@device. */
 export class MemberSessions {
-  private readonly sessions = new Map<string, Promise<{ session: ort.InferenceSession; device: DeviceInfo }>>();
+  private readonly sessions = new Map<string, Promise<{ session: ModelSession; device: DeviceInfo }>>();
   private readonly heads = new Map<string, Promise<HeadPlan>>();
   private readonly unsubscribe: () => void;
 

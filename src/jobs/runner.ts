@@ -1,4 +1,4 @@
-import { UniqueConstraintViolationException, type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
+import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { Image } from '../entities/image';
@@ -16,10 +16,10 @@ import type { JobMetrics } from './metrics';
 import type { MemberRun, MemberSessions, MemberSpec } from './members';
 import { classifyImageBytes, segmentImageBytes, type StageReport } from './pipeline';
 import type { Logger } from '../server/logger';
-import { BatchResultWriter, type ResultRow } from './result-writer';
+import { JobResults, ResultSink, type ResultEntity, type ResultRow } from './result-writer';
 
 /** Stores one image's result; resolves with the id stored for the image (another attempt's, if it won). */
-type StoreResult = (cls: typeof Prediction | typeof Segmentation, row: ResultRow) => Promise<string>;
+type StoreResult = (cls: ResultEntity, row: ResultRow) => Promise<string>;
 
 export interface ImageRef {
   id: string;
@@ -95,7 +95,11 @@ export function failureReason(err: unknown): { code: string; message: string } {
  * whose result an earlier attempt already stored are skipped, so each image is written once.
  */
 export class JobRunner {
-  constructor(private readonly deps: RunnerDeps) {}
+  private readonly sink: ResultSink;
+
+  constructor(private readonly deps: RunnerDeps) {
+    this.sink = new ResultSink(deps.orm);
+  }
 
   async run({ jobId, attempt, final }: JobAttempt): Promise<void> {
     const { orm, metrics } = this.deps;
@@ -114,8 +118,8 @@ export class JobRunner {
     try {
       await this.execute(job, em, resuming);
       if (job.status !== JobStatus.SUCCEEDED) {
-        // One plain statement (no query builder): the job row is the only shared state. (A job of
-        // one image was already finished by the statement that stored its result.)
+        // One plain statement (no query builder): the job row is the only shared state. (Usually the
+        // statement that stored the last result has finished the job already.)
         const finishedAt = new Date();
         Object.assign(job, { status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt, updatedAt: finishedAt });
         await em.getConnection().execute(
@@ -199,10 +203,10 @@ export class JobRunner {
       const total = req.imageIds.length;
       const tracker = new ProgressTracker(total, doneImages.size);
       const queue = req.imageIds.map((id, index) => ({ id, index })).filter(({ id }) => !doneImages.has(id));
-      // One image: its result and the job's end go in one statement (insertOnce). A batch: results
-      // are written in groups together with the job's progress and result ids (job(id) shows them).
-      const writer = total > 1 ? new BatchResultWriter(em, Done, { id: job.id, imageIds: req.imageIds }, doneImages) : null;
-      const store: StoreResult = writer ? (_cls, row) => writer.store(row) : (cls, row) => this.insertOnce(em, cls, row, job, row.imageId);
+      // Results go in with the job's progress and result ids (job(id) shows them as they land), and
+      // the statement that stores the last one finishes the job.
+      const results = new JobResults(job.id, req.imageIds, doneImages);
+      const store: StoreResult = (cls, row) => this.sink.store(cls, results, row);
       const workers = Array.from({ length: Math.min(queue.length, this.deps.imageConcurrency ?? 4) }, async () => {
         for (let next = queue.shift(); next; next = queue.shift()) {
           const image = byId.get(next.id);
@@ -212,7 +216,8 @@ export class JobRunner {
         }
       });
       await Promise.all(workers);
-      job.resultIds = req.imageIds.map((id) => doneImages.get(id)!).filter(Boolean);
+      job.resultIds = results.resultIds();
+      if (results.finishedAt) Object.assign(job, { status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt: results.finishedAt, updatedAt: results.finishedAt });
     } finally {
       for (const r of runs) r.lease.release();
     }
@@ -223,41 +228,6 @@ export class JobRunner {
       return await this.deps.sessions.open(s);
     } catch (e) {
       throw new PermanentJobError(`model ${s.model}@${s.version} is not available: ${(e as Error).message}`, 'MODEL_UNAVAILABLE');
-    }
-  }
-
-  /**
-   * Inserts the result unless another attempt (a worker that lost its lock but kept going) stored
-   * this image of this job first: then that row's id is returned and this one is dropped.
-   */
-  private async insertOnce(em: EntityManager, cls: typeof Prediction | typeof Segmentation, row: ResultRow, job: InferenceJob, imageId: string): Promise<string> {
-    const jobId = job.id;
-    try {
-      if ((job.request as unknown as JobRequest).imageIds.length === 1) {
-        // The job's only result: store it and finish the job in one statement (atomic: a duplicate
-        // result fails both, and takes the path below; the job is then finished by run()).
-        const finishedAt = new Date();
-        const insert = em.createQueryBuilder(cls).insert(row as never).getKnexQuery().returning('id');
-        await em
-          .getConnection()
-          .execute(
-            em.getConnection().getKnex().raw(
-              `with stored as (?) update inference_jobs set status = 'SUCCEEDED', stage = 'done', progress = 1, error = null, finished_at = ?, updated_at = ?, result_ids = ? where id = ? and exists (select 1 from stored)`,
-              [insert, finishedAt, finishedAt, JSON.stringify([row.id]), jobId],
-            ),
-          )
-          .catch((e: Error) => {
-            throw em.getDriver().convertException(e); // raw execute leaves driver errors unconverted
-          });
-        Object.assign(job, { status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt, updatedAt: finishedAt, resultIds: [row.id] });
-        return row.id;
-      }
-      await em.insert(cls, row as never); // plain data: one native insert, no entity or change set
-      return row.id;
-    } catch (e) {
-      if (!(e instanceof UniqueConstraintViolationException)) throw e;
-      const existing = await em.fork().findOneOrFail(cls as never, { job: jobId, imageId } as never, { fields: ['id'] as never });
-      return (existing as { id: string }).id;
     }
   }
 

@@ -5,9 +5,10 @@ import { activate } from '../inference/softmax';
 import { packagePath } from './extract';
 import type { Manifest } from './manifest';
 import { packageError } from './errors';
+import type { ModelSession } from './threaded-session';
 
 /** Runs one batch of preprocessed images (each a tensor of one image) and returns the manifest's outputs. */
-export async function runBatch(session: ort.InferenceSession, m: Manifest, images: Float32Array[]): Promise<ort.InferenceSession.OnnxValueMapType> {
+export async function runBatch(session: ModelSession, m: Manifest, images: Float32Array[]): Promise<ort.InferenceSession.OnnxValueMapType> {
   const per = m.input.width * m.input.height * 3;
   const data = new Float32Array(per * images.length);
   images.forEach((t, i) => data.set(t, i * per));
@@ -16,7 +17,7 @@ export async function runBatch(session: ort.InferenceSession, m: Manifest, image
 }
 
 /** One inference on a blank image: pays the first-run costs and proves the device can run the graph. */
-export async function warmUp(session: ort.InferenceSession, m: Manifest): Promise<void> {
+export async function warmUp(session: ModelSession, m: Manifest): Promise<void> {
   await runBatch(session, m, [new Float32Array(m.input.width * m.input.height * 3)]);
 }
 
@@ -59,7 +60,7 @@ export function binaryMaskOf(out: ort.Tensor, m: Manifest, i = 0): { mask: Uint8
 }
 
 /** Runs every golden case of a package (in `dir`) on `session`; returns each result, passing or not. */
-export async function runGoldenCases(session: ort.InferenceSession, m: Manifest, dir: string): Promise<GoldenResult[]> {
+export async function runGoldenCases(session: ModelSession, m: Manifest, dir: string): Promise<GoldenResult[]> {
   const results: GoldenResult[] = [];
   for (const [index, g] of m.goldenCases.entries()) {
     const { tensor } = await imageToTensor(packagePath(dir, g.image), m.input);
@@ -89,7 +90,7 @@ export async function runGoldenCases(session: ort.InferenceSession, m: Manifest,
 }
 
 /** Runs the golden cases and refuses the package at the first one that fails. */
-export async function assertGoldenCases(session: ort.InferenceSession, m: Manifest, dir: string, device: string): Promise<GoldenResult[]> {
+export async function assertGoldenCases(session: ModelSession, m: Manifest, dir: string, device: string): Promise<GoldenResult[]> {
   const results = await runGoldenCases(session, m, dir);
   const bad = results.find((r) => !r.ok);
   if (bad) throw packageError('golden', `case ${bad.index} (${bad.image}) fails on ${device}: ${bad.detail}`, `goldenCases[${bad.index}]`);

@@ -1,4 +1,5 @@
 import type { InferenceSession } from 'onnxruntime-node';
+import type { ModelSession } from './threaded-session';
 import type { Manifest } from './manifest';
 import { packageError } from './errors';
 
@@ -21,7 +22,7 @@ const show = (shape: readonly Dim[]) => `[${shape.join(', ')}]`;
  * (batch axis dynamic, 3 channels, the manifest's size in its layout), and every output the
  * manifest names, with a shape that fits its role. Extra model outputs are allowed and never fetched.
  */
-export function checkModelIo(session: InferenceSession, m: Manifest): void {
+export function checkModelIo(session: ModelSession, m: Manifest): void {
   const fail = (field: string, message: string) => {
     throw packageError('onnx.io', message, field);
   };

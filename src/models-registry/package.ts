@@ -13,6 +13,7 @@ import { checkModelIo } from './onnx-io';
 import { createSession, type Placement, type Threads } from './sessions';
 import { packageError, RegistryError } from './errors';
 import { zipEntries } from './zip-writer';
+import type { ModelSession } from './threaded-session';
 
 /**
  * Model packages: opening a folder or archive, checking it end to end (see docs/models.md,
@@ -146,7 +147,7 @@ export interface PreparedPackage {
   manifest: Manifest;
   modelPath: string;
   modelSha256: string;
-  session: ort.InferenceSession;
+  session: ModelSession;
   placement: Placement;
   golden: GoldenResult[];
   /** Releases the session and removes any temporary folder. */
@@ -159,7 +160,7 @@ export async function loadChecked(
   m: Manifest,
   device: string | readonly string[] = m.devices,
   threads: Threads = m.threads,
-): Promise<{ session: ort.InferenceSession; placement: Placement; golden: GoldenResult[] }> {
+): Promise<{ session: ModelSession; placement: Placement; golden: GoldenResult[] }> {
   const modelPath = packagePath(root, m.modelFile);
   const { session, placement } = await createSession(modelPath, device, threads, {
     probe: async (s) => {

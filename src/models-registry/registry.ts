@@ -14,6 +14,7 @@ import { findPackageFolders, folderSignature } from './discovery';
 import { checkPackageFiles, listPackageFiles, loadChecked, movePackage, preparePackage, readManifest } from './package';
 import { compareSemver } from './semver';
 import type { Placement, Threads } from './sessions';
+import type { ModelSession } from './threaded-session';
 import { StatsCounter, type VersionStats } from './stats';
 import { InMemoryRegistryStore, type DeviceInfo, type RegistryStore, type VersionStatus } from './store';
 
@@ -34,7 +35,7 @@ export interface ModelLease {
   readonly version: string;
   readonly manifest: Manifest;
   readonly device: DeviceInfo;
-  readonly session: ort.InferenceSession;
+  readonly session: ModelSession;
   /** Runs the session, counting the request in the version's stats and metrics. */
   run(feeds: ort.InferenceSession.FeedsType, fetches?: readonly string[]): Promise<ort.InferenceSession.ReturnType>;
   /** Ends the lease (idempotent); the session may be released after this. */
@@ -118,7 +119,7 @@ interface ChangeOptions {
 
 /** One live onnxruntime session of a version. */
 interface Slot {
-  session: ort.InferenceSession;
+  session: ModelSession;
   placement: Placement;
   leases: number;
   retired: boolean;
@@ -270,7 +271,10 @@ export class ModelRegistry {
       device: e.lastPlacement ? deviceInfo(e.lastPlacement) : null,
       sha256: e.modelSha256,
       packageDir: e.dir,
-      stats: e.stats.snapshot(),
+      // A getter: the percentiles sort the latency samples, which only readers of stats need.
+      get stats() {
+        return e.stats.snapshot();
+      },
       leases,
       loaded: true,
       loadedAt: slot?.loadedAt ?? null,
@@ -353,7 +357,7 @@ export class ModelRegistry {
     }
   }
 
-  private newSlot(session: ort.InferenceSession, placement: Placement, loadMs: number): Slot {
+  private newSlot(session: ModelSession, placement: Placement, loadMs: number): Slot {
     return { session, placement, leases: 0, retired: false, released: false, loadedAt: new Date(), loadMs };
   }
 

@@ -5,10 +5,11 @@ import * as ort from 'onnxruntime-node';
 import { FIXTURE_DIR, IMAGES, referenceProbabilities, tensorOf } from '../../test/fixtures/models/packages';
 import { softmax } from '../inference/softmax';
 import { bundledBackends, createSession } from './sessions';
+import type { ModelSession } from './threaded-session';
 
 const MODEL = join(FIXTURE_DIR, 'tiny-classifier-v1.onnx');
 
-async function classify(session: ort.InferenceSession, image: string): Promise<number[]> {
+async function classify(session: ModelSession, image: string): Promise<number[]> {
   const t = await tensorOf(image);
   const out = await session.run({ input: new ort.Tensor('float32', t, [1, 3, 32, 32]) });
   return softmax(out.logits.data as Float32Array);

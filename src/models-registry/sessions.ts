@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { ThreadedSession, type ModelSession } from './threaded-session';
 import { executionProvider, placementOrder } from './devices';
 import { RegistryError, shortError } from './errors';
 
@@ -19,7 +20,7 @@ export interface Placement {
 }
 
 export interface PlacedSession {
-  session: ort.InferenceSession;
+  session: ModelSession;
   placement: Placement;
 }
 
@@ -29,7 +30,7 @@ export interface CreateSessionOptions {
    * failing and placement goes on down the chain. Providers such as webgpu can create a
    * session and still fail at the first run.
    */
-  probe?: (session: ort.InferenceSession) => Promise<void>;
+  probe?: (session: ModelSession) => Promise<void>;
 }
 
 /** The providers this onnxruntime-node binary bundles (cpu and webgpu; cuda/tensorrt need extra libraries). */
@@ -52,9 +53,10 @@ export async function createSession(
   const requested = typeof device === 'string' ? device : device[0];
   const attempts: Placement['attempts'] = [];
   for (const dev of order) {
-    let session: ort.InferenceSession | undefined;
+    let session: ModelSession | undefined;
     try {
-      session = await ort.InferenceSession.create(modelPath, {
+      // Each session on a thread of its own: a run never blocks the event loop.
+      session = await ThreadedSession.create(modelPath, {
         executionProviders: [executionProvider(dev)],
         intraOpNumThreads: threads.intraOp,
         interOpNumThreads: threads.interOp,

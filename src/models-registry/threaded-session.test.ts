@@ -1,0 +1,64 @@
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { FIXTURE_DIR, IMAGES, tensorOf } from '../../test/fixtures/models/packages';
+import { ThreadedSession } from './threaded-session';
+
+const MODEL = join(FIXTURE_DIR, 'tiny-classifier-v1.onnx');
+const OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' } as const;
+
+describe('ThreadedSession', () => {
+  let threaded: ThreadedSession;
+  let local: ort.InferenceSession;
+  beforeAll(async () => {
+    threaded = await ThreadedSession.create(MODEL, OPTIONS);
+    local = await ort.InferenceSession.create(MODEL, OPTIONS);
+  });
+  afterAll(async () => {
+    await threaded.release();
+    await local.release();
+  });
+
+  it("reports the model's inputs and outputs as the session does", () => {
+    expect(threaded.inputNames).toEqual(local.inputNames);
+    expect(threaded.outputNames).toEqual(local.outputNames);
+    expect(threaded.inputMetadata).toEqual(local.inputMetadata);
+    expect(threaded.outputMetadata).toEqual(local.outputMetadata);
+  });
+
+  it('answers exactly as a session on this thread, for concurrent runs of different images', async () => {
+    const tensors = await Promise.all(IMAGES.map((i) => tensorOf(i)));
+    const feeds = (t: Float32Array) => ({ input: new ort.Tensor('float32', t, [1, 3, 32, 32]) });
+    const want = await Promise.all(tensors.map(async (t) => Array.from((await local.run(feeds(t))).logits.data as Float32Array)));
+    const got = await Promise.all(tensors.map(async (t) => (await threaded.run(feeds(t))).logits));
+    got.forEach((out, i) => {
+      expect(out).toBeInstanceOf(ort.Tensor);
+      expect(out.dims).toEqual([1, 2]);
+      expect(Array.from(out.data as Float32Array)).toEqual(want[i]);
+    });
+    // The caller's input is copied, not taken: it is still usable afterwards.
+    expect(tensors[0].length).toBe(3 * 32 * 32);
+  });
+
+  it("rejects a bad run with onnxruntime's reason and keeps answering", async () => {
+    await expect(threaded.run({ nope: new ort.Tensor('float32', new Float32Array(4), [1, 4]) })).rejects.toThrow(/input/i);
+    const t = await tensorOf(IMAGES[0]);
+    const out = await threaded.run({ input: new ort.Tensor('float32', t, [1, 3, 32, 32]) }, ['logits']);
+    expect(Object.keys(out)).toEqual(['logits']);
+  });
+});
+
+it('a file that is not ONNX fails at create, and a released session refuses to run', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dg-threaded-'));
+  try {
+    await writeFile(join(dir, 'bad.onnx'), 'not a model');
+    await expect(ThreadedSession.create(join(dir, 'bad.onnx'), OPTIONS)).rejects.toThrow();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const s = await ThreadedSession.create(MODEL, OPTIONS);
+  await s.release();
+  await s.release(); // idempotent
+  await expect(s.run({ input: new ort.Tensor('float32', new Float32Array(3 * 32 * 32), [1, 3, 32, 32]) })).rejects.toThrow(/released/);
+});

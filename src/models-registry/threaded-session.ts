@@ -1,0 +1,156 @@
+import { Worker } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+
+/**
+ * What the registry and the jobs use of an onnxruntime session. onnxruntime-node runs a session
+ * synchronously on the calling thread, so a session on the main thread stalls every request,
+ * WebSocket and health check for as long as each inference takes; a ThreadedSession keeps the
+ * session on a thread of its own and the event loop free.
+ */
+export interface ModelSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly ort.InferenceSession.ValueMetadata[];
+  readonly outputMetadata: readonly ort.InferenceSession.ValueMetadata[];
+  run(feeds: ort.InferenceSession.FeedsType, fetches?: readonly string[]): Promise<ort.InferenceSession.ReturnType>;
+  release(): Promise<void>;
+}
+
+/** A tensor as it crosses threads (structured clone copies the data in; results are transferred back). */
+interface WireTensor {
+  type: ort.Tensor.Type;
+  data: ort.Tensor.DataType;
+  dims: readonly number[];
+}
+
+interface SessionInfo {
+  inputNames: string[];
+  outputNames: string[];
+  inputMetadata: ort.InferenceSession.ValueMetadata[];
+  outputMetadata: ort.InferenceSession.ValueMetadata[];
+}
+
+type Reply = { id: number; error?: string; info?: SessionInfo; outputs?: Record<string, WireTensor> };
+
+// The thread's code, plain CommonJS (evaluated, so it runs the same from src under jest and from dist).
+const THREAD_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ort);
+let session = null;
+parentPort.on('message', async (m) => {
+  try {
+    if (m.op === 'create') {
+      session = await ort.InferenceSession.create(m.path, m.options);
+      const { inputNames, outputNames, inputMetadata, outputMetadata } = session;
+      parentPort.postMessage({ id: m.id, info: { inputNames, outputNames, inputMetadata, outputMetadata } });
+    } else if (m.op === 'run') {
+      const feeds = {};
+      for (const [name, t] of Object.entries(m.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+      const out = m.fetches ? await session.run(feeds, m.fetches) : await session.run(feeds);
+      const outputs = {};
+      const transfer = [];
+      for (const [name, t] of Object.entries(out)) {
+        outputs[name] = { type: t.type, data: t.data, dims: t.dims };
+        if (ArrayBuffer.isView(t.data) && !transfer.includes(t.data.buffer)) transfer.push(t.data.buffer);
+      }
+      parentPort.postMessage({ id: m.id, outputs }, transfer);
+    } else if (m.op === 'release') {
+      if (session) await session.release();
+      session = null;
+      parentPort.postMessage({ id: m.id });
+    }
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) });
+  }
+});
+`;
+
+/** An onnxruntime session on its own worker thread (one thread per session). */
+export class ThreadedSession implements ModelSession {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  private dead: Error | null = null;
+  private info: SessionInfo = { inputNames: [], outputNames: [], inputMetadata: [], outputMetadata: [] };
+
+  private constructor(private readonly worker: Worker) {
+    // The thread keeps the process alive only while a call is waiting on it.
+    worker.unref();
+    worker.on('message', (r: Reply) => {
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      this.settled(r.id);
+      if (r.error !== undefined) p.reject(new Error(r.error));
+      else p.resolve(r);
+    });
+    const fail = (e: Error) => {
+      this.dead ??= e;
+      for (const [id, p] of this.pending) {
+        this.settled(id);
+        p.reject(e);
+      }
+    };
+    worker.on('error', (e) => fail(new Error(`inference thread failed: ${e.message}`)));
+    worker.on('exit', (code) => fail(new Error(`inference thread exited (code ${code})`)));
+  }
+
+  /** Creates the session (ort.InferenceSession.create's options) on a new thread; rejects as create would. */
+  static async create(modelPath: string, options: ort.InferenceSession.SessionOptions): Promise<ThreadedSession> {
+    const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { ort: require.resolve('onnxruntime-node') } });
+    const s = new ThreadedSession(worker);
+    try {
+      s.info = (await s.call({ op: 'create', path: modelPath, options })).info!;
+    } catch (e) {
+      await worker.terminate();
+      throw e;
+    }
+    return s;
+  }
+
+  get inputNames(): readonly string[] {
+    return this.info.inputNames;
+  }
+  get outputNames(): readonly string[] {
+    return this.info.outputNames;
+  }
+  get inputMetadata(): readonly ort.InferenceSession.ValueMetadata[] {
+    return this.info.inputMetadata;
+  }
+  get outputMetadata(): readonly ort.InferenceSession.ValueMetadata[] {
+    return this.info.outputMetadata;
+  }
+
+  async run(feeds: ort.InferenceSession.FeedsType, fetches?: readonly string[]): Promise<ort.InferenceSession.ReturnType> {
+    const wire: Record<string, WireTensor> = {};
+    for (const [name, t] of Object.entries(feeds)) wire[name] = { type: t.type, data: t.data, dims: t.dims };
+    const { outputs } = await this.call({ op: 'run', feeds: wire, fetches: fetches ? [...fetches] : undefined });
+    const out: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(outputs!)) out[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
+    return out;
+  }
+
+  /** Releases the session and ends its thread; idempotent. */
+  async release(): Promise<void> {
+    if (this.dead) return;
+    try {
+      await this.call({ op: 'release' });
+    } finally {
+      this.dead ??= new Error('session released');
+      await this.worker.terminate();
+    }
+  }
+
+  private call(message: Record<string, unknown>): Promise<Reply> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id });
+    });
+  }
+
+  private settled(id: number): void {
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker.unref();
+  }
+}
