@@ -60,6 +60,7 @@ export const envSchema = z.object({
   SEVERITY_HIGH_CIRCULARITY: z.coerce.number().min(0).max(1).default(0.75),
   SEVERITY_LOW_CIRCULARITY: z.coerce.number().min(0).max(1).default(0.45),
   JOB_CONCURRENCY: int(1, 64).default(2),
+  JOB_IMAGE_CONCURRENCY: int(1, 64).default(8),
   JOB_MODE: z.enum(['auto', 'inline', 'queue']).default('auto'),
   JOB_ATTEMPTS: int(1, 20).default(3),
   JOB_LOCK_MS: int(1000, 600_000).default(30000),

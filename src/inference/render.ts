@@ -28,7 +28,7 @@ export interface SegmentationOverlayStyle {
 }
 
 /** Decodes an uploaded image (EXIF orientation applied, alpha dropped, sRGB) to RGB bytes. */
-export async function decodeRgb(bytes: Buffer): Promise<RgbImage> {
+export async function decodeRgb(bytes: Buffer | string): Promise<RgbImage> {
   const { data, info } = await sharp(bytes, { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`expected 3 channels after decode, got ${info.channels}`);
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { ModelLease } from '../models-registry';
 import { batchShape } from '../inference/preprocess';
+import { handOver } from '../models-registry/threaded-session';
 
 /** One image's slice of every output: data and dims with the batch axis set to 1. */
 export type ImageOutputs = Record<string, { data: Float32Array; dims: number[] }>;
@@ -66,8 +67,9 @@ export class DynamicBatcher {
     this.inFlight++;
     const n = batch.length;
     const per = batch[0].input.length;
-    // One image runs on its own tensor; a batch is packed into one.
-    const data = n === 1 ? batch[0].input : new Float32Array(per * n);
+    // Packed into a buffer of the run's own (the images' tensors stay with their jobs), which a
+    // threaded session then takes over without copying.
+    const data = handOver(n === 1 ? batch[0].input.slice() : new Float32Array(per * n));
     if (n > 1) batch.forEach((p, i) => data.set(p.input, i * per));
     this.stats.batches++;
     this.stats.images += n;

@@ -72,7 +72,7 @@ export async function createInferenceModule(deps: InferenceDeps): Promise<Infere
 
   const makeRunner = () => {
     sessions = new MemberSessions(deps.registry);
-    return new JobRunner({ orm: deps.db.orm, files, registry: deps.registry, sessions, progress, metrics: jobMetrics, severity: severityOf(config), logger });
+    return new JobRunner({ orm: deps.db.orm, files, registry: deps.registry, sessions, progress, metrics: jobMetrics, severity: severityOf(config), logger, imageConcurrency: config.JOB_IMAGE_CONCURRENCY });
   };
 
   if (mode === 'inline') {

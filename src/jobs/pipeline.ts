@@ -20,6 +20,9 @@ import { batcherFor, type ImageOutputs } from './batcher';
 import type { MemberRun, MemberSessions } from './members';
 import type { MemberRecord } from '../entities/prediction';
 
+/** An image's bytes, or the path of its file (sharp then reads it on its own threads). */
+export type ImageSource = Buffer | string;
+
 export type StageReport = (stage: 'preprocessing' | 'model' | 'ensembling' | 'metrics' | 'gradcam', detail?: { member?: MemberRun; message?: string }) => Promise<void>;
 
 const outputOf = (m: Manifest, role: string) => m.outputs.find((o) => o.role === role)?.name;
@@ -38,11 +41,11 @@ export function memberRecord(r: MemberRun): MemberRecord {
 }
 
 /** Tensors per distinct input spec (members sharing a size and normalisation share one decode). */
-async function preprocess(bytes: Buffer, members: MemberRun[]): Promise<Map<string, Float32Array>> {
+async function preprocess(source: ImageSource, members: MemberRun[]): Promise<Map<string, Float32Array>> {
   const tensors = new Map<string, Float32Array>();
   for (const r of members) {
     const k = specKey(r.lease.manifest);
-    if (!tensors.has(k)) tensors.set(k, (await imageToTensor(bytes, r.lease.manifest.input)).tensor);
+    if (!tensors.has(k)) tensors.set(k, (await imageToTensor(source, r.lease.manifest.input)).tensor);
   }
   return tensors;
 }
@@ -59,9 +62,9 @@ async function runMembers(members: MemberRun[], tensors: Map<string, Float32Arra
 }
 
 /** Display size after EXIF orientation, without decoding the pixels. */
-async function orientedSize(bytes: Buffer): Promise<{ width: number; height: number }> {
+async function orientedSize(source: ImageSource): Promise<{ width: number; height: number }> {
   const sharp = (await import('sharp')).default;
-  const m = await sharp(bytes).metadata();
+  const m = await sharp(source).metadata();
   const swap = (m.orientation ?? 1) >= 5;
   return swap ? { width: m.height!, height: m.width! } : { width: m.width!, height: m.height! };
 }
@@ -83,14 +86,14 @@ export interface ClassifyResult {
   cam: CamOutput | null;
 }
 
-export async function classifyImageBytes(
-  bytes: Buffer,
+export async function classifyImage(
+  source: ImageSource,
   members: MemberRun[],
   opts: { explain: boolean; targetLabel?: string | null; sessions: MemberSessions },
   report: StageReport,
 ): Promise<ClassifyResult> {
   await report('preprocessing');
-  const tensors = await preprocess(bytes, members);
+  const tensors = await preprocess(source, members);
   const outputs = await runMembers(members, tensors, report);
   await report('ensembling');
   const probs = members.map((r, i) => {
@@ -107,7 +110,7 @@ export async function classifyImageBytes(
   );
   let cam: CamOutput | null = null;
   if (opts.explain) {
-    cam = await explain(bytes, members, outputs, tensors, opts.targetLabel ?? summary.label, opts.sessions);
+    cam = await explain(source, members, outputs, tensors, opts.targetLabel ?? summary.label, opts.sessions);
     await report('gradcam');
   }
   return { summary, members: members.map(memberRecord), cam };
@@ -115,7 +118,7 @@ export async function classifyImageBytes(
 
 /** Grad-CAM (exact through the head) or Score-CAM on the heaviest member that exposes a feature map. */
 async function explain(
-  bytes: Buffer,
+  source: ImageSource,
   members: MemberRun[],
   outputs: ImageOutputs[],
   tensors: Map<string, Float32Array>,
@@ -156,7 +159,7 @@ async function explain(
       },
     });
   }
-  const size = await orientedSize(bytes);
+  const size = await orientedSize(source);
   return {
     method: result.method,
     targetLabel: m.labels![result.targetClass],
@@ -177,14 +180,14 @@ export interface SegmentResult {
   members: MemberRecord[];
 }
 
-export async function segmentImageBytes(
-  bytes: Buffer,
+export async function segmentImage(
+  source: ImageSource,
   members: MemberRun[],
   opts: { threshold: number; severity: SeverityThresholds; truth?: Buffer | null },
   report: StageReport,
 ): Promise<SegmentResult> {
   await report('preprocessing');
-  const [tensors, image] = await Promise.all([preprocess(bytes, members), decodeRgb(bytes)]);
+  const [tensors, image] = await Promise.all([preprocess(source, members), decodeRgb(source)]);
   const outputs = await runMembers(members, tensors, report);
   await report('ensembling');
   const maps = members.map((r, i) => {

@@ -57,7 +57,7 @@ interface Waiting {
 
 /**
  * Stores results with group commit, for every job of the process: the rows that arrive while a
- * write is in flight go together in the next one. Each write is one statement per result table
+ * write is in flight (or lingering, see the constructor) go together in the next one. Each write is one statement per result table
  * that inserts the rows and moves each job they belong to on: progress, stage and result ids, or,
  * with its last result, SUCCEEDED. At low load a row is written at once; under load many images
  * (of one job or of many) share a statement instead of costing two each.
@@ -68,8 +68,18 @@ interface Waiting {
 export class ResultSink {
   private waiting: Waiting[] = [];
   private writing = false;
+  private lastWriteEnd = 0;
+  private lingering: NodeJS.Timeout | null = null;
 
-  constructor(private readonly orm: MikroORM) {}
+  /**
+   * `lingerMs`: under load (a write ended less than this long ago) the next write waits until
+   * this long after it, so more rows share it; a write after a quiet spell goes at once.
+   */
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly lingerMs = 5,
+    private readonly maxGroup = 128,
+  ) {}
 
   /** Resolves once the row (or an earlier attempt's row for its image) is in the database, with its id. */
   store(entity: ResultEntity, job: JobResults, row: ResultRow): Promise<string> {
@@ -80,13 +90,22 @@ export class ResultSink {
   }
 
   private kick(): void {
-    if (this.writing || this.waiting.length === 0) return;
+    if (this.writing || this.lingering || this.waiting.length === 0) return;
+    const wait = this.lastWriteEnd + this.lingerMs - performance.now();
+    if (wait > 0 && this.waiting.length < this.maxGroup) {
+      this.lingering = setTimeout(() => {
+        this.lingering = null;
+        this.kick();
+      }, wait);
+      return;
+    }
     this.writing = true;
-    const group = this.waiting.splice(0);
+    const group = this.waiting.splice(0, this.maxGroup);
     const byEntity = new Map<ResultEntity, Waiting[]>();
     for (const w of group) byEntity.set(w.entity, [...(byEntity.get(w.entity) ?? []), w]);
     void Promise.all([...byEntity].map(([entity, ws]) => this.write(entity, ws))).finally(() => {
       this.writing = false;
+      this.lastWriteEnd = performance.now();
       this.kick();
     });
   }

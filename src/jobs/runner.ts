@@ -14,7 +14,7 @@ import { PermanentJobError, type JobAttempt } from './queue';
 import type { ProgressPublisher, NewProgressEvent, Stage } from './progress';
 import type { JobMetrics } from './metrics';
 import type { MemberRun, MemberSessions, MemberSpec } from './members';
-import { classifyImageBytes, segmentImageBytes, type StageReport } from './pipeline';
+import { classifyImage, segmentImage, type StageReport } from './pipeline';
 import type { Logger } from '../server/logger';
 import { JobResults, ResultSink, type ResultEntity, type ResultRow } from './result-writer';
 
@@ -207,7 +207,7 @@ export class JobRunner {
       // the statement that stores the last one finishes the job.
       const results = new JobResults(job.id, req.imageIds, doneImages);
       const store: StoreResult = (cls, row) => this.sink.store(cls, results, row);
-      const workers = Array.from({ length: Math.min(queue.length, this.deps.imageConcurrency ?? 4) }, async () => {
+      const workers = Array.from({ length: Math.min(queue.length, this.deps.imageConcurrency ?? 8) }, async () => {
         for (let next = queue.shift(); next; next = queue.shift()) {
           const image = byId.get(next.id);
           if (!image) throw new PermanentJobError(`image ${next.id} no longer exists`, 'NOT_FOUND');
@@ -257,8 +257,8 @@ export class JobRunner {
         message: detail?.message ?? null,
       });
     };
-    const bytes = await readFile(files.path(image.sha256));
-    const em = this.deps.orm.em.fork();
+    // sharp reads the stored file itself, on its own threads.
+    const source = files.path(image.sha256);
     const owner = (job.owner as unknown as { id: string }).id;
     const now = new Date();
     const patientId = image.patientId;
@@ -266,7 +266,7 @@ export class JobRunner {
     // The columns every result shares (ImageResult): who asked, the job, the image and its patient.
     const row = { id, createdAt: now, updatedAt: now, owner, job: job.id, imageId: image.id, patientId };
     if (job.kind === JobKind.CLASSIFY) {
-      const r = await classifyImageBytes(bytes, runs, { explain: req.explain ?? true, targetLabel: req.targetLabel, sessions: this.deps.sessions }, async (stage, d) => {
+      const r = await classifyImage(source, runs, { explain: req.explain ?? true, targetLabel: req.targetLabel, sessions: this.deps.sessions }, async (stage, d) => {
         if (stage !== 'gradcam') await report(stage, d);
       });
       const p: ResultRow = {
@@ -294,8 +294,8 @@ export class JobRunner {
       if (stored !== id) return stored;
       await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
     } else {
-      const truth = await this.groundTruth(em, req.truth?.[image.id]);
-      const r = await segmentImageBytes(bytes, runs, { threshold: req.threshold ?? 0.5, severity: this.deps.severity, truth }, report);
+      const truth = await this.groundTruth(this.deps.orm.em.fork(), req.truth?.[image.id]);
+      const r = await segmentImage(source, runs, { threshold: req.threshold ?? 0.5, severity: this.deps.severity, truth }, report);
       const { width, height } = r.image;
       const [maskFile, probFile, overlayFile] = await Promise.all([
         maskPng(r.mask, width, height).then((b) => files.putBuffer(b)),

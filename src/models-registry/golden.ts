@@ -5,14 +5,14 @@ import { activate } from '../inference/softmax';
 import { packagePath } from './extract';
 import type { Manifest } from './manifest';
 import { packageError } from './errors';
-import type { ModelSession } from './threaded-session';
+import { handOver, type ModelSession } from './threaded-session';
 
 /** Runs one batch of preprocessed images (each a tensor of one image) and returns the manifest's outputs. */
 export async function runBatch(session: ModelSession, m: Manifest, images: Float32Array[]): Promise<ort.InferenceSession.OnnxValueMapType> {
   const per = m.input.width * m.input.height * 3;
   const data = new Float32Array(per * images.length);
   images.forEach((t, i) => data.set(t, i * per));
-  const feeds = { [m.input.name]: new ort.Tensor('float32', data, batchShape(images.length, m.input)) };
+  const feeds = { [m.input.name]: new ort.Tensor('float32', handOver(data), batchShape(images.length, m.input)) };
   return session.run(feeds, m.outputs.map((o) => o.name));
 }
 

@@ -12,7 +12,7 @@ export { DEFAULT_LIMITS } from './extract';
 export type { ExtractLimits } from './extract';
 export { createSession, bundledBackends } from './sessions';
 export type { Placement, Threads } from './sessions';
-export { ThreadedSession } from './threaded-session';
+export { ThreadedSession, handOver } from './threaded-session';
 export type { ModelSession } from './threaded-session';
 export { parseDevice, deviceChain, placementOrder } from './devices';
 export { RegistryError } from './errors';

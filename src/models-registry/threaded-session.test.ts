@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { FIXTURE_DIR, IMAGES, tensorOf } from '../../test/fixtures/models/packages';
-import { ThreadedSession } from './threaded-session';
+import { handOver, ThreadedSession } from './threaded-session';
 
 const MODEL = join(FIXTURE_DIR, 'tiny-classifier-v1.onnx');
 const OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' } as const;
@@ -61,4 +61,19 @@ it('a file that is not ONNX fails at create, and a released session refuses to r
   await s.release();
   await s.release(); // idempotent
   await expect(s.run({ input: new ort.Tensor('float32', new Float32Array(3 * 32 * 32), [1, 3, 32, 32]) })).rejects.toThrow(/released/);
+});
+
+it('moves a handed-over input to the thread instead of copying it, and answers the same', async () => {
+  const s = await ThreadedSession.create(MODEL, OPTIONS);
+  try {
+    const t = await tensorOf(IMAGES[1]);
+    const copied = await s.run({ input: new ort.Tensor('float32', t, [1, 3, 32, 32]) });
+    expect(t.length).toBe(3 * 32 * 32); // copied: still the caller's
+    const given = handOver(t.slice());
+    const moved = await s.run({ input: new ort.Tensor('float32', given, [1, 3, 32, 32]) });
+    expect(given.length).toBe(0); // detached: it went to the thread
+    expect(Array.from(moved.logits.data as Float32Array)).toEqual(Array.from(copied.logits.data as Float32Array));
+  } finally {
+    await s.release();
+  }
 });

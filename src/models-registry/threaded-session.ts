@@ -16,6 +16,18 @@ export interface ModelSession {
   release(): Promise<void>;
 }
 
+/** Buffers their owners have given up (see handOver): moved to a session's thread, not copied. */
+const handedOver = new WeakSet<ArrayBufferLike>();
+
+/**
+ * Gives `view`'s buffer up to the next ThreadedSession run it is fed to, which moves it to its
+ * thread instead of copying it (the caller must not use it again). Returns `view`.
+ */
+export function handOver<T extends ArrayBufferView>(view: T): T {
+  handedOver.add(view.buffer);
+  return view;
+}
+
 /** A tensor as it crosses threads (structured clone copies the data in; results are transferred back). */
 interface WireTensor {
   type: ort.Tensor.Type;
@@ -121,8 +133,13 @@ export class ThreadedSession implements ModelSession {
 
   async run(feeds: ort.InferenceSession.FeedsType, fetches?: readonly string[]): Promise<ort.InferenceSession.ReturnType> {
     const wire: Record<string, WireTensor> = {};
-    for (const [name, t] of Object.entries(feeds)) wire[name] = { type: t.type, data: t.data, dims: t.dims };
-    const { outputs } = await this.call({ op: 'run', feeds: wire, fetches: fetches ? [...fetches] : undefined });
+    const transfer: ArrayBuffer[] = [];
+    for (const [name, t] of Object.entries(feeds)) {
+      wire[name] = { type: t.type, data: t.data, dims: t.dims };
+      const buffer = (t.data as ArrayBufferView).buffer;
+      if (buffer && handedOver.has(buffer) && !transfer.includes(buffer as ArrayBuffer)) transfer.push(buffer as ArrayBuffer);
+    }
+    const { outputs } = await this.call({ op: 'run', feeds: wire, fetches: fetches ? [...fetches] : undefined }, transfer);
     const out: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(outputs!)) out[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
     return out;
@@ -139,13 +156,13 @@ export class ThreadedSession implements ModelSession {
     }
   }
 
-  private call(message: Record<string, unknown>): Promise<Reply> {
+  private call(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Reply> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...message, id });
+      this.worker.postMessage({ ...message, id }, transfer);
     });
   }
 

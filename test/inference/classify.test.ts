@@ -10,7 +10,7 @@ let imageIds: string[];
 beforeAll(async () => {
   server = await startTestServer({ env: { JOB_MODE: 'inline' } });
   alice = await createSignedInUser(server, { role: Role.CLINICIAN });
-  imageIds = await seedImages(server, alice.id, ['ISIC_0000150', 'ISIC_0000184']);
+  imageIds = await seedImages(server, alice.id, ['ISIC_0000150', 'ISIC_0000184', 'ISIC_0000151', 'ISIC_0000153']);
 }, 60_000);
 
 afterAll(() => server?.close());
@@ -99,4 +99,43 @@ describe('classifyImage', () => {
     expect(text).toMatch(/dermagraph_inference_stage_duration_seconds_count\{kind="classify",stage="persisted"\} [1-9]/);
     expect(text).toMatch(/dermagraph_inference_job_duration_seconds_count\{kind="classify",status="SUCCEEDED"\} [1-9]/);
   });
+});
+
+describe('classifyImages', () => {
+  it('runs one job over many images: per-image stages in order, each result as it lands, the same answers as one at a time', async () => {
+    const batch = imageIds.slice(0, 4);
+    // A repeated id (in another case) is one image.
+    const r = await server.gql<any>(Q.classifyMany, { imageIds: [...batch, batch[2].toUpperCase()], models: [{ model: 'dg-gap-classifier' }] }, alice.token);
+    expect(r.errors).toBeUndefined();
+    const job = r.data.classifyImages;
+    expect(job).toMatchObject({ kind: 'CLASSIFY', imageCount: 4 });
+    const stream = await subscribeProgress(server.url, alice.token, job.id);
+    await stream.done;
+    await stream.close();
+    expect(stream.errors).toEqual([]);
+    expect(stream.events.map((e) => e.seq)).toEqual(stream.events.map((_, i) => i + 1));
+    expect(stream.events[0].stage).toBe('queued');
+    expect(stream.events.at(-1)!.stage).toBe('done');
+    const progress = stream.events.map((e) => e.progress);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    const persisted = new Map<string, string>();
+    for (const [index, imageId] of batch.entries()) {
+      const mine = stream.events.filter((e) => e.imageId === imageId);
+      expect(mine.every((e) => e.imageIndex === index && e.imageCount === 4)).toBe(true);
+      expect(mine.map((e) => e.stage)).toEqual(['preprocessing', 'model', 'ensembling', 'gradcam', 'persisted']);
+      const p = mine.at(-1)!;
+      expect(p.prediction.id).toBe(p.predictionId);
+      persisted.set(imageId, p.predictionId);
+    }
+    const final = await waitForJob(server, alice.token, job.id);
+    expect(final).toMatchObject({ status: 'SUCCEEDED', stage: 'done', progress: 1, attempts: 1 });
+    expect(final.resultIds).toEqual(batch.map((id) => persisted.get(id)));
+    for (const [i, imageId] of batch.entries()) {
+      const p = (await server.gql<any>(Q.prediction, { id: final.resultIds[i] }, alice.token)).data.prediction;
+      expect(p).toMatchObject({ imageId, jobId: job.id, gradCam: { method: 'grad-cam' } });
+      const one = await server.gql<any>(Q.classify, { imageId, models: [{ model: 'dg-gap-classifier' }], explain: false }, alice.token);
+      const alone = (await server.gql<any>(Q.prediction, { id: (await waitForJob(server, alice.token, one.data.classifyImage.id)).resultIds[0] }, alice.token)).data.prediction;
+      expect(p.probabilities).toEqual(alone.probabilities);
+    }
+  }, 120_000);
 });

@@ -29,3 +29,23 @@ it('a duplicate run of a one-image job keeps the first result and still finishes
   const job = (await server.gql<any>(`query($id: ID!) { job(id: $id) { status resultIds attempts } }`, { id: jobId }, alice.token)).data.job;
   expect(job).toEqual({ status: 'SUCCEEDED', resultIds: first.resultIds, attempts: 1 });
 }, 60_000);
+
+it('a duplicate run of a batch job keeps every first result, in image order, and finishes the job once', async () => {
+  const carol = await createSignedInUser(server, { role: Role.CLINICIAN });
+  const images = await seedImages(server, carol.id, ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153']);
+  const r = await server.gql<any>(Q.classifyMany, { imageIds: images, explain: false }, carol.token);
+  expect(r.errors).toBeUndefined();
+  const jobId = r.data.classifyImages.id;
+  const first = await waitForJob(server, carol.token, jobId);
+  expect(first).toMatchObject({ status: 'SUCCEEDED', imageCount: 3 });
+  const conn = server.services.db.orm.em.getConnection();
+  // As if a second runner had claimed the job without seeing the first one's results.
+  await conn.execute(`update inference_jobs set status = 'QUEUED', stage = 'queued', attempts = 0, result_ids = '[]' where id = ?`, [jobId]);
+  await server.services.inference.runner!.run({ jobId, attempt: 1, final: false });
+  const rows = (await conn.execute(`select id, image_id from predictions where job_id = ?`, [jobId])) as Array<{ id: string; image_id: string }>;
+  expect(rows).toHaveLength(3);
+  const byImage = new Map(rows.map((x) => [x.image_id, x.id]));
+  expect(images.map((i) => byImage.get(i))).toEqual(first.resultIds);
+  const job = (await server.gql<any>(`query($id: ID!) { job(id: $id) { status resultIds progress } }`, { id: jobId }, carol.token)).data.job;
+  expect(job).toEqual({ status: 'SUCCEEDED', resultIds: first.resultIds, progress: 1 });
+}, 60_000);

@@ -18,6 +18,7 @@ export const EVENT_FIELDS =
 
 export const Q = {
   classify: `mutation($imageId: ID!, $models: [EnsembleMemberInput!], $explain: Boolean, $targetClass: String) { classifyImage(imageId: $imageId, models: $models, explain: $explain, targetClass: $targetClass) { ${JOB_FIELDS} } }`,
+  classifyMany: `mutation($imageIds: [ID!]!, $models: [EnsembleMemberInput!], $explain: Boolean) { classifyImages(imageIds: $imageIds, models: $models, explain: $explain) { ${JOB_FIELDS} } }`,
   segment: `mutation($imageIds: [ID!]!, $members: [EnsembleMemberInput!]!, $threshold: Float, $groundTruth: [GroundTruthInput!]) { segmentImages(imageIds: $imageIds, members: $members, threshold: $threshold, groundTruth: $groundTruth) { ${JOB_FIELDS} } }`,
   job: `query($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`,
   prediction: `query($id: ID!) { prediction(id: $id) { ${PREDICTION_FIELDS} } }`,

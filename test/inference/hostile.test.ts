@@ -228,3 +228,45 @@ describe('quota under concurrency', () => {
     expect(n).toBeLessThanOrEqual(4);
   }, 60_000);
 });
+
+describe('classifyImages: hostile input', () => {
+  const jobCount = async () =>
+    ((await server.services.db.orm.em.fork().getConnection().execute('select count(*)::int as n from inference_jobs')) as Array<{ n: number }>)[0].n;
+
+  it('refuses an empty list and 10 000 ids with BAD_USER_INPUT, and names the first image that is not readable', async () => {
+    const before = await jobCount();
+    expect(codeOf(await server.gql<any>(Q.classifyMany, { imageIds: [] }, alice.token))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'imageIds' });
+    const many = await server.gql<any>(Q.classifyMany, { imageIds: Array.from({ length: 10_000 }, () => randomUUID()) }, alice.token);
+    expect(codeOf(many)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'imageIds', max: 100 });
+    for (const bad of [bobImages[0], randomUUID(), 'not-an-id']) {
+      const r = await server.gql<any>(Q.classifyMany, { imageIds: [aliceImages[0], bad, aliceImages[1]] }, alice.token);
+      expect(codeOf(r)).toMatchObject({ code: 'NOT_FOUND', field: 'imageIds[1]' });
+      expect(r.errors![0].message).toBe('Image not found');
+    }
+    expect(codeOf(await server.gql<any>(Q.classifyMany, { imageIds: [aliceImages[0]] }, researcher.token))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await jobCount()).toBe(before);
+  });
+
+  it('counts every image of a batch against the quota, queued ones included; a refused batch leaves no job', async () => {
+    const dave = await createSignedInUser(server, { role: Role.CLINICIAN });
+    const images = await seedImages(server, dave.id, ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154', 'ISIC_0000184']);
+    const before = await jobCount();
+    const tooMany = await server.gql<any>(Q.classifyMany, { imageIds: images, explain: false }, dave.token);
+    expect(codeOf(tooMany)).toMatchObject({ code: 'RATE_LIMITED', reason: 'QUOTA_EXCEEDED', limit: 4, used: 0 });
+    expect(await jobCount()).toBe(before);
+    const three = await server.gql<any>(Q.classifyMany, { imageIds: images.slice(0, 3), explain: false }, dave.token);
+    expect(three.errors).toBeUndefined();
+    // While those three are queued or running they count: two more do not fit.
+    const two = await server.gql<any>(Q.classifyMany, { imageIds: images.slice(3), explain: false }, dave.token);
+    expect(codeOf(two)).toMatchObject({ code: 'RATE_LIMITED', limit: 4 });
+    expect((codeOf(two) as { used: number }).used).toBe(3);
+    const job = await waitForJob(server, dave.token, three.data.classifyImages.id);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', imageCount: 3 });
+    expect(job.resultIds).toHaveLength(3);
+    const one = await server.gql<any>(Q.classifyMany, { imageIds: images.slice(4), explain: false }, dave.token);
+    expect(one.errors).toBeUndefined();
+    await waitForJob(server, dave.token, one.data.classifyImages.id);
+    const [{ n }] = (await server.services.db.orm.em.fork().getConnection().execute('select count(*)::int as n from predictions where owner_id = ?', [dave.id])) as Array<{ n: number }>;
+    expect(n).toBe(4);
+  }, 60_000);
+});
