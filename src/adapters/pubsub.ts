@@ -1,4 +1,3 @@
-import { createPubSub } from '@graphql-yoga/subscription';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { PubSub as TypeGraphQLPubSub } from 'type-graphql';
 import type { RedisConnections } from './redis';
@@ -8,26 +7,154 @@ import type { RedisConnections } from './redis';
  * process; on Redis when configured, so an event published by any api or worker process
  * reaches subscribers on every api process. Topics carry the Redis prefix so deployments
  * (and test runs) sharing one Redis never hear each other.
+ *
+ * publish(topic, payload) or publish(topic, id, payload); subscribe(topic) or subscribe(topic, id).
  */
 export interface PubSub extends TypeGraphQLPubSub {
   publish(topic: string, ...args: unknown[]): void;
   subscribe(topic: string, id?: unknown): AsyncIterable<unknown>;
 }
 
-export function createPubSubAdapter(redis: RedisConnections | null): PubSub {
-  if (!redis) return createPubSub() as unknown as PubSub;
-  const inner = createPubSub({
-    eventTarget: createRedisEventTarget({ publishClient: redis.main, subscribeClient: redis.sub }),
-  }) as unknown as PubSub;
-  const key = (topic: string, id?: unknown) => `${redis.prefix}${topic}${id === undefined ? '' : `:${String(id)}`}`;
+/** Thrown to a subscriber that fell more than its queue's limit behind (it is ended, nothing else is). */
+export class SubscriberOverflowError extends Error {
+  constructor(topic: string, limit: number) {
+    super(`subscriber of ${topic} fell more than ${limit} events behind and was ended`);
+  }
+}
+
+/** How events travel between publishers and subscribers of a channel. */
+interface Transport {
+  on(channel: string, listener: (payload: unknown) => void): void;
+  off(channel: string, listener: (payload: unknown) => void): void;
+  emit(channel: string, payload: unknown): void;
+}
+
+/** In one process: listeners per channel, called synchronously. */
+function memoryTransport(): Transport {
+  const channels = new Map<string, Set<(payload: unknown) => void>>();
   return {
-    publish(topic: string, ...args: unknown[]) {
-      // With a dynamic id the yoga API is publish(topic, id, payload); fold it into one channel name.
-      if (args.length === 2) inner.publish(key(topic, args[0]), args[1]);
-      else inner.publish(key(topic), ...args);
+    on(channel, listener) {
+      let set = channels.get(channel);
+      if (!set) channels.set(channel, (set = new Set()));
+      set.add(listener);
     },
-    subscribe(topic: string, id?: unknown) {
-      return inner.subscribe(key(topic, id));
+    off(channel, listener) {
+      const set = channels.get(channel);
+      set?.delete(listener);
+      if (set?.size === 0) channels.delete(channel);
+    },
+    emit(channel, payload) {
+      for (const listener of channels.get(channel) ?? []) listener(payload);
     },
   };
+}
+
+/** Across processes: a Redis channel per topic (graphql-yoga's Redis event target). */
+function eventTargetTransport(target: EventTarget): Transport {
+  const wrapped = new Map<(payload: unknown) => void, (e: Event) => void>();
+  return {
+    on(channel, listener) {
+      const l = (e: Event) => listener((e as CustomEvent).detail);
+      wrapped.set(listener, l);
+      target.addEventListener(channel, l);
+    },
+    off(channel, listener) {
+      const l = wrapped.get(listener);
+      if (l) target.removeEventListener(channel, l);
+      wrapped.delete(listener);
+    },
+    emit(channel, payload) {
+      target.dispatchEvent(new CustomEvent(channel, { detail: payload }));
+    },
+  };
+}
+
+/**
+ * One subscriber: events queue up until it asks for them. A subscriber that falls `limit` events
+ * behind is ended with SubscriberOverflowError (its memory is bounded and no one else is affected).
+ */
+class Subscription implements AsyncIterableIterator<unknown> {
+  private readonly queue: unknown[] = [];
+  private waiting: { resolve: (r: IteratorResult<unknown>) => void; reject: (e: unknown) => void } | null = null;
+  private failure: Error | null = null;
+  private done = false;
+
+  constructor(
+    private readonly channel: string,
+    private readonly transport: Transport,
+    private readonly limit: number,
+  ) {
+    transport.on(channel, this.push);
+  }
+
+  private readonly push = (payload: unknown): void => {
+    if (this.done) return;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w.resolve({ value: payload, done: false });
+    } else if (this.queue.length >= this.limit) {
+      this.failure = new SubscriberOverflowError(this.channel, this.limit);
+      this.queue.length = 0;
+      this.finish();
+    } else this.queue.push(payload);
+  };
+
+  next(): Promise<IteratorResult<unknown>> {
+    if (this.queue.length) return Promise.resolve({ value: this.queue.shift(), done: false });
+    if (this.failure) {
+      const f = this.failure;
+      this.failure = null;
+      return Promise.reject(f);
+    }
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<unknown>> {
+    this.queue.length = 0;
+    this.finish();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(e: unknown): Promise<IteratorResult<unknown>> {
+    this.queue.length = 0;
+    this.finish();
+    return Promise.reject(e);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.transport.off(this.channel, this.push);
+    this.waiting?.resolve({ value: undefined, done: true });
+    this.waiting = null;
+  }
+}
+
+/** A PubSub over `transport`; `prefix` goes in front of every channel name. */
+export function createPubSub(options: { transport?: Transport; prefix?: string; maxQueued?: number } = {}): PubSub {
+  const transport = options.transport ?? memoryTransport();
+  const prefix = options.prefix ?? '';
+  const limit = options.maxQueued ?? 10_000;
+  const channel = (topic: string, id?: unknown) => `${prefix}${topic}${id === undefined ? '' : `:${String(id)}`}`;
+  return {
+    publish(topic: string, ...args: unknown[]) {
+      if (args.length >= 2) transport.emit(channel(topic, args[0]), args[1]);
+      else transport.emit(channel(topic), args[0] ?? null);
+    },
+    subscribe(topic: string, id?: unknown) {
+      return { [Symbol.asyncIterator]: () => new Subscription(channel(topic, id), transport, limit) };
+    },
+  };
+}
+
+export function createPubSubAdapter(redis: RedisConnections | null): PubSub {
+  if (!redis) return createPubSub();
+  const target = createRedisEventTarget({ publishClient: redis.main, subscribeClient: redis.sub }) as unknown as EventTarget;
+  return createPubSub({ transport: eventTargetTransport(target), prefix: redis.prefix });
 }

@@ -1,6 +1,5 @@
-import { createPubSub } from '@graphql-yoga/subscription';
+import { createPubSub, type PubSub } from '../adapters/pubsub';
 import Redis from 'ioredis';
-import type { PubSub } from '../adapters/pubsub';
 import { MemoryProgressLog, ProgressPublisher, RedisProgressLog, type NewProgressEvent, type ProgressLog } from './progress';
 
 const ev = (jobId: string, stage: NewProgressEvent['stage'], progress = 0): NewProgressEvent => ({ jobId, stage, status: 'RUNNING', progress, attempt: 1, imageCount: 1 });
@@ -13,7 +12,7 @@ async function collect(it: AsyncIterable<{ seq: number; stage: string }>): Promi
 
 function suite(name: string, makeLog: () => ProgressLog) {
   describe(`ProgressPublisher.stream with ${name}`, () => {
-    const pubSub = () => createPubSub() as unknown as PubSub;
+    const pubSub = (): PubSub => createPubSub();
 
     it('replays what was published before the subscription, then live events, in order, ending at done', async () => {
       const p = new ProgressPublisher(makeLog(), pubSub());

@@ -3,9 +3,8 @@ import { buildSchema, type NonEmptyArray } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { resolvers } from '../resolvers';
-import type { PubSub } from '../adapters/pubsub';
 import { authChecker } from './access';
-import { createPubSub } from '@graphql-yoga/subscription';
+import { createPubSub, type PubSub } from '../adapters/pubsub';
 
 export interface SchemaOptions {
   pubSub?: PubSub;
@@ -19,7 +18,7 @@ export function buildAppSchema(opts: SchemaOptions = {}): Promise<GraphQLSchema>
     resolvers: [...resolvers, ...(opts.extraResolvers ?? [])] as NonEmptyArray<Function>,
     authChecker,
     authMode: 'error',
-    pubSub: opts.pubSub ?? (createPubSub() as unknown as PubSub),
+    pubSub: opts.pubSub ?? createPubSub(),
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
