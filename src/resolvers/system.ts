@@ -1,5 +1,5 @@
 import { Authorized, Ctx, FieldResolver, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { Repeater } from '@graphql-yoga/subscription';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Role, User } from '../entities';
 import { Public } from '../schema/access';
 import { SystemStatus } from '../schema/types/system';
@@ -25,13 +25,14 @@ export class SystemResolver {
   @Public()
   @Subscription(() => Date, {
     description: 'The server clock once a second: a liveness check for subscription transports',
-    subscribe: () =>
-      new Repeater<Date>(async (push, stop) => {
-        push(new Date());
-        const timer = setInterval(() => push(new Date()), 1000);
-        await stop;
-        clearInterval(timer);
-      }),
+    // A generator: a tick is made only when the client has taken the last one, so a stalled client
+    // holds one pending tick, not a growing queue. The timer never keeps the process alive.
+    subscribe: async function* serverTicks() {
+      for (;;) {
+        yield new Date();
+        await sleep(1000, undefined, { ref: false });
+      }
+    },
   })
   serverTime(@Root() now: Date): Date {
     return now;
