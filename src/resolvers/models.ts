@@ -1,6 +1,7 @@
 import { Arg, Authorized, Ctx, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
+import { AuditAction } from '../auth/auth-service';
 import { Role } from '../entities';
 import type { ModelInfo, ModelVersionInfo } from '../models-registry';
 import { MODEL_REGISTRY_EVENTS, type RegistryEventMessage } from '../models-registry/setup';
@@ -9,7 +10,27 @@ import { ModelRegistryEventObject, ModelRegistryEventType, ModelType, ModelVersi
 import type { AppContext } from '../server/context';
 import { uploadError } from '../server/uploads';
 
-/** The model registry over GraphQL (docs/models.md): reads for every signed-in user, changes for admins. */
+/**
+ * Runs an admin's change to the registry and writes it to the audit log (actor, request, the
+ * model and what came of it), whether it worked or not.
+ */
+async function audited<T>(ctx: AppContext, action: AuditAction, details: Record<string, unknown>, change: () => Promise<T>, outcome: (r: T) => Record<string, unknown>): Promise<T> {
+  const auth = ctx.services.auth.auth;
+  const entry = { actorId: ctx.user!.id, meta: { ip: ctx.ip, userAgent: ctx.userAgent } };
+  try {
+    const result = await change();
+    await auth.audit(action, { ...entry, success: true, details: { ...details, ...outcome(result) } });
+    return result;
+  } catch (e) {
+    const code = (e as { extensions?: { code?: unknown } }).extensions?.code ?? 'INTERNAL_SERVER_ERROR';
+    await auth.audit(action, { ...entry, success: false, details: { ...details, error: String(code) } });
+    throw e;
+  }
+}
+
+const versionOutcome = (v: ModelVersionInfo) => ({ name: v.name, version: v.version, status: v.status, device: v.device?.actual ?? null });
+
+/** The model registry over GraphQL (docs/models.md): reads for every signed-in user, changes for admins (audited). */
 @Resolver()
 export class ModelsResolver {
   @Authorized()
@@ -35,12 +56,19 @@ export class ModelsResolver {
     @Ctx() ctx: AppContext,
   ): Promise<ModelVersionType> {
     const upload = await file;
-    const info = await installUpload(ctx.services.models, upload.createReadStream(), {
-      maxBytes: ctx.services.config.MODEL_PACKAGE_MAX_BYTES,
-      activate,
-      uploadedBy: ctx.user!.id,
-      mapStreamError: (err) => uploadError(err, 'file'),
-    });
+    const info = await audited(
+      ctx,
+      AuditAction.MODEL_UPLOADED,
+      { activate },
+      () =>
+        installUpload(ctx.services.models, upload.createReadStream(), {
+          maxBytes: ctx.services.config.MODEL_PACKAGE_MAX_BYTES,
+          activate,
+          uploadedBy: ctx.user!.id,
+          mapStreamError: (err) => uploadError(err, 'file'),
+        }),
+      versionOutcome,
+    );
     ctx.logger.info({ model: info.name, version: info.version, activate }, 'model package uploaded');
     return toVersion(info);
   }
@@ -48,13 +76,13 @@ export class ModelsResolver {
   @Authorized(Role.ADMIN)
   @Mutation(() => ModelVersionType, { description: 'Hot swap: loads, warms and checks the version beside the active one, then switches every process' })
   async activateModelVersion(@Arg('name', () => String) name: string, @Arg('version', () => String) version: string, @Ctx() ctx: AppContext): Promise<ModelVersionType> {
-    return toVersion(await ctx.services.models.activate(name, version));
+    return toVersion(await audited(ctx, AuditAction.MODEL_ACTIVATED, { name, version }, () => ctx.services.models.activate(name, version), versionOutcome));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ModelVersionType, { description: 'Takes a version out of service on every process; its running requests finish first' })
   async unloadModelVersion(@Arg('name', () => String) name: string, @Arg('version', () => String) version: string, @Ctx() ctx: AppContext): Promise<ModelVersionType> {
-    return toVersion(await ctx.services.models.unload(name, version));
+    return toVersion(await audited(ctx, AuditAction.MODEL_UNLOADED, { name, version }, () => ctx.services.models.unload(name, version), versionOutcome));
   }
 
   @Authorized(Role.ADMIN)
@@ -65,19 +93,21 @@ export class ModelsResolver {
     @Arg('device', () => String) device: string,
     @Ctx() ctx: AppContext,
   ): Promise<ModelVersionType> {
-    return toVersion(await ctx.services.models.setDevice(name, version ?? undefined, device));
+    const change = () => ctx.services.models.setDevice(name, version ?? undefined, device);
+    return toVersion(await audited(ctx, AuditAction.MODEL_DEVICE_CHANGED, { name, version, requested: device }, change, (v) => ({ ...versionOutcome(v), fallbackReason: v.device?.fallbackReason ?? null })));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => [ModelVersionType], { description: "Re-creates and warms every loaded session in this process" })
   async regenerateModelCache(@Ctx() ctx: AppContext): Promise<ModelVersionType[]> {
-    return (await ctx.services.models.regenerateCache()).map(toVersion);
+    const versions = await audited(ctx, AuditAction.MODEL_CACHE_REGENERATED, {}, () => ctx.services.models.regenerateCache(), (vs) => ({ versions: vs.map((v) => `${v.name}@${v.version}`) }));
+    return versions.map(toVersion);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ModelVersionType, { description: 'Activates the version that was active before the current one' })
   async rollbackModelVersion(@Arg('name', () => String) name: string, @Ctx() ctx: AppContext): Promise<ModelVersionType> {
-    return toVersion(await ctx.services.models.rollback(name));
+    return toVersion(await audited(ctx, AuditAction.MODEL_ROLLED_BACK, { name }, () => ctx.services.models.rollback(name), versionOutcome));
   }
 
   @Authorized(Role.ADMIN)

@@ -151,6 +151,27 @@ describe('uploading packages', () => {
     expect((await server.gql(Q.rollback, { name: 'dg-seg-stats' }, admin.token)).errors?.[0].extensions?.code).toBe('CONFLICT');
     expect((await server.gql(Q.setDevice, { name: 'tiny-classifier', device: 'tpu' }, admin.token)).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'device' });
   });
+
+  it("every admin change to the registry is in the audit log: who, from where, what, and how it ended", async () => {
+    const audit = async (action: string) =>
+      (
+        await server.gql<any>(`query($f: AuditLogFilter) { auditLog(filter: $f, first: 50) { edges { node { action success actorId ip details } } } }`, { f: { action } }, admin.token)
+      ).data.auditLog.edges.map((e: any) => e.node);
+    const uploads = await audit('MODEL_UPLOADED');
+    expect(uploads).toEqual(expect.arrayContaining([expect.objectContaining({ success: true, actorId: admin.id, details: expect.objectContaining({ name: 'tiny-classifier', version: '2.0.0', activate: true }) })]));
+    const activations = await audit('MODEL_ACTIVATED');
+    expect(activations).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ success: true, actorId: admin.id, details: expect.objectContaining({ name: 'tiny-classifier', version: '1.0.0', status: 'ACTIVE', device: 'cpu' }) }),
+        expect.objectContaining({ success: false, details: { name: 'tiny-classifier', version: '9.9.9', error: 'NOT_FOUND' } }),
+      ]),
+    );
+    expect(activations.every((a: any) => a.ip)).toBe(true);
+    expect(await audit('MODEL_ROLLED_BACK')).toEqual([expect.objectContaining({ success: true, details: expect.objectContaining({ name: 'tiny-classifier', version: '2.0.0' }) }), expect.objectContaining({ success: false, details: { name: 'dg-seg-stats', error: 'CONFLICT' } })].reverse());
+    expect(await audit('MODEL_UNLOADED')).toEqual([expect.objectContaining({ success: true, details: expect.objectContaining({ name: 'tiny-classifier', version: '1.0.0', status: 'UNLOADED' }) })]);
+    expect((await audit('MODEL_CACHE_REGENERATED'))[0]).toMatchObject({ success: true, details: { versions: expect.arrayContaining(['tiny-classifier@2.0.0']) } });
+    expect(await audit('MODEL_DEVICE_CHANGED')).toEqual([expect.objectContaining({ success: false, details: { name: 'tiny-classifier', requested: 'tpu', error: 'BAD_USER_INPUT' } })]);
+  });
 });
 
 describe('hostile uploads: each refused with its code and check, nothing left behind', () => {
