@@ -41,18 +41,35 @@ export async function decodeAndResize(input: Buffer | string, spec: Pick<InputSp
   return { data, width: info.width, height: info.height };
 }
 
-/** Pure: interleaved RGB bytes to a normalised float tensor of one image, in the spec's layout. */
+/** Per channel (in the tensor's order), each byte value's normalised float: (v * scale - mean) / std. */
+function channelTables(spec: InputSpec): Float32Array[] {
+  return [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v * spec.scale - spec.mean[c]) / spec.std[c]));
+}
+
+/**
+ * Pure: interleaved RGB bytes to a normalised float tensor of one image, in the spec's layout.
+ * Each channel maps its 256 byte values through a table computed once per call, so the pixel loop
+ * is lookups and stores only.
+ */
 export function rgbToTensor(rgb: Uint8Array, spec: InputSpec): Float32Array {
   const { width, height } = spec;
   const plane = width * height;
   if (rgb.length !== plane * 3) throw new Error(`expected ${plane * 3} bytes, got ${rgb.length}`);
   const out = new Float32Array(plane * 3);
-  const order = spec.colorOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
-  for (let p = 0; p < plane; p++) {
-    for (let c = 0; c < 3; c++) {
-      const v = (rgb[p * 3 + order[c]] * spec.scale - spec.mean[c]) / spec.std[c];
-      if (spec.layout === 'NCHW') out[c * plane + p] = v;
-      else out[p * 3 + c] = v;
+  // Tensor channel c reads byte channel order[c].
+  const [o0, o1, o2] = spec.colorOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+  const [t0, t1, t2] = channelTables(spec);
+  if (spec.layout === 'NCHW') {
+    for (let p = 0, i = 0; p < plane; p++, i += 3) {
+      out[p] = t0[rgb[i + o0]];
+      out[plane + p] = t1[rgb[i + o1]];
+      out[2 * plane + p] = t2[rgb[i + o2]];
+    }
+  } else {
+    for (let i = 0; i < plane * 3; i += 3) {
+      out[i] = t0[rgb[i + o0]];
+      out[i + 1] = t1[rgb[i + o1]];
+      out[i + 2] = t2[rgb[i + o2]];
     }
   }
   return out;
