@@ -77,3 +77,24 @@ it('moves a handed-over input to the thread instead of copying it, and answers t
     await s.release();
   }
 });
+
+it('a thread that dies fails the runs waiting on it; the next run starts a new thread with the same session', async () => {
+  const s = await ThreadedSession.create(MODEL, OPTIONS);
+  try {
+    const t = await tensorOf(IMAGES[0]);
+    const feeds = () => ({ input: new ort.Tensor('float32', t, [1, 3, 32, 32]) });
+    const before = Array.from((await s.run(feeds())).logits.data as Float32Array);
+    // As if the thread ran out of memory: it goes away with a run in flight.
+    const inFlight = s.run(feeds());
+    await (s as unknown as { thread: { worker: { terminate(): Promise<number> } } }).thread.worker.terminate();
+    await expect(inFlight).rejects.toThrow(/inference thread/);
+    const [a, b] = await Promise.all([s.run(feeds()), s.run(feeds())]);
+    expect(Array.from(a.logits.data as Float32Array)).toEqual(before);
+    expect(Array.from(b.logits.data as Float32Array)).toEqual(before);
+    expect(s.restarts).toBe(1);
+    expect(s.inputNames).toEqual(['input']);
+  } finally {
+    await s.release();
+  }
+  await expect(s.run({ input: new ort.Tensor('float32', new Float32Array(3 * 32 * 32), [1, 3, 32, 32]) })).rejects.toThrow(/released/);
+});

@@ -77,17 +77,19 @@ parentPort.on('message', async (m) => {
 });
 `;
 
-/** An onnxruntime session on its own worker thread (one thread per session). */
-export class ThreadedSession implements ModelSession {
+/** One worker thread and the calls waiting on it. */
+class SessionThread {
+  readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
-  private dead: Error | null = null;
-  private info: SessionInfo = { inputNames: [], outputNames: [], inputMetadata: [], outputMetadata: [] };
+  /** Why the thread is gone (exited, failed, or terminated), once it is. */
+  died: Error | null = null;
 
-  private constructor(private readonly worker: Worker) {
+  constructor() {
+    this.worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { ort: require.resolve('onnxruntime-node') } });
     // The thread keeps the process alive only while a call is waiting on it.
-    worker.unref();
-    worker.on('message', (r: Reply) => {
+    this.worker.unref();
+    this.worker.on('message', (r: Reply) => {
       const p = this.pending.get(r.id);
       if (!p) return;
       this.settled(r.id);
@@ -95,27 +97,85 @@ export class ThreadedSession implements ModelSession {
       else p.resolve(r);
     });
     const fail = (e: Error) => {
-      this.dead ??= e;
+      this.died ??= e;
       for (const [id, p] of this.pending) {
         this.settled(id);
         p.reject(e);
       }
     };
-    worker.on('error', (e) => fail(new Error(`inference thread failed: ${e.message}`)));
-    worker.on('exit', (code) => fail(new Error(`inference thread exited (code ${code})`)));
+    this.worker.on('error', (e) => fail(new Error(`inference thread failed: ${e.message}`)));
+    this.worker.on('exit', (code) => fail(new Error(`inference thread exited (code ${code})`)));
   }
+
+  call(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Reply> {
+    if (this.died) return Promise.reject(this.died);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id }, transfer);
+    });
+  }
+
+  async terminate(): Promise<void> {
+    this.died ??= new Error('inference thread terminated');
+    await this.worker.terminate();
+  }
+
+  private settled(id: number): void {
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker.unref();
+  }
+}
+
+/**
+ * An onnxruntime session on its own worker thread (one thread per session). If the thread dies
+ * (out of memory, say), the runs waiting on it fail and the next run starts a new thread with the
+ * same session, so one bad moment does not leave a loaded model failing until it is reloaded.
+ */
+export class ThreadedSession implements ModelSession {
+  private thread: SessionThread | null = null;
+  private restarting: Promise<SessionThread> | null = null;
+  private released = false;
+  private info: SessionInfo = { inputNames: [], outputNames: [], inputMetadata: [], outputMetadata: [] };
+  /** Threads started again after one died. */
+  restarts = 0;
+
+  private constructor(
+    private readonly modelPath: string,
+    private readonly options: ort.InferenceSession.SessionOptions,
+  ) {}
 
   /** Creates the session (ort.InferenceSession.create's options) on a new thread; rejects as create would. */
   static async create(modelPath: string, options: ort.InferenceSession.SessionOptions): Promise<ThreadedSession> {
-    const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { ort: require.resolve('onnxruntime-node') } });
-    const s = new ThreadedSession(worker);
+    const s = new ThreadedSession(modelPath, options);
+    s.thread = await s.start();
+    return s;
+  }
+
+  private async start(): Promise<SessionThread> {
+    const thread = new SessionThread();
     try {
-      s.info = (await s.call({ op: 'create', path: modelPath, options })).info!;
+      this.info = (await thread.call({ op: 'create', path: this.modelPath, options: this.options })).info!;
     } catch (e) {
-      await worker.terminate();
+      await thread.terminate();
       throw e;
     }
-    return s;
+    return thread;
+  }
+
+  /** The session's thread, started again if it died. */
+  private async live(): Promise<SessionThread> {
+    if (this.released) throw new Error('session released');
+    if (this.thread && !this.thread.died) return this.thread;
+    this.restarting ??= this.start()
+      .then((t) => {
+        this.thread = t;
+        this.restarts++;
+        return t;
+      })
+      .finally(() => (this.restarting = null));
+    return this.restarting;
   }
 
   get inputNames(): readonly string[] {
@@ -139,7 +199,8 @@ export class ThreadedSession implements ModelSession {
       const buffer = (t.data as ArrayBufferView).buffer;
       if (buffer && handedOver.has(buffer) && !transfer.includes(buffer as ArrayBuffer)) transfer.push(buffer as ArrayBuffer);
     }
-    const { outputs } = await this.call({ op: 'run', feeds: wire, fetches: fetches ? [...fetches] : undefined }, transfer);
+    const thread = await this.live();
+    const { outputs } = await thread.call({ op: 'run', feeds: wire, fetches: fetches ? [...fetches] : undefined }, transfer);
     const out: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(outputs!)) out[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
     return out;
@@ -147,27 +208,15 @@ export class ThreadedSession implements ModelSession {
 
   /** Releases the session and ends its thread; idempotent. */
   async release(): Promise<void> {
-    if (this.dead) return;
+    if (this.released) return;
+    this.released = true;
+    const thread = this.thread ?? (await this.restarting?.catch(() => null)) ?? null;
+    this.thread = null;
+    if (!thread || thread.died) return;
     try {
-      await this.call({ op: 'release' });
+      await thread.call({ op: 'release' });
     } finally {
-      this.dead ??= new Error('session released');
-      await this.worker.terminate();
+      await thread.terminate();
     }
-  }
-
-  private call(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Reply> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...message, id }, transfer);
-    });
-  }
-
-  private settled(id: number): void {
-    this.pending.delete(id);
-    if (this.pending.size === 0) this.worker.unref();
   }
 }
