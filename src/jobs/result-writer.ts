@@ -1,6 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Prediction } from '../entities/prediction';
 import type { Segmentation } from '../entities/segmentation';
+import { uuidArray } from '../services/patient-access';
 
 export type ResultRow = Record<string, unknown> & { id: string; imageId: string };
 export type ResultEntity = typeof Prediction | typeof Segmentation;
@@ -31,19 +32,20 @@ export class JobResults {
  * (jsonb_populate_recordset with the table's row type), so a group of any size costs the same
  * small amount of work here.
  */
-function insertRowsSql(em: EntityManager, entity: ResultEntity, rows: ResultRow[]): { sql: string; params: string[] } {
+function insertRowsSql(em: EntityManager, entity: ResultEntity, rows: ResultRow[]): { sql: string; params: string[]; table: string } {
   const meta = em.getMetadata(entity);
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const columns = keys.map((k) => {
     const column = meta.properties[k as keyof typeof meta.properties]?.fieldNames?.[0];
     if (!column) throw new Error(`${meta.className} has no property ${k}`);
-    return `"${column}"`;
+    return column;
   });
-  const json = rows.map((r) => Object.fromEntries(keys.map((k, i) => [columns[i].slice(1, -1), r[k] ?? null])));
-  const list = columns.join(', ');
+  const json = rows.map((r) => Object.fromEntries(keys.map((k, i) => [columns[i], r[k] ?? null])));
+  const list = columns.map((c) => `"${c}"`).join(', ');
   return {
     sql: `insert into "${meta.tableName}" (${list}) select ${list} from jsonb_populate_recordset(null::"${meta.tableName}", ?::jsonb) on conflict (job_id, image_id) do nothing returning id`,
     params: [JSON.stringify(json)],
+    table: meta.tableName,
   };
 }
 
@@ -57,9 +59,9 @@ interface Waiting {
 
 /**
  * Stores results with group commit, for every job of the process: the rows that arrive while a
- * write is in flight (or lingering, see the constructor) go together in the next one. Each write is one statement per result table
- * that inserts the rows and moves each job they belong to on: progress, stage and result ids, or,
- * with its last result, SUCCEEDED. At low load a row is written at once; under load many images
+ * write is in flight (or lingering, see the constructor) go together in the next one. Each write
+ * is one statement per result table that inserts the rows and moves each job they belong to on:
+ * progress, stage and result ids, or, with its last result, SUCCEEDED. At low load a row is written at once; under load many images
  * (of one job or of many) share a statement instead of costing two each.
  *
  * A row another attempt already stored for the same image of the job (a worker that lost its lock
@@ -148,9 +150,9 @@ export class ResultSink {
       const finished = new Set(returned.filter((r) => r.kind === 'finished').map((r) => r.id));
       const lost = group.filter(({ row }) => !landed.has(row.id));
       if (lost.length) {
-        const existing = (await em.execute(`select id, job_id, image_id from ${em.getMetadata(entity).tableName} where job_id = any(?::uuid[]) and image_id = any(?::uuid[])`, [
-          `{${lost.map((w) => w.job.jobId).join(',')}}`,
-          `{${lost.map((w) => w.row.imageId).join(',')}}`,
+        const existing = (await em.execute(`select id, job_id, image_id from "${insert.table}" where job_id = any(?::uuid[]) and image_id = any(?::uuid[])`, [
+          uuidArray(lost.map((w) => w.job.jobId)),
+          uuidArray(lost.map((w) => w.row.imageId)),
         ])) as Array<{ id: string; job_id: string; image_id: string }>;
         for (const { job, row } of lost) {
           const e = existing.find((x) => x.job_id === job.jobId && x.image_id === row.imageId);

@@ -16,16 +16,8 @@ import type { JobMetrics } from './metrics';
 import type { MemberRun, MemberSessions, MemberSpec } from './members';
 import { classifyImage, segmentImage, type StageReport } from './pipeline';
 import type { Logger } from '../server/logger';
-import { JobResults, ResultSink, type ResultEntity, type ResultRow } from './result-writer';
-
-/** Stores one image's result; resolves with the id stored for the image (another attempt's, if it won). */
-type StoreResult = (cls: ResultEntity, row: ResultRow) => Promise<string>;
-
-export interface ImageRef {
-  id: string;
-  sha256: string;
-  patientId: string | null;
-}
+import { JobResults, ResultSink, type ResultRow } from './result-writer';
+import type { ImageRef } from '../services/patient-access';
 
 /** What a job's `request` column holds (validated and resolved by the api before enqueueing). */
 export interface JobRequest {
@@ -206,12 +198,11 @@ export class JobRunner {
       // Results go in with the job's progress and result ids (job(id) shows them as they land), and
       // the statement that stores the last one finishes the job.
       const results = new JobResults(job.id, req.imageIds, doneImages);
-      const store: StoreResult = (cls, row) => this.sink.store(cls, results, row);
       const workers = Array.from({ length: Math.min(queue.length, this.deps.imageConcurrency ?? 8) }, async () => {
         for (let next = queue.shift(); next; next = queue.shift()) {
           const image = byId.get(next.id);
           if (!image) throw new PermanentJobError(`image ${next.id} no longer exists`, 'NOT_FOUND');
-          doneImages.set(image.id, await this.runImage(job, req, image, next.index, tracker, runs, store));
+          await this.runImage(job, req, image, next.index, tracker, runs, results);
           job.progress = tracker.progress(0);
         }
       });
@@ -239,7 +230,7 @@ export class JobRunner {
     return readFile(this.deps.files.path(mask.sha256));
   }
 
-  private async runImage(job: InferenceJob, req: JobRequest, image: ImageRef, index: number, tracker: ProgressTracker, runs: MemberRun[], store: StoreResult): Promise<string> {
+  private async runImage(job: InferenceJob, req: JobRequest, image: ImageRef, index: number, tracker: ProgressTracker, runs: MemberRun[], results: JobResults): Promise<void> {
     const { files, metrics } = this.deps;
     const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
     const base = { imageId: image.id, imageIndex: index };
@@ -290,8 +281,8 @@ export class JobRunner {
           gradCam: { method: r.cam.method, mapSha256: mapFile.sha256, imageSha256: image.sha256 },
         });
       }
-      const stored = await store(Prediction, p);
-      if (stored !== id) return stored;
+      // Another attempt's result for this image won: it was announced then.
+      if ((await this.sink.store(Prediction, results, p)) !== id) return;
       await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
     } else {
       const truth = await this.groundTruth(this.deps.orm.em.fork(), req.truth?.[image.id]);
@@ -316,11 +307,9 @@ export class JobRunner {
         jaccard: r.overlap?.jaccard ?? null,
         severity: r.severity as Severity,
       };
-      const stored = await store(Segmentation, seg);
-      if (stored !== id) return stored;
+      if ((await this.sink.store(Segmentation, results, seg)) !== id) return;
       await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), segmentationId: id });
     }
     metrics.stageSeconds.observe({ kind, stage: 'persisted' }, Number(process.hrtime.bigint() - last) / 1e9);
-    return id;
   }
 }
