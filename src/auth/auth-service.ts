@@ -24,6 +24,15 @@ import type { SignInThrottle } from './sign-in-throttle';
 import { generateToken, hashToken, looksLikeToken } from './tokens';
 import { generateTotpSecret, normalizeTotpCode, totpQrCodeDataUrl, totpUri, verifyTotp } from './totp';
 
+/** What authentication reads of a session and its user. */
+interface SessionState {
+  userId: string;
+  email: string;
+  role: Role;
+  disabledAt: Date | null;
+  revokedAt: Date | null;
+}
+
 /** Where a call came from, for the audit log. */
 export interface RequestMeta {
   ip: string;
@@ -368,20 +377,31 @@ export class AuthService {
     } catch (e) {
       throw e instanceof AppError ? unauthenticated(e) : e;
     }
-    const em = this.deps.forkEm();
-    const session = await em.findOne(AuthSession, { id: claims.sid, user: claims.sub }, { populate: ['user'] });
-    if (!session || session.revokedAt) {
+    const state = await this.sessionState(claims.sid, claims.sub);
+    if (!state || state.revokedAt) {
       throw new AppError('UNAUTHENTICATED', 'This session has ended; sign in again', { reason: 'SESSION_REVOKED', http: { status: 401 } });
     }
-    const user = session.user;
-    if (user.disabledAt) throw new AppError('UNAUTHENTICATED', 'This account is disabled', { reason: 'USER_DISABLED', http: { status: 401 } });
-    return { id: user.id, email: user.email, role: user.role, sessionId: session.id, expiresAt: claims.exp };
+    if (state.disabledAt) throw new AppError('UNAUTHENTICATED', 'This account is disabled', { reason: 'USER_DISABLED', http: { status: 401 } });
+    return { id: state.userId, email: state.email, role: state.role, sessionId: claims.sid, expiresAt: claims.exp };
   }
 
   /** For long-lived connections: is this session still good? */
   async isSessionActive(sessionId: string): Promise<boolean> {
-    const s = await this.deps.forkEm().findOne(AuthSession, { id: sessionId }, { populate: ['user'] });
-    return !!s && !s.revokedAt && !s.user.disabledAt;
+    const state = await this.sessionState(sessionId);
+    return !!state && !state.revokedAt && !state.disabledAt;
+  }
+
+  /**
+   * A session with its user's standing, in one plain statement. Every authenticated request and
+   * socket check reads it: hydrating the two entities cost about 8x the query itself.
+   */
+  private async sessionState(sessionId: string, userId?: string): Promise<SessionState | null> {
+    const rows = (await this.deps.forkEm().getConnection().execute(
+      `select u.id as "userId", u.email, u.role, u.disabled_at as "disabledAt", s.revoked_at as "revokedAt"
+         from auth_sessions s join users u on u.id = s.user_id where s.id = ?${userId === undefined ? '' : ' and s.user_id = ?'}`,
+      userId === undefined ? [sessionId] : [sessionId, userId],
+    )) as SessionState[];
+    return rows[0] ?? null;
   }
 
   // ---------------------------------------------------------------- registration and email
