@@ -47,15 +47,15 @@ function channelTables(spec: InputSpec): Float32Array[] {
 }
 
 /**
- * Pure: interleaved RGB bytes to a normalised float tensor of one image, in the spec's layout.
- * Each channel maps its 256 byte values through a table computed once per call, so the pixel loop
- * is lookups and stores only.
+ * Pure: interleaved RGB bytes to a normalised float tensor of one image, in the spec's layout,
+ * written into `out` when given (a batch's slot, say) or into a new array. Each channel maps its
+ * 256 byte values through a table computed once per call, so the pixel loop is lookups and stores only.
  */
-export function rgbToTensor(rgb: Uint8Array, spec: InputSpec): Float32Array {
+export function rgbToTensor(rgb: Uint8Array, spec: InputSpec, out = new Float32Array(rgb.length)): Float32Array {
   const { width, height } = spec;
   const plane = width * height;
   if (rgb.length !== plane * 3) throw new Error(`expected ${plane * 3} bytes, got ${rgb.length}`);
-  const out = new Float32Array(plane * 3);
+  if (out.length !== plane * 3) throw new Error(`expected a tensor of ${plane * 3} values, got ${out.length}`);
   // Tensor channel c reads byte channel order[c].
   const [o0, o1, o2] = spec.colorOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
   const [t0, t1, t2] = channelTables(spec);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../paths';
 import { ModelRegistry } from '../models-registry';
-import { imageToTensor } from '../inference/preprocess';
+import { decodeAndResize, imageToTensor, batchShape } from '../inference/preprocess';
 import { DynamicBatcher, splitOutputs } from './batcher';
 import * as ort from 'onnxruntime-node';
 
@@ -35,17 +35,24 @@ describe('DynamicBatcher on a real session (dg-gap-classifier)', () => {
     const lease = registry.acquire('dg-gap-classifier');
     try {
       const m = lease.manifest;
-      const spec = { inputName: m.input.name, layout: m.input.layout, width: m.input.width, height: m.input.height, outputs: m.outputs.map((o) => o.name) };
-      const tensors = await Promise.all(IMAGES.map(async (p) => (await imageToTensor(p, m.input)).tensor));
+      const spec = { inputName: m.input.name, input: m.input, outputs: m.outputs.map((o) => o.name) };
+      const pixels = await Promise.all(IMAGES.map(async (p) => (await decodeAndResize(p, m.input)).data));
       const alone = new DynamicBatcher(8, 1000, spec, 1);
       const singles: Awaited<ReturnType<DynamicBatcher['run']>>[] = [];
-      for (const t of tensors) singles.push(await alone.run(lease, t)); // one at a time: never waits for the 1 s delay
+      for (const p of pixels) singles.push(await alone.run(lease, p)); // one at a time: never waits for the 1 s delay
       expect(alone.stats).toEqual({ batches: 4, images: 4, largest: 1 });
+      // Normalised in the batcher, the input is the tensor imageToTensor makes.
+      for (const [i, p] of IMAGES.entries()) {
+        const { tensor } = await imageToTensor(p, m.input);
+        const direct = await lease.run({ [m.input.name]: new ort.Tensor('float32', tensor, batchShape(1, m.input)) }, spec.outputs);
+        expect(Array.from(singles[i].logits.data)).toEqual(Array.from(direct.logits.data as Float32Array));
+      }
 
       const busy = new DynamicBatcher(8, 1000, spec, 1);
-      const inputs = Array.from({ length: 12 }, (_, i) => tensors[i % 4]);
-      const outs = await Promise.all(inputs.map((t) => busy.run(lease, t)));
-      // The first image ran alone; the 11 that queued behind it went as a full batch of 8, then 3.
+      const inputs = Array.from({ length: 12 }, (_, i) => pixels[i % 4]);
+      const outs = await Promise.all(inputs.map((p) => busy.run(lease, p)));
+      // The first image ran alone; the 11 that queued behind it went as a full batch of 8, then 3
+      // (in a buffer the session's thread gave back after the first run).
       expect(busy.stats).toEqual({ batches: 3, images: 12, largest: 8 });
       outs.forEach((o, i) => {
         const ref = singles[i % 4];

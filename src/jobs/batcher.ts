@@ -1,13 +1,14 @@
 import * as ort from 'onnxruntime-node';
 import type { ModelLease } from '../models-registry';
-import { batchShape } from '../inference/preprocess';
+import { batchShape, rgbToTensor, type InputSpec } from '../inference/preprocess';
 import { handOver } from '../models-registry/threaded-session';
 
 /** One image's slice of every output: data and dims with the batch axis set to 1. */
 export type ImageOutputs = Record<string, { data: Float32Array; dims: number[] }>;
 
 interface Pending {
-  input: Float32Array;
+  /** The image's RGB bytes at the model's input size (see decodeAndResize). */
+  pixels: Uint8Array;
   lease: ModelLease;
   resolve: (o: ImageOutputs) => void;
   reject: (e: unknown) => void;
@@ -26,6 +27,35 @@ export function splitOutputs(out: ort.InferenceSession.ReturnType, n: number): I
 }
 
 /**
+ * Input buffers of one batcher, reused: each holds a full batch, and a run's buffer comes back
+ * to the pool (from the session's thread, or at once from an in-thread session) when the run is
+ * over. Fresh buffers of a batch's size for every run cost page faults and, living across the
+ * queue and the run, old-generation garbage collections.
+ */
+class InputBuffers {
+  private readonly free: ArrayBuffer[] = [];
+
+  constructor(
+    private readonly bytes: number,
+    private readonly keep: number,
+  ) {}
+
+  take(): ArrayBuffer {
+    return this.free.pop() ?? new ArrayBuffer(this.bytes);
+  }
+
+  readonly give = (buffer: ArrayBuffer): void => {
+    if (buffer.byteLength === this.bytes && this.free.length < this.keep) this.free.push(buffer);
+  };
+}
+
+export interface BatchSpec {
+  inputName: string;
+  input: InputSpec;
+  outputs: string[];
+}
+
+/**
  * Dynamic batching for one model session. An image that finds the session idle runs at once (no
  * added latency at low load); images that arrive while `maxInFlight` batches are running wait and
  * go together as the next batch, up to `maxBatch`, and never wait longer than `maxDelayMs`.
@@ -39,16 +69,24 @@ export class DynamicBatcher {
   /** Batches run so far and images in them (for tests and metrics). */
   readonly stats = { batches: 0, images: 0, largest: 0 };
 
+  private readonly buffers: InputBuffers;
+  /** Floats of one image's tensor. */
+  private readonly perImage: number;
+
   constructor(
     private readonly maxBatch: number,
     private readonly maxDelayMs: number,
-    private readonly spec: { inputName: string; layout: 'NCHW' | 'NHWC'; width: number; height: number; outputs: string[] },
+    private readonly spec: BatchSpec,
     private readonly maxInFlight = 2,
-  ) {}
+  ) {
+    this.perImage = spec.input.width * spec.input.height * 3;
+    this.buffers = new InputBuffers(maxBatch * this.perImage * Float32Array.BYTES_PER_ELEMENT, maxInFlight + 1);
+  }
 
-  run(lease: ModelLease, input: Float32Array): Promise<ImageOutputs> {
+  /** Runs one image, given as its RGB bytes at the model's size; normalised into its batch's input. */
+  run(lease: ModelLease, pixels: Uint8Array): Promise<ImageOutputs> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ input, lease, resolve, reject });
+      this.waiting.push({ pixels, lease, resolve, reject });
       if (this.inFlight < this.maxInFlight || this.waiting.length >= this.maxBatch || this.maxDelayMs <= 0) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
     });
@@ -66,17 +104,19 @@ export class DynamicBatcher {
   private async runBatch(batch: Pending[]): Promise<void> {
     this.inFlight++;
     const n = batch.length;
-    const per = batch[0].input.length;
-    // Packed into a buffer of the run's own (the images' tensors stay with their jobs), which a
-    // threaded session then takes over without copying.
-    const data = handOver(n === 1 ? batch[0].input.slice() : new Float32Array(per * n));
-    if (n > 1) batch.forEach((p, i) => data.set(p.input, i * per));
-    this.stats.batches++;
-    this.stats.images += n;
-    this.stats.largest = Math.max(this.stats.largest, n);
+    const per = this.perImage;
     try {
-      const feeds = { [this.spec.inputName]: new ort.Tensor('float32', data, batchShape(n, this.spec)) };
+      // Each image is normalised straight into its slot of a pooled buffer, which a threaded
+      // session takes over without copying and gives back after the run.
+      const data = new Float32Array(this.buffers.take(), 0, per * n);
+      batch.forEach((p, i) => rgbToTensor(p.pixels, this.spec.input, data.subarray(i * per, (i + 1) * per)));
+      this.stats.batches++;
+      this.stats.images += n;
+      this.stats.largest = Math.max(this.stats.largest, n);
+      const feeds = { [this.spec.inputName]: new ort.Tensor('float32', handOver(data, this.buffers.give), batchShape(n, this.spec.input)) };
       const out = await batch[0].lease.run(feeds, this.spec.outputs);
+      // An in-thread session leaves the buffer here (a threaded one has given it back already).
+      if (data.buffer.byteLength) this.buffers.give(data.buffer as ArrayBuffer);
       const split = splitOutputs(out, n);
       batch.forEach((p, i) => p.resolve(split[i]));
     } catch (e) {
@@ -95,13 +135,7 @@ export function batcherFor(lease: ModelLease): DynamicBatcher {
   let b = batchers.get(lease.session);
   if (!b) {
     const m = lease.manifest;
-    b = new DynamicBatcher(m.batching.maxBatch, m.batching.maxDelayMs, {
-      inputName: m.input.name,
-      layout: m.input.layout,
-      width: m.input.width,
-      height: m.input.height,
-      outputs: m.outputs.map((o) => o.name),
-    });
+    b = new DynamicBatcher(m.batching.maxBatch, m.batching.maxDelayMs, { inputName: m.input.name, input: m.input, outputs: m.outputs.map((o) => o.name) });
     batchers.set(lease.session, b);
   }
   return b;

@@ -6,7 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../models-registry';
 import { decodeMask, decodeRgb, type RgbImage } from '../inference/render';
-import { imageToTensor } from '../inference/preprocess';
+import { decodeAndResize, rgbToTensor, type ResizedRgb } from '../inference/preprocess';
 import { activate } from '../inference/softmax';
 import { averageProbabilities } from '../inference/ensemble';
 import { summariseClassification, type ClassificationSummary } from '../inference/classification';
@@ -40,21 +40,24 @@ export function memberRecord(r: MemberRun): MemberRecord {
   };
 }
 
-/** Tensors per distinct input spec (members sharing a size and normalisation share one decode). */
-async function preprocess(source: ImageSource, members: MemberRun[]): Promise<Map<string, Float32Array>> {
-  const tensors = new Map<string, Float32Array>();
+/**
+ * The image decoded and resized per distinct input spec (members sharing one share the decode).
+ * Normalisation happens in each member's batcher, straight into the batch it runs in.
+ */
+async function preprocess(source: ImageSource, members: MemberRun[]): Promise<Map<string, ResizedRgb>> {
+  const pixels = new Map<string, ResizedRgb>();
   for (const r of members) {
     const k = specKey(r.lease.manifest);
-    if (!tensors.has(k)) tensors.set(k, (await imageToTensor(source, r.lease.manifest.input)).tensor);
+    if (!pixels.has(k)) pixels.set(k, await decodeAndResize(source, r.lease.manifest.input));
   }
-  return tensors;
+  return pixels;
 }
 
 /** Runs every member concurrently (each through its session's dynamic batcher). */
-async function runMembers(members: MemberRun[], tensors: Map<string, Float32Array>, report: StageReport): Promise<ImageOutputs[]> {
+async function runMembers(members: MemberRun[], pixels: Map<string, ResizedRgb>, report: StageReport): Promise<ImageOutputs[]> {
   return Promise.all(
     members.map(async (r) => {
-      const out = await batcherFor(r.runner).run(r.runner, tensors.get(specKey(r.lease.manifest))!);
+      const out = await batcherFor(r.runner).run(r.runner, pixels.get(specKey(r.lease.manifest))!.data);
       await report('model', { member: r });
       return out;
     }),
@@ -93,8 +96,8 @@ export async function classifyImage(
   report: StageReport,
 ): Promise<ClassifyResult> {
   await report('preprocessing');
-  const tensors = await preprocess(source, members);
-  const outputs = await runMembers(members, tensors, report);
+  const pixels = await preprocess(source, members);
+  const outputs = await runMembers(members, pixels, report);
   await report('ensembling');
   const probs = members.map((r, i) => {
     const m = r.lease.manifest;
@@ -110,7 +113,7 @@ export async function classifyImage(
   );
   let cam: CamOutput | null = null;
   if (opts.explain) {
-    cam = await explain(source, members, outputs, tensors, opts.targetLabel ?? summary.label, opts.sessions);
+    cam = await explain(source, members, outputs, pixels, opts.targetLabel ?? summary.label, opts.sessions);
     await report('gradcam');
   }
   return { summary, members: members.map(memberRecord), cam };
@@ -121,7 +124,7 @@ async function explain(
   source: ImageSource,
   members: MemberRun[],
   outputs: ImageOutputs[],
-  tensors: Map<string, Float32Array>,
+  pixels: Map<string, ResizedRgb>,
   targetLabel: string,
   sessions: MemberSessions,
 ): Promise<CamOutput | null> {
@@ -143,7 +146,7 @@ async function explain(
   }
   if (!result) {
     const logitsName = outputOf(m, 'logits') ?? outputOf(m, 'probabilities')!;
-    const input = tensors.get(specKey(m))!;
+    const input = rgbToTensor(pixels.get(specKey(m))!.data, m.input);
     result = await scoreCam(fm, {
       input,
       layout: m.input.layout,
@@ -187,8 +190,8 @@ export async function segmentImage(
   report: StageReport,
 ): Promise<SegmentResult> {
   await report('preprocessing');
-  const [tensors, image] = await Promise.all([preprocess(source, members), decodeRgb(source)]);
-  const outputs = await runMembers(members, tensors, report);
+  const [pixels, image] = await Promise.all([preprocess(source, members), decodeRgb(source)]);
+  const outputs = await runMembers(members, pixels, report);
   await report('ensembling');
   const maps = members.map((r, i) => {
     const m = r.lease.manifest;

@@ -73,6 +73,15 @@ it('moves a handed-over input to the thread instead of copying it, and answers t
     const moved = await s.run({ input: new ort.Tensor('float32', given, [1, 3, 32, 32]) });
     expect(given.length).toBe(0); // detached: it went to the thread
     expect(Array.from(moved.logits.data as Float32Array)).toEqual(Array.from(copied.logits.data as Float32Array));
+
+    // Given back: the same bytes return to the owner after the run, in a buffer of the same size.
+    const returned: ArrayBuffer[] = [];
+    const pooled = handOver(t.slice(), (b) => returned.push(b));
+    const again = await s.run({ input: new ort.Tensor('float32', pooled, [1, 3, 32, 32]) });
+    expect(pooled.length).toBe(0);
+    expect(returned).toHaveLength(1);
+    expect(Array.from(new Float32Array(returned[0]))).toEqual(Array.from(t));
+    expect(Array.from(again.logits.data as Float32Array)).toEqual(Array.from(copied.logits.data as Float32Array));
   } finally {
     await s.release();
   }

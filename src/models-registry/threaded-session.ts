@@ -16,15 +16,20 @@ export interface ModelSession {
   release(): Promise<void>;
 }
 
+/** Where a buffer given up (see handOver) goes after the run, if anywhere. */
+type GiveBack = ((buffer: ArrayBuffer) => void) | null;
+
 /** Buffers their owners have given up (see handOver): moved to a session's thread, not copied. */
-const handedOver = new WeakSet<ArrayBufferLike>();
+const handedOver = new WeakMap<ArrayBufferLike, GiveBack>();
 
 /**
  * Gives `view`'s buffer up to the next ThreadedSession run it is fed to, which moves it to its
- * thread instead of copying it (the caller must not use it again). Returns `view`.
+ * thread instead of copying it (the caller must not use it again). With `giveBack`, the thread
+ * moves the buffer back once the run is over and `giveBack` receives it (a pool's, say), so
+ * large inputs are not allocated afresh for every run. Returns `view`.
  */
-export function handOver<T extends ArrayBufferView>(view: T): T {
-  handedOver.add(view.buffer);
+export function handOver<T extends ArrayBufferView>(view: T, giveBack: GiveBack = null): T {
+  handedOver.set(view.buffer, giveBack);
   return view;
 }
 
@@ -42,7 +47,7 @@ interface SessionInfo {
   outputMetadata: ort.InferenceSession.ValueMetadata[];
 }
 
-type Reply = { id: number; error?: string; info?: SessionInfo; outputs?: Record<string, WireTensor> };
+type Reply = { id: number; error?: string; info?: SessionInfo; outputs?: Record<string, WireTensor>; inputs?: Record<string, ArrayBuffer> };
 
 // The thread's code, plain CommonJS (evaluated, so it runs the same from src under jest and from dist).
 const THREAD_SOURCE = `
@@ -65,7 +70,13 @@ parentPort.on('message', async (m) => {
         outputs[name] = { type: t.type, data: t.data, dims: t.dims };
         if (ArrayBuffer.isView(t.data) && !transfer.includes(t.data.buffer)) transfer.push(t.data.buffer);
       }
-      parentPort.postMessage({ id: m.id, outputs }, transfer);
+      // Inputs whose owner wants their buffers back, moved back the way they came.
+      const inputs = {};
+      for (const name of m.giveBack) {
+        inputs[name] = m.feeds[name].data.buffer;
+        if (!transfer.includes(inputs[name])) transfer.push(inputs[name]);
+      }
+      parentPort.postMessage({ id: m.id, outputs, inputs }, transfer);
     } else if (m.op === 'release') {
       if (session) await session.release();
       session = null;
@@ -194,13 +205,18 @@ export class ThreadedSession implements ModelSession {
   async run(feeds: ort.InferenceSession.FeedsType, fetches?: readonly string[]): Promise<ort.InferenceSession.ReturnType> {
     const wire: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
+    const giveBack = new Map<string, (buffer: ArrayBuffer) => void>();
     for (const [name, t] of Object.entries(feeds)) {
       wire[name] = { type: t.type, data: t.data, dims: t.dims };
-      const buffer = (t.data as ArrayBufferView).buffer;
-      if (buffer && handedOver.has(buffer) && !transfer.includes(buffer as ArrayBuffer)) transfer.push(buffer as ArrayBuffer);
+      const buffer = (t.data as ArrayBufferView).buffer as ArrayBuffer;
+      if (!buffer || !handedOver.has(buffer) || transfer.includes(buffer)) continue;
+      transfer.push(buffer);
+      const back = handedOver.get(buffer);
+      if (back) giveBack.set(name, back);
     }
     const thread = await this.live();
-    const { outputs } = await thread.call({ op: 'run', feeds: wire, fetches: fetches ? [...fetches] : undefined }, transfer);
+    const { outputs, inputs } = await thread.call({ op: 'run', feeds: wire, fetches: fetches ? [...fetches] : undefined, giveBack: [...giveBack.keys()] }, transfer);
+    for (const [name, back] of giveBack) back(inputs![name]);
     const out: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(outputs!)) out[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
     return out;
