@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import * as inspector from 'node:inspector/promises';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config';
@@ -37,6 +38,10 @@ const MODEL = 'dg-gap-classifier';
 /** BENCH_HEAVY=0 leaves out the realistic-size models. Profiling aid: BENCH_E2E_ONLY=1 measures only the e2e/bare rows (at BENCH_CONCURRENCY, default 1,8) and prints them. */
 const E2E_ONLY = process.env.BENCH_E2E_ONLY === '1';
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
+/** Profiling aid: BENCH_ROWS=a,b measures only the e2e rows whose name contains one of them (and skips the stage breakdown pass). */
+const ONLY_ROWS = process.env.BENCH_ROWS?.split(',');
+/** Profiling aid: BENCH_PROFILE=dir writes the main thread's CPU profile of each e2e row's windows there. */
+const PROFILE_DIR = process.env.BENCH_PROFILE;
 /** Images per classifyImages call in the batch rows; FULL is the most one call takes. */
 const BATCH = Number(process.env.BENCH_BATCH ?? 32);
 const FULL = MAX_IMAGES_PER_JOB;
@@ -105,6 +110,23 @@ async function loopsFor(loops: number, once: (i: number) => Promise<void>, secon
   open ??= snapshot();
   if (!window) close();
   return { latencies, ...(window as unknown as Omit<Sample, 'latencies'>) };
+}
+
+/** `run` under the inspector's CPU profiler when BENCH_PROFILE is set (the profile written as <dir>/<name>.cpuprofile). */
+async function profiled<T>(name: string, run: () => Promise<T>): Promise<T> {
+  if (!PROFILE_DIR) return run();
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await run();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await mkdir(PROFILE_DIR, { recursive: true });
+    await writeFile(path.join(PROFILE_DIR, `${name.replace(/[^\w.-]+/g, '_')}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 const row = (name: string, concurrency: number, s: Sample): Row => ({
@@ -328,51 +350,63 @@ export async function inferenceBench(): Promise<void> {
     };
     const single = (explain: boolean, model = MODEL) => (i: number) => e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model }], explain });
     const batchOf = (i: number, size = BATCH) => Array.from({ length: size }, (_, k) => batchImageIds[(i * size + k) % batchImageIds.length]);
-    const many = (explain: boolean, size = BATCH) => (i: number) => e2e(classifyMany, { imageIds: batchOf(i, size), models: [{ model: MODEL }], explain });
-    const lease = server.services.models.acquire(MODEL);
-    const batcher = batcherFor(lease);
-    lease.release();
+    const many = (explain: boolean, size = BATCH, model = MODEL) => (i: number) => e2e(classifyMany, { imageIds: batchOf(i, size), models: [{ model }], explain });
+    const batcherOf = (model: string) => {
+      const lease = server.services.models.acquire(model);
+      const modelBatcher = batcherFor(lease);
+      lease.release();
+      return modelBatcher;
+    };
+    const batcher = batcherOf(MODEL);
+    type Pipeline = { name: string; key: string | null; images: number; once: (i: number) => Promise<void> };
+    /**
+     * Each e2e row is measured in ROUNDS short segments, each right after a segment of the bare
+     * pipeline, and its ratio is the median of the segments' ratios: load from elsewhere on a
+     * shared machine then falls on both sides of a ratio alike.
+     */
+    const againstBare = async (c: number, prefix: string, bareOnce: (i: number) => Promise<void>, modelBatcher: ReturnType<typeof batcherFor>, pipelines: Pipeline[]) => {
+      const bareSamples: Sample[] = [];
+      const measured = pipelines.map(() => ({ samples: [] as Sample[], ratios: [] as number[], batches: 0, batched: 0 }));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [k, p] of pipelines.entries()) {
+          const warmup = round === 0 ? (p.images > 1 ? 2 : 10) : 0;
+          const b = await loopsFor(c, bareOnce, SECONDS / ROUNDS, round === 0 && k === 0 ? 10 : 0);
+          const before = { ...modelBatcher.stats };
+          const e = await profiled(`${prefix}${p.name} c${c} r${round}`, () => loopsFor(c, p.once, SECONDS / ROUNDS, warmup));
+          bareSamples.push(b);
+          measured[k].samples.push(e);
+          measured[k].ratios.push(imagesPerSecond(e) / imagesPerSecond(b));
+          measured[k].batches += modelBatcher.stats.batches - before.batches;
+          measured[k].batched += modelBatcher.stats.images - before.images;
+        }
+      }
+      rows.push(row(`${prefix}bare: sharp + session.run`, c, merge(bareSamples)));
+      for (const [k, p] of pipelines.entries()) {
+        const m = measured[k];
+        rows.push({ ...row(`${prefix}${p.name}`, c, merge(m.samples)), 'images per session run': m.batches ? m.batched / m.batches : null });
+        if (p.key) ratios[`${prefix}throughput ratio e2e/bare at concurrency ${c}, ${p.key}`] = quantile(m.ratios, 0.5);
+      }
+    };
     for (const c of CONCURRENCIES) {
       // Where one classification's time goes, in a pass of its own (no other row's jobs in the histograms).
-      split.replyMs.length = split.doneMs.length = 0;
-      stageHist.reset();
-      jobHist.reset();
-      await loopsFor(c, single(false));
-      breakdown.push(...(await stageRows(c, split, stageHist, jobHist)));
+      if (!ONLY_ROWS) {
+        split.replyMs.length = split.doneMs.length = 0;
+        stageHist.reset();
+        jobHist.reset();
+        await loopsFor(c, single(false));
+        breakdown.push(...(await stageRows(c, split, stageHist, jobHist)));
+      }
       ratios[`SQL statements per image at concurrency ${c}, classifyImage`] = await statementsPerImage(c, 1, single(false));
       ratios[`SQL statements per image at concurrency ${c}, classifyImages x${BATCH}`] = await statementsPerImage(c, BATCH, many(false));
-      // Each e2e row is measured in ROUNDS short segments, each right after a segment of the bare
-      // pipeline, and its ratio is the median of the segments' ratios: load from elsewhere on a
-      // shared machine then falls on both sides of a ratio alike.
-      const pipelines = [
+      const pipelines: Pipeline[] = [
         { name: 'e2e classifyImage (explain=false)', key: 'classifyImage (explain=false)', images: 1, once: single(false) },
         { name: 'e2e classifyImage (Grad-CAM)', key: 'classifyImage (Grad-CAM)', images: 1, once: single(true) },
         { name: `e2e classifyImages x${BATCH} (explain=false)`, key: `classifyImages x${BATCH} (explain=false)`, images: BATCH, once: many(false) },
         { name: `e2e classifyImages x${BATCH} (Grad-CAM)`, key: `classifyImages x${BATCH} (Grad-CAM)`, images: BATCH, once: many(true) },
         { name: `e2e classifyImages x${FULL}, a full call (explain=false)`, key: `classifyImages x${FULL} (explain=false)`, images: FULL, once: many(false, FULL) },
         { name: 'API floor: job(id) query over HTTP', key: null, images: 1, once: floor },
-      ];
-      const bareSamples: Sample[] = [];
-      const measured = pipelines.map(() => ({ samples: [] as Sample[], ratios: [] as number[], batches: 0, batched: 0 }));
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const [k, p] of pipelines.entries()) {
-          const warmup = round === 0 ? (p.images > 1 ? 2 : 10) : 0;
-          const b = await loopsFor(c, bare, SECONDS / ROUNDS, round === 0 && k === 0 ? 10 : 0);
-          const before = { ...batcher.stats };
-          const e = await loopsFor(c, p.once, SECONDS / ROUNDS, warmup);
-          bareSamples.push(b);
-          measured[k].samples.push(e);
-          measured[k].ratios.push(imagesPerSecond(e) / imagesPerSecond(b));
-          measured[k].batches += batcher.stats.batches - before.batches;
-          measured[k].batched += batcher.stats.images - before.images;
-        }
-      }
-      rows.push(row('bare: sharp + session.run', c, merge(bareSamples)));
-      for (const [k, p] of pipelines.entries()) {
-        const m = measured[k];
-        rows.push({ ...row(p.name, c, merge(m.samples)), 'images per session run': m.batches ? m.batched / m.batches : null });
-        if (p.key) ratios[`throughput ratio e2e/bare at concurrency ${c}, ${p.key}`] = quantile(m.ratios, 0.5);
-      }
+      ].filter((p) => !ONLY_ROWS || ONLY_ROWS.some((r) => p.name.includes(r)));
+      await againstBare(c, '', bare, batcher, pipelines);
     }
 
     rows.push(...breakdown);
@@ -386,10 +420,10 @@ export async function inferenceBench(): Promise<void> {
       }
       const hb = await barePipeline(h.name);
       for (const c of CONCURRENCIES) {
-        const b = await loopsFor(c, hb.once);
-        const e = await loopsFor(c, single(false, h.name));
-        rows.push(row(`${h.arch}: bare sharp + session.run`, c, b), row(`${h.arch}: e2e classifyImage (explain=false)`, c, e));
-        ratios[`${h.arch}: throughput ratio e2e/bare at concurrency ${c}`] = imagesPerSecond(e) / imagesPerSecond(b);
+        await againstBare(c, `${h.arch}: `, hb.once, batcherOf(h.name), [
+          { name: 'e2e classifyImage (explain=false)', key: 'classifyImage (explain=false)', images: 1, once: single(false, h.name) },
+          { name: `e2e classifyImages x${BATCH} (explain=false)`, key: `classifyImages x${BATCH} (explain=false)`, images: BATCH, once: many(false, BATCH, h.name) },
+        ]);
       }
       await hb.session.release();
     }
