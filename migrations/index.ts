@@ -5,6 +5,7 @@ import { Migration20261121050550_patients } from './Migration20261121050550_pati
 import { Migration20261121050618_inference } from './Migration20261121050618_inference';
 import { Migration20261121050650_model_versions } from './Migration20261121050650_model_versions';
 import { Migration20261121053033_inference_unique } from './Migration20261121053033_inference_unique';
+import { Migration20261121094713_prediction_usage } from './Migration20261121094713_prediction_usage';
 
 /**
  * Every migration, in order. Listed by hand (not globbed) so the same list works from the
@@ -17,4 +18,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261121050618_inference', class: Migration20261121050618_inference },
   { name: 'Migration20261121050650_model_versions', class: Migration20261121050650_model_versions },
   { name: 'Migration20261121053033_inference_unique', class: Migration20261121053033_inference_unique },
+  { name: 'Migration20261121094713_prediction_usage', class: Migration20261121094713_prediction_usage },
 ];

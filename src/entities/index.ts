@@ -6,6 +6,7 @@ import { Lesion } from './lesion';
 import { Image } from './image';
 import { InferenceJob } from './inference-job';
 import { Prediction } from './prediction';
+import { PredictionUsage } from './prediction-usage';
 import { Segmentation } from './segmentation';
 
 export * from './base';
@@ -17,7 +18,8 @@ export * from './lesion';
 export * from './image';
 export * from './inference-job';
 export * from './prediction';
+export * from './prediction-usage';
 export * from './segmentation';
 
 /** Every entity MikroORM knows. Add new entities here (and a migration: `npm run migration:create`). */
-export const entities = [User, ...authEntities, ModelVersion, Patient, PatientShare, PatientEvent, Lesion, Image, InferenceJob, Prediction, Segmentation];
+export const entities = [User, ...authEntities, ModelVersion, Patient, PatientShare, PatientEvent, Lesion, Image, InferenceJob, Prediction, PredictionUsage, Segmentation];

@@ -43,7 +43,7 @@ function insertRowsSql(em: EntityManager, entity: ResultEntity, rows: ResultRow[
   const json = rows.map((r) => Object.fromEntries(keys.map((k, i) => [columns[i], r[k] ?? null])));
   const list = columns.map((c) => `"${c}"`).join(', ');
   return {
-    sql: `insert into "${meta.tableName}" (${list}) select ${list} from jsonb_populate_recordset(null::"${meta.tableName}", ?::jsonb) on conflict (job_id, image_id) do nothing returning id`,
+    sql: `insert into "${meta.tableName}" (${list}) select ${list} from jsonb_populate_recordset(null::"${meta.tableName}", ?::jsonb) on conflict (job_id, image_id) do nothing returning id, owner_id, created_at`,
     params: [JSON.stringify(json)],
     table: meta.tableName,
   };
@@ -130,8 +130,17 @@ export class ResultSink {
         return { id: job.jobId, done: resultIds.length === job.imageIds.length, progress: resultIds.length / job.imageIds.length, result_ids: resultIds };
       });
       const insert = insertRowsSql(em, entity, rows);
+      // Predictions count against their owner's month (the quota and the dashboard read the count);
+      // only rows actually inserted count, so a duplicate attempt's row does not.
+      const usage =
+        insert.table === 'predictions'
+          ? `usage as (
+             insert into prediction_usage (owner_id, month, count)
+             select owner_id, date_trunc('month', created_at at time zone 'UTC')::date, count(*)::int from stored group by 1, 2
+             on conflict (owner_id, month) do update set count = prediction_usage.count + excluded.count),`
+          : '';
       const returned = (await em.execute(
-          `with stored as (${insert.sql}),
+          `with stored as (${insert.sql}), ${usage}
            moved as (
              update inference_jobs j set
                progress = case when v.done then 1 else greatest(j.progress, v.progress) end,

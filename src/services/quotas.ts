@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
 import { AppError } from '../errors';
-import { Image, Plan, Prediction } from '../entities';
+import { Image, Plan, PredictionUsage } from '../entities';
 
 export type QuotaKind = 'uploads' | 'predictions';
 
@@ -22,26 +22,30 @@ export function planQuota(config: Pick<Config, 'QUOTA_FREE_UPLOADS_PER_MONTH' | 
     : { uploads: config.QUOTA_FREE_UPLOADS_PER_MONTH, predictions: config.QUOTA_FREE_PREDICTIONS_PER_MONTH };
 }
 
+/** YYYY-MM-DD of a UTC midnight. */
+const isoDate = (d: Date) => d.toISOString().slice(0, 10);
+
 /** How many uploads / predictions `userId` made since the start of this month. */
 export async function usedThisMonth(em: EntityManager, userId: string, kind: QuotaKind, now = new Date()): Promise<number> {
   const since = monthStart(now);
-  return kind === 'uploads'
-    ? em.count(Image, { uploadedBy: userId, createdAt: { $gte: since } })
-    : em.count(Prediction, { owner: userId, createdAt: { $gte: since } });
+  if (kind === 'uploads') return em.count(Image, { uploadedBy: userId, createdAt: { $gte: since } });
+  const usage = await em.findOne(PredictionUsage, { owner: userId, month: isoDate(since) });
+  return usage?.count ?? 0;
 }
 
 /**
  * What counts against a monthly quota, as SQL over the user `u`: uploads made, or predictions
- * stored plus the images of classification jobs still queued or running (but not `exceptJobId`,
- * the one being checked), so a burst of jobs cannot overrun the quota before their results land.
+ * stored (the month's usage row: one read however many there are) plus the images of
+ * classification jobs still queued or running (but not `exceptJobId`, the one being checked),
+ * so a burst of jobs cannot overrun the quota before their results land.
  */
 function countedSql(kind: QuotaKind, since: Date, exceptJobId: string): { sql: string; params: unknown[] } {
   if (kind === 'uploads') return { sql: `select count(*) from images where uploaded_by_id = u.id and created_at >= ?`, params: [since] };
   return {
-    sql: `(select count(*) from predictions where owner_id = u.id and created_at >= ?)
+    sql: `coalesce((select count from prediction_usage where owner_id = u.id and month = ?::date), 0)
       + (select coalesce(sum(greatest(j.total - jsonb_array_length(j.result_ids), 0)), 0) from inference_jobs j
           where j.owner_id = u.id and j.kind = 'CLASSIFY' and j.status in ('QUEUED', 'RUNNING') and j.id::text <> ?)`,
-    params: [since, exceptJobId],
+    params: [isoDate(since), exceptJobId],
   };
 }
 

@@ -11,6 +11,9 @@ import { Q, seedImages, waitForJob } from './helpers';
 let server: TestServer;
 afterAll(() => server?.close());
 
+const predictionsUsed = async (token: string): Promise<number> =>
+  (await server.gql<any>(`query { myDashboard { predictionQuota { used } } }`, {}, token)).data.myDashboard.predictionQuota.used;
+
 it('a duplicate run of a one-image job keeps the first result and still finishes the job', async () => {
   server = await startTestServer({ redis: false });
   const alice = await createSignedInUser(server, { role: Role.CLINICIAN });
@@ -28,6 +31,8 @@ it('a duplicate run of a one-image job keeps the first result and still finishes
   expect(rows.map((x) => x.id)).toEqual(first.resultIds);
   const job = (await server.gql<any>(`query($id: ID!) { job(id: $id) { status resultIds attempts } }`, { id: jobId }, alice.token)).data.job;
   expect(job).toEqual({ status: 'SUCCEEDED', resultIds: first.resultIds, attempts: 1 });
+  // The month's usage counts the stored prediction once (the duplicate was not inserted).
+  expect(await predictionsUsed(alice.token)).toBe(1);
 }, 60_000);
 
 it('a duplicate run of a batch job keeps every first result, in image order, and finishes the job once', async () => {
@@ -48,4 +53,5 @@ it('a duplicate run of a batch job keeps every first result, in image order, and
   expect(images.map((i) => byImage.get(i))).toEqual(first.resultIds);
   const job = (await server.gql<any>(`query($id: ID!) { job(id: $id) { status resultIds progress } }`, { id: jobId }, carol.token)).data.job;
   expect(job).toEqual({ status: 'SUCCEEDED', resultIds: first.resultIds, progress: 1 });
+  expect(await predictionsUsed(carol.token)).toBe(3);
 }, 60_000);
