@@ -5,7 +5,8 @@ import { Image, ImageFormat, Patient } from '../../src/entities';
 import type { TestServer } from '../support/server';
 import { connectWs } from '../support/ws';
 
-export const ISIC = '/work/shared/datasets/isic-uda1/images';
+/** The repo's copy of the ISIC images (datasets/isic-uda1). */
+export const ISIC = path.resolve(__dirname, '../../datasets/isic-uda1/images');
 export const isicImage = (name: string) => path.join(ISIC, `${name}.jpg`);
 
 export const JOB_FIELDS = 'id kind status stage progress error attempts imageCount resultIds createdAt startedAt finishedAt';
