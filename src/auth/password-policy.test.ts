@@ -62,6 +62,24 @@ describe('password policy (ASVS 5)', () => {
     expect(findPasswordProblem('abc\u0000defghij')).toBe('CONTROL_CHARACTERS');
   });
 
+  // Issue [7]: `aaaaaaaa` and eight spaces passed the policy.
+  it('rejects one character repeated, whatever its case or length', () => {
+    expect(findPasswordProblem('aaaaaaaa')).toBe('REPEATED_CHARACTER');
+    expect(findPasswordProblem('aAaAaAaAaAaA')).toBe('REPEATED_CHARACTER');
+    expect(findPasswordProblem('🦊🦊🦊🦊🦊🦊🦊🦊')).toBe('REPEATED_CHARACTER');
+    expect(findPasswordProblem('ｚｚｚｚｚｚｚｚｚ')).toBe('REPEATED_CHARACTER'); // full-width, NFKC first
+    expect(findPasswordProblem('aaaaaaab')).toBeNull();
+  });
+
+  it('rejects passwords made only of spaces (any kind of space)', () => {
+    expect(findPasswordProblem('        ')).toBe('WHITESPACE_ONLY');
+    expect(findPasswordProblem(' \u00a0 \u3000 \u2003  ')).toBe('WHITESPACE_ONLY');
+    expect(findPasswordProblem('   x    ')).toBeNull();
+    expect(() => assertAcceptablePassword('        ', {}, 'newPassword')).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'newPassword', reason: 'WHITESPACE_ONLY' }) }),
+    );
+  });
+
   it('throws BAD_USER_INPUT with the field and reason, and returns the normalised password', () => {
     expect(assertAcceptablePassword('ｕｎｕｓｕａｌ lichen')).toBe('unusual lichen');
     try {

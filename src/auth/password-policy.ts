@@ -11,7 +11,7 @@ import { projectRoot } from '../paths';
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
 
-export type PasswordProblem = 'TOO_SHORT' | 'TOO_LONG' | 'COMMON' | 'SAME_AS_EMAIL' | 'CONTROL_CHARACTERS';
+export type PasswordProblem = 'TOO_SHORT' | 'TOO_LONG' | 'COMMON' | 'SAME_AS_EMAIL' | 'CONTROL_CHARACTERS' | 'WHITESPACE_ONLY' | 'REPEATED_CHARACTER';
 
 const MESSAGES: Record<PasswordProblem, string> = {
   TOO_SHORT: `Password must be at least ${PASSWORD_MIN_LENGTH} characters long`,
@@ -19,6 +19,8 @@ const MESSAGES: Record<PasswordProblem, string> = {
   COMMON: 'This password is one of the most commonly used passwords; choose another',
   SAME_AS_EMAIL: 'Password must not be your email address',
   CONTROL_CHARACTERS: 'Password must not contain control characters',
+  WHITESPACE_ONLY: 'Password must not be only spaces',
+  REPEATED_CHARACTER: 'Password must not be one character repeated',
 };
 
 /** Words specific to this service that are as guessable as the common list. */
@@ -69,6 +71,9 @@ export function findPasswordProblem(password: string, context: { email?: string 
   if (length > PASSWORD_MAX_LENGTH) return 'TOO_LONG';
   // Tabs, newlines and NUL are never typed on purpose and break some password managers' autofill.
   if (/\p{Cc}/u.test(normalized)) return 'CONTROL_CHARACTERS';
+  // The first guesses of any cracker, and not in the common list at every length.
+  if (/^\p{White_Space}+$/u.test(normalized)) return 'WHITESPACE_ONLY';
+  if (new Set(normalized.toLowerCase()).size === 1) return 'REPEATED_CHARACTER';
   if (isCommonPassword(normalized)) return 'COMMON';
   if (context.email) {
     const folded = normalized.trim().toLowerCase();
