@@ -115,9 +115,15 @@ export class PatientResolver {
   }
 
   @Authorized(...ALL_STAFF)
-  @Mutation(() => PatientType, { description: 'Archives the record; it is never deleted with its images' })
+  @Mutation(() => PatientType, { description: 'Archives the record (owner or admin only); it is never deleted with its images' })
   archivePatient(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Patient> {
     return patients.archivePatient(ctx.em, me(ctx), id);
+  }
+
+  @Authorized(...ALL_STAFF)
+  @Mutation(() => PatientType, { description: 'Makes an archived record changeable again (owner or admin only)' })
+  unarchivePatient(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Patient> {
+    return patients.unarchivePatient(ctx.em, me(ctx), id);
   }
 
   @Authorized(...ALL_STAFF)

@@ -98,20 +98,37 @@ export async function updatePatient(em: EntityManager, user: Caller, id: string,
   return patient;
 }
 
-/** Archives a record (never deleted: its images and history stay). Archiving twice is a no-op. */
-export async function archivePatient(em: EntityManager, user: Caller, id: string): Promise<Patient> {
+/** The owner of a patient, or an admin: who may archive, unarchive and share it (a sharee may not). */
+function assertOwnerOrAdmin(user: Caller, patient: Patient, message: string): void {
+  if (user.role !== Role.ADMIN && patient.owner.id !== user.id) throw forbidden(message);
+}
+
+/** Sets or clears `archivedAt` with a timeline event (changedFields "archived" / "unarchived"); a repeat is a no-op. */
+async function setArchived(em: EntityManager, user: Caller, id: string, archived: boolean): Promise<Patient> {
   const patient = await assertCanReadPatient(em, user, id);
-  if (patient.archivedAt) return patient;
-  patient.archivedAt = new Date();
-  em.create(PatientEvent, { patient, actor: user.id, kind: PatientEventKind.PATIENT_CHANGED, changedFields: ['archived'], createdAt: patient.archivedAt });
+  assertOwnerOrAdmin(user, patient, `Only the owner of a patient (or an admin) can ${archived ? 'archive' : 'unarchive'} it`);
+  if (!!patient.archivedAt === archived) return patient;
+  const now = new Date();
+  patient.archivedAt = archived ? now : null;
+  em.create(PatientEvent, { patient, actor: user.id, kind: PatientEventKind.PATIENT_CHANGED, changedFields: [archived ? 'archived' : 'unarchived'], createdAt: now });
   await em.flush();
   return patient;
+}
+
+/** Archives a record (never deleted: its images and history stay). Owner or admin only. */
+export function archivePatient(em: EntityManager, user: Caller, id: string): Promise<Patient> {
+  return setArchived(em, user, id, true);
+}
+
+/** Makes an archived record changeable again. Owner or admin only. */
+export function unarchivePatient(em: EntityManager, user: Caller, id: string): Promise<Patient> {
+  return setArchived(em, user, id, false);
 }
 
 /** Lets another clinician read and change a patient. Only the owner (or an admin) may share. */
 export async function sharePatient(em: EntityManager, user: Caller, patientId: string, userId: string): Promise<Patient> {
   const patient = await assertCanReadPatient(em, user, patientId);
-  if (user.role !== Role.ADMIN && patient.owner.id !== user.id) throw forbidden('Only the owner of a patient can share it');
+  assertOwnerOrAdmin(user, patient, 'Only the owner of a patient can share it');
   if (!isUuid(userId)) throw notFound('User');
   const target = await em.findOne(User, { id: userId });
   if (!target || target.disabledAt) throw notFound('User');
@@ -128,7 +145,7 @@ export async function sharePatient(em: EntityManager, user: Caller, patientId: s
 /** Takes a share back (owner or admin). Unknown or not-shared users are a no-op, as the result is the same. */
 export async function unsharePatient(em: EntityManager, user: Caller, patientId: string, userId: string): Promise<Patient> {
   const patient = await assertCanReadPatient(em, user, patientId);
-  if (user.role !== Role.ADMIN && patient.owner.id !== user.id) throw forbidden('Only the owner of a patient can change who it is shared with');
+  assertOwnerOrAdmin(user, patient, 'Only the owner of a patient can change who it is shared with');
   if (isUuid(userId)) await em.nativeDelete(PatientShare, { patient: patient.id, user: userId });
   return patient;
 }

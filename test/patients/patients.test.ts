@@ -8,6 +8,7 @@ const Q = {
   patient: `query($id: ID!) { patient(id: $id) { ${PATIENT_FIELDS} } }`,
   update: `mutation($id: ID!, $input: PatientInput!) { updatePatient(id: $id, input: $input) { ${PATIENT_FIELDS} } }`,
   archive: `mutation($id: ID!) { archivePatient(id: $id) { id archived archivedAt } }`,
+  unarchive: `mutation($id: ID!) { unarchivePatient(id: $id) { id archived archivedAt } }`,
   share: `mutation($p: ID!, $u: ID!) { sharePatient(patientId: $p, userId: $u) { id } }`,
   unshare: `mutation($p: ID!, $u: ID!) { unsharePatient(patientId: $p, userId: $u) { id } }`,
   note: `mutation($p: ID!, $t: String!) { addPatientNote(patientId: $p, text: $t) { id text at } }`,
@@ -111,6 +112,7 @@ describe('patients, lesions, access', () => {
       [Q.patient, { id: pid }],
       [Q.update, { id: pid, input: { externalId: 'H', displayName: 'Hacked' } }],
       [Q.archive, { id: pid }],
+      [Q.unarchive, { id: pid }],
       [Q.share, { p: pid, u: bob.id }],
       [Q.unshare, { p: pid, u: bob.id }],
       [Q.note, { p: pid, t: 'hi' }],
@@ -167,6 +169,33 @@ describe('patients, lesions, access', () => {
     }
     expect(errorCode(await server.gql(`mutation($i: PatientInput!) { createPatient(input: $i) { id } }`, { i: { externalId: 'R', displayName: 'R' } }, researcher.token))).toBe('FORBIDDEN');
     expect(errorCode(await server.gql(Q.patient, { id: pid }))).toBe('UNAUTHENTICATED');
+  });
+
+  // Issue [7], "Authorisation that lags behind changes": a sharee could archive the owner's patient
+  // and nothing could unarchive it. Only the owner or an admin archives; unarchivePatient undoes it.
+  it('lets only the owner or an admin archive and unarchive, with a timeline event each way', async () => {
+    const pid = await createPatient(server, alice.token, { displayName: 'Archive Rules' });
+    await server.gql(Q.share, { p: pid, u: bob.id }, alice.token);
+    const before = await snapshot(server);
+    const byBob = await server.gql(Q.archive, { id: pid }, bob.token);
+    expect(byBob.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await snapshot(server)).toEqual(before);
+    expect((await server.gql(Q.patient, { id: pid }, alice.token)).data).toMatchObject({ patient: { archived: false } });
+
+    expect((await server.gql(Q.archive, { id: pid }, alice.token)).data).toMatchObject({ archivePatient: { archived: true } });
+    expect(errorCode(await server.gql(Q.unarchive, { id: pid }, bob.token))).toBe('FORBIDDEN');
+    expect(errorCode(await server.gql(Q.note, { p: pid, t: 'while archived' }, alice.token))).toBe('CONFLICT');
+    const back = await server.gql(Q.unarchive, { id: pid }, alice.token);
+    expect(back.data).toMatchObject({ unarchivePatient: { id: pid, archived: false, archivedAt: null } });
+    // Changeable again, by the owner and the sharee.
+    expect((await server.gql(Q.note, { p: pid, t: 'back again' }, bob.token)).errors).toBeUndefined();
+    // A repeat is a no-op (no second event); an admin may archive and unarchive too.
+    expect((await server.gql(Q.unarchive, { id: pid }, alice.token)).errors).toBeUndefined();
+    expect((await server.gql(Q.archive, { id: pid }, admin.token)).data).toMatchObject({ archivePatient: { archived: true } });
+    expect((await server.gql(Q.unarchive, { id: pid }, admin.token)).data).toMatchObject({ unarchivePatient: { archived: false } });
+    const tl = (await server.gql(Q.timeline, { id: pid }, alice.token)).data as any;
+    const changes = tl.patient.timeline.edges.map((e: any) => e.node).filter((n: any) => n.__typename === 'PatientChangedEvent').map((n: any) => n.changedFields);
+    expect(changes).toEqual([['unarchived'], ['archived'], ['unarchived'], ['archived']]);
   });
 
   it('keeps a timeline of everything about a patient, newest first, as one paged connection', async () => {

@@ -170,7 +170,7 @@ export class PatientCreatedEvent {
   @Field(() => ID, { nullable: true }) actorId?: string | null;
 }
 
-@ObjectType({ description: 'Fields of the record changed (or it was archived: field "archived")' })
+@ObjectType({ description: 'Fields of the record changed (or it was archived: field "archived"; unarchived: field "unarchived")' })
 export class PatientChangedEvent {
   @Field(() => Date) at!: Date;
   @Field(() => ID, { nullable: true }) actorId?: string | null;
