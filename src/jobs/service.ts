@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
 import { AppError, notFound } from '../errors';
 import { InferenceJob, JobKind, JobStatus, Prediction, Role, Segmentation, User } from '../entities';
@@ -6,7 +6,7 @@ import type { ModelRegistry } from '../models-registry';
 import { DEVICE_PATTERN } from '../models-registry/manifest';
 import { InferenceInputError } from '../inference/input-error';
 import { normaliseWeights, validateThreshold } from '../inference/ensemble';
-import { assertCanReadImages, isUuid, type Caller } from '../services/patient-access';
+import { assertCanReadImages, isUuid, visiblePatientIdSql, type Caller } from '../services/patient-access';
 import { assertWithinQuota } from '../services/quotas';
 import type { MemberSpec } from './members';
 import type { JobQueue } from './queue';
@@ -194,24 +194,42 @@ export class InferenceService {
     return job;
   }
 
-  /** The job, when the caller owns it or is an admin; null otherwise (no hint that it exists). */
+  /**
+   * The job, when the caller is an admin, or owns it and may still see the patient of every one of
+   * its images (a share taken back hides the job too); null otherwise, with no hint that it exists.
+   * One statement.
+   */
   async findJob(em: EntityManager, user: Caller, id: string): Promise<InferenceJob | null> {
     if (!isUuid(id)) return null;
-    const job = await em.findOne(InferenceJob, id);
-    if (!job || (!isAdmin(user) && job.owner.id !== user.id)) return null;
-    return job;
+    const qb = em.createQueryBuilder(InferenceJob, 'j').select('*').where({ id });
+    if (!isAdmin(user)) {
+      const visible = visiblePatientIdSql(user, 'ji.patient_id');
+      if (!visible) return null;
+      qb.andWhere({ owner: user.id }).andWhere(
+        `not exists (select 1 from images ji where ji.id in (select jsonb_array_elements_text(j.request -> 'imageIds')::uuid) and not ${visible.sql})`,
+        visible.params,
+      );
+    }
+    return qb.getSingleResult();
   }
 
-  async findPrediction(em: EntityManager, user: Caller, id: string): Promise<Prediction | null> {
-    if (!isUuid(id)) return null;
-    const p = await em.findOne(Prediction, id);
-    return p && (isAdmin(user) || p.owner.id === user.id) ? p : null;
+  /** A prediction whose patient the caller may see now (admin, owner, current sharee), whoever asked for it; else null. */
+  findPrediction(em: EntityManager, user: Caller, id: string): Promise<Prediction | null> {
+    return this.findResult(em, Prediction, user, id);
   }
 
-  async findSegmentation(em: EntityManager, user: Caller, id: string): Promise<Segmentation | null> {
+  /** A segmentation, under the same rule as findPrediction. */
+  findSegmentation(em: EntityManager, user: Caller, id: string): Promise<Segmentation | null> {
+    return this.findResult(em, Segmentation, user, id);
+  }
+
+  /** A result row and its patient's visibility, checked in one statement. */
+  private async findResult<T extends Prediction | Segmentation>(em: EntityManager, entity: new () => T, user: Caller, id: string): Promise<T | null> {
     if (!isUuid(id)) return null;
-    const s = await em.findOne(Segmentation, id);
-    return s && (isAdmin(user) || s.owner.id === user.id) ? s : null;
+    const visible = visiblePatientIdSql(user, 'r.patient_id');
+    if (!visible) return null;
+    const qb = em.createQueryBuilder(entity, 'r') as unknown as QueryBuilder<T>;
+    return (await qb.select('*').where({ id } as never).andWhere(visible.sql, visible.params).getSingleResult()) as T | null;
   }
 
   /** Every event of a job the caller may read, in order, ending with done / failed. */

@@ -37,6 +37,18 @@ export function visiblePatientsSql(user: Caller, alias: string): { sql: string; 
   };
 }
 
+/**
+ * As visiblePatientsSql, for rows that name their patient by a plain uuid (`patientIdSql`, e.g.
+ * `r.patient_id` of predictions and segmentations): their patient is one `user` may see now
+ * (admin, owner, current sharee). Null when the user may see none.
+ */
+export function visiblePatientIdSql(user: Caller, patientIdSql: string): { sql: string; params: unknown[] } | null {
+  if (user.role === Role.ADMIN) return { sql: 'true', params: [] };
+  const visible = visiblePatientsSql(user, 'vp');
+  if (!visible) return null;
+  return { sql: `exists (select 1 from patients vp where vp.id = ${patientIdSql} and ${visible.sql})`, params: visible.params };
+}
+
 async function loadVisiblePatient(em: EntityManager, user: Caller, patientId: string): Promise<Patient> {
   if (!isUuid(patientId) || user.role === Role.RESEARCHER) throw notFound('Patient');
   const patient = await em.findOne(Patient, { id: patientId });
