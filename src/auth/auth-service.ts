@@ -22,6 +22,7 @@ import { generateRecoveryCodes, hashRecoveryCode, normalizeRecoveryCode } from '
 import type { SecretBox } from './secret-box';
 import type { SignInThrottle } from './sign-in-throttle';
 import { generateToken, hashToken, looksLikeToken } from './tokens';
+import { assertOutsideTransaction } from './transaction-guard';
 import { generateTotpSecret, normalizeTotpCode, totpQrCodeDataUrl, totpUri, verifyTotp } from './totp';
 
 /** What authentication reads of a session and its user. */
@@ -84,6 +85,12 @@ export interface SessionsRevokedEvent {
   /** ... except this one (changePassword keeps the caller signed in). */
   exceptSessionId?: string;
   reason: string;
+}
+
+/** A user's role changed: their subscription sockets are closed, so they reconnect with the new role. */
+export interface RoleChangedEvent {
+  userId: string;
+  role: Role;
 }
 
 export const AuditAction = {
@@ -157,6 +164,7 @@ export class AuthService {
   private readonly now: () => Date;
   private readonly pendingMail = new Set<Promise<void>>();
   private readonly revokeListeners: Array<(e: SessionsRevokedEvent) => void> = [];
+  private readonly roleListeners: Array<(e: RoleChangedEvent) => void> = [];
 
   constructor(private readonly deps: AuthDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -171,6 +179,11 @@ export class AuthService {
     this.revokeListeners.push(listener);
   }
 
+  /** Called when a user's role changes (the WebSocket server closes their sockets). */
+  onRoleChanged(listener: (e: RoleChangedEvent) => void): void {
+    this.roleListeners.push(listener);
+  }
+
   /** Resolves when every mail queued so far has been handed to the mailer (tests, shutdown). */
   async drainMail(): Promise<void> {
     while (this.pendingMail.size) await Promise.allSettled([...this.pendingMail]);
@@ -178,8 +191,14 @@ export class AuthService {
 
   // ---------------------------------------------------------------- helpers
 
-  /** Writes an audit row on its own EntityManager, so it is kept even when the operation then fails. */
-  async audit(action: AuditAction, e: { userId?: string | null; actorId?: string | null; success: boolean; meta?: RequestMeta; details?: Record<string, unknown> }): Promise<void> {
+  /**
+   * Writes an audit row with the caller's EntityManager: inside the caller's transaction when it is
+   * in one (the row commits or rolls back with the change, and no second connection is needed), a
+   * single statement otherwise. Never forks: a fork inside a transaction deadlocked the embedded
+   * database. A failure that must be kept although the operation rolls back is audited by the
+   * caller after the transaction, with its own (non-transactional) EntityManager.
+   */
+  async audit(em: EntityManager, action: AuditAction, e: { userId?: string | null; actorId?: string | null; success: boolean; meta?: RequestMeta; details?: Record<string, unknown> }): Promise<void> {
     const row = new AuditLog();
     row.action = action;
     row.userId = e.userId ?? null;
@@ -189,11 +208,21 @@ export class AuthService {
     row.userAgent = e.meta?.userAgent ? e.meta.userAgent.slice(0, 512) : null;
     row.details = e.details ?? null;
     row.createdAt = this.now();
+    row.updatedAt = row.createdAt;
     try {
-      await this.deps.forkEm().persistAndFlush(row);
+      // A plain insert: it does not flush (or wait for) the caller's other pending changes.
+      await em.insert(AuditLog, row);
     } catch (err) {
+      // In a transaction the statement's failure aborts it: the operation fails as a whole.
+      if (em.isInTransaction()) throw err;
       this.deps.logger.error({ err: { message: (err as Error).message }, action }, 'audit write failed');
     }
+  }
+
+  /** An EntityManager of its own, for work outside a request's; refused inside a transaction (see transaction-guard). */
+  private freshEm(what: string): EntityManager {
+    assertOutsideTransaction(what);
+    return this.deps.forkEm();
   }
 
   /** Sends in the background: the answer does not wait for SMTP, and its timing shows nothing. */
@@ -206,20 +235,30 @@ export class AuthService {
   }
 
   private emitRevoked(e: SessionsRevokedEvent): void {
-    for (const l of this.revokeListeners) {
+    this.emit(this.revokeListeners, e, 'session revocation');
+  }
+
+  private emit<E>(listeners: Array<(e: E) => void>, e: E, what: string): void {
+    for (const l of listeners) {
       try {
         l(e);
       } catch (err) {
-        this.deps.logger.warn({ err: { message: (err as Error).message } }, 'session revocation listener failed');
+        this.deps.logger.warn({ err: { message: (err as Error).message } }, `${what} listener failed`);
       }
     }
   }
 
-  private async revokeSessions(em: EntityManager, userId: string, reason: string, opts: { sessionId?: string; exceptSessionId?: string } = {}): Promise<number> {
+  /** Ends sessions in the database only; inside a transaction, emit the event after the commit. */
+  private async markSessionsRevoked(em: EntityManager, userId: string, reason: string, opts: { sessionId?: string; exceptSessionId?: string } = {}): Promise<number> {
     const where: Record<string, unknown> = { user: userId, revokedAt: null };
     if (opts.sessionId) where.id = opts.sessionId;
     if (opts.exceptSessionId) where.id = { $ne: opts.exceptSessionId };
-    const n = await em.nativeUpdate(AuthSession, where, { revokedAt: this.now(), revokedReason: reason });
+    return em.nativeUpdate(AuthSession, where, { revokedAt: this.now(), revokedReason: reason });
+  }
+
+  /** Ends sessions and closes their sockets (outside a transaction). */
+  private async revokeSessions(em: EntityManager, userId: string, reason: string, opts: { sessionId?: string; exceptSessionId?: string } = {}): Promise<number> {
+    const n = await this.markSessionsRevoked(em, userId, reason, opts);
     this.emitRevoked({ userId, reason, ...opts });
     return n;
   }
@@ -257,7 +296,7 @@ export class AuthService {
     em.persist(session);
     em.persist(row);
     await em.flush();
-    await this.audit(AuditAction.SIGN_IN_SUCCEEDED, { userId: user.id, success: true, meta });
+    await this.audit(em, AuditAction.SIGN_IN_SUCCEEDED, { userId: user.id, success: true, meta });
     return this.accessPayload(user, session, token);
   }
 
@@ -310,7 +349,7 @@ export class AuthService {
     opts: { allowRecovery: boolean; fail: (reason: CodeFailure, message: string) => AppError },
   ): Promise<'TOTP' | 'RECOVERY_CODE'> {
     const fail = async (reason: CodeFailure) => {
-      await this.audit(AuditAction.TWO_FACTOR_FAILED, { userId: user.id, success: false, meta, details: { reason } });
+      await this.audit(em, AuditAction.TWO_FACTOR_FAILED, { userId: user.id, success: false, meta, details: { reason } });
       return opts.fail(reason, CODE_MESSAGES[reason]);
     };
     if (typeof code !== 'string' || code.length > MAX_CODE_INPUT) throw tooLong('code', MAX_CODE_INPUT);
@@ -335,7 +374,7 @@ export class AuthService {
       const claimed = row.usedAt ? 0 : await em.nativeUpdate(RecoveryCode, { id: row.id, usedAt: null }, { usedAt: this.now() });
       if (claimed !== 1) throw await fail('RECOVERY_CODE_USED');
       const remaining = await em.count(RecoveryCode, { user: user.id, usedAt: null });
-      await this.audit(AuditAction.RECOVERY_CODE_USED, { userId: user.id, success: true, meta, details: { remaining } });
+      await this.audit(em, AuditAction.RECOVERY_CODE_USED, { userId: user.id, success: true, meta, details: { remaining } });
       return 'RECOVERY_CODE';
     }
     throw await fail('INVALID_CODE');
@@ -396,7 +435,7 @@ export class AuthService {
    * socket check reads it: hydrating the two entities cost about 8x the query itself.
    */
   private async sessionState(sessionId: string, userId?: string): Promise<SessionState | null> {
-    const rows = (await this.deps.forkEm().getConnection().execute(
+    const rows = (await this.freshEm('authentication').getConnection().execute(
       `select u.id as "userId", u.email, u.role, u.disabled_at as "disabledAt", s.revoked_at as "revokedAt"
          from auth_sessions s join users u on u.id = s.user_id where s.id = ?${userId === undefined ? '' : ' and s.user_id = ?'}`,
       userId === undefined ? [sessionId] : [sessionId, userId],
@@ -430,7 +469,7 @@ export class AuthService {
     }
     const token = await this.issueEmailToken(em, user, EmailTokenPurpose.VERIFY_EMAIL, this.deps.settings.emailVerificationTtlHours * 3_600_000);
     this.sendVerification(user, token);
-    await this.audit(AuditAction.REGISTERED, { userId: user.id, success: true, meta });
+    await this.audit(em, AuditAction.REGISTERED, { userId: user.id, success: true, meta });
     return user;
   }
 
@@ -441,7 +480,7 @@ export class AuthService {
       user.emailVerifiedAt = this.now();
       await em.flush();
     }
-    await this.audit(AuditAction.EMAIL_VERIFIED, { userId: user.id, success: true, meta });
+    await this.audit(em, AuditAction.EMAIL_VERIFIED, { userId: user.id, success: true, meta });
     return user;
   }
 
@@ -472,16 +511,16 @@ export class AuthService {
     const ok = await verifyPasswordOrDummy(user?.passwordHash, passwordInput);
     if (!user || !ok) {
       await this.deps.throttle.recordFailure(email);
-      await this.audit(AuditAction.SIGN_IN_FAILED, { userId: user?.id, success: false, meta, details: { reason: 'INVALID_CREDENTIALS' } });
+      await this.audit(em, AuditAction.SIGN_IN_FAILED, { userId: user?.id, success: false, meta, details: { reason: 'INVALID_CREDENTIALS' } });
       throw invalidCredentials();
     }
     await this.deps.throttle.recordSuccess(email);
     if (user.disabledAt) {
-      await this.audit(AuditAction.SIGN_IN_FAILED, { userId: user.id, success: false, meta, details: { reason: 'USER_DISABLED' } });
+      await this.audit(em, AuditAction.SIGN_IN_FAILED, { userId: user.id, success: false, meta, details: { reason: 'USER_DISABLED' } });
       throw new AppError('FORBIDDEN', 'This account is disabled', { reason: 'USER_DISABLED' });
     }
     if (!user.emailVerifiedAt && !this.deps.settings.allowUnverifiedLogin) {
-      await this.audit(AuditAction.SIGN_IN_FAILED, { userId: user.id, success: false, meta, details: { reason: 'EMAIL_NOT_VERIFIED' } });
+      await this.audit(em, AuditAction.SIGN_IN_FAILED, { userId: user.id, success: false, meta, details: { reason: 'EMAIL_NOT_VERIFIED' } });
       throw new AppError('FORBIDDEN', 'Confirm your email address first (see the mail we sent you)', { reason: 'EMAIL_NOT_VERIFIED' });
     }
     if (needsRehash(user.passwordHash)) user.passwordHash = await hashPassword(passwordInput);
@@ -521,7 +560,7 @@ export class AuthService {
     if (session.revokedAt) throw invalid('SESSION_REVOKED', 'This session has ended; sign in again');
     const reuse = async () => {
       await this.revokeSessions(em, user.id, 'REFRESH_TOKEN_REUSED', { sessionId: session.id });
-      await this.audit(AuditAction.REFRESH_TOKEN_REUSED, { userId: user.id, success: false, meta, details: { sessionId: session.id } });
+      await this.audit(em, AuditAction.REFRESH_TOKEN_REUSED, { userId: user.id, success: false, meta, details: { sessionId: session.id } });
       return invalid('REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session has been ended');
     };
     if (row.rotatedAt) throw await reuse();
@@ -543,14 +582,14 @@ export class AuthService {
     if (row && !row.session.revokedAt) {
       const userId = row.session.user.id;
       await this.revokeSessions(em, userId, 'LOGOUT', { sessionId: row.session.id });
-      await this.audit(AuditAction.LOGOUT, { userId, success: true, meta });
+      await this.audit(em, AuditAction.LOGOUT, { userId, success: true, meta });
     }
     return true;
   }
 
   async logoutAllSessions(em: EntityManager, caller: AuthUser, meta: RequestMeta): Promise<number> {
     const n = await this.revokeSessions(em, caller.id, 'LOGOUT_ALL');
-    await this.audit(AuditAction.LOGOUT_ALL, { userId: caller.id, success: true, meta, details: { sessions: n } });
+    await this.audit(em, AuditAction.LOGOUT_ALL, { userId: caller.id, success: true, meta, details: { sessions: n } });
     return n;
   }
 
@@ -563,30 +602,43 @@ export class AuthService {
     if (user && !user.disabledAt) {
       const token = await this.issueEmailToken(em, user, EmailTokenPurpose.RESET_PASSWORD, this.deps.settings.passwordResetTtlMinutes * 60_000);
       this.deliver(passwordResetEmail({ to: user.email, name: user.name, publicUrl: this.deps.settings.publicUrl, token, ttlMinutes: this.deps.settings.passwordResetTtlMinutes }));
-      await this.audit(AuditAction.PASSWORD_RESET_REQUESTED, { userId: user.id, success: true, meta });
+      await this.audit(em, AuditAction.PASSWORD_RESET_REQUESTED, { userId: user.id, success: true, meta });
     }
     return true;
   }
 
-  /** Sets the new password, ends every session, keeps 2FA as it is. The policy is checked before the token is spent. */
+  /**
+   * Sets the new password, ends every session, keeps 2FA as it is. The policy is checked before the
+   * token is spent. Everything, the audit row included, happens in one transaction on one
+   * connection; sockets are told after the commit, and a refused link is audited after the rollback.
+   */
   async resetPassword(em: EntityManager, token: string, newPassword: string, meta: RequestMeta): Promise<boolean> {
     limitLength(newPassword, 'newPassword', MAX_PASSWORD_INPUT);
     if (typeof token !== 'string' || token.length > MAX_TOKEN_INPUT || !looksLikeToken(token)) throw emailTokenError('TOKEN_INVALID');
     const pending = await em.findOne(EmailToken, { tokenHash: hashToken(token), purpose: EmailTokenPurpose.RESET_PASSWORD }, { populate: ['user'] });
     const password = assertAcceptablePassword(newPassword, { email: pending?.user.email }, 'newPassword');
     const hash = await hashPassword(password);
-    await em.transactional(async (tem) => {
-      const row = await this.consumeEmailToken(tem, token, EmailTokenPurpose.RESET_PASSWORD);
-      const user = await tem.findOneOrFail(User, { id: row.user.id });
-      user.passwordHash = hash;
-      // Following the link proves control of the mailbox.
-      user.emailVerifiedAt ??= this.now();
-      await tem.flush();
-      await tem.nativeDelete(EmailToken, { user: user.id, purpose: EmailTokenPurpose.RESET_PASSWORD, usedAt: null });
-      await this.revokeSessions(tem, user.id, 'PASSWORD_RESET');
-      await this.deps.throttle.recordSuccess(user.email);
-      await this.audit(AuditAction.PASSWORD_RESET, { userId: user.id, success: true, meta });
-    });
+    let user: User;
+    try {
+      user = await em.transactional(async (tem) => {
+        const row = await this.consumeEmailToken(tem, token, EmailTokenPurpose.RESET_PASSWORD);
+        const u = await tem.findOneOrFail(User, { id: row.user.id });
+        u.passwordHash = hash;
+        // Following the link proves control of the mailbox.
+        u.emailVerifiedAt ??= this.now();
+        await tem.flush();
+        await tem.nativeDelete(EmailToken, { user: u.id, purpose: EmailTokenPurpose.RESET_PASSWORD, usedAt: null });
+        await this.markSessionsRevoked(tem, u.id, 'PASSWORD_RESET');
+        await this.audit(tem, AuditAction.PASSWORD_RESET, { userId: u.id, success: true, meta });
+        return u;
+      });
+    } catch (err) {
+      const reason = err instanceof AppError ? err.extensions.reason : undefined;
+      if (pending && reason) await this.audit(em, AuditAction.PASSWORD_RESET, { userId: pending.user.id, success: false, meta, details: { reason } });
+      throw err;
+    }
+    this.emitRevoked({ userId: user.id, reason: 'PASSWORD_RESET' });
+    await this.deps.throttle.recordSuccess(user.email);
     return true;
   }
 
@@ -596,7 +648,7 @@ export class AuthService {
     limitLength(newPassword, 'newPassword', MAX_PASSWORD_INPUT);
     const user = await this.loadUser(em, caller.id);
     if (!(await verifyPassword(user.passwordHash, currentPassword))) {
-      await this.audit(AuditAction.PASSWORD_CHANGED, { userId: user.id, success: false, meta, details: { reason: 'WRONG_PASSWORD' } });
+      await this.audit(em, AuditAction.PASSWORD_CHANGED, { userId: user.id, success: false, meta, details: { reason: 'WRONG_PASSWORD' } });
       throw new AppError('BAD_USER_INPUT', 'The current password is not right', { field: 'currentPassword', reason: 'WRONG_PASSWORD' });
     }
     const password = assertAcceptablePassword(newPassword, { email: user.email }, 'newPassword');
@@ -606,7 +658,7 @@ export class AuthService {
     user.passwordHash = await hashPassword(password);
     await em.flush();
     await this.revokeSessions(em, user.id, 'PASSWORD_CHANGED', { exceptSessionId: caller.sessionId });
-    await this.audit(AuditAction.PASSWORD_CHANGED, { userId: user.id, success: true, meta });
+    await this.audit(em, AuditAction.PASSWORD_CHANGED, { userId: user.id, success: true, meta });
     return true;
   }
 
@@ -643,7 +695,7 @@ export class AuthService {
     tf.enabledAt = this.now();
     await em.flush();
     const codes = await this.replaceRecoveryCodes(em, user);
-    await this.audit(AuditAction.TWO_FACTOR_ENABLED, { userId: user.id, success: true, meta });
+    await this.audit(em, AuditAction.TWO_FACTOR_ENABLED, { userId: user.id, success: true, meta });
     return codes;
   }
 
@@ -662,7 +714,7 @@ export class AuthService {
     });
     await em.nativeDelete(RecoveryCode, { user: user.id });
     await em.nativeDelete(TwoFactor, { id: tf.id });
-    await this.audit(AuditAction.TWO_FACTOR_DISABLED, { userId: user.id, success: true, meta });
+    await this.audit(em, AuditAction.TWO_FACTOR_DISABLED, { userId: user.id, success: true, meta });
     return true;
   }
 
@@ -676,7 +728,7 @@ export class AuthService {
       fail: (reason, message) => new AppError('BAD_USER_INPUT', message, { field: 'code', reason }),
     });
     const codes = await this.replaceRecoveryCodes(em, user);
-    await this.audit(AuditAction.RECOVERY_CODES_REGENERATED, { userId: user.id, success: true, meta });
+    await this.audit(em, AuditAction.RECOVERY_CODES_REGENERATED, { userId: user.id, success: true, meta });
     return codes;
   }
 
@@ -701,7 +753,8 @@ export class AuthService {
     const from = user.role;
     user.role = role;
     await em.flush();
-    await this.audit(AuditAction.ROLE_CHANGED, { userId: user.id, actorId: actor.id, success: true, meta, details: { from, to: role } });
+    this.emit(this.roleListeners, { userId: user.id, role }, 'role change');
+    await this.audit(em, AuditAction.ROLE_CHANGED, { userId: user.id, actorId: actor.id, success: true, meta, details: { from, to: role } });
     return user;
   }
 
@@ -713,7 +766,7 @@ export class AuthService {
     user.disabledAt = disabled ? this.now() : null;
     await em.flush();
     if (disabled) await this.revokeSessions(em, user.id, 'USER_DISABLED');
-    await this.audit(disabled ? AuditAction.USER_DISABLED : AuditAction.USER_ENABLED, { userId: user.id, actorId: actor.id, success: true, meta });
+    await this.audit(em, disabled ? AuditAction.USER_DISABLED : AuditAction.USER_ENABLED, { userId: user.id, actorId: actor.id, success: true, meta });
     return user;
   }
 
@@ -722,7 +775,7 @@ export class AuthService {
     const user = await this.findUserForAdmin(em, userId);
     await em.nativeDelete(RecoveryCode, { user: user.id });
     const n = await em.nativeDelete(TwoFactor, { user: user.id });
-    if (n) await this.audit(AuditAction.TWO_FACTOR_DISABLED, { userId: user.id, actorId: actor.id, success: true, meta, details: { by: 'admin' } });
+    if (n) await this.audit(em, AuditAction.TWO_FACTOR_DISABLED, { userId: user.id, actorId: actor.id, success: true, meta, details: { by: 'admin' } });
     return user;
   }
 
@@ -748,7 +801,7 @@ export class AuthService {
     }
     user.emailVerifiedAt ??= this.now();
     await em.flush();
-    await this.audit(AuditAction.ADMIN_CREATED, { userId: user.id, success: true });
+    await this.audit(em, AuditAction.ADMIN_CREATED, { userId: user.id, success: true });
     return user;
   }
 }

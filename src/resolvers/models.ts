@@ -19,11 +19,11 @@ async function audited<T>(ctx: AppContext, action: AuditAction, details: Record<
   const entry = { actorId: ctx.user!.id, meta: { ip: ctx.ip, userAgent: ctx.userAgent } };
   try {
     const result = await change();
-    await auth.audit(action, { ...entry, success: true, details: { ...details, ...outcome(result) } });
+    await auth.audit(ctx.em, action, { ...entry, success: true, details: { ...details, ...outcome(result) } });
     return result;
   } catch (e) {
     const code = (e as { extensions?: { code?: unknown } }).extensions?.code ?? 'INTERNAL_SERVER_ERROR';
-    await auth.audit(action, { ...entry, success: false, details: { ...details, error: String(code) } });
+    await auth.audit(ctx.em, action, { ...entry, success: false, details: { ...details, error: String(code) } });
     throw e;
   }
 }
