@@ -10,6 +10,7 @@ import { emitSchema } from './schema/emit';
 import { createAdmin, readPasswordFromStdin } from './commands/create-admin';
 import { rotateKeys } from './auth/jwt';
 import { packCommand, validateCommand } from './commands/models';
+import { DataDirInUseError } from './server/data-dir-lock';
 
 /**
  * `dermagraph <command>`: one entry for the server, the worker and the admin tasks.
@@ -27,6 +28,10 @@ async function run(fn: () => Promise<unknown>): Promise<void> {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(78); // EX_CONFIG
+    }
+    if (err instanceof DataDirInUseError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(75); // EX_TEMPFAIL: try again once the other process has stopped
     }
     process.stderr.write(`${(err as Error).stack ?? err}\n`);
     process.exit(1);
