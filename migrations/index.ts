@@ -6,6 +6,7 @@ import { Migration20261121050618_inference } from './Migration20261121050618_inf
 import { Migration20261121050650_model_versions } from './Migration20261121050650_model_versions';
 import { Migration20261121053033_inference_unique } from './Migration20261121053033_inference_unique';
 import { Migration20261121094713_prediction_usage } from './Migration20261121094713_prediction_usage';
+import { Migration20261130120000_model_activations } from './Migration20261130120000_model_activations';
 
 /**
  * Every migration, in order. Listed by hand (not globbed) so the same list works from the
@@ -19,4 +20,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261121050650_model_versions', class: Migration20261121050650_model_versions },
   { name: 'Migration20261121053033_inference_unique', class: Migration20261121053033_inference_unique },
   { name: 'Migration20261121094713_prediction_usage', class: Migration20261121094713_prediction_usage },
+  { name: 'Migration20261130120000_model_activations', class: Migration20261130120000_model_activations },
 ];

@@ -1,6 +1,7 @@
 import { User } from './user';
 import { authEntities } from './auth';
 import { ModelVersion } from './model-version';
+import { ModelActivation } from './model-activation';
 import { Patient, PatientShare, PatientEvent } from './patient';
 import { Lesion } from './lesion';
 import { Image } from './image';
@@ -13,6 +14,7 @@ export * from './base';
 export * from './user';
 export * from './auth';
 export * from './model-version';
+export * from './model-activation';
 export * from './patient';
 export * from './lesion';
 export * from './image';
@@ -22,4 +24,4 @@ export * from './prediction-usage';
 export * from './segmentation';
 
 /** Every entity MikroORM knows. Add new entities here (and a migration: `npm run migration:create`). */
-export const entities = [User, ...authEntities, ModelVersion, Patient, PatientShare, PatientEvent, Lesion, Image, InferenceJob, Prediction, PredictionUsage, Segmentation];
+export const entities = [User, ...authEntities, ModelVersion, ModelActivation, Patient, PatientShare, PatientEvent, Lesion, Image, InferenceJob, Prediction, PredictionUsage, Segmentation];

@@ -10,6 +10,7 @@ import { InferenceJob, JobStatus } from '../entities/inference-job';
 import { BullJobQueue, startBullWorker } from './bullmq-queue';
 import { MemoryJobQueue } from './memory-queue';
 import { MemberSessions } from './members';
+import { pinnedJobs } from './pins';
 import { JobMetrics } from './metrics';
 import { MemoryProgressLog, ProgressPublisher, RedisProgressLog } from './progress';
 import { DEFAULT_RETRY, type JobConsumer, type JobQueue, type RetryPolicy } from './queue';
@@ -69,6 +70,8 @@ export async function createInferenceModule(deps: InferenceDeps): Promise<Infere
   let sessions: MemberSessions | null = null;
   const jobMetrics = new JobMetrics(deps.metrics.registry, () => queue.depth());
   const onError = (jobId: string, err: unknown, final: boolean) => logger.warn({ jobId, err: (err as Error).message, final }, 'inference job attempt failed');
+  // Swapped-out versions stay loaded while queued jobs pinned them.
+  deps.registry.usePins(pinnedJobs(deps.db));
 
   const makeRunner = () => {
     sessions = new MemberSessions(deps.registry);

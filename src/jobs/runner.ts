@@ -13,7 +13,7 @@ import type { SeverityThresholds } from '../inference/severity';
 import { PermanentJobError, type JobAttempt } from './queue';
 import type { ProgressPublisher, NewProgressEvent, Stage } from './progress';
 import type { JobMetrics } from './metrics';
-import type { MemberRun, MemberSessions, MemberSpec } from './members';
+import { isPinned, type MemberRun, type MemberSessions, type MemberSpec } from './members';
 import { classifyImage, segmentImage, type StageReport } from './pipeline';
 import type { Logger } from '../server/logger';
 import { JobResults, ResultSink, type ResultRow } from './result-writer';
@@ -94,8 +94,7 @@ export class JobRunner {
   }
 
   async run({ jobId, attempt, final }: JobAttempt): Promise<void> {
-    const { orm, metrics } = this.deps;
-    const em = orm.em.fork();
+    const em = this.deps.orm.em.fork();
     // Claim in one statement: a job already finished (a redelivered queue entry) is left alone.
     const claimed = (await em.getConnection().execute(
       `update inference_jobs set status = 'RUNNING', attempts = attempts + 1, started_at = coalesce(started_at, now()), stage = 'preprocessing', updated_at = now()
@@ -104,6 +103,17 @@ export class JobRunner {
     )) as Array<Record<string, unknown>>;
     if (!claimed.length) return;
     const job = em.map(InferenceJob, claimed[0]);
+    try {
+      await this.attempt(job, em, { jobId, attempt, final });
+    } finally {
+      // Once the job row says it ended: sessions kept only for jobs that pinned a version may go.
+      if ((job.request as unknown as JobRequest).members.some(isPinned)) void this.deps.registry.recheckPins();
+    }
+  }
+
+  /** One attempt of a claimed job: its images, then the job row finished, retried or failed. */
+  private async attempt(job: InferenceJob, em: EntityManager, { jobId, attempt, final }: JobAttempt): Promise<void> {
+    const { orm, metrics } = this.deps;
     const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
     const started = process.hrtime.bigint();
     const resuming = job.attempts > 1;
@@ -210,7 +220,7 @@ export class JobRunner {
       job.resultIds = results.resultIds();
       if (results.finishedAt) Object.assign(job, { status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt: results.finishedAt, updatedAt: results.finishedAt });
     } finally {
-      for (const r of runs) r.lease.release();
+      for (const r of runs) r.release();
     }
   }
 

@@ -87,10 +87,12 @@ export class InferenceService {
         throw new AppError('MODEL_UNAVAILABLE', m.version ? `model ${m.model} has no version ${m.version}` : `model ${m.model} has no active version`, { field: `${f}.${m.version ? 'version' : 'model'}`, model: m.model });
       }
       if (info.status !== 'ACTIVE' && info.status !== 'READY') {
-        throw new AppError('MODEL_UNAVAILABLE', `${m.model}@${version} is ${info.status}, not loaded`, { field: `${f}.version`, model: m.model });
+        // Refused here, never later: a queued job's version stays available until it has run.
+        throw new AppError('MODEL_UNAVAILABLE', `${m.model}@${version} is ${info.status}, not loaded: activate it or leave the version out`, { field: `${f}.version`, model: m.model });
       }
       if (info.task !== task) throw new AppError('BAD_USER_INPUT', `${m.model} is a ${info.task} model, not ${task}`, { field: `${f}.model` });
-      return { model: m.model, version, weight: weights[i], device: m.device ?? null };
+      // A named version is pinned (the job runs on exactly it); otherwise the job runs on whatever is active when it starts.
+      return { model: m.model, version, pinned: m.version != null, weight: weights[i], device: m.device ?? null };
     });
     if (task === 'classification') {
       const labels = (s: MemberSpec) => JSON.stringify(this.deps.registry.versionInfo(s.model, s.version)!.labels);

@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events';
 export type RegistryMessage =
   | { type: 'activate'; name: string; version: string; origin: string }
   | { type: 'unload'; name: string; version: string; origin: string }
-  | { type: 'set_device'; name: string; version: string; device: string; origin: string };
+  | { type: 'set_device'; name: string; version: string; device: string; origin: string }
+  | { type: 'regenerate'; origin: string };
 
 export interface RegistryBus {
   publish(message: RegistryMessage): Promise<void>;

@@ -1,6 +1,6 @@
 /** The model registry's public API (see docs/models.md). */
 export { ModelRegistry } from './registry';
-export type { InstallOptions, ModelInfo, ModelLease, ModelRegistryOptions, ModelVersionInfo, RegistryEvent, RegistryEventType } from './registry';
+export type { InstallOptions, ModelInfo, ModelLease, ModelRegistryOptions, ModelVersionInfo, PinSource, RegistryEvent, RegistryEventType } from './registry';
 export { InMemoryRegistryStore } from './store';
 export type { DeviceInfo, RegistryStore, VersionRecord, VersionStatus } from './store';
 export { InMemoryRegistryBus } from './bus';

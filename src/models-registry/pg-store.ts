@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ModelVersion } from '../entities/model-version';
-import type { DeviceInfo, RegistryStore, VersionRecord, VersionStatus } from './store';
+import type { ActivationHistory, DeviceInfo, RegistryStore, RollbackTarget, VersionRecord, VersionStatus } from './store';
 
 /**
  * The registry's store on PostgreSQL (the `model_versions` table). Every call works on a fresh
@@ -34,22 +35,49 @@ export class PgRegistryStore implements RegistryStore {
     await this.forkEm().nativeUpdate(ModelVersion, { name, version }, set);
   }
 
-  async setActive(name: string, version: string | null): Promise<void> {
+  async setActive(name: string, version: string | null, history?: ActivationHistory): Promise<void> {
     await this.forkEm().transactional(async (em) => {
       const conn = em.getConnection();
+      const tx = em.getTransactionContext();
       // Row locks on the model's versions serialise two processes activating at once.
-      await conn.execute(`select id from model_versions where name = ? for update`, [name], 'all', em.getTransactionContext());
+      await conn.execute(`select id from model_versions where name = ? for update`, [name], 'all', tx);
       await conn.execute(
         `update model_versions set active = false, status = case when status = 'ACTIVE' then 'READY' else status end, updated_at = now()
           where name = ? and active and version is distinct from ?`,
         [name, version],
         'run',
-        em.getTransactionContext(),
+        tx,
       );
       if (version !== null) {
-        await conn.execute(`update model_versions set active = true, status = 'ACTIVE', updated_at = now() where name = ? and version = ?`, [name, version], 'run', em.getTransactionContext());
+        await conn.execute(`update model_versions set active = true, status = 'ACTIVE', updated_at = now() where name = ? and version = ?`, [name, version], 'run', tx);
+      }
+      if (history?.kind === 'activate' && version !== null) {
+        // clock_timestamp, not now(): the order of two activations in one millisecond must hold.
+        await conn.execute(
+          `insert into model_activations (id, created_at, updated_at, name, version, previous_version, actor_id) values (?, clock_timestamp(), clock_timestamp(), ?, ?, ?, ?)`,
+          [randomUUID(), name, version, history.previous, history.actorId ?? null],
+          'run',
+          tx,
+        );
+      } else if (history?.kind === 'rollback') {
+        await conn.execute(
+          `update model_activations set rolled_back_at = clock_timestamp(), updated_at = clock_timestamp()
+            where name = ? and rolled_back_at is null and created_at >= (select created_at from model_activations where id = ?)`,
+          [name, history.undo],
+          'run',
+          tx,
+        );
       }
     });
+  }
+
+  async rollbackTarget(name: string, current: string): Promise<RollbackTarget | null> {
+    const rows = (await this.forkEm().getConnection().execute(
+      `select id, previous_version as "previousVersion" from model_activations
+        where name = ? and version = ? and rolled_back_at is null and previous_version is not null order by created_at desc limit 1`,
+      [name, current],
+    )) as Array<{ id: string; previousVersion: string }>;
+    return rows[0] ? { version: rows[0].previousVersion, activationId: rows[0].id } : null;
   }
 
   async activeVersions(): Promise<Array<{ name: string; version: string }>> {

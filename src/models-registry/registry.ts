@@ -16,7 +16,7 @@ import { compareSemver } from './semver';
 import type { Placement, Threads } from './sessions';
 import type { ModelSession } from './threaded-session';
 import { StatsCounter, type VersionStats } from './stats';
-import { InMemoryRegistryStore, type DeviceInfo, type RegistryStore, type VersionStatus } from './store';
+import { InMemoryRegistryStore, type ActivationHistory, type DeviceInfo, type RegistryStore, type VersionStatus } from './store';
 
 /**
  * The process-local model registry: versions per model name, one active version per name,
@@ -26,7 +26,10 @@ import { InMemoryRegistryStore, type DeviceInfo, type RegistryStore, type Versio
  * - `acquire` and the active-pointer switch are synchronous, so a request gets exactly the
  *   version active at the instant it began, and keeps that session until it releases the lease.
  * - A session that is swapped out (activation, re-placement, unload) drains: it is released
- *   only when its last lease ends.
+ *   only when its last lease ends, and, while queued jobs pinned its version (`PinSource`), only
+ *   once the last of them has finished (it is held).
+ * - A job that pinned a version always gets it (`leaseForJob`): a version this process does not
+ *   hold is loaded again from its package, and kept only while pinned jobs need it.
  * - Mutations of one model name run one at a time; a failed one leaves the active version as it was.
  */
 
@@ -95,7 +98,14 @@ export interface ModelRegistryOptions {
   defaultDevice?: string;
   /** This process's id on the bus. */
   processId?: string;
+  /** Unfinished jobs (any process) that pinned a version; see `usePins`. Without it, none. */
+  pins?: PinSource;
+  /** How often held sessions are checked for jobs still pinning them (ms). */
+  pinSweepMs?: number;
 }
+
+/** How many unfinished jobs, in any process, pinned `name@version` (they must run on it). */
+export type PinSource = (name: string, version: string) => Promise<number>;
 
 export interface InstallOptions {
   /** Activate once loaded (an upload's `activate` argument). */
@@ -115,6 +125,8 @@ export interface InstallOptions {
 interface ChangeOptions {
   broadcast?: boolean;
   persist?: boolean;
+  /** The admin making the change (kept on the rollback history). */
+  actorId?: string | null;
 }
 
 /** One live onnxruntime session of a version. */
@@ -123,6 +135,8 @@ interface Slot {
   placement: Placement;
   leases: number;
   retired: boolean;
+  /** Retired, but kept while unfinished jobs pinned its version (released by the pin sweep). */
+  held: boolean;
   released: boolean;
   loadedAt: Date;
   loadMs: number;
@@ -154,7 +168,12 @@ export class ModelRegistry {
   readonly store: RegistryStore;
   private readonly entries = new Map<string, Entry>();
   private readonly active = new Map<string, Entry>();
-  private readonly history = new Map<string, string[]>();
+  /** Held slots (see Slot.held) and the sweep that releases them once no job pins them. */
+  private readonly held = new Map<Slot, Entry>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+  private sweepAgain = false;
+  private pins: PinSource;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly emitter = new EventEmitter();
   /** Folders installed from (discovery), and folders that failed with their content signature. */
@@ -169,7 +188,13 @@ export class ModelRegistry {
     this.processId = opts.processId ?? randomUUID();
     this.store = opts.store ?? new InMemoryRegistryStore();
     this.emitter.setMaxListeners(0);
+    this.pins = opts.pins ?? (async () => 0);
     opts.metrics?.bindSessionCounts(() => this.sessionCounts());
+  }
+
+  /** Where the registry learns which versions unfinished jobs pinned (the jobs layer, built after it). */
+  usePins(source: PinSource): void {
+    this.pins = source;
   }
 
   // ---- events ------------------------------------------------------------------------------
@@ -276,7 +301,8 @@ export class ModelRegistry {
         return e.stats.snapshot();
       },
       leases,
-      loaded: true,
+      // A session of its own, or a swapped-out one still finishing requests or pinned jobs.
+      loaded: !!slot || e.draining.size > 0,
       loadedAt: slot?.loadedAt ?? null,
       loadMs: slot?.loadMs ?? null,
       error: e.error,
@@ -312,6 +338,47 @@ export class ModelRegistry {
     if (!slot || (e.status !== 'ACTIVE' && e.status !== 'READY')) {
       throw new RegistryError('MODEL_UNAVAILABLE', `${e.name}@${e.version} is ${e.status}, not loaded`, { field: 'version' });
     }
+    return this.lease(e, slot);
+  }
+
+  /**
+   * The lease a queued job runs on. Unpinned: the version active now (the job records which),
+   * else the version it was queued with. Pinned: exactly `version`, in whatever state this process
+   * holds it - its own session, a swapped-out one kept for pinned jobs, or, when this process
+   * holds none (unloaded since, or never loaded here), a session loaded again from its package
+   * and kept until no unfinished job pins it. Fails only when the version cannot be loaded.
+   */
+  async leaseForJob(name: string, version: string, pinned: boolean): Promise<ModelLease> {
+    if (!pinned) {
+      const active = this.active.get(name);
+      if (active?.slot) return this.lease(active, active.slot);
+    }
+    const ready = this.usableSlot(name, version);
+    if (ready) return ready;
+    return this.withLock(name, async () => {
+      const again = this.usableSlot(name, version);
+      if (again) return again;
+      await this.loadFromStore(name, version);
+      const e = this.entry(name, version);
+      if (e.slot) return this.lease(e, e.slot);
+      const slot = await this.place(e, e.requestedDevice);
+      slot.retired = true;
+      this.hold(e, slot);
+      this.setStatus(e, 'DRAINING');
+      this.emit({ type: 'loaded', name, version, device: deviceInfo(slot.placement), message: 'loaded again for queued jobs that pinned this version' });
+      return this.lease(e, slot);
+    });
+  }
+
+  /** A lease on a live session of name@version (its own, or a swapped-out one not released yet), or null. */
+  private usableSlot(name: string, version: string): ModelLease | null {
+    const e = this.entries.get(key(name, version));
+    if (!e) return null;
+    const slot = e.slot ?? [...e.draining].find((d) => !d.released);
+    return slot ? this.lease(e, slot) : null;
+  }
+
+  private lease(e: Entry, slot: Slot): ModelLease {
     slot.leases++;
     let released = false;
     const metrics = this.opts.metrics;
@@ -342,7 +409,7 @@ export class ModelRegistry {
         if (released) return;
         released = true;
         slot.leases--;
-        if (slot.retired && slot.leases === 0) this.releaseSlot(e, slot);
+        if (slot.retired && !slot.held && slot.leases === 0) this.releaseSlot(e, slot);
       },
     };
   }
@@ -358,23 +425,73 @@ export class ModelRegistry {
   }
 
   private newSlot(session: ModelSession, placement: Placement, loadMs: number): Slot {
-    return { session, placement, leases: 0, retired: false, released: false, loadedAt: new Date(), loadMs };
+    return { session, placement, leases: 0, retired: false, held: false, released: false, loadedAt: new Date(), loadMs };
   }
 
-  /** Takes a slot out of service: released now if idle, else when its last lease ends. */
-  private retireSlot(e: Entry, slot: Slot): void {
+  /**
+   * Takes a slot out of service: released now if idle, else when its last lease ends; with
+   * `pinned` (unfinished jobs pinned its version), held until the pin sweep finds none left.
+   */
+  private retireSlot(e: Entry, slot: Slot, pinned = 0): void {
     slot.retired = true;
     if (e.slot === slot) e.slot = null;
-    if (slot.leases === 0) return this.releaseSlot(e, slot);
-    e.draining.add(slot);
+    if (pinned > 0) this.hold(e, slot);
+    else if (slot.leases === 0) return this.releaseSlot(e, slot);
+    else e.draining.add(slot);
     if (!e.slot) this.setStatus(e, 'DRAINING');
-    this.emit({ type: 'draining', name: e.name, version: e.version, device: deviceInfo(slot.placement), message: `${slot.leases} request(s) still running` });
+    const waiting = [slot.leases ? `${slot.leases} request(s) still running` : '', pinned ? `${pinned} queued job(s) pinned this version` : ''].filter(Boolean).join('; ');
+    this.emit({ type: 'draining', name: e.name, version: e.version, device: deviceInfo(slot.placement), message: waiting });
+  }
+
+  /** Unfinished jobs that pinned the version of `e` (0 when that cannot be read: the sweep retries). */
+  private pinsOf(e: Entry): Promise<number> {
+    return this.pins(e.name, e.version).catch(() => 0);
+  }
+
+  private hold(e: Entry, slot: Slot): void {
+    slot.held = true;
+    e.draining.add(slot);
+    this.held.set(slot, e);
+    if (!this.sweepTimer) {
+      this.sweepTimer = setInterval(() => void this.recheckPins(), this.opts.pinSweepMs ?? 2000);
+      this.sweepTimer.unref();
+    }
+  }
+
+  /**
+   * Releases the held sessions that no unfinished job pins any more and no request uses. Runs
+   * on a timer while any is held; the jobs layer also calls it when a job that pinned a version ends.
+   */
+  recheckPins(): Promise<void> {
+    if (this.sweeping) {
+      this.sweepAgain = true;
+      return this.sweeping;
+    }
+    this.sweeping = (async () => {
+      do {
+        this.sweepAgain = false;
+        for (const [slot, e] of [...this.held]) {
+          if (slot.released) this.held.delete(slot);
+          else if (slot.leases === 0 && (await this.pins(e.name, e.version).catch(() => 1)) === 0 && slot.leases === 0) {
+            this.held.delete(slot);
+            slot.held = false;
+            this.releaseSlot(e, slot);
+          }
+        }
+      } while (this.sweepAgain);
+      if (!this.held.size && this.sweepTimer) {
+        clearInterval(this.sweepTimer);
+        this.sweepTimer = null;
+      }
+    })().finally(() => (this.sweeping = null));
+    return this.sweeping;
   }
 
   private releaseSlot(e: Entry, slot: Slot): void {
     if (slot.released) return;
     slot.released = true;
     e.draining.delete(slot);
+    this.held.delete(slot);
     void slot.session.release().catch(() => undefined);
     if (!e.slot && e.draining.size === 0 && (e.status === 'DRAINING' || e.status === 'READY')) {
       this.setStatus(e, 'UNLOADED');
@@ -521,7 +638,7 @@ export class ModelRegistry {
       this.emit({ type: 'fell_back', name: e.name, version: e.version, device: deviceInfo(prepared.placement), message: prepared.placement.fallbackReason });
     }
     this.emit({ type: 'loaded', name: e.name, version: e.version, device: deviceInfo(prepared.placement) });
-    if (opts.activate) return this.activate(e.name, e.version);
+    if (opts.activate) return this.activate(e.name, e.version, { actorId: opts.uploadedBy });
     return this.info(e);
   }
 
@@ -533,7 +650,7 @@ export class ModelRegistry {
    * previous version drains and is released after its last request. On any failure the
    * active version stays as it was.
    */
-  activate(name: string, version: string, opts: ChangeOptions = {}): Promise<ModelVersionInfo> {
+  activate(name: string, version: string, opts: ChangeOptions & { history?: ActivationHistory } = {}): Promise<ModelVersionInfo> {
     return this.withLock(name, async () => {
       await this.loadFromStore(name, version);
       const e = this.entry(name, version);
@@ -541,7 +658,15 @@ export class ModelRegistry {
       if (prev === e) return this.info(e);
       const statusBefore = e.status;
       let created: Slot | null = null;
+      // A session kept for pinned jobs serves again rather than loading the same file twice.
+      const adopted = e.slot ? null : [...e.draining].find((d) => d.held && !d.released) ?? null;
       try {
+        if (adopted) {
+          this.held.delete(adopted);
+          e.draining.delete(adopted);
+          Object.assign(adopted, { held: false, retired: false });
+          e.slot = adopted;
+        }
         if (!e.slot) {
           this.setStatus(e, 'LOADING');
           created = await this.place(e, e.requestedDevice);
@@ -549,11 +674,15 @@ export class ModelRegistry {
         } else {
           await assertGoldenCases(e.slot.session, e.manifest, e.dir, e.slot.placement.actual);
         }
-        if (opts.persist ?? opts.broadcast !== false) await this.store.setActive(name, version);
+        if (opts.persist ?? opts.broadcast !== false) {
+          await this.store.setActive(name, version, opts.history ?? { kind: 'activate', previous: prev?.version ?? null, actorId: opts.actorId });
+        }
       } catch (err) {
         if (created) {
           e.slot = null;
           this.releaseSlot(e, created);
+        } else if (adopted) {
+          this.retireSlot(e, adopted, await this.pinsOf(e));
         }
         e.error = shortError(err, 500);
         // A version whose (re)load failed is FAILED until a later activation loads it; one that
@@ -562,32 +691,32 @@ export class ModelRegistry {
         this.fail(e, err);
         throw err;
       }
+      // Read before the switch so the switch itself stays synchronous.
+      const prevPinned = prev?.slot ? await this.pinsOf(prev) : 0;
       // The switch: synchronous, so no request can see a half-done swap.
       this.active.set(name, e);
       e.error = null;
       this.setStatus(e, 'ACTIVE', { error: null });
       this.emit({ type: 'activated', name, version, device: e.lastPlacement ? deviceInfo(e.lastPlacement) : undefined, previousVersion: prev?.version });
       if (prev) {
-        const h = this.history.get(name) ?? [];
-        h.push(prev.version);
-        this.history.set(name, h.slice(-20));
         prev.status = 'READY';
-        if (prev.slot) this.retireSlot(prev, prev.slot);
+        if (prev.slot) this.retireSlot(prev, prev.slot, prevPinned);
       }
       if (opts.broadcast !== false) await this.publish({ type: 'activate', name, version, origin: this.processId });
       return this.info(e);
     });
   }
 
-  /** Activates the version that was active before the current one. */
-  rollback(name: string): Promise<ModelVersionInfo> {
-    const h = this.history.get(name) ?? [];
+  /**
+   * Undoes the latest activation of the active version still in effect: activates the version it
+   * replaced. The history is in the store, so any process can roll back any activation; rolling
+   * back again goes further back (v1 -> v2 -> v3, rollback: v2, rollback: v1).
+   */
+  async rollback(name: string, opts: { actorId?: string | null } = {}): Promise<ModelVersionInfo> {
     const current = this.activeVersion(name);
-    while (h.length) {
-      const v = h.pop()!;
-      if (v !== current && this.entries.has(key(name, v))) return this.activate(name, v);
-    }
-    return Promise.reject(new RegistryError('CONFLICT', `model "${name}" has no previous active version to roll back to`, { field: 'name' }));
+    const target = current ? await this.store.rollbackTarget(name, current) : null;
+    if (!target) throw new RegistryError('CONFLICT', `model "${name}" has no previous active version to roll back to`, { field: 'name' });
+    return this.activate(name, target.version, { actorId: opts.actorId, history: { kind: 'rollback', undo: target.activationId } });
   }
 
   /** Takes a version out of service (its session drains); unloading the active version leaves the model without one. */
@@ -599,7 +728,8 @@ export class ModelRegistry {
         this.active.delete(name);
         e.status = 'READY';
       }
-      if (e.slot) this.retireSlot(e, e.slot);
+      // Queued jobs that pinned it still run on it: the session is held until the last one ends.
+      if (e.slot) this.retireSlot(e, e.slot, await this.pinsOf(e));
       else if (e.status !== 'DRAINING') this.setStatus(e, 'UNLOADED');
       if (opts.broadcast !== false) await this.publish({ type: 'unload', name, version, origin: this.processId });
       return this.info(e);
@@ -639,14 +769,24 @@ export class ModelRegistry {
     if (old) this.retireSlot(e, old);
   }
 
-  /** Re-creates and warms the session of every loaded version on its device; returns them all. */
-  async regenerateCache(): Promise<ModelVersionInfo[]> {
+  /**
+   * Re-creates and warms the session of every loaded version on its device, here and (broadcast)
+   * in every other process; returns this process's versions, each failed one with its `error`
+   * (other processes report theirs as `failed` events). A failed version keeps its old session.
+   */
+  async regenerateCache(opts: { broadcast?: boolean } = {}): Promise<ModelVersionInfo[]> {
     const loaded = [...this.entries.values()].filter((e) => e.slot);
     const results: ModelVersionInfo[] = [];
     for (const e of loaded) {
-      await this.withLock(e.name, () => this.replace(e, e.requestedDevice)).catch(() => undefined);
+      try {
+        await this.withLock(e.name, () => this.replace(e, e.requestedDevice));
+        e.error = null;
+      } catch (err) {
+        e.error = `cache regeneration failed: ${shortError(err, 500)}`;
+      }
       results.push(this.info(e));
     }
+    if (opts.broadcast !== false) await this.publish({ type: 'regenerate', origin: this.processId });
     return results;
   }
 
@@ -663,7 +803,8 @@ export class ModelRegistry {
       if (msg.type === 'unload' && !this.entries.has(key(msg.name, msg.version))) return;
       if (msg.type === 'activate') await this.activate(msg.name, msg.version, { broadcast: false });
       else if (msg.type === 'unload') await this.unload(msg.name, msg.version, { broadcast: false });
-      else await this.setDevice(msg.name, msg.version, msg.device, { broadcast: false });
+      else if (msg.type === 'set_device') await this.setDevice(msg.name, msg.version, msg.device, { broadcast: false });
+      else await this.regenerateCache({ broadcast: false });
     } catch {
       // Already reported as a `failed` event; this process keeps its current version.
     }
@@ -785,6 +926,10 @@ export class ModelRegistry {
     this.unsubscribe = null;
     await this.applying;
     await Promise.all([...this.locks.values()]);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    await this.sweeping;
+    this.held.clear();
     for (const e of this.entries.values()) {
       for (const s of [...(e.slot ? [e.slot] : []), ...e.draining]) {
         s.released = true;

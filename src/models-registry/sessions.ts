@@ -31,6 +31,8 @@ export interface CreateSessionOptions {
    * session and still fail at the first run.
    */
   probe?: (session: ModelSession) => Promise<void>;
+  /** Try only the device given (no fallback): a failure throws the device's own error. */
+  exact?: boolean;
 }
 
 /** The providers this onnxruntime-node binary bundles (cpu and webgpu; cuda/tensorrt need extra libraries). */
@@ -49,7 +51,7 @@ export async function createSession(
   threads: Threads = { intraOp: 1, interOp: 1 },
   options: CreateSessionOptions = {},
 ): Promise<PlacedSession> {
-  const order = placementOrder(device);
+  const order = options.exact && typeof device === 'string' ? [device] : placementOrder(device);
   const requested = typeof device === 'string' ? device : device[0];
   const attempts: Placement['attempts'] = [];
   for (const dev of order) {

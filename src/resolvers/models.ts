@@ -76,7 +76,7 @@ export class ModelsResolver {
   @Authorized(Role.ADMIN)
   @Mutation(() => ModelVersionType, { description: 'Hot swap: loads, warms and checks the version beside the active one, then switches every process' })
   async activateModelVersion(@Arg('name', () => String) name: string, @Arg('version', () => String) version: string, @Ctx() ctx: AppContext): Promise<ModelVersionType> {
-    return toVersion(await audited(ctx, AuditAction.MODEL_ACTIVATED, { name, version }, () => ctx.services.models.activate(name, version), versionOutcome));
+    return toVersion(await audited(ctx, AuditAction.MODEL_ACTIVATED, { name, version }, () => ctx.services.models.activate(name, version, { actorId: ctx.user!.id }), versionOutcome));
   }
 
   @Authorized(Role.ADMIN)
@@ -98,16 +98,16 @@ export class ModelsResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => [ModelVersionType], { description: "Re-creates and warms every loaded session in this process" })
+  @Mutation(() => [ModelVersionType], { description: 'Re-creates and warms every loaded session, in every process; a version that failed keeps its old session and carries the failure in `error` (other processes report theirs as FAILED registry events)' })
   async regenerateModelCache(@Ctx() ctx: AppContext): Promise<ModelVersionType[]> {
-    const versions = await audited(ctx, AuditAction.MODEL_CACHE_REGENERATED, {}, () => ctx.services.models.regenerateCache(), (vs) => ({ versions: vs.map((v) => `${v.name}@${v.version}`) }));
+    const versions = await audited(ctx, AuditAction.MODEL_CACHE_REGENERATED, {}, () => ctx.services.models.regenerateCache(), (vs) => ({ versions: vs.map((v) => `${v.name}@${v.version}`), failed: vs.filter((v) => v.error).map((v) => `${v.name}@${v.version}`) }));
     return versions.map(toVersion);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ModelVersionType, { description: 'Activates the version that was active before the current one' })
   async rollbackModelVersion(@Arg('name', () => String) name: string, @Ctx() ctx: AppContext): Promise<ModelVersionType> {
-    return toVersion(await audited(ctx, AuditAction.MODEL_ROLLED_BACK, { name }, () => ctx.services.models.rollback(name), versionOutcome));
+    return toVersion(await audited(ctx, AuditAction.MODEL_ROLLED_BACK, { name }, () => ctx.services.models.rollback(name, { actorId: ctx.user!.id }), versionOutcome));
   }
 
   @Authorized(Role.ADMIN)
