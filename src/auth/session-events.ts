@@ -1,24 +1,33 @@
 import type { PubSub } from '../adapters/pubsub';
-import type { AuthService, SessionsRevokedEvent } from './auth-service';
-
-const TOPIC = 'AUTH_SESSIONS_REVOKED';
+import type { AuthService, RoleChangedEvent, SessionsRevokedEvent } from './auth-service';
 
 /**
- * Carries "sessions ended" to every api process (through the pub/sub: Redis when configured), so
- * a subscription socket is closed whichever process holds it. Returns a function that stops it.
+ * Carries one kind of AuthService event to every api process (through the pub/sub: Redis when
+ * configured), so a subscription socket is dealt with whichever process holds it. Returns a
+ * function that stops it.
  */
-export function bridgeSessionRevocations(auth: AuthService, pubSub: PubSub, onRevoked: (e: SessionsRevokedEvent) => void): () => Promise<void> {
-  auth.onSessionsRevoked((e) => pubSub.publish(TOPIC, e));
-  const iterator = pubSub.subscribe(TOPIC)[Symbol.asyncIterator]();
+function bridge<E>(pubSub: PubSub, topic: string, listen: (publish: (e: E) => void) => void, deliver: (e: E) => void): () => Promise<void> {
+  listen((e) => pubSub.publish(topic, e));
+  const iterator = pubSub.subscribe(topic)[Symbol.asyncIterator]();
   const loop = (async () => {
     for (;;) {
       const next = await iterator.next();
       if (next.done) return;
-      onRevoked(next.value as SessionsRevokedEvent);
+      deliver(next.value as E);
     }
   })().catch(() => undefined);
   return async () => {
     await iterator.return?.();
     await loop;
   };
+}
+
+/** "Sessions ended" (logout, reset, password change, disable, token reuse): their sockets close. */
+export function bridgeSessionRevocations(auth: AuthService, pubSub: PubSub, onRevoked: (e: SessionsRevokedEvent) => void): () => Promise<void> {
+  return bridge(pubSub, 'AUTH_SESSIONS_REVOKED', (publish) => auth.onSessionsRevoked(publish), onRevoked);
+}
+
+/** "A user's role changed" (setUserRole): their sockets close, and reconnect with the new role. */
+export function bridgeRoleChanges(auth: AuthService, pubSub: PubSub, onChanged: (e: RoleChangedEvent) => void): () => Promise<void> {
+  return bridge(pubSub, 'AUTH_ROLE_CHANGED', (publish) => auth.onRoleChanged(publish), onChanged);
 }

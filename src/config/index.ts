@@ -68,6 +68,9 @@ export const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: int(1, 1000).default(15),
   GRAPHQL_MAX_COST: int(100, 1_000_000).default(5000),
   GRAPHQL_MAX_TOKENS: int(100, 1_000_000).default(2000),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: int(1, 10_000).default(100),
+  WS_MAX_SOCKETS_PER_USER: int(1, 10_000).default(20),
+  WS_MAX_SOCKETS_PER_IP: int(1, 100_000).default(100),
   GRAPHIQL: z.union([z.literal(''), bool]).default(''),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(15000),
 });

@@ -9,7 +9,6 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
-import type { GraphQLError } from 'graphql';
 import type { Config } from '../config';
 import { connectRedis, type RedisConnections } from '../adapters/redis';
 import { createPubSubAdapter } from '../adapters/pubsub';
@@ -22,13 +21,13 @@ import { createArmor } from './armor';
 import { anonymous, type Services } from './services';
 import type { AppContext } from './context';
 import { buildContext } from './build-context';
-import { createSubscriptionServer, type SubscriptionServer } from './websocket';
+import { createSubscriptionServer, WS_CLOSE, type SubscriptionServer } from './websocket';
 import { graphiqlRouter } from './graphiql';
 import { healthRouter } from './health';
 import { transportErrorHandler } from './uploads';
 import { createAuthModule, type AuthModuleOptions } from '../auth/setup';
 import { jwksRouter } from '../auth/http';
-import { bridgeSessionRevocations } from '../auth/session-events';
+import { bridgeRoleChanges, bridgeSessionRevocations } from '../auth/session-events';
 import { createFileStore } from '../storage/file-store';
 import { imageRouter } from './image-routes';
 import { createModelsModule } from '../models-registry/setup';
@@ -36,6 +35,12 @@ import { createInferenceModule, requeueUnfinished } from '../jobs/module';
 import { resultFilesRouter } from '../jobs/files';
 
 export const GRAPHQL_PATH = '/graphql';
+
+/** Express's req.ip (TRUST_PROXY-aware) for a request Express does not route: the WebSocket upgrade. */
+function requestIp(app: express.Express, req: http.IncomingMessage): string {
+  const view = Object.assign(Object.create(app.request) as express.Request, { app, headers: req.headers, socket: req.socket });
+  return view.ip ?? req.socket.remoteAddress ?? '';
+}
 
 export interface StartOptions {
   logger?: Logger;
@@ -98,23 +103,26 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       path: GRAPHQL_PATH,
       schema,
       services,
-      validationRules: armor.validationRules,
-      formatError: (err: GraphQLError) => formatError(err.toJSON(), err) as GraphQLError,
+      armor,
+      limits: { subscriptionsPerSocket: config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET, socketsPerUser: config.WS_MAX_SOCKETS_PER_USER, socketsPerIp: config.WS_MAX_SOCKETS_PER_IP },
+      clientIp: (req) => requestIp(app, req),
+      formatError,
     });
-    // Ended sessions (logout, reset, disable, token reuse) close their subscription sockets at once, on every process.
+    // Ended sessions (logout, reset, disable, token reuse) and role changes close their subscription sockets at once, on every process.
     const stopRevocations = bridgeSessionRevocations(auth.auth, pubSub, (e) =>
       subscriptions.closeWhere(
         (u) => u.id === e.userId && (e.sessionId ? u.sessionId === e.sessionId : u.sessionId !== e.exceptSessionId),
         'Session revoked',
       ),
     );
+    const stopRoleChanges = bridgeRoleChanges(auth.auth, pubSub, (e) => subscriptions.closeWhere((u) => u.id === e.userId, 'Role changed; reconnect', WS_CLOSE.ROLE_CHANGED));
 
     const apollo = new ApolloServer<AppContext>({
       schema,
       csrfPrevention: true,
-      introspection: config.graphiqlEnabled,
+      introspection: armor.introspection,
       includeStacktraceInErrorResponses: false,
-      hideSchemaDetailsFromClientErrors: !config.graphiqlEnabled,
+      hideSchemaDetailsFromClientErrors: !armor.introspection,
       allowBatchedHttpRequests: false,
       stopOnTerminationSignals: false, // our own handler drains jobs and closes the database after Apollo
       validationRules: armor.validationRules,
@@ -197,6 +205,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         }, config.SHUTDOWN_TIMEOUT_MS).unref();
         await apollo.stop(); // drains HTTP (in-flight requests finish) and the WebSocket server
         await stopRevocations();
+        await stopRoleChanges();
         await auth.auth.drainMail();
         await inference.close(); // running jobs finish (up to SHUTDOWN_TIMEOUT_MS); BullMQ keeps the queued ones
         await models.close();
