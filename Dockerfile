@@ -7,7 +7,8 @@ COPY . .
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production DATA_DIR=/data MODEL_DIR=/app/plugins
+# HOST: the server binds to loopback unless told otherwise; in a container it must listen on the container's interface.
+ENV NODE_ENV=production HOST=0.0.0.0 DATA_DIR=/data MODEL_DIR=/app/plugins
 WORKDIR /app
 COPY --from=build /app /app
 VOLUME ["/data"]

@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
 import { loadConfig, ConfigError } from './config';
+import { ensureSecrets } from './config/secrets';
 import { createLogger } from './server/logger';
 import { startServer } from './server/start';
 import { startWorker } from './jobs/worker';
@@ -57,7 +58,8 @@ program
   .action(() =>
     run(async () => {
       const { config, logger } = context();
-      const worker = await startWorker(config, logger);
+      // Signs result URLs: with the secret the api processes sharing DATA_DIR use.
+      const worker = await startWorker(ensureSecrets(config), logger);
       const onSignal = (signal: string) => {
         logger.info({ signal }, 'signal received');
         worker.stop().then(() => process.exit(0), () => process.exit(1));

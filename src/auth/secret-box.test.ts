@@ -30,5 +30,10 @@ describe('SecretBox (AES-256-GCM at rest)', () => {
     expect(rotated.decrypt(c, 'u')).toBe('secret');
     expect(rotated.needsReencrypt(c)).toBe(true);
     expect(rotated.needsReencrypt(rotated.encrypt('secret', 'u'))).toBe(false);
+    // reencrypt: the same secret under the current key; null when it already is.
+    const moved = rotated.reencrypt(c, 'u')!;
+    expect(new SecretBox('new-key').decrypt(moved, 'u')).toBe('secret');
+    expect(rotated.reencrypt(moved, 'u')).toBeNull();
+    expect(() => rotated.reencrypt(c, 'other-row')).toThrow(SecretBoxError);
   });
 });

@@ -60,6 +60,11 @@ export class SecretBox {
   needsReencrypt(box: string): boolean {
     return box.split('.')[1] !== this.current.id;
   }
+
+  /** The same plaintext under the current key, or null when `box` already is (throws like decrypt). */
+  reencrypt(box: string, aad = ''): string | null {
+    return this.needsReencrypt(box) ? this.encrypt(this.decrypt(box, aad), aad) : null;
+  }
 }
 
 export class SecretBoxError extends Error {

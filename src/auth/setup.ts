@@ -9,6 +9,8 @@ import { JwtService, loadKeyRing } from './jwt';
 import { createMailer, type Outbox, type OutboxEntry } from './mail';
 import { AUTH_RATE_LIMITS, RateLimiter, type AuthRateLimits } from './rate-limit';
 import { SecretBox } from './secret-box';
+import { reencryptTotpSecrets } from './totp-rekey';
+import { DEFAULT_SECRET } from '../config';
 import { DEFAULT_THROTTLE_POLICY, SignInThrottle, type ThrottlePolicy } from './sign-in-throttle';
 
 /** The embedded mailer's outbox as the `outbox` table. */
@@ -63,6 +65,12 @@ export async function createAuthModule(opts: {
     // Keys rotated by another process (dermagraph rotate-jwt-key) are picked up on first sight of their kid.
     () => loadKeyRing(keyOptions),
   );
+  // TOTP_ENCRYPTION_KEY is set or generated under DATA_DIR/keys (ensureSecrets). Secrets stored under the
+  // public default of earlier versions stay readable and are moved to the current key here, at start.
+  const secretBox = new SecretBox(config.TOTP_ENCRYPTION_KEY, [DEFAULT_SECRET]);
+  const rekeyed = await reencryptTotpSecrets(opts.forkEm(), secretBox);
+  if (rekeyed.reencrypted) opts.logger.info({ rows: rekeyed.reencrypted }, 'TOTP secrets re-encrypted under the current TOTP_ENCRYPTION_KEY');
+  if (rekeyed.unreadable) opts.logger.warn({ rows: rekeyed.unreadable }, 'TOTP secrets under a key this server does not have: those users cannot use 2FA until TOTP_ENCRYPTION_KEY is restored');
   const counters: CounterStore = opts.redis ? new RedisCounterStore(opts.redis.main, `${config.REDIS_PREFIX}rl:`) : new MemoryCounterStore();
   const mailer = createMailer({
     smtpUrl: config.SMTP_URL || undefined,
@@ -84,7 +92,7 @@ export async function createAuthModule(opts: {
     jwt,
     mailer,
     throttle: new SignInThrottle(counters, { ...DEFAULT_THROTTLE_POLICY, ...opts.options?.throttle }),
-    secretBox: new SecretBox(config.TOTP_ENCRYPTION_KEY),
+    secretBox,
     forkEm: opts.forkEm,
     logger: opts.logger,
   });

@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import { ensureSecrets } from '../config/secrets';
 import { AppError } from '../errors';
 import { createAuthModule } from '../auth/setup';
 import { openDatabase } from '../server/database';
@@ -12,7 +13,7 @@ import type { Logger } from '../server/logger';
 export async function createAdmin(config: Config, logger: Logger, input: { email: string; password: string; name?: string }): Promise<{ id: string; email: string }> {
   const db = await openDatabase(config, logger);
   try {
-    const { auth } = await createAuthModule({ config, forkEm: () => db.orm.em.fork(), redis: null, logger });
+    const { auth } = await createAuthModule({ config: ensureSecrets(config), forkEm: () => db.orm.em.fork(), redis: null, logger });
     const user = await auth.createAdmin(db.orm.em.fork(), input);
     return { id: user!.id, email: user!.email };
   } catch (err) {

@@ -8,7 +8,12 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 const url = z.string().url();
 
-/** Placeholders that production refuses, so a deployment cannot run on a secret from the README. */
+/**
+ * The public placeholder earlier versions used when TOTP_ENCRYPTION_KEY / URL_SIGNING_SECRET were unset.
+ * Never used to sign or encrypt any more: set explicitly outside production it counts as unset (a
+ * secret generated under DATA_DIR/keys is used, see secrets.ts); production refuses it. SecretBox keeps
+ * it for decryption only, so TOTP secrets stored under it still work (and are re-encrypted at start).
+ */
 export const DEFAULT_SECRET = 'dev-insecure-change-me';
 
 /**
@@ -18,7 +23,8 @@ export const DEFAULT_SECRET = 'dev-insecure-change-me';
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(0, 65535).default(4000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // Loopback: `npm start` is for this machine; containers and servers set HOST=0.0.0.0 explicitly.
+  HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.union([z.literal(''), url.refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// URL')]).default(''),
@@ -38,8 +44,9 @@ export const envSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).default('dermagraph-api'),
   JWT_ACCESS_TTL_SECONDS: int(60, 86400).default(900),
   JWT_REFRESH_TTL_DAYS: int(1, 365).default(30),
-  TOTP_ENCRYPTION_KEY: z.string().default(DEFAULT_SECRET),
-  URL_SIGNING_SECRET: z.string().default(DEFAULT_SECRET),
+  // Unset: generated once under DATA_DIR/keys (ensureSecrets); production requires them set.
+  TOTP_ENCRYPTION_KEY: z.string().default(''),
+  URL_SIGNING_SECRET: z.string().default(''),
   SIGNED_URL_TTL_SECONDS: int(10, 86400).default(300),
   ALLOW_UNVERIFIED_LOGIN: bool.default(false),
   EMAIL_VERIFICATION_TTL_HOURS: int(1, 720).default(24),
@@ -104,7 +111,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const isProduction = e.NODE_ENV === 'production';
   if (isProduction) {
     const weak = (['TOTP_ENCRYPTION_KEY', 'URL_SIGNING_SECRET'] as const).filter((k) => e[k] === DEFAULT_SECRET || e[k].length < 32);
-    if (weak.length) throw new ConfigError(weak.map((k) => `${k}: production needs a secret of at least 32 characters, not the default`));
+    if (weak.length) throw new ConfigError(weak.map((k) => `${k}: production needs it set explicitly, at least 32 characters and not the old public default (processes that are scaled out must share it)`));
+  } else {
+    for (const k of ['TOTP_ENCRYPTION_KEY', 'URL_SIGNING_SECRET'] as const) if (e[k] === DEFAULT_SECRET) e[k] = '';
   }
   return {
     ...e,

@@ -10,6 +10,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
 import type { Config } from '../config';
+import { ensureSecrets } from '../config/secrets';
 import { connectRedis, type RedisConnections } from '../adapters/redis';
 import { createPubSubAdapter } from '../adapters/pubsub';
 import { buildAppSchema } from '../schema/build';
@@ -66,6 +67,7 @@ export interface RunningServer {
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config);
   const startedAt = new Date();
+  ensureSecrets(config); // unset secrets: generated once under DATA_DIR/keys, never a public default
   const db = await openDatabase(config, logger);
   // A start that fails half-way closes what it opened (tests and embedding callers reuse the process).
   const undoOnFailure: Array<() => Promise<unknown>> = [() => db.close()];

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, envSchema, loadConfig } from '../../src/config';
+import { ConfigError, DEFAULT_SECRET, envSchema, loadConfig } from '../../src/config';
+import { ensureSecrets } from '../../src/config/secrets';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -21,8 +23,41 @@ describe('config', () => {
     expect(() => loadConfig({ MODEL_WATCH: 'maybe' })).toThrow(/MODEL_WATCH/);
   });
 
+  // Issue [7], "Safe defaults for npm start": loopback, and no public default secret.
+  it('binds to loopback and has no secret by default; the old public default counts as unset', () => {
+    const c = loadConfig({});
+    expect(c.HOST).toBe('127.0.0.1');
+    expect([c.TOTP_ENCRYPTION_KEY, c.URL_SIGNING_SECRET]).toEqual(['', '']);
+    const old = loadConfig({ TOTP_ENCRYPTION_KEY: DEFAULT_SECRET, URL_SIGNING_SECRET: DEFAULT_SECRET });
+    expect([old.TOTP_ENCRYPTION_KEY, old.URL_SIGNING_SECRET]).toEqual(['', '']);
+  });
+
+  it('generates unset secrets once per data directory (0600 files in a 0700 folder) and keeps set ones', () => {
+    const a = fs.mkdtempSync(path.join(os.tmpdir(), 'dg-secrets-'));
+    const b = fs.mkdtempSync(path.join(os.tmpdir(), 'dg-secrets-'));
+    try {
+      const first = ensureSecrets(loadConfig({ DATA_DIR: a }));
+      const again = ensureSecrets(loadConfig({ DATA_DIR: a }));
+      const other = ensureSecrets(loadConfig({ DATA_DIR: b }));
+      expect(first.URL_SIGNING_SECRET).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(first.TOTP_ENCRYPTION_KEY).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(first.URL_SIGNING_SECRET).not.toBe(first.TOTP_ENCRYPTION_KEY);
+      expect([again.URL_SIGNING_SECRET, again.TOTP_ENCRYPTION_KEY]).toEqual([first.URL_SIGNING_SECRET, first.TOTP_ENCRYPTION_KEY]);
+      expect(other.URL_SIGNING_SECRET).not.toBe(first.URL_SIGNING_SECRET);
+      expect(fs.statSync(path.join(a, 'keys')).mode & 0o777).toBe(0o700);
+      for (const f of fs.readdirSync(path.join(a, 'keys'))) expect(fs.statSync(path.join(a, 'keys', f)).mode & 0o777).toBe(0o600);
+      const set = ensureSecrets(loadConfig({ DATA_DIR: b, URL_SIGNING_SECRET: 'u'.repeat(40) }));
+      expect(set.URL_SIGNING_SECRET).toBe('u'.repeat(40));
+    } finally {
+      fs.rmSync(a, { recursive: true, force: true });
+      fs.rmSync(b, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to run production on default secrets', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/TOTP_ENCRYPTION_KEY/);
+    expect(() => loadConfig({ NODE_ENV: 'production', TOTP_ENCRYPTION_KEY: 'x'.repeat(40) })).toThrow(/URL_SIGNING_SECRET/);
+    expect(() => loadConfig({ NODE_ENV: 'production', TOTP_ENCRYPTION_KEY: DEFAULT_SECRET, URL_SIGNING_SECRET: 'x'.repeat(40) })).toThrow(/TOTP_ENCRYPTION_KEY/);
     const strong = 'x'.repeat(40);
     const c = loadConfig({ NODE_ENV: 'production', TOTP_ENCRYPTION_KEY: strong, URL_SIGNING_SECRET: strong });
     expect(c.graphiqlEnabled).toBe(false);
