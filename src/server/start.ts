@@ -8,7 +8,6 @@ import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
 import type { Config } from '../config';
 import { ensureSecrets } from '../config/secrets';
 import { connectRedis, type RedisConnections } from '../adapters/redis';
@@ -25,7 +24,7 @@ import { buildContext } from './build-context';
 import { createSubscriptionServer, WS_CLOSE, type SubscriptionServer } from './websocket';
 import { graphiqlRouter } from './graphiql';
 import { healthRouter } from './health';
-import { transportErrorHandler } from './uploads';
+import { multipartUploads, transportErrorHandler, uploadCaller } from './uploads';
 import { createAuthModule, type AuthModuleOptions } from '../auth/setup';
 import { jwksRouter } from '../auth/http';
 import { bridgeRoleChanges, bridgeSessionRevocations } from '../auth/session-events';
@@ -167,11 +166,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     app.use(
       GRAPHQL_PATH,
       express.json({ limit: '1mb' }),
-      // The transport allows the larger of the two limits; image uploads and model packages each enforce their own.
-      graphqlUploadExpress({ maxFileSize: Math.max(config.UPLOAD_MAX_FILE_BYTES, config.MODEL_PACKAGE_MAX_BYTES), maxFiles: config.UPLOAD_MAX_FILES }),
+      // Multipart: refused unread unless signed in; file size by role (images; model packages for admins).
+      multipartUploads(config, services.authenticate),
       expressMiddleware(apollo, {
-        context: async ({ req }) => {
-          const user = await services.authenticate(req.headers.authorization);
+        context: async ({ req, res }) => {
+          const user = uploadCaller(res) ?? (await services.authenticate(req.headers.authorization));
           return buildContext({
             services,
             user,

@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
 import { startTestServer, type TestServer } from '../support/server';
 import { TransportProbeResolver } from '../support/probes';
+import { createSignedInUser } from '../support/users';
 
 let server: TestServer;
+/** Multipart requests must be signed in (anonymous ones are refused unread: upload-auth.test.ts). */
+let authorization: string;
 beforeAll(async () => {
   server = await startTestServer({ extraResolvers: [TransportProbeResolver], env: { UPLOAD_MAX_FILE_BYTES: '4096', MODEL_PACKAGE_MAX_BYTES: '4096', UPLOAD_MAX_FILES: '2' } });
+  authorization = `Bearer ${(await createSignedInUser(server)).token}`;
 });
 afterAll(() => server.close());
 
@@ -29,7 +33,7 @@ describe('multipart uploads (GraphQL multipart request spec)', () => {
     const bytes = Buffer.from('a lesion image would be here'.repeat(10));
     const res = await fetch(server.url, {
       method: 'POST',
-      headers: { 'apollo-require-preflight': 'true' },
+      headers: { authorization, 'apollo-require-preflight': 'true' },
       body: multipart([{ name: 'lesion.jpg', bytes }], UPLOAD, () => 'variables.file'),
     });
     const body: unknown = await res.json();
@@ -37,7 +41,7 @@ describe('multipart uploads (GraphQL multipart request spec)', () => {
   });
 
   it('refuses a multipart request without the preflight header (CSRF prevention)', async () => {
-    const res = await fetch(server.url, { method: 'POST', body: multipart([{ name: 'x.jpg', bytes: Buffer.from('x') }], UPLOAD, () => 'variables.file') });
+    const res = await fetch(server.url, { method: 'POST', headers: { authorization }, body: multipart([{ name: 'x.jpg', bytes: Buffer.from('x') }], UPLOAD, () => 'variables.file') });
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/preflight/i);
   });
@@ -45,7 +49,7 @@ describe('multipart uploads (GraphQL multipart request spec)', () => {
   it('answers PAYLOAD_TOO_LARGE past the size limit', async () => {
     const res = await fetch(server.url, {
       method: 'POST',
-      headers: { 'apollo-require-preflight': 'true' },
+      headers: { authorization, 'apollo-require-preflight': 'true' },
       body: multipart([{ name: 'big.jpg', bytes: Buffer.alloc(10_000, 1) }], UPLOAD, () => 'variables.file'),
     });
     const body = (await res.json()) as { errors: Array<{ extensions: { code: string } }>; data: unknown };
@@ -60,7 +64,7 @@ describe('multipart uploads (GraphQL multipart request spec)', () => {
     form.append('operations', JSON.stringify({ query: q, variables: { a: null, b: null, c: null } }));
     form.append('map', JSON.stringify({ 0: ['variables.a'], 1: ['variables.b'], 2: ['variables.c'] }));
     files.forEach((f, i) => form.append(String(i), new Blob([f.bytes]), f.name));
-    const res = await fetch(server.url, { method: 'POST', headers: { 'apollo-require-preflight': 'true' }, body: form });
+    const res = await fetch(server.url, { method: 'POST', headers: { authorization, 'apollo-require-preflight': 'true' }, body: form });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
   });
@@ -69,7 +73,7 @@ describe('multipart uploads (GraphQL multipart request spec)', () => {
     const form = new FormData();
     form.append('operations', '{not json');
     form.append('map', '{}');
-    const res = await fetch(server.url, { method: 'POST', headers: { 'apollo-require-preflight': 'true' }, body: form });
+    const res = await fetch(server.url, { method: 'POST', headers: { authorization, 'apollo-require-preflight': 'true' }, body: form });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('BAD_REQUEST');
   });
