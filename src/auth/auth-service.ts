@@ -15,7 +15,7 @@ import type { AuthUser } from '../server/context';
 import { parseEmail, normalizeEmail } from './email';
 import { bearerToken, jwtError, type JwtService } from './jwt';
 import type { Mailer, MailMessage } from './mail';
-import { passwordResetEmail, verificationEmail } from './mail-templates';
+import { accountExistsEmail, passwordResetEmail, verificationEmail } from './mail-templates';
 import { hashPassword, needsRehash, verifyPassword, verifyPasswordOrDummy } from './password-hash';
 import { assertAcceptablePassword, PASSWORD_MAX_LENGTH } from './password-policy';
 import { generateRecoveryCodes, hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes';
@@ -23,6 +23,7 @@ import type { SecretBox } from './secret-box';
 import type { SignInThrottle } from './sign-in-throttle';
 import { generateToken, hashToken, looksLikeToken } from './tokens';
 import { assertOutsideTransaction } from './transaction-guard';
+import { BackgroundTasks } from './background';
 import { generateTotpSecret, normalizeTotpCode, totpQrCodeDataUrl, totpUri, verifyTotp } from './totp';
 
 /** What authentication reads of a session and its user. */
@@ -56,8 +57,10 @@ export interface AuthDeps {
   mailer: Mailer;
   throttle: SignInThrottle;
   secretBox: SecretBox;
-  /** A fresh EntityManager for work outside a request's (authentication, audit rows, background mail). */
+  /** A fresh EntityManager for work outside a request's (authentication, background tasks). */
   forkEm: () => EntityManager;
+  /** Where work done after the answer runs (a default BackgroundTasks; tests hold its scheduler). */
+  background?: BackgroundTasks;
   logger: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
   now?: () => Date;
 }
@@ -95,6 +98,8 @@ export interface RoleChangedEvent {
 
 export const AuditAction = {
   REGISTERED: 'REGISTERED',
+  /** register with an address that has an account: answered as for a new one, the owner mailed. */
+  REGISTRATION_EMAIL_TAKEN: 'REGISTRATION_EMAIL_TAKEN',
   EMAIL_VERIFIED: 'EMAIL_VERIFIED',
   SIGN_IN_SUCCEEDED: 'SIGN_IN_SUCCEEDED',
   SIGN_IN_FAILED: 'SIGN_IN_FAILED',
@@ -162,12 +167,13 @@ const CODE_MESSAGES: Record<CodeFailure, string> = {
  */
 export class AuthService {
   private readonly now: () => Date;
-  private readonly pendingMail = new Set<Promise<void>>();
+  private readonly background: BackgroundTasks;
   private readonly revokeListeners: Array<(e: SessionsRevokedEvent) => void> = [];
   private readonly roleListeners: Array<(e: RoleChangedEvent) => void> = [];
 
   constructor(private readonly deps: AuthDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.background = deps.background ?? new BackgroundTasks(deps.logger);
   }
 
   get jwt(): JwtService {
@@ -184,9 +190,14 @@ export class AuthService {
     this.roleListeners.push(listener);
   }
 
-  /** Resolves when every mail queued so far has been handed to the mailer (tests, shutdown). */
-  async drainMail(): Promise<void> {
-    while (this.pendingMail.size) await Promise.allSettled([...this.pendingMail]);
+  /** Resolves when the work queued after answers (look-ups, mailed links, mail) is done (tests, shutdown). */
+  async drainBackground(): Promise<void> {
+    await this.background.drain();
+  }
+
+  /** @deprecated the same as drainBackground (mail is one kind of background work). */
+  drainMail(): Promise<void> {
+    return this.drainBackground();
   }
 
   // ---------------------------------------------------------------- helpers
@@ -227,11 +238,15 @@ export class AuthService {
 
   /** Sends in the background: the answer does not wait for SMTP, and its timing shows nothing. */
   private deliver(message: MailMessage): void {
-    const p = this.deps.mailer.send(message).catch((err: Error) => {
-      this.deps.logger.error({ err: { message: err.message }, subject: message.subject }, 'mail delivery failed');
-    });
-    this.pendingMail.add(p);
-    void p.finally(() => this.pendingMail.delete(p));
+    this.background.run(`mail: ${message.subject}`, () => this.deps.mailer.send(message));
+  }
+
+  /**
+   * Account-dependent work of an answer that must not tell whether the account exists: it runs
+   * after the answer, on an EntityManager of its own, and its failures are only logged.
+   */
+  private afterAnswer(label: string, work: (em: EntityManager) => Promise<unknown>): void {
+    this.background.run(label, () => work(this.freshEm(label)));
   }
 
   private emitRevoked(e: SessionsRevokedEvent): void {
@@ -300,12 +315,12 @@ export class AuthService {
     return this.accessPayload(user, session, token);
   }
 
-  private async issueEmailToken(em: EntityManager, user: User, purpose: EmailTokenPurpose, ttlMs: number): Promise<string> {
+  private async issueEmailToken(em: EntityManager, userId: string, purpose: EmailTokenPurpose, ttlMs: number): Promise<string> {
     // A new link replaces the older unused ones of the same kind.
-    await em.nativeDelete(EmailToken, { user: user.id, purpose, usedAt: null });
+    await em.nativeDelete(EmailToken, { user: userId, purpose, usedAt: null });
     const token = generateToken();
     const row = new EmailToken();
-    row.user = user;
+    row.user = em.getReference(User, userId);
     row.purpose = purpose;
     row.tokenHash = hashToken(token);
     row.expiresAt = new Date(this.now().getTime() + ttlMs);
@@ -323,12 +338,6 @@ export class AuthService {
     const claimed = await em.nativeUpdate(EmailToken, { id: row.id, usedAt: null }, { usedAt: this.now() });
     if (claimed !== 1) throw emailTokenError('TOKEN_USED');
     return row;
-  }
-
-  private sendVerification(user: User, token: string): void {
-    this.deliver(
-      verificationEmail({ to: user.email, name: user.name, publicUrl: this.deps.settings.publicUrl, token, ttlHours: this.deps.settings.emailVerificationTtlHours }),
-    );
   }
 
   private async enabledTwoFactor(em: EntityManager, userId: string): Promise<TwoFactor | null> {
@@ -445,32 +454,63 @@ export class AuthService {
 
   // ---------------------------------------------------------------- registration and email
 
+  /**
+   * Answers the same for a taken address as for a new one: the same User shape (a fresh id,
+   * emailVerified false), after the same argon2 hash and the same single insert, whose unique index
+   * decides (between two racing registrations too). The rest happens after the answer: a new
+   * account gets its verification link; the owner of a taken address gets a notice instead
+   * (or, unverified, a new verification link). Policy and address errors are answered as before.
+   */
   async register(em: EntityManager, input: { email: string; password: string; name?: string | null }, meta: RequestMeta): Promise<User> {
     const email = parseEmail(input.email);
     limitLength(input.password, 'password', MAX_PASSWORD_INPUT);
     const name = input.name?.trim() ? limitLength(input.name.trim(), 'name', MAX_NAME_LENGTH) : null;
     const password = assertAcceptablePassword(input.password, { email });
-    if (await em.count(User, { email })) {
-      throw new AppError('CONFLICT', 'An account with this email already exists', { field: 'email' });
-    }
     const user = new User();
     user.email = email;
     user.name = name;
     user.role = Role.CLINICIAN;
     user.passwordHash = await hashPassword(password);
-    try {
-      await em.persistAndFlush(user);
-    } catch (err) {
-      // Two registrations racing for one address: the unique index decides.
-      if (/users_email_unique|duplicate key/.test((err as Error).message)) {
-        throw new AppError('CONFLICT', 'An account with this email already exists', { field: 'email' });
-      }
-      throw err;
-    }
-    const token = await this.issueEmailToken(em, user, EmailTokenPurpose.VERIFY_EMAIL, this.deps.settings.emailVerificationTtlHours * 3_600_000);
-    this.sendVerification(user, token);
-    await this.audit(em, AuditAction.REGISTERED, { userId: user.id, success: true, meta });
+    user.createdAt = user.updatedAt = this.now();
+    const created = await this.insertUnlessTaken(em, user);
+    if (created) this.afterAnswer('registration', (bg) => this.welcome(bg, user, meta));
+    else this.afterAnswer('registration of a taken address', (bg) => this.warnOwner(bg, email, meta));
     return user;
+  }
+
+  /** One INSERT ... ON CONFLICT (email) DO NOTHING: true when the row went in. */
+  private async insertUnlessTaken(em: EntityManager, user: User): Promise<boolean> {
+    const { email, name, role, plan, passwordHash, id, createdAt, updatedAt } = user;
+    const res = await em
+      .createQueryBuilder(User)
+      .insert({ id, email, name, role, plan, passwordHash, createdAt, updatedAt })
+      .onConflict('email')
+      .ignore()
+      .execute('run');
+    return res.affectedRows === 1;
+  }
+
+  private async welcome(em: EntityManager, user: User, meta: RequestMeta): Promise<void> {
+    await this.mailVerificationLink(em, user);
+    await this.audit(em, AuditAction.REGISTERED, { userId: user.id, success: true, meta });
+  }
+
+  private async warnOwner(em: EntityManager, email: string, meta: RequestMeta): Promise<void> {
+    const owner = await em.findOne(User, { email });
+    if (!owner) return;
+    if (!owner.disabledAt) {
+      // An owner who never verified may have lost the first mail: a new link helps more than a notice.
+      if (owner.emailVerifiedAt) this.deliver(accountExistsEmail({ to: owner.email, name: owner.name, publicUrl: this.deps.settings.publicUrl }));
+      else await this.mailVerificationLink(em, owner);
+    }
+    await this.audit(em, AuditAction.REGISTRATION_EMAIL_TAKEN, { userId: owner.id, success: false, meta });
+  }
+
+  /** A new verification link (replacing older ones), mailed. */
+  private async mailVerificationLink(em: EntityManager, user: User): Promise<void> {
+    const { emailVerificationTtlHours: ttlHours, publicUrl } = this.deps.settings;
+    const token = await this.issueEmailToken(em, user.id, EmailTokenPurpose.VERIFY_EMAIL, ttlHours * 3_600_000);
+    this.deliver(verificationEmail({ to: user.email, name: user.name, publicUrl, token, ttlHours }));
   }
 
   async verifyEmail(em: EntityManager, token: string, meta: RequestMeta): Promise<User> {
@@ -484,14 +524,13 @@ export class AuthService {
     return user;
   }
 
-  /** Same answer whether or not the account exists or is verified already. */
-  async resendVerificationEmail(em: EntityManager, emailInput: string): Promise<boolean> {
+  /** Same answer, after the same work, whether or not the account exists or is verified already. */
+  async resendVerificationEmail(_em: EntityManager, emailInput: string): Promise<boolean> {
     const email = parseEmail(emailInput);
-    const user = await em.findOne(User, { email });
-    if (user && !user.emailVerifiedAt && !user.disabledAt) {
-      const token = await this.issueEmailToken(em, user, EmailTokenPurpose.VERIFY_EMAIL, this.deps.settings.emailVerificationTtlHours * 3_600_000);
-      this.sendVerification(user, token);
-    }
+    this.afterAnswer('verification mail', async (bg) => {
+      const user = await bg.findOne(User, { email });
+      if (user && !user.emailVerifiedAt && !user.disabledAt) await this.mailVerificationLink(bg, user);
+    });
     return true;
   }
 
@@ -595,15 +634,16 @@ export class AuthService {
 
   // ---------------------------------------------------------------- passwords
 
-  /** Always true, and no different in time for unknown addresses: the mail goes out in the background. */
-  async requestPasswordReset(em: EntityManager, emailInput: string, meta: RequestMeta): Promise<boolean> {
+  /** Always true, after the same work for any address: the account is looked up after the answer. */
+  async requestPasswordReset(_em: EntityManager, emailInput: string, meta: RequestMeta): Promise<boolean> {
     const email = parseEmail(emailInput);
-    const user = await em.findOne(User, { email });
-    if (user && !user.disabledAt) {
-      const token = await this.issueEmailToken(em, user, EmailTokenPurpose.RESET_PASSWORD, this.deps.settings.passwordResetTtlMinutes * 60_000);
+    this.afterAnswer('password reset request', async (bg) => {
+      const user = await bg.findOne(User, { email });
+      if (!user || user.disabledAt) return;
+      const token = await this.issueEmailToken(bg, user.id, EmailTokenPurpose.RESET_PASSWORD, this.deps.settings.passwordResetTtlMinutes * 60_000);
       this.deliver(passwordResetEmail({ to: user.email, name: user.name, publicUrl: this.deps.settings.publicUrl, token, ttlMinutes: this.deps.settings.passwordResetTtlMinutes }));
-      await this.audit(em, AuditAction.PASSWORD_RESET_REQUESTED, { userId: user.id, success: true, meta });
-    }
+      await this.audit(bg, AuditAction.PASSWORD_RESET_REQUESTED, { userId: user.id, success: true, meta });
+    });
     return true;
   }
 

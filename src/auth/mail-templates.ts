@@ -58,3 +58,20 @@ export function passwordResetEmail(input: { to: string; name?: string | null; pu
     html: layout('Reset your password', lines, { href: link, label: 'Choose a new password' }),
   };
 }
+
+/** Sent to an account's owner when someone registers with their address (register answers as for a new one). */
+export function accountExistsEmail(input: { to: string; name?: string | null; publicUrl: string }): MailMessage {
+  const link = publicLink(input.publicUrl, '/', {});
+  const lines = [
+    greeting(input.name),
+    'Someone, perhaps you, tried to create a Dermagraph account with this email address. You already have an account, so nothing was created.',
+    'To get in, sign in as usual; if you forgot your password, ask for a reset link on the sign-in page.',
+    'If it was not you, ignore this message: your account is unchanged.',
+  ];
+  return {
+    to: input.to,
+    subject: 'Someone tried to register with your address',
+    text: `${lines.join('\n\n')}\n\n${link}\n`,
+    html: layout('Someone tried to register with your address', lines, { href: link, label: 'Open Dermagraph' }),
+  };
+}

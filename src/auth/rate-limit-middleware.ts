@@ -7,6 +7,8 @@ import type { AuthRateLimitName, RateLimitSubject } from './rate-limit';
 export type AccountOf = (args: Record<string, unknown>, ctx: AppContext) => string | null | Promise<string | null>;
 
 export const accountFromEmailArg: AccountOf = (args) => (typeof args.email === 'string' && args.email.length <= 1024 ? `email:${normalizeEmail(args.email)}` : null);
+/** register: the address in its input, counted whether or not it has an account. */
+export const accountFromRegisterInput: AccountOf = (args, ctx) => accountFromEmailArg((args.input ?? {}) as Record<string, unknown>, ctx);
 export const accountFromCaller: AccountOf = (_args, ctx) => (ctx.user ? `user:${ctx.user.id}` : null);
 /** verifyTwoFactor: the account named by a valid challenge token (an invalid one fails later anyway). */
 export const accountFromChallenge: AccountOf = async (args, ctx) => {

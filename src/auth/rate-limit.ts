@@ -115,7 +115,8 @@ export const AUTH_RATE_LIMITS = {
   twoFactor: { perIp: { name: 'twoFactor', max: 30, windowMs: 15 * MINUTE }, perAccount: { name: 'twoFactor', max: 10, windowMs: 5 * MINUTE } },
   passwordReset: { perIp: { name: 'passwordReset', max: 10, windowMs: 60 * MINUTE }, perAccount: { name: 'passwordReset', max: 3, windowMs: 60 * MINUTE } },
   emailVerification: { perIp: { name: 'emailVerification', max: 20, windowMs: 60 * MINUTE }, perAccount: { name: 'emailVerification', max: 3, windowMs: 60 * MINUTE } },
-  register: { perIp: { name: 'register', max: 10, windowMs: 60 * MINUTE } },
+  // Per address too: each registration mails the address (a link, or a notice to its owner).
+  register: { perIp: { name: 'register', max: 10, windowMs: 60 * MINUTE }, perAccount: { name: 'register', max: 3, windowMs: 60 * MINUTE } },
   refresh: { perIp: { name: 'refresh', max: 120, windowMs: 15 * MINUTE } },
   account: { perIp: { name: 'account', max: 60, windowMs: 15 * MINUTE }, perAccount: { name: 'account', max: 10, windowMs: 15 * MINUTE } },
 } satisfies Record<string, RateLimitBucket>;

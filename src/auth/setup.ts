@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { RedisConnections } from '../adapters/redis';
 import { OutboxMessage } from '../entities';
 import { AuthService } from './auth-service';
+import { BackgroundTasks, type Scheduler } from './background';
 import { MemoryCounterStore, RedisCounterStore, type CounterStore } from './counter-store';
 import { JwtService, loadKeyRing } from './jwt';
 import { createMailer, type Outbox, type OutboxEntry } from './mail';
@@ -43,6 +44,8 @@ export interface AuthModuleOptions {
   rateLimits?: Partial<AuthRateLimits>;
   /** Changes the sign-in slowdown (DEFAULT_THROTTLE_POLICY). */
   throttle?: Partial<ThrottlePolicy>;
+  /** When work done after an answer starts (tests hold it to see that the answer did not wait). */
+  scheduleBackground?: Scheduler;
 }
 
 /**
@@ -94,6 +97,7 @@ export async function createAuthModule(opts: {
     throttle: new SignInThrottle(counters, { ...DEFAULT_THROTTLE_POLICY, ...opts.options?.throttle }),
     secretBox,
     forkEm: opts.forkEm,
+    background: new BackgroundTasks(opts.logger, opts.options?.scheduleBackground),
     logger: opts.logger,
   });
   return { auth, rateLimiter: new RateLimiter(counters), rateLimits: { ...AUTH_RATE_LIMITS, ...opts.options?.rateLimits }, counters };

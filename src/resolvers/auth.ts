@@ -5,7 +5,7 @@ import { AuthPayload, RegisterInput, TwoFactorEnrollment } from '../schema/types
 import { UserType } from '../schema/types/user';
 import type { AppContext, AuthUser } from '../server/context';
 import type { AuthResult, RequestMeta } from '../auth/auth-service';
-import { accountFromCaller, accountFromChallenge, accountFromEmailArg, RateLimit } from '../auth/rate-limit-middleware';
+import { accountFromCaller, accountFromChallenge, accountFromEmailArg, accountFromRegisterInput, RateLimit } from '../auth/rate-limit-middleware';
 
 const meta = (ctx: AppContext): RequestMeta => ({ ip: ctx.ip, userAgent: ctx.userAgent });
 const svc = (ctx: AppContext) => ctx.services.auth.auth;
@@ -16,8 +16,10 @@ const payload = (r: AuthResult): AuthPayload => r as AuthPayload;
 @Resolver()
 export class AuthResolver {
   @Public()
-  @UseMiddleware(RateLimit('register'))
-  @Mutation(() => UserType, { description: 'Creates a CLINICIAN account and mails a verification link' })
+  @UseMiddleware(RateLimit('register', accountFromRegisterInput))
+  @Mutation(() => UserType, {
+    description: 'Creates a CLINICIAN account and mails a verification link. An address that has an account gets the same answer (its owner is mailed instead)',
+  })
   register(@Arg('input', () => RegisterInput) input: RegisterInput, @Ctx() ctx: AppContext): Promise<User> {
     return svc(ctx).register(ctx.em, input, meta(ctx));
   }

@@ -78,3 +78,28 @@ export async function createVerifiedUser(
   if (v.errors) throw new Error(JSON.stringify(v.errors));
   return res.data!.register.id as string;
 }
+
+/**
+ * A scheduler for the server's background work (AuthModuleOptions.scheduleBackground) that can hold
+ * tasks: while held, an answer that came back shows it did not wait for that work.
+ */
+export function holdableScheduler() {
+  let holding = false;
+  const queued: Array<() => void> = [];
+  return {
+    schedule: (start: () => void) => void (holding ? queued.push(start) : setImmediate(start)),
+    hold() {
+      holding = true;
+    },
+    /** Starts what was held and stops holding; returns how many tasks had been held. */
+    release(): number {
+      holding = false;
+      const n = queued.length;
+      for (const start of queued.splice(0)) setImmediate(start);
+      return n;
+    },
+    get held(): number {
+      return queued.length;
+    },
+  };
+}
