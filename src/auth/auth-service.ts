@@ -328,6 +328,14 @@ export class AuthService {
     return token;
   }
 
+  /**
+   * Outstanding reset links stop working: after a reset, a password change, "sign out everywhere"
+   * or disabling, a link mailed before must not set a password (it answers TOKEN_INVALID).
+   */
+  private async cancelResetLinks(em: EntityManager, userId: string): Promise<void> {
+    await em.nativeDelete(EmailToken, { user: userId, purpose: EmailTokenPurpose.RESET_PASSWORD, usedAt: null });
+  }
+
   /** Finds a mailed token and marks it used, once: a conditional update decides between concurrent uses. */
   private async consumeEmailToken(em: EntityManager, token: string, purpose: EmailTokenPurpose): Promise<EmailToken> {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_INPUT || !looksLikeToken(token)) throw emailTokenError('TOKEN_INVALID');
@@ -628,6 +636,7 @@ export class AuthService {
 
   async logoutAllSessions(em: EntityManager, caller: AuthUser, meta: RequestMeta): Promise<number> {
     const n = await this.revokeSessions(em, caller.id, 'LOGOUT_ALL');
+    await this.cancelResetLinks(em, caller.id);
     await this.audit(em, AuditAction.LOGOUT_ALL, { userId: caller.id, success: true, meta, details: { sessions: n } });
     return n;
   }
@@ -667,7 +676,7 @@ export class AuthService {
         // Following the link proves control of the mailbox.
         u.emailVerifiedAt ??= this.now();
         await tem.flush();
-        await tem.nativeDelete(EmailToken, { user: u.id, purpose: EmailTokenPurpose.RESET_PASSWORD, usedAt: null });
+        await this.cancelResetLinks(tem, u.id);
         await this.markSessionsRevoked(tem, u.id, 'PASSWORD_RESET');
         await this.audit(tem, AuditAction.PASSWORD_RESET, { userId: u.id, success: true, meta });
         return u;
@@ -697,6 +706,7 @@ export class AuthService {
     }
     user.passwordHash = await hashPassword(password);
     await em.flush();
+    await this.cancelResetLinks(em, user.id);
     await this.revokeSessions(em, user.id, 'PASSWORD_CHANGED', { exceptSessionId: caller.sessionId });
     await this.audit(em, AuditAction.PASSWORD_CHANGED, { userId: user.id, success: true, meta });
     return true;
@@ -805,7 +815,10 @@ export class AuthService {
     if (disabled) await this.assertNotLastAdmin(em, user);
     user.disabledAt = disabled ? this.now() : null;
     await em.flush();
-    if (disabled) await this.revokeSessions(em, user.id, 'USER_DISABLED');
+    if (disabled) {
+      await this.revokeSessions(em, user.id, 'USER_DISABLED');
+      await this.cancelResetLinks(em, user.id);
+    }
     await this.audit(em, disabled ? AuditAction.USER_DISABLED : AuditAction.USER_ENABLED, { userId: user.id, actorId: actor.id, success: true, meta });
     return user;
   }
