@@ -168,7 +168,10 @@ export class InferenceResolver {
       return inference(context).progress(context.em, context.user, args.jobId);
     },
   })
-  inferenceProgress(@Arg('jobId', () => ID) _jobId: string, @Root() e: ProgressEvent, @Ctx() ctx: AppContext): InferenceProgressEvent {
+  async inferenceProgress(@Arg('jobId', () => ID) _jobId: string, @Root() e: ProgressEvent, @Ctx() ctx: AppContext): Promise<InferenceProgressEvent> {
+    // Access is checked at subscribe time; a Grad-CAM event mints URLs, so it is checked again
+    // (once per image): a share taken back while the job runs stops them.
+    const gradCam = e.gradCam && (await inference(ctx).findJob(ctx.em.fork(), ctx.user!, e.jobId)) ? gradCamOf(e.gradCam.method, '', '', e.gradCam, ctx) : null;
     return {
       jobId: e.jobId,
       seq: e.seq,
@@ -188,7 +191,7 @@ export class InferenceResolver {
       message: e.message ?? null,
       predictionId: e.predictionId ?? null,
       segmentationId: e.segmentationId ?? null,
-      gradCam: e.gradCam ? gradCamOf(e.gradCam.method, '', '', e.gradCam, ctx) : null,
+      gradCam,
     };
   }
 

@@ -21,6 +21,7 @@ describe('result access follows patient access', () => {
   let predictionId: string;
   let segmentationId: string;
   let jobId: string;
+  let imageId: string;
 
   const member = { model: 'dg-test', version: '1.0.0', requested: 'cpu', device: 'cpu', weight: 1 };
   const Q = {
@@ -41,7 +42,7 @@ describe('result access follows patient access', () => {
     patientId = await createPatient(server, alice.token);
     expect((await server.gql(`mutation($p: ID!, $u: ID!) { sharePatient(patientId: $p, userId: $u) { id } }`, { p: patientId, u: bob.id }, alice.token)).errors).toBeUndefined();
     const up = await uploadImages(server, bob.token, { patientId }, [{ name: 'a.jpg', data: fixture(JPEGS[0]) }]);
-    const imageId: string = up.data.uploadImages[0].id;
+    imageId = up.data.uploadImages[0].id;
 
     const em = server.services.db.orm.em.fork();
     const now = new Date();
@@ -114,5 +115,39 @@ describe('result access follows patient access', () => {
     // Shared again: access comes back at once.
     await server.gql(`mutation($p: ID!, $u: ID!) { sharePatient(patientId: $p, userId: $u) { id } }`, { p: patientId, u: bob.id }, alice.token);
     expect(await read(bob.token)).toEqual({ prediction: predictionId, segmentation: segmentationId, job: jobId, urls: 2 });
+  });
+
+  it('a progress subscription opened while shared stops minting Grad-CAM URLs once the share is taken back', async () => {
+    const em = server.services.db.orm.em.fork();
+    const running = em.create(InferenceJob, {
+      owner: bob.id, kind: JobKind.CLASSIFY, status: JobStatus.RUNNING, stage: 'model', progress: 0.2, attempts: 1,
+      request: { imageIds: [imageId] }, resultIds: [], total: 2, startedAt: new Date(), createdAt: new Date(), updatedAt: new Date(),
+    } as never) as InferenceJob;
+    await em.flush();
+    const publish = (stage: 'gradcam' | 'done', i: number) =>
+      server.services.inference.progress.publish({
+        jobId: running.id, stage, status: stage === 'done' ? 'SUCCEEDED' : 'RUNNING', progress: stage === 'done' ? 1 : 0.5, attempt: 1, imageCount: 2, imageIndex: i,
+        gradCam: stage === 'gradcam' ? { method: 'grad-cam', mapSha256: String(i).repeat(64), imageSha256: 'e'.repeat(64) } : null,
+      });
+    const client = await connectWs(server.url, bob.token);
+    const events: any[] = [];
+    const finished = new Promise<void>((resolve, reject) =>
+      client.subscribe(
+        { query: `subscription($jobId: ID!) { inferenceProgress(jobId: $jobId) { stage imageIndex gradCam { heatmapUrl } } }`, variables: { jobId: running.id } },
+        { next: (r) => (r.errors ? reject(r.errors) : events.push((r.data as any).inferenceProgress)), error: reject, complete: resolve },
+      ),
+    );
+    try {
+      await publish('gradcam', 0);
+      while (events.length < 1) await new Promise((r) => setTimeout(r, 20));
+      await server.gql(Q.unshare, { p: patientId, u: bob.id }, alice.token);
+      await publish('gradcam', 1);
+      await publish('done', 1);
+      await finished;
+    } finally {
+      await client.dispose();
+      await server.gql(`mutation($p: ID!, $u: ID!) { sharePatient(patientId: $p, userId: $u) { id } }`, { p: patientId, u: bob.id }, alice.token);
+    }
+    expect(events.map((e) => [e.stage, e.imageIndex, e.gradCam ? 'url' : null])).toEqual([['gradcam', 0, 'url'], ['gradcam', 1, null], ['done', 1, null]]);
   });
 });
