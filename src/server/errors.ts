@@ -1,4 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { AppError, ErrorCodes } from '../errors';
 import type { Logger } from './logger';
@@ -14,12 +15,31 @@ const PROTOCOL_CODES = new Set([
 ]);
 const CLIENT_CODES = new Set<string>([...ErrorCodes, ...PROTOCOL_CODES]);
 
+/** The request an unexpected error happened in, recorded where it was thrown (schema-guard.ts). */
+const requestIds = new WeakMap<object, string>();
+
+/** Remembers which request `err` belongs to, so the formatter can log and report that id. */
+export function tagRequestId(err: unknown, requestId: unknown): unknown {
+  if (err !== null && typeof err === 'object' && typeof requestId === 'string' && !requestIds.has(err)) requestIds.set(err, requestId);
+  return err;
+}
+
+export function requestIdOf(err: unknown): string | undefined {
+  return err !== null && typeof err === 'object' ? requestIds.get(err) : undefined;
+}
+
+/** The answer for anything unexpected: the same in every NODE_ENV, and nothing from inside the server. */
+export function internalError(requestId?: string): { message: string; extensions: Record<string, unknown> } {
+  return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) } };
+}
+
 /**
  * Every error leaves with an `extensions.code`. Errors we raised on purpose keep their message;
- * anything unexpected (a bug, a database failure) is logged in full and reported as
- * INTERNAL_SERVER_ERROR with no stack, SQL or path, unless `exposeDetails` (development).
+ * anything unexpected (a bug, a database failure) is logged in full with its request id and reported
+ * as INTERNAL_SERVER_ERROR with that id and nothing else: no message, stack, SQL or path, in any mode
+ * (development included: a developer reads the log; a caller on the network must not see SQL text).
  */
-export function createErrorFormatter(logger: Logger, exposeDetails: boolean) {
+export function createErrorFormatter(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const code = (formatted.extensions?.code as string | undefined) ?? (original instanceof GraphQLError ? (original.extensions?.code as string | undefined) : undefined);
@@ -27,14 +47,28 @@ export function createErrorFormatter(logger: Logger, exposeDetails: boolean) {
       const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions: { ...extensions, code: code ?? 'INTERNAL_SERVER_ERROR' } };
     }
-    logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL operation');
-    return {
-      message: exposeDetails ? formatted.message : 'Internal server error',
-      locations: formatted.locations,
-      path: formatted.path,
-      extensions: exposeDetails
-        ? { ...formatted.extensions, code: 'INTERNAL_SERVER_ERROR' }
-        : { code: 'INTERNAL_SERVER_ERROR' },
-    };
+    const requestId = requestIdOf(original) ?? requestIdOf(error);
+    logger.error({ err: original, path: formatted.path, reqId: requestId }, 'unexpected error in a GraphQL operation');
+    return { ...internalError(requestId), locations: formatted.locations, path: formatted.path };
+  };
+}
+
+/**
+ * The last handlers of the Express app. Express's own final handler prints the error's stack (with
+ * file paths) as HTML outside production, and its 404 page is HTML too: every route answers JSON in
+ * the GraphQL error shape instead, and an unexpected error only says which request to look for.
+ */
+export function notFoundHandler(): RequestHandler {
+  return (_req, res) => {
+    res.status(404).json({ errors: [{ message: 'Not found', extensions: { code: 'NOT_FOUND' } }] });
+  };
+}
+
+export function finalErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
+    logger.error({ err, reqId: requestId, path: req.path }, 'unexpected error in an HTTP route');
+    if (res.headersSent) return next(err); // Express then closes the connection; nothing more is sent
+    res.status(500).set('cache-control', 'no-store').json({ errors: [internalError(requestId)] });
   };
 }

@@ -16,7 +16,8 @@ import { buildAppSchema } from '../schema/build';
 import { openDatabase } from './database';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, metricsPlugin } from './metrics';
-import { createErrorFormatter } from './errors';
+import { createErrorFormatter, finalErrorHandler, notFoundHandler } from './errors';
+import { guardSchema } from './schema-guard';
 import { createArmor } from './armor';
 import { anonymous, type Services } from './services';
 import type { AppContext } from './context';
@@ -91,12 +92,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       if (admin) logger.info({ email: admin.email }, 'created the first admin from ADMIN_EMAIL');
     }
 
-    const schema = await buildAppSchema({ pubSub, extraResolvers: opts.extraResolvers });
+    // NUL in string arguments refused; unexpected errors tagged with their request id (every transport).
+    const schema = guardSchema(await buildAppSchema({ pubSub, extraResolvers: opts.extraResolvers }));
     const app = express();
     app.disable('x-powered-by');
     app.set('trust proxy', config.TRUST_PROXY);
     const httpServer = http.createServer(app);
-    const formatError = createErrorFormatter(logger, config.NODE_ENV === 'development');
+    const formatError = createErrorFormatter(logger);
     const armor = createArmor(config);
 
     const subscriptions = createSubscriptionServer({
@@ -183,6 +185,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       }),
       transportErrorHandler,
     );
+    // JSON 404s, and no stack or path from any route's unexpected error (Express prints them outside production).
+    app.use(notFoundHandler());
+    app.use(finalErrorHandler(logger));
 
     await models.start();
     // Embedded mode keeps the queue in memory: jobs a stopped process left unfinished run again.

@@ -26,7 +26,7 @@ describe('HTTP server', () => {
   it('hides internals of unexpected errors: no stack, SQL or paths', async () => {
     const res = await server.gql('{ probeInternalFailure }');
     expect(res.errors).toHaveLength(1);
-    expect(res.errors![0].extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+    expect(res.errors![0].extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) }); // the id names the log line
     expect(res.errors![0].message).toBe('Internal server error');
     expect(JSON.stringify(res)).not.toMatch(/select|\/srv|password|stacktrace/i);
   });
