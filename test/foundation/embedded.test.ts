@@ -22,5 +22,5 @@ describe('embedded mode (npm start)', () => {
     } finally {
       await fs.rm(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // two starts, the first initialising PGlite: ~50 s on a busy 2-core machine
 });
