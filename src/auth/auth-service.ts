@@ -20,7 +20,8 @@ import { hashPassword, needsRehash, verifyPassword, verifyPasswordOrDummy } from
 import { assertAcceptablePassword, PASSWORD_MAX_LENGTH } from './password-policy';
 import { generateRecoveryCodes, hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes';
 import type { SecretBox } from './secret-box';
-import type { SignInThrottle } from './sign-in-throttle';
+import { DeviceTokens, MAX_DEVICE_TOKEN_INPUT } from './device-tokens';
+import type { LoginGuard, SignInClient } from './login-guard';
 import { generateToken, hashToken, looksLikeToken } from './tokens';
 import { assertOutsideTransaction } from './transaction-guard';
 import { BackgroundTasks } from './background';
@@ -55,7 +56,8 @@ export interface AuthDeps {
   settings: AuthSettings;
   jwt: JwtService;
   mailer: Mailer;
-  throttle: SignInThrottle;
+  /** Sign-in limits per client lane and per account (LoginGuard). */
+  loginGuard: LoginGuard;
   secretBox: SecretBox;
   /** A fresh EntityManager for work outside a request's (authentication, background tasks). */
   forkEm: () => EntityManager;
@@ -72,6 +74,8 @@ export interface AuthResult {
   refreshToken?: string | null;
   accessTokenExpiresAt?: Date | null;
   user?: User | null;
+  /** Given after a complete sign-in; presented with the next login, it marks the owner's known device. */
+  deviceToken?: string | null;
 }
 
 export interface TwoFactorEnrollmentResult {
@@ -132,6 +136,8 @@ const MAX_PASSWORD_INPUT = PASSWORD_MAX_LENGTH * 4;
 const MAX_CODE_INPUT = 64;
 const MAX_TOKEN_INPUT = 512;
 const MAX_NAME_LENGTH = 200;
+/** An IP the account signed in from within this many days is the owner's, for the per-account sign-in budget. */
+const KNOWN_IP_DAYS = 30;
 
 function tooLong(field: string, max: number): AppError {
   return new AppError('BAD_USER_INPUT', `${field} must be at most ${max} characters`, { field, reason: 'TOO_LONG' });
@@ -168,12 +174,14 @@ const CODE_MESSAGES: Record<CodeFailure, string> = {
 export class AuthService {
   private readonly now: () => Date;
   private readonly background: BackgroundTasks;
+  private readonly devices: DeviceTokens;
   private readonly revokeListeners: Array<(e: SessionsRevokedEvent) => void> = [];
   private readonly roleListeners: Array<(e: RoleChangedEvent) => void> = [];
 
   constructor(private readonly deps: AuthDeps) {
     this.now = deps.now ?? (() => new Date());
     this.background = deps.background ?? new BackgroundTasks(deps.logger);
+    this.devices = new DeviceTokens(deps.jwt);
   }
 
   get jwt(): JwtService {
@@ -299,8 +307,8 @@ export class AuthService {
     };
   }
 
-  /** A new session (refresh-token family) and its first tokens. */
-  private async startSession(em: EntityManager, user: User, meta: RequestMeta): Promise<AuthResult> {
+  /** A new session (refresh-token family), its first tokens and a device token (same device id when the client had one). */
+  private async startSession(em: EntityManager, user: User, meta: RequestMeta, deviceId?: string | null): Promise<AuthResult> {
     const session = new AuthSession();
     session.user = user;
     session.ip = meta.ip || null;
@@ -311,8 +319,8 @@ export class AuthService {
     em.persist(session);
     em.persist(row);
     await em.flush();
-    await this.audit(em, AuditAction.SIGN_IN_SUCCEEDED, { userId: user.id, success: true, meta });
-    return this.accessPayload(user, session, token);
+    await this.audit(em, AuditAction.SIGN_IN_SUCCEEDED, { userId: user.id, success: true, meta, details: { knownDevice: !!deviceId } });
+    return { ...(await this.accessPayload(user, session, token)), deviceToken: await this.devices.issue(user, deviceId) };
   }
 
   private async issueEmailToken(em: EntityManager, userId: string, purpose: EmailTokenPurpose, ttlMs: number): Promise<string> {
@@ -545,23 +553,31 @@ export class AuthService {
   // ---------------------------------------------------------------- signing in
 
   /**
-   * Unknown email and wrong password: the same error after the same argon2 work. The account is
-   * slowed down progressively after failures (SignInThrottle); the password is checked first, so
-   * that disabled or unverified tell only someone who knows the password.
+   * Unknown email and wrong password: the same error after the same argon2 work. Guessing is
+   * limited per client (LoginGuard): a valid device token or an IP the account signed in from keeps
+   * the owner out of the budget strangers share. The password is checked before disabled or
+   * unverified are told, so those tell only someone who knows the password.
    */
-  async login(em: EntityManager, emailInput: string, passwordInput: string, meta: RequestMeta): Promise<AuthResult> {
+  async login(em: EntityManager, emailInput: string, passwordInput: string, meta: RequestMeta, deviceToken?: string | null): Promise<AuthResult> {
     limitLength(emailInput, 'email', 1024);
     limitLength(passwordInput, 'password', MAX_PASSWORD_INPUT);
+    if (deviceToken != null) limitLength(deviceToken, 'deviceToken', MAX_DEVICE_TOKEN_INPUT);
     const email = normalizeEmail(emailInput);
-    await this.deps.throttle.assertMayTry(email);
     const user = await em.findOne(User, { email });
+    const client: SignInClient = {
+      account: `email:${email}`,
+      ip: meta.ip || 'unknown',
+      deviceId: await this.devices.deviceOf(user, deviceToken),
+      knownIp: () => this.signedInFrom(em, email, meta.ip),
+    };
+    await this.deps.loginGuard.admit(client);
     const ok = await verifyPasswordOrDummy(user?.passwordHash, passwordInput);
     if (!user || !ok) {
-      await this.deps.throttle.recordFailure(email);
-      await this.audit(em, AuditAction.SIGN_IN_FAILED, { userId: user?.id, success: false, meta, details: { reason: 'INVALID_CREDENTIALS' } });
+      await this.deps.loginGuard.failed(client);
+      await this.audit(em, AuditAction.SIGN_IN_FAILED, { userId: user?.id, success: false, meta, details: { reason: 'INVALID_CREDENTIALS', knownDevice: !!client.deviceId } });
       throw invalidCredentials();
     }
-    await this.deps.throttle.recordSuccess(email);
+    await this.deps.loginGuard.succeeded(client);
     if (user.disabledAt) {
       await this.audit(em, AuditAction.SIGN_IN_FAILED, { userId: user.id, success: false, meta, details: { reason: 'USER_DISABLED' } });
       throw new AppError('FORBIDDEN', 'This account is disabled', { reason: 'USER_DISABLED' });
@@ -573,15 +589,29 @@ export class AuthService {
     if (needsRehash(user.passwordHash)) user.passwordHash = await hashPassword(passwordInput);
     if (await this.enabledTwoFactor(em, user.id)) {
       await em.flush();
-      return { twoFactorRequired: true, challengeToken: await this.deps.jwt.signChallengeToken({ sub: user.id }) };
+      const challengeToken = await this.deps.jwt.signChallengeToken({ sub: user.id, did: client.deviceId ?? undefined });
+      return { twoFactorRequired: true, challengeToken };
     }
-    return this.startSession(em, user, meta);
+    return this.startSession(em, user, meta, client.deviceId);
+  }
+
+  /**
+   * Whether the account of `email` completed a sign-in from `ip` in the last 30 days (sessions keep
+   * where they began). One statement keyed by the address, the same for unknown ones.
+   */
+  private async signedInFrom(em: EntityManager, email: string, ip: string): Promise<boolean> {
+    if (!ip) return false;
+    const rows = (await em.getConnection().execute(
+      'select 1 from auth_sessions s join users u on u.id = s.user_id where u.email = ? and s.ip = ? and s.created_at > ? limit 1',
+      [email, ip, new Date(this.now().getTime() - KNOWN_IP_DAYS * 86_400_000)],
+    )) as unknown[];
+    return rows.length > 0;
   }
 
   /** Second step of a sign-in with 2FA: a TOTP code (once per time step) or an unused recovery code. */
   async verifyTwoFactor(em: EntityManager, challengeToken: string, code: string, meta: RequestMeta): Promise<AuthResult> {
     limitLength(challengeToken, 'challengeToken', MAX_TOKEN_INPUT);
-    const { sub } = await this.deps.jwt.verifyChallengeToken(challengeToken);
+    const { sub, did } = await this.deps.jwt.verifyChallengeToken(challengeToken);
     const user = await this.loadUser(em, sub);
     if (user.disabledAt) throw new AppError('FORBIDDEN', 'This account is disabled', { reason: 'USER_DISABLED' });
     const tf = await this.enabledTwoFactor(em, user.id);
@@ -590,7 +620,7 @@ export class AuthService {
       allowRecovery: true,
       fail: (reason, message) => new AppError('UNAUTHENTICATED', message, { reason }),
     });
-    return this.startSession(em, user, meta);
+    return this.startSession(em, user, meta, did);
   }
 
   /**
@@ -687,7 +717,7 @@ export class AuthService {
       throw err;
     }
     this.emitRevoked({ userId: user.id, reason: 'PASSWORD_RESET' });
-    await this.deps.throttle.recordSuccess(user.email);
+    await this.deps.loginGuard.accountRecovered(`email:${user.email}`);
     return true;
   }
 

@@ -173,6 +173,17 @@ describe('JwtService', () => {
     await expectReason(svc.verifyChallengeToken(await svc.signAccessToken(claims)), 'TOKEN_INVALID');
   });
 
+  it('a device token is neither an access nor a challenge token, and carries its device id (typ checked)', async () => {
+    const device = await svc.signDeviceToken({ sub: 'user-1', did: 'device-1', pwf: 'fingerprint' });
+    expect(decodeProtectedHeader(device).typ).toBe(TokenType.DEVICE);
+    await expect(svc.verifyDeviceToken(device)).resolves.toEqual({ sub: 'user-1', did: 'device-1', pwf: 'fingerprint' });
+    await expectReason(svc.verifyAccessToken(device), 'TOKEN_INVALID');
+    await expectReason(svc.verifyChallengeToken(device), 'TOKEN_INVALID');
+    await expectReason(svc.verifyDeviceToken(await svc.signAccessToken(claims)), 'TOKEN_INVALID');
+    await expectReason(svc.verifyDeviceToken(await svc.signChallengeToken({ sub: 'user-1', did: 'device-1' })), 'TOKEN_INVALID');
+    await expect(svc.verifyChallengeToken(await svc.signChallengeToken({ sub: 'user-1', did: 'device-1' }))).resolves.toEqual({ sub: 'user-1', did: 'device-1' });
+  });
+
   it('garbage and oversized input -> TOKEN_INVALID', async () => {
     await expectReason(svc.verifyAccessToken('not.a.jwt'), 'TOKEN_INVALID');
     await expectReason(svc.verifyAccessToken(''), 'TOKEN_INVALID');

@@ -11,6 +11,8 @@ export const JWT_ALGORITHM = 'EdDSA';
 export const TokenType = {
   ACCESS: 'at+jwt', // RFC 9068
   TWO_FACTOR_CHALLENGE: 'dermagraph-2fa-challenge+jwt',
+  /** "This client signed in to this account before" (OWASP device cookie); grants no access by itself. */
+  DEVICE: 'dermagraph-device+jwt',
 } as const;
 export type TokenType = (typeof TokenType)[keyof typeof TokenType];
 
@@ -133,6 +135,8 @@ export interface TokenSettings {
   accessTtlSeconds?: number;
   /** 2FA challenge lifetime: long enough to open an authenticator app. */
   challengeTtlSeconds?: number;
+  /** Device token lifetime; 180 days by default. */
+  deviceTtlSeconds?: number;
   clockToleranceSeconds?: number;
 }
 
@@ -146,6 +150,17 @@ export interface AccessClaims {
 
 export interface ChallengeClaims {
   sub: string;
+  /** The device id of the sign-in's device token, carried to its second step (verifyTwoFactor). */
+  did?: string;
+}
+
+export interface DeviceClaims {
+  /** User id. */
+  sub: string;
+  /** Device id: its failed sign-ins are counted under it. */
+  did: string;
+  /** Fingerprint of the password hash it was issued under: a new password ends the token. */
+  pwf: string;
 }
 
 export type JwtFailure = 'TOKEN_EXPIRED' | 'TOKEN_INVALID';
@@ -163,6 +178,7 @@ export function jwtError(reason: JwtFailure): AppError {
 export class JwtService {
   private readonly accessTtl: number;
   private readonly challengeTtl: number;
+  private readonly deviceTtl: number;
 
   private lastReload = 0;
   /** The verification keys of `ring`, imported once (createLocalJWKSet caches what it imports). */
@@ -181,6 +197,7 @@ export class JwtService {
     this.keySet = createLocalJWKSet(ring.jwks());
     this.accessTtl = settings.accessTtlSeconds ?? 900;
     this.challengeTtl = settings.challengeTtlSeconds ?? 300;
+    this.deviceTtl = settings.deviceTtlSeconds ?? 180 * 86_400;
   }
 
   get accessTtlSeconds(): number {
@@ -210,7 +227,11 @@ export class JwtService {
   }
 
   signChallengeToken(claims: ChallengeClaims): Promise<string> {
-    return this.sign(TokenType.TWO_FACTOR_CHALLENGE, {}, claims.sub, this.challengeTtl);
+    return this.sign(TokenType.TWO_FACTOR_CHALLENGE, claims.did ? { did: claims.did } : {}, claims.sub, this.challengeTtl);
+  }
+
+  signDeviceToken(claims: DeviceClaims): Promise<string> {
+    return this.sign(TokenType.DEVICE, { did: claims.did, pwf: claims.pwf }, claims.sub, this.deviceTtl);
   }
 
   private async verify(token: string, type: TokenType, retried = false): Promise<JWTPayload> {
@@ -256,7 +277,13 @@ export class JwtService {
 
   async verifyChallengeToken(token: string): Promise<ChallengeClaims> {
     const p = await this.verify(token, TokenType.TWO_FACTOR_CHALLENGE);
-    return { sub: p.sub! };
+    return typeof p.did === 'string' ? { sub: p.sub!, did: p.did } : { sub: p.sub! };
+  }
+
+  async verifyDeviceToken(token: string): Promise<DeviceClaims> {
+    const p = await this.verify(token, TokenType.DEVICE);
+    if (typeof p.did !== 'string' || typeof p.pwf !== 'string') throw jwtError('TOKEN_INVALID');
+    return { sub: p.sub!, did: p.did, pwf: p.pwf };
   }
 }
 

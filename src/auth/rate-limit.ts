@@ -40,8 +40,11 @@ export interface RateLimitRule {
   windowMs: number;
 }
 
-/** What to count a call against: the client IP, an account (normalised email or user id), or both. */
-export type RateLimitSubject = { kind: 'ip' | 'account'; id: string };
+/**
+ * What to count a call against: the client IP, an account (normalised email or user id), an
+ * account+IP pair, or a known device (sign-in).
+ */
+export type RateLimitSubject = { kind: 'ip' | 'account' | 'pair' | 'device'; id: string };
 
 export function rateLimitedError(retryAfterSeconds: number, message = 'Too many attempts; try again later'): AppError {
   return new AppError('RATE_LIMITED', message, { retryAfterSeconds });
@@ -85,6 +88,11 @@ export class RateLimiter {
     }
   }
 
+  /** Forgets what `subject` spent of `rule` (a good sign-in gives its client its budget back). */
+  async reset(rule: RateLimitRule, subject: RateLimitSubject): Promise<void> {
+    await this.counters.reset(AtomicCounterRateLimitStore.key({ contextIdentity: `${subject.kind}:${subject.id}`, fieldIdentity: rule.name }));
+  }
+
   /** Several subjects at once (per IP and per account): every one is counted, the first over its limit throws. */
   async consumeAll(rule: RateLimitRule, subjects: RateLimitSubject[]): Promise<void> {
     let error: unknown;
@@ -102,16 +110,36 @@ export class RateLimiter {
 export interface RateLimitBucket {
   perIp: RateLimitRule;
   perAccount?: RateLimitRule;
+  /** Sign-in only (LoginRateLimits). */
+  perPair?: RateLimitRule;
+  perDevice?: RateLimitRule;
+}
+
+/**
+ * Sign-in (LoginGuard): besides the IP, each client has a budget of its own (its account+IP pair,
+ * or its device token), and clients that cannot show they are the owner's share one per account.
+ */
+export interface LoginRateLimits extends RateLimitBucket {
+  /** Clients with neither a device token nor an IP the account signed in from: together, per account. */
+  perAccount: RateLimitRule;
+  perPair: RateLimitRule;
+  perDevice: RateLimitRule;
 }
 
 const MINUTE = 60_000;
 
 /**
  * The limits of the auth operations, per client IP and per account, in one place. Per account is
- * the tighter one: it is what stops guessing one person's password from many addresses.
+ * the tighter one: it is what stops guessing one person's password from many addresses (for
+ * sign-in, only for clients that cannot show they are the owner's, so nobody can lock the owner out).
  */
 export const AUTH_RATE_LIMITS = {
-  login: { perIp: { name: 'login', max: 30, windowMs: 15 * MINUTE }, perAccount: { name: 'login', max: 10, windowMs: 15 * MINUTE } },
+  login: {
+    perIp: { name: 'login', max: 30, windowMs: 15 * MINUTE },
+    perAccount: { name: 'login', max: 10, windowMs: 15 * MINUTE },
+    perPair: { name: 'login', max: 10, windowMs: 15 * MINUTE },
+    perDevice: { name: 'login', max: 10, windowMs: 15 * MINUTE },
+  },
   twoFactor: { perIp: { name: 'twoFactor', max: 30, windowMs: 15 * MINUTE }, perAccount: { name: 'twoFactor', max: 10, windowMs: 5 * MINUTE } },
   passwordReset: { perIp: { name: 'passwordReset', max: 10, windowMs: 60 * MINUTE }, perAccount: { name: 'passwordReset', max: 3, windowMs: 60 * MINUTE } },
   emailVerification: { perIp: { name: 'emailVerification', max: 20, windowMs: 60 * MINUTE }, perAccount: { name: 'emailVerification', max: 3, windowMs: 60 * MINUTE } },
@@ -122,4 +150,4 @@ export const AUTH_RATE_LIMITS = {
 } satisfies Record<string, RateLimitBucket>;
 
 export type AuthRateLimitName = keyof typeof AUTH_RATE_LIMITS;
-export type AuthRateLimits = Record<AuthRateLimitName, RateLimitBucket>;
+export type AuthRateLimits = Record<AuthRateLimitName, RateLimitBucket> & { login: LoginRateLimits };

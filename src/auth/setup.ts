@@ -7,6 +7,7 @@ import { AuthService } from './auth-service';
 import { BackgroundTasks, type Scheduler } from './background';
 import { MemoryCounterStore, RedisCounterStore, type CounterStore } from './counter-store';
 import { JwtService, loadKeyRing } from './jwt';
+import { LoginGuard } from './login-guard';
 import { createMailer, type Outbox, type OutboxEntry } from './mail';
 import { AUTH_RATE_LIMITS, RateLimiter, type AuthRateLimits } from './rate-limit';
 import { SecretBox } from './secret-box';
@@ -83,6 +84,9 @@ export async function createAuthModule(opts: {
     // Only on a developer's machine: the log then shows the link to click.
     logBodies: config.NODE_ENV === 'development',
   });
+  const rateLimiter = new RateLimiter(counters);
+  const rateLimits: AuthRateLimits = { ...AUTH_RATE_LIMITS, ...opts.options?.rateLimits };
+  const throttle = new SignInThrottle(counters, { ...DEFAULT_THROTTLE_POLICY, ...opts.options?.throttle });
   const auth = new AuthService({
     settings: {
       publicUrl: config.PUBLIC_URL,
@@ -94,13 +98,13 @@ export async function createAuthModule(opts: {
     },
     jwt,
     mailer,
-    throttle: new SignInThrottle(counters, { ...DEFAULT_THROTTLE_POLICY, ...opts.options?.throttle }),
+    loginGuard: new LoginGuard(rateLimiter, throttle, rateLimits.login),
     secretBox,
     forkEm: opts.forkEm,
     background: new BackgroundTasks(opts.logger, opts.options?.scheduleBackground),
     logger: opts.logger,
   });
-  return { auth, rateLimiter: new RateLimiter(counters), rateLimits: { ...AUTH_RATE_LIMITS, ...opts.options?.rateLimits }, counters };
+  return { auth, rateLimiter, rateLimits, counters };
 }
 
 type AuthServiceLogger = ConstructorParameters<typeof AuthService>[0]['logger'];

@@ -28,9 +28,10 @@ export function signInDelayMs(failures: number, policy: ThrottlePolicy = DEFAULT
 }
 
 /**
- * Progressive per-account slowdown of sign-in. Not a lockout: waits are capped, refused attempts do
- * not add failures (so an attacker cannot push the wait up while it runs), failures decay, and a
- * good sign-in clears them.
+ * Progressive slowdown of sign-in per client lane (LoginGuard: a device token, or an account+IP
+ * pair), so one client's failures slow that client only. Not a lockout: waits are capped, refused
+ * attempts do not add failures (so an attacker cannot push the wait up while it runs), failures
+ * decay, and a good sign-in clears them.
  */
 export class SignInThrottle {
   constructor(
@@ -39,31 +40,31 @@ export class SignInThrottle {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private key(account: string): string {
-    return `signin-failures|${account}`;
+  private key(client: string): string {
+    return `signin-failures|${client}`;
   }
 
-  /** Milliseconds the account must still wait (0: may try now). */
-  async waitMs(account: string): Promise<number> {
-    const state = await this.counters.peek(this.key(account));
+  /** Milliseconds the client must still wait (0: may try now). */
+  async waitMs(client: string): Promise<number> {
+    const state = await this.counters.peek(this.key(client));
     if (!state) return 0;
     // The sliding expiry was set to decayMs at the last failure: that tells when it happened.
     const lastFailureAt = this.now() - (this.policy.decayMs - state.ttlMs);
     return Math.max(0, lastFailureAt + signInDelayMs(state.count, this.policy) - this.now());
   }
 
-  /** Throws RATE_LIMITED (retryAfterSeconds) while the account must wait. Call before checking the password. */
-  async assertMayTry(account: string): Promise<void> {
-    const wait = await this.waitMs(account);
+  /** Throws RATE_LIMITED (retryAfterSeconds) while the client must wait. Call before checking the password. */
+  async assertMayTry(client: string): Promise<void> {
+    const wait = await this.waitMs(client);
     if (wait > 0) throw rateLimitedError(Math.ceil(wait / 1000), 'Too many failed sign-ins; wait before trying again');
   }
 
-  async recordFailure(account: string): Promise<{ failures: number; delayMs: number }> {
-    const { count } = await this.counters.increment(this.key(account), this.policy.decayMs, 'sliding');
+  async recordFailure(client: string): Promise<{ failures: number; delayMs: number }> {
+    const { count } = await this.counters.increment(this.key(client), this.policy.decayMs, 'sliding');
     return { failures: count, delayMs: signInDelayMs(count, this.policy) };
   }
 
-  async recordSuccess(account: string): Promise<void> {
-    await this.counters.reset(this.key(account));
+  async recordSuccess(client: string): Promise<void> {
+    await this.counters.reset(this.key(client));
   }
 }

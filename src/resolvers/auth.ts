@@ -39,10 +39,17 @@ export class AuthResolver {
   }
 
   @Public()
-  @UseMiddleware(RateLimit('login', accountFromEmailArg))
+  // Per IP here; per account+IP pair, device and account in LoginGuard (it needs to know the client).
+  @UseMiddleware(RateLimit('login'))
   @Mutation(() => AuthPayload)
-  async login(@Arg('email', () => String) email: string, @Arg('password', () => String) password: string, @Ctx() ctx: AppContext): Promise<AuthPayload> {
-    return payload(await svc(ctx).login(ctx.em, email, password, meta(ctx)));
+  async login(
+    @Arg('email', () => String) email: string,
+    @Arg('password', () => String) password: string,
+    @Arg('deviceToken', () => String, { nullable: true, description: 'The deviceToken of an earlier sign-in to this account, if the client kept one' })
+    deviceToken: string | null,
+    @Ctx() ctx: AppContext,
+  ): Promise<AuthPayload> {
+    return payload(await svc(ctx).login(ctx.em, email, password, meta(ctx), deviceToken));
   }
 
   @Public()

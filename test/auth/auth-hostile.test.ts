@@ -21,10 +21,10 @@ describe('accounts: hostile inputs', () => {
     smtp = await startSmtpCapture();
     server = await startTestServer({
       env: { SMTP_URL: smtp.url, ADMIN_EMAIL: 'admin@dermagraph.test', ADMIN_PASSWORD: 'an admin passphrase 1' },
-      // The per-account sign-in limit of 5 under test; per-IP limits out of the way.
+      // The per-account sign-in limit of 5 (for clients that are not the owner's) under test; per-IP limits out of the way.
       auth: {
         rateLimits: {
-          login: { perIp: { name: 'login', max: 1000, windowMs: 900_000 }, perAccount: { name: 'login', max: 5, windowMs: 900_000 } },
+          login: { ...AUTH_RATE_LIMITS.login, perIp: { name: 'login', max: 1000, windowMs: 900_000 }, perAccount: { name: 'login', max: 5, windowMs: 900_000 } },
           register: { perIp: { name: 'register', max: 1000, windowMs: 900_000 } },
           emailVerification: { ...AUTH_RATE_LIMITS.emailVerification, perIp: { name: 'emailVerification', max: 1000, windowMs: 900_000 } },
         },

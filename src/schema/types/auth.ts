@@ -32,6 +32,13 @@ export class AuthPayload {
 
   @Field(() => UserType, { nullable: true })
   user?: UserType | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'After a complete sign-in: keep it (per account) and pass it to the next login as deviceToken. It marks this client as the owner\'s known device, which strangers\' failed sign-ins cannot lock out. Valid 180 days or until the password changes; grants no access on its own',
+  })
+  deviceToken?: string | null;
 }
 
 @ObjectType()
