@@ -121,6 +121,7 @@ export function createSubscriptionServer(opts: {
     {
       schema: opts.schema,
       onConnect: async (ctx: Ctx) => {
+        if (!ipOf.has(ctx.extra.socket)) return false; // already closed at the address cap
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const authorization = typeof raw === 'string' && raw !== '' ? raw : undefined;
         let user: AuthUser | null = null;
@@ -135,7 +136,7 @@ export function createSubscriptionServer(opts: {
           return false;
         }
         if (user) perUser.set(user.id, (perUser.get(user.id) ?? 0) + 1);
-        const state: SocketState = { authorization, user, ip: ipOf.get(socket) ?? opts.clientIp(ctx.extra.request) };
+        const state: SocketState = { authorization, user, ip: ipOf.get(socket)! };
         if (user?.expiresAt) {
           const ms = user.expiresAt * 1000 - Date.now();
           state.timer = setTimeout(() => socket.close(WS_CLOSE.TOKEN_EXPIRED, 'Access token expired'), Math.max(0, ms));
