@@ -110,10 +110,12 @@ export function createSubscriptionServer(opts: {
       state.user = await services.authenticate(state.authorization);
       return state.user;
     } catch (e) {
-      const err = e instanceof GraphQLError ? e : new AppError('UNAUTHENTICATED', 'Sign in again');
-      const expired = err.extensions?.reason === 'TOKEN_EXPIRED';
+      // Anything but a refusal (the database is down...) fails this operation only, reported as internal.
+      if (!(e instanceof GraphQLError)) return new GraphQLError('Internal server error', { originalError: e as Error });
+      if (e.extensions?.code !== 'UNAUTHENTICATED') return e;
+      const expired = e.extensions.reason === 'TOKEN_EXPIRED';
       setImmediate(() => socket.close(expired ? WS_CLOSE.TOKEN_EXPIRED : WS_CLOSE.SESSION_REVOKED, expired ? 'Access token expired' : 'Session revoked'));
-      return err;
+      return e;
     }
   };
 
@@ -131,6 +133,7 @@ export function createSubscriptionServer(opts: {
           return false; // graphql-ws closes with 4403 Forbidden
         }
         const socket = ctx.extra.socket;
+        if (socket.readyState !== socket.OPEN) return false; // the client left while we authenticated
         if (user && (perUser.get(user.id) ?? 0) >= limits.socketsPerUser) {
           socket.close(WS_CLOSE.TRY_AGAIN_LATER, 'Too many connections for this user');
           return false;
