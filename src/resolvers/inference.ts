@@ -99,7 +99,7 @@ async function imageSha(ctx: AppContext, imageId: string): Promise<string | null
   return rows[0]?.sha256 ?? null;
 }
 
-/** Inference over GraphQL (DESIGN.md): jobs, their progress, results, and research metrics. */
+/** Inference over GraphQL: jobs, their progress, results, and research metrics. */
 @Resolver()
 export class InferenceResolver {
   @Authorized(Role.CLINICIAN, Role.ADMIN)
