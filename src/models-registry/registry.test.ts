@@ -495,6 +495,24 @@ describe('ModelRegistry: queued jobs across swaps (leaseForJob, pins), history, 
     expect(r.sessionCounts().get('cpu')).toBe(1);
   });
 
+  it('a held session adopted by an activation is not released by a pin sweep that was already reading', async () => {
+    let answer: (n: number) => void = () => undefined;
+    let pins: (name: string, version: string) => Promise<number> = async () => 1;
+    const r = newRegistry({ pins: (n, v) => pins(n, v) });
+    await twoVersions(r);
+    await r.activate(NAME, '2.0.0'); // 1.0.0 held: pinned
+    let first = true; // the sweep's read hangs until answered; later reads (the activation's) answer at once
+    pins = () => (first ? ((first = false), new Promise<number>((ok) => (answer = ok))) : Promise.resolve(0));
+    const sweep = r.recheckPins();
+    const back = r.activate(NAME, '1.0.0'); // adopts the held session meanwhile
+    await until(() => r.versionInfo(NAME, '1.0.0')!.status === 'ACTIVE');
+    answer(0); // "no job pins 1.0.0 any more", read before the adoption
+    await sweep;
+    await back;
+    expect(r.versionInfo(NAME, '1.0.0')).toMatchObject({ status: 'ACTIVE', loaded: true });
+    expectAnswerOf(await r.withModel(NAME, undefined, (l) => classify(l, IMAGES[0])), IMAGES[0], 'v1');
+  });
+
   it('rollback history lives in the store: another process rolls back, and each rollback goes one step further back', async () => {
     const store = new InMemoryRegistryStore();
     const a = newRegistry({ store });

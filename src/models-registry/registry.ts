@@ -472,7 +472,8 @@ export class ModelRegistry {
         this.sweepAgain = false;
         for (const [slot, e] of [...this.held]) {
           if (slot.released) this.held.delete(slot);
-          else if (slot.leases === 0 && (await this.pins(e.name, e.version).catch(() => 1)) === 0 && slot.leases === 0) {
+          // Checked again after the read: meanwhile a job may have leased it, or an activation adopted it.
+          else if (slot.leases === 0 && (await this.pins(e.name, e.version).catch(() => 1)) === 0 && slot.leases === 0 && this.held.has(slot)) {
             this.held.delete(slot);
             slot.held = false;
             this.releaseSlot(e, slot);

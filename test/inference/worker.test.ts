@@ -1,8 +1,8 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
+import { buildCli, exited, killWorkers, startWorkerProcess } from '../support/workers';
 import { Q, seedImages, subscribeProgress, waitForJob } from './helpers';
 
 /**
@@ -10,58 +10,19 @@ import { Q, seedImages, subscribeProgress, waitForJob } from './helpers';
  * processes (the built CLI, spawned) run the jobs and publish progress that the api's
  * subscriptions receive. A worker killed mid-job leaves the job to another, which completes it once.
  */
-const root = path.resolve(__dirname, '../..');
 let server: TestServer;
 let alice: SignedInUser;
 const workers: ChildProcess[] = [];
-
-function startWorker(name: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(root, 'dist/src/cli.js'), 'worker'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: server.config.DATABASE_URL,
-      REDIS_URL: server.config.REDIS_URL,
-      REDIS_PREFIX: server.config.REDIS_PREFIX,
-      DATA_DIR: server.dataDir,
-      JOB_LOCK_MS: '2000',
-      JOB_CONCURRENCY: '1',
-      SHUTDOWN_TIMEOUT_MS: '10000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  workers.push(child);
-  let log = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker ${name} not ready:\n${log}`)), 60_000);
-    const onData = (b: Buffer) => {
-      log += b.toString();
-      if (log.includes('dermagraph worker ready')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker ${name} exited with ${code}:\n${log}`));
-    });
-  });
-}
-
-const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
+const startWorker = (name: string) => startWorkerProcess(server, name, workers);
 
 beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
+  buildCli();
   server = await startTestServer({ env: { JOB_MODE: 'queue', JOB_LOCK_MS: '2000' } });
   alice = await createSignedInUser(server, { role: Role.CLINICIAN });
 }, 120_000);
 
 afterAll(async () => {
-  for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  killWorkers(workers);
   await server?.close();
 });
 
