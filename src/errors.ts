@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 
-/** The stable codes a client may see in `extensions.code` (DESIGN.md, "Errors"). */
+/** The stable codes a client may see in `extensions.code` (README, "GraphQL API"). */
 export const ErrorCodes = [
   'UNAUTHENTICATED',
   'FORBIDDEN',

@@ -12,7 +12,7 @@ const svc = (ctx: AppContext) => ctx.services.auth.auth;
 const caller = (ctx: AppContext): AuthUser => ctx.user!; // @Authorized guarantees it
 const payload = (r: AuthResult): AuthPayload => r as AuthPayload;
 
-/** The accounts operations of DESIGN.md: thin, each a rate limit, an access rule and one service call. */
+/** The accounts operations (docs/auth.md): thin, each a rate limit, an access rule and one service call. */
 @Resolver()
 export class AuthResolver {
   @Public()

@@ -27,7 +27,7 @@ describe('access rules', () => {
     expect(roots.filter((f) => !checked.has(f))).toEqual([]);
   });
 
-  it('the auth operations of DESIGN.md are all there', async () => {
+  it('the auth operations of the API contract (docs/auth.md) are all there', async () => {
     const schema = await buildAppSchema();
     const mutations = Object.keys(schema.getMutationType()!.getFields());
     for (const name of [

@@ -5,7 +5,7 @@ import { PageInfo } from './connection';
 
 registerEnumType(JobKind, { name: 'JobKind' });
 registerEnumType(JobStatus, { name: 'JobStatus' });
-registerEnumType(Severity, { name: 'Severity', description: 'From area and circularity (DESIGN.md table; thresholds in config)' });
+registerEnumType(Severity, { name: 'Severity', description: 'From area and circularity (the table in src/inference/README.md; thresholds in config)' });
 
 @InputType({ description: 'One model of an ensemble: version defaults to the active one, weight to 1 (weights are normalised)' })
 export class EnsembleMemberInput {
