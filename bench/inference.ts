@@ -14,7 +14,7 @@ import { batchShape, imageToTensor } from '../src/inference/preprocess';
 import { featureMapAt, camToImage } from '../src/inference/cam-map';
 import { gradCam, loadGradCamHead } from '../src/inference/gradcam';
 import { heatmapPng } from '../src/inference/render';
-import { encodeMap } from '../src/jobs/files';
+import { encodeMap } from '../src/jobs/cam-map-file';
 import { batcherFor } from '../src/jobs/batcher';
 import { MAX_IMAGES_PER_JOB } from '../src/jobs/service';
 import { sealPackage } from '../src/models-registry/package';

@@ -7,6 +7,7 @@ import { Migration20261121050650_model_versions } from './Migration2026112105065
 import { Migration20261121053033_inference_unique } from './Migration20261121053033_inference_unique';
 import { Migration20261121094713_prediction_usage } from './Migration20261121094713_prediction_usage';
 import { Migration20261130120000_model_activations } from './Migration20261130120000_model_activations';
+import { Migration20261130130000_segmentation_usage } from './Migration20261130130000_segmentation_usage';
 
 /**
  * Every migration, in order. Listed by hand (not globbed) so the same list works from the
@@ -21,4 +22,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261121053033_inference_unique', class: Migration20261121053033_inference_unique },
   { name: 'Migration20261121094713_prediction_usage', class: Migration20261121094713_prediction_usage },
   { name: 'Migration20261130120000_model_activations', class: Migration20261130120000_model_activations },
+  { name: 'Migration20261130130000_segmentation_usage', class: Migration20261130130000_segmentation_usage },
 ];

@@ -2,9 +2,9 @@ import { Entity, ManyToOne, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-
 import { User } from './user';
 
 /**
- * Predictions a user made in a calendar month (UTC), moved on by the statement that stores them,
- * so the quota check on every classification and the dashboard read one row instead of counting
- * a busy user's whole month of predictions each time.
+ * Predictions and segmentations a user made in a calendar month (UTC), moved on by the statement
+ * that stores them, so the quota check on every inference request and the dashboard read one row
+ * instead of counting a busy user's whole month of results each time.
  */
 @Entity({ tableName: 'prediction_usage' })
 export class PredictionUsage {
@@ -17,6 +17,10 @@ export class PredictionUsage {
   @PrimaryKey({ type: 'date' })
   month!: string;
 
+  /** Predictions. */
   @Property({ type: 'integer' })
   count: number = 0;
+
+  @Property({ type: 'integer', default: 0 })
+  segmentations: number = 0;
 }

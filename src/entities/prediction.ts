@@ -63,7 +63,7 @@ export class Prediction extends ImageResult {
   @Property({ type: 'text', nullable: true })
   gradCamModel?: string | null;
 
-  /** sha256 of the [0,1] map at the image size (raw, see jobs/files.ts encodeMap); heatmap and overlays render from it. */
+  /** sha256 of the [0,1] map at the image size (raw, see jobs/cam-map-file.ts); heatmap and overlays render from it. */
   @Property({ type: 'text', nullable: true })
   gradCamMapSha256?: string | null;
 

@@ -87,9 +87,12 @@ export function heatmapOverlayPng(image: RgbImage, map: ArrayLike<number>, mapWi
 export function maskContour(mask: ArrayLike<number>, width: number, height: number, contourWidth: 1 | 2 = 2): Uint8Array {
   const ring = borderPixels(mask, width, height, 4);
   if (contourWidth === 1) return ring;
-  const inner = Uint8Array.from(mask, (v, i) => (v && !ring[i] ? 1 : 0));
+  // Plain loops, not Uint8Array.from with a callback: at 50 megapixels the callbacks cost seconds.
+  const inner = new Uint8Array(ring.length);
+  for (let i = 0; i < inner.length; i++) inner[i] = mask[i] && !ring[i] ? 1 : 0;
   const second = borderPixels(inner, width, height, 4);
-  return Uint8Array.from(ring, (v, i) => v | second[i]);
+  for (let i = 0; i < ring.length; i++) ring[i] |= second[i];
+  return ring;
 }
 
 /** The lesion tinted on the image at `opacity`, with its outline drawn opaque on top. */
@@ -100,7 +103,7 @@ export function segmentationOverlayPng(image: RgbImage, mask: ArrayLike<number>,
   const fill = style.fill ?? [255, 0, 0];
   const line = style.contour ?? [0, 255, 0];
   const contour = maskContour(mask, width, height, style.contourWidth ?? 2);
-  const out = Uint8Array.from(image.data);
+  const out = image.data.slice();
   for (let p = 0; p < mask.length; p++) {
     if (!mask[p]) continue;
     for (let c = 0; c < 3; c++) out[p * 3 + c] = contour[p] ? line[c] : mix(image.data[p * 3 + c], fill[c], a);
@@ -110,10 +113,14 @@ export function segmentationOverlayPng(image: RgbImage, mask: ArrayLike<number>,
 
 /** The binary mask as a grey PNG: 255 lesion, 0 background. */
 export function maskPng(mask: ArrayLike<number>, width: number, height: number): Promise<Buffer> {
-  return encodePng(Uint8Array.from(mask, (v) => (v ? 255 : 0)), width, height, 1);
+  const grey = new Uint8Array(mask.length);
+  for (let i = 0; i < grey.length; i++) grey[i] = mask[i] ? 255 : 0;
+  return encodePng(grey, width, height, 1);
 }
 
 /** A probability map as a grey PNG: round(p * 255), p clamped to [0, 1]. */
 export function probabilityPng(map: ArrayLike<number>, width: number, height: number): Promise<Buffer> {
-  return encodePng(Uint8Array.from(map, (p) => Math.round(Math.min(1, Math.max(0, p || 0)) * 255)), width, height, 1);
+  const grey = new Uint8Array(map.length);
+  for (let i = 0; i < grey.length; i++) grey[i] = Math.round(Math.min(1, Math.max(0, map[i] || 0)) * 255);
+  return encodePng(grey, width, height, 1);
 }

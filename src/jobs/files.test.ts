@@ -1,4 +1,5 @@
-import { decodeMap, encodeMap, opacityVariant } from './files';
+import { decodeMap, encodeMap } from './cam-map-file';
+import { opacityVariant } from './files';
 
 describe('stored Grad-CAM maps', () => {
   it('round-trip at 8 bits, clamped to [0, 1]', () => {

@@ -4,7 +4,8 @@ import type { Config } from '../config';
 import { Image, Segmentation } from '../entities';
 import type { FileStore } from '../storage/file-store';
 import { checkSignature, signedUrl, type SignedTarget } from '../services/signed-urls';
-import { decodeMask, decodeRgb, heatmapOverlayPng, heatmapPng, segmentationOverlayPng, validateOpacity } from '../inference/render';
+import { validateOpacity } from '../inference/render';
+import { asBuffer, movable, type ImageWork } from './image-threads';
 import type { Database } from '../server/database';
 import { asAppError } from './service';
 
@@ -17,29 +18,6 @@ import { asAppError } from './service';
 export interface GradCamFiles {
   imageSha256: string;
   mapSha256: string;
-}
-
-const MAP_MAGIC = Buffer.from('DGMAP1\n\0');
-/**
- * A Grad-CAM map as stored: 8 magic bytes, width and height (uint32 BE), then one byte per pixel
- * (round(v * 255)). Raw rather than PNG so the job pays no PNG encode; the heatmap and overlays
- * are rendered from it on first request and cached.
- */
-export function encodeMap(map: ArrayLike<number>, width: number, height: number): Buffer {
-  const out = Buffer.alloc(16 + width * height);
-  MAP_MAGIC.copy(out, 0);
-  out.writeUInt32BE(width, 8);
-  out.writeUInt32BE(height, 12);
-  for (let i = 0; i < width * height; i++) out[16 + i] = Math.round(Math.min(1, Math.max(0, map[i] || 0)) * 255);
-  return out;
-}
-
-export function decodeMap(bytes: Buffer): { map: Float32Array; width: number; height: number } {
-  if (bytes.length < 16 || !bytes.subarray(0, 8).equals(MAP_MAGIC)) throw new Error('not a stored Grad-CAM map');
-  const width = bytes.readUInt32BE(8);
-  const height = bytes.readUInt32BE(12);
-  if (bytes.length !== 16 + width * height) throw new Error('truncated Grad-CAM map');
-  return { map: Float32Array.from(bytes.subarray(16), (v) => v / 255), width, height };
 }
 
 const DEFAULT_OPACITY = 0.5;
@@ -74,8 +52,11 @@ const SHA = /^[0-9a-f]{64}$/;
 const OVERLAY = /^overlay-(0\.\d\d|1\.00)$/;
 
 
-/** Express routes for `/files/gradcams/...` and `/files/segmentations/...` (signed, no session needed). */
-export function resultFilesRouter(deps: { config: Config; db: Database; files: FileStore }): Router {
+/**
+ * Express routes for `/files/gradcams/...` and `/files/segmentations/...` (signed, no session
+ * needed). Renderings run on image threads (`images`): a 50-megapixel overlay is seconds of work.
+ */
+export function resultFilesRouter(deps: { config: Config; db: Database; files: FileStore; images: ImageWork }): Router {
   const { config, files } = deps;
   const router = Router();
 
@@ -92,6 +73,7 @@ export function resultFilesRouter(deps: { config: Config; db: Database; files: F
     }
     return { id, variant };
   };
+
 
   /** A derivative from the cache, or made, stored and sent. */
   const cached = async (res: Response, sha: string, variant: string, make: () => Promise<Buffer>) => {
@@ -110,15 +92,15 @@ export function resultFilesRouter(deps: { config: Config; db: Database; files: F
       if (extra !== undefined || ![imageSha, mapSha].every((s) => SHA.test(s ?? ''))) return refuse(res, 404, 'Not found');
       if (t.variant === 'heatmap') {
         return cached(res, mapSha, 'heatmap', async () => {
-          const m = decodeMap(await readFile(files.path(mapSha)));
-          return heatmapPng(m.map, m.width, m.height);
+          const map = movable(await readFile(files.path(mapSha)));
+          return asBuffer(await deps.images.run('gradCamHeatmap', { map }, [map.buffer]));
         });
       }
       if (!OVERLAY.test(t.variant)) return refuse(res, 404, 'Not found');
       const opacity = Number(t.variant.slice('overlay-'.length));
       await cached(res, mapSha, `${t.variant}-${imageSha.slice(0, 24)}`, async () => {
-        const [image, m] = await Promise.all([readFile(files.path(imageSha)).then(decodeRgb), readFile(files.path(mapSha)).then(decodeMap)]);
-        return heatmapOverlayPng(image, m.map, m.width, m.height, opacity);
+        const [image, map] = (await Promise.all([readFile(files.path(imageSha)), readFile(files.path(mapSha))])).map(movable);
+        return asBuffer(await deps.images.run('gradCamOverlay', { image, map, opacity }, [image.buffer, map.buffer]));
       });
     } catch (e) {
       next(e);
@@ -139,9 +121,8 @@ export function resultFilesRouter(deps: { config: Config; db: Database; files: F
       if (opacity === DEFAULT_OPACITY) return sendPng(res, await readFile(files.path(s.overlaySha256)));
       await cached(res, s.maskSha256, `${t.variant}-${s.id.replace(/-/g, '').slice(0, 24)}`, async () => {
         const img = await em.findOneOrFail(Image, s.imageId);
-        const image = await decodeRgb(await readFile(files.path(img.sha256)));
-        const mask = await decodeMask(await readFile(files.path(s.maskSha256)), image.width, image.height);
-        return segmentationOverlayPng(image, mask, opacity);
+        const [image, mask] = (await Promise.all([readFile(files.path(img.sha256)), readFile(files.path(s.maskSha256))])).map(movable);
+        return asBuffer(await deps.images.run('maskOverlay', { image, mask, opacity }, [image.buffer, mask.buffer]));
       });
     } catch (e) {
       next(e);

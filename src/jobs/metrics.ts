@@ -7,6 +7,11 @@ export class JobMetrics {
   readonly jobSeconds: Histogram<'kind' | 'status'>;
   readonly failures: Counter<'kind' | 'reason'>;
   readonly retries: Counter<'kind'>;
+  readonly imageTaskSeconds: Histogram<'task'>;
+  readonly pixelsInFlight: Gauge;
+  readonly deviceSessions: Gauge;
+  /** Sessions jobs opened on members' own devices, beside the registry's (set by the runner's MemberSessions). */
+  deviceSessionCount: () => number = () => 0;
 
   constructor(registry: Registry, depth?: () => Promise<number>) {
     const registers = [registry];
@@ -24,5 +29,16 @@ export class JobMetrics {
     this.jobSeconds = new Histogram({ name: 'dermagraph_inference_job_duration_seconds', help: 'Job run time, start to finish', labelNames: ['kind', 'status'], buckets, registers });
     this.failures = new Counter({ name: 'dermagraph_inference_job_failures_total', help: 'Jobs that ended FAILED, by error code', labelNames: ['kind', 'reason'], registers });
     this.retries = new Counter({ name: 'dermagraph_inference_job_retries_total', help: 'Attempts that failed and were retried', labelNames: ['kind'], registers });
+    this.imageTaskSeconds = new Histogram({ name: 'dermagraph_image_task_duration_seconds', help: 'Full-resolution image work on the image threads (queueing included)', labelNames: ['task'], buckets, registers });
+    const metrics = this;
+    this.deviceSessions = new Gauge({
+      name: 'dermagraph_member_device_sessions',
+      help: "Sessions open on devices ensemble members asked for, beside the registry's own (bounded)",
+      registers,
+      collect() {
+        this.set(metrics.deviceSessionCount());
+      },
+    });
+    this.pixelsInFlight = new Gauge({ name: 'dermagraph_segmentation_pixels_in_flight', help: 'Image pixels the segmentations of this process hold now (SEGMENT_MAX_PIXELS_IN_FLIGHT bounds it)', registers });
   }
 }

@@ -11,6 +11,8 @@ import { BullJobQueue, startBullWorker } from './bullmq-queue';
 import { MemoryJobQueue } from './memory-queue';
 import { MemberSessions } from './members';
 import { pinnedJobs } from './pins';
+import { ImageThreads, type ImageWork } from './image-threads';
+import { PixelBudget } from './pixel-budget';
 import { JobMetrics } from './metrics';
 import { MemoryProgressLog, ProgressPublisher, RedisProgressLog } from './progress';
 import { DEFAULT_RETRY, type JobConsumer, type JobQueue, type RetryPolicy } from './queue';
@@ -22,6 +24,10 @@ export interface InferenceModule {
   queue: JobQueue;
   progress: ProgressPublisher;
   files: FileStore;
+  /** Full-resolution image work off the event loop (segmentation finishing, overlays on request). */
+  images: ImageWork;
+  /** The pixels this process's segmentations may hold at once (used where it runs jobs). */
+  pixels: PixelBudget;
   /** Present where this process runs jobs (embedded/inline api, or a worker). */
   runner: JobRunner | null;
   /** 'inline': this process runs jobs; 'queue': BullMQ workers do. */
@@ -60,6 +66,7 @@ export function retryPolicy(config: Config): RetryPolicy {
 export async function createInferenceModule(deps: InferenceDeps): Promise<InferenceModule> {
   const { config, redis, logger } = deps;
   const files = deps.files ?? createFileStore(config.dataDir);
+
   const log = redis ? new RedisProgressLog(redis.main, redis.prefix) : new MemoryProgressLog();
   const progress = new ProgressPublisher(log, deps.pubSub);
   const mode = deps.role === 'worker' ? 'queue' : jobMode(config, redis);
@@ -69,13 +76,29 @@ export async function createInferenceModule(deps: InferenceDeps): Promise<Infere
   let consumer: JobConsumer | null = null;
   let sessions: MemberSessions | null = null;
   const jobMetrics = new JobMetrics(deps.metrics.registry, () => queue.depth());
+  const images = new ImageThreads(config.IMAGE_THREADS, (task, seconds) => jobMetrics.imageTaskSeconds.observe({ task }, seconds));
   const onError = (jobId: string, err: unknown, final: boolean) => logger.warn({ jobId, err: (err as Error).message, final }, 'inference job attempt failed');
   // Swapped-out versions stay loaded while queued jobs pinned them.
   deps.registry.usePins(pinnedJobs(deps.db));
 
+  const pixels = new PixelBudget(config.SEGMENT_MAX_PIXELS_IN_FLIGHT, (n) => jobMetrics.pixelsInFlight.set(n));
   const makeRunner = () => {
-    sessions = new MemberSessions(deps.registry);
-    return new JobRunner({ orm: deps.db.orm, files, registry: deps.registry, sessions, progress, metrics: jobMetrics, severity: severityOf(config), logger, imageConcurrency: config.JOB_IMAGE_CONCURRENCY });
+    const s = new MemberSessions(deps.registry);
+    sessions = s;
+    jobMetrics.deviceSessionCount = () => s.deviceSessionCount();
+    return new JobRunner({
+      orm: deps.db.orm,
+      files,
+      registry: deps.registry,
+      sessions,
+      progress,
+      metrics: jobMetrics,
+      severity: severityOf(config),
+      logger,
+      imageConcurrency: config.JOB_IMAGE_CONCURRENCY,
+      images,
+      pixels,
+    });
   };
 
   if (mode === 'inline') {
@@ -107,6 +130,8 @@ export async function createInferenceModule(deps: InferenceDeps): Promise<Infere
     queue,
     progress,
     files,
+    images,
+    pixels,
     runner,
     mode,
     close: (timeoutMs = config.SHUTDOWN_TIMEOUT_MS) =>
@@ -114,6 +139,7 @@ export async function createInferenceModule(deps: InferenceDeps): Promise<Infere
         await consumer?.close(timeoutMs);
         await queue.close(timeoutMs);
         await (sessions as MemberSessions | null)?.close();
+        await images.close();
       })()),
   };
 }

@@ -5,7 +5,6 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../models-registry';
-import { decodeMask, decodeRgb, type RgbImage } from '../inference/render';
 import { decodeAndResize, rgbToTensor, type ResizedRgb } from '../inference/preprocess';
 import { activate } from '../inference/softmax';
 import { averageProbabilities } from '../inference/ensemble';
@@ -13,12 +12,12 @@ import { summariseClassification, type ClassificationSummary } from '../inferenc
 import { camToImage, featureMapAt, type ModelFit } from '../inference/cam-map';
 import { gradCam, UnsupportedHeadError, type CamResult } from '../inference/gradcam';
 import { scoreCam } from '../inference/score-cam';
-import { ensembleSegmentation } from '../inference/segmentation-maps';
-import { greyFromRgb, maskMetrics, overlap, type MaskMetrics } from '../inference/mask-metrics';
-import { severity, type Severity, type SeverityThresholds } from '../inference/severity';
+import type { SeverityThresholds } from '../inference/severity';
 import { batcherFor, type ImageOutputs } from './batcher';
 import type { MemberRun, MemberSessions } from './members';
 import type { MemberRecord } from '../entities/prediction';
+import type { FinishedSegmentation } from './image-tasks';
+import { movable, type ImageWork } from './image-threads';
 
 /** An image's bytes, or the path of its file (sharp then reads it on its own threads). */
 export type ImageSource = Buffer | string;
@@ -62,6 +61,26 @@ async function runMembers(members: MemberRun[], pixels: Map<string, ResizedRgb>,
       return out;
     }),
   );
+}
+
+/** Pixels in the image (width x height), read from its header without decoding it. */
+export async function imagePixels(source: ImageSource): Promise<number> {
+  const sharp = (await import('sharp')).default;
+  const m = await sharp(source).metadata();
+  return (m.width ?? 0) * (m.height ?? 0);
+}
+
+/**
+ * Longest side of a stored Grad-CAM map. A CAM has the feature map's resolution (7x7 to 16x16):
+ * keeping it at a 50-megapixel photo's size would cost the job 200 MB and seconds on the event loop
+ * for no detail. Overlays lay it on the image at the image's own resolution.
+ */
+export const MAX_CAM_SIDE = 1024;
+
+/** The image's aspect at no more than MAX_CAM_SIDE on the long side. */
+export function camSize(image: { width: number; height: number }): { width: number; height: number } {
+  const scale = Math.min(1, MAX_CAM_SIDE / Math.max(image.width, image.height));
+  return { width: Math.max(1, Math.round(image.width * scale)), height: Math.max(1, Math.round(image.height * scale)) };
 }
 
 /** Display size after EXIF orientation, without decoding the pixels. */
@@ -162,7 +181,7 @@ async function explain(
       },
     });
   }
-  const size = await orientedSize(source);
+  const size = camSize(await orientedSize(source));
   return {
     method: result.method,
     targetLabel: m.labels![result.targetClass],
@@ -173,24 +192,23 @@ async function explain(
   };
 }
 
-export interface SegmentResult {
-  image: RgbImage;
-  probability: Float32Array;
-  mask: Uint8Array;
-  metrics: MaskMetrics;
-  severity: Severity;
-  overlap: { dice: number; jaccard: number } | null;
+export interface SegmentResult extends FinishedSegmentation {
   members: MemberRecord[];
 }
 
+/**
+ * The members run on the image at their input size here; the ensemble, metrics and PNGs at the
+ * image's own resolution run on an image thread (`images`), so a large image never blocks the event
+ * loop. `source` and `truth` are moved to that thread: the caller must not use them after.
+ */
 export async function segmentImage(
-  source: ImageSource,
+  source: Buffer,
   members: MemberRun[],
-  opts: { threshold: number; severity: SeverityThresholds; truth?: Buffer | null },
+  opts: { threshold: number; severity: SeverityThresholds; truth?: Buffer | null; images: ImageWork },
   report: StageReport,
 ): Promise<SegmentResult> {
   await report('preprocessing');
-  const [pixels, image] = await Promise.all([preprocess(source, members), decodeRgb(source)]);
+  const pixels = await preprocess(source, members);
   const outputs = await runMembers(members, pixels, report);
   await report('ensembling');
   const maps = members.map((r, i) => {
@@ -198,18 +216,11 @@ export async function segmentImage(
     const out = outputs[i][outputOf(m, 'mask')!];
     const [h, w] = out.dims.slice(-2);
     const activation = m.postprocess.activation === 'sigmoid' ? ('sigmoid' as const) : ('none' as const);
-    return { output: out.data.subarray(0, w * h), width: w, height: h, activation, fit: fitOf(m) };
+    return { output: Float32Array.from(out.data.subarray(0, w * h) as Float32Array), width: w, height: h, activation, fit: fitOf(m) };
   });
-  const { probability, mask } = ensembleSegmentation(maps, members.map((r) => r.spec.weight), opts.threshold, image.width, image.height);
+  const input = { source: movable(source), maps, weights: members.map((r) => r.spec.weight), threshold: opts.threshold, severity: opts.severity, truth: opts.truth ? movable(opts.truth) : null };
+  const transfer = [input.source.buffer, ...maps.map((m) => m.output.buffer), ...(input.truth ? [input.truth.buffer] : [])];
+  const finished = await opts.images.run('finishSegmentation', input, transfer);
   await report('metrics');
-  const metrics = maskMetrics(mask, image.width, image.height, greyFromRgb(image.data));
-  return {
-    image,
-    probability,
-    mask,
-    metrics,
-    severity: severity(metrics.areaPercent, metrics.circularity, opts.severity),
-    overlap: opts.truth ? overlap(mask, await decodeMask(opts.truth, image.width, image.height)) : null,
-    members: members.map(memberRecord),
-  };
+  return { ...finished, members: members.map(memberRecord) };
 }

@@ -130,17 +130,15 @@ export class ResultSink {
         return { id: job.jobId, done: resultIds.length === job.imageIds.length, progress: resultIds.length / job.imageIds.length, result_ids: resultIds };
       });
       const insert = insertRowsSql(em, entity, rows);
-      // Predictions count against their owner's month (the quota and the dashboard read the count);
+      // Results count against their owner's month (the quota and the dashboard read the count);
       // only rows actually inserted count, so a duplicate attempt's row does not.
-      const usage =
-        insert.table === 'predictions'
-          ? `usage as (
-             insert into prediction_usage (owner_id, month, count)
-             select owner_id, date_trunc('month', created_at at time zone 'UTC')::date, count(*)::int from stored group by 1, 2
-             on conflict (owner_id, month) do update set count = prediction_usage.count + excluded.count),`
-          : '';
+      const column = insert.table === 'predictions' ? 'count' : 'segmentations';
       const returned = (await em.execute(
-          `with stored as (${insert.sql}), ${usage}
+          `with stored as (${insert.sql}),
+           usage as (
+             insert into prediction_usage (owner_id, month, ${column})
+             select owner_id, date_trunc('month', created_at at time zone 'UTC')::date, count(*)::int from stored group by 1, 2
+             on conflict (owner_id, month) do update set ${column} = prediction_usage.${column} + excluded.${column}),
            moved as (
              update inference_jobs j set
                progress = case when v.done then 1 else greatest(j.progress, v.progress) end,

@@ -7,14 +7,15 @@ import { Prediction } from '../entities/prediction';
 import { Segmentation, Severity } from '../entities/segmentation';
 import type { FileStore } from '../storage/file-store';
 import type { ModelRegistry } from '../models-registry';
-import { maskPng, probabilityPng, segmentationOverlayPng } from '../inference/render';
-import { encodeMap } from './files';
+import { encodeMap } from './cam-map-file';
 import type { SeverityThresholds } from '../inference/severity';
 import { PermanentJobError, type JobAttempt } from './queue';
 import type { ProgressPublisher, NewProgressEvent, Stage } from './progress';
 import type { JobMetrics } from './metrics';
 import { isPinned, type MemberRun, type MemberSessions, type MemberSpec } from './members';
-import { classifyImage, segmentImage, type StageReport } from './pipeline';
+import { classifyImage, imagePixels, segmentImage, type StageReport } from './pipeline';
+import { asBuffer, type ImageWork } from './image-threads';
+import type { PixelBudget } from './pixel-budget';
 import type { Logger } from '../server/logger';
 import { JobResults, ResultSink, type ResultRow } from './result-writer';
 import type { ImageRef } from '../services/patient-access';
@@ -45,6 +46,10 @@ export interface RunnerDeps {
   logger: Logger;
   /** Images of one batch job processed at once (they share dynamic batches). */
   imageConcurrency?: number;
+  /** Where full-resolution image work runs (off the event loop). */
+  images: ImageWork;
+  /** Bounds the image pixels this process's segmentations hold at once. */
+  pixels: PixelBudget;
 }
 
 /** Share of one image's progress reached at each stage. */
@@ -232,6 +237,15 @@ export class JobRunner {
     }
   }
 
+  /** One image segmented (the full-resolution part on an image thread) and its PNGs stored. */
+  private async segmentAndStore(source: Buffer, runs: MemberRun[], req: JobRequest, image: ImageRef, report: StageReport) {
+    const truth = await this.groundTruth(this.deps.orm.em.fork(), req.truth?.[image.id]);
+    const r = await segmentImage(source, runs, { threshold: req.threshold ?? 0.5, severity: this.deps.severity, truth, images: this.deps.images }, report);
+    const put = (png: Uint8Array) => this.deps.files.putBuffer(asBuffer(png));
+    const [maskFile, probFile, overlayFile] = await Promise.all([put(r.maskPng), put(r.probabilityPng), put(r.overlayPng)]);
+    return { r, maskFile, probFile, overlayFile };
+  }
+
   /** The ground-truth mask image's bytes (decoded at the image size by the pipeline), or null. */
   private async groundTruth(em: EntityManager, maskImageId: string | undefined): Promise<Buffer | null> {
     if (!maskImageId) return null;
@@ -295,14 +309,10 @@ export class JobRunner {
       if ((await this.sink.store(Prediction, results, p)) !== id) return;
       await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
     } else {
-      const truth = await this.groundTruth(this.deps.orm.em.fork(), req.truth?.[image.id]);
-      const r = await segmentImage(source, runs, { threshold: req.threshold ?? 0.5, severity: this.deps.severity, truth }, report);
-      const { width, height } = r.image;
-      const [maskFile, probFile, overlayFile] = await Promise.all([
-        maskPng(r.mask, width, height).then((b) => files.putBuffer(b)),
-        probabilityPng(r.probability, width, height).then((b) => files.putBuffer(b)),
-        segmentationOverlayPng(r.image, r.mask, 0.5).then((b) => files.putBuffer(b)),
-      ]);
+      // Its pixels (decoded image, maps, mask: a few bytes each) are held until its files are stored.
+      const giveBack = await this.deps.pixels.acquire(await imagePixels(source));
+      const { r, maskFile, probFile, overlayFile } = await this.segmentAndStore(source, runs, req, image, report).finally(giveBack);
+      const { width, height } = r;
       const seg: ResultRow = {
         ...row,
         members: r.members,

@@ -131,17 +131,7 @@ export class InferenceService {
       throw new AppError('BAD_USER_INPUT', `targetClass must be one of ${labels.join(', ')}`, { field: 'targetClass' });
     }
     const request: JobRequest = { imageIds: images.map((i) => i.id), images, members, explain: args.explain ?? true, targetLabel: args.targetClass ?? null };
-    // Record first, then count: the quota counts the images of this user's classifications still
-    // queued or running, so concurrent calls see each other's rows and a burst cannot overrun it
-    // (at worst, at the very limit, both refuse). A refused job is removed unseen.
-    const job = await this.insertJob(em, user, JobKind.CLASSIFY, request);
-    try {
-      await assertWithinQuota(em, this.deps.config, user.id, 'predictions', imageIds.length, new Date(), job.id);
-    } catch (e) {
-      await em.nativeDelete(InferenceJob, { id: job.id });
-      throw e;
-    }
-    return this.enqueue(em, job);
+    return this.enqueue(em, await this.insertJobWithinQuota(em, user, JobKind.CLASSIFY, request));
   }
 
   async segmentImages(
@@ -166,7 +156,24 @@ export class InferenceService {
     const masks = await assertCanReadImages(em, user, truths.map((g) => g.maskImageId), (i) => `groundTruth[${i}].maskImageId`);
     const truth = Object.fromEntries(truths.map((g, i) => [g.imageId, masks[i].id]));
     const request: JobRequest = { imageIds: ids, images, members, threshold, ...(truths.length ? { truth } : {}) };
-    return this.enqueue(em, await this.insertJob(em, user, JobKind.SEGMENT, request));
+    return this.enqueue(em, await this.insertJobWithinQuota(em, user, JobKind.SEGMENT, request));
+  }
+
+  /**
+   * Records the job, then checks the monthly quota of its kind (predictions, segmentations).
+   * Record first, then count: the quota counts the images of this user's jobs of that kind still
+   * queued or running, so concurrent calls see each other's rows and a burst cannot overrun it (at
+   * worst, at the very limit, both refuse). A refused job is removed unseen.
+   */
+  private async insertJobWithinQuota(em: EntityManager, user: Caller, kind: JobKind, request: JobRequest): Promise<InferenceJob> {
+    const job = await this.insertJob(em, user, kind, request);
+    try {
+      await assertWithinQuota(em, this.deps.config, user.id, kind === JobKind.CLASSIFY ? 'predictions' : 'segmentations', request.imageIds.length, new Date(), job.id);
+    } catch (e) {
+      await em.nativeDelete(InferenceJob, { id: job.id });
+      throw e;
+    }
+    return job;
   }
 
   private async insertJob(em: EntityManager, user: Caller, kind: JobKind, request: JobRequest): Promise<InferenceJob> {

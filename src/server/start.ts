@@ -160,7 +160,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
     app.use(healthRouter(services, [models.readiness]));
     app.use(jwksRouter(auth.auth.jwt));
-    app.use(resultFilesRouter({ config, db, files: inference.files }));
+    app.use(resultFilesRouter({ config, db, files: inference.files, images: inference.images }));
     app.use(imageRouter({ config, store: services.files, forkEm: () => db.orm.em.fork(), logger }));
     // CORS first: it must answer preflights before any router's automatic OPTIONS reply.
     app.use(GRAPHQL_PATH, cors({ origin: config.CORS_ORIGINS, credentials: true, maxAge: 600 }));

@@ -21,6 +21,7 @@ export interface Dashboard {
   totalPatients: number;
   uploadQuota: QuotaUsage;
   predictionQuota: QuotaUsage;
+  segmentationQuota: QuotaUsage;
 }
 
 /** The caller's account summary: totals over all time, quotas for this calendar month (UTC). */
@@ -32,12 +33,13 @@ export async function myDashboard(em: EntityManager, config: Config, userId: str
     const used = await usedThisMonth(em, userId, kind, now);
     return { limit: quota[kind], used, remaining: Math.max(0, quota[kind] - used), resetsAt: nextMonthStart(now) };
   };
-  const [totalUploads, totalPredictions, totalPatients, uploadQuota, predictionQuota] = await Promise.all([
+  const [totalUploads, totalPredictions, totalPatients, uploadQuota, predictionQuota, segmentationQuota] = await Promise.all([
     em.count(Image, { uploadedBy: userId }),
     em.count(Prediction, { owner: userId }),
     em.count(Patient, { owner: userId }),
     usage('uploads'),
     usage('predictions'),
+    usage('segmentations'),
   ]);
-  return { email: user.email, createdAt: user.createdAt, lastLoginAt: user.lastLoginAt ?? null, plan: user.plan, totalUploads, totalPredictions, totalPatients, uploadQuota, predictionQuota };
+  return { email: user.email, createdAt: user.createdAt, lastLoginAt: user.lastLoginAt ?? null, plan: user.plan, totalUploads, totalPredictions, totalPatients, uploadQuota, predictionQuota, segmentationQuota };
 }

@@ -254,6 +254,7 @@ export class Dashboard {
   @Field(() => Int) totalPatients!: number;
   @Field(() => QuotaUsage, { description: 'Images uploaded this month against the plan' }) uploadQuota!: QuotaUsage;
   @Field(() => QuotaUsage, { description: 'Predictions this month against the plan' }) predictionQuota!: QuotaUsage;
+  @Field(() => QuotaUsage, { description: 'Segmented images this month against the plan' }) segmentationQuota!: QuotaUsage;
 }
 
 /** Paging and date window of a history connection (images, predictions, segmentations), newest first. */
