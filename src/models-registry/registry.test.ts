@@ -65,6 +65,19 @@ async function twoVersions(r: ModelRegistry): Promise<void> {
   await r.install(await makeClassifierPackage(pkgs, { version: '2.0.0', model: 'v2' }));
 }
 
+/** Two processes ("api" and "worker") sharing a store and a bus, both started on plugins with 1.0.0 and 2.0.0. */
+async function twoProcesses(): Promise<{ api: ModelRegistry; worker: ModelRegistry; plugins: string }> {
+  const [store, bus] = [new InMemoryRegistryStore(), new InMemoryRegistryBus()];
+  const plugins = join(work, 'plugins');
+  await makeClassifierPackage(plugins, { version: '1.0.0', model: 'v1' });
+  await makeClassifierPackage(plugins, { version: '2.0.0', model: 'v2' });
+  const api = newRegistry({ store, bus, processId: 'api' });
+  const worker = newRegistry({ store, bus, processId: 'worker', packagesDir: join(work, 'store-w') });
+  await api.start([plugins]);
+  await worker.start([plugins]);
+  return { api, worker, plugins };
+}
+
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -381,16 +394,7 @@ describe('ModelRegistry: uploads, discovery, watching, other processes', () => {
   });
 
   it('activation and unload broadcast over the bus switch another process', async () => {
-    const store = new InMemoryRegistryStore();
-    const bus = new InMemoryRegistryBus();
-    const plugins = join(work, 'plugins');
-    await makeClassifierPackage(plugins, { version: '1.0.0', model: 'v1' });
-    await makeClassifierPackage(plugins, { version: '2.0.0', model: 'v2' });
-    const api = newRegistry({ store, bus, processId: 'api' });
-    const worker = new ModelRegistry({ packagesDir: join(work, 'store-w'), store: store, bus, processId: 'worker' });
-    registries.push(worker);
-    await api.start([plugins]);
-    await worker.start([plugins]);
+    const { api, worker } = await twoProcesses();
     await api.activate(NAME, '1.0.0');
     await until(() => worker.activeVersion(NAME) === '1.0.0');
     expectAnswerOf(await worker.withModel(NAME, undefined, (l) => classify(l, IMAGES[0])), IMAGES[0], 'v1');
@@ -534,15 +538,7 @@ describe('ModelRegistry: queued jobs across swaps (leaseForJob, pins), history, 
   });
 
   it('regenerateCache reaches every process over the bus and reports a version that fails instead of dropping it', async () => {
-    const store = new InMemoryRegistryStore();
-    const bus = new InMemoryRegistryBus();
-    const plugins = join(work, 'plugins');
-    await makeClassifierPackage(plugins, { version: '1.0.0', model: 'v1' });
-    await makeClassifierPackage(plugins, { version: '2.0.0', model: 'v2' });
-    const api = newRegistry({ store, bus, processId: 'api' });
-    const worker = newRegistry({ store, bus, processId: 'worker', packagesDir: join(work, 'store-w') });
-    await api.start([plugins]);
-    await worker.start([plugins]);
+    const { api, worker, plugins } = await twoProcesses();
     const workerEvents = recordEvents(worker);
     const before = worker.versionInfo(NAME, '2.0.0')!.loadedAt!;
     // Break 1.0.0's file: its session cannot be re-created (the old one keeps serving).

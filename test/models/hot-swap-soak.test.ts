@@ -1,7 +1,7 @@
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser } from '../support/users';
-import { runSoak } from './soak';
+import { expectNothingLost, runSoak } from './soak';
 
 /**
  * Issue [7]: hot swap drops nothing (inline mode, jobs in the api process). 200 classifications,
@@ -22,13 +22,5 @@ it('200 classifications during uploads, activations, rollbacks and unloads: 0 fa
   const clinician = await createSignedInUser(server, { role: Role.CLINICIAN });
   const counts = await runSoak(server, admin, clinician, { jobs: 200, concurrency: 8 });
   console.log(`hot-swap soak, inline mode: ${JSON.stringify(counts)}`);
-  expect(counts.failed).toBe(0);
-  expect(counts.wrongVersion).toBe(0);
-  expect(counts.succeeded).toBe(200);
-  expect(Object.keys(counts.refusedAtEnqueue).filter((c) => c !== 'MODEL_UNAVAILABLE')).toEqual([]);
-  expect(counts.registryChanges).toBeGreaterThanOrEqual(10);
-  expect(counts.pinned).toBeGreaterThan(50);
-  expect(counts.unpinned).toBeGreaterThan(50);
-  // The swaps happened while jobs ran: results came from more than one version.
-  expect(Object.keys(counts.versionsSeen).length).toBeGreaterThan(1);
+  expectNothingLost(counts, 200);
 }, 300_000);

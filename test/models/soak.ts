@@ -124,3 +124,16 @@ export async function runSoak(server: TestServer, admin: SignedInUser, clinician
     await rm(work, { recursive: true, force: true });
   }
 }
+
+/** What both modes must show: nothing lost, every result from its version, enough of each kind, swaps really interleaved. */
+export function expectNothingLost(counts: SoakCounts, jobs: number): void {
+  expect(counts.failed).toBe(0);
+  expect(counts.wrongVersion).toBe(0);
+  expect(counts.succeeded).toBe(jobs);
+  expect(Object.keys(counts.refusedAtEnqueue).filter((c) => c !== 'MODEL_UNAVAILABLE')).toEqual([]);
+  expect(counts.registryChanges).toBeGreaterThanOrEqual(10);
+  expect(counts.pinned).toBeGreaterThan(jobs / 4);
+  expect(counts.unpinned).toBeGreaterThan(jobs / 4);
+  // The swaps happened while jobs ran: results came from more than one version.
+  expect(Object.keys(counts.versionsSeen).length).toBeGreaterThan(1);
+}
