@@ -273,6 +273,7 @@ export async function inferenceBench(): Promise<void> {
     JOB_MODE: 'inline',
     JOB_CONCURRENCY: '8',
     QUOTA_FREE_PREDICTIONS_PER_MONTH: '10000000',
+    QUOTA_FREE_SEGMENTATIONS_PER_MONTH: '10000000',
   });
   const server = await startServer(config, { logger: createLogger(config) });
   try {
