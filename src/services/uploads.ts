@@ -136,7 +136,7 @@ export async function uploadImages(
             width: p.info.width,
             height: p.info.height,
             orientation: p.info.orientation,
-            originalName: p.filename ? p.filename.slice(0, 255) : null,
+            originalName: cleanFileName(p.filename),
           }),
         );
         await tem.flush();
@@ -163,4 +163,13 @@ export async function removeUnreferenced(em: EntityManager, store: FileStore, sh
       if (refs === 0) await store.remove(sha);
     });
   }
+}
+
+/**
+ * A client's file name as kept: control characters dropped (an RFC 5987 `filename*` can carry
+ * %00, which PostgreSQL text cannot hold), at most 255 characters, null when nothing is left.
+ */
+export function cleanFileName(name: string | null | undefined): string | null {
+  const clean = (name ?? '').replace(/\p{Cc}/gu, '').trim().slice(0, 255);
+  return clean || null;
 }

@@ -45,6 +45,27 @@ describe('uploadImages', () => {
     expect(fs.readFileSync(server.services.files.path(sha(png))).equals(png)).toBe(true);
   });
 
+  it('keeps a client\'s file name without control characters (a %00 in an RFC 5987 filename* reached PostgreSQL before)', async () => {
+    // Issue [7]: no input a client controls may reach the database as text it cannot hold.
+    const boundary = 'dg-boundary';
+    const operations = JSON.stringify({ query: `mutation($p: ID!, $f: [Upload!]!) { uploadImages(patientId: $p, files: $f) { originalName } }`, variables: { p: patientId, f: [null] } });
+    const part = (headers: string, body: string | Buffer) => Buffer.concat([Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(body), Buffer.from('\r\n')]);
+    const body = Buffer.concat([
+      part('Content-Disposition: form-data; name="operations"', operations),
+      part('Content-Disposition: form-data; name="map"', JSON.stringify({ 0: ['variables.f.0'] })),
+      part(`Content-Disposition: form-data; name="0"; filename*=UTF-8''lesion%00%07%20left.jpg\r\nContent-Type: image/jpeg`, fixture(JPEGS[2])),
+      Buffer.from(`--${boundary}--\r\n`),
+    ]);
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice.token}`, 'apollo-require-preflight': 'true', 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body,
+    });
+    const json = (await res.json()) as any;
+    expect(json.errors).toBeUndefined();
+    expect(json.data.uploadImages[0].originalName).toBe('lesion left.jpg');
+  });
+
   it('stores the same bytes once, whatever the number of uploads', async () => {
     const jpeg = fixture(JPEGS[1]);
     const before = await snapshot(server);
