@@ -62,11 +62,13 @@ function refuseUnread(res: Response, err: GraphQLError): void {
  * Errors raised before GraphQL runs (a malformed multipart body, too many files, a JSON body over
  * its limit) answer in the GraphQL response shape with a stable code instead of Express's HTML page.
  */
-export const transportErrorHandler: ErrorRequestHandler = (err, _req, res, next) => {
+export const transportErrorHandler: ErrorRequestHandler = (err, req, res, next) => {
   if (res.headersSent) return next(err);
   const status = statusOf(err) ?? 500;
   const code =
     status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status >= 400 && status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
   const message = status < 500 ? String((err as Error).message ?? 'Bad request') : 'Internal server error';
-  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  // The client gets no details of an internal failure; the log gets them, under the request id.
+  if (status >= 500) req.log?.error({ err }, 'request failed before GraphQL ran');
+  res.status(status).json({ errors: [{ message, extensions: { code, ...(status >= 500 && req.id ? { requestId: String(req.id) } : {}) } }] });
 };
