@@ -135,8 +135,6 @@ interface Slot {
   placement: Placement;
   leases: number;
   retired: boolean;
-  /** Retired, but kept while unfinished jobs pinned its version (released by the pin sweep). */
-  held: boolean;
   released: boolean;
   loadedAt: Date;
   loadMs: number;
@@ -168,7 +166,10 @@ export class ModelRegistry {
   readonly store: RegistryStore;
   private readonly entries = new Map<string, Entry>();
   private readonly active = new Map<string, Entry>();
-  /** Held slots (see Slot.held) and the sweep that releases them once no job pins them. */
+  /**
+   * Retired slots kept while unfinished jobs pinned their version (released by the pin sweep, not
+   * by their last lease), and the sweep that releases them once no job pins them.
+   */
   private readonly held = new Map<Slot, Entry>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
@@ -409,7 +410,7 @@ export class ModelRegistry {
         if (released) return;
         released = true;
         slot.leases--;
-        if (slot.retired && !slot.held && slot.leases === 0) this.releaseSlot(e, slot);
+        if (slot.retired && !this.held.has(slot) && slot.leases === 0) this.releaseSlot(e, slot);
       },
     };
   }
@@ -425,7 +426,7 @@ export class ModelRegistry {
   }
 
   private newSlot(session: ModelSession, placement: Placement, loadMs: number): Slot {
-    return { session, placement, leases: 0, retired: false, held: false, released: false, loadedAt: new Date(), loadMs };
+    return { session, placement, leases: 0, retired: false, released: false, loadedAt: new Date(), loadMs };
   }
 
   /**
@@ -449,7 +450,6 @@ export class ModelRegistry {
   }
 
   private hold(e: Entry, slot: Slot): void {
-    slot.held = true;
     e.draining.add(slot);
     this.held.set(slot, e);
     if (!this.sweepTimer) {
@@ -475,7 +475,6 @@ export class ModelRegistry {
           // Checked again after the read: meanwhile a job may have leased it, or an activation adopted it.
           else if (slot.leases === 0 && (await this.pins(e.name, e.version).catch(() => 1)) === 0 && slot.leases === 0 && this.held.has(slot)) {
             this.held.delete(slot);
-            slot.held = false;
             this.releaseSlot(e, slot);
           }
         }
@@ -660,12 +659,12 @@ export class ModelRegistry {
       const statusBefore = e.status;
       let created: Slot | null = null;
       // A session kept for pinned jobs serves again rather than loading the same file twice.
-      const adopted = e.slot ? null : [...e.draining].find((d) => d.held && !d.released) ?? null;
+      const adopted = e.slot ? null : [...e.draining].find((d) => this.held.has(d) && !d.released) ?? null;
       try {
         if (adopted) {
           this.held.delete(adopted);
           e.draining.delete(adopted);
-          Object.assign(adopted, { held: false, retired: false });
+          adopted.retired = false;
           e.slot = adopted;
         }
         if (!e.slot) {
