@@ -203,11 +203,6 @@ export class AuthService {
     await this.background.drain();
   }
 
-  /** @deprecated the same as drainBackground (mail is one kind of background work). */
-  drainMail(): Promise<void> {
-    return this.drainBackground();
-  }
-
   // ---------------------------------------------------------------- helpers
 
   /**

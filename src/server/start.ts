@@ -212,7 +212,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await apollo.stop(); // drains HTTP (in-flight requests finish) and the WebSocket server
         await stopRevocations();
         await stopRoleChanges();
-        await auth.auth.drainMail();
+        await auth.auth.drainBackground();
         await inference.close(); // running jobs finish (up to SHUTDOWN_TIMEOUT_MS); BullMQ keeps the queued ones
         await models.close();
         logger.debug('HTTP and WebSocket drained');

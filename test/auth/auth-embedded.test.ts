@@ -13,7 +13,7 @@ describe('accounts with the embedded adapters', () => {
   it('writes the verification mail to the outbox table; the link in it verifies the account', async () => {
     const reg = await gql(server, M.register, { input: { email: 'outbox@example.org', password: 'actinic keratosis 3' } });
     expect(reg.errors).toBeUndefined();
-    await server.services.auth.auth.drainMail();
+    await server.services.auth.auth.drainBackground();
     const rows = await server.services.db.orm.em.fork().find(OutboxMessage, { recipient: 'outbox@example.org' });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ subject: 'Confirm your email address', sender: server.config.MAIL_FROM });
