@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { projectRoot } from '../src/paths';
+import { projectRoot } from '../src/infra/paths';
 
 /** One row of a bench table: a name and its measured values (numbers are printed to 3 significant digits). */
 export type Row = Record<string, string | number | null>;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import * as ort from 'onnxruntime-node';
-import { projectRoot } from '../src/paths';
+import { projectRoot } from '../src/infra/paths';
 import { imageToTensor, batchShape } from '../src/inference/preprocess';
 import { ModelRegistry, parseManifestText, type Manifest } from '../src/models-registry';
 import { mean, quantile, report, type Row } from './harness';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import readline from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { projectRoot } from '../src/paths';
+import { projectRoot } from '../src/infra/paths';
 
 export const CLI = path.join(projectRoot, 'dist', 'src', 'cli.js');
 

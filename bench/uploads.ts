@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { projectRoot } from '../src/paths';
+import { projectRoot } from '../src/infra/paths';
 import { createBenchDatabase, report, type Row } from './harness';
 import { spawnServe } from './serve-process';
 

@@ -1,17 +1,17 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { Command } from 'commander';
-import { loadConfig, ConfigError } from './config';
-import { ensureSecrets } from './config/secrets';
-import { createLogger } from './server/logger';
-import { startServer } from './server/start';
-import { startWorker } from './jobs/worker';
+import { loadConfig, ConfigError } from './infra/config';
+import { ensureSecrets } from './infra/config/secrets';
+import { createLogger } from './infra/observability/logger';
+import { startServer } from './app/start';
+import { startWorker } from './app/worker';
 import { createMigration, migrate } from './commands/migrations';
 import { emitSchema } from './schema/emit';
 import { createAdmin, readPasswordFromStdin } from './commands/create-admin';
-import { rotateKeys } from './auth/jwt';
+import { rotateKeys } from './modules/accounts/jwt';
 import { packCommand, validateCommand } from './commands/models';
-import { DataDirInUseError } from './server/data-dir-lock';
+import { DataDirInUseError } from './infra/database/data-dir-lock';
 
 /**
  * `dermagraph <command>`: one entry for the server, the worker and the admin tasks.

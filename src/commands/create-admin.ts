@@ -1,9 +1,9 @@
-import type { Config } from '../config';
-import { ensureSecrets } from '../config/secrets';
-import { AppError } from '../errors';
-import { createAuthModule } from '../auth/setup';
-import { openDatabase } from '../server/database';
-import type { Logger } from '../server/logger';
+import type { Config } from '../infra/config';
+import { ensureSecrets } from '../infra/config/secrets';
+import { AppError } from '../infra/errors';
+import { createAuthModule } from '../modules/accounts/setup';
+import { openDatabase } from '../infra/database/database';
+import type { Logger } from '../infra/observability/logger';
 
 /**
  * `dermagraph create-admin --email ...`: makes an ADMIN account (or promotes an existing user),

@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '../config';
-import { projectRoot } from '../paths';
-import { openDatabase } from '../server/database';
-import type { Logger } from '../server/logger';
+import type { Config } from '../infra/config';
+import { projectRoot } from '../infra/paths';
+import { openDatabase } from '../infra/database/database';
+import type { Logger } from '../infra/observability/logger';
 
 const MIGRATIONS_DIR = path.join(projectRoot, 'migrations');
 

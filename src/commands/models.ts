@@ -1,5 +1,5 @@
 import { basename, join, resolve } from 'node:path';
-import { AppError } from '../errors';
+import { AppError } from '../infra/errors';
 import { packPackage, validatePackage } from '../models-registry/package';
 
 /**

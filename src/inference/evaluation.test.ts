@@ -8,7 +8,7 @@ import {
   round4,
   seededRandom,
 } from './evaluation';
-import { AppError } from '../errors';
+import { AppError } from '../infra/errors';
 
 const T = true;
 const F = false;

@@ -4,7 +4,7 @@
  * Used by `npm run evaluate` and by the tests that keep model cards honest. Inputs the math cannot
  * use throw AppError BAD_USER_INPUT naming the field.
  */
-import { badInput } from '../errors';
+import { badInput } from '../infra/errors';
 
 export interface Confusion {
   tp: number;

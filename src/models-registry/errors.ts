@@ -1,4 +1,4 @@
-import { AppError, type ErrorCode } from '../errors';
+import { AppError, type ErrorCode } from '../infra/errors';
 
 /**
  * Errors of the model registry: client-facing AppErrors (`extensions.code`) that also name the

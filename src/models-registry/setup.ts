@@ -1,10 +1,10 @@
 import path from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Registry } from 'prom-client';
-import type { Config } from '../config';
-import type { PubSub } from '../adapters/pubsub';
-import type { RedisConnections } from '../adapters/redis';
-import { projectRoot } from '../paths';
+import type { Config } from '../infra/config';
+import type { PubSub } from '../infra/messaging/pubsub';
+import type { RedisConnections } from '../infra/messaging/redis';
+import { projectRoot } from '../infra/paths';
 import { InMemoryRegistryBus } from './bus';
 import { RegistryMetrics } from './metrics';
 import { PgRegistryStore } from './pg-store';

@@ -1,10 +1,10 @@
 import type { NonEmptyArray } from 'type-graphql';
-import { SystemResolver, UserFieldsResolver } from './system';
-import { AuthResolver } from './auth';
-import { AuthAdminResolver, UserSecurityFieldsResolver } from './auth-admin';
-import { ModelsResolver } from './models';
-import { inferenceResolvers } from './inference';
-import { ImageFieldsResolver, LesionFieldsResolver, PatientResolver } from './patients';
+import { SystemResolver, UserFieldsResolver } from '../modules/system/system.resolver';
+import { AuthResolver } from '../modules/accounts/accounts.resolver';
+import { AuthAdminResolver, UserSecurityFieldsResolver } from '../modules/accounts/admin.resolver';
+import { ModelsResolver } from '../models-registry/models.resolver';
+import { inferenceResolvers } from '../modules/jobs/api/jobs.resolver';
+import { ImageFieldsResolver, LesionFieldsResolver, PatientResolver } from '../modules/patients/patients.resolver';
 
 /** Every resolver class in the schema. Features add theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type

@@ -1,6 +1,6 @@
 import type { AuthChecker } from 'type-graphql';
-import type { AppContext } from '../server/context';
-import { AppError } from '../errors';
+import type { AppContext } from './context';
+import { AppError } from '../infra/errors';
 
 /**
  * Every Query, Mutation and Subscription decides who may call it: `@Authorized(...roles)` from

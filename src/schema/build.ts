@@ -4,7 +4,7 @@ import type { GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { resolvers } from '../resolvers';
 import { authChecker } from './access';
-import { createPubSub, type PubSub } from '../adapters/pubsub';
+import { createPubSub, type PubSub } from '../infra/messaging/pubsub';
 
 export interface SchemaOptions {
   pubSub?: PubSub;

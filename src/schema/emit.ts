@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { lexicographicSortSchema, printSchema } from 'graphql';
-import { projectRoot } from '../paths';
+import { projectRoot } from '../infra/paths';
 import { buildAppSchema } from './build';
 
 export const SCHEMA_FILE = path.join(projectRoot, 'schema.graphql');

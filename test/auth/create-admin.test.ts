@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/server/logger';
-import { openDatabase } from '../../src/server/database';
+import { loadConfig } from '../../src/infra/config';
+import { createLogger } from '../../src/infra/observability/logger';
+import { openDatabase } from '../../src/infra/database/database';
 import { AuditLog, Role, User } from '../../src/entities';
-import { verifyPassword } from '../../src/auth/password-hash';
+import { verifyPassword } from '../../src/modules/accounts/password-hash';
 import { createAdmin } from '../../src/commands/create-admin';
 import { createTestDatabase } from '../support/database';
 

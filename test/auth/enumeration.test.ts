@@ -1,7 +1,7 @@
 import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
-import { verifyPassword } from '../../src/auth/password-hash';
+import { verifyPassword } from '../../src/modules/accounts/password-hash';
 import { AuditLog, EmailToken, User } from '../../src/entities';
-import { ormConfig } from '../../src/server/database';
+import { ormConfig } from '../../src/infra/database/database';
 import { startTestServer, type TestServer } from '../support/server';
 import { startSmtpCapture } from './smtp-capture';
 import { createVerifiedUser, gql, holdableScheduler, M, onlyError } from './helpers';

@@ -1,8 +1,8 @@
-import { DEFAULT_SECRET } from '../../src/config';
+import { DEFAULT_SECRET } from '../../src/infra/config';
 import { TwoFactor, User } from '../../src/entities';
-import { SecretBox } from '../../src/auth/secret-box';
-import { reencryptTotpSecrets } from '../../src/auth/totp-rekey';
-import { generateTotpSecret } from '../../src/auth/totp';
+import { SecretBox } from '../../src/modules/accounts/secret-box';
+import { reencryptTotpSecrets } from '../../src/modules/accounts/totp-rekey';
+import { generateTotpSecret } from '../../src/modules/accounts/totp';
 import { startTestServer, type TestServer } from '../support/server';
 import { gql, M, oathtoolCode } from './helpers';
 

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, DEFAULT_SECRET, envSchema, loadConfig } from '../../src/config';
-import { ensureSecrets } from '../../src/config/secrets';
+import { ConfigError, DEFAULT_SECRET, envSchema, loadConfig } from '../../src/infra/config';
+import { ensureSecrets } from '../../src/infra/config/secrets';
 
 const root = path.resolve(__dirname, '..', '..');
 

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CLI, spawnServe, type ServeProcess } from '../../bench/serve-process';
-import { DEFAULT_SECRET } from '../../src/config';
-import { signature } from '../../src/services/signed-urls';
+import { DEFAULT_SECRET } from '../../src/infra/config';
+import { signature } from '../../src/infra/storage/signed-urls';
 
 /**
  * Issue [7], "The embedded database" and "Safe defaults for npm start", on the real `dermagraph serve`

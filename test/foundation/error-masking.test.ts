@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Role } from '../../src/entities';
-import { signature } from '../../src/services/signed-urls';
+import { signature } from '../../src/infra/storage/signed-urls';
 import { startTestServer, type TestServer } from '../support/server';
 import { TransportProbeResolver } from '../support/probes';
 import { createSignedInUser, type SignedInUser } from '../support/users';

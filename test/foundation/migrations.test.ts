@@ -1,6 +1,6 @@
-import { loadConfig } from '../../src/config';
-import { openDatabase } from '../../src/server/database';
-import { createLogger } from '../../src/server/logger';
+import { loadConfig } from '../../src/infra/config';
+import { openDatabase } from '../../src/infra/database/database';
+import { createLogger } from '../../src/infra/observability/logger';
 import { createTestDatabase } from '../support/database';
 
 describe('migrations', () => {

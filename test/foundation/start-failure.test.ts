@@ -5,13 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
-import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/server/logger';
-import { startServer } from '../../src/server/start';
+import { loadConfig } from '../../src/infra/config';
+import { createLogger } from '../../src/infra/observability/logger';
+import { startServer } from '../../src/app/start';
 import { createTestDatabase, testRedisPrefix } from '../support/database';
 import { TEST_PG_URL, TEST_REDIS_URL } from '../support/env';
 import { startTestServer } from '../support/server';
-import { lockDataDir } from '../../src/server/data-dir-lock';
+import { lockDataDir } from '../../src/infra/database/data-dir-lock';
 import { CLI } from '../../bench/serve-process';
 
 describe('a start that fails half-way', () => {

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
-import { connectRedis, type RedisConnections } from '../../src/adapters/redis';
-import { createPubSubAdapter } from '../../src/adapters/pubsub';
+import { connectRedis, type RedisConnections } from '../../src/infra/messaging/redis';
+import { createPubSubAdapter } from '../../src/infra/messaging/pubsub';
 import { startTestServer, type TestServer } from '../support/server';
 import { testRedisPrefix } from '../support/database';
 import { TEST_REDIS_URL } from '../support/env';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import sharp from 'sharp';
-import { projectRoot } from '../../src/paths';
+import { projectRoot } from '../../src/infra/paths';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';

@@ -6,7 +6,7 @@ import { Arg, Authorized, Ctx, Query, Resolver } from 'type-graphql';
 import { Role } from '../../src/entities';
 import { softmax } from '../../src/inference/softmax';
 import { packPackage } from '../../src/models-registry/package';
-import type { AppContext } from '../../src/server/context';
+import type { AppContext } from '../../src/schema/context';
 import { IMAGES, INPUT, makeClassifierPackage, referenceProbabilities, tempDir, tensorOf } from '../fixtures/models/packages';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';

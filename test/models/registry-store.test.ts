@@ -1,7 +1,7 @@
-import { loadConfig } from '../../src/config';
-import { connectRedis, type RedisConnections } from '../../src/adapters/redis';
-import { openDatabase, type Database } from '../../src/server/database';
-import { createLogger } from '../../src/server/logger';
+import { loadConfig } from '../../src/infra/config';
+import { connectRedis, type RedisConnections } from '../../src/infra/messaging/redis';
+import { openDatabase, type Database } from '../../src/infra/database/database';
+import { createLogger } from '../../src/infra/observability/logger';
 import { PgRegistryStore } from '../../src/models-registry/pg-store';
 import { RedisRegistryBus } from '../../src/models-registry/redis-bus';
 import { registryBusContract, registryStoreContract } from '../fixtures/models/registry-store-contract';

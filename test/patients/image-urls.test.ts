@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Role } from '../../src/entities';
-import { signature } from '../../src/services/signed-urls';
-import { uploadImages as uploadService } from '../../src/services/uploads';
+import { signature } from '../../src/infra/storage/signed-urls';
+import { uploadImages as uploadService } from '../../src/modules/images/uploads.service';
 import { Readable } from 'node:stream';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';

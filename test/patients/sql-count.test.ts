@@ -2,8 +2,8 @@ import { graphql, type GraphQLSchema } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { Image, ImageFormat, Lesion, Patient, Prediction, Role } from '../../src/entities';
 import { buildAppSchema } from '../../src/schema/build';
-import { buildContext } from '../../src/server/build-context';
-import { openDatabase, type Database } from '../../src/server/database';
+import { buildContext } from '../../src/app/build-context';
+import { openDatabase, type Database } from '../../src/infra/database/database';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { Client } from 'pg';
-import { loadConfig } from '../../src/config';
-import { openDatabase } from '../../src/server/database';
-import { createLogger } from '../../src/server/logger';
+import { loadConfig } from '../../src/infra/config';
+import { openDatabase } from '../../src/infra/database/database';
+import { createLogger } from '../../src/infra/observability/logger';
 import { TEST_PG_URL, withDatabase } from './env';
 
 /**

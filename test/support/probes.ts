@@ -3,7 +3,7 @@ import { Arg, Int, Mutation, Query, Resolver } from 'type-graphql';
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import { Public } from '../../src/schema/access';
-import { uploadError } from '../../src/server/uploads';
+import { uploadError } from '../../src/infra/http/uploads';
 
 /**
  * Resolvers that exist only in tests, to exercise the transport (uploads, error masking) before

@@ -1,9 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
-import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/server/logger';
-import { startServer, type RunningServer, type StartOptions } from '../../src/server/start';
+import { loadConfig, type Config } from '../../src/infra/config';
+import { createLogger } from '../../src/infra/observability/logger';
+import { startServer, type RunningServer, type StartOptions } from '../../src/app/start';
 import { createTestDatabase, testRedisPrefix } from './database';
 import { TEST_REDIS_URL } from './env';
 

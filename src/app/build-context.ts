@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import type { AppContext, AuthUser } from '../schema/context';
+import type { Logger } from '../infra/observability/logger';
+import type { Services } from './services';
+
+export interface ContextInput {
+  services: Services;
+  user: AuthUser | null;
+  ip: string;
+  userAgent: string;
+  requestId?: string;
+  logger?: Logger;
+}
+
+/** One context per HTTP request or WebSocket operation, with its own EntityManager fork. */
+export function buildContext(input: ContextInput): AppContext {
+  const requestId = input.requestId ?? randomUUID();
+  return {
+    requestId,
+    em: input.services.db.orm.em.fork(),
+    user: input.user,
+    ip: input.ip,
+    userAgent: input.userAgent.slice(0, 512),
+    logger: input.logger ?? input.services.logger.child({ reqId: requestId }),
+    services: input.services,
+    loaders: new Map(),
+  };
+}

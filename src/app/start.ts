@@ -1,0 +1,251 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import cors from 'cors';
+import pinoHttp from 'pino-http';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { Config } from '../infra/config';
+import { ensureSecrets } from '../infra/config/secrets';
+import { connectRedis, type RedisConnections } from '../infra/messaging/redis';
+import { createPubSubAdapter } from '../infra/messaging/pubsub';
+import { buildAppSchema } from '../schema/build';
+import { openDatabase } from '../infra/database/database';
+import { createLogger, type Logger } from '../infra/observability/logger';
+import { createMetrics, metricsPlugin } from '../infra/observability/metrics';
+import { createErrorFormatter, finalErrorHandler, notFoundHandler } from '../schema/errors';
+import { guardSchema } from '../schema/guard';
+import { createArmor } from '../infra/http/armor';
+import { anonymous, type Services } from './services';
+import type { AppContext } from '../schema/context';
+import { buildContext } from './build-context';
+import { createSubscriptionServer, WS_CLOSE, type SubscriptionServer } from './websocket';
+import { graphiqlRouter } from '../infra/http/graphiql';
+import { healthRouter } from './health';
+import { multipartUploads, transportErrorHandler, uploadCaller } from '../infra/http/uploads';
+import { createAuthModule, type AuthModuleOptions } from '../modules/accounts/setup';
+import { jwksRouter } from '../modules/accounts/http';
+import { bridgeRoleChanges, bridgeSessionRevocations } from '../modules/accounts/session-events';
+import { createFileStore } from '../infra/storage/file-store';
+import { imageRouter } from '../modules/images/image-routes';
+import { createModelsModule } from '../models-registry/setup';
+import { createInferenceModule, requeueUnfinished } from '../modules/jobs/jobs.module';
+import { resultFilesRouter } from '../modules/jobs/api/result-files';
+
+export const GRAPHQL_PATH = '/graphql';
+
+/** Express's req.ip (TRUST_PROXY-aware) for a request Express does not route: the WebSocket upgrade. */
+function requestIp(app: express.Express, req: http.IncomingMessage): string {
+  const view = Object.assign(Object.create(app.request) as express.Request, { app, headers: req.headers, socket: req.socket });
+  return view.ip ?? req.socket.remoteAddress ?? '';
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Resolver classes added to the schema (tests probe transport features with them). */
+  extraResolvers?: Function[];
+  /** Accounts options (tests set small rate limits). */
+  auth?: AuthModuleOptions;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  httpServer: http.Server;
+  services: Services;
+  subscriptions: SubscriptionServer;
+  /** Drains HTTP, WebSocket and jobs, then closes the database and Redis. Idempotent. */
+  stop(): Promise<void>;
+  /** SIGINT/SIGTERM run stop() and exit. */
+  stopOnSignals(): void;
+}
+
+/** Starts one api process: database (+ migrations), Redis when configured, GraphQL over HTTP and WebSocket. */
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger(config);
+  const startedAt = new Date();
+  ensureSecrets(config); // unset secrets: generated once under DATA_DIR/keys, never a public default
+  const db = await openDatabase(config, logger);
+  // A start that fails half-way closes what it opened (tests and embedding callers reuse the process).
+  const undoOnFailure: Array<() => Promise<unknown>> = [() => db.close()];
+  try {
+    const redis: RedisConnections | null = config.REDIS_URL ? await connectRedis(config.REDIS_URL, config.REDIS_PREFIX) : null;
+    if (redis) undoOnFailure.push(() => redis.close());
+    const pubSub = createPubSubAdapter(redis);
+    const metrics = createMetrics();
+    const auth = await createAuthModule({ config, forkEm: () => db.orm.em.fork(), redis, logger, options: opts.auth });
+    const models = createModelsModule({ config, forkEm: () => db.orm.em.fork(), redis, pubSub, metricsRegistry: metrics.registry, logger });
+    undoOnFailure.push(() => models.close());
+    const inference = await createInferenceModule({ config, db, redis, pubSub, logger, metrics, registry: models.registry, role: 'api' });
+    undoOnFailure.push(() => inference.close());
+    const services: Services = {
+      config, db, redis, pubSub, logger, metrics, auth, startedAt, models: models.registry,
+      inference,
+      files: createFileStore(config.dataDir),
+      authenticate: (authorization) => auth.auth.authenticate(authorization),
+    };
+    if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+      const admin = await auth.auth.createAdmin(db.orm.em.fork(), { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD }, { onlyIfNoAdmin: true });
+      if (admin) logger.info({ email: admin.email }, 'created the first admin from ADMIN_EMAIL');
+    }
+
+    // NUL in string arguments refused; unexpected errors tagged with their request id (every transport).
+    const schema = guardSchema(await buildAppSchema({ pubSub, extraResolvers: opts.extraResolvers }));
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('trust proxy', config.TRUST_PROXY);
+    const httpServer = http.createServer(app);
+    const formatError = createErrorFormatter(logger);
+    const armor = createArmor(config);
+
+    const subscriptions = createSubscriptionServer({
+      httpServer,
+      path: GRAPHQL_PATH,
+      schema,
+      services,
+      armor,
+      limits: { subscriptionsPerSocket: config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET, socketsPerUser: config.WS_MAX_SOCKETS_PER_USER, socketsPerIp: config.WS_MAX_SOCKETS_PER_IP },
+      clientIp: (req) => requestIp(app, req),
+      formatError,
+    });
+    // Ended sessions (logout, reset, disable, token reuse) and role changes close their subscription sockets at once, on every process.
+    const stopRevocations = bridgeSessionRevocations(auth.auth, pubSub, (e) =>
+      subscriptions.closeWhere(
+        (u) => u.id === e.userId && (e.sessionId ? u.sessionId === e.sessionId : u.sessionId !== e.exceptSessionId),
+        'Session revoked',
+      ),
+    );
+    const stopRoleChanges = bridgeRoleChanges(auth.auth, pubSub, (e) => subscriptions.closeWhere((u) => u.id === e.userId, 'Role changed; reconnect', WS_CLOSE.ROLE_CHANGED));
+
+    const apollo = new ApolloServer<AppContext>({
+      schema,
+      csrfPrevention: true,
+      introspection: armor.introspection,
+      includeStacktraceInErrorResponses: false,
+      hideSchemaDetailsFromClientErrors: !armor.introspection,
+      allowBatchedHttpRequests: false,
+      stopOnTerminationSignals: false, // our own handler drains jobs and closes the database after Apollo
+      validationRules: armor.validationRules,
+      formatError,
+      plugins: [
+        ...armor.plugins,
+        ApolloServerPluginDrainHttpServer({ httpServer }),
+        ApolloServerPluginLandingPageDisabled(),
+        metricsPlugin(metrics),
+        { async serverWillStart() { return { async drainServer() { await subscriptions.close(); } }; } },
+      ],
+    });
+    await apollo.start();
+    undoOnFailure.push(() => apollo.stop());
+
+    app.use(
+      pinoHttp({
+        logger,
+        genReqId: (req, res) => {
+          const given = req.headers['x-request-id'];
+          const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+          res.setHeader('x-request-id', id);
+          return id;
+        },
+        autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+        // Method, path and id only: headers carry tokens, and signed URLs carry signatures in the query.
+        serializers: {
+          req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0], ip: req.remoteAddress }),
+          res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+        },
+      }),
+    );
+    app.use(healthRouter(services, [models.readiness]));
+    app.use(jwksRouter(auth.auth.jwt));
+    app.use(resultFilesRouter({ config, db, files: inference.files, images: inference.images }));
+    app.use(imageRouter({ config, store: services.files, forkEm: () => db.orm.em.fork(), logger }));
+    // CORS first: it must answer preflights before any router's automatic OPTIONS reply.
+    app.use(GRAPHQL_PATH, cors({ origin: config.CORS_ORIGINS, credentials: true, maxAge: 600 }));
+    if (config.graphiqlEnabled) app.use(graphiqlRouter({ endpoint: GRAPHQL_PATH, subscriptionEndpoint: GRAPHQL_PATH }));
+    app.use(
+      GRAPHQL_PATH,
+      express.json({ limit: '1mb' }),
+      // Multipart: refused unread unless signed in; file size by role (images; model packages for admins).
+      multipartUploads(config, services.authenticate),
+      expressMiddleware(apollo, {
+        context: async ({ req, res }) => {
+          const user = uploadCaller(res) ?? (await services.authenticate(req.headers.authorization));
+          return buildContext({
+            services,
+            user,
+            ip: req.ip ?? '',
+            userAgent: String(req.headers['user-agent'] ?? ''),
+            requestId: String(req.id),
+            logger: req.log,
+          });
+        },
+      }),
+      transportErrorHandler,
+    );
+    // JSON 404s, and no stack or path from any route's unexpected error (Express prints them outside production).
+    app.use(notFoundHandler());
+    app.use(finalErrorHandler(logger));
+
+    await models.start();
+    // Embedded mode keeps the queue in memory: jobs a stopped process left unfinished run again.
+    if (inference.mode === 'inline') await requeueUnfinished(db, inference.queue);
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.PORT, config.HOST, () => resolve());
+    });
+    const port = (httpServer.address() as AddressInfo).port;
+    const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+    const url = `http://${host}:${port}${GRAPHQL_PATH}`;
+    logger.info({ url, database: db.embedded ? 'pglite' : 'postgresql', redis: !!redis, ms: Date.now() - startedAt.getTime() }, 'dermagraph ready');
+
+    let stopping: Promise<void> | null = null;
+    const stop = () =>
+      (stopping ??= (async () => {
+        logger.info('shutting down: draining HTTP and WebSocket');
+        const timeout = setTimeout(() => {
+          logger.warn('shutdown timed out; closing connections');
+          httpServer.closeAllConnections();
+        }, config.SHUTDOWN_TIMEOUT_MS).unref();
+        await apollo.stop(); // drains HTTP (in-flight requests finish) and the WebSocket server
+        await stopRevocations();
+        await stopRoleChanges();
+        await auth.auth.drainBackground();
+        await inference.close(); // running jobs finish (up to SHUTDOWN_TIMEOUT_MS); BullMQ keeps the queued ones
+        await models.close();
+        logger.debug('HTTP and WebSocket drained');
+        await redis?.close();
+        await db.close();
+        clearTimeout(timeout);
+        logger.info('stopped');
+      })());
+
+    return {
+      url,
+      port,
+      httpServer,
+      services,
+      subscriptions,
+      stop,
+      stopOnSignals() {
+        const onSignal = (signal: string) => {
+          logger.info({ signal }, 'signal received');
+          stop().then(
+            () => process.exit(0),
+            (err) => {
+              logger.error({ err }, 'shutdown failed');
+              process.exit(1);
+            },
+          );
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      },
+    };
+  } catch (err) {
+    for (const undo of undoOnFailure.reverse()) await undo().catch(() => undefined);
+    throw err;
+  }
+}

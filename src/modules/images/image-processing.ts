@@ -1,0 +1,111 @@
+import sharp from 'sharp';
+import { AppError } from '../../infra/errors';
+import { ImageFormat } from '../../entities/image';
+
+/** Derived copies the server makes of every image. ORIGINAL is the uploaded file, byte for byte. */
+export enum ImageVariant {
+  ORIGINAL = 'ORIGINAL',
+  NORMALIZED = 'NORMALIZED',
+  THUMBNAIL = 'THUMBNAIL',
+}
+
+/** Longest side of the normalised copy and of the thumbnail (never enlarged). */
+export const NORMALIZED_MAX_SIDE = 2048;
+export const THUMBNAIL_MAX_SIDE = 256;
+
+const FORMATS: Record<string, { format: ImageFormat; mimeType: string }> = {
+  jpeg: { format: ImageFormat.JPEG, mimeType: 'image/jpeg' },
+  png: { format: ImageFormat.PNG, mimeType: 'image/png' },
+  webp: { format: ImageFormat.WEBP, mimeType: 'image/webp' },
+  tiff: { format: ImageFormat.TIFF, mimeType: 'image/tiff' },
+};
+
+export interface ImageInfo {
+  format: ImageFormat;
+  mimeType: string;
+  width: number;
+  height: number;
+  /** EXIF orientation 1..8 (1 when absent). */
+  orientation: number;
+  hasAlpha: boolean;
+}
+
+export interface DerivedCopies {
+  NORMALIZED: { data: Buffer; mimeType: string };
+  THUMBNAIL: { data: Buffer; mimeType: string };
+}
+
+/**
+ * Reads the header of the file at `path` and decides its type from the bytes (never the name).
+ * UNSUPPORTED_MEDIA_TYPE for anything but JPEG/PNG/WebP/TIFF; PAYLOAD_TOO_LARGE past `maxPixels`
+ * (checked from the header, before any pixel is decoded: decompression bombs stop here).
+ */
+export async function probeImage(path: string, maxPixels: number, field = 'files'): Promise<ImageInfo> {
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(path, { limitInputPixels: false }).metadata();
+  } catch {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Not an image this server accepts (JPEG, PNG, WebP or TIFF)', { field });
+  }
+  const known = meta.format ? FORMATS[meta.format] : undefined;
+  if (!known) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Image format ${meta.format ?? 'unknown'} is not accepted (JPEG, PNG, WebP or TIFF)`, { field, format: meta.format ?? null });
+  }
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  if (width < 1 || height < 1) throw new AppError('BAD_USER_INPUT', 'Image has no pixels', { field });
+  if (width * height > maxPixels) {
+    throw new AppError('PAYLOAD_TOO_LARGE', `Image is ${width}x${height} pixels; at most ${maxPixels} pixels are accepted`, { field, width, height, maxPixels });
+  }
+  return { ...known, width, height, orientation: meta.orientation ?? 1, hasAlpha: !!meta.hasAlpha };
+}
+
+/** The two derived pipelines over one decode of `path`: orientation applied, sRGB, metadata dropped. */
+function derivedPipelines(path: string, info: Pick<ImageInfo, 'hasAlpha'>, maxPixels: number): Record<'NORMALIZED' | 'THUMBNAIL', sharp.Sharp> {
+  const base = sharp(path, { failOn: 'truncated', limitInputPixels: maxPixels }).rotate().toColourspace('srgb');
+  const normalized = base.clone().resize(NORMALIZED_MAX_SIDE, NORMALIZED_MAX_SIDE, { fit: 'inside', withoutEnlargement: true });
+  const thumb = base.clone().resize(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' });
+  return {
+    NORMALIZED: info.hasAlpha ? normalized.png({ compressionLevel: 6 }) : normalized.jpeg({ quality: 90 }),
+    THUMBNAIL: thumb.jpeg({ quality: 80 }),
+  };
+}
+
+function decodeError(err: unknown, field: string): AppError {
+  return new AppError('BAD_USER_INPUT', `The image could not be decoded (truncated or corrupt): ${(err as Error).message.split('\n')[0].slice(0, 200)}`, { field });
+}
+
+/**
+ * Decodes the whole image once (a truncated or corrupt file fails here with BAD_USER_INPUT) and makes
+ * the derived copies: EXIF orientation applied, sRGB, no metadata kept (EXIF may hold location and
+ * device data). Normalised is JPEG, or PNG when the image has transparency; the thumbnail is JPEG.
+ */
+export async function makeDerivedCopies(path: string, info: Pick<ImageInfo, 'hasAlpha'>, maxPixels: number, field = 'files'): Promise<DerivedCopies> {
+  const p = derivedPipelines(path, info, maxPixels);
+  try {
+    const [n, t] = await Promise.all([p.NORMALIZED.toBuffer(), p.THUMBNAIL.toBuffer()]);
+    return { NORMALIZED: { data: n, mimeType: info.hasAlpha ? 'image/png' : 'image/jpeg' }, THUMBNAIL: { data: t, mimeType: 'image/jpeg' } };
+  } catch (err) {
+    throw decodeError(err, field);
+  }
+}
+
+/** As makeDerivedCopies, written straight to files (a batch of large images is never held in memory). */
+export async function writeDerivedCopies(path: string, info: Pick<ImageInfo, 'hasAlpha'>, maxPixels: number, out: Record<'NORMALIZED' | 'THUMBNAIL', string>, field = 'files'): Promise<void> {
+  const p = derivedPipelines(path, info, maxPixels);
+  try {
+    await Promise.all([p.NORMALIZED.toFile(out.NORMALIZED), p.THUMBNAIL.toFile(out.THUMBNAIL)]);
+  } catch (err) {
+    throw decodeError(err, field);
+  }
+}
+
+/** Cache name of a derived copy in the file store. */
+export function derivedKey(variant: ImageVariant.NORMALIZED | ImageVariant.THUMBNAIL): string {
+  return variant === ImageVariant.THUMBNAIL ? 'thumbnail' : 'normalized';
+}
+
+/** Content type of a derived copy from its first bytes (normalised copies are JPEG or PNG). */
+export function sniffDerivedType(head: Buffer): string {
+  return head.length >= 4 && head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47 ? 'image/png' : 'image/jpeg';
+}

@@ -1,0 +1,175 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Readable } from 'node:stream';
+import type { Config } from '../../infra/config';
+import { AppError, notFound } from '../../infra/errors';
+import { Image, Lesion } from '../../entities';
+import { FileTooLargeError, type FileStore, type StagedFile } from '../../infra/storage/file-store';
+import { uploadError } from '../../infra/http/uploads';
+import { assertCanWritePatient, isUuid, type Caller } from '../patients/access-policy';
+import { assertWithinQuota, assertWithinQuotaLocked } from '../quotas/quotas.service';
+import fs from 'node:fs/promises';
+import { derivedKey, ImageVariant, probeImage, writeDerivedCopies, type ImageInfo } from './image-processing';
+
+/** What graphql-upload hands a resolver for each file (graphql-upload/processRequest.mjs FileUpload). */
+export interface IncomingFile {
+  filename: string;
+  mimetype: string;
+  createReadStream(): Readable;
+}
+
+export interface UploadDeps {
+  em: EntityManager;
+  store: FileStore;
+  config: Config;
+}
+
+export interface UploadOptions {
+  /** Test seam: runs inside the transaction after the files are placed, before the rows commit. */
+  afterFilesPlaced?: () => Promise<void> | void;
+}
+
+interface Prepared {
+  staged: StagedFile;
+  info: ImageInfo;
+  /** Staged derived copies (files, so a large batch is not held in memory). */
+  derived: Record<'NORMALIZED' | 'THUMBNAIL', string>;
+  filename: string;
+}
+
+/** 64-bit advisory lock key for a sha256: serialises placing and cleaning up the same file across processes. */
+const lockSql = 'select pg_advisory_xact_lock(hashtextextended(?, 0))';
+/** The same for a whole batch in one round trip, in sorted order (no deadlock between batches). */
+const lockManySql = 'select pg_advisory_xact_lock(hashtextextended(t.s, 0)) from (select s from unnest(?::text[]) as s order by s) as t';
+
+/**
+ * uploadImages: every file is streamed to a staged temp file while hashed (never whole in memory),
+ * typed and size-checked from its bytes, fully decoded once to make the derived copies (which proves
+ * it is not truncated), then all files are placed and all rows inserted in one transaction. Any
+ * failure leaves no rows, no staged files, and no stored file that this batch created and nothing
+ * else references.
+ */
+export async function uploadImages(
+  deps: UploadDeps,
+  user: Caller,
+  input: { patientId: string; lesionId?: string | null; files: Promise<IncomingFile>[] },
+  opts: UploadOptions = {},
+): Promise<Image[]> {
+  const { em, store, config } = deps;
+  const { files } = input;
+  if (files.length === 0) throw new AppError('BAD_USER_INPUT', 'Send at least one file', { field: 'files' });
+  if (files.length > config.UPLOAD_MAX_FILES) {
+    throw new AppError('PAYLOAD_TOO_LARGE', `At most ${config.UPLOAD_MAX_FILES} files per request`, { field: 'files', maxFiles: config.UPLOAD_MAX_FILES });
+  }
+  // Files not read after an early failure must not surface as unhandled rejections.
+  for (const f of files) Promise.resolve(f).catch(() => undefined);
+  const prepared: Prepared[] = [];
+  try {
+    const patient = await assertCanWritePatient(em, user, input.patientId);
+    let lesion: Lesion | null = null;
+    if (input.lesionId != null) {
+      if (!isUuid(input.lesionId)) throw notFound('Lesion');
+      lesion = await em.findOne(Lesion, { id: input.lesionId, patient: patient.id });
+      if (!lesion) throw notFound('Lesion');
+    }
+    // Early answer before any file work; checked again, exactly, inside the transaction.
+    await assertWithinQuota(em, config, user.id, 'uploads', files.length);
+
+    for (let i = 0; i < files.length; i++) {
+      const field = `files.${i}`;
+      let file: IncomingFile;
+      try {
+        file = await files[i];
+      } catch (err) {
+        throw uploadError(err, field);
+      }
+      let staged: StagedFile;
+      try {
+        staged = await store.stage(file.createReadStream(), { maxBytes: config.UPLOAD_MAX_FILE_BYTES });
+      } catch (err) {
+        if (err instanceof FileTooLargeError) {
+          throw new AppError('PAYLOAD_TOO_LARGE', `File is larger than ${config.UPLOAD_MAX_FILE_BYTES} bytes`, { field, maxBytes: config.UPLOAD_MAX_FILE_BYTES });
+        }
+        throw uploadError(err, field);
+      }
+      const entry: Prepared = { staged, filename: file.filename, info: undefined as never, derived: undefined as never };
+      prepared.push(entry);
+      if (staged.size === 0) throw new AppError('BAD_USER_INPUT', 'File is empty', { field });
+      entry.info = await probeImage(staged.tempPath, config.UPLOAD_MAX_PIXELS, field);
+      entry.derived = { NORMALIZED: await store.tempFile(), THUMBNAIL: await store.tempFile() };
+      await writeDerivedCopies(staged.tempPath, entry.info, config.UPLOAD_MAX_PIXELS, entry.derived, field);
+    }
+
+    const created = new Set<string>();
+    try {
+      return await em.transactional(async (tem) => {
+        const shas = [...new Set(prepared.map((p) => p.staged.sha256))].sort();
+        await tem.execute(lockManySql, [`{${shas.join(',')}}`]);
+        // Checked again under a per-user lock: concurrent batches cannot pass the quota together.
+        await assertWithinQuotaLocked(tem, config, user.id, 'uploads', files.length);
+        // Files are placed concurrently: two entries with the same bytes race safely (link/rename are atomic).
+        const placements = await Promise.allSettled(
+          prepared.map(async (p) => {
+            const placed = await store.commit(p.staged);
+            if (placed.created) created.add(placed.sha256);
+            for (const variant of [ImageVariant.NORMALIZED, ImageVariant.THUMBNAIL] as const) {
+              const key = derivedKey(variant);
+              if (!(await store.cachedPath(placed.sha256, key))) await store.adoptCached(placed.sha256, key, p.derived[variant]);
+            }
+          }),
+        );
+        const failed = placements.find((r) => r.status === 'rejected');
+        if (failed) throw (failed as PromiseRejectedResult).reason;
+        await opts.afterFilesPlaced?.();
+        // Distinct timestamps keep the batch's order stable in newest-first lists.
+        const t0 = Date.now();
+        const rows = prepared.map((p, i) =>
+          tem.create(Image, {
+            createdAt: new Date(t0 + i),
+            updatedAt: new Date(t0 + i),
+            patient: patient.id,
+            lesion: lesion?.id ?? null,
+            uploadedBy: user.id,
+            sha256: p.staged.sha256,
+            format: p.info.format,
+            mimeType: p.info.mimeType,
+            byteSize: p.staged.size,
+            width: p.info.width,
+            height: p.info.height,
+            orientation: p.info.orientation,
+            originalName: cleanFileName(p.filename),
+          }),
+        );
+        await tem.flush();
+        return rows;
+      });
+    } catch (err) {
+      await removeUnreferenced(em, store, [...created]);
+      throw err;
+    }
+  } finally {
+    await Promise.all(prepared.flatMap((p) => [store.discard(p.staged), ...Object.values(p.derived ?? {}).map((f) => fs.rm(f, { force: true }))]));
+  }
+}
+
+/**
+ * Deletes stored files no image references any more, each under its advisory lock so a concurrent
+ * batch placing the same bytes either sees the file gone (and places its own) or keeps it referenced.
+ */
+export async function removeUnreferenced(em: EntityManager, store: FileStore, shas: string[]): Promise<void> {
+  for (const sha of shas) {
+    await em.fork().transactional(async (tem) => {
+      await tem.execute(lockSql, [sha]);
+      const refs = await tem.count(Image, { sha256: sha });
+      if (refs === 0) await store.remove(sha);
+    });
+  }
+}
+
+/**
+ * A client's file name as kept: control characters dropped (an RFC 5987 `filename*` can carry
+ * %00, which PostgreSQL text cannot hold), at most 255 characters, null when nothing is left.
+ */
+export function cleanFileName(name: string | null | undefined): string | null {
+  const clean = (name ?? '').replace(/\p{Cc}/gu, '').trim().slice(0, 255);
+  return clean || null;
+}

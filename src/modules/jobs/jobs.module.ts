@@ -1,0 +1,165 @@
+import type { Config } from '../../infra/config';
+import type { PubSub } from '../../infra/messaging/pubsub';
+import type { RedisConnections } from '../../infra/messaging/redis';
+import type { Database } from '../../infra/database/database';
+import type { Logger } from '../../infra/observability/logger';
+import type { Metrics } from '../../infra/observability/metrics';
+import type { ModelRegistry } from '../../models-registry';
+import { createFileStore, type FileStore } from '../../infra/storage/file-store';
+import { InferenceJob, JobStatus } from '../../entities/inference-job';
+import { BullJobQueue, startBullWorker } from './queue/bullmq-queue';
+import { MemoryJobQueue } from './queue/memory-queue';
+import { MemberSessions } from './runner/members';
+import { pinnedJobs } from './pins';
+import { ImageThreads, type ImageWork } from './runner/image-threads';
+import { PixelBudget } from './runner/pixel-budget';
+import { JobMetrics } from './metrics';
+import { MemoryProgressLog, ProgressPublisher, RedisProgressLog } from './progress';
+import { DEFAULT_RETRY, type JobConsumer, type JobQueue, type RetryPolicy } from './queue/queue';
+import { JobRunner } from './runner/runner';
+import { InferenceService } from './api/jobs.service';
+
+export interface InferenceModule {
+  service: InferenceService;
+  queue: JobQueue;
+  progress: ProgressPublisher;
+  files: FileStore;
+  /** Full-resolution image work off the event loop (segmentation finishing, overlays on request). */
+  images: ImageWork;
+  /** The pixels this process's segmentations may hold at once (used where it runs jobs). */
+  pixels: PixelBudget;
+  /** Present where this process runs jobs (embedded/inline api, or a worker). */
+  runner: JobRunner | null;
+  /** 'inline': this process runs jobs; 'queue': BullMQ workers do. */
+  mode: 'inline' | 'queue';
+  /** Stops taking jobs, lets running ones finish (up to timeoutMs), releases sessions. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+export interface InferenceDeps {
+  config: Config;
+  db: Database;
+  redis: RedisConnections | null;
+  pubSub: PubSub;
+  logger: Logger;
+  metrics: Metrics;
+  registry: ModelRegistry;
+  files?: FileStore;
+  /** 'api' (the server) or 'worker' (`dermagraph worker`: consumes the BullMQ queue). */
+  role: 'api' | 'worker';
+}
+
+/** Where jobs run: JOB_MODE=inline runs them in this process even with Redis; auto uses BullMQ when REDIS_URL is set. */
+export function jobMode(config: Config, redis: RedisConnections | null): 'inline' | 'queue' {
+  if (config.JOB_MODE === 'inline' || !redis) return 'inline';
+  return 'queue';
+}
+
+export function retryPolicy(config: Config): RetryPolicy {
+  return { attempts: config.JOB_ATTEMPTS, baseDelayMs: DEFAULT_RETRY.baseDelayMs };
+}
+
+/**
+ * Builds the jobs layer for an api process or a worker: progress (Redis list + pub/sub when
+ * configured), the queue, and where this process runs jobs, the runner with its sessions.
+ */
+export async function createInferenceModule(deps: InferenceDeps): Promise<InferenceModule> {
+  const { config, redis, logger } = deps;
+  const files = deps.files ?? createFileStore(config.dataDir);
+
+  const log = redis ? new RedisProgressLog(redis.main, redis.prefix) : new MemoryProgressLog();
+  const progress = new ProgressPublisher(log, deps.pubSub);
+  const mode = deps.role === 'worker' ? 'queue' : jobMode(config, redis);
+  const retry = retryPolicy(config);
+  let queue: JobQueue;
+  let runner: JobRunner | null = null;
+  let consumer: JobConsumer | null = null;
+  let sessions: MemberSessions | null = null;
+  const jobMetrics = new JobMetrics(deps.metrics.registry, () => queue.depth());
+  const images = new ImageThreads(config.IMAGE_THREADS, (task, seconds) => jobMetrics.imageTaskSeconds.observe({ task }, seconds));
+  const onError = (jobId: string, err: unknown, final: boolean) => logger.warn({ jobId, err: (err as Error).message, final }, 'inference job attempt failed');
+  // Swapped-out versions stay loaded while queued jobs pinned them.
+  deps.registry.usePins(pinnedJobs(deps.db));
+
+  const pixels = new PixelBudget(config.SEGMENT_MAX_PIXELS_IN_FLIGHT, (n) => jobMetrics.pixelsInFlight.set(n));
+  const makeRunner = () => {
+    const s = new MemberSessions(deps.registry);
+    sessions = s;
+    jobMetrics.deviceSessionCount = () => s.deviceSessionCount();
+    return new JobRunner({
+      orm: deps.db.orm,
+      files,
+      registry: deps.registry,
+      sessions,
+      progress,
+      metrics: jobMetrics,
+      severity: severityOf(config),
+      logger,
+      imageConcurrency: config.JOB_IMAGE_CONCURRENCY,
+      images,
+      pixels,
+    });
+  };
+
+  if (mode === 'inline') {
+    runner = makeRunner();
+    const r = runner;
+    queue = new MemoryJobQueue((a) => r.run(a), config.JOB_CONCURRENCY, retry, onError);
+  } else {
+    const connection = { url: redis!.url, ...redis!.options() };
+    queue = new BullJobQueue({ connection, prefix: redis!.prefix, retry });
+    if (deps.role === 'worker') {
+      runner = makeRunner();
+      const r = runner;
+      consumer = startBullWorker((a) => r.run(a), {
+        connection,
+        prefix: redis!.prefix,
+        retry,
+        concurrency: config.JOB_CONCURRENCY,
+        lockMs: config.JOB_LOCK_MS,
+        onError,
+        onAbandoned: (jobId, reason) => r.abandon(jobId, reason),
+      });
+    }
+  }
+
+  const service = new InferenceService({ config, registry: deps.registry, queue, progress });
+  let closing: Promise<void> | null = null;
+  return {
+    service,
+    queue,
+    progress,
+    files,
+    images,
+    pixels,
+    runner,
+    mode,
+    close: (timeoutMs = config.SHUTDOWN_TIMEOUT_MS) =>
+      (closing ??= (async () => {
+        await consumer?.close(timeoutMs);
+        await queue.close(timeoutMs);
+        await (sessions as MemberSessions | null)?.close();
+        await images.close();
+      })()),
+  };
+}
+
+/**
+ * Embedded mode keeps its queue in memory: jobs a stopped process left QUEUED or RUNNING are
+ * queued again at start, so none is lost (a RUNNING one resumes, skipping images already stored).
+ */
+export async function requeueUnfinished(db: Database, queue: JobQueue): Promise<number> {
+  const em = db.orm.em.fork();
+  const jobs = await em.find(InferenceJob, { status: { $in: [JobStatus.QUEUED, JobStatus.RUNNING] } }, { fields: ['id'], orderBy: { createdAt: 'asc' } });
+  for (const j of jobs) await queue.enqueue(j.id);
+  return jobs.length;
+}
+
+function severityOf(config: Config) {
+  return {
+    smallAreaPercent: config.SEVERITY_SMALL_AREA_PERCENT,
+    largeAreaPercent: config.SEVERITY_LARGE_AREA_PERCENT,
+    highCircularity: config.SEVERITY_HIGH_CIRCULARITY,
+    lowCircularity: config.SEVERITY_LOW_CIRCULARITY,
+  };
+}

@@ -1,0 +1,56 @@
+import { createPubSub, type PubSub } from '../../infra/messaging/pubsub';
+import Redis from 'ioredis';
+import { MemoryProgressLog, ProgressPublisher, RedisProgressLog, type NewProgressEvent, type ProgressLog } from './progress';
+
+const ev = (jobId: string, stage: NewProgressEvent['stage'], progress = 0): NewProgressEvent => ({ jobId, stage, status: 'RUNNING', progress, attempt: 1, imageCount: 1 });
+
+async function collect(it: AsyncIterable<{ seq: number; stage: string }>): Promise<Array<[number, string]>> {
+  const out: Array<[number, string]> = [];
+  for await (const e of it) out.push([e.seq, e.stage]);
+  return out;
+}
+
+function suite(name: string, makeLog: () => ProgressLog) {
+  describe(`ProgressPublisher.stream with ${name}`, () => {
+    const pubSub = (): PubSub => createPubSub();
+
+    it('replays what was published before the subscription, then live events, in order, ending at done', async () => {
+      const p = new ProgressPublisher(makeLog(), pubSub());
+      const id = `job-${Math.random()}`;
+      await p.publish(ev(id, 'queued'));
+      await p.publish(ev(id, 'preprocessing', 0.1));
+      const got = collect(p.stream(id));
+      await new Promise((r) => setTimeout(r, 20));
+      await p.publish(ev(id, 'model', 0.6));
+      await p.publish(ev(id, 'persisted', 1));
+      await p.publish(ev(id, 'done', 1));
+      await p.publish(ev(id, 'model')); // after done: not delivered
+      expect(await got).toEqual([[1, 'queued'], [2, 'preprocessing'], [3, 'model'], [4, 'persisted'], [5, 'done']]);
+    });
+
+    it('gives a job that already finished its whole history and ends', async () => {
+      const p = new ProgressPublisher(makeLog(), pubSub());
+      const id = `job-${Math.random()}`;
+      for (const s of ['queued', 'preprocessing', 'failed'] as const) await p.publish(ev(id, s));
+      expect(await collect(p.stream(id))).toEqual([[1, 'queued'], [2, 'preprocessing'], [3, 'failed']]);
+    });
+
+    it('delivers events published while the log is being read exactly once', async () => {
+      const p = new ProgressPublisher(makeLog(), pubSub());
+      const id = `job-${Math.random()}`;
+      await p.publish(ev(id, 'queued'));
+      const got = collect(p.stream(id));
+      const all = Array.from({ length: 50 }, (_, i) => p.publish(ev(id, 'model', i / 50)));
+      await Promise.all(all);
+      await p.publish(ev(id, 'done', 1));
+      const seqs = (await got).map(([s]) => s);
+      expect(seqs).toEqual(Array.from({ length: 52 }, (_, i) => i + 1));
+    });
+  });
+}
+
+suite('the in-memory log', () => new MemoryProgressLog());
+
+const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+afterAll(() => redis.quit());
+suite('the Redis log', () => new RedisProgressLog(redis, `dg-test-progress-${process.pid}-${Date.now()}:`, 60));

@@ -1,0 +1,184 @@
+import type Redis from 'ioredis';
+import type { PubSub } from '../../infra/messaging/pubsub';
+
+export const PROGRESS_TOPIC = 'INFERENCE_PROGRESS';
+
+/** Stages in the order a job passes them (model/gradcam/persisted repeat per member / image). */
+export const STAGES = ['queued', 'preprocessing', 'model', 'ensembling', 'metrics', 'gradcam', 'persisted', 'done', 'failed'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** One progress event as published (the GraphQL InferenceProgressEvent is built from it). */
+export interface ProgressEvent {
+  jobId: string;
+  /** 1, 2, ... in publish order over the whole job (all attempts), so a client can order and de-duplicate. */
+  seq: number;
+  at: string;
+  stage: Stage;
+  status: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  /** 0..1 over the whole job. */
+  progress: number;
+  attempt: number;
+  imageId?: string | null;
+  /** 0-based index of the image in the job, and the number of images. */
+  imageIndex?: number | null;
+  imageCount: number;
+  /** Model stage: the member that ran, where it asked to run and where it ran. */
+  model?: string | null;
+  version?: string | null;
+  requestedDevice?: string | null;
+  device?: string | null;
+  fallbackReason?: string | null;
+  message?: string | null;
+  predictionId?: string | null;
+  segmentationId?: string | null;
+  /** Grad-CAM stage: the files (file-store sha256) the URLs are signed for. */
+  gradCam?: { method: string; mapSha256: string; imageSha256: string } | null;
+}
+
+export type NewProgressEvent = Omit<ProgressEvent, 'seq' | 'at'>;
+
+/**
+ * Events of a job in order, kept for a while so a subscriber that arrives after the job began
+ * (it cannot subscribe before the mutation returns the id) still receives every stage.
+ */
+export interface ProgressLog {
+  /** Appends and returns the event's sequence number (1-based, atomic across processes). */
+  append(jobId: string, event: Omit<ProgressEvent, 'seq'>): Promise<number>;
+  list(jobId: string): Promise<ProgressEvent[]>;
+}
+
+/** A log kept as JSON text, one event per item: the position is the sequence number. */
+const parseLog = (items: string[]): ProgressEvent[] => items.map((s, i) => ({ ...(JSON.parse(s) as Omit<ProgressEvent, 'seq'>), seq: i + 1 }));
+
+/**
+ * The embedded log. Events are kept as JSON text, like the Redis list: an hour of a busy server's
+ * events as objects is a heap of millions of small objects that every full garbage collection
+ * walks (it slowed batch classification measurably); strings are single leaves.
+ */
+export class MemoryProgressLog implements ProgressLog {
+  private readonly logs = new Map<string, { events: string[]; timer: NodeJS.Timeout }>();
+  constructor(private readonly ttlMs = 3_600_000) {}
+
+  async append(jobId: string, event: Omit<ProgressEvent, 'seq'>): Promise<number> {
+    let log = this.logs.get(jobId);
+    if (!log) {
+      const timer = setTimeout(() => this.logs.delete(jobId), this.ttlMs).unref();
+      log = { events: [], timer };
+      this.logs.set(jobId, log);
+    }
+    log.events.push(JSON.stringify(event));
+    return log.events.length;
+  }
+
+  async list(jobId: string): Promise<ProgressEvent[]> {
+    return parseLog(this.logs.get(jobId)?.events ?? []);
+  }
+}
+
+/** A Redis list per job (`<prefix>job-events:<id>`); RPUSH's reply is the sequence number. */
+export class RedisProgressLog implements ProgressLog {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly ttlSeconds = 3600,
+  ) {}
+
+  private key(jobId: string) {
+    return `${this.prefix}job-events:${jobId}`;
+  }
+
+  async append(jobId: string, event: Omit<ProgressEvent, 'seq'>): Promise<number> {
+    // The seq is known only after the push; store the event with a placeholder and let readers fill it from the index.
+    const key = this.key(jobId);
+    const [[, n]] = (await this.redis.multi().rpush(key, JSON.stringify(event)).expire(key, this.ttlSeconds).exec()) as [[null, number]];
+    return n;
+  }
+
+  async list(jobId: string): Promise<ProgressEvent[]> {
+    return parseLog(await this.redis.lrange(this.key(jobId), 0, -1));
+  }
+}
+
+/** Appends to the log, then publishes on the job's channel (any process's subscribers hear it). */
+export class ProgressPublisher {
+  constructor(
+    private readonly log: ProgressLog,
+    private readonly pubSub: PubSub,
+  ) {}
+
+  async publish(event: NewProgressEvent): Promise<ProgressEvent> {
+    const at = new Date().toISOString();
+    const seq = await this.log.append(event.jobId, { ...event, at });
+    const full: ProgressEvent = { ...event, at, seq };
+    this.pubSub.publish(PROGRESS_TOPIC, event.jobId, full);
+    return full;
+  }
+
+  /** The events kept for a job (empty once its log has expired). */
+  history(jobId: string): Promise<ProgressEvent[]> {
+    return this.log.list(jobId);
+  }
+
+  /**
+   * Every event of the job in order: what the log holds, then live ones, without gaps or
+   * repeats; ends after `done` or `failed`. Subscribes before reading the log so nothing
+   * published in between is missed.
+   */
+  async *stream(jobId: string): AsyncGenerator<ProgressEvent> {
+    const live = this.pubSub.subscribe(PROGRESS_TOPIC, jobId)[Symbol.asyncIterator]();
+    const pending: ProgressEvent[] = [];
+    const signal: { wake: (() => void) | null } = { wake: null };
+    let ended = false;
+    // Pull live events into a buffer while the log is read.
+    const pump = (async () => {
+      try {
+        for (;;) {
+          const r = await live.next();
+          if (r.done) break;
+          pending.push(r.value as ProgressEvent);
+          signal.wake?.();
+        }
+      } finally {
+        ended = true;
+        signal.wake?.();
+      }
+    })();
+    let last = 0;
+    try {
+      for (const e of await this.log.list(jobId)) {
+        if (e.seq !== last + 1) continue;
+        last = e.seq;
+        yield e;
+        if (e.stage === 'done' || e.stage === 'failed') return;
+      }
+      for (;;) {
+        pending.sort((a, b) => a.seq - b.seq);
+        while (pending.length && pending[0].seq <= last) pending.shift();
+        if (pending.length && pending[0].seq !== last + 1) {
+          // A gap: an event raced past the log read; the log has it by now.
+          for (const e of await this.log.list(jobId)) {
+            if (e.seq === last + 1) {
+              last = e.seq;
+              yield e;
+              if (e.stage === 'done' || e.stage === 'failed') return;
+            }
+          }
+          continue;
+        }
+        const next = pending.shift();
+        if (next) {
+          last = next.seq;
+          yield next;
+          if (next.stage === 'done' || next.stage === 'failed') return;
+          continue;
+        }
+        if (ended) return;
+        await new Promise<void>((r) => (signal.wake = r));
+        signal.wake = null;
+      }
+    } finally {
+      await live.return?.();
+      await pump.catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The full-resolution image work of inference: a segmentation's ensemble, metrics and PNGs, and the
+ * Grad-CAM / mask overlays rendered on request. At 50 megapixels each of these is seconds of
+ * JavaScript, so they run on ImageThreads (image-threads.ts), never on the event loop. Plain data
+ * in and out (typed arrays), so a call crosses threads with its buffers moved, not copied.
+ */
+import { decodeMask, decodeRgb, heatmapOverlayPng, heatmapPng, maskPng, probabilityPng, segmentationOverlayPng } from '../../../inference/render';
+import { ensembleSegmentation, type MemberMask } from '../../../inference/segmentation-maps';
+import { greyFromRgb, maskMetrics, overlap, type MaskMetrics } from '../../../inference/mask-metrics';
+import { severity, type Severity, type SeverityThresholds } from '../../../inference/severity';
+import { decodeMap } from '../cam-map-file';
+
+const buffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+const bytes = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+export interface FinishSegmentationInput {
+  /** The image file's bytes. */
+  source: Uint8Array;
+  /** Each member's mask output at model resolution. */
+  maps: MemberMask[];
+  /** Normalised member weights. */
+  weights: number[];
+  threshold: number;
+  severity: SeverityThresholds;
+  /** A ground-truth mask image's bytes, or null. */
+  truth: Uint8Array | null;
+}
+
+export interface FinishedSegmentation {
+  width: number;
+  height: number;
+  metrics: MaskMetrics;
+  severity: Severity;
+  overlap: { dice: number; jaccard: number } | null;
+  maskPng: Uint8Array;
+  probabilityPng: Uint8Array;
+  /** The mask overlay at opacity 0.5 (the one most clients ask for first). */
+  overlayPng: Uint8Array;
+}
+
+/** The members' masks brought to the image, averaged and thresholded; measured; rendered. */
+export async function finishSegmentation(input: FinishSegmentationInput): Promise<FinishedSegmentation> {
+  const image = await decodeRgb(buffer(input.source));
+  const { width, height } = image;
+  const { probability, mask } = ensembleSegmentation(input.maps, input.weights, input.threshold, width, height);
+  const metrics = maskMetrics(mask, width, height, greyFromRgb(image.data));
+  const truth = input.truth ? await decodeMask(buffer(input.truth), width, height) : null;
+  const [maskFile, probabilityFile, overlayFile] = await Promise.all([maskPng(mask, width, height), probabilityPng(probability, width, height), segmentationOverlayPng(image, mask, 0.5)]);
+  return {
+    width,
+    height,
+    metrics,
+    severity: severity(metrics.areaPercent, metrics.circularity, input.severity),
+    overlap: truth ? overlap(mask, truth) : null,
+    maskPng: bytes(maskFile),
+    probabilityPng: bytes(probabilityFile),
+    overlayPng: bytes(overlayFile),
+  };
+}
+
+/** The colour-mapped heatmap of a stored Grad-CAM map. */
+export async function gradCamHeatmap(input: { map: Uint8Array }): Promise<Uint8Array> {
+  const m = decodeMap(buffer(input.map));
+  return bytes(await heatmapPng(m.map, m.width, m.height));
+}
+
+/** A stored Grad-CAM map over its image at `opacity` (validated by the caller). */
+export async function gradCamOverlay(input: { image: Uint8Array; map: Uint8Array; opacity: number }): Promise<Uint8Array> {
+  const [image, m] = [await decodeRgb(buffer(input.image)), decodeMap(buffer(input.map))];
+  return bytes(await heatmapOverlayPng(image, m.map, m.width, m.height, input.opacity));
+}
+
+/** A stored mask (PNG) over its image at `opacity` (validated by the caller). */
+export async function maskOverlay(input: { image: Uint8Array; mask: Uint8Array; opacity: number }): Promise<Uint8Array> {
+  const image = await decodeRgb(buffer(input.image));
+  const mask = await decodeMask(buffer(input.mask), image.width, image.height);
+  return bytes(await segmentationOverlayPng(image, mask, input.opacity));
+}
+
+/** Every task ImageThreads runs, by name. */
+export const IMAGE_TASKS = { finishSegmentation, gradCamHeatmap, gradCamOverlay, maskOverlay };
+export type ImageTaskName = keyof typeof IMAGE_TASKS;

@@ -1,0 +1,335 @@
+import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
+import { readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { Image } from '../../../entities/image';
+import { InferenceJob, JobKind, JobStatus } from '../../../entities/inference-job';
+import { Prediction } from '../../../entities/prediction';
+import { Segmentation, Severity } from '../../../entities/segmentation';
+import type { FileStore } from '../../../infra/storage/file-store';
+import type { ModelRegistry } from '../../../models-registry';
+import { encodeMap } from '../cam-map-file';
+import type { SeverityThresholds } from '../../../inference/severity';
+import { PermanentJobError, type JobAttempt } from '../queue/queue';
+import type { ProgressPublisher, NewProgressEvent, Stage } from '../progress';
+import type { JobMetrics } from '../metrics';
+import { isPinned, type MemberRun, type MemberSessions, type MemberSpec } from './members';
+import { classifyImage, imagePixels, segmentImage, type StageReport } from './pipeline';
+import { asBuffer, type ImageWork } from './image-threads';
+import type { PixelBudget } from './pixel-budget';
+import type { Logger } from '../../../infra/observability/logger';
+import { JobResults, ResultSink, type ResultRow } from './result-writer';
+import type { ImageRef } from '../../patients/access-policy';
+
+/** What a job's `request` column holds (validated and resolved by the api before enqueueing). */
+export interface JobRequest {
+  imageIds: string[];
+  members: MemberSpec[];
+  /** CLASSIFY */
+  explain?: boolean;
+  targetLabel?: string | null;
+  /** SEGMENT */
+  threshold?: number;
+  /** Each image's stored file and patient, as the api found them (absent in rows from before). */
+  images?: ImageRef[];
+  /** SEGMENT: image id -> id of the image holding its ground-truth mask. */
+  truth?: Record<string, string>;
+}
+
+export interface RunnerDeps {
+  orm: MikroORM;
+  files: FileStore;
+  registry: ModelRegistry;
+  sessions: MemberSessions;
+  progress: ProgressPublisher;
+  metrics: JobMetrics;
+  severity: SeverityThresholds;
+  logger: Logger;
+  /** Images of one batch job processed at once (they share dynamic batches). */
+  imageConcurrency?: number;
+  /** Where full-resolution image work runs (off the event loop). */
+  images: ImageWork;
+  /** Bounds the image pixels this process's segmentations hold at once. */
+  pixels: PixelBudget;
+}
+
+/** Share of one image's progress reached at each stage. */
+const STAGE_SHARE: Record<string, number> = { preprocessing: 0.1, model: 0.6, ensembling: 0.7, metrics: 0.8, gradcam: 0.9, persisted: 1 };
+
+/**
+ * Job-level progress in 0..1 that never goes back: images finished plus the share of the stage
+ * an image in flight has reached (images of a batch run a few at a time and overlap).
+ */
+export class ProgressTracker {
+  private max = 0;
+  constructor(
+    private readonly total: number,
+    private finished: number,
+  ) {}
+
+  progress(stageShare: number): number {
+    this.max = Math.max(this.max, Math.min(1, (this.finished + stageShare) / this.total));
+    return this.max;
+  }
+
+  finishImage(): number {
+    this.finished += 1;
+    return this.progress(0);
+  }
+}
+
+/** A failure's client-safe reason and its code (MODEL_UNAVAILABLE, NOT_FOUND, BAD_USER_INPUT, INTERNAL_SERVER_ERROR). */
+export function failureReason(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown; extensions?: { code?: unknown } };
+  const code = typeof e?.extensions?.code === 'string' ? e.extensions.code : typeof e?.code === 'string' ? e.code : 'INTERNAL_SERVER_ERROR';
+  const known = ['MODEL_UNAVAILABLE', 'NOT_FOUND', 'BAD_USER_INPUT'].includes(code);
+  // Internal details (paths, SQL, stack) stay in the server log; the client gets a stable reason.
+  return { code: known ? code : 'INTERNAL_SERVER_ERROR', message: known ? String(e.message) : 'internal error while running the job' };
+}
+
+/**
+ * Runs one attempt of a job, wherever it is (api process or worker). The job row is the source
+ * of truth: a finished job is never run again (a redelivered queue entry is a no-op), and images
+ * whose result an earlier attempt already stored are skipped, so each image is written once.
+ */
+export class JobRunner {
+  private readonly sink: ResultSink;
+
+  constructor(private readonly deps: RunnerDeps) {
+    this.sink = new ResultSink(deps.orm);
+  }
+
+  async run({ jobId, attempt, final }: JobAttempt): Promise<void> {
+    const em = this.deps.orm.em.fork();
+    // Claim in one statement: a job already finished (a redelivered queue entry) is left alone.
+    const claimed = (await em.getConnection().execute(
+      `update inference_jobs set status = 'RUNNING', attempts = attempts + 1, started_at = coalesce(started_at, now()), stage = 'preprocessing', updated_at = now()
+        where id = ? and status in ('QUEUED', 'RUNNING') returning *`,
+      [jobId],
+    )) as Array<Record<string, unknown>>;
+    if (!claimed.length) return;
+    const job = em.map(InferenceJob, claimed[0]);
+    try {
+      await this.attempt(job, em, { jobId, attempt, final });
+    } finally {
+      // Once the job row says it ended: sessions kept only for jobs that pinned a version may go.
+      if ((job.request as unknown as JobRequest).members.some(isPinned)) void this.deps.registry.recheckPins();
+    }
+  }
+
+  /** One attempt of a claimed job: its images, then the job row finished, retried or failed. */
+  private async attempt(job: InferenceJob, em: EntityManager, { jobId, attempt, final }: JobAttempt): Promise<void> {
+    const { orm, metrics } = this.deps;
+    const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
+    const started = process.hrtime.bigint();
+    const resuming = job.attempts > 1;
+    try {
+      await this.execute(job, em, resuming);
+      if (job.status !== JobStatus.SUCCEEDED) {
+        // One plain statement (no query builder): the job row is the only shared state. (Usually the
+        // statement that stored the last result has finished the job already.)
+        const finishedAt = new Date();
+        Object.assign(job, { status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt, updatedAt: finishedAt });
+        await em.getConnection().execute(
+          `update inference_jobs set status = 'SUCCEEDED', stage = 'done', progress = 1, error = null, finished_at = ?, updated_at = ?, result_ids = ? where id = ?`,
+          [finishedAt, finishedAt, JSON.stringify(job.resultIds), job.id],
+        );
+      }
+      await this.publish(job, { stage: 'done', progress: 1 });
+      metrics.jobSeconds.observe({ kind, status: 'SUCCEEDED' }, Number(process.hrtime.bigint() - started) / 1e9);
+    } catch (err) {
+      const reason = failureReason(err);
+      const permanent = err instanceof PermanentJobError || reason.code !== 'INTERNAL_SERVER_ERROR';
+      if (!permanent) this.deps.logger.error({ err, jobId, attempt }, 'inference job attempt failed');
+      const em2 = orm.em.fork();
+      const fresh = await em2.findOne(InferenceJob, jobId);
+      if (fresh) {
+        fresh.error = final || permanent ? `${reason.code}: ${reason.message} (attempt ${attempt})` : reason.message;
+        if (final || permanent) {
+          fresh.status = JobStatus.FAILED;
+          fresh.stage = 'failed';
+          fresh.finishedAt = new Date();
+        } else {
+          fresh.status = JobStatus.QUEUED;
+          fresh.stage = 'queued';
+        }
+        await em2.flush();
+        await this.publish(fresh, final || permanent
+          ? { stage: 'failed', message: reason.message }
+          : { stage: 'queued', message: `attempt ${attempt} failed (${reason.message}); retrying` });
+      }
+      if (final || permanent) {
+        metrics.failures.inc({ kind, reason: reason.code });
+        metrics.jobSeconds.observe({ kind, status: 'FAILED' }, Number(process.hrtime.bigint() - started) / 1e9);
+        if (!(err instanceof PermanentJobError)) throw new PermanentJobError(reason.message, reason.code);
+      } else {
+        metrics.retries.inc({ kind });
+      }
+      throw err;
+    }
+  }
+
+  /** Ends a job the queue gave up on (a no-op when it already finished). */
+  async abandon(jobId: string, reason: string): Promise<void> {
+    const em = this.deps.orm.em.fork();
+    const rows = (await em.getConnection().execute(
+      `update inference_jobs set status = 'FAILED', stage = 'failed', error = ?, finished_at = now(), updated_at = now()
+        where id = ? and status in ('QUEUED', 'RUNNING') returning *`,
+      [`INTERNAL_SERVER_ERROR: ${reason}`, jobId],
+    )) as Array<Record<string, unknown>>;
+    if (!rows.length) return;
+    const job = em.map(InferenceJob, rows[0]);
+    this.deps.metrics.failures.inc({ kind: job.kind === JobKind.CLASSIFY ? 'classify' : 'segment', reason: 'INTERNAL_SERVER_ERROR' });
+    await this.publish(job, { stage: 'failed', message: reason });
+  }
+
+  private async publish(job: InferenceJob, e: Partial<NewProgressEvent> & { stage: Stage }): Promise<void> {
+    await this.deps.progress.publish({
+      jobId: job.id,
+      status: e.stage === 'done' ? 'SUCCEEDED' : e.stage === 'failed' ? 'FAILED' : e.stage === 'queued' ? 'QUEUED' : 'RUNNING',
+      progress: job.progress,
+      attempt: job.attempts,
+      imageCount: job.total,
+      ...e,
+    });
+  }
+
+  private async execute(job: InferenceJob, em: ReturnType<MikroORM['em']['fork']>, resuming: boolean): Promise<void> {
+    const req = job.request as unknown as JobRequest;
+    // The api recorded each image's file and patient when it checked access; older rows are looked up.
+    const refs: ImageRef[] = req.images ?? (await em.find(Image, { id: { $in: req.imageIds } })).map((i) => ({ id: i.id, sha256: i.sha256, patientId: i.patient.id }));
+    const byId = new Map(refs.map((i) => [i.id, i]));
+    const Done = job.kind === JobKind.CLASSIFY ? Prediction : Segmentation;
+    // Images an earlier attempt (a killed worker, a retry) already stored are not run again.
+    const already = resuming ? await em.find(Done as typeof Prediction, { job: job.id }, { fields: ['id', 'imageId'] }) : [];
+    const doneImages = new Map(already.map((r) => [r.imageId, r.id]));
+
+    // Opening every member before any image pins their versions for the whole job.
+    const runs: MemberRun[] = [];
+    try {
+      for (const s of req.members) runs.push(await this.openMember(s));
+      const total = req.imageIds.length;
+      const tracker = new ProgressTracker(total, doneImages.size);
+      const queue = req.imageIds.map((id, index) => ({ id, index })).filter(({ id }) => !doneImages.has(id));
+      // Results go in with the job's progress and result ids (job(id) shows them as they land), and
+      // the statement that stores the last one finishes the job.
+      const results = new JobResults(job.id, req.imageIds, doneImages);
+      const workers = Array.from({ length: Math.min(queue.length, this.deps.imageConcurrency ?? 8) }, async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) {
+          const image = byId.get(next.id);
+          if (!image) throw new PermanentJobError(`image ${next.id} no longer exists`, 'NOT_FOUND');
+          await this.runImage(job, req, image, next.index, tracker, runs, results);
+          job.progress = tracker.progress(0);
+        }
+      });
+      await Promise.all(workers);
+      job.resultIds = results.resultIds();
+      if (results.finishedAt) Object.assign(job, { status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt: results.finishedAt, updatedAt: results.finishedAt });
+    } finally {
+      for (const r of runs) r.release();
+    }
+  }
+
+  private async openMember(s: MemberSpec): Promise<MemberRun> {
+    try {
+      return await this.deps.sessions.open(s);
+    } catch (e) {
+      throw new PermanentJobError(`model ${s.model}@${s.version} is not available: ${(e as Error).message}`, 'MODEL_UNAVAILABLE');
+    }
+  }
+
+  /** One image segmented (the full-resolution part on an image thread) and its PNGs stored. */
+  private async segmentAndStore(source: Buffer, runs: MemberRun[], req: JobRequest, image: ImageRef, report: StageReport) {
+    const truth = await this.groundTruth(this.deps.orm.em.fork(), req.truth?.[image.id]);
+    const r = await segmentImage(source, runs, { threshold: req.threshold ?? 0.5, severity: this.deps.severity, truth, images: this.deps.images }, report);
+    const put = (png: Uint8Array) => this.deps.files.putBuffer(asBuffer(png));
+    const [maskFile, probFile, overlayFile] = await Promise.all([put(r.maskPng), put(r.probabilityPng), put(r.overlayPng)]);
+    return { r, maskFile, probFile, overlayFile };
+  }
+
+  /** The ground-truth mask image's bytes (decoded at the image size by the pipeline), or null. */
+  private async groundTruth(em: EntityManager, maskImageId: string | undefined): Promise<Buffer | null> {
+    if (!maskImageId) return null;
+    const mask = await em.findOne(Image, maskImageId, { fields: ['sha256'] });
+    if (!mask) throw new PermanentJobError(`ground-truth image ${maskImageId} no longer exists`, 'NOT_FOUND');
+    return readFile(this.deps.files.path(mask.sha256));
+  }
+
+  private async runImage(job: InferenceJob, req: JobRequest, image: ImageRef, index: number, tracker: ProgressTracker, runs: MemberRun[], results: JobResults): Promise<void> {
+    const { files, metrics } = this.deps;
+    const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
+    const base = { imageId: image.id, imageIndex: index };
+    let last = process.hrtime.bigint();
+    const report: StageReport = async (stage, detail) => {
+      const now = process.hrtime.bigint();
+      metrics.stageSeconds.observe({ kind, stage }, Number(now - last) / 1e9);
+      last = now;
+      const m = detail?.member;
+      await this.publish(job, {
+        ...base,
+        stage,
+        progress: tracker.progress(STAGE_SHARE[stage]),
+        ...(m ? { model: m.spec.model, version: m.spec.version, requestedDevice: m.spec.device ?? m.device.requested, device: m.device.actual, fallbackReason: m.device.fallbackReason ?? null } : {}),
+        message: detail?.message ?? null,
+      });
+    };
+    // Read here and decoded from memory: sharp opening the file itself cost ~0.3 ms more CPU per image.
+    const source = await readFile(files.path(image.sha256));
+    const owner = (job.owner as unknown as { id: string }).id;
+    const now = new Date();
+    const patientId = image.patientId;
+    const id = randomUUID();
+    // The columns every result shares (ImageResult): who asked, the job, the image and its patient.
+    const row = { id, createdAt: now, updatedAt: now, owner, job: job.id, imageId: image.id, patientId };
+    if (job.kind === JobKind.CLASSIFY) {
+      const r = await classifyImage(source, runs, { explain: req.explain ?? true, targetLabel: req.targetLabel, sessions: this.deps.sessions }, async (stage, d) => {
+        if (stage !== 'gradcam') await report(stage, d);
+      });
+      const p: ResultRow = {
+        ...row,
+        label: r.summary.label,
+        confidence: r.summary.confidence,
+        malignant: r.summary.malignant,
+        malignantProbability: r.summary.malignantProbability,
+        probabilities: r.summary.probabilities,
+        members: r.members,
+      };
+      if (r.cam) {
+        // The map only: the heatmap and overlays are rendered from it when first asked for.
+        const mapFile = await files.putBuffer(encodeMap(r.cam.map, r.cam.width, r.cam.height));
+        Object.assign(p, { gradCamMethod: r.cam.method, gradCamTarget: r.cam.targetLabel, gradCamModel: r.cam.model, gradCamMapSha256: mapFile.sha256 });
+        await this.publish(job, {
+          ...base,
+          stage: 'gradcam',
+          progress: tracker.progress(STAGE_SHARE.gradcam),
+          predictionId: id,
+          gradCam: { method: r.cam.method, mapSha256: mapFile.sha256, imageSha256: image.sha256 },
+        });
+      }
+      // Another attempt's result for this image won: it was announced then.
+      if ((await this.sink.store(Prediction, results, p)) !== id) return;
+      await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
+    } else {
+      // Its pixels (decoded image, maps, mask: a few bytes each) are held until its files are stored.
+      const giveBack = await this.deps.pixels.acquire(await imagePixels(source));
+      const { r, maskFile, probFile, overlayFile } = await this.segmentAndStore(source, runs, req, image, report).finally(giveBack);
+      const { width, height } = r;
+      const seg: ResultRow = {
+        ...row,
+        members: r.members,
+        threshold: req.threshold ?? 0.5,
+        maskSha256: maskFile.sha256,
+        probabilitySha256: probFile.sha256,
+        overlaySha256: overlayFile.sha256,
+        width,
+        height,
+        ...r.metrics,
+        dice: r.overlap?.dice ?? null,
+        jaccard: r.overlap?.jaccard ?? null,
+        severity: r.severity as Severity,
+      };
+      if ((await this.sink.store(Segmentation, results, seg)) !== id) return;
+      await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), segmentationId: id });
+    }
+    metrics.stageSeconds.observe({ kind, stage: 'persisted' }, Number(process.hrtime.bigint() - last) / 1e9);
+  }
+}

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { AppError } from '../infra/errors';
+
+/**
+ * Keyset cursors bound to the query that made them: base64url of [tag, createdAt ISO, id], where
+ * the tag is a short hash of the query's identity (connection name, scope, filters, caller).
+ * A cursor from another query (or another filter) is refused instead of silently paging wrong.
+ */
+export function queryTag(identity: unknown): string {
+  return createHash('sha256').update(JSON.stringify(identity)).digest('base64url').slice(0, 12);
+}
+
+export function encodeBoundCursor(tag: string, createdAt: Date, id: string): string {
+  return Buffer.from(JSON.stringify([tag, createdAt.toISOString(), id])).toString('base64url');
+}
+
+export function decodeBoundCursor(tag: string, cursor: string, field = 'after'): { createdAt: Date; id: string } {
+  let parsed: unknown;
+  try {
+    if (cursor.length > 300) throw new Error('too long');
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new AppError('BAD_USER_INPUT', 'Invalid cursor', { field });
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3 || parsed.some((x) => typeof x !== 'string')) {
+    throw new AppError('BAD_USER_INPUT', 'Invalid cursor', { field });
+  }
+  const [t, iso, id] = parsed as [string, string, string];
+  if (t !== tag) throw new AppError('BAD_USER_INPUT', 'This cursor belongs to another query', { field, reason: 'CURSOR_QUERY_MISMATCH' });
+  const createdAt = new Date(iso);
+  if (Number.isNaN(createdAt.getTime())) throw new AppError('BAD_USER_INPUT', 'Invalid cursor', { field });
+  return { createdAt, id };
+}
+
+export interface Page<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+/** Builds a connection from `limit + 1` rows fetched newest first. */
+export function toPage<T>(tag: string, rows: T[], limit: number, key: (row: T) => { createdAt: Date; id: string }): Page<T> {
+  const hasNextPage = rows.length > limit;
+  const edges = rows.slice(0, limit).map((node) => {
+    const k = key(node);
+    return { cursor: encodeBoundCursor(tag, k.createdAt, k.id), node };
+  });
+  return { edges, pageInfo: { hasNextPage, endCursor: edges.length ? edges[edges.length - 1].cursor : null } };
+}
