@@ -3,8 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Context as WsContext } from 'graphql-ws';
-import { GraphQLError, validate, type DocumentNode, type ExecutionArgs, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
 import { AppError } from '../infra/errors';
+import { toGraphQLError } from '../schema/errors';
 import type { AuthUser } from '../schema/context';
 import type { Armor } from '../infra/http/armor';
 import { buildContext } from './build-context';
@@ -51,7 +59,12 @@ type Ctx = WsContext<Record<string, unknown>, { socket: WebSocket; request: http
 
 /** A GraphQL-layer error with the code Apollo gives the same failure over HTTP. */
 function withCode(err: GraphQLError, code: string): GraphQLError {
-  return new GraphQLError(err.message, { source: err.source, positions: err.positions, nodes: err.nodes, extensions: { ...err.extensions, code } });
+  return new GraphQLError(err.message, {
+    source: err.source,
+    positions: err.positions,
+    nodes: err.nodes,
+    extensions: { ...err.extensions, code },
+  });
 }
 
 /**
@@ -111,11 +124,16 @@ export function createSubscriptionServer(opts: {
       return state.user;
     } catch (e) {
       // Anything but a refusal (the database is down...) fails this operation only, reported as internal.
-      if (!(e instanceof GraphQLError)) return new GraphQLError('Internal server error', { originalError: e as Error });
-      if (e.extensions?.code !== 'UNAUTHENTICATED') return e;
+      if (!(e instanceof AppError)) return new GraphQLError('Internal server error', { originalError: e as Error });
+      if (e.code !== 'UNAUTHENTICATED') return toGraphQLError(e);
       const expired = e.extensions.reason === 'TOKEN_EXPIRED';
-      setImmediate(() => socket.close(expired ? WS_CLOSE.TOKEN_EXPIRED : WS_CLOSE.SESSION_REVOKED, expired ? 'Access token expired' : 'Session revoked'));
-      return e;
+      setImmediate(() =>
+        socket.close(
+          expired ? WS_CLOSE.TOKEN_EXPIRED : WS_CLOSE.SESSION_REVOKED,
+          expired ? 'Access token expired' : 'Session revoked',
+        ),
+      );
+      return toGraphQLError(e);
     }
   };
 
@@ -162,11 +180,18 @@ export function createSubscriptionServer(opts: {
       onSubscribe: async (ctx: Ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
         const socket = ctx.extra.socket;
         const state = sockets.get(socket);
-        if (!state) return [new AppError('UNAUTHENTICATED', 'This connection is closing')];
+        if (!state) return [toGraphQLError(new AppError('UNAUTHENTICATED', 'This connection is closing'))];
         // graphql-ws has already registered this operation, so the count includes it.
         if (Object.keys(ctx.subscriptions).length > limits.subscriptionsPerSocket) {
           const n = limits.subscriptionsPerSocket;
-          return [new AppError('RATE_LIMITED', `At most ${n} operations at once on one connection`, { reason: 'TOO_MANY_SUBSCRIPTIONS', max: n })];
+          return [
+            toGraphQLError(
+              new AppError('RATE_LIMITED', `At most ${n} operations at once on one connection`, {
+                reason: 'TOO_MANY_SUBSCRIPTIONS',
+                max: n,
+              }),
+            ),
+          ];
         }
         const user = await currentUser(socket, state);
         if (user instanceof GraphQLError) return [user];
@@ -184,7 +209,13 @@ export function createSubscriptionServer(opts: {
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: buildContext({ services, user, ip: state.ip, userAgent: String(req.headers['user-agent'] ?? ''), requestId: randomUUID() }),
+          contextValue: buildContext({
+            services,
+            user,
+            ip: state.ip,
+            userAgent: String(req.headers['user-agent'] ?? ''),
+            requestId: randomUUID(),
+          }),
         };
       },
       onError: (_ctx, _id, _payload, errors) => errors.map(format),

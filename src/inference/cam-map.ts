@@ -50,8 +50,15 @@ export function weightedChannelSum(fm: FeatureMap, weights: ArrayLike<number>): 
  * cv2.resize(INTER_LINEAR) and torch's interpolate(align_corners=False) do when enlarging,
  * which is how pytorch-grad-cam brings a CAM to the image.
  */
-export function resizeBilinear(src: ArrayLike<number>, width: number, height: number, outWidth: number, outHeight: number): Float32Array {
-  if (src.length !== width * height) throw new Error(`map of ${width}x${height} needs ${width * height} values, got ${src.length}`);
+export function resizeBilinear(
+  src: ArrayLike<number>,
+  width: number,
+  height: number,
+  outWidth: number,
+  outHeight: number,
+): Float32Array {
+  if (src.length !== width * height)
+    throw new Error(`map of ${width}x${height} needs ${width * height} values, got ${src.length}`);
   const out = new Float32Array(outWidth * outHeight);
   const axis = (o: number, inSize: number, outSize: number) => {
     const s = Math.min(Math.max((o + 0.5) * (inSize / outSize) - 0.5, 0), inSize - 1);
@@ -97,7 +104,11 @@ export interface ModelFit {
 }
 
 /** The part of the image the model saw: the whole image for 'fill', the centred crop for 'cover' (as sharp cuts it). */
-export function visibleRegion(imageWidth: number, imageHeight: number, fit?: ModelFit): { left: number; top: number; width: number; height: number } {
+export function visibleRegion(
+  imageWidth: number,
+  imageHeight: number,
+  fit?: ModelFit,
+): { left: number; top: number; width: number; height: number } {
   if (!fit || fit.mode === 'fill') return { left: 0, top: 0, width: imageWidth, height: imageHeight };
   const scale = Math.max(fit.modelWidth / imageWidth, fit.modelHeight / imageHeight);
   const width = Math.min(imageWidth, Math.round(fit.modelWidth / scale));
@@ -109,19 +120,44 @@ export function visibleRegion(imageWidth: number, imageHeight: number, fit?: Mod
  * A model-space map (any resolution) laid on the image: resized bilinearly onto the region the
  * model saw; pixels the model never saw (outside a 'cover' crop) get `outside`.
  */
-export function mapToImage(map: ArrayLike<number>, width: number, height: number, imageWidth: number, imageHeight: number, fit?: ModelFit, outside = 0): Float32Array {
+export function mapToImage(
+  map: ArrayLike<number>,
+  width: number,
+  height: number,
+  imageWidth: number,
+  imageHeight: number,
+  fit?: ModelFit,
+  outside = 0,
+): Float32Array {
   const r = visibleRegion(imageWidth, imageHeight, fit);
   if (r.width === imageWidth && r.height === imageHeight) {
-    return width === imageWidth && height === imageHeight ? Float32Array.from(map) : resizeBilinear(map, width, height, imageWidth, imageHeight);
+    return width === imageWidth && height === imageHeight
+      ? Float32Array.from(map)
+      : resizeBilinear(map, width, height, imageWidth, imageHeight);
   }
   const inner = resizeBilinear(map, width, height, r.width, r.height);
   const out = new Float32Array(imageWidth * imageHeight).fill(outside);
-  for (let y = 0; y < r.height; y++) out.set(inner.subarray(y * r.width, (y + 1) * r.width), (r.top + y) * imageWidth + r.left);
+  for (let y = 0; y < r.height; y++)
+    out.set(inner.subarray(y * r.width, (y + 1) * r.width), (r.top + y) * imageWidth + r.left);
   return out;
 }
 
 /** A feature-resolution CAM brought to the image: scaled to [0, 1], then laid on the region the model saw. */
-export function camToImage(cam: ArrayLike<number>, width: number, height: number, imageWidth: number, imageHeight: number, fit?: ModelFit): Float32Array {
+export function camToImage(
+  cam: ArrayLike<number>,
+  width: number,
+  height: number,
+  imageWidth: number,
+  imageHeight: number,
+  fit?: ModelFit,
+): Float32Array {
   const r = visibleRegion(imageWidth, imageHeight, fit);
-  return mapToImage(normaliseUnit(resizeBilinear(cam, width, height, r.width, r.height)), r.width, r.height, imageWidth, imageHeight, fit);
+  return mapToImage(
+    normaliseUnit(resizeBilinear(cam, width, height, r.width, r.height)),
+    r.width,
+    r.height,
+    imageWidth,
+    imageHeight,
+    fit,
+  );
 }

@@ -18,9 +18,13 @@ export function summariseClassification(
   malignantLabels: readonly string[],
   decisionThreshold: number,
 ): ClassificationSummary {
-  if (probabilities.length !== labels.length) throw new Error(`${probabilities.length} probabilities for ${labels.length} labels`);
+  if (probabilities.length !== labels.length)
+    throw new Error(`${probabilities.length} probabilities for ${labels.length} labels`);
   const best = argmax(probabilities);
-  const malignantProbability = Math.min(1, labels.reduce((s, l, i) => (malignantLabels.includes(l) ? s + probabilities[i] : s), 0));
+  const malignantProbability = Math.min(
+    1,
+    labels.reduce((s, l, i) => (malignantLabels.includes(l) ? s + probabilities[i] : s), 0),
+  );
   return {
     label: labels[best],
     confidence: probabilities[best],

@@ -1,14 +1,14 @@
 import { averageProbabilities, normaliseWeights, thresholdMap, validateThreshold, weightedMeanMaps } from './ensemble';
-import { InferenceInputError } from './input-error';
+import { AppError } from '../infra/errors';
 
-function inputError(fn: () => unknown): InferenceInputError {
+function inputError(fn: () => unknown): AppError {
   try {
     fn();
   } catch (e) {
-    expect(e).toBeInstanceOf(InferenceInputError);
-    return e as InferenceInputError;
+    expect(e).toBeInstanceOf(AppError);
+    return e as AppError;
   }
-  throw new Error('expected an InferenceInputError');
+  throw new Error('expected an AppError');
 }
 
 describe('normaliseWeights', () => {
@@ -26,7 +26,7 @@ describe('normaliseWeights', () => {
   ])('refuses %p with BAD_USER_INPUT naming the field', (weights, message) => {
     const e = inputError(() => normaliseWeights(weights as number[], 'members.weight'));
     expect(e.code).toBe('BAD_USER_INPUT');
-    expect(e.field).toBe('members.weight');
+    expect(e.extensions.field).toBe('members.weight');
     expect(e.message).toMatch(message);
   });
 });
@@ -34,7 +34,13 @@ describe('normaliseWeights', () => {
 describe('averageProbabilities', () => {
   it('weights each member', () => {
     // 0.25*[0.2,0.8] + 0.75*[0.6,0.4] = [0.5, 0.5]
-    const p = averageProbabilities([[0.2, 0.8], [0.6, 0.4]], [1, 3]);
+    const p = averageProbabilities(
+      [
+        [0.2, 0.8],
+        [0.6, 0.4],
+      ],
+      [1, 3],
+    );
     expect(p[0]).toBeCloseTo(0.5, 15);
     expect(p[1]).toBeCloseTo(0.5, 15);
   });
@@ -54,7 +60,7 @@ describe('weightedMeanMaps and thresholdMap', () => {
   it('refuses a threshold outside 0..1', () => {
     for (const t of [-0.01, 1.01, Number.NaN]) {
       const e = inputError(() => validateThreshold(t));
-      expect(e.field).toBe('threshold');
+      expect(e.extensions.field).toBe('threshold');
     }
   });
 });

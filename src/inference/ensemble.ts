@@ -1,18 +1,18 @@
-import { badUserInput } from './input-error';
+import { badInput } from '../infra/errors';
 
 /**
  * Member weights as fractions summing to 1. Clients send raw weights (default 1 each); a
  * negative, non-finite or all-zero set has no meaning as a mixture, so it is refused by field.
  */
 export function normaliseWeights(weights: readonly number[], field = 'weight'): number[] {
-  if (weights.length === 0) throw badUserInput(field, 'at least one ensemble member is required');
+  if (weights.length === 0) throw badInput(field, 'at least one ensemble member is required');
   let sum = 0;
   weights.forEach((w, i) => {
-    if (!Number.isFinite(w)) throw badUserInput(field, `weight of member ${i} must be a finite number, got ${w}`);
-    if (w < 0) throw badUserInput(field, `weight of member ${i} must be >= 0, got ${w}`);
+    if (!Number.isFinite(w)) throw badInput(field, `weight of member ${i} must be a finite number, got ${w}`);
+    if (w < 0) throw badInput(field, `weight of member ${i} must be >= 0, got ${w}`);
     sum += w;
   });
-  if (!(sum > 0)) throw badUserInput(field, 'ensemble weights must sum to more than 0');
+  if (!(sum > 0)) throw badInput(field, 'ensemble weights must sum to more than 0');
   return weights.map((w) => w / sum);
 }
 
@@ -45,7 +45,7 @@ export function weightedMeanMaps(maps: readonly Float32Array[], weights: readonl
 /** Checks a client's probability threshold (0..1 inclusive). */
 export function validateThreshold(threshold: number, field = 'threshold'): number {
   if (!Number.isFinite(threshold) || threshold < 0 || threshold > 1) {
-    throw badUserInput(field, `${field} must be between 0 and 1, got ${threshold}`);
+    throw badInput(field, `${field} must be between 0 and 1, got ${threshold}`);
   }
   return threshold;
 }

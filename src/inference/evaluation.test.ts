@@ -17,11 +17,13 @@ const F = false;
 function bruteAuc(scores: number[], pos: boolean[]): number {
   let s = 0;
   let pairs = 0;
-  scores.forEach((a, i) => scores.forEach((b, j) => {
-    if (!pos[i] || pos[j]) return;
-    pairs++;
-    s += a > b ? 1 : a === b ? 0.5 : 0;
-  }));
+  scores.forEach((a, i) =>
+    scores.forEach((b, j) => {
+      if (!pos[i] || pos[j]) return;
+      pairs++;
+      s += a > b ? 1 : a === b ? 0.5 : 0;
+    }),
+  );
   return s / pairs;
 }
 
@@ -120,7 +122,15 @@ describe('bootstrapCi', () => {
 describe('binaryMetrics', () => {
   it('puts the figures together, rounded to 4 decimals', () => {
     const m = binaryMetrics([0.1, 0.4, 0.35, 0.8], [F, F, T, T], 0.5, { iterations: 100 });
-    expect(m).toMatchObject({ rocAuc: 0.75, n: 4, threshold: 0.5, confusion: { tp: 1, fn: 1, tn: 2, fp: 0 }, sensitivity: 0.5, specificity: 1, balancedAccuracy: 0.75 });
+    expect(m).toMatchObject({
+      rocAuc: 0.75,
+      n: 4,
+      threshold: 0.5,
+      confusion: { tp: 1, fn: 1, tn: 2, fp: 0 },
+      sensitivity: 0.5,
+      specificity: 1,
+      balancedAccuracy: 0.75,
+    });
     expect(round4(2 / 3)).toBe(0.6667);
   });
 });

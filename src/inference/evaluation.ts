@@ -47,7 +47,7 @@ export function rocAuc(scores: readonly number[], positives: readonly boolean[])
   const order = scores.map((s, i) => i).sort((a, b) => scores[a] - scores[b]);
   // Sum of positive ranks with ties given their average rank (1-based).
   let rankSum = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j++;
     const avgRank = (i + j) / 2 + 1;
@@ -119,7 +119,8 @@ export function bootstrapCi(
   { iterations = 2000, seed = 1, level = 0.95 }: BootstrapOptions = {},
 ): [number, number] {
   checkInputs(scores, positives);
-  if (!Number.isInteger(iterations) || iterations < 1) throw badInput('iterations', `must be a positive integer, got ${iterations}`);
+  if (!Number.isInteger(iterations) || iterations < 1)
+    throw badInput('iterations', `must be a positive integer, got ${iterations}`);
   const rand = seededRandom(seed);
   const pos = scores.filter((_, i) => positives[i]);
   const neg = scores.filter((_, i) => !positives[i]);

@@ -39,7 +39,10 @@ function outputNames(plugin: string): { features: string; logits: string } {
 const cases = fs.existsSync(REFS)
   ? fs.readdirSync(REFS).flatMap((plugin) =>
       fs.existsSync(path.join(ROOT, 'plugins', plugin, 'model.onnx'))
-        ? fs.readdirSync(path.join(REFS, plugin)).filter((f) => f.endsWith('.json')).map((f) => [plugin, f] as const)
+        ? fs
+            .readdirSync(path.join(REFS, plugin))
+            .filter((f) => f.endsWith('.json'))
+            .map((f) => [plugin, f] as const)
         : [],
     )
   : [];
@@ -73,7 +76,9 @@ if (cases.length === 0) {
         expect(argmax(r.cam)).toBe(argmax(ref.cam));
         expect(argmax(mine)).toBe(argmax(theirs));
         // eslint-disable-next-line no-console
-        console.log(`${plugin}/${file}: corr ${lowRes.toFixed(10)} (feature res), ${full.toFixed(10)} (${w}x${h}); max rel err alpha ${maxRelativeError(r.weights, ref.alpha).toExponential(2)}, cam ${maxRelativeError(r.cam, ref.cam).toExponential(2)}`);
+        console.log(
+          `${plugin}/${file}: corr ${lowRes.toFixed(10)} (feature res), ${full.toFixed(10)} (${w}x${h}); max rel err alpha ${maxRelativeError(r.weights, ref.alpha).toExponential(2)}, cam ${maxRelativeError(r.cam, ref.cam).toExponential(2)}`,
+        );
       } finally {
         await session.release();
       }

@@ -5,7 +5,7 @@ import { decodeF32, FIXTURE_DIR, maxRelativeError, readJson } from './__fixtures
 import type { FeatureMap } from './cam-map';
 import { gradCam, loadGradCamHead, resolveTargetClass } from './gradcam';
 import { headGradient, type ClassifierHead } from './onnx-head';
-import { InferenceInputError } from './input-error';
+import { AppError } from '../infra/errors';
 
 interface Reference {
   model: string;
@@ -25,7 +25,12 @@ function headOf(ref: Reference): ClassifierHead {
   return plan.head;
 }
 
-const featureMap = (data: Float32Array, [channels, height, width]: number[]): FeatureMap => ({ data, channels, height, width });
+const featureMap = (data: Float32Array, [channels, height, width]: number[]): FeatureMap => ({
+  data,
+  channels,
+  height,
+  width,
+});
 
 describe.each(['gap-linear', 'gap-mlp', 'gap-mix'])('Grad-CAM on %s vs PyTorch autograd', (name) => {
   const ref = readJson<Reference>(`${name}.json`);
@@ -39,7 +44,11 @@ describe.each(['gap-linear', 'gap-mlp', 'gap-mix'])('Grad-CAM on %s vs PyTorch a
 
   it.each([0, 1])('matches gradients, alpha and cam (reference %i)', (i) => {
     const want = ref.gradCam[i];
-    const { gradFeatures, target } = headGradient(head, { dims: [1, ...ref.featureShape], data: Float64Array.from(fm.data) }, () => want.targetClass);
+    const { gradFeatures, target } = headGradient(
+      head,
+      { dims: [1, ...ref.featureShape], data: Float64Array.from(fm.data) },
+      () => want.targetClass,
+    );
     expect(target).toBe(want.targetClass);
     expect(maxRelativeError(gradFeatures, decodeF32(want.gradients))).toBeLessThan(1e-5);
     const r = gradCam(head, fm, { targetClass: i === 0 ? undefined : want.targetClass });
@@ -117,7 +126,7 @@ describe('resolveTargetClass', () => {
     expect(resolveTargetClass(undefined, [0.1, 3, 2])).toBe(1);
     expect(resolveTargetClass(2, [0.1, 3, 2])).toBe(2);
     for (const bad of [-1, 3, 1.5, Number.NaN]) {
-      expect(() => resolveTargetClass(bad, [0.1, 3, 2])).toThrow(InferenceInputError);
+      expect(() => resolveTargetClass(bad, [0.1, 3, 2])).toThrow(AppError);
     }
   });
 });

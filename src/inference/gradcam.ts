@@ -11,7 +11,7 @@
  */
 import { checkFeatureMap, type FeatureMap, weightedChannelSum } from './cam-map';
 import { UnsupportedHeadError } from './head-ops';
-import { badUserInput } from './input-error';
+import { badInput } from '../infra/errors';
 import { type ClassifierHead, headGradient, type HeadPlan, planHead } from './onnx-head';
 import { parseOnnxModel } from './onnx-proto';
 import { argmax } from './softmax';
@@ -42,7 +42,7 @@ export function loadGradCamHead(onnxBytes: Uint8Array, featuresOutput: string, l
 export function resolveTargetClass(requested: number | undefined, logits: ArrayLike<number>): number {
   if (requested === undefined) return argmax(logits);
   if (!Number.isInteger(requested) || requested < 0 || requested >= logits.length) {
-    throw badUserInput('targetClass', `targetClass must be an integer from 0 to ${logits.length - 1}, got ${requested}`);
+    throw badInput('targetClass', `targetClass must be an integer from 0 to ${logits.length - 1}, got ${requested}`);
   }
   return requested;
 }
@@ -65,7 +65,9 @@ export function spatialMeans(grad: ArrayLike<number>, channels: number, plane: n
 export function gradCam(head: ClassifierHead, fm: FeatureMap, options: { targetClass?: number } = {}): CamResult {
   checkFeatureMap(fm);
   const features = { dims: [1, fm.channels, fm.height, fm.width], data: Float64Array.from(fm.data) };
-  const { logits, target, gradFeatures } = headGradient(head, features, (l) => resolveTargetClass(options.targetClass, l));
+  const { logits, target, gradFeatures } = headGradient(head, features, (l) =>
+    resolveTargetClass(options.targetClass, l),
+  );
   const weights = spatialMeans(gradFeatures, fm.channels, fm.height * fm.width);
   return {
     method: 'grad-cam',

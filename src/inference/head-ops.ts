@@ -119,7 +119,12 @@ function computeBroadcastIndex(inDims: readonly number[], outDims: readonly numb
 }
 
 /** Sums a gradient of the broadcast shape back onto the operand's own shape. */
-function unbroadcast(grad: Float64Array, map: Int32Array, inSize: number, scale: (i: number) => number = () => 1): Float64Array {
+function unbroadcast(
+  grad: Float64Array,
+  map: Int32Array,
+  inSize: number,
+  scale: (i: number) => number = () => 1,
+): Float64Array {
   const out = new Float64Array(inSize);
   for (let i = 0; i < grad.length; i++) out[map[i]] += grad[i] * scale(i);
   return out;
@@ -173,7 +178,8 @@ function reshapeLike(outDims: (call: OpCall) => number[]): OpImpl {
     forward(call) {
       const x = need(call, 0);
       const dims = outDims(call);
-      if (size(dims) !== x.data.length) throw new UnsupportedHeadError(`${call.node.opType}: cannot reshape [${x.dims}] to [${dims}]`);
+      if (size(dims) !== x.data.length)
+        throw new UnsupportedHeadError(`${call.node.opType}: cannot reshape [${x.dims}] to [${dims}]`);
       return { dims, data: x.data };
     },
     backward: (_call, _out, grad) => [grad],
@@ -240,7 +246,8 @@ function meanOver(axesFor: (call: OpCall, x: Tensor) => number[], keepFor: (call
 }
 
 const reduceMeanAxes = (call: OpCall, x: Tensor): number[] => {
-  const axes = call.opset >= 18 ? (call.inputs[1] ? Array.from(call.inputs[1].data) : undefined) : attrInts(call.node, 'axes');
+  const axes =
+    call.opset >= 18 ? (call.inputs[1] ? Array.from(call.inputs[1].data) : undefined) : attrInts(call.node, 'axes');
   if (axes && axes.length) return axes.map((a) => normaliseAxis(a, x.dims.length));
   if (attrNumber(call.node, 'noop_with_empty_axes', 0) === 1) return [];
   return x.dims.map((_, i) => i);
@@ -250,7 +257,9 @@ const reduceMeanAxes = (call: OpCall, x: Tensor): number[] => {
 function matmul(call: OpCall, alpha: number, transA: boolean, transB: boolean) {
   const [A, B] = [need(call, 0), need(call, 1)];
   if (A.dims.length !== 2 || B.dims.length !== 2) {
-    throw new UnsupportedHeadError(`${call.node.opType}: only 2-D operands are supported, got [${A.dims}] x [${B.dims}]`);
+    throw new UnsupportedHeadError(
+      `${call.node.opType}: only 2-D operands are supported, got [${A.dims}] x [${B.dims}]`,
+    );
   }
   const [M, K] = transA ? [A.dims[1], A.dims[0]] : A.dims;
   const [K2, N] = transB ? [B.dims[1], B.dims[0]] : B.dims;
@@ -294,7 +303,8 @@ function gemmLike(params: (call: OpCall) => { alpha: number; beta: number; trans
         }
       }
       const C = call.inputs[2];
-      const gC = C && wants[2] ? unbroadcast(grad, broadcastIndex(C.dims, [M, N]), C.data.length, () => p.beta) : undefined;
+      const gC =
+        C && wants[2] ? unbroadcast(grad, broadcastIndex(C.dims, [M, N]), C.data.length, () => p.beta) : undefined;
       return [gA, gB, gC];
     },
   };
@@ -330,7 +340,8 @@ function clipBounds(call: OpCall): [number, number] {
   return [call.inputs[1]?.data[0] ?? -Infinity, call.inputs[2]?.data[0] ?? Infinity];
 }
 
-const hardSigmoidArg = (x: number, call: OpCall) => attrNumber(call.node, 'alpha', 0.2) * x + attrNumber(call.node, 'beta', 0.5);
+const hardSigmoidArg = (x: number, call: OpCall) =>
+  attrNumber(call.node, 'alpha', 0.2) * x + attrNumber(call.node, 'beta', 0.5);
 const passThrough: OpImpl = { forward: (call) => need(call, 0), backward: (_c, _o, grad) => [grad] };
 
 /** Every operator a head may contain, by ONNX op type. */
@@ -353,16 +364,38 @@ export const HEAD_OPS: Record<string, OpImpl> = {
     transB: attrNumber(call.node, 'transB', 0) === 1,
   })),
   MatMul: gemmLike(() => ({ alpha: 1, beta: 0, transA: false, transB: false })),
-  Add: binary((a, b) => a + b, () => 1, () => 1),
-  Sub: binary((a, b) => a - b, () => 1, () => -1),
-  Mul: binary((a, b) => a * b, (_a, b) => b, (a) => a),
-  Div: binary((a, b) => a / b, (_a, b) => 1 / b, (a, b) => -a / (b * b)),
-  Relu: unary((x) => Math.max(0, x), (x) => (x > 0 ? 1 : 0)),
+  Add: binary(
+    (a, b) => a + b,
+    () => 1,
+    () => 1,
+  ),
+  Sub: binary(
+    (a, b) => a - b,
+    () => 1,
+    () => -1,
+  ),
+  Mul: binary(
+    (a, b) => a * b,
+    (_a, b) => b,
+    (a) => a,
+  ),
+  Div: binary(
+    (a, b) => a / b,
+    (_a, b) => 1 / b,
+    (a, b) => -a / (b * b),
+  ),
+  Relu: unary(
+    (x) => Math.max(0, x),
+    (x) => (x > 0 ? 1 : 0),
+  ),
   LeakyRelu: unary(
     (x, c) => (x >= 0 ? x : attrNumber(c.node, 'alpha', 0.01) * x),
     (x, _y, c) => (x > 0 ? 1 : attrNumber(c.node, 'alpha', 0.01)),
   ),
-  Sigmoid: unary((x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))), (_x, y) => y * (1 - y)),
+  Sigmoid: unary(
+    (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+    (_x, y) => y * (1 - y),
+  ),
   Tanh: unary(Math.tanh, (_x, y) => 1 - y * y),
   HardSigmoid: unary(
     (x, c) => Math.min(1, Math.max(0, hardSigmoidArg(x, c))),

@@ -6,7 +6,10 @@ const FIXTURES = path.join(__dirname, '../../test/fixtures');
 
 /** Decodes a PNG to one 8-bit channel. */
 async function grey(file: string): Promise<{ data: Uint8Array; width: number; height: number }> {
-  const { data, info } = await sharp(path.join(FIXTURES, file)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(path.join(FIXTURES, file))
+    .extractChannel(0)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data), width: info.width, height: info.height };
 }
 
@@ -16,9 +19,29 @@ async function grey(file: string): Promise<{ data: Uint8Array; width: number; he
  * is also skimage's doctest value 7796.867...
  */
 const SKIMAGE = {
-  coins: { area: 43569, perimeter4: 7796.867996436004, perimeter8: 8806.268073325286, meanIntensity: 156.26629025224358, stdIntensity: 29.094739317683413 },
-  disk: { area: 20069, perimeter4: 526.5584412271571, perimeter8: 632.0, circularity4: 0.9095832168179171, meanIntensity: 134.4385868752803, stdIntensity: 72.88104825737017 },
-  star: { area: 8360, perimeter4: 747.6599923110721, perimeter8: 882.8284271247462, circularity4: 0.18793508191465752, meanIntensity: 117.49928229665072, stdIntensity: 71.67573344609137 },
+  coins: {
+    area: 43569,
+    perimeter4: 7796.867996436004,
+    perimeter8: 8806.268073325286,
+    meanIntensity: 156.26629025224358,
+    stdIntensity: 29.094739317683413,
+  },
+  disk: {
+    area: 20069,
+    perimeter4: 526.5584412271571,
+    perimeter8: 632.0,
+    circularity4: 0.9095832168179171,
+    meanIntensity: 134.4385868752803,
+    stdIntensity: 72.88104825737017,
+  },
+  star: {
+    area: 8360,
+    perimeter4: 747.6599923110721,
+    perimeter8: 882.8284271247462,
+    circularity4: 0.18793508191465752,
+    meanIntensity: 117.49928229665072,
+    stdIntensity: 71.67573344609137,
+  },
   diskVsStar: { dice: 0.5680115375145098, jaccard: 0.39665929746990913 },
 };
 
@@ -80,7 +103,14 @@ describe('perimeter (scikit-image estimator)', () => {
 describe('maskMetrics edge cases', () => {
   it('gives zeros for an empty mask, no NaN', () => {
     const m = maskMetrics(new Uint8Array(12), 4, 3, new Uint8Array(12).fill(200));
-    expect(m).toEqual({ areaPixels: 0, areaPercent: 0, perimeterPixels: 0, circularity: 0, meanIntensity: 0, stdIntensity: 0 });
+    expect(m).toEqual({
+      areaPixels: 0,
+      areaPercent: 0,
+      perimeterPixels: 0,
+      circularity: 0,
+      meanIntensity: 0,
+      stdIntensity: 0,
+    });
   });
   it('clamps circularity into [0, 1]', () => {
     expect(circularity(100, 10)).toBe(1);

@@ -38,7 +38,12 @@ export function maskArea(mask: ArrayLike<number>): number {
  * it (the 4 edge neighbours for neighbourhood 4, all 8 for 8) is lesion; outside the image counts
  * as background, so lesion pixels on the image edge are always border pixels.
  */
-export function borderPixels(mask: ArrayLike<number>, width: number, height: number, neighbourhood: Neighbourhood = 4): Uint8Array {
+export function borderPixels(
+  mask: ArrayLike<number>,
+  width: number,
+  height: number,
+  neighbourhood: Neighbourhood = 4,
+): Uint8Array {
   checkSize('mask', mask, width, height);
   const on = (x: number, y: number) => x >= 0 && y >= 0 && x < width && y < height && mask[y * width + x] !== 0;
   const border = new Uint8Array(width * height);
@@ -46,7 +51,8 @@ export function borderPixels(mask: ArrayLike<number>, width: number, height: num
     for (let x = 0; x < width; x++) {
       if (!mask[y * width + x]) continue;
       let interior = on(x - 1, y) && on(x + 1, y) && on(x, y - 1) && on(x, y + 1);
-      if (interior && neighbourhood === 8) interior = on(x - 1, y - 1) && on(x + 1, y - 1) && on(x - 1, y + 1) && on(x + 1, y + 1);
+      if (interior && neighbourhood === 8)
+        interior = on(x - 1, y - 1) && on(x + 1, y - 1) && on(x - 1, y + 1) && on(x + 1, y + 1);
       if (!interior) border[y * width + x] = 1;
     }
   }
@@ -72,7 +78,12 @@ export const PERIMETER_WEIGHTS: readonly number[] = (() => {
  * Only border pixels (centre weight 1, so odd codes) can have non-zero weight, so the
  * convolution is evaluated there alone; the histogram-and-dot of skimage becomes a running sum.
  */
-export function perimeter(mask: ArrayLike<number>, width: number, height: number, neighbourhood: Neighbourhood = 4): number {
+export function perimeter(
+  mask: ArrayLike<number>,
+  width: number,
+  height: number,
+  neighbourhood: Neighbourhood = 4,
+): number {
   const border = borderPixels(mask, width, height, neighbourhood);
   const at = (x: number, y: number) => (x >= 0 && y >= 0 && x < width && y < height ? border[y * width + x] : 0);
   // Counting codes first and summing weights per code afterwards keeps the float sum in skimage's order.
@@ -112,7 +123,11 @@ export function intensityInside(mask: ArrayLike<number>, grey: ArrayLike<number>
   if (mask.length !== grey.length) throw new Error(`mask has ${mask.length} pixels but the grey image ${grey.length}`);
   let n = 0;
   let sum = 0;
-  for (let i = 0; i < mask.length; i++) if (mask[i]) { n++; sum += grey[i]; }
+  for (let i = 0; i < mask.length; i++)
+    if (mask[i]) {
+      n++;
+      sum += grey[i];
+    }
   if (n === 0) return { mean: 0, std: 0 };
   const mean = sum / n;
   let sq = 0;
@@ -148,7 +163,8 @@ export function maskMetrics(
  * there is nothing either one missed.
  */
 export function overlap(mask: ArrayLike<number>, truth: ArrayLike<number>): { dice: number; jaccard: number } {
-  if (mask.length !== truth.length) throw new Error(`mask has ${mask.length} pixels but the ground truth ${truth.length}`);
+  if (mask.length !== truth.length)
+    throw new Error(`mask has ${mask.length} pixels but the ground truth ${truth.length}`);
   let a = 0;
   let b = 0;
   let both = 0;

@@ -19,7 +19,10 @@ export interface ClassifierHead {
 export type HeadPlan = { differentiable: true; head: ClassifierHead } | { differentiable: false; reason: string };
 
 function toTensor(t: OnnxTensor): Tensor {
-  if (!t.values) throw new UnsupportedHeadError(`tensor ${t.name} has data type ${t.dataType}, which the head reader does not decode`);
+  if (!t.values)
+    throw new UnsupportedHeadError(
+      `tensor ${t.name} has data type ${t.dataType}, which the head reader does not decode`,
+    );
   return { dims: t.dims, data: t.values };
 }
 
@@ -49,7 +52,8 @@ function nodesNeeded(model: OnnxModel, featuresName: string, logitsName: string)
     if (name === '' || name === featuresName || seen.has(name) || graph.initializers.has(name)) continue;
     seen.add(name);
     const node = producer.get(name);
-    if (!node) throw new UnsupportedHeadError(`the logits depend on graph input "${name}" other than through the feature map`);
+    if (!node)
+      throw new UnsupportedHeadError(`the logits depend on graph input "${name}" other than through the feature map`);
     needed.add(node);
     pending.push(...node.inputs);
   }
@@ -62,27 +66,36 @@ function nodesNeeded(model: OnnxModel, featuresName: string, logitsName: string)
  */
 export function planHead(model: OnnxModel, featuresName: string, logitsName: string): HeadPlan {
   try {
-    if (!model.graph.outputs.includes(featuresName)) throw new UnsupportedHeadError(`"${featuresName}" is not an output of the graph`);
-    if (!model.graph.outputs.includes(logitsName)) throw new UnsupportedHeadError(`"${logitsName}" is not an output of the graph`);
+    if (!model.graph.outputs.includes(featuresName))
+      throw new UnsupportedHeadError(`"${featuresName}" is not an output of the graph`);
+    if (!model.graph.outputs.includes(logitsName))
+      throw new UnsupportedHeadError(`"${logitsName}" is not an output of the graph`);
     const constants = new Map<string, Tensor>();
     const dynamic = new Set<string>([featuresName]);
     const secondary = new Set<string>();
     const nodes: OnnxNode[] = [];
     for (const node of nodesNeeded(model, featuresName, logitsName)) {
-      if (node.domain !== '' && node.domain !== 'ai.onnx') throw new UnsupportedHeadError(`operator ${node.domain}.${node.opType} is outside the ONNX domain`);
+      if (node.domain !== '' && node.domain !== 'ai.onnx')
+        throw new UnsupportedHeadError(`operator ${node.domain}.${node.opType} is outside the ONNX domain`);
       for (const i of node.inputs) {
         const init = model.graph.initializers.get(i);
         if (init && !constants.has(i)) constants.set(i, toTensor(init));
       }
       const unmade = node.inputs.find((i) => secondary.has(i));
-      if (unmade) throw new UnsupportedHeadError(`${node.opType} (${node.name || 'unnamed'}) reads "${unmade}", a second output the head does not compute`);
+      if (unmade)
+        throw new UnsupportedHeadError(
+          `${node.opType} (${node.name || 'unnamed'}) reads "${unmade}", a second output the head does not compute`,
+        );
       const isDynamic = node.inputs.some((i) => dynamic.has(i));
       if (node.opType === 'Constant') {
         constants.set(node.outputs[0], constantValue(node));
         continue;
       }
       const op = HEAD_OPS[node.opType];
-      if (!op || (isDynamic && !op.backward)) throw new UnsupportedHeadError(`operator ${node.opType} (${node.name || 'unnamed'}) cannot be differentiated here`);
+      if (!op || (isDynamic && !op.backward))
+        throw new UnsupportedHeadError(
+          `operator ${node.opType} (${node.name || 'unnamed'}) cannot be differentiated here`,
+        );
       if (isDynamic) {
         // the ops here compute their first output only (Dropout's mask, for one, is never made)
         dynamic.add(node.outputs[0]);
@@ -113,7 +126,11 @@ export interface HeadGradient {
  * Runs the head on one image's feature map (dims with the batch axis, e.g. [1, C, H, W]) and
  * backpropagates the chosen logit (a function of the logits, so the caller can pick argmax).
  */
-export function headGradient(head: ClassifierHead, features: Tensor, pickTarget: (logits: Float64Array) => number): HeadGradient & { target: number } {
+export function headGradient(
+  head: ClassifierHead,
+  features: Tensor,
+  pickTarget: (logits: Float64Array) => number,
+): HeadGradient & { target: number } {
   if (features.dims[0] !== 1) throw new Error(`headGradient takes one image (batch axis 1), got [${features.dims}]`);
   const values = new Map<string, Tensor>(head.constants);
   values.set(head.featuresName, features);
@@ -124,7 +141,8 @@ export function headGradient(head: ClassifierHead, features: Tensor, pickTarget:
     return { call, out };
   });
   const logits = values.get(head.logitsName)!;
-  if (logits.data.length !== size(logits.dims) || logits.dims[0] !== 1) throw new UnsupportedHeadError(`logits have shape [${logits.dims}], expected [1, K]`);
+  if (logits.data.length !== size(logits.dims) || logits.dims[0] !== 1)
+    throw new UnsupportedHeadError(`logits have shape [${logits.dims}], expected [1, K]`);
   const target = pickTarget(logits.data);
 
   const grads = new Map<string, Float64Array>();
@@ -145,5 +163,9 @@ export function headGradient(head: ClassifierHead, features: Tensor, pickTarget:
       else for (let j = 0; j < acc.length; j++) acc[j] += gi[j];
     });
   }
-  return { logits: logits.data, target, gradFeatures: grads.get(head.featuresName) ?? new Float64Array(features.data.length) };
+  return {
+    logits: logits.data,
+    target,
+    gradFeatures: grads.get(head.featuresName) ?? new Float64Array(features.data.length),
+  };
 }

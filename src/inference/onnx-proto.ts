@@ -81,7 +81,8 @@ class Reader {
 
   bytes(): Uint8Array {
     const len = this.varint();
-    if (len < 0 || this.pos + len > this.buf.length) throw new OnnxParseError('length-delimited field runs past its message');
+    if (len < 0 || this.pos + len > this.buf.length)
+      throw new OnnxParseError('length-delimited field runs past its message');
     const out = this.buf.subarray(this.pos, this.pos + len);
     this.pos += len;
     return out;
@@ -140,9 +141,18 @@ const readDouble = (r: Reader) => r.float64();
 function decodeRaw(raw: Uint8Array, dataType: number, count: number): Float64Array | null {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const out = new Float64Array(count);
-  const size = { [DTYPE.FLOAT]: 4, [DTYPE.DOUBLE]: 8, [DTYPE.INT32]: 4, [DTYPE.INT64]: 8, [DTYPE.UINT8]: 1, [DTYPE.INT8]: 1, [DTYPE.BOOL]: 1 }[dataType];
+  const size = {
+    [DTYPE.FLOAT]: 4,
+    [DTYPE.DOUBLE]: 8,
+    [DTYPE.INT32]: 4,
+    [DTYPE.INT64]: 8,
+    [DTYPE.UINT8]: 1,
+    [DTYPE.INT8]: 1,
+    [DTYPE.BOOL]: 1,
+  }[dataType];
   if (size === undefined) return null;
-  if (raw.byteLength !== count * size) throw new OnnxParseError(`raw_data holds ${raw.byteLength} bytes, expected ${count * size}`);
+  if (raw.byteLength !== count * size)
+    throw new OnnxParseError(`raw_data holds ${raw.byteLength} bytes, expected ${count * size}`);
   for (let i = 0; i < count; i++) {
     const o = i * size;
     if (dataType === DTYPE.FLOAT) out[i] = view.getFloat32(o, true);
@@ -174,7 +184,8 @@ function parseTensor(bytes: Uint8Array): OnnxTensor {
     else if (field === 14) external = r.varint() === 1;
     else r.skip(wt);
   });
-  if (external) throw new OnnxParseError(`tensor ${name} keeps its data in an external file; ship a single-file ONNX model`);
+  if (external)
+    throw new OnnxParseError(`tensor ${name} keeps its data in an external file; ship a single-file ONNX model`);
   const count = dims.reduce((a, b) => a * b, 1);
   let values: Float64Array | null;
   if (raw) values = decodeRaw(raw, dataType, count);

@@ -20,10 +20,21 @@ import { softmax } from './softmax';
 
 const ROOT = path.join(__dirname, '../..');
 const plugin = (name: string) => path.join(ROOT, 'plugins', name, 'model.onnx');
-const classifierSpec: InputSpec = { layout: 'NCHW', width: 128, height: 128, colorOrder: 'RGB', scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], resize: 'fill' };
+const classifierSpec: InputSpec = {
+  layout: 'NCHW',
+  width: 128,
+  height: 128,
+  colorOrder: 'RGB',
+  scale: 1 / 255,
+  mean: [0.5, 0.5, 0.5],
+  std: [0.25, 0.25, 0.25],
+  resize: 'fill',
+};
 const segmenterSpec: InputSpec = { ...classifierSpec, mean: [0, 0, 0], std: [1, 1, 1] };
 const REF = path.join(ROOT, 'test/fixtures/gradcam/dg-mlp-classifier/ISIC_0000150.json');
-const haveAll = [REF, plugin('dg-mlp-classifier'), plugin('dg-seg-stats'), plugin('dg-seg-skin-distance')].every((f) => fs.existsSync(f));
+const haveAll = [REF, plugin('dg-mlp-classifier'), plugin('dg-seg-stats'), plugin('dg-seg-skin-distance')].every((f) =>
+  fs.existsSync(f),
+);
 
 /**
  * ISIC_0000150 as a 250 x 200 JPEG: the reference's input tensor un-normalised back to its
@@ -33,8 +44,12 @@ async function isicImage(): Promise<Buffer> {
   const t = decodeF32((JSON.parse(fs.readFileSync(REF, 'utf8')) as { input: string }).input);
   const plane = 128 * 128;
   const rgb = Buffer.alloc(plane * 3);
-  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.round((t[c * plane + p] * 0.25 + 0.5) * 255);
-  return sharp(rgb, { raw: { width: 128, height: 128, channels: 3 } }).resize(250, 200, { fit: 'fill' }).jpeg({ quality: 95 }).toBuffer();
+  for (let p = 0; p < plane; p++)
+    for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.round((t[c * plane + p] * 0.25 + 0.5) * 255);
+  return sharp(rgb, { raw: { width: 128, height: 128, channels: 3 } })
+    .resize(250, 200, { fit: 'fill' })
+    .jpeg({ quality: 95 })
+    .toBuffer();
 }
 
 (haveAll ? describe : describe.skip)('inference layer on shipped models and a real image', () => {
@@ -96,9 +111,14 @@ async function isicImage(): Promise<Buffer> {
 
     const overlay = await decodeRgb(await segmentationOverlayPng(image, mask, 0.4));
     for (let p = 0; p < mask.length; p += 97) {
-      if (!mask[p]) expect(Array.from(overlay.data.subarray(p * 3, p * 3 + 3))).toEqual(Array.from(image.data.subarray(p * 3, p * 3 + 3)));
+      if (!mask[p])
+        expect(Array.from(overlay.data.subarray(p * 3, p * 3 + 3))).toEqual(
+          Array.from(image.data.subarray(p * 3, p * 3 + 3)),
+        );
     }
     // eslint-disable-next-line no-console
-    console.log(`ISIC_0000150 (250x200), ensemble 2:1 at 0.5: area ${m.areaPixels} px (${m.areaPercent.toFixed(2)}%), perimeter ${m.perimeterPixels.toFixed(1)}, circularity ${m.circularity.toFixed(3)}, mean ${m.meanIntensity.toFixed(1)} ± ${m.stdIntensity.toFixed(1)}, severity ${severity(m.areaPercent, m.circularity)}`);
+    console.log(
+      `ISIC_0000150 (250x200), ensemble 2:1 at 0.5: area ${m.areaPixels} px (${m.areaPercent.toFixed(2)}%), perimeter ${m.perimeterPixels.toFixed(1)}, circularity ${m.circularity.toFixed(3)}, mean ${m.meanIntensity.toFixed(1)} ± ${m.stdIntensity.toFixed(1)}, severity ${severity(m.areaPercent, m.circularity)}`,
+    );
   });
 });

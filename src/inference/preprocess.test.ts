@@ -18,13 +18,27 @@ describe('rgbToTensor', () => {
 
   it('NCHW / RGB: one plane per channel, (v * scale - mean) / std', () => {
     const s = spec({});
-    expect(Array.from(rgbToTensor(rgb, s))).toEqual([f(0, 0, s), f(10, 0, s), f(128, 1, s), f(20, 1, s), f(255, 2, s), f(30, 2, s)]);
+    expect(Array.from(rgbToTensor(rgb, s))).toEqual([
+      f(0, 0, s),
+      f(10, 0, s),
+      f(128, 1, s),
+      f(20, 1, s),
+      f(255, 2, s),
+      f(30, 2, s),
+    ]);
   });
 
   it('NHWC / BGR: interleaved, channels reversed, mean and std in the tensor order', () => {
     const s = spec({ layout: 'NHWC', colorOrder: 'BGR', scale: 1, mean: [1, 2, 3], std: [2, 4, 8] });
     // Tensor channel 0 is blue.
-    expect(Array.from(rgbToTensor(rgb, s))).toEqual([(255 - 1) / 2, (128 - 2) / 4, (0 - 3) / 8, (30 - 1) / 2, (20 - 2) / 4, (10 - 3) / 8]);
+    expect(Array.from(rgbToTensor(rgb, s))).toEqual([
+      (255 - 1) / 2,
+      (128 - 2) / 4,
+      (0 - 3) / 8,
+      (30 - 1) / 2,
+      (20 - 2) / 4,
+      (10 - 3) / 8,
+    ]);
   });
 
   it('agrees exactly with the formula on every byte value', () => {

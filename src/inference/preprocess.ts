@@ -29,7 +29,10 @@ export interface ResizedRgb {
  * model's input size. This is the one decoding path used for training exports, evaluation,
  * golden cases and serving, so the models never see pixels made another way.
  */
-export async function decodeAndResize(input: Buffer | string, spec: Pick<InputSpec, 'width' | 'height' | 'resize'>): Promise<ResizedRgb> {
+export async function decodeAndResize(
+  input: Buffer | string,
+  spec: Pick<InputSpec, 'width' | 'height' | 'resize'>,
+): Promise<ResizedRgb> {
   const { data, info } = await sharp(input, { failOn: 'error' })
     .rotate()
     .removeAlpha()
@@ -43,7 +46,9 @@ export async function decodeAndResize(input: Buffer | string, spec: Pick<InputSp
 
 /** Per channel (in the tensor's order), each byte value's normalised float: (v * scale - mean) / std. */
 function channelTables(spec: InputSpec): Float32Array[] {
-  return [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v * spec.scale - spec.mean[c]) / spec.std[c]));
+  return [0, 1, 2].map((c) =>
+    Float32Array.from({ length: 256 }, (_, v) => (v * spec.scale - spec.mean[c]) / spec.std[c]),
+  );
 }
 
 /**
@@ -76,7 +81,10 @@ export function rgbToTensor(rgb: Uint8Array, spec: InputSpec, out = new Float32A
 }
 
 /** Image file or bytes to the float tensor (one image, no batch axis) the manifest describes. */
-export async function imageToTensor(input: Buffer | string, spec: InputSpec): Promise<{ tensor: Float32Array; resized: ResizedRgb }> {
+export async function imageToTensor(
+  input: Buffer | string,
+  spec: InputSpec,
+): Promise<{ tensor: Float32Array; resized: ResizedRgb }> {
   const resized = await decodeAndResize(input, spec);
   return { tensor: rgbToTensor(resized.data, spec), resized };
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { colourise } from './colormap';
-import { InferenceInputError } from './input-error';
+import { AppError } from '../infra/errors';
 import { borderPixels } from './mask-metrics';
 import {
   decodeMask,
@@ -23,7 +23,12 @@ async function pixels(png: Buffer): Promise<{ data: Uint8Array; width: number; h
   const meta = await sharp(png).metadata();
   const decoder = meta.channels === 1 ? sharp(png).extractChannel(0) : sharp(png);
   const { data, info } = await decoder.raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data), width: info.width, height: info.height, channels: meta.channels ?? info.channels };
+  return {
+    data: new Uint8Array(data),
+    width: info.width,
+    height: info.height,
+    channels: meta.channels ?? info.channels,
+  };
 }
 
 /** A real photograph (skimage's coins) as RGB. */
@@ -62,12 +67,12 @@ describe('heatmaps', () => {
 
   it('refuses an opacity outside 0..1 with the field named', () => {
     for (const bad of [-0.1, 1.1, Number.NaN]) {
-      expect(() => validateOpacity(bad)).toThrow(InferenceInputError);
+      expect(() => validateOpacity(bad)).toThrow(AppError);
     }
     try {
       validateOpacity(2, 'gradCam.overlayUrl.opacity');
     } catch (e) {
-      expect((e as InferenceInputError).field).toBe('gradCam.overlayUrl.opacity');
+      expect((e as AppError).extensions.field).toBe('gradCam.overlayUrl.opacity');
     }
   });
 });
@@ -81,7 +86,11 @@ describe('segmentation renderings', () => {
     const y = Math.floor(i / width);
     return x >= 2 && x <= 5 && y >= 1 && y <= 3 ? 1 : 0;
   });
-  const image: RgbImage = { data: Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 7) % 256), width, height };
+  const image: RgbImage = {
+    data: Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 7) % 256),
+    width,
+    height,
+  };
 
   it('mask PNG is 0/255 grey', async () => {
     const png = await pixels(await maskPng(mask, width, height));
@@ -121,7 +130,7 @@ describe('segmentation renderings', () => {
     const png = await maskPng(mask, width, height);
     expect(Array.from(await decodeMask(png, width, height))).toEqual(Array.from(mask));
     const doubled = await decodeMask(png, width * 2, height * 2);
-    expect(doubled[(2 * 2) * (width * 2) + 2 * 2]).toBe(1); // (x 4, y 4) <- (2, 2)
+    expect(doubled[2 * 2 * (width * 2) + 2 * 2]).toBe(1); // (x 4, y 4) <- (2, 2)
     expect(doubled.reduce((a, b) => a + b, 0)).toBe(12 * 4);
   });
 });

@@ -6,7 +6,7 @@
 import sharp from 'sharp';
 import { resizeBilinear } from './cam-map';
 import { colourise } from './colormap';
-import { badUserInput } from './input-error';
+import { badInput } from '../infra/errors';
 import { borderPixels } from './mask-metrics';
 
 /** Interleaved 8-bit RGB pixels, row-major. */
@@ -29,7 +29,12 @@ export interface SegmentationOverlayStyle {
 
 /** Decodes an uploaded image (EXIF orientation applied, alpha dropped, sRGB) to RGB bytes. */
 export async function decodeRgb(bytes: Buffer | string): Promise<RgbImage> {
-  const { data, info } = await sharp(bytes, { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(bytes, { failOn: 'error' })
+    .rotate()
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`expected 3 channels after decode, got ${info.channels}`);
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
@@ -39,18 +44,29 @@ export async function decodeRgb(bytes: Buffer | string): Promise<RgbImage> {
  * Nearest-neighbour resizing keeps it binary when its size differs from the image's.
  */
 export async function decodeMask(bytes: Buffer, width: number, height: number): Promise<Uint8Array> {
-  const grey = await sharp(bytes, { failOn: 'error' }).rotate().flatten().greyscale().resize(width, height, { fit: 'fill', kernel: 'nearest' }).extractChannel(0).raw().toBuffer();
+  const grey = await sharp(bytes, { failOn: 'error' })
+    .rotate()
+    .flatten()
+    .greyscale()
+    .resize(width, height, { fit: 'fill', kernel: 'nearest' })
+    .extractChannel(0)
+    .raw()
+    .toBuffer();
   return Uint8Array.from(grey, (v) => (v >= 128 ? 1 : 0));
 }
 
 /** Checks a client's overlay opacity (0 = original only, 1 = overlay only). */
 export function validateOpacity(opacity: number, field = 'opacity'): number {
-  if (!Number.isFinite(opacity) || opacity < 0 || opacity > 1) throw badUserInput(field, `${field} must be between 0 and 1, got ${opacity}`);
+  if (!Number.isFinite(opacity) || opacity < 0 || opacity > 1)
+    throw badInput(field, `${field} must be between 0 and 1, got ${opacity}`);
   return opacity;
 }
 
 function encodePng(data: Uint8Array, width: number, height: number, channels: 1 | 3): Promise<Buffer> {
-  if (data.length !== width * height * channels) throw new Error(`expected ${width * height * channels} bytes for ${width}x${height}x${channels}, got ${data.length}`);
+  if (data.length !== width * height * channels)
+    throw new Error(
+      `expected ${width * height * channels} bytes for ${width}x${height}x${channels}, got ${data.length}`,
+    );
   const img = sharp(data, { raw: { width, height, channels } });
   // without the explicit colourspace sharp would write a one-channel image as RGB
   return (channels === 1 ? img.toColourspace('b-w') : img).png().toBuffer();
@@ -70,10 +86,17 @@ export function heatmapPng(map: ArrayLike<number>, width: number, height: number
  * The heatmap blended over the image at `opacity`. A map of another size (e.g. the model's
  * input size) is resized bilinearly to the image first, so the overlay keeps the image's resolution.
  */
-export function heatmapOverlayPng(image: RgbImage, map: ArrayLike<number>, mapWidth: number, mapHeight: number, opacity = 0.5): Promise<Buffer> {
+export function heatmapOverlayPng(
+  image: RgbImage,
+  map: ArrayLike<number>,
+  mapWidth: number,
+  mapHeight: number,
+  opacity = 0.5,
+): Promise<Buffer> {
   const a = validateOpacity(opacity);
   const { width, height } = image;
-  const fitted = mapWidth === width && mapHeight === height ? map : resizeBilinear(map, mapWidth, mapHeight, width, height);
+  const fitted =
+    mapWidth === width && mapHeight === height ? map : resizeBilinear(map, mapWidth, mapHeight, width, height);
   const colours = colourise(fitted);
   const out = new Uint8Array(width * height * 3);
   for (let i = 0; i < out.length; i++) out[i] = mix(image.data[i], colours[i], a);
@@ -84,7 +107,12 @@ export function heatmapOverlayPng(image: RgbImage, map: ArrayLike<number>, mapWi
  * The mask's outline, inside the lesion: its border pixels (those with an edge neighbour outside
  * the mask or the image), plus the next ring in for width 2.
  */
-export function maskContour(mask: ArrayLike<number>, width: number, height: number, contourWidth: 1 | 2 = 2): Uint8Array {
+export function maskContour(
+  mask: ArrayLike<number>,
+  width: number,
+  height: number,
+  contourWidth: 1 | 2 = 2,
+): Uint8Array {
   const ring = borderPixels(mask, width, height, 4);
   if (contourWidth === 1) return ring;
   // Plain loops, not Uint8Array.from with a callback: at 50 megapixels the callbacks cost seconds.
@@ -96,7 +124,12 @@ export function maskContour(mask: ArrayLike<number>, width: number, height: numb
 }
 
 /** The lesion tinted on the image at `opacity`, with its outline drawn opaque on top. */
-export function segmentationOverlayPng(image: RgbImage, mask: ArrayLike<number>, opacity = 0.5, style: SegmentationOverlayStyle = {}): Promise<Buffer> {
+export function segmentationOverlayPng(
+  image: RgbImage,
+  mask: ArrayLike<number>,
+  opacity = 0.5,
+  style: SegmentationOverlayStyle = {},
+): Promise<Buffer> {
   const a = validateOpacity(opacity);
   const { width, height } = image;
   if (mask.length !== width * height) throw new Error(`mask has ${mask.length} pixels, the image ${width * height}`);

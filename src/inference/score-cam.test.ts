@@ -46,7 +46,16 @@ describe('scoreCam on gmp-linear (a max-pool head Grad-CAM cannot differentiate)
   it('gives the same answer in batches of 1 and reuses given logits', async () => {
     const whole = await scoreCam(fm, { input, layout: 'NCHW', width: 16, height: 16, runLogits, targetClass: 2 });
     calls = [];
-    const single = await scoreCam(fm, { input, layout: 'NCHW', width: 16, height: 16, runLogits, targetClass: 2, batchSize: 1, logits: ref.logits });
+    const single = await scoreCam(fm, {
+      input,
+      layout: 'NCHW',
+      width: 16,
+      height: 16,
+      runLogits,
+      targetClass: 2,
+      batchSize: 1,
+      logits: ref.logits,
+    });
     expect(calls).toEqual(new Array(channels).fill(1));
     expect(single.targetClass).toBe(2);
     expect(maxRelativeError(single.weights, whole.weights)).toBeLessThan(1e-6);
@@ -75,9 +84,20 @@ describe('Score-CAM pieces', () => {
     const runLogits: RunLogits = async (batch, n) => {
       seen.push(n);
       // logits [sum of the batch item, 0]: the softmax weight depends on what was masked
-      return Array.from({ length: n }, (_, i) => [batch.subarray(i * 4, i * 4 + 4).reduce((a, b) => a + b, 0), 0]).flat();
+      return Array.from({ length: n }, (_, i) => [
+        batch.subarray(i * 4, i * 4 + 4).reduce((a, b) => a + b, 0),
+        0,
+      ]).flat();
     };
-    const r = await scoreCam(fm, { input: Float32Array.from([1, 1, 1, 1]), layout: 'NCHW', width: 2, height: 2, runLogits, targetClass: 0, logits: [1, 0] });
+    const r = await scoreCam(fm, {
+      input: Float32Array.from([1, 1, 1, 1]),
+      layout: 'NCHW',
+      width: 2,
+      height: 2,
+      runLogits,
+      targetClass: 0,
+      logits: [1, 0],
+    });
     expect(seen).toEqual([2]); // channel 2 (varying) + one run for channels 0 and 1
     const zero = 1 / (1 + Math.exp(0)); // flat channels: masked input all zero -> logits [0, 0]
     const one = 1 / (1 + Math.exp(-1)); // channel 2 keeps one pixel -> logits [1, 0]

@@ -37,7 +37,13 @@ export function channelMask(fm: FeatureMap, k: number, width: number, height: nu
 }
 
 /** input * mask, the mask broadcast over the colour channels, written into `out` at `offset`. */
-export function applyMask(input: Float32Array, mask: Float32Array, layout: 'NCHW' | 'NHWC', out: Float32Array, offset: number): void {
+export function applyMask(
+  input: Float32Array,
+  mask: Float32Array,
+  layout: 'NCHW' | 'NHWC',
+  out: Float32Array,
+  offset: number,
+): void {
   const plane = mask.length;
   const channels = input.length / plane;
   for (let p = 0; p < plane; p++) {
@@ -58,7 +64,10 @@ function isFlat(fm: FeatureMap, k: number): boolean {
 function targetProbabilities(logits: ArrayLike<number>, n: number, target: number): number[] {
   const k = logits.length / n;
   if (!Number.isInteger(k) || target >= k) throw new Error(`model returned ${logits.length} logits for ${n} inputs`);
-  return Array.from({ length: n }, (_, i) => softmax(Array.prototype.slice.call(logits, i * k, (i + 1) * k) as number[])[target]);
+  return Array.from(
+    { length: n },
+    (_, i) => softmax(Array.prototype.slice.call(logits, i * k, (i + 1) * k) as number[])[target],
+  );
 }
 
 export async function scoreCam(fm: FeatureMap, options: ScoreCamOptions): Promise<CamResult> {
@@ -81,8 +90,18 @@ export async function scoreCam(fm: FeatureMap, options: ScoreCamOptions): Promis
     chunk.forEach((job, i) => {
       if (job !== 'flat') applyMask(input, channelMask(fm, job, width, height), layout, batch, i * size);
     });
-    targetProbabilities(await runLogits(batch, chunk.length), chunk.length, target).forEach((s, i) => scores.set(chunk[i], s));
+    targetProbabilities(await runLogits(batch, chunk.length), chunk.length, target).forEach((s, i) =>
+      scores.set(chunk[i], s),
+    );
   }
   const weights = Float64Array.from(channels, (k) => scores.get(k) ?? scores.get('flat')!);
-  return { method: 'score-cam', targetClass: target, logits, weights, cam: weightedChannelSum(fm, weights), width: fm.width, height: fm.height };
+  return {
+    method: 'score-cam',
+    targetClass: target,
+    logits,
+    weights,
+    cam: weightedChannelSum(fm, weights),
+    width: fm.width,
+    height: fm.height,
+  };
 }

@@ -23,7 +23,8 @@ export interface MemberMask {
  */
 export function memberProbabilityMap(member: MemberMask, imageWidth: number, imageHeight: number): Float32Array {
   const { output, width, height, activation, fit } = member;
-  if (output.length !== width * height) throw new Error(`mask output of ${width}x${height} needs ${width * height} values, got ${output.length}`);
+  if (output.length !== width * height)
+    throw new Error(`mask output of ${width}x${height} needs ${width * height} values, got ${output.length}`);
   const probs = Float32Array.from(output, (v) => {
     const p = activation === 'sigmoid' ? sigmoid(v) : v;
     return Math.min(1, Math.max(0, Number.isNaN(p) ? 0 : p));
@@ -40,6 +41,9 @@ export function ensembleSegmentation(
   imageHeight: number,
 ): { probability: Float32Array; mask: Uint8Array } {
   validateThreshold(threshold);
-  const probability = weightedMeanMaps(members.map((m) => memberProbabilityMap(m, imageWidth, imageHeight)), weights);
+  const probability = weightedMeanMaps(
+    members.map((m) => memberProbabilityMap(m, imageWidth, imageHeight)),
+    weights,
+  );
   return { probability, mask: thresholdMap(probability, threshold) };
 }

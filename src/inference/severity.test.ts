@@ -1,4 +1,4 @@
-import { InferenceInputError } from './input-error';
+import { AppError } from '../infra/errors';
 import { DEFAULT_SEVERITY_THRESHOLDS, severity, validateSeverityThresholds } from './severity';
 
 const t = { smallAreaPercent: 5, largeAreaPercent: 25, highCircularity: 0.7, lowCircularity: 0.4 };
@@ -39,8 +39,8 @@ describe('severity', () => {
       validateSeverityThresholds(bad);
       throw new Error('accepted');
     } catch (e) {
-      expect(e).toBeInstanceOf(InferenceInputError);
-      expect((e as InferenceInputError).field).toBe(field);
+      expect(e).toBeInstanceOf(AppError);
+      expect((e as AppError).extensions.field).toBe(field);
     }
   });
 });

@@ -1,4 +1,4 @@
-import { badUserInput } from './input-error';
+import { badInput } from '../infra/errors';
 
 export type Severity = 'LOW' | 'MODERATE' | 'HIGH';
 
@@ -29,14 +29,17 @@ export const DEFAULT_SEVERITY_THRESHOLDS: SeverityThresholds = Object.freeze({
 export function validateSeverityThresholds(t: SeverityThresholds, field = 'severityThresholds'): SeverityThresholds {
   const inRange = (name: keyof SeverityThresholds, max: number) => {
     const v = t[name];
-    if (!Number.isFinite(v) || v < 0 || v > max) throw badUserInput(`${field}.${name}`, `${name} must be between 0 and ${max}, got ${v}`);
+    if (!Number.isFinite(v) || v < 0 || v > max)
+      throw badInput(`${field}.${name}`, `${name} must be between 0 and ${max}, got ${v}`);
   };
   inRange('smallAreaPercent', 100);
   inRange('largeAreaPercent', 100);
   inRange('highCircularity', 1);
   inRange('lowCircularity', 1);
-  if (t.smallAreaPercent > t.largeAreaPercent) throw badUserInput(`${field}.smallAreaPercent`, 'smallAreaPercent must not exceed largeAreaPercent');
-  if (t.lowCircularity > t.highCircularity) throw badUserInput(`${field}.lowCircularity`, 'lowCircularity must not exceed highCircularity');
+  if (t.smallAreaPercent > t.largeAreaPercent)
+    throw badInput(`${field}.smallAreaPercent`, 'smallAreaPercent must not exceed largeAreaPercent');
+  if (t.lowCircularity > t.highCircularity)
+    throw badInput(`${field}.lowCircularity`, 'lowCircularity must not exceed highCircularity');
   return t;
 }
 
@@ -45,7 +48,11 @@ export function validateSeverityThresholds(t: SeverityThresholds, field = 'sever
  * An empty mask (nothing segmented) is LOW: there is no lesion to grade, and its circularity of
  * 0 must not read as "irregular".
  */
-export function severity(areaPercent: number, circularity: number, thresholds: SeverityThresholds = DEFAULT_SEVERITY_THRESHOLDS): Severity {
+export function severity(
+  areaPercent: number,
+  circularity: number,
+  thresholds: SeverityThresholds = DEFAULT_SEVERITY_THRESHOLDS,
+): Severity {
   if (areaPercent === 0) return 'LOW';
   if (areaPercent >= thresholds.largeAreaPercent || circularity < thresholds.lowCircularity) return 'HIGH';
   if (areaPercent < thresholds.smallAreaPercent && circularity >= thresholds.highCircularity) return 'LOW';

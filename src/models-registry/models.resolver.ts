@@ -6,15 +6,28 @@ import { Role } from '../entities';
 import type { ModelInfo, ModelVersionInfo } from './';
 import { MODEL_REGISTRY_EVENTS, type RegistryEventMessage } from './setup';
 import { installUpload } from './upload';
-import { ModelRegistryEventObject, ModelRegistryEventType, ModelType, ModelVersionStatus, ModelVersionType } from './models.types';
+import {
+  ModelRegistryEventObject,
+  ModelRegistryEventType,
+  ModelType,
+  ModelVersionStatus,
+  ModelVersionType,
+} from './models.types';
 import type { AppContext } from '../schema/context';
 import { uploadError } from '../infra/http/uploads';
+import { errorCodeOf } from '../infra/errors';
 
 /**
  * Runs an admin's change to the registry and writes it to the audit log (actor, request, the
  * model and what came of it), whether it worked or not.
  */
-async function audited<T>(ctx: AppContext, action: AuditAction, details: Record<string, unknown>, change: () => Promise<T>, outcome: (r: T) => Record<string, unknown>): Promise<T> {
+async function audited<T>(
+  ctx: AppContext,
+  action: AuditAction,
+  details: Record<string, unknown>,
+  change: () => Promise<T>,
+  outcome: (r: T) => Record<string, unknown>,
+): Promise<T> {
   const auth = ctx.services.auth.auth;
   const entry = { actorId: ctx.user!.id, meta: { ip: ctx.ip, userAgent: ctx.userAgent } };
   try {
@@ -22,19 +35,26 @@ async function audited<T>(ctx: AppContext, action: AuditAction, details: Record<
     await auth.audit(ctx.em, action, { ...entry, success: true, details: { ...details, ...outcome(result) } });
     return result;
   } catch (e) {
-    const code = (e as { extensions?: { code?: unknown } }).extensions?.code ?? 'INTERNAL_SERVER_ERROR';
-    await auth.audit(ctx.em, action, { ...entry, success: false, details: { ...details, error: String(code) } });
+    await auth.audit(ctx.em, action, { ...entry, success: false, details: { ...details, error: errorCodeOf(e) } });
     throw e;
   }
 }
 
-const versionOutcome = (v: ModelVersionInfo) => ({ name: v.name, version: v.version, status: v.status, device: v.device?.actual ?? null });
+const versionOutcome = (v: ModelVersionInfo) => ({
+  name: v.name,
+  version: v.version,
+  status: v.status,
+  device: v.device?.actual ?? null,
+});
 
 /** The model registry over GraphQL (docs/models.md): reads for every signed-in user, changes for admins (audited). */
 @Resolver()
 export class ModelsResolver {
   @Authorized()
-  @Query(() => [ModelType], { description: 'Every model with its versions: those this process holds, and those recorded in the database that it does not (loaded: false)' })
+  @Query(() => [ModelType], {
+    description:
+      'Every model with its versions: those this process holds, and those recorded in the database that it does not (loaded: false)',
+  })
   async models(@Ctx() ctx: AppContext): Promise<ModelType[]> {
     return (await ctx.services.models.catalog()).map(toModel);
   }
@@ -48,7 +68,8 @@ export class ModelsResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ModelVersionType, {
-    description: 'Installs a model package (.zip or .tar.gz) after every check passes; with activate, makes it the active version',
+    description:
+      'Installs a model package (.zip or .tar.gz) after every check passes; with activate, makes it the active version',
   })
   async uploadModelPackage(
     @Arg('file', () => GraphQLUpload) file: Promise<FileUpload>,
@@ -74,19 +95,50 @@ export class ModelsResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => ModelVersionType, { description: 'Hot swap: loads, warms and checks the version beside the active one, then switches every process' })
-  async activateModelVersion(@Arg('name', () => String) name: string, @Arg('version', () => String) version: string, @Ctx() ctx: AppContext): Promise<ModelVersionType> {
-    return toVersion(await audited(ctx, AuditAction.MODEL_ACTIVATED, { name, version }, () => ctx.services.models.activate(name, version, { actorId: ctx.user!.id }), versionOutcome));
+  @Mutation(() => ModelVersionType, {
+    description: 'Hot swap: loads, warms and checks the version beside the active one, then switches every process',
+  })
+  async activateModelVersion(
+    @Arg('name', () => String) name: string,
+    @Arg('version', () => String) version: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<ModelVersionType> {
+    return toVersion(
+      await audited(
+        ctx,
+        AuditAction.MODEL_ACTIVATED,
+        { name, version },
+        () => ctx.services.models.activate(name, version, { actorId: ctx.user!.id }),
+        versionOutcome,
+      ),
+    );
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => ModelVersionType, { description: 'Takes a version out of service on every process; its running requests finish first' })
-  async unloadModelVersion(@Arg('name', () => String) name: string, @Arg('version', () => String) version: string, @Ctx() ctx: AppContext): Promise<ModelVersionType> {
-    return toVersion(await audited(ctx, AuditAction.MODEL_UNLOADED, { name, version }, () => ctx.services.models.unload(name, version), versionOutcome));
+  @Mutation(() => ModelVersionType, {
+    description: 'Takes a version out of service on every process; its running requests finish first',
+  })
+  async unloadModelVersion(
+    @Arg('name', () => String) name: string,
+    @Arg('version', () => String) version: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<ModelVersionType> {
+    return toVersion(
+      await audited(
+        ctx,
+        AuditAction.MODEL_UNLOADED,
+        { name, version },
+        () => ctx.services.models.unload(name, version),
+        versionOutcome,
+      ),
+    );
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => ModelVersionType, { description: 'Re-places a version (default: the active one) on cpu, webgpu, cuda[:N] or tensorrt[:N], live, falling back to cpu' })
+  @Mutation(() => ModelVersionType, {
+    description:
+      'Re-places a version (default: the active one) on cpu, webgpu, cuda[:N] or tensorrt[:N], live, falling back to cpu',
+  })
   async setModelDevice(
     @Arg('name', () => String) name: string,
     @Arg('version', () => String, { nullable: true }) version: string | null,
@@ -94,20 +146,48 @@ export class ModelsResolver {
     @Ctx() ctx: AppContext,
   ): Promise<ModelVersionType> {
     const change = () => ctx.services.models.setDevice(name, version ?? undefined, device);
-    return toVersion(await audited(ctx, AuditAction.MODEL_DEVICE_CHANGED, { name, version, requested: device }, change, (v) => ({ ...versionOutcome(v), fallbackReason: v.device?.fallbackReason ?? null })));
+    return toVersion(
+      await audited(ctx, AuditAction.MODEL_DEVICE_CHANGED, { name, version, requested: device }, change, (v) => ({
+        ...versionOutcome(v),
+        fallbackReason: v.device?.fallbackReason ?? null,
+      })),
+    );
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => [ModelVersionType], { description: 'Re-creates and warms every loaded session, in every process; a version that failed keeps its old session and carries the failure in `error` (other processes report theirs as FAILED registry events)' })
+  @Mutation(() => [ModelVersionType], {
+    description:
+      'Re-creates and warms every loaded session, in every process; a version that failed keeps its old session and carries the failure in `error` (other processes report theirs as FAILED registry events)',
+  })
   async regenerateModelCache(@Ctx() ctx: AppContext): Promise<ModelVersionType[]> {
-    const versions = await audited(ctx, AuditAction.MODEL_CACHE_REGENERATED, {}, () => ctx.services.models.regenerateCache(), (vs) => ({ versions: vs.map((v) => `${v.name}@${v.version}`), failed: vs.filter((v) => v.error).map((v) => `${v.name}@${v.version}`) }));
+    const versions = await audited(
+      ctx,
+      AuditAction.MODEL_CACHE_REGENERATED,
+      {},
+      () => ctx.services.models.regenerateCache(),
+      (vs) => ({
+        versions: vs.map((v) => `${v.name}@${v.version}`),
+        failed: vs.filter((v) => v.error).map((v) => `${v.name}@${v.version}`),
+      }),
+    );
     return versions.map(toVersion);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ModelVersionType, { description: 'Activates the version that was active before the current one' })
-  async rollbackModelVersion(@Arg('name', () => String) name: string, @Ctx() ctx: AppContext): Promise<ModelVersionType> {
-    return toVersion(await audited(ctx, AuditAction.MODEL_ROLLED_BACK, { name }, () => ctx.services.models.rollback(name, { actorId: ctx.user!.id }), versionOutcome));
+  async rollbackModelVersion(
+    @Arg('name', () => String) name: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<ModelVersionType> {
+    return toVersion(
+      await audited(
+        ctx,
+        AuditAction.MODEL_ROLLED_BACK,
+        { name },
+        () => ctx.services.models.rollback(name, { actorId: ctx.user!.id }),
+        versionOutcome,
+      ),
+    );
   }
 
   @Authorized(Role.ADMIN)
@@ -151,5 +231,10 @@ function toVersion(v: ModelVersionInfo): ModelVersionType {
 }
 
 function toModel(m: ModelInfo): ModelType {
-  return { name: m.name, task: m.versions[0]?.task ?? 'classification', activeVersion: m.activeVersion, versions: m.versions.map(toVersion) };
+  return {
+    name: m.name,
+    task: m.versions[0]?.task ?? 'classification',
+    activeVersion: m.activeVersion,
+    versions: m.versions.map(toVersion),
+  };
 }

@@ -1,46 +1,43 @@
-import { Field, ObjectType } from 'type-graphql';
-import { AppError } from '../infra/errors';
+import { Field, ObjectType, type ClassType } from 'type-graphql';
 
 /** Relay's PageInfo; one type for every connection in the schema. */
-@ObjectType()
+@ObjectType({ description: 'Where a page ends, and whether another follows it.' })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage!: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Pass as `after` to read the next page.' })
   endCursor?: string | null;
 }
 
 /**
- * Keyset cursors: opaque base64url of [createdAt ISO, id], so pages stay stable while rows are
- * added (no OFFSET). Sorting is newest first.
+ * A Relay connection of `Node`, newest first: `<name>Edge { cursor node }` and an abstract
+ * `{ edges pageInfo }` that the concrete connection extends, so each keeps its own class:
+ *
+ *     @ObjectType() export class PatientConnection extends Connection(PatientType, 'Patient') {}
+ *
+ * The values are the `Page<T>` a service builds (src/infra/pagination.ts).
  */
-export function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
-}
+export function Connection<TNode extends object>(Node: ClassType<TNode>, name: string) {
+  @ObjectType(`${name}Edge`, {
+    description: `One ${name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} and its cursor.`,
+  })
+  class Edge {
+    @Field(() => String, { description: 'Opaque; valid only for the query that returned it.' })
+    cursor!: string;
 
-export function decodeCursor(cursor: string, field = 'after'): { createdAt: Date; id: string } {
-  try {
-    if (cursor.length > 200) throw new Error('too long');
-    const [iso, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const createdAt = new Date(iso);
-    if (Number.isNaN(createdAt.getTime()) || typeof id !== 'string') throw new Error('bad cursor');
-    return { createdAt, id };
-  } catch {
-    throw new AppError('BAD_USER_INPUT', 'Invalid cursor', { field });
+    @Field(() => Node)
+    node!: TNode;
   }
-}
 
-/** `first` within 1..max (default 20). */
-export function pageSize(first: number | null | undefined, max = 100, field = 'first'): number {
-  if (first === null || first === undefined) return 20;
-  if (!Number.isInteger(first) || first < 1 || first > max) throw new AppError('BAD_USER_INPUT', `first must be between 1 and ${max}`, { field });
-  return first;
-}
+  // Not referenced by any field, so type-graphql does not emit it; the subclass is the GraphQL type.
+  @ObjectType(`${name}ConnectionBase`)
+  abstract class ConnectionType {
+    @Field(() => [Edge])
+    edges!: Edge[];
 
-/** Newest-first keyset condition for MikroORM: rows strictly after the cursor. */
-export function afterCursor(after: string | null | undefined): Record<string, unknown> {
-  if (!after) return {};
-  const c = decodeCursor(after);
-  return { $or: [{ createdAt: { $lt: c.createdAt } }, { createdAt: c.createdAt, id: { $lt: c.id } }] };
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+  }
+  return ConnectionType;
 }

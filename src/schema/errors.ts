@@ -15,12 +15,18 @@ const PROTOCOL_CODES = new Set([
 ]);
 const CLIENT_CODES = new Set<string>([...ErrorCodes, ...PROTOCOL_CODES]);
 
+/** A domain error as GraphQL sees it, for the transports that build GraphQL errors themselves (graphql-ws hooks). */
+export function toGraphQLError(err: AppError): GraphQLError {
+  return new GraphQLError(err.message, { originalError: err, extensions: { ...err.extensions } });
+}
+
 /** The request an unexpected error happened in, recorded where it was thrown (schema-guard.ts). */
 const requestIds = new WeakMap<object, string>();
 
 /** Remembers which request `err` belongs to, so the formatter can log and report that id. */
 export function tagRequestId(err: unknown, requestId: unknown): unknown {
-  if (err !== null && typeof err === 'object' && typeof requestId === 'string' && !requestIds.has(err)) requestIds.set(err, requestId);
+  if (err !== null && typeof err === 'object' && typeof requestId === 'string' && !requestIds.has(err))
+    requestIds.set(err, requestId);
   return err;
 }
 
@@ -30,7 +36,10 @@ export function requestIdOf(err: unknown): string | undefined {
 
 /** The answer for anything unexpected: the same in every NODE_ENV, and nothing from inside the server. */
 export function internalError(requestId?: string): { message: string; extensions: Record<string, unknown> } {
-  return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) } };
+  return {
+    message: 'Internal server error',
+    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
+  };
 }
 
 /**
@@ -42,7 +51,9 @@ export function internalError(requestId?: string): { message: string; extensions
 export function createErrorFormatter(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    const code = (formatted.extensions?.code as string | undefined) ?? (original instanceof GraphQLError ? (original.extensions?.code as string | undefined) : undefined);
+    const code =
+      (formatted.extensions?.code as string | undefined) ??
+      (original instanceof GraphQLError ? (original.extensions?.code as string | undefined) : undefined);
     if (original instanceof AppError || (code && CLIENT_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR')) {
       const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions: { ...extensions, code: code ?? 'INTERNAL_SERVER_ERROR' } };
@@ -69,6 +80,9 @@ export function finalErrorHandler(logger: Logger): ErrorRequestHandler {
     const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
     logger.error({ err, reqId: requestId, path: req.path }, 'unexpected error in an HTTP route');
     if (res.headersSent) return next(err); // Express then closes the connection; nothing more is sent
-    res.status(500).set('cache-control', 'no-store').json({ errors: [internalError(requestId)] });
+    res
+      .status(500)
+      .set('cache-control', 'no-store')
+      .json({ errors: [internalError(requestId)] });
   };
 }

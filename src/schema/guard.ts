@@ -35,7 +35,8 @@ function guard(fn: GraphQLFieldResolver<unknown, unknown>, checkArgs: boolean): 
     }
     try {
       const result = fn(source, args, context, info);
-      if (result instanceof Promise) return result.catch((e: unknown) => Promise.reject(tagRequestId(e, requestIdOf(context))));
+      if (result instanceof Promise)
+        return result.catch((e: unknown) => Promise.reject(tagRequestId(e, requestIdOf(context))));
       return result;
     } catch (e) {
       throw tagRequestId(e, requestIdOf(context));

@@ -1,5 +1,4 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { GraphQLError } from 'graphql';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
 import type { Config } from '../config';
 import { Role } from '../../entities';
@@ -8,7 +7,8 @@ import type { Authenticator, AuthUser } from '../../schema/context';
 
 /** The HTTP status graphql-upload attaches to its errors (http-errors style). */
 function statusOf(err: unknown): number | undefined {
-  const s = (err as { status?: unknown; statusCode?: unknown })?.status ?? (err as { statusCode?: unknown })?.statusCode;
+  const s =
+    (err as { status?: unknown; statusCode?: unknown })?.status ?? (err as { statusCode?: unknown })?.statusCode;
   return typeof s === 'number' ? s : undefined;
 }
 
@@ -35,14 +35,17 @@ export function uploadCaller(res: Response): AuthUser | undefined {
 export function multipartUploads(config: Config, authenticate: Authenticator): RequestHandler {
   const maxFiles = config.UPLOAD_MAX_FILES;
   const forStaff = graphqlUploadExpress({ maxFileSize: config.UPLOAD_MAX_FILE_BYTES, maxFiles });
-  const forAdmins = graphqlUploadExpress({ maxFileSize: Math.max(config.UPLOAD_MAX_FILE_BYTES, config.MODEL_PACKAGE_MAX_BYTES), maxFiles });
+  const forAdmins = graphqlUploadExpress({
+    maxFileSize: Math.max(config.UPLOAD_MAX_FILE_BYTES, config.MODEL_PACKAGE_MAX_BYTES),
+    maxFiles,
+  });
   return async (req, res, next) => {
     if (!req.is('multipart/form-data')) return next();
     let user: AuthUser | null;
     try {
       user = await authenticate(req.headers.authorization);
     } catch (err) {
-      if (!(err instanceof GraphQLError) || err.extensions?.code !== 'UNAUTHENTICATED') return next(err);
+      if (!(err instanceof AppError) || err.code !== 'UNAUTHENTICATED') return next(err);
       return refuseUnread(res, err);
     }
     if (!user) return refuseUnread(res, new AppError('UNAUTHENTICATED', 'Sign in to upload files'));
@@ -52,8 +55,8 @@ export function multipartUploads(config: Config, authenticate: Authenticator): R
 }
 
 /** 401 without reading the body: `Connection: close` makes Node drop the socket after the answer instead of draining the upload. */
-function refuseUnread(res: Response, err: GraphQLError): void {
-  const { http: _http, ...extensions } = err.extensions ?? {};
+function refuseUnread(res: Response, err: AppError): void {
+  const { http: _http, ...extensions } = err.extensions;
   res.setHeader('Connection', 'close');
   res.status(401).json({ errors: [{ message: err.message, extensions: { ...extensions, code: 'UNAUTHENTICATED' } }] });
 }
@@ -66,9 +69,19 @@ export const transportErrorHandler: ErrorRequestHandler = (err, req, res, next) 
   if (res.headersSent) return next(err);
   const status = statusOf(err) ?? 500;
   const code =
-    status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status >= 400 && status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
+    status === 413
+      ? 'PAYLOAD_TOO_LARGE'
+      : status === 415
+        ? 'UNSUPPORTED_MEDIA_TYPE'
+        : status >= 400 && status < 500
+          ? 'BAD_REQUEST'
+          : 'INTERNAL_SERVER_ERROR';
   const message = status < 500 ? String((err as Error).message ?? 'Bad request') : 'Internal server error';
   // The client gets no details of an internal failure; the log gets them, under the request id.
   if (status >= 500) req.log?.error({ err }, 'request failed before GraphQL ran');
-  res.status(status).json({ errors: [{ message, extensions: { code, ...(status >= 500 && req.id ? { requestId: String(req.id) } : {}) } }] });
+  res
+    .status(status)
+    .json({
+      errors: [{ message, extensions: { code, ...(status >= 500 && req.id ? { requestId: String(req.id) } : {}) } }],
+    });
 };

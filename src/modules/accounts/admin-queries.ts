@@ -1,18 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, User, type Role } from '../../entities';
 import { AppError } from '../../infra/errors';
-import { afterCursor, encodeCursor, pageSize } from '../../schema/connection';
+import { afterCursor, pageSize, queryTag, toPage, type Page } from '../../infra/pagination';
 
-export interface Page<T> {
-  edges: Array<{ cursor: string; node: T }>;
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-}
-
-/** Fetches first + 1 rows to know whether another page follows. */
-function toPage<T extends { createdAt: Date; id: string }>(rows: T[], first: number): Page<T> {
-  const edges = rows.slice(0, first).map((node) => ({ cursor: encodeCursor(node.createdAt, node.id), node }));
-  return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
-}
+const key = (row: { createdAt: Date; id: string }) => row;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -30,35 +21,63 @@ export async function listUsers(
   const n = pageSize(first);
   const where: Record<string, unknown> = {};
   if (filter.search) {
-    if (filter.search.length > 200) throw new AppError('BAD_USER_INPUT', 'search must be at most 200 characters', { field: 'filter.search' });
+    if (filter.search.length > 200)
+      throw new AppError('BAD_USER_INPUT', 'search must be at most 200 characters', { field: 'filter.search' });
     const p = likePattern(filter.search.trim().toLowerCase());
     where.$or = [{ email: { $like: p } }, { name: { $ilike: p } }];
   }
   if (filter.role) where.role = filter.role;
   if (filter.disabled === true) where.disabledAt = { $ne: null };
   if (filter.disabled === false) where.disabledAt = null;
+  const tag = queryTag(['users', filter.search ?? null, filter.role ?? null, filter.disabled ?? null]);
   const totalCount = await em.count(User, where);
-  const rows = await em.find(User, { $and: [where, afterCursor(after)] }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: n + 1 });
-  return { ...toPage(rows, n), totalCount };
+  const rows = await em.find(
+    User,
+    { $and: [where, afterCursor(tag, after)] },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, limit: n + 1 },
+  );
+  return { ...toPage(tag, rows, n, key), totalCount };
 }
 
 export async function listAuditLog(
   em: EntityManager,
-  filter: { userId?: string | null; action?: string | null; success?: boolean | null; since?: Date | null; until?: Date | null } = {},
+  filter: {
+    userId?: string | null;
+    action?: string | null;
+    success?: boolean | null;
+    since?: Date | null;
+    until?: Date | null;
+  } = {},
   first?: number | null,
   after?: string | null,
 ): Promise<Page<AuditLog>> {
   const n = pageSize(first, 500);
   const where: Record<string, unknown> = {};
   if (filter.userId) {
-    if (!UUID.test(filter.userId)) throw new AppError('BAD_USER_INPUT', 'userId is not a valid id', { field: 'filter.userId' });
+    if (!UUID.test(filter.userId))
+      throw new AppError('BAD_USER_INPUT', 'userId is not a valid id', { field: 'filter.userId' });
     where.userId = filter.userId;
   }
   if (filter.action) where.action = filter.action.slice(0, 64);
   if (typeof filter.success === 'boolean') where.success = filter.success;
   if (filter.since || filter.until) {
-    where.createdAt = { ...(filter.since ? { $gte: filter.since } : {}), ...(filter.until ? { $lt: filter.until } : {}) };
+    where.createdAt = {
+      ...(filter.since ? { $gte: filter.since } : {}),
+      ...(filter.until ? { $lt: filter.until } : {}),
+    };
   }
-  const rows = await em.find(AuditLog, { $and: [where, afterCursor(after)] }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: n + 1 });
-  return toPage(rows, n);
+  const tag = queryTag([
+    'auditLog',
+    filter.userId ?? null,
+    filter.action ?? null,
+    filter.success ?? null,
+    filter.since ?? null,
+    filter.until ?? null,
+  ]);
+  const rows = await em.find(
+    AuditLog,
+    { $and: [where, afterCursor(tag, after)] },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, limit: n + 1 },
+  );
+  return toPage(tag, rows, n, key);
 }

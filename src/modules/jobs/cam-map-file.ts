@@ -21,4 +21,3 @@ export function decodeMap(bytes: Buffer): { map: Float32Array; width: number; he
   if (bytes.length !== 16 + width * height) throw new Error('truncated Grad-CAM map');
   return { map: Float32Array.from(bytes.subarray(16), (v) => v / 255), width, height };
 }
-

@@ -76,8 +76,11 @@ export async function createInferenceModule(deps: InferenceDeps): Promise<Infere
   let consumer: JobConsumer | null = null;
   let sessions: MemberSessions | null = null;
   const jobMetrics = new JobMetrics(deps.metrics.registry, () => queue.depth());
-  const images = new ImageThreads(config.IMAGE_THREADS, (task, seconds) => jobMetrics.imageTaskSeconds.observe({ task }, seconds));
-  const onError = (jobId: string, err: unknown, final: boolean) => logger.warn({ jobId, err: (err as Error).message, final }, 'inference job attempt failed');
+  const images = new ImageThreads(config.IMAGE_THREADS, (task, seconds) =>
+    jobMetrics.imageTaskSeconds.observe({ task }, seconds),
+  );
+  const onError = (jobId: string, err: unknown, final: boolean) =>
+    logger.warn({ jobId, err: (err as Error).message, final }, 'inference job attempt failed');
   // Swapped-out versions stay loaded while queued jobs pinned them.
   deps.registry.usePins(pinnedJobs(deps.db));
 
@@ -150,7 +153,11 @@ export async function createInferenceModule(deps: InferenceDeps): Promise<Infere
  */
 export async function requeueUnfinished(db: Database, queue: JobQueue): Promise<number> {
   const em = db.orm.em.fork();
-  const jobs = await em.find(InferenceJob, { status: { $in: [JobStatus.QUEUED, JobStatus.RUNNING] } }, { fields: ['id'], orderBy: { createdAt: 'asc' } });
+  const jobs = await em.find(
+    InferenceJob,
+    { status: { $in: [JobStatus.QUEUED, JobStatus.RUNNING] } },
+    { fields: ['id'], orderBy: { createdAt: 'asc' } },
+  );
   for (const j of jobs) await queue.enqueue(j.id);
   return jobs.length;
 }

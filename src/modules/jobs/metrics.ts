@@ -25,11 +25,39 @@ export class JobMetrics {
       },
     });
     const buckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-    this.stageSeconds = new Histogram({ name: 'dermagraph_inference_stage_duration_seconds', help: 'Time per job stage (per image)', labelNames: ['kind', 'stage'], buckets, registers });
-    this.jobSeconds = new Histogram({ name: 'dermagraph_inference_job_duration_seconds', help: 'Job run time, start to finish', labelNames: ['kind', 'status'], buckets, registers });
-    this.failures = new Counter({ name: 'dermagraph_inference_job_failures_total', help: 'Jobs that ended FAILED, by error code', labelNames: ['kind', 'reason'], registers });
-    this.retries = new Counter({ name: 'dermagraph_inference_job_retries_total', help: 'Attempts that failed and were retried', labelNames: ['kind'], registers });
-    this.imageTaskSeconds = new Histogram({ name: 'dermagraph_image_task_duration_seconds', help: 'Full-resolution image work on the image threads (queueing included)', labelNames: ['task'], buckets, registers });
+    this.stageSeconds = new Histogram({
+      name: 'dermagraph_inference_stage_duration_seconds',
+      help: 'Time per job stage (per image)',
+      labelNames: ['kind', 'stage'],
+      buckets,
+      registers,
+    });
+    this.jobSeconds = new Histogram({
+      name: 'dermagraph_inference_job_duration_seconds',
+      help: 'Job run time, start to finish',
+      labelNames: ['kind', 'status'],
+      buckets,
+      registers,
+    });
+    this.failures = new Counter({
+      name: 'dermagraph_inference_job_failures_total',
+      help: 'Jobs that ended FAILED, by error code',
+      labelNames: ['kind', 'reason'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'dermagraph_inference_job_retries_total',
+      help: 'Attempts that failed and were retried',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.imageTaskSeconds = new Histogram({
+      name: 'dermagraph_image_task_duration_seconds',
+      help: 'Full-resolution image work on the image threads (queueing included)',
+      labelNames: ['task'],
+      buckets,
+      registers,
+    });
     const metrics = this;
     this.deviceSessions = new Gauge({
       name: 'dermagraph_member_device_sessions',
@@ -39,6 +67,10 @@ export class JobMetrics {
         this.set(metrics.deviceSessionCount());
       },
     });
-    this.pixelsInFlight = new Gauge({ name: 'dermagraph_segmentation_pixels_in_flight', help: 'Image pixels the segmentations of this process hold now (SEGMENT_MAX_PIXELS_IN_FLIGHT bounds it)', registers });
+    this.pixelsInFlight = new Gauge({
+      name: 'dermagraph_segmentation_pixels_in_flight',
+      help: 'Image pixels the segmentations of this process hold now (SEGMENT_MAX_PIXELS_IN_FLIGHT bounds it)',
+      registers,
+    });
   }
 }

@@ -8,10 +8,13 @@ import type { PinSource } from '../../models-registry';
  */
 export function pinnedJobs(db: Database): PinSource {
   return async (name, version) => {
-    const rows = (await db.orm.em.fork().getConnection().execute(
-      `select count(*)::int as n from inference_jobs where status in ('QUEUED', 'RUNNING') and request->'members' @> ?::jsonb`,
-      [JSON.stringify([{ model: name, version, pinned: true }])],
-    )) as Array<{ n: number }>;
+    const rows = (await db.orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        `select count(*)::int as n from inference_jobs where status in ('QUEUED', 'RUNNING') and request->'members' @> ?::jsonb`,
+        [JSON.stringify([{ model: name, version, pinned: true }])],
+      )) as Array<{ n: number }>;
     return rows[0]?.n ?? 0;
   };
 }

@@ -1,8 +1,21 @@
 import { createPubSub, type PubSub } from '../../infra/messaging/pubsub';
 import Redis from 'ioredis';
-import { MemoryProgressLog, ProgressPublisher, RedisProgressLog, type NewProgressEvent, type ProgressLog } from './progress';
+import {
+  MemoryProgressLog,
+  ProgressPublisher,
+  RedisProgressLog,
+  type NewProgressEvent,
+  type ProgressLog,
+} from './progress';
 
-const ev = (jobId: string, stage: NewProgressEvent['stage'], progress = 0): NewProgressEvent => ({ jobId, stage, status: 'RUNNING', progress, attempt: 1, imageCount: 1 });
+const ev = (jobId: string, stage: NewProgressEvent['stage'], progress = 0): NewProgressEvent => ({
+  jobId,
+  stage,
+  status: 'RUNNING',
+  progress,
+  attempt: 1,
+  imageCount: 1,
+});
 
 async function collect(it: AsyncIterable<{ seq: number; stage: string }>): Promise<Array<[number, string]>> {
   const out: Array<[number, string]> = [];
@@ -25,14 +38,24 @@ function suite(name: string, makeLog: () => ProgressLog) {
       await p.publish(ev(id, 'persisted', 1));
       await p.publish(ev(id, 'done', 1));
       await p.publish(ev(id, 'model')); // after done: not delivered
-      expect(await got).toEqual([[1, 'queued'], [2, 'preprocessing'], [3, 'model'], [4, 'persisted'], [5, 'done']]);
+      expect(await got).toEqual([
+        [1, 'queued'],
+        [2, 'preprocessing'],
+        [3, 'model'],
+        [4, 'persisted'],
+        [5, 'done'],
+      ]);
     });
 
     it('gives a job that already finished its whole history and ends', async () => {
       const p = new ProgressPublisher(makeLog(), pubSub());
       const id = `job-${Math.random()}`;
       for (const s of ['queued', 'preprocessing', 'failed'] as const) await p.publish(ev(id, s));
-      expect(await collect(p.stream(id))).toEqual([[1, 'queued'], [2, 'preprocessing'], [3, 'failed']]);
+      expect(await collect(p.stream(id))).toEqual([
+        [1, 'queued'],
+        [2, 'preprocessing'],
+        [3, 'failed'],
+      ]);
     });
 
     it('delivers events published while the log is being read exactly once', async () => {

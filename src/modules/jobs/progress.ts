@@ -4,7 +4,17 @@ import type { PubSub } from '../../infra/messaging/pubsub';
 export const PROGRESS_TOPIC = 'INFERENCE_PROGRESS';
 
 /** Stages in the order a job passes them (model/gradcam/persisted repeat per member / image). */
-export const STAGES = ['queued', 'preprocessing', 'model', 'ensembling', 'metrics', 'gradcam', 'persisted', 'done', 'failed'] as const;
+export const STAGES = [
+  'queued',
+  'preprocessing',
+  'model',
+  'ensembling',
+  'metrics',
+  'gradcam',
+  'persisted',
+  'done',
+  'failed',
+] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** One progress event as published (the GraphQL InferenceProgressEvent is built from it). */
@@ -48,7 +58,8 @@ export interface ProgressLog {
 }
 
 /** A log kept as JSON text, one event per item: the position is the sequence number. */
-const parseLog = (items: string[]): ProgressEvent[] => items.map((s, i) => ({ ...(JSON.parse(s) as Omit<ProgressEvent, 'seq'>), seq: i + 1 }));
+const parseLog = (items: string[]): ProgressEvent[] =>
+  items.map((s, i) => ({ ...(JSON.parse(s) as Omit<ProgressEvent, 'seq'>), seq: i + 1 }));
 
 /**
  * The embedded log. Events are kept as JSON text, like the Redis list: an hour of a busy server's
@@ -90,7 +101,11 @@ export class RedisProgressLog implements ProgressLog {
   async append(jobId: string, event: Omit<ProgressEvent, 'seq'>): Promise<number> {
     // The seq is known only after the push; store the event with a placeholder and let readers fill it from the index.
     const key = this.key(jobId);
-    const [[, n]] = (await this.redis.multi().rpush(key, JSON.stringify(event)).expire(key, this.ttlSeconds).exec()) as [[null, number]];
+    const [[, n]] = (await this.redis
+      .multi()
+      .rpush(key, JSON.stringify(event))
+      .expire(key, this.ttlSeconds)
+      .exec()) as [[null, number]];
     return n;
   }
 

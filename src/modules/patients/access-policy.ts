@@ -46,7 +46,10 @@ export function visiblePatientIdSql(user: Caller, patientIdSql: string): { sql: 
   if (user.role === Role.ADMIN) return { sql: 'true', params: [] };
   const visible = visiblePatientsSql(user, 'vp');
   if (!visible) return null;
-  return { sql: `exists (select 1 from patients vp where vp.id = ${patientIdSql} and ${visible.sql})`, params: visible.params };
+  return {
+    sql: `exists (select 1 from patients vp where vp.id = ${patientIdSql} and ${visible.sql})`,
+    params: visible.params,
+  };
 }
 
 async function loadVisiblePatient(em: EntityManager, user: Caller, patientId: string): Promise<Patient> {
@@ -69,7 +72,8 @@ export async function assertCanReadPatient(em: EntityManager, user: Caller, pati
 /** As assertCanReadPatient, and the patient must not be archived (CONFLICT). */
 export async function assertCanWritePatient(em: EntityManager, user: Caller, patientId: string): Promise<Patient> {
   const patient = await loadVisiblePatient(em, user, patientId);
-  if (patient.archivedAt) throw new AppError('CONFLICT', 'Patient is archived', { field: 'patientId', reason: 'PATIENT_ARCHIVED' });
+  if (patient.archivedAt)
+    throw new AppError('CONFLICT', 'Patient is archived', { field: 'patientId', reason: 'PATIENT_ARCHIVED' });
   return patient;
 }
 
@@ -98,7 +102,12 @@ export interface ImageRef {
  * caller may see). The first that is not a readable image is NOT_FOUND with its field (`field[i]`),
  * the same answer whether it does not exist or belongs to someone else.
  */
-export async function assertCanReadImages(em: EntityManager, user: Caller, ids: readonly string[], field: (i: number) => string): Promise<ImageRef[]> {
+export async function assertCanReadImages(
+  em: EntityManager,
+  user: Caller,
+  ids: readonly string[],
+  field: (i: number) => string,
+): Promise<ImageRef[]> {
   const visible = visiblePatientsSql(user, 'p');
   const rows = visible
     ? ((await em.execute(

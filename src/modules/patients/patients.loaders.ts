@@ -14,30 +14,39 @@ function loader<K, V>(ctx: AppContext, name: string, batch: (keys: readonly K[])
   return l;
 }
 
-
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
   const m = new Map(rows.map((r) => [r.id, r]));
   return ids.map((id) => m.get(id) ?? null);
 }
 
 export const patientById = (ctx: AppContext) =>
-  loader<string, Patient | null>(ctx, 'patientById', async (ids) => byId(await ctx.em.find(Patient, { id: { $in: [...ids] } }), ids));
+  loader<string, Patient | null>(ctx, 'patientById', async (ids) =>
+    byId(await ctx.em.find(Patient, { id: { $in: [...ids] } }), ids),
+  );
 
 /** sha256 of each image (Grad-CAM overlays of a prediction are signed against the image's file). */
 export const imageShaById = (ctx: AppContext) =>
   loader<string, string | null>(ctx, 'imageShaById', async (ids) => {
-    const rows = (await ctx.em.execute(`select id, sha256 from images where id = any(?::uuid[])`, [uuidArray(ids)])) as { id: string; sha256: string }[];
+    const rows = (await ctx.em.execute(`select id, sha256 from images where id = any(?::uuid[])`, [
+      uuidArray(ids),
+    ])) as { id: string; sha256: string }[];
     const m = new Map(rows.map((r) => [r.id, r.sha256]));
     return ids.map((id) => m.get(id) ?? null);
   });
 
 export const lesionById = (ctx: AppContext) =>
-  loader<string, Lesion | null>(ctx, 'lesionById', async (ids) => byId(await ctx.em.find(Lesion, { id: { $in: [...ids] } }), ids));
+  loader<string, Lesion | null>(ctx, 'lesionById', async (ids) =>
+    byId(await ctx.em.find(Lesion, { id: { $in: [...ids] } }), ids),
+  );
 
 /** Lesions of each patient, newest first. */
 export const lesionsByPatient = (ctx: AppContext) =>
   loader<string, Lesion[]>(ctx, 'lesionsByPatient', async (ids) => {
-    const rows = await ctx.em.find(Lesion, { patient: { $in: [...ids] } }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+    const rows = await ctx.em.find(
+      Lesion,
+      { patient: { $in: [...ids] } },
+      { orderBy: { createdAt: 'desc', id: 'desc' } },
+    );
     return ids.map((id) => rows.filter((r) => r.patient.id === id));
   });
 
@@ -45,7 +54,14 @@ export const lesionsByPatient = (ctx: AppContext) =>
  * The first `take` rows (newest first) of `table` for each of many parents in ONE statement:
  * row_number() over a partition per parent, so a page of 50 patients costs one query, not 50.
  */
-async function firstRowsOf<T extends object>(em: EntityManager, entity: new () => T, table: string, column: string, ids: readonly string[], take: number): Promise<Map<string, T[]>> {
+async function firstRowsOf<T extends object>(
+  em: EntityManager,
+  entity: new () => T,
+  table: string,
+  column: string,
+  ids: readonly string[],
+  take: number,
+): Promise<Map<string, T[]>> {
   const rows = (await em.execute(
     `select * from (select r.*, row_number() over (partition by r.${column} order by r.created_at desc, r.id desc) as rn
        from ${table} r where r.${column} = any(?::uuid[])) t where t.rn <= ? order by t.created_at desc, t.id desc`,
@@ -89,7 +105,10 @@ export const latestPredictionByPatient = (ctx: AppContext) =>
 /** Number of images of each patient. */
 export const imageCountByPatient = (ctx: AppContext) =>
   loader<string, number>(ctx, 'imageCountByPatient', async (ids) => {
-    const rows = (await ctx.em.execute(`select patient_id, count(*)::int as n from images where patient_id = any(?::uuid[]) group by patient_id`, [uuidArray(ids)])) as {
+    const rows = (await ctx.em.execute(
+      `select patient_id, count(*)::int as n from images where patient_id = any(?::uuid[]) group by patient_id`,
+      [uuidArray(ids)],
+    )) as {
       patient_id: string;
       n: number;
     }[];
@@ -98,11 +117,17 @@ export const imageCountByPatient = (ctx: AppContext) =>
   });
 
 export const userById = (ctx: AppContext) =>
-  loader<string, User | null>(ctx, 'userById', async (ids) => byId(await ctx.em.find(User, { id: { $in: [...ids] } }), ids));
+  loader<string, User | null>(ctx, 'userById', async (ids) =>
+    byId(await ctx.em.find(User, { id: { $in: [...ids] } }), ids),
+  );
 
 /** Clinicians each patient is shared with. */
 export const sharedWithByPatient = (ctx: AppContext) =>
   loader<string, User[]>(ctx, 'sharedWithByPatient', async (ids) => {
-    const shares = await ctx.em.find(PatientShare, { patient: { $in: [...ids] } }, { populate: ['user'], orderBy: { createdAt: 'asc' } });
+    const shares = await ctx.em.find(
+      PatientShare,
+      { patient: { $in: [...ids] } },
+      { populate: ['user'], orderBy: { createdAt: 'asc' } },
+    );
     return ids.map((id) => shares.filter((s) => s.patient.id === id).map((s) => s.user));
   });

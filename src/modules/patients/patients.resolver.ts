@@ -34,14 +34,29 @@ import { uploadImages } from '../images/uploads.service';
 import { patientTimeline, type TimelineItem } from './timeline.service';
 import { myDashboard } from '../quotas/dashboard.service';
 import { signedUrl } from '../../infra/storage/signed-urls';
-import { firstImages, firstResults, imageCountByPatient, sharedWithByPatient, userById, imageShaById, latestPredictionByPatient, lesionById, lesionsByPatient, patientById } from './patients.loaders';
+import {
+  firstImages,
+  firstResults,
+  imageCountByPatient,
+  sharedWithByPatient,
+  userById,
+  imageShaById,
+  latestPredictionByPatient,
+  lesionById,
+  lesionsByPatient,
+  patientById,
+} from './patients.loaders';
 import { toPrediction, toSegmentation } from '../jobs/api/jobs.resolver';
 import { PredictionType } from '../jobs/api/jobs.types';
 import { UserType } from '../accounts/user.types';
 import type { User } from '../../entities';
-import { queryTag, toPage, type Page } from '../../schema/cursors';
+import { pageSize, queryTag, toPage, type Page } from '../../infra/pagination';
 
-const me = (ctx: AppContext): AuthUser => ctx.user ?? (() => { throw unauthenticated(); })();
+const me = (ctx: AppContext): AuthUser =>
+  ctx.user ??
+  (() => {
+    throw unauthenticated();
+  })();
 
 /** GraphQL Date (YYYY-MM-DD) arrives as a Date at UTC midnight; the column is a plain date. */
 function toInput(input: PatientInput): patients.PatientInputData {
@@ -55,7 +70,7 @@ async function imagesOf(
   args: { first: number | null; after: string | null; since: Date | null; until: Date | null },
 ): Promise<Page<Image>> {
   if (!args.after && !args.since && !args.until) {
-    const limit = patients.pageSize(args.first);
+    const limit = pageSize(args.first);
     const column = scope.lesionId ? 'lesion_id' : 'patient_id';
     const rows = await firstImages(ctx, column, limit + 1).load((scope.lesionId ?? scope.patientId)!);
     // Same tag as listImages, so the endCursor continues with the unbatched query.
@@ -72,7 +87,7 @@ async function resultsOf<T extends Prediction | Segmentation>(
   args: { first: number | null; after: string | null; since: Date | null; until: Date | null; model: string | null },
 ): Promise<Page<T>> {
   if (!args.after && !args.since && !args.until && !args.model?.trim()) {
-    const limit = patients.pageSize(args.first);
+    const limit = pageSize(args.first);
     const rows = await firstResults(ctx, entity, limit + 1).load(patientId);
     // Same tag as listResults, so the endCursor continues with the unbatched query.
     return toPage(queryTag([entity.name, patientId, null, null, null]), rows, limit, (r) => r);
@@ -85,15 +100,23 @@ const ALL_STAFF = [Role.ADMIN, Role.CLINICIAN];
 @Resolver(() => PatientType)
 export class PatientResolver {
   @Authorized(...ALL_STAFF)
-  @Query(() => PatientConnection, { description: 'Patients you own or that are shared with you (admins: all), newest first' })
+  @Query(() => PatientConnection, {
+    description: 'Patients you own or that are shared with you (admins: all), newest first',
+  })
   patients(
-    @Arg('search', () => String, { nullable: true, description: 'Part of the display name or external id' }) search: string | null,
+    @Arg('search', () => String, { nullable: true, description: 'Part of the display name or external id' })
+    search: string | null,
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('includeArchived', () => Boolean, { nullable: true, defaultValue: false }) includeArchived: boolean,
     @Ctx() ctx: AppContext,
   ): Promise<PatientConnection> {
-    return patients.listPatients(ctx.em, me(ctx), { search, first, after, includeArchived }) as Promise<PatientConnection>;
+    return patients.listPatients(ctx.em, me(ctx), {
+      search,
+      first,
+      after,
+      includeArchived,
+    }) as Promise<PatientConnection>;
   }
 
   @Authorized(...ALL_STAFF)
@@ -110,12 +133,18 @@ export class PatientResolver {
 
   @Authorized(...ALL_STAFF)
   @Mutation(() => PatientType)
-  updatePatient(@Arg('id', () => ID) id: string, @Arg('input', () => PatientInput) input: PatientInput, @Ctx() ctx: AppContext): Promise<Patient> {
+  updatePatient(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => PatientInput) input: PatientInput,
+    @Ctx() ctx: AppContext,
+  ): Promise<Patient> {
     return patients.updatePatient(ctx.em, me(ctx), id, toInput(input));
   }
 
   @Authorized(...ALL_STAFF)
-  @Mutation(() => PatientType, { description: 'Archives the record (owner or admin only); it is never deleted with its images' })
+  @Mutation(() => PatientType, {
+    description: 'Archives the record (owner or admin only); it is never deleted with its images',
+  })
   archivePatient(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Patient> {
     return patients.archivePatient(ctx.em, me(ctx), id);
   }
@@ -127,26 +156,49 @@ export class PatientResolver {
   }
 
   @Authorized(...ALL_STAFF)
-  @Mutation(() => PatientType, { description: 'Lets another clinician read and change the patient (owner or admin only)' })
-  sharePatient(@Arg('patientId', () => ID) patientId: string, @Arg('userId', () => ID) userId: string, @Ctx() ctx: AppContext): Promise<Patient> {
+  @Mutation(() => PatientType, {
+    description: 'Lets another clinician read and change the patient (owner or admin only)',
+  })
+  sharePatient(
+    @Arg('patientId', () => ID) patientId: string,
+    @Arg('userId', () => ID) userId: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<Patient> {
     return patients.sharePatient(ctx.em, me(ctx), patientId, userId);
   }
 
   @Authorized(...ALL_STAFF)
   @Mutation(() => PatientType, { description: 'Takes a share back (owner or admin only)' })
-  unsharePatient(@Arg('patientId', () => ID) patientId: string, @Arg('userId', () => ID) userId: string, @Ctx() ctx: AppContext): Promise<Patient> {
+  unsharePatient(
+    @Arg('patientId', () => ID) patientId: string,
+    @Arg('userId', () => ID) userId: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<Patient> {
     return patients.unsharePatient(ctx.em, me(ctx), patientId, userId);
   }
 
   @Authorized(...ALL_STAFF)
   @Mutation(() => NoteAddedEvent)
-  async addPatientNote(@Arg('patientId', () => ID) patientId: string, @Arg('text', () => String) text: string, @Ctx() ctx: AppContext): Promise<NoteAddedEvent> {
-    return timelineNode({ source: 'EVENT', id: '', createdAt: new Date(), entity: await patients.addPatientNote(ctx.em, me(ctx), patientId, text) }) as NoteAddedEvent;
+  async addPatientNote(
+    @Arg('patientId', () => ID) patientId: string,
+    @Arg('text', () => String) text: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<NoteAddedEvent> {
+    return timelineNode({
+      source: 'EVENT',
+      id: '',
+      createdAt: new Date(),
+      entity: await patients.addPatientNote(ctx.em, me(ctx), patientId, text),
+    }) as NoteAddedEvent;
   }
 
   @Authorized(...ALL_STAFF)
   @Mutation(() => LesionType)
-  createLesion(@Arg('patientId', () => ID) patientId: string, @Arg('input', () => LesionInput) input: LesionInput, @Ctx() ctx: AppContext): Promise<Lesion> {
+  createLesion(
+    @Arg('patientId', () => ID) patientId: string,
+    @Arg('input', () => LesionInput) input: LesionInput,
+    @Ctx() ctx: AppContext,
+  ): Promise<Lesion> {
     return patients.createLesion(ctx.em, me(ctx), patientId, input);
   }
 
@@ -173,7 +225,11 @@ export class PatientResolver {
     @Ctx() ctx: AppContext,
   ): Promise<Image[]> {
     const { em, services } = ctx;
-    return uploadImages({ em, store: services.files, config: services.config }, me(ctx), { patientId, lesionId, files });
+    return uploadImages({ em, store: services.files, config: services.config }, me(ctx), {
+      patientId,
+      lesionId,
+      files,
+    });
   }
 
   @Authorized()
@@ -223,7 +279,9 @@ export class PatientResolver {
     return imagesOf(ctx, { patientId: p.id }, historyWindow(args)) as Promise<ImageConnection>;
   }
 
-  @FieldResolver(() => PredictionConnection, { description: 'Classifications of the patient\'s images, newest first; filter by date and model name' })
+  @FieldResolver(() => PredictionConnection, {
+    description: "Classifications of the patient's images, newest first; filter by date and model name",
+  })
   async predictions(
     @Root() p: Patient,
     @Args(() => ResultHistoryArgs) args: ResultHistoryArgs,
@@ -231,20 +289,31 @@ export class PatientResolver {
   ): Promise<PredictionConnection> {
     const page = await resultsOf(ctx, Prediction, p.id, { ...historyWindow(args), model: args.model ?? null });
     const shas = await Promise.all(page.edges.map((e) => imageShaById(ctx).load(e.node.imageId)));
-    return { pageInfo: page.pageInfo, edges: page.edges.map((e, i) => ({ cursor: e.cursor, node: toPrediction(e.node, ctx, shas[i]) })) };
+    return {
+      pageInfo: page.pageInfo,
+      edges: page.edges.map((e, i) => ({ cursor: e.cursor, node: toPrediction(e.node, ctx, shas[i]) })),
+    };
   }
 
-  @FieldResolver(() => SegmentationConnection, { description: 'Segmentations of the patient\'s images, newest first; filter by date and model name' })
+  @FieldResolver(() => SegmentationConnection, {
+    description: "Segmentations of the patient's images, newest first; filter by date and model name",
+  })
   async segmentations(
     @Root() p: Patient,
     @Args(() => ResultHistoryArgs) args: ResultHistoryArgs,
     @Ctx() ctx: AppContext,
   ): Promise<SegmentationConnection> {
     const page = await resultsOf(ctx, Segmentation, p.id, { ...historyWindow(args), model: args.model ?? null });
-    return { pageInfo: page.pageInfo, edges: page.edges.map((e) => ({ cursor: e.cursor, node: toSegmentation(e.node) })) };
+    return {
+      pageInfo: page.pageInfo,
+      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toSegmentation(e.node) })),
+    };
   }
 
-  @FieldResolver(() => PredictionType, { nullable: true, description: 'The newest classification of any of the patient\'s images' })
+  @FieldResolver(() => PredictionType, {
+    nullable: true,
+    description: "The newest classification of any of the patient's images",
+  })
   async latestPrediction(@Root() p: Patient, @Ctx() ctx: AppContext): Promise<PredictionType | null> {
     const pred = await latestPredictionByPatient(ctx).load(p.id);
     return pred ? toPrediction(pred, ctx, await imageShaById(ctx).load(pred.imageId)) : null;
@@ -258,7 +327,10 @@ export class PatientResolver {
     @Ctx() ctx: AppContext,
   ): Promise<TimelineConnection> {
     const page = await patientTimeline(ctx.em, p.id, { first, after });
-    return { pageInfo: page.pageInfo, edges: page.edges.map((e) => ({ cursor: e.cursor, node: timelineNode(e.node) })) } as TimelineConnection;
+    return {
+      pageInfo: page.pageInfo,
+      edges: page.edges.map((e) => ({ cursor: e.cursor, node: timelineNode(e.node) })),
+    } as TimelineConnection;
   }
 }
 
@@ -268,9 +340,15 @@ function timelineNode(item: TimelineItem): object {
     case 'EVENT': {
       const e: PatientEvent = item.entity;
       const actorId = e.actor?.id ?? null;
-      if (e.kind === PatientEventKind.PATIENT_CREATED) return Object.assign(new PatientCreatedEvent(), { at: e.createdAt, actorId });
-      if (e.kind === PatientEventKind.NOTE_ADDED) return Object.assign(new NoteAddedEvent(), { id: e.id, at: e.createdAt, actorId, text: e.text ?? '' });
-      return Object.assign(new PatientChangedEvent(), { at: e.createdAt, actorId, changedFields: e.changedFields ?? [] });
+      if (e.kind === PatientEventKind.PATIENT_CREATED)
+        return Object.assign(new PatientCreatedEvent(), { at: e.createdAt, actorId });
+      if (e.kind === PatientEventKind.NOTE_ADDED)
+        return Object.assign(new NoteAddedEvent(), { id: e.id, at: e.createdAt, actorId, text: e.text ?? '' });
+      return Object.assign(new PatientChangedEvent(), {
+        at: e.createdAt,
+        actorId,
+        changedFields: e.changedFields ?? [],
+      });
     }
     case 'LESION':
       return Object.assign(new LesionAddedEvent(), { at: item.createdAt, lesion: item.entity });
@@ -278,11 +356,24 @@ function timelineNode(item: TimelineItem): object {
       return Object.assign(new ImageUploadedEvent(), { at: item.createdAt, image: item.entity });
     case 'PREDICTION': {
       const p = item.entity;
-      return Object.assign(new PredictionEvent(), { at: p.createdAt, predictionId: p.id, imageId: p.imageId, label: p.label, confidence: p.confidence, malignant: p.malignant });
+      return Object.assign(new PredictionEvent(), {
+        at: p.createdAt,
+        predictionId: p.id,
+        imageId: p.imageId,
+        label: p.label,
+        confidence: p.confidence,
+        malignant: p.malignant,
+      });
     }
     case 'SEGMENTATION': {
       const s = item.entity;
-      return Object.assign(new SegmentationEvent(), { at: s.createdAt, segmentationId: s.id, imageId: s.imageId, areaPercent: s.areaPercent, severity: String(s.severity) });
+      return Object.assign(new SegmentationEvent(), {
+        at: s.createdAt,
+        segmentationId: s.id,
+        imageId: s.imageId,
+        areaPercent: s.areaPercent,
+        severity: String(s.severity),
+      });
     }
   }
 }
@@ -307,9 +398,18 @@ export class LesionFieldsResolver {
 @Resolver(() => ImageType)
 export class ImageFieldsResolver {
   @FieldResolver(() => String, { description: 'Signed URL, valid for SIGNED_URL_TTL_SECONDS' })
-  url(@Root() image: Image, @Arg('variant', () => ImageVariant, { defaultValue: ImageVariant.ORIGINAL }) variant: ImageVariant, @Ctx() ctx: AppContext): string {
+  url(
+    @Root() image: Image,
+    @Arg('variant', () => ImageVariant, { defaultValue: ImageVariant.ORIGINAL }) variant: ImageVariant,
+    @Ctx() ctx: AppContext,
+  ): string {
     const c = ctx.services.config;
-    return signedUrl(c.PUBLIC_URL, c.URL_SIGNING_SECRET, { kind: 'image', id: image.id, variant: variant.toLowerCase() }, c.SIGNED_URL_TTL_SECONDS);
+    return signedUrl(
+      c.PUBLIC_URL,
+      c.URL_SIGNING_SECRET,
+      { kind: 'image', id: image.id, variant: variant.toLowerCase() },
+      c.SIGNED_URL_TTL_SECONDS,
+    );
   }
 
   @FieldResolver(() => LesionType, { nullable: true })

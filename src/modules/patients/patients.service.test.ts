@@ -1,12 +1,22 @@
 import { Sex } from '../../entities/patient';
-import { cleanPatientInput, pageSize } from './patients.service';
+import { cleanPatientInput } from './patients.service';
+import { pageSize } from '../../infra/pagination';
 
 describe('patient input', () => {
   const today = new Date('2026-11-21T00:00:00Z');
 
   it('trims text and keeps the fields', () => {
-    expect(cleanPatientInput({ externalId: ' MRN-1 ', displayName: ' Jane ', dateOfBirth: '1970-05-01', sex: Sex.FEMALE, notes: '  ' }, today)).toEqual({
-      externalId: 'MRN-1', displayName: 'Jane', dateOfBirth: '1970-05-01', sex: Sex.FEMALE, notes: null,
+    expect(
+      cleanPatientInput(
+        { externalId: ' MRN-1 ', displayName: ' Jane ', dateOfBirth: '1970-05-01', sex: Sex.FEMALE, notes: '  ' },
+        today,
+      ),
+    ).toEqual({
+      externalId: 'MRN-1',
+      displayName: 'Jane',
+      dateOfBirth: '1970-05-01',
+      sex: Sex.FEMALE,
+      notes: null,
     });
   });
 
@@ -20,9 +30,18 @@ describe('patient input', () => {
       return null;
     };
     expect(field({ externalId: '', displayName: 'x' })).toEqual({ code: 'BAD_USER_INPUT', field: 'input.externalId' });
-    expect(field({ externalId: 'a', displayName: 'x'.repeat(201) })).toEqual({ code: 'BAD_USER_INPUT', field: 'input.displayName' });
-    expect(field({ externalId: 'a', displayName: 'x', dateOfBirth: '2026-02-30' })).toEqual({ code: 'BAD_USER_INPUT', field: 'input.dateOfBirth' });
-    expect(field({ externalId: 'a', displayName: 'x', dateOfBirth: '2026-11-22' })).toEqual({ code: 'BAD_USER_INPUT', field: 'input.dateOfBirth' });
+    expect(field({ externalId: 'a', displayName: 'x'.repeat(201) })).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'input.displayName',
+    });
+    expect(field({ externalId: 'a', displayName: 'x', dateOfBirth: '2026-02-30' })).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'input.dateOfBirth',
+    });
+    expect(field({ externalId: 'a', displayName: 'x', dateOfBirth: '2026-11-22' })).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'input.dateOfBirth',
+    });
     expect(field({ externalId: 'a', displayName: 'x', dateOfBirth: '2026-11-21' })).toBeNull();
   });
 

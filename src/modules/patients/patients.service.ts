@@ -1,9 +1,21 @@
 import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { AppError, badInput, forbidden, notFound } from '../../infra/errors';
-import { Image, Lesion, Patient, PatientEvent, PatientEventKind, PatientShare, Prediction, Role, Segmentation, Sex, User } from '../../entities';
+import {
+  Image,
+  Lesion,
+  Patient,
+  PatientEvent,
+  PatientEventKind,
+  PatientShare,
+  Prediction,
+  Role,
+  Segmentation,
+  Sex,
+  User,
+} from '../../entities';
 import { assertCanReadPatient, assertCanWritePatient, isUuid, visiblePatientsSql, type Caller } from './access-policy';
-import { decodeBoundCursor, queryTag, toPage, type Page } from '../../schema/cursors';
+import { decodeBoundCursor, pageSize, queryTag, toPage, type Page } from '../../infra/pagination';
 
 export interface PatientInputData {
   externalId: string;
@@ -26,15 +38,7 @@ export interface HistoryFilter {
   model?: string | null;
 }
 
-const MAX_PAGE = 100;
-
 /** `first` within 1..100 (default 20). */
-export function pageSize(first: number | null | undefined): number {
-  if (first === null || first === undefined) return 20;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput('first', `first must be between 1 and ${MAX_PAGE}`);
-  return first;
-}
-
 function text(field: string, value: unknown, max: number, required: boolean): string | null {
   if (value === null || value === undefined) {
     if (required) throw badInput(field, `${field} is required`);
@@ -51,8 +55,10 @@ export function cleanPatientInput(input: PatientInputData, today = new Date()): 
   const dob = input.dateOfBirth ?? null;
   if (dob !== null) {
     const d = new Date(`${dob}T00:00:00Z`);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(dob) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== dob) throw badInput('input.dateOfBirth', 'dateOfBirth must be a real date (YYYY-MM-DD)');
-    if (d.getTime() > today.getTime() || d.getUTCFullYear() < 1880) throw badInput('input.dateOfBirth', 'dateOfBirth is out of range');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(dob) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== dob)
+      throw badInput('input.dateOfBirth', 'dateOfBirth must be a real date (YYYY-MM-DD)');
+    if (d.getTime() > today.getTime() || d.getUTCFullYear() < 1880)
+      throw badInput('input.dateOfBirth', 'dateOfBirth is out of range');
   }
   if (input.sex != null && !Object.values(Sex).includes(input.sex)) throw badInput('input.sex', 'Unknown sex');
   return {
@@ -65,7 +71,10 @@ export function cleanPatientInput(input: PatientInputData, today = new Date()): 
 }
 
 function duplicateExternalId(): AppError {
-  return new AppError('CONFLICT', 'You already have a patient with this external id', { field: 'input.externalId', reason: 'EXTERNAL_ID_TAKEN' });
+  return new AppError('CONFLICT', 'You already have a patient with this external id', {
+    field: 'input.externalId',
+    reason: 'EXTERNAL_ID_TAKEN',
+  });
 }
 
 /** Flushes a patient change; the per-owner external-id uniqueness becomes a CONFLICT. */
@@ -87,13 +96,26 @@ export async function createPatient(em: EntityManager, user: Caller, input: Pati
   return patient;
 }
 
-export async function updatePatient(em: EntityManager, user: Caller, id: string, input: PatientInputData): Promise<Patient> {
+export async function updatePatient(
+  em: EntityManager,
+  user: Caller,
+  id: string,
+  input: PatientInputData,
+): Promise<Patient> {
   const patient = await assertCanWritePatient(em, user, id);
   const data = cleanPatientInput(input);
-  const changed = (Object.keys(data) as (keyof typeof data)[]).filter((k) => (patient[k] ?? null) !== (data[k] ?? null));
+  const changed = (Object.keys(data) as (keyof typeof data)[]).filter(
+    (k) => (patient[k] ?? null) !== (data[k] ?? null),
+  );
   if (changed.length === 0) return patient;
   em.assign(patient, data);
-  em.create(PatientEvent, { patient, actor: user.id, kind: PatientEventKind.PATIENT_CHANGED, changedFields: changed, createdAt: new Date() });
+  em.create(PatientEvent, {
+    patient,
+    actor: user.id,
+    kind: PatientEventKind.PATIENT_CHANGED,
+    changedFields: changed,
+    createdAt: new Date(),
+  });
   await flushPatient(em);
   return patient;
 }
@@ -106,11 +128,21 @@ function assertOwnerOrAdmin(user: Caller, patient: Patient, message: string): vo
 /** Sets or clears `archivedAt` with a timeline event (changedFields "archived" / "unarchived"); a repeat is a no-op. */
 async function setArchived(em: EntityManager, user: Caller, id: string, archived: boolean): Promise<Patient> {
   const patient = await assertCanReadPatient(em, user, id);
-  assertOwnerOrAdmin(user, patient, `Only the owner of a patient (or an admin) can ${archived ? 'archive' : 'unarchive'} it`);
+  assertOwnerOrAdmin(
+    user,
+    patient,
+    `Only the owner of a patient (or an admin) can ${archived ? 'archive' : 'unarchive'} it`,
+  );
   if (!!patient.archivedAt === archived) return patient;
   const now = new Date();
   patient.archivedAt = archived ? now : null;
-  em.create(PatientEvent, { patient, actor: user.id, kind: PatientEventKind.PATIENT_CHANGED, changedFields: [archived ? 'archived' : 'unarchived'], createdAt: now });
+  em.create(PatientEvent, {
+    patient,
+    actor: user.id,
+    kind: PatientEventKind.PATIENT_CHANGED,
+    changedFields: [archived ? 'archived' : 'unarchived'],
+    createdAt: now,
+  });
   await em.flush();
   return patient;
 }
@@ -126,7 +158,12 @@ export function unarchivePatient(em: EntityManager, user: Caller, id: string): P
 }
 
 /** Lets another clinician read and change a patient. Only the owner (or an admin) may share. */
-export async function sharePatient(em: EntityManager, user: Caller, patientId: string, userId: string): Promise<Patient> {
+export async function sharePatient(
+  em: EntityManager,
+  user: Caller,
+  patientId: string,
+  userId: string,
+): Promise<Patient> {
   const patient = await assertCanReadPatient(em, user, patientId);
   assertOwnerOrAdmin(user, patient, 'Only the owner of a patient can share it');
   if (!isUuid(userId)) throw notFound('User');
@@ -143,22 +180,43 @@ export async function sharePatient(em: EntityManager, user: Caller, patientId: s
 }
 
 /** Takes a share back (owner or admin). Unknown or not-shared users are a no-op, as the result is the same. */
-export async function unsharePatient(em: EntityManager, user: Caller, patientId: string, userId: string): Promise<Patient> {
+export async function unsharePatient(
+  em: EntityManager,
+  user: Caller,
+  patientId: string,
+  userId: string,
+): Promise<Patient> {
   const patient = await assertCanReadPatient(em, user, patientId);
   assertOwnerOrAdmin(user, patient, 'Only the owner of a patient can change who it is shared with');
   if (isUuid(userId)) await em.nativeDelete(PatientShare, { patient: patient.id, user: userId });
   return patient;
 }
 
-export async function addPatientNote(em: EntityManager, user: Caller, patientId: string, note: string): Promise<PatientEvent> {
+export async function addPatientNote(
+  em: EntityManager,
+  user: Caller,
+  patientId: string,
+  note: string,
+): Promise<PatientEvent> {
   const patient = await assertCanWritePatient(em, user, patientId);
   const body = text('text', note, 10_000, true)!;
-  const event = em.create(PatientEvent, { patient, actor: user.id, kind: PatientEventKind.NOTE_ADDED, text: body, createdAt: new Date() });
+  const event = em.create(PatientEvent, {
+    patient,
+    actor: user.id,
+    kind: PatientEventKind.NOTE_ADDED,
+    text: body,
+    createdAt: new Date(),
+  });
   await em.flush();
   return event;
 }
 
-export async function createLesion(em: EntityManager, user: Caller, patientId: string, input: LesionInputData): Promise<Lesion> {
+export async function createLesion(
+  em: EntityManager,
+  user: Caller,
+  patientId: string,
+  input: LesionInputData,
+): Promise<Lesion> {
   const patient = await assertCanWritePatient(em, user, patientId);
   const now = new Date();
   const lesion = em.create(Lesion, {
@@ -174,7 +232,12 @@ export async function createLesion(em: EntityManager, user: Caller, patientId: s
 }
 
 /** Newest first, strictly after the cursor: `(created_at, id) < (cursor)`. */
-function keyset<T extends object>(qb: QueryBuilder<T>, alias: string, tag: string, after: string | null | undefined): void {
+function keyset<T extends object>(
+  qb: QueryBuilder<T>,
+  alias: string,
+  tag: string,
+  after: string | null | undefined,
+): void {
   if (!after) return;
   const c = decodeBoundCursor(tag, after);
   qb.andWhere(`(${alias}.created_at, ${alias}.id) < (?, ?)`, [c.createdAt, c.id]);
@@ -206,7 +269,10 @@ export async function listPatients(
     qb.andWhere('(p.display_name ilike ? or p.external_id ilike ?)', [like, like]);
   }
   keyset(qb, 'p', tag, args.after);
-  const rows = await qb.orderBy({ createdAt: 'desc', id: 'desc' }).limit(limit + 1).getResultList();
+  const rows = await qb
+    .orderBy({ createdAt: 'desc', id: 'desc' })
+    .limit(limit + 1)
+    .getResultList();
   return toPage(tag, rows, limit, key);
 }
 
@@ -218,10 +284,16 @@ export async function listImages(
 ): Promise<Page<Image>> {
   const limit = pageSize(args.first);
   const tag = queryTag(['images', scope, args.since?.toISOString() ?? null, args.until?.toISOString() ?? null]);
-  const qb = em.createQueryBuilder(Image, 'i').select('*').where(scope.lesionId ? { lesion: scope.lesionId } : { patient: scope.patientId });
+  const qb = em
+    .createQueryBuilder(Image, 'i')
+    .select('*')
+    .where(scope.lesionId ? { lesion: scope.lesionId } : { patient: scope.patientId });
   dateRange(qb, 'i', args);
   keyset(qb, 'i', tag, args.after);
-  const rows = await qb.orderBy({ createdAt: 'desc', id: 'desc' }).limit(limit + 1).getResultList();
+  const rows = await qb
+    .orderBy({ createdAt: 'desc', id: 'desc' })
+    .limit(limit + 1)
+    .getResultList();
   return toPage(tag, rows, limit, key);
 }
 
@@ -234,11 +306,22 @@ export async function listResults<T extends Prediction | Segmentation>(
 ): Promise<Page<T>> {
   const limit = pageSize(args.first);
   const model = args.model?.trim() || null;
-  const tag = queryTag([entity.name, patientId, args.since?.toISOString() ?? null, args.until?.toISOString() ?? null, model]);
-  const qb = (em.createQueryBuilder(entity, 'r') as unknown as QueryBuilder<T>).select('*').where('r.patient_id = ?', [patientId]);
+  const tag = queryTag([
+    entity.name,
+    patientId,
+    args.since?.toISOString() ?? null,
+    args.until?.toISOString() ?? null,
+    model,
+  ]);
+  const qb = (em.createQueryBuilder(entity, 'r') as unknown as QueryBuilder<T>)
+    .select('*')
+    .where('r.patient_id = ?', [patientId]);
   dateRange(qb, 'r', args);
   if (model) qb.andWhere('r.members @> ?::jsonb', [JSON.stringify([{ model }])]);
   keyset(qb, 'r', tag, args.after);
-  const rows = (await qb.orderBy({ createdAt: 'desc', id: 'desc' } as never).limit(limit + 1).getResultList()) as T[];
+  const rows = (await qb
+    .orderBy({ createdAt: 'desc', id: 'desc' } as never)
+    .limit(limit + 1)
+    .getResultList()) as T[];
   return toPage(tag, rows, limit, key);
 }

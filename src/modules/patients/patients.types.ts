@@ -1,4 +1,14 @@
-import { ArgsType, createUnionType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import {
+  ArgsType,
+  createUnionType,
+  Field,
+  Float,
+  ID,
+  InputType,
+  Int,
+  ObjectType,
+  registerEnumType,
+} from 'type-graphql';
 import { DateResolver } from 'graphql-scalars';
 import { ImageFormat, Plan, Sex } from '../../entities';
 import { ImageVariant } from '../images/image-processing';
@@ -9,7 +19,8 @@ registerEnumType(Sex, { name: 'Sex' });
 registerEnumType(ImageFormat, { name: 'ImageFormat', description: 'Decided from the bytes, never from the file name' });
 registerEnumType(ImageVariant, {
   name: 'ImageVariant',
-  description: 'ORIGINAL: the uploaded bytes; NORMALIZED: EXIF orientation applied, sRGB, at most 2048 px, no metadata; THUMBNAIL: at most 256 px JPEG',
+  description:
+    'ORIGINAL: the uploaded bytes; NORMALIZED: EXIF orientation applied, sRGB, at most 2048 px, no metadata; THUMBNAIL: at most 256 px JPEG',
 });
 
 @InputType()
@@ -39,7 +50,9 @@ export class LesionInput {
   label!: string;
 }
 
-@ObjectType('Patient', { description: 'Identifying data: visible to its owner, clinicians it is shared with, and admins' })
+@ObjectType('Patient', {
+  description: 'Identifying data: visible to its owner, clinicians it is shared with, and admins',
+})
 export class PatientType {
   @Field(() => ID)
   id!: string;
@@ -170,7 +183,9 @@ export class PatientCreatedEvent {
   @Field(() => ID, { nullable: true }) actorId?: string | null;
 }
 
-@ObjectType({ description: 'Fields of the record changed (or it was archived: field "archived"; unarchived: field "unarchived")' })
+@ObjectType({
+  description: 'Fields of the record changed (or it was archived: field "archived"; unarchived: field "unarchived")',
+})
 export class PatientChangedEvent {
   @Field(() => Date) at!: Date;
   @Field(() => ID, { nullable: true }) actorId?: string | null;
@@ -197,7 +212,7 @@ export class ImageUploadedEvent {
   @Field(() => ImageType) image!: ImageType;
 }
 
-@ObjectType({ description: 'A classification ran on one of the patient\'s images' })
+@ObjectType({ description: "A classification ran on one of the patient's images" })
 export class PredictionEvent {
   @Field(() => Date) at!: Date;
   @Field(() => ID) predictionId!: string;
@@ -207,7 +222,7 @@ export class PredictionEvent {
   @Field(() => Boolean) malignant!: boolean;
 }
 
-@ObjectType({ description: 'A segmentation ran on one of the patient\'s images' })
+@ObjectType({ description: "A segmentation ran on one of the patient's images" })
 export class SegmentationEvent {
   @Field(() => Date) at!: Date;
   @Field(() => ID) segmentationId!: string;
@@ -218,7 +233,16 @@ export class SegmentationEvent {
 
 export const TimelineEvent = createUnionType({
   name: 'TimelineEvent',
-  types: () => [PatientCreatedEvent, PatientChangedEvent, NoteAddedEvent, LesionAddedEvent, ImageUploadedEvent, PredictionEvent, SegmentationEvent] as const,
+  types: () =>
+    [
+      PatientCreatedEvent,
+      PatientChangedEvent,
+      NoteAddedEvent,
+      LesionAddedEvent,
+      ImageUploadedEvent,
+      PredictionEvent,
+      SegmentationEvent,
+    ] as const,
 });
 
 @ObjectType()
@@ -254,7 +278,8 @@ export class Dashboard {
   @Field(() => Int) totalPatients!: number;
   @Field(() => QuotaUsage, { description: 'Images uploaded this month against the plan' }) uploadQuota!: QuotaUsage;
   @Field(() => QuotaUsage, { description: 'Predictions this month against the plan' }) predictionQuota!: QuotaUsage;
-  @Field(() => QuotaUsage, { description: 'Segmented images this month against the plan' }) segmentationQuota!: QuotaUsage;
+  @Field(() => QuotaUsage, { description: 'Segmented images this month against the plan' })
+  segmentationQuota!: QuotaUsage;
 }
 
 /** Paging and date window of a history connection (images, predictions, segmentations), newest first. */
@@ -281,6 +306,11 @@ export class ResultHistoryArgs extends HistoryArgs {
 }
 
 /** The window with every missing argument as null (cursor tags compare nulls). */
-export function historyWindow(a: HistoryArgs): { first: number | null; after: string | null; since: Date | null; until: Date | null } {
+export function historyWindow(a: HistoryArgs): {
+  first: number | null;
+  after: string | null;
+  since: Date | null;
+  until: Date | null;
+} {
   return { first: a.first ?? null, after: a.after ?? null, since: a.since ?? null, until: a.until ?? null };
 }

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Image, Lesion, PatientEvent, Prediction, Segmentation } from '../../entities';
-import { decodeBoundCursor, queryTag, toPage, type Page } from '../../schema/cursors';
-import { pageSize } from './patients.service';
+import { decodeBoundCursor, queryTag, toPage, type Page } from '../../infra/pagination';
+import { pageSize } from '../../infra/pagination';
 
 export type TimelineSource = 'EVENT' | 'LESION' | 'IMAGE' | 'PREDICTION' | 'SEGMENTATION';
 
@@ -13,13 +13,23 @@ export type TimelineItem =
   | { source: 'PREDICTION'; id: string; createdAt: Date; entity: Prediction }
   | { source: 'SEGMENTATION'; id: string; createdAt: Date; entity: Segmentation };
 
-const ENTITIES = { EVENT: PatientEvent, LESION: Lesion, IMAGE: Image, PREDICTION: Prediction, SEGMENTATION: Segmentation } as const;
+const ENTITIES = {
+  EVENT: PatientEvent,
+  LESION: Lesion,
+  IMAGE: Image,
+  PREDICTION: Prediction,
+  SEGMENTATION: Segmentation,
+} as const;
 
 /**
  * Everything that happened to a patient, newest first, as one keyset-paged list: a UNION ALL of
  * (source, id, created_at) over the tables, then one query per source for the page's rows.
  */
-export async function patientTimeline(em: EntityManager, patientId: string, args: { first?: number | null; after?: string | null }): Promise<Page<TimelineItem>> {
+export async function patientTimeline(
+  em: EntityManager,
+  patientId: string,
+  args: { first?: number | null; after?: string | null },
+): Promise<Page<TimelineItem>> {
   const limit = pageSize(args.first);
   const tag = queryTag(['timeline', patientId]);
   const params: unknown[] = [patientId, patientId, patientId, patientId, patientId];
@@ -51,7 +61,12 @@ export async function patientTimeline(em: EntityManager, patientId: string, args
     }),
   );
   const items = rows
-    .map((r) => ({ source: r.source, id: r.id, createdAt: new Date(r.created_at), entity: loaded.get(`${r.source}:${r.id}`) }))
+    .map((r) => ({
+      source: r.source,
+      id: r.id,
+      createdAt: new Date(r.created_at),
+      entity: loaded.get(`${r.source}:${r.id}`),
+    }))
     .filter((i) => i.entity) as TimelineItem[];
   return toPage(tag, items, limit, (i) => i);
 }

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError } from '../../infra/errors';
 import { SecretBox } from '../accounts/secret-box';
-import { pageSize } from '../../schema/connection';
+import { pageSize } from '../../infra/pagination';
 import type { Severity } from '../../entities/segmentation';
 
 /**
@@ -26,7 +26,16 @@ export interface MetricsRow {
   image: string;
   createdAt: Date;
   modelVersions: string[];
-  metrics: { areaPercent: number; areaPixels: number; perimeterPixels: number; circularity: number; meanIntensity: number; stdIntensity: number; dice: number | null; jaccard: number | null };
+  metrics: {
+    areaPercent: number;
+    areaPixels: number;
+    perimeterPixels: number;
+    circularity: number;
+    meanIntensity: number;
+    stdIntensity: number;
+    dice: number | null;
+    jaccard: number | null;
+  };
   severity: Severity;
   label: string | null;
   confidence: number | null;
@@ -50,7 +59,8 @@ export function filterSql(f: MetricsFilterInput | null | undefined): { sql: stri
     parts.push('s.created_at < ?');
     params.push(f.to);
   }
-  if (f?.from && f?.to && f.from > f.to) throw new AppError('BAD_USER_INPUT', 'from must be before to', { field: 'filter.from' });
+  if (f?.from && f?.to && f.from > f.to)
+    throw new AppError('BAD_USER_INPUT', 'from must be before to', { field: 'filter.from' });
   if (f?.severity) {
     parts.push('s.severity = ?');
     params.push(f.severity);
@@ -78,15 +88,25 @@ export class ResearchQueries {
   private readCursor(after: string): { exportId: string; createdAt: string; id: string } {
     try {
       if (after.length > 400) throw new Error('too long');
-      const [exportId, createdAt, id] = JSON.parse(this.box.decrypt(after, 'lesionMetrics')) as [string, string, string];
-      if (typeof exportId !== 'string' || Number.isNaN(Date.parse(createdAt)) || typeof id !== 'string') throw new Error('bad');
+      const [exportId, createdAt, id] = JSON.parse(this.box.decrypt(after, 'lesionMetrics')) as [
+        string,
+        string,
+        string,
+      ];
+      if (typeof exportId !== 'string' || Number.isNaN(Date.parse(createdAt)) || typeof id !== 'string')
+        throw new Error('bad');
       return { exportId, createdAt, id };
     } catch {
       throw new AppError('BAD_USER_INPUT', 'Invalid cursor', { field: 'after' });
     }
   }
 
-  async lesionMetrics(em: EntityManager, filter: MetricsFilterInput | null | undefined, first: number | null | undefined, after: string | null | undefined) {
+  async lesionMetrics(
+    em: EntityManager,
+    filter: MetricsFilterInput | null | undefined,
+    first: number | null | undefined,
+    after: string | null | undefined,
+  ) {
     const n = pageSize(first, 500);
     const cursor = after ? this.readCursor(after) : null;
     const exportId = cursor?.exportId ?? randomBytes(16).toString('base64url');
@@ -131,26 +151,46 @@ export class ResearchQueries {
         confidence: r.confidence === null || r.confidence === undefined ? null : Number(r.confidence),
         malignant: (r.malignant as boolean | null) ?? null,
       };
-      return { cursor: this.box.encrypt(JSON.stringify([exportId, createdAt.toISOString(), r.id]), 'lesionMetrics'), node };
+      return {
+        cursor: this.box.encrypt(JSON.stringify([exportId, createdAt.toISOString(), r.id]), 'lesionMetrics'),
+        node,
+      };
     });
-    return { edges, pageInfo: { hasNextPage: rows.length > n, endCursor: edges.at(-1)?.cursor ?? null }, exportId: this.hash(exportId, 'export', 'id') };
+    return {
+      edges,
+      pageInfo: { hasNextPage: rows.length > n, endCursor: edges.at(-1)?.cursor ?? null },
+      exportId: this.hash(exportId, 'export', 'id'),
+    };
   }
 
   async summary(em: EntityManager, filter: MetricsFilterInput | null | undefined) {
     const where = filterSql(filter);
     const conn = em.getConnection();
     const from = `from segmentations s ${LATEST_PREDICTION} where ${where.sql}`;
-    const [totals] = (await conn.execute(`select count(*)::int as n from (select s.id ${from}) x`, where.params)) as Array<{ n: number }>;
-    const bySeverity = (await conn.execute(`select s.severity, count(*)::int as count ${from} group by s.severity order by s.severity`, where.params)) as Array<{ severity: Severity; count: number }>;
+    const [totals] = (await conn.execute(
+      `select count(*)::int as n from (select s.id ${from}) x`,
+      where.params,
+    )) as Array<{ n: number }>;
+    const bySeverity = (await conn.execute(
+      `select s.severity, count(*)::int as count ${from} group by s.severity order by s.severity`,
+      where.params,
+    )) as Array<{ severity: Severity; count: number }>;
     // Labels count predictions (the same date/label filter; model/severity filters apply to segmentations only).
     const pParts: string[] = [];
     const pParams: unknown[] = [];
     if (filter?.from) (pParts.push('created_at >= ?'), pParams.push(filter.from));
     if (filter?.to) (pParts.push('created_at < ?'), pParams.push(filter.to));
     if (filter?.label) (pParts.push('label = ?'), pParams.push(filter.label));
-    if (filter?.model) (pParts.push('members @> ?::jsonb'), pParams.push(JSON.stringify([filter.version ? { model: filter.model, version: filter.version } : { model: filter.model }])));
+    if (filter?.model)
+      (pParts.push('members @> ?::jsonb'),
+        pParams.push(
+          JSON.stringify([filter.version ? { model: filter.model, version: filter.version } : { model: filter.model }]),
+        ));
     const pWhere = pParts.length ? pParts.join(' and ') : 'true';
-    const byLabel = (await conn.execute(`select label, count(*)::int as count from predictions where ${pWhere} group by label order by label`, pParams)) as Array<{ label: string; count: number }>;
+    const byLabel = (await conn.execute(
+      `select label, count(*)::int as count from predictions where ${pWhere} group by label order by label`,
+      pParams,
+    )) as Array<{ label: string; count: number }>;
     const predictions = byLabel.reduce((s, r) => s + r.count, 0);
     const rows = (await conn.execute(
       `select model_version, count(*)::int as count,
@@ -175,8 +215,20 @@ export class ResearchQueries {
       byModelVersion: rows.map((r) => ({
         modelVersion: r.model_version as string,
         count: r.count as number,
-        areaPercent: { mean: num(r.a_mean), p25: num(r.a_p25), p50: num(r.a_p50), p75: num(r.a_p75), p95: num(r.a_p95) },
-        circularity: { mean: num(r.c_mean), p25: num(r.c_p25), p50: num(r.c_p50), p75: num(r.c_p75), p95: num(r.c_p95) },
+        areaPercent: {
+          mean: num(r.a_mean),
+          p25: num(r.a_p25),
+          p50: num(r.a_p50),
+          p75: num(r.a_p75),
+          p95: num(r.a_p95),
+        },
+        circularity: {
+          mean: num(r.c_mean),
+          p25: num(r.c_p25),
+          p50: num(r.c_p50),
+          p75: num(r.c_p75),
+          p95: num(r.c_p95),
+        },
       })),
     };
   }

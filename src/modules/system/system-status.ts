@@ -1,6 +1,6 @@
 import { packageVersion } from '../../infra/paths';
 import { DependencyState, type DependencyStatus, type SystemStatus } from './system.types';
-import type { Services } from '../../app/services';
+import type { Services } from '../../schema/context';
 
 async function timed(check: () => Promise<boolean>): Promise<{ ok: boolean; ms: number }> {
   const t = process.hrtime.bigint();
@@ -10,7 +10,10 @@ async function timed(check: () => Promise<boolean>): Promise<{ ok: boolean; ms: 
 
 /** What /readyz and `systemStatus` report about the process and its backing services. */
 export async function systemStatus(services: Pick<Services, 'db' | 'redis' | 'startedAt'>): Promise<SystemStatus> {
-  const [db, redis] = await Promise.all([timed(() => services.db.ping()), services.redis ? timed(() => services.redis!.ping()) : null]);
+  const [db, redis] = await Promise.all([
+    timed(() => services.db.ping()),
+    services.redis ? timed(() => services.redis!.ping()) : null,
+  ]);
   const database: DependencyStatus = {
     kind: services.db.embedded ? 'pglite' : 'postgresql',
     state: db.ok ? DependencyState.UP : DependencyState.DOWN,

@@ -1,4 +1,17 @@
-import { Arg, Authorized, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import {
+  Arg,
+  Authorized,
+  Ctx,
+  FieldResolver,
+  Float,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
 import { unauthenticated } from '../../../infra/errors';
 import { InferenceJob, Prediction, Role, Segmentation } from '../../../entities';
@@ -25,9 +38,22 @@ const inference = (ctx: AppContext) => ctx.services.inference.service;
 const urls = (ctx: AppContext) => new ResultUrls(ctx.services.config);
 
 const members = (ms: MemberRecord[]): EnsembleMember[] =>
-  ms.map((m) => ({ model: m.model, version: m.version, weight: m.weight, requestedDevice: m.requested, device: m.device, fallbackReason: m.fallbackReason ?? null }));
+  ms.map((m) => ({
+    model: m.model,
+    version: m.version,
+    weight: m.weight,
+    requestedDevice: m.requested,
+    device: m.device,
+    fallbackReason: m.fallbackReason ?? null,
+  }));
 
-function gradCamOf(method: string, targetClass: string, model: string, files: GradCamFiles, ctx: AppContext): GradCamType {
+function gradCamOf(
+  method: string,
+  targetClass: string,
+  model: string,
+  files: GradCamFiles,
+  ctx: AppContext,
+): GradCamType {
   return { method, targetClass, model, heatmapUrl: urls(ctx).gradCam(files, 'heatmap'), files };
 }
 
@@ -51,7 +77,13 @@ export function toJob(j: InferenceJob): InferenceJobType {
 export function toPrediction(p: Prediction, ctx: AppContext, imageSha256: string | null): PredictionType {
   const cam =
     p.gradCamMethod && p.gradCamMapSha256 && imageSha256
-      ? gradCamOf(p.gradCamMethod, p.gradCamTarget ?? '', p.gradCamModel ?? '', { imageSha256, mapSha256: p.gradCamMapSha256 }, ctx)
+      ? gradCamOf(
+          p.gradCamMethod,
+          p.gradCamTarget ?? '',
+          p.gradCamModel ?? '',
+          { imageSha256, mapSha256: p.gradCamMapSha256 },
+          ctx,
+        )
       : null;
   return {
     id: p.id,
@@ -95,7 +127,9 @@ export function toSegmentation(s: Segmentation): SegmentationType {
 }
 
 async function imageSha(ctx: AppContext, imageId: string): Promise<string | null> {
-  const rows = (await ctx.em.getConnection().execute('select sha256 from images where id = ?', [imageId])) as Array<{ sha256: string }>;
+  const rows = (await ctx.em.getConnection().execute('select sha256 from images where id = ?', [imageId])) as Array<{
+    sha256: string;
+  }>;
   return rows[0]?.sha256 ?? null;
 }
 
@@ -103,40 +137,54 @@ async function imageSha(ctx: AppContext, imageId: string): Promise<string | null
 @Resolver()
 export class InferenceResolver {
   @Authorized(Role.CLINICIAN, Role.ADMIN)
-  @Mutation(() => InferenceJobType, { description: 'Queues a classification (with Grad-CAM unless explain is false); returns the job at once' })
+  @Mutation(() => InferenceJobType, {
+    description: 'Queues a classification (with Grad-CAM unless explain is false); returns the job at once',
+  })
   async classifyImage(
     @Arg('imageId', () => ID) imageId: string,
     @Arg('models', () => [EnsembleMemberInput], { nullable: true }) models: EnsembleMemberInput[] | null,
     @Arg('explain', () => Boolean, { defaultValue: true }) explain: boolean,
-    @Arg('targetClass', () => String, { nullable: true, description: 'Label to explain (default: the predicted one)' }) targetClass: string | null,
+    @Arg('targetClass', () => String, { nullable: true, description: 'Label to explain (default: the predicted one)' })
+    targetClass: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<InferenceJobType> {
     return toJob(await inference(ctx).classifyImage(ctx.em, ctx.user!, { imageId, models, explain, targetClass }));
   }
 
   @Authorized(Role.CLINICIAN, Role.ADMIN)
-  @Mutation(() => InferenceJobType, { description: 'Queues one classification job over up to 100 images (a Prediction each, reported as it lands); returns the job at once' })
+  @Mutation(() => InferenceJobType, {
+    description:
+      'Queues one classification job over up to 100 images (a Prediction each, reported as it lands); returns the job at once',
+  })
   async classifyImages(
     @Arg('imageIds', () => [ID]) imageIds: string[],
     @Arg('models', () => [EnsembleMemberInput], { nullable: true }) models: EnsembleMemberInput[] | null,
     @Arg('explain', () => Boolean, { defaultValue: true }) explain: boolean,
-    @Arg('targetClass', () => String, { nullable: true, description: 'Label to explain (default: the predicted one)' }) targetClass: string | null,
+    @Arg('targetClass', () => String, { nullable: true, description: 'Label to explain (default: the predicted one)' })
+    targetClass: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<InferenceJobType> {
     return toJob(await inference(ctx).classifyImages(ctx.em, ctx.user!, { imageIds, models, explain, targetClass }));
   }
 
   @Authorized(Role.CLINICIAN, Role.ADMIN)
-  @Mutation(() => InferenceJobType, { description: 'Queues a weighted segmentation ensemble over the images; returns the job at once' })
+  @Mutation(() => InferenceJobType, {
+    description: 'Queues a weighted segmentation ensemble over the images; returns the job at once',
+  })
   async segmentImages(
     @Arg('imageIds', () => [ID]) imageIds: string[],
     @Arg('members', () => [EnsembleMemberInput]) membersIn: EnsembleMemberInput[],
     @Arg('threshold', () => Float, { defaultValue: 0.5 }) threshold: number,
-    @Arg('groundTruth', () => [GroundTruthInput], { nullable: true, description: 'Masks to score against: the segmentation then carries Dice and Jaccard' })
+    @Arg('groundTruth', () => [GroundTruthInput], {
+      nullable: true,
+      description: 'Masks to score against: the segmentation then carries Dice and Jaccard',
+    })
     groundTruth: GroundTruthInput[] | null,
     @Ctx() ctx: AppContext,
   ): Promise<InferenceJobType> {
-    return toJob(await inference(ctx).segmentImages(ctx.em, ctx.user!, { imageIds, members: membersIn, threshold, groundTruth }));
+    return toJob(
+      await inference(ctx).segmentImages(ctx.em, ctx.user!, { imageIds, members: membersIn, threshold, groundTruth }),
+    );
   }
 
   @Authorized()
@@ -162,16 +210,24 @@ export class InferenceResolver {
 
   @Authorized()
   @Subscription(() => InferenceProgressEvent, {
-    description: 'Every stage of a job in order (events before the subscription are replayed), ending with done or failed',
+    description:
+      'Every stage of a job in order (events before the subscription are replayed), ending with done or failed',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, { jobId: string }, AppContext>) => {
       if (!context.user) throw unauthenticated();
       return inference(context).progress(context.em, context.user, args.jobId);
     },
   })
-  async inferenceProgress(@Arg('jobId', () => ID) _jobId: string, @Root() e: ProgressEvent, @Ctx() ctx: AppContext): Promise<InferenceProgressEvent> {
+  async inferenceProgress(
+    @Arg('jobId', () => ID) _jobId: string,
+    @Root() e: ProgressEvent,
+    @Ctx() ctx: AppContext,
+  ): Promise<InferenceProgressEvent> {
     // Access is checked at subscribe time; a Grad-CAM event mints URLs, so it is checked again
     // (once per image): a share taken back while the job runs stops them.
-    const gradCam = e.gradCam && (await inference(ctx).findJob(ctx.em.fork(), ctx.user!, e.jobId)) ? gradCamOf(e.gradCam.method, '', '', e.gradCam, ctx) : null;
+    const gradCam =
+      e.gradCam && (await inference(ctx).findJob(ctx.em.fork(), ctx.user!, e.jobId))
+        ? gradCamOf(e.gradCam.method, '', '', e.gradCam, ctx)
+        : null;
     return {
       jobId: e.jobId,
       seq: e.seq,
@@ -196,7 +252,9 @@ export class InferenceResolver {
   }
 
   @Authorized(Role.RESEARCHER, Role.ADMIN)
-  @Query(() => LesionMetricsConnection, { description: 'De-identified segmentation metrics with the latest prediction of each image, newest first' })
+  @Query(() => LesionMetricsConnection, {
+    description: 'De-identified segmentation metrics with the latest prediction of each image, newest first',
+  })
   async lesionMetrics(
     @Arg('filter', () => MetricsFilter, { nullable: true }) filter: MetricsFilter | null,
     @Arg('first', () => Int, { nullable: true }) first: number | null,
@@ -207,23 +265,36 @@ export class InferenceResolver {
   }
 
   @Authorized(Role.RESEARCHER, Role.ADMIN)
-  @Query(() => LesionMetricsSummary, { description: 'Counts per severity and label; area and circularity per model version' })
-  async lesionMetricsSummary(@Arg('filter', () => MetricsFilter, { nullable: true }) filter: MetricsFilter | null, @Ctx() ctx: AppContext): Promise<LesionMetricsSummary> {
+  @Query(() => LesionMetricsSummary, {
+    description: 'Counts per severity and label; area and circularity per model version',
+  })
+  async lesionMetricsSummary(
+    @Arg('filter', () => MetricsFilter, { nullable: true }) filter: MetricsFilter | null,
+    @Ctx() ctx: AppContext,
+  ): Promise<LesionMetricsSummary> {
     return new ResearchQueries(ctx.services.config.URL_SIGNING_SECRET).summary(ctx.em, filter);
   }
 }
 
 @Resolver(() => GradCamType)
 export class GradCamFieldsResolver {
-  @FieldResolver(() => String, { description: 'Signed URL of the heatmap over the image at opacity 0..1 (rendered on first request, then cached)' })
-  overlayUrl(@Root() g: GradCamType, @Arg('opacity', () => Float, { defaultValue: 0.5 }) opacity: number, @Ctx() ctx: AppContext): string {
+  @FieldResolver(() => String, {
+    description: 'Signed URL of the heatmap over the image at opacity 0..1 (rendered on first request, then cached)',
+  })
+  overlayUrl(
+    @Root() g: GradCamType,
+    @Arg('opacity', () => Float, { defaultValue: 0.5 }) opacity: number,
+    @Ctx() ctx: AppContext,
+  ): string {
     return urls(ctx).gradCam(g.files, opacityVariant(opacity));
   }
 }
 
 @Resolver(() => SegmentationType)
 export class SegmentationFieldsResolver {
-  @FieldResolver(() => String, { description: 'Signed URL of the binary mask PNG (255 = lesion) at the image resolution' })
+  @FieldResolver(() => String, {
+    description: 'Signed URL of the binary mask PNG (255 = lesion) at the image resolution',
+  })
   maskUrl(@Root() s: SegmentationType, @Ctx() ctx: AppContext): string {
     return urls(ctx).segmentation(s.id, 'mask');
   }
@@ -234,7 +305,11 @@ export class SegmentationFieldsResolver {
   }
 
   @FieldResolver(() => String, { description: 'Signed URL of the mask over the image (red at opacity, green contour)' })
-  overlayUrl(@Root() s: SegmentationType, @Arg('opacity', () => Float, { defaultValue: 0.5 }) opacity: number, @Ctx() ctx: AppContext): string {
+  overlayUrl(
+    @Root() s: SegmentationType,
+    @Arg('opacity', () => Float, { defaultValue: 0.5 }) opacity: number,
+    @Ctx() ctx: AppContext,
+  ): string {
     return urls(ctx).segmentation(s.id, opacityVariant(opacity));
   }
 }
@@ -256,5 +331,9 @@ export class ProgressFieldsResolver {
   }
 }
 
-export const inferenceResolvers = [InferenceResolver, GradCamFieldsResolver, SegmentationFieldsResolver, ProgressFieldsResolver];
-
+export const inferenceResolvers = [
+  InferenceResolver,
+  GradCamFieldsResolver,
+  SegmentationFieldsResolver,
+  ProgressFieldsResolver,
+];

@@ -4,7 +4,6 @@ import { AppError, notFound } from '../../../infra/errors';
 import { InferenceJob, JobKind, JobStatus, Prediction, Role, Segmentation, User } from '../../../entities';
 import type { ModelRegistry } from '../../../models-registry';
 import { DEVICE_PATTERN } from '../../../models-registry/manifest';
-import { InferenceInputError } from '../../../inference/input-error';
 import { normaliseWeights, validateThreshold } from '../../../inference/ensemble';
 import { assertCanReadImages, isUuid, visiblePatientIdSql, type Caller } from '../../patients/access-policy';
 import { assertWithinQuota } from '../../quotas/quotas.service';
@@ -24,11 +23,6 @@ export interface MemberInput {
   device?: string | null;
 }
 
-/** InferenceInputError (the math layer's stand-in) as the AppError clients see. */
-export function asAppError(e: unknown): unknown {
-  return e instanceof InferenceInputError ? new AppError('BAD_USER_INPUT', e.message, { field: e.field }) : e;
-}
-
 export interface ClassifyArgs {
   models?: MemberInput[] | null;
   explain?: boolean | null;
@@ -43,9 +37,13 @@ const fieldOf = (imageIds: string[], id: string) => `imageIds[${imageIds.findInd
 /** A batch's image ids in lower case, duplicates dropped: at least one, at most MAX_IMAGES_PER_JOB. */
 function imageIdList(imageIds: string[]): string[] {
   const ids = [...new Set(imageIds.map((id) => id.toLowerCase()))];
-  if (ids.length === 0) throw new AppError('BAD_USER_INPUT', 'imageIds must name at least one image', { field: 'imageIds' });
+  if (ids.length === 0)
+    throw new AppError('BAD_USER_INPUT', 'imageIds must name at least one image', { field: 'imageIds' });
   if (ids.length > MAX_IMAGES_PER_JOB) {
-    throw new AppError('BAD_USER_INPUT', `at most ${MAX_IMAGES_PER_JOB} images per call, got ${ids.length}`, { field: 'imageIds', max: MAX_IMAGES_PER_JOB });
+    throw new AppError('BAD_USER_INPUT', `at most ${MAX_IMAGES_PER_JOB} images per call, got ${ids.length}`, {
+      field: 'imageIds',
+      max: MAX_IMAGES_PER_JOB,
+    });
   }
   return ids;
 }
@@ -68,35 +66,51 @@ export class InferenceService {
   /** Resolves members to loaded versions (the active one when none is named) and normalises weights. */
   resolveMembers(inputs: readonly MemberInput[], task: 'classification' | 'segmentation', field: string): MemberSpec[] {
     if (inputs.length === 0) throw new AppError('BAD_USER_INPUT', 'at least one model is required', { field });
-    if (inputs.length > MAX_MEMBERS) throw new AppError('BAD_USER_INPUT', `at most ${MAX_MEMBERS} ensemble members`, { field });
-    let weights: number[];
-    try {
-      weights = normaliseWeights(inputs.map((m) => m.weight ?? 1), `${field}.weight`);
-    } catch (e) {
-      throw asAppError(e);
-    }
+    if (inputs.length > MAX_MEMBERS)
+      throw new AppError('BAD_USER_INPUT', `at most ${MAX_MEMBERS} ensemble members`, { field });
+    const weights = normaliseWeights(
+      inputs.map((m) => m.weight ?? 1),
+      `${field}.weight`,
+    );
     const specs = inputs.map((m, i): MemberSpec => {
       const f = `${field}[${i}]`;
-      if (typeof m.model !== 'string' || !m.model || m.model.length > 100) throw new AppError('BAD_USER_INPUT', 'model must be a model name', { field: `${f}.model` });
+      if (typeof m.model !== 'string' || !m.model || m.model.length > 100)
+        throw new AppError('BAD_USER_INPUT', 'model must be a model name', { field: `${f}.model` });
       if (m.device != null && !DEVICE_PATTERN.test(m.device)) {
-        throw new AppError('BAD_USER_INPUT', `device must be cpu, webgpu, cuda[:N] or tensorrt[:N], got "${String(m.device).slice(0, 40)}"`, { field: `${f}.device` });
+        throw new AppError(
+          'BAD_USER_INPUT',
+          `device must be cpu, webgpu, cuda[:N] or tensorrt[:N], got "${String(m.device).slice(0, 40)}"`,
+          { field: `${f}.device` },
+        );
       }
       const version = m.version ?? this.deps.registry.activeVersion(m.model);
       const info = version ? this.deps.registry.versionInfo(m.model, version) : null;
       if (!info || !version) {
-        throw new AppError('MODEL_UNAVAILABLE', m.version ? `model ${m.model} has no version ${m.version}` : `model ${m.model} has no active version`, { field: `${f}.${m.version ? 'version' : 'model'}`, model: m.model });
+        throw new AppError(
+          'MODEL_UNAVAILABLE',
+          m.version ? `model ${m.model} has no version ${m.version}` : `model ${m.model} has no active version`,
+          { field: `${f}.${m.version ? 'version' : 'model'}`, model: m.model },
+        );
       }
       if (info.status !== 'ACTIVE' && info.status !== 'READY') {
         // Refused here, never later: a queued job's version stays available until it has run.
-        throw new AppError('MODEL_UNAVAILABLE', `${m.model}@${version} is ${info.status}, not loaded: activate it or leave the version out`, { field: `${f}.version`, model: m.model });
+        throw new AppError(
+          'MODEL_UNAVAILABLE',
+          `${m.model}@${version} is ${info.status}, not loaded: activate it or leave the version out`,
+          { field: `${f}.version`, model: m.model },
+        );
       }
-      if (info.task !== task) throw new AppError('BAD_USER_INPUT', `${m.model} is a ${info.task} model, not ${task}`, { field: `${f}.model` });
+      if (info.task !== task)
+        throw new AppError('BAD_USER_INPUT', `${m.model} is a ${info.task} model, not ${task}`, {
+          field: `${f}.model`,
+        });
       // A named version is pinned (the job runs on exactly it); otherwise the job runs on whatever is active when it starts.
       return { model: m.model, version, pinned: m.version != null, weight: weights[i], device: m.device ?? null };
     });
     if (task === 'classification') {
       const labels = (s: MemberSpec) => JSON.stringify(this.deps.registry.versionInfo(s.model, s.version)!.labels);
-      if (specs.some((s) => labels(s) !== labels(specs[0]))) throw new AppError('BAD_USER_INPUT', 'classification ensemble members must share their labels', { field });
+      if (specs.some((s) => labels(s) !== labels(specs[0])))
+        throw new AppError('BAD_USER_INPUT', 'classification ensemble members must share their labels', { field });
     }
     return specs;
   }
@@ -123,37 +137,63 @@ export class InferenceService {
     return this.classify(em, user, ids, (i) => fieldOf(args.imageIds, ids[i]), args);
   }
 
-  private async classify(em: EntityManager, user: Caller, imageIds: string[], field: (i: number) => string, args: ClassifyArgs): Promise<InferenceJob> {
+  private async classify(
+    em: EntityManager,
+    user: Caller,
+    imageIds: string[],
+    field: (i: number) => string,
+    args: ClassifyArgs,
+  ): Promise<InferenceJob> {
     const images = await assertCanReadImages(em, user, imageIds, field);
-    const members = this.resolveMembers(args.models?.length ? args.models : [{ model: this.defaultClassifier() }], 'classification', 'models');
+    const members = this.resolveMembers(
+      args.models?.length ? args.models : [{ model: this.defaultClassifier() }],
+      'classification',
+      'models',
+    );
     const labels = this.deps.registry.versionInfo(members[0].model, members[0].version)!.labels;
     if (args.targetClass != null && !labels.includes(args.targetClass)) {
       throw new AppError('BAD_USER_INPUT', `targetClass must be one of ${labels.join(', ')}`, { field: 'targetClass' });
     }
-    const request: JobRequest = { imageIds: images.map((i) => i.id), images, members, explain: args.explain ?? true, targetLabel: args.targetClass ?? null };
+    const request: JobRequest = {
+      imageIds: images.map((i) => i.id),
+      images,
+      members,
+      explain: args.explain ?? true,
+      targetLabel: args.targetClass ?? null,
+    };
     return this.enqueue(em, await this.insertJobWithinQuota(em, user, JobKind.CLASSIFY, request));
   }
 
   async segmentImages(
     em: EntityManager,
     user: Caller,
-    args: { imageIds: string[]; members: MemberInput[]; threshold?: number | null; groundTruth?: Array<{ imageId: string; maskImageId: string }> | null },
+    args: {
+      imageIds: string[];
+      members: MemberInput[];
+      threshold?: number | null;
+      groundTruth?: Array<{ imageId: string; maskImageId: string }> | null;
+    },
   ): Promise<InferenceJob> {
     const ids = imageIdList(args.imageIds);
     const threshold = args.threshold ?? 0.5;
-    try {
-      validateThreshold(threshold);
-    } catch (e) {
-      throw asAppError(e);
-    }
+    validateThreshold(threshold);
     const members = this.resolveMembers(args.members, 'segmentation', 'members');
     const images = await assertCanReadImages(em, user, ids, (i) => fieldOf(args.imageIds, ids[i]));
     const truths = args.groundTruth ?? [];
     for (const [i, g] of truths.entries()) {
-      if (!ids.includes(g.imageId)) throw new AppError('BAD_USER_INPUT', 'groundTruth names an image that is not in imageIds', { field: `groundTruth[${i}].imageId` });
-      if (truths.findIndex((t) => t.imageId === g.imageId) !== i) throw new AppError('BAD_USER_INPUT', 'one ground truth per image', { field: `groundTruth[${i}].imageId` });
+      if (!ids.includes(g.imageId))
+        throw new AppError('BAD_USER_INPUT', 'groundTruth names an image that is not in imageIds', {
+          field: `groundTruth[${i}].imageId`,
+        });
+      if (truths.findIndex((t) => t.imageId === g.imageId) !== i)
+        throw new AppError('BAD_USER_INPUT', 'one ground truth per image', { field: `groundTruth[${i}].imageId` });
     }
-    const masks = await assertCanReadImages(em, user, truths.map((g) => g.maskImageId), (i) => `groundTruth[${i}].maskImageId`);
+    const masks = await assertCanReadImages(
+      em,
+      user,
+      truths.map((g) => g.maskImageId),
+      (i) => `groundTruth[${i}].maskImageId`,
+    );
     const truth = Object.fromEntries(truths.map((g, i) => [g.imageId, masks[i].id]));
     const request: JobRequest = { imageIds: ids, images, members, threshold, ...(truths.length ? { truth } : {}) };
     return this.enqueue(em, await this.insertJobWithinQuota(em, user, JobKind.SEGMENT, request));
@@ -165,10 +205,23 @@ export class InferenceService {
    * queued or running, so concurrent calls see each other's rows and a burst cannot overrun it (at
    * worst, at the very limit, both refuse). A refused job is removed unseen.
    */
-  private async insertJobWithinQuota(em: EntityManager, user: Caller, kind: JobKind, request: JobRequest): Promise<InferenceJob> {
+  private async insertJobWithinQuota(
+    em: EntityManager,
+    user: Caller,
+    kind: JobKind,
+    request: JobRequest,
+  ): Promise<InferenceJob> {
     const job = await this.insertJob(em, user, kind, request);
     try {
-      await assertWithinQuota(em, this.deps.config, user.id, kind === JobKind.CLASSIFY ? 'predictions' : 'segmentations', request.imageIds.length, new Date(), job.id);
+      await assertWithinQuota(
+        em,
+        this.deps.config,
+        user.id,
+        kind === JobKind.CLASSIFY ? 'predictions' : 'segmentations',
+        request.imageIds.length,
+        new Date(),
+        job.id,
+      );
     } catch (e) {
       await em.nativeDelete(InferenceJob, { id: job.id });
       throw e;
@@ -180,24 +233,53 @@ export class InferenceService {
     // The class gives the defaults; the row goes in as one plain statement (no change set, no
     // identity map, no query builder: nothing in this request reads the job back through the ORM,
     // and the ORM's insert cost several times the statement on every inference request).
-    const job = Object.assign(new InferenceJob(), { owner: em.getReference(User, user.id), kind, request: request as unknown as Record<string, unknown>, total: request.imageIds.length });
+    const job = Object.assign(new InferenceJob(), {
+      owner: em.getReference(User, user.id),
+      kind,
+      request: request as unknown as Record<string, unknown>,
+      total: request.imageIds.length,
+    });
     const { id, createdAt, updatedAt, status, stage, progress, attempts, resultIds, total } = job;
     await em.getConnection().execute(
       `insert into inference_jobs (id, created_at, updated_at, owner_id, kind, status, stage, progress, attempts, request, result_ids, total)
         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)`,
-      [id, createdAt, updatedAt, user.id, kind, status, stage, progress, attempts, JSON.stringify(job.request), JSON.stringify(resultIds), total],
+      [
+        id,
+        createdAt,
+        updatedAt,
+        user.id,
+        kind,
+        status,
+        stage,
+        progress,
+        attempts,
+        JSON.stringify(job.request),
+        JSON.stringify(resultIds),
+        total,
+      ],
     );
     return job;
   }
 
   /** Announces and queues a recorded job; a queue that refuses it leaves the job FAILED, not dangling. */
   private async enqueue(em: EntityManager, job: InferenceJob): Promise<InferenceJob> {
-    await this.deps.progress.publish({ jobId: job.id, stage: 'queued', status: 'QUEUED', progress: 0, attempt: 0, imageCount: job.total });
+    await this.deps.progress.publish({
+      jobId: job.id,
+      stage: 'queued',
+      status: 'QUEUED',
+      progress: 0,
+      attempt: 0,
+      imageCount: job.total,
+    });
     try {
       await this.deps.queue.enqueue(job.id);
     } catch (e) {
       Object.assign(job, { status: JobStatus.FAILED, stage: 'failed', error: 'the job could not be queued' });
-      await em.nativeUpdate(InferenceJob, { id: job.id }, { status: JobStatus.FAILED, stage: 'failed', error: job.error });
+      await em.nativeUpdate(
+        InferenceJob,
+        { id: job.id },
+        { status: JobStatus.FAILED, stage: 'failed', error: job.error },
+      );
       throw e;
     }
     return job;
@@ -233,12 +315,21 @@ export class InferenceService {
   }
 
   /** A result row and its patient's visibility, checked in one statement. */
-  private async findResult<T extends Prediction | Segmentation>(em: EntityManager, entity: new () => T, user: Caller, id: string): Promise<T | null> {
+  private async findResult<T extends Prediction | Segmentation>(
+    em: EntityManager,
+    entity: new () => T,
+    user: Caller,
+    id: string,
+  ): Promise<T | null> {
     if (!isUuid(id)) return null;
     const visible = visiblePatientIdSql(user, 'r.patient_id');
     if (!visible) return null;
     const qb = em.createQueryBuilder(entity, 'r') as unknown as QueryBuilder<T>;
-    return (await qb.select('*').where({ id } as never).andWhere(visible.sql, visible.params).getSingleResult()) as T | null;
+    return (await qb
+      .select('*')
+      .where({ id } as never)
+      .andWhere(visible.sql, visible.params)
+      .getSingleResult()) as T | null;
   }
 
   /** Every event of a job the caller may read, in order, ending with done / failed. */

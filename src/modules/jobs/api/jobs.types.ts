@@ -5,18 +5,29 @@ import { PageInfo } from '../../../schema/connection';
 
 registerEnumType(JobKind, { name: 'JobKind' });
 registerEnumType(JobStatus, { name: 'JobStatus' });
-registerEnumType(Severity, { name: 'Severity', description: 'From area and circularity (the table in src/inference/README.md; thresholds in config)' });
+registerEnumType(Severity, {
+  name: 'Severity',
+  description: 'From area and circularity (the table in src/inference/README.md; thresholds in config)',
+});
 
-@InputType({ description: 'One model of an ensemble: version defaults to the active one, weight to 1 (weights are normalised)' })
+@InputType({
+  description: 'One model of an ensemble: version defaults to the active one, weight to 1 (weights are normalised)',
+})
 export class EnsembleMemberInput {
   @Field(() => String) model!: string;
   @Field(() => String, { nullable: true }) version?: string | null;
   @Field(() => Float, { nullable: true, defaultValue: 1 }) weight?: number | null;
-  @Field(() => String, { nullable: true, description: 'cpu, webgpu, cuda[:N], tensorrt[:N]; falls back to cpu when the provider cannot start' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'cpu, webgpu, cuda[:N], tensorrt[:N]; falls back to cpu when the provider cannot start',
+  })
   device?: string | null;
 }
 
-@InputType({ description: 'A ground-truth mask (an uploaded image of the same patient: grey >= 128 is lesion) for one image of the call' })
+@InputType({
+  description:
+    'A ground-truth mask (an uploaded image of the same patient: grey >= 128 is lesion) for one image of the call',
+})
 export class GroundTruthInput {
   @Field(() => ID) imageId!: string;
   @Field(() => ID) maskImageId!: string;
@@ -27,12 +38,16 @@ export class InferenceJobType {
   @Field(() => ID) id!: string;
   @Field(() => JobKind) kind!: JobKind;
   @Field(() => JobStatus) status!: JobStatus;
-  @Field(() => String, { description: 'queued, preprocessing, model, ensembling, metrics, gradcam, persisted, done, failed' }) stage!: string;
+  @Field(() => String, {
+    description: 'queued, preprocessing, model, ensembling, metrics, gradcam, persisted, done, failed',
+  })
+  stage!: string;
   @Field(() => Float, { description: '0..1 over every image of the job' }) progress!: number;
   @Field(() => String, { nullable: true }) error?: string | null;
   @Field(() => Int) attempts!: number;
   @Field(() => Int) imageCount!: number;
-  @Field(() => [ID], { description: 'Prediction or Segmentation ids, in image order, as they land' }) resultIds!: string[];
+  @Field(() => [ID], { description: 'Prediction or Segmentation ids, in image order, as they land' })
+  resultIds!: string[];
   @Field(() => Date) createdAt!: Date;
   @Field(() => Date, { nullable: true }) startedAt?: Date | null;
   @Field(() => Date, { nullable: true }) finishedAt?: Date | null;
@@ -44,7 +59,10 @@ export class LabelProbability {
   @Field(() => Float) probability!: number;
 }
 
-@ObjectType({ description: 'A model that contributed: the version it ran, where it asked to run and where it ran, its normalised weight' })
+@ObjectType({
+  description:
+    'A model that contributed: the version it ran, where it asked to run and where it ran, its normalised weight',
+})
 export class EnsembleMember {
   @Field(() => String) model!: string;
   @Field(() => String) version!: string;
@@ -127,17 +145,20 @@ export class InferenceProgressEvent {
   @Field(() => String, { nullable: true }) message?: string | null;
   @Field(() => ID, { nullable: true }) predictionId?: string | null;
   @Field(() => ID, { nullable: true }) segmentationId?: string | null;
-  @Field(() => GradCamType, { nullable: true, description: 'On the gradcam stage: the map with its URLs' }) gradCam?: GradCamType | null;
+  @Field(() => GradCamType, { nullable: true, description: 'On the gradcam stage: the map with its URLs' })
+  gradCam?: GradCamType | null;
 }
 
 @InputType()
 export class MetricsFilter {
-  @Field(() => String, { nullable: true, description: 'Segmentations with a member of this model' }) model?: string | null;
+  @Field(() => String, { nullable: true, description: 'Segmentations with a member of this model' }) model?:
+    string | null;
   @Field(() => String, { nullable: true }) version?: string | null;
   @Field(() => Date, { nullable: true }) from?: Date | null;
   @Field(() => Date, { nullable: true }) to?: Date | null;
   @Field(() => Severity, { nullable: true }) severity?: Severity | null;
-  @Field(() => String, { nullable: true, description: 'Label of the latest prediction of the same image' }) label?: string | null;
+  @Field(() => String, { nullable: true, description: 'Label of the latest prediction of the same image' }) label?:
+    string | null;
 }
 
 @ObjectType({ description: 'One segmentation, de-identified for research: ids are hashed per export' })
@@ -164,7 +185,10 @@ export class LesionMetricsEdge {
 export class LesionMetricsConnection {
   @Field(() => [LesionMetricsEdge]) edges!: LesionMetricsEdge[];
   @Field(() => PageInfo) pageInfo!: PageInfo;
-  @Field(() => String, { description: 'Export id: the salt of the hashed ids; pass it back with `after` to keep ids stable across pages' }) exportId!: string;
+  @Field(() => String, {
+    description: 'Export id: the salt of the hashed ids; pass it back with `after` to keep ids stable across pages',
+  })
+  exportId!: string;
 }
 
 @ObjectType()

@@ -22,6 +22,8 @@ describe('opacityVariant', () => {
     expect(opacityVariant(undefined)).toBe('overlay-0.50');
     expect(opacityVariant(0.3)).toBe('overlay-0.30');
     expect(opacityVariant(1)).toBe('overlay-1.00');
-    expect(() => opacityVariant(1.2)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'opacity' }) }));
+    expect(() => opacityVariant(1.2)).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'opacity' }) }),
+    );
   });
 });

@@ -7,7 +7,6 @@ import { checkSignature, signedUrl, type SignedTarget } from '../../../infra/sto
 import { validateOpacity } from '../../../inference/render';
 import { asBuffer, movable, type ImageWork } from '../runner/image-threads';
 import type { Database } from '../../../infra/database/database';
-import { asAppError } from './jobs.service';
 
 /**
  * Signed URLs of inference results and the route that serves them. Grad-CAM URLs name the files
@@ -23,12 +22,7 @@ export interface GradCamFiles {
 const DEFAULT_OPACITY = 0.5;
 /** Opacity as it appears in a variant name: two decimals, so 0.5 and 0.50 are one cached file. */
 export function opacityVariant(opacity: number | null | undefined, field = 'opacity'): string {
-  let o: number;
-  try {
-    o = validateOpacity(opacity ?? DEFAULT_OPACITY, field);
-  } catch (e) {
-    throw asAppError(e);
-  }
+  const o = validateOpacity(opacity ?? DEFAULT_OPACITY, field);
   return `overlay-${o.toFixed(2)}`;
 }
 
@@ -51,7 +45,6 @@ export class ResultUrls {
 const SHA = /^[0-9a-f]{64}$/;
 const OVERLAY = /^overlay-(0\.\d\d|1\.00)$/;
 
-
 /**
  * Express routes for `/files/gradcams/...` and `/files/segmentations/...` (signed, no session
  * needed). Renderings run on image threads (`images`): a 50-megapixel overlay is seconds of work.
@@ -60,8 +53,10 @@ export function resultFilesRouter(deps: { config: Config; db: Database; files: F
   const { config, files } = deps;
   const router = Router();
 
-  const refuse = (res: Response, status: number, message: string) => res.status(status).type('text/plain').send(message);
-  const sendPng = (res: Response, data: Buffer) => res.status(200).type('image/png').setHeader('Cache-Control', 'private, max-age=300').send(data);
+  const refuse = (res: Response, status: number, message: string) =>
+    res.status(status).type('text/plain').send(message);
+  const sendPng = (res: Response, data: Buffer) =>
+    res.status(200).type('image/png').setHeader('Cache-Control', 'private, max-age=300').send(data);
 
   const verified = (req: Request, res: Response, kind: string): { id: string; variant: string } | null => {
     const id = String(req.params.id);
@@ -73,7 +68,6 @@ export function resultFilesRouter(deps: { config: Config; db: Database; files: F
     }
     return { id, variant };
   };
-
 
   /** A derivative from the cache, or made, stored and sent. */
   const cached = async (res: Response, sha: string, variant: string, make: () => Promise<Buffer>) => {
@@ -89,7 +83,8 @@ export function resultFilesRouter(deps: { config: Config; db: Database; files: F
       const t = verified(req, res, 'gradcam');
       if (!t) return;
       const [imageSha, mapSha, extra] = t.id.split('.');
-      if (extra !== undefined || ![imageSha, mapSha].every((s) => SHA.test(s ?? ''))) return refuse(res, 404, 'Not found');
+      if (extra !== undefined || ![imageSha, mapSha].every((s) => SHA.test(s ?? '')))
+        return refuse(res, 404, 'Not found');
       if (t.variant === 'heatmap') {
         return cached(res, mapSha, 'heatmap', async () => {
           const map = movable(await readFile(files.path(mapSha)));
@@ -99,7 +94,9 @@ export function resultFilesRouter(deps: { config: Config; db: Database; files: F
       if (!OVERLAY.test(t.variant)) return refuse(res, 404, 'Not found');
       const opacity = Number(t.variant.slice('overlay-'.length));
       await cached(res, mapSha, `${t.variant}-${imageSha.slice(0, 24)}`, async () => {
-        const [image, map] = (await Promise.all([readFile(files.path(imageSha)), readFile(files.path(mapSha))])).map(movable);
+        const [image, map] = (await Promise.all([readFile(files.path(imageSha)), readFile(files.path(mapSha))])).map(
+          movable,
+        );
         return asBuffer(await deps.images.run('gradCamOverlay', { image, map, opacity }, [image.buffer, map.buffer]));
       });
     } catch (e) {
@@ -121,7 +118,9 @@ export function resultFilesRouter(deps: { config: Config; db: Database; files: F
       if (opacity === DEFAULT_OPACITY) return sendPng(res, await readFile(files.path(s.overlaySha256)));
       await cached(res, s.maskSha256, `${t.variant}-${s.id.replace(/-/g, '').slice(0, 24)}`, async () => {
         const img = await em.findOneOrFail(Image, s.imageId);
-        const [image, mask] = (await Promise.all([readFile(files.path(img.sha256)), readFile(files.path(s.maskSha256))])).map(movable);
+        const [image, mask] = (
+          await Promise.all([readFile(files.path(img.sha256)), readFile(files.path(s.maskSha256))])
+        ).map(movable);
         return asBuffer(await deps.images.run('maskOverlay', { image, mask, opacity }, [image.buffer, mask.buffer]));
       });
     } catch (e) {

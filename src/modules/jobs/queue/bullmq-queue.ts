@@ -96,7 +96,10 @@ export function startBullWorker(handler: JobHandler, opts: BullWorkerOptions): J
   );
   worker.on('error', () => undefined); // connection blips are retried by ioredis; job errors go through onError
   worker.on('failed', (job, err) => {
-    if (job && /stalled more than allowable limit/i.test(err?.message ?? '')) void opts.onAbandoned?.(String(job.data.jobId), 'the job stalled too often (workers stopped while running it)').catch(() => undefined);
+    if (job && /stalled more than allowable limit/i.test(err?.message ?? ''))
+      void opts
+        .onAbandoned?.(String(job.data.jobId), 'the job stalled too often (workers stopped while running it)')
+        .catch(() => undefined);
   });
   return {
     async close(timeoutMs = 15_000) {

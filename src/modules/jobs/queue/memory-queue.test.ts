@@ -43,17 +43,29 @@ describe('MemoryJobQueue', () => {
     );
     await q.enqueue('x');
     for (let i = 0; i < 100 && errors.length < 3; i++) await tick(10);
-    expect(attempts.map((a) => [a.attempt, a.final])).toEqual([[1, false], [2, false], [3, true]]);
-    expect(errors).toEqual([['x', false], ['x', false], ['x', true]]);
+    expect(attempts.map((a) => [a.attempt, a.final])).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+    ]);
+    expect(errors).toEqual([
+      ['x', false],
+      ['x', false],
+      ['x', true],
+    ]);
     await q.close();
   });
 
   it('does not retry a PermanentJobError', async () => {
     let n = 0;
-    const q = new MemoryJobQueue(async () => {
-      n++;
-      throw new PermanentJobError('model gone', 'MODEL_UNAVAILABLE');
-    }, 1, { attempts: 5, baseDelayMs: 1 });
+    const q = new MemoryJobQueue(
+      async () => {
+        n++;
+        throw new PermanentJobError('model gone', 'MODEL_UNAVAILABLE');
+      },
+      1,
+      { attempts: 5, baseDelayMs: 1 },
+    );
     await q.enqueue('y');
     await tick(50);
     expect(n).toBe(1);

@@ -1,4 +1,11 @@
-import { backoffDelay, DEFAULT_RETRY, PermanentJobError, type JobHandler, type JobQueue, type RetryPolicy } from './queue';
+import {
+  backoffDelay,
+  DEFAULT_RETRY,
+  PermanentJobError,
+  type JobHandler,
+  type JobQueue,
+  type RetryPolicy,
+} from './queue';
 
 /**
  * Embedded mode: jobs run in this process, at most `concurrency` at once, in arrival order.
@@ -18,7 +25,8 @@ export class MemoryJobQueue implements JobQueue {
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
     private readonly onError: (jobId: string, err: unknown, final: boolean) => void = () => undefined,
   ) {
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
   }
 
   async enqueue(jobId: string): Promise<void> {
@@ -50,12 +58,15 @@ export class MemoryJobQueue implements JobQueue {
       const permanent = err instanceof PermanentJobError;
       this.onError(jobId, err, final || permanent);
       if (final || permanent || this.closed) return;
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        if (this.closed) return;
-        this.waiting.push({ jobId, attempt: attempt + 1 });
-        this.pump();
-      }, backoffDelay(this.retry, attempt));
+      const timer = setTimeout(
+        () => {
+          this.timers.delete(timer);
+          if (this.closed) return;
+          this.waiting.push({ jobId, attempt: attempt + 1 });
+          this.pump();
+        },
+        backoffDelay(this.retry, attempt),
+      );
       this.timers.add(timer);
     }
   }

@@ -1,3 +1,4 @@
+import { AppError, type ErrorCode } from '../../../infra/errors';
 /**
  * The job queue between the api (which enqueues) and whatever runs inference (this process in
  * embedded mode, `dermagraph worker` processes with Redis). A queue entry is only a job id: the
@@ -46,12 +47,9 @@ export function backoffDelay(policy: RetryPolicy, attempt: number): number {
  * A failure that retrying cannot fix (bad input, model gone, image deleted): the queue ends the
  * job at once instead of trying again.
  */
-export class PermanentJobError extends Error {
-  constructor(
-    message: string,
-    readonly code: string = 'BAD_USER_INPUT',
-  ) {
-    super(message);
+export class PermanentJobError extends AppError {
+  constructor(message: string, code: ErrorCode = 'BAD_USER_INPUT') {
+    super(code, message);
     this.name = 'PermanentJobError';
   }
 }

@@ -7,7 +7,9 @@ import { decodeAndResize, imageToTensor, batchShape } from '../../../inference/p
 import { DynamicBatcher, splitOutputs } from './batcher';
 import * as ort from 'onnxruntime-node';
 
-const IMAGES = ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154'].map((n) => join(projectRoot, 'datasets/isic-uda1/images', `${n}.jpg`));
+const IMAGES = ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154'].map((n) =>
+  join(projectRoot, 'datasets/isic-uda1/images', `${n}.jpg`),
+);
 let registry: ModelRegistry;
 let work: string;
 
@@ -24,8 +26,23 @@ afterAll(async () => {
 
 describe('splitOutputs', () => {
   it('slices every output per image with the batch axis set to 1', () => {
-    const out = { a: new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4, 5, 6]), [3, 2]) } as unknown as ort.InferenceSession.ReturnType;
-    expect(splitOutputs(out, 3).map((o) => [Array.from(o.a.data), o.a.dims])).toEqual([[[1, 2], [1, 2]], [[3, 4], [1, 2]], [[5, 6], [1, 2]]]);
+    const out = {
+      a: new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4, 5, 6]), [3, 2]),
+    } as unknown as ort.InferenceSession.ReturnType;
+    expect(splitOutputs(out, 3).map((o) => [Array.from(o.a.data), o.a.dims])).toEqual([
+      [
+        [1, 2],
+        [1, 2],
+      ],
+      [
+        [3, 4],
+        [1, 2],
+      ],
+      [
+        [5, 6],
+        [1, 2],
+      ],
+    ]);
     expect(() => splitOutputs(out, 2)).toThrow(/batch 3, expected 2/);
   });
 });
@@ -44,7 +61,10 @@ describe('DynamicBatcher on a real session (dg-gap-classifier)', () => {
       // Normalised in the batcher, the input is the tensor imageToTensor makes.
       for (const [i, p] of IMAGES.entries()) {
         const { tensor } = await imageToTensor(p, m.input);
-        const direct = await lease.run({ [m.input.name]: new ort.Tensor('float32', tensor, batchShape(1, m.input)) }, spec.outputs);
+        const direct = await lease.run(
+          { [m.input.name]: new ort.Tensor('float32', tensor, batchShape(1, m.input)) },
+          spec.outputs,
+        );
         expect(Array.from(singles[i].logits.data)).toEqual(Array.from(direct.logits.data as Float32Array));
       }
 

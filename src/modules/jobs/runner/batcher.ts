@@ -21,7 +21,8 @@ export function splitOutputs(out: ort.InferenceSession.ReturnType, n: number): I
     const data = t.data as Float32Array;
     if (t.dims[0] !== n) throw new Error(`output ${name} has batch ${t.dims[0]}, expected ${n}`);
     const size = data.length / n;
-    for (let i = 0; i < n; i++) per[i][name] = { data: data.slice(i * size, (i + 1) * size), dims: [1, ...t.dims.slice(1)] };
+    for (let i = 0; i < n; i++)
+      per[i][name] = { data: data.slice(i * size, (i + 1) * size), dims: [1, ...t.dims.slice(1)] };
   }
   return per;
 }
@@ -87,7 +88,8 @@ export class DynamicBatcher {
   run(lease: ModelLease, pixels: Uint8Array): Promise<ImageOutputs> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ pixels, lease, resolve, reject });
-      if (this.inFlight < this.maxInFlight || this.waiting.length >= this.maxBatch || this.maxDelayMs <= 0) this.flush();
+      if (this.inFlight < this.maxInFlight || this.waiting.length >= this.maxBatch || this.maxDelayMs <= 0)
+        this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
     });
   }
@@ -113,7 +115,13 @@ export class DynamicBatcher {
       this.stats.batches++;
       this.stats.images += n;
       this.stats.largest = Math.max(this.stats.largest, n);
-      const feeds = { [this.spec.inputName]: new ort.Tensor('float32', handOver(data, this.buffers.give), batchShape(n, this.spec.input)) };
+      const feeds = {
+        [this.spec.inputName]: new ort.Tensor(
+          'float32',
+          handOver(data, this.buffers.give),
+          batchShape(n, this.spec.input),
+        ),
+      };
       const out = await batch[0].lease.run(feeds, this.spec.outputs);
       // An in-thread session leaves the buffer here (a threaded one has given it back already).
       if (data.buffer.byteLength) this.buffers.give(data.buffer as ArrayBuffer);
@@ -135,7 +143,11 @@ export function batcherFor(lease: ModelLease): DynamicBatcher {
   let b = batchers.get(lease.session);
   if (!b) {
     const m = lease.manifest;
-    b = new DynamicBatcher(m.batching.maxBatch, m.batching.maxDelayMs, { inputName: m.input.name, input: m.input, outputs: m.outputs.map((o) => o.name) });
+    b = new DynamicBatcher(m.batching.maxBatch, m.batching.maxDelayMs, {
+      inputName: m.input.name,
+      input: m.input,
+      outputs: m.outputs.map((o) => o.name),
+    });
     batchers.set(lease.session, b);
   }
   return b;

@@ -4,7 +4,15 @@
  * JavaScript, so they run on ImageThreads (image-threads.ts), never on the event loop. Plain data
  * in and out (typed arrays), so a call crosses threads with its buffers moved, not copied.
  */
-import { decodeMask, decodeRgb, heatmapOverlayPng, heatmapPng, maskPng, probabilityPng, segmentationOverlayPng } from '../../../inference/render';
+import {
+  decodeMask,
+  decodeRgb,
+  heatmapOverlayPng,
+  heatmapPng,
+  maskPng,
+  probabilityPng,
+  segmentationOverlayPng,
+} from '../../../inference/render';
 import { ensembleSegmentation, type MemberMask } from '../../../inference/segmentation-maps';
 import { greyFromRgb, maskMetrics, overlap, type MaskMetrics } from '../../../inference/mask-metrics';
 import { severity, type Severity, type SeverityThresholds } from '../../../inference/severity';
@@ -45,7 +53,11 @@ export async function finishSegmentation(input: FinishSegmentationInput): Promis
   const { probability, mask } = ensembleSegmentation(input.maps, input.weights, input.threshold, width, height);
   const metrics = maskMetrics(mask, width, height, greyFromRgb(image.data));
   const truth = input.truth ? await decodeMask(buffer(input.truth), width, height) : null;
-  const [maskFile, probabilityFile, overlayFile] = await Promise.all([maskPng(mask, width, height), probabilityPng(probability, width, height), segmentationOverlayPng(image, mask, 0.5)]);
+  const [maskFile, probabilityFile, overlayFile] = await Promise.all([
+    maskPng(mask, width, height),
+    probabilityPng(probability, width, height),
+    segmentationOverlayPng(image, mask, 0.5),
+  ]);
   return {
     width,
     height,
@@ -65,13 +77,21 @@ export async function gradCamHeatmap(input: { map: Uint8Array }): Promise<Uint8A
 }
 
 /** A stored Grad-CAM map over its image at `opacity` (validated by the caller). */
-export async function gradCamOverlay(input: { image: Uint8Array; map: Uint8Array; opacity: number }): Promise<Uint8Array> {
+export async function gradCamOverlay(input: {
+  image: Uint8Array;
+  map: Uint8Array;
+  opacity: number;
+}): Promise<Uint8Array> {
   const [image, m] = [await decodeRgb(buffer(input.image)), decodeMap(buffer(input.map))];
   return bytes(await heatmapOverlayPng(image, m.map, m.width, m.height, input.opacity));
 }
 
 /** A stored mask (PNG) over its image at `opacity` (validated by the caller). */
-export async function maskOverlay(input: { image: Uint8Array; mask: Uint8Array; opacity: number }): Promise<Uint8Array> {
+export async function maskOverlay(input: {
+  image: Uint8Array;
+  mask: Uint8Array;
+  opacity: number;
+}): Promise<Uint8Array> {
   const image = await decodeRgb(buffer(input.image));
   const mask = await decodeMask(buffer(input.mask), image.width, image.height);
   return bytes(await segmentationOverlayPng(image, mask, input.opacity));

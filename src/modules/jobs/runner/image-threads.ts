@@ -7,7 +7,9 @@ type Output<K extends ImageTaskName> = Awaited<ReturnType<(typeof IMAGE_TASKS)[K
 
 /** A buffer's bytes in an ArrayBuffer of their own, so moving it to a thread takes nothing else along. */
 export function movable(b: Uint8Array): Uint8Array<ArrayBuffer> {
-  return b.byteOffset === 0 && b.buffer.byteLength === b.byteLength && b.buffer instanceof ArrayBuffer ? new Uint8Array(b.buffer, 0, b.byteLength) : Uint8Array.from(b);
+  return b.byteOffset === 0 && b.buffer.byteLength === b.byteLength && b.buffer instanceof ArrayBuffer
+    ? new Uint8Array(b.buffer, 0, b.byteLength)
+    : Uint8Array.from(b);
 }
 
 /** A thread's answer as a Buffer (no copy). */

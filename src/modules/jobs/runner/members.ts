@@ -87,9 +87,14 @@ export class MemberSessions {
     const lease = await this.registry.leaseForJob(spec.model, spec.version, isPinned(spec));
     const resolved = { ...spec, version: lease.version };
     try {
-      const own = spec.device && spec.device !== lease.device.requested && spec.device !== lease.device.actual ? await this.onDevice(lease, spec.device) : null;
+      const own =
+        spec.device && spec.device !== lease.device.requested && spec.device !== lease.device.actual
+          ? await this.onDevice(lease, spec.device)
+          : null;
       if (!own || 'fallbackReason' in own) {
-        const device = own ? { requested: spec.device!, actual: lease.device.actual, fallbackReason: own.fallbackReason } : lease.device;
+        const device = own
+          ? { requested: spec.device!, actual: lease.device.actual, fallbackReason: own.fallbackReason }
+          : lease.device;
         return { spec: resolved, lease, runner: lease, device, release: () => lease.release() };
       }
       let done = false;
@@ -146,11 +151,17 @@ export class MemberSessions {
       }
       const info = this.registry.versionInfo(lease.name, lease.version);
       const path = join(info!.packageDir, lease.manifest.modelFile);
-      const created = createSession(path, dev, lease.manifest.threads, { exact: true }).then(({ session, placement }) => ({
-        session,
-        device: { requested: device, actual: placement.actual, fallbackReason: reasons.length ? reasons.join('; ') : null },
-        users: 0,
-      }));
+      const created = createSession(path, dev, lease.manifest.threads, { exact: true }).then(
+        ({ session, placement }) => ({
+          session,
+          device: {
+            requested: device,
+            actual: placement.actual,
+            fallbackReason: reasons.length ? reasons.join('; ') : null,
+          },
+          users: 0,
+        }),
+      );
       this.sessions.set(k, created);
       try {
         const s = await created;
@@ -197,9 +208,10 @@ export class MemberSessions {
       const features = m.outputs.find((o) => o.role === 'gradcam_features')?.name;
       const logits = m.outputs.find((o) => o.role === 'logits')?.name;
       const info = this.registry.versionInfo(lease.name, lease.version);
-      p = features && logits && info
-        ? readFile(join(info.packageDir, m.modelFile)).then((bytes) => loadGradCamHead(bytes, features, logits))
-        : Promise.resolve({ differentiable: false as const, reason: 'the model exposes no logits and feature map' });
+      p =
+        features && logits && info
+          ? readFile(join(info.packageDir, m.modelFile)).then((bytes) => loadGradCamHead(bytes, features, logits))
+          : Promise.resolve({ differentiable: false as const, reason: 'the model exposes no logits and feature map' });
       p.catch(() => this.heads.delete(key));
       this.heads.set(key, p);
     }

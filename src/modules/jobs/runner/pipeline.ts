@@ -22,10 +22,17 @@ import { movable, type ImageWork } from './image-threads';
 /** An image's bytes, or the path of its file (sharp then reads it on its own threads). */
 export type ImageSource = Buffer | string;
 
-export type StageReport = (stage: 'preprocessing' | 'model' | 'ensembling' | 'metrics' | 'gradcam', detail?: { member?: MemberRun; message?: string }) => Promise<void>;
+export type StageReport = (
+  stage: 'preprocessing' | 'model' | 'ensembling' | 'metrics' | 'gradcam',
+  detail?: { member?: MemberRun; message?: string },
+) => Promise<void>;
 
 const outputOf = (m: Manifest, role: string) => m.outputs.find((o) => o.role === role)?.name;
-const fitOf = (m: Manifest): ModelFit => ({ mode: m.input.resize ?? 'fill', modelWidth: m.input.width, modelHeight: m.input.height });
+const fitOf = (m: Manifest): ModelFit => ({
+  mode: m.input.resize ?? 'fill',
+  modelWidth: m.input.width,
+  modelHeight: m.input.height,
+});
 const specKey = (m: Manifest) => JSON.stringify(m.input);
 
 export function memberRecord(r: MemberRun): MemberRecord {
@@ -53,7 +60,11 @@ async function preprocess(source: ImageSource, members: MemberRun[]): Promise<Ma
 }
 
 /** Runs every member concurrently (each through its session's dynamic batcher). */
-async function runMembers(members: MemberRun[], pixels: Map<string, ResizedRgb>, report: StageReport): Promise<ImageOutputs[]> {
+async function runMembers(
+  members: MemberRun[],
+  pixels: Map<string, ResizedRgb>,
+  report: StageReport,
+): Promise<ImageOutputs[]> {
   return Promise.all(
     members.map(async (r) => {
       const out = await batcherFor(r.runner).run(r.runner, pixels.get(specKey(r.lease.manifest))!.data);
@@ -125,7 +136,10 @@ export async function classifyImage(
   });
   const lead = members[0].lease.manifest;
   const summary = summariseClassification(
-    averageProbabilities(probs, members.map((r) => r.spec.weight)),
+    averageProbabilities(
+      probs,
+      members.map((r) => r.spec.weight),
+    ),
     lead.labels!,
     lead.malignantLabels ?? [],
     lead.postprocess.decisionThreshold ?? 0.5,
@@ -147,7 +161,9 @@ async function explain(
   targetLabel: string,
   sessions: MemberSessions,
 ): Promise<CamOutput | null> {
-  const candidates = members.map((r, i) => ({ r, i })).filter(({ r }) => outputOf(r.lease.manifest, 'gradcam_features'));
+  const candidates = members
+    .map((r, i) => ({ r, i }))
+    .filter(({ r }) => outputOf(r.lease.manifest, 'gradcam_features'));
   if (!candidates.length) return null;
   const { r, i } = candidates.reduce((a, b) => (b.r.spec.weight > a.r.spec.weight ? b : a));
   const m = r.lease.manifest;
@@ -175,7 +191,8 @@ async function explain(
       logits: outputs[i][logitsName].data,
       batchSize: m.batching.maxBatch,
       runLogits: async (batch, n) => {
-        const dims = m.input.layout === 'NCHW' ? [n, 3, m.input.height, m.input.width] : [n, m.input.height, m.input.width, 3];
+        const dims =
+          m.input.layout === 'NCHW' ? [n, 3, m.input.height, m.input.width] : [n, m.input.height, m.input.width, 3];
         const out = await r.runner.run({ [m.input.name]: new ort.Tensor('float32', batch, dims) }, [logitsName]);
         return out[logitsName].data as Float32Array;
       },
@@ -216,10 +233,27 @@ export async function segmentImage(
     const out = outputs[i][outputOf(m, 'mask')!];
     const [h, w] = out.dims.slice(-2);
     const activation = m.postprocess.activation === 'sigmoid' ? ('sigmoid' as const) : ('none' as const);
-    return { output: Float32Array.from(out.data.subarray(0, w * h) as Float32Array), width: w, height: h, activation, fit: fitOf(m) };
+    return {
+      output: Float32Array.from(out.data.subarray(0, w * h) as Float32Array),
+      width: w,
+      height: h,
+      activation,
+      fit: fitOf(m),
+    };
   });
-  const input = { source: movable(source), maps, weights: members.map((r) => r.spec.weight), threshold: opts.threshold, severity: opts.severity, truth: opts.truth ? movable(opts.truth) : null };
-  const transfer = [input.source.buffer, ...maps.map((m) => m.output.buffer), ...(input.truth ? [input.truth.buffer] : [])];
+  const input = {
+    source: movable(source),
+    maps,
+    weights: members.map((r) => r.spec.weight),
+    threshold: opts.threshold,
+    severity: opts.severity,
+    truth: opts.truth ? movable(opts.truth) : null,
+  };
+  const transfer = [
+    input.source.buffer,
+    ...maps.map((m) => m.output.buffer),
+    ...(input.truth ? [input.truth.buffer] : []),
+  ];
   const finished = await opts.images.run('finishSegmentation', input, transfer);
   await report('metrics');
   return { ...finished, members: members.map(memberRecord) };

@@ -18,7 +18,8 @@ export class PixelBudget {
   /** Waits until `pixels` fit; resolves with the function that gives them back (idempotent). */
   async acquire(pixels: number): Promise<() => void> {
     const want = Math.min(Math.max(0, pixels), this.max);
-    if (this.waiting.length || this.inUse + want > this.max) await new Promise<void>((grant) => this.waiting.push({ pixels: want, grant }));
+    if (this.waiting.length || this.inUse + want > this.max)
+      await new Promise<void>((grant) => this.waiting.push({ pixels: want, grant }));
     else this.take(want);
     let released = false;
     return () => {

@@ -32,7 +32,11 @@ export class JobResults {
  * (jsonb_populate_recordset with the table's row type), so a group of any size costs the same
  * small amount of work here.
  */
-function insertRowsSql(em: EntityManager, entity: ResultEntity, rows: ResultRow[]): { sql: string; params: string[]; table: string } {
+function insertRowsSql(
+  em: EntityManager,
+  entity: ResultEntity,
+  rows: ResultRow[],
+): { sql: string; params: string[]; table: string } {
   const meta = em.getMetadata(entity);
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const columns = keys.map((k) => {
@@ -127,14 +131,19 @@ export class ResultSink {
       const finishedAt = new Date();
       const jobs = [...landing].map(([job, m]) => {
         const resultIds = job.resultIds(m);
-        return { id: job.jobId, done: resultIds.length === job.imageIds.length, progress: resultIds.length / job.imageIds.length, result_ids: resultIds };
+        return {
+          id: job.jobId,
+          done: resultIds.length === job.imageIds.length,
+          progress: resultIds.length / job.imageIds.length,
+          result_ids: resultIds,
+        };
       });
       const insert = insertRowsSql(em, entity, rows);
       // Results count against their owner's month (the quota and the dashboard read the count);
       // only rows actually inserted count, so a duplicate attempt's row does not.
       const column = insert.table === 'predictions' ? 'count' : 'segmentations';
       const returned = (await em.execute(
-          `with stored as (${insert.sql}),
+        `with stored as (${insert.sql}),
            usage as (
              insert into prediction_usage (owner_id, month, ${column})
              select owner_id, date_trunc('month', created_at at time zone 'UTC')::date, count(*)::int from stored group by 1, 2
@@ -151,23 +160,26 @@ export class ResultSink {
              where j.id = v.id and j.status = 'RUNNING'
              returning j.id, j.status)
            select 'result' as kind, id from stored union all select 'finished', id from moved where status = 'SUCCEEDED'`,
-          [...insert.params, finishedAt, finishedAt, JSON.stringify(jobs)],
+        [...insert.params, finishedAt, finishedAt, JSON.stringify(jobs)],
       )) as Array<{ kind: 'result' | 'finished'; id: string }>;
       const landed = new Set(returned.filter((r) => r.kind === 'result').map((r) => r.id));
       const finished = new Set(returned.filter((r) => r.kind === 'finished').map((r) => r.id));
       const lost = group.filter(({ row }) => !landed.has(row.id));
       if (lost.length) {
-        const existing = (await em.execute(`select id, job_id, image_id from "${insert.table}" where job_id = any(?::uuid[]) and image_id = any(?::uuid[])`, [
-          uuidArray(lost.map((w) => w.job.jobId)),
-          uuidArray(lost.map((w) => w.row.imageId)),
-        ])) as Array<{ id: string; job_id: string; image_id: string }>;
+        const existing = (await em.execute(
+          `select id, job_id, image_id from "${insert.table}" where job_id = any(?::uuid[]) and image_id = any(?::uuid[])`,
+          [uuidArray(lost.map((w) => w.job.jobId)), uuidArray(lost.map((w) => w.row.imageId))],
+        )) as Array<{ id: string; job_id: string; image_id: string }>;
         for (const { job, row } of lost) {
           const e = existing.find((x) => x.job_id === job.jobId && x.image_id === row.imageId);
           if (e) job.stored.set(row.imageId, e.id);
         }
         // The statement recorded the lost rows' ids among the jobs' results: record the winners'.
         for (const job of new Set(lost.map((w) => w.job))) {
-          await em.execute(`update inference_jobs set result_ids = ? where id = ?`, [JSON.stringify(job.resultIds(landing.get(job))), job.jobId]);
+          await em.execute(`update inference_jobs set result_ids = ? where id = ?`, [
+            JSON.stringify(job.resultIds(landing.get(job))),
+            job.jobId,
+          ]);
         }
       }
       for (const { job, row } of group) if (landed.has(row.id)) job.stored.set(row.imageId, row.id);

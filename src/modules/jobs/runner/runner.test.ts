@@ -18,10 +18,24 @@ describe('ProgressTracker', () => {
 
 describe('failureReason', () => {
   it('keeps client-safe codes and messages and hides everything else', () => {
-    expect(failureReason(new AppError('MODEL_UNAVAILABLE', 'x@1 is UNLOADED'))).toEqual({ code: 'MODEL_UNAVAILABLE', message: 'x@1 is UNLOADED' });
-    expect(failureReason(new PermanentJobError('image 1 no longer exists', 'NOT_FOUND'))).toEqual({ code: 'NOT_FOUND', message: 'image 1 no longer exists' });
-    const fs = Object.assign(new Error("ENOENT: no such file or directory, open '/data/files/ab/cd/abcd'"), { code: 'ENOENT' });
-    expect(failureReason(fs)).toEqual({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error while running the job' });
-    expect(failureReason('weird')).toEqual({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error while running the job' });
+    expect(failureReason(new AppError('MODEL_UNAVAILABLE', 'x@1 is UNLOADED'))).toEqual({
+      code: 'MODEL_UNAVAILABLE',
+      message: 'x@1 is UNLOADED',
+    });
+    expect(failureReason(new PermanentJobError('image 1 no longer exists', 'NOT_FOUND'))).toEqual({
+      code: 'NOT_FOUND',
+      message: 'image 1 no longer exists',
+    });
+    const fs = Object.assign(new Error("ENOENT: no such file or directory, open '/data/files/ab/cd/abcd'"), {
+      code: 'ENOENT',
+    });
+    expect(failureReason(fs)).toEqual({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'internal error while running the job',
+    });
+    expect(failureReason('weird')).toEqual({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'internal error while running the job',
+    });
   });
 });

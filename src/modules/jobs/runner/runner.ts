@@ -10,6 +10,7 @@ import type { ModelRegistry } from '../../../models-registry';
 import { encodeMap } from '../cam-map-file';
 import type { SeverityThresholds } from '../../../inference/severity';
 import { PermanentJobError, type JobAttempt } from '../queue/queue';
+import { AppError, errorCodeOf, type ErrorCode } from '../../../infra/errors';
 import type { ProgressPublisher, NewProgressEvent, Stage } from '../progress';
 import type { JobMetrics } from '../metrics';
 import { isPinned, type MemberRun, type MemberSessions, type MemberSpec } from './members';
@@ -53,7 +54,14 @@ export interface RunnerDeps {
 }
 
 /** Share of one image's progress reached at each stage. */
-const STAGE_SHARE: Record<string, number> = { preprocessing: 0.1, model: 0.6, ensembling: 0.7, metrics: 0.8, gradcam: 0.9, persisted: 1 };
+const STAGE_SHARE: Record<string, number> = {
+  preprocessing: 0.1,
+  model: 0.6,
+  ensembling: 0.7,
+  metrics: 0.8,
+  gradcam: 0.9,
+  persisted: 1,
+};
 
 /**
  * Job-level progress in 0..1 that never goes back: images finished plus the share of the stage
@@ -78,12 +86,13 @@ export class ProgressTracker {
 }
 
 /** A failure's client-safe reason and its code (MODEL_UNAVAILABLE, NOT_FOUND, BAD_USER_INPUT, INTERNAL_SERVER_ERROR). */
-export function failureReason(err: unknown): { code: string; message: string } {
-  const e = err as { code?: unknown; message?: unknown; extensions?: { code?: unknown } };
-  const code = typeof e?.extensions?.code === 'string' ? e.extensions.code : typeof e?.code === 'string' ? e.code : 'INTERNAL_SERVER_ERROR';
-  const known = ['MODEL_UNAVAILABLE', 'NOT_FOUND', 'BAD_USER_INPUT'].includes(code);
+export function failureReason(err: unknown): { code: ErrorCode; message: string } {
+  const code = errorCodeOf(err);
+  const known = code === 'MODEL_UNAVAILABLE' || code === 'NOT_FOUND' || code === 'BAD_USER_INPUT';
   // Internal details (paths, SQL, stack) stay in the server log; the client gets a stable reason.
-  return { code: known ? code : 'INTERNAL_SERVER_ERROR', message: known ? String(e.message) : 'internal error while running the job' };
+  return known
+    ? { code, message: (err as AppError).message }
+    : { code: 'INTERNAL_SERVER_ERROR', message: 'internal error while running the job' };
 }
 
 /**
@@ -128,11 +137,20 @@ export class JobRunner {
         // One plain statement (no query builder): the job row is the only shared state. (Usually the
         // statement that stored the last result has finished the job already.)
         const finishedAt = new Date();
-        Object.assign(job, { status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt, updatedAt: finishedAt });
-        await em.getConnection().execute(
-          `update inference_jobs set status = 'SUCCEEDED', stage = 'done', progress = 1, error = null, finished_at = ?, updated_at = ?, result_ids = ? where id = ?`,
-          [finishedAt, finishedAt, JSON.stringify(job.resultIds), job.id],
-        );
+        Object.assign(job, {
+          status: JobStatus.SUCCEEDED,
+          stage: 'done',
+          progress: 1,
+          error: null,
+          finishedAt,
+          updatedAt: finishedAt,
+        });
+        await em
+          .getConnection()
+          .execute(
+            `update inference_jobs set status = 'SUCCEEDED', stage = 'done', progress = 1, error = null, finished_at = ?, updated_at = ?, result_ids = ? where id = ?`,
+            [finishedAt, finishedAt, JSON.stringify(job.resultIds), job.id],
+          );
       }
       await this.publish(job, { stage: 'done', progress: 1 });
       metrics.jobSeconds.observe({ kind, status: 'SUCCEEDED' }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -153,9 +171,12 @@ export class JobRunner {
           fresh.stage = 'queued';
         }
         await em2.flush();
-        await this.publish(fresh, final || permanent
-          ? { stage: 'failed', message: reason.message }
-          : { stage: 'queued', message: `attempt ${attempt} failed (${reason.message}); retrying` });
+        await this.publish(
+          fresh,
+          final || permanent
+            ? { stage: 'failed', message: reason.message }
+            : { stage: 'queued', message: `attempt ${attempt} failed (${reason.message}); retrying` },
+        );
       }
       if (final || permanent) {
         metrics.failures.inc({ kind, reason: reason.code });
@@ -178,14 +199,24 @@ export class JobRunner {
     )) as Array<Record<string, unknown>>;
     if (!rows.length) return;
     const job = em.map(InferenceJob, rows[0]);
-    this.deps.metrics.failures.inc({ kind: job.kind === JobKind.CLASSIFY ? 'classify' : 'segment', reason: 'INTERNAL_SERVER_ERROR' });
+    this.deps.metrics.failures.inc({
+      kind: job.kind === JobKind.CLASSIFY ? 'classify' : 'segment',
+      reason: 'INTERNAL_SERVER_ERROR',
+    });
     await this.publish(job, { stage: 'failed', message: reason });
   }
 
   private async publish(job: InferenceJob, e: Partial<NewProgressEvent> & { stage: Stage }): Promise<void> {
     await this.deps.progress.publish({
       jobId: job.id,
-      status: e.stage === 'done' ? 'SUCCEEDED' : e.stage === 'failed' ? 'FAILED' : e.stage === 'queued' ? 'QUEUED' : 'RUNNING',
+      status:
+        e.stage === 'done'
+          ? 'SUCCEEDED'
+          : e.stage === 'failed'
+            ? 'FAILED'
+            : e.stage === 'queued'
+              ? 'QUEUED'
+              : 'RUNNING',
       progress: job.progress,
       attempt: job.attempts,
       imageCount: job.total,
@@ -196,11 +227,19 @@ export class JobRunner {
   private async execute(job: InferenceJob, em: ReturnType<MikroORM['em']['fork']>, resuming: boolean): Promise<void> {
     const req = job.request as unknown as JobRequest;
     // The api recorded each image's file and patient when it checked access; older rows are looked up.
-    const refs: ImageRef[] = req.images ?? (await em.find(Image, { id: { $in: req.imageIds } })).map((i) => ({ id: i.id, sha256: i.sha256, patientId: i.patient.id }));
+    const refs: ImageRef[] =
+      req.images ??
+      (await em.find(Image, { id: { $in: req.imageIds } })).map((i) => ({
+        id: i.id,
+        sha256: i.sha256,
+        patientId: i.patient.id,
+      }));
     const byId = new Map(refs.map((i) => [i.id, i]));
     const Done = job.kind === JobKind.CLASSIFY ? Prediction : Segmentation;
     // Images an earlier attempt (a killed worker, a retry) already stored are not run again.
-    const already = resuming ? await em.find(Done as typeof Prediction, { job: job.id }, { fields: ['id', 'imageId'] }) : [];
+    const already = resuming
+      ? await em.find(Done as typeof Prediction, { job: job.id }, { fields: ['id', 'imageId'] })
+      : [];
     const doneImages = new Map(already.map((r) => [r.imageId, r.id]));
 
     // Opening every member before any image pins their versions for the whole job.
@@ -223,7 +262,15 @@ export class JobRunner {
       });
       await Promise.all(workers);
       job.resultIds = results.resultIds();
-      if (results.finishedAt) Object.assign(job, { status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, error: null, finishedAt: results.finishedAt, updatedAt: results.finishedAt });
+      if (results.finishedAt)
+        Object.assign(job, {
+          status: JobStatus.SUCCEEDED,
+          stage: 'done',
+          progress: 1,
+          error: null,
+          finishedAt: results.finishedAt,
+          updatedAt: results.finishedAt,
+        });
     } finally {
       for (const r of runs) r.release();
     }
@@ -233,16 +280,34 @@ export class JobRunner {
     try {
       return await this.deps.sessions.open(s);
     } catch (e) {
-      throw new PermanentJobError(`model ${s.model}@${s.version} is not available: ${(e as Error).message}`, 'MODEL_UNAVAILABLE');
+      throw new PermanentJobError(
+        `model ${s.model}@${s.version} is not available: ${(e as Error).message}`,
+        'MODEL_UNAVAILABLE',
+      );
     }
   }
 
   /** One image segmented (the full-resolution part on an image thread) and its PNGs stored. */
-  private async segmentAndStore(source: Buffer, runs: MemberRun[], req: JobRequest, image: ImageRef, report: StageReport) {
+  private async segmentAndStore(
+    source: Buffer,
+    runs: MemberRun[],
+    req: JobRequest,
+    image: ImageRef,
+    report: StageReport,
+  ) {
     const truth = await this.groundTruth(this.deps.orm.em.fork(), req.truth?.[image.id]);
-    const r = await segmentImage(source, runs, { threshold: req.threshold ?? 0.5, severity: this.deps.severity, truth, images: this.deps.images }, report);
+    const r = await segmentImage(
+      source,
+      runs,
+      { threshold: req.threshold ?? 0.5, severity: this.deps.severity, truth, images: this.deps.images },
+      report,
+    );
     const put = (png: Uint8Array) => this.deps.files.putBuffer(asBuffer(png));
-    const [maskFile, probFile, overlayFile] = await Promise.all([put(r.maskPng), put(r.probabilityPng), put(r.overlayPng)]);
+    const [maskFile, probFile, overlayFile] = await Promise.all([
+      put(r.maskPng),
+      put(r.probabilityPng),
+      put(r.overlayPng),
+    ]);
     return { r, maskFile, probFile, overlayFile };
   }
 
@@ -254,7 +319,15 @@ export class JobRunner {
     return readFile(this.deps.files.path(mask.sha256));
   }
 
-  private async runImage(job: InferenceJob, req: JobRequest, image: ImageRef, index: number, tracker: ProgressTracker, runs: MemberRun[], results: JobResults): Promise<void> {
+  private async runImage(
+    job: InferenceJob,
+    req: JobRequest,
+    image: ImageRef,
+    index: number,
+    tracker: ProgressTracker,
+    runs: MemberRun[],
+    results: JobResults,
+  ): Promise<void> {
     const { files, metrics } = this.deps;
     const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
     const base = { imageId: image.id, imageIndex: index };
@@ -268,7 +341,15 @@ export class JobRunner {
         ...base,
         stage,
         progress: tracker.progress(STAGE_SHARE[stage]),
-        ...(m ? { model: m.spec.model, version: m.spec.version, requestedDevice: m.spec.device ?? m.device.requested, device: m.device.actual, fallbackReason: m.device.fallbackReason ?? null } : {}),
+        ...(m
+          ? {
+              model: m.spec.model,
+              version: m.spec.version,
+              requestedDevice: m.spec.device ?? m.device.requested,
+              device: m.device.actual,
+              fallbackReason: m.device.fallbackReason ?? null,
+            }
+          : {}),
         message: detail?.message ?? null,
       });
     };
@@ -281,9 +362,14 @@ export class JobRunner {
     // The columns every result shares (ImageResult): who asked, the job, the image and its patient.
     const row = { id, createdAt: now, updatedAt: now, owner, job: job.id, imageId: image.id, patientId };
     if (job.kind === JobKind.CLASSIFY) {
-      const r = await classifyImage(source, runs, { explain: req.explain ?? true, targetLabel: req.targetLabel, sessions: this.deps.sessions }, async (stage, d) => {
-        if (stage !== 'gradcam') await report(stage, d);
-      });
+      const r = await classifyImage(
+        source,
+        runs,
+        { explain: req.explain ?? true, targetLabel: req.targetLabel, sessions: this.deps.sessions },
+        async (stage, d) => {
+          if (stage !== 'gradcam') await report(stage, d);
+        },
+      );
       const p: ResultRow = {
         ...row,
         label: r.summary.label,
@@ -296,7 +382,12 @@ export class JobRunner {
       if (r.cam) {
         // The map only: the heatmap and overlays are rendered from it when first asked for.
         const mapFile = await files.putBuffer(encodeMap(r.cam.map, r.cam.width, r.cam.height));
-        Object.assign(p, { gradCamMethod: r.cam.method, gradCamTarget: r.cam.targetLabel, gradCamModel: r.cam.model, gradCamMapSha256: mapFile.sha256 });
+        Object.assign(p, {
+          gradCamMethod: r.cam.method,
+          gradCamTarget: r.cam.targetLabel,
+          gradCamModel: r.cam.model,
+          gradCamMapSha256: mapFile.sha256,
+        });
         await this.publish(job, {
           ...base,
           stage: 'gradcam',
@@ -311,7 +402,13 @@ export class JobRunner {
     } else {
       // Its pixels (decoded image, maps, mask: a few bytes each) are held until its files are stored.
       const giveBack = await this.deps.pixels.acquire(await imagePixels(source));
-      const { r, maskFile, probFile, overlayFile } = await this.segmentAndStore(source, runs, req, image, report).finally(giveBack);
+      const { r, maskFile, probFile, overlayFile } = await this.segmentAndStore(
+        source,
+        runs,
+        req,
+        image,
+        report,
+      ).finally(giveBack);
       const { width, height } = r;
       const seg: ResultRow = {
         ...row,

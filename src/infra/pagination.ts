@@ -1,8 +1,19 @@
 import { createHash } from 'node:crypto';
-import { AppError } from '../infra/errors';
+import { AppError, badInput } from './errors';
+
+/** The page size a connection returns when `first` is not given, and the most it may ask for. */
+export const DEFAULT_PAGE = 20;
+export const MAX_PAGE = 100;
+
+/** `first` within 1..max (default 20). */
+export function pageSize(first: number | null | undefined, max = MAX_PAGE, field = 'first'): number {
+  if (first === null || first === undefined) return DEFAULT_PAGE;
+  if (!Number.isInteger(first) || first < 1 || first > max) throw badInput(field, `first must be between 1 and ${max}`);
+  return first;
+}
 
 /**
- * Keyset cursors bound to the query that made them: base64url of [tag, createdAt ISO, id], where
+ * The one cursor codec of the API. Keyset cursors bound to the query that made them: base64url of [tag, createdAt ISO, id], where
  * the tag is a short hash of the query's identity (connection name, scope, filters, caller).
  * A cursor from another query (or another filter) is refused instead of silently paging wrong.
  */
@@ -26,7 +37,11 @@ export function decodeBoundCursor(tag: string, cursor: string, field = 'after'):
     throw new AppError('BAD_USER_INPUT', 'Invalid cursor', { field });
   }
   const [t, iso, id] = parsed as [string, string, string];
-  if (t !== tag) throw new AppError('BAD_USER_INPUT', 'This cursor belongs to another query', { field, reason: 'CURSOR_QUERY_MISMATCH' });
+  if (t !== tag)
+    throw new AppError('BAD_USER_INPUT', 'This cursor belongs to another query', {
+      field,
+      reason: 'CURSOR_QUERY_MISMATCH',
+    });
   const createdAt = new Date(iso);
   if (Number.isNaN(createdAt.getTime())) throw new AppError('BAD_USER_INPUT', 'Invalid cursor', { field });
   return { createdAt, id };
@@ -37,8 +52,23 @@ export interface Page<T> {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
+/**
+ * Newest-first keyset condition for MikroORM: rows strictly after the cursor. The cursor must
+ * have been made by the same query (`tag`).
+ */
+export function afterCursor(tag: string, after: string | null | undefined, field = 'after'): Record<string, unknown> {
+  if (!after) return {};
+  const c = decodeBoundCursor(tag, after, field);
+  return { $or: [{ createdAt: { $lt: c.createdAt } }, { createdAt: c.createdAt, id: { $lt: c.id } }] };
+}
+
 /** Builds a connection from `limit + 1` rows fetched newest first. */
-export function toPage<T>(tag: string, rows: T[], limit: number, key: (row: T) => { createdAt: Date; id: string }): Page<T> {
+export function toPage<T>(
+  tag: string,
+  rows: T[],
+  limit: number,
+  key: (row: T) => { createdAt: Date; id: string },
+): Page<T> {
   const hasNextPage = rows.length > limit;
   const edges = rows.slice(0, limit).map((node) => {
     const k = key(node);
