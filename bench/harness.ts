@@ -49,8 +49,16 @@ export function report(result: BenchResult): void {
   process.stdout.write('\n');
   const dir = path.join(projectRoot, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
-  fs.writeFileSync(path.join(dir, `${result.bench}.json`), JSON.stringify({ ...result, machine, at: new Date().toISOString() }, null, 2));
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  fs.writeFileSync(
+    path.join(dir, `${result.bench}.json`),
+    JSON.stringify({ ...result, machine, at: new Date().toISOString() }, null, 2),
+  );
 }
 
 /** A fresh PostgreSQL database for one bench run (DATABASE_URL's server, else the local one); drop() removes it. */

@@ -80,17 +80,33 @@ const finished = { images: 0 };
  * the images finished inside the window, so neither the loops' ramp-up nor a batch call still
  * running when the window closes distorts it, whatever the size of a call.
  */
-async function loopsFor(loops: number, once: (i: number) => Promise<void>, seconds = SECONDS, warmup = 10, settle = 0.3): Promise<Sample> {
+async function loopsFor(
+  loops: number,
+  once: (i: number) => Promise<void>,
+  seconds = SECONDS,
+  warmup = 10,
+  settle = 0.3,
+): Promise<Sample> {
   for (let i = 0; i < warmup; i++) await once(i);
   const latencies: number[] = [];
-  const snapshot = () => ({ at: performance.now(), cpu: process.cpuUsage(), images: finished.images, loop: performance.eventLoopUtilization() });
+  const snapshot = () => ({
+    at: performance.now(),
+    cpu: process.cpuUsage(),
+    images: finished.images,
+    loop: performance.eventLoopUtilization(),
+  });
   let open: ReturnType<typeof snapshot> | null = null;
   let window: Omit<Sample, 'latencies'> | null = null;
   const close = () => {
     const now = snapshot();
     const cpu = process.cpuUsage(open!.cpu);
     const loopBusy = performance.eventLoopUtilization(now.loop, open!.loop).utilization;
-    window = { seconds: (now.at - open!.at) / 1000, images: now.images - open!.images, cpuMs: (cpu.user + cpu.system) / 1000, loopBusy };
+    window = {
+      seconds: (now.at - open!.at) / 1000,
+      images: now.images - open!.images,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      loopBusy,
+    };
   };
   const opener = setTimeout(() => (open = snapshot()), settle * 1000);
   const closer = setTimeout(close, (settle + seconds) * 1000);
@@ -140,14 +156,26 @@ const row = (name: string, concurrency: number, s: Sample): Row => ({
   'event loop busy %': 100 * s.loopBusy,
 });
 
-async function e2eJobId(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<string> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+async function e2eJobId(
+  url: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<string> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await res.json()) as { data: Record<string, { id: string }> };
   return Object.values(body.data)[0].id;
 }
 
 /** A signed-in clinician with one Image row per bench image, and `batchRows` more rows over the same files (for batches of distinct images). */
-async function seed(server: RunningServer, batchRows: number): Promise<{ token: string; imageIds: string[]; batchImageIds: string[] }> {
+async function seed(
+  server: RunningServer,
+  batchRows: number,
+): Promise<{ token: string; imageIds: string[]; batchImageIds: string[] }> {
   const auth = server.services.auth.auth;
   const email = `bench-${randomUUID().slice(0, 8)}@example.test`;
   const password = `Pw-${randomUUID()}`;
@@ -158,15 +186,30 @@ async function seed(server: RunningServer, batchRows: number): Promise<{ token: 
   user.emailVerifiedAt = new Date();
   await em.flush();
   const login = await auth.login(em.fork(), email, password, meta);
-  const patient = em.create(Patient, { owner: user.id, externalId: 'BENCH-1', displayName: 'Bench' } as never) as Patient;
+  const patient = em.create(Patient, {
+    owner: user.id,
+    externalId: 'BENCH-1',
+    displayName: 'Bench',
+  } as never) as Patient;
   const files: Array<Record<string, unknown>> = [];
   for (const file of IMAGES) {
     const bytes = await readFile(file);
     const put = await server.services.inference.files.putBuffer(bytes);
     const meta2 = await sharp(bytes).metadata();
-    files.push({ sha256: put.sha256, format: ImageFormat.JPEG, mimeType: 'image/jpeg', byteSize: bytes.length, width: meta2.width!, height: meta2.height! });
+    files.push({
+      sha256: put.sha256,
+      format: ImageFormat.JPEG,
+      mimeType: 'image/jpeg',
+      byteSize: bytes.length,
+      width: meta2.width!,
+      height: meta2.height!,
+    });
   }
-  const rows = (n: number) => Array.from({ length: n }, (_, i) => (em.create(Image, { patient, uploadedBy: user.id, ...files[i % files.length] } as never) as Image).id);
+  const rows = (n: number) =>
+    Array.from(
+      { length: n },
+      (_, i) => (em.create(Image, { patient, uploadedBy: user.id, ...files[i % files.length] } as never) as Image).id,
+    );
   const imageIds = rows(files.length);
   const batchImageIds = rows(batchRows);
   await em.flush();
@@ -189,20 +232,43 @@ async function installHeavy(server: RunningServer, arch: string, name: string): 
   await rm(dir, { recursive: true, force: true });
   await mkdir(path.join(dir, 'golden'), { recursive: true });
   try {
-    await promisify(execFile)('/usr/bin/python3', [path.join(projectRoot, 'bench/heavy_classifier.py'), arch, path.join(dir, 'model.onnx')], { timeout: 300_000 });
+    await promisify(execFile)(
+      '/usr/bin/python3',
+      [path.join(projectRoot, 'bench/heavy_classifier.py'), arch, path.join(dir, 'model.onnx')],
+      { timeout: 300_000 },
+    );
   } catch (e) {
     return `cannot export ${arch} with /usr/bin/python3 + torchvision (python3-torch absent?): ${String((e as Error).message).split('\n')[0]}`;
   }
   const golden = 'golden/ISIC_0000150.jpg';
   await copyFile(IMAGES[0], path.join(dir, golden));
-  const input = { name: 'input', dtype: 'float32', layout: 'NCHW', width: 224, height: 224, colorOrder: 'RGB', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: 'fill' } as const;
-  const session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const input = {
+    name: 'input',
+    dtype: 'float32',
+    layout: 'NCHW',
+    width: 224,
+    height: 224,
+    colorOrder: 'RGB',
+    scale: 1 / 255,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    resize: 'fill',
+  } as const;
+  const session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'), {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
   const { tensor } = await imageToTensor(await readFile(path.join(dir, golden)), input as never);
-  const logits = Array.from((await session.run({ input: new ort.Tensor('float32', tensor, [1, 3, 224, 224]) })).logits.data as Float32Array);
+  const logits = Array.from(
+    (await session.run({ input: new ort.Tensor('float32', tensor, [1, 3, 224, 224]) })).logits.data as Float32Array,
+  );
   await session.release();
   const exp = logits.map((l) => Math.exp(l - Math.max(...logits)));
   const probabilities = exp.map((e) => Number((e / exp.reduce((a, b) => a + b, 0)).toFixed(6)));
-  await writeFile(path.join(dir, 'MODEL_CARD.md'), `# ${name}\n\ntorchvision ${arch}, random weights (seed 0), 2 classes: a bench load of realistic size. Meaningless outputs; never for use.\n`);
+  await writeFile(
+    path.join(dir, 'MODEL_CARD.md'),
+    `# ${name}\n\ntorchvision ${arch}, random weights (seed 0), 2 classes: a bench load of realistic size. Meaningless outputs; never for use.\n`,
+  );
   const manifest = {
     schemaVersion: 1,
     name,
@@ -220,7 +286,12 @@ async function installHeavy(server: RunningServer, arch: string, name: string): 
     batching: { maxBatch: 8, maxDelayMs: 5 },
     threads: { intraOp: 1, interOp: 1 },
     license: 'BSD-3-Clause',
-    provenance: { authors: 'Dermagraph bench', trainingData: 'none (random weights)', trainingScript: 'bench/heavy_classifier.py', createdAt: new Date().toISOString() },
+    provenance: {
+      authors: 'Dermagraph bench',
+      trainingData: 'none (random weights)',
+      trainingScript: 'bench/heavy_classifier.py',
+      createdAt: new Date().toISOString(),
+    },
     goldenCases: [{ image: golden, expected: { probabilities }, tolerance: 0.001 }],
   };
   await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
@@ -229,16 +300,26 @@ async function installHeavy(server: RunningServer, arch: string, name: string): 
   return null;
 }
 
-type HistogramLike = { get(): Promise<{ values: Array<{ metricName?: string; labels: Record<string, string | number>; value: number }> }> };
+type HistogramLike = {
+  get(): Promise<{ values: Array<{ metricName?: string; labels: Record<string, string | number>; value: number }> }>;
+};
 
 /**
  * Where one e2e classification's time goes (means per job, explain=false): the client's wait for
  * the mutation's reply and then for `done`, and the job's own stages from its Prometheus histograms
  * (each stage: time since the previous report, so they add up to the image's run).
  */
-async function stageRows(c: number, split: { replyMs: number[]; doneMs: number[] }, stages: HistogramLike, jobs: HistogramLike): Promise<Row[]> {
+async function stageRows(
+  c: number,
+  split: { replyMs: number[]; doneMs: number[] },
+  stages: HistogramLike,
+  jobs: HistogramLike,
+): Promise<Row[]> {
   const sums = new Map<string, { sum: number; count: number }>();
-  const collect = (values: Awaited<ReturnType<HistogramLike['get']>>['values'], key: (l: Record<string, string | number>) => string | null) => {
+  const collect = (
+    values: Awaited<ReturnType<HistogramLike['get']>>['values'],
+    key: (l: Record<string, string | number>) => string | null,
+  ) => {
     for (const v of values) {
       const k = key(v.labels);
       if (!k) continue;
@@ -249,12 +330,36 @@ async function stageRows(c: number, split: { replyMs: number[]; doneMs: number[]
     }
   };
   collect((await stages.get()).values, (l) => (l.kind === 'classify' ? `job stage: ${l.stage}` : null));
-  collect((await jobs.get()).values, (l) => (l.kind === 'classify' && l.status === 'SUCCEEDED' ? 'job run (claim to done, all stages)' : null));
+  collect((await jobs.get()).values, (l) =>
+    l.kind === 'classify' && l.status === 'SUCCEEDED' ? 'job run (claim to done, all stages)' : null,
+  );
   const rows: Row[] = [
-    { pipeline: `breakdown c=${c}: client, mutation until its reply`, concurrency: c, 'img/s': null, 'p50 ms': quantile(split.replyMs, 0.5), 'mean ms': mean(split.replyMs), n: split.replyMs.length },
-    { pipeline: `breakdown c=${c}: client, reply until done event`, concurrency: c, 'img/s': null, 'p50 ms': quantile(split.doneMs, 0.5), 'mean ms': mean(split.doneMs), n: split.doneMs.length },
+    {
+      pipeline: `breakdown c=${c}: client, mutation until its reply`,
+      concurrency: c,
+      'img/s': null,
+      'p50 ms': quantile(split.replyMs, 0.5),
+      'mean ms': mean(split.replyMs),
+      n: split.replyMs.length,
+    },
+    {
+      pipeline: `breakdown c=${c}: client, reply until done event`,
+      concurrency: c,
+      'img/s': null,
+      'p50 ms': quantile(split.doneMs, 0.5),
+      'mean ms': mean(split.doneMs),
+      n: split.doneMs.length,
+    },
   ];
-  for (const [k, s] of sums) rows.push({ pipeline: `breakdown c=${c}: ${k}`, concurrency: c, 'img/s': null, 'p50 ms': null, 'mean ms': s.count ? (1000 * s.sum) / s.count : null, n: s.count });
+  for (const [k, s] of sums)
+    rows.push({
+      pipeline: `breakdown c=${c}: ${k}`,
+      concurrency: c,
+      'img/s': null,
+      'p50 ms': null,
+      'mean ms': s.count ? (1000 * s.sum) / s.count : null,
+      n: s.count,
+    });
   return rows;
 }
 
@@ -285,7 +390,11 @@ export async function inferenceBench(): Promise<void> {
     /** One client request: the mutation over HTTP, then its progress until `done`. */
     const e2e = async (mutation: string, variables: Record<string, unknown>) => {
       const t0 = performance.now();
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: mutation, variables }) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: mutation, variables }),
+      });
       const body = (await res.json()) as { data?: Record<string, { id: string }>; errors?: unknown };
       if (!body.data) throw new Error(`request failed: ${JSON.stringify(body.errors)}`);
       const jobId = Object.values(body.data)[0].id;
@@ -308,7 +417,11 @@ export async function inferenceBench(): Promise<void> {
       const manifest = lease.manifest;
       const file = path.join(server.services.models.versionInfo(model, lease.version)!.packageDir, manifest.modelFile);
       lease.release();
-      const s = await ort.InferenceSession.create(file, { intraOpNumThreads: manifest.threads.intraOp, interOpNumThreads: manifest.threads.interOp, graphOptimizationLevel: 'all' });
+      const s = await ort.InferenceSession.create(file, {
+        intraOpNumThreads: manifest.threads.intraOp,
+        interOpNumThreads: manifest.threads.interOp,
+        graphOptimizationLevel: 'all',
+      });
       const once = async (i: number) => {
         const { tensor } = await imageToTensor(bytes[i % bytes.length], manifest.input);
         await s.run({ [manifest.input.name]: new ort.Tensor('float32', tensor, batchShape(1, manifest.input)) });
@@ -322,14 +435,28 @@ export async function inferenceBench(): Promise<void> {
     const rows: Row[] = [];
     const ratios: Record<string, number> = {};
     // The API's own floor: an authenticated GraphQL query over HTTP that reads one row.
-    const probe = await e2eJobId(url, token, classify, { imageId: imageIds[0], models: [{ model: MODEL }], explain: false });
+    const probe = await e2eJobId(url, token, classify, {
+      imageId: imageIds[0],
+      models: [{ model: MODEL }],
+      explain: false,
+    });
     const floor = async () => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: 'query($id: ID!) { job(id: $id) { id status } }', variables: { id: probe } }) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: 'query($id: ID!) { job(id: $id) { id status } }', variables: { id: probe } }),
+      });
       await res.json();
       finished.images++; // a request, for the floor's row
     };
     const registry = server.services.metrics.registry;
-    const histogram = (name: string) => registry.getSingleMetric(name) as unknown as { reset(): void; get(): Promise<{ values: Array<{ metricName?: string; labels: Record<string, string | number>; value: number }> }> };
+    const histogram = (name: string) =>
+      registry.getSingleMetric(name) as unknown as {
+        reset(): void;
+        get(): Promise<{
+          values: Array<{ metricName?: string; labels: Record<string, string | number>; value: number }>;
+        }>;
+      };
     const stageHist = histogram('dermagraph_inference_stage_duration_seconds');
     const jobHist = histogram('dermagraph_inference_job_duration_seconds');
     const breakdown: Row[] = [];
@@ -341,17 +468,26 @@ export async function inferenceBench(): Promise<void> {
       knex.on('query', onQuery);
       const CALLS = 16;
       let next = 0;
-      await Promise.all(Array.from({ length: c }, async () => {
-        while (next < CALLS) await once(next++);
-      }));
+      await Promise.all(
+        Array.from({ length: c }, async () => {
+          while (next < CALLS) await once(next++);
+        }),
+      );
       knex.removeListener('query', onQuery);
       const images = CALLS * imagesPerCall;
       if (E2E_ONLY) for (const [sql, n] of seen) console.log(`${(n / images).toFixed(2)}  ${sql}`);
       return [...seen.values()].reduce((a, b) => a + b, 0) / images;
     };
-    const single = (explain: boolean, model = MODEL) => (i: number) => e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model }], explain });
-    const batchOf = (i: number, size = BATCH) => Array.from({ length: size }, (_, k) => batchImageIds[(i * size + k) % batchImageIds.length]);
-    const many = (explain: boolean, size = BATCH, model = MODEL) => (i: number) => e2e(classifyMany, { imageIds: batchOf(i, size), models: [{ model }], explain });
+    const single =
+      (explain: boolean, model = MODEL) =>
+      (i: number) =>
+        e2e(classify, { imageId: imageIds[i % imageIds.length], models: [{ model }], explain });
+    const batchOf = (i: number, size = BATCH) =>
+      Array.from({ length: size }, (_, k) => batchImageIds[(i * size + k) % batchImageIds.length]);
+    const many =
+      (explain: boolean, size = BATCH, model = MODEL) =>
+      (i: number) =>
+        e2e(classifyMany, { imageIds: batchOf(i, size), models: [{ model }], explain });
     const batcherOf = (model: string) => {
       const lease = server.services.models.acquire(model);
       const modelBatcher = batcherFor(lease);
@@ -365,15 +501,28 @@ export async function inferenceBench(): Promise<void> {
      * pipeline, and its ratio is the median of the segments' ratios: load from elsewhere on a
      * shared machine then falls on both sides of a ratio alike.
      */
-    const againstBare = async (c: number, prefix: string, bareOnce: (i: number) => Promise<void>, modelBatcher: ReturnType<typeof batcherFor>, pipelines: Pipeline[]) => {
+    const againstBare = async (
+      c: number,
+      prefix: string,
+      bareOnce: (i: number) => Promise<void>,
+      modelBatcher: ReturnType<typeof batcherFor>,
+      pipelines: Pipeline[],
+    ) => {
       const bareSamples: Sample[] = [];
-      const measured = pipelines.map(() => ({ samples: [] as Sample[], ratios: [] as number[], batches: 0, batched: 0 }));
+      const measured = pipelines.map(() => ({
+        samples: [] as Sample[],
+        ratios: [] as number[],
+        batches: 0,
+        batched: 0,
+      }));
       for (let round = 0; round < ROUNDS; round++) {
         for (const [k, p] of pipelines.entries()) {
           const warmup = round === 0 ? (p.images > 1 ? 2 : 10) : 0;
           const b = await loopsFor(c, bareOnce, SECONDS / ROUNDS, round === 0 && k === 0 ? 10 : 0);
           const before = { ...modelBatcher.stats };
-          const e = await profiled(`${prefix}${p.name} c${c} r${round}`, () => loopsFor(c, p.once, SECONDS / ROUNDS, warmup));
+          const e = await profiled(`${prefix}${p.name} c${c} r${round}`, () =>
+            loopsFor(c, p.once, SECONDS / ROUNDS, warmup),
+          );
           bareSamples.push(b);
           measured[k].samples.push(e);
           measured[k].ratios.push(imagesPerSecond(e) / imagesPerSecond(b));
@@ -384,7 +533,10 @@ export async function inferenceBench(): Promise<void> {
       rows.push(row(`${prefix}bare: sharp + session.run`, c, merge(bareSamples)));
       for (const [k, p] of pipelines.entries()) {
         const m = measured[k];
-        rows.push({ ...row(`${prefix}${p.name}`, c, merge(m.samples)), 'images per session run': m.batches ? m.batched / m.batches : null });
+        rows.push({
+          ...row(`${prefix}${p.name}`, c, merge(m.samples)),
+          'images per session run': m.batches ? m.batched / m.batches : null,
+        });
         if (p.key) ratios[`${prefix}throughput ratio e2e/bare at concurrency ${c}, ${p.key}`] = quantile(m.ratios, 0.5);
       }
     };
@@ -397,14 +549,42 @@ export async function inferenceBench(): Promise<void> {
         await loopsFor(c, single(false));
         breakdown.push(...(await stageRows(c, split, stageHist, jobHist)));
       }
-      ratios[`SQL statements per image at concurrency ${c}, classifyImage`] = await statementsPerImage(c, 1, single(false));
-      ratios[`SQL statements per image at concurrency ${c}, classifyImages x${BATCH}`] = await statementsPerImage(c, BATCH, many(false));
+      ratios[`SQL statements per image at concurrency ${c}, classifyImage`] = await statementsPerImage(
+        c,
+        1,
+        single(false),
+      );
+      ratios[`SQL statements per image at concurrency ${c}, classifyImages x${BATCH}`] = await statementsPerImage(
+        c,
+        BATCH,
+        many(false),
+      );
       const pipelines: Pipeline[] = [
-        { name: 'e2e classifyImage (explain=false)', key: 'classifyImage (explain=false)', images: 1, once: single(false) },
+        {
+          name: 'e2e classifyImage (explain=false)',
+          key: 'classifyImage (explain=false)',
+          images: 1,
+          once: single(false),
+        },
         { name: 'e2e classifyImage (Grad-CAM)', key: 'classifyImage (Grad-CAM)', images: 1, once: single(true) },
-        { name: `e2e classifyImages x${BATCH} (explain=false)`, key: `classifyImages x${BATCH} (explain=false)`, images: BATCH, once: many(false) },
-        { name: `e2e classifyImages x${BATCH} (Grad-CAM)`, key: `classifyImages x${BATCH} (Grad-CAM)`, images: BATCH, once: many(true) },
-        { name: `e2e classifyImages x${FULL}, a full call (explain=false)`, key: `classifyImages x${FULL} (explain=false)`, images: FULL, once: many(false, FULL) },
+        {
+          name: `e2e classifyImages x${BATCH} (explain=false)`,
+          key: `classifyImages x${BATCH} (explain=false)`,
+          images: BATCH,
+          once: many(false),
+        },
+        {
+          name: `e2e classifyImages x${BATCH} (Grad-CAM)`,
+          key: `classifyImages x${BATCH} (Grad-CAM)`,
+          images: BATCH,
+          once: many(true),
+        },
+        {
+          name: `e2e classifyImages x${FULL}, a full call (explain=false)`,
+          key: `classifyImages x${FULL} (explain=false)`,
+          images: FULL,
+          once: many(false, FULL),
+        },
         { name: 'API floor: job(id) query over HTTP', key: null, images: 1, once: floor },
       ].filter((p) => !ONLY_ROWS || ONLY_ROWS.some((r) => p.name.includes(r)));
       await againstBare(c, '', bare, batcher, pipelines);
@@ -422,8 +602,18 @@ export async function inferenceBench(): Promise<void> {
       const hb = await barePipeline(h.name);
       for (const c of CONCURRENCIES) {
         await againstBare(c, `${h.arch}: `, hb.once, batcherOf(h.name), [
-          { name: 'e2e classifyImage (explain=false)', key: 'classifyImage (explain=false)', images: 1, once: single(false, h.name) },
-          { name: `e2e classifyImages x${BATCH} (explain=false)`, key: `classifyImages x${BATCH} (explain=false)`, images: BATCH, once: many(false, BATCH, h.name) },
+          {
+            name: 'e2e classifyImage (explain=false)',
+            key: 'classifyImage (explain=false)',
+            images: 1,
+            once: single(false, h.name),
+          },
+          {
+            name: `e2e classifyImages x${BATCH} (explain=false)`,
+            key: `classifyImages x${BATCH} (explain=false)`,
+            images: BATCH,
+            once: many(false, BATCH, h.name),
+          },
         ]);
       }
       await hb.session.release();
@@ -451,7 +641,11 @@ export async function inferenceBench(): Promise<void> {
       const t1 = performance.now();
       const fm = featureMapAt(out[features].data as Float32Array, out[features].dims, 0);
       const cam = gradCam(plan.head, fm);
-      const map = camToImage(cam.cam, cam.width, cam.height, 250, 250, { mode: m.input.resize, modelWidth: m.input.width, modelHeight: m.input.height });
+      const map = camToImage(cam.cam, cam.width, cam.height, 250, 250, {
+        mode: m.input.resize,
+        modelWidth: m.input.width,
+        modelHeight: m.input.height,
+      });
       const tm = performance.now();
       await server.services.inference.files.putBuffer(encodeMap(map, 250, 250)); // what the job stores
       const t2 = performance.now();
@@ -465,16 +659,52 @@ export async function inferenceBench(): Promise<void> {
         camMs.push(t2 - t1);
       }
     }
-    rows.push({ pipeline: 'inference (decode+resize+run), 1 image', concurrency: 1, 'img/s': null, 'p50 ms': quantile(inferMs, 0.5), 'p95 ms': quantile(inferMs, 0.95), n: inferMs.length });
-    rows.push({ pipeline: 'Grad-CAM math (head backprop + map to image)', concurrency: 1, 'img/s': null, 'p50 ms': quantile(mathMs, 0.5), 'p95 ms': quantile(mathMs, 0.95), n: mathMs.length });
-    rows.push({ pipeline: 'Grad-CAM map into the file store', concurrency: 1, 'img/s': null, 'p50 ms': quantile(storeMs, 0.5), 'p95 ms': quantile(storeMs, 0.95), n: storeMs.length });
-    rows.push({ pipeline: 'Grad-CAM in the job (math + store map)', concurrency: 1, 'img/s': null, 'p50 ms': quantile(camMs, 0.5), 'p95 ms': quantile(camMs, 0.95), n: camMs.length });
-    rows.push({ pipeline: 'heatmap PNG, rendered on first request (250x250)', concurrency: 1, 'img/s': null, 'p50 ms': quantile(pngMs, 0.5), 'p95 ms': quantile(pngMs, 0.95), n: pngMs.length });
+    rows.push({
+      pipeline: 'inference (decode+resize+run), 1 image',
+      concurrency: 1,
+      'img/s': null,
+      'p50 ms': quantile(inferMs, 0.5),
+      'p95 ms': quantile(inferMs, 0.95),
+      n: inferMs.length,
+    });
+    rows.push({
+      pipeline: 'Grad-CAM math (head backprop + map to image)',
+      concurrency: 1,
+      'img/s': null,
+      'p50 ms': quantile(mathMs, 0.5),
+      'p95 ms': quantile(mathMs, 0.95),
+      n: mathMs.length,
+    });
+    rows.push({
+      pipeline: 'Grad-CAM map into the file store',
+      concurrency: 1,
+      'img/s': null,
+      'p50 ms': quantile(storeMs, 0.5),
+      'p95 ms': quantile(storeMs, 0.95),
+      n: storeMs.length,
+    });
+    rows.push({
+      pipeline: 'Grad-CAM in the job (math + store map)',
+      concurrency: 1,
+      'img/s': null,
+      'p50 ms': quantile(camMs, 0.5),
+      'p95 ms': quantile(camMs, 0.95),
+      n: camMs.length,
+    });
+    rows.push({
+      pipeline: 'heatmap PNG, rendered on first request (250x250)',
+      concurrency: 1,
+      'img/s': null,
+      'p50 ms': quantile(pngMs, 0.5),
+      'p95 ms': quantile(pngMs, 0.95),
+      n: pngMs.length,
+    });
     await session.release();
 
     // Two-member segmentation ensemble vs each member alone (e2e, one image per job, one at a time).
     // Interleaved rounds so load from elsewhere on the machine falls on all three alike.
-    const seg = (members: Array<{ model: string }>) => loopsFor(1, (i) => e2e(segment, { imageIds: [imageIds[i % imageIds.length]], members }), SECONDS / ROUNDS);
+    const seg = (members: Array<{ model: string }>) =>
+      loopsFor(1, (i) => e2e(segment, { imageIds: [imageIds[i % imageIds.length]], members }), SECONDS / ROUNDS);
     const runs: Sample[][] = [[], [], []];
     for (let round = 0; round < ROUNDS; round++) {
       runs[0].push(await seg([{ model: 'dg-seg-stats' }]));
@@ -482,7 +712,11 @@ export async function inferenceBench(): Promise<void> {
       runs[2].push(await seg([{ model: 'dg-seg-stats' }, { model: 'dg-seg-skin-distance' }]));
     }
     const [a, bm, both] = runs.map(merge);
-    rows.push(row('e2e segment dg-seg-stats', 1, a), row('e2e segment dg-seg-skin-distance', 1, bm), row('e2e segment ensemble of both', 1, both));
+    rows.push(
+      row('e2e segment dg-seg-stats', 1, a),
+      row('e2e segment dg-seg-skin-distance', 1, bm),
+      row('e2e segment ensemble of both', 1, both),
+    );
     const slowest = Math.max(quantile(a.latencies, 0.5), quantile(bm.latencies, 0.5));
 
     report({

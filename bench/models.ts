@@ -45,7 +45,13 @@ async function feedsFor(manifest: Manifest): Promise<ort.InferenceSession.FeedsT
 }
 
 /** Requests per second from `loops` concurrent request loops over `seconds` (each request: lease, run, release). */
-async function requestLoops(registry: ModelRegistry, name: string, feeds: ort.InferenceSession.FeedsType, seconds: number, loops: number) {
+async function requestLoops(
+  registry: ModelRegistry,
+  name: string,
+  feeds: ort.InferenceSession.FeedsType,
+  seconds: number,
+  loops: number,
+) {
   const end = performance.now() + seconds * 1000;
   let done = 0;
   let failed = 0;
@@ -86,12 +92,21 @@ export async function modelsBench(): Promise<void> {
         await registry.activate(name, i % 2 === 0 ? '1.0.1' : '1.0.0');
         times.push(performance.now() - t);
       }
-      rows.push({ measure: `swap ${name}`, n: SWAPS, p50: quantile(times, 0.5), p95: quantile(times, 0.95), mean: mean(times), unit: 'ms' });
+      rows.push({
+        measure: `swap ${name}`,
+        n: SWAPS,
+        p50: quantile(times, 0.5),
+        p95: quantile(times, 0.95),
+        mean: mean(times),
+        unit: 'ms',
+      });
     }
 
     // 2. Throughput of the classifier through the registry, steady and during a swap loop, against raw session.run.
     const name = 'dg-gap-classifier';
-    const manifest = parseManifestText(await readFile(path.join(projectRoot, 'plugins', name, 'manifest.json'), 'utf8'));
+    const manifest = parseManifestText(
+      await readFile(path.join(projectRoot, 'plugins', name, 'manifest.json'), 'utf8'),
+    );
     const feeds = await feedsFor(manifest);
     const raw = await ort.InferenceSession.create(path.join(projectRoot, 'plugins', name, manifest.modelFile), {
       executionProviders: ['cpu'],
@@ -149,10 +164,34 @@ export async function modelsBench(): Promise<void> {
     const during = { rps: med(runs.during) };
     const paced = { rps: med(runs.paced) };
     const range = (xs: number[]) => `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`;
-    rows.push({ measure: `raw session.run ${name}`, n: ROUNDS, rps: rawRps, range: range(runs.raw), unit: 'req/s (median of rounds)' });
-    rows.push({ measure: 'registry, no swaps', n: ROUNDS, rps: steady.rps, range: range(runs.steady), unit: 'req/s (median of rounds)' });
-    rows.push({ measure: `registry, swaps back to back (${swaps.during} swaps)`, n: ROUNDS, rps: during.rps, range: range(runs.during), unit: 'req/s (median of rounds)' });
-    rows.push({ measure: `registry, a swap every 250 ms (${swaps.paced} swaps)`, n: ROUNDS, rps: paced.rps, range: range(runs.paced), unit: 'req/s (median of rounds)' });
+    rows.push({
+      measure: `raw session.run ${name}`,
+      n: ROUNDS,
+      rps: rawRps,
+      range: range(runs.raw),
+      unit: 'req/s (median of rounds)',
+    });
+    rows.push({
+      measure: 'registry, no swaps',
+      n: ROUNDS,
+      rps: steady.rps,
+      range: range(runs.steady),
+      unit: 'req/s (median of rounds)',
+    });
+    rows.push({
+      measure: `registry, swaps back to back (${swaps.during} swaps)`,
+      n: ROUNDS,
+      rps: during.rps,
+      range: range(runs.during),
+      unit: 'req/s (median of rounds)',
+    });
+    rows.push({
+      measure: `registry, a swap every 250 ms (${swaps.paced} swaps)`,
+      n: ROUNDS,
+      rps: paced.rps,
+      range: range(runs.paced),
+      unit: 'req/s (median of rounds)',
+    });
     summary['registry / raw (no swaps)'] = steady.rps / rawRps;
     summary['swaps back to back / no swaps'] = during.rps / steady.rps;
     summary['a swap every 250 ms / no swaps'] = paced.rps / steady.rps;

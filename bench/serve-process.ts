@@ -18,7 +18,10 @@ export interface ServeProcess {
 /** Runs the built `dermagraph serve` as `npm start` does and resolves once it logs that it is ready. */
 export function spawnServe(env: Record<string, string>, timeoutMs = 60_000): Promise<ServeProcess> {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [CLI, 'serve'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: string[] = [];
   const stop = () =>
     new Promise<number | null>((resolve) => {

@@ -38,15 +38,35 @@ export async function startupBench(): Promise<void> {
     const first = await spawnServe({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }, 120_000);
     await first.stop();
     const embedded = await timeStarts({ DATA_DIR: dataDir });
-    const firstPg = await spawnServe({ DATA_DIR: dataDir, DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+    const firstPg = await spawnServe({
+      DATA_DIR: dataDir,
+      DATABASE_URL: database.url,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    });
     await firstPg.stop();
     const postgres = await timeStarts({ DATA_DIR: dataDir, DATABASE_URL: database.url });
-    const row = (mode: string, t: number[]) => ({ mode, runs: t.length, 'p50 ms': quantile(t, 0.5), 'mean ms': mean(t), 'max ms': Math.max(...t), 'vs bare node': quantile(t, 0.5) / quantile(bare, 0.5) });
+    const row = (mode: string, t: number[]) => ({
+      mode,
+      runs: t.length,
+      'p50 ms': quantile(t, 0.5),
+      'mean ms': mean(t),
+      'max ms': Math.max(...t),
+      'vs bare node': quantile(t, 0.5) / quantile(bare, 0.5),
+    });
     report({
       bench: 'startup',
       description: 'spawn to ready, existing data (migrations already applied); target < 3000 ms',
       rows: [
-        { mode: 'embedded, first start (new data dir)', runs: 1, 'p50 ms': first.readyMs, 'mean ms': first.readyMs, 'max ms': first.readyMs, 'vs bare node': first.readyMs / quantile(bare, 0.5) },
+        {
+          mode: 'embedded, first start (new data dir)',
+          runs: 1,
+          'p50 ms': first.readyMs,
+          'mean ms': first.readyMs,
+          'max ms': first.readyMs,
+          'vs bare node': first.readyMs / quantile(bare, 0.5),
+        },
         row('embedded (PGlite), existing data', embedded),
         row('PostgreSQL, migrated', postgres),
         row('bare `node -e ""`', bare),

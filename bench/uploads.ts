@@ -13,7 +13,11 @@ const DATASET = path.join(projectRoot, 'datasets', 'isic-uda1', 'images');
 const unique = (jpeg: Buffer, n: number) => Buffer.concat([jpeg, Buffer.from(`bench-${n}-${randomUUID()}`)]);
 
 async function gql(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<any> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await res.json()) as any;
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
@@ -21,10 +25,20 @@ async function gql(url: string, query: string, variables: Record<string, unknown
 
 async function upload(url: string, token: string, patientId: string, files: Buffer[]): Promise<void> {
   const form = new FormData();
-  form.append('operations', JSON.stringify({ query: 'mutation($p: ID!, $f: [Upload!]!) { uploadImages(patientId: $p, files: $f) { id } }', variables: { p: patientId, f: files.map(() => null) } }));
+  form.append(
+    'operations',
+    JSON.stringify({
+      query: 'mutation($p: ID!, $f: [Upload!]!) { uploadImages(patientId: $p, files: $f) { id } }',
+      variables: { p: patientId, f: files.map(() => null) },
+    }),
+  );
   form.append('map', JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.f.${i}`]]))));
   files.forEach((f, i) => form.append(String(i), new Blob([f]), `img-${i}.jpg`));
-  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' }, body: form });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' },
+    body: form,
+  });
   const body = (await res.json()) as any;
   if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 500));
 }
@@ -33,9 +47,11 @@ async function upload(url: string, token: string, patientId: string, files: Buff
 async function throughput(total: number, clients: number, job: (i: number) => Promise<void>): Promise<number> {
   let next = 0;
   const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: clients }, async () => {
-    for (let i = next++; i < total; i = next++) await job(i);
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = next++; i < total; i = next++) await job(i);
+    }),
+  );
   return total / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
@@ -60,9 +76,21 @@ async function rawWork(dir: string, data: Buffer): Promise<void> {
  */
 async function largeJpeg(seed: Buffer): Promise<Buffer> {
   const base = await sharp(seed).resize(4000, 3000, { fit: 'fill' }).raw().toBuffer();
-  const noise = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 6 } } }).raw().toBuffer();
+  const noise = await sharp({
+    create: {
+      width: 4000,
+      height: 3000,
+      channels: 3,
+      background: '#000',
+      noise: { type: 'gaussian', mean: 128, sigma: 6 },
+    },
+  })
+    .raw()
+    .toBuffer();
   for (let i = 0; i < base.length; i++) base[i] = Math.max(0, Math.min(255, base[i] + noise[i] - 128));
-  return sharp(base, { raw: { width: 4000, height: 3000, channels: 3 } }).jpeg({ quality: 92 }).toBuffer();
+  return sharp(base, { raw: { width: 4000, height: 3000, channels: 3 } })
+    .jpeg({ quality: 92 })
+    .toBuffer();
 }
 
 async function rssKiB(pid: number): Promise<number> {
@@ -83,30 +111,66 @@ export async function uploadsBench(): Promise<void> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dg-bench-uploads-'));
   const rawDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dg-bench-raw-'));
   const database = await createBenchDatabase('uploads');
-  const server = await spawnServe({
-    DATA_DIR: dataDir, DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ALLOW_UNVERIFIED_LOGIN: '1',
-    UPLOAD_MAX_FILES: '200', UPLOAD_MAX_FILE_BYTES: String(64 * 1024 * 1024), QUOTA_FREE_UPLOADS_PER_MONTH: '10000000',
-  }, 120_000);
+  const server = await spawnServe(
+    {
+      DATA_DIR: dataDir,
+      DATABASE_URL: database.url,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ALLOW_UNVERIFIED_LOGIN: '1',
+      UPLOAD_MAX_FILES: '200',
+      UPLOAD_MAX_FILE_BYTES: String(64 * 1024 * 1024),
+      QUOTA_FREE_UPLOADS_PER_MONTH: '10000000',
+    },
+    120_000,
+  );
   try {
     const email = `bench-${process.pid}@example.test`;
     const password = `Bench-${randomUUID()}`;
     await gql(server.url, 'mutation($i: RegisterInput!) { register(input: $i) { id } }', { i: { email, password } });
-    const token = (await gql(server.url, 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }', { e: email, p: password })).login.accessToken as string;
-    const patientId = (await gql(server.url, 'mutation { createPatient(input: { externalId: "BENCH", displayName: "Bench" }) { id } }', {}, token)).createPatient.id as string;
+    const token = (
+      await gql(server.url, 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }', {
+        e: email,
+        p: password,
+      })
+    ).login.accessToken as string;
+    const patientId = (
+      await gql(
+        server.url,
+        'mutation { createPatient(input: { externalId: "BENCH", displayName: "Bench" }) { id } }',
+        {},
+        token,
+      )
+    ).createPatient.id as string;
 
     let n = 0;
     const rows: Row[] = [];
     const cases = [
-      { size: '250x250', base: (i: number) => small[i % small.length], total: { 1: 120, 8: 240 } as Record<number, number> },
+      {
+        size: '250x250',
+        base: (i: number) => small[i % small.length],
+        total: { 1: 120, 8: 240 } as Record<number, number>,
+      },
       { size: '4000x3000', base: () => large, total: { 1: 10, 8: 24 } as Record<number, number> },
     ];
     for (const c of cases) {
       for (const clients of [1, 8]) {
         const total = c.total[clients];
         await upload(server.url, token, patientId, [unique(c.base(0), n++)]); // warm
-        const server_ = await throughput(total, clients, (i) => upload(server.url, token, patientId, [unique(c.base(i), n++)]));
+        const server_ = await throughput(total, clients, (i) =>
+          upload(server.url, token, patientId, [unique(c.base(i), n++)]),
+        );
         const raw = await throughput(total, clients, (i) => rawWork(rawDir, unique(c.base(i), n++)));
-        rows.push({ image: c.size, bytes: c.size === '250x250' ? small[0].length : large.length, clients, uploads: total, 'server uploads/s': server_, 'raw work/s': raw, 'server / raw': server_ / raw });
+        rows.push({
+          image: c.size,
+          bytes: c.size === '250x250' ? small[0].length : large.length,
+          clients,
+          uploads: total,
+          'server uploads/s': server_,
+          'raw work/s': raw,
+          'server / raw': server_ / raw,
+        });
       }
     }
 
@@ -119,19 +183,35 @@ export async function uploadsBench(): Promise<void> {
       const bytes = files.reduce((a, f) => a + f.length, 0);
       const before = await rssKiB(server.child.pid!);
       let peak = before;
-      const sampler = setInterval(() => void rssKiB(server.child.pid!).then((r) => (peak = Math.max(peak, r)), () => undefined), 50);
+      const sampler = setInterval(
+        () =>
+          void rssKiB(server.child.pid!).then(
+            (r) => (peak = Math.max(peak, r)),
+            () => undefined,
+          ),
+        50,
+      );
       const t0 = Date.now();
       await upload(server.url, token, patientId, files);
       clearInterval(sampler);
-      memRows.push({ batch: `${count} x 4000x3000 JPEG`, 'batch MB': bytes / 1024 / 1024, 'seconds': (Date.now() - t0) / 1000, 'RSS before MB': before / 1024, 'RSS peak MB': peak / 1024, 'peak - before MB': (peak - before) / 1024 });
+      memRows.push({
+        batch: `${count} x 4000x3000 JPEG`,
+        'batch MB': bytes / 1024 / 1024,
+        seconds: (Date.now() - t0) / 1000,
+        'RSS before MB': before / 1024,
+        'RSS peak MB': peak / 1024,
+        'peak - before MB': (peak - before) / 1024,
+      });
     }
     report({
       bench: 'uploads',
-      description: 'uploadImages end to end, one file per request, vs the same image work (hash, write, sharp metadata + normalised and thumbnail copies) without the server, same run; then server RSS during one 50 MB and one 200 MB batch request',
+      description:
+        'uploadImages end to end, one file per request, vs the same image work (hash, write, sharp metadata + normalised and thumbnail copies) without the server, same run; then server RSS during one 50 MB and one 200 MB batch request',
       rows: [...rows, ...memRows],
       summary: {
         'server RSS at start MB': baseline / 1024,
-        'RSS growth 200 MB batch vs 50 MB batch MB': Number(memRows[1]['peak - before MB']) - Number(memRows[0]['peak - before MB']),
+        'RSS growth 200 MB batch vs 50 MB batch MB':
+          Number(memRows[1]['peak - before MB']) - Number(memRows[0]['peak - before MB']),
       },
     });
   } finally {

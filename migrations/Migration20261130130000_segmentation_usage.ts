@@ -2,7 +2,6 @@ import { Migration } from '@mikro-orm/migrations';
 
 /** Segmentations count against a monthly quota like predictions: their count per user and month. */
 export class Migration20261130130000_segmentation_usage extends Migration {
-
   override async up(): Promise<void> {
     this.addSql(`alter table "prediction_usage" add column "segmentations" int not null default 0;`);
     // The segmentations already stored, counted once; from here on the statement that stores them counts them.
@@ -14,5 +13,4 @@ export class Migration20261130130000_segmentation_usage extends Migration {
   override async down(): Promise<void> {
     this.addSql(`alter table "prediction_usage" drop column "segmentations";`);
   }
-
 }

@@ -26,9 +26,11 @@ export async function evaluateClassifier(dir: string, opts: EvaluateOptions = {}
   const { split = 'test', datasetDir = 'datasets/isic-uda1', splitsFile = 'training/splits.json' } = opts;
   const runner = await PluginRunner.open(dir);
   try {
-    if (runner.manifest.task !== 'classification') throw new Error(`${runner.manifest.name} is a ${runner.manifest.task} model, not a classifier`);
+    if (runner.manifest.task !== 'classification')
+      throw new Error(`${runner.manifest.name} is a ${runner.manifest.task} model, not a classifier`);
     const threshold = runner.manifest.postprocess.decisionThreshold;
-    if (threshold === undefined) throw new Error(`${runner.manifest.name}: manifest has no postprocess.decisionThreshold`);
+    if (threshold === undefined)
+      throw new Error(`${runner.manifest.name}: manifest has no postprocess.decisionThreshold`);
     const labels = new Map((await readLabels(datasetDir)).map((r) => [r.id, r.label]));
     const ids = (await readSplits(splitsFile))[split];
     const scores: number[] = [];
@@ -80,8 +82,14 @@ async function main(): Promise<void> {
   await runner.release();
   console.log(formatMetrics(name, split ?? 'test', m));
   if (split === 'test' && recorded) {
-    const same = JSON.stringify(manifestMetricsBlock(m)) === JSON.stringify(manifestMetricsBlock(recorded as unknown as BinaryMetrics));
-    console.log(same ? '  = the manifest\'s metrics.test block' : `  DIFFERS from the manifest's metrics.test: ${JSON.stringify(recorded)}`);
+    const same =
+      JSON.stringify(manifestMetricsBlock(m)) ===
+      JSON.stringify(manifestMetricsBlock(recorded as unknown as BinaryMetrics));
+    console.log(
+      same
+        ? "  = the manifest's metrics.test block"
+        : `  DIFFERS from the manifest's metrics.test: ${JSON.stringify(recorded)}`,
+    );
     if (!same) process.exitCode = 2;
   }
 }

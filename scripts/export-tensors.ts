@@ -46,7 +46,12 @@ async function main(): Promise<void> {
   }
   await mkdir(args.out, { recursive: true });
   await writeFile(path.join(args.out, 'tensors.f32'), Buffer.from(all.buffer));
-  const index = { spec, shape: batchShape(rows.length, spec), ids: rows.map((r) => r.id), labels: rows.map((r) => r.label) };
+  const index = {
+    spec,
+    shape: batchShape(rows.length, spec),
+    ids: rows.map((r) => r.id),
+    labels: rows.map((r) => r.label),
+  };
   await writeFile(path.join(args.out, 'index.json'), JSON.stringify(index) + '\n');
   console.log(`wrote ${rows.length} tensors of ${JSON.stringify(index.shape.slice(1))} to ${args.out}`);
 }

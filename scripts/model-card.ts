@@ -2,7 +2,12 @@
  * manifest and a fresh evaluation can be compared as text (test/plugins checks they agree). */
 import type { BinaryMetrics } from '../src/inference/evaluation';
 
-export function renderMetricsTable(m: Pick<BinaryMetrics, 'rocAuc' | 'rocAucCi95' | 'sensitivity' | 'specificity' | 'balancedAccuracy' | 'n' | 'threshold' | 'confusion'>): string {
+export function renderMetricsTable(
+  m: Pick<
+    BinaryMetrics,
+    'rocAuc' | 'rocAucCi95' | 'sensitivity' | 'specificity' | 'balancedAccuracy' | 'n' | 'threshold' | 'confusion'
+  >,
+): string {
   const c = m.confusion;
   return [
     `| metric (test split, n = ${m.n}, threshold P(malignant) >= ${m.threshold}) | value |`,

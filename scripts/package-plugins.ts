@@ -21,7 +21,9 @@ const DATASET = 'datasets/isic-uda1';
 const PLUGINS = ['dg-gap-classifier', 'dg-mlp-classifier', 'dg-seg-stats', 'dg-seg-skin-distance'];
 
 export async function sha256File(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 async function listFiles(dir: string, base = dir): Promise<string[]> {
@@ -47,7 +49,10 @@ function median(xs: number[]): number {
 }
 
 /** Median wall time of the model alone (batch 1, and per image in a batch of 8) and of JPEG decode + resize + tensor + model. */
-async function measureLatency(runner: PluginRunner, image: string): Promise<{ modelMs: number; batch8PerImageMs: number; endToEndMs: number }> {
+async function measureLatency(
+  runner: PluginRunner,
+  image: string,
+): Promise<{ modelMs: number; batch8PerImageMs: number; endToEndMs: number }> {
   const tensor = await runner.tensor(image);
   for (let i = 0; i < 10; i++) await runner.runTensors([tensor]);
   const model: number[] = [];
@@ -75,14 +80,19 @@ async function measureLatency(runner: PluginRunner, image: string): Promise<{ mo
 async function maskPng(mask: Float32Array, width: number, height: number, threshold: number): Promise<Buffer> {
   const bytes = Buffer.alloc(width * height);
   mask.forEach((v, i) => (bytes[i] = v >= threshold ? 255 : 0));
-  return sharp(bytes, { raw: { width, height, channels: 1 } }).png().toBuffer();
+  return sharp(bytes, { raw: { width, height, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
 async function packageOne(name: string): Promise<void> {
   const dir = path.join('plugins', name);
   const src = path.join('training/packages', name);
   const base = JSON.parse(await readFile(path.join(src, 'manifest.base.json'), 'utf8')) as PluginManifest;
-  const manifest: PluginManifest = { ...base, provenance: { ...(base.provenance as object), createdAt: new Date().toISOString() } };
+  const manifest: PluginManifest = {
+    ...base,
+    provenance: { ...(base.provenance as object), createdAt: new Date().toISOString() },
+  };
   await rm(path.join(dir, 'golden'), { recursive: true, force: true });
   await mkdir(path.join(dir, 'golden'), { recursive: true });
   // a first manifest without metrics or goldens, so the runner can open the folder
@@ -97,14 +107,21 @@ async function packageOne(name: string): Promise<void> {
     if (manifest.task === 'classification') {
       const probs = (await runner.classify([path.join(dir, rel)]))[0].map((p) => Math.round(p * 1e6) / 1e6);
       golden.push({ image: rel, expected: { probabilities: probs }, tolerance: 0.001 });
-      goldenLines.push(`- \`${rel}\` (${id}): expected probabilities ${JSON.stringify(probs)} (benign, malignant), tolerance 0.001`);
+      goldenLines.push(
+        `- \`${rel}\` (${id}): expected probabilities ${JSON.stringify(probs)} (benign, malignant), tolerance 0.001`,
+      );
     } else {
       const { mask, width, height } = await runner.segment(path.join(dir, rel));
       const maskRel = `golden/${id}.mask.png`;
-      await writeFile(path.join(dir, maskRel), await maskPng(mask, width, height, manifest.postprocess.maskThreshold ?? 0.5));
+      await writeFile(
+        path.join(dir, maskRel),
+        await maskPng(mask, width, height, manifest.postprocess.maskThreshold ?? 0.5),
+      );
       golden.push({ image: rel, expectedMask: maskRel, minIoU: 0.99 });
       const area = mask.reduce((s, v) => s + (v >= (manifest.postprocess.maskThreshold ?? 0.5) ? 1 : 0), 0);
-      goldenLines.push(`- \`${rel}\` (${id}): expected mask \`${maskRel}\` (${width}x${height}, ${((100 * area) / (width * height)).toFixed(1)}% lesion), min IoU 0.99`);
+      goldenLines.push(
+        `- \`${rel}\` (${id}): expected mask \`${maskRel}\` (${width}x${height}, ${((100 * area) / (width * height)).toFixed(1)}% lesion), min IoU 0.99`,
+      );
     }
   }
   const latency = await measureLatency(runner, path.join(dir, golden[0].image));
@@ -117,15 +134,26 @@ async function packageOne(name: string): Promise<void> {
     MODEL_SHA256: await sha256File(path.join(dir, manifest.modelFile)),
     LATENCY: `${latency.modelMs} ms per image for the model alone (batch 1, median of 100 runs), ${latency.batch8PerImageMs} ms per image in batches of 8 (median of 30), ${latency.endToEndMs} ms including JPEG decode, resize and normalisation (median of 30); onnxruntime-node ${require('onnxruntime-node/package.json').version}, CPU execution provider, 1 intra-op thread, on ${os.cpus()[0]?.model ?? 'an unknown CPU'} (${os.cpus().length} cores shared with other work).`,
   };
-  manifest.metrics = { cpuLatencyMs: { model: latency.modelMs, modelPerImageBatch8: latency.batch8PerImageMs, endToEnd: latency.endToEndMs, threads: 1 } } as PluginManifest['metrics'];
+  manifest.metrics = {
+    cpuLatencyMs: {
+      model: latency.modelMs,
+      modelPerImageBatch8: latency.batch8PerImageMs,
+      endToEnd: latency.endToEndMs,
+      threads: 1,
+    },
+  } as PluginManifest['metrics'];
   if (manifest.task === 'classification') {
     const m = await evaluateClassifier(dir);
     manifest.metrics = { ...manifest.metrics, test: manifestMetricsBlock(m) };
     values.METRICS = renderMetricsTable(m);
-    values.TARGET_NOTE = m.rocAuc >= 0.8
-      ? 'This meets the project\'s target of a test ROC AUC of at least 0.80.'
-      : `This falls short of the project's target of a test ROC AUC of at least 0.80 (${m.rocAuc.toFixed(4)}; the upper end of the CI reaches ${m.rocAucCi95[1].toFixed(4)}): a network trained from scratch on 192 small thumbnails, with no pretrained weights available.`;
-    const train = JSON.parse(await readFile(path.join('training/.cache', `${name}.train.json`), 'utf8')) as Record<string, unknown> & { hyperparameters: Record<string, unknown> };
+    values.TARGET_NOTE =
+      m.rocAuc >= 0.8
+        ? "This meets the project's target of a test ROC AUC of at least 0.80."
+        : `This falls short of the project's target of a test ROC AUC of at least 0.80 (${m.rocAuc.toFixed(4)}; the upper end of the CI reaches ${m.rocAucCi95[1].toFixed(4)}): a network trained from scratch on 192 small thumbnails, with no pretrained weights available.`;
+    const train = JSON.parse(await readFile(path.join('training/.cache', `${name}.train.json`), 'utf8')) as Record<
+      string,
+      unknown
+    > & { hyperparameters: Record<string, unknown> };
     values.TRAINING = [
       `- parameters: ${train.parameters}; seed ${train.seed}; hyperparameters ${JSON.stringify(train.hyperparameters)}`,
       `- best validation ROC AUC ${(train.bestValidationAuc as number).toFixed(4)} at epoch ${train.bestEpoch} (the weights kept); training took ${train.trainSeconds} s on 2 shared CPU cores`,
@@ -138,7 +166,9 @@ async function packageOne(name: string): Promise<void> {
   for (const f of await listFiles(dir)) if (f !== 'manifest.json') files[f] = await sha256File(path.join(dir, f));
   manifest.files = files;
   await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-  console.log(`packaged ${dir}: ${Object.keys(files).length} files, latency ${latency.modelMs} ms${manifest.metrics && 'test' in manifest.metrics ? `, test AUC ${(manifest.metrics.test as { rocAuc: number }).rocAuc}` : ''}`);
+  console.log(
+    `packaged ${dir}: ${Object.keys(files).length} files, latency ${latency.modelMs} ms${manifest.metrics && 'test' in manifest.metrics ? `, test AUC ${(manifest.metrics.test as { rocAuc: number }).rocAuc}` : ''}`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -23,7 +23,10 @@ export interface PluginManifest {
   postprocess: { activation: 'softmax' | 'sigmoid' | 'none'; decisionThreshold?: number; maskThreshold?: number };
   threads?: { intraOp: number; interOp: number };
   metrics?: { test?: Record<string, unknown> };
-  goldenCases?: ({ image: string; tolerance: number; expected: { probabilities: number[] } } | { image: string; expectedMask: string; minIoU: number })[];
+  goldenCases?: (
+    | { image: string; tolerance: number; expected: { probabilities: number[] } }
+    | { image: string; expectedMask: string; minIoU: number }
+  )[];
   [key: string]: unknown;
 }
 
@@ -46,7 +49,11 @@ function outputByRole(m: PluginManifest, role: PluginManifest['outputs'][number]
 }
 
 export class PluginRunner {
-  private constructor(readonly dir: string, readonly manifest: PluginManifest, readonly session: ort.InferenceSession) {}
+  private constructor(
+    readonly dir: string,
+    readonly manifest: PluginManifest,
+    readonly session: ort.InferenceSession,
+  ) {}
 
   static async open(dir: string): Promise<PluginRunner> {
     const manifest = await readManifest(dir);
@@ -68,7 +75,9 @@ export class PluginRunner {
     const per = tensors[0].length;
     const batch = new Float32Array(per * tensors.length);
     tensors.forEach((t, i) => batch.set(t, i * per));
-    const feeds = { [this.manifest.input.name]: new ort.Tensor('float32', batch, batchShape(tensors.length, this.manifest.input)) };
+    const feeds = {
+      [this.manifest.input.name]: new ort.Tensor('float32', batch, batchShape(tensors.length, this.manifest.input)),
+    };
     return this.session.run(feeds);
   }
 

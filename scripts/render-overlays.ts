@@ -22,7 +22,8 @@ function arg(name: string, fallback?: string): string {
 /** Pure: RGB bytes with the mask tinted red and its boundary drawn yellow. */
 export function overlay(rgb: Uint8Array, mask: Float32Array, width: number, height: number, threshold = 0.5): Buffer {
   const out = Buffer.from(rgb);
-  const inside = (x: number, y: number) => x >= 0 && y >= 0 && x < width && y < height && mask[y * width + x] >= threshold;
+  const inside = (x: number, y: number) =>
+    x >= 0 && y >= 0 && x < width && y < height && mask[y * width + x] >= threshold;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       if (!inside(x, y)) continue;
@@ -37,10 +38,16 @@ export function overlay(rgb: Uint8Array, mask: Float32Array, width: number, heig
 }
 
 async function main(): Promise<void> {
-  const spec = JSON.parse(await readFile(arg('spec', 'training/specs/segmenter-input.json'), 'utf8')) as InputSpec & { name: string };
+  const spec = JSON.parse(await readFile(arg('spec', 'training/specs/segmenter-input.json'), 'utf8')) as InputSpec & {
+    name: string;
+  };
   const dataset = arg('dataset', 'datasets/isic-uda1');
   const ids = arg('ids').split(',');
-  const sessions = await Promise.all(arg('models').split(',').map((m) => ort.InferenceSession.create(m)));
+  const sessions = await Promise.all(
+    arg('models')
+      .split(',')
+      .map((m) => ort.InferenceSession.create(m)),
+  );
   const { width, height } = spec;
   const tiles: sharp.OverlayOptions[] = [];
   for (const [row, id] of ids.entries()) {
@@ -50,11 +57,15 @@ async function main(): Promise<void> {
       const out = await s.run({ [spec.name]: new ort.Tensor('float32', tensor, [1, 3, height, width]) });
       panels.push(overlay(resized.data, out[s.outputNames[0]].data as Float32Array, width, height));
     }
-    panels.forEach((p, col) => tiles.push({ input: p, raw: { width, height, channels: 3 }, left: col * width, top: row * height }));
+    panels.forEach((p, col) =>
+      tiles.push({ input: p, raw: { width, height, channels: 3 }, left: col * width, top: row * height }),
+    );
   }
   const cols = sessions.length + 1;
   const file = arg('out', 'training/.cache/overlays/sheet.png');
-  const sheet = sharp({ create: { width: cols * width, height: ids.length * height, channels: 3, background: '#000' } }).composite(tiles);
+  const sheet = sharp({
+    create: { width: cols * width, height: ids.length * height, channels: 3, background: '#000' },
+  }).composite(tiles);
   await (/\.jpe?g$/i.test(file) ? sheet.jpeg({ quality: 88 }) : sheet.png()).toFile(file);
   console.log(`wrote ${file}`);
 }

@@ -22,11 +22,18 @@ if (res.status !== 200 || body.errors || body.data?.me !== null) fail(`unexpecte
 const nul = await fetch(url, {
   method: 'POST',
   headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ query: 'mutation($e: String!) { login(email: $e, password: "smoke test 1") { accessToken } }', variables: { e: 'a\u0000@example.org' } }),
+  body: JSON.stringify({
+    query: 'mutation($e: String!) { login(email: $e, password: "smoke test 1") { accessToken } }',
+    variables: { e: 'a\u0000@example.org' },
+  }),
 });
 const nulBody = await nul.json();
 console.log('NUL input:', JSON.stringify(nulBody).slice(0, 300));
-if (nulBody.errors?.[0]?.extensions?.code !== 'BAD_USER_INPUT' || /select |insert |stack|\.ts:|\.js:/i.test(JSON.stringify(nulBody))) fail('NUL input was not refused cleanly');
+if (
+  nulBody.errors?.[0]?.extensions?.code !== 'BAD_USER_INPUT' ||
+  /select |insert |stack|\.ts:|\.js:/i.test(JSON.stringify(nulBody))
+)
+  fail('NUL input was not refused cleanly');
 
 const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
 const ticks = [];

@@ -54,7 +54,9 @@ program
 
 program
   .command('worker')
-  .description('run inference jobs from the Redis queue (needs DATABASE_URL and REDIS_URL shared with the api processes)')
+  .description(
+    'run inference jobs from the Redis queue (needs DATABASE_URL and REDIS_URL shared with the api processes)',
+  )
   .action(() =>
     run(async () => {
       const { config, logger } = context();
@@ -62,7 +64,10 @@ program
       const worker = await startWorker(ensureSecrets(config), logger);
       const onSignal = (signal: string) => {
         logger.info({ signal }, 'signal received');
-        worker.stop().then(() => process.exit(0), () => process.exit(1));
+        worker.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
@@ -104,7 +109,9 @@ program
 
 program
   .command('create-admin')
-  .description('create an ADMIN account (or promote an existing user); the password comes from ADMIN_PASSWORD or standard input')
+  .description(
+    'create an ADMIN account (or promote an existing user); the password comes from ADMIN_PASSWORD or standard input',
+  )
   .requiredOption('--email <email>', 'the admin’s email address')
   .option('--name <name>', 'display name')
   .action((opts: { email: string; name?: string }) =>
@@ -118,21 +125,33 @@ program
 
 program
   .command('rotate-jwt-key')
-  .description('add a new signing key under DATA_DIR/keys; the previous one stays in the JWKS so issued tokens keep working')
+  .description(
+    'add a new signing key under DATA_DIR/keys; the previous one stays in the JWKS so issued tokens keep working',
+  )
   .action(() =>
     run(async () => {
       const { config } = context();
-      const ring = await rotateKeys({ privateKey: config.JWT_PRIVATE_KEY || undefined, keyDir: `${config.dataDir}/keys` });
+      const ring = await rotateKeys({
+        privateKey: config.JWT_PRIVATE_KEY || undefined,
+        keyDir: `${config.dataDir}/keys`,
+      });
       process.stdout.write(`signing key ${ring.signing.kid}; JWKS: ${ring.keys.map((k) => k.kid).join(', ')}\n`);
     }),
   );
 
-const models = program.command('models').description('model packages: check one before uploading it, or pack a folder into an archive');
+const models = program
+  .command('models')
+  .description('model packages: check one before uploading it, or pack a folder into an archive');
 models
   .command('validate')
   .argument('<path>', 'a package folder, .zip or .tar.gz')
-  .option('--device <device>', 'run the checks on this device (cpu, webgpu, cuda[:N], tensorrt[:N]); falls back to cpu like the server')
-  .description('run every check the server runs on an upload (archive safety, manifest, sha256, ONNX load and I/O, golden cases); keeps nothing')
+  .option(
+    '--device <device>',
+    'run the checks on this device (cpu, webgpu, cuda[:N], tensorrt[:N]); falls back to cpu like the server',
+  )
+  .description(
+    'run every check the server runs on an upload (archive safety, manifest, sha256, ONNX load and I/O, golden cases); keeps nothing',
+  )
   .action((path: string, opts: { device?: string }) =>
     run(async () => {
       const r = await validateCommand(path, opts);
@@ -144,7 +163,9 @@ models
   .command('pack')
   .argument('<dir>', 'the package folder')
   .option('--out <file>', 'archive to write (.zip, .tar.gz or .tgz); default <folder name>.zip here')
-  .description("fill in the sha256 of every file in the folder's manifest.json, check the manifest, and write the archive")
+  .description(
+    "fill in the sha256 of every file in the folder's manifest.json, check the manifest, and write the archive",
+  )
   .action((dir: string, opts: { out?: string }) =>
     run(async () => {
       const r = await packCommand(dir, opts);

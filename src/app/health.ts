@@ -8,7 +8,10 @@ import { DependencyState } from '../modules/system/system.types';
  * database answers, Redis answers when configured, and every readiness check registered by a
  * feature (e.g. the model registry loaded) passes. /metrics: Prometheus text format.
  */
-export function healthRouter(services: Services, readinessChecks: Array<() => Promise<{ name: string; ok: boolean }>> = []): Router {
+export function healthRouter(
+  services: Services,
+  readinessChecks: Array<() => Promise<{ name: string; ok: boolean }>> = [],
+): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -39,7 +39,11 @@ export const GRAPHQL_PATH = '/graphql';
 
 /** Express's req.ip (TRUST_PROXY-aware) for a request Express does not route: the WebSocket upgrade. */
 function requestIp(app: express.Express, req: http.IncomingMessage): string {
-  const view = Object.assign(Object.create(app.request) as express.Request, { app, headers: req.headers, socket: req.socket });
+  const view = Object.assign(Object.create(app.request) as express.Request, {
+    app,
+    headers: req.headers,
+    socket: req.socket,
+  });
   return view.ip ?? req.socket.remoteAddress ?? '';
 }
 
@@ -72,23 +76,53 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   // A start that fails half-way closes what it opened (tests and embedding callers reuse the process).
   const undoOnFailure: Array<() => Promise<unknown>> = [() => db.close()];
   try {
-    const redis: RedisConnections | null = config.REDIS_URL ? await connectRedis(config.REDIS_URL, config.REDIS_PREFIX) : null;
+    const redis: RedisConnections | null = config.REDIS_URL
+      ? await connectRedis(config.REDIS_URL, config.REDIS_PREFIX)
+      : null;
     if (redis) undoOnFailure.push(() => redis.close());
     const pubSub = createPubSubAdapter(redis);
     const metrics = createMetrics();
     const auth = await createAuthModule({ config, forkEm: () => db.orm.em.fork(), redis, logger, options: opts.auth });
-    const models = createModelsModule({ config, forkEm: () => db.orm.em.fork(), redis, pubSub, metricsRegistry: metrics.registry, logger });
+    const models = createModelsModule({
+      config,
+      forkEm: () => db.orm.em.fork(),
+      redis,
+      pubSub,
+      metricsRegistry: metrics.registry,
+      logger,
+    });
     undoOnFailure.push(() => models.close());
-    const inference = await createInferenceModule({ config, db, redis, pubSub, logger, metrics, registry: models.registry, role: 'api' });
+    const inference = await createInferenceModule({
+      config,
+      db,
+      redis,
+      pubSub,
+      logger,
+      metrics,
+      registry: models.registry,
+      role: 'api',
+    });
     undoOnFailure.push(() => inference.close());
     const services: Services = {
-      config, db, redis, pubSub, logger, metrics, auth, startedAt, models: models.registry,
+      config,
+      db,
+      redis,
+      pubSub,
+      logger,
+      metrics,
+      auth,
+      startedAt,
+      models: models.registry,
       inference,
       files: createFileStore(config.dataDir),
       authenticate: (authorization) => auth.auth.authenticate(authorization),
     };
     if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
-      const admin = await auth.auth.createAdmin(db.orm.em.fork(), { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD }, { onlyIfNoAdmin: true });
+      const admin = await auth.auth.createAdmin(
+        db.orm.em.fork(),
+        { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD },
+        { onlyIfNoAdmin: true },
+      );
       if (admin) logger.info({ email: admin.email }, 'created the first admin from ADMIN_EMAIL');
     }
 
@@ -107,7 +141,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       schema,
       services,
       armor,
-      limits: { subscriptionsPerSocket: config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET, socketsPerUser: config.WS_MAX_SOCKETS_PER_USER, socketsPerIp: config.WS_MAX_SOCKETS_PER_IP },
+      limits: {
+        subscriptionsPerSocket: config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+        socketsPerUser: config.WS_MAX_SOCKETS_PER_USER,
+        socketsPerIp: config.WS_MAX_SOCKETS_PER_IP,
+      },
       clientIp: (req) => requestIp(app, req),
       formatError,
     });
@@ -118,7 +156,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         'Session revoked',
       ),
     );
-    const stopRoleChanges = bridgeRoleChanges(auth.auth, pubSub, (e) => subscriptions.closeWhere((u) => u.id === e.userId, 'Role changed; reconnect', WS_CLOSE.ROLE_CHANGED));
+    const stopRoleChanges = bridgeRoleChanges(auth.auth, pubSub, (e) =>
+      subscriptions.closeWhere((u) => u.id === e.userId, 'Role changed; reconnect', WS_CLOSE.ROLE_CHANGED),
+    );
 
     const apollo = new ApolloServer<AppContext>({
       schema,
@@ -135,7 +175,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginLandingPageDisabled(),
         metricsPlugin(metrics),
-        { async serverWillStart() { return { async drainServer() { await subscriptions.close(); } }; } },
+        {
+          async serverWillStart() {
+            return {
+              async drainServer() {
+                await subscriptions.close();
+              },
+            };
+          },
+        },
       ],
     });
     await apollo.start();
@@ -153,7 +201,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
         // Method, path and id only: headers carry tokens, and signed URLs carry signatures in the query.
         serializers: {
-          req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0], ip: req.remoteAddress }),
+          req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+            id: req.id,
+            method: req.method,
+            path: req.url.split('?')[0],
+            ip: req.remoteAddress,
+          }),
           res: (res: { statusCode: number }) => ({ status: res.statusCode }),
         },
       }),
@@ -199,7 +252,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const port = (httpServer.address() as AddressInfo).port;
     const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
     const url = `http://${host}:${port}${GRAPHQL_PATH}`;
-    logger.info({ url, database: db.embedded ? 'pglite' : 'postgresql', redis: !!redis, ms: Date.now() - startedAt.getTime() }, 'dermagraph ready');
+    logger.info(
+      { url, database: db.embedded ? 'pglite' : 'postgresql', redis: !!redis, ms: Date.now() - startedAt.getTime() },
+      'dermagraph ready',
+    );
 
     let stopping: Promise<void> | null = null;
     const stop = () =>

@@ -17,16 +17,37 @@ export interface RunningWorker {
  * DATABASE_URL and REDIS_URL shared with the api processes, and the same DATA_DIR storage.
  */
 export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
-  if (!config.REDIS_URL) throw new Error('dermagraph worker needs REDIS_URL (the job queue); without it the api runs jobs itself');
-  if (config.embeddedDatabase) throw new Error('dermagraph worker needs DATABASE_URL (a PostgreSQL shared with the api processes)');
+  if (!config.REDIS_URL)
+    throw new Error('dermagraph worker needs REDIS_URL (the job queue); without it the api runs jobs itself');
+  if (config.embeddedDatabase)
+    throw new Error('dermagraph worker needs DATABASE_URL (a PostgreSQL shared with the api processes)');
   const db = await openDatabase(config, logger, { migrate: false });
   const redis = await connectRedis(config.REDIS_URL, config.REDIS_PREFIX);
   const pubSub = createPubSubAdapter(redis);
   const metrics = createMetrics();
-  const models = createModelsModule({ config, forkEm: () => db.orm.em.fork(), redis, pubSub, metricsRegistry: metrics.registry, logger });
+  const models = createModelsModule({
+    config,
+    forkEm: () => db.orm.em.fork(),
+    redis,
+    pubSub,
+    metricsRegistry: metrics.registry,
+    logger,
+  });
   await models.start();
-  const inference = await createInferenceModule({ config, db, redis, pubSub, logger, metrics, registry: models.registry, role: 'worker' });
-  logger.info({ concurrency: config.JOB_CONCURRENCY, models: models.registry.list().map((m) => `${m.name}@${m.activeVersion}`) }, 'dermagraph worker ready');
+  const inference = await createInferenceModule({
+    config,
+    db,
+    redis,
+    pubSub,
+    logger,
+    metrics,
+    registry: models.registry,
+    role: 'worker',
+  });
+  logger.info(
+    { concurrency: config.JOB_CONCURRENCY, models: models.registry.list().map((m) => `${m.name}@${m.activeVersion}`) },
+    'dermagraph worker ready',
+  );
   let stopping: Promise<void> | null = null;
   return {
     stop: () =>

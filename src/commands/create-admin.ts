@@ -10,15 +10,25 @@ import type { Logger } from '../infra/observability/logger';
  * with a verified email. The password comes from ADMIN_PASSWORD or standard input, never argv
  * (which other users of the machine can read in the process list).
  */
-export async function createAdmin(config: Config, logger: Logger, input: { email: string; password: string; name?: string }): Promise<{ id: string; email: string }> {
+export async function createAdmin(
+  config: Config,
+  logger: Logger,
+  input: { email: string; password: string; name?: string },
+): Promise<{ id: string; email: string }> {
   const db = await openDatabase(config, logger);
   try {
-    const { auth } = await createAuthModule({ config: ensureSecrets(config), forkEm: () => db.orm.em.fork(), redis: null, logger });
+    const { auth } = await createAuthModule({
+      config: ensureSecrets(config),
+      forkEm: () => db.orm.em.fork(),
+      redis: null,
+      logger,
+    });
     const user = await auth.createAdmin(db.orm.em.fork(), input);
     return { id: user!.id, email: user!.email };
   } catch (err) {
     // The policy's and the conflict's messages are meant for a person: print them, not a stack.
-    if (err instanceof AppError) throw new Error(`${err.message}${err.extensions.field ? ` (${String(err.extensions.field)})` : ''}`);
+    if (err instanceof AppError)
+      throw new Error(`${err.message}${err.extensions.field ? ` (${String(err.extensions.field)})` : ''}`);
     throw err;
   } finally {
     await db.close();

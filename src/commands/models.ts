@@ -19,7 +19,9 @@ export async function validateCommand(pathOrArchive: string, opts: { device?: st
       `ok  ${r.name}@${r.version} (${r.task}) from ${r.source}, ${r.files} files`,
       `    model sha256 ${r.modelSha256}`,
       `    device: requested ${r.placement.requested}, ran on ${r.placement.actual}${r.placement.fallbackReason ? ` (fell back: ${r.placement.fallbackReason})` : ''}`,
-      ...r.golden.map((g) => `    golden case ${g.index} (${g.image}): ${g.ok ? 'pass' : 'FAIL'}${g.detail ? ` - ${g.detail}` : ''}`),
+      ...r.golden.map(
+        (g) => `    golden case ${g.index} (${g.image}): ${g.ok ? 'pass' : 'FAIL'}${g.detail ? ` - ${g.detail}` : ''}`,
+      ),
     ];
     return { ok: true, text: `${lines.join('\n')}\n` };
   } catch (err) {
@@ -32,8 +34,14 @@ export async function packCommand(dir: string, opts: { out?: string } = {}): Pro
   try {
     const out = opts.out ?? join(process.cwd(), `${basename(resolve(dir))}.zip`);
     const r = await packPackage(dir, out);
-    const text = [`packed ${r.manifest.name}@${r.manifest.version}: ${r.files.length} files, ${r.bytes} bytes -> ${r.outFile}`, ...r.files.map((f) => `    ${r.manifest.files[f] ?? '(manifest)'}  ${f}`)].join('\n');
-    return { ok: true, text: `${text}\nrun \`dermagraph models validate ${r.outFile}\` to check it loads and passes its golden cases\n` };
+    const text = [
+      `packed ${r.manifest.name}@${r.manifest.version}: ${r.files.length} files, ${r.bytes} bytes -> ${r.outFile}`,
+      ...r.files.map((f) => `    ${r.manifest.files[f] ?? '(manifest)'}  ${f}`),
+    ].join('\n');
+    return {
+      ok: true,
+      text: `${text}\nrun \`dermagraph models validate ${r.outFile}\` to check it loads and passes its golden cases\n`,
+    };
   } catch (err) {
     return { ok: false, text: refusal(err) };
   }
@@ -44,7 +52,9 @@ function refusal(err: unknown): string {
   if (err instanceof AppError) {
     const { check, field } = err.extensions as { check?: string; field?: string };
     const where = [err.code, check && `check ${check}`, field && `field ${field}`].filter(Boolean).join(', ');
-    const issues = ((err.extensions.issues as Array<{ path: string; message: string }> | undefined) ?? []).map((i) => `    ${i.path || '(root)'}: ${i.message}`);
+    const issues = ((err.extensions.issues as Array<{ path: string; message: string }> | undefined) ?? []).map(
+      (i) => `    ${i.path || '(root)'}: ${i.message}`,
+    );
     return [`refused (${where})`, `    ${err.message}`, ...issues].join('\n') + '\n';
   }
   return `error: ${(err as Error).message ?? err}\n`;

@@ -24,4 +24,18 @@ export * from './prediction-usage';
 export * from './segmentation';
 
 /** Every entity MikroORM knows. Add new entities here (and a migration: `npm run migration:create`). */
-export const entities = [User, ...authEntities, ModelVersion, ModelActivation, Patient, PatientShare, PatientEvent, Lesion, Image, InferenceJob, Prediction, PredictionUsage, Segmentation];
+export const entities = [
+  User,
+  ...authEntities,
+  ModelVersion,
+  ModelActivation,
+  Patient,
+  PatientShare,
+  PatientEvent,
+  Lesion,
+  Image,
+  InferenceJob,
+  Prediction,
+  PredictionUsage,
+  Segmentation,
+];

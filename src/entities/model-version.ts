@@ -8,7 +8,10 @@ import { BaseEntity } from './base';
  */
 @Entity({ tableName: 'model_versions' })
 @Unique({ name: 'model_versions_name_version_unique', properties: ['name', 'version'] })
-@Index({ name: 'model_versions_one_active', expression: 'create unique index "model_versions_one_active" on "model_versions" ("name") where "active"' })
+@Index({
+  name: 'model_versions_one_active',
+  expression: 'create unique index "model_versions_one_active" on "model_versions" ("name") where "active"',
+})
 export class ModelVersion extends BaseEntity {
   @Property({ type: 'text' })
   name!: string;

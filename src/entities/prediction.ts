@@ -31,7 +31,6 @@ export interface LabelProbability {
 // One result per image of a job, whatever happens to workers (a takeover racing a slow worker loses the insert).
 @Unique({ name: 'predictions_job_image_unique', properties: ['job', 'imageId'] })
 export class Prediction extends ImageResult {
-
   @Property({ type: 'text' })
   label!: string;
 

@@ -22,7 +22,6 @@ export enum Severity {
 @Unique({ name: 'segmentations_job_image_unique', properties: ['job', 'imageId'] })
 @Index({ properties: ['severity'] })
 export class Segmentation extends ImageResult {
-
   @Property({ type: 'json' })
   members!: MemberRecord[];
 

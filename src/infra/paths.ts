@@ -13,4 +13,6 @@ export const projectRoot: string = (() => {
   }
 })();
 
-export const packageVersion: string = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')).version;
+export const packageVersion: string = JSON.parse(
+  fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8'),
+).version;

@@ -11,10 +11,14 @@ export interface Device {
 export function parseDevice(s: string): Device {
   const text = s.trim().toLowerCase();
   if (!DEVICE_PATTERN.test(text)) {
-    throw new RegistryError('BAD_USER_INPUT', `unknown device "${s}": expected cpu, webgpu, cuda[:N] or tensorrt[:N]`, { field: 'device' });
+    throw new RegistryError('BAD_USER_INPUT', `unknown device "${s}": expected cpu, webgpu, cuda[:N] or tensorrt[:N]`, {
+      field: 'device',
+    });
   }
   const [kind, index] = text.split(':');
-  return index === undefined ? { kind: kind as Device['kind'] } : { kind: kind as Device['kind'], index: Number(index) };
+  return index === undefined
+    ? { kind: kind as Device['kind'] }
+    : { kind: kind as Device['kind'], index: Number(index) };
 }
 
 export function formatDevice(d: Device): string {

@@ -10,7 +10,9 @@ export async function findPackageFolders(dir: string): Promise<string[]> {
   if (await isPackageFolder(root)) return [root];
   const found: string[] = [];
   const subdirs = async (d: string) =>
-    (await readdir(d, { withFileTypes: true })).filter((x) => x.isDirectory() && !x.name.startsWith('.')).map((x) => join(d, x.name));
+    (await readdir(d, { withFileTypes: true }))
+      .filter((x) => x.isDirectory() && !x.name.startsWith('.'))
+      .map((x) => join(d, x.name));
   for (const child of await subdirs(root)) {
     if (await isPackageFolder(child)) found.push(child);
     else for (const grandchild of await subdirs(child)) if (await isPackageFolder(grandchild)) found.push(grandchild);

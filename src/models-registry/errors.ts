@@ -4,7 +4,10 @@ import { AppError, type ErrorCode } from '../infra/errors';
  * Errors of the model registry: client-facing AppErrors (`extensions.code`) that also name the
  * `check` that refused a package and the manifest `field` or package file at fault.
  */
-export type RegistryErrorCode = Extract<ErrorCode, 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'MODEL_UNAVAILABLE'>;
+export type RegistryErrorCode = Extract<
+  ErrorCode,
+  'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'MODEL_UNAVAILABLE'
+>;
 
 /** The package checks, in the order they run (docs/models.md describes each). */
 export type PackageCheck =
@@ -27,7 +30,11 @@ export type PackageCheck =
 export class RegistryError extends AppError {
   readonly check?: PackageCheck | string;
   readonly field?: string;
-  constructor(code: RegistryErrorCode, message: string, extra: { check?: PackageCheck | string; field?: string; issues?: Array<{ path: string; message: string }> } = {}) {
+  constructor(
+    code: RegistryErrorCode,
+    message: string,
+    extra: { check?: PackageCheck | string; field?: string; issues?: Array<{ path: string; message: string }> } = {},
+  ) {
     const extensions: Record<string, unknown> = {};
     if (extra.check !== undefined) extensions.check = extra.check;
     if (extra.field !== undefined) extensions.field = extra.field;
@@ -40,7 +47,12 @@ export class RegistryError extends AppError {
 }
 
 /** A package refused by one of its checks; the message starts with the check's name. */
-export function packageError(check: PackageCheck, message: string, field?: string, code: RegistryErrorCode = 'BAD_USER_INPUT'): RegistryError {
+export function packageError(
+  check: PackageCheck,
+  message: string,
+  field?: string,
+  code: RegistryErrorCode = 'BAD_USER_INPUT',
+): RegistryError {
   return new RegistryError(code, `${check}: ${message}`, { check, field });
 }
 

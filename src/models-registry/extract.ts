@@ -58,10 +58,20 @@ class Budget {
       throw packageError('archive.count', `more than ${this.limits.maxEntries} entries`, name, 'PAYLOAD_TOO_LARGE');
     }
     if (declaredBytes > this.limits.maxFileBytes) {
-      throw packageError('archive.size', `"${name}" declares ${declaredBytes} bytes, over the ${this.limits.maxFileBytes}-byte limit for one file`, name, 'PAYLOAD_TOO_LARGE');
+      throw packageError(
+        'archive.size',
+        `"${name}" declares ${declaredBytes} bytes, over the ${this.limits.maxFileBytes}-byte limit for one file`,
+        name,
+        'PAYLOAD_TOO_LARGE',
+      );
     }
     if (declaredTotal !== undefined && declaredTotal > this.limits.maxTotalBytes) {
-      throw packageError('archive.size', `entries declare ${declaredTotal} bytes in all, over the ${this.limits.maxTotalBytes}-byte limit`, name, 'PAYLOAD_TOO_LARGE');
+      throw packageError(
+        'archive.size',
+        `entries declare ${declaredTotal} bytes in all, over the ${this.limits.maxTotalBytes}-byte limit`,
+        name,
+        'PAYLOAD_TOO_LARGE',
+      );
     }
   }
 
@@ -73,9 +83,33 @@ class Budget {
       transform(chunk: Buffer, _enc, cb: TransformCallback) {
         fileBytes += chunk.length;
         budget.bytes += chunk.length;
-        if (fileBytes > declaredBytes) return cb(packageError('archive.size', `"${name}" holds more bytes than the ${declaredBytes} it declares`, name, 'PAYLOAD_TOO_LARGE'));
-        if (fileBytes > budget.limits.maxFileBytes) return cb(packageError('archive.size', `"${name}" is over the ${budget.limits.maxFileBytes}-byte limit for one file`, name, 'PAYLOAD_TOO_LARGE'));
-        if (budget.bytes > budget.limits.maxTotalBytes) return cb(packageError('archive.size', `files are over the ${budget.limits.maxTotalBytes}-byte limit in all`, name, 'PAYLOAD_TOO_LARGE'));
+        if (fileBytes > declaredBytes)
+          return cb(
+            packageError(
+              'archive.size',
+              `"${name}" holds more bytes than the ${declaredBytes} it declares`,
+              name,
+              'PAYLOAD_TOO_LARGE',
+            ),
+          );
+        if (fileBytes > budget.limits.maxFileBytes)
+          return cb(
+            packageError(
+              'archive.size',
+              `"${name}" is over the ${budget.limits.maxFileBytes}-byte limit for one file`,
+              name,
+              'PAYLOAD_TOO_LARGE',
+            ),
+          );
+        if (budget.bytes > budget.limits.maxTotalBytes)
+          return cb(
+            packageError(
+              'archive.size',
+              `files are over the ${budget.limits.maxTotalBytes}-byte limit in all`,
+              name,
+              'PAYLOAD_TOO_LARGE',
+            ),
+          );
         cb(null, chunk);
       },
     });
@@ -93,18 +127,32 @@ export function entryTarget(dest: string, rawName: string): { rel: string; abs: 
     if (rawName.startsWith('/')) throw packageError('archive.path', `entry "${rawName}" has an absolute path`, rawName);
     return null;
   }
-  if (!isSafeRelativePath(rel)) throw packageError('archive.path', `entry "${rawName}" points outside the package folder`, rawName);
+  if (!isSafeRelativePath(rel))
+    throw packageError('archive.path', `entry "${rawName}" points outside the package folder`, rawName);
   const abs = resolve(dest, rel);
-  if (!abs.startsWith(resolve(dest) + sep)) throw packageError('archive.path', `entry "${rawName}" points outside the package folder`, rawName);
+  if (!abs.startsWith(resolve(dest) + sep))
+    throw packageError('archive.path', `entry "${rawName}" points outside the package folder`, rawName);
   return { rel, abs };
 }
 
 /** Extracts an archive into `dest` (an existing empty folder); returns the relative paths of the files written. */
-export async function extractArchive(archive: string, dest: string, limits: ExtractLimits = DEFAULT_LIMITS): Promise<string[]> {
+export async function extractArchive(
+  archive: string,
+  dest: string,
+  limits: ExtractLimits = DEFAULT_LIMITS,
+): Promise<string[]> {
   const kind = await sniffArchive(archive);
-  if (!kind) throw packageError('archive.type', 'not a .zip, .tar.gz or .tar archive (or a package folder)', undefined, 'UNSUPPORTED_MEDIA_TYPE');
+  if (!kind)
+    throw packageError(
+      'archive.type',
+      'not a .zip, .tar.gz or .tar archive (or a package folder)',
+      undefined,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
   try {
-    return kind === 'zip' ? await extractZip(archive, dest, new Budget(limits)) : await extractTar(archive, dest, new Budget(limits));
+    return kind === 'zip'
+      ? await extractZip(archive, dest, new Budget(limits))
+      : await extractTar(archive, dest, new Budget(limits));
   } catch (e) {
     // File-system clashes inside the archive (a file and a folder of one name, duplicates).
     if (e instanceof RegistryError) throw e;
@@ -122,15 +170,20 @@ const S_IFLNK = 0o120000;
 /** yauzl's own name checks, mapped to our check names. */
 function zipOpenError(e: Error): RegistryError {
   if (/absolute path|invalid relative path|invalid characters in fileName/.test(e.message)) {
-    return packageError('archive.path', `entry ${e.message.replace(/^.*?: /, '"').replace(/$/, '"')} points outside the package folder`);
+    return packageError(
+      'archive.path',
+      `entry ${e.message.replace(/^.*?: /, '"').replace(/$/, '"')} points outside the package folder`,
+    );
   }
   return packageError('archive.corrupt', `unreadable zip: ${e.message}`);
 }
 
 function openZip(file: string): Promise<yauzl.ZipFile> {
   return new Promise((ok, fail) =>
-    yauzl.open(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false }, (err, zip) =>
-      err ? fail(zipOpenError(err)) : ok(zip!),
+    yauzl.open(
+      file,
+      { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false },
+      (err, zip) => (err ? fail(zipOpenError(err)) : ok(zip!)),
     ),
   );
 }
@@ -169,9 +222,12 @@ async function extractZip(archive: string, dest: string, budget: Budget): Promis
     for (const entry of entries) {
       const target = entryTarget(dest, entry.fileName);
       const type = zipEntryType(entry);
-      if (type === 'link') throw packageError('archive.link', `entry "${entry.fileName}" is a symbolic link`, entry.fileName);
-      if (type === 'other') throw packageError('archive.link', `entry "${entry.fileName}" is a device, FIFO or socket`, entry.fileName);
-      if (entry.isEncrypted()) throw packageError('archive.corrupt', `entry "${entry.fileName}" is encrypted`, entry.fileName);
+      if (type === 'link')
+        throw packageError('archive.link', `entry "${entry.fileName}" is a symbolic link`, entry.fileName);
+      if (type === 'other')
+        throw packageError('archive.link', `entry "${entry.fileName}" is a device, FIFO or socket`, entry.fileName);
+      if (entry.isEncrypted())
+        throw packageError('archive.corrupt', `entry "${entry.fileName}" is encrypted`, entry.fileName);
       declaredTotal += type === 'file' ? entry.uncompressedSize : 0;
       budget.admit(entry.fileName, type === 'file' ? entry.uncompressedSize : 0, declaredTotal);
       if (target) plan.push({ entry, rel: target.rel, abs: target.abs, dir: type === 'dir' });
@@ -185,12 +241,24 @@ async function extractZip(archive: string, dest: string, budget: Budget): Promis
       }
       mkdirSync(dirname(abs), { recursive: true });
       const stream = await new Promise<NodeJS.ReadableStream>((ok, fail) =>
-        zip.openReadStream(entry, (err, s) => (err ? fail(packageError('archive.corrupt', `${entry.fileName}: ${err.message}`, entry.fileName)) : ok(s!))),
+        zip.openReadStream(entry, (err, s) =>
+          err ? fail(packageError('archive.corrupt', `${entry.fileName}: ${err.message}`, entry.fileName)) : ok(s!),
+        ),
       );
-      await pipeline(stream, budget.meter(entry.fileName, entry.uncompressedSize), createWriteStream(abs, { flags: 'wx' })).catch((e: Error) => {
+      await pipeline(
+        stream,
+        budget.meter(entry.fileName, entry.uncompressedSize),
+        createWriteStream(abs, { flags: 'wx' }),
+      ).catch((e: Error) => {
         if (e instanceof RegistryError) throw e;
         // yauzl stops an entry that inflates to more than its declared size.
-        if (/too many bytes/.test(e.message)) throw packageError('archive.size', `"${entry.fileName}" holds more bytes than the ${entry.uncompressedSize} it declares`, entry.fileName, 'PAYLOAD_TOO_LARGE');
+        if (/too many bytes/.test(e.message))
+          throw packageError(
+            'archive.size',
+            `"${entry.fileName}" holds more bytes than the ${entry.uncompressedSize} it declares`,
+            entry.fileName,
+            'PAYLOAD_TOO_LARGE',
+          );
         throw packageError('archive.corrupt', `${entry.fileName}: ${e.message}`, entry.fileName);
       });
       files.push(rel);
@@ -217,10 +285,15 @@ async function extractTar(archive: string, dest: string, budget: Budget): Promis
       try {
         const name = entry.path;
         if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
-          throw packageError('archive.link', `entry "${name}" is a ${entry.type === 'Link' ? 'hard' : 'symbolic'} link`, name);
+          throw packageError(
+            'archive.link',
+            `entry "${name}" is a ${entry.type === 'Link' ? 'hard' : 'symbolic'} link`,
+            name,
+          );
         }
         const isFile = entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile';
-        if (!isFile && entry.type !== 'Directory') throw packageError('archive.link', `entry "${name}" is a ${entry.type}, not a file or folder`, name);
+        if (!isFile && entry.type !== 'Directory')
+          throw packageError('archive.link', `entry "${name}" is a ${entry.type}, not a file or folder`, name);
         const target = entryTarget(dest, name);
         // tar headers come one at a time, so the declared size is checked entry by entry, before its data.
         budget.admit(name, isFile ? entry.size : 0, isFile ? budget.bytes + entry.size : undefined);
@@ -231,9 +304,11 @@ async function extractTar(archive: string, dest: string, budget: Budget): Promis
         mkdirSync(dirname(target.abs), { recursive: true });
         files.push(target.rel);
         writes.push(
-          pipeline(entry, budget.meter(name, entry.size), createWriteStream(target.abs, { flags: 'wx' })).catch((e: Error) => {
-            fail(e instanceof RegistryError ? e : packageError('archive.corrupt', `${name}: ${e.message}`, name));
-          }),
+          pipeline(entry, budget.meter(name, entry.size), createWriteStream(target.abs, { flags: 'wx' })).catch(
+            (e: Error) => {
+              fail(e instanceof RegistryError ? e : packageError('archive.corrupt', `${name}: ${e.message}`, name));
+            },
+          ),
         );
       } catch (e) {
         entry.resume();
@@ -248,7 +323,9 @@ async function extractTar(archive: string, dest: string, budget: Budget): Promis
     parser.abort(e);
   }
   await new Promise<void>((ok) => {
-    parser.on('error', (e: Error) => fail(e instanceof RegistryError ? e : packageError('archive.corrupt', `unreadable tar: ${e.message}`)));
+    parser.on('error', (e: Error) =>
+      fail(e instanceof RegistryError ? e : packageError('archive.corrupt', `unreadable tar: ${e.message}`)),
+    );
     parser.on('abort', () => ok());
     parser.on('end', () => ok());
     parser.on('close', () => ok());

@@ -8,12 +8,19 @@ import { packageError } from './errors';
 import { handOver, type ModelSession } from './threaded-session';
 
 /** Runs one batch of preprocessed images (each a tensor of one image) and returns the manifest's outputs. */
-export async function runBatch(session: ModelSession, m: Manifest, images: Float32Array[]): Promise<ort.InferenceSession.OnnxValueMapType> {
+export async function runBatch(
+  session: ModelSession,
+  m: Manifest,
+  images: Float32Array[],
+): Promise<ort.InferenceSession.OnnxValueMapType> {
   const per = m.input.width * m.input.height * 3;
   const data = new Float32Array(per * images.length);
   images.forEach((t, i) => data.set(t, i * per));
   const feeds = { [m.input.name]: new ort.Tensor('float32', handOver(data), batchShape(images.length, m.input)) };
-  return session.run(feeds, m.outputs.map((o) => o.name));
+  return session.run(
+    feeds,
+    m.outputs.map((o) => o.name),
+  );
 }
 
 /** One inference on a blank image: pays the first-run costs and proves the device can run the graph. */
@@ -71,28 +78,59 @@ export async function runGoldenCases(session: ModelSession, m: Manifest, dir: st
       const diff = Math.max(...got.map((p, k) => Math.abs(p - (g.expected.probabilities[k] ?? NaN))));
       const ok = got.length === g.expected.probabilities.length && diff <= g.tolerance;
       const fmt = (xs: number[]) => `[${xs.map((x) => x.toFixed(4)).join(', ')}]`;
-      results.push({ index, image: g.image, ok, probabilities: got, detail: `got ${fmt(got)}, expected ${fmt(g.expected.probabilities)} ± ${g.tolerance}` });
+      results.push({
+        index,
+        image: g.image,
+        ok,
+        probabilities: got,
+        detail: `got ${fmt(got)}, expected ${fmt(g.expected.probabilities)} ± ${g.tolerance}`,
+      });
     } else {
       const maskOut = m.outputs.find((o) => o.role === 'mask')!;
       const got = binaryMaskOf(outputs[maskOut.name], m);
       // flatten drops any alpha channel, so the raw buffer has one byte per pixel.
-      const { data, info } = await sharp(packagePath(dir, g.expectedMask)).flatten().greyscale().raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(packagePath(dir, g.expectedMask))
+        .flatten()
+        .greyscale()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       if (info.width !== got.width || info.height !== got.height) {
-        results.push({ index, image: g.image, ok: false, detail: `expected mask is ${info.width}x${info.height}, the model's mask is ${got.width}x${got.height}` });
+        results.push({
+          index,
+          image: g.image,
+          ok: false,
+          detail: `expected mask is ${info.width}x${info.height}, the model's mask is ${got.width}x${got.height}`,
+        });
         continue;
       }
       const expected = Uint8Array.from(data, (v) => (v >= 128 ? 1 : 0));
       const iou = maskIoU(got.mask, expected);
-      results.push({ index, image: g.image, ok: iou >= g.minIoU, iou, detail: `IoU ${iou.toFixed(4)}, at least ${g.minIoU} expected` });
+      results.push({
+        index,
+        image: g.image,
+        ok: iou >= g.minIoU,
+        iou,
+        detail: `IoU ${iou.toFixed(4)}, at least ${g.minIoU} expected`,
+      });
     }
   }
   return results;
 }
 
 /** Runs the golden cases and refuses the package at the first one that fails. */
-export async function assertGoldenCases(session: ModelSession, m: Manifest, dir: string, device: string): Promise<GoldenResult[]> {
+export async function assertGoldenCases(
+  session: ModelSession,
+  m: Manifest,
+  dir: string,
+  device: string,
+): Promise<GoldenResult[]> {
   const results = await runGoldenCases(session, m, dir);
   const bad = results.find((r) => !r.ok);
-  if (bad) throw packageError('golden', `case ${bad.index} (${bad.image}) fails on ${device}: ${bad.detail}`, `goldenCases[${bad.index}]`);
+  if (bad)
+    throw packageError(
+      'golden',
+      `case ${bad.index} (${bad.image}) fails on ${device}: ${bad.detail}`,
+      `goldenCases[${bad.index}]`,
+    );
   return results;
 }

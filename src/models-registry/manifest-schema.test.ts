@@ -11,7 +11,22 @@ describe('docs/manifest.schema.json', () => {
   it('describes the contract fields', () => {
     const schema = JSON.parse(manifestJsonSchemaText());
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
-    expect(schema.required).toEqual(expect.arrayContaining(['schemaVersion', 'name', 'version', 'task', 'modelFile', 'files', 'input', 'outputs', 'postprocess', 'license', 'provenance', 'goldenCases']));
+    expect(schema.required).toEqual(
+      expect.arrayContaining([
+        'schemaVersion',
+        'name',
+        'version',
+        'task',
+        'modelFile',
+        'files',
+        'input',
+        'outputs',
+        'postprocess',
+        'license',
+        'provenance',
+        'goldenCases',
+      ]),
+    );
     expect(schema.properties.input.properties.layout.enum).toEqual(['NCHW', 'NHWC']);
     expect(schema.additionalProperties).toBe(false);
   });

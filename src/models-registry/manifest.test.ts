@@ -1,4 +1,11 @@
-import { formatPath, isSafeRelativePath, ManifestError, parseManifest, parseManifestText, safeParseManifest } from './manifest';
+import {
+  formatPath,
+  isSafeRelativePath,
+  ManifestError,
+  parseManifest,
+  parseManifestText,
+  safeParseManifest,
+} from './manifest';
 
 const sha = (c: string) => c.repeat(64);
 
@@ -12,8 +19,22 @@ function valid(): Record<string, any> {
     description: 'test',
     modelFile: 'model.onnx',
     files: { 'model.onnx': sha('a'), 'golden/ISIC_0000150.jpg': sha('b'), 'MODEL_CARD.md': sha('c') },
-    input: { name: 'input', dtype: 'float32', layout: 'NCHW', width: 128, height: 128, colorOrder: 'RGB', scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], resize: 'fill' },
-    outputs: [{ name: 'logits', role: 'logits' }, { name: 'features', role: 'gradcam_features' }],
+    input: {
+      name: 'input',
+      dtype: 'float32',
+      layout: 'NCHW',
+      width: 128,
+      height: 128,
+      colorOrder: 'RGB',
+      scale: 1 / 255,
+      mean: [0.5, 0.5, 0.5],
+      std: [0.25, 0.25, 0.25],
+      resize: 'fill',
+    },
+    outputs: [
+      { name: 'logits', role: 'logits' },
+      { name: 'features', role: 'gradcam_features' },
+    ],
     labels: ['benign', 'malignant'],
     malignantLabels: ['malignant'],
     postprocess: { activation: 'softmax', decisionThreshold: 0.5 },
@@ -100,7 +121,10 @@ describe('manifest schema', () => {
   it('requires one score output for classification and a mask for segmentation', () => {
     const c = valid();
     c.outputs = [{ name: 'features', role: 'gradcam_features' }];
-    expect(issuesOf(c)[0]).toEqual({ path: 'outputs', message: 'classification needs exactly one output with role logits or probabilities' });
+    expect(issuesOf(c)[0]).toEqual({
+      path: 'outputs',
+      message: 'classification needs exactly one output with role logits or probabilities',
+    });
     const s = valid();
     s.task = 'segmentation';
     s.postprocess = { activation: 'sigmoid', maskThreshold: 0.5 };
@@ -138,6 +162,7 @@ describe('formatPath and isSafeRelativePath', () => {
 
   it('accepts only relative paths inside the package', () => {
     expect(isSafeRelativePath('golden/a.jpg')).toBe(true);
-    for (const bad of ['../a', 'a/../../b', '/etc/passwd', 'C:/x', 'a\\b', 'a//b', './a', '']) expect(isSafeRelativePath(bad)).toBe(false);
+    for (const bad of ['../a', 'a/../../b', '/etc/passwd', 'C:/x', 'a\\b', 'a//b', './a', ''])
+      expect(isSafeRelativePath(bad)).toBe(false);
   });
 });

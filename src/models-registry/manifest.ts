@@ -22,7 +22,9 @@ const packagePath = z
   .string()
   .min(1)
   .max(255)
-  .refine((p) => isSafeRelativePath(p), { message: 'must be a relative path inside the package (no "..", no leading "/", no "\\")' });
+  .refine((p) => isSafeRelativePath(p), {
+    message: 'must be a relative path inside the package (no "..", no leading "/", no "\\")',
+  });
 
 export function isSafeRelativePath(p: string): boolean {
   if (p.startsWith('/') || p.includes('\\') || /^[a-zA-Z]:/.test(p) || p.includes('\0')) return false;
@@ -60,8 +62,12 @@ export const outputSchema = z.strictObject({
 
 export const postprocessSchema = z.strictObject({
   activation: z.enum(['softmax', 'sigmoid', 'none']),
-  decisionThreshold: unit.optional().meta({ description: 'classification: P(malignant) at or above which the prediction is malignant (default 0.5)' }),
-  maskThreshold: unit.optional().meta({ description: 'segmentation: mask value at or above which a pixel is lesion (default 0.5)' }),
+  decisionThreshold: unit
+    .optional()
+    .meta({ description: 'classification: P(malignant) at or above which the prediction is malignant (default 0.5)' }),
+  maskThreshold: unit
+    .optional()
+    .meta({ description: 'segmentation: mask value at or above which a pixel is lesion (default 0.5)' }),
 });
 
 export const classificationGoldenSchema = z.strictObject({
@@ -82,7 +88,10 @@ const manifestObject = z.strictObject({
   schemaVersion: z.literal(1),
   name: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9-]{2,63}$/, 'expected 3..64 characters of a-z, 0-9 and "-", starting with a letter or digit'),
+    .regex(
+      /^[a-z0-9][a-z0-9-]{2,63}$/,
+      'expected 3..64 characters of a-z, 0-9 and "-", starting with a letter or digit',
+    ),
   version: z.string().regex(SEMVER, 'expected a semantic version such as 1.2.3'),
   task: z.enum(['classification', 'segmentation']),
   description: z.string().max(2000).optional(),
@@ -95,7 +104,11 @@ const manifestObject = z.strictObject({
   labels: z.array(z.string().min(1)).optional().meta({ description: 'classification: one per logit, in order' }),
   malignantLabels: z.array(z.string().min(1)).optional(),
   postprocess: postprocessSchema,
-  devices: z.array(deviceSchema).min(1).default(['cpu']).meta({ description: 'Preferred placement chain, tried in order' }),
+  devices: z
+    .array(deviceSchema)
+    .min(1)
+    .default(['cpu'])
+    .meta({ description: 'Preferred placement chain, tried in order' }),
   batching: z
     .strictObject({ maxBatch: z.int().min(1).max(256), maxDelayMs: z.number().min(0).max(1000) })
     .default({ maxBatch: 1, maxDelayMs: 0 }),
@@ -113,7 +126,10 @@ const manifestObject = z.strictObject({
     createdAt: z.union([z.iso.date(), z.iso.datetime({ offset: true })]),
   }),
   metrics: z.record(z.string(), z.unknown()).optional().meta({ description: 'Free-form model-card metrics' }),
-  goldenCases: z.array(goldenCaseSchema).min(1).meta({ description: 'Must all pass before a version can be activated' }),
+  goldenCases: z
+    .array(goldenCaseSchema)
+    .min(1)
+    .meta({ description: 'Must all pass before a version can be activated' }),
   activate: z.boolean().optional().meta({ description: 'Activate when discovered by MODEL_WATCH' }),
 });
 
@@ -137,7 +153,8 @@ function crossFieldRules(m: ManifestShape, ctx: z.core.$RefinementCtx<ManifestSh
 
   if (m.task === 'classification') {
     const scoreOutputs = count('logits') + count('probabilities');
-    if (scoreOutputs !== 1) issue(['outputs'], 'classification needs exactly one output with role logits or probabilities');
+    if (scoreOutputs !== 1)
+      issue(['outputs'], 'classification needs exactly one output with role logits or probabilities');
     if (count('mask') > 0) issue(['outputs'], 'classification cannot have a mask output');
     if (count('gradcam_features') > 1) issue(['outputs'], 'at most one gradcam_features output');
     if (!m.labels || m.labels.length === 0) issue(['labels'], 'classification needs labels, one per logit');
@@ -150,15 +167,22 @@ function crossFieldRules(m: ManifestShape, ctx: z.core.$RefinementCtx<ManifestSh
     if (count('probabilities') === 1 && m.postprocess.activation !== 'none')
       issue(['postprocess', 'activation'], 'a probabilities output takes activation "none"');
     m.goldenCases.forEach((g, i) => {
-      if (!('expected' in g)) return issue(['goldenCases', i], 'classification golden cases need expected.probabilities');
+      if (!('expected' in g))
+        return issue(['goldenCases', i], 'classification golden cases need expected.probabilities');
       if (labels.length > 0 && g.expected.probabilities.length !== labels.length)
-        issue(['goldenCases', i, 'expected', 'probabilities'], `expected ${labels.length} probabilities (one per label), got ${g.expected.probabilities.length}`);
+        issue(
+          ['goldenCases', i, 'expected', 'probabilities'],
+          `expected ${labels.length} probabilities (one per label), got ${g.expected.probabilities.length}`,
+        );
     });
   } else {
     if (count('mask') !== 1) issue(['outputs'], 'segmentation needs exactly one output with role mask');
-    if (count('logits') + count('probabilities') + count('gradcam_features') > 0) issue(['outputs'], 'segmentation outputs are masks only');
-    if (m.postprocess.activation === 'softmax') issue(['postprocess', 'activation'], 'segmentation takes "none" or "sigmoid"');
-    if (m.postprocess.decisionThreshold !== undefined) issue(['postprocess', 'decisionThreshold'], 'only for classification');
+    if (count('logits') + count('probabilities') + count('gradcam_features') > 0)
+      issue(['outputs'], 'segmentation outputs are masks only');
+    if (m.postprocess.activation === 'softmax')
+      issue(['postprocess', 'activation'], 'segmentation takes "none" or "sigmoid"');
+    if (m.postprocess.decisionThreshold !== undefined)
+      issue(['postprocess', 'decisionThreshold'], 'only for classification');
     m.goldenCases.forEach((g, i) => {
       if (!('expectedMask' in g)) issue(['goldenCases', i], 'segmentation golden cases need expectedMask and minIoU');
     });
@@ -194,7 +218,10 @@ export class ManifestError extends AppError {
   readonly issues: ManifestIssue[];
   constructor(issues: ManifestIssue[]) {
     const field = issues[0]?.path ?? '(root)';
-    super('BAD_USER_INPUT', `invalid manifest: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { field, issues });
+    super('BAD_USER_INPUT', `invalid manifest: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+      field,
+      issues,
+    });
     this.name = 'ManifestError';
     this.field = field;
     this.issues = issues;
@@ -225,7 +252,10 @@ export function manifestIssues(error: z.ZodError): ManifestIssue[] {
     }
     // A bad record key (a file name): say which key and why, not just "Invalid key in record".
     if (i.code === 'invalid_key') {
-      return { path: formatPath(i.path), message: `invalid file name: ${i.issues.map((x) => cleanMessage(x.message)).join('; ')}` };
+      return {
+        path: formatPath(i.path),
+        message: `invalid file name: ${i.issues.map((x) => cleanMessage(x.message)).join('; ')}`,
+      };
     }
     return { path: formatPath(i.path), message: cleanMessage(i.message) };
   });

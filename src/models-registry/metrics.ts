@@ -11,8 +11,18 @@ export class RegistryMetrics {
 
   constructor(register: Registry, prefix = 'dermagraph_') {
     const registers = [register];
-    this.inferences = new Counter({ name: `${prefix}model_inferences_total`, help: 'Images run through a model version (failed runs included)', labelNames: ['model', 'version', 'device'], registers });
-    this.errors = new Counter({ name: `${prefix}model_inference_errors_total`, help: 'Images whose model run failed', labelNames: ['model', 'version', 'device'], registers });
+    this.inferences = new Counter({
+      name: `${prefix}model_inferences_total`,
+      help: 'Images run through a model version (failed runs included)',
+      labelNames: ['model', 'version', 'device'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: `${prefix}model_inference_errors_total`,
+      help: 'Images whose model run failed',
+      labelNames: ['model', 'version', 'device'],
+      registers,
+    });
     this.latency = new Histogram({
       name: `${prefix}model_inference_duration_seconds`,
       help: 'Duration of one session run (a batch)',

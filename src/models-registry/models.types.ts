@@ -10,7 +10,8 @@ export enum ModelVersionStatus {
 }
 registerEnumType(ModelVersionStatus, {
   name: 'ModelVersionStatus',
-  description: 'LOADING -> READY (loaded, golden cases passed) -> ACTIVE -> DRAINING (swapped out, requests finishing) -> UNLOADED; FAILED: its last load failed',
+  description:
+    'LOADING -> READY (loaded, golden cases passed) -> ACTIVE -> DRAINING (swapped out, requests finishing) -> UNLOADED; FAILED: its last load failed',
 });
 
 export enum ModelRegistryEventType {
@@ -23,7 +24,9 @@ export enum ModelRegistryEventType {
 }
 registerEnumType(ModelRegistryEventType, { name: 'ModelRegistryEventType' });
 
-@ObjectType('ModelDevice', { description: 'Where a version runs: the device asked for, the one that started, and why they differ' })
+@ObjectType('ModelDevice', {
+  description: 'Where a version runs: the device asked for, the one that started, and why they differ',
+})
 export class ModelDeviceType {
   @Field(() => String, { description: 'cpu, webgpu, cuda[:N] or tensorrt[:N] (the first of a preference list)' })
   requested!: string;
@@ -31,7 +34,10 @@ export class ModelDeviceType {
   @Field(() => String)
   actual!: string;
 
-  @Field(() => String, { nullable: true, description: "onnxruntime's reason for each device that could not start, null when none failed" })
+  @Field(() => String, {
+    nullable: true,
+    description: "onnxruntime's reason for each device that could not start, null when none failed",
+  })
   fallbackReason!: string | null;
 }
 
@@ -67,7 +73,10 @@ export class ModelVersionType {
   @Field(() => Boolean, { description: "whether this is the model's active version in this process" })
   active!: boolean;
 
-  @Field(() => Boolean, { description: 'false for a version only recorded in the database (uploaded to another process) that this process has never loaded; activating it here loads it from shared storage' })
+  @Field(() => Boolean, {
+    description:
+      'false for a version only recorded in the database (uploaded to another process) that this process has never loaded; activating it here loads it from shared storage',
+  })
   loaded!: boolean;
 
   @Field(() => [String], { description: 'classification labels, in logit order' })
@@ -82,7 +91,10 @@ export class ModelVersionType {
   @Field(() => String, { description: 'sha256 of the ONNX file' })
   sha256!: string;
 
-  @Field(() => Float, { nullable: true, description: 'milliseconds its current session took to load, warm and pass its golden cases' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'milliseconds its current session took to load, warm and pass its golden cases',
+  })
   loadMs!: number | null;
 
   @Field(() => Date, { nullable: true })
@@ -91,7 +103,10 @@ export class ModelVersionType {
   @Field(() => Date)
   createdAt!: Date;
 
-  @Field(() => String, { nullable: true, description: 'id of the admin who uploaded it; null for packages found on disk' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'id of the admin who uploaded it; null for packages found on disk',
+  })
   uploadedBy!: string | null;
 
   @Field(() => String, { nullable: true, description: 'why its last load or golden check failed' })
@@ -121,7 +136,10 @@ export class ModelRegistryEventObject {
   @Field(() => ModelRegistryEventType)
   type!: ModelRegistryEventType;
 
-  @Field(() => String, { nullable: true, description: 'null when a package was refused before its manifest could be read' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'null when a package was refused before its manifest could be read',
+  })
   name!: string | null;
 
   @Field(() => String, { nullable: true })

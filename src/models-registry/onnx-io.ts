@@ -6,7 +6,10 @@ import { packageError } from './errors';
 type Dim = number | string;
 
 /** The declared shape of a tensor from onnxruntime's metadata; undefined when it is not a tensor. */
-function tensorMeta(meta: readonly InferenceSession.ValueMetadata[], name: string): { type: string; shape: readonly Dim[] } | undefined {
+function tensorMeta(
+  meta: readonly InferenceSession.ValueMetadata[],
+  name: string,
+): { type: string; shape: readonly Dim[] } | undefined {
   const m = meta.find((x) => x.name === name);
   if (!m || !m.isTensor) return undefined;
   return { type: m.type, shape: m.shape };
@@ -27,17 +30,27 @@ export function checkModelIo(session: ModelSession, m: Manifest): void {
     throw packageError('onnx.io', message, field);
   };
   const inputs = session.inputNames;
-  if (!inputs.includes(m.input.name)) fail('input.name', `the model has no input "${m.input.name}" (it has: ${inputs.join(', ')})`);
-  if (inputs.length !== 1) fail('input.name', `the model takes ${inputs.length} inputs (${inputs.join(', ')}); a package feeds exactly one`);
+  if (!inputs.includes(m.input.name))
+    fail('input.name', `the model has no input "${m.input.name}" (it has: ${inputs.join(', ')})`);
+  if (inputs.length !== 1)
+    fail('input.name', `the model takes ${inputs.length} inputs (${inputs.join(', ')}); a package feeds exactly one`);
   const input = tensorMeta(session.inputMetadata, m.input.name);
   if (!input) return fail('input.name', `input "${m.input.name}" is not a tensor`);
-  if (input.type !== m.input.dtype) fail('input.dtype', `the model's input is ${input.type}, the manifest says ${m.input.dtype}`);
+  if (input.type !== m.input.dtype)
+    fail('input.dtype', `the model's input is ${input.type}, the manifest says ${m.input.dtype}`);
   const want = m.input.layout === 'NCHW' ? [3, m.input.height, m.input.width] : [m.input.height, m.input.width, 3];
   const shapeOk = input.shape.length === 4 && want.every((w, i) => fits(input.shape[i + 1], w));
-  if (!shapeOk) fail('input', `the model's input shape ${show(input.shape)} does not fit ${m.input.layout} [N, ${want.join(', ')}]`);
+  if (!shapeOk)
+    fail(
+      'input',
+      `the model's input shape ${show(input.shape)} does not fit ${m.input.layout} [N, ${want.join(', ')}]`,
+    );
   const batch = input.shape[0];
   if (!isDynamic(batch) && !(batch === 1 && m.batching.maxBatch === 1)) {
-    fail('input', `the model's batch axis is fixed at ${batch}; export it dynamic (or set batching.maxBatch to 1 for a batch of 1)`);
+    fail(
+      'input',
+      `the model's batch axis is fixed at ${batch}; export it dynamic (or set batching.maxBatch to 1 for a batch of 1)`,
+    );
   }
 
   const outputs = session.outputNames;
@@ -50,9 +63,11 @@ export function checkModelIo(session: ModelSession, m: Manifest): void {
     const s = meta.shape;
     if (o.role === 'logits' || o.role === 'probabilities') {
       const n = m.labels?.length ?? 0;
-      if (s.length !== 2 || !fits(s[1], n)) fail(field, `output "${o.name}" has shape ${show(s)}; [N, ${n}] expected (one per label)`);
+      if (s.length !== 2 || !fits(s[1], n))
+        fail(field, `output "${o.name}" has shape ${show(s)}; [N, ${n}] expected (one per label)`);
     } else if (o.role === 'mask') {
-      if (s.length !== 4 || !fits(s[1], 1)) fail(field, `output "${o.name}" has shape ${show(s)}; a mask is [N, 1, H, W]`);
+      if (s.length !== 4 || !fits(s[1], 1))
+        fail(field, `output "${o.name}" has shape ${show(s)}; a mask is [N, 1, H, W]`);
     } else if (s.length !== 4) {
       fail(field, `output "${o.name}" has shape ${show(s)}; a Grad-CAM feature map is [N, C, H, W]`);
     }

@@ -5,7 +5,12 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar';
-import { editManifest, makeClassifierPackage, makeSegmenterPackage, tempDir } from '../../test/fixtures/models/packages';
+import {
+  editManifest,
+  makeClassifierPackage,
+  makeSegmenterPackage,
+  tempDir,
+} from '../../test/fixtures/models/packages';
 import { RegistryError } from './errors';
 import { packPackage, sealPackage, validatePackage, type PrepareOptions } from './package';
 import { zipEntries, type ZipEntry } from './zip-writer';
@@ -22,7 +27,11 @@ afterEach(async () => {
 });
 
 /** Expects validation to refuse with `check`, and nothing extracted to remain. */
-async function expectRefused(pathOrArchive: string, check: string, opts: { code?: string; field?: string | RegExp; message?: RegExp } & PrepareOptions = {}): Promise<RegistryError> {
+async function expectRefused(
+  pathOrArchive: string,
+  check: string,
+  opts: { code?: string; field?: string | RegExp; message?: RegExp } & PrepareOptions = {},
+): Promise<RegistryError> {
   let err: unknown;
   try {
     await validatePackage(pathOrArchive, { workDir: extractDir, ...opts });
@@ -62,7 +71,13 @@ describe('validatePackage: good packages', () => {
   it('accepts a classifier folder: checks pass and the golden cases run on cpu', async () => {
     const dir = await makeClassifierPackage(work);
     const report = await validatePackage(dir);
-    expect(report).toMatchObject({ name: 'tiny-classifier', version: '1.0.0', task: 'classification', source: 'directory', files: 5 });
+    expect(report).toMatchObject({
+      name: 'tiny-classifier',
+      version: '1.0.0',
+      task: 'classification',
+      source: 'directory',
+      files: 5,
+    });
     expect(report.placement).toMatchObject({ requested: 'cpu', actual: 'cpu', fallbackReason: null });
     expect(report.golden.map((g) => g.ok)).toEqual([true, true]);
   });
@@ -78,7 +93,12 @@ describe('validatePackage: good packages', () => {
     await editManifest(dir, (m) => (m.files = {}));
     for (const out of ['pkg.zip', 'pkg.tar.gz']) {
       const packed = await packPackage(dir, join(work, out));
-      expect(Object.keys(packed.manifest.files).sort()).toEqual(['MODEL_CARD.md', 'golden/case0.jpg', 'golden/case1.jpg', 'model.onnx']);
+      expect(Object.keys(packed.manifest.files).sort()).toEqual([
+        'MODEL_CARD.md',
+        'golden/case0.jpg',
+        'golden/case1.jpg',
+        'model.onnx',
+      ]);
       const report = await validatePackage(packed.outFile, { workDir: extractDir });
       expect(report.source).toBe(out.endsWith('.zip') ? 'zip' : 'tar.gz');
       expect(await readdir(extractDir)).toEqual([]);
@@ -94,14 +114,19 @@ describe('validatePackage: good packages', () => {
   });
 
   it('refuses to pack to an unknown archive type', async () => {
-    await expect(packPackage(await makeClassifierPackage(work), join(work, 'x.rar'))).rejects.toThrow(/use .zip, .tar.gz or .tgz/);
+    await expect(packPackage(await makeClassifierPackage(work), join(work, 'x.rar'))).rejects.toThrow(
+      /use .zip, .tar.gz or .tgz/,
+    );
   });
 });
 
 describe('validatePackage: hostile packages are refused with their reason and leave nothing behind', () => {
   it('zip-slip path', async () => {
     const dir = await makeClassifierPackage(work);
-    const zip = await writeZip('slip.zip', [...(await entriesOf(dir)), { name: '../../evil.txt', data: Buffer.from('pwned') }]);
+    const zip = await writeZip('slip.zip', [
+      ...(await entriesOf(dir)),
+      { name: '../../evil.txt', data: Buffer.from('pwned') },
+    ]);
     await expectRefused(zip, 'archive.path', { message: /evil\.txt/ });
     expect(existsSync(join(dirname(extractDir), 'evil.txt'))).toBe(false);
     expect(existsSync(join(dirname(work), 'evil.txt'))).toBe(false);
@@ -125,13 +150,23 @@ describe('validatePackage: hostile packages are refused with their reason and le
 
   it('symlink in a zip', async () => {
     const dir = await makeClassifierPackage(work);
-    const zip = await writeZip('link.zip', [...(await entriesOf(dir)), { name: 'passwd', data: Buffer.from('/etc/passwd'), mode: 0o120777 }]);
+    const zip = await writeZip('link.zip', [
+      ...(await entriesOf(dir)),
+      { name: 'passwd', data: Buffer.from('/etc/passwd'), mode: 0o120777 },
+    ]);
     await expectRefused(zip, 'archive.link', { field: 'passwd' });
   });
 
   it('symlink and hard link in a tar.gz', async () => {
     for (const type of ['SymbolicLink', 'Link'] as const) {
-      const header = new tar.Header({ path: 'model.onnx', linkpath: '/etc/passwd', size: 0, type, mode: 0o777, mtime: new Date(0) });
+      const header = new tar.Header({
+        path: 'model.onnx',
+        linkpath: '/etc/passwd',
+        size: 0,
+        type,
+        mode: 0o777,
+        mtime: new Date(0),
+      });
       const block = Buffer.alloc(512);
       header.encode(block, 0);
       const file = join(work, `${type}.tar.gz`);
@@ -141,12 +176,25 @@ describe('validatePackage: hostile packages are refused with their reason and le
   });
 
   it('10 GB declared size (zip64 central directory), refused before extracting', async () => {
-    const zip = await writeZip('huge.zip', [{ name: 'manifest.json', data: Buffer.from('{}') }, { name: 'model.onnx', data: Buffer.from('tiny'), declaredSize: 10 * 1024 ** 3 }]);
-    await expectRefused(zip, 'archive.size', { code: 'PAYLOAD_TOO_LARGE', field: 'model.onnx', message: /declares 10737418240 bytes/ });
+    const zip = await writeZip('huge.zip', [
+      { name: 'manifest.json', data: Buffer.from('{}') },
+      { name: 'model.onnx', data: Buffer.from('tiny'), declaredSize: 10 * 1024 ** 3 },
+    ]);
+    await expectRefused(zip, 'archive.size', {
+      code: 'PAYLOAD_TOO_LARGE',
+      field: 'model.onnx',
+      message: /declares 10737418240 bytes/,
+    });
   });
 
   it('10 GB declared size in a tar header', async () => {
-    const header = new tar.Header({ path: 'model.onnx', size: 10 * 1024 ** 3, type: 'File', mode: 0o644, mtime: new Date(0) });
+    const header = new tar.Header({
+      path: 'model.onnx',
+      size: 10 * 1024 ** 3,
+      type: 'File',
+      mode: 0o644,
+      mtime: new Date(0),
+    });
     const block = Buffer.alloc(512);
     header.encode(block, 0);
     const file = join(work, 'huge.tar.gz');
@@ -157,43 +205,76 @@ describe('validatePackage: hostile packages are refused with their reason and le
   it('declared sizes over the total limit, and too many entries', async () => {
     const dir = await makeClassifierPackage(work);
     const zip = await writeZip('ok.zip', await entriesOf(dir));
-    await expectRefused(zip, 'archive.size', { code: 'PAYLOAD_TOO_LARGE', message: /in all, over the 2000-byte limit/, limits: { maxTotalBytes: 2000, maxFileBytes: 10_000, maxEntries: 100 } });
-    await expectRefused(zip, 'archive.count', { code: 'PAYLOAD_TOO_LARGE', limits: { maxTotalBytes: 1e9, maxFileBytes: 1e9, maxEntries: 3 } });
+    await expectRefused(zip, 'archive.size', {
+      code: 'PAYLOAD_TOO_LARGE',
+      message: /in all, over the 2000-byte limit/,
+      limits: { maxTotalBytes: 2000, maxFileBytes: 10_000, maxEntries: 100 },
+    });
+    await expectRefused(zip, 'archive.count', {
+      code: 'PAYLOAD_TOO_LARGE',
+      limits: { maxTotalBytes: 1e9, maxFileBytes: 1e9, maxEntries: 3 },
+    });
   });
 
   it('an entry that inflates to more than it declares (actual bytes are counted)', async () => {
-    const zip = await writeZip('liar.zip', [{ name: 'manifest.json', data: Buffer.alloc(50_000, 32), declaredSize: 10 }]);
-    await expectRefused(zip, 'archive.size', { code: 'PAYLOAD_TOO_LARGE', message: /holds more bytes than the 10 it declares/ });
+    const zip = await writeZip('liar.zip', [
+      { name: 'manifest.json', data: Buffer.alloc(50_000, 32), declaredSize: 10 },
+    ]);
+    await expectRefused(zip, 'archive.size', {
+      code: 'PAYLOAD_TOO_LARGE',
+      message: /holds more bytes than the 10 it declares/,
+    });
   });
 
   it('a tar entry declaring more than the limit for one file', async () => {
     const dir = await makeClassifierPackage(work);
     const packed = await packPackage(dir, join(work, 'p.tar.gz'));
-    await expectRefused(packed.outFile, 'archive.size', { code: 'PAYLOAD_TOO_LARGE', message: /declares \d+ bytes, over the 1000-byte limit for one file/, limits: { maxTotalBytes: 1e9, maxFileBytes: 1000, maxEntries: 100 } });
+    await expectRefused(packed.outFile, 'archive.size', {
+      code: 'PAYLOAD_TOO_LARGE',
+      message: /declares \d+ bytes, over the 1000-byte limit for one file/,
+      limits: { maxTotalBytes: 1e9, maxFileBytes: 1000, maxEntries: 100 },
+    });
   });
 
   it('missing manifest', async () => {
     const dir = await makeClassifierPackage(work);
-    const zip = await writeZip('nomanifest.zip', (await entriesOf(dir)).filter((e) => e.name !== 'manifest.json'));
+    const zip = await writeZip(
+      'nomanifest.zip',
+      (await entriesOf(dir)).filter((e) => e.name !== 'manifest.json'),
+    );
     await expectRefused(zip, 'package.manifest', { field: 'manifest.json', message: /no manifest\.json/ });
   });
 
   it('two manifests', async () => {
     const dir = await makeClassifierPackage(work);
-    const zip = await writeZip('two.zip', [...(await entriesOf(dir, 'a/')), { name: 'b/manifest.json', data: Buffer.from('{}') }]);
+    const zip = await writeZip('two.zip', [
+      ...(await entriesOf(dir, 'a/')),
+      { name: 'b/manifest.json', data: Buffer.from('{}') },
+    ]);
     await expectRefused(zip, 'package.manifest', { message: /more than one manifest\.json/ });
   });
 
   it('an invalid manifest names the field', async () => {
     const dir = await makeClassifierPackage(work);
     await editManifest(dir, (m) => (m.input.mean[2] = 'x'));
-    const e = await expectRefused(dir, 'manifest.schema', { field: 'input.mean[2]', message: /input\.mean\[2\]: expected number/ });
-    expect(e.extensions).toMatchObject({ code: 'BAD_USER_INPUT', check: 'manifest.schema', field: 'input.mean[2]', issues: [{ path: 'input.mean[2]', message: 'expected number, received string' }] });
+    const e = await expectRefused(dir, 'manifest.schema', {
+      field: 'input.mean[2]',
+      message: /input\.mean\[2\]: expected number/,
+    });
+    expect(e.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      check: 'manifest.schema',
+      field: 'input.mean[2]',
+      issues: [{ path: 'input.mean[2]', message: 'expected number, received string' }],
+    });
   });
 
   it('manifest naming an output the model lacks', async () => {
     const dir = await makeClassifierPackage(work, { edit: (m) => (m.outputs = [{ name: 'probs', role: 'logits' }]) });
-    await expectRefused(dir, 'onnx.io', { field: 'outputs[0].name', message: /the model has no output "probs" \(it has: logits\)/ });
+    await expectRefused(dir, 'onnx.io', {
+      field: 'outputs[0].name',
+      message: /the model has no output "probs" \(it has: logits\)/,
+    });
   });
 
   it('manifest whose input size the model does not take', async () => {
@@ -223,18 +304,30 @@ describe('validatePackage: hostile packages are refused with their reason and le
     const dir = await makeClassifierPackage(work);
     await writeFile(join(dir, 'model.onnx'), 'this is not a model\n');
     await sealPackage(dir);
-    await expectRefused(dir, 'onnx.load', { field: 'modelFile', message: /^onnx\.load: Load model from model\.onnx failed: ?Protobuf parsing failed/ });
+    await expectRefused(dir, 'onnx.load', {
+      field: 'modelFile',
+      message: /^onnx\.load: Load model from model\.onnx failed: ?Protobuf parsing failed/,
+    });
   });
 
   it('a golden case that fails', async () => {
-    const dir = await makeClassifierPackage(work, { edit: (m) => ((m.goldenCases[1] as { expected: { probabilities: number[] } }).expected.probabilities = [0.5, 0.5]) });
-    await expectRefused(dir, 'golden', { field: 'goldenCases[1]', message: /case 1 \(golden\/case1\.jpg\) fails on cpu: got \[0\.\d{4}, 0\.\d{4}\], expected \[0\.5000, 0\.5000\]/ });
+    const dir = await makeClassifierPackage(work, {
+      edit: (m) =>
+        ((m.goldenCases[1] as { expected: { probabilities: number[] } }).expected.probabilities = [0.5, 0.5]),
+    });
+    await expectRefused(dir, 'golden', {
+      field: 'goldenCases[1]',
+      message: /case 1 \(golden\/case1\.jpg\) fails on cpu: got \[0\.\d{4}, 0\.\d{4}\], expected \[0\.5000, 0\.5000\]/,
+    });
   });
 
   it('a version that already exists', async () => {
     const dir = await makeClassifierPackage(work);
     const zip = await writeZip('dup.zip', await entriesOf(dir));
-    await expectRefused(zip, 'version.exists', { code: 'CONFLICT', exists: (n, v) => n === 'tiny-classifier' && v === '1.0.0' });
+    await expectRefused(zip, 'version.exists', {
+      code: 'CONFLICT',
+      exists: (n, v) => n === 'tiny-classifier' && v === '1.0.0',
+    });
   });
 
   it('a file that is no archive at all', async () => {
@@ -246,9 +339,15 @@ describe('validatePackage: hostile packages are refused with their reason and le
 
 describe('validatePackage: archives that clash with themselves', () => {
   it('a duplicate entry or a file where a folder must go is a corrupt archive, not a crash', async () => {
-    const dup = await writeZip('dup-entry.zip', [{ name: 'a.txt', data: Buffer.from('1') }, { name: 'a.txt', data: Buffer.from('2') }]);
+    const dup = await writeZip('dup-entry.zip', [
+      { name: 'a.txt', data: Buffer.from('1') },
+      { name: 'a.txt', data: Buffer.from('2') },
+    ]);
     await expectRefused(dup, 'archive.corrupt', { message: /EEXIST/ });
-    const clash = await writeZip('clash.zip', [{ name: 'a', data: Buffer.from('1') }, { name: 'a/b', data: Buffer.from('2') }]);
+    const clash = await writeZip('clash.zip', [
+      { name: 'a', data: Buffer.from('1') },
+      { name: 'a/b', data: Buffer.from('2') },
+    ]);
     const e = await expectRefused(clash, 'archive.corrupt');
     expect(e.message).not.toMatch(/dg-package-/); // no server paths
   });

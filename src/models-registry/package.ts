@@ -67,13 +67,20 @@ export async function listPackageFiles(dir: string): Promise<string[]> {
 export function locateRoot(files: string[]): { prefix: string; files: string[] } {
   const manifests = files.filter((f) => basename(f) === MANIFEST_FILE);
   if (manifests.length === 0) throw packageError('package.manifest', 'no manifest.json in the package', MANIFEST_FILE);
-  if (manifests.length > 1) throw packageError('package.manifest', `more than one manifest.json (${manifests.join(', ')})`, MANIFEST_FILE);
+  if (manifests.length > 1)
+    throw packageError('package.manifest', `more than one manifest.json (${manifests.join(', ')})`, MANIFEST_FILE);
   const parts = manifests[0].split('/');
-  if (parts.length > 2) throw packageError('package.manifest', `manifest.json must be at the top or in one top folder, found ${manifests[0]}`, MANIFEST_FILE);
+  if (parts.length > 2)
+    throw packageError(
+      'package.manifest',
+      `manifest.json must be at the top or in one top folder, found ${manifests[0]}`,
+      MANIFEST_FILE,
+    );
   if (parts.length === 1) return { prefix: '', files };
   const prefix = `${parts[0]}/`;
   const outside = files.find((f) => !f.startsWith(prefix));
-  if (outside) throw packageError('package.manifest', `"${outside}" is outside the package folder ${parts[0]}/`, outside);
+  if (outside)
+    throw packageError('package.manifest', `"${outside}" is outside the package folder ${parts[0]}/`, outside);
   return { prefix: parts[0], files: files.map((f) => f.slice(prefix.length)) };
 }
 
@@ -84,10 +91,22 @@ export async function openPackage(pathOrArchive: string, opts: OpenOptions = {})
   if (st.isDirectory()) {
     const dir = resolve(pathOrArchive);
     const located = locateRoot(await listPackageFiles(dir));
-    return { root: located.prefix ? join(dir, located.prefix) : dir, files: located.files, source: 'directory', tempDir: null, cleanup: async () => undefined };
+    return {
+      root: located.prefix ? join(dir, located.prefix) : dir,
+      files: located.files,
+      source: 'directory',
+      tempDir: null,
+      cleanup: async () => undefined,
+    };
   }
   const kind = await sniffArchive(pathOrArchive);
-  if (!kind) throw packageError('archive.type', 'not a .zip, .tar.gz or .tar archive (or a package folder)', undefined, 'UNSUPPORTED_MEDIA_TYPE');
+  if (!kind)
+    throw packageError(
+      'archive.type',
+      'not a .zip, .tar.gz or .tar archive (or a package folder)',
+      undefined,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
   const workDir = opts.workDir ?? tmpdir();
   await mkdir(workDir, { recursive: true });
   const tempDir = await mkdtemp(join(workDir, 'dg-package-'));
@@ -95,7 +114,13 @@ export async function openPackage(pathOrArchive: string, opts: OpenOptions = {})
   try {
     await extractArchive(pathOrArchive, tempDir, opts.limits ?? DEFAULT_LIMITS);
     const located = locateRoot(await listPackageFiles(tempDir));
-    return { root: located.prefix ? join(tempDir, located.prefix) : tempDir, files: located.files, source: kind, tempDir, cleanup };
+    return {
+      root: located.prefix ? join(tempDir, located.prefix) : tempDir,
+      files: located.files,
+      source: kind,
+      tempDir,
+      cleanup,
+    };
   } catch (e) {
     await cleanup();
     throw e;
@@ -108,7 +133,12 @@ export async function readManifest(root: string): Promise<Manifest> {
   try {
     return parseManifestText(text);
   } catch (e) {
-    if (e instanceof ManifestError) throw new RegistryError('BAD_USER_INPUT', `manifest.schema: ${e.message}`, { check: 'manifest.schema', field: e.field, issues: e.issues });
+    if (e instanceof ManifestError)
+      throw new RegistryError('BAD_USER_INPUT', `manifest.schema: ${e.message}`, {
+        check: 'manifest.schema',
+        field: e.field,
+        issues: e.issues,
+      });
     throw e;
   }
 }
@@ -120,14 +150,29 @@ export async function readManifest(root: string): Promise<Manifest> {
 export async function checkPackageFiles(root: string, files: string[], m: Manifest): Promise<void> {
   const present = new Set(files.filter((f) => f !== MANIFEST_FILE));
   for (const listed of Object.keys(m.files)) {
-    if (!present.has(listed)) throw packageError('files.missing', `"${listed}" is listed in files but not in the package`, `files[${JSON.stringify(listed)}]`);
+    if (!present.has(listed))
+      throw packageError(
+        'files.missing',
+        `"${listed}" is listed in files but not in the package`,
+        `files[${JSON.stringify(listed)}]`,
+      );
   }
   for (const f of present) {
-    if (m.files[f] === undefined) throw packageError('files.unlisted', `"${f}" is in the package but not listed in files (run "dermagraph models pack")`, f);
+    if (m.files[f] === undefined)
+      throw packageError(
+        'files.unlisted',
+        `"${f}" is in the package but not listed in files (run "dermagraph models pack")`,
+        f,
+      );
   }
   for (const [f, want] of Object.entries(m.files)) {
     const got = await sha256File(packagePath(root, f));
-    if (got !== want) throw packageError('files.sha256', `sha256 of "${f}" is ${got}, the manifest says ${want}`, `files[${JSON.stringify(f)}]`);
+    if (got !== want)
+      throw packageError(
+        'files.sha256',
+        `sha256 of "${f}" is ${got}, the manifest says ${want}`,
+        `files[${JSON.stringify(f)}]`,
+      );
   }
 }
 
@@ -184,10 +229,20 @@ export async function preparePackage(pathOrArchive: string, opts: PrepareOptions
     const manifest = await readManifest(opened.root);
     opts.onManifest?.(manifest);
     if (opts.exists && (await opts.exists(manifest.name, manifest.version))) {
-      throw packageError('version.exists', `${manifest.name}@${manifest.version} already exists`, 'version', 'CONFLICT');
+      throw packageError(
+        'version.exists',
+        `${manifest.name}@${manifest.version} already exists`,
+        'version',
+        'CONFLICT',
+      );
     }
     await checkPackageFiles(opened.root, opened.files, manifest);
-    const loaded = await loadChecked(opened.root, manifest, opts.device ?? manifest.devices, opts.threads ?? manifest.threads);
+    const loaded = await loadChecked(
+      opened.root,
+      manifest,
+      opts.device ?? manifest.devices,
+      opts.threads ?? manifest.threads,
+    );
     return {
       opened,
       manifest,
@@ -221,7 +276,16 @@ export async function validatePackage(pathOrArchive: string, opts: PrepareOption
   const p = await preparePackage(pathOrArchive, opts);
   try {
     const m = p.manifest;
-    return { name: m.name, version: m.version, task: m.task, source: p.opened.source, files: p.opened.files.length, modelSha256: p.modelSha256, placement: p.placement, golden: p.golden };
+    return {
+      name: m.name,
+      version: m.version,
+      task: m.task,
+      source: p.opened.source,
+      files: p.opened.files.length,
+      modelSha256: p.modelSha256,
+      placement: p.placement,
+      golden: p.golden,
+    };
   } finally {
     await p.discard();
   }
@@ -258,7 +322,11 @@ export async function sealPackage(dir: string): Promise<{ manifest: Manifest; fi
   try {
     raw = JSON.parse(await readFile(join(root, MANIFEST_FILE), 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    throw new RegistryError('BAD_USER_INPUT', `manifest.schema: manifest.json is not valid JSON: ${(e as Error).message}`, { check: 'manifest.schema', field: '(root)' });
+    throw new RegistryError(
+      'BAD_USER_INPUT',
+      `manifest.schema: manifest.json is not valid JSON: ${(e as Error).message}`,
+      { check: 'manifest.schema', field: '(root)' },
+    );
   }
   const files: Record<string, string> = {};
   for (const f of all) if (f !== MANIFEST_FILE) files[f] = await sha256File(packagePath(root, f));
@@ -267,7 +335,12 @@ export async function sealPackage(dir: string): Promise<{ manifest: Manifest; fi
   try {
     manifest = parseManifest(raw);
   } catch (e) {
-    if (e instanceof ManifestError) throw new RegistryError('BAD_USER_INPUT', `manifest.schema: ${e.message}`, { check: 'manifest.schema', field: e.field, issues: e.issues });
+    if (e instanceof ManifestError)
+      throw new RegistryError('BAD_USER_INPUT', `manifest.schema: ${e.message}`, {
+        check: 'manifest.schema',
+        field: e.field,
+        issues: e.issues,
+      });
     throw e;
   }
   await writeFile(join(root, MANIFEST_FILE), `${JSON.stringify(raw, null, 2)}\n`);
@@ -282,12 +355,17 @@ export async function packPackage(dir: string, outFile: string): Promise<PackRes
   const out = resolve(outFile);
   const lower = out.toLowerCase();
   const kind = lower.endsWith('.zip') ? 'zip' : lower.endsWith('.tar.gz') || lower.endsWith('.tgz') ? 'tar.gz' : null;
-  if (!kind) throw new RegistryError('BAD_USER_INPUT', `cannot pack to "${extname(out) || out}": use .zip, .tar.gz or .tgz`, { field: 'outFile' });
+  if (!kind)
+    throw new RegistryError('BAD_USER_INPUT', `cannot pack to "${extname(out) || out}": use .zip, .tar.gz or .tgz`, {
+      field: 'outFile',
+    });
   const root = resolve(dir);
   const { manifest, files } = await sealPackage(root);
   await mkdir(dirname(out), { recursive: true });
   if (kind === 'zip') {
-    const entries = await Promise.all(files.map(async (f) => ({ name: f, data: await readFile(packagePath(root, f)) })));
+    const entries = await Promise.all(
+      files.map(async (f) => ({ name: f, data: await readFile(packagePath(root, f)) })),
+    );
     await writeFile(out, zipEntries(entries));
   } else {
     await tar.create({ gzip: true, file: out, cwd: root, portable: true, noDirRecurse: true }, files);

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ModelVersion } from '../entities/model-version';
-import type { ActivationHistory, DeviceInfo, RegistryStore, RollbackTarget, VersionRecord, VersionStatus } from './store';
+import type {
+  ActivationHistory,
+  DeviceInfo,
+  RegistryStore,
+  RollbackTarget,
+  VersionRecord,
+  VersionStatus,
+} from './store';
 
 /**
  * The registry's store on PostgreSQL (the `model_versions` table). Every call works on a fresh
@@ -12,7 +19,9 @@ export class PgRegistryStore implements RegistryStore {
 
   async recordVersion(record: VersionRecord): Promise<void> {
     const em = this.forkEm();
-    const row = (await em.findOne(ModelVersion, { name: record.name, version: record.version })) ?? em.create(ModelVersion, { name: record.name, version: record.version } as ModelVersion);
+    const row =
+      (await em.findOne(ModelVersion, { name: record.name, version: record.version })) ??
+      em.create(ModelVersion, { name: record.name, version: record.version } as ModelVersion);
     Object.assign(row, {
       task: record.task,
       modelSha256: record.modelSha256,
@@ -27,7 +36,12 @@ export class PgRegistryStore implements RegistryStore {
     await em.persistAndFlush(row);
   }
 
-  async setStatus(name: string, version: string, status: VersionStatus, patch: Partial<Pick<VersionRecord, 'device' | 'loadedAt' | 'error'>> = {}): Promise<void> {
+  async setStatus(
+    name: string,
+    version: string,
+    status: VersionStatus,
+    patch: Partial<Pick<VersionRecord, 'device' | 'loadedAt' | 'error'>> = {},
+  ): Promise<void> {
     const set: Partial<ModelVersion> = { status, updatedAt: new Date() };
     if (patch.device !== undefined) Object.assign(set, deviceColumns(patch.device));
     if (patch.loadedAt !== undefined) set.loadedAt = patch.loadedAt;
@@ -49,7 +63,12 @@ export class PgRegistryStore implements RegistryStore {
         tx,
       );
       if (version !== null) {
-        await conn.execute(`update model_versions set active = true, status = 'ACTIVE', updated_at = now() where name = ? and version = ?`, [name, version], 'run', tx);
+        await conn.execute(
+          `update model_versions set active = true, status = 'ACTIVE', updated_at = now() where name = ? and version = ?`,
+          [name, version],
+          'run',
+          tx,
+        );
       }
       if (history?.kind === 'activate' && version !== null) {
         // clock_timestamp, not now(): the order of two activations in one millisecond must hold.
@@ -72,16 +91,22 @@ export class PgRegistryStore implements RegistryStore {
   }
 
   async rollbackTarget(name: string, current: string): Promise<RollbackTarget | null> {
-    const rows = (await this.forkEm().getConnection().execute(
-      `select id, previous_version as "previousVersion" from model_activations
+    const rows = (await this.forkEm()
+      .getConnection()
+      .execute(
+        `select id, previous_version as "previousVersion" from model_activations
         where name = ? and version = ? and rolled_back_at is null and previous_version is not null order by created_at desc limit 1`,
-      [name, current],
-    )) as Array<{ id: string; previousVersion: string }>;
+        [name, current],
+      )) as Array<{ id: string; previousVersion: string }>;
     return rows[0] ? { version: rows[0].previousVersion, activationId: rows[0].id } : null;
   }
 
   async activeVersions(): Promise<Array<{ name: string; version: string }>> {
-    const rows = await this.forkEm().find(ModelVersion, { active: true }, { fields: ['name', 'version'], orderBy: { name: 'asc' } });
+    const rows = await this.forkEm().find(
+      ModelVersion,
+      { active: true },
+      { fields: ['name', 'version'], orderBy: { name: 'asc' } },
+    );
     return rows.map((r) => ({ name: r.name, version: r.version }));
   }
 
@@ -96,8 +121,14 @@ export class PgRegistryStore implements RegistryStore {
   }
 }
 
-function deviceColumns(d: DeviceInfo | null): Pick<ModelVersion, 'deviceRequested' | 'deviceActual' | 'deviceFallbackReason'> {
-  return { deviceRequested: d?.requested ?? null, deviceActual: d?.actual ?? null, deviceFallbackReason: d?.fallbackReason ?? null };
+function deviceColumns(
+  d: DeviceInfo | null,
+): Pick<ModelVersion, 'deviceRequested' | 'deviceActual' | 'deviceFallbackReason'> {
+  return {
+    deviceRequested: d?.requested ?? null,
+    deviceActual: d?.actual ?? null,
+    deviceFallbackReason: d?.fallbackReason ?? null,
+  };
 }
 
 function toRecord(r: ModelVersion): VersionRecord {
@@ -108,7 +139,13 @@ function toRecord(r: ModelVersion): VersionRecord {
     modelSha256: r.modelSha256,
     packageDir: r.packageDir,
     status: r.status as VersionStatus,
-    device: r.deviceActual ? { requested: r.deviceRequested ?? r.deviceActual, actual: r.deviceActual, fallbackReason: r.deviceFallbackReason ?? null } : null,
+    device: r.deviceActual
+      ? {
+          requested: r.deviceRequested ?? r.deviceActual,
+          actual: r.deviceActual,
+          fallbackReason: r.deviceFallbackReason ?? null,
+        }
+      : null,
     uploadedBy: r.uploadedBy ?? null,
     createdAt: r.createdAt,
     loadedAt: r.loadedAt ?? null,

@@ -5,7 +5,14 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Registry as PromRegistry } from 'prom-client';
-import { IMAGES, makeClassifierPackage, referenceProbabilities, tempDir, tensorOf, type ClassifierVersion } from '../../test/fixtures/models/packages';
+import {
+  IMAGES,
+  makeClassifierPackage,
+  referenceProbabilities,
+  tempDir,
+  tensorOf,
+  type ClassifierVersion,
+} from '../../test/fixtures/models/packages';
 import { softmax } from '../inference/softmax';
 import { InMemoryRegistryBus } from './bus';
 import { RegistryMetrics } from './metrics';
@@ -23,7 +30,9 @@ let references: Map<string, number[]>; // `${image}|${model}` -> expected probab
 
 beforeAll(async () => {
   references = new Map();
-  for (const img of IMAGES) for (const m of ['v1', 'v2'] as const) references.set(`${img}|${m}`, referenceProbabilities(await tensorOf(img), m));
+  for (const img of IMAGES)
+    for (const m of ['v1', 'v2'] as const)
+      references.set(`${img}|${m}`, referenceProbabilities(await tensorOf(img), m));
 });
 beforeEach(async () => {
   work = await tempDir();
@@ -90,8 +99,18 @@ describe('ModelRegistry: load, run, place', () => {
   it('installs a package, activates it and answers through leases, counting stats', async () => {
     const r = newRegistry();
     const events = recordEvents(r);
-    const info = await r.install(await makeClassifierPackage(join(work, 'plugins')), { activate: true, uploadedBy: 'admin@x' });
-    expect(info).toMatchObject({ name: NAME, version: '1.0.0', status: 'ACTIVE', active: true, labels: ['benign', 'malignant'], uploadedBy: 'admin@x' });
+    const info = await r.install(await makeClassifierPackage(join(work, 'plugins')), {
+      activate: true,
+      uploadedBy: 'admin@x',
+    });
+    expect(info).toMatchObject({
+      name: NAME,
+      version: '1.0.0',
+      status: 'ACTIVE',
+      active: true,
+      labels: ['benign', 'malignant'],
+      uploadedBy: 'admin@x',
+    });
     expect(info.device).toEqual({ requested: 'cpu', actual: 'cpu', fallbackReason: null });
     expect(info.sha256).toMatch(/^[a-f0-9]{64}$/);
     for (const img of IMAGES) expectAnswerOf(await r.withModel(NAME, undefined, (l) => classify(l, img)), img, 'v1');
@@ -102,17 +121,26 @@ describe('ModelRegistry: load, run, place', () => {
     expect(r.versionInfo(NAME, '1.0.0')!.leases).toBe(0);
   });
 
-  it.each(['cuda', 'webgpu', 'tensorrt:0'])('a %s request falls back to cpu with a reason and still answers correctly', async (device) => {
-    const r = newRegistry();
-    const events = recordEvents(r);
-    const info = await r.install(await makeClassifierPackage(join(work, 'plugins'), { devices: [device] }), { activate: true });
-    expect(info.device!.requested).toBe(device);
-    if (info.device!.actual === 'cpu') {
-      expect(info.device!.fallbackReason).toMatch(new RegExp(`^${device.split(':')[0]}`));
-      expect(events.find((e) => e.type === 'fell_back')).toMatchObject({ name: NAME, version: '1.0.0', message: info.device!.fallbackReason });
-    }
-    expectAnswerOf(await r.withModel(NAME, undefined, (l) => classify(l, IMAGES[0])), IMAGES[0], 'v1');
-  });
+  it.each(['cuda', 'webgpu', 'tensorrt:0'])(
+    'a %s request falls back to cpu with a reason and still answers correctly',
+    async (device) => {
+      const r = newRegistry();
+      const events = recordEvents(r);
+      const info = await r.install(await makeClassifierPackage(join(work, 'plugins'), { devices: [device] }), {
+        activate: true,
+      });
+      expect(info.device!.requested).toBe(device);
+      if (info.device!.actual === 'cpu') {
+        expect(info.device!.fallbackReason).toMatch(new RegExp(`^${device.split(':')[0]}`));
+        expect(events.find((e) => e.type === 'fell_back')).toMatchObject({
+          name: NAME,
+          version: '1.0.0',
+          message: info.device!.fallbackReason,
+        });
+      }
+      expectAnswerOf(await r.withModel(NAME, undefined, (l) => classify(l, IMAGES[0])), IMAGES[0], 'v1');
+    },
+  );
 
   it('acquire refuses unknown models and versions that are not loaded', async () => {
     const r = newRegistry();
@@ -134,7 +162,9 @@ describe('ModelRegistry: load, run, place', () => {
     r.metrics!.observeQueueTime(NAME, '1.0.0', 0.002);
     const text = await prom.metrics();
     expect(text).toContain('dermagraph_model_inferences_total{model="tiny-classifier",version="1.0.0",device="cpu"} 2');
-    expect(text).toContain('dermagraph_model_inference_duration_seconds_count{model="tiny-classifier",version="1.0.0",device="cpu"} 2');
+    expect(text).toContain(
+      'dermagraph_model_inference_duration_seconds_count{model="tiny-classifier",version="1.0.0",device="cpu"} 2',
+    );
     expect(text).toContain('dermagraph_model_sessions_loaded{device="cpu"} 2');
     expect(text).toContain('dermagraph_model_queue_duration_seconds_count{model="tiny-classifier",version="1.0.0"} 1');
   });
@@ -228,7 +258,11 @@ describe('ModelRegistry: hot swap', () => {
   it('concurrent activations run one at a time and end consistent', async () => {
     const r = newRegistry();
     await twoVersions(r);
-    const results = await Promise.all([r.activate(NAME, '2.0.0'), r.activate(NAME, '1.0.0'), r.activate(NAME, '2.0.0')]);
+    const results = await Promise.all([
+      r.activate(NAME, '2.0.0'),
+      r.activate(NAME, '1.0.0'),
+      r.activate(NAME, '2.0.0'),
+    ]);
     expect(results.map((v) => v.version)).toEqual(['2.0.0', '1.0.0', '2.0.0']);
     expect(r.activeVersion(NAME)).toBe('2.0.0');
     expect(r.model(NAME)!.versions.map((v) => `${v.version}:${v.status}`)).toEqual(['2.0.0:ACTIVE', '1.0.0:UNLOADED']);
@@ -258,7 +292,10 @@ describe('ModelRegistry: hot swap', () => {
     await r.unload(NAME, '2.0.0');
     // Break 2.0.0 on disk: its reload at activation finds the model changed since validation.
     await writeFile(join(r.versionInfo(NAME, '2.0.0')!.packageDir, 'model.onnx'), 'garbage');
-    await expect(r.activate(NAME, '2.0.0')).rejects.toMatchObject({ check: 'files.sha256', field: 'files["model.onnx"]' });
+    await expect(r.activate(NAME, '2.0.0')).rejects.toMatchObject({
+      check: 'files.sha256',
+      field: 'files["model.onnx"]',
+    });
     expect(r.activeVersion(NAME)).toBe('1.0.0');
     expect(r.versionInfo(NAME, '2.0.0')).toMatchObject({ status: 'FAILED', active: false });
     expect(r.versionInfo(NAME, '2.0.0')!.error).toMatch(/files\.sha256/);
@@ -332,14 +369,26 @@ describe('ModelRegistry: uploads, discovery, watching, other processes', () => {
     const store = new InMemoryRegistryStore();
     const r = newRegistry({ store });
     const events = recordEvents(r);
-    const dir = await makeClassifierPackage(join(work, 'src'), { edit: (m) => (m.outputs = [{ name: 'probs', role: 'logits' }]) });
+    const dir = await makeClassifierPackage(join(work, 'src'), {
+      edit: (m) => (m.outputs = [{ name: 'probs', role: 'logits' }]),
+    });
     const { outFile } = await packPackage(dir, join(work, 'bad.zip'));
-    await expect(r.install(outFile, { activate: true })).rejects.toMatchObject({ check: 'onnx.io', field: 'outputs[0].name' });
+    await expect(r.install(outFile, { activate: true })).rejects.toMatchObject({
+      check: 'onnx.io',
+      field: 'outputs[0].name',
+    });
     expect(r.list()).toEqual([]);
     expect(await store.getVersion(NAME, '1.0.0')).toBeNull();
     expect(await readdir(join(work, 'store', '.incoming'))).toEqual([]);
     expect(existsSync(join(work, 'store', NAME))).toBe(false);
-    expect(events).toEqual([expect.objectContaining({ type: 'failed', name: NAME, version: '1.0.0', message: expect.stringMatching(/^onnx\.io: /) })]);
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: 'failed',
+        name: NAME,
+        version: '1.0.0',
+        message: expect.stringMatching(/^onnx\.io: /),
+      }),
+    ]);
     // A package refused before its manifest is read has no name to report.
     await writeFile(join(work, 'junk.zip'), 'not an archive');
     await expect(r.install(join(work, 'junk.zip'))).rejects.toMatchObject({ check: 'archive.type' });
@@ -449,7 +498,9 @@ describe('ModelRegistry: queued jobs across swaps (leaseForJob, pins), history, 
     await r.activate(NAME, '2.0.0');
     // Swapped out but pinned: kept, and still the answer for pinned jobs.
     expect(r.versionInfo(NAME, '1.0.0')).toMatchObject({ status: 'DRAINING', loaded: true, active: false });
-    expect(events.find((e) => e.type === 'draining' && e.version === '1.0.0')?.message).toMatch(/1 queued job\(s\) pinned/);
+    expect(events.find((e) => e.type === 'draining' && e.version === '1.0.0')?.message).toMatch(
+      /1 queued job\(s\) pinned/,
+    );
     const lease = await r.leaseForJob(NAME, '1.0.0', true);
     expect(lease.version).toBe('1.0.0');
     expectAnswerOf(await classify(lease, IMAGES[1]), IMAGES[1], 'v1');
@@ -544,9 +595,18 @@ describe('ModelRegistry: queued jobs across swaps (leaseForJob, pins), history, 
     // Break 1.0.0's file: its session cannot be re-created (the old one keeps serving).
     await writeFile(join(plugins, `${NAME}-1.0.0`, 'model.onnx'), 'garbage');
     const results = await api.regenerateCache();
-    expect(results.map((v) => [v.version, v.error === null])).toEqual(expect.arrayContaining([['1.0.0', false], ['2.0.0', true]]));
+    expect(results.map((v) => [v.version, v.error === null])).toEqual(
+      expect.arrayContaining([
+        ['1.0.0', false],
+        ['2.0.0', true],
+      ]),
+    );
     expect(results.find((v) => v.version === '1.0.0')!.error).toMatch(/^cache regeneration failed: files\.sha256/);
-    await until(() => workerEvents.some((e) => e.type === 'failed' && e.version === '1.0.0') && worker.versionInfo(NAME, '2.0.0')!.loadedAt! > before);
+    await until(
+      () =>
+        workerEvents.some((e) => e.type === 'failed' && e.version === '1.0.0') &&
+        worker.versionInfo(NAME, '2.0.0')!.loadedAt! > before,
+    );
     expect(worker.versionInfo(NAME, '1.0.0')!.error).toMatch(/^cache regeneration failed/);
     expectAnswerOf(await worker.withModel(NAME, '1.0.0', (l) => classify(l, IMAGES[0])), IMAGES[0], 'v1');
   });

@@ -16,7 +16,13 @@ import { compareSemver } from './semver';
 import type { Placement, Threads } from './sessions';
 import type { ModelSession } from './threaded-session';
 import { StatsCounter, type VersionStats } from './stats';
-import { InMemoryRegistryStore, type ActivationHistory, type DeviceInfo, type RegistryStore, type VersionStatus } from './store';
+import {
+  InMemoryRegistryStore,
+  type ActivationHistory,
+  type DeviceInfo,
+  type RegistryStore,
+  type VersionStatus,
+} from './store';
 
 /**
  * The process-local model registry: versions per model name, one active version per name,
@@ -159,7 +165,11 @@ interface Entry {
 }
 
 const key = (name: string, version: string) => `${name}@${version}`;
-const deviceInfo = (p: Placement): DeviceInfo => ({ requested: p.requested, actual: p.actual, fallbackReason: p.fallbackReason });
+const deviceInfo = (p: Placement): DeviceInfo => ({
+  requested: p.requested,
+  actual: p.actual,
+  fallbackReason: p.fallbackReason,
+});
 
 export class ModelRegistry {
   readonly processId: string;
@@ -332,12 +342,15 @@ export class ModelRegistry {
   acquire(name: string, version?: string): ModelLease {
     const e = version === undefined ? this.active.get(name) : this.entries.get(key(name, version));
     if (!e) {
-      const what = version === undefined ? `no active version of model "${name}"` : `no version ${version} of model "${name}"`;
+      const what =
+        version === undefined ? `no active version of model "${name}"` : `no version ${version} of model "${name}"`;
       throw new RegistryError('MODEL_UNAVAILABLE', what, { field: version === undefined ? 'model' : 'version' });
     }
     const slot = e.slot;
     if (!slot || (e.status !== 'ACTIVE' && e.status !== 'READY')) {
-      throw new RegistryError('MODEL_UNAVAILABLE', `${e.name}@${e.version} is ${e.status}, not loaded`, { field: 'version' });
+      throw new RegistryError('MODEL_UNAVAILABLE', `${e.name}@${e.version} is ${e.status}, not loaded`, {
+        field: 'version',
+      });
     }
     return this.lease(e, slot);
   }
@@ -366,7 +379,13 @@ export class ModelRegistry {
       slot.retired = true;
       this.hold(e, slot);
       this.setStatus(e, 'DRAINING');
-      this.emit({ type: 'loaded', name, version, device: deviceInfo(slot.placement), message: 'loaded again for queued jobs that pinned this version' });
+      this.emit({
+        type: 'loaded',
+        name,
+        version,
+        device: deviceInfo(slot.placement),
+        message: 'loaded again for queued jobs that pinned this version',
+      });
       return this.lease(e, slot);
     });
   }
@@ -440,8 +459,19 @@ export class ModelRegistry {
     else if (slot.leases === 0) return this.releaseSlot(e, slot);
     else e.draining.add(slot);
     if (!e.slot) this.setStatus(e, 'DRAINING');
-    const waiting = [slot.leases ? `${slot.leases} request(s) still running` : '', pinned ? `${pinned} queued job(s) pinned this version` : ''].filter(Boolean).join('; ');
-    this.emit({ type: 'draining', name: e.name, version: e.version, device: deviceInfo(slot.placement), message: waiting });
+    const waiting = [
+      slot.leases ? `${slot.leases} request(s) still running` : '',
+      pinned ? `${pinned} queued job(s) pinned this version` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+    this.emit({
+      type: 'draining',
+      name: e.name,
+      version: e.version,
+      device: deviceInfo(slot.placement),
+      message: waiting,
+    });
   }
 
   /** Unfinished jobs that pinned the version of `e` (0 when that cannot be read: the sweep retries). */
@@ -473,7 +503,12 @@ export class ModelRegistry {
         for (const [slot, e] of [...this.held]) {
           if (slot.released) this.held.delete(slot);
           // Checked again after the read: meanwhile a job may have leased it, or an activation adopted it.
-          else if (slot.leases === 0 && (await this.pins(e.name, e.version).catch(() => 1)) === 0 && slot.leases === 0 && this.held.has(slot)) {
+          else if (
+            slot.leases === 0 &&
+            (await this.pins(e.name, e.version).catch(() => 1)) === 0 &&
+            slot.leases === 0 &&
+            this.held.has(slot)
+          ) {
             this.held.delete(slot);
             this.releaseSlot(e, slot);
           }
@@ -503,7 +538,11 @@ export class ModelRegistry {
     e.status = status;
     const device = e.lastPlacement ? deviceInfo(e.lastPlacement) : null;
     void this.store
-      .setStatus(e.name, e.version, status, { device, loadedAt: e.slot?.loadedAt ?? null, ...(patch.error !== undefined ? { error: patch.error } : {}) })
+      .setStatus(e.name, e.version, status, {
+        device,
+        loadedAt: e.slot?.loadedAt ?? null,
+        ...(patch.error !== undefined ? { error: patch.error } : {}),
+      })
       .catch(() => undefined);
   }
 
@@ -534,13 +573,24 @@ export class ModelRegistry {
     const slot = this.newSlot(session, placement, performance.now() - t0);
     e.lastPlacement = placement;
     if (placement.fallbackReason) {
-      this.emit({ type: 'fell_back', name: e.name, version: e.version, device: deviceInfo(placement), message: placement.fallbackReason });
+      this.emit({
+        type: 'fell_back',
+        name: e.name,
+        version: e.version,
+        device: deviceInfo(placement),
+        message: placement.fallbackReason,
+      });
     }
     return slot;
   }
 
   private fail(e: { name: string | null; version: string | null }, err: unknown): void {
-    this.emit({ type: 'failed', name: e.name, version: e.version, message: err instanceof Error ? err.message : String(err) });
+    this.emit({
+      type: 'failed',
+      name: e.name,
+      version: e.version,
+      message: err instanceof Error ? err.message : String(err),
+    });
   }
 
   // ---- installing ---------------------------------------------------------------------------
@@ -585,11 +635,18 @@ export class ModelRegistry {
     try {
       // A concurrent install of the same version may have finished while this one was checked.
       if (this.entries.has(key(m.name, m.version))) {
-        throw new RegistryError('CONFLICT', `version.exists: ${m.name}@${m.version} already exists`, { check: 'version.exists', field: 'version' });
+        throw new RegistryError('CONFLICT', `version.exists: ${m.name}@${m.version} already exists`, {
+          check: 'version.exists',
+          field: 'version',
+        });
       }
       if (prepared.opened.tempDir) {
         dir = resolve(this.opts.packagesDir, m.name, m.version);
-        if (existsSync(dir)) throw new RegistryError('CONFLICT', `version.exists: ${m.name}@${m.version} is already stored`, { check: 'version.exists', field: 'version' });
+        if (existsSync(dir))
+          throw new RegistryError('CONFLICT', `version.exists: ${m.name}@${m.version} is already stored`, {
+            check: 'version.exists',
+            field: 'version',
+          });
         await movePackage(prepared.opened.root, dir);
         await prepared.opened.cleanup();
       }
@@ -619,23 +676,30 @@ export class ModelRegistry {
     this.entries.set(key(m.name, m.version), e);
     // A version the store already holds (seen again from its folder) keeps its row.
     const known = await this.store.getVersion(m.name, m.version).catch(() => null);
-    if (!known) await this.store
-      .recordVersion({
+    if (!known)
+      await this.store
+        .recordVersion({
+          name: e.name,
+          version: e.version,
+          task: m.task,
+          modelSha256: e.modelSha256,
+          packageDir: dir,
+          status: 'READY',
+          device: deviceInfo(prepared.placement),
+          uploadedBy: e.uploadedBy,
+          createdAt: e.createdAt,
+          loadedAt: e.slot.loadedAt,
+          error: null,
+        })
+        .catch(() => undefined);
+    if (prepared.placement.fallbackReason) {
+      this.emit({
+        type: 'fell_back',
         name: e.name,
         version: e.version,
-        task: m.task,
-        modelSha256: e.modelSha256,
-        packageDir: dir,
-        status: 'READY',
         device: deviceInfo(prepared.placement),
-        uploadedBy: e.uploadedBy,
-        createdAt: e.createdAt,
-        loadedAt: e.slot.loadedAt,
-        error: null,
-      })
-      .catch(() => undefined);
-    if (prepared.placement.fallbackReason) {
-      this.emit({ type: 'fell_back', name: e.name, version: e.version, device: deviceInfo(prepared.placement), message: prepared.placement.fallbackReason });
+        message: prepared.placement.fallbackReason,
+      });
     }
     this.emit({ type: 'loaded', name: e.name, version: e.version, device: deviceInfo(prepared.placement) });
     if (opts.activate) return this.activate(e.name, e.version, { actorId: opts.uploadedBy });
@@ -650,7 +714,11 @@ export class ModelRegistry {
    * previous version drains and is released after its last request. On any failure the
    * active version stays as it was.
    */
-  activate(name: string, version: string, opts: ChangeOptions & { history?: ActivationHistory } = {}): Promise<ModelVersionInfo> {
+  activate(
+    name: string,
+    version: string,
+    opts: ChangeOptions & { history?: ActivationHistory } = {},
+  ): Promise<ModelVersionInfo> {
     return this.withLock(name, async () => {
       await this.loadFromStore(name, version);
       const e = this.entry(name, version);
@@ -659,7 +727,7 @@ export class ModelRegistry {
       const statusBefore = e.status;
       let created: Slot | null = null;
       // A session kept for pinned jobs serves again rather than loading the same file twice.
-      const adopted = e.slot ? null : [...e.draining].find((d) => this.held.has(d) && !d.released) ?? null;
+      const adopted = e.slot ? null : ([...e.draining].find((d) => this.held.has(d) && !d.released) ?? null);
       try {
         if (adopted) {
           this.held.delete(adopted);
@@ -675,7 +743,11 @@ export class ModelRegistry {
           await assertGoldenCases(e.slot.session, e.manifest, e.dir, e.slot.placement.actual);
         }
         if (opts.persist ?? opts.broadcast !== false) {
-          await this.store.setActive(name, version, opts.history ?? { kind: 'activate', previous: prev?.version ?? null, actorId: opts.actorId });
+          await this.store.setActive(
+            name,
+            version,
+            opts.history ?? { kind: 'activate', previous: prev?.version ?? null, actorId: opts.actorId },
+          );
         }
       } catch (err) {
         if (created) {
@@ -687,7 +759,9 @@ export class ModelRegistry {
         e.error = shortError(err, 500);
         // A version whose (re)load failed is FAILED until a later activation loads it; one that
         // was loaded and failed its golden re-run keeps its session and status, with the error.
-        this.setStatus(e, created || !e.slot ? (e.draining.size ? 'DRAINING' : 'FAILED') : statusBefore, { error: e.error });
+        this.setStatus(e, created || !e.slot ? (e.draining.size ? 'DRAINING' : 'FAILED') : statusBefore, {
+          error: e.error,
+        });
         this.fail(e, err);
         throw err;
       }
@@ -697,7 +771,13 @@ export class ModelRegistry {
       this.active.set(name, e);
       e.error = null;
       this.setStatus(e, 'ACTIVE', { error: null });
-      this.emit({ type: 'activated', name, version, device: e.lastPlacement ? deviceInfo(e.lastPlacement) : undefined, previousVersion: prev?.version });
+      this.emit({
+        type: 'activated',
+        name,
+        version,
+        device: e.lastPlacement ? deviceInfo(e.lastPlacement) : undefined,
+        previousVersion: prev?.version,
+      });
       if (prev) {
         prev.status = 'READY';
         if (prev.slot) this.retireSlot(prev, prev.slot, prevPinned);
@@ -715,8 +795,14 @@ export class ModelRegistry {
   async rollback(name: string, opts: { actorId?: string | null } = {}): Promise<ModelVersionInfo> {
     const current = this.activeVersion(name);
     const target = current ? await this.store.rollbackTarget(name, current) : null;
-    if (!target) throw new RegistryError('CONFLICT', `model "${name}" has no previous active version to roll back to`, { field: 'name' });
-    return this.activate(name, target.version, { actorId: opts.actorId, history: { kind: 'rollback', undo: target.activationId } });
+    if (!target)
+      throw new RegistryError('CONFLICT', `model "${name}" has no previous active version to roll back to`, {
+        field: 'name',
+      });
+    return this.activate(name, target.version, {
+      actorId: opts.actorId,
+      history: { kind: 'rollback', undo: target.activationId },
+    });
   }
 
   /** Takes a version out of service (its session drains); unloading the active version leaves the model without one. */
@@ -740,13 +826,19 @@ export class ModelRegistry {
    * Re-places a version (default: the active one) on another device, live: the new session is
    * created, warmed and golden-checked beside the old, then swapped in; the old one drains.
    */
-  setDevice(name: string, version: string | undefined, device: string, opts: { broadcast?: boolean } = {}): Promise<ModelVersionInfo> {
+  setDevice(
+    name: string,
+    version: string | undefined,
+    device: string,
+    opts: { broadcast?: boolean } = {},
+  ): Promise<ModelVersionInfo> {
     return this.withLock(name, async () => {
       if (version !== undefined) await this.loadFromStore(name, version);
       const e = version === undefined ? this.active.get(name) : this.entry(name, version);
       if (!e) throw new RegistryError('MODEL_UNAVAILABLE', `no active version of model "${name}"`, { field: 'name' });
       await this.replace(e, device);
-      if (opts.broadcast !== false) await this.publish({ type: 'set_device', name, version: e.version, device, origin: this.processId });
+      if (opts.broadcast !== false)
+        await this.publish({ type: 'set_device', name, version: e.version, device, origin: this.processId });
       return this.info(e);
     });
   }
@@ -828,7 +920,10 @@ export class ModelRegistry {
    * `failed` events and returned, never thrown. With `honourActivateFlag`, a version whose
    * manifest says `activate: true` is activated.
    */
-  async discover(dirs: readonly string[], opts: { honourActivateFlag?: boolean } = {}): Promise<{ loaded: ModelVersionInfo[]; failed: Array<{ path: string; error: RegistryError | Error }> }> {
+  async discover(
+    dirs: readonly string[],
+    opts: { honourActivateFlag?: boolean } = {},
+  ): Promise<{ loaded: ModelVersionInfo[]; failed: Array<{ path: string; error: RegistryError | Error }> }> {
     const loaded: ModelVersionInfo[] = [];
     const failed: Array<{ path: string; error: RegistryError | Error }> = [];
     const skip = resolve(this.opts.packagesDir, '.incoming');
@@ -848,7 +943,8 @@ export class ModelRegistry {
           this.failedFolders.delete(folder);
           loaded.push(info);
           const e = this.entries.get(key(info.name, info.version))!;
-          if (opts.honourActivateFlag && e.manifest.activate) loaded[loaded.length - 1] = await this.activate(info.name, info.version);
+          if (opts.honourActivateFlag && e.manifest.activate)
+            loaded[loaded.length - 1] = await this.activate(info.name, info.version);
         } catch (err) {
           this.failedFolders.set(folder, sig);
           failed.push({ path: folder, error: err as Error });
@@ -870,14 +966,20 @@ export class ModelRegistry {
    * packagesDir, activates the versions the store says are active (else the highest version
    * of each model), and listens to the bus.
    */
-  async start(dirs: readonly string[]): Promise<{ loaded: ModelVersionInfo[]; failed: Array<{ path: string; error: RegistryError | Error }> }> {
+  async start(
+    dirs: readonly string[],
+  ): Promise<{ loaded: ModelVersionInfo[]; failed: Array<{ path: string; error: RegistryError | Error }> }> {
     const result = await this.discover([...dirs, this.opts.packagesDir]);
     const stored = new Map((await this.store.activeVersions()).map((a) => [a.name, a.version]));
     for (const name of new Set([...this.entries.values()].map((e) => e.name))) {
       if (this.active.has(name)) continue;
-      const candidates = [...this.entries.values()].filter((e) => e.name === name && e.slot).sort((a, b) => compareSemver(b.version, a.version));
+      const candidates = [...this.entries.values()]
+        .filter((e) => e.name === name && e.slot)
+        .sort((a, b) => compareSemver(b.version, a.version));
       const want = stored.get(name);
-      const order = want ? [...candidates.filter((c) => c.version === want), ...candidates.filter((c) => c.version !== want)] : candidates;
+      const order = want
+        ? [...candidates.filter((c) => c.version === want), ...candidates.filter((c) => c.version !== want)]
+        : candidates;
       for (const c of order) {
         try {
           // The first process to start records its choice; a later one follows the stored pointer
@@ -912,7 +1014,9 @@ export class ModelRegistry {
   }
 
   /** Runs one watch pass now (tests, or an admin "rescan"). */
-  async rescan(dirs: readonly string[]): Promise<{ loaded: ModelVersionInfo[]; failed: Array<{ path: string; error: RegistryError | Error }> }> {
+  async rescan(
+    dirs: readonly string[],
+  ): Promise<{ loaded: ModelVersionInfo[]; failed: Array<{ path: string; error: RegistryError | Error }> }> {
     if (this.polling) await this.polling;
     return this.discover(dirs, { honourActivateFlag: true });
   }

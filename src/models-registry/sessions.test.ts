@@ -67,6 +67,10 @@ describe('createSession', () => {
     const err = await createSession(MODEL, 'webgpu', undefined, { probe }).catch((e) => e);
     expect(err).toMatchObject({ code: 'BAD_USER_INPUT', check: 'onnx.load', field: 'modelFile' });
     expect(err.message).toBe('onnx.load: Failed the warm-up on purpose');
-    await expect(createSession(join(FIXTURE_DIR, 'weights.json'), 'cpu')).rejects.toMatchObject({ code: 'BAD_USER_INPUT', check: 'onnx.load', field: 'modelFile' });
+    await expect(createSession(join(FIXTURE_DIR, 'weights.json'), 'cpu')).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      check: 'onnx.load',
+      field: 'modelFile',
+    });
   });
 });

@@ -37,7 +37,10 @@ export interface CreateSessionOptions {
 
 /** The providers this onnxruntime-node binary bundles (cpu and webgpu; cuda/tensorrt need extra libraries). */
 export function bundledBackends(): string[] {
-  return ort.listSupportedBackends().filter((b) => b.bundled).map((b) => b.name);
+  return ort
+    .listSupportedBackends()
+    .filter((b) => b.bundled)
+    .map((b) => b.name);
 }
 
 /**

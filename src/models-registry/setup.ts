@@ -51,12 +51,15 @@ export function createModelsModule(opts: {
   const packagesDir = path.join(config.dataDir, 'models');
   const modelDirs = [...new Set([path.join(projectRoot, 'plugins'), path.resolve(config.MODEL_DIR)])];
   const store = new PgRegistryStore(opts.forkEm);
-  const bus = opts.redis ? new RedisRegistryBus(opts.redis.main, { url: opts.redis.url, options: opts.redis.options() }, opts.redis.prefix) : new InMemoryRegistryBus();
+  const bus = opts.redis
+    ? new RedisRegistryBus(opts.redis.main, { url: opts.redis.url, options: opts.redis.options() }, opts.redis.prefix)
+    : new InMemoryRegistryBus();
   const registry = new ModelRegistry({ packagesDir, store, bus, metrics: new RegistryMetrics(opts.metricsRegistry) });
   const stopForwarding = registry.onEvent((e) => {
     const message: RegistryEventMessage = { ...e, at: e.at.toISOString(), processId: registry.processId };
     opts.pubSub.publish(MODEL_REGISTRY_EVENTS, message);
-    if (e.type === 'failed' || e.type === 'fell_back') logger.warn({ model: e.name, version: e.version, message: e.message }, `model registry: ${e.type}`);
+    if (e.type === 'failed' || e.type === 'fell_back')
+      logger.warn({ model: e.name, version: e.version, message: e.message }, `model registry: ${e.type}`);
   });
   let started = false;
 
@@ -70,7 +73,11 @@ export function createModelsModule(opts: {
       const { loaded, failed } = await registry.start(modelDirs);
       started = true;
       logger.info(
-        { loaded: loaded.map((v) => `${v.name}@${v.version}`), failed: failed.map((f) => ({ path: path.relative(projectRoot, f.path), error: f.error.message })), active: registry.list().map((m) => `${m.name}@${m.activeVersion}`) },
+        {
+          loaded: loaded.map((v) => `${v.name}@${v.version}`),
+          failed: failed.map((f) => ({ path: path.relative(projectRoot, f.path), error: f.error.message })),
+          active: registry.list().map((m) => `${m.name}@${m.activeVersion}`),
+        },
         'model registry started',
       );
       if (config.MODEL_WATCH) registry.watch(modelDirs);

@@ -8,7 +8,9 @@ import { validatePackage } from './package';
 import { ModelRegistry } from './registry';
 
 const PLUGINS = join(__dirname, '../../plugins');
-const shipped = readdirSync(PLUGINS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+const shipped = readdirSync(PLUGINS, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
 
 describe('the shipped plugins', () => {
   it('are there', () => {

@@ -11,7 +11,7 @@ describe('stats', () => {
 
   it('the reservoir keeps a bounded sample that still describes the stream', () => {
     let seed = 1;
-    const rng = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rng = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const r = new LatencyReservoir(200, rng);
     for (let i = 1; i <= 10000; i++) r.add(i % 100); // uniform 0..99
     const q = r.quantiles();

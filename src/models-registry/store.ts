@@ -27,7 +27,8 @@ export interface VersionRecord {
 }
 
 /** An activation to record (an admin's), or a rollback undoing the activations from `undo` on. */
-export type ActivationHistory = { kind: 'activate'; previous: string | null; actorId?: string | null } | { kind: 'rollback'; undo: string };
+export type ActivationHistory =
+  { kind: 'activate'; previous: string | null; actorId?: string | null } | { kind: 'rollback'; undo: string };
 
 export interface RollbackTarget {
   version: string;
@@ -39,7 +40,12 @@ export interface RegistryStore {
   /** Inserts a version, or updates the row of the same name and version. */
   recordVersion(record: VersionRecord): Promise<void>;
   /** Status (and optionally device, load time, error) of one version. */
-  setStatus(name: string, version: string, status: VersionStatus, patch?: Partial<Pick<VersionRecord, 'device' | 'loadedAt' | 'error'>>): Promise<void>;
+  setStatus(
+    name: string,
+    version: string,
+    status: VersionStatus,
+    patch?: Partial<Pick<VersionRecord, 'device' | 'loadedAt' | 'error'>>,
+  ): Promise<void>;
   /**
    * Makes `version` the model's active version (null: none), demoting the previous one to
    * READY, in one transaction: this is the pointer processes that start later read. With
@@ -61,7 +67,13 @@ export interface RegistryStore {
 export class InMemoryRegistryStore implements RegistryStore {
   private readonly rows = new Map<string, VersionRecord>();
   private readonly active = new Map<string, string>();
-  private readonly activations: Array<{ id: string; name: string; version: string; previous: string | null; undone: boolean }> = [];
+  private readonly activations: Array<{
+    id: string;
+    name: string;
+    version: string;
+    previous: string | null;
+    undone: boolean;
+  }> = [];
   private seq = 0;
   private key = (name: string, version: string) => `${name}@${version}`;
 
@@ -69,7 +81,12 @@ export class InMemoryRegistryStore implements RegistryStore {
     this.rows.set(this.key(record.name, record.version), { ...record });
   }
 
-  async setStatus(name: string, version: string, status: VersionStatus, patch: Partial<Pick<VersionRecord, 'device' | 'loadedAt' | 'error'>> = {}): Promise<void> {
+  async setStatus(
+    name: string,
+    version: string,
+    status: VersionStatus,
+    patch: Partial<Pick<VersionRecord, 'device' | 'loadedAt' | 'error'>> = {},
+  ): Promise<void> {
     const row = this.rows.get(this.key(name, version));
     if (row) Object.assign(row, patch, { status });
   }
@@ -99,7 +116,9 @@ export class InMemoryRegistryStore implements RegistryStore {
   }
 
   async rollbackTarget(name: string, current: string): Promise<RollbackTarget | null> {
-    const a = this.activations.findLast((x) => x.name === name && x.version === current && !x.undone && x.previous !== null);
+    const a = this.activations.findLast(
+      (x) => x.name === name && x.version === current && !x.undone && x.previous !== null,
+    );
     return a ? { version: a.previous!, activationId: a.id } : null;
   }
 
@@ -109,6 +128,8 @@ export class InMemoryRegistryStore implements RegistryStore {
   }
 
   async listVersions(): Promise<VersionRecord[]> {
-    return [...this.rows.values()].map((r) => ({ ...r })).sort((a, b) => a.name.localeCompare(b.name) || a.createdAt.getTime() - b.createdAt.getTime());
+    return [...this.rows.values()]
+      .map((r) => ({ ...r }))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.createdAt.getTime() - b.createdAt.getTime());
   }
 }

@@ -30,7 +30,9 @@ describe('ThreadedSession', () => {
   it('answers exactly as a session on this thread, for concurrent runs of different images', async () => {
     const tensors = await Promise.all(IMAGES.map((i) => tensorOf(i)));
     const feeds = (t: Float32Array) => ({ input: new ort.Tensor('float32', t, [1, 3, 32, 32]) });
-    const want = await Promise.all(tensors.map(async (t) => Array.from((await local.run(feeds(t))).logits.data as Float32Array)));
+    const want = await Promise.all(
+      tensors.map(async (t) => Array.from((await local.run(feeds(t))).logits.data as Float32Array)),
+    );
     const got = await Promise.all(tensors.map(async (t) => (await threaded.run(feeds(t))).logits));
     got.forEach((out, i) => {
       expect(out).toBeInstanceOf(ort.Tensor);
@@ -42,7 +44,9 @@ describe('ThreadedSession', () => {
   });
 
   it("rejects a bad run with onnxruntime's reason and keeps answering", async () => {
-    await expect(threaded.run({ nope: new ort.Tensor('float32', new Float32Array(4), [1, 4]) })).rejects.toThrow(/input/i);
+    await expect(threaded.run({ nope: new ort.Tensor('float32', new Float32Array(4), [1, 4]) })).rejects.toThrow(
+      /input/i,
+    );
     const t = await tensorOf(IMAGES[0]);
     const out = await threaded.run({ input: new ort.Tensor('float32', t, [1, 3, 32, 32]) }, ['logits']);
     expect(Object.keys(out)).toEqual(['logits']);
@@ -60,7 +64,9 @@ it('a file that is not ONNX fails at create, and a released session refuses to r
   const s = await ThreadedSession.create(MODEL, OPTIONS);
   await s.release();
   await s.release(); // idempotent
-  await expect(s.run({ input: new ort.Tensor('float32', new Float32Array(3 * 32 * 32), [1, 3, 32, 32]) })).rejects.toThrow(/released/);
+  await expect(
+    s.run({ input: new ort.Tensor('float32', new Float32Array(3 * 32 * 32), [1, 3, 32, 32]) }),
+  ).rejects.toThrow(/released/);
 });
 
 it('moves a handed-over input to the thread instead of copying it, and answers the same', async () => {
@@ -105,5 +111,7 @@ it('a thread that dies fails the runs waiting on it; the next run starts a new t
   } finally {
     await s.release();
   }
-  await expect(s.run({ input: new ort.Tensor('float32', new Float32Array(3 * 32 * 32), [1, 3, 32, 32]) })).rejects.toThrow(/released/);
+  await expect(
+    s.run({ input: new ort.Tensor('float32', new Float32Array(3 * 32 * 32), [1, 3, 32, 32]) }),
+  ).rejects.toThrow(/released/);
 });

@@ -47,7 +47,13 @@ interface SessionInfo {
   outputMetadata: ort.InferenceSession.ValueMetadata[];
 }
 
-type Reply = { id: number; error?: string; info?: SessionInfo; outputs?: Record<string, WireTensor>; inputs?: Record<string, ArrayBuffer> };
+type Reply = {
+  id: number;
+  error?: string;
+  info?: SessionInfo;
+  outputs?: Record<string, WireTensor>;
+  inputs?: Record<string, ArrayBuffer>;
+};
 
 // The thread's code, plain CommonJS (evaluated, so it runs the same from src under jest and from dist).
 const THREAD_SOURCE = `
@@ -202,7 +208,10 @@ export class ThreadedSession implements ModelSession {
     return this.info.outputMetadata;
   }
 
-  async run(feeds: ort.InferenceSession.FeedsType, fetches?: readonly string[]): Promise<ort.InferenceSession.ReturnType> {
+  async run(
+    feeds: ort.InferenceSession.FeedsType,
+    fetches?: readonly string[],
+  ): Promise<ort.InferenceSession.ReturnType> {
     const wire: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
     const giveBack = new Map<string, (buffer: ArrayBuffer) => void>();
@@ -215,10 +224,14 @@ export class ThreadedSession implements ModelSession {
       if (back) giveBack.set(name, back);
     }
     const thread = await this.live();
-    const { outputs, inputs } = await thread.call({ op: 'run', feeds: wire, fetches: fetches ? [...fetches] : undefined, giveBack: [...giveBack.keys()] }, transfer);
+    const { outputs, inputs } = await thread.call(
+      { op: 'run', feeds: wire, fetches: fetches ? [...fetches] : undefined, giveBack: [...giveBack.keys()] },
+      transfer,
+    );
     for (const [name, back] of giveBack) back(inputs![name]);
     const out: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(outputs!)) out[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
+    for (const [name, t] of Object.entries(outputs!))
+      out[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
     return out;
   }
 

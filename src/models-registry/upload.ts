@@ -13,7 +13,13 @@ export function byteLimit(maxBytes: number): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
-      if (seen > maxBytes) done(new RegistryError('PAYLOAD_TOO_LARGE', `archive.size: the package is larger than ${maxBytes} bytes`, { check: 'archive.size', field: 'file' }));
+      if (seen > maxBytes)
+        done(
+          new RegistryError('PAYLOAD_TOO_LARGE', `archive.size: the package is larger than ${maxBytes} bytes`, {
+            check: 'archive.size',
+            field: 'file',
+          }),
+        );
       else done(null, chunk);
     },
   });
@@ -40,7 +46,12 @@ export async function installUpload(
       if (err instanceof RegistryError) throw err;
       throw opts.mapStreamError ? opts.mapStreamError(err) : err;
     }
-    return await registry.install(file, { activate: opts.activate, uploadedBy: opts.uploadedBy, device: opts.device, threads: opts.threads });
+    return await registry.install(file, {
+      activate: opts.activate,
+      uploadedBy: opts.uploadedBy,
+      device: opts.device,
+      threads: opts.threads,
+    });
   } finally {
     await rm(file, { force: true });
   }

@@ -12,7 +12,12 @@ function readZip(buf: Buffer): Promise<Array<{ name: string; mode: number; size:
           const chunks: Buffer[] = [];
           s!.on('data', (c: Buffer) => chunks.push(c));
           s!.on('end', () => {
-            out.push({ name: e.fileName, mode: e.externalFileAttributes >>> 16, size: e.uncompressedSize, data: Buffer.concat(chunks) });
+            out.push({
+              name: e.fileName,
+              mode: e.externalFileAttributes >>> 16,
+              size: e.uncompressedSize,
+              data: Buffer.concat(chunks),
+            });
             zip!.readEntry();
           });
         });
@@ -28,7 +33,12 @@ describe('zipEntries', () => {
   it('writes files, folders and modes that a zip reader reads back byte for byte (CRC checked)', async () => {
     const text = Buffer.from('hello '.repeat(100));
     const entries = await readZip(
-      zipEntries([{ name: 'pkg/' }, { name: 'pkg/a.txt', data: text }, { name: 'pkg/empty', data: Buffer.alloc(0) }, { name: 'pkg/link', data: Buffer.from('a.txt'), mode: 0o120777 }]),
+      zipEntries([
+        { name: 'pkg/' },
+        { name: 'pkg/a.txt', data: text },
+        { name: 'pkg/empty', data: Buffer.alloc(0) },
+        { name: 'pkg/link', data: Buffer.from('a.txt'), mode: 0o120777 },
+      ]),
     );
     expect(entries.map((e) => [e.name, e.mode.toString(8), e.size])).toEqual([
       ['pkg/', '40755', 0],

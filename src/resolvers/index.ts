@@ -8,4 +8,15 @@ import { ImageFieldsResolver, LesionFieldsResolver, PatientResolver } from '../m
 
 /** Every resolver class in the schema. Features add theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const resolvers: NonEmptyArray<Function> = [SystemResolver, UserFieldsResolver, AuthResolver, AuthAdminResolver, UserSecurityFieldsResolver, ModelsResolver, PatientResolver, LesionFieldsResolver, ImageFieldsResolver, ...inferenceResolvers];
+export const resolvers: NonEmptyArray<Function> = [
+  SystemResolver,
+  UserFieldsResolver,
+  AuthResolver,
+  AuthAdminResolver,
+  UserSecurityFieldsResolver,
+  ModelsResolver,
+  PatientResolver,
+  LesionFieldsResolver,
+  ImageFieldsResolver,
+  ...inferenceResolvers,
+];

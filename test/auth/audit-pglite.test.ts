@@ -66,6 +66,15 @@ describe('audit rows on embedded PGlite (one pooled connection)', () => {
       {},
       { token: adminToken },
     );
-    expect(audit.data!.auditLog.edges).toEqual([{ node: { action: 'PASSWORD_RESET', success: true, userId: login.data!.login.user.id, userAgent: 'dermagraph-auth-test' } }]);
+    expect(audit.data!.auditLog.edges).toEqual([
+      {
+        node: {
+          action: 'PASSWORD_RESET',
+          success: true,
+          userId: login.data!.login.user.id,
+          userAgent: 'dermagraph-auth-test',
+        },
+      },
+    ]);
   }, 25_000);
 });

@@ -6,12 +6,18 @@ import { gql, M, onlyError } from './helpers';
 describe('accounts with the embedded adapters', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ redis: false, env: { ALLOW_UNVERIFIED_LOGIN: '1' }, auth: { throttle: { baseDelayMs: 2_000 } } });
+    server = await startTestServer({
+      redis: false,
+      env: { ALLOW_UNVERIFIED_LOGIN: '1' },
+      auth: { throttle: { baseDelayMs: 2_000 } },
+    });
   });
   afterAll(() => server?.close());
 
   it('writes the verification mail to the outbox table; the link in it verifies the account', async () => {
-    const reg = await gql(server, M.register, { input: { email: 'outbox@example.org', password: 'actinic keratosis 3' } });
+    const reg = await gql(server, M.register, {
+      input: { email: 'outbox@example.org', password: 'actinic keratosis 3' },
+    });
     expect(reg.errors).toBeUndefined();
     await server.services.auth.auth.drainBackground();
     const rows = await server.services.db.orm.em.fork().find(OutboxMessage, { recipient: 'outbox@example.org' });
@@ -40,7 +46,9 @@ describe('accounts with the embedded adapters', () => {
     const good = 'pityriasis rosea 21';
     await gql(server, M.register, { input: { email, password: good } });
     for (let i = 0; i < 6; i++) {
-      expect(onlyError(await gql(server, M.login, { email, password: `wrong ${i}` })).extensions).toMatchObject({ reason: 'INVALID_CREDENTIALS' });
+      expect(onlyError(await gql(server, M.login, { email, password: `wrong ${i}` })).extensions).toMatchObject({
+        reason: 'INVALID_CREDENTIALS',
+      });
     }
     // 6 failures: the next attempt must wait (2 s here), even with the right password.
     const slowed = onlyError(await gql(server, M.login, { email, password: good }));

@@ -19,7 +19,13 @@ describe('accounts: the whole flow', () => {
 
   beforeAll(async () => {
     smtp = await startSmtpCapture();
-    server = await startTestServer({ env: { SMTP_URL: smtp.url, MAIL_FROM: 'Dermagraph <no-reply@dermagraph.test>', PUBLIC_URL: 'https://derm.example.org' } });
+    server = await startTestServer({
+      env: {
+        SMTP_URL: smtp.url,
+        MAIL_FROM: 'Dermagraph <no-reply@dermagraph.test>',
+        PUBLIC_URL: 'https://derm.example.org',
+      },
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -32,12 +38,20 @@ describe('accounts: the whole flow', () => {
     expect(onlyError(weak).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'password', reason: 'COMMON' });
     const res = await gql(server, M.register, { input: { email, password, name: 'Jane Flow' } }, { ip });
     expect(res.errors).toBeUndefined();
-    expect(res.data!.register).toMatchObject({ email: 'jane.flow@example.org', role: 'CLINICIAN', emailVerified: false });
+    expect(res.data!.register).toMatchObject({
+      email: 'jane.flow@example.org',
+      role: 'CLINICIAN',
+      emailVerified: false,
+    });
     s.userId = res.data!.register.id;
     // Issue [7]: no CONFLICT that would tell the address has an account (test/auth/enumeration.test.ts).
     const again = await gql(server, M.register, { input: { email: 'jane.flow@EXAMPLE.org', password } }, { ip });
     expect(again.errors).toBeUndefined();
-    expect(again.data!.register).toMatchObject({ email: 'jane.flow@example.org', role: 'CLINICIAN', emailVerified: false });
+    expect(again.data!.register).toMatchObject({
+      email: 'jane.flow@example.org',
+      role: 'CLINICIAN',
+      emailVerified: false,
+    });
     expect(again.data!.register.id).not.toBe(s.userId);
   });
 
@@ -59,7 +73,11 @@ describe('accounts: the whole flow', () => {
     const res = await gql(server, M.verifyEmail, { token: s.verifyToken }, { ip });
     expect(res.data!.verifyEmail).toMatchObject({ id: s.userId, emailVerified: true });
     const reused = await gql(server, M.verifyEmail, { token: s.verifyToken }, { ip });
-    expect(onlyError(reused).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'token', reason: 'TOKEN_USED' });
+    expect(onlyError(reused).extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'token',
+      reason: 'TOKEN_USED',
+    });
     const rows = await server.services.db.orm.em.fork().getConnection().execute('select token_hash from email_tokens');
     expect(JSON.stringify(rows)).not.toContain(s.verifyToken);
   });
@@ -91,10 +109,22 @@ describe('accounts: the whole flow', () => {
     expect(e.otpauthUrl).toContain(`secret=${e.secret}`);
     expect(e.qrCodeDataUrl).toMatch(/^data:image\/png;base64,/);
     s.secret = e.secret;
-    const row = await server.services.db.orm.em.fork().getConnection().execute('select secret_encrypted from two_factor');
+    const row = await server.services.db.orm.em
+      .fork()
+      .getConnection()
+      .execute('select secret_encrypted from two_factor');
     expect(JSON.stringify(row)).not.toContain(e.secret);
-    const wrong = await gql(server, M.confirm2fa, { code: '000000' === oathtoolCode(e.secret) ? '111111' : '000000' }, { token: s.session1.accessToken, ip });
-    expect(onlyError(wrong).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'code', reason: 'INVALID_CODE' });
+    const wrong = await gql(
+      server,
+      M.confirm2fa,
+      { code: '000000' === oathtoolCode(e.secret) ? '111111' : '000000' },
+      { token: s.session1.accessToken, ip },
+    );
+    expect(onlyError(wrong).extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'code',
+      reason: 'INVALID_CODE',
+    });
     const ok = await gql(server, M.confirm2fa, { code: oathtoolCode(e.secret) }, { token: s.session1.accessToken, ip });
     expect(ok.errors).toBeUndefined();
     s.recoveryCodes = ok.data!.confirmTwoFactorEnrollment;
@@ -163,25 +193,58 @@ describe('accounts: the whole flow', () => {
 
   it('resetPassword checks the policy, works once, ends every session and keeps 2FA on', async () => {
     const weak = await gql(server, M.resetPassword, { token: s.resetToken, newPassword: 'qwertyuiop' }, { ip });
-    expect(onlyError(weak).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'newPassword', reason: 'COMMON' });
+    expect(onlyError(weak).extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'newPassword',
+      reason: 'COMMON',
+    });
     const ok = await gql(server, M.resetPassword, { token: s.resetToken, newPassword }, { ip });
     expect(ok.data).toEqual({ resetPassword: true });
-    const reused = await gql(server, M.resetPassword, { token: s.resetToken, newPassword: 'another fine passphrase' }, { ip });
-    expect(onlyError(reused).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'token', reason: 'TOKEN_USED' });
+    const reused = await gql(
+      server,
+      M.resetPassword,
+      { token: s.resetToken, newPassword: 'another fine passphrase' },
+      { ip },
+    );
+    expect(onlyError(reused).extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'token',
+      reason: 'TOKEN_USED',
+    });
     for (const session of [s.session1, s.session3]) {
-      expect(onlyError(await gql(server, M.me, {}, { token: session.accessToken, ip })).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'SESSION_REVOKED' });
-      expect(onlyError(await gql(server, M.refresh, { refreshToken: session.refreshToken }, { ip })).extensions).toMatchObject({ reason: 'SESSION_REVOKED' });
+      expect(onlyError(await gql(server, M.me, {}, { token: session.accessToken, ip })).extensions).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        reason: 'SESSION_REVOKED',
+      });
+      expect(
+        onlyError(await gql(server, M.refresh, { refreshToken: session.refreshToken }, { ip })).extensions,
+      ).toMatchObject({ reason: 'SESSION_REVOKED' });
     }
-    expect(onlyError(await gql(server, M.login, { email, password }, { ip })).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' });
+    expect(onlyError(await gql(server, M.login, { email, password }, { ip })).extensions).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      reason: 'INVALID_CREDENTIALS',
+    });
     const login = await gql(server, M.login, { email, password: newPassword }, { ip });
     expect(login.data!.login).toMatchObject({ twoFactorRequired: true });
-    const signedIn = await gql(server, M.verifyTwoFactor, { challengeToken: login.data!.login.challengeToken, code: s.recoveryCodes[1] }, { ip });
-    const me = await gql(server, `query { me { twoFactorEnabled disabled } }`, {}, { token: signedIn.data!.verifyTwoFactor.accessToken, ip });
+    const signedIn = await gql(
+      server,
+      M.verifyTwoFactor,
+      { challengeToken: login.data!.login.challengeToken, code: s.recoveryCodes[1] },
+      { ip },
+    );
+    const me = await gql(
+      server,
+      `query { me { twoFactorEnabled disabled } }`,
+      {},
+      { token: signedIn.data!.verifyTwoFactor.accessToken, ip },
+    );
     expect(me.data!.me).toEqual({ twoFactorEnabled: true, disabled: false });
   });
 
   it('the audit log has the events, with IP and user agent, and no secrets', async () => {
-    const rows = await server.services.db.orm.em.fork().find(AuditLog, { userId: s.userId }, { orderBy: { createdAt: 'asc' } });
+    const rows = await server.services.db.orm.em
+      .fork()
+      .find(AuditLog, { userId: s.userId }, { orderBy: { createdAt: 'asc' } });
     const actions = rows.map((r) => `${r.action}:${r.success}`);
     for (const a of [
       'REGISTERED:true',
@@ -199,7 +262,15 @@ describe('accounts: the whole flow', () => {
     }
     expect(rows.find((r) => r.action === 'SIGN_IN_SUCCEEDED')).toMatchObject({ ip, userAgent: 'dermagraph-auth-test' });
     const dump = JSON.stringify(rows);
-    for (const secret of [password, newPassword, s.resetToken, s.verifyToken, s.recoveryCodes[0], s.secret, s.session1.refreshToken]) {
+    for (const secret of [
+      password,
+      newPassword,
+      s.resetToken,
+      s.verifyToken,
+      s.recoveryCodes[0],
+      s.secret,
+      s.session1.refreshToken,
+    ]) {
       expect(dump).not.toContain(secret);
     }
     const user = await server.services.db.orm.em.fork().findOneOrFail(User, { id: s.userId });

@@ -24,9 +24,16 @@ describe('accounts: hostile inputs', () => {
       // The per-account sign-in limit of 5 (for clients that are not the owner's) under test; per-IP limits out of the way.
       auth: {
         rateLimits: {
-          login: { ...AUTH_RATE_LIMITS.login, perIp: { name: 'login', max: 1000, windowMs: 900_000 }, perAccount: { name: 'login', max: 5, windowMs: 900_000 } },
+          login: {
+            ...AUTH_RATE_LIMITS.login,
+            perIp: { name: 'login', max: 1000, windowMs: 900_000 },
+            perAccount: { name: 'login', max: 5, windowMs: 900_000 },
+          },
           register: { perIp: { name: 'register', max: 1000, windowMs: 900_000 } },
-          emailVerification: { ...AUTH_RATE_LIMITS.emailVerification, perIp: { name: 'emailVerification', max: 1000, windowMs: 900_000 } },
+          emailVerification: {
+            ...AUTH_RATE_LIMITS.emailVerification,
+            perIp: { name: 'emailVerification', max: 1000, windowMs: 900_000 },
+          },
         },
       },
     });
@@ -42,7 +49,14 @@ describe('accounts: hostile inputs', () => {
   it('20 concurrent wrong logins against a limit of 5 let exactly 5 through', async () => {
     await createVerifiedUser(server, smtp, 'target@example.org', password);
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => gql(server, M.login, { email: 'target@example.org', password: `wrong guess ${i}` }, { ip: `203.0.113.${i + 1}` })),
+      Array.from({ length: 20 }, (_, i) =>
+        gql(
+          server,
+          M.login,
+          { email: 'target@example.org', password: `wrong guess ${i}` },
+          { ip: `203.0.113.${i + 1}` },
+        ),
+      ),
     );
     const codes = results.map((r) => onlyError(r).extensions!);
     expect(codes.filter((e) => e.reason === 'INVALID_CREDENTIALS')).toHaveLength(5);
@@ -52,21 +66,29 @@ describe('accounts: hostile inputs', () => {
     expect(Math.min(...limited.map((e) => e.retryAfterSeconds!))).toBeGreaterThan(0);
     expect(Math.max(...limited.map((e) => e.retryAfterSeconds!))).toBeLessThanOrEqual(900);
     // Only the 5 that got through were checked (and audited) as failed sign-ins.
-    const failures = await server.services.db.orm.em.fork().count(AuditLog, { action: 'SIGN_IN_FAILED', ip: { $like: '203.0.113.%' } });
+    const failures = await server.services.db.orm.em
+      .fork()
+      .count(AuditLog, { action: 'SIGN_IN_FAILED', ip: { $like: '203.0.113.%' } });
     expect(failures).toBe(5);
   });
 
   it('aliases in one request cannot multiply attempts', async () => {
     await createVerifiedUser(server, smtp, 'aliased@example.org', password);
     // Each alias is a resolver call and is counted: with 3 resets an hour per account, the 4th alias is refused.
-    const resets = Array.from({ length: 8 }, (_, i) => `r${i}: requestPasswordReset(email: "aliased@example.org")`).join('\n');
+    const resets = Array.from(
+      { length: 8 },
+      (_, i) => `r${i}: requestPasswordReset(email: "aliased@example.org")`,
+    ).join('\n');
     const r = await gql(server, `mutation { ${resets} }`, {}, { ip: '198.51.100.77' });
     expect(r.errors).toHaveLength(1);
     expect(r.errors![0]).toMatchObject({ path: ['r3'], extensions: { code: 'RATE_LIMITED' } });
     // Aliased logins: the first failure (a non-null field) ends the mutation, so one request is one guess.
     const em = server.services.db.orm.em.fork();
     const failuresBefore = await em.count(AuditLog, { action: 'SIGN_IN_FAILED', ip: '198.51.100.78' });
-    const logins = Array.from({ length: 8 }, (_, i) => `a${i}: login(email: "aliased@example.org", password: "guess number ${i}") { accessToken }`).join('\n');
+    const logins = Array.from(
+      { length: 8 },
+      (_, i) => `a${i}: login(email: "aliased@example.org", password: "guess number ${i}") { accessToken }`,
+    ).join('\n');
     const res = await gql(server, `mutation { ${logins} }`, {}, { ip: '198.51.100.78' });
     expect(res.errors).toHaveLength(1);
     expect(res.errors![0]).toMatchObject({ path: ['a0'], extensions: { reason: 'INVALID_CREDENTIALS' } });
@@ -74,10 +96,17 @@ describe('accounts: hostile inputs', () => {
   });
 
   it('unknown email and wrong password give the same error', async () => {
-    const unknown = onlyError(await gql(server, M.login, { email: 'ghost@example.org', password }, { ip: '198.51.100.5' }));
-    const wrong = onlyError(await gql(server, M.login, { email: 'victim@example.org', password: 'not the password' }, { ip: '198.51.100.5' }));
+    const unknown = onlyError(
+      await gql(server, M.login, { email: 'ghost@example.org', password }, { ip: '198.51.100.5' }),
+    );
+    const wrong = onlyError(
+      await gql(server, M.login, { email: 'victim@example.org', password: 'not the password' }, { ip: '198.51.100.5' }),
+    );
     expect(unknown).toEqual(wrong);
-    expect(wrong).toMatchObject({ message: 'Invalid email or password', extensions: { code: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' } });
+    expect(wrong).toMatchObject({
+      message: 'Invalid email or password',
+      extensions: { code: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' },
+    });
   });
 
   describe('access tokens', () => {
@@ -108,17 +137,29 @@ describe('accounts: hostile inputs', () => {
     it('a token from another key, for another audience, or expired is refused with its reason', async () => {
       const ring = await loadKeyRing({ keyDir: path.join(server.dataDir, 'keys') });
       const settings = { issuer: server.config.JWT_ISSUER, audience: server.config.JWT_AUDIENCE };
-      const claims = { sub: victim.id, role: 'ADMIN', sid: JSON.parse(Buffer.from(victim.accessToken.split('.')[1], 'base64url').toString()).sid };
+      const claims = {
+        sub: victim.id,
+        role: 'ADMIN',
+        sid: JSON.parse(Buffer.from(victim.accessToken.split('.')[1], 'base64url').toString()).sid,
+      };
       const dir = mkdtempSync(path.join(os.tmpdir(), 'dg-otherkey-'));
       try {
         const otherKey = await new JwtService(await loadKeyRing({ keyDir: dir }), settings).signAccessToken(claims);
-        expect(onlyError(await me(`Bearer ${otherKey}`)).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
+        expect(onlyError(await me(`Bearer ${otherKey}`)).extensions).toMatchObject({
+          code: 'UNAUTHENTICATED',
+          reason: 'TOKEN_INVALID',
+        });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
       const wrongAud = await new JwtService(ring, { ...settings, audience: 'someone-else' }).signAccessToken(claims);
-      expect(onlyError(await me(`Bearer ${wrongAud}`)).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
-      const expired = await new JwtService(ring, settings, () => new Date(Date.now() - 3_600_000)).signAccessToken(claims);
+      expect(onlyError(await me(`Bearer ${wrongAud}`)).extensions).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        reason: 'TOKEN_INVALID',
+      });
+      const expired = await new JwtService(ring, settings, () => new Date(Date.now() - 3_600_000)).signAccessToken(
+        claims,
+      );
       const res = await me(`Bearer ${expired}`);
       expect(res.status).toBe(401);
       expect(onlyError(res).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_EXPIRED' });
@@ -130,12 +171,42 @@ describe('accounts: hostile inputs', () => {
 
   it('oversized strings get BAD_USER_INPUT with the field, before any hashing', async () => {
     const big = 'x'.repeat(20_000);
-    expect(onlyError(await gql(server, M.login, { email: 'victim@example.org', password: big }, { ip: '198.51.100.9' })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'password', reason: 'TOO_LONG' });
-    expect(onlyError(await gql(server, M.register, { input: { email: `${big}@example.org`, password } }, { ip: '198.51.100.9' })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email', reason: 'TOO_LONG' });
-    expect(onlyError(await gql(server, M.register, { input: { email: 'named@example.org', password, name: big } }, { ip: '198.51.100.9' })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name', reason: 'TOO_LONG' });
-    expect(onlyError(await gql(server, M.register, { input: { email: 'long@example.org', password: 'p'.repeat(129) } }, { ip: '198.51.100.9' })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'password', reason: 'TOO_LONG' });
-    expect(onlyError(await gql(server, M.refresh, { refreshToken: big }, { ip: '198.51.100.9' })).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
-    expect(onlyError(await gql(server, M.resetPassword, { token: big, newPassword: password }, { ip: '198.51.100.9' })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'token', reason: 'TOKEN_INVALID' });
+    expect(
+      onlyError(await gql(server, M.login, { email: 'victim@example.org', password: big }, { ip: '198.51.100.9' }))
+        .extensions,
+    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'password', reason: 'TOO_LONG' });
+    expect(
+      onlyError(
+        await gql(server, M.register, { input: { email: `${big}@example.org`, password } }, { ip: '198.51.100.9' }),
+      ).extensions,
+    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email', reason: 'TOO_LONG' });
+    expect(
+      onlyError(
+        await gql(
+          server,
+          M.register,
+          { input: { email: 'named@example.org', password, name: big } },
+          { ip: '198.51.100.9' },
+        ),
+      ).extensions,
+    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name', reason: 'TOO_LONG' });
+    expect(
+      onlyError(
+        await gql(
+          server,
+          M.register,
+          { input: { email: 'long@example.org', password: 'p'.repeat(129) } },
+          { ip: '198.51.100.9' },
+        ),
+      ).extensions,
+    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'password', reason: 'TOO_LONG' });
+    expect(
+      onlyError(await gql(server, M.refresh, { refreshToken: big }, { ip: '198.51.100.9' })).extensions,
+    ).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
+    expect(
+      onlyError(await gql(server, M.resetPassword, { token: big, newPassword: password }, { ip: '198.51.100.9' }))
+        .extensions,
+    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'token', reason: 'TOKEN_INVALID' });
   });
 
   it('expired, unknown and reused mail tokens each get their reason', async () => {
@@ -144,20 +215,41 @@ describe('accounts: hostile inputs', () => {
     await gql(server, M.register, { input: { email, password } }, { ip: '198.51.100.20' });
     const verifyToken = linkIn((await smtp.waitFor(email, before)).text).searchParams.get('token')!;
     const em = server.services.db.orm.em.fork();
-    await em.nativeUpdate(EmailToken, { purpose: 'VERIFY_EMAIL', user: { email } } as never, { expiresAt: new Date(Date.now() - 1000) });
-    expect(onlyError(await gql(server, M.verifyEmail, { token: verifyToken }, { ip: '198.51.100.20' })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'token', reason: 'TOKEN_EXPIRED' });
-    expect(onlyError(await gql(server, M.verifyEmail, { token: 'A'.repeat(43) }, { ip: '198.51.100.20' })).extensions).toMatchObject({ reason: 'TOKEN_INVALID' });
+    await em.nativeUpdate(EmailToken, { purpose: 'VERIFY_EMAIL', user: { email } } as never, {
+      expiresAt: new Date(Date.now() - 1000),
+    });
+    expect(
+      onlyError(await gql(server, M.verifyEmail, { token: verifyToken }, { ip: '198.51.100.20' })).extensions,
+    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'token', reason: 'TOKEN_EXPIRED' });
+    expect(
+      onlyError(await gql(server, M.verifyEmail, { token: 'A'.repeat(43) }, { ip: '198.51.100.20' })).extensions,
+    ).toMatchObject({ reason: 'TOKEN_INVALID' });
     // A new link replaces the expired one and works.
     const n = smtp.messages.length;
-    expect((await gql(server, M.resend, { email }, { ip: '198.51.100.20' })).data).toEqual({ resendVerificationEmail: true });
+    expect((await gql(server, M.resend, { email }, { ip: '198.51.100.20' })).data).toEqual({
+      resendVerificationEmail: true,
+    });
     const fresh = linkIn((await smtp.waitFor(email, n)).text).searchParams.get('token')!;
-    expect((await gql(server, M.verifyEmail, { token: fresh }, { ip: '198.51.100.20' })).data!.verifyEmail.emailVerified).toBe(true);
+    expect(
+      (await gql(server, M.verifyEmail, { token: fresh }, { ip: '198.51.100.20' })).data!.verifyEmail.emailVerified,
+    ).toBe(true);
 
     const r = smtp.messages.length;
     await gql(server, M.requestReset, { email }, { ip: '198.51.100.20' });
     const resetToken = linkIn((await smtp.waitFor(email, r)).text).searchParams.get('token')!;
-    await em.nativeUpdate(EmailToken, { purpose: 'RESET_PASSWORD', usedAt: null } as never, { expiresAt: new Date(Date.now() - 1000) });
-    expect(onlyError(await gql(server, M.resetPassword, { token: resetToken, newPassword: 'a brand new passphrase' }, { ip: '198.51.100.20' })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'token', reason: 'TOKEN_EXPIRED' });
+    await em.nativeUpdate(EmailToken, { purpose: 'RESET_PASSWORD', usedAt: null } as never, {
+      expiresAt: new Date(Date.now() - 1000),
+    });
+    expect(
+      onlyError(
+        await gql(
+          server,
+          M.resetPassword,
+          { token: resetToken, newPassword: 'a brand new passphrase' },
+          { ip: '198.51.100.20' },
+        ),
+      ).extensions,
+    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'token', reason: 'TOKEN_EXPIRED' });
   });
 
   it('reset for an unknown address answers true and sends nothing', async () => {
@@ -170,24 +262,52 @@ describe('accounts: hostile inputs', () => {
   });
 
   it('roles: the first admin comes from ADMIN_EMAIL; only admins change roles; disabling ends sessions', async () => {
-    const admin = (await gql(server, M.login, { email: 'admin@dermagraph.test', password: 'an admin passphrase 1' }, { ip: '198.51.100.40' })).data!.login;
+    const admin = (
+      await gql(
+        server,
+        M.login,
+        { email: 'admin@dermagraph.test', password: 'an admin passphrase 1' },
+        { ip: '198.51.100.40' },
+      )
+    ).data!.login;
     expect(admin.user).toMatchObject({ role: 'ADMIN', emailVerified: true });
     const userId = await createVerifiedUser(server, smtp, 'to-disable@example.org', password);
-    const session = (await gql(server, M.login, { email: 'to-disable@example.org', password }, { ip: '198.51.100.41' })).data!.login;
+    const session = (await gql(server, M.login, { email: 'to-disable@example.org', password }, { ip: '198.51.100.41' }))
+      .data!.login;
 
-    expect(onlyError(await gql(server, M.setUserRole, { userId, role: 'ADMIN' }, { token: session.accessToken })).extensions).toMatchObject({ code: 'FORBIDDEN' });
-    expect(onlyError(await gql(server, M.setUserRole, { userId, role: 'ADMIN' })).extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
-    expect((await gql(server, M.setUserRole, { userId, role: 'RESEARCHER' }, { token: admin.accessToken })).data!.setUserRole.role).toBe('RESEARCHER');
+    expect(
+      onlyError(await gql(server, M.setUserRole, { userId, role: 'ADMIN' }, { token: session.accessToken })).extensions,
+    ).toMatchObject({ code: 'FORBIDDEN' });
+    expect(onlyError(await gql(server, M.setUserRole, { userId, role: 'ADMIN' })).extensions).toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+    expect(
+      (await gql(server, M.setUserRole, { userId, role: 'RESEARCHER' }, { token: admin.accessToken })).data!.setUserRole
+        .role,
+    ).toBe('RESEARCHER');
     // The role in a request comes from the database, not from the (older) token.
     expect((await gql(server, M.me, {}, { token: session.accessToken })).data!.me.role).toBe('RESEARCHER');
 
-    expect((await gql(server, M.setUserDisabled, { userId, disabled: true }, { token: admin.accessToken })).errors).toBeUndefined();
-    expect(onlyError(await gql(server, M.me, {}, { token: session.accessToken })).extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
-    expect(onlyError(await gql(server, M.refresh, { refreshToken: session.refreshToken }, { ip: '198.51.100.41' })).extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
-    expect(onlyError(await gql(server, M.login, { email: 'to-disable@example.org', password }, { ip: '198.51.100.41' })).extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'USER_DISABLED' });
+    expect(
+      (await gql(server, M.setUserDisabled, { userId, disabled: true }, { token: admin.accessToken })).errors,
+    ).toBeUndefined();
+    expect(onlyError(await gql(server, M.me, {}, { token: session.accessToken })).extensions).toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+    expect(
+      onlyError(await gql(server, M.refresh, { refreshToken: session.refreshToken }, { ip: '198.51.100.41' }))
+        .extensions,
+    ).toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(
+      onlyError(await gql(server, M.login, { email: 'to-disable@example.org', password }, { ip: '198.51.100.41' }))
+        .extensions,
+    ).toMatchObject({ code: 'FORBIDDEN', reason: 'USER_DISABLED' });
     // The last admin cannot demote or disable themselves away.
     const adminId = admin.user.id;
-    expect(onlyError(await gql(server, M.setUserDisabled, { userId: adminId, disabled: true }, { token: admin.accessToken })).extensions).toMatchObject({ code: 'CONFLICT', reason: 'LAST_ADMIN' });
+    expect(
+      onlyError(await gql(server, M.setUserDisabled, { userId: adminId, disabled: true }, { token: admin.accessToken }))
+        .extensions,
+    ).toMatchObject({ code: 'CONFLICT', reason: 'LAST_ADMIN' });
     const actions = (await server.services.db.orm.em.fork().find(AuditLog, { userId })).map((a) => a.action);
     expect(actions).toEqual(expect.arrayContaining(['ROLE_CHANGED', 'USER_DISABLED']));
   });
@@ -199,39 +319,85 @@ describe('accounts: hostile inputs', () => {
     const a = await login();
     const b = await login();
     expect((await gql(server, M.logout, { refreshToken: a.refreshToken })).data).toEqual({ logout: true });
-    expect(onlyError(await gql(server, M.me, {}, { token: a.accessToken })).extensions).toMatchObject({ reason: 'SESSION_REVOKED' });
+    expect(onlyError(await gql(server, M.me, {}, { token: a.accessToken })).extensions).toMatchObject({
+      reason: 'SESSION_REVOKED',
+    });
     expect((await gql(server, M.me, {}, { token: b.accessToken })).data!.me.email).toBe(email);
 
     const c = await login();
-    const changed = await gql(server, M.changePassword, { currentPassword: 'wrong one here', newPassword: 'a different passphrase' }, { token: b.accessToken });
-    expect(onlyError(changed).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'currentPassword', reason: 'WRONG_PASSWORD' });
-    expect((await gql(server, M.changePassword, { currentPassword: password, newPassword: 'a different passphrase' }, { token: b.accessToken })).data).toEqual({ changePassword: true });
+    const changed = await gql(
+      server,
+      M.changePassword,
+      { currentPassword: 'wrong one here', newPassword: 'a different passphrase' },
+      { token: b.accessToken },
+    );
+    expect(onlyError(changed).extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'currentPassword',
+      reason: 'WRONG_PASSWORD',
+    });
+    expect(
+      (
+        await gql(
+          server,
+          M.changePassword,
+          { currentPassword: password, newPassword: 'a different passphrase' },
+          { token: b.accessToken },
+        )
+      ).data,
+    ).toEqual({ changePassword: true });
     expect((await gql(server, M.me, {}, { token: b.accessToken })).data!.me.email).toBe(email);
-    expect(onlyError(await gql(server, M.me, {}, { token: c.accessToken })).extensions).toMatchObject({ reason: 'SESSION_REVOKED' });
+    expect(onlyError(await gql(server, M.me, {}, { token: c.accessToken })).extensions).toMatchObject({
+      reason: 'SESSION_REVOKED',
+    });
 
     expect((await gql(server, M.logoutAll, {}, { token: b.accessToken })).data).toEqual({ logoutAllSessions: 1 });
-    expect(onlyError(await gql(server, M.me, {}, { token: b.accessToken })).extensions).toMatchObject({ reason: 'SESSION_REVOKED' });
+    expect(onlyError(await gql(server, M.me, {}, { token: b.accessToken })).extensions).toMatchObject({
+      reason: 'SESSION_REVOKED',
+    });
   });
 
   it('admins page through users and the audit log; others may not', async () => {
-    const admin = (await gql(server, M.login, { email: 'admin@dermagraph.test', password: 'an admin passphrase 1' }, { ip: '198.51.100.60' })).data!.login;
+    const admin = (
+      await gql(
+        server,
+        M.login,
+        { email: 'admin@dermagraph.test', password: 'an admin passphrase 1' },
+        { ip: '198.51.100.60' },
+      )
+    ).data!.login;
     const usersQ = `query($filter: UserFilter, $first: Int, $after: String) { users(filter: $filter, first: $first, after: $after) {
       totalCount edges { cursor node { email role } } pageInfo { hasNextPage endCursor } } }`;
     const page1 = (await gql(server, usersQ, { first: 2 }, { token: admin.accessToken })).data!.users;
     expect(page1.edges).toHaveLength(2);
     expect(page1.pageInfo.hasNextPage).toBe(true);
-    const page2 = (await gql(server, usersQ, { first: 2, after: page1.pageInfo.endCursor }, { token: admin.accessToken })).data!.users;
+    const page2 = (
+      await gql(server, usersQ, { first: 2, after: page1.pageInfo.endCursor }, { token: admin.accessToken })
+    ).data!.users;
     expect(page2.edges.map((e: any) => e.node.email)).not.toContain(page1.edges[0].node.email);
-    const found = (await gql(server, usersQ, { filter: { search: 'VICTIM' } }, { token: admin.accessToken })).data!.users;
+    const found = (await gql(server, usersQ, { filter: { search: 'VICTIM' } }, { token: admin.accessToken })).data!
+      .users;
     expect(found).toMatchObject({ totalCount: 1, edges: [{ node: { email: 'victim@example.org' } }] });
     const bad = await gql(server, usersQ, { after: 'not-a-cursor' }, { token: admin.accessToken });
     expect(onlyError(bad).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
 
     const auditQ = `query($filter: AuditLogFilter, $first: Int) { auditLog(filter: $filter, first: $first) {
       edges { node { action success ip userAgent userId details createdAt } } pageInfo { hasNextPage } } }`;
-    const failed = (await gql(server, auditQ, { filter: { action: 'SIGN_IN_FAILED', userId: victim.id }, first: 50 }, { token: admin.accessToken })).data!.auditLog;
+    const failed = (
+      await gql(
+        server,
+        auditQ,
+        { filter: { action: 'SIGN_IN_FAILED', userId: victim.id }, first: 50 },
+        { token: admin.accessToken },
+      )
+    ).data!.auditLog;
     expect(failed.edges.length).toBeGreaterThan(0);
-    expect(failed.edges[0].node).toMatchObject({ action: 'SIGN_IN_FAILED', success: false, userId: victim.id, details: { reason: 'INVALID_CREDENTIALS' } });
+    expect(failed.edges[0].node).toMatchObject({
+      action: 'SIGN_IN_FAILED',
+      success: false,
+      userId: victim.id,
+      details: { reason: 'INVALID_CREDENTIALS' },
+    });
     const asClinician = await gql(server, auditQ, {}, { token: victim.accessToken });
     expect(onlyError(asClinician).extensions).toMatchObject({ code: 'FORBIDDEN' });
   });

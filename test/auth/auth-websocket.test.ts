@@ -32,13 +32,17 @@ describe('accounts over WebSocket', () => {
       retryAttempts: 0,
       onNonLazyError: () => undefined,
       connectionParams: authorization ? { authorization } : {},
-      on: { closed: (e) => onClosed({ code: (e as { code: number }).code, reason: String((e as { reason: unknown }).reason) }) },
+      on: {
+        closed: (e) =>
+          onClosed({ code: (e as { code: number }).code, reason: String((e as { reason: unknown }).reason) }),
+      },
     });
     return { client, closed };
   }
 
   it('a signed-in socket sees its user; logout closes it', async () => {
-    const session = (await gql(server, M.login, { email: 'ws@example.org', password }, { ip: '192.0.2.50' })).data!.login;
+    const session = (await gql(server, M.login, { email: 'ws@example.org', password }, { ip: '192.0.2.50' })).data!
+      .login;
     const c = connect(`Bearer ${session.accessToken}`);
     try {
       const me = await c.client.iterate<{ me: { email: string } }>({ query: '{ me { email } }' }).next();
@@ -55,7 +59,11 @@ describe('accounts over WebSocket', () => {
   });
 
   /** The first result of an operation over `client`: its data or errors, or the close event the client threw. */
-  async function attempt(client: ReturnType<typeof createClient>, query: string, variables?: Record<string, unknown>): Promise<any> {
+  async function attempt(
+    client: ReturnType<typeof createClient>,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<any> {
     try {
       return (await client.iterate({ query, variables }).next()).value;
     } catch (e) {
@@ -64,24 +72,35 @@ describe('accounts over WebSocket', () => {
   }
   const USERS = '{ users { edges { node { id } } } }';
   const roleOf = async (id: string) =>
-    ((await server.services.db.orm.em.fork().getConnection().execute('select role from users where id = ?', [id])) as Array<{ role: string }>)[0].role;
+    (
+      (await server.services.db.orm.em
+        .fork()
+        .getConnection()
+        .execute('select role from users where id = ?', [id])) as Array<{ role: string }>
+    )[0].role;
 
   // Issue [7], "Authorisation that lags behind changes": the socket's user and role were read once
   // at connect, so a demoted admin kept admin powers on an open socket and could promote themself back.
   it('a demoted admin loses admin powers on an open socket at once: it is closed (4003), and cannot promote itself back', async () => {
     const admin = await createSignedInUser(server, { role: Role.ADMIN });
     const x = await createSignedInUser(server, { role: Role.CLINICIAN });
-    expect((await gql(server, M.setUserRole, { userId: x.id, role: 'ADMIN' }, { token: admin.token })).errors).toBeUndefined();
+    expect(
+      (await gql(server, M.setUserRole, { userId: x.id, role: 'ADMIN' }, { token: admin.token })).errors,
+    ).toBeUndefined();
     const c = connect(`Bearer ${x.token}`);
     try {
       expect((await attempt(c.client, USERS)).errors).toBeUndefined(); // an admin now
       const ticks = c.client.iterate({ query: 'subscription { serverTime }' });
       await ticks.next();
-      expect((await gql(server, M.setUserRole, { userId: x.id, role: 'CLINICIAN' }, { token: admin.token })).errors).toBeUndefined();
+      expect(
+        (await gql(server, M.setUserRole, { userId: x.id, role: 'CLINICIAN' }, { token: admin.token })).errors,
+      ).toBeUndefined();
       expect(await c.closed).toMatchObject({ code: 4003, reason: expect.stringMatching(/role/i) });
       // Nothing runs as an admin any more, least of all a self-promotion.
       expect((await attempt(c.client, USERS)).data?.users).toBeUndefined();
-      expect((await attempt(c.client, M.setUserRole, { userId: x.id, role: 'ADMIN' })).data?.setUserRole).toBeUndefined();
+      expect(
+        (await attempt(c.client, M.setUserRole, { userId: x.id, role: 'ADMIN' })).data?.setUserRole,
+      ).toBeUndefined();
       expect(await roleOf(x.id)).toBe('CLINICIAN');
     } finally {
       await c.client.dispose();
@@ -90,7 +109,9 @@ describe('accounts over WebSocket', () => {
     const again = connect(`Bearer ${x.token}`);
     try {
       expect((await attempt(again.client, USERS)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
-      expect((await attempt(again.client, M.setUserRole, { userId: x.id, role: 'ADMIN' })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect(
+        (await attempt(again.client, M.setUserRole, { userId: x.id, role: 'ADMIN' })).errors?.[0].extensions?.code,
+      ).toBe('FORBIDDEN');
       expect(await roleOf(x.id)).toBe('CLINICIAN');
     } finally {
       await again.client.dispose();
@@ -106,7 +127,9 @@ describe('accounts over WebSocket', () => {
       expect((await attempt(c.client, USERS)).errors).toBeUndefined();
       await sql(`update users set role = 'CLINICIAN' where id = ?`); // as another tool would, with no event
       expect((await attempt(c.client, USERS)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
-      expect((await attempt(c.client, M.setUserRole, { userId: x.id, role: 'ADMIN' })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect(
+        (await attempt(c.client, M.setUserRole, { userId: x.id, role: 'ADMIN' })).errors?.[0].extensions?.code,
+      ).toBe('FORBIDDEN');
       expect(await roleOf(x.id)).toBe('CLINICIAN');
       // Disabled behind the socket's back: the next operation is refused and the socket closes (4403).
       await sql(`update users set disabled_at = now() where id = ?`);
@@ -121,7 +144,10 @@ describe('accounts over WebSocket', () => {
 
   it('a bad token is refused at connection time (4403)', async () => {
     const c = connect('Bearer not.a.token');
-    const result = c.client.iterate({ query: '{ me { email } }' }).next().catch((e) => e);
+    const result = c.client
+      .iterate({ query: '{ me { email } }' })
+      .next()
+      .catch((e) => e);
     expect((await c.closed).code).toBe(4403);
     await result;
     await c.client.dispose();
@@ -130,10 +156,16 @@ describe('accounts over WebSocket', () => {
   it('scaled out: a logout or a role change on one api process closes the socket held by another (Redis pub/sub)', async () => {
     // A second process on the same database, Redis prefix and keys.
     const other = await startTestServer({
-      env: { SMTP_URL: smtp.url, DATABASE_URL: server.config.DATABASE_URL, REDIS_PREFIX: server.config.REDIS_PREFIX, DATA_DIR: server.dataDir },
+      env: {
+        SMTP_URL: smtp.url,
+        DATABASE_URL: server.config.DATABASE_URL,
+        REDIS_PREFIX: server.config.REDIS_PREFIX,
+        DATA_DIR: server.dataDir,
+      },
     });
     try {
-      const session = (await gql(server, M.login, { email: 'ws@example.org', password }, { ip: '192.0.2.51' })).data!.login;
+      const session = (await gql(server, M.login, { email: 'ws@example.org', password }, { ip: '192.0.2.51' })).data!
+        .login;
       const onOther = connect(`Bearer ${session.accessToken}`, other);
       try {
         const ticks = onOther.client.iterate({ query: 'subscription { serverTime }' });
@@ -149,7 +181,9 @@ describe('accounts over WebSocket', () => {
       const xOnOther = connect(`Bearer ${x.token}`, other);
       try {
         await xOnOther.client.iterate({ query: 'subscription { serverTime }' }).next();
-        expect((await gql(server, M.setUserRole, { userId: x.id, role: 'RESEARCHER' }, { token: admin.token })).errors).toBeUndefined();
+        expect(
+          (await gql(server, M.setUserRole, { userId: x.id, role: 'RESEARCHER' }, { token: admin.token })).errors,
+        ).toBeUndefined();
         expect((await xOnOther.closed).code).toBe(4003);
       } finally {
         await xOnOther.client.dispose();

@@ -16,15 +16,28 @@ describe('dermagraph create-admin', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'dg-admin-'));
-    config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir, DATABASE_URL: await createTestDatabase() });
+    config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      DATA_DIR: dataDir,
+      DATABASE_URL: await createTestDatabase(),
+    });
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('creates a verified ADMIN with an argon2id hash, once; refuses a weak password and a second run', async () => {
-    await expect(createAdmin(config, logger, { email: 'root@example.org', password: 'password123' })).rejects.toThrow(/commonly used.*ADMIN_PASSWORD/);
-    const admin = await createAdmin(config, logger, { email: ' Root@Example.org ', password: 'ocular rosacea 12', name: 'Root' });
+    await expect(createAdmin(config, logger, { email: 'root@example.org', password: 'password123' })).rejects.toThrow(
+      /commonly used.*ADMIN_PASSWORD/,
+    );
+    const admin = await createAdmin(config, logger, {
+      email: ' Root@Example.org ',
+      password: 'ocular rosacea 12',
+      name: 'Root',
+    });
     expect(admin.email).toBe('root@example.org');
-    await expect(createAdmin(config, logger, { email: 'root@example.org', password: 'ocular rosacea 12' })).rejects.toThrow(/already an admin/);
+    await expect(
+      createAdmin(config, logger, { email: 'root@example.org', password: 'ocular rosacea 12' }),
+    ).rejects.toThrow(/already an admin/);
     const db = await openDatabase(config, logger);
     try {
       const em = db.orm.em.fork();

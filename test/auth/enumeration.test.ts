@@ -26,9 +26,14 @@ describe('accounts: answers that do not tell whether an address has an account',
     smtp = await startSmtpCapture();
     server = await startTestServer({
       env: { SMTP_URL: smtp.url },
-      auth: { scheduleBackground: background.schedule, rateLimits: { register: { perIp: { name: 'register', max: 1000, windowMs: 60_000 } } } },
+      auth: {
+        scheduleBackground: background.schedule,
+        rateLimits: { register: { perIp: { name: 'register', max: 1000, windowMs: 60_000 } } },
+      },
     });
-    counting = await MikroORM.init(ormConfig(server.config.DATABASE_URL, { poolMax: 2, onQuery: (sql) => statements.push(sql) }));
+    counting = await MikroORM.init(
+      ormConfig(server.config.DATABASE_URL, { poolMax: 2, onQuery: (sql) => statements.push(sql) }),
+    );
   });
   afterAll(async () => {
     await counting?.close(true);
@@ -45,7 +50,12 @@ describe('accounts: answers that do not tell whether an address has an account',
   const awaited = async <T>(call: (em: EntityManager) => Promise<T>): Promise<{ result: T; sql: string[] }> => {
     const before = statements.length;
     const result = await call(counting.em.fork());
-    const sql = statements.slice(before).map((q) => q.replace(/'[^']*'/g, '?').replace(/\[took[^\]]*\]/, '').replace(/\d+ rows? affected/, ''));
+    const sql = statements.slice(before).map((q) =>
+      q
+        .replace(/'[^']*'/g, '?')
+        .replace(/\[took[^\]]*\]/, '')
+        .replace(/\d+ rows? affected/, ''),
+    );
     return { result, sql };
   };
   const mailsTo = (to: string) => smtp.messages.filter((m) => m.envelopeTo.includes(to)).map((m) => m.headers.subject);
@@ -55,13 +65,20 @@ describe('accounts: answers that do not tell whether an address has an account',
     const ownerId = await createVerifiedUser(server, smtp, 'owner@example.org', password);
     await settle();
     background.hold();
-    const taken = await awaited((em) => auth().register(em, { email: 'Owner@Example.org', password: 'a new passphrase 1' }, meta));
-    const fresh = await awaited((em) => auth().register(em, { email: 'newcomer@example.org', password: 'a new passphrase 1' }, meta));
+    const taken = await awaited((em) =>
+      auth().register(em, { email: 'Owner@Example.org', password: 'a new passphrase 1' }, meta),
+    );
+    const fresh = await awaited((em) =>
+      auth().register(em, { email: 'newcomer@example.org', password: 'a new passphrase 1' }, meta),
+    );
     // One statement each (the insert the unique index decides), the same statement.
     expect(taken.sql).toHaveLength(1);
     expect(taken.sql).toEqual(fresh.sql);
     // The same answer: a User with a fresh id, the address given, not verified; argon2 ran both times.
-    for (const [answer, email] of [[taken.result, 'owner@example.org'], [fresh.result, 'newcomer@example.org']] as const) {
+    for (const [answer, email] of [
+      [taken.result, 'owner@example.org'],
+      [fresh.result, 'newcomer@example.org'],
+    ] as const) {
       expect(answer).toBeInstanceOf(User);
       expect(answer).toMatchObject({ email, role: 'CLINICIAN', emailVerifiedAt: undefined, disabledAt: undefined });
       expect(await verifyPassword(answer.passwordHash, 'a new passphrase 1')).toBe(true);
@@ -78,28 +95,52 @@ describe('accounts: answers that do not tell whether an address has an account',
     const em = server.services.db.orm.em.fork();
     expect(await em.count(AuditLog, { action: 'REGISTRATION_EMAIL_TAKEN', userId: ownerId })).toBe(1);
     // The owner's account is as it was.
-    expect((await gql(server, M.login, { email: 'owner@example.org', password }, { ip: meta.ip })).data!.login.user.id).toBe(ownerId);
+    expect(
+      (await gql(server, M.login, { email: 'owner@example.org', password }, { ip: meta.ip })).data!.login.user.id,
+    ).toBe(ownerId);
   });
 
   it('register over GraphQL: the same fields either way, and two racing registrations of one address both succeed', async () => {
-    const a = await gql(server, M.register, { input: { email: 'owner@example.org', password: 'another passphrase 2' } }, { ip: meta.ip });
-    const b = await gql(server, M.register, { input: { email: 'stranger@example.org', password: 'another passphrase 2' } }, { ip: meta.ip });
+    const a = await gql(
+      server,
+      M.register,
+      { input: { email: 'owner@example.org', password: 'another passphrase 2' } },
+      { ip: meta.ip },
+    );
+    const b = await gql(
+      server,
+      M.register,
+      { input: { email: 'stranger@example.org', password: 'another passphrase 2' } },
+      { ip: meta.ip },
+    );
     expect(a.errors).toBeUndefined();
     expect(b.errors).toBeUndefined();
     expect(a.data!.register).toEqual({ ...b.data!.register, id: expect.any(String), email: 'owner@example.org' });
-    const race = await Promise.all([1, 2].map(() => gql(server, M.register, { input: { email: 'racer@example.org', password } }, { ip: meta.ip })));
+    const race = await Promise.all(
+      [1, 2].map(() => gql(server, M.register, { input: { email: 'racer@example.org', password } }, { ip: meta.ip })),
+    );
     expect(race.map((r) => r.errors)).toEqual([undefined, undefined]);
     expect(await server.services.db.orm.em.fork().count(User, { email: 'racer@example.org' })).toBe(1);
     // Other errors are as before.
-    expect(onlyError(await gql(server, M.register, { input: { email: 'owner@example.org', password: 'aaaaaaaa' } }, { ip: meta.ip })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'password', reason: 'REPEATED_CHARACTER' });
-    expect(onlyError(await gql(server, M.register, { input: { email: 'not an address', password } }, { ip: meta.ip })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+    expect(
+      onlyError(
+        await gql(server, M.register, { input: { email: 'owner@example.org', password: 'aaaaaaaa' } }, { ip: meta.ip }),
+      ).extensions,
+    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'password', reason: 'REPEATED_CHARACTER' });
+    expect(
+      onlyError(await gql(server, M.register, { input: { email: 'not an address', password } }, { ip: meta.ip }))
+        .extensions,
+    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
     await settle();
   });
 
   it('requestPasswordReset and resendVerificationEmail answer before any account work, the same for every address', async () => {
     await gql(server, M.register, { input: { email: 'unverified@example.org', password } }, { ip: meta.ip });
     await settle();
-    const tokensBefore = { owner: await tokenRows('owner@example.org'), unverified: await tokenRows('unverified@example.org') };
+    const tokensBefore = {
+      owner: await tokenRows('owner@example.org'),
+      unverified: await tokenRows('unverified@example.org'),
+    };
     background.hold();
     const calls = {
       resetKnown: await awaited((em) => auth().requestPasswordReset(em, 'owner@example.org', meta)),
@@ -110,20 +151,31 @@ describe('accounts: answers that do not tell whether an address has an account',
     // The answers waited for no statement at all, whichever the address.
     for (const c of Object.values(calls)) expect(c).toEqual({ result: true, sql: [] });
     // Over GraphQL too: answered while the look-up is still held.
-    expect((await gql(server, M.requestReset, { email: 'owner@example.org' }, { ip: meta.ip })).data).toEqual({ requestPasswordReset: true });
+    expect((await gql(server, M.requestReset, { email: 'owner@example.org' }, { ip: meta.ip })).data).toEqual({
+      requestPasswordReset: true,
+    });
     expect(background.held).toBe(5);
     expect(await tokenRows('owner@example.org')).toBe(tokensBefore.owner);
     const before = smtp.messages.length;
     await settle();
     // Then the work: links for the real accounts only.
-    const sent = smtp.messages.slice(before).map((m) => `${m.envelopeTo[0]}: ${m.headers.subject}`).sort();
-    expect(sent).toEqual(['owner@example.org: Reset your password', 'owner@example.org: Reset your password', 'unverified@example.org: Confirm your email address']);
+    const sent = smtp.messages
+      .slice(before)
+      .map((m) => `${m.envelopeTo[0]}: ${m.headers.subject}`)
+      .sort();
+    expect(sent).toEqual([
+      'owner@example.org: Reset your password',
+      'owner@example.org: Reset your password',
+      'unverified@example.org: Confirm your email address',
+    ]);
     expect(await tokenRows('unverified@example.org')).toBe(tokensBefore.unverified); // the new link replaced the old one
   });
 
   it('work with a connection of its own refuses to start inside a transaction (the embedded deadlock of issue [7])', async () => {
     await counting.em.fork().transactional(async (tem) => {
-      await expect(auth().requestPasswordReset(tem, 'owner@example.org', meta)).rejects.toThrow(/must not start inside a transaction/);
+      await expect(auth().requestPasswordReset(tem, 'owner@example.org', meta)).rejects.toThrow(
+        /must not start inside a transaction/,
+      );
     });
   });
 });

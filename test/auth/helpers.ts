@@ -38,7 +38,8 @@ export function oathtoolCode(secret: string, offsetSteps = 0): string {
   return execFileSync('oathtool', ['--totp', '--base32', secret, '-N', `@${at}`], { encoding: 'utf8' }).trim();
 }
 
-export const AUTH_PAYLOAD = 'twoFactorRequired challengeToken accessToken accessTokenExpiresAt refreshToken user { id email role emailVerified }';
+export const AUTH_PAYLOAD =
+  'twoFactorRequired challengeToken accessToken accessTokenExpiresAt refreshToken user { id email role emailVerified }';
 
 export const M = {
   register: `mutation($input: RegisterInput!) { register(input: $input) { id email role emailVerified } }`,

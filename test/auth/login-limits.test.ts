@@ -5,7 +5,8 @@ import { AUTH_PAYLOAD, createVerifiedUser, gql, M, onlyError } from './helpers';
 
 const LOGIN_WITH_DEVICE = `mutation($email: String!, $password: String!, $deviceToken: String) {
   login(email: $email, password: $password, deviceToken: $deviceToken) { ${AUTH_PAYLOAD} deviceToken } }`;
-const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
+const claims = (jwt: string) =>
+  JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
 
 /**
  * Issue [7]: per-account sign-in limits refused the owner's correct password, so anyone could keep
@@ -26,7 +27,17 @@ describe('accounts: sign-in limits that do not lock the owner out', () => {
     const rule = (max: number) => ({ name: 'login', max, windowMs: 900_000 });
     server = await startTestServer({
       env: { SMTP_URL: smtp.url },
-      auth: { rateLimits: { login: { ...AUTH_RATE_LIMITS.login, perIp: rule(1000), perAccount: rule(5), perPair: rule(4), perDevice: rule(4) } } },
+      auth: {
+        rateLimits: {
+          login: {
+            ...AUTH_RATE_LIMITS.login,
+            perIp: rule(1000),
+            perAccount: rule(5),
+            perPair: rule(4),
+            perDevice: rule(4),
+          },
+        },
+      },
     });
     await createVerifiedUser(server, smtp, email, password, ownerIp);
     const first = await gql(server, LOGIN_WITH_DEVICE, { email, password }, { ip: ownerIp });
@@ -38,8 +49,10 @@ describe('accounts: sign-in limits that do not lock the owner out', () => {
     await smtp?.close();
   });
 
-  const login = (ip: string, pw: string, device?: string) => gql(server, LOGIN_WITH_DEVICE, { email, password: pw, deviceToken: device ?? null }, { ip });
-  const code = (r: Awaited<ReturnType<typeof login>>) => (r.errors ? [r.errors[0].extensions!.code, r.errors[0].extensions!.reason].filter(Boolean).join(':') : 'OK');
+  const login = (ip: string, pw: string, device?: string) =>
+    gql(server, LOGIN_WITH_DEVICE, { email, password: pw, deviceToken: device ?? null }, { ip });
+  const code = (r: Awaited<ReturnType<typeof login>>) =>
+    r.errors ? [r.errors[0].extensions!.code, r.errors[0].extensions!.reason].filter(Boolean).join(':') : 'OK';
 
   it('an attacker is limited: per account+IP pair, then with every other address by the account budget', async () => {
     const attacker = '203.0.113.60';
@@ -51,7 +64,10 @@ describe('accounts: sign-in limits that do not lock the owner out', () => {
     // and these 4 guesses. Every other stranger is refused now, right password or not.
     expect(code(await login('203.0.113.61', 'guess from elsewhere'))).toBe('RATE_LIMITED');
     const refused = await login('203.0.113.62', password);
-    expect(onlyError(refused).extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    expect(onlyError(refused).extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfterSeconds: expect.any(Number),
+    });
     expect(onlyError(refused).extensions!.retryAfterSeconds).toBeGreaterThan(0);
   });
 
@@ -79,10 +95,22 @@ describe('accounts: sign-in limits that do not lock the owner out', () => {
     await createVerifiedUser(server, smtp, other, password, ownerIp);
     const otherLogin = (await gql(server, LOGIN_WITH_DEVICE, { email: other, password }, { ip: ownerIp })).data!.login;
     // Shown to the locked account from a new address: still refused with the strangers.
-    expect(onlyError(await login('192.0.2.101', password, otherLogin.deviceToken)).extensions).toMatchObject({ code: 'RATE_LIMITED' });
-    const changed = await gql(server, M.changePassword, { currentPassword: password, newPassword: 'a changed passphrase 9' }, { token: otherLogin.accessToken, ip: ownerIp });
+    expect(onlyError(await login('192.0.2.101', password, otherLogin.deviceToken)).extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+    });
+    const changed = await gql(
+      server,
+      M.changePassword,
+      { currentPassword: password, newPassword: 'a changed passphrase 9' },
+      { token: otherLogin.accessToken, ip: ownerIp },
+    );
     expect(changed.errors).toBeUndefined();
-    const stale = await gql(server, LOGIN_WITH_DEVICE, { email: other, password: 'a changed passphrase 9', deviceToken: otherLogin.deviceToken }, { ip: '192.0.2.102' });
+    const stale = await gql(
+      server,
+      LOGIN_WITH_DEVICE,
+      { email: other, password: 'a changed passphrase 9', deviceToken: otherLogin.deviceToken },
+      { ip: '192.0.2.102' },
+    );
     expect(stale.errors).toBeUndefined();
     expect(claims(stale.data!.login.deviceToken).did).not.toBe(claims(otherLogin.deviceToken).did);
   });

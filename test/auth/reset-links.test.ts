@@ -14,14 +14,17 @@ describe('accounts: outstanding reset links are cancelled', () => {
 
   beforeAll(async () => {
     smtp = await startSmtpCapture();
-    server = await startTestServer({ env: { SMTP_URL: smtp.url, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password } });
+    server = await startTestServer({
+      env: { SMTP_URL: smtp.url, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password },
+    });
   });
   afterAll(async () => {
     await server?.close();
     await smtp?.close();
   });
 
-  const signIn = async (email: string, password: string) => (await gql(server, M.login, { email, password }, { ip })).data!.login;
+  const signIn = async (email: string, password: string) =>
+    (await gql(server, M.login, { email, password }, { ip })).data!.login;
   const resetLink = async (email: string): Promise<string> => {
     const before = smtp.messages.length;
     expect((await gql(server, M.requestReset, { email }, { ip })).data).toEqual({ requestPasswordReset: true });
@@ -30,9 +33,15 @@ describe('accounts: outstanding reset links are cancelled', () => {
   };
   const expectCancelled = async (token: string, email: string, password: string) => {
     const res = await gql(server, M.resetPassword, { token, newPassword: 'set by an old link 1' }, { ip });
-    expect(onlyError(res).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'token', reason: 'TOKEN_INVALID' });
+    expect(onlyError(res).extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'token',
+      reason: 'TOKEN_INVALID',
+    });
     // The password is the one the owner last chose, not the link's.
-    expect(onlyError(await gql(server, M.login, { email, password: 'set by an old link 1' }, { ip })).extensions).toMatchObject({ reason: 'INVALID_CREDENTIALS' });
+    expect(
+      onlyError(await gql(server, M.login, { email, password: 'set by an old link 1' }, { ip })).extensions,
+    ).toMatchObject({ reason: 'INVALID_CREDENTIALS' });
     expect((await signIn(email, password)).accessToken).toEqual(expect.any(String));
   };
 
@@ -41,7 +50,12 @@ describe('accounts: outstanding reset links are cancelled', () => {
     await createVerifiedUser(server, smtp, email, 'first passphrase 11');
     const session = await signIn(email, 'first passphrase 11');
     const token = await resetLink(email);
-    const changed = await gql(server, M.changePassword, { currentPassword: 'first passphrase 11', newPassword: 'second passphrase 22' }, { token: session.accessToken, ip });
+    const changed = await gql(
+      server,
+      M.changePassword,
+      { currentPassword: 'first passphrase 11', newPassword: 'second passphrase 22' },
+      { token: session.accessToken, ip },
+    );
     expect(changed.data).toEqual({ changePassword: true });
     await expectCancelled(token, email, 'second passphrase 22');
   });
@@ -51,7 +65,9 @@ describe('accounts: outstanding reset links are cancelled', () => {
     await createVerifiedUser(server, smtp, email, 'first passphrase 11');
     const session = await signIn(email, 'first passphrase 11');
     const token = await resetLink(email);
-    expect((await gql(server, M.logoutAll, {}, { token: session.accessToken, ip })).data).toEqual({ logoutAllSessions: 1 });
+    expect((await gql(server, M.logoutAll, {}, { token: session.accessToken, ip })).data).toEqual({
+      logoutAllSessions: 1,
+    });
     await expectCancelled(token, email, 'first passphrase 11');
   });
 
@@ -60,14 +76,20 @@ describe('accounts: outstanding reset links are cancelled', () => {
     const userId = await createVerifiedUser(server, smtp, email, 'first passphrase 11');
     const token = await resetLink(email);
     const adminToken = (await signIn(admin.email, admin.password)).accessToken;
-    expect((await gql(server, M.setUserDisabled, { userId, disabled: true }, { token: adminToken })).errors).toBeUndefined();
-    expect((await gql(server, M.setUserDisabled, { userId, disabled: false }, { token: adminToken })).errors).toBeUndefined();
+    expect(
+      (await gql(server, M.setUserDisabled, { userId, disabled: true }, { token: adminToken })).errors,
+    ).toBeUndefined();
+    expect(
+      (await gql(server, M.setUserDisabled, { userId, disabled: false }, { token: adminToken })).errors,
+    ).toBeUndefined();
     await expectCancelled(token, email, 'first passphrase 11');
   });
 
   it('a link asked for after the change works', async () => {
     const token = await resetLink('changer@example.org');
-    expect((await gql(server, M.resetPassword, { token, newPassword: 'third passphrase 33' }, { ip })).data).toEqual({ resetPassword: true });
+    expect((await gql(server, M.resetPassword, { token, newPassword: 'third passphrase 33' }, { ip })).data).toEqual({
+      resetPassword: true,
+    });
     expect((await signIn('changer@example.org', 'third passphrase 33')).accessToken).toEqual(expect.any(String));
   });
 });

@@ -27,7 +27,9 @@ function decodeBody(body: string, encoding = '7bit'): string {
     case 'base64':
       return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
     case 'quoted-printable': {
-      const bytes = body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+      const bytes = body
+        .replace(/=\r\n/g, '')
+        .replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
       return Buffer.from(bytes, 'latin1').toString('utf8');
     }
     default:
@@ -44,10 +46,16 @@ export function parseMail(raw: string): Omit<CapturedMail, 'envelopeFrom' | 'env
     for (const chunk of body.split(`--${boundary}`).slice(1)) {
       if (chunk.startsWith('--')) break;
       const part = splitEntity(chunk.replace(/^\r\n/, ''));
-      parts.push({ type: part.headers['content-type'] ?? 'text/plain', content: decodeBody(part.body.replace(/\r\n$/, ''), part.headers['content-transfer-encoding']) });
+      parts.push({
+        type: part.headers['content-type'] ?? 'text/plain',
+        content: decodeBody(part.body.replace(/\r\n$/, ''), part.headers['content-transfer-encoding']),
+      });
     }
   } else {
-    parts.push({ type: headers['content-type'] ?? 'text/plain', content: decodeBody(body, headers['content-transfer-encoding']) });
+    parts.push({
+      type: headers['content-type'] ?? 'text/plain',
+      content: decodeBody(body, headers['content-transfer-encoding']),
+    });
   }
   return {
     raw,

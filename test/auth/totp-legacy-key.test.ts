@@ -25,7 +25,11 @@ describe('TOTP secrets stored under the old public default key', () => {
     const email = `legacy-${++n}@example.test`;
     const password = 'nummular eczema 88';
     const em = server.services.db.orm.em.fork();
-    const { id } = await server.services.auth.auth.register(em, { email, password }, { ip: '198.51.100.7', userAgent: 'jest' });
+    const { id } = await server.services.auth.auth.register(
+      em,
+      { email, password },
+      { ip: '198.51.100.7', userAgent: 'jest' },
+    );
     const user = await em.findOneOrFail(User, { id });
     user.emailVerifiedAt = new Date();
     const secret = generateTotpSecret();
@@ -41,7 +45,10 @@ describe('TOTP secrets stored under the old public default key', () => {
   async function signInWithTotp(u: { email: string; password: string; secret: string }) {
     const first = await gql(server, M.login, { email: u.email, password: u.password });
     expect(first.data?.login).toMatchObject({ twoFactorRequired: true });
-    return gql(server, M.verifyTwoFactor, { challengeToken: first.data!.login.challengeToken, code: oathtoolCode(u.secret) });
+    return gql(server, M.verifyTwoFactor, {
+      challengeToken: first.data!.login.challengeToken,
+      code: oathtoolCode(u.secret),
+    });
   }
 
   it('the server uses a generated key, not the public default', () => {
@@ -60,7 +67,10 @@ describe('TOTP secrets stored under the old public default key', () => {
     const legacy = await legacyTwoFactorUser();
     const foreign = await legacyTwoFactorUser();
     const em = server.services.db.orm.em.fork();
-    const foreignBox = new SecretBox('a key this server never had, long enough 0123').encrypt(foreign.secret, foreign.id);
+    const foreignBox = new SecretBox('a key this server never had, long enough 0123').encrypt(
+      foreign.secret,
+      foreign.id,
+    );
     await em.nativeUpdate(TwoFactor, { user: foreign.id }, { secretEncrypted: foreignBox });
 
     const current = new SecretBox(server.config.TOTP_ENCRYPTION_KEY, [DEFAULT_SECRET]);
@@ -70,7 +80,9 @@ describe('TOTP secrets stored under the old public default key', () => {
     const row = await em.fork().findOneOrFail(TwoFactor, { user: legacy.id });
     expect(row.secretEncrypted.split('.')[1]).toBe(current.keyId);
     // Readable without the old key now.
-    expect(new SecretBox(server.config.TOTP_ENCRYPTION_KEY).decrypt(row.secretEncrypted, legacy.id)).toBe(legacy.secret);
+    expect(new SecretBox(server.config.TOTP_ENCRYPTION_KEY).decrypt(row.secretEncrypted, legacy.id)).toBe(
+      legacy.secret,
+    );
     expect((await em.fork().findOneOrFail(TwoFactor, { user: foreign.id })).secretEncrypted).toBe(foreignBox);
     expect(await reencryptTotpSecrets(em.fork(), current)).toMatchObject({ reencrypted: 0 });
     const done = await signInWithTotp(legacy);

@@ -24,7 +24,9 @@ describe('graphql-http server audits', () => {
     });
     const results = await Promise.all(audits.map((a) => a.fn()));
     const failedMust = results.filter((r) => r.status !== 'ok' && r.name.startsWith('MUST'));
-    const warnings = results.filter((r) => r.status !== 'ok' && !r.name.startsWith('MUST')).map((r) => `${r.name}: ${r.status === 'ok' ? '' : r.reason}`);
+    const warnings = results
+      .filter((r) => r.status !== 'ok' && !r.name.startsWith('MUST'))
+      .map((r) => `${r.name}: ${r.status === 'ok' ? '' : r.reason}`);
     if (warnings.length) process.stdout.write(`graphql-http SHOULD/MAY not met:\n  ${warnings.join('\n  ')}\n`);
     expect(failedMust.map((r) => `${r.name}: ${r.status === 'ok' ? '' : r.reason}`)).toEqual([]);
   });

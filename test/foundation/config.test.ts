@@ -42,10 +42,14 @@ describe('config', () => {
       expect(first.URL_SIGNING_SECRET).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(first.TOTP_ENCRYPTION_KEY).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(first.URL_SIGNING_SECRET).not.toBe(first.TOTP_ENCRYPTION_KEY);
-      expect([again.URL_SIGNING_SECRET, again.TOTP_ENCRYPTION_KEY]).toEqual([first.URL_SIGNING_SECRET, first.TOTP_ENCRYPTION_KEY]);
+      expect([again.URL_SIGNING_SECRET, again.TOTP_ENCRYPTION_KEY]).toEqual([
+        first.URL_SIGNING_SECRET,
+        first.TOTP_ENCRYPTION_KEY,
+      ]);
       expect(other.URL_SIGNING_SECRET).not.toBe(first.URL_SIGNING_SECRET);
       expect(fs.statSync(path.join(a, 'keys')).mode & 0o777).toBe(0o700);
-      for (const f of fs.readdirSync(path.join(a, 'keys'))) expect(fs.statSync(path.join(a, 'keys', f)).mode & 0o777).toBe(0o600);
+      for (const f of fs.readdirSync(path.join(a, 'keys')))
+        expect(fs.statSync(path.join(a, 'keys', f)).mode & 0o777).toBe(0o600);
       const set = ensureSecrets(loadConfig({ DATA_DIR: b, URL_SIGNING_SECRET: 'u'.repeat(40) }));
       expect(set.URL_SIGNING_SECRET).toBe('u'.repeat(40));
     } finally {
@@ -56,12 +60,19 @@ describe('config', () => {
 
   it('refuses to run production on default secrets', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/TOTP_ENCRYPTION_KEY/);
-    expect(() => loadConfig({ NODE_ENV: 'production', TOTP_ENCRYPTION_KEY: 'x'.repeat(40) })).toThrow(/URL_SIGNING_SECRET/);
-    expect(() => loadConfig({ NODE_ENV: 'production', TOTP_ENCRYPTION_KEY: DEFAULT_SECRET, URL_SIGNING_SECRET: 'x'.repeat(40) })).toThrow(/TOTP_ENCRYPTION_KEY/);
+    expect(() => loadConfig({ NODE_ENV: 'production', TOTP_ENCRYPTION_KEY: 'x'.repeat(40) })).toThrow(
+      /URL_SIGNING_SECRET/,
+    );
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', TOTP_ENCRYPTION_KEY: DEFAULT_SECRET, URL_SIGNING_SECRET: 'x'.repeat(40) }),
+    ).toThrow(/TOTP_ENCRYPTION_KEY/);
     const strong = 'x'.repeat(40);
     const c = loadConfig({ NODE_ENV: 'production', TOTP_ENCRYPTION_KEY: strong, URL_SIGNING_SECRET: strong });
     expect(c.graphiqlEnabled).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production', TOTP_ENCRYPTION_KEY: strong, URL_SIGNING_SECRET: strong, GRAPHIQL: '1' }).graphiqlEnabled).toBe(true);
+    expect(
+      loadConfig({ NODE_ENV: 'production', TOTP_ENCRYPTION_KEY: strong, URL_SIGNING_SECRET: strong, GRAPHIQL: '1' })
+        .graphiqlEnabled,
+    ).toBe(true);
   });
 
   it('.env.example and the README list every variable', () => {

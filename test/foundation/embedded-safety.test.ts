@@ -23,9 +23,15 @@ let dataDir: string;
 let server: ServeProcess;
 const env = () => ({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ALLOW_UNVERIFIED_LOGIN: '1' });
 
-async function cli(args: string[], extra: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  extra: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...extra }, timeout: 120_000 });
+    const r = await run(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...extra },
+      timeout: 120_000,
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -34,8 +40,15 @@ async function cli(args: string[], extra: Record<string, string> = {}): Promise<
 }
 
 async function gql(query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  return (await res.json()) as { data?: any; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
+  const res = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as {
+    data?: any;
+    errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+  };
 }
 
 /** `address:port` of the TCP sockets a process listens on (Linux: its socket inodes matched against /proc/net/tcp{,6}). */
@@ -86,7 +99,14 @@ describe('embedded mode: one process per DATA_DIR, a private socket, generated s
     expect(listeningTcp(server.child.pid!)).toEqual([`127.0.0.1:${new URL(server.url).port}`]);
     if (process.getuid?.() === 0) {
       // Another local user (nobody) cannot connect to the socket.
-      const probe = spawn(process.execPath, ['-e', `require('net').connect(${JSON.stringify(socket)}).on('connect', () => { console.log('CONNECTED'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); })`], { uid: 65534, gid: 65534 });
+      const probe = spawn(
+        process.execPath,
+        [
+          '-e',
+          `require('net').connect(${JSON.stringify(socket)}).on('connect', () => { console.log('CONNECTED'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); })`,
+        ],
+        { uid: 65534, gid: 65534 },
+      );
       let out = '';
       probe.stdout.on('data', (d) => (out += d));
       await new Promise((r) => probe.once('exit', r));
@@ -101,12 +121,15 @@ describe('embedded mode: one process per DATA_DIR, a private socket, generated s
     expect(secret).not.toBe(DEFAULT_SECRET);
     expect(secret.length).toBeGreaterThanOrEqual(43);
     expect((await fetch(fileUrl(secret))).status).toBe(404); // signature accepted; no such image
-    for (const f of ['url-signing-secret', 'totp-encryption-key']) expect(fs.statSync(path.join(dataDir, 'keys', f)).mode & 0o777).toBe(0o600);
+    for (const f of ['url-signing-secret', 'totp-encryption-key'])
+      expect(fs.statSync(path.join(dataDir, 'keys', f)).mode & 0o777).toBe(0o600);
     expect(fs.statSync(path.join(dataDir, 'keys')).mode & 0o777).toBe(0o700);
   });
 
   it('refuses create-admin and migrate beside the running server, naming it; after it stops they work and nothing is lost', async () => {
-    const secretsBefore = ['url-signing-secret', 'totp-encryption-key'].map((f) => fs.readFileSync(path.join(dataDir, 'keys', f), 'utf8'));
+    const secretsBefore = ['url-signing-secret', 'totp-encryption-key'].map((f) =>
+      fs.readFileSync(path.join(dataDir, 'keys', f), 'utf8'),
+    );
     const pid = server.child.pid!;
     const admin = await cli(['create-admin', '--email', 'root@example.org'], { ADMIN_PASSWORD: 'ocular rosacea 12' });
     expect(admin.code).toBe(75);
@@ -126,21 +149,29 @@ describe('embedded mode: one process per DATA_DIR, a private socket, generated s
     expect((await cli(['migrate'])).code).toBe(0);
 
     server = await spawnServe(env(), 120_000);
-    const login = await gql('mutation { login(email: "root@example.org", password: "ocular rosacea 12") { accessToken user { role } } }');
+    const login = await gql(
+      'mutation { login(email: "root@example.org", password: "ocular rosacea 12") { accessToken user { role } } }',
+    );
     expect(login.errors).toBeUndefined();
     expect(login.data.login.user.role).toBe('ADMIN');
     // The same generated secrets on the second start: URLs signed before still verify.
-    expect(['url-signing-secret', 'totp-encryption-key'].map((f) => fs.readFileSync(path.join(dataDir, 'keys', f), 'utf8'))).toEqual(secretsBefore);
+    expect(
+      ['url-signing-secret', 'totp-encryption-key'].map((f) => fs.readFileSync(path.join(dataDir, 'keys', f), 'utf8')),
+    ).toEqual(secretsBefore);
     expect((await fetch(fileUrl(generatedUrlSecret()))).status).toBe(404);
   }, 240_000);
 
   it('a crashed server leaves its lock behind, and the next start takes it over', async () => {
     server.child.kill('SIGKILL');
-    await new Promise((r) => (server.child.exitCode !== null || server.child.signalCode !== null ? r(null) : server.child.once('exit', r)));
+    await new Promise((r) =>
+      server.child.exitCode !== null || server.child.signalCode !== null ? r(null) : server.child.once('exit', r),
+    );
     expect(JSON.parse(fs.readFileSync(path.join(dataDir, 'pglite.lock'), 'utf8')).pid).toBe(server.child.pid);
     server = await spawnServe(env(), 120_000);
     expect(JSON.parse(fs.readFileSync(path.join(dataDir, 'pglite.lock'), 'utf8')).pid).toBe(server.child.pid);
-    const login = await gql('mutation { login(email: "root@example.org", password: "ocular rosacea 12") { user { role } } }');
+    const login = await gql(
+      'mutation { login(email: "root@example.org", password: "ocular rosacea 12") { user { role } } }',
+    );
     expect(login.data.login.user.role).toBe('ADMIN');
   }, 150_000);
 });

@@ -9,8 +9,17 @@ describe('embedded mode (npm start)', () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dg-embedded-'));
     try {
       for (let round = 0; round < 2; round++) {
-        const { url, logs, stop } = await spawnServe({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ me { id } }' }) });
+        const { url, logs, stop } = await spawnServe({
+          DATA_DIR: dataDir,
+          PORT: '0',
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'info',
+        });
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ me { id } }' }),
+        });
         expect(await res.json()).toEqual({ data: { me: null } });
         const ready = (await (await fetch(url.replace('/graphql', '/readyz'))).json()) as { checks: unknown };
         expect(ready.checks).toEqual(expect.objectContaining({ database: 'UP', redis: 'EMBEDDED' }));

@@ -17,11 +17,16 @@ import { connectWs } from '../support/ws';
 let server: TestServer;
 let alice: SignedInUser;
 const logLines: string[] = [];
-const LEAK = /select |insert |update |relation |stack|\/srv\/|\/tmp\/|\/work\/|\.ts:|\.js:|node_modules|ENOENT|password_hash|\\u0000|invalid byte/i;
+const LEAK =
+  /select |insert |update |relation |stack|\/srv\/|\/tmp\/|\/work\/|\.ts:|\.js:|node_modules|ENOENT|password_hash|\\u0000|invalid byte/i;
 
 beforeAll(async () => {
   const sink = new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) });
-  server = await startTestServer({ env: { NODE_ENV: 'development' }, extraResolvers: [TransportProbeResolver], logger: pino({ level: 'info' }, sink) });
+  server = await startTestServer({
+    env: { NODE_ENV: 'development' },
+    extraResolvers: [TransportProbeResolver],
+    logger: pino({ level: 'info' }, sink),
+  });
   alice = await createSignedInUser(server, { role: Role.CLINICIAN });
 });
 afterAll(() => server?.close());
@@ -34,21 +39,35 @@ const gql = async (query: string, variables: Record<string, unknown> = {}, token
 
 describe('NUL bytes in string arguments are BAD_USER_INPUT naming the field, before any resolver runs', () => {
   it('in login(email) as a variable, anonymously', async () => {
-    const res = await gql('mutation($e: String!) { login(email: $e, password: "whatever 123") { accessToken } }', { e: 'a\u0000b@example.org' });
+    const res = await gql('mutation($e: String!) { login(email: $e, password: "whatever 123") { accessToken } }', {
+      e: 'a\u0000b@example.org',
+    });
     expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
   });
 
   it('in a literal inside an input object (createPatient), and nothing is written', async () => {
-    const res = await gql('mutation { createPatient(input: { externalId: "NUL-1", displayName: "Jane\\u0000Doe" }) { id } }', {}, alice.token);
+    const res = await gql(
+      'mutation { createPatient(input: { externalId: "NUL-1", displayName: "Jane\\u0000Doe" }) { id } }',
+      {},
+      alice.token,
+    );
     expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.displayName' });
     const list = await gql('{ patients(first: 5) { edges { node { externalId } } } }', {}, alice.token);
     expect(list.data).toEqual({ patients: { edges: [] } });
   });
 
   it('in a variable holding an input object, and in a list', async () => {
-    const res = await gql('mutation($i: PatientInput!) { createPatient(input: $i) { id } }', { i: { externalId: 'NUL-2', displayName: 'ok', notes: 'x\u0000' } }, alice.token);
+    const res = await gql(
+      'mutation($i: PatientInput!) { createPatient(input: $i) { id } }',
+      { i: { externalId: 'NUL-2', displayName: 'ok', notes: 'x\u0000' } },
+      alice.token,
+    );
     expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.notes' });
-    const list = await gql('mutation($ids: [ID!]!) { classifyImages(imageIds: $ids) { id } }', { ids: [randomUUID(), `${randomUUID()}\u0000`] }, alice.token);
+    const list = await gql(
+      'mutation($ids: [ID!]!) { classifyImages(imageIds: $ids) { id } }',
+      { ids: [randomUUID(), `${randomUUID()}\u0000`] },
+      alice.token,
+    );
     expect(list.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'imageIds[1]' });
   });
 
@@ -56,7 +75,13 @@ describe('NUL bytes in string arguments are BAD_USER_INPUT naming the field, bef
     const client = await connectWs(server.url, alice.token);
     try {
       const result = await new Promise<any>((resolve, reject) => {
-        client.subscribe({ query: 'mutation($i: PatientInput!) { createPatient(input: $i) { id } }', variables: { i: { externalId: 'NUL-3\u0000', displayName: 'ws' } } }, { next: resolve, error: reject, complete: () => undefined });
+        client.subscribe(
+          {
+            query: 'mutation($i: PatientInput!) { createPatient(input: $i) { id } }',
+            variables: { i: { externalId: 'NUL-3\u0000', displayName: 'ws' } },
+          },
+          { next: resolve, error: reject, complete: () => undefined },
+        );
       });
       expect(JSON.stringify(result)).not.toMatch(LEAK);
       expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.externalId' });
@@ -72,7 +97,9 @@ describe('unexpected errors answer INTERNAL_SERVER_ERROR with the request id onl
     expect(res.errors).toHaveLength(1);
     expect(res.errors![0].message).toBe('Internal server error');
     expect(res.errors![0].extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) });
-    const line = logLines.find((l) => l.includes(String(res.errors![0].extensions!.requestId)) && l.includes('unexpected error'));
+    const line = logLines.find(
+      (l) => l.includes(String(res.errors![0].extensions!.requestId)) && l.includes('unexpected error'),
+    );
     expect(line).toMatch(/relation \\"users\\" does not exist/);
   });
 
@@ -80,10 +107,16 @@ describe('unexpected errors answer INTERNAL_SERVER_ERROR with the request id onl
     const client = await connectWs(server.url, alice.token);
     try {
       const result = await new Promise<any>((resolve, reject) => {
-        client.subscribe({ query: '{ probeInternalFailure }' }, { next: resolve, error: reject, complete: () => undefined });
+        client.subscribe(
+          { query: '{ probeInternalFailure }' },
+          { next: resolve, error: reject, complete: () => undefined },
+        );
       });
       expect(JSON.stringify(result)).not.toMatch(LEAK);
-      expect(result.errors[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) } });
+      expect(result.errors[0]).toMatchObject({
+        message: 'Internal server error',
+        extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) },
+      });
     } finally {
       await client.dispose();
     }
@@ -99,7 +132,14 @@ describe('unexpected errors answer INTERNAL_SERVER_ERROR with the request id onl
     const text = await res.text();
     expect(res.status).toBe(500);
     expect(text).not.toMatch(LEAK);
-    expect(JSON.parse(text)).toEqual({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: res.headers.get('x-request-id') } }] });
+    expect(JSON.parse(text)).toEqual({
+      errors: [
+        {
+          message: 'Internal server error',
+          extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: res.headers.get('x-request-id') },
+        },
+      ],
+    });
   });
 
   it('unknown routes answer a JSON 404', async () => {

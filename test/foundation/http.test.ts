@@ -14,7 +14,10 @@ describe('HTTP server', () => {
     expect((await fetch(`${origin()}/healthz`)).status).toBe(200);
     const ready = await fetch(`${origin()}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: expect.objectContaining({ database: 'UP', redis: 'UP', models: 'UP' }) });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: expect.objectContaining({ database: 'UP', redis: 'UP', models: 'UP' }),
+    });
   });
 
   it('answers `me` as null without a token and refuses systemStatus with UNAUTHENTICATED', async () => {
@@ -39,14 +42,18 @@ describe('HTTP server', () => {
     // This server allows depth 3; systemStatus.database.kind is 3 deep, one more level is refused before auth runs.
     const deepRes = await server.gql('{ a: me { id } b: me { id } }');
     expect(deepRes.errors).toBeUndefined();
-    const tooDeep = await server.gql('fragment F on Query { me { id } } { ...F systemStatus { database { kind } redis { state { x } } } }');
+    const tooDeep = await server.gql(
+      'fragment F on Query { me { id } } { ...F systemStatus { database { kind } redis { state { x } } } }',
+    );
     expect(tooDeep.errors?.some((e) => /depth/i.test(e.message))).toBe(true);
     const tokens = await server.gql(`{ ${Array.from({ length: 2500 }, () => '__typename').join(' ')} }`);
     expect(tokens.errors?.[0].message).toMatch(/token/i);
   });
 
   it('keeps CSRF prevention on: a simple GET query without a preflight header is refused', async () => {
-    const res = await fetch(`${server.url}?query=${encodeURIComponent('{ me { id } }')}`, { headers: { accept: 'application/json' } });
+    const res = await fetch(`${server.url}?query=${encodeURIComponent('{ me { id } }')}`, {
+      headers: { accept: 'application/json' },
+    });
     expect(res.status).toBe(400);
     const ok = await fetch(`${server.url}?query=${encodeURIComponent('{ me { id } }')}`, {
       headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
@@ -55,9 +62,15 @@ describe('HTTP server', () => {
   });
 
   it('answers CORS preflight for allowed origins only', async () => {
-    const allowed = await fetch(server.url, { method: 'OPTIONS', headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' } });
+    const allowed = await fetch(server.url, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' },
+    });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
-    const denied = await fetch(server.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const denied = await fetch(server.url, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(denied.headers.get('access-control-allow-origin')).toBeNull();
   });
 

@@ -3,7 +3,9 @@ import { startTestServer, type TestServer } from '../support/server';
 let server: TestServer;
 beforeAll(async () => {
   const secret = 'p'.repeat(40);
-  server = await startTestServer({ env: { NODE_ENV: 'production', TOTP_ENCRYPTION_KEY: secret, URL_SIGNING_SECRET: secret } });
+  server = await startTestServer({
+    env: { NODE_ENV: 'production', TOTP_ENCRYPTION_KEY: secret, URL_SIGNING_SECRET: secret },
+  });
 });
 afterAll(() => server.close());
 

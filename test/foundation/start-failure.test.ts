@@ -20,14 +20,23 @@ describe('a start that fails half-way', () => {
     const url = await createTestDatabase();
     const name = new URL(url).pathname.slice(1);
     const config = loadConfig({
-      NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: String(first.port), DATA_DIR: first.dataDir,
-      DATABASE_URL: url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: testRedisPrefix(),
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      HOST: '127.0.0.1',
+      PORT: String(first.port),
+      DATA_DIR: first.dataDir,
+      DATABASE_URL: url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: testRedisPrefix(),
     });
     try {
       await expect(startServer(config, { logger: createLogger(config) })).rejects.toThrow(/EADDRINUSE/);
       const admin = new Client({ connectionString: TEST_PG_URL });
       await admin.connect();
-      const { rows } = await admin.query<{ n: string }>('select count(*) as n from pg_stat_activity where datname = $1', [name]);
+      const { rows } = await admin.query<{ n: string }>(
+        'select count(*) as n from pg_stat_activity where datname = $1',
+        [name],
+      );
       await admin.end();
       expect(Number(rows[0].n)).toBe(0);
     } finally {
@@ -43,9 +52,16 @@ describe('a start that fails half-way', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dg-start-failure-'));
     try {
-      const env = { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, PORT: String((blocker.address() as AddressInfo).port), LOG_LEVEL: 'error' };
+      const env = {
+        PATH: process.env.PATH ?? '',
+        DATA_DIR: dataDir,
+        PORT: String((blocker.address() as AddressInfo).port),
+        LOG_LEVEL: 'error',
+      };
       const failed = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
-        execFile(process.execPath, [CLI, 'serve'], { env, timeout: 120_000 }, (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr })),
+        execFile(process.execPath, [CLI, 'serve'], { env, timeout: 120_000 }, (err, _out, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }),
+        ),
       );
       expect(failed.code).toBe(1);
       expect(failed.stderr).toMatch(/EADDRINUSE/);

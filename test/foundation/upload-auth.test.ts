@@ -50,7 +50,10 @@ async function postProbe(bytes: Buffer, token?: string): Promise<{ status: numbe
  * Starts a multipart POST that declares `declared` bytes, sends only its first part and holds the
  * rest back; resolves with the answer, which can only come from a server that did not wait for the body.
  */
-function answerWhileBodyHeldBack(headers: Record<string, string>, declared: number): Promise<{ status: number; body: any; sent: number }> {
+function answerWhileBodyHeldBack(
+  headers: Record<string, string>,
+  declared: number,
+): Promise<{ status: number; body: any; sent: number }> {
   const boundary = '----dg-upload-auth';
   const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${JSON.stringify({ query: UPLOAD, variables: { file: null } })}\r\n` +
@@ -65,13 +68,22 @@ function answerWhileBodyHeldBack(headers: Record<string, string>, declared: numb
       port: url.port,
       path: url.pathname,
       method: 'POST',
-      headers: { ...headers, 'apollo-require-preflight': 'true', 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(declared) },
+      headers: {
+        ...headers,
+        'apollo-require-preflight': 'true',
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(declared),
+      },
     });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), sent: firstChunk.length });
+        resolve({
+          status: res.statusCode ?? 0,
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+          sent: firstChunk.length,
+        });
         req.destroy();
       });
     });
@@ -112,7 +124,11 @@ describe('file size by role', () => {
 
   it("lets an admin's file up to MODEL_PACKAGE_MAX_BYTES through, and stops it past that", async () => {
     const ok = await postProbe(overImageLimit, admin.token);
-    expect(ok.body).toEqual({ data: { uploadProbe: `probe.bin:${overImageLimit.length}:${createHash('sha256').update(overImageLimit).digest('hex')}` } });
+    expect(ok.body).toEqual({
+      data: {
+        uploadProbe: `probe.bin:${overImageLimit.length}:${createHash('sha256').update(overImageLimit).digest('hex')}`,
+      },
+    });
     const tooBig = await postProbe(Buffer.alloc(PACKAGE_LIMIT + 1024, 5), admin.token);
     expect(tooBig.body.errors[0].extensions).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
   });

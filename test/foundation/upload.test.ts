@@ -7,7 +7,10 @@ let server: TestServer;
 /** Multipart requests must be signed in (anonymous ones are refused unread: upload-auth.test.ts). */
 let authorization: string;
 beforeAll(async () => {
-  server = await startTestServer({ extraResolvers: [TransportProbeResolver], env: { UPLOAD_MAX_FILE_BYTES: '4096', MODEL_PACKAGE_MAX_BYTES: '4096', UPLOAD_MAX_FILES: '2' } });
+  server = await startTestServer({
+    extraResolvers: [TransportProbeResolver],
+    env: { UPLOAD_MAX_FILE_BYTES: '4096', MODEL_PACKAGE_MAX_BYTES: '4096', UPLOAD_MAX_FILES: '2' },
+  });
   authorization = `Bearer ${(await createSignedInUser(server)).token}`;
 });
 afterAll(() => server.close());
@@ -37,11 +40,17 @@ describe('multipart uploads (GraphQL multipart request spec)', () => {
       body: multipart([{ name: 'lesion.jpg', bytes }], UPLOAD, () => 'variables.file'),
     });
     const body: unknown = await res.json();
-    expect(body).toEqual({ data: { uploadProbe: `lesion.jpg:${bytes.length}:${createHash('sha256').update(bytes).digest('hex')}` } });
+    expect(body).toEqual({
+      data: { uploadProbe: `lesion.jpg:${bytes.length}:${createHash('sha256').update(bytes).digest('hex')}` },
+    });
   });
 
   it('refuses a multipart request without the preflight header (CSRF prevention)', async () => {
-    const res = await fetch(server.url, { method: 'POST', headers: { authorization }, body: multipart([{ name: 'x.jpg', bytes: Buffer.from('x') }], UPLOAD, () => 'variables.file') });
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { authorization },
+      body: multipart([{ name: 'x.jpg', bytes: Buffer.from('x') }], UPLOAD, () => 'variables.file'),
+    });
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/preflight/i);
   });
@@ -58,23 +67,36 @@ describe('multipart uploads (GraphQL multipart request spec)', () => {
   });
 
   it('answers PAYLOAD_TOO_LARGE past the file-count limit', async () => {
-    const q = 'mutation ($a: Upload!, $b: Upload!, $c: Upload!) { a: uploadProbe(file: $a) b: uploadProbe(file: $b) c: uploadProbe(file: $c) }';
+    const q =
+      'mutation ($a: Upload!, $b: Upload!, $c: Upload!) { a: uploadProbe(file: $a) b: uploadProbe(file: $b) c: uploadProbe(file: $c) }';
     const files = ['a', 'b', 'c'].map((n) => ({ name: `${n}.jpg`, bytes: Buffer.from(n) }));
     const form = new FormData();
     form.append('operations', JSON.stringify({ query: q, variables: { a: null, b: null, c: null } }));
     form.append('map', JSON.stringify({ 0: ['variables.a'], 1: ['variables.b'], 2: ['variables.c'] }));
     files.forEach((f, i) => form.append(String(i), new Blob([f.bytes]), f.name));
-    const res = await fetch(server.url, { method: 'POST', headers: { authorization, 'apollo-require-preflight': 'true' }, body: form });
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { authorization, 'apollo-require-preflight': 'true' },
+      body: form,
+    });
     expect(res.status).toBe(413);
-    expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe(
+      'PAYLOAD_TOO_LARGE',
+    );
   });
 
   it('answers a malformed multipart body with a GraphQL-shaped 400', async () => {
     const form = new FormData();
     form.append('operations', '{not json');
     form.append('map', '{}');
-    const res = await fetch(server.url, { method: 'POST', headers: { authorization, 'apollo-require-preflight': 'true' }, body: form });
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { authorization, 'apollo-require-preflight': 'true' },
+      body: form,
+    });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe(
+      'BAD_REQUEST',
+    );
   });
 });

@@ -50,13 +50,19 @@ function connect(ip: string, token?: string): Connected {
     retryAttempts: 0,
     onNonLazyError: () => undefined,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-    on: { closed: (e) => onClosed({ code: (e as { code: number }).code, reason: String((e as { reason: unknown }).reason) }) },
+    on: {
+      closed: (e) =>
+        onClosed({ code: (e as { code: number }).code, reason: String((e as { reason: unknown }).reason) }),
+    },
   });
   return { client, closed };
 }
 
 /** The first result of an operation over `client`: data, or the errors graphql-ws reported. */
-async function first(client: Client, query: string): Promise<{ data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }> {
+async function first(
+  client: Client,
+  query: string,
+): Promise<{ data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }> {
   try {
     const r = await client.iterate({ query }).next();
     return r.value as never;
@@ -73,7 +79,10 @@ describe('production hardening over graphql-ws, as over HTTP', () => {
     try {
       const r = await first(c.client, '{ __schema { queryType { name } types { name } } }');
       expect(r.data).toBeUndefined();
-      expect(r.errors?.[0]).toMatchObject({ message: expect.stringMatching(/introspection/i), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+      expect(r.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/introspection/i),
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      });
       // __typename is not introspection of the schema.
       expect(await first(c.client, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
     } finally {
@@ -100,7 +109,10 @@ describe('production hardening over graphql-ws, as over HTTP', () => {
     try {
       const r = await first(c.client, longQuery);
       expect(r.data).toBeUndefined();
-      expect(r.errors?.[0]).toMatchObject({ message: expect.stringMatching(/tokens/i), extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+      expect(r.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/tokens/i),
+        extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+      });
       expect((await server.gql(longQuery)).errors?.[0].message).toMatch(/token/i);
       // A syntax error is an answer, not a dropped connection.
       expect((await first(c.client, '{ me { ')).errors?.[0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
@@ -131,7 +143,11 @@ describe('WebSocket caps', () => {
       await a.next();
       await b.next();
       const third = await first(c.client, 'subscription { serverTime }');
-      expect(third.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'TOO_MANY_SUBSCRIPTIONS', max: 2 });
+      expect(third.errors?.[0].extensions).toMatchObject({
+        code: 'RATE_LIMITED',
+        reason: 'TOO_MANY_SUBSCRIPTIONS',
+        max: 2,
+      });
       await a.return?.();
       const again = c.client.iterate({ query: 'subscription { serverTime }' });
       expect((await again.next()).value).toMatchObject({ data: { serverTime: expect.any(String) } });

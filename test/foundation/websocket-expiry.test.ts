@@ -17,7 +17,11 @@ describe('WebSocket authentication lifetime', () => {
     // A real token of the same session, signed with the server's own key, that lives 2 seconds.
     const sid = String(decodeJwt(user.token).sid);
     const ring = await loadKeyRing({ keyDir: `${server.dataDir}/keys` });
-    const shortLived = new JwtService(ring, { issuer: server.config.JWT_ISSUER, audience: server.config.JWT_AUDIENCE, accessTtlSeconds: 2 });
+    const shortLived = new JwtService(ring, {
+      issuer: server.config.JWT_ISSUER,
+      audience: server.config.JWT_AUDIENCE,
+      accessTtlSeconds: 2,
+    });
     const token = await shortLived.signAccessToken({ sub: user.id, role: user.role, sid });
 
     const closes: number[] = [];
@@ -31,11 +35,13 @@ describe('WebSocket authentication lifetime', () => {
     const ticks = client.iterate<{ serverTime: string }>({ query: 'subscription { serverTime }' });
     const me = await client.iterate<{ me: { id: string } }>({ query: '{ me { id } }' }).next();
     expect(me.value?.data?.me.id).toBe(user.id); // authenticated from connectionParams
-    await expect((async () => {
-      for await (const _ of ticks) {
-        // ticks arrive until the server closes the socket
-      }
-    })()).rejects.toBeDefined();
+    await expect(
+      (async () => {
+        for await (const _ of ticks) {
+          // ticks arrive until the server closes the socket
+        }
+      })(),
+    ).rejects.toBeDefined();
     expect(closes).toContain(4401);
     await client.dispose();
   });

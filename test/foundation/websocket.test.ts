@@ -13,7 +13,12 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 function wsClient(): Client {
-  return createClient({ url: server.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: true, retryAttempts: 0 });
+  return createClient({
+    url: server.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    lazy: true,
+    retryAttempts: 0,
+  });
 }
 
 describe('GraphQL over WebSocket (graphql-ws)', () => {

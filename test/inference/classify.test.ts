@@ -17,7 +17,11 @@ afterAll(() => server?.close());
 
 describe('classifyImage', () => {
   it('classifies with Grad-CAM; the subscription sees every stage in order; the result reads back with decodable PNGs', async () => {
-    const r = await server.gql<any>(Q.classify, { imageId: imageIds[0], models: [{ model: 'dg-gap-classifier' }] }, alice.token);
+    const r = await server.gql<any>(
+      Q.classify,
+      { imageId: imageIds[0], models: [{ model: 'dg-gap-classifier' }] },
+      alice.token,
+    );
     expect(r.errors).toBeUndefined();
     const job = r.data.classifyImage;
     expect(job).toMatchObject({ kind: 'CLASSIFY', imageCount: 1 });
@@ -38,15 +42,36 @@ describe('classifyImage', () => {
     expect(persisted.prediction.id).toBe(persisted.predictionId);
 
     const final = await waitForJob(server, alice.token, job.id);
-    expect(final).toMatchObject({ status: 'SUCCEEDED', stage: 'done', progress: 1, attempts: 1, resultIds: [persisted.predictionId] });
+    expect(final).toMatchObject({
+      status: 'SUCCEEDED',
+      stage: 'done',
+      progress: 1,
+      attempts: 1,
+      resultIds: [persisted.predictionId],
+    });
     const p = (await server.gql<any>(Q.prediction, { id: persisted.predictionId }, alice.token)).data.prediction;
     expect(p.imageId).toBe(imageIds[0]);
     expect(p.probabilities.map((x: any) => x.label)).toEqual(['benign', 'malignant']);
     expect(p.probabilities.reduce((s: number, x: any) => s + x.probability, 0)).toBeCloseTo(1, 6);
     expect(p.confidence).toBe(Math.max(...p.probabilities.map((x: any) => x.probability)));
-    expect(p.members).toEqual([{ model: 'dg-gap-classifier', version: '1.0.0', weight: 1, requestedDevice: 'cpu', device: 'cpu', fallbackReason: null }]);
+    expect(p.members).toEqual([
+      {
+        model: 'dg-gap-classifier',
+        version: '1.0.0',
+        weight: 1,
+        requestedDevice: 'cpu',
+        device: 'cpu',
+        fallbackReason: null,
+      },
+    ]);
     expect(p.gradCam).toMatchObject({ method: 'grad-cam', targetClass: p.label, model: 'dg-gap-classifier@1.0.0' });
-    for (const url of [p.gradCam.heatmapUrl, p.gradCam.overlayUrl, p.gradCam.overlay30, cam.gradCam.heatmapUrl, cam.gradCam.overlayUrl]) {
+    for (const url of [
+      p.gradCam.heatmapUrl,
+      p.gradCam.overlayUrl,
+      p.gradCam.overlay30,
+      cam.gradCam.heatmapUrl,
+      cam.gradCam.overlayUrl,
+    ]) {
       const png = await fetchPng(server, url);
       expect(png).toMatchObject({ status: 200, type: 'image/png', width: 250, height: 250, channels: 3 });
     }
@@ -57,7 +82,11 @@ describe('classifyImage', () => {
   }, 60_000);
 
   it('explains a chosen class with the MLP head and skips Grad-CAM when explain is false', async () => {
-    const r = await server.gql<any>(Q.classify, { imageId: imageIds[1], models: [{ model: 'dg-mlp-classifier' }], targetClass: 'malignant' }, alice.token);
+    const r = await server.gql<any>(
+      Q.classify,
+      { imageId: imageIds[1], models: [{ model: 'dg-mlp-classifier' }], targetClass: 'malignant' },
+      alice.token,
+    );
     const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
     expect(job.status).toBe('SUCCEEDED');
     const p = (await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, alice.token)).data.prediction;
@@ -70,15 +99,25 @@ describe('classifyImage', () => {
   }, 60_000);
 
   it('averages a weighted two-model ensemble', async () => {
-    const members = [{ model: 'dg-gap-classifier', weight: 3 }, { model: 'dg-mlp-classifier', weight: 1 }];
+    const members = [
+      { model: 'dg-gap-classifier', weight: 3 },
+      { model: 'dg-mlp-classifier', weight: 1 },
+    ];
     const ids: string[] = [];
     for (const m of [...members.map((x) => [x]), members]) {
       const r = await server.gql<any>(Q.classify, { imageId: imageIds[0], models: m, explain: false }, alice.token);
       const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
       ids.push(job.resultIds[0]);
     }
-    const [gap, mlp, ens] = await Promise.all(ids.map(async (id) => (await server.gql<any>(Q.prediction, { id }, alice.token)).data.prediction));
-    ens.probabilities.forEach((x: any, i: number) => expect(x.probability).toBeCloseTo(0.75 * gap.probabilities[i].probability + 0.25 * mlp.probabilities[i].probability, 6));
+    const [gap, mlp, ens] = await Promise.all(
+      ids.map(async (id) => (await server.gql<any>(Q.prediction, { id }, alice.token)).data.prediction),
+    );
+    ens.probabilities.forEach((x: any, i: number) =>
+      expect(x.probability).toBeCloseTo(
+        0.75 * gap.probabilities[i].probability + 0.25 * mlp.probabilities[i].probability,
+        6,
+      ),
+    );
     expect(ens.members.map((m: any) => m.weight)).toEqual([0.75, 0.25]);
   }, 60_000);
 
@@ -89,14 +128,18 @@ describe('classifyImage', () => {
     const stream = await subscribeProgress(server.url, alice.token, job.id);
     await stream.done;
     await stream.close();
-    expect(stream.events).toEqual([expect.objectContaining({ seq: 1, stage: 'done', status: 'SUCCEEDED', progress: 1 })]);
+    expect(stream.events).toEqual([
+      expect.objectContaining({ seq: 1, stage: 'done', status: 'SUCCEEDED', progress: 1 }),
+    ]);
   }, 60_000);
 
   it('exports Prometheus metrics for the queue, stages and jobs', async () => {
     const text = await server.services.metrics.registry.metrics();
     expect(text).toMatch(/dermagraph_inference_queue_depth\{queue="inference"\} 0/);
     expect(text).toMatch(/dermagraph_inference_stage_duration_seconds_count\{kind="classify",stage="model"\} [1-9]/);
-    expect(text).toMatch(/dermagraph_inference_stage_duration_seconds_count\{kind="classify",stage="persisted"\} [1-9]/);
+    expect(text).toMatch(
+      /dermagraph_inference_stage_duration_seconds_count\{kind="classify",stage="persisted"\} [1-9]/,
+    );
     expect(text).toMatch(/dermagraph_inference_job_duration_seconds_count\{kind="classify",status="SUCCEEDED"\} [1-9]/);
   });
 });
@@ -105,7 +148,11 @@ describe('classifyImages', () => {
   it('runs one job over many images: per-image stages in order, each result as it lands, the same answers as one at a time', async () => {
     const batch = imageIds.slice(0, 4);
     // A repeated id (in another case) is one image.
-    const r = await server.gql<any>(Q.classifyMany, { imageIds: [...batch, batch[2].toUpperCase()], models: [{ model: 'dg-gap-classifier' }] }, alice.token);
+    const r = await server.gql<any>(
+      Q.classifyMany,
+      { imageIds: [...batch, batch[2].toUpperCase()], models: [{ model: 'dg-gap-classifier' }] },
+      alice.token,
+    );
     expect(r.errors).toBeUndefined();
     const job = r.data.classifyImages;
     expect(job).toMatchObject({ kind: 'CLASSIFY', imageCount: 4 });
@@ -133,8 +180,18 @@ describe('classifyImages', () => {
     for (const [i, imageId] of batch.entries()) {
       const p = (await server.gql<any>(Q.prediction, { id: final.resultIds[i] }, alice.token)).data.prediction;
       expect(p).toMatchObject({ imageId, jobId: job.id, gradCam: { method: 'grad-cam' } });
-      const one = await server.gql<any>(Q.classify, { imageId, models: [{ model: 'dg-gap-classifier' }], explain: false }, alice.token);
-      const alone = (await server.gql<any>(Q.prediction, { id: (await waitForJob(server, alice.token, one.data.classifyImage.id)).resultIds[0] }, alice.token)).data.prediction;
+      const one = await server.gql<any>(
+        Q.classify,
+        { imageId, models: [{ model: 'dg-gap-classifier' }], explain: false },
+        alice.token,
+      );
+      const alone = (
+        await server.gql<any>(
+          Q.prediction,
+          { id: (await waitForJob(server, alice.token, one.data.classifyImage.id)).resultIds[0] },
+          alice.token,
+        )
+      ).data.prediction;
       expect(p.probabilities).toEqual(alone.probabilities);
     }
   }, 120_000);

@@ -12,7 +12,8 @@ let server: TestServer;
 afterAll(() => server?.close());
 
 const predictionsUsed = async (token: string): Promise<number> =>
-  (await server.gql<any>(`query { myDashboard { predictionQuota { used } } }`, {}, token)).data.myDashboard.predictionQuota.used;
+  (await server.gql<any>(`query { myDashboard { predictionQuota { used } } }`, {}, token)).data.myDashboard
+    .predictionQuota.used;
 
 it('a duplicate run of a one-image job keeps the first result and still finishes the job', async () => {
   server = await startTestServer({ redis: false });
@@ -25,11 +26,16 @@ it('a duplicate run of a one-image job keeps the first result and still finishes
   expect(first.status).toBe('SUCCEEDED');
   // As if another runner had claimed the job before this one stored its result.
   const conn = server.services.db.orm.em.getConnection();
-  await conn.execute(`update inference_jobs set status = 'QUEUED', stage = 'queued', attempts = 0, result_ids = '[]' where id = ?`, [jobId]);
+  await conn.execute(
+    `update inference_jobs set status = 'QUEUED', stage = 'queued', attempts = 0, result_ids = '[]' where id = ?`,
+    [jobId],
+  );
   await server.services.inference.runner!.run({ jobId, attempt: 1, final: false });
   const rows = (await conn.execute(`select id from predictions where job_id = ?`, [jobId])) as Array<{ id: string }>;
   expect(rows.map((x) => x.id)).toEqual(first.resultIds);
-  const job = (await server.gql<any>(`query($id: ID!) { job(id: $id) { status resultIds attempts } }`, { id: jobId }, alice.token)).data.job;
+  const job = (
+    await server.gql<any>(`query($id: ID!) { job(id: $id) { status resultIds attempts } }`, { id: jobId }, alice.token)
+  ).data.job;
   expect(job).toEqual({ status: 'SUCCEEDED', resultIds: first.resultIds, attempts: 1 });
   // The month's usage counts the stored prediction once (the duplicate was not inserted).
   expect(await predictionsUsed(alice.token)).toBe(1);
@@ -45,13 +51,21 @@ it('a duplicate run of a batch job keeps every first result, in image order, and
   expect(first).toMatchObject({ status: 'SUCCEEDED', imageCount: 3 });
   const conn = server.services.db.orm.em.getConnection();
   // As if a second runner had claimed the job without seeing the first one's results.
-  await conn.execute(`update inference_jobs set status = 'QUEUED', stage = 'queued', attempts = 0, result_ids = '[]' where id = ?`, [jobId]);
+  await conn.execute(
+    `update inference_jobs set status = 'QUEUED', stage = 'queued', attempts = 0, result_ids = '[]' where id = ?`,
+    [jobId],
+  );
   await server.services.inference.runner!.run({ jobId, attempt: 1, final: false });
-  const rows = (await conn.execute(`select id, image_id from predictions where job_id = ?`, [jobId])) as Array<{ id: string; image_id: string }>;
+  const rows = (await conn.execute(`select id, image_id from predictions where job_id = ?`, [jobId])) as Array<{
+    id: string;
+    image_id: string;
+  }>;
   expect(rows).toHaveLength(3);
   const byImage = new Map(rows.map((x) => [x.image_id, x.id]));
   expect(images.map((i) => byImage.get(i))).toEqual(first.resultIds);
-  const job = (await server.gql<any>(`query($id: ID!) { job(id: $id) { status resultIds progress } }`, { id: jobId }, carol.token)).data.job;
+  const job = (
+    await server.gql<any>(`query($id: ID!) { job(id: $id) { status resultIds progress } }`, { id: jobId }, carol.token)
+  ).data.job;
   expect(job).toEqual({ status: 'SUCCEEDED', resultIds: first.resultIds, progress: 1 });
   expect(await predictionsUsed(carol.token)).toBe(3);
 }, 60_000);

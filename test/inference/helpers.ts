@@ -9,7 +9,8 @@ import { connectWs } from '../support/ws';
 export const ISIC = path.resolve(__dirname, '../../datasets/isic-uda1/images');
 export const isicImage = (name: string) => path.join(ISIC, `${name}.jpg`);
 
-export const JOB_FIELDS = 'id kind status stage progress error attempts imageCount resultIds createdAt startedAt finishedAt';
+export const JOB_FIELDS =
+  'id kind status stage progress error attempts imageCount resultIds createdAt startedAt finishedAt';
 export const PREDICTION_FIELDS =
   'id imageId patientId jobId label confidence malignant malignantProbability probabilities { label probability } members { model version weight requestedDevice device fallbackReason } gradCam { method targetClass model heatmapUrl overlayUrl overlay30: overlayUrl(opacity: 0.3) }';
 export const SEGMENTATION_FIELDS =
@@ -28,9 +29,20 @@ export const Q = {
 };
 
 /** A patient of `ownerId` with real ISIC images stored as an upload would store them. Returns the image ids. */
-export async function seedImages(server: TestServer, ownerId: string, names: string[], patientId?: string): Promise<string[]> {
+export async function seedImages(
+  server: TestServer,
+  ownerId: string,
+  names: string[],
+  patientId?: string,
+): Promise<string[]> {
   const em = server.services.db.orm.em.fork();
-  const patient = patientId ? em.getReference(Patient, patientId) : (em.create(Patient, { owner: ownerId, externalId: `MRN-${Math.random().toString(36).slice(2)}`, displayName: 'Test Patient' } as never) as Patient);
+  const patient = patientId
+    ? em.getReference(Patient, patientId)
+    : (em.create(Patient, {
+        owner: ownerId,
+        externalId: `MRN-${Math.random().toString(36).slice(2)}`,
+        displayName: 'Test Patient',
+      } as never) as Patient);
   const ids: string[] = [];
   for (const name of names) {
     // A bare name is an ISIC image; a path (e.g. a PNG mask) is read as it is.
@@ -55,7 +67,12 @@ export async function seedImages(server: TestServer, ownerId: string, names: str
 }
 
 /** Polls `job(id)` until it ends. */
-export async function waitForJob(server: TestServer, token: string, id: string, ms = 60_000): Promise<Record<string, any>> {
+export async function waitForJob(
+  server: TestServer,
+  token: string,
+  id: string,
+  ms = 60_000,
+): Promise<Record<string, any>> {
   const end = Date.now() + ms;
   for (;;) {
     const r = await server.gql<{ job: Record<string, any> }>(Q.job, { id }, token);
@@ -98,7 +115,10 @@ export async function subscribeProgress(url: string, token: string, jobId: strin
 }
 
 /** Fetches a signed URL from the test server (PUBLIC_URL differs from its random port) and decodes the PNG. */
-export async function fetchPng(server: TestServer, url: string): Promise<{ width: number; height: number; channels: number; data: Buffer; status: number; type: string | null }> {
+export async function fetchPng(
+  server: TestServer,
+  url: string,
+): Promise<{ width: number; height: number; channels: number; data: Buffer; status: number; type: string | null }> {
   const u = new URL(url);
   const local = new URL(server.url);
   u.host = local.host;
@@ -110,5 +130,12 @@ export async function fetchPng(server: TestServer, url: string): Promise<{ width
   // Grey PNGs (mask, probability map) decode to their single channel; colour ones to RGB.
   const img = meta.channels === 1 ? sharp(bytes).extractChannel(0) : sharp(bytes);
   const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, channels: meta.channels ?? info.channels, data, status: res.status, type };
+  return {
+    width: info.width,
+    height: info.height,
+    channels: meta.channels ?? info.channels,
+    data,
+    status: res.status,
+    type,
+  };
 }

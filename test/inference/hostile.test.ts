@@ -31,11 +31,22 @@ const codeOf = (r: { errors?: Array<{ extensions?: Record<string, unknown> }> })
 
 describe('inference: hostile input', () => {
   it('refuses negative and all-zero weights, naming the field', async () => {
-    for (const weights of [[1, -1], [0, 0]]) {
-      const r = await server.gql<any>(Q.segment, { imageIds: [aliceImages[0]], members: seg.map((m, i) => ({ ...m, weight: weights[i] })) }, alice.token);
+    for (const weights of [
+      [1, -1],
+      [0, 0],
+    ]) {
+      const r = await server.gql<any>(
+        Q.segment,
+        { imageIds: [aliceImages[0]], members: seg.map((m, i) => ({ ...m, weight: weights[i] })) },
+        alice.token,
+      );
       expect(codeOf(r)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'members.weight' });
     }
-    const r = await server.gql<any>(Q.classify, { imageId: aliceImages[0], models: [{ model: 'dg-gap-classifier', weight: -2 }] }, alice.token);
+    const r = await server.gql<any>(
+      Q.classify,
+      { imageId: aliceImages[0], models: [{ model: 'dg-gap-classifier', weight: -2 }] },
+      alice.token,
+    );
     expect(codeOf(r)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'models.weight' });
   });
 
@@ -47,13 +58,29 @@ describe('inference: hostile input', () => {
   });
 
   it('answers MODEL_UNAVAILABLE for an unknown model or version, BAD_USER_INPUT for the wrong task or a bad device', async () => {
-    let r = await server.gql<any>(Q.classify, { imageId: aliceImages[0], models: [{ model: 'no-such-model' }] }, alice.token);
+    let r = await server.gql<any>(
+      Q.classify,
+      { imageId: aliceImages[0], models: [{ model: 'no-such-model' }] },
+      alice.token,
+    );
     expect(codeOf(r)).toMatchObject({ code: 'MODEL_UNAVAILABLE', field: 'models[0].model' });
-    r = await server.gql<any>(Q.segment, { imageIds: [aliceImages[0]], members: [{ model: 'dg-seg-stats', version: '9.9.9' }] }, alice.token);
+    r = await server.gql<any>(
+      Q.segment,
+      { imageIds: [aliceImages[0]], members: [{ model: 'dg-seg-stats', version: '9.9.9' }] },
+      alice.token,
+    );
     expect(codeOf(r)).toMatchObject({ code: 'MODEL_UNAVAILABLE', field: 'members[0].version' });
-    r = await server.gql<any>(Q.segment, { imageIds: [aliceImages[0]], members: [{ model: 'dg-gap-classifier' }] }, alice.token);
+    r = await server.gql<any>(
+      Q.segment,
+      { imageIds: [aliceImages[0]], members: [{ model: 'dg-gap-classifier' }] },
+      alice.token,
+    );
     expect(codeOf(r)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'members[0].model' });
-    r = await server.gql<any>(Q.segment, { imageIds: [aliceImages[0]], members: [{ model: 'dg-seg-stats', device: 'tpu; rm -rf' }] }, alice.token);
+    r = await server.gql<any>(
+      Q.segment,
+      { imageIds: [aliceImages[0]], members: [{ model: 'dg-seg-stats', device: 'tpu; rm -rf' }] },
+      alice.token,
+    );
     expect(codeOf(r)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'members[0].device' });
     r = await server.gql<any>(Q.classify, { imageId: aliceImages[0], targetClass: 'unicorn' }, alice.token);
     expect(codeOf(r)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'targetClass' });
@@ -66,7 +93,10 @@ describe('inference: hostile input', () => {
       const s = await server.gql<any>(Q.segment, { imageIds: [aliceImages[0], id], members: seg }, alice.token);
       expect(codeOf(s)).toMatchObject({ code: 'NOT_FOUND' });
     }
-    const [{ n }] = (await server.services.db.orm.em.fork().getConnection().execute('select count(*)::int as n from inference_jobs')) as Array<{ n: number }>;
+    const [{ n }] = (await server.services.db.orm.em
+      .fork()
+      .getConnection()
+      .execute('select count(*)::int as n from inference_jobs')) as Array<{ n: number }>;
     expect(n).toBe(0);
   });
 
@@ -83,7 +113,9 @@ describe('inference: hostile input', () => {
     expect((await server.gql<any>(Q.job, { id: job.id }, bob.token)).data.job).toBeNull();
     expect((await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, bob.token)).data.prediction).toBeNull();
     expect((await server.gql<any>(Q.job, { id: job.id }, admin.token)).data.job.id).toBe(job.id);
-    expect((await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, admin.token)).data.prediction.id).toBe(job.resultIds[0]);
+    expect((await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, admin.token)).data.prediction.id).toBe(
+      job.resultIds[0],
+    );
     const spy = await subscribeProgress(server.url, bob.token, job.id);
     await spy.done;
     await spy.close();
@@ -106,9 +138,12 @@ describe('inference: hostile input', () => {
     expect(codeOf(r)).toMatchObject({ code: 'RATE_LIMITED', reason: 'QUOTA_EXCEEDED', limit: 4, used: 4 });
   }, 60_000);
 
-
   it('a model unloaded mid-job: the running job finishes on the version it began with; a job queued after fails cleanly', async () => {
-    const many = await seedImages(server, alice.id, Array.from({ length: 12 }, (_, i) => ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154'][i % 4]));
+    const many = await seedImages(
+      server,
+      alice.id,
+      Array.from({ length: 12 }, (_, i) => ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154'][i % 4]),
+    );
     const r = await server.gql<any>(Q.segment, { imageIds: many, members: seg }, alice.token);
     const jobId = r.data.segmentImages.id;
     const stream = await subscribeProgress(server.url, alice.token, jobId);
@@ -135,7 +170,8 @@ describe('research metrics', () => {
     const c1 = p1.data.lesionMetrics;
     expect(c1.edges).toHaveLength(5);
     expect(c1.pageInfo.hasNextPage).toBe(true);
-    const p2 = (await server.gql<any>(q, { first: 100, after: c1.pageInfo.endCursor }, researcher.token)).data.lesionMetrics;
+    const p2 = (await server.gql<any>(q, { first: 100, after: c1.pageInfo.endCursor }, researcher.token)).data
+      .lesionMetrics;
     expect(p2.exportId).toBe(c1.exportId);
     const all = [...c1.edges, ...p2.edges].map((e: any) => e.node);
     expect(all.length).toBe(12);
@@ -144,15 +180,26 @@ describe('research metrics', () => {
     expect(new Set(all.map((n: any) => n.subject)).size).toBe(1);
     const text = JSON.stringify([c1, p2]);
     const em = server.services.db.orm.em.fork();
-    const real = (await em.getConnection().execute('select id, image_id, patient_id from segmentations')) as Array<Record<string, string>>;
+    const real = (await em.getConnection().execute('select id, image_id, patient_id from segmentations')) as Array<
+      Record<string, string>
+    >;
     for (const row of real) for (const v of Object.values(row)) expect(text).not.toContain(v);
     const other = (await server.gql<any>(q, { first: 5 }, researcher.token)).data.lesionMetrics;
     expect(other.exportId).not.toBe(c1.exportId);
     expect(other.edges[0].node.id).not.toBe(c1.edges[0].node.id);
     expect(codeOf(await server.gql<any>(q, { first: 5 }, alice.token))).toMatchObject({ code: 'FORBIDDEN' });
-    expect(codeOf(await server.gql<any>(q, { first: 5, after: 'garbage' }, researcher.token))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    expect(codeOf(await server.gql<any>(q, { first: 5, after: 'garbage' }, researcher.token))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'after',
+    });
 
-    const filtered = (await server.gql<any>(q, { first: 100, filter: { model: 'dg-seg-stats', version: '1.0.0', severity: all[0].severity } }, researcher.token)).data.lesionMetrics;
+    const filtered = (
+      await server.gql<any>(
+        q,
+        { first: 100, filter: { model: 'dg-seg-stats', version: '1.0.0', severity: all[0].severity } },
+        researcher.token,
+      )
+    ).data.lesionMetrics;
     expect(filtered.edges.length).toBe(all.filter((n: any) => n.severity === all[0].severity).length);
 
     const summary = await server.gql<any>(
@@ -165,7 +212,10 @@ describe('research metrics', () => {
     expect(s.segmentations).toBe(12);
     expect(s.predictions).toBe(4);
     expect(s.bySeverity.reduce((n: number, x: any) => n + x.count, 0)).toBe(12);
-    expect(s.byModelVersion.map((x: any) => x.modelVersion)).toEqual(['dg-seg-skin-distance@1.0.0', 'dg-seg-stats@1.0.0']);
+    expect(s.byModelVersion.map((x: any) => x.modelVersion)).toEqual([
+      'dg-seg-skin-distance@1.0.0',
+      'dg-seg-stats@1.0.0',
+    ]);
     const mean = all.reduce((n: number, x: any) => n + x.metrics.areaPercent, 0) / all.length;
     expect(s.byModelVersion[0].areaPercent.mean).toBeCloseTo(mean, 6);
   }, 60_000);
@@ -175,10 +225,16 @@ describe('a job that keeps failing', () => {
   it('is retried with backoff, then ends FAILED with the reason and a failed event', async () => {
     const [imageId] = await seedImages(server, bob.id, ['ISIC_0000151']);
     const em = server.services.db.orm.em.fork();
-    const [{ sha256 }] = (await em.getConnection().execute('select sha256 from images where id = ?', [imageId])) as Array<{ sha256: string }>;
+    const [{ sha256 }] = (await em
+      .getConnection()
+      .execute('select sha256 from images where id = ?', [imageId])) as Array<{ sha256: string }>;
     await server.services.inference.files.remove(sha256); // the stored bytes vanish: every attempt fails
     // (dg-seg-stats was unloaded above)
-    const r = await server.gql<any>(Q.segment, { imageIds: [imageId], members: [{ model: 'dg-seg-skin-distance' }] }, bob.token);
+    const r = await server.gql<any>(
+      Q.segment,
+      { imageIds: [imageId], members: [{ model: 'dg-seg-skin-distance' }] },
+      bob.token,
+    );
     expect(r.errors).toBeUndefined();
     const stream = await subscribeProgress(server.url, bob.token, r.data.segmentImages.id);
     await stream.done;
@@ -191,7 +247,9 @@ describe('a job that keeps failing', () => {
     expect(stages.filter((s) => s === 'queued')).toHaveLength(3); // the first, then one per retry
     expect(stages.at(-1)).toBe('failed');
     expect(stream.events.at(-1)).toMatchObject({ status: 'FAILED', message: 'internal error while running the job' });
-    const metrics = await server.services.metrics.registry.getSingleMetricAsString('dermagraph_inference_job_failures_total');
+    const metrics = await server.services.metrics.registry.getSingleMetricAsString(
+      'dermagraph_inference_job_failures_total',
+    );
     expect(metrics).toMatch(/kind="segment",reason="INTERNAL_SERVER_ERROR"} 1/);
   }, 60_000);
 });
@@ -199,19 +257,37 @@ describe('a job that keeps failing', () => {
 describe('a job the queue gives up on (workers kept dying on it)', () => {
   it('ends FAILED with the reason; a finished job is left as it is', async () => {
     const em = server.services.db.orm.em.fork();
-    const stuck = em.create(InferenceJob, { owner: alice.id, kind: JobKind.SEGMENT, request: { imageIds: [] }, status: 'RUNNING', stage: 'model', attempts: 3 } as never) as InstanceType<typeof InferenceJob>;
+    const stuck = em.create(InferenceJob, {
+      owner: alice.id,
+      kind: JobKind.SEGMENT,
+      request: { imageIds: [] },
+      status: 'RUNNING',
+      stage: 'model',
+      attempts: 3,
+    } as never) as InstanceType<typeof InferenceJob>;
     await em.insert(stuck);
     const runner = server.services.inference.runner!;
     await runner.abandon(stuck.id, 'the job stalled too often (workers stopped while running it)');
     const job = (await server.gql<any>(Q.job, { id: stuck.id }, alice.token)).data.job;
-    expect(job).toMatchObject({ status: 'FAILED', stage: 'failed', error: 'INTERNAL_SERVER_ERROR: the job stalled too often (workers stopped while running it)' });
+    expect(job).toMatchObject({
+      status: 'FAILED',
+      stage: 'failed',
+      error: 'INTERNAL_SERVER_ERROR: the job stalled too often (workers stopped while running it)',
+    });
     const events = await server.services.inference.progress.history(stuck.id);
     expect(events.at(-1)).toMatchObject({ stage: 'failed', status: 'FAILED' });
 
-    const r = await server.gql<any>(Q.segment, { imageIds: [aliceImages[0]], members: [{ model: 'dg-seg-skin-distance' }] }, alice.token);
+    const r = await server.gql<any>(
+      Q.segment,
+      { imageIds: [aliceImages[0]], members: [{ model: 'dg-seg-skin-distance' }] },
+      alice.token,
+    );
     const done = await waitForJob(server, alice.token, r.data.segmentImages.id);
     await runner.abandon(done.id, 'late');
-    expect((await server.gql<any>(Q.job, { id: done.id }, alice.token)).data.job).toMatchObject({ status: 'SUCCEEDED', error: null });
+    expect((await server.gql<any>(Q.job, { id: done.id }, alice.token)).data.job).toMatchObject({
+      status: 'SUCCEEDED',
+      error: null,
+    });
   }, 60_000);
 });
 
@@ -219,37 +295,62 @@ describe('quota under concurrency', () => {
   it('counts classifications still queued against the quota, so a burst cannot overrun it', async () => {
     const carol = await createSignedInUser(server, { role: Role.CLINICIAN });
     const [img] = await seedImages(server, carol.id, ['ISIC_0000150']);
-    const results = await Promise.all(Array.from({ length: 8 }, () => server.gql<any>(Q.classify, { imageId: img, explain: false }, carol.token)));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => server.gql<any>(Q.classify, { imageId: img, explain: false }, carol.token)),
+    );
     const accepted = results.filter((x) => !x.errors);
     expect(accepted.length).toBeLessThanOrEqual(4);
     expect(results.filter((x) => codeOf(x)?.code === 'RATE_LIMITED').length).toBe(8 - accepted.length);
     for (const a of accepted) await waitForJob(server, carol.token, a.data.classifyImage.id);
-    const [{ n }] = (await server.services.db.orm.em.fork().getConnection().execute('select count(*)::int as n from predictions where owner_id = ?', [carol.id])) as Array<{ n: number }>;
+    const [{ n }] = (await server.services.db.orm.em
+      .fork()
+      .getConnection()
+      .execute('select count(*)::int as n from predictions where owner_id = ?', [carol.id])) as Array<{ n: number }>;
     expect(n).toBeLessThanOrEqual(4);
   }, 60_000);
 });
 
 describe('classifyImages: hostile input', () => {
   const jobCount = async () =>
-    ((await server.services.db.orm.em.fork().getConnection().execute('select count(*)::int as n from inference_jobs')) as Array<{ n: number }>)[0].n;
+    (
+      (await server.services.db.orm.em
+        .fork()
+        .getConnection()
+        .execute('select count(*)::int as n from inference_jobs')) as Array<{ n: number }>
+    )[0].n;
 
   it('refuses an empty list and 10 000 ids with BAD_USER_INPUT, and names the first image that is not readable', async () => {
     const before = await jobCount();
-    expect(codeOf(await server.gql<any>(Q.classifyMany, { imageIds: [] }, alice.token))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'imageIds' });
-    const many = await server.gql<any>(Q.classifyMany, { imageIds: Array.from({ length: 10_000 }, () => randomUUID()) }, alice.token);
+    expect(codeOf(await server.gql<any>(Q.classifyMany, { imageIds: [] }, alice.token))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'imageIds',
+    });
+    const many = await server.gql<any>(
+      Q.classifyMany,
+      { imageIds: Array.from({ length: 10_000 }, () => randomUUID()) },
+      alice.token,
+    );
     expect(codeOf(many)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'imageIds', max: 100 });
     for (const bad of [bobImages[0], randomUUID(), 'not-an-id']) {
       const r = await server.gql<any>(Q.classifyMany, { imageIds: [aliceImages[0], bad, aliceImages[1]] }, alice.token);
       expect(codeOf(r)).toMatchObject({ code: 'NOT_FOUND', field: 'imageIds[1]' });
       expect(r.errors![0].message).toBe('Image not found');
     }
-    expect(codeOf(await server.gql<any>(Q.classifyMany, { imageIds: [aliceImages[0]] }, researcher.token))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(
+      codeOf(await server.gql<any>(Q.classifyMany, { imageIds: [aliceImages[0]] }, researcher.token)),
+    ).toMatchObject({ code: 'FORBIDDEN' });
     expect(await jobCount()).toBe(before);
   });
 
   it('counts every image of a batch against the quota, queued ones included; a refused batch leaves no job', async () => {
     const dave = await createSignedInUser(server, { role: Role.CLINICIAN });
-    const images = await seedImages(server, dave.id, ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154', 'ISIC_0000184']);
+    const images = await seedImages(server, dave.id, [
+      'ISIC_0000150',
+      'ISIC_0000151',
+      'ISIC_0000153',
+      'ISIC_0000154',
+      'ISIC_0000184',
+    ]);
     const before = await jobCount();
     const tooMany = await server.gql<any>(Q.classifyMany, { imageIds: images, explain: false }, dave.token);
     expect(codeOf(tooMany)).toMatchObject({ code: 'RATE_LIMITED', reason: 'QUOTA_EXCEEDED', limit: 4, used: 0 });
@@ -266,7 +367,10 @@ describe('classifyImages: hostile input', () => {
     const one = await server.gql<any>(Q.classifyMany, { imageIds: images.slice(4), explain: false }, dave.token);
     expect(one.errors).toBeUndefined();
     await waitForJob(server, dave.token, one.data.classifyImages.id);
-    const [{ n }] = (await server.services.db.orm.em.fork().getConnection().execute('select count(*)::int as n from predictions where owner_id = ?', [dave.id])) as Array<{ n: number }>;
+    const [{ n }] = (await server.services.db.orm.em
+      .fork()
+      .getConnection()
+      .execute('select count(*)::int as n from predictions where owner_id = ?', [dave.id])) as Array<{ n: number }>;
     expect(n).toBe(4);
   }, 60_000);
 });

@@ -22,7 +22,9 @@ const seg = [{ model: 'dg-seg-stats' }, { model: 'dg-seg-skin-distance' }];
 async function largePhoto(file: string, width: number, height: number): Promise<string> {
   const [w, h] = [Math.round(width / 10), Math.round(height / 10)];
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><ellipse cx="${w / 2}" cy="${h / 2}" rx="${w / 6}" ry="${h / 5}" fill="#4a2a1c"/></svg>`;
-  const small = await sharp({ create: { width: w, height: h, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 180, sigma: 20 } } })
+  const small = await sharp({
+    create: { width: w, height: h, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 180, sigma: 20 } },
+  })
     .composite([{ input: Buffer.from(svg) }])
     .png()
     .toBuffer();
@@ -42,7 +44,12 @@ async function metric(name: string): Promise<number> {
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'dg-limits-'));
   server = await startTestServer({
-    env: { JOB_MODE: 'inline', QUOTA_FREE_SEGMENTATIONS_PER_MONTH: '6', SEGMENT_MAX_PIXELS_IN_FLIGHT: '20000000', JOB_IMAGE_CONCURRENCY: '8' },
+    env: {
+      JOB_MODE: 'inline',
+      QUOTA_FREE_SEGMENTATIONS_PER_MONTH: '6',
+      SEGMENT_MAX_PIXELS_IN_FLIGHT: '20000000',
+      JOB_IMAGE_CONCURRENCY: '8',
+    },
   });
   alice = await createSignedInUser(server, { role: Role.CLINICIAN });
 }, 60_000);
@@ -71,7 +78,11 @@ describe('resource limits', () => {
     // Never both images' pixels at once (2 x 17.5 Mpx > 20 Mpx).
     expect(server.services.inference.pixels.peak).toBe(17_500_000);
     expect(server.services.inference.pixels.used).toBe(0);
-    const [a, b] = await Promise.all(job.resultIds.map(async (id: string) => (await server.gql<any>(Q.segmentation, { id }, alice.token)).data.segmentation));
+    const [a, b] = await Promise.all(
+      job.resultIds.map(
+        async (id: string) => (await server.gql<any>(Q.segmentation, { id }, alice.token)).data.segmentation,
+      ),
+    );
     expect(a).toMatchObject({ width: 5000, height: 3500 });
     expect(a.metrics).toEqual(b.metrics);
     expect(a.metrics.areaPercent).toBeGreaterThan(5);
@@ -98,13 +109,28 @@ describe('resource limits', () => {
     expect(first.errors).toBeUndefined();
     // 4 queued or done + 3 more > 6: refused at once, before the first job has even finished.
     const over = await server.gql<any>(Q.segment, { imageIds: ids.slice(0, 3), members: seg }, bob.token);
-    expect(over.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'QUOTA_EXCEEDED', quota: 'segmentations', limit: 6, used: 4 });
+    expect(over.errors?.[0].extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+      reason: 'QUOTA_EXCEEDED',
+      quota: 'segmentations',
+      limit: 6,
+      used: 4,
+    });
     expect((await waitForJob(server, bob.token, first.data.segmentImages.id)).status).toBe('SUCCEEDED');
-    const jobs = (await server.services.db.orm.em.fork().getConnection().execute('select count(*)::int as n from inference_jobs where owner_id = ?', [bob.id])) as Array<{ n: number }>;
+    const jobs = (await server.services.db.orm.em
+      .fork()
+      .getConnection()
+      .execute('select count(*)::int as n from inference_jobs where owner_id = ?', [bob.id])) as Array<{ n: number }>;
     expect(jobs[0].n).toBe(1);
-    const dash = await server.gql<any>('query { myDashboard { segmentationQuota { limit used remaining } } }', {}, bob.token);
+    const dash = await server.gql<any>(
+      'query { myDashboard { segmentationQuota { limit used remaining } } }',
+      {},
+      bob.token,
+    );
     expect(dash.data.myDashboard.segmentationQuota).toEqual({ limit: 6, used: 4, remaining: 2 });
-    expect((await server.gql<any>(Q.segment, { imageIds: ids.slice(0, 2), members: seg }, bob.token)).errors).toBeUndefined();
+    expect(
+      (await server.gql<any>(Q.segment, { imageIds: ids.slice(0, 2), members: seg }, bob.token)).errors,
+    ).toBeUndefined();
   }, 120_000);
 
   it('members asking for cuda:0 ... cuda:23 on a machine without CUDA open no session: each falls back to the registry session, with the reason', async () => {

@@ -17,7 +17,15 @@ it('runs a job in-process and streams every stage over the in-memory pub/sub', a
   const stream = await subscribeProgress(server.url, alice.token, r.data.classifyImage.id);
   await stream.done;
   await stream.close();
-  expect(stream.events.map((e) => e.stage)).toEqual(['queued', 'preprocessing', 'model', 'ensembling', 'gradcam', 'persisted', 'done']);
+  expect(stream.events.map((e) => e.stage)).toEqual([
+    'queued',
+    'preprocessing',
+    'model',
+    'ensembling',
+    'gradcam',
+    'persisted',
+    'done',
+  ]);
   const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
   const p = (await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, alice.token)).data.prediction;
   expect(p.members[0].model).toBe('dg-gap-classifier'); // first shipped classifier by name

@@ -48,7 +48,11 @@ describe('segmentImages', () => {
       const gpu = models.find((e) => e.model === 'dg-seg-stats')!;
       expect(gpu).toMatchObject({ requestedDevice: 'webgpu', device: 'cpu' });
       expect(gpu.fallbackReason).toMatch(/webgpu/);
-      expect(models.find((e) => e.model === 'dg-seg-skin-distance')).toMatchObject({ requestedDevice: 'cpu', device: 'cpu', fallbackReason: null });
+      expect(models.find((e) => e.model === 'dg-seg-skin-distance')).toMatchObject({
+        requestedDevice: 'cpu',
+        device: 'cpu',
+        fallbackReason: null,
+      });
       expect(mine.at(-1)!.segmentation.id).toBe(mine.at(-1)!.segmentationId);
     });
     const progress = events.filter((e) => e.stage === 'persisted').map((e) => e.progress);
@@ -62,7 +66,12 @@ describe('segmentImages', () => {
       expect(s).toMatchObject({ imageId: imageIds[i], threshold: 0.5, width: 250, height: 250 });
       expect(s.members).toEqual([
         expect.objectContaining({ model: 'dg-seg-stats', version: '1.0.0', requestedDevice: 'webgpu', device: 'cpu' }),
-        expect.objectContaining({ model: 'dg-seg-skin-distance', requestedDevice: 'cpu', device: 'cpu', fallbackReason: null }),
+        expect.objectContaining({
+          model: 'dg-seg-skin-distance',
+          requestedDevice: 'cpu',
+          device: 'cpu',
+          fallbackReason: null,
+        }),
       ]);
       expect(s.members[0].weight).toBeCloseTo(2 / 3, 10);
       expect(['LOW', 'MODERATE', 'HIGH']).toContain(s.severity);
@@ -77,7 +86,7 @@ describe('segmentImages', () => {
       expect(prob).toMatchObject({ status: 200, width: 250, height: 250, channels: 1 });
       // The mask is exactly the probability map at the threshold (p*255 rounded, so compare away from the edge).
       let agree = 0;
-      for (let p = 0; p < mask.data.length; p++) if ((prob.data[p] >= 128) === (mask.data[p] === 255)) agree++;
+      for (let p = 0; p < mask.data.length; p++) if (prob.data[p] >= 128 === (mask.data[p] === 255)) agree++;
       expect(agree / mask.data.length).toBeGreaterThan(0.99);
       const overlay = await fetchPng(server, s.overlayUrl);
       const overlay80 = await fetchPng(server, s.overlay80);
@@ -101,18 +110,46 @@ describe('segmentImages', () => {
   it('scores against a ground-truth mask (Dice, Jaccard) when one is given', async () => {
     const golden = path.join(projectRoot, 'plugins/dg-seg-stats/golden');
     const [image] = await seedImages(server, alice.id, ['ISIC_0000150']);
-    const patientId = (await server.services.db.orm.em.fork().getConnection().execute('select patient_id from images where id = ?', [image]))[0].patient_id;
+    const patientId = (
+      await server.services.db.orm.em
+        .fork()
+        .getConnection()
+        .execute('select patient_id from images where id = ?', [image])
+    )[0].patient_id;
     const [mask] = await seedImages(server, alice.id, [path.join(golden, 'ISIC_0000150.mask.png')], patientId);
-    const bad = await server.gql<any>(Q.segment, { imageIds: [image], members: [members[0]], groundTruth: [{ imageId: aliceOther, maskImageId: mask }] }, alice.token);
+    const bad = await server.gql<any>(
+      Q.segment,
+      { imageIds: [image], members: [members[0]], groundTruth: [{ imageId: aliceOther, maskImageId: mask }] },
+      alice.token,
+    );
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'groundTruth[0].imageId' });
-    const r = await server.gql<any>(Q.segment, { imageIds: [image], members: [{ model: 'dg-seg-stats' }], groundTruth: [{ imageId: image, maskImageId: mask }] }, alice.token);
+    const r = await server.gql<any>(
+      Q.segment,
+      { imageIds: [image], members: [{ model: 'dg-seg-stats' }], groundTruth: [{ imageId: image, maskImageId: mask }] },
+      alice.token,
+    );
     expect(r.errors).toBeUndefined();
     const job = await waitForJob(server, alice.token, r.data.segmentImages.id);
     const s = (await server.gql<any>(Q.segmentation, { id: job.resultIds[0] }, alice.token)).data.segmentation;
     // The model's own golden mask (its output at 128 px, scaled to 250 px): close agreement, and Jaccard = D / (2 - D).
     expect(s.metrics.dice).toBeGreaterThan(0.8);
     expect(s.metrics.jaccard).toBeCloseTo(s.metrics.dice / (2 - s.metrics.dice), 10);
-    const plain = (await server.gql<any>(Q.segmentation, { id: (await waitForJob(server, alice.token, (await server.gql<any>(Q.segment, { imageIds: [image], members: [members[0]] }, alice.token)).data.segmentImages.id)).resultIds[0] }, alice.token)).data.segmentation;
+    const plain = (
+      await server.gql<any>(
+        Q.segmentation,
+        {
+          id: (
+            await waitForJob(
+              server,
+              alice.token,
+              (await server.gql<any>(Q.segment, { imageIds: [image], members: [members[0]] }, alice.token)).data
+                .segmentImages.id,
+            )
+          ).resultIds[0],
+        },
+        alice.token,
+      )
+    ).data.segmentation;
     expect(plain.metrics).toMatchObject({ dice: null, jaccard: null });
   }, 60_000);
 });

@@ -37,7 +37,15 @@ describe('worker mode (BullMQ on Redis)', () => {
     await stream.done;
     await stream.close();
     expect(stream.errors).toEqual([]);
-    expect(stream.events.map((e) => e.stage)).toEqual(['queued', 'preprocessing', 'model', 'ensembling', 'gradcam', 'persisted', 'done']);
+    expect(stream.events.map((e) => e.stage)).toEqual([
+      'queued',
+      'preprocessing',
+      'model',
+      'ensembling',
+      'gradcam',
+      'persisted',
+      'done',
+    ]);
     const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
     expect(job).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
     const p = (await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, alice.token)).data.prediction;
@@ -49,12 +57,21 @@ describe('worker mode (BullMQ on Redis)', () => {
 
   it('a worker killed mid-job: another worker takes the job over and completes it exactly once', async () => {
     const names = ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000154'];
-    const imageIds = await seedImages(server, alice.id, Array.from({ length: 60 }, (_, i) => names[i % 4]));
+    const imageIds = await seedImages(
+      server,
+      alice.id,
+      Array.from({ length: 60 }, (_, i) => names[i % 4]),
+    );
     const first = await startWorker('w2');
-    const r = await server.gql<any>(Q.segment, { imageIds, members: [{ model: 'dg-seg-stats' }, { model: 'dg-seg-skin-distance' }] }, alice.token);
+    const r = await server.gql<any>(
+      Q.segment,
+      { imageIds, members: [{ model: 'dg-seg-stats' }, { model: 'dg-seg-skin-distance' }] },
+      alice.token,
+    );
     const jobId = r.data.segmentImages.id;
     const stream = await subscribeProgress(server.url, alice.token, jobId);
-    while (stream.events.filter((e) => e.stage === 'persisted').length < 3) await new Promise((res) => setTimeout(res, 5));
+    while (stream.events.filter((e) => e.stage === 'persisted').length < 3)
+      await new Promise((res) => setTimeout(res, 5));
     first.kill('SIGKILL');
     await exited(first);
     const before = stream.events.filter((e) => e.stage === 'persisted').length;
@@ -70,7 +87,10 @@ describe('worker mode (BullMQ on Redis)', () => {
     expect(stream.events.map((e) => e.seq)).toEqual(stream.events.map((_, i) => i + 1));
     expect(Math.max(...stream.events.map((e) => e.attempt))).toBeGreaterThanOrEqual(2);
     // Exactly once: one segmentation per image of the job, in image order.
-    const rows = (await server.services.db.orm.em.fork().getConnection().execute('select image_id from segmentations where job_id = ?', [jobId])) as Array<{ image_id: string }>;
+    const rows = (await server.services.db.orm.em
+      .fork()
+      .getConnection()
+      .execute('select image_id from segmentations where job_id = ?', [jobId])) as Array<{ image_id: string }>;
     expect(rows).toHaveLength(60);
     expect(new Set(rows.map((x) => x.image_id)).size).toBe(60);
     expect(job.resultIds).toHaveLength(60);

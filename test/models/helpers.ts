@@ -5,7 +5,8 @@ import type { TestServer, GqlResult } from '../support/server';
 import { connectWs } from '../support/ws';
 
 /** GraphQL operations of the model registry, as clients write them. */
-export const VERSION_FIELDS = 'name version task status active loaded labels malignantLabels sha256 loadMs loadedAt uploadedBy error device { requested actual fallbackReason } stats { requests errors p50Ms p95Ms }';
+export const VERSION_FIELDS =
+  'name version task status active loaded labels malignantLabels sha256 loadMs loadedAt uploadedBy error device { requested actual fallbackReason } stats { requests errors p50Ms p95Ms }';
 export const Q = {
   models: `query { models { name task activeVersion versions { ${VERSION_FIELDS} } } }`,
   model: `query($name: String!) { model(name: $name) { name task activeVersion versions { ${VERSION_FIELDS} } } }`,
@@ -19,7 +20,13 @@ export const Q = {
 };
 
 /** Posts `uploadModelPackage` as a multipart request (graphql-multipart-request-spec), with the CSRF preflight header. */
-export async function uploadPackage(server: TestServer, bytes: Buffer, filename: string, token: string | undefined, activate = false): Promise<GqlResult<any>> {
+export async function uploadPackage(
+  server: TestServer,
+  bytes: Buffer,
+  filename: string,
+  token: string | undefined,
+  activate = false,
+): Promise<GqlResult<any>> {
   const form = new FormData();
   form.append('operations', JSON.stringify({ query: Q.upload, variables: { file: null, activate } }));
   form.append('map', JSON.stringify({ 0: ['variables.file'] }));
@@ -39,7 +46,10 @@ export const uploadFile = async (server: TestServer, file: string, token: string
 export async function filesUnder(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => !e.isDirectory()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
 }
 
 export interface EventStream {
@@ -73,7 +83,10 @@ export async function subscribeEvents(server: TestServer, token: string): Promis
     async waitFor(pred, ms = 10_000) {
       const end = Date.now() + ms;
       while (!pred(events)) {
-        if (Date.now() > end) throw new Error(`events not seen in time; got ${JSON.stringify(events.map((e) => `${e.type} ${e.name}@${e.version}`))} errors ${JSON.stringify(errors)}`);
+        if (Date.now() > end)
+          throw new Error(
+            `events not seen in time; got ${JSON.stringify(events.map((e) => `${e.type} ${e.name}@${e.version}`))} errors ${JSON.stringify(errors)}`,
+          );
         await new Promise((r) => setTimeout(r, 20));
       }
     },

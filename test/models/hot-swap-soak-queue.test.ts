@@ -16,7 +16,10 @@ const workers: ChildProcess[] = [];
 beforeAll(async () => {
   buildCli();
   server = await startTestServer({ env: { JOB_MODE: 'queue' } });
-  await Promise.all([startWorkerProcess(server, 'w1', workers, { JOB_CONCURRENCY: '2' }), startWorkerProcess(server, 'w2', workers, { JOB_CONCURRENCY: '2' })]);
+  await Promise.all([
+    startWorkerProcess(server, 'w1', workers, { JOB_CONCURRENCY: '2' }),
+    startWorkerProcess(server, 'w2', workers, { JOB_CONCURRENCY: '2' }),
+  ]);
 }, 180_000);
 afterAll(async () => {
   killWorkers(workers);

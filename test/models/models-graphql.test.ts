@@ -8,7 +8,16 @@ import { ModelVersion } from '../../src/entities/model-version';
 import { packPackage, sealPackage } from '../../src/models-registry/package';
 import { zipEntries, type ZipEntry } from '../../src/models-registry/zip-writer';
 import { softmax } from '../../src/inference/softmax';
-import { editManifest, IMAGES, INPUT, makeClassifierPackage, referenceProbabilities, tempDir, tensorOf, type ClassifierVersion } from '../fixtures/models/packages';
+import {
+  editManifest,
+  IMAGES,
+  INPUT,
+  makeClassifierPackage,
+  referenceProbabilities,
+  tempDir,
+  tensorOf,
+  type ClassifierVersion,
+} from '../fixtures/models/packages';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { filesUnder, Q, subscribeEvents, uploadFile, uploadPackage } from './helpers';
@@ -38,7 +47,8 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-const rows = () => server.services.db.orm.em.fork().find(ModelVersion, {}, { orderBy: { name: 'asc', version: 'asc' } });
+const rows = () =>
+  server.services.db.orm.em.fork().find(ModelVersion, {}, { orderBy: { name: 'asc', version: 'asc' } });
 
 /** Runs the model's active version (as inference will) on a real image; probabilities after softmax. */
 async function classify(name: string, image = IMAGES[2]): Promise<{ version: string; probabilities: number[] }> {
@@ -95,7 +105,9 @@ describe('reading models', () => {
 
   it('the shipped versions are rows in PostgreSQL, the active ones marked', async () => {
     const shipped = (await rows()).filter((r) => SHIPPED.includes(r.name));
-    expect(shipped.map((r) => [r.name, r.version, r.status, r.active])).toEqual(SHIPPED.map((n) => [n, '1.0.0', 'ACTIVE', true]));
+    expect(shipped.map((r) => [r.name, r.version, r.status, r.active])).toEqual(
+      SHIPPED.map((n) => [n, '1.0.0', 'ACTIVE', true]),
+    );
   });
 });
 
@@ -103,7 +115,14 @@ describe('uploading packages', () => {
   it('installs a .zip without activating it, then a .tar.gz with activate: true; the active one answers', async () => {
     const zip = await uploadFile(server, await packed('1.0.0', 'v1', 'zip'), admin.token);
     expect(zip.errors).toBeUndefined();
-    expect(zip.data.uploadModelPackage).toMatchObject({ name: 'tiny-classifier', version: '1.0.0', status: 'READY', active: false, uploadedBy: admin.id, device: { actual: 'cpu' } });
+    expect(zip.data.uploadModelPackage).toMatchObject({
+      name: 'tiny-classifier',
+      version: '1.0.0',
+      status: 'READY',
+      active: false,
+      uploadedBy: admin.id,
+      device: { actual: 'cpu' },
+    });
     expect(server.services.models.activeVersion('tiny-classifier')).toBeNull();
 
     const tgz = await uploadFile(server, await packed('2.0.0', 'v2', 'tar.gz'), admin.token, true);
@@ -113,13 +132,18 @@ describe('uploading packages', () => {
 
     const model = (await server.gql<any>(Q.model, { name: 'tiny-classifier' }, admin.token)).data.model;
     expect(model.activeVersion).toBe('2.0.0');
-    expect(model.versions.map((v: any) => [v.version, v.status])).toEqual([['2.0.0', 'ACTIVE'], ['1.0.0', 'READY']]);
+    expect(model.versions.map((v: any) => [v.version, v.status])).toEqual([
+      ['2.0.0', 'ACTIVE'],
+      ['1.0.0', 'READY'],
+    ]);
     expect(model.versions[0].stats.requests).toBe(1);
     expect(model.versions[0].stats.p50Ms).toBeGreaterThan(0);
 
     // Kept in storage under DATA_DIR/models/<name>/<version>, recorded with the uploader; no upload left over.
     const files = await filesUnder(packagesDir);
-    expect(files).toEqual(expect.arrayContaining(['tiny-classifier/1.0.0/model.onnx', 'tiny-classifier/2.0.0/manifest.json']));
+    expect(files).toEqual(
+      expect.arrayContaining(['tiny-classifier/1.0.0/model.onnx', 'tiny-classifier/2.0.0/manifest.json']),
+    );
     expect(files.filter((f) => f.startsWith('.incoming'))).toEqual([]);
     const stored = (await rows()).filter((r) => r.name === 'tiny-classifier');
     expect(stored.map((r) => [r.version, r.status, r.active, r.uploadedBy])).toEqual([
@@ -140,37 +164,93 @@ describe('uploading packages', () => {
     expect(unloaded.data.unloadModelVersion).toMatchObject({ version: '1.0.0', status: 'UNLOADED', active: false });
     const regenerated = await server.gql<any>(Q.regenerate, {}, admin.token);
     expect(regenerated.errors).toBeUndefined();
-    expect(regenerated.data.regenerateModelCache.map((v: any) => `${v.name}@${v.version}`)).toEqual(expect.arrayContaining(['tiny-classifier@2.0.0', ...SHIPPED.map((n) => `${n}@1.0.0`)]));
+    expect(regenerated.data.regenerateModelCache.map((v: any) => `${v.name}@${v.version}`)).toEqual(
+      expect.arrayContaining(['tiny-classifier@2.0.0', ...SHIPPED.map((n) => `${n}@1.0.0`)]),
+    );
     // An unloaded version comes back on activation (reloaded from storage, checked again).
-    expect((await server.gql<any>(Q.activate, { name: 'tiny-classifier', version: '1.0.0' }, admin.token)).data.activateModelVersion.status).toBe('ACTIVE');
+    expect(
+      (await server.gql<any>(Q.activate, { name: 'tiny-classifier', version: '1.0.0' }, admin.token)).data
+        .activateModelVersion.status,
+    ).toBe('ACTIVE');
     expect(await expectAnswerFrom('v1')).toBe('1.0.0');
   });
 
   it('unknown models and versions are NOT_FOUND; rollback without history is CONFLICT', async () => {
-    expect((await server.gql(Q.activate, { name: 'tiny-classifier', version: '9.9.9' }, admin.token)).errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND', field: 'version' });
-    expect((await server.gql(Q.rollback, { name: 'dg-seg-stats' }, admin.token)).errors?.[0].extensions?.code).toBe('CONFLICT');
-    expect((await server.gql(Q.setDevice, { name: 'tiny-classifier', device: 'tpu' }, admin.token)).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'device' });
+    expect(
+      (await server.gql(Q.activate, { name: 'tiny-classifier', version: '9.9.9' }, admin.token)).errors?.[0].extensions,
+    ).toMatchObject({ code: 'NOT_FOUND', field: 'version' });
+    expect((await server.gql(Q.rollback, { name: 'dg-seg-stats' }, admin.token)).errors?.[0].extensions?.code).toBe(
+      'CONFLICT',
+    );
+    expect(
+      (await server.gql(Q.setDevice, { name: 'tiny-classifier', device: 'tpu' }, admin.token)).errors?.[0].extensions,
+    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'device' });
   });
 
-  it("every admin change to the registry is in the audit log: who, from where, what, and how it ended", async () => {
+  it('every admin change to the registry is in the audit log: who, from where, what, and how it ended', async () => {
     const audit = async (action: string) =>
       (
-        await server.gql<any>(`query($f: AuditLogFilter) { auditLog(filter: $f, first: 50) { edges { node { action success actorId ip details } } } }`, { f: { action } }, admin.token)
+        await server.gql<any>(
+          `query($f: AuditLogFilter) { auditLog(filter: $f, first: 50) { edges { node { action success actorId ip details } } } }`,
+          { f: { action } },
+          admin.token,
+        )
       ).data.auditLog.edges.map((e: any) => e.node);
     const uploads = await audit('MODEL_UPLOADED');
-    expect(uploads).toEqual(expect.arrayContaining([expect.objectContaining({ success: true, actorId: admin.id, details: expect.objectContaining({ name: 'tiny-classifier', version: '2.0.0', activate: true }) })]));
+    expect(uploads).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          success: true,
+          actorId: admin.id,
+          details: expect.objectContaining({ name: 'tiny-classifier', version: '2.0.0', activate: true }),
+        }),
+      ]),
+    );
     const activations = await audit('MODEL_ACTIVATED');
     expect(activations).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ success: true, actorId: admin.id, details: expect.objectContaining({ name: 'tiny-classifier', version: '1.0.0', status: 'ACTIVE', device: 'cpu' }) }),
-        expect.objectContaining({ success: false, details: { name: 'tiny-classifier', version: '9.9.9', error: 'NOT_FOUND' } }),
+        expect.objectContaining({
+          success: true,
+          actorId: admin.id,
+          details: expect.objectContaining({
+            name: 'tiny-classifier',
+            version: '1.0.0',
+            status: 'ACTIVE',
+            device: 'cpu',
+          }),
+        }),
+        expect.objectContaining({
+          success: false,
+          details: { name: 'tiny-classifier', version: '9.9.9', error: 'NOT_FOUND' },
+        }),
       ]),
     );
     expect(activations.every((a: any) => a.ip)).toBe(true);
-    expect(await audit('MODEL_ROLLED_BACK')).toEqual([expect.objectContaining({ success: true, details: expect.objectContaining({ name: 'tiny-classifier', version: '2.0.0' }) }), expect.objectContaining({ success: false, details: { name: 'dg-seg-stats', error: 'CONFLICT' } })].reverse());
-    expect(await audit('MODEL_UNLOADED')).toEqual([expect.objectContaining({ success: true, details: expect.objectContaining({ name: 'tiny-classifier', version: '1.0.0', status: 'UNLOADED' }) })]);
-    expect((await audit('MODEL_CACHE_REGENERATED'))[0]).toMatchObject({ success: true, details: { versions: expect.arrayContaining(['tiny-classifier@2.0.0']) } });
-    expect(await audit('MODEL_DEVICE_CHANGED')).toEqual([expect.objectContaining({ success: false, details: { name: 'tiny-classifier', requested: 'tpu', error: 'BAD_USER_INPUT' } })]);
+    expect(await audit('MODEL_ROLLED_BACK')).toEqual(
+      [
+        expect.objectContaining({
+          success: true,
+          details: expect.objectContaining({ name: 'tiny-classifier', version: '2.0.0' }),
+        }),
+        expect.objectContaining({ success: false, details: { name: 'dg-seg-stats', error: 'CONFLICT' } }),
+      ].reverse(),
+    );
+    expect(await audit('MODEL_UNLOADED')).toEqual([
+      expect.objectContaining({
+        success: true,
+        details: expect.objectContaining({ name: 'tiny-classifier', version: '1.0.0', status: 'UNLOADED' }),
+      }),
+    ]);
+    expect((await audit('MODEL_CACHE_REGENERATED'))[0]).toMatchObject({
+      success: true,
+      details: { versions: expect.arrayContaining(['tiny-classifier@2.0.0']) },
+    });
+    expect(await audit('MODEL_DEVICE_CHANGED')).toEqual([
+      expect.objectContaining({
+        success: false,
+        details: { name: 'tiny-classifier', requested: 'tpu', error: 'BAD_USER_INPUT' },
+      }),
+    ]);
   });
 });
 
@@ -182,22 +262,71 @@ describe('hostile uploads: each refused with its code and check, nothing left be
   }
   const tarGz = (path: string, opts: Record<string, unknown>, data = Buffer.alloc(0)) => {
     const block = Buffer.alloc(512);
-    new tar.Header({ path, type: 'File', mode: 0o644, mtime: new Date(0), size: data.length, ...opts }).encode(block, 0);
+    new tar.Header({ path, type: 'File', mode: 0o644, mtime: new Date(0), size: data.length, ...opts }).encode(
+      block,
+      0,
+    );
     const padded = Buffer.alloc(Math.ceil(data.length / 512) * 512);
     data.copy(padded);
     return gzipSync(Buffer.concat([block, padded, Buffer.alloc(1024)]));
   };
-  const good = () => makeClassifierPackage(join(work, `hostile-${Math.random().toString(36).slice(2)}`), { name: 'hostile-model', version: '1.0.0' });
+  const good = () =>
+    makeClassifierPackage(join(work, `hostile-${Math.random().toString(36).slice(2)}`), {
+      name: 'hostile-model',
+      version: '1.0.0',
+    });
 
   const cases: Array<[string, () => Promise<Buffer>, string, string]> = [
-    ['zip-slip path', async () => zipEntries([...(await entriesOf(await good())), { name: '../../evil.txt', data: Buffer.from('pwned') }]), 'BAD_USER_INPUT', 'archive.path'],
-    ['zip-slip path in a tar.gz', async () => tarGz('../evil.txt', {}, Buffer.from('pwned')), 'BAD_USER_INPUT', 'archive.path'],
-    ['symlink', async () => zipEntries([...(await entriesOf(await good())), { name: 'passwd', data: Buffer.from('/etc/passwd'), mode: 0o120777 }]), 'BAD_USER_INPUT', 'archive.link'],
-    ['10 GB declared size', async () => zipEntries([{ name: 'manifest.json', data: Buffer.from('{}') }, { name: 'model.onnx', data: Buffer.from('tiny'), declaredSize: 10 * 1024 ** 3 }]), 'PAYLOAD_TOO_LARGE', 'archive.size'],
-    ['missing manifest', async () => zipEntries((await entriesOf(await good())).filter((e) => e.name !== 'manifest.json')), 'BAD_USER_INPUT', 'package.manifest'],
+    [
+      'zip-slip path',
+      async () =>
+        zipEntries([...(await entriesOf(await good())), { name: '../../evil.txt', data: Buffer.from('pwned') }]),
+      'BAD_USER_INPUT',
+      'archive.path',
+    ],
+    [
+      'zip-slip path in a tar.gz',
+      async () => tarGz('../evil.txt', {}, Buffer.from('pwned')),
+      'BAD_USER_INPUT',
+      'archive.path',
+    ],
+    [
+      'symlink',
+      async () =>
+        zipEntries([
+          ...(await entriesOf(await good())),
+          { name: 'passwd', data: Buffer.from('/etc/passwd'), mode: 0o120777 },
+        ]),
+      'BAD_USER_INPUT',
+      'archive.link',
+    ],
+    [
+      '10 GB declared size',
+      async () =>
+        zipEntries([
+          { name: 'manifest.json', data: Buffer.from('{}') },
+          { name: 'model.onnx', data: Buffer.from('tiny'), declaredSize: 10 * 1024 ** 3 },
+        ]),
+      'PAYLOAD_TOO_LARGE',
+      'archive.size',
+    ],
+    [
+      'missing manifest',
+      async () => zipEntries((await entriesOf(await good())).filter((e) => e.name !== 'manifest.json')),
+      'BAD_USER_INPUT',
+      'package.manifest',
+    ],
     [
       'manifest naming an output the model lacks',
-      async () => zipEntries(await entriesOf(await makeClassifierPackage(join(work, 'bad-output'), { name: 'hostile-model', edit: (m) => (m.outputs = [{ name: 'probs', role: 'logits' }]) }))),
+      async () =>
+        zipEntries(
+          await entriesOf(
+            await makeClassifierPackage(join(work, 'bad-output'), {
+              name: 'hostile-model',
+              edit: (m) => (m.outputs = [{ name: 'probs', role: 'logits' }]),
+            }),
+          ),
+        ),
       'BAD_USER_INPUT',
       'onnx.io',
     ],
@@ -227,16 +356,41 @@ describe('hostile uploads: each refused with its code and check, nothing left be
       async () =>
         zipEntries(
           await entriesOf(
-            await makeClassifierPackage(join(work, 'bad-golden'), { name: 'hostile-model', edit: (m) => ((m.goldenCases[1] as { expected: { probabilities: number[] } }).expected.probabilities = [0.5, 0.5]) }),
+            await makeClassifierPackage(join(work, 'bad-golden'), {
+              name: 'hostile-model',
+              edit: (m) =>
+                ((m.goldenCases[1] as { expected: { probabilities: number[] } }).expected.probabilities = [0.5, 0.5]),
+            }),
           ),
         ),
       'BAD_USER_INPUT',
       'golden',
     ],
-    ['a version that already exists', async () => zipEntries(await entriesOf(await makeClassifierPackage(join(work, 'dup'), { version: '2.0.0', model: 'v2' }))), 'CONFLICT', 'version.exists'],
-    ['a shipped version uploaded again', async () => zipEntries(await entriesOf(join(__dirname, '../../plugins/dg-gap-classifier'))), 'CONFLICT', 'version.exists'],
-    ['a file that is no archive', async () => Buffer.from('%PDF-1.7 not a package'), 'UNSUPPORTED_MEDIA_TYPE', 'archive.type'],
-    ['an upload over MODEL_PACKAGE_MAX_BYTES', async () => Buffer.alloc(MAX_PACKAGE_BYTES + 1, 7), 'PAYLOAD_TOO_LARGE', 'archive.size'],
+    [
+      'a version that already exists',
+      async () =>
+        zipEntries(await entriesOf(await makeClassifierPackage(join(work, 'dup'), { version: '2.0.0', model: 'v2' }))),
+      'CONFLICT',
+      'version.exists',
+    ],
+    [
+      'a shipped version uploaded again',
+      async () => zipEntries(await entriesOf(join(__dirname, '../../plugins/dg-gap-classifier'))),
+      'CONFLICT',
+      'version.exists',
+    ],
+    [
+      'a file that is no archive',
+      async () => Buffer.from('%PDF-1.7 not a package'),
+      'UNSUPPORTED_MEDIA_TYPE',
+      'archive.type',
+    ],
+    [
+      'an upload over MODEL_PACKAGE_MAX_BYTES',
+      async () => Buffer.alloc(MAX_PACKAGE_BYTES + 1, 7),
+      'PAYLOAD_TOO_LARGE',
+      'archive.size',
+    ],
   ];
 
   it.each(cases)('%s', async (_label, build, code, check) => {
@@ -287,24 +441,47 @@ describe('roles', () => {
 });
 
 describe('device placement', () => {
-  it.each(['cuda', 'webgpu', 'tensorrt:0'])('a %s placement falls back to cpu with the reason in `device`, and still answers correctly', async (device) => {
-    const res = await server.gql<any>(Q.setDevice, { name: 'tiny-classifier', version: '1.0.0', device }, admin.token);
-    expect(res.errors).toBeUndefined();
-    const v = res.data.setModelDevice;
-    expect(v.device).toEqual({ requested: device, actual: 'cpu', fallbackReason: expect.stringMatching(new RegExp(`^${device.split(':')[0]}`)) });
-    expect(v.status).toBe('ACTIVE');
-    expect(await expectAnswerFrom('v1')).toBe('1.0.0');
-    const listed = (await server.gql<any>(Q.model, { name: 'tiny-classifier' }, clinician.token)).data.model.versions.find((x: any) => x.version === '1.0.0');
-    expect(listed.device).toEqual(v.device);
-    const row = (await rows()).find((r) => r.name === 'tiny-classifier' && r.version === '1.0.0')!;
-    expect([row.deviceRequested, row.deviceActual, row.deviceFallbackReason]).toEqual([device, 'cpu', v.device.fallbackReason]);
-  });
+  it.each(['cuda', 'webgpu', 'tensorrt:0'])(
+    'a %s placement falls back to cpu with the reason in `device`, and still answers correctly',
+    async (device) => {
+      const res = await server.gql<any>(
+        Q.setDevice,
+        { name: 'tiny-classifier', version: '1.0.0', device },
+        admin.token,
+      );
+      expect(res.errors).toBeUndefined();
+      const v = res.data.setModelDevice;
+      expect(v.device).toEqual({
+        requested: device,
+        actual: 'cpu',
+        fallbackReason: expect.stringMatching(new RegExp(`^${device.split(':')[0]}`)),
+      });
+      expect(v.status).toBe('ACTIVE');
+      expect(await expectAnswerFrom('v1')).toBe('1.0.0');
+      const listed = (
+        await server.gql<any>(Q.model, { name: 'tiny-classifier' }, clinician.token)
+      ).data.model.versions.find((x: any) => x.version === '1.0.0');
+      expect(listed.device).toEqual(v.device);
+      const row = (await rows()).find((r) => r.name === 'tiny-classifier' && r.version === '1.0.0')!;
+      expect([row.deviceRequested, row.deviceActual, row.deviceFallbackReason]).toEqual([
+        device,
+        'cpu',
+        v.device.fallbackReason,
+      ]);
+    },
+  );
 
   it('several models on different placements at once; back to cpu', async () => {
     await server.gql(Q.setDevice, { name: 'dg-gap-classifier', device: 'webgpu' }, admin.token);
     const models = (await server.gql<any>(Q.models, {}, admin.token)).data.models;
-    const requested = Object.fromEntries(models.map((m: any) => [m.name, m.versions.find((v: any) => v.active)?.device.requested]));
-    expect(requested).toMatchObject({ 'dg-gap-classifier': 'webgpu', 'tiny-classifier': 'tensorrt:0', 'dg-seg-stats': 'cpu' });
+    const requested = Object.fromEntries(
+      models.map((m: any) => [m.name, m.versions.find((v: any) => v.active)?.device.requested]),
+    );
+    expect(requested).toMatchObject({
+      'dg-gap-classifier': 'webgpu',
+      'tiny-classifier': 'tensorrt:0',
+      'dg-seg-stats': 'cpu',
+    });
     const back = await server.gql<any>(Q.setDevice, { name: 'tiny-classifier', device: 'cpu' }, admin.token);
     expect(back.data.setModelDevice.device).toEqual({ requested: 'cpu', actual: 'cpu', fallbackReason: null });
   });

@@ -7,7 +7,14 @@ import { Role } from '../../src/entities';
 import { softmax } from '../../src/inference/softmax';
 import { packPackage } from '../../src/models-registry/package';
 import type { AppContext } from '../../src/schema/context';
-import { IMAGES, INPUT, makeClassifierPackage, referenceProbabilities, tempDir, tensorOf } from '../fixtures/models/packages';
+import {
+  IMAGES,
+  INPUT,
+  makeClassifierPackage,
+  referenceProbabilities,
+  tempDir,
+  tensorOf,
+} from '../fixtures/models/packages';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { Q, uploadFile } from './helpers';
@@ -24,8 +31,14 @@ class HotSwapProbeResolver {
     const lease = ctx.services.models.acquire(model);
     try {
       await new Promise((r) => setTimeout(r, 3));
-      const out = await lease.run({ [INPUT.name]: new ort.Tensor('float32', tensor, [1, 3, INPUT.height, INPUT.width]) });
-      return JSON.stringify({ activeAtStart, version: lease.version, probabilities: softmax(Array.from(out.logits.data as Float32Array)) });
+      const out = await lease.run({
+        [INPUT.name]: new ort.Tensor('float32', tensor, [1, 3, INPUT.height, INPUT.width]),
+      });
+      return JSON.stringify({
+        activeAtStart,
+        version: lease.version,
+        probabilities: softmax(Array.from(out.logits.data as Float32Array)),
+      });
     } finally {
       lease.release();
     }
@@ -35,12 +48,16 @@ class HotSwapProbeResolver {
 /** POSTs JSON over the given keep-alive agent (one socket per request loop). */
 function post(url: string, body: object, headers: Record<string, string>, agent: http.Agent): Promise<any> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
@@ -55,9 +72,17 @@ beforeAll(async () => {
   server = await startTestServer({ extraResolvers: [HotSwapProbeResolver] });
   admin = await createSignedInUser(server, { role: Role.ADMIN });
   work = await tempDir();
-  for (const [version, model] of [['1.0.0', 'v1'], ['2.0.0', 'v2']] as const) {
+  for (const [version, model] of [
+    ['1.0.0', 'v1'],
+    ['2.0.0', 'v2'],
+  ] as const) {
     const dir = await makeClassifierPackage(join(work, version), { version, model });
-    const res = await uploadFile(server, (await packPackage(dir, join(work, `${version}.zip`))).outFile, admin.token, version === '1.0.0');
+    const res = await uploadFile(
+      server,
+      (await packPackage(dir, join(work, `${version}.zip`))).outFile,
+      admin.token,
+      version === '1.0.0',
+    );
     expect(res.errors).toBeUndefined();
   }
 });
@@ -67,7 +92,10 @@ afterAll(async () => {
 });
 
 it('requests on 4 connections while versions are activated back and forth 20 times: none fails, each answered by the version active when it began', async () => {
-  const reference = { '1.0.0': referenceProbabilities(tensor, 'v1'), '2.0.0': referenceProbabilities(tensor, 'v2') } as Record<string, number[]>;
+  const reference = {
+    '1.0.0': referenceProbabilities(tensor, 'v1'),
+    '2.0.0': referenceProbabilities(tensor, 'v2'),
+  } as Record<string, number[]>;
   const answers: Array<{ activeAtStart: string; version: string; probabilities: number[] }> = [];
   const failures: unknown[] = [];
   let swapping = true;
@@ -75,7 +103,12 @@ it('requests on 4 connections while versions are activated back and forth 20 tim
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 }); // one connection per loop
     try {
       while (swapping) {
-        const body = (await post(server.url, { query: 'query($m: String!) { hotSwapProbe(model: $m) }', variables: { m: 'tiny-classifier' } }, { authorization: `Bearer ${admin.token}` }, agent)) as {
+        const body = (await post(
+          server.url,
+          { query: 'query($m: String!) { hotSwapProbe(model: $m) }', variables: { m: 'tiny-classifier' } },
+          { authorization: `Bearer ${admin.token}` },
+          agent,
+        )) as {
           data?: { hotSwapProbe: string };
           errors?: unknown[];
         };

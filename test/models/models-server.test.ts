@@ -3,7 +3,14 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Role } from '../../src/entities';
 import * as ort from 'onnxruntime-node';
-import { IMAGES, INPUT, makeClassifierPackage, tempDir, tensorOf, type PackageOptions } from '../fixtures/models/packages';
+import {
+  IMAGES,
+  INPUT,
+  makeClassifierPackage,
+  tempDir,
+  tensorOf,
+  type PackageOptions,
+} from '../fixtures/models/packages';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { eventually, Q } from './helpers';
@@ -46,8 +53,12 @@ async function drop(opts: PackageOptions): Promise<void> {
 const origin = () => server.url.replace('/graphql', '');
 
 it('loads MODEL_DIR beside the shipped plugins, skips a broken package, and removes upload leftovers', async () => {
-  const names = (await server.gql<any>(Q.models, {}, admin.token)).data.models.map((m: any) => `${m.name}@${m.activeVersion}`);
-  expect(names).toEqual(expect.arrayContaining(['dir-classifier@1.0.0', 'dg-gap-classifier@1.0.0', 'dg-seg-stats@1.0.0']));
+  const names = (await server.gql<any>(Q.models, {}, admin.token)).data.models.map(
+    (m: any) => `${m.name}@${m.activeVersion}`,
+  );
+  expect(names).toEqual(
+    expect.arrayContaining(['dir-classifier@1.0.0', 'dg-gap-classifier@1.0.0', 'dg-seg-stats@1.0.0']),
+  );
   expect(server.services.models.model('broken-classifier')).toBeNull();
   expect(existsSync(join(dataDir, 'models', '.incoming'))).toBe(false);
 });
@@ -58,7 +69,9 @@ it('MODEL_WATCH: a version folder dropped into MODEL_DIR is loaded, and activate
   expect(server.services.models.activeVersion('dir-classifier')).toBe('1.0.0');
   await drop({ name: 'dir-classifier', version: '1.2.0', activate: true });
   await eventually(async () => server.services.models.activeVersion('dir-classifier') === '1.2.0');
-  const versions = (await server.gql<any>(Q.model, { name: 'dir-classifier' }, admin.token)).data.model.versions.map((v: any) => [v.version, v.status]);
+  const versions = (await server.gql<any>(Q.model, { name: 'dir-classifier' }, admin.token)).data.model.versions.map(
+    (v: any) => [v.version, v.status],
+  );
   expect(versions).toEqual([
     ['1.2.0', 'ACTIVE'],
     ['1.1.0', 'READY'],
@@ -79,10 +92,14 @@ it('/readyz reports the models check; it goes DOWN when a model is left without 
 
 it('/metrics has the registry metrics: live sessions by device and per-version inference counts', async () => {
   await server.services.models.withModel('dir-classifier', undefined, async (lease) => {
-    await lease.run({ [INPUT.name]: new ort.Tensor('float32', await tensorOf(IMAGES[0]), [1, 3, INPUT.height, INPUT.width]) });
+    await lease.run({
+      [INPUT.name]: new ort.Tensor('float32', await tensorOf(IMAGES[0]), [1, 3, INPUT.height, INPUT.width]),
+    });
   });
   const text = await (await fetch(`${origin()}/metrics`)).text();
   expect(text).toMatch(/dermagraph_model_sessions_loaded\{device="cpu"\} \d+/);
   expect(text).toMatch(/dermagraph_model_inferences_total\{model="dir-classifier",version="1.1.0",device="cpu"\} 1/);
-  expect(text).toMatch(/dermagraph_model_inference_duration_seconds_count\{model="dir-classifier",version="1.1.0",device="cpu"\} 1/);
+  expect(text).toMatch(
+    /dermagraph_model_inference_duration_seconds_count\{model="dir-classifier",version="1.1.0",device="cpu"\} 1/,
+  );
 });

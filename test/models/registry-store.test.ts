@@ -41,14 +41,25 @@ describe('PgRegistryStore', () => {
     const a = new PgRegistryStore(() => db.orm.em.fork());
     const b = new PgRegistryStore(() => db.orm.em.fork());
     const rec = (version: string) => ({
-      name: 'race', version, task: 'classification' as const, modelSha256: 'b'.repeat(64), packageDir: `/p/${version}`,
-      status: 'READY' as const, device: null, uploadedBy: null, createdAt: new Date(), loadedAt: null, error: null,
+      name: 'race',
+      version,
+      task: 'classification' as const,
+      modelSha256: 'b'.repeat(64),
+      packageDir: `/p/${version}`,
+      status: 'READY' as const,
+      device: null,
+      uploadedBy: null,
+      createdAt: new Date(),
+      loadedAt: null,
+      error: null,
     });
     for (const v of ['1.0.0', '2.0.0', '3.0.0']) await a.recordVersion(rec(v));
     await Promise.all([a.setActive('race', '1.0.0'), b.setActive('race', '2.0.0'), a.setActive('race', '3.0.0')]);
     const active = await a.activeVersions();
     expect(active).toHaveLength(1);
-    const statuses = await Promise.all(['1.0.0', '2.0.0', '3.0.0'].map(async (v) => (await a.getVersion('race', v))!.status));
+    const statuses = await Promise.all(
+      ['1.0.0', '2.0.0', '3.0.0'].map(async (v) => (await a.getVersion('race', v))!.status),
+    );
     expect(statuses.filter((s) => s === 'ACTIVE')).toEqual(['ACTIVE']);
     expect((await a.listVersions()).map((r) => r.version)).toEqual(['1.0.0', '2.0.0', '3.0.0']);
   });

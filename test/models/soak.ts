@@ -1,7 +1,14 @@
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { packPackage } from '../../src/models-registry/package';
-import { IMAGES, makeClassifierPackage, referenceProbabilities, tempDir, tensorOf, type ClassifierVersion } from '../fixtures/models/packages';
+import {
+  IMAGES,
+  makeClassifierPackage,
+  referenceProbabilities,
+  tempDir,
+  tensorOf,
+  type ClassifierVersion,
+} from '../fixtures/models/packages';
 import type { TestServer } from '../support/server';
 import type { SignedInUser } from '../support/users';
 import { seedImages, waitForJob } from '../inference/helpers';
@@ -33,7 +40,12 @@ export interface SoakCounts {
   versionsSeen: Record<string, number>;
 }
 
-export async function runSoak(server: TestServer, admin: SignedInUser, clinician: SignedInUser, opts: { jobs: number; concurrency: number }): Promise<SoakCounts> {
+export async function runSoak(
+  server: TestServer,
+  admin: SignedInUser,
+  clinician: SignedInUser,
+  opts: { jobs: number; concurrency: number },
+): Promise<SoakCounts> {
   const work = await tempDir('dg-soak-');
   try {
     const packages: Record<string, string> = {};
@@ -44,7 +56,9 @@ export async function runSoak(server: TestServer, admin: SignedInUser, clinician
     const images = await seedImages(server, clinician.id, ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153']);
     const expected = new Map<string, number[]>(); // `${imageId}|${version}`
     const tensors = await Promise.all(IMAGES.map(tensorOf)); // the same three images
-    images.forEach((id, i) => Object.entries(WEIGHTS).forEach(([v, w]) => expected.set(`${id}|${v}`, referenceProbabilities(tensors[i], w))));
+    images.forEach((id, i) =>
+      Object.entries(WEIGHTS).forEach(([v, w]) => expected.set(`${id}|${v}`, referenceProbabilities(tensors[i], w))),
+    );
 
     const admin$ = async (query: string, variables: Record<string, unknown>) => {
       const r = await server.gql<any>(query, variables, admin.token);
@@ -54,7 +68,17 @@ export async function runSoak(server: TestServer, admin: SignedInUser, clinician
     const up = await uploadFile(server, packages['1.0.0'], admin.token, true);
     if (up.errors) throw new Error(JSON.stringify(up.errors));
 
-    const counts: SoakCounts = { accepted: 0, pinned: 0, unpinned: 0, refusedAtEnqueue: {}, succeeded: 0, failed: 0, wrongVersion: 0, registryChanges: 0, versionsSeen: {} };
+    const counts: SoakCounts = {
+      accepted: 0,
+      pinned: 0,
+      unpinned: 0,
+      refusedAtEnqueue: {},
+      succeeded: 0,
+      failed: 0,
+      wrongVersion: 0,
+      registryChanges: 0,
+      versionsSeen: {},
+    };
     const failures: unknown[] = [];
     let active = '1.0.0'; // what a client that read `models` a moment ago believes
     let remaining = opts.jobs;
@@ -66,7 +90,11 @@ export async function runSoak(server: TestServer, admin: SignedInUser, clinician
         n++;
         const imageId = images[n % images.length];
         const pin = (n + c) % 2 === 0 ? active : null;
-        const r = await server.gql<any>(CLASSIFY, { imageId, models: [{ model: SOAK_MODEL, ...(pin ? { version: pin } : {}) }] }, clinician.token);
+        const r = await server.gql<any>(
+          CLASSIFY,
+          { imageId, models: [{ model: SOAK_MODEL, ...(pin ? { version: pin } : {}) }] },
+          clinician.token,
+        );
         if (r.errors) {
           const code = String(r.errors[0].extensions?.code);
           counts.refusedAtEnqueue[code] = (counts.refusedAtEnqueue[code] ?? 0) + 1;
@@ -87,7 +115,9 @@ export async function runSoak(server: TestServer, admin: SignedInUser, clinician
         const version = p.members[0].version as string;
         counts.versionsSeen[version] = (counts.versionsSeen[version] ?? 0) + 1;
         const want = expected.get(`${imageId}|${version}`);
-        const matches = !!want && p.probabilities.every((x: { probability: number }, i: number) => Math.abs(x.probability - want[i]) < 1e-3);
+        const matches =
+          !!want &&
+          p.probabilities.every((x: { probability: number }, i: number) => Math.abs(x.probability - want[i]) < 1e-3);
         if (!matches || (pin && version !== pin)) {
           counts.wrongVersion++;
           failures.push({ job: job.id, pin, version, probabilities: p.probabilities });
@@ -96,8 +126,10 @@ export async function runSoak(server: TestServer, admin: SignedInUser, clinician
     };
 
     // The admin's changes: uploads, then rounds of swaps, rollbacks and unloads until the clients are done.
-    const activate = async (version: string) => (await admin$(Q.activate, { name: SOAK_MODEL, version })).activateModelVersion.version as string;
-    const rollback = async () => (await admin$(Q.rollback, { name: SOAK_MODEL })).rollbackModelVersion.version as string;
+    const activate = async (version: string) =>
+      (await admin$(Q.activate, { name: SOAK_MODEL, version })).activateModelVersion.version as string;
+    const rollback = async () =>
+      (await admin$(Q.rollback, { name: SOAK_MODEL })).rollbackModelVersion.version as string;
     const unload = async (version: string) => (await admin$(Q.unload, { name: SOAK_MODEL, version }), null);
     const upload = async (version: string, activateIt: boolean) => {
       const r = await uploadFile(server, packages[version], admin.token, activateIt);
@@ -105,7 +137,18 @@ export async function runSoak(server: TestServer, admin: SignedInUser, clinician
       return activateIt ? version : null;
     };
     const prelude = [() => upload('1.1.0', true), rollback, () => upload('1.2.0', false)];
-    const round = [() => activate('1.1.0'), rollback, () => activate('1.2.0'), () => unload('1.1.0'), rollback, () => activate('1.1.0'), () => unload('1.2.0'), () => unload('1.0.0'), rollback, () => unload('1.1.0')];
+    const round = [
+      () => activate('1.1.0'),
+      rollback,
+      () => activate('1.2.0'),
+      () => unload('1.1.0'),
+      rollback,
+      () => activate('1.1.0'),
+      () => unload('1.2.0'),
+      () => unload('1.0.0'),
+      rollback,
+      () => unload('1.1.0'),
+    ];
     let clientsDone = false;
     const adminLoop = (async () => {
       for (let i = 0; i < prelude.length + round.length || !clientsDone; i++) {

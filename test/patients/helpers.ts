@@ -12,7 +12,8 @@ export interface UploadFile {
   type?: string;
 }
 
-export const IMAGE_FIELDS = 'id format mimeType byteSize width height orientation sha256 originalName createdAt patientId';
+export const IMAGE_FIELDS =
+  'id format mimeType byteSize width height orientation sha256 originalName createdAt patientId';
 
 /** uploadImages as a GraphQL multipart request (the spec graphql-upload implements). */
 export async function uploadImages(
@@ -31,8 +32,14 @@ export async function uploadImages(
     }),
   );
   form.append('map', JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.files.${i}`]]))));
-  files.forEach((f, i) => form.append(String(i), new Blob([f.data], { type: f.type ?? 'application/octet-stream' }), f.name));
-  const res = await fetch(server.url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' }, body: form });
+  files.forEach((f, i) =>
+    form.append(String(i), new Blob([f.data], { type: f.type ?? 'application/octet-stream' }), f.name),
+  );
+  const res = await fetch(server.url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' },
+    body: form,
+  });
   const body = (await res.json()) as any;
   return { status: res.status, ...body };
 }
@@ -40,7 +47,8 @@ export async function uploadImages(
 /** Rows and stored files, to prove a failure changed nothing. */
 export async function snapshot(server: TestServer): Promise<Record<string, number>> {
   const em = server.services.db.orm.em.fork();
-  const count = async (table: string) => Number(((await em.execute(`select count(*)::int as n from ${table}`)) as { n: number }[])[0].n);
+  const count = async (table: string) =>
+    Number(((await em.execute(`select count(*)::int as n from ${table}`)) as { n: number }[])[0].n);
   return {
     patients: await count('patients'),
     lesions: await count('lesions'),
@@ -53,7 +61,11 @@ export async function snapshot(server: TestServer): Promise<Record<string, numbe
 
 export const PATIENT_FIELDS = 'id externalId displayName dateOfBirth sex notes archived createdAt updatedAt';
 
-export async function createPatient(server: TestServer, token: string, input: Record<string, unknown> = {}): Promise<string> {
+export async function createPatient(
+  server: TestServer,
+  token: string,
+  input: Record<string, unknown> = {},
+): Promise<string> {
   const res = await server.gql(
     `mutation($input: PatientInput!) { createPatient(input: $input) { id } }`,
     { input: { externalId: `MRN-${Math.random().toString(36).slice(2, 10)}`, displayName: 'Test Patient', ...input } },
@@ -63,4 +75,5 @@ export async function createPatient(server: TestServer, token: string, input: Re
   return (res.data as any).createPatient.id;
 }
 
-export const errorCode = (res: { errors?: { extensions?: Record<string, any> }[] }): string | undefined => res.errors?.[0]?.extensions?.code;
+export const errorCode = (res: { errors?: { extensions?: Record<string, any> }[] }): string | undefined =>
+  res.errors?.[0]?.extensions?.code;

@@ -22,19 +22,45 @@ describe('detection history', () => {
     alice = await createSignedInUser(server, { role: Role.CLINICIAN });
     bob = await createSignedInUser(server, { role: Role.CLINICIAN });
     patientId = await createPatient(server, alice.token);
-    imageId = (await uploadImages(server, alice.token, { patientId }, [{ name: 'a.jpg', data: fixture(JPEGS[0]) }])).data.uploadImages[0].id;
+    imageId = (await uploadImages(server, alice.token, { patientId }, [{ name: 'a.jpg', data: fixture(JPEGS[0]) }]))
+      .data.uploadImages[0].id;
     const em = server.services.db.orm.em.fork();
     const models = ['dg-mobilenet', 'dg-resnet', 'dg-mobilenet', 'dg-resnet'];
     models.forEach((m, i) =>
       em.create(Prediction, {
-        owner: alice.id, imageId, patientId, label: `label-${i + 1}`, confidence: 0.8, malignant: false, malignantProbability: 0.2,
-        probabilities: [{ label: `label-${i + 1}`, probability: 0.8 }], members: [member(m)], createdAt: day(i + 1), updatedAt: day(i + 1),
+        owner: alice.id,
+        imageId,
+        patientId,
+        label: `label-${i + 1}`,
+        confidence: 0.8,
+        malignant: false,
+        malignantProbability: 0.2,
+        probabilities: [{ label: `label-${i + 1}`, probability: 0.8 }],
+        members: [member(m)],
+        createdAt: day(i + 1),
+        updatedAt: day(i + 1),
       } as never),
     );
     em.create(Segmentation, {
-      owner: alice.id, imageId, patientId, members: [member('dg-unet'), member('dg-fcn')], threshold: 0.5, maskSha256: 'a'.repeat(64),
-      probabilitySha256: 'b'.repeat(64), overlaySha256: 'c'.repeat(64), width: 250, height: 250, areaPercent: 12.5, areaPixels: 7812,
-      perimeterPixels: 320, circularity: 0.9, meanIntensity: 0.4, stdIntensity: 0.1, severity: Severity.MODERATE, createdAt: day(10), updatedAt: day(10),
+      owner: alice.id,
+      imageId,
+      patientId,
+      members: [member('dg-unet'), member('dg-fcn')],
+      threshold: 0.5,
+      maskSha256: 'a'.repeat(64),
+      probabilitySha256: 'b'.repeat(64),
+      overlaySha256: 'c'.repeat(64),
+      width: 250,
+      height: 250,
+      areaPercent: 12.5,
+      areaPixels: 7812,
+      perimeterPixels: 320,
+      circularity: 0.9,
+      meanIntensity: 0.4,
+      stdIntensity: 0.1,
+      severity: Severity.MODERATE,
+      createdAt: day(10),
+      updatedAt: day(10),
     } as never);
     await em.flush();
   });
@@ -47,18 +73,40 @@ describe('detection history', () => {
   const labels = (res: any) => res.data.patient.predictions.edges.map((e: any) => e.node.label);
 
   it('lists predictions newest first, filtered by date and by model, paged', async () => {
-    expect(labels(await server.gql(P, { id: patientId }, alice.token))).toEqual(['label-4', 'label-3', 'label-2', 'label-1']);
-    expect(labels(await server.gql(P, { id: patientId, model: 'dg-resnet' }, alice.token))).toEqual(['label-4', 'label-2']);
-    expect(labels(await server.gql(P, { id: patientId, since: day(2).toISOString(), until: day(4).toISOString() }, alice.token))).toEqual(['label-3', 'label-2']);
+    expect(labels(await server.gql(P, { id: patientId }, alice.token))).toEqual([
+      'label-4',
+      'label-3',
+      'label-2',
+      'label-1',
+    ]);
+    expect(labels(await server.gql(P, { id: patientId, model: 'dg-resnet' }, alice.token))).toEqual([
+      'label-4',
+      'label-2',
+    ]);
+    expect(
+      labels(
+        await server.gql(P, { id: patientId, since: day(2).toISOString(), until: day(4).toISOString() }, alice.token),
+      ),
+    ).toEqual(['label-3', 'label-2']);
     expect(labels(await server.gql(P, { id: patientId, model: 'unknown' }, alice.token))).toEqual([]);
     const p1: any = await server.gql(P, { id: patientId, first: 3 }, alice.token);
-    const p2: any = await server.gql(P, { id: patientId, first: 3, after: p1.data.patient.predictions.pageInfo.endCursor }, alice.token);
+    const p2: any = await server.gql(
+      P,
+      { id: patientId, first: 3, after: p1.data.patient.predictions.pageInfo.endCursor },
+      alice.token,
+    );
     expect(labels(p2)).toEqual(['label-1']);
     // The cursor is bound to its filter.
-    const wrong = await server.gql(P, { id: patientId, first: 3, model: 'dg-resnet', after: p1.data.patient.predictions.pageInfo.endCursor }, alice.token);
+    const wrong = await server.gql(
+      P,
+      { id: patientId, first: 3, model: 'dg-resnet', after: p1.data.patient.predictions.pageInfo.endCursor },
+      alice.token,
+    );
     expect(wrong.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     const seg: any = await server.gql(P, { id: patientId }, alice.token);
-    expect(seg.data.patient.segmentations.edges).toEqual([{ node: { id: expect.any(String), severity: 'MODERATE', metrics: { areaPercent: 12.5 } } }]);
+    expect(seg.data.patient.segmentations.edges).toEqual([
+      { node: { id: expect.any(String), severity: 'MODERATE', metrics: { areaPercent: 12.5 } } },
+    ]);
     // Nobody else's business.
     expect((await server.gql(P, { id: patientId }, bob.token)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
@@ -74,7 +122,15 @@ describe('detection history', () => {
     expect(res.data.patient.latestPrediction.label).toBe('label-4');
     const kinds = res.data.patient.timeline.edges.map((e: any) => e.node.__typename);
     // Upload and creation happened now; the results are dated in October 2026 (rows written above).
-    expect(kinds).toEqual(['ImageUploadedEvent', 'PatientCreatedEvent', 'SegmentationEvent', 'PredictionEvent', 'PredictionEvent', 'PredictionEvent', 'PredictionEvent']);
+    expect(kinds).toEqual([
+      'ImageUploadedEvent',
+      'PatientCreatedEvent',
+      'SegmentationEvent',
+      'PredictionEvent',
+      'PredictionEvent',
+      'PredictionEvent',
+      'PredictionEvent',
+    ]);
     expect(res.data.patient.timeline.edges[2].node).toMatchObject({ severity: 'MODERATE', areaPercent: 12.5 });
     expect(res.data.patient.timeline.edges[3].node).toMatchObject({ label: 'label-4', imageId });
   });

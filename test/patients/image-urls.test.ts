@@ -18,7 +18,13 @@ describe('signed image URLs and batch cleanup', () => {
     server = await startTestServer({ env: { SIGNED_URL_TTL_SECONDS: '60' } });
     alice = await createSignedInUser(server, { role: Role.CLINICIAN });
     patientId = await createPatient(server, alice.token);
-    const res = await uploadImages(server, alice.token, { patientId }, [{ name: 'a.jpg', data: fixture(JPEGS[0]) }], 'id sha256 orig: url thumb: url(variant: THUMBNAIL) norm: url(variant: NORMALIZED)');
+    const res = await uploadImages(
+      server,
+      alice.token,
+      { patientId },
+      [{ name: 'a.jpg', data: fixture(JPEGS[0]) }],
+      'id sha256 orig: url thumb: url(variant: THUMBNAIL) norm: url(variant: NORMALIZED)',
+    );
     image = res.data.uploadImages[0];
   });
   afterAll(() => server?.close());
@@ -76,7 +82,8 @@ describe('signed image URLs and batch cleanup', () => {
     const shared = fixture(JPEGS[0]); // already stored by beforeAll's image
     const fresh = fixture(JPEGS[2]);
     const before = await snapshot(server);
-    const file = (data: Buffer, filename: string) => Promise.resolve({ filename, mimetype: 'image/jpeg', createReadStream: () => Readable.from([data]) });
+    const file = (data: Buffer, filename: string) =>
+      Promise.resolve({ filename, mimetype: 'image/jpeg', createReadStream: () => Readable.from([data]) });
     const em = server.services.db.orm.em.fork();
     await expect(
       uploadService(
@@ -102,7 +109,11 @@ describe('signed image URLs and batch cleanup', () => {
   it('lands concurrent batches of the same bytes with one stored file', async () => {
     const data = fixture(JPEGS[1]);
     const before = await snapshot(server);
-    const results = await Promise.all(Array.from({ length: 4 }, () => uploadImages(server, alice.token, { patientId }, [{ name: 'same.jpg', data }], 'id sha256')));
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        uploadImages(server, alice.token, { patientId }, [{ name: 'same.jpg', data }], 'id sha256'),
+      ),
+    );
     expect(results.map((r) => r.errors)).toEqual([undefined, undefined, undefined, undefined]);
     const after = await snapshot(server);
     expect(after.images - before.images).toBe(4);

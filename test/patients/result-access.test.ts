@@ -36,29 +36,81 @@ describe('result access follows patient access', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    [alice, bob, carol] = await Promise.all([createSignedInUser(server), createSignedInUser(server), createSignedInUser(server)]);
+    [alice, bob, carol] = await Promise.all([
+      createSignedInUser(server),
+      createSignedInUser(server),
+      createSignedInUser(server),
+    ]);
     admin = await createSignedInUser(server, { role: Role.ADMIN });
     researcher = await createSignedInUser(server, { role: Role.RESEARCHER });
     patientId = await createPatient(server, alice.token);
-    expect((await server.gql(`mutation($p: ID!, $u: ID!) { sharePatient(patientId: $p, userId: $u) { id } }`, { p: patientId, u: bob.id }, alice.token)).errors).toBeUndefined();
+    expect(
+      (
+        await server.gql(
+          `mutation($p: ID!, $u: ID!) { sharePatient(patientId: $p, userId: $u) { id } }`,
+          { p: patientId, u: bob.id },
+          alice.token,
+        )
+      ).errors,
+    ).toBeUndefined();
     const up = await uploadImages(server, bob.token, { patientId }, [{ name: 'a.jpg', data: fixture(JPEGS[0]) }]);
     imageId = up.data.uploadImages[0].id;
 
     const em = server.services.db.orm.em.fork();
     const now = new Date();
     const job = em.create(InferenceJob, {
-      owner: bob.id, kind: JobKind.CLASSIFY, status: JobStatus.SUCCEEDED, stage: 'done', progress: 1, attempts: 1,
-      request: { imageIds: [imageId] }, resultIds: [], total: 1, startedAt: now, finishedAt: now, createdAt: now, updatedAt: now,
+      owner: bob.id,
+      kind: JobKind.CLASSIFY,
+      status: JobStatus.SUCCEEDED,
+      stage: 'done',
+      progress: 1,
+      attempts: 1,
+      request: { imageIds: [imageId] },
+      resultIds: [],
+      total: 1,
+      startedAt: now,
+      finishedAt: now,
+      createdAt: now,
+      updatedAt: now,
     } as never) as InferenceJob;
     const prediction = em.create(Prediction, {
-      owner: bob.id, job, imageId, patientId, label: 'nevus', confidence: 0.9, malignant: false, malignantProbability: 0.1,
-      probabilities: [{ label: 'nevus', probability: 0.9 }], members: [member], gradCamMethod: 'grad-cam', gradCamTarget: 'nevus',
-      gradCamModel: 'dg-test@1.0.0', gradCamMapSha256: 'd'.repeat(64), createdAt: now, updatedAt: now,
+      owner: bob.id,
+      job,
+      imageId,
+      patientId,
+      label: 'nevus',
+      confidence: 0.9,
+      malignant: false,
+      malignantProbability: 0.1,
+      probabilities: [{ label: 'nevus', probability: 0.9 }],
+      members: [member],
+      gradCamMethod: 'grad-cam',
+      gradCamTarget: 'nevus',
+      gradCamModel: 'dg-test@1.0.0',
+      gradCamMapSha256: 'd'.repeat(64),
+      createdAt: now,
+      updatedAt: now,
     } as never) as Prediction;
     const segmentation = em.create(Segmentation, {
-      owner: bob.id, imageId, patientId, members: [member], threshold: 0.5, maskSha256: 'a'.repeat(64), probabilitySha256: 'b'.repeat(64),
-      overlaySha256: 'c'.repeat(64), width: 250, height: 250, areaPercent: 12.5, areaPixels: 7812, perimeterPixels: 320, circularity: 0.9,
-      meanIntensity: 0.4, stdIntensity: 0.1, severity: Severity.MODERATE, createdAt: now, updatedAt: now,
+      owner: bob.id,
+      imageId,
+      patientId,
+      members: [member],
+      threshold: 0.5,
+      maskSha256: 'a'.repeat(64),
+      probabilitySha256: 'b'.repeat(64),
+      overlaySha256: 'c'.repeat(64),
+      width: 250,
+      height: 250,
+      areaPercent: 12.5,
+      areaPixels: 7812,
+      perimeterPixels: 320,
+      circularity: 0.9,
+      meanIntensity: 0.4,
+      stdIntensity: 0.1,
+      severity: Severity.MODERATE,
+      createdAt: now,
+      updatedAt: now,
     } as never) as Segmentation;
     job.resultIds = [prediction.id];
     await em.flush();
@@ -72,15 +124,24 @@ describe('result access follows patient access', () => {
       server.gql<any>(Q.segmentation, { id: segmentationId }, token),
       server.gql<any>(Q.job, { id: jobId }, token),
     ]);
-    return { prediction: p.data?.prediction?.id ?? null, segmentation: s.data?.segmentation?.id ?? null, job: j.data?.job?.id ?? null, urls: [p.data?.prediction?.gradCam?.heatmapUrl, s.data?.segmentation?.maskUrl].filter(Boolean).length };
+    return {
+      prediction: p.data?.prediction?.id ?? null,
+      segmentation: s.data?.segmentation?.id ?? null,
+      job: j.data?.job?.id ?? null,
+      urls: [p.data?.prediction?.gradCam?.heatmapUrl, s.data?.segmentation?.maskUrl].filter(Boolean).length,
+    };
   };
 
   /** The first message of an inferenceProgress subscription over graphql-ws: an event, or the error text. */
   async function subscribeOnce(token: string): Promise<string> {
     const client = await connectWs(server.url, token);
     try {
-      const first = await client.iterate<{ inferenceProgress: { stage: string } }>({ query: Q.progress, variables: { jobId } }).next();
-      return first.value?.errors ? JSON.stringify(first.value.errors) : String(first.value?.data?.inferenceProgress.stage);
+      const first = await client
+        .iterate<{ inferenceProgress: { stage: string } }>({ query: Q.progress, variables: { jobId } })
+        .next();
+      return first.value?.errors
+        ? JSON.stringify(first.value.errors)
+        : String(first.value?.data?.inferenceProgress.stage);
     } catch (e) {
       return JSON.stringify(e);
     } finally {
@@ -106,35 +167,79 @@ describe('result access follows patient access', () => {
     // Patient.predictions / segmentations / latestPrediction / timeline hang off a patient bob can no longer see.
     expect(errorCode(await server.gql(Q.history, { id: patientId }, bob.token))).toBe('NOT_FOUND');
     // The owner and admins keep everything.
-    expect(await read(alice.token)).toEqual({ prediction: predictionId, segmentation: segmentationId, job: null, urls: 2 });
-    expect(await read(admin.token)).toMatchObject({ prediction: predictionId, segmentation: segmentationId, job: jobId });
+    expect(await read(alice.token)).toEqual({
+      prediction: predictionId,
+      segmentation: segmentationId,
+      job: null,
+      urls: 2,
+    });
+    expect(await read(admin.token)).toMatchObject({
+      prediction: predictionId,
+      segmentation: segmentationId,
+      job: jobId,
+    });
     const history = await server.gql<any>(Q.history, { id: patientId }, alice.token);
     expect(history.errors).toBeUndefined();
     expect(history.data.patient.predictions.edges.map((e: any) => e.node.id)).toEqual([predictionId]);
 
     // Shared again: access comes back at once.
-    await server.gql(`mutation($p: ID!, $u: ID!) { sharePatient(patientId: $p, userId: $u) { id } }`, { p: patientId, u: bob.id }, alice.token);
-    expect(await read(bob.token)).toEqual({ prediction: predictionId, segmentation: segmentationId, job: jobId, urls: 2 });
+    await server.gql(
+      `mutation($p: ID!, $u: ID!) { sharePatient(patientId: $p, userId: $u) { id } }`,
+      { p: patientId, u: bob.id },
+      alice.token,
+    );
+    expect(await read(bob.token)).toEqual({
+      prediction: predictionId,
+      segmentation: segmentationId,
+      job: jobId,
+      urls: 2,
+    });
   });
 
   it('a progress subscription opened while shared stops minting Grad-CAM URLs once the share is taken back', async () => {
     const em = server.services.db.orm.em.fork();
     const running = em.create(InferenceJob, {
-      owner: bob.id, kind: JobKind.CLASSIFY, status: JobStatus.RUNNING, stage: 'model', progress: 0.2, attempts: 1,
-      request: { imageIds: [imageId] }, resultIds: [], total: 2, startedAt: new Date(), createdAt: new Date(), updatedAt: new Date(),
+      owner: bob.id,
+      kind: JobKind.CLASSIFY,
+      status: JobStatus.RUNNING,
+      stage: 'model',
+      progress: 0.2,
+      attempts: 1,
+      request: { imageIds: [imageId] },
+      resultIds: [],
+      total: 2,
+      startedAt: new Date(),
+      createdAt: new Date(),
+      updatedAt: new Date(),
     } as never) as InferenceJob;
     await em.flush();
     const publish = (stage: 'gradcam' | 'done', i: number) =>
       server.services.inference.progress.publish({
-        jobId: running.id, stage, status: stage === 'done' ? 'SUCCEEDED' : 'RUNNING', progress: stage === 'done' ? 1 : 0.5, attempt: 1, imageCount: 2, imageIndex: i,
-        gradCam: stage === 'gradcam' ? { method: 'grad-cam', mapSha256: String(i).repeat(64), imageSha256: 'e'.repeat(64) } : null,
+        jobId: running.id,
+        stage,
+        status: stage === 'done' ? 'SUCCEEDED' : 'RUNNING',
+        progress: stage === 'done' ? 1 : 0.5,
+        attempt: 1,
+        imageCount: 2,
+        imageIndex: i,
+        gradCam:
+          stage === 'gradcam'
+            ? { method: 'grad-cam', mapSha256: String(i).repeat(64), imageSha256: 'e'.repeat(64) }
+            : null,
       });
     const client = await connectWs(server.url, bob.token);
     const events: any[] = [];
     const finished = new Promise<void>((resolve, reject) =>
       client.subscribe(
-        { query: `subscription($jobId: ID!) { inferenceProgress(jobId: $jobId) { stage imageIndex gradCam { heatmapUrl } } }`, variables: { jobId: running.id } },
-        { next: (r) => (r.errors ? reject(r.errors) : events.push((r.data as any).inferenceProgress)), error: reject, complete: resolve },
+        {
+          query: `subscription($jobId: ID!) { inferenceProgress(jobId: $jobId) { stage imageIndex gradCam { heatmapUrl } } }`,
+          variables: { jobId: running.id },
+        },
+        {
+          next: (r) => (r.errors ? reject(r.errors) : events.push((r.data as any).inferenceProgress)),
+          error: reject,
+          complete: resolve,
+        },
       ),
     );
     try {
@@ -146,8 +251,16 @@ describe('result access follows patient access', () => {
       await finished;
     } finally {
       await client.dispose();
-      await server.gql(`mutation($p: ID!, $u: ID!) { sharePatient(patientId: $p, userId: $u) { id } }`, { p: patientId, u: bob.id }, alice.token);
+      await server.gql(
+        `mutation($p: ID!, $u: ID!) { sharePatient(patientId: $p, userId: $u) { id } }`,
+        { p: patientId, u: bob.id },
+        alice.token,
+      );
     }
-    expect(events.map((e) => [e.stage, e.imageIndex, e.gradCam ? 'url' : null])).toEqual([['gradcam', 0, 'url'], ['gradcam', 1, null], ['done', 1, null]]);
+    expect(events.map((e) => [e.stage, e.imageIndex, e.gradCam ? 'url' : null])).toEqual([
+      ['gradcam', 0, 'url'],
+      ['gradcam', 1, null],
+      ['done', 1, null],
+    ]);
   });
 });

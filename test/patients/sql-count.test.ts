@@ -35,21 +35,55 @@ describe('SQL statements per page of patients', () => {
     const t0 = Date.now() - 3_600_000;
     for (let i = 0; i < 60; i++) {
       const at = (k: number) => new Date(t0 + i * 1000 + k);
-      const patient = em.create(Patient, { owner: alice.id, externalId: `SQL-${i}`, displayName: `Patient ${i}`, createdAt: at(0), updatedAt: at(0) });
-      const lesion = em.create(Lesion, { patient, bodySite: 'back', label: `L${i}`, createdAt: at(1), updatedAt: at(1) });
+      const patient = em.create(Patient, {
+        owner: alice.id,
+        externalId: `SQL-${i}`,
+        displayName: `Patient ${i}`,
+        createdAt: at(0),
+        updatedAt: at(0),
+      });
+      const lesion = em.create(Lesion, {
+        patient,
+        bodySite: 'back',
+        label: `L${i}`,
+        createdAt: at(1),
+        updatedAt: at(1),
+      });
       for (let k = 0; k < 2; k++) {
         const image = em.create(Image, {
-          patient, lesion, uploadedBy: alice.id, sha256: randomUUID().replace(/-/g, '').padEnd(64, '0'), format: ImageFormat.JPEG,
-          mimeType: 'image/jpeg', byteSize: 1000, width: 250, height: 250, orientation: 1, createdAt: at(2 + k), updatedAt: at(2 + k),
+          patient,
+          lesion,
+          uploadedBy: alice.id,
+          sha256: randomUUID().replace(/-/g, '').padEnd(64, '0'),
+          format: ImageFormat.JPEG,
+          mimeType: 'image/jpeg',
+          byteSize: 1000,
+          width: 250,
+          height: 250,
+          orientation: 1,
+          createdAt: at(2 + k),
+          updatedAt: at(2 + k),
         });
         em.create(Prediction, {
-          owner: alice.id, imageId: image.id, patientId: patient.id, label: k ? 'malignant' : 'benign', confidence: 0.9, malignant: !!k,
-          malignantProbability: k ? 0.9 : 0.1, probabilities: [], members: [], createdAt: at(4 + k), updatedAt: at(4 + k),
+          owner: alice.id,
+          imageId: image.id,
+          patientId: patient.id,
+          label: k ? 'malignant' : 'benign',
+          confidence: 0.9,
+          malignant: !!k,
+          malignantProbability: k ? 0.9 : 0.1,
+          probabilities: [],
+          members: [],
+          createdAt: at(4 + k),
+          updatedAt: at(4 + k),
         } as never);
       }
     }
     await em.flush();
-    counting = await openDatabase(server.config, server.services.logger, { migrate: false, onQuery: (sql) => statements.push(sql) });
+    counting = await openDatabase(server.config, server.services.logger, {
+      migrate: false,
+      onQuery: (sql) => statements.push(sql),
+    });
     schema = await buildAppSchema();
   });
   afterAll(async () => {
@@ -59,7 +93,12 @@ describe('SQL statements per page of patients', () => {
 
   async function run(first: number) {
     statements.length = 0;
-    const contextValue = buildContext({ services: { ...server.services, db: counting }, user: { id: alice.id, email: alice.email, role: Role.CLINICIAN }, ip: '127.0.0.1', userAgent: 'jest' });
+    const contextValue = buildContext({
+      services: { ...server.services, db: counting },
+      user: { id: alice.id, email: alice.email, role: Role.CLINICIAN },
+      ip: '127.0.0.1',
+      userAgent: 'jest',
+    });
     const res = await graphql({ schema, source: PAGE_QUERY, variableValues: { first }, contextValue });
     expect(res.errors).toBeUndefined();
     return { data: res.data as any, count: statements.filter((s) => s.includes('[query]')).length };

@@ -17,7 +17,13 @@ describe('uploadImages', () => {
   let webp: Buffer;
 
   beforeAll(async () => {
-    server = await startTestServer({ env: { UPLOAD_MAX_FILE_BYTES: String(2 * 1024 * 1024), UPLOAD_MAX_FILES: '4', UPLOAD_MAX_PIXELS: String(40_000_000) } });
+    server = await startTestServer({
+      env: {
+        UPLOAD_MAX_FILE_BYTES: String(2 * 1024 * 1024),
+        UPLOAD_MAX_FILES: '4',
+        UPLOAD_MAX_PIXELS: String(40_000_000),
+      },
+    });
     alice = await createSignedInUser(server, { role: Role.CLINICIAN });
     bob = await createSignedInUser(server, { role: Role.CLINICIAN });
     patientId = await createPatient(server, alice.token);
@@ -39,26 +45,44 @@ describe('uploadImages', () => {
     const images = res.data.uploadImages;
     expect(images.map((i: any) => i.format)).toEqual(['JPEG', 'PNG', 'WEBP']);
     expect(images.map((i: any) => i.mimeType)).toEqual(['image/jpeg', 'image/png', 'image/webp']);
-    expect(images[0]).toMatchObject({ width: 250, height: 250, byteSize: jpeg.length, sha256: sha(jpeg), originalName: 'a.jpg', patientId });
+    expect(images[0]).toMatchObject({
+      width: 250,
+      height: 250,
+      byteSize: jpeg.length,
+      sha256: sha(jpeg),
+      originalName: 'a.jpg',
+      patientId,
+    });
     // The stored original is the upload, byte for byte.
     expect(fs.readFileSync(server.services.files.path(sha(jpeg))).equals(jpeg)).toBe(true);
     expect(fs.readFileSync(server.services.files.path(sha(png))).equals(png)).toBe(true);
   });
 
-  it('keeps a client\'s file name without control characters (a %00 in an RFC 5987 filename* reached PostgreSQL before)', async () => {
+  it("keeps a client's file name without control characters (a %00 in an RFC 5987 filename* reached PostgreSQL before)", async () => {
     // Issue [7]: no input a client controls may reach the database as text it cannot hold.
     const boundary = 'dg-boundary';
-    const operations = JSON.stringify({ query: `mutation($p: ID!, $f: [Upload!]!) { uploadImages(patientId: $p, files: $f) { originalName } }`, variables: { p: patientId, f: [null] } });
-    const part = (headers: string, body: string | Buffer) => Buffer.concat([Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(body), Buffer.from('\r\n')]);
+    const operations = JSON.stringify({
+      query: `mutation($p: ID!, $f: [Upload!]!) { uploadImages(patientId: $p, files: $f) { originalName } }`,
+      variables: { p: patientId, f: [null] },
+    });
+    const part = (headers: string, body: string | Buffer) =>
+      Buffer.concat([Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(body), Buffer.from('\r\n')]);
     const body = Buffer.concat([
       part('Content-Disposition: form-data; name="operations"', operations),
       part('Content-Disposition: form-data; name="map"', JSON.stringify({ 0: ['variables.f.0'] })),
-      part(`Content-Disposition: form-data; name="0"; filename*=UTF-8''lesion%00%07%20left.jpg\r\nContent-Type: image/jpeg`, fixture(JPEGS[2])),
+      part(
+        `Content-Disposition: form-data; name="0"; filename*=UTF-8''lesion%00%07%20left.jpg\r\nContent-Type: image/jpeg`,
+        fixture(JPEGS[2]),
+      ),
       Buffer.from(`--${boundary}--\r\n`),
     ]);
     const res = await fetch(server.url, {
       method: 'POST',
-      headers: { authorization: `Bearer ${alice.token}`, 'apollo-require-preflight': 'true', 'content-type': `multipart/form-data; boundary=${boundary}` },
+      headers: {
+        authorization: `Bearer ${alice.token}`,
+        'apollo-require-preflight': 'true',
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      },
       body,
     });
     const json = (await res.json()) as any;
@@ -92,7 +116,13 @@ describe('uploadImages', () => {
       .toBuffer();
     expect(oriented.includes(Buffer.from('Secret-Device'))).toBe(true);
     expect((await sharp(oriented).metadata()).orientation).toBe(6);
-    const res = await uploadImages(server, alice.token, { patientId }, [{ name: 'rot.jpg', data: oriented }], 'id width height orientation thumb: url(variant: THUMBNAIL) norm: url(variant: NORMALIZED) orig: url');
+    const res = await uploadImages(
+      server,
+      alice.token,
+      { patientId },
+      [{ name: 'rot.jpg', data: oriented }],
+      'id width height orientation thumb: url(variant: THUMBNAIL) norm: url(variant: NORMALIZED) orig: url',
+    );
     expect(res.errors).toBeUndefined();
     const img = res.data.uploadImages[0];
     expect(img).toMatchObject({ width: 250, height: 150, orientation: 6 });
@@ -115,32 +145,107 @@ describe('uploadImages', () => {
 
   it('accepts TIFF', async () => {
     const tiff = await sharp(fixture(JPEGS[0])).tiff().toBuffer();
-    const res = await uploadImages(server, alice.token, { patientId }, [{ name: 'scan.dat', data: tiff }], 'format mimeType');
+    const res = await uploadImages(
+      server,
+      alice.token,
+      { patientId },
+      [{ name: 'scan.dat', data: tiff }],
+      'format mimeType',
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data.uploadImages[0]).toEqual({ format: 'TIFF', mimeType: 'image/tiff' });
   });
 
   describe('hostile inputs leave the database and the store as they were', () => {
-    const cases: [string, () => Promise<{ files: { name: string; data: Buffer }[]; patient?: () => string; token?: () => string }>, string][] = [
-      ['a text file named .jpg', async () => ({ files: [{ name: 'notes.jpg', data: Buffer.from('this is not an image\n'.repeat(50)) }] }), 'UNSUPPORTED_MEDIA_TYPE'],
-      ['a GIF (real image, format not accepted)', async () => ({ files: [{ name: 'a.gif', data: await sharp(fixture(JPEGS[0])).gif().toBuffer() }] }), 'UNSUPPORTED_MEDIA_TYPE'],
-      ['a truncated JPEG', async () => { const j = fixture(JPEGS[1]); return { files: [{ name: 't.jpg', data: j.subarray(0, Math.floor(j.length * 0.6)) }] }; }, 'BAD_USER_INPUT'],
+    const cases: [
+      string,
+      () => Promise<{ files: { name: string; data: Buffer }[]; patient?: () => string; token?: () => string }>,
+      string,
+    ][] = [
+      [
+        'a text file named .jpg',
+        async () => ({ files: [{ name: 'notes.jpg', data: Buffer.from('this is not an image\n'.repeat(50)) }] }),
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        'a GIF (real image, format not accepted)',
+        async () => ({ files: [{ name: 'a.gif', data: await sharp(fixture(JPEGS[0])).gif().toBuffer() }] }),
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        'a truncated JPEG',
+        async () => {
+          const j = fixture(JPEGS[1]);
+          return { files: [{ name: 't.jpg', data: j.subarray(0, Math.floor(j.length * 0.6)) }] };
+        },
+        'BAD_USER_INPUT',
+      ],
       [
         'a 20000x20000 PNG bomb',
-        async () => ({ files: [{ name: 'bomb.png', data: await sharp({ create: { width: 20000, height: 20000, channels: 3, background: '#000' }, limitInputPixels: false }).toColourspace('b-w').png({ compressionLevel: 9 }).toBuffer() }] }),
+        async () => ({
+          files: [
+            {
+              name: 'bomb.png',
+              data: await sharp({
+                create: { width: 20000, height: 20000, channels: 3, background: '#000' },
+                limitInputPixels: false,
+              })
+                .toColourspace('b-w')
+                .png({ compressionLevel: 9 })
+                .toBuffer(),
+            },
+          ],
+        }),
         'PAYLOAD_TOO_LARGE',
       ],
-      ['a file over the byte limit', async () => ({ files: [{ name: 'big.jpg', data: Buffer.concat([fixture(JPEGS[0]), Buffer.alloc(2 * 1024 * 1024)]) }] }), 'PAYLOAD_TOO_LARGE'],
-      ['too many files', async () => ({ files: Array.from({ length: 5 }, (_, i) => ({ name: `${i}.jpg`, data: fixture(JPEGS[i % 3]) })) }), 'PAYLOAD_TOO_LARGE'],
-      ['another clinician\'s patient', async () => ({ files: [{ name: 'a.jpg', data: fixture(JPEGS[0]) }], token: () => bob.token }), 'NOT_FOUND'],
-      ['a patient id that does not exist', async () => ({ files: [{ name: 'a.jpg', data: fixture(JPEGS[0]) }], patient: () => '00000000-0000-4000-8000-000000000000' }), 'NOT_FOUND'],
+      [
+        'a file over the byte limit',
+        async () => ({
+          files: [{ name: 'big.jpg', data: Buffer.concat([fixture(JPEGS[0]), Buffer.alloc(2 * 1024 * 1024)]) }],
+        }),
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'too many files',
+        async () => ({
+          files: Array.from({ length: 5 }, (_, i) => ({ name: `${i}.jpg`, data: fixture(JPEGS[i % 3]) })),
+        }),
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        "another clinician's patient",
+        async () => ({ files: [{ name: 'a.jpg', data: fixture(JPEGS[0]) }], token: () => bob.token }),
+        'NOT_FOUND',
+      ],
+      [
+        'a patient id that does not exist',
+        async () => ({
+          files: [{ name: 'a.jpg', data: fixture(JPEGS[0]) }],
+          patient: () => '00000000-0000-4000-8000-000000000000',
+        }),
+        'NOT_FOUND',
+      ],
       // A good file first: it is stored and derived before the bad one fails, and must be gone after.
-      ['a good new file then a bad one in one batch', async () => ({ files: [{ name: 'ok.png', data: await sharp(fixture(JPEGS[2])).png().toBuffer() }, { name: 'bad.jpg', data: Buffer.from('nope') }] }), 'UNSUPPORTED_MEDIA_TYPE'],
+      [
+        'a good new file then a bad one in one batch',
+        async () => ({
+          files: [
+            { name: 'ok.png', data: await sharp(fixture(JPEGS[2])).png().toBuffer() },
+            { name: 'bad.jpg', data: Buffer.from('nope') },
+          ],
+        }),
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
     ];
     it.each(cases)('%s', async (_name, make, code) => {
       const c = await make();
       const before = await snapshot(server);
-      const res = await uploadImages(server, c.token?.() ?? alice.token, { patientId: c.patient?.() ?? patientId }, c.files);
+      const res = await uploadImages(
+        server,
+        c.token?.() ?? alice.token,
+        { patientId: c.patient?.() ?? patientId },
+        c.files,
+      );
       expect(errorCode(res)).toBe(code);
       expect(await snapshot(server)).toEqual(before);
     });
@@ -149,16 +254,24 @@ describe('uploadImages', () => {
       const archived = await createPatient(server, alice.token);
       await server.gql(`mutation($id: ID!) { archivePatient(id: $id) { id } }`, { id: archived }, alice.token);
       const before = await snapshot(server);
-      const res = await uploadImages(server, alice.token, { patientId: archived }, [{ name: 'a.jpg', data: fixture(JPEGS[0]) }]);
+      const res = await uploadImages(server, alice.token, { patientId: archived }, [
+        { name: 'a.jpg', data: fixture(JPEGS[0]) },
+      ]);
       expect(errorCode(res)).toBe('CONFLICT');
       expect(await snapshot(server)).toEqual(before);
     });
 
     it('a lesion of another patient', async () => {
       const other = await createPatient(server, alice.token);
-      const l = await server.gql(`mutation($p: ID!) { createLesion(patientId: $p, input: { bodySite: "back", label: "L1" }) { id } }`, { p: other }, alice.token);
+      const l = await server.gql(
+        `mutation($p: ID!) { createLesion(patientId: $p, input: { bodySite: "back", label: "L1" }) { id } }`,
+        { p: other },
+        alice.token,
+      );
       const before = await snapshot(server);
-      const res = await uploadImages(server, alice.token, { patientId, lesionId: (l.data as any).createLesion.id }, [{ name: 'a.jpg', data: fixture(JPEGS[0]) }]);
+      const res = await uploadImages(server, alice.token, { patientId, lesionId: (l.data as any).createLesion.id }, [
+        { name: 'a.jpg', data: fixture(JPEGS[0]) },
+      ]);
       expect(errorCode(res)).toBe('NOT_FOUND');
       expect(await snapshot(server)).toEqual(before);
     });

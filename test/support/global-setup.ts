@@ -16,7 +16,9 @@ export default async function globalSetup(): Promise<void> {
   const admin = new Client({ connectionString: TEST_PG_URL });
   await admin.connect();
   try {
-    const { rows } = await admin.query<{ datname: string }>("select datname from pg_database where datname ~ '^dg_(tpl|t)_'");
+    const { rows } = await admin.query<{ datname: string }>(
+      "select datname from pg_database where datname ~ '^dg_(tpl|t)_'",
+    );
     const hourAgo = Date.now() - 3600_000;
     for (const { datname } of rows) {
       const born = parseInt(datname.split('_')[2].slice(0, 8), 36);
@@ -31,7 +33,8 @@ export default async function globalSetup(): Promise<void> {
   await db.close();
   // With one test file Jest runs it in this process: MikroORM's global metadata cache from the
   // migration above would leak into the test's realm ("Map.prototype.set called on incompatible receiver").
-  for (const key of Object.keys(globalThis)) if (key.startsWith('mikro-orm-')) delete (globalThis as Record<string, unknown>)[key];
+  for (const key of Object.keys(globalThis))
+    if (key.startsWith('mikro-orm-')) delete (globalThis as Record<string, unknown>)[key];
   process.env.DG_TEST_RUN_ID = runId;
   process.env.DG_TEST_TEMPLATE_DB = template;
 }

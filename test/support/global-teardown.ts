@@ -9,7 +9,9 @@ export default async function globalTeardown(): Promise<void> {
   const admin = new Client({ connectionString: TEST_PG_URL });
   await admin.connect();
   try {
-    const { rows } = await admin.query<{ datname: string }>('select datname from pg_database where datname like $1', [`dg\\_%\\_${runId}%`]);
+    const { rows } = await admin.query<{ datname: string }>('select datname from pg_database where datname like $1', [
+      `dg\\_%\\_${runId}%`,
+    ]);
     for (const { datname } of rows) await admin.query(`drop database if exists "${datname}" with (force)`);
   } finally {
     await admin.end();

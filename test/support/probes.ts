@@ -29,7 +29,9 @@ export class TransportProbeResolver {
   }
 
   @Public()
-  @Query(() => String, { description: 'test only: answers after `ms` milliseconds (an in-flight request during shutdown)' })
+  @Query(() => String, {
+    description: 'test only: answers after `ms` milliseconds (an in-flight request during shutdown)',
+  })
   async probeSlow(@Arg('ms', () => Int) ms: number): Promise<string> {
     await new Promise((r) => setTimeout(r, ms));
     return `slept ${ms}`;

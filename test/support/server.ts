@@ -11,7 +11,11 @@ export interface TestServer extends RunningServer {
   config: Config;
   dataDir: string;
   /** POSTs one GraphQL operation as JSON; returns the parsed body and the HTTP status. */
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult<T>>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+  ): Promise<GqlResult<T>>;
   close(): Promise<void>;
 }
 
@@ -25,7 +29,9 @@ export interface GqlResult<T> {
  * Starts a real server for a test file: its own cloned PostgreSQL database, the real Redis with a
  * key prefix of its own (unless `redis: false`), a temporary data directory and a random port.
  */
-export async function startTestServer(opts: StartOptions & { env?: Record<string, string>; redis?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: StartOptions & { env?: Record<string, string>; redis?: boolean } = {},
+): Promise<TestServer> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dg-test-'));
   const config = loadConfig({
     NODE_ENV: 'test',

@@ -15,7 +15,10 @@ let counter = 0;
  * A verified account with `role` (and `plan`), signed in through the real AuthService: the token
  * is a real access token the server verifies. Quicker than the mail round trip of test/auth/helpers.
  */
-export async function createSignedInUser(server: TestServer, opts: { role?: Role; plan?: Plan; email?: string } = {}): Promise<SignedInUser> {
+export async function createSignedInUser(
+  server: TestServer,
+  opts: { role?: Role; plan?: Plan; email?: string } = {},
+): Promise<SignedInUser> {
   const auth = server.services.auth.auth;
   const email = opts.email ?? `user-${++counter}-${randomUUID().slice(0, 8)}@example.test`;
   const password = `Pw-${randomUUID()}`;

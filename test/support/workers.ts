@@ -14,7 +14,12 @@ export function buildCli(): void {
  * Spawns a worker on the server's PostgreSQL, Redis prefix and DATA_DIR; resolves once it is
  * ready. `track` collects it so the test can kill what it started (by PID) at the end.
  */
-export function startWorkerProcess(server: TestServer, name: string, track: ChildProcess[], env: Record<string, string> = {}): Promise<ChildProcess> {
+export function startWorkerProcess(
+  server: TestServer,
+  name: string,
+  track: ChildProcess[],
+  env: Record<string, string> = {},
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(root, 'dist/src/cli.js'), 'worker'], {
     cwd: root,
     env: {
@@ -52,7 +57,10 @@ export function startWorkerProcess(server: TestServer, name: string, track: Chil
   });
 }
 
-export const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
+export const exited = (c: ChildProcess) =>
+  new Promise<number | null>((r) =>
+    c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
+  );
 
 /** SIGKILLs the workers still running (only the ones this test started). */
 export function killWorkers(track: ChildProcess[]): void {

@@ -5,7 +5,12 @@ const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 const url = z.string().url();
 
 /**
@@ -27,9 +32,14 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_URL: z.union([z.literal(''), url.refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// URL')]).default(''),
+  DATABASE_URL: z
+    .union([z.literal(''), url.refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// URL')])
+    .default(''),
   DATABASE_POOL_MAX: int(1, 200).default(10),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('public'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default('public'),
   REDIS_URL: z.union([z.literal(''), url.refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// URL')]).default(''),
   REDIS_PREFIX: z.string().default('dg:'),
   SMTP_URL: z.union([z.literal(''), url]).default(''),
@@ -106,16 +116,32 @@ export class ConfigError extends Error {
 
 /** Parses the environment; a wrong value throws a ConfigError naming each variable at fault. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const known = Object.fromEntries(Object.keys(envSchema.shape).filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+  const known = Object.fromEntries(
+    Object.keys(envSchema.shape)
+      .filter((k) => env[k] !== undefined)
+      .map((k) => [k, env[k]]),
+  );
   const parsed = envSchema.safeParse(known);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(known[String(i.path[0])])})`));
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(known[String(i.path[0])])})`,
+      ),
+    );
   }
   const e = parsed.data;
   const isProduction = e.NODE_ENV === 'production';
   if (isProduction) {
-    const weak = (['TOTP_ENCRYPTION_KEY', 'URL_SIGNING_SECRET'] as const).filter((k) => e[k] === DEFAULT_SECRET || e[k].length < 32);
-    if (weak.length) throw new ConfigError(weak.map((k) => `${k}: production needs it set explicitly, at least 32 characters and not the old public default (processes that are scaled out must share it)`));
+    const weak = (['TOTP_ENCRYPTION_KEY', 'URL_SIGNING_SECRET'] as const).filter(
+      (k) => e[k] === DEFAULT_SECRET || e[k].length < 32,
+    );
+    if (weak.length)
+      throw new ConfigError(
+        weak.map(
+          (k) =>
+            `${k}: production needs it set explicitly, at least 32 characters and not the old public default (processes that are scaled out must share it)`,
+        ),
+      );
   } else {
     for (const k of ['TOTP_ENCRYPTION_KEY', 'URL_SIGNING_SECRET'] as const) if (e[k] === DEFAULT_SECRET) e[k] = '';
   }

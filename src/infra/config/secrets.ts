@@ -38,7 +38,10 @@ export function dataDirSecret(dataDir: string, file: string): string {
     }
   }
   const value = fs.readFileSync(target, 'utf8').trim();
-  if (value.length < MIN_LENGTH) throw new Error(`${target} holds no usable secret (at least ${MIN_LENGTH} characters); delete it to make a new one`);
+  if (value.length < MIN_LENGTH)
+    throw new Error(
+      `${target} holds no usable secret (at least ${MIN_LENGTH} characters); delete it to make a new one`,
+    );
   return value;
 }
 

@@ -11,7 +11,11 @@ describe('DATA_DIR lock', () => {
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dg-lock-'))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
   const lockFile = () => path.join(dir, 'pglite.lock');
-  const write = (holder: object) => fs.writeFileSync(lockFile(), JSON.stringify({ host: os.hostname(), command: 'serve', since: '2026-01-01T00:00:00.000Z', ...holder }));
+  const write = (holder: object) =>
+    fs.writeFileSync(
+      lockFile(),
+      JSON.stringify({ host: os.hostname(), command: 'serve', since: '2026-01-01T00:00:00.000Z', ...holder }),
+    );
 
   it('is exclusive while held (in this process too) and free again after release', () => {
     const lock = lockDataDir(dir, 'serve');

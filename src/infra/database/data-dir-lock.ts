@@ -91,7 +91,13 @@ export function lockDataDir(dataDir: string, command = commandName()): DataDirLo
   fs.mkdirSync(dataDir, { recursive: true });
   const file = path.join(dataDir, 'pglite.lock');
   const takeover = `${file}.takeover`;
-  const me: LockHolder = { pid: process.pid, host: os.hostname(), command, since: new Date().toISOString(), procStart: procStart(process.pid) };
+  const me: LockHolder = {
+    pid: process.pid,
+    host: os.hostname(),
+    command,
+    since: new Date().toISOString(),
+    procStart: procStart(process.pid),
+  };
   for (let attempt = 0; attempt < 100; attempt++) {
     try {
       fs.writeFileSync(file, JSON.stringify(me), { flag: 'wx', mode: 0o600 });
@@ -117,7 +123,8 @@ export function lockDataDir(dataDir: string, command = commandName()): DataDirLo
       fs.writeFileSync(takeover, String(process.pid), { flag: 'wx', mode: 0o600 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (Date.now() - statMs(takeover) > 10_000) fs.rmSync(takeover, { force: true }); // its owner died mid-takeover
+      if (Date.now() - statMs(takeover) > 10_000)
+        fs.rmSync(takeover, { force: true }); // its owner died mid-takeover
       else sleep(50);
       continue;
     }

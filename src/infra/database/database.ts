@@ -51,7 +51,11 @@ export function ormConfig(url: string, opts: OrmOptions = {}): Options {
  * Connects to DATABASE_URL, or starts embedded PGlite when it is unset, and applies pending
  * migrations (all or nothing).
  */
-export async function openDatabase(config: Config, logger: Logger, opts: OrmOptions & { migrate?: boolean } = {}): Promise<Database> {
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  opts: OrmOptions & { migrate?: boolean } = {},
+): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
   let url = config.DATABASE_URL;
   if (config.embeddedDatabase) {
@@ -60,7 +64,11 @@ export async function openDatabase(config: Config, logger: Logger, opts: OrmOpti
   }
   try {
     const orm = await MikroORM.init(
-      ormConfig(url, { poolMax: embedded ? 1 : config.DATABASE_POOL_MAX, schema: config.DATABASE_SCHEMA === 'public' ? undefined : config.DATABASE_SCHEMA, ...opts }),
+      ormConfig(url, {
+        poolMax: embedded ? 1 : config.DATABASE_POOL_MAX,
+        schema: config.DATABASE_SCHEMA === 'public' ? undefined : config.DATABASE_SCHEMA,
+        ...opts,
+      }),
     );
     if (opts.migrate !== false) {
       const applied = await orm.getMigrator().up();

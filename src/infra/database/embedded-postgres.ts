@@ -30,7 +30,8 @@ export function socketFolder(dataDir: string): { dir: string; temporary: boolean
     fs.chmodSync(preferred, 0o700); // an existing folder keeps its mode otherwise
     return { dir: preferred, temporary: false };
   }
-  const base = Buffer.byteLength(path.join(os.tmpdir(), 'dg-pg-XXXXXX', SOCKET_NAME)) <= MAX_SOCKET_PATH ? os.tmpdir() : '/tmp';
+  const base =
+    Buffer.byteLength(path.join(os.tmpdir(), 'dg-pg-XXXXXX', SOCKET_NAME)) <= MAX_SOCKET_PATH ? os.tmpdir() : '/tmp';
   return { dir: fs.mkdtempSync(path.join(base, 'dg-pg-')), temporary: true }; // mkdtemp makes it 0700
 }
 
@@ -51,7 +52,10 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   let stopping: Promise<void> | null = null;
   const cleanup = () =>
     (stopping ??= (async () => {
-      for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+      for (const step of undo.reverse())
+        await Promise.resolve()
+          .then(step)
+          .catch(() => undefined);
     })());
   try {
     const dir = path.join(dataDir, 'pglite');
@@ -60,14 +64,17 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { PGLiteSocketServer } = require('@electric-sql/pglite-socket') as typeof import('@electric-sql/pglite-socket');
+    const { PGLiteSocketServer } =
+      require('@electric-sql/pglite-socket') as typeof import('@electric-sql/pglite-socket');
     const started = Date.now();
     const db = await PGlite.create(dir);
     undo.push(() => db.close());
 
     const folder = socketFolder(dataDir);
     const socket = path.join(folder.dir, SOCKET_NAME);
-    undo.push(() => (folder.temporary ? fs.rmSync(folder.dir, { recursive: true, force: true }) : fs.rmSync(socket, { force: true })));
+    undo.push(() =>
+      folder.temporary ? fs.rmSync(folder.dir, { recursive: true, force: true }) : fs.rmSync(socket, { force: true }),
+    );
     fs.rmSync(socket, { force: true }); // left by a crashed run; we hold the lock, so it is not in use
     const server = new PGLiteSocketServer({ db, path: socket, maxConnections: 1 });
     await server.start();

@@ -1,5 +1,11 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { NoSchemaIntrospectionCustomRule, parse, specifiedRules, type DocumentNode, type ValidationRule } from 'graphql';
+import {
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  specifiedRules,
+  type DocumentNode,
+  type ValidationRule,
+} from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Config } from '../config';
 
@@ -40,7 +46,11 @@ export function createArmor(config: Config): Armor {
     introspection,
     plugins: protection.plugins as ApolloServerPlugin[],
     validationRules: protection.validationRules,
-    allValidationRules: [...specifiedRules, ...protection.validationRules, ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])],
+    allValidationRules: [
+      ...specifiedRules,
+      ...protection.validationRules,
+      ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+    ],
     parse: (source) => parse(source, { maxTokens: config.GRAPHQL_MAX_TOKENS }),
     maskSuggestions: (message) => (introspection ? message : message.replace(SUGGESTION, '')),
   };

@@ -77,7 +77,9 @@ describe('graphiqlRouter', () => {
     // The only <script> without src is the JSON data block.
     const inline = [...html.matchAll(/<script(?![^>]*\bsrc=)([^>]*)>/g)].map((m) => m[1]);
     expect(inline).toEqual([' type="application/json" id="graphiql-config"']);
-    const config = JSON.parse(/<script type="application\/json" id="graphiql-config">([^<]*)<\/script>/.exec(html)![1]!);
+    const config = JSON.parse(
+      /<script type="application\/json" id="graphiql-config">([^<]*)<\/script>/.exec(html)![1]!,
+    );
     expect(config).toMatchObject({ endpoint: '/graphql', subscriptionEndpoint: '/graphql' });
     expect(config.defaultQuery).toContain('Authorization');
   });
@@ -111,13 +113,18 @@ describe('graphiqlRouter', () => {
     const maps: string[] = [];
     for (const url of [...scripts, ...styles]) {
       const isScript = scripts.includes(url);
-      const { res, body } = await expectAsset(url, isScript ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8');
+      const { res, body } = await expectAsset(
+        url,
+        isScript ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8',
+      );
       expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
       const mapRef = /[#@] sourceMappingURL=([^\s*]+)\s*(?:\*\/)?\s*$/.exec(body);
       if (mapRef) maps.push(new URL(mapRef[1]!, new URL(url, base)).pathname);
     }
     // graphiql's bundles point at their maps; those must resolve too.
-    expect(maps).toEqual(expect.arrayContaining(['/graphiql/assets/graphiql.min.js.map', '/graphiql/assets/graphiql.min.css.map']));
+    expect(maps).toEqual(
+      expect.arrayContaining(['/graphiql/assets/graphiql.min.js.map', '/graphiql/assets/graphiql.min.css.map']),
+    );
     for (const map of maps) {
       const { res } = await expectAsset(map, 'application/json; charset=utf-8');
       expect(res.headers.get('cache-control')).toBe('public, no-cache');
@@ -188,9 +195,15 @@ describe('graphiqlRouter', () => {
   });
 
   it('rejects options it cannot serve, with a stable code', () => {
-    expect(() => graphiqlRouter({ endpoint: 'graphql', subscriptionEndpoint: '/graphql' })).toThrow(/^GRAPHIQL_BAD_OPTIONS/);
-    expect(() => graphiqlRouter({ endpoint: '/graphql', subscriptionEndpoint: 'http://x/graphql' })).toThrow(/^GRAPHIQL_BAD_OPTIONS/);
-    expect(() => graphiqlRouter({ endpoint: '/graphql', subscriptionEndpoint: 'wss://api.example.org/graphql' })).not.toThrow();
+    expect(() => graphiqlRouter({ endpoint: 'graphql', subscriptionEndpoint: '/graphql' })).toThrow(
+      /^GRAPHIQL_BAD_OPTIONS/,
+    );
+    expect(() => graphiqlRouter({ endpoint: '/graphql', subscriptionEndpoint: 'http://x/graphql' })).toThrow(
+      /^GRAPHIQL_BAD_OPTIONS/,
+    );
+    expect(() =>
+      graphiqlRouter({ endpoint: '/graphql', subscriptionEndpoint: 'wss://api.example.org/graphql' }),
+    ).not.toThrow();
   });
 });
 
@@ -208,7 +221,9 @@ describe('graphiql page helpers', () => {
 
   it('adds a cross-origin subscription host to connect-src', () => {
     expect(graphiqlContentSecurityPolicy('/graphql')).toContain("connect-src 'self';");
-    expect(graphiqlContentSecurityPolicy('wss://ws.example.org/graphql')).toContain("connect-src 'self' wss://ws.example.org;");
+    expect(graphiqlContentSecurityPolicy('wss://ws.example.org/graphql')).toContain(
+      "connect-src 'self' wss://ws.example.org;",
+    );
   });
 
   it('finds assets/graphiql from the built layout (dist/src/infra/http) as well as from src/infra/http', () => {

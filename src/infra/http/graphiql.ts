@@ -43,7 +43,9 @@ function defaultQuery(title: string): string {
 
 function validateOptions(opts: GraphiqlRouterOptions): void {
   if (typeof opts.endpoint !== 'string' || !opts.endpoint.startsWith('/')) {
-    throw new Error(`GRAPHIQL_BAD_OPTIONS: endpoint must be a path starting with "/", got ${JSON.stringify(opts.endpoint)}`);
+    throw new Error(
+      `GRAPHIQL_BAD_OPTIONS: endpoint must be a path starting with "/", got ${JSON.stringify(opts.endpoint)}`,
+    );
   }
   const sub = opts.subscriptionEndpoint;
   if (typeof sub !== 'string' || !(sub.startsWith('/') || /^wss?:\/\/[^/]/i.test(sub))) {
@@ -129,33 +131,36 @@ export function graphiqlRouter(opts: GraphiqlRouterOptions): Router {
       .send(html);
   });
 
-  router.get(`${GRAPHIQL_ASSETS_PATH}/:name`, async (req: Request<{ name: string }>, res: Response, next: NextFunction) => {
-    const asset = assets.get(req.params.name);
-    if (!asset) {
-      res.status(404).type('text/plain').send(`GRAPHIQL_ASSET_NOT_FOUND: ${req.params.name}`);
-      return;
-    }
-    // A link with the current fingerprint can be cached for good; anything else revalidates (ETag).
-    const pinned = req.query.v === asset.version;
-    res.set({
-      'Content-Type': asset.contentType,
-      'Cache-Control': pinned ? `public, max-age=${ONE_YEAR_SECONDS}, immutable` : 'public, no-cache',
-      'X-Content-Type-Options': 'nosniff',
-    });
-    // Source maps are for devtools only: sent as they are.
-    if (asset.kind !== 'map') {
-      res.vary('Accept-Encoding');
-      if (req.acceptsEncodings('gzip', 'identity') === 'gzip') {
-        const body = await gzippedAsset(asset);
-        // res.send sets Content-Length and an ETag and answers 304 to a matching If-None-Match.
-        res.set('Content-Encoding', 'gzip').send(body);
+  router.get(
+    `${GRAPHIQL_ASSETS_PATH}/:name`,
+    async (req: Request<{ name: string }>, res: Response, next: NextFunction) => {
+      const asset = assets.get(req.params.name);
+      if (!asset) {
+        res.status(404).type('text/plain').send(`GRAPHIQL_ASSET_NOT_FOUND: ${req.params.name}`);
         return;
       }
-    }
-    res.sendFile(asset.absolutePath, { cacheControl: false, dotfiles: 'deny' }, (err) => {
-      if (err && !res.headersSent) next(err);
-    });
-  });
+      // A link with the current fingerprint can be cached for good; anything else revalidates (ETag).
+      const pinned = req.query.v === asset.version;
+      res.set({
+        'Content-Type': asset.contentType,
+        'Cache-Control': pinned ? `public, max-age=${ONE_YEAR_SECONDS}, immutable` : 'public, no-cache',
+        'X-Content-Type-Options': 'nosniff',
+      });
+      // Source maps are for devtools only: sent as they are.
+      if (asset.kind !== 'map') {
+        res.vary('Accept-Encoding');
+        if (req.acceptsEncodings('gzip', 'identity') === 'gzip') {
+          const body = await gzippedAsset(asset);
+          // res.send sets Content-Length and an ETag and answers 304 to a matching If-None-Match.
+          res.set('Content-Encoding', 'gzip').send(body);
+          return;
+        }
+      }
+      res.sendFile(asset.absolutePath, { cacheControl: false, dotfiles: 'deny' }, (err) => {
+        if (err && !res.headersSent) next(err);
+      });
+    },
+  );
 
   return router;
 }

@@ -155,6 +155,9 @@ export function createPubSub(options: { transport?: Transport; prefix?: string; 
 
 export function createPubSubAdapter(redis: RedisConnections | null): PubSub {
   if (!redis) return createPubSub();
-  const target = createRedisEventTarget({ publishClient: redis.main, subscribeClient: redis.sub }) as unknown as EventTarget;
+  const target = createRedisEventTarget({
+    publishClient: redis.main,
+    subscribeClient: redis.sub,
+  }) as unknown as EventTarget;
   return createPubSub({ transport: eventTargetTransport(target), prefix: redis.prefix });
 }

@@ -18,7 +18,12 @@ export interface RedisConnections {
 }
 
 export async function connectRedis(url: string, prefix: string): Promise<RedisConnections> {
-  const base: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 3, enableReadyCheck: true, connectionName: 'dermagraph' };
+  const base: RedisOptions = {
+    lazyConnect: true,
+    maxRetriesPerRequest: 3,
+    enableReadyCheck: true,
+    connectionName: 'dermagraph',
+  };
   const main = new Redis(url, base);
   const sub = new Redis(url, base);
   await Promise.all([main.connect(), sub.connect()]);

@@ -36,7 +36,9 @@ const MAX_OPERATION_LABELS = 200;
  * Bounds label cardinality: names must look like GraphQL names and only the first
  * MAX_OPERATION_LABELS distinct ones are kept; the rest count as "other".
  */
-export function operationLabeler(max = MAX_OPERATION_LABELS): (name: string | null | undefined, parsed: boolean) => string {
+export function operationLabeler(
+  max = MAX_OPERATION_LABELS,
+): (name: string | null | undefined, parsed: boolean) => string {
   const seen = new Set<string>();
   return (name, parsed) => {
     if (!parsed) return 'invalid';

@@ -10,7 +10,11 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 /** A stream of `n` chunks of 64 KiB, made as it is read (never a whole buffer). */
 function chunks(n: number, byte = 7): Readable {
   let i = 0;
-  return new Readable({ read() { this.push(i++ < n ? Buffer.alloc(65536, byte) : null); } });
+  return new Readable({
+    read() {
+      this.push(i++ < n ? Buffer.alloc(65536, byte) : null);
+    },
+  });
 }
 
 describe('LocalFileStore', () => {

@@ -99,7 +99,9 @@ export class LocalFileStore implements FileStore {
   }
 
   private ensureDirs(): Promise<void> {
-    return (this.ready ??= fs.mkdir(this.tmpDir, { recursive: true }).then(() => void this.sweepStaging().catch(() => undefined)));
+    return (this.ready ??= fs
+      .mkdir(this.tmpDir, { recursive: true })
+      .then(() => void this.sweepStaging().catch(() => undefined)));
   }
 
   /**
@@ -136,7 +138,11 @@ export class LocalFileStore implements FileStore {
     const hash = createHash('sha256');
     const counter = { size: 0 };
     try {
-      await pipeline(input, hashingLimit(hash, opts.maxBytes ?? Number.MAX_SAFE_INTEGER, counter), createWriteStream(tempPath, { flags: 'wx' }));
+      await pipeline(
+        input,
+        hashingLimit(hash, opts.maxBytes ?? Number.MAX_SAFE_INTEGER, counter),
+        createWriteStream(tempPath, { flags: 'wx' }),
+      );
     } catch (err) {
       await fs.rm(tempPath, { force: true });
       // Drain what is left so the multipart parser can move on to the next part.
@@ -196,7 +202,9 @@ export class LocalFileStore implements FileStore {
     } catch {
       return;
     }
-    await Promise.all(names.filter((n) => n.startsWith(`${sha256}.`)).map((n) => fs.rm(path.join(dir, n), { force: true })));
+    await Promise.all(
+      names.filter((n) => n.startsWith(`${sha256}.`)).map((n) => fs.rm(path.join(dir, n), { force: true })),
+    );
   }
 
   async cachedPath(sha256: string, variant: string): Promise<string | null> {

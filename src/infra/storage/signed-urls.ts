@@ -13,7 +13,13 @@ export function signature(secret: string, t: SignedTarget, expiresAt: number): s
 }
 
 /** `/files/<kind>s/<id>/<variant>?exp=<epoch seconds>&sig=<hmac>` under `publicUrl`. */
-export function signedUrl(publicUrl: string, secret: string, t: SignedTarget, ttlSeconds: number, nowMs = Date.now()): string {
+export function signedUrl(
+  publicUrl: string,
+  secret: string,
+  t: SignedTarget,
+  ttlSeconds: number,
+  nowMs = Date.now(),
+): string {
   const exp = Math.floor(nowMs / 1000) + ttlSeconds;
   const base = publicUrl.replace(/\/+$/, '');
   return `${base}/files/${t.kind}s/${encodeURIComponent(t.id)}/${encodeURIComponent(t.variant)}?exp=${exp}&sig=${signature(secret, t, exp)}`;
@@ -22,7 +28,13 @@ export function signedUrl(publicUrl: string, secret: string, t: SignedTarget, tt
 export type SignatureCheck = 'OK' | 'EXPIRED' | 'INVALID';
 
 /** Constant-time check of `sig`; an expired URL is refused even when its signature is right. */
-export function checkSignature(secret: string, t: SignedTarget, exp: unknown, sig: unknown, nowMs = Date.now()): SignatureCheck {
+export function checkSignature(
+  secret: string,
+  t: SignedTarget,
+  exp: unknown,
+  sig: unknown,
+  nowMs = Date.now(),
+): SignatureCheck {
   if (typeof exp !== 'string' || !/^\d{1,12}$/.test(exp) || typeof sig !== 'string') return 'INVALID';
   const expected = Buffer.from(signature(secret, t, Number(exp)));
   const given = Buffer.from(sig);

@@ -5,7 +5,13 @@ import { AuthPayload, RegisterInput, TwoFactorEnrollment } from './accounts.type
 import { UserType } from './user.types';
 import type { AppContext, AuthUser } from '../../schema/context';
 import type { AuthResult, RequestMeta } from './auth-service';
-import { accountFromCaller, accountFromChallenge, accountFromEmailArg, accountFromRegisterInput, RateLimit } from './rate-limit-middleware';
+import {
+  accountFromCaller,
+  accountFromChallenge,
+  accountFromEmailArg,
+  accountFromRegisterInput,
+  RateLimit,
+} from './rate-limit-middleware';
 
 const meta = (ctx: AppContext): RequestMeta => ({ ip: ctx.ip, userAgent: ctx.userAgent });
 const svc = (ctx: AppContext) => ctx.services.auth.auth;
@@ -18,7 +24,8 @@ export class AuthResolver {
   @Public()
   @UseMiddleware(RateLimit('register', accountFromRegisterInput))
   @Mutation(() => UserType, {
-    description: 'Creates a CLINICIAN account and mails a verification link. An address that has an account gets the same answer (its owner is mailed instead)',
+    description:
+      'Creates a CLINICIAN account and mails a verification link. An address that has an account gets the same answer (its owner is mailed instead)',
   })
   register(@Arg('input', () => RegisterInput) input: RegisterInput, @Ctx() ctx: AppContext): Promise<User> {
     return svc(ctx).register(ctx.em, input, meta(ctx));
@@ -45,7 +52,10 @@ export class AuthResolver {
   async login(
     @Arg('email', () => String) email: string,
     @Arg('password', () => String) password: string,
-    @Arg('deviceToken', () => String, { nullable: true, description: 'The deviceToken of an earlier sign-in to this account, if the client kept one' })
+    @Arg('deviceToken', () => String, {
+      nullable: true,
+      description: 'The deviceToken of an earlier sign-in to this account, if the client kept one',
+    })
     deviceToken: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<AuthPayload> {
@@ -66,7 +76,10 @@ export class AuthResolver {
   @Public()
   @UseMiddleware(RateLimit('refresh'))
   @Mutation(() => AuthPayload, { description: 'New access and refresh tokens; the refresh token given stops working' })
-  async refreshSession(@Arg('refreshToken', () => String) refreshToken: string, @Ctx() ctx: AppContext): Promise<AuthPayload> {
+  async refreshSession(
+    @Arg('refreshToken', () => String) refreshToken: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<AuthPayload> {
     return payload(await svc(ctx).refreshSession(ctx.em, refreshToken, meta(ctx)));
   }
 
@@ -92,8 +105,14 @@ export class AuthResolver {
 
   @Public()
   @UseMiddleware(RateLimit('passwordReset'))
-  @Mutation(() => Boolean, { description: 'Sets a new password with the token from the link; ends every session; 2FA stays on' })
-  resetPassword(@Arg('token', () => String) token: string, @Arg('newPassword', () => String) newPassword: string, @Ctx() ctx: AppContext): Promise<boolean> {
+  @Mutation(() => Boolean, {
+    description: 'Sets a new password with the token from the link; ends every session; 2FA stays on',
+  })
+  resetPassword(
+    @Arg('token', () => String) token: string,
+    @Arg('newPassword', () => String) newPassword: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<boolean> {
     return svc(ctx).resetPassword(ctx.em, token, newPassword, meta(ctx));
   }
 
@@ -125,7 +144,11 @@ export class AuthResolver {
   @Authorized()
   @UseMiddleware(RateLimit('twoFactor', accountFromCaller))
   @Mutation(() => Boolean)
-  disableTwoFactor(@Arg('password', () => String) password: string, @Arg('code', () => String) code: string, @Ctx() ctx: AppContext): Promise<boolean> {
+  disableTwoFactor(
+    @Arg('password', () => String) password: string,
+    @Arg('code', () => String) code: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<boolean> {
     return svc(ctx).disableTwoFactor(ctx.em, caller(ctx), password, code, meta(ctx));
   }
 
@@ -138,13 +161,21 @@ export class AuthResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => UserType)
-  setUserRole(@Arg('userId', () => ID) userId: string, @Arg('role', () => Role) role: Role, @Ctx() ctx: AppContext): Promise<User> {
+  setUserRole(
+    @Arg('userId', () => ID) userId: string,
+    @Arg('role', () => Role) role: Role,
+    @Ctx() ctx: AppContext,
+  ): Promise<User> {
     return svc(ctx).setUserRole(ctx.em, caller(ctx), userId, role, meta(ctx));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => UserType, { description: 'Disabling ends every session of the user' })
-  setUserDisabled(@Arg('userId', () => ID) userId: string, @Arg('disabled', () => Boolean) disabled: boolean, @Ctx() ctx: AppContext): Promise<User> {
+  setUserDisabled(
+    @Arg('userId', () => ID) userId: string,
+    @Arg('disabled', () => Boolean) disabled: boolean,
+    @Ctx() ctx: AppContext,
+  ): Promise<User> {
     return svc(ctx).setUserDisabled(ctx.em, caller(ctx), userId, disabled, meta(ctx));
   }
 

@@ -13,7 +13,9 @@ export class RegisterInput {
   name?: string | null;
 }
 
-@ObjectType({ description: 'The result of a sign-in step. With 2FA on, login returns only twoFactorRequired and challengeToken.' })
+@ObjectType({
+  description: 'The result of a sign-in step. With 2FA on, login returns only twoFactorRequired and challengeToken.',
+})
 export class AuthPayload {
   @Field(() => Boolean)
   twoFactorRequired!: boolean;
@@ -36,7 +38,7 @@ export class AuthPayload {
   @Field(() => String, {
     nullable: true,
     description:
-      'After a complete sign-in: keep it (per account) and pass it to the next login as deviceToken. It marks this client as the owner\'s known device, which strangers\' failed sign-ins cannot lock out. Valid 180 days or until the password changes; grants no access on its own',
+      "After a complete sign-in: keep it (per account) and pass it to the next login as deviceToken. It marks this client as the owner's known device, which strangers' failed sign-ins cannot lock out. Valid 180 days or until the password changes; grants no access on its own",
   })
   deviceToken?: string | null;
 }

@@ -40,7 +40,11 @@ export class UserSecurityFieldsResolver {
     let loader = ctx.loaders.get('twoFactorEnabled') as DataLoader<string, boolean> | undefined;
     if (!loader) {
       loader = new DataLoader<string, boolean>(async (ids) => {
-        const rows = await ctx.em.find(TwoFactor, { user: { $in: [...ids] }, enabledAt: { $ne: null } }, { fields: ['user'] });
+        const rows = await ctx.em.find(
+          TwoFactor,
+          { user: { $in: [...ids] }, enabledAt: { $ne: null } },
+          { fields: ['user'] },
+        );
         const on = new Set(rows.map((r) => r.user.id));
         return ids.map((id) => on.has(id));
       });

@@ -212,7 +212,17 @@ export class AuthService {
    * database. A failure that must be kept although the operation rolls back is audited by the
    * caller after the transaction, with its own (non-transactional) EntityManager.
    */
-  async audit(em: EntityManager, action: AuditAction, e: { userId?: string | null; actorId?: string | null; success: boolean; meta?: RequestMeta; details?: Record<string, unknown> }): Promise<void> {
+  async audit(
+    em: EntityManager,
+    action: AuditAction,
+    e: {
+      userId?: string | null;
+      actorId?: string | null;
+      success: boolean;
+      meta?: RequestMeta;
+      details?: Record<string, unknown>;
+    },
+  ): Promise<void> {
     const row = new AuditLog();
     row.action = action;
     row.userId = e.userId ?? null;
@@ -267,7 +277,12 @@ export class AuthService {
   }
 
   /** Ends sessions in the database only; inside a transaction, emit the event after the commit. */
-  private async markSessionsRevoked(em: EntityManager, userId: string, reason: string, opts: { sessionId?: string; exceptSessionId?: string } = {}): Promise<number> {
+  private async markSessionsRevoked(
+    em: EntityManager,
+    userId: string,
+    reason: string,
+    opts: { sessionId?: string; exceptSessionId?: string } = {},
+  ): Promise<number> {
     const where: Record<string, unknown> = { user: userId, revokedAt: null };
     if (opts.sessionId) where.id = opts.sessionId;
     if (opts.exceptSessionId) where.id = { $ne: opts.exceptSessionId };
@@ -275,7 +290,12 @@ export class AuthService {
   }
 
   /** Ends sessions and closes their sockets (outside a transaction). */
-  private async revokeSessions(em: EntityManager, userId: string, reason: string, opts: { sessionId?: string; exceptSessionId?: string } = {}): Promise<number> {
+  private async revokeSessions(
+    em: EntityManager,
+    userId: string,
+    reason: string,
+    opts: { sessionId?: string; exceptSessionId?: string } = {},
+  ): Promise<number> {
     const n = await this.markSessionsRevoked(em, userId, reason, opts);
     this.emitRevoked({ userId, reason, ...opts });
     return n;
@@ -303,7 +323,12 @@ export class AuthService {
   }
 
   /** A new session (refresh-token family), its first tokens and a device token (same device id when the client had one). */
-  private async startSession(em: EntityManager, user: User, meta: RequestMeta, deviceId?: string | null): Promise<AuthResult> {
+  private async startSession(
+    em: EntityManager,
+    user: User,
+    meta: RequestMeta,
+    deviceId?: string | null,
+  ): Promise<AuthResult> {
     const session = new AuthSession();
     session.user = user;
     session.ip = meta.ip || null;
@@ -314,11 +339,24 @@ export class AuthService {
     em.persist(session);
     em.persist(row);
     await em.flush();
-    await this.audit(em, AuditAction.SIGN_IN_SUCCEEDED, { userId: user.id, success: true, meta, details: { knownDevice: !!deviceId } });
-    return { ...(await this.accessPayload(user, session, token)), deviceToken: await this.devices.issue(user, deviceId) };
+    await this.audit(em, AuditAction.SIGN_IN_SUCCEEDED, {
+      userId: user.id,
+      success: true,
+      meta,
+      details: { knownDevice: !!deviceId },
+    });
+    return {
+      ...(await this.accessPayload(user, session, token)),
+      deviceToken: await this.devices.issue(user, deviceId),
+    };
   }
 
-  private async issueEmailToken(em: EntityManager, userId: string, purpose: EmailTokenPurpose, ttlMs: number): Promise<string> {
+  private async issueEmailToken(
+    em: EntityManager,
+    userId: string,
+    purpose: EmailTokenPurpose,
+    ttlMs: number,
+  ): Promise<string> {
     // A new link replaces the older unused ones of the same kind.
     await em.nativeDelete(EmailToken, { user: userId, purpose, usedAt: null });
     const token = generateToken();
@@ -341,7 +379,8 @@ export class AuthService {
 
   /** Finds a mailed token and marks it used, once: a conditional update decides between concurrent uses. */
   private async consumeEmailToken(em: EntityManager, token: string, purpose: EmailTokenPurpose): Promise<EmailToken> {
-    if (typeof token !== 'string' || token.length > MAX_TOKEN_INPUT || !looksLikeToken(token)) throw emailTokenError('TOKEN_INVALID');
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_INPUT || !looksLikeToken(token))
+      throw emailTokenError('TOKEN_INVALID');
     const row = await em.findOne(EmailToken, { tokenHash: hashToken(token), purpose }, { populate: ['user'] });
     if (!row) throw emailTokenError('TOKEN_INVALID');
     if (row.usedAt) throw emailTokenError('TOKEN_USED');
@@ -369,7 +408,12 @@ export class AuthService {
     opts: { allowRecovery: boolean; fail: (reason: CodeFailure, message: string) => AppError },
   ): Promise<'TOTP' | 'RECOVERY_CODE'> {
     const fail = async (reason: CodeFailure) => {
-      await this.audit(em, AuditAction.TWO_FACTOR_FAILED, { userId: user.id, success: false, meta, details: { reason } });
+      await this.audit(em, AuditAction.TWO_FACTOR_FAILED, {
+        userId: user.id,
+        success: false,
+        meta,
+        details: { reason },
+      });
       return opts.fail(reason, CODE_MESSAGES[reason]);
     };
     if (typeof code !== 'string' || code.length > MAX_CODE_INPUT) throw tooLong('code', MAX_CODE_INPUT);
@@ -391,10 +435,17 @@ export class AuthService {
     if (opts.allowRecovery && normalizeRecoveryCode(code)) {
       const row = await em.findOne(RecoveryCode, { user: user.id, codeHash: hashRecoveryCode(code) });
       if (!row) throw await fail('INVALID_CODE');
-      const claimed = row.usedAt ? 0 : await em.nativeUpdate(RecoveryCode, { id: row.id, usedAt: null }, { usedAt: this.now() });
+      const claimed = row.usedAt
+        ? 0
+        : await em.nativeUpdate(RecoveryCode, { id: row.id, usedAt: null }, { usedAt: this.now() });
       if (claimed !== 1) throw await fail('RECOVERY_CODE_USED');
       const remaining = await em.count(RecoveryCode, { user: user.id, usedAt: null });
-      await this.audit(em, AuditAction.RECOVERY_CODE_USED, { userId: user.id, success: true, meta, details: { remaining } });
+      await this.audit(em, AuditAction.RECOVERY_CODE_USED, {
+        userId: user.id,
+        success: true,
+        meta,
+        details: { remaining },
+      });
       return 'RECOVERY_CODE';
     }
     throw await fail('INVALID_CODE');
@@ -427,7 +478,8 @@ export class AuthService {
    */
   async authenticate(authorization: string | undefined): Promise<AuthUser | null> {
     if (authorization === undefined || authorization === '') return null;
-    const unauthenticated = (e: AppError) => new AppError('UNAUTHENTICATED', e.message, { reason: e.extensions.reason, http: { status: 401 } });
+    const unauthenticated = (e: AppError) =>
+      new AppError('UNAUTHENTICATED', e.message, { reason: e.extensions.reason, http: { status: 401 } });
     const token = bearerToken(authorization);
     if (!token) throw unauthenticated(jwtError('TOKEN_INVALID'));
     let claims;
@@ -438,9 +490,16 @@ export class AuthService {
     }
     const state = await this.sessionState(claims.sid, claims.sub);
     if (!state || state.revokedAt) {
-      throw new AppError('UNAUTHENTICATED', 'This session has ended; sign in again', { reason: 'SESSION_REVOKED', http: { status: 401 } });
+      throw new AppError('UNAUTHENTICATED', 'This session has ended; sign in again', {
+        reason: 'SESSION_REVOKED',
+        http: { status: 401 },
+      });
     }
-    if (state.disabledAt) throw new AppError('UNAUTHENTICATED', 'This account is disabled', { reason: 'USER_DISABLED', http: { status: 401 } });
+    if (state.disabledAt)
+      throw new AppError('UNAUTHENTICATED', 'This account is disabled', {
+        reason: 'USER_DISABLED',
+        http: { status: 401 },
+      });
     return { id: state.userId, email: state.email, role: state.role, sessionId: claims.sid, expiresAt: claims.exp };
   }
 
@@ -455,11 +514,13 @@ export class AuthService {
    * socket check reads it: hydrating the two entities cost about 8x the query itself.
    */
   private async sessionState(sessionId: string, userId?: string): Promise<SessionState | null> {
-    const rows = (await this.freshEm('authentication').getConnection().execute(
-      `select u.id as "userId", u.email, u.role, u.disabled_at as "disabledAt", s.revoked_at as "revokedAt"
+    const rows = (await this.freshEm('authentication')
+      .getConnection()
+      .execute(
+        `select u.id as "userId", u.email, u.role, u.disabled_at as "disabledAt", s.revoked_at as "revokedAt"
          from auth_sessions s join users u on u.id = s.user_id where s.id = ?${userId === undefined ? '' : ' and s.user_id = ?'}`,
-      userId === undefined ? [sessionId] : [sessionId, userId],
-    )) as SessionState[];
+        userId === undefined ? [sessionId] : [sessionId, userId],
+      )) as SessionState[];
     return rows[0] ?? null;
   }
 
@@ -472,7 +533,11 @@ export class AuthService {
    * account gets its verification link; the owner of a taken address gets a notice instead
    * (or, unverified, a new verification link). Policy and address errors are answered as before.
    */
-  async register(em: EntityManager, input: { email: string; password: string; name?: string | null }, meta: RequestMeta): Promise<User> {
+  async register(
+    em: EntityManager,
+    input: { email: string; password: string; name?: string | null },
+    meta: RequestMeta,
+  ): Promise<User> {
     const email = parseEmail(input.email);
     limitLength(input.password, 'password', MAX_PASSWORD_INPUT);
     const name = input.name?.trim() ? limitLength(input.name.trim(), 'name', MAX_NAME_LENGTH) : null;
@@ -511,7 +576,10 @@ export class AuthService {
     if (!owner) return;
     if (!owner.disabledAt) {
       // An owner who never verified may have lost the first mail: a new link helps more than a notice.
-      if (owner.emailVerifiedAt) this.deliver(accountExistsEmail({ to: owner.email, name: owner.name, publicUrl: this.deps.settings.publicUrl }));
+      if (owner.emailVerifiedAt)
+        this.deliver(
+          accountExistsEmail({ to: owner.email, name: owner.name, publicUrl: this.deps.settings.publicUrl }),
+        );
       else await this.mailVerificationLink(em, owner);
     }
     await this.audit(em, AuditAction.REGISTRATION_EMAIL_TAKEN, { userId: owner.id, success: false, meta });
@@ -553,7 +621,13 @@ export class AuthService {
    * the owner out of the budget strangers share. The password is checked before disabled or
    * unverified are told, so those tell only someone who knows the password.
    */
-  async login(em: EntityManager, emailInput: string, passwordInput: string, meta: RequestMeta, deviceToken?: string | null): Promise<AuthResult> {
+  async login(
+    em: EntityManager,
+    emailInput: string,
+    passwordInput: string,
+    meta: RequestMeta,
+    deviceToken?: string | null,
+  ): Promise<AuthResult> {
     limitLength(emailInput, 'email', 1024);
     limitLength(passwordInput, 'password', MAX_PASSWORD_INPUT);
     if (deviceToken != null) limitLength(deviceToken, 'deviceToken', MAX_DEVICE_TOKEN_INPUT);
@@ -569,22 +643,42 @@ export class AuthService {
     const ok = await verifyPasswordOrDummy(user?.passwordHash, passwordInput);
     if (!user || !ok) {
       await this.deps.loginGuard.failed(client);
-      await this.audit(em, AuditAction.SIGN_IN_FAILED, { userId: user?.id, success: false, meta, details: { reason: 'INVALID_CREDENTIALS', knownDevice: !!client.deviceId } });
+      await this.audit(em, AuditAction.SIGN_IN_FAILED, {
+        userId: user?.id,
+        success: false,
+        meta,
+        details: { reason: 'INVALID_CREDENTIALS', knownDevice: !!client.deviceId },
+      });
       throw invalidCredentials();
     }
     await this.deps.loginGuard.succeeded(client);
     if (user.disabledAt) {
-      await this.audit(em, AuditAction.SIGN_IN_FAILED, { userId: user.id, success: false, meta, details: { reason: 'USER_DISABLED' } });
+      await this.audit(em, AuditAction.SIGN_IN_FAILED, {
+        userId: user.id,
+        success: false,
+        meta,
+        details: { reason: 'USER_DISABLED' },
+      });
       throw new AppError('FORBIDDEN', 'This account is disabled', { reason: 'USER_DISABLED' });
     }
     if (!user.emailVerifiedAt && !this.deps.settings.allowUnverifiedLogin) {
-      await this.audit(em, AuditAction.SIGN_IN_FAILED, { userId: user.id, success: false, meta, details: { reason: 'EMAIL_NOT_VERIFIED' } });
-      throw new AppError('FORBIDDEN', 'Confirm your email address first (see the mail we sent you)', { reason: 'EMAIL_NOT_VERIFIED' });
+      await this.audit(em, AuditAction.SIGN_IN_FAILED, {
+        userId: user.id,
+        success: false,
+        meta,
+        details: { reason: 'EMAIL_NOT_VERIFIED' },
+      });
+      throw new AppError('FORBIDDEN', 'Confirm your email address first (see the mail we sent you)', {
+        reason: 'EMAIL_NOT_VERIFIED',
+      });
     }
     if (needsRehash(user.passwordHash)) user.passwordHash = await hashPassword(passwordInput);
     if (await this.enabledTwoFactor(em, user.id)) {
       await em.flush();
-      const challengeToken = await this.deps.jwt.signChallengeToken({ sub: user.id, did: client.deviceId ?? undefined });
+      const challengeToken = await this.deps.jwt.signChallengeToken({
+        sub: user.id,
+        did: client.deviceId ?? undefined,
+      });
       return { twoFactorRequired: true, challengeToken };
     }
     return this.startSession(em, user, meta, client.deviceId);
@@ -596,21 +690,31 @@ export class AuthService {
    */
   private async signedInFrom(em: EntityManager, email: string, ip: string): Promise<boolean> {
     if (!ip) return false;
-    const rows = (await em.getConnection().execute(
-      'select 1 from auth_sessions s join users u on u.id = s.user_id where u.email = ? and s.ip = ? and s.created_at > ? limit 1',
-      [email, ip, new Date(this.now().getTime() - KNOWN_IP_DAYS * 86_400_000)],
-    )) as unknown[];
+    const rows = (await em
+      .getConnection()
+      .execute(
+        'select 1 from auth_sessions s join users u on u.id = s.user_id where u.email = ? and s.ip = ? and s.created_at > ? limit 1',
+        [email, ip, new Date(this.now().getTime() - KNOWN_IP_DAYS * 86_400_000)],
+      )) as unknown[];
     return rows.length > 0;
   }
 
   /** Second step of a sign-in with 2FA: a TOTP code (once per time step) or an unused recovery code. */
-  async verifyTwoFactor(em: EntityManager, challengeToken: string, code: string, meta: RequestMeta): Promise<AuthResult> {
+  async verifyTwoFactor(
+    em: EntityManager,
+    challengeToken: string,
+    code: string,
+    meta: RequestMeta,
+  ): Promise<AuthResult> {
     limitLength(challengeToken, 'challengeToken', MAX_TOKEN_INPUT);
     const { sub, did } = await this.deps.jwt.verifyChallengeToken(challengeToken);
     const user = await this.loadUser(em, sub);
     if (user.disabledAt) throw new AppError('FORBIDDEN', 'This account is disabled', { reason: 'USER_DISABLED' });
     const tf = await this.enabledTwoFactor(em, user.id);
-    if (!tf) throw new AppError('UNAUTHENTICATED', 'Two-factor authentication is not on for this account', { reason: 'TWO_FACTOR_NOT_ENABLED' });
+    if (!tf)
+      throw new AppError('UNAUTHENTICATED', 'Two-factor authentication is not on for this account', {
+        reason: 'TWO_FACTOR_NOT_ENABLED',
+      });
     await this.checkSecondFactor(em, user, tf, code, meta, {
       allowRecovery: true,
       fail: (reason, message) => new AppError('UNAUTHENTICATED', message, { reason }),
@@ -623,20 +727,32 @@ export class AuthService {
    * already exchanged means it was copied: the whole session (family) is revoked.
    */
   async refreshSession(em: EntityManager, refreshToken: string, meta: RequestMeta): Promise<AuthResult> {
-    const invalid = (reason: string, message = 'The refresh token is not valid') => new AppError('UNAUTHENTICATED', message, { reason });
-    if (typeof refreshToken !== 'string' || refreshToken.length > MAX_TOKEN_INPUT || !looksLikeToken(refreshToken)) throw invalid('TOKEN_INVALID');
-    const row = await em.findOne(RefreshToken, { tokenHash: hashToken(refreshToken) }, { populate: ['session', 'session.user'] });
+    const invalid = (reason: string, message = 'The refresh token is not valid') =>
+      new AppError('UNAUTHENTICATED', message, { reason });
+    if (typeof refreshToken !== 'string' || refreshToken.length > MAX_TOKEN_INPUT || !looksLikeToken(refreshToken))
+      throw invalid('TOKEN_INVALID');
+    const row = await em.findOne(
+      RefreshToken,
+      { tokenHash: hashToken(refreshToken) },
+      { populate: ['session', 'session.user'] },
+    );
     if (!row) throw invalid('TOKEN_INVALID');
     const session = row.session;
     const user = session.user;
     if (session.revokedAt) throw invalid('SESSION_REVOKED', 'This session has ended; sign in again');
     const reuse = async () => {
       await this.revokeSessions(em, user.id, 'REFRESH_TOKEN_REUSED', { sessionId: session.id });
-      await this.audit(em, AuditAction.REFRESH_TOKEN_REUSED, { userId: user.id, success: false, meta, details: { sessionId: session.id } });
+      await this.audit(em, AuditAction.REFRESH_TOKEN_REUSED, {
+        userId: user.id,
+        success: false,
+        meta,
+        details: { sessionId: session.id },
+      });
       return invalid('REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session has been ended');
     };
     if (row.rotatedAt) throw await reuse();
-    if (row.expiresAt.getTime() <= this.now().getTime()) throw invalid('TOKEN_EXPIRED', 'The refresh token has expired; sign in again');
+    if (row.expiresAt.getTime() <= this.now().getTime())
+      throw invalid('TOKEN_EXPIRED', 'The refresh token has expired; sign in again');
     if (user.disabledAt) throw invalid('USER_DISABLED', 'This account is disabled');
     const claimed = await em.nativeUpdate(RefreshToken, { id: row.id, rotatedAt: null }, { rotatedAt: this.now() });
     if (claimed !== 1) throw await reuse();
@@ -649,7 +765,8 @@ export class AuthService {
 
   /** Ends the session of this refresh token. True whether or not the token was known (nothing to learn). */
   async logout(em: EntityManager, refreshToken: string, meta: RequestMeta): Promise<boolean> {
-    if (typeof refreshToken !== 'string' || refreshToken.length > MAX_TOKEN_INPUT || !looksLikeToken(refreshToken)) return true;
+    if (typeof refreshToken !== 'string' || refreshToken.length > MAX_TOKEN_INPUT || !looksLikeToken(refreshToken))
+      return true;
     const row = await em.findOne(RefreshToken, { tokenHash: hashToken(refreshToken) }, { populate: ['session'] });
     if (row && !row.session.revokedAt) {
       const userId = row.session.user.id;
@@ -674,8 +791,21 @@ export class AuthService {
     this.afterAnswer('password reset request', async (bg) => {
       const user = await bg.findOne(User, { email });
       if (!user || user.disabledAt) return;
-      const token = await this.issueEmailToken(bg, user.id, EmailTokenPurpose.RESET_PASSWORD, this.deps.settings.passwordResetTtlMinutes * 60_000);
-      this.deliver(passwordResetEmail({ to: user.email, name: user.name, publicUrl: this.deps.settings.publicUrl, token, ttlMinutes: this.deps.settings.passwordResetTtlMinutes }));
+      const token = await this.issueEmailToken(
+        bg,
+        user.id,
+        EmailTokenPurpose.RESET_PASSWORD,
+        this.deps.settings.passwordResetTtlMinutes * 60_000,
+      );
+      this.deliver(
+        passwordResetEmail({
+          to: user.email,
+          name: user.name,
+          publicUrl: this.deps.settings.publicUrl,
+          token,
+          ttlMinutes: this.deps.settings.passwordResetTtlMinutes,
+        }),
+      );
       await this.audit(bg, AuditAction.PASSWORD_RESET_REQUESTED, { userId: user.id, success: true, meta });
     });
     return true;
@@ -688,8 +818,13 @@ export class AuthService {
    */
   async resetPassword(em: EntityManager, token: string, newPassword: string, meta: RequestMeta): Promise<boolean> {
     limitLength(newPassword, 'newPassword', MAX_PASSWORD_INPUT);
-    if (typeof token !== 'string' || token.length > MAX_TOKEN_INPUT || !looksLikeToken(token)) throw emailTokenError('TOKEN_INVALID');
-    const pending = await em.findOne(EmailToken, { tokenHash: hashToken(token), purpose: EmailTokenPurpose.RESET_PASSWORD }, { populate: ['user'] });
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_INPUT || !looksLikeToken(token))
+      throw emailTokenError('TOKEN_INVALID');
+    const pending = await em.findOne(
+      EmailToken,
+      { tokenHash: hashToken(token), purpose: EmailTokenPurpose.RESET_PASSWORD },
+      { populate: ['user'] },
+    );
     const password = assertAcceptablePassword(newPassword, { email: pending?.user.email }, 'newPassword');
     const hash = await hashPassword(password);
     let user: User;
@@ -708,7 +843,13 @@ export class AuthService {
       });
     } catch (err) {
       const reason = err instanceof AppError ? err.extensions.reason : undefined;
-      if (pending && reason) await this.audit(em, AuditAction.PASSWORD_RESET, { userId: pending.user.id, success: false, meta, details: { reason } });
+      if (pending && reason)
+        await this.audit(em, AuditAction.PASSWORD_RESET, {
+          userId: pending.user.id,
+          success: false,
+          meta,
+          details: { reason },
+        });
       throw err;
     }
     this.emitRevoked({ userId: user.id, reason: 'PASSWORD_RESET' });
@@ -717,17 +858,34 @@ export class AuthService {
   }
 
   /** Needs the current password; ends the caller's other sessions. */
-  async changePassword(em: EntityManager, caller: AuthUser, currentPassword: string, newPassword: string, meta: RequestMeta): Promise<boolean> {
+  async changePassword(
+    em: EntityManager,
+    caller: AuthUser,
+    currentPassword: string,
+    newPassword: string,
+    meta: RequestMeta,
+  ): Promise<boolean> {
     limitLength(currentPassword, 'currentPassword', MAX_PASSWORD_INPUT);
     limitLength(newPassword, 'newPassword', MAX_PASSWORD_INPUT);
     const user = await this.loadUser(em, caller.id);
     if (!(await verifyPassword(user.passwordHash, currentPassword))) {
-      await this.audit(em, AuditAction.PASSWORD_CHANGED, { userId: user.id, success: false, meta, details: { reason: 'WRONG_PASSWORD' } });
-      throw new AppError('BAD_USER_INPUT', 'The current password is not right', { field: 'currentPassword', reason: 'WRONG_PASSWORD' });
+      await this.audit(em, AuditAction.PASSWORD_CHANGED, {
+        userId: user.id,
+        success: false,
+        meta,
+        details: { reason: 'WRONG_PASSWORD' },
+      });
+      throw new AppError('BAD_USER_INPUT', 'The current password is not right', {
+        field: 'currentPassword',
+        reason: 'WRONG_PASSWORD',
+      });
     }
     const password = assertAcceptablePassword(newPassword, { email: user.email }, 'newPassword');
     if (await verifyPassword(user.passwordHash, password)) {
-      throw new AppError('BAD_USER_INPUT', 'The new password is the same as the current one', { field: 'newPassword', reason: 'SAME_AS_CURRENT' });
+      throw new AppError('BAD_USER_INPUT', 'The new password is the same as the current one', {
+        field: 'newPassword',
+        reason: 'SAME_AS_CURRENT',
+      });
     }
     user.passwordHash = await hashPassword(password);
     await em.flush();
@@ -743,7 +901,10 @@ export class AuthService {
   async beginTwoFactorEnrollment(em: EntityManager, caller: AuthUser): Promise<TwoFactorEnrollmentResult> {
     const user = await this.loadUser(em, caller.id);
     let tf = await em.findOne(TwoFactor, { user: user.id });
-    if (tf?.enabledAt) throw new AppError('CONFLICT', 'Two-factor authentication is already on; disable it first', { reason: 'TWO_FACTOR_ALREADY_ENABLED' });
+    if (tf?.enabledAt)
+      throw new AppError('CONFLICT', 'Two-factor authentication is already on; disable it first', {
+        reason: 'TWO_FACTOR_ALREADY_ENABLED',
+      });
     const secret = generateTotpSecret();
     if (!tf) {
       tf = new TwoFactor();
@@ -758,11 +919,19 @@ export class AuthService {
   }
 
   /** Turns 2FA on with a code from the new secret; returns the 10 recovery codes, shown this once. */
-  async confirmTwoFactorEnrollment(em: EntityManager, caller: AuthUser, code: string, meta: RequestMeta): Promise<string[]> {
+  async confirmTwoFactorEnrollment(
+    em: EntityManager,
+    caller: AuthUser,
+    code: string,
+    meta: RequestMeta,
+  ): Promise<string[]> {
     const user = await this.loadUser(em, caller.id);
     const tf = await em.findOne(TwoFactor, { user: user.id });
     if (!tf) throw new AppError('CONFLICT', 'Begin two-factor enrolment first', { reason: 'NO_ENROLLMENT' });
-    if (tf.enabledAt) throw new AppError('CONFLICT', 'Two-factor authentication is already on', { reason: 'TWO_FACTOR_ALREADY_ENABLED' });
+    if (tf.enabledAt)
+      throw new AppError('CONFLICT', 'Two-factor authentication is already on', {
+        reason: 'TWO_FACTOR_ALREADY_ENABLED',
+      });
     await this.checkSecondFactor(em, user, tf, code, meta, {
       allowRecovery: false,
       fail: (reason, message) => new AppError('BAD_USER_INPUT', message, { field: 'code', reason }),
@@ -775,13 +944,23 @@ export class AuthService {
   }
 
   /** Needs the password and a current code (TOTP or recovery). */
-  async disableTwoFactor(em: EntityManager, caller: AuthUser, password: string, code: string, meta: RequestMeta): Promise<boolean> {
+  async disableTwoFactor(
+    em: EntityManager,
+    caller: AuthUser,
+    password: string,
+    code: string,
+    meta: RequestMeta,
+  ): Promise<boolean> {
     limitLength(password, 'password', MAX_PASSWORD_INPUT);
     const user = await this.loadUser(em, caller.id);
     const tf = await this.enabledTwoFactor(em, user.id);
-    if (!tf) throw new AppError('CONFLICT', 'Two-factor authentication is not on', { reason: 'TWO_FACTOR_NOT_ENABLED' });
+    if (!tf)
+      throw new AppError('CONFLICT', 'Two-factor authentication is not on', { reason: 'TWO_FACTOR_NOT_ENABLED' });
     if (!(await verifyPassword(user.passwordHash, password))) {
-      throw new AppError('BAD_USER_INPUT', 'The password is not right', { field: 'password', reason: 'WRONG_PASSWORD' });
+      throw new AppError('BAD_USER_INPUT', 'The password is not right', {
+        field: 'password',
+        reason: 'WRONG_PASSWORD',
+      });
     }
     await this.checkSecondFactor(em, user, tf, code, meta, {
       allowRecovery: true,
@@ -794,10 +973,16 @@ export class AuthService {
   }
 
   /** New recovery codes (the old ones stop working); needs a current TOTP code. */
-  async regenerateRecoveryCodes(em: EntityManager, caller: AuthUser, code: string, meta: RequestMeta): Promise<string[]> {
+  async regenerateRecoveryCodes(
+    em: EntityManager,
+    caller: AuthUser,
+    code: string,
+    meta: RequestMeta,
+  ): Promise<string[]> {
     const user = await this.loadUser(em, caller.id);
     const tf = await this.enabledTwoFactor(em, user.id);
-    if (!tf) throw new AppError('CONFLICT', 'Two-factor authentication is not on', { reason: 'TWO_FACTOR_NOT_ENABLED' });
+    if (!tf)
+      throw new AppError('CONFLICT', 'Two-factor authentication is not on', { reason: 'TWO_FACTOR_NOT_ENABLED' });
     await this.checkSecondFactor(em, user, tf, code, meta, {
       allowRecovery: false,
       fail: (reason, message) => new AppError('BAD_USER_INPUT', message, { field: 'code', reason }),
@@ -829,12 +1014,24 @@ export class AuthService {
     user.role = role;
     await em.flush();
     this.emit(this.roleListeners, { userId: user.id, role }, 'role change');
-    await this.audit(em, AuditAction.ROLE_CHANGED, { userId: user.id, actorId: actor.id, success: true, meta, details: { from, to: role } });
+    await this.audit(em, AuditAction.ROLE_CHANGED, {
+      userId: user.id,
+      actorId: actor.id,
+      success: true,
+      meta,
+      details: { from, to: role },
+    });
     return user;
   }
 
   /** Disabling ends every session of the user at once. */
-  async setUserDisabled(em: EntityManager, actor: AuthUser, userId: string, disabled: boolean, meta: RequestMeta): Promise<User> {
+  async setUserDisabled(
+    em: EntityManager,
+    actor: AuthUser,
+    userId: string,
+    disabled: boolean,
+    meta: RequestMeta,
+  ): Promise<User> {
     const user = await this.findUserForAdmin(em, userId);
     if (disabled === !!user.disabledAt) return user;
     if (disabled) await this.assertNotLastAdmin(em, user);
@@ -844,7 +1041,12 @@ export class AuthService {
       await this.revokeSessions(em, user.id, 'USER_DISABLED');
       await this.cancelResetLinks(em, user.id);
     }
-    await this.audit(em, disabled ? AuditAction.USER_DISABLED : AuditAction.USER_ENABLED, { userId: user.id, actorId: actor.id, success: true, meta });
+    await this.audit(em, disabled ? AuditAction.USER_DISABLED : AuditAction.USER_ENABLED, {
+      userId: user.id,
+      actorId: actor.id,
+      success: true,
+      meta,
+    });
     return user;
   }
 
@@ -853,7 +1055,14 @@ export class AuthService {
     const user = await this.findUserForAdmin(em, userId);
     await em.nativeDelete(RecoveryCode, { user: user.id });
     const n = await em.nativeDelete(TwoFactor, { user: user.id });
-    if (n) await this.audit(em, AuditAction.TWO_FACTOR_DISABLED, { userId: user.id, actorId: actor.id, success: true, meta, details: { by: 'admin' } });
+    if (n)
+      await this.audit(em, AuditAction.TWO_FACTOR_DISABLED, {
+        userId: user.id,
+        actorId: actor.id,
+        success: true,
+        meta,
+        details: { by: 'admin' },
+      });
     return user;
   }
 
@@ -861,7 +1070,11 @@ export class AuthService {
    * The first admin (ADMIN_EMAIL/ADMIN_PASSWORD at start, or `dermagraph create-admin`). With
    * `onlyIfNoAdmin`, does nothing once any admin exists, so restarts never recreate or overwrite one.
    */
-  async createAdmin(em: EntityManager, input: { email: string; password: string; name?: string | null }, opts: { onlyIfNoAdmin?: boolean } = {}): Promise<User | null> {
+  async createAdmin(
+    em: EntityManager,
+    input: { email: string; password: string; name?: string | null },
+    opts: { onlyIfNoAdmin?: boolean } = {},
+  ): Promise<User | null> {
     if (opts.onlyIfNoAdmin && (await em.count(User, { role: Role.ADMIN }))) return null;
     const email = parseEmail(input.email, 'ADMIN_EMAIL');
     const password = assertAcceptablePassword(input.password, { email }, 'ADMIN_PASSWORD');

@@ -21,12 +21,10 @@ export class BackgroundTasks {
   /** Queues `work`. Refused inside a transaction: the task would run on a connection of its own. */
   run(label: string, work: () => Promise<unknown>): void {
     assertOutsideTransaction(`background task "${label}"`);
-    const task = new Promise<void>((start) => this.schedule(start))
-      .then(work)
-      .then(
-        () => undefined,
-        (err: Error) => this.logger.error({ err: { message: err?.message }, task: label }, 'background task failed'),
-      );
+    const task = new Promise<void>((start) => this.schedule(start)).then(work).then(
+      () => undefined,
+      (err: Error) => this.logger.error({ err: { message: err?.message }, task: label }, 'background task failed'),
+    );
     this.pending.add(task);
     void task.finally(() => this.pending.delete(task));
   }

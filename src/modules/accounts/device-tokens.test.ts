@@ -5,14 +5,16 @@ import { User } from '../../entities';
 import { DeviceTokens, passwordFingerprint } from './device-tokens';
 import { JwtService, loadKeyRing } from './jwt';
 
-describe('device tokens (the owner\'s known device)', () => {
+describe("device tokens (the owner's known device)", () => {
   let dir: string;
   let devices: DeviceTokens;
   const user = (id: string, passwordHash: string) => Object.assign(new User(), { id, passwordHash });
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'dg-device-'));
-    devices = new DeviceTokens(new JwtService(await loadKeyRing({ keyDir: dir }), { issuer: 'dermagraph', audience: 'dermagraph-api' }));
+    devices = new DeviceTokens(
+      new JwtService(await loadKeyRing({ keyDir: dir }), { issuer: 'dermagraph', audience: 'dermagraph-api' }),
+    );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -25,7 +27,8 @@ describe('device tokens (the owner\'s known device)', () => {
     expect(await devices.deviceOf(user('00000000-0000-4000-8000-000000000002', jane.passwordHash), token)).toBeNull();
     expect(await devices.deviceOf(user(jane.id, '$argon2id$v=19$m=19456,t=2,p=1$c$d'), token)).toBeNull(); // password changed
     expect(await devices.deviceOf(null, token)).toBeNull();
-    for (const bad of [null, undefined, '', 'garbage', 'x'.repeat(10_000)]) expect(await devices.deviceOf(jane, bad)).toBeNull();
+    for (const bad of [null, undefined, '', 'garbage', 'x'.repeat(10_000)])
+      expect(await devices.deviceOf(jane, bad)).toBeNull();
   });
 
   it('carries a digest of the password hash, not the hash', async () => {

@@ -20,7 +20,11 @@ export class DeviceTokens {
 
   /** A token for `user`, keeping `deviceId` when the client already had one. */
   issue(user: User, deviceId?: string | null): Promise<string> {
-    return this.jwt.signDeviceToken({ sub: user.id, did: deviceId ?? randomUUID(), pwf: passwordFingerprint(user.passwordHash) });
+    return this.jwt.signDeviceToken({
+      sub: user.id,
+      did: deviceId ?? randomUUID(),
+      pwf: passwordFingerprint(user.passwordHash),
+    });
   }
 
   /**

@@ -17,7 +17,9 @@ describe('email addresses', () => {
       [`a@${'b'.repeat(260)}.org`, 'TOO_LONG'],
       ['x'.repeat(100_000), 'TOO_LONG'],
     ]) {
-      expect(() => parseEmail(bad, 'email')).toThrow(expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'email', reason } }));
+      expect(() => parseEmail(bad, 'email')).toThrow(
+        expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'email', reason } }),
+      );
     }
   });
 });

@@ -14,10 +14,17 @@ export function normalizeEmail(email: string): string {
  */
 export function parseEmail(email: string, field = 'email'): string {
   if (typeof email !== 'string' || email.length > EMAIL_MAX_LENGTH * 2) {
-    throw new AppError('BAD_USER_INPUT', `Email must be at most ${EMAIL_MAX_LENGTH} characters`, { field, reason: 'TOO_LONG' });
+    throw new AppError('BAD_USER_INPUT', `Email must be at most ${EMAIL_MAX_LENGTH} characters`, {
+      field,
+      reason: 'TOO_LONG',
+    });
   }
   const n = normalizeEmail(email);
-  if (n.length > EMAIL_MAX_LENGTH) throw new AppError('BAD_USER_INPUT', `Email must be at most ${EMAIL_MAX_LENGTH} characters`, { field, reason: 'TOO_LONG' });
+  if (n.length > EMAIL_MAX_LENGTH)
+    throw new AppError('BAD_USER_INPUT', `Email must be at most ${EMAIL_MAX_LENGTH} characters`, {
+      field,
+      reason: 'TOO_LONG',
+    });
   if (!/^[^\s@\p{Cc}]{1,64}@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u.test(n)) {
     throw new AppError('BAD_USER_INPUT', 'Enter a valid email address', { field, reason: 'INVALID_EMAIL' });
   }

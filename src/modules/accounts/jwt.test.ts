@@ -26,7 +26,12 @@ describe('JWT key ring', () => {
     const { createPrivateKey } = await import('node:crypto');
     const key = createPrivateKey({
       format: 'jwk',
-      key: { kty: 'OKP', crv: 'Ed25519', d: 'nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' },
+      key: {
+        kty: 'OKP',
+        crv: 'Ed25519',
+        d: 'nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A',
+        x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+      },
     });
     expect((await signingKeyFrom(key)).kid).toBe('kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k');
   });
@@ -40,7 +45,14 @@ describe('JWT key ring', () => {
     expect(statSync(keyDir).mode & 0o777).toBe(0o700);
     const b = await loadKeyRing({ keyDir });
     expect(b.signing.kid).toBe(a.signing.kid);
-    expect(a.jwks().keys[0]).toEqual({ kty: 'OKP', crv: 'Ed25519', x: expect.any(String), kid: a.signing.kid, alg: 'EdDSA', use: 'sig' });
+    expect(a.jwks().keys[0]).toEqual({
+      kty: 'OKP',
+      crv: 'Ed25519',
+      x: expect.any(String),
+      kid: a.signing.kid,
+      alg: 'EdDSA',
+      use: 'sig',
+    });
     expect(JSON.stringify(a.jwks())).not.toContain('"d"');
   });
 
@@ -54,7 +66,9 @@ describe('JWT key ring', () => {
 
   it('refuses a non-Ed25519 configured key', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    await expect(loadKeyRing({ keyDir: dir, privateKey: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string })).rejects.toThrow(/Ed25519/);
+    await expect(
+      loadKeyRing({ keyDir: dir, privateKey: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string }),
+    ).rejects.toThrow(/Ed25519/);
   });
 
   it('rotation: the new key signs, the old one still verifies, the oldest is dropped', async () => {
@@ -95,8 +109,14 @@ describe('keys rotated by another process', () => {
     expect(reader.jwks().keys).toHaveLength(2);
     // A token from a key nobody has: one reload at most per 10 s, then TOKEN_INVALID.
     const { privateKey } = generateKeyPairSync('ed25519');
-    const stranger = await new SignJWT({ role: 'ADMIN', sid: 'x' }).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: 'nobody' })
-      .setSubject('u').setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+    const stranger = await new SignJWT({ role: 'ADMIN', sid: 'x' })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: 'nobody' })
+      .setSubject('u')
+      .setIssuer(settings.issuer)
+      .setAudience(settings.audience)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
     await expectReason(reader.verifyAccessToken(stranger), 'TOKEN_INVALID');
     await expectReason(reader.verifyAccessToken(stranger), 'TOKEN_INVALID');
     expect(reloads).toBe(1);
@@ -116,7 +136,13 @@ describe('JwtService', () => {
     const header = decodeProtectedHeader(token);
     expect(header).toEqual({ alg: 'EdDSA', kid: ring.signing.kid, typ: 'at+jwt' });
     const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
-    expect(payload).toMatchObject({ iss: settings.issuer, aud: settings.audience, sub: 'user-1', role: 'CLINICIAN', sid: 'family-1' });
+    expect(payload).toMatchObject({
+      iss: settings.issuer,
+      aud: settings.audience,
+      sub: 'user-1',
+      role: 'CLINICIAN',
+      sid: 'family-1',
+    });
     expect(payload.exp - payload.iat).toBe(900);
     await expect(svc.verifyAccessToken(token)).resolves.toEqual({ ...claims, exp: payload.exp });
   });
@@ -133,7 +159,13 @@ describe('JwtService', () => {
   });
 
   it('alg: none -> TOKEN_INVALID', async () => {
-    const none = new UnsecuredJWT({ role: 'ADMIN', sid: 'x' }).setSubject('u').setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt().setExpirationTime('1h').encode();
+    const none = new UnsecuredJWT({ role: 'ADMIN', sid: 'x' })
+      .setSubject('u')
+      .setIssuer(settings.issuer)
+      .setAudience(settings.audience)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .encode();
     await expectReason(svc.verifyAccessToken(none), 'TOKEN_INVALID');
     // Same with the typ header set and the kid of a real key.
     const hand = `${b64({ alg: 'none', typ: 'at+jwt', kid: ring.signing.kid })}.${b64({ sub: 'u', role: 'ADMIN', sid: 'x', iss: settings.issuer, aud: settings.audience, iat: 1, exp: 9e9 })}.`;
@@ -142,8 +174,18 @@ describe('JwtService', () => {
 
   it('HS256 signed with the public key (algorithm confusion) -> TOKEN_INVALID', async () => {
     const header = b64({ alg: 'HS256', typ: 'at+jwt', kid: ring.signing.kid });
-    const body = b64({ sub: 'u', role: 'ADMIN', sid: 'x', iss: settings.issuer, aud: settings.audience, iat: Math.floor(Date.now() / 1000), exp: 9e9 });
-    const sig = createHmac('sha256', JSON.stringify(ring.jwks().keys[0])).update(`${header}.${body}`).digest('base64url');
+    const body = b64({
+      sub: 'u',
+      role: 'ADMIN',
+      sid: 'x',
+      iss: settings.issuer,
+      aud: settings.audience,
+      iat: Math.floor(Date.now() / 1000),
+      exp: 9e9,
+    });
+    const sig = createHmac('sha256', JSON.stringify(ring.jwks().keys[0]))
+      .update(`${header}.${body}`)
+      .digest('base64url');
     await expectReason(svc.verifyAccessToken(`${header}.${body}.${sig}`), 'TOKEN_INVALID');
   });
 
@@ -152,7 +194,11 @@ describe('JwtService', () => {
     for (const kid of [ring.signing.kid, 'someone-else']) {
       const t = await new SignJWT({ role: 'ADMIN', sid: 'x' })
         .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid })
-        .setSubject('u').setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt().setExpirationTime('5m')
+        .setSubject('u')
+        .setIssuer(settings.issuer)
+        .setAudience(settings.audience)
+        .setIssuedAt()
+        .setExpirationTime('5m')
         .sign(privateKey);
       await expectReason(svc.verifyAccessToken(t), 'TOKEN_INVALID');
     }
@@ -176,12 +222,21 @@ describe('JwtService', () => {
   it('a device token is neither an access nor a challenge token, and carries its device id (typ checked)', async () => {
     const device = await svc.signDeviceToken({ sub: 'user-1', did: 'device-1', pwf: 'fingerprint' });
     expect(decodeProtectedHeader(device).typ).toBe(TokenType.DEVICE);
-    await expect(svc.verifyDeviceToken(device)).resolves.toEqual({ sub: 'user-1', did: 'device-1', pwf: 'fingerprint' });
+    await expect(svc.verifyDeviceToken(device)).resolves.toEqual({
+      sub: 'user-1',
+      did: 'device-1',
+      pwf: 'fingerprint',
+    });
     await expectReason(svc.verifyAccessToken(device), 'TOKEN_INVALID');
     await expectReason(svc.verifyChallengeToken(device), 'TOKEN_INVALID');
     await expectReason(svc.verifyDeviceToken(await svc.signAccessToken(claims)), 'TOKEN_INVALID');
-    await expectReason(svc.verifyDeviceToken(await svc.signChallengeToken({ sub: 'user-1', did: 'device-1' })), 'TOKEN_INVALID');
-    await expect(svc.verifyChallengeToken(await svc.signChallengeToken({ sub: 'user-1', did: 'device-1' }))).resolves.toEqual({ sub: 'user-1', did: 'device-1' });
+    await expectReason(
+      svc.verifyDeviceToken(await svc.signChallengeToken({ sub: 'user-1', did: 'device-1' })),
+      'TOKEN_INVALID',
+    );
+    await expect(
+      svc.verifyChallengeToken(await svc.signChallengeToken({ sub: 'user-1', did: 'device-1' })),
+    ).resolves.toEqual({ sub: 'user-1', did: 'device-1' });
   });
 
   it('garbage and oversized input -> TOKEN_INVALID', async () => {

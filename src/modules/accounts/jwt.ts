@@ -227,7 +227,12 @@ export class JwtService {
   }
 
   signChallengeToken(claims: ChallengeClaims): Promise<string> {
-    return this.sign(TokenType.TWO_FACTOR_CHALLENGE, claims.did ? { did: claims.did } : {}, claims.sub, this.challengeTtl);
+    return this.sign(
+      TokenType.TWO_FACTOR_CHALLENGE,
+      claims.did ? { did: claims.did } : {},
+      claims.sub,
+      this.challengeTtl,
+    );
   }
 
   signDeviceToken(claims: DeviceClaims): Promise<string> {
@@ -249,7 +254,8 @@ export class JwtService {
       return payload;
     } catch (e) {
       if (e instanceof errors.JWTExpired) throw jwtError('TOKEN_EXPIRED');
-      if (e instanceof errors.JWKSNoMatchingKey && !retried && (await this.reloadKeys())) return this.verify(token, type, true);
+      if (e instanceof errors.JWKSNoMatchingKey && !retried && (await this.reloadKeys()))
+        return this.verify(token, type, true);
       throw jwtError('TOKEN_INVALID');
     }
   }

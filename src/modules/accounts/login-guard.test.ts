@@ -12,7 +12,12 @@ describe('LoginGuard: lanes per device and per account+IP, a shared budget only 
   let t: number;
   let guard: LoginGuard;
   const knownIps = new Set(['owner-home']);
-  const client = (ip: string, deviceId: string | null = null): SignInClient => ({ account: 'email:jane@example.org', ip, deviceId, knownIp: async () => knownIps.has(ip) });
+  const client = (ip: string, deviceId: string | null = null): SignInClient => ({
+    account: 'email:jane@example.org',
+    ip,
+    deviceId,
+    knownIp: async () => knownIps.has(ip),
+  });
   const attempt = async (c: SignInClient, ok = false) => {
     try {
       await guard.admit(c);
@@ -30,7 +35,9 @@ describe('LoginGuard: lanes per device and per account+IP, a shared budget only 
   });
 
   it('a stranger is slowed in its own lane, and strangers together spend the account budget', async () => {
-    expect([await attempt(client('evil-1')), await attempt(client('evil-1')), await attempt(client('evil-1'))]).toEqual(['WRONG', 'WRONG', 'RATE_LIMITED']);
+    expect([await attempt(client('evil-1')), await attempt(client('evil-1')), await attempt(client('evil-1'))]).toEqual(
+      ['WRONG', 'WRONG', 'RATE_LIMITED'],
+    );
     // The account's shared budget (3) has one attempt left (the refused one counted nothing there).
     expect(await attempt(client('evil-2'))).toBe('WRONG');
     expect(await attempt(client('evil-3'), true)).toBe('RATE_LIMITED');
@@ -45,7 +52,11 @@ describe('LoginGuard: lanes per device and per account+IP, a shared budget only 
 
   it('a device lane has its own slowdown, and a good sign-in clears it', async () => {
     const device = client('anywhere', 'device-1');
-    expect([await attempt(device), await attempt(device), await attempt(device, true)]).toEqual(['WRONG', 'WRONG', 'RATE_LIMITED']);
+    expect([await attempt(device), await attempt(device), await attempt(device, true)]).toEqual([
+      'WRONG',
+      'WRONG',
+      'RATE_LIMITED',
+    ]);
     t += 60_000;
     expect(await attempt(device, true)).toBe('OK');
     expect([await attempt(device), await attempt(device)]).toEqual(['WRONG', 'WRONG']);

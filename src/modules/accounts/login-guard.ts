@@ -28,8 +28,14 @@ export class LoginGuard {
   ) {}
 
   private lane(c: SignInClient): { rule: RateLimitRule; subject: RateLimitSubject; key: string } {
-    const subject: RateLimitSubject = c.deviceId ? { kind: 'device', id: c.deviceId } : { kind: 'pair', id: `${c.account}|${c.ip}` };
-    return { rule: c.deviceId ? this.limits.perDevice : this.limits.perPair, subject, key: `${subject.kind}:${subject.id}` };
+    const subject: RateLimitSubject = c.deviceId
+      ? { kind: 'device', id: c.deviceId }
+      : { kind: 'pair', id: `${c.account}|${c.ip}` };
+    return {
+      rule: c.deviceId ? this.limits.perDevice : this.limits.perPair,
+      subject,
+      key: `${subject.kind}:${subject.id}`,
+    };
   }
 
   /** Before the password is checked: RATE_LIMITED (retryAfterSeconds) when this client must wait. */

@@ -28,7 +28,13 @@ function greeting(name?: string | null): string {
   return name ? `Hello ${name},` : 'Hello,';
 }
 
-export function verificationEmail(input: { to: string; name?: string | null; publicUrl: string; token: string; ttlHours: number }): MailMessage {
+export function verificationEmail(input: {
+  to: string;
+  name?: string | null;
+  publicUrl: string;
+  token: string;
+  ttlHours: number;
+}): MailMessage {
   const link = publicLink(input.publicUrl, '/verify-email', { token: input.token });
   const lines = [
     greeting(input.name),
@@ -43,7 +49,13 @@ export function verificationEmail(input: { to: string; name?: string | null; pub
   };
 }
 
-export function passwordResetEmail(input: { to: string; name?: string | null; publicUrl: string; token: string; ttlMinutes: number }): MailMessage {
+export function passwordResetEmail(input: {
+  to: string;
+  name?: string | null;
+  publicUrl: string;
+  token: string;
+  ttlMinutes: number;
+}): MailMessage {
   const link = publicLink(input.publicUrl, '/reset-password', { token: input.token });
   const lines = [
     greeting(input.name),

@@ -80,7 +80,14 @@ export class OutboxMailer implements Mailer {
     const entry: OutboxEntry = { id: randomUUID(), from: this.from, createdAt: new Date(), ...message };
     await this.outbox.add(entry);
     this.logger.info(
-      { mail: { outboxId: entry.id, to: entry.to, subject: entry.subject, ...(this.options.logBodies ? { text: entry.text } : {}) } },
+      {
+        mail: {
+          outboxId: entry.id,
+          to: entry.to,
+          subject: entry.subject,
+          ...(this.options.logBodies ? { text: entry.text } : {}),
+        },
+      },
       'mail stored in the outbox (SMTP_URL is not set)',
     );
   }

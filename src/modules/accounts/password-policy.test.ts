@@ -76,7 +76,13 @@ describe('password policy (ASVS 5)', () => {
     expect(findPasswordProblem(' \u00a0 \u3000 \u2003  ')).toBe('WHITESPACE_ONLY');
     expect(findPasswordProblem('   x    ')).toBeNull();
     expect(() => assertAcceptablePassword('        ', {}, 'newPassword')).toThrow(
-      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'newPassword', reason: 'WHITESPACE_ONLY' }) }),
+      expect.objectContaining({
+        extensions: expect.objectContaining({
+          code: 'BAD_USER_INPUT',
+          field: 'newPassword',
+          reason: 'WHITESPACE_ONLY',
+        }),
+      }),
     );
   });
 
@@ -87,7 +93,11 @@ describe('password policy (ASVS 5)', () => {
       throw new Error('no error');
     } catch (e) {
       expect(e).toBeInstanceOf(AppError);
-      expect((e as AppError).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'newPassword', reason: 'TOO_SHORT' });
+      expect((e as AppError).extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'newPassword',
+        reason: 'TOO_SHORT',
+      });
     }
   });
 });

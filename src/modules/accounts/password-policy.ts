@@ -11,7 +11,14 @@ import { projectRoot } from '../../infra/paths';
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
 
-export type PasswordProblem = 'TOO_SHORT' | 'TOO_LONG' | 'COMMON' | 'SAME_AS_EMAIL' | 'CONTROL_CHARACTERS' | 'WHITESPACE_ONLY' | 'REPEATED_CHARACTER';
+export type PasswordProblem =
+  | 'TOO_SHORT'
+  | 'TOO_LONG'
+  | 'COMMON'
+  | 'SAME_AS_EMAIL'
+  | 'CONTROL_CHARACTERS'
+  | 'WHITESPACE_ONLY'
+  | 'REPEATED_CHARACTER';
 
 const MESSAGES: Record<PasswordProblem, string> = {
   TOO_SHORT: `Password must be at least ${PASSWORD_MIN_LENGTH} characters long`,
@@ -43,7 +50,10 @@ let commonPasswords: Set<string> | undefined;
 
 /** Where the shipped list lives: beside this module in src/, or in the package's src/modules/accounts/ when run from dist/. */
 function commonPasswordsFile(): string {
-  const candidates = [path.join(__dirname, 'common-passwords.txt'), path.join(projectRoot, 'src', 'modules', 'accounts', 'common-passwords.txt')];
+  const candidates = [
+    path.join(__dirname, 'common-passwords.txt'),
+    path.join(projectRoot, 'src', 'modules', 'accounts', 'common-passwords.txt'),
+  ];
   const found = candidates.find((p) => existsSync(p));
   if (!found) throw new Error(`common-passwords.txt not found (looked in ${candidates.join(', ')})`);
   return found;
@@ -87,7 +97,11 @@ export function findPasswordProblem(password: string, context: { email?: string 
  * Throws BAD_USER_INPUT (with `field` and `reason`) when the password breaks the policy;
  * returns the normalised password to hash.
  */
-export function assertAcceptablePassword(password: string, context: { email?: string } = {}, field = 'password'): string {
+export function assertAcceptablePassword(
+  password: string,
+  context: { email?: string } = {},
+  field = 'password',
+): string {
   const problem = findPasswordProblem(password, context);
   if (problem) throw new AppError('BAD_USER_INPUT', MESSAGES[problem], { field, reason: problem });
   return normalizePassword(password);

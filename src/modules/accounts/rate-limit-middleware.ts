@@ -6,9 +6,11 @@ import type { AuthRateLimitName, RateLimitSubject } from './rate-limit';
 /** Which account a call is about, from its arguments or the caller (null: count per IP only). */
 export type AccountOf = (args: Record<string, unknown>, ctx: AppContext) => string | null | Promise<string | null>;
 
-export const accountFromEmailArg: AccountOf = (args) => (typeof args.email === 'string' && args.email.length <= 1024 ? `email:${normalizeEmail(args.email)}` : null);
+export const accountFromEmailArg: AccountOf = (args) =>
+  typeof args.email === 'string' && args.email.length <= 1024 ? `email:${normalizeEmail(args.email)}` : null;
 /** register: the address in its input, counted whether or not it has an account. */
-export const accountFromRegisterInput: AccountOf = (args, ctx) => accountFromEmailArg((args.input ?? {}) as Record<string, unknown>, ctx);
+export const accountFromRegisterInput: AccountOf = (args, ctx) =>
+  accountFromEmailArg((args.input ?? {}) as Record<string, unknown>, ctx);
 export const accountFromCaller: AccountOf = (_args, ctx) => (ctx.user ? `user:${ctx.user.id}` : null);
 /** verifyTwoFactor: the account named by a valid challenge token (an invalid one fails later anyway). */
 export const accountFromChallenge: AccountOf = async (args, ctx) => {
@@ -32,7 +34,8 @@ export function RateLimit(name: AuthRateLimitName, accountOf?: AccountOf): Middl
     await limiter.consume(bucket.perIp, { kind: 'ip', id: context.ip || 'unknown' });
     if (bucket.perAccount && accountOf) {
       const account = await accountOf(args, context);
-      if (account) await limiter.consume(bucket.perAccount, { kind: 'account', id: account } satisfies RateLimitSubject);
+      if (account)
+        await limiter.consume(bucket.perAccount, { kind: 'account', id: account } satisfies RateLimitSubject);
     }
     return next();
   };

@@ -39,7 +39,9 @@ describe('rate limits on real Redis', () => {
       const limiters = clients.map((c) => new RateLimiter(new RedisCounterStore(c, prefix)));
       let i = 0;
       const rule = { name: 'login', max: 5, windowMs: 60_000 };
-      const { passed, rejected } = await burst(20, () => limiters[i++ % 4].consume(rule, { kind: 'account', id: 'jane@example.org' }));
+      const { passed, rejected } = await burst(20, () =>
+        limiters[i++ % 4].consume(rule, { kind: 'account', id: 'jane@example.org' }),
+      );
       expect(passed).toBe(5);
       expect(rejected).toHaveLength(15);
       for (const r of rejected) {
@@ -49,7 +51,9 @@ describe('rate limits on real Redis', () => {
       }
       // Another account and another bucket are not affected.
       await expect(limiters[0].consume(rule, { kind: 'account', id: 'bob@example.org' })).resolves.toBeUndefined();
-      await expect(limiters[0].consume({ ...rule, name: 'passwordReset' }, { kind: 'account', id: 'jane@example.org' })).resolves.toBeUndefined();
+      await expect(
+        limiters[0].consume({ ...rule, name: 'passwordReset' }, { kind: 'account', id: 'jane@example.org' }),
+      ).resolves.toBeUndefined();
     } finally {
       await Promise.all(clients.map((c) => c.quit()));
     }
@@ -59,7 +63,9 @@ describe('rate limits on real Redis', () => {
     const limiter = getGraphQLRateLimiter({ store: new RedisStore(redis), identifyContext: () => `${prefix}ip` });
     const info = { fieldName: 'login' } as GraphQLResolveInfo;
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => limiter({ parent: undefined, args: {}, context: {}, info }, { max: 5, window: '60s' })),
+      Array.from({ length: 20 }, () =>
+        limiter({ parent: undefined, args: {}, context: {}, info }, { max: 5, window: '60s' }),
+      ),
     );
     expect(results.filter((r) => r === undefined).length).toBeGreaterThan(5);
     await redis.del(`redis-store-id::${prefix}ip:login`);
@@ -92,7 +98,9 @@ describe('rate limits on real Redis', () => {
 describe('rate limits in memory (embedded mode)', () => {
   it('20 concurrent attempts against max 5 let exactly 5 through', async () => {
     const limiter = new RateLimiter(new MemoryCounterStore());
-    const { passed, rejected } = await burst(20, () => limiter.consume({ name: 'login', max: 5, windowMs: 60_000 }, { kind: 'ip', id: '203.0.113.9' }));
+    const { passed, rejected } = await burst(20, () =>
+      limiter.consume({ name: 'login', max: 5, windowMs: 60_000 }, { kind: 'ip', id: '203.0.113.9' }),
+    );
     expect(passed).toBe(5);
     expect(rejected[0].reason.extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 60 });
   });
@@ -104,7 +112,9 @@ describe('rate limits in memory (embedded mode)', () => {
     const rule = { name: 'reset', max: 1, windowMs: 60_000 };
     await limiter.consume(rule, { kind: 'ip', id: 'a' });
     t += 45_000;
-    await expect(limiter.consume(rule, { kind: 'ip', id: 'a' })).rejects.toMatchObject({ extensions: { retryAfterSeconds: 15 } });
+    await expect(limiter.consume(rule, { kind: 'ip', id: 'a' })).rejects.toMatchObject({
+      extensions: { retryAfterSeconds: 15 },
+    });
     t += 15_000;
     await expect(limiter.consume(rule, { kind: 'ip', id: 'a' })).resolves.toBeUndefined();
   });
@@ -116,7 +126,9 @@ describe('rate limits in memory (embedded mode)', () => {
     const ip = { kind: 'ip' as const, id: '198.51.100.1' };
     await limiter.consumeAll(rule, [ip, { kind: 'account', id: 'a@x.org' }]);
     await limiter.consumeAll(rule, [ip, { kind: 'account', id: 'b@x.org' }]);
-    await expect(limiter.consumeAll(rule, [ip, { kind: 'account', id: 'c@x.org' }])).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+    await expect(limiter.consumeAll(rule, [ip, { kind: 'account', id: 'c@x.org' }])).rejects.toMatchObject({
+      extensions: { code: 'RATE_LIMITED' },
+    });
     expect((await store.peek('login|account:c@x.org'))?.count).toBe(1);
   });
 });

@@ -82,7 +82,10 @@ export class RateLimiter {
       { max: rule.max, window: `${rule.windowMs}ms` },
     );
     if (message) {
-      const key = AtomicCounterRateLimitStore.key({ contextIdentity: `${subject.kind}:${subject.id}`, fieldIdentity: rule.name });
+      const key = AtomicCounterRateLimitStore.key({
+        contextIdentity: `${subject.kind}:${subject.id}`,
+        fieldIdentity: rule.name,
+      });
       const state = await this.counters.peek(key);
       throw rateLimitedError(Math.max(1, Math.ceil((state?.ttlMs ?? rule.windowMs) / 1000)));
     }
@@ -90,7 +93,9 @@ export class RateLimiter {
 
   /** Forgets what `subject` spent of `rule` (a good sign-in gives its client its budget back). */
   async reset(rule: RateLimitRule, subject: RateLimitSubject): Promise<void> {
-    await this.counters.reset(AtomicCounterRateLimitStore.key({ contextIdentity: `${subject.kind}:${subject.id}`, fieldIdentity: rule.name }));
+    await this.counters.reset(
+      AtomicCounterRateLimitStore.key({ contextIdentity: `${subject.kind}:${subject.id}`, fieldIdentity: rule.name }),
+    );
   }
 
   /** Several subjects at once (per IP and per account): every one is counted, the first over its limit throws. */
@@ -140,13 +145,28 @@ export const AUTH_RATE_LIMITS = {
     perPair: { name: 'login', max: 10, windowMs: 15 * MINUTE },
     perDevice: { name: 'login', max: 10, windowMs: 15 * MINUTE },
   },
-  twoFactor: { perIp: { name: 'twoFactor', max: 30, windowMs: 15 * MINUTE }, perAccount: { name: 'twoFactor', max: 10, windowMs: 5 * MINUTE } },
-  passwordReset: { perIp: { name: 'passwordReset', max: 10, windowMs: 60 * MINUTE }, perAccount: { name: 'passwordReset', max: 3, windowMs: 60 * MINUTE } },
-  emailVerification: { perIp: { name: 'emailVerification', max: 20, windowMs: 60 * MINUTE }, perAccount: { name: 'emailVerification', max: 3, windowMs: 60 * MINUTE } },
+  twoFactor: {
+    perIp: { name: 'twoFactor', max: 30, windowMs: 15 * MINUTE },
+    perAccount: { name: 'twoFactor', max: 10, windowMs: 5 * MINUTE },
+  },
+  passwordReset: {
+    perIp: { name: 'passwordReset', max: 10, windowMs: 60 * MINUTE },
+    perAccount: { name: 'passwordReset', max: 3, windowMs: 60 * MINUTE },
+  },
+  emailVerification: {
+    perIp: { name: 'emailVerification', max: 20, windowMs: 60 * MINUTE },
+    perAccount: { name: 'emailVerification', max: 3, windowMs: 60 * MINUTE },
+  },
   // Per address too: each registration mails the address (a link, or a notice to its owner).
-  register: { perIp: { name: 'register', max: 10, windowMs: 60 * MINUTE }, perAccount: { name: 'register', max: 3, windowMs: 60 * MINUTE } },
+  register: {
+    perIp: { name: 'register', max: 10, windowMs: 60 * MINUTE },
+    perAccount: { name: 'register', max: 3, windowMs: 60 * MINUTE },
+  },
   refresh: { perIp: { name: 'refresh', max: 120, windowMs: 15 * MINUTE } },
-  account: { perIp: { name: 'account', max: 60, windowMs: 15 * MINUTE }, perAccount: { name: 'account', max: 10, windowMs: 15 * MINUTE } },
+  account: {
+    perIp: { name: 'account', max: 60, windowMs: 15 * MINUTE },
+    perAccount: { name: 'account', max: 10, windowMs: 15 * MINUTE },
+  },
 } satisfies Record<string, RateLimitBucket>;
 
 export type AuthRateLimitName = keyof typeof AUTH_RATE_LIMITS;

@@ -27,11 +27,7 @@ export function generateRecoveryCodes(count = RECOVERY_CODE_COUNT): { codes: str
 /** What a person typed -> canonical form, or null when it cannot be a recovery code. */
 export function normalizeRecoveryCode(input: string): string | null {
   if (input.length > 64) return null;
-  const c = input
-    .toLowerCase()
-    .replace(/[\s-]/g, '')
-    .replace(/o/g, '0')
-    .replace(/[il]/g, '1');
+  const c = input.toLowerCase().replace(/[\s-]/g, '').replace(/o/g, '0').replace(/[il]/g, '1');
   if (c.length !== CODE_CHARS || ![...c].every((ch) => ALPHABET.includes(ch))) return null;
   return c.match(/.{4}/g)!.join('-');
 }

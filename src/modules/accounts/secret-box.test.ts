@@ -17,7 +17,9 @@ describe('SecretBox (AES-256-GCM at rest)', () => {
     const parts = c.split('.');
     const flipped = Buffer.from(parts[3], 'base64url');
     flipped[0] ^= 1;
-    expect(() => box.decrypt([...parts.slice(0, 3), flipped.toString('base64url'), parts[4]].join('.'), 'user-1')).toThrow(SecretBoxError);
+    expect(() =>
+      box.decrypt([...parts.slice(0, 3), flipped.toString('base64url'), parts[4]].join('.'), 'user-1'),
+    ).toThrow(SecretBoxError);
     expect(() => box.decrypt(c, 'user-2')).toThrow(SecretBoxError);
     expect(() => new SecretBox('another key').decrypt(c, 'user-1')).toThrow(/key this server does not have/);
     expect(() => box.decrypt('v2' + c.slice(2), 'user-1')).toThrow(/format/);

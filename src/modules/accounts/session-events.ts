@@ -6,7 +6,12 @@ import type { AuthService, RoleChangedEvent, SessionsRevokedEvent } from './auth
  * configured), so a subscription socket is dealt with whichever process holds it. Returns a
  * function that stops it.
  */
-function bridge<E>(pubSub: PubSub, topic: string, listen: (publish: (e: E) => void) => void, deliver: (e: E) => void): () => Promise<void> {
+function bridge<E>(
+  pubSub: PubSub,
+  topic: string,
+  listen: (publish: (e: E) => void) => void,
+  deliver: (e: E) => void,
+): () => Promise<void> {
   listen((e) => pubSub.publish(topic, e));
   const iterator = pubSub.subscribe(topic)[Symbol.asyncIterator]();
   const loop = (async () => {
@@ -23,11 +28,19 @@ function bridge<E>(pubSub: PubSub, topic: string, listen: (publish: (e: E) => vo
 }
 
 /** "Sessions ended" (logout, reset, password change, disable, token reuse): their sockets close. */
-export function bridgeSessionRevocations(auth: AuthService, pubSub: PubSub, onRevoked: (e: SessionsRevokedEvent) => void): () => Promise<void> {
+export function bridgeSessionRevocations(
+  auth: AuthService,
+  pubSub: PubSub,
+  onRevoked: (e: SessionsRevokedEvent) => void,
+): () => Promise<void> {
   return bridge(pubSub, 'AUTH_SESSIONS_REVOKED', (publish) => auth.onSessionsRevoked(publish), onRevoked);
 }
 
 /** "A user's role changed" (setUserRole): their sockets close, and reconnect with the new role. */
-export function bridgeRoleChanges(auth: AuthService, pubSub: PubSub, onChanged: (e: RoleChangedEvent) => void): () => Promise<void> {
+export function bridgeRoleChanges(
+  auth: AuthService,
+  pubSub: PubSub,
+  onChanged: (e: RoleChangedEvent) => void,
+): () => Promise<void> {
   return bridge(pubSub, 'AUTH_ROLE_CHANGED', (publish) => auth.onRoleChanged(publish), onChanged);
 }

@@ -73,9 +73,16 @@ export async function createAuthModule(opts: {
   // public default of earlier versions stay readable and are moved to the current key here, at start.
   const secretBox = new SecretBox(config.TOTP_ENCRYPTION_KEY, [DEFAULT_SECRET]);
   const rekeyed = await reencryptTotpSecrets(opts.forkEm(), secretBox);
-  if (rekeyed.reencrypted) opts.logger.info({ rows: rekeyed.reencrypted }, 'TOTP secrets re-encrypted under the current TOTP_ENCRYPTION_KEY');
-  if (rekeyed.unreadable) opts.logger.warn({ rows: rekeyed.unreadable }, 'TOTP secrets under a key this server does not have: those users cannot use 2FA until TOTP_ENCRYPTION_KEY is restored');
-  const counters: CounterStore = opts.redis ? new RedisCounterStore(opts.redis.main, `${config.REDIS_PREFIX}rl:`) : new MemoryCounterStore();
+  if (rekeyed.reencrypted)
+    opts.logger.info({ rows: rekeyed.reencrypted }, 'TOTP secrets re-encrypted under the current TOTP_ENCRYPTION_KEY');
+  if (rekeyed.unreadable)
+    opts.logger.warn(
+      { rows: rekeyed.unreadable },
+      'TOTP secrets under a key this server does not have: those users cannot use 2FA until TOTP_ENCRYPTION_KEY is restored',
+    );
+  const counters: CounterStore = opts.redis
+    ? new RedisCounterStore(opts.redis.main, `${config.REDIS_PREFIX}rl:`)
+    : new MemoryCounterStore();
   const mailer = createMailer({
     smtpUrl: config.SMTP_URL || undefined,
     from: config.MAIL_FROM,

@@ -5,7 +5,9 @@ const policy = { freeFailures: 3, baseDelayMs: 1_000, maxDelayMs: 8_000, decayMs
 
 describe('progressive sign-in slowdown', () => {
   it('delay: none for the free failures, then doubling, capped', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 1000].map((n) => signInDelayMs(n, policy))).toEqual([0, 0, 0, 0, 1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 1000].map((n) => signInDelayMs(n, policy))).toEqual([
+      0, 0, 0, 0, 1_000, 2_000, 4_000, 8_000, 8_000, 8_000,
+    ]);
     expect(signInDelayMs(1e9, DEFAULT_THROTTLE_POLICY)).toBe(DEFAULT_THROTTLE_POLICY.maxDelayMs);
   });
 
@@ -18,7 +20,9 @@ describe('progressive sign-in slowdown', () => {
     }
     await expect(throttle.assertMayTry('jane')).resolves.toBeUndefined();
     expect(await throttle.recordFailure('jane')).toEqual({ failures: 4, delayMs: 1_000 });
-    await expect(throttle.assertMayTry('jane')).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 } });
+    await expect(throttle.assertMayTry('jane')).rejects.toMatchObject({
+      extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 },
+    });
     t += 1_000;
     await throttle.assertMayTry('jane');
     // Many more failures: the wait stops growing at the cap.

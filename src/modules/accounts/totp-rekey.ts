@@ -16,7 +16,11 @@ export interface RekeyResult {
  * Each row is replaced only if it still holds what was read, so a secret re-enrolled meanwhile wins.
  */
 export async function reencryptTotpSecrets(em: EntityManager, box: SecretBox): Promise<RekeyResult> {
-  const rows = await em.find(TwoFactor, { $not: { secretEncrypted: { $like: `v1.${box.keyId}.%` } } }, { fields: ['id', 'user', 'secretEncrypted'] });
+  const rows = await em.find(
+    TwoFactor,
+    { $not: { secretEncrypted: { $like: `v1.${box.keyId}.%` } } },
+    { fields: ['id', 'user', 'secretEncrypted'] },
+  );
   const result: RekeyResult = { reencrypted: 0, unreadable: 0 };
   for (const row of rows) {
     let next: string | null;
@@ -28,7 +32,11 @@ export async function reencryptTotpSecrets(em: EntityManager, box: SecretBox): P
       continue;
     }
     if (next === null) continue;
-    result.reencrypted += await em.nativeUpdate(TwoFactor, { id: row.id, secretEncrypted: row.secretEncrypted }, { secretEncrypted: next });
+    result.reencrypted += await em.nativeUpdate(
+      TwoFactor,
+      { id: row.id, secretEncrypted: row.secretEncrypted },
+      { secretEncrypted: next },
+    );
   }
   return result;
 }

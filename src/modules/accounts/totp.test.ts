@@ -31,7 +31,9 @@ function referenceTotp(secretBase32: string, epochSeconds: number, digits = 6): 
   return String(bin % 10 ** digits).padStart(digits, '0');
 }
 function oathtool(secretBase32: string, epochSeconds: number): string {
-  return execFileSync('oathtool', ['--totp', '--base32', secretBase32, '-N', `@${epochSeconds}`], { encoding: 'utf8' }).trim();
+  return execFileSync('oathtool', ['--totp', '--base32', secretBase32, '-N', `@${epochSeconds}`], {
+    encoding: 'utf8',
+  }).trim();
 }
 const at = (s: number) => new Date(s * 1000);
 
@@ -53,7 +55,10 @@ describe('TOTP', () => {
     for (const t of [1_700_000_000, 1_800_000_015, 1_900_000_029]) {
       const code = oathtool(secret, t);
       expect(code).toBe(referenceTotp(secret, t));
-      await expect(verifyTotp({ secret, code, now: at(t) })).resolves.toEqual({ ok: true, timeStep: Math.floor(t / 30) });
+      await expect(verifyTotp({ secret, code, now: at(t) })).resolves.toEqual({
+        ok: true,
+        timeStep: Math.floor(t / 30),
+      });
     }
   });
 
@@ -62,10 +67,22 @@ describe('TOTP', () => {
     const t = 1_700_000_010; // step 56666667
     const step = Math.floor(t / 30);
     const codeAt = (s: number) => oathtool(secret, s * 30);
-    await expect(verifyTotp({ secret, code: codeAt(step - 1), now: at(t) })).resolves.toEqual({ ok: true, timeStep: step - 1 });
-    await expect(verifyTotp({ secret, code: codeAt(step + 1), now: at(t) })).resolves.toEqual({ ok: true, timeStep: step + 1 });
-    await expect(verifyTotp({ secret, code: codeAt(step - 2), now: at(t) })).resolves.toEqual({ ok: false, reason: 'INVALID' });
-    await expect(verifyTotp({ secret, code: codeAt(step + 2), now: at(t) })).resolves.toEqual({ ok: false, reason: 'INVALID' });
+    await expect(verifyTotp({ secret, code: codeAt(step - 1), now: at(t) })).resolves.toEqual({
+      ok: true,
+      timeStep: step - 1,
+    });
+    await expect(verifyTotp({ secret, code: codeAt(step + 1), now: at(t) })).resolves.toEqual({
+      ok: true,
+      timeStep: step + 1,
+    });
+    await expect(verifyTotp({ secret, code: codeAt(step - 2), now: at(t) })).resolves.toEqual({
+      ok: false,
+      reason: 'INVALID',
+    });
+    await expect(verifyTotp({ secret, code: codeAt(step + 2), now: at(t) })).resolves.toEqual({
+      ok: false,
+      reason: 'INVALID',
+    });
   });
 
   it('refuses a replayed code and any code not newer than the last used step', async () => {
@@ -76,11 +93,18 @@ describe('TOTP', () => {
     const first = await verifyTotp({ secret, code, now: at(t) });
     expect(first).toEqual({ ok: true, timeStep: step });
     // Same code again, even 25 s later (still within drift): refused.
-    await expect(verifyTotp({ secret, code, lastUsedStep: step, now: at(t + 25) })).resolves.toEqual({ ok: false, reason: 'REPLAYED' });
+    await expect(verifyTotp({ secret, code, lastUsedStep: step, now: at(t + 25) })).resolves.toEqual({
+      ok: false,
+      reason: 'REPLAYED',
+    });
     // The previous step's code is also refused once a newer one was used.
-    await expect(verifyTotp({ secret, code: oathtool(secret, t - 30), lastUsedStep: step, now: at(t) })).resolves.toEqual({ ok: false, reason: 'REPLAYED' });
+    await expect(
+      verifyTotp({ secret, code: oathtool(secret, t - 30), lastUsedStep: step, now: at(t) }),
+    ).resolves.toEqual({ ok: false, reason: 'REPLAYED' });
     // The next step's code is fine.
-    await expect(verifyTotp({ secret, code: oathtool(secret, t + 30), lastUsedStep: step, now: at(t + 30) })).resolves.toEqual({ ok: true, timeStep: step + 1 });
+    await expect(
+      verifyTotp({ secret, code: oathtool(secret, t + 30), lastUsedStep: step, now: at(t + 30) }),
+    ).resolves.toEqual({ ok: true, timeStep: step + 1 });
   });
 
   it('refuses malformed codes without throwing', async () => {
@@ -107,6 +131,8 @@ describe('TOTP', () => {
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     // The QR segments encode exactly the URI.
     const qr = QRCode.create(uri, { errorCorrectionLevel: 'M' });
-    expect(qr.segments.map((s: { data: Uint8Array | string }) => Buffer.from(s.data as Uint8Array).toString()).join('')).toBe(uri);
+    expect(
+      qr.segments.map((s: { data: Uint8Array | string }) => Buffer.from(s.data as Uint8Array).toString()).join(''),
+    ).toBe(uri);
   });
 });

@@ -1,7 +1,10 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Plan, Role } from '../../entities/user';
 
-registerEnumType(Role, { name: 'Role', description: 'ADMIN manages users and models; CLINICIAN owns patients; RESEARCHER reads de-identified data' });
+registerEnumType(Role, {
+  name: 'Role',
+  description: 'ADMIN manages users and models; CLINICIAN owns patients; RESEARCHER reads de-identified data',
+});
 registerEnumType(Plan, { name: 'Plan' });
 
 @ObjectType('User')

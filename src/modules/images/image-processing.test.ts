@@ -18,22 +18,36 @@ describe('image processing', () => {
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
   it('reads type and size from the bytes of a real dermoscopy JPEG', async () => {
-    expect(await probeImage(REAL, 1e6)).toEqual({ format: ImageFormat.JPEG, mimeType: 'image/jpeg', width: 250, height: 250, orientation: 1, hasAlpha: false });
+    expect(await probeImage(REAL, 1e6)).toEqual({
+      format: ImageFormat.JPEG,
+      mimeType: 'image/jpeg',
+      width: 250,
+      height: 250,
+      orientation: 1,
+      hasAlpha: false,
+    });
   });
 
   it('refuses more pixels than allowed from the header alone', async () => {
-    await expect(probeImage(REAL, 250 * 250 - 1)).rejects.toMatchObject({ extensions: { code: 'PAYLOAD_TOO_LARGE', width: 250, height: 250 } });
+    await expect(probeImage(REAL, 250 * 250 - 1)).rejects.toMatchObject({
+      extensions: { code: 'PAYLOAD_TOO_LARGE', width: 250, height: 250 },
+    });
   });
 
   it('refuses what is not an accepted image', async () => {
     const txt = await write('x.jpg', Buffer.from('hello'));
     await expect(probeImage(txt, 1e6)).rejects.toMatchObject({ extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } });
     const svg = await write('x.png', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'));
-    await expect(probeImage(svg, 1e6)).rejects.toMatchObject({ extensions: { code: 'UNSUPPORTED_MEDIA_TYPE', format: 'svg' } });
+    await expect(probeImage(svg, 1e6)).rejects.toMatchObject({
+      extensions: { code: 'UNSUPPORTED_MEDIA_TYPE', format: 'svg' },
+    });
   });
 
   it('makes derived copies with orientation applied, bounded sizes, PNG when transparent, no metadata', async () => {
-    const tagged = await write('r.jpg', await sharp(REAL).resize(300, 100).jpeg().withMetadata({ orientation: 6 }).toBuffer());
+    const tagged = await write(
+      'r.jpg',
+      await sharp(REAL).resize(300, 100).jpeg().withMetadata({ orientation: 6 }).toBuffer(),
+    );
     const copies = await makeDerivedCopies(tagged, { hasAlpha: false }, 1e6);
     const n = await sharp(copies.NORMALIZED.data).metadata();
     expect([n.format, n.width, n.height, n.orientation, n.exif]).toEqual(['jpeg', 100, 300, undefined, undefined]);

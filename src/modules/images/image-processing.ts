@@ -45,26 +45,45 @@ export async function probeImage(path: string, maxPixels: number, field = 'files
   try {
     meta = await sharp(path, { limitInputPixels: false }).metadata();
   } catch {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Not an image this server accepts (JPEG, PNG, WebP or TIFF)', { field });
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Not an image this server accepts (JPEG, PNG, WebP or TIFF)', {
+      field,
+    });
   }
   const known = meta.format ? FORMATS[meta.format] : undefined;
   if (!known) {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Image format ${meta.format ?? 'unknown'} is not accepted (JPEG, PNG, WebP or TIFF)`, { field, format: meta.format ?? null });
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Image format ${meta.format ?? 'unknown'} is not accepted (JPEG, PNG, WebP or TIFF)`,
+      { field, format: meta.format ?? null },
+    );
   }
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   if (width < 1 || height < 1) throw new AppError('BAD_USER_INPUT', 'Image has no pixels', { field });
   if (width * height > maxPixels) {
-    throw new AppError('PAYLOAD_TOO_LARGE', `Image is ${width}x${height} pixels; at most ${maxPixels} pixels are accepted`, { field, width, height, maxPixels });
+    throw new AppError(
+      'PAYLOAD_TOO_LARGE',
+      `Image is ${width}x${height} pixels; at most ${maxPixels} pixels are accepted`,
+      { field, width, height, maxPixels },
+    );
   }
   return { ...known, width, height, orientation: meta.orientation ?? 1, hasAlpha: !!meta.hasAlpha };
 }
 
 /** The two derived pipelines over one decode of `path`: orientation applied, sRGB, metadata dropped. */
-function derivedPipelines(path: string, info: Pick<ImageInfo, 'hasAlpha'>, maxPixels: number): Record<'NORMALIZED' | 'THUMBNAIL', sharp.Sharp> {
+function derivedPipelines(
+  path: string,
+  info: Pick<ImageInfo, 'hasAlpha'>,
+  maxPixels: number,
+): Record<'NORMALIZED' | 'THUMBNAIL', sharp.Sharp> {
   const base = sharp(path, { failOn: 'truncated', limitInputPixels: maxPixels }).rotate().toColourspace('srgb');
-  const normalized = base.clone().resize(NORMALIZED_MAX_SIDE, NORMALIZED_MAX_SIDE, { fit: 'inside', withoutEnlargement: true });
-  const thumb = base.clone().resize(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' });
+  const normalized = base
+    .clone()
+    .resize(NORMALIZED_MAX_SIDE, NORMALIZED_MAX_SIDE, { fit: 'inside', withoutEnlargement: true });
+  const thumb = base
+    .clone()
+    .resize(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
+    .flatten({ background: '#ffffff' });
   return {
     NORMALIZED: info.hasAlpha ? normalized.png({ compressionLevel: 6 }) : normalized.jpeg({ quality: 90 }),
     THUMBNAIL: thumb.jpeg({ quality: 80 }),
@@ -72,7 +91,11 @@ function derivedPipelines(path: string, info: Pick<ImageInfo, 'hasAlpha'>, maxPi
 }
 
 function decodeError(err: unknown, field: string): AppError {
-  return new AppError('BAD_USER_INPUT', `The image could not be decoded (truncated or corrupt): ${(err as Error).message.split('\n')[0].slice(0, 200)}`, { field });
+  return new AppError(
+    'BAD_USER_INPUT',
+    `The image could not be decoded (truncated or corrupt): ${(err as Error).message.split('\n')[0].slice(0, 200)}`,
+    { field },
+  );
 }
 
 /**
@@ -80,18 +103,32 @@ function decodeError(err: unknown, field: string): AppError {
  * the derived copies: EXIF orientation applied, sRGB, no metadata kept (EXIF may hold location and
  * device data). Normalised is JPEG, or PNG when the image has transparency; the thumbnail is JPEG.
  */
-export async function makeDerivedCopies(path: string, info: Pick<ImageInfo, 'hasAlpha'>, maxPixels: number, field = 'files'): Promise<DerivedCopies> {
+export async function makeDerivedCopies(
+  path: string,
+  info: Pick<ImageInfo, 'hasAlpha'>,
+  maxPixels: number,
+  field = 'files',
+): Promise<DerivedCopies> {
   const p = derivedPipelines(path, info, maxPixels);
   try {
     const [n, t] = await Promise.all([p.NORMALIZED.toBuffer(), p.THUMBNAIL.toBuffer()]);
-    return { NORMALIZED: { data: n, mimeType: info.hasAlpha ? 'image/png' : 'image/jpeg' }, THUMBNAIL: { data: t, mimeType: 'image/jpeg' } };
+    return {
+      NORMALIZED: { data: n, mimeType: info.hasAlpha ? 'image/png' : 'image/jpeg' },
+      THUMBNAIL: { data: t, mimeType: 'image/jpeg' },
+    };
   } catch (err) {
     throw decodeError(err, field);
   }
 }
 
 /** As makeDerivedCopies, written straight to files (a batch of large images is never held in memory). */
-export async function writeDerivedCopies(path: string, info: Pick<ImageInfo, 'hasAlpha'>, maxPixels: number, out: Record<'NORMALIZED' | 'THUMBNAIL', string>, field = 'files'): Promise<void> {
+export async function writeDerivedCopies(
+  path: string,
+  info: Pick<ImageInfo, 'hasAlpha'>,
+  maxPixels: number,
+  out: Record<'NORMALIZED' | 'THUMBNAIL', string>,
+  field = 'files',
+): Promise<void> {
   const p = derivedPipelines(path, info, maxPixels);
   try {
     await Promise.all([p.NORMALIZED.toFile(out.NORMALIZED), p.THUMBNAIL.toFile(out.THUMBNAIL)]);
@@ -107,5 +144,7 @@ export function derivedKey(variant: ImageVariant.NORMALIZED | ImageVariant.THUMB
 
 /** Content type of a derived copy from its first bytes (normalised copies are JPEG or PNG). */
 export function sniffDerivedType(head: Buffer): string {
-  return head.length >= 4 && head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47 ? 'image/png' : 'image/jpeg';
+  return head.length >= 4 && head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47
+    ? 'image/png'
+    : 'image/jpeg';
 }

@@ -17,10 +17,17 @@ export interface ImageRouteDeps {
   logger: Logger;
 }
 
-const VARIANTS: Record<string, ImageVariant> = { original: ImageVariant.ORIGINAL, normalized: ImageVariant.NORMALIZED, thumbnail: ImageVariant.THUMBNAIL };
+const VARIANTS: Record<string, ImageVariant> = {
+  original: ImageVariant.ORIGINAL,
+  normalized: ImageVariant.NORMALIZED,
+  thumbnail: ImageVariant.THUMBNAIL,
+};
 
 function refuse(res: Response, status: number, code: string, message: string): void {
-  res.status(status).set('cache-control', 'no-store').json({ errors: [{ message, extensions: { code } }] });
+  res
+    .status(status)
+    .set('cache-control', 'no-store')
+    .json({ errors: [{ message, extensions: { code } }] });
 }
 
 /**
@@ -53,7 +60,12 @@ export function imageRouter(deps: ImageRouteDeps): Router {
       const variantName = String(req.params.variant);
       const variant = VARIANTS[variantName];
       const id = String(req.params.id);
-      const check = checkSignature(deps.config.URL_SIGNING_SECRET, { kind: 'image', id, variant: variantName }, req.query.exp, req.query.sig);
+      const check = checkSignature(
+        deps.config.URL_SIGNING_SECRET,
+        { kind: 'image', id, variant: variantName },
+        req.query.exp,
+        req.query.sig,
+      );
       if (check !== 'OK' || !variant) {
         return refuse(res, 403, 'FORBIDDEN', check === 'EXPIRED' ? 'This link has expired' : 'Invalid signature');
       }

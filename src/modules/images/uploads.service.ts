@@ -39,7 +39,8 @@ interface Prepared {
 /** 64-bit advisory lock key for a sha256: serialises placing and cleaning up the same file across processes. */
 const lockSql = 'select pg_advisory_xact_lock(hashtextextended(?, 0))';
 /** The same for a whole batch in one round trip, in sorted order (no deadlock between batches). */
-const lockManySql = 'select pg_advisory_xact_lock(hashtextextended(t.s, 0)) from (select s from unnest(?::text[]) as s order by s) as t';
+const lockManySql =
+  'select pg_advisory_xact_lock(hashtextextended(t.s, 0)) from (select s from unnest(?::text[]) as s order by s) as t';
 
 /**
  * uploadImages: every file is streamed to a staged temp file while hashed (never whole in memory),
@@ -58,7 +59,10 @@ export async function uploadImages(
   const { files } = input;
   if (files.length === 0) throw new AppError('BAD_USER_INPUT', 'Send at least one file', { field: 'files' });
   if (files.length > config.UPLOAD_MAX_FILES) {
-    throw new AppError('PAYLOAD_TOO_LARGE', `At most ${config.UPLOAD_MAX_FILES} files per request`, { field: 'files', maxFiles: config.UPLOAD_MAX_FILES });
+    throw new AppError('PAYLOAD_TOO_LARGE', `At most ${config.UPLOAD_MAX_FILES} files per request`, {
+      field: 'files',
+      maxFiles: config.UPLOAD_MAX_FILES,
+    });
   }
   // Files not read after an early failure must not surface as unhandled rejections.
   for (const f of files) Promise.resolve(f).catch(() => undefined);
@@ -87,11 +91,19 @@ export async function uploadImages(
         staged = await store.stage(file.createReadStream(), { maxBytes: config.UPLOAD_MAX_FILE_BYTES });
       } catch (err) {
         if (err instanceof FileTooLargeError) {
-          throw new AppError('PAYLOAD_TOO_LARGE', `File is larger than ${config.UPLOAD_MAX_FILE_BYTES} bytes`, { field, maxBytes: config.UPLOAD_MAX_FILE_BYTES });
+          throw new AppError('PAYLOAD_TOO_LARGE', `File is larger than ${config.UPLOAD_MAX_FILE_BYTES} bytes`, {
+            field,
+            maxBytes: config.UPLOAD_MAX_FILE_BYTES,
+          });
         }
         throw uploadError(err, field);
       }
-      const entry: Prepared = { staged, filename: file.filename, info: undefined as never, derived: undefined as never };
+      const entry: Prepared = {
+        staged,
+        filename: file.filename,
+        info: undefined as never,
+        derived: undefined as never,
+      };
       prepared.push(entry);
       if (staged.size === 0) throw new AppError('BAD_USER_INPUT', 'File is empty', { field });
       entry.info = await probeImage(staged.tempPath, config.UPLOAD_MAX_PIXELS, field);
@@ -113,7 +125,8 @@ export async function uploadImages(
             if (placed.created) created.add(placed.sha256);
             for (const variant of [ImageVariant.NORMALIZED, ImageVariant.THUMBNAIL] as const) {
               const key = derivedKey(variant);
-              if (!(await store.cachedPath(placed.sha256, key))) await store.adoptCached(placed.sha256, key, p.derived[variant]);
+              if (!(await store.cachedPath(placed.sha256, key)))
+                await store.adoptCached(placed.sha256, key, p.derived[variant]);
             }
           }),
         );
@@ -147,7 +160,12 @@ export async function uploadImages(
       throw err;
     }
   } finally {
-    await Promise.all(prepared.flatMap((p) => [store.discard(p.staged), ...Object.values(p.derived ?? {}).map((f) => fs.rm(f, { force: true }))]));
+    await Promise.all(
+      prepared.flatMap((p) => [
+        store.discard(p.staged),
+        ...Object.values(p.derived ?? {}).map((f) => fs.rm(f, { force: true })),
+      ]),
+    );
   }
 }
 
@@ -170,6 +188,9 @@ export async function removeUnreferenced(em: EntityManager, store: FileStore, sh
  * %00, which PostgreSQL text cannot hold), at most 255 characters, null when nothing is left.
  */
 export function cleanFileName(name: string | null | undefined): string | null {
-  const clean = (name ?? '').replace(/\p{Cc}/gu, '').trim().slice(0, 255);
+  const clean = (name ?? '')
+    .replace(/\p{Cc}/gu, '')
+    .trim()
+    .slice(0, 255);
   return clean || null;
 }

@@ -25,7 +25,12 @@ export interface Dashboard {
 }
 
 /** The caller's account summary: totals over all time, quotas for this calendar month (UTC). */
-export async function myDashboard(em: EntityManager, config: Config, userId: string, now = new Date()): Promise<Dashboard> {
+export async function myDashboard(
+  em: EntityManager,
+  config: Config,
+  userId: string,
+  now = new Date(),
+): Promise<Dashboard> {
   const user = await em.findOne(User, { id: userId });
   if (!user) throw notFound('User');
   const quota = planQuota(config, user.plan);
@@ -33,13 +38,25 @@ export async function myDashboard(em: EntityManager, config: Config, userId: str
     const used = await usedThisMonth(em, userId, kind, now);
     return { limit: quota[kind], used, remaining: Math.max(0, quota[kind] - used), resetsAt: nextMonthStart(now) };
   };
-  const [totalUploads, totalPredictions, totalPatients, uploadQuota, predictionQuota, segmentationQuota] = await Promise.all([
-    em.count(Image, { uploadedBy: userId }),
-    em.count(Prediction, { owner: userId }),
-    em.count(Patient, { owner: userId }),
-    usage('uploads'),
-    usage('predictions'),
-    usage('segmentations'),
-  ]);
-  return { email: user.email, createdAt: user.createdAt, lastLoginAt: user.lastLoginAt ?? null, plan: user.plan, totalUploads, totalPredictions, totalPatients, uploadQuota, predictionQuota, segmentationQuota };
+  const [totalUploads, totalPredictions, totalPatients, uploadQuota, predictionQuota, segmentationQuota] =
+    await Promise.all([
+      em.count(Image, { uploadedBy: userId }),
+      em.count(Prediction, { owner: userId }),
+      em.count(Patient, { owner: userId }),
+      usage('uploads'),
+      usage('predictions'),
+      usage('segmentations'),
+    ]);
+  return {
+    email: user.email,
+    createdAt: user.createdAt,
+    lastLoginAt: user.lastLoginAt ?? null,
+    plan: user.plan,
+    totalUploads,
+    totalPredictions,
+    totalPatients,
+    uploadQuota,
+    predictionQuota,
+    segmentationQuota,
+  };
 }

@@ -17,7 +17,9 @@ export class SystemResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Query(() => SystemStatus, { description: 'Version, uptime and the state of PostgreSQL and Redis as this process sees them' })
+  @Query(() => SystemStatus, {
+    description: 'Version, uptime and the state of PostgreSQL and Redis as this process sees them',
+  })
   systemStatus(@Ctx() ctx: AppContext): Promise<SystemStatus> {
     return systemStatus(ctx.services);
   }
