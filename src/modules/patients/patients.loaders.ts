@@ -2,22 +2,9 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Image, Lesion, Patient, PatientShare, Prediction, Segmentation, User } from '../../entities';
 import type { AppContext } from '../../schema/context';
+import { byId, requestLoader as loader } from '../../schema/loaders';
 import { uuidArray } from './access-policy';
 
-/** One DataLoader per request and name, kept in ctx.loaders. */
-function loader<K, V>(ctx: AppContext, name: string, batch: (keys: readonly K[]) => Promise<V[]>): DataLoader<K, V> {
-  let l = ctx.loaders.get(name) as DataLoader<K, V> | undefined;
-  if (!l) {
-    l = new DataLoader<K, V>(batch);
-    ctx.loaders.set(name, l);
-  }
-  return l;
-}
-
-function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
-  const m = new Map(rows.map((r) => [r.id, r]));
-  return ids.map((id) => m.get(id) ?? null);
-}
 
 export const patientById = (ctx: AppContext) =>
   loader<string, Patient | null>(ctx, 'patientById', async (ids) =>
