@@ -1,7 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, DEFAULT_SECRET, envSchema, loadConfig } from '../../src/infra/config';
+import {
+  ConfigError,
+  DEFAULT_SECRET,
+  envSchema,
+  loadConfig,
+  SECTION_KEYS,
+  sections,
+  type DatabaseConfig,
+} from '../../src/infra/config';
 import { ensureSecrets } from '../../src/infra/config/secrets';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -84,5 +92,48 @@ describe('config', () => {
     expect({ missingExample, missingReadme }).toEqual({ missingExample: [], missingReadme: [] });
     const unknown = [...listed].filter((k) => !(k in envSchema.shape));
     expect(unknown).toEqual([]);
+  });
+
+  describe('sections', () => {
+    // Keys of a loaded Config: every environment variable plus the values derived from them.
+    const keys = Object.keys(loadConfig({}));
+
+    it('put every setting in exactly one section', () => {
+      const listed = Object.values(SECTION_KEYS).flat() as string[];
+      const count = (k: string) => listed.filter((x) => x === k).length;
+      expect(keys.filter((k) => count(k) !== 1)).toEqual([]);
+      expect(Object.keys(envSchema.shape).filter((k) => count(k) !== 1)).toEqual([]);
+      expect(listed.filter((k) => !keys.includes(k))).toEqual([]);
+    });
+
+    it('are read-only views of the config that see secrets filled in later', () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dg-sections-'));
+      try {
+        const config = loadConfig({ DATA_DIR: dir, DATABASE_POOL_MAX: '7', REDIS_URL: 'redis://r:6379' });
+        const s = sections(config);
+        expect(s.database).toEqual({
+          DATABASE_URL: '',
+          DATABASE_POOL_MAX: 7,
+          DATABASE_SCHEMA: 'public',
+          embeddedDatabase: true,
+        });
+        expect(s.redis).toEqual({ REDIS_URL: 'redis://r:6379', REDIS_PREFIX: 'dg:' });
+        for (const [name, view] of Object.entries(s))
+          for (const [k, v] of Object.entries(view))
+            expect([name, k, v]).toEqual([name, k, config[k as keyof typeof config]]);
+        expect(s.storage.URL_SIGNING_SECRET).toBe('');
+        ensureSecrets(config);
+        expect(s.storage.URL_SIGNING_SECRET).toBe(config.URL_SIGNING_SECRET);
+        expect(s.storage.URL_SIGNING_SECRET).not.toBe('');
+        expect(() => {
+          (s.database as { DATABASE_POOL_MAX: number }).DATABASE_POOL_MAX = 1;
+        }).toThrow(TypeError);
+        // A module that declares only its section still takes the whole config.
+        const poolOf = (c: DatabaseConfig) => c.DATABASE_POOL_MAX;
+        expect(poolOf(config)).toBe(7);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from './index';
+import type { Config } from './env';
 
 /**
  * The secrets a server needs that have no safe public default. Unset (outside production, where

@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import path from 'node:path';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+const url = z.string().url();
+
+/**
+ * The public placeholder earlier versions used when TOTP_ENCRYPTION_KEY / URL_SIGNING_SECRET were unset.
+ * Never used to sign or encrypt any more: set explicitly outside production it counts as unset (a
+ * secret generated under DATA_DIR/keys is used, see secrets.ts); production refuses it. SecretBox keeps
+ * it for decryption only, so TOTP secrets stored under it still work (and are re-encrypted at start).
+ */
+export const DEFAULT_SECRET = 'dev-insecure-change-me';
+
+/**
+ * Every environment variable the server reads, with the default used by `npm start`.
+ * .env.example and the README's table are checked against this list by a test.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(0, 65535).default(4000),
+  // Loopback: `npm start` is for this machine; containers and servers set HOST=0.0.0.0 explicitly.
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .union([z.literal(''), url.refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// URL')])
+    .default(''),
+  DATABASE_POOL_MAX: int(1, 200).default(10),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default('public'),
+  REDIS_URL: z.union([z.literal(''), url.refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// URL')]).default(''),
+  REDIS_PREFIX: z.string().default('dg:'),
+  SMTP_URL: z.union([z.literal(''), url]).default(''),
+  MAIL_FROM: z.string().min(3).default('Dermagraph <no-reply@dermagraph.local>'),
+  PUBLIC_URL: url.default('http://localhost:4000'),
+  CORS_ORIGINS: csv.default(['http://localhost:3000', 'http://localhost:4000']),
+  TRUST_PROXY: z.string().default('loopback'),
+  ADMIN_EMAIL: z.union([z.literal(''), z.string().email()]).default(''),
+  ADMIN_PASSWORD: z.string().default(''),
+  JWT_PRIVATE_KEY: z.string().default(''),
+  JWT_ISSUER: z.string().min(1).default('dermagraph'),
+  JWT_AUDIENCE: z.string().min(1).default('dermagraph-api'),
+  JWT_ACCESS_TTL_SECONDS: int(60, 86400).default(900),
+  JWT_REFRESH_TTL_DAYS: int(1, 365).default(30),
+  // Unset: generated once under DATA_DIR/keys (ensureSecrets); production requires them set.
+  TOTP_ENCRYPTION_KEY: z.string().default(''),
+  URL_SIGNING_SECRET: z.string().default(''),
+  SIGNED_URL_TTL_SECONDS: int(10, 86400).default(300),
+  ALLOW_UNVERIFIED_LOGIN: bool.default(false),
+  EMAIL_VERIFICATION_TTL_HOURS: int(1, 720).default(24),
+  PASSWORD_RESET_TTL_MINUTES: int(5, 1440).default(30),
+  MODEL_DIR: z.string().min(1).default('./plugins'),
+  MODEL_WATCH: bool.default(false),
+  DEFAULT_CLASSIFIER: z.string().default(''),
+  UPLOAD_MAX_FILE_BYTES: int(1024, 2 ** 31).default(25 * 1024 * 1024),
+  UPLOAD_MAX_FILES: int(1, 1000).default(20),
+  UPLOAD_MAX_PIXELS: int(1, 2 ** 31).default(50_000_000),
+  MODEL_PACKAGE_MAX_BYTES: int(1024, 2 ** 31).default(200 * 1024 * 1024),
+  QUOTA_FREE_UPLOADS_PER_MONTH: int(0, 10_000_000).default(500),
+  QUOTA_FREE_PREDICTIONS_PER_MONTH: int(0, 10_000_000).default(1000),
+  QUOTA_PRO_UPLOADS_PER_MONTH: int(0, 10_000_000).default(20000),
+  QUOTA_PRO_PREDICTIONS_PER_MONTH: int(0, 10_000_000).default(50000),
+  QUOTA_FREE_SEGMENTATIONS_PER_MONTH: int(0, 10_000_000).default(300),
+  QUOTA_PRO_SEGMENTATIONS_PER_MONTH: int(0, 10_000_000).default(20000),
+  SEVERITY_SMALL_AREA_PERCENT: z.coerce.number().min(0).max(100).default(5),
+  SEVERITY_LARGE_AREA_PERCENT: z.coerce.number().min(0).max(100).default(20),
+  SEVERITY_HIGH_CIRCULARITY: z.coerce.number().min(0).max(1).default(0.75),
+  SEVERITY_LOW_CIRCULARITY: z.coerce.number().min(0).max(1).default(0.45),
+  JOB_CONCURRENCY: int(1, 64).default(2),
+  JOB_IMAGE_CONCURRENCY: int(1, 64).default(8),
+  JOB_MODE: z.enum(['auto', 'inline', 'queue']).default('auto'),
+  JOB_ATTEMPTS: int(1, 20).default(3),
+  JOB_LOCK_MS: int(1000, 600_000).default(30000),
+  SEGMENT_MAX_PIXELS_IN_FLIGHT: int(1_000_000, 2 ** 31).default(50_000_000),
+  IMAGE_THREADS: int(1, 64).default(1),
+  GRAPHQL_MAX_DEPTH: int(2, 50).default(12),
+  GRAPHQL_MAX_ALIASES: int(1, 1000).default(15),
+  GRAPHQL_MAX_COST: int(100, 1_000_000).default(5000),
+  GRAPHQL_MAX_TOKENS: int(100, 1_000_000).default(2000),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: int(1, 10_000).default(100),
+  WS_MAX_SOCKETS_PER_USER: int(1, 10_000).default(20),
+  WS_MAX_SOCKETS_PER_IP: int(1, 100_000).default(100),
+  GRAPHIQL: z.union([z.literal(''), bool]).default(''),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(15000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Env {
+  /** Absolute data directory. */
+  dataDir: string;
+  embeddedDatabase: boolean;
+  isProduction: boolean;
+  /** GraphiQL and field suggestions: on in development, off in production unless GRAPHIQL=1. */
+  graphiqlEnabled: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; a wrong value throws a ConfigError naming each variable at fault. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(envSchema.shape)
+      .filter((k) => env[k] !== undefined)
+      .map((k) => [k, env[k]]),
+  );
+  const parsed = envSchema.safeParse(known);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(known[String(i.path[0])])})`,
+      ),
+    );
+  }
+  const e = parsed.data;
+  const isProduction = e.NODE_ENV === 'production';
+  if (isProduction) {
+    const weak = (['TOTP_ENCRYPTION_KEY', 'URL_SIGNING_SECRET'] as const).filter(
+      (k) => e[k] === DEFAULT_SECRET || e[k].length < 32,
+    );
+    if (weak.length)
+      throw new ConfigError(
+        weak.map(
+          (k) =>
+            `${k}: production needs it set explicitly, at least 32 characters and not the old public default (processes that are scaled out must share it)`,
+        ),
+      );
+  } else {
+    for (const k of ['TOTP_ENCRYPTION_KEY', 'URL_SIGNING_SECRET'] as const) if (e[k] === DEFAULT_SECRET) e[k] = '';
+  }
+  return {
+    ...e,
+    dataDir: path.resolve(e.DATA_DIR),
+    embeddedDatabase: e.DATABASE_URL === '',
+    isProduction,
+    graphiqlEnabled: e.GRAPHIQL === '' ? !isProduction : e.GRAPHIQL,
+  };
+}
