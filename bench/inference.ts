@@ -17,7 +17,7 @@ import { heatmapPng } from '../src/inference/render';
 import { encodeMap } from '../src/modules/jobs/cam-map-file';
 import { batcherFor } from '../src/modules/jobs/runner/batcher';
 import { MAX_IMAGES_PER_JOB } from '../src/modules/jobs/api/jobs.service';
-import { sealPackage } from '../src/models-registry/package';
+import { sealPackage } from '../src/models-registry/package/package';
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { manifestJsonSchemaText } from '../src/models-registry/manifest';
+import { manifestJsonSchemaText } from '../src/models-registry/package/manifest';
 
 const out = resolve(process.argv[2] ?? 'docs/manifest.schema.json');
 writeFileSync(out, manifestJsonSchemaText());

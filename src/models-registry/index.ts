@@ -12,20 +12,20 @@ export type {
   RegistryEvent,
   RegistryEventType,
 } from './registry';
-export { InMemoryRegistryStore } from './store';
-export type { DeviceInfo, RegistryStore, VersionRecord, VersionStatus } from './store';
-export { InMemoryRegistryBus } from './bus';
-export type { RegistryBus, RegistryMessage } from './bus';
-export { RegistryMetrics } from './metrics';
-export { packPackage, sealPackage, validatePackage } from './package';
-export type { PackResult, ValidationReport } from './package';
-export { DEFAULT_LIMITS } from './extract';
-export type { ExtractLimits } from './extract';
-export { createSession, bundledBackends } from './sessions';
-export type { Placement, Threads } from './sessions';
-export { ThreadedSession, handOver } from './threaded-session';
-export type { ModelSession } from './threaded-session';
-export { parseDevice, deviceChain, placementOrder } from './devices';
+export { InMemoryRegistryStore } from './sync/store';
+export type { DeviceInfo, RegistryStore, VersionRecord, VersionStatus } from './sync/store';
+export { InMemoryRegistryBus } from './sync/bus';
+export type { RegistryBus, RegistryMessage } from './sync/bus';
+export { RegistryMetrics } from './runtime/metrics';
+export { packPackage, sealPackage, validatePackage } from './package/package';
+export type { PackResult, ValidationReport } from './package/package';
+export { DEFAULT_LIMITS } from './package/extract';
+export type { ExtractLimits } from './package/extract';
+export { createSession, bundledBackends } from './runtime/sessions';
+export type { Placement, Threads } from './runtime/sessions';
+export { ThreadedSession, handOver } from './runtime/threaded-session';
+export type { ModelSession } from './runtime/threaded-session';
+export { parseDevice, deviceChain, placementOrder } from './runtime/devices';
 export { RegistryError } from './errors';
 export type { PackageCheck, RegistryErrorCode } from './errors';
 export {
@@ -35,9 +35,9 @@ export {
   safeParseManifest,
   ManifestError,
   manifestJsonSchema,
-} from './manifest';
-export type { Manifest, ManifestInput, ManifestIssue } from './manifest';
-export { runBatch, probabilitiesOf, binaryMaskOf } from './golden';
+} from './package/manifest';
+export type { Manifest, ManifestInput, ManifestIssue } from './package/manifest';
+export { runBatch, probabilitiesOf, binaryMaskOf } from './package/golden';
 
 declare module '../schema/context' {
   interface Services {

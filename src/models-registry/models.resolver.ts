@@ -5,7 +5,7 @@ import { AuditAction } from '../modules/accounts/auth-service';
 import { Role } from '../entities';
 import type { ModelInfo, ModelVersionInfo } from './';
 import { MODEL_REGISTRY_EVENTS, type RegistryEventMessage } from './setup';
-import { installUpload } from './upload';
+import { installUpload } from './lifecycle/upload';
 import {
   ModelRegistryEventObject,
   ModelRegistryEventType,

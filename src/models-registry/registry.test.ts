@@ -14,11 +14,11 @@ import {
   type ClassifierVersion,
 } from '../../test/fixtures/models/packages';
 import { softmax } from '../inference/softmax';
-import { InMemoryRegistryBus } from './bus';
-import { RegistryMetrics } from './metrics';
-import { packPackage } from './package';
+import { InMemoryRegistryBus } from './sync/bus';
+import { RegistryMetrics } from './runtime/metrics';
+import { packPackage } from './package/package';
 import { ModelRegistry, type ModelLease, type RegistryEvent } from './registry';
-import { InMemoryRegistryStore } from './store';
+import { InMemoryRegistryStore } from './sync/store';
 
 const NAME = 'tiny-classifier';
 /** Version -> the fixture model inside it (v1 leans benign, v2 malignant). */

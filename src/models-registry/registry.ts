@@ -4,25 +4,25 @@ import { existsSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import type { RegistryBus, RegistryMessage } from './bus';
+import type { RegistryBus, RegistryMessage } from './sync/bus';
 import { RegistryError, shortError } from './errors';
-import type { ExtractLimits } from './extract';
-import { assertGoldenCases } from './golden';
-import type { Manifest } from './manifest';
-import type { RegistryMetrics } from './metrics';
-import { findPackageFolders, folderSignature } from './discovery';
-import { checkPackageFiles, listPackageFiles, loadChecked, movePackage, preparePackage, readManifest } from './package';
-import { compareSemver } from './semver';
-import type { Placement, Threads } from './sessions';
-import type { ModelSession } from './threaded-session';
-import { StatsCounter, type VersionStats } from './stats';
+import type { ExtractLimits } from './package/extract';
+import { assertGoldenCases } from './package/golden';
+import type { Manifest } from './package/manifest';
+import type { RegistryMetrics } from './runtime/metrics';
+import { findPackageFolders, folderSignature } from './package/folders';
+import { checkPackageFiles, listPackageFiles, loadChecked, movePackage, preparePackage, readManifest } from './package/package';
+import { compareSemver } from './catalogue/semver';
+import type { Placement, Threads } from './runtime/sessions';
+import type { ModelSession } from './runtime/threaded-session';
+import { StatsCounter, type VersionStats } from './runtime/stats';
 import {
   InMemoryRegistryStore,
   type ActivationHistory,
   type DeviceInfo,
   type RegistryStore,
   type VersionStatus,
-} from './store';
+} from './sync/store';
 
 /**
  * The process-local model registry: versions per model name, one active version per name,

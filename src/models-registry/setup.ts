@@ -5,10 +5,10 @@ import type { Config } from '../infra/config';
 import type { PubSub } from '../infra/messaging/pubsub';
 import type { RedisConnections } from '../infra/messaging/redis';
 import { projectRoot } from '../infra/paths';
-import { InMemoryRegistryBus } from './bus';
-import { RegistryMetrics } from './metrics';
-import { PgRegistryStore } from './pg-store';
-import { RedisRegistryBus } from './redis-bus';
+import { InMemoryRegistryBus } from './sync/bus';
+import { RegistryMetrics } from './runtime/metrics';
+import { PgRegistryStore } from './sync/pg-store';
+import { RedisRegistryBus } from './sync/redis-bus';
 import { ModelRegistry, type RegistryEvent } from './registry';
 
 /** The pub/sub topic of `modelRegistryEvents`: every process publishes its registry's events there. */

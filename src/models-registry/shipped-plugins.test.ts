@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../../test/fixtures/models/packages';
-import { validatePackage } from './package';
+import { validatePackage } from './package/package';
 import { ModelRegistry } from './registry';
 
 const PLUGINS = join(__dirname, '../../plugins');

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Role } from '../../src/entities';
-import { packPackage } from '../../src/models-registry/package';
+import { packPackage } from '../../src/models-registry/package/package';
 import { makeClassifierPackage, tempDir } from '../fixtures/models/packages';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';

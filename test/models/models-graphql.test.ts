@@ -5,8 +5,8 @@ import * as ort from 'onnxruntime-node';
 import * as tar from 'tar';
 import { Role } from '../../src/entities';
 import { ModelVersion } from '../../src/entities/model-version';
-import { packPackage, sealPackage } from '../../src/models-registry/package';
-import { zipEntries, type ZipEntry } from '../../src/models-registry/zip-writer';
+import { packPackage, sealPackage } from '../../src/models-registry/package/package';
+import { zipEntries, type ZipEntry } from '../../src/models-registry/package/zip-writer';
 import { softmax } from '../../src/inference/softmax';
 import {
   editManifest,

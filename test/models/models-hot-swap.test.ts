@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { Arg, Authorized, Ctx, Query, Resolver } from 'type-graphql';
 import { Role } from '../../src/entities';
 import { softmax } from '../../src/inference/softmax';
-import { packPackage } from '../../src/models-registry/package';
+import { packPackage } from '../../src/models-registry/package/package';
 import type { AppContext } from '../../src/schema/context';
 import {
   IMAGES,

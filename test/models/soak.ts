@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { packPackage } from '../../src/models-registry/package';
+import { packPackage } from '../../src/models-registry/package/package';
 import {
   IMAGES,
   makeClassifierPackage,

@@ -3,7 +3,7 @@ import type { Config } from '../../../infra/config';
 import { AppError, notFound } from '../../../infra/errors';
 import { InferenceJob, JobKind, JobStatus, Prediction, Role, Segmentation, User } from '../../../entities';
 import type { ModelRegistry } from '../../../models-registry';
-import { DEVICE_PATTERN } from '../../../models-registry/manifest';
+import { DEVICE_PATTERN } from '../../../models-registry/package/manifest';
 import { normaliseWeights, validateThreshold } from '../../../inference/ensemble';
 import { assertCanReadImages, isUuid, visiblePatientIdSql, type Caller } from '../../patients/access-policy';
 import { assertWithinQuota } from '../../quotas/quotas.service';

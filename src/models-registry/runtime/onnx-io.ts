@@ -1,7 +1,7 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ModelSession } from './threaded-session';
-import type { Manifest } from './manifest';
-import { packageError } from './errors';
+import type { Manifest } from '../package/manifest';
+import { packageError } from '../errors';
 
 type Dim = number | string;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../infra/errors';
+import { AppError } from '../../infra/errors';
 
 /**
  * The model package manifest (manifest.json), shared by the registry and the shipped plugins.

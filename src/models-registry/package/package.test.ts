@@ -10,8 +10,8 @@ import {
   makeClassifierPackage,
   makeSegmenterPackage,
   tempDir,
-} from '../../test/fixtures/models/packages';
-import { RegistryError } from './errors';
+} from '../../../test/fixtures/models/packages';
+import { RegistryError } from '../errors';
 import { packPackage, sealPackage, validatePackage, type PrepareOptions } from './package';
 import { zipEntries, type ZipEntry } from './zip-writer';
 

@@ -9,11 +9,11 @@ import * as tar from 'tar';
 import { DEFAULT_LIMITS, extractArchive, packagePath, sniffArchive, type ExtractLimits } from './extract';
 import { assertGoldenCases, warmUp, type GoldenResult } from './golden';
 import { MANIFEST_FILE, ManifestError, parseManifest, parseManifestText, type Manifest } from './manifest';
-import { checkModelIo } from './onnx-io';
-import { createSession, type Placement, type Threads } from './sessions';
-import { packageError, RegistryError } from './errors';
+import { checkModelIo } from '../runtime/onnx-io';
+import { createSession, type Placement, type Threads } from '../runtime/sessions';
+import { packageError, RegistryError } from '../errors';
 import { zipEntries } from './zip-writer';
-import type { ModelSession } from './threaded-session';
+import type { ModelSession } from '../runtime/threaded-session';
 
 /**
  * Model packages: opening a folder or archive, checking it end to end (see docs/models.md,

@@ -1,6 +1,6 @@
 import type { InferenceSession } from 'onnxruntime-node';
-import { DEVICE_PATTERN } from './manifest';
-import { RegistryError } from './errors';
+import { DEVICE_PATTERN } from '../package/manifest';
+import { RegistryError } from '../errors';
 
 /** A placement target: `cpu`, `webgpu`, `cuda[:N]`, `tensorrt[:N]`. */
 export interface Device {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ModelVersion } from '../entities/model-version';
+import { ModelVersion } from '../../entities/model-version';
 import type {
   ActivationHistory,
   DeviceInfo,

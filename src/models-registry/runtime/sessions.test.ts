@@ -2,8 +2,8 @@
  */
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { FIXTURE_DIR, IMAGES, referenceProbabilities, tensorOf } from '../../test/fixtures/models/packages';
-import { softmax } from '../inference/softmax';
+import { FIXTURE_DIR, IMAGES, referenceProbabilities, tensorOf } from '../../../test/fixtures/models/packages';
+import { softmax } from '../../inference/softmax';
 import { bundledBackends, createSession } from './sessions';
 import type { ModelSession } from './threaded-session';
 

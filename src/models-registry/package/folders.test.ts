@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir } from '../../test/fixtures/models/packages';
-import { findPackageFolders, folderSignature } from './discovery';
+import { tempDir } from '../../../test/fixtures/models/packages';
+import { findPackageFolders, folderSignature } from './folders';
 
 describe('discovery', () => {
   let dir: string;

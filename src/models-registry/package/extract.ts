@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import * as yauzl from 'yauzl';
 import { isSafeRelativePath } from './manifest';
-import { packageError, RegistryError, shortError } from './errors';
+import { packageError, RegistryError, shortError } from '../errors';
 
 /**
  * Safe extraction of package archives (.zip, .tar.gz, .tar) into an empty folder: entry names

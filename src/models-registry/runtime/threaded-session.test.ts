@@ -2,7 +2,7 @@ import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { FIXTURE_DIR, IMAGES, tensorOf } from '../../test/fixtures/models/packages';
+import { FIXTURE_DIR, IMAGES, tensorOf } from '../../../test/fixtures/models/packages';
 import { handOver, ThreadedSession } from './threaded-session';
 
 const MODEL = join(FIXTURE_DIR, 'tiny-classifier-v1.onnx');

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { ThreadedSession, type ModelSession } from './threaded-session';
 import { executionProvider, placementOrder } from './devices';
-import { RegistryError, shortError } from './errors';
+import { RegistryError, shortError } from '../errors';
 
 export interface Threads {
   /** Threads inside one operator; 0 lets onnxruntime choose. */

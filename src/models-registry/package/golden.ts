@@ -1,11 +1,11 @@
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { batchShape, imageToTensor } from '../inference/preprocess';
-import { activate } from '../inference/softmax';
+import { batchShape, imageToTensor } from '../../inference/preprocess';
+import { activate } from '../../inference/softmax';
 import { packagePath } from './extract';
 import type { Manifest } from './manifest';
-import { packageError } from './errors';
-import { handOver, type ModelSession } from './threaded-session';
+import { packageError } from '../errors';
+import { handOver, type ModelSession } from '../runtime/threaded-session';
 
 /** Runs one batch of preprocessed images (each a tensor of one image) and returns the manifest's outputs. */
 export async function runBatch(

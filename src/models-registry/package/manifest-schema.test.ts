@@ -4,7 +4,7 @@ import { manifestJsonSchemaText } from './manifest';
 
 describe('docs/manifest.schema.json', () => {
   it('is the JSON Schema generated from the zod manifest schema (regenerate with scripts/emit-manifest-schema.ts)', () => {
-    const committed = readFileSync(join(__dirname, '../../docs/manifest.schema.json'), 'utf8');
+    const committed = readFileSync(join(__dirname, '../../../docs/manifest.schema.json'), 'utf8');
     expect(committed).toBe(manifestJsonSchemaText());
   });
 

@@ -4,8 +4,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { RegistryError } from './errors';
-import type { InstallOptions, ModelRegistry, ModelVersionInfo } from './registry';
+import { RegistryError } from '../errors';
+import type { InstallOptions, ModelRegistry, ModelVersionInfo } from '../registry';
 
 /** Bytes past the limit: the stream stops at once, before the rest is read. */
 export function byteLimit(maxBytes: number): Transform {
