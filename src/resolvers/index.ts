@@ -2,6 +2,7 @@ import type { NonEmptyArray } from 'type-graphql';
 import { SystemResolver, UserFieldsResolver } from '../modules/system/system.resolver';
 import { AuthResolver } from '../modules/accounts/accounts.resolver';
 import { AuthAdminResolver, UserSecurityFieldsResolver } from '../modules/accounts/admin.resolver';
+import { AuditLogResolver } from '../modules/audit';
 import { ModelsResolver } from '../models-registry/models.resolver';
 import { inferenceResolvers } from '../modules/jobs/api/jobs.resolver';
 import { ImageFieldsResolver, LesionFieldsResolver, PatientResolver } from '../modules/patients/patients.resolver';
@@ -13,6 +14,7 @@ export const resolvers: NonEmptyArray<Function> = [
   UserFieldsResolver,
   AuthResolver,
   AuthAdminResolver,
+  AuditLogResolver,
   UserSecurityFieldsResolver,
   ModelsResolver,
   PatientResolver,

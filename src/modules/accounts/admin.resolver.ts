@@ -2,11 +2,11 @@ import DataLoader from 'dataloader';
 import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
 import { Role, TwoFactor, User } from '../../entities';
 import { UserType } from './user.types';
-import { AuditLogConnection, AuditLogFilter, UserConnection, UserFilter } from './admin.types';
+import { UserConnection, UserFilter } from './admin.types';
 import type { AppContext } from '../../schema/context';
-import { listAuditLog, listUsers } from './admin-queries';
+import { listUsers } from './admin-queries';
 
-/** Admin views of accounts and the security audit log. */
+/** Admin views of accounts. */
 @Resolver()
 export class AuthAdminResolver {
   @Authorized(Role.ADMIN)
@@ -18,17 +18,6 @@ export class AuthAdminResolver {
     @Ctx() ctx: AppContext,
   ): Promise<UserConnection> {
     return listUsers(ctx.em, filter ?? {}, first, after) as Promise<UserConnection>;
-  }
-
-  @Authorized(Role.ADMIN)
-  @Query(() => AuditLogConnection, { description: 'Security events, newest first' })
-  auditLog(
-    @Arg('filter', () => AuditLogFilter, { nullable: true }) filter: AuditLogFilter | null,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Ctx() ctx: AppContext,
-  ): Promise<AuditLogConnection> {
-    return listAuditLog(ctx.em, filter ?? {}, first, after) as Promise<AuditLogConnection>;
   }
 }
 

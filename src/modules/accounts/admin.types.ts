@@ -1,7 +1,6 @@
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import { Role } from '../../entities/user';
-import { PageInfo } from '../../schema/connection';
+import { Connection } from '../../schema/connection';
 import { UserType } from './user.types';
 
 @InputType()
@@ -17,88 +16,7 @@ export class UserFilter {
 }
 
 @ObjectType()
-export class UserEdge {
-  @Field(() => String)
-  cursor!: string;
-
-  @Field(() => UserType)
-  node!: UserType;
-}
-
-@ObjectType()
-export class UserConnection {
-  @Field(() => [UserEdge])
-  edges!: UserEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
+export class UserConnection extends Connection(UserType, 'User') {
   @Field(() => Int)
   totalCount!: number;
-}
-
-@InputType()
-export class AuditLogFilter {
-  @Field(() => ID, { nullable: true })
-  userId?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'e.g. SIGN_IN_FAILED, ROLE_CHANGED, REFRESH_TOKEN_REUSED' })
-  action?: string | null;
-
-  @Field(() => Boolean, { nullable: true })
-  success?: boolean | null;
-
-  @Field(() => Date, { nullable: true })
-  since?: Date | null;
-
-  @Field(() => Date, { nullable: true })
-  until?: Date | null;
-}
-
-@ObjectType('AuditLogEntry')
-export class AuditLogEntryType {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => ID, { nullable: true })
-  userId?: string | null;
-
-  @Field(() => ID, { nullable: true, description: 'The admin who acted, when not the user' })
-  actorId?: string | null;
-
-  @Field(() => String)
-  action!: string;
-
-  @Field(() => Boolean)
-  success!: boolean;
-
-  @Field(() => String, { nullable: true })
-  ip?: string | null;
-
-  @Field(() => String, { nullable: true })
-  userAgent?: string | null;
-
-  @Field(() => GraphQLJSONObject, { nullable: true })
-  details?: Record<string, unknown> | null;
-
-  @Field(() => Date)
-  createdAt!: Date;
-}
-
-@ObjectType()
-export class AuditLogEdge {
-  @Field(() => String)
-  cursor!: string;
-
-  @Field(() => AuditLogEntryType)
-  node!: AuditLogEntryType;
-}
-
-@ObjectType()
-export class AuditLogConnection {
-  @Field(() => [AuditLogEdge])
-  edges!: AuditLogEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
 }

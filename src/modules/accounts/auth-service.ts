@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError } from '../../infra/errors';
 import {
-  AuditLog,
   AuthSession,
   EmailToken,
   EmailTokenPurpose,
@@ -12,6 +11,7 @@ import {
   User,
 } from '../../entities';
 import type { AuthUser } from '../../schema/context';
+import { AuditAction, createAuditWriter, type AuditEntry, type AuditWriter, type RequestMeta } from '../audit';
 import { parseEmail, normalizeEmail } from './email';
 import { bearerToken, jwtError, type JwtService } from './jwt';
 import type { Mailer, MailMessage } from './mail';
@@ -36,11 +36,8 @@ interface SessionState {
   revokedAt: Date | null;
 }
 
-/** Where a call came from, for the audit log. */
-export interface RequestMeta {
-  ip: string;
-  userAgent: string;
-}
+/** Until every importer takes them from the audit module. */
+export { AuditAction, type RequestMeta } from '../audit';
 
 export interface AuthSettings {
   publicUrl: string;
@@ -100,37 +97,6 @@ export interface RoleChangedEvent {
   role: Role;
 }
 
-export const AuditAction = {
-  REGISTERED: 'REGISTERED',
-  /** register with an address that has an account: answered as for a new one, the owner mailed. */
-  REGISTRATION_EMAIL_TAKEN: 'REGISTRATION_EMAIL_TAKEN',
-  EMAIL_VERIFIED: 'EMAIL_VERIFIED',
-  SIGN_IN_SUCCEEDED: 'SIGN_IN_SUCCEEDED',
-  SIGN_IN_FAILED: 'SIGN_IN_FAILED',
-  TWO_FACTOR_FAILED: 'TWO_FACTOR_FAILED',
-  TWO_FACTOR_ENABLED: 'TWO_FACTOR_ENABLED',
-  TWO_FACTOR_DISABLED: 'TWO_FACTOR_DISABLED',
-  RECOVERY_CODE_USED: 'RECOVERY_CODE_USED',
-  RECOVERY_CODES_REGENERATED: 'RECOVERY_CODES_REGENERATED',
-  PASSWORD_RESET_REQUESTED: 'PASSWORD_RESET_REQUESTED',
-  PASSWORD_RESET: 'PASSWORD_RESET',
-  PASSWORD_CHANGED: 'PASSWORD_CHANGED',
-  ROLE_CHANGED: 'ROLE_CHANGED',
-  USER_DISABLED: 'USER_DISABLED',
-  USER_ENABLED: 'USER_ENABLED',
-  LOGOUT: 'LOGOUT',
-  LOGOUT_ALL: 'LOGOUT_ALL',
-  REFRESH_TOKEN_REUSED: 'REFRESH_TOKEN_REUSED',
-  ADMIN_CREATED: 'ADMIN_CREATED',
-  MODEL_UPLOADED: 'MODEL_UPLOADED',
-  MODEL_ACTIVATED: 'MODEL_ACTIVATED',
-  MODEL_UNLOADED: 'MODEL_UNLOADED',
-  MODEL_DEVICE_CHANGED: 'MODEL_DEVICE_CHANGED',
-  MODEL_CACHE_REGENERATED: 'MODEL_CACHE_REGENERATED',
-  MODEL_ROLLED_BACK: 'MODEL_ROLLED_BACK',
-} as const;
-export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
-
 /** Long strings are refused before any hashing work (argon2 on a megabyte, SHA-256 on a gigabyte). */
 const MAX_PASSWORD_INPUT = PASSWORD_MAX_LENGTH * 4;
 const MAX_CODE_INPUT = 64;
@@ -175,6 +141,7 @@ export class AuthService {
   private readonly now: () => Date;
   private readonly background: BackgroundTasks;
   private readonly devices: DeviceTokens;
+  private readonly writeAudit: AuditWriter;
   private readonly revokeListeners: Array<(e: SessionsRevokedEvent) => void> = [];
   private readonly roleListeners: Array<(e: RoleChangedEvent) => void> = [];
 
@@ -182,6 +149,7 @@ export class AuthService {
     this.now = deps.now ?? (() => new Date());
     this.background = deps.background ?? new BackgroundTasks(deps.logger);
     this.devices = new DeviceTokens(deps.jwt);
+    this.writeAudit = createAuditWriter(deps.logger, this.now);
   }
 
   get jwt(): JwtService {
@@ -205,42 +173,9 @@ export class AuthService {
 
   // ---------------------------------------------------------------- helpers
 
-  /**
-   * Writes an audit row with the caller's EntityManager: inside the caller's transaction when it is
-   * in one (the row commits or rolls back with the change, and no second connection is needed), a
-   * single statement otherwise. Never forks: a fork inside a transaction deadlocked the embedded
-   * database. A failure that must be kept although the operation rolls back is audited by the
-   * caller after the transaction, with its own (non-transactional) EntityManager.
-   */
-  async audit(
-    em: EntityManager,
-    action: AuditAction,
-    e: {
-      userId?: string | null;
-      actorId?: string | null;
-      success: boolean;
-      meta?: RequestMeta;
-      details?: Record<string, unknown>;
-    },
-  ): Promise<void> {
-    const row = new AuditLog();
-    row.action = action;
-    row.userId = e.userId ?? null;
-    row.actorId = e.actorId ?? null;
-    row.success = e.success;
-    row.ip = e.meta?.ip || null;
-    row.userAgent = e.meta?.userAgent ? e.meta.userAgent.slice(0, 512) : null;
-    row.details = e.details ?? null;
-    row.createdAt = this.now();
-    row.updatedAt = row.createdAt;
-    try {
-      // A plain insert: it does not flush (or wait for) the caller's other pending changes.
-      await em.insert(AuditLog, row);
-    } catch (err) {
-      // In a transaction the statement's failure aborts it: the operation fails as a whole.
-      if (em.isInTransaction()) throw err;
-      this.deps.logger.error({ err: { message: (err as Error).message }, action }, 'audit write failed');
-    }
+  /** Writes an audit row with the caller's EntityManager (see createAuditWriter). */
+  audit(em: EntityManager, action: AuditAction, entry: AuditEntry): Promise<void> {
+    return this.writeAudit(em, action, entry);
   }
 
   /** An EntityManager of its own, for work outside a request's; refused inside a transaction (see transaction-guard). */
