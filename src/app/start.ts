@@ -20,7 +20,8 @@ import { createErrorFormatter, finalErrorHandler, notFoundHandler } from '../sch
 import { guardSchema } from '../schema/guard';
 import { createArmor } from '../infra/http/armor';
 import { anonymous, type Services } from './services';
-import type { AppContext } from '../schema/context';
+import type { AppContext, AuthUser } from '../schema/context';
+import { Role } from '../entities';
 import { buildContext } from './build-context';
 import { createSubscriptionServer, WS_CLOSE, type SubscriptionServer } from './websocket';
 import { graphiqlRouter } from '../infra/http/graphiql';
@@ -222,10 +223,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       GRAPHQL_PATH,
       express.json({ limit: '1mb' }),
       // Multipart: refused unread unless signed in; file size by role (images; model packages for admins).
-      multipartUploads(config, services.authenticate),
+      multipartUploads(config, {
+        authenticate: services.authenticate,
+        mayUploadPackages: (user) => user.role === Role.ADMIN,
+      }),
       expressMiddleware(apollo, {
         context: async ({ req, res }) => {
-          const user = uploadCaller(res) ?? (await services.authenticate(req.headers.authorization));
+          const user = uploadCaller<AuthUser>(res) ?? (await services.authenticate(req.headers.authorization));
           return buildContext({
             services,
             user,

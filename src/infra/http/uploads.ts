@@ -1,9 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
 import type { Config } from '../config';
-import { Role } from '../../entities';
 import { AppError } from '../errors';
-import type { Authenticator, AuthUser } from '../../schema/context';
 
 /** The HTTP status graphql-upload attaches to its errors (http-errors style). */
 function statusOf(err: unknown): number | undefined {
@@ -20,8 +18,15 @@ export function uploadError(err: unknown, field = 'files'): AppError {
 }
 
 /** The caller a multipart request was authenticated as (multipartUploads), so the GraphQL context does not authenticate twice. */
-export function uploadCaller(res: Response): AuthUser | undefined {
-  return res.locals.uploadCaller as AuthUser | undefined;
+export function uploadCaller<User>(res: Response): User | undefined {
+  return res.locals.uploadCaller as User | undefined;
+}
+
+/** How the upload door learns who is calling, and who may send model-package-sized files. */
+export interface UploadCallers<User> {
+  /** The caller from the Authorization header; null when anonymous; throws an UNAUTHENTICATED AppError for a bad token. */
+  authenticate(authorization: string | undefined): Promise<User | null>;
+  mayUploadPackages(user: User): boolean;
 }
 
 /**
@@ -32,7 +37,7 @@ export function uploadCaller(res: Response): AuthUser | undefined {
  * large as an image (UPLOAD_MAX_FILE_BYTES), an admin's as large as a model package
  * (MODEL_PACKAGE_MAX_BYTES; uploading one is ADMIN-only). Other requests pass through untouched.
  */
-export function multipartUploads(config: Config, authenticate: Authenticator): RequestHandler {
+export function multipartUploads<User>(config: Config, callers: UploadCallers<User>): RequestHandler {
   const maxFiles = config.UPLOAD_MAX_FILES;
   const forStaff = graphqlUploadExpress({ maxFileSize: config.UPLOAD_MAX_FILE_BYTES, maxFiles });
   const forAdmins = graphqlUploadExpress({
@@ -41,16 +46,16 @@ export function multipartUploads(config: Config, authenticate: Authenticator): R
   });
   return async (req, res, next) => {
     if (!req.is('multipart/form-data')) return next();
-    let user: AuthUser | null;
+    let user: User | null;
     try {
-      user = await authenticate(req.headers.authorization);
+      user = await callers.authenticate(req.headers.authorization);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'UNAUTHENTICATED') return next(err);
       return refuseUnread(res, err);
     }
     if (!user) return refuseUnread(res, new AppError('UNAUTHENTICATED', 'Sign in to upload files'));
     res.locals.uploadCaller = user;
-    (user.role === Role.ADMIN ? forAdmins : forStaff)(req, res, next);
+    (callers.mayUploadPackages(user) ? forAdmins : forStaff)(req, res, next);
   };
 }
 
@@ -79,9 +84,7 @@ export const transportErrorHandler: ErrorRequestHandler = (err, req, res, next) 
   const message = status < 500 ? String((err as Error).message ?? 'Bad request') : 'Internal server error';
   // The client gets no details of an internal failure; the log gets them, under the request id.
   if (status >= 500) req.log?.error({ err }, 'request failed before GraphQL ran');
-  res
-    .status(status)
-    .json({
-      errors: [{ message, extensions: { code, ...(status >= 500 && req.id ? { requestId: String(req.id) } : {}) } }],
-    });
+  res.status(status).json({
+    errors: [{ message, extensions: { code, ...(status >= 500 && req.id ? { requestId: String(req.id) } : {}) } }],
+  });
 };

@@ -1,0 +1,144 @@
+// ESLint: TypeScript rules, plus the import boundaries of the layout (README, "Development").
+// Formatting is Prettier's job (`npm run lint` runs both).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import boundaries from 'eslint-plugin-boundaries';
+import globals from 'globals';
+
+/** Layers of src/, most specific pattern first (a file takes the first element it matches). */
+const elements = [
+  { type: 'shared', pattern: 'src/infra/errors.ts', mode: 'full' },
+  { type: 'database', pattern: 'src/infra/database', mode: 'folder' },
+  { type: 'infra', pattern: 'src/infra', mode: 'folder' },
+  { type: 'schema-build', pattern: 'src/schema/{build,emit}.ts', mode: 'full' },
+  { type: 'schema', pattern: 'src/schema', mode: 'folder' },
+  { type: 'entities', pattern: 'src/entities', mode: 'folder' },
+  { type: 'math', pattern: 'src/inference', mode: 'folder' },
+  { type: 'module', pattern: 'src/modules/*', mode: 'folder', capture: ['module'] },
+  { type: 'module', pattern: 'src/models-registry', mode: 'folder' },
+  { type: 'resolvers', pattern: 'src/resolvers', mode: 'folder' },
+  { type: 'app', pattern: 'src/app', mode: 'folder' },
+  { type: 'entry', pattern: 'src/commands', mode: 'folder' },
+  { type: 'entry', pattern: 'src/cli.ts', mode: 'full' },
+];
+
+export default tseslint.config(
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'data/**',
+      'assets/**',
+      'plugins/**',
+      'datasets/**',
+      'training/**',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
+      // Decorator metadata needs some imports as values; type-graphql's `() => Type` thunks are fine.
+      '@typescript-eslint/no-unsafe-function-type': 'off',
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    plugins: { boundaries },
+    settings: {
+      'boundaries/elements': elements,
+      'boundaries/include': ['src/**/*.ts'],
+      'import/resolver': { typescript: { project: './tsconfig.json' } },
+    },
+    rules: {
+      // Who may import whom. Infrastructure knows no feature; the math knows nothing but the shared errors.
+      'boundaries/element-types': [
+        'error',
+        {
+          default: 'disallow',
+          rules: [
+            { from: 'shared', allow: [] },
+            { from: 'infra', allow: ['shared', 'infra'] },
+            // The one place infrastructure meets the data model: the ORM maps the entities (behaviour-free) to tables.
+            { from: 'database', allow: ['shared', 'infra', 'database', 'entities'] },
+            { from: 'entities', allow: ['entities'] },
+            { from: 'math', allow: ['shared', 'math'] },
+            { from: 'schema', allow: ['shared', 'infra', 'database', 'schema', 'entities'] },
+            // Building the schema is where the features' resolvers are assembled.
+            { from: 'schema-build', allow: ['shared', 'infra', 'schema', 'schema-build', 'resolvers'] },
+            { from: 'module', allow: ['shared', 'infra', 'database', 'schema', 'entities', 'math', 'module'] },
+            { from: 'resolvers', allow: ['module', 'schema'] },
+            {
+              from: 'app',
+              allow: [
+                'shared',
+                'infra',
+                'database',
+                'schema',
+                'schema-build',
+                'entities',
+                'math',
+                'module',
+                'resolvers',
+                'app',
+              ],
+            },
+            {
+              from: 'entry',
+              allow: [
+                'shared',
+                'infra',
+                'database',
+                'schema',
+                'schema-build',
+                'entities',
+                'math',
+                'module',
+                'resolvers',
+                'app',
+                'entry',
+              ],
+            },
+          ],
+        },
+      ],
+      // A feature module is reached through its index.ts only (files of the same module import each other freely).
+      'boundaries/entry-point': [
+        'error',
+        {
+          default: 'allow',
+          rules: [
+            { target: ['module'], disallow: ['**'] },
+            { target: ['module'], allow: ['index.ts'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+);
