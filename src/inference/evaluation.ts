@@ -2,7 +2,7 @@
  * Pure metric math for binary (benign / malignant) classifiers: ROC AUC, the confusion matrix at a
  * threshold, sensitivity / specificity / balanced accuracy, and a seeded stratified bootstrap CI.
  * Used by `npm run evaluate` and by the tests that keep model cards honest. Inputs the math cannot
- * use throw AppError BAD_USER_INPUT naming the field.
+ * use throw badInput (BAD_USER_INPUT) naming the field.
  */
 import { badInput } from '../infra/errors';
 

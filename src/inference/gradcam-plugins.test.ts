@@ -75,7 +75,6 @@ if (cases.length === 0) {
         expect(full).toBeGreaterThanOrEqual(0.99);
         expect(argmax(r.cam)).toBe(argmax(ref.cam));
         expect(argmax(mine)).toBe(argmax(theirs));
-        // eslint-disable-next-line no-console
         console.log(
           `${plugin}/${file}: corr ${lowRes.toFixed(10)} (feature res), ${full.toFixed(10)} (${w}x${h}); max rel err alpha ${maxRelativeError(r.weights, ref.alpha).toExponential(2)}, cam ${maxRelativeError(r.cam, ref.cam).toExponential(2)}`,
         );

@@ -10,7 +10,7 @@
  *   else scoreCam(...)                                               // plan.reason says why
  */
 import { checkFeatureMap, type FeatureMap, weightedChannelSum } from './cam-map';
-import { UnsupportedHeadError } from './head-ops';
+import { UnsupportedHeadError } from './head-tensor';
 import { badInput } from '../infra/errors';
 import { type ClassifierHead, headGradient, type HeadPlan, planHead } from './onnx-head';
 import { parseOnnxModel } from './onnx-proto';

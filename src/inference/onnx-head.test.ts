@@ -1,4 +1,4 @@
-import type { Tensor } from './head-ops';
+import type { Tensor } from './head-tensor';
 import { headGradient, planHead } from './onnx-head';
 import type { OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from './onnx-proto';
 

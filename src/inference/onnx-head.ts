@@ -3,7 +3,8 @@
  * logits output. Grad-CAM needs d logit / d A, which ONNX Runtime cannot give, so the head is
  * re-run here in float64 from its initializers and differentiated by reverse mode.
  */
-import { HEAD_OPS, size, type Tensor, UnsupportedHeadError } from './head-ops';
+import { HEAD_OPS } from './head-ops';
+import { size, type Tensor, UnsupportedHeadError } from './head-tensor';
 import type { OnnxModel, OnnxNode, OnnxTensor } from './onnx-proto';
 
 export interface ClassifierHead {

@@ -116,7 +116,6 @@ async function isicImage(): Promise<Buffer> {
           Array.from(image.data.subarray(p * 3, p * 3 + 3)),
         );
     }
-    // eslint-disable-next-line no-console
     console.log(
       `ISIC_0000150 (250x200), ensemble 2:1 at 0.5: area ${m.areaPixels} px (${m.areaPercent.toFixed(2)}%), perimeter ${m.perimeterPixels.toFixed(1)}, circularity ${m.circularity.toFixed(3)}, mean ${m.meanIntensity.toFixed(1)} ± ${m.stdIntensity.toFixed(1)}, severity ${severity(m.areaPercent, m.circularity)}`,
     );
