@@ -5,7 +5,8 @@ import { AppError, notFound } from '../../infra/errors';
 import { Image, Lesion } from '../../entities';
 import { FileTooLargeError, type FileStore, type StagedFile } from '../../infra/storage/file-store';
 import { uploadError } from '../../infra/http/uploads';
-import { assertCanWritePatient, isUuid, type Caller } from '../patients/access-policy';
+import { requireAccess, type Caller } from '../patients';
+import { isUuid } from '../../infra/database/sql';
 import { assertWithinQuota, assertWithinQuotaLocked } from '../quotas/quotas.service';
 import fs from 'node:fs/promises';
 import { derivedKey, ImageVariant, probeImage, writeDerivedCopies, type ImageInfo } from './image-processing';
@@ -68,7 +69,7 @@ export async function uploadImages(
   for (const f of files) Promise.resolve(f).catch(() => undefined);
   const prepared: Prepared[] = [];
   try {
-    const patient = await assertCanWritePatient(em, user, input.patientId);
+    const patient = await requireAccess(em, user, 'patient:write', input.patientId);
     let lesion: Lesion | null = null;
     if (input.lesionId != null) {
       if (!isUuid(input.lesionId)) throw notFound('Lesion');

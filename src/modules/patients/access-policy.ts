@@ -1,94 +1,108 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AppError, notFound } from '../../infra/errors';
-import { Image, Lesion, Patient, PatientShare, Role } from '../../entities';
+import { conflict, notFound } from '../../infra/errors';
+import { isUuid } from '../../infra/database/sql';
+import { Image, Lesion, Patient, Prediction, Segmentation } from '../../entities';
+import type { Caller } from './caller';
+import { findVisible } from './patients.repository';
 
-/** The caller as the access rules need it (ctx.user has this shape). */
-export interface Caller {
-  id: string;
-  role: Role | `${Role}`;
+export type { Caller } from './caller';
+export { visiblePatientsSql, visiblePatientIdSql, type SqlCondition } from './patients.repository';
+
+/**
+ * Who may see what: a patient's owner, the clinicians it is shared with (now), and admins may read
+ * the patient and everything recorded about it (lesions, images, results). Researchers see no
+ * identifying data at all. Anyone else gets NOT_FOUND, the same answer as for an id that does not
+ * exist, never a hint that it does.
+ */
+interface Targets {
+  'patient:read': Patient;
+  /** Read, and the patient is not archived (else CONFLICT, reason PATIENT_ARCHIVED). */
+  'patient:write': Patient;
+  'lesion:read': Lesion;
+  'image:read': Image;
+  'prediction:read': Prediction;
+  'segmentation:read': Segmentation;
 }
+export type Permission = keyof Targets;
+/** What `requireAccess(…, permission, …)` returns for each id. */
+export type AccessTarget<P extends Permission> = Targets[P];
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (id: unknown): id is string => typeof id === 'string' && UUID.test(id);
+const TARGETS: { [P in Permission]: { entity: new () => Targets[P]; what: string } } = {
+  'patient:read': { entity: Patient, what: 'Patient' },
+  'patient:write': { entity: Patient, what: 'Patient' },
+  'lesion:read': { entity: Lesion, what: 'Lesion' },
+  'image:read': { entity: Image, what: 'Image' },
+  'prediction:read': { entity: Prediction, what: 'Prediction' },
+  'segmentation:read': { entity: Segmentation, what: 'Segmentation' },
+};
 
-/** A PostgreSQL uuid[] literal of the ids that are uuids (knex would spread a JS array into a list). */
-export function uuidArray(ids: readonly string[]): string {
-  return `{${ids.filter(isUuid).join(',')}}`;
+export interface AccessOptions {
+  /**
+   * The input field named in the NOT_FOUND of an id that is not readable (`field(i)` for the i-th
+   * of many). Without it the error names no field.
+   */
+  field?: string | ((i: number) => string);
 }
 
 /**
- * Who may see a patient: its owner, clinicians it is shared with, and admins. Researchers see no
- * identifying patient data at all. Everyone else gets NOT_FOUND, never a hint that the id exists.
+ * Each of `ids` that `user` may access with `permission`, in the order asked, null where it may
+ * not (or where there is no such row). One statement however many ids; none for a caller who may
+ * see no patient or for ids that are not uuids.
  */
-export function canSeeAllPatients(user: Caller): boolean {
-  return user.role === Role.ADMIN;
+export async function findAccessible<P extends Permission>(
+  em: EntityManager,
+  user: Caller,
+  permission: P,
+  ids: readonly string[],
+): Promise<(Targets[P] | null)[]> {
+  const valid = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+  const rows = (await findVisible(em, user, TARGETS[permission].entity, valid)) as (Targets[P] & { id: string })[];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => (isUuid(id) ? (byId.get(id.toLowerCase()) ?? null) : null));
 }
 
 /**
- * SQL condition (for a query builder's `andWhere`) selecting the patients `user` may see, on the
- * patients table aliased `alias`; null when the user may see none (researchers).
+ * The one access check of patient data: the row behind `id` (or each of `ids`, in order) when
+ * `user` may access it with `permission`. The first id that is not accessible is NOT_FOUND (with
+ * `options.field`); for 'patient:write', the first archived patient is CONFLICT. One statement.
  */
-export function visiblePatientsSql(user: Caller, alias: string): { sql: string; params: unknown[] } | null {
-  if (user.role === Role.ADMIN) return { sql: 'true', params: [] };
-  if (user.role !== Role.CLINICIAN) return null;
-  return {
-    sql: `(${alias}.owner_id = ? or exists (select 1 from patient_shares s where s.patient_id = ${alias}.id and s.user_id = ?))`,
-    params: [user.id, user.id],
-  };
+export function requireAccess<P extends Permission>(
+  em: EntityManager,
+  user: Caller,
+  permission: P,
+  id: string,
+  options?: AccessOptions,
+): Promise<Targets[P]>;
+export function requireAccess<P extends Permission>(
+  em: EntityManager,
+  user: Caller,
+  permission: P,
+  ids: readonly string[],
+  options?: AccessOptions,
+): Promise<Targets[P][]>;
+export async function requireAccess<P extends Permission>(
+  em: EntityManager,
+  user: Caller,
+  permission: P,
+  idOrIds: string | readonly string[],
+  options: AccessOptions = {},
+): Promise<Targets[P] | Targets[P][]> {
+  const ids = typeof idOrIds === 'string' ? [idOrIds] : idOrIds;
+  const found = await findAccessible(em, user, permission, ids);
+  const fieldOf = (i: number) => (typeof options.field === 'function' ? options.field(i) : options.field);
+  const rows = found.map((row, i) => {
+    const field = fieldOf(i);
+    if (!row) throw notFound(TARGETS[permission].what, field === undefined ? {} : { field });
+    if (permission === 'patient:write' && (row as Patient).archivedAt)
+      throw conflict('Patient is archived', { field: field ?? 'patientId', reason: 'PATIENT_ARCHIVED' });
+    return row;
+  });
+  return typeof idOrIds === 'string' ? rows[0] : rows;
 }
 
-/**
- * As visiblePatientsSql, for rows that name their patient by a plain uuid (`patientIdSql`, e.g.
- * `r.patient_id` of predictions and segmentations): their patient is one `user` may see now
- * (admin, owner, current sharee). Null when the user may see none.
- */
-export function visiblePatientIdSql(user: Caller, patientIdSql: string): { sql: string; params: unknown[] } | null {
-  if (user.role === Role.ADMIN) return { sql: 'true', params: [] };
-  const visible = visiblePatientsSql(user, 'vp');
-  if (!visible) return null;
-  return {
-    sql: `exists (select 1 from patients vp where vp.id = ${patientIdSql} and ${visible.sql})`,
-    params: visible.params,
-  };
-}
+// ---- kept for the inference module until it calls requireAccess (then removed) ----
 
-async function loadVisiblePatient(em: EntityManager, user: Caller, patientId: string): Promise<Patient> {
-  if (!isUuid(patientId) || user.role === Role.RESEARCHER) throw notFound('Patient');
-  const patient = await em.findOne(Patient, { id: patientId });
-  if (!patient) throw notFound('Patient');
-  if (user.role === Role.ADMIN || patient.owner.id === user.id) return patient;
-  if (user.role === Role.CLINICIAN) {
-    const share = await em.count(PatientShare, { patient: patientId, user: user.id });
-    if (share > 0) return patient;
-  }
-  throw notFound('Patient');
-}
-
-/** The patient, when `user` may read it; NOT_FOUND otherwise. Archived patients stay readable. */
-export async function assertCanReadPatient(em: EntityManager, user: Caller, patientId: string): Promise<Patient> {
-  return loadVisiblePatient(em, user, patientId);
-}
-
-/** As assertCanReadPatient, and the patient must not be archived (CONFLICT). */
-export async function assertCanWritePatient(em: EntityManager, user: Caller, patientId: string): Promise<Patient> {
-  const patient = await loadVisiblePatient(em, user, patientId);
-  if (patient.archivedAt)
-    throw new AppError('CONFLICT', 'Patient is archived', { field: 'patientId', reason: 'PATIENT_ARCHIVED' });
-  return patient;
-}
-
-/** The image, when `user` may read its patient; NOT_FOUND otherwise. */
-export async function assertCanReadImage(em: EntityManager, user: Caller, imageId: string): Promise<Image> {
-  if (!isUuid(imageId) || user.role === Role.RESEARCHER) throw notFound('Image');
-  const image = await em.findOne(Image, { id: imageId });
-  if (!image) throw notFound('Image');
-  try {
-    await loadVisiblePatient(em, user, image.patient.id);
-  } catch {
-    throw notFound('Image');
-  }
-  return image;
-}
+export { isUuid, uuidArray } from '../../infra/database/sql';
 
 /** An image as inference needs it: its stored file and its patient. */
 export interface ImageRef {
@@ -97,41 +111,13 @@ export interface ImageRef {
   patientId: string;
 }
 
-/**
- * Each of `ids` as an ImageRef, in order, checked in one statement (image joined to a patient the
- * caller may see). The first that is not a readable image is NOT_FOUND with its field (`field[i]`),
- * the same answer whether it does not exist or belongs to someone else.
- */
+/** @deprecated requireAccess(em, user, 'image:read', ids, { field }) */
 export async function assertCanReadImages(
   em: EntityManager,
   user: Caller,
   ids: readonly string[],
   field: (i: number) => string,
 ): Promise<ImageRef[]> {
-  const visible = visiblePatientsSql(user, 'p');
-  const rows = visible
-    ? ((await em.execute(
-        `select i.id, i.sha256, i.patient_id as "patientId" from images i join patients p on p.id = i.patient_id where i.id = any(?::uuid[]) and ${visible.sql}`,
-        [uuidArray(ids), ...visible.params],
-      )) as ImageRef[])
-    : [];
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return ids.map((id, i) => {
-    const ref = isUuid(id) ? byId.get(id.toLowerCase()) : undefined;
-    if (!ref) throw new AppError('NOT_FOUND', 'Image not found', { field: field(i) });
-    return ref;
-  });
-}
-
-/** The lesion, when `user` may read its patient; NOT_FOUND otherwise. */
-export async function assertCanReadLesion(em: EntityManager, user: Caller, lesionId: string): Promise<Lesion> {
-  if (!isUuid(lesionId) || user.role === Role.RESEARCHER) throw notFound('Lesion');
-  const lesion = await em.findOne(Lesion, { id: lesionId });
-  if (!lesion) throw notFound('Lesion');
-  try {
-    await loadVisiblePatient(em, user, lesion.patient.id);
-  } catch {
-    throw notFound('Lesion');
-  }
-  return lesion;
+  const images = await requireAccess(em, user, 'image:read', ids, { field });
+  return images.map((i) => ({ id: i.id, sha256: i.sha256, patientId: i.patient.id }));
 }

@@ -3,8 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Image, Lesion, Patient, PatientShare, Prediction, Segmentation, User } from '../../entities';
 import type { AppContext } from '../../schema/context';
 import { byId, requestLoader as loader } from '../../schema/loaders';
-import { uuidArray } from './access-policy';
-
+import { uuidArray } from '../../infra/database/sql';
 
 export const patientById = (ctx: AppContext) =>
   loader<string, Patient | null>(ctx, 'patientById', async (ids) =>

@@ -29,7 +29,7 @@ import {
 } from './patients.types';
 import { ImageVariant } from '../images/image-processing';
 import * as patients from './patients.service';
-import { assertCanReadImage, assertCanReadLesion, assertCanReadPatient } from './access-policy';
+import { requireAccess } from './access-policy';
 import { uploadImages } from '../images/uploads.service';
 import { patientTimeline, type TimelineItem } from './timeline.service';
 import { myDashboard } from '../quotas/dashboard.service';
@@ -46,8 +46,7 @@ import {
   lesionsByPatient,
   patientById,
 } from './patients.loaders';
-import { toPrediction, toSegmentation } from '../jobs/api/jobs.resolver';
-import { PredictionType } from '../jobs/api/jobs.types';
+import { PredictionType, toPrediction, toSegmentation } from '../jobs';
 import { UserType } from '../accounts/user.types';
 import type { User } from '../../entities';
 import { pageSize, queryTag, toPage, type Page } from '../../infra/pagination';
@@ -122,7 +121,7 @@ export class PatientResolver {
   @Authorized(...ALL_STAFF)
   @Query(() => PatientType, { nullable: true, description: 'NOT_FOUND for a patient you cannot see' })
   patient(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Patient> {
-    return assertCanReadPatient(ctx.em, me(ctx), id);
+    return requireAccess(ctx.em, me(ctx), 'patient:read', id);
   }
 
   @Authorized(...ALL_STAFF)
@@ -205,13 +204,13 @@ export class PatientResolver {
   @Authorized(...ALL_STAFF)
   @Query(() => LesionType, { nullable: true })
   lesion(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Lesion> {
-    return assertCanReadLesion(ctx.em, me(ctx), id);
+    return requireAccess(ctx.em, me(ctx), 'lesion:read', id);
   }
 
   @Authorized(...ALL_STAFF)
   @Query(() => ImageType, { nullable: true })
   image(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Image> {
-    return assertCanReadImage(ctx.em, me(ctx), id);
+    return requireAccess(ctx.em, me(ctx), 'image:read', id);
   }
 
   @Authorized(...ALL_STAFF)

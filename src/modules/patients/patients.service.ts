@@ -14,7 +14,8 @@ import {
   Sex,
   User,
 } from '../../entities';
-import { assertCanReadPatient, assertCanWritePatient, isUuid, visiblePatientsSql, type Caller } from './access-policy';
+import { requireAccess, visiblePatientsSql, type Caller } from './access-policy';
+import { isUuid } from '../../infra/database/sql';
 import { decodeBoundCursor, pageSize, queryTag, toPage, type Page } from '../../infra/pagination';
 
 export interface PatientInputData {
@@ -102,7 +103,7 @@ export async function updatePatient(
   id: string,
   input: PatientInputData,
 ): Promise<Patient> {
-  const patient = await assertCanWritePatient(em, user, id);
+  const patient = await requireAccess(em, user, 'patient:write', id);
   const data = cleanPatientInput(input);
   const changed = (Object.keys(data) as (keyof typeof data)[]).filter(
     (k) => (patient[k] ?? null) !== (data[k] ?? null),
@@ -127,7 +128,7 @@ function assertOwnerOrAdmin(user: Caller, patient: Patient, message: string): vo
 
 /** Sets or clears `archivedAt` with a timeline event (changedFields "archived" / "unarchived"); a repeat is a no-op. */
 async function setArchived(em: EntityManager, user: Caller, id: string, archived: boolean): Promise<Patient> {
-  const patient = await assertCanReadPatient(em, user, id);
+  const patient = await requireAccess(em, user, 'patient:read', id);
   assertOwnerOrAdmin(
     user,
     patient,
@@ -164,7 +165,7 @@ export async function sharePatient(
   patientId: string,
   userId: string,
 ): Promise<Patient> {
-  const patient = await assertCanReadPatient(em, user, patientId);
+  const patient = await requireAccess(em, user, 'patient:read', patientId);
   assertOwnerOrAdmin(user, patient, 'Only the owner of a patient can share it');
   if (!isUuid(userId)) throw notFound('User');
   const target = await em.findOne(User, { id: userId });
@@ -186,7 +187,7 @@ export async function unsharePatient(
   patientId: string,
   userId: string,
 ): Promise<Patient> {
-  const patient = await assertCanReadPatient(em, user, patientId);
+  const patient = await requireAccess(em, user, 'patient:read', patientId);
   assertOwnerOrAdmin(user, patient, 'Only the owner of a patient can change who it is shared with');
   if (isUuid(userId)) await em.nativeDelete(PatientShare, { patient: patient.id, user: userId });
   return patient;
@@ -198,7 +199,7 @@ export async function addPatientNote(
   patientId: string,
   note: string,
 ): Promise<PatientEvent> {
-  const patient = await assertCanWritePatient(em, user, patientId);
+  const patient = await requireAccess(em, user, 'patient:write', patientId);
   const body = text('text', note, 10_000, true)!;
   const event = em.create(PatientEvent, {
     patient,
@@ -217,7 +218,7 @@ export async function createLesion(
   patientId: string,
   input: LesionInputData,
 ): Promise<Lesion> {
-  const patient = await assertCanWritePatient(em, user, patientId);
+  const patient = await requireAccess(em, user, 'patient:write', patientId);
   const now = new Date();
   const lesion = em.create(Lesion, {
     patient,
