@@ -2,16 +2,13 @@
 import { ModelRegistry } from './registry';
 
 export { ModelRegistry };
-export type {
-  InstallOptions,
-  ModelInfo,
-  ModelLease,
-  ModelRegistryOptions,
-  ModelVersionInfo,
-  PinSource,
-  RegistryEvent,
-  RegistryEventType,
-} from './registry';
+export type { ModelRegistryOptions } from './registry';
+export type { ModelInfo, ModelVersionInfo } from './catalogue/catalogue';
+export type { RegistryEvent, RegistryEventType } from './catalogue/events';
+export type { InstallOptions } from './lifecycle/lifecycle';
+export type { ModelLease, PinSource } from './runtime/leases';
+export { createModelsModule, MODEL_REGISTRY_EVENTS } from './setup';
+export type { ModelsModule, RegistryEventMessage } from './setup';
 export { InMemoryRegistryStore } from './sync/store';
 export type { DeviceInfo, RegistryStore, VersionRecord, VersionStatus } from './sync/store';
 export { InMemoryRegistryBus } from './sync/bus';
@@ -26,9 +23,10 @@ export type { Placement, Threads } from './runtime/sessions';
 export { ThreadedSession, handOver } from './runtime/threaded-session';
 export type { ModelSession } from './runtime/threaded-session';
 export { parseDevice, deviceChain, placementOrder } from './runtime/devices';
-export { RegistryError } from './errors';
+export { RegistryError, shortError } from './errors';
 export type { PackageCheck, RegistryErrorCode } from './errors';
 export {
+  DEVICE_PATTERN,
   manifestSchema,
   parseManifest,
   parseManifestText,
@@ -38,6 +36,7 @@ export {
 } from './package/manifest';
 export type { Manifest, ManifestInput, ManifestIssue } from './package/manifest';
 export { runBatch, probabilitiesOf, binaryMaskOf } from './package/golden';
+export { ModelsResolver } from './models.resolver';
 
 declare module '../schema/context' {
   interface Services {

@@ -3,7 +3,7 @@ import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import { AuditAction } from '../modules/accounts/auth-service';
 import { Role } from '../entities';
-import type { ModelInfo, ModelVersionInfo } from './';
+import type { ModelInfo, ModelVersionInfo } from './catalogue/catalogue';
 import { MODEL_REGISTRY_EVENTS, type RegistryEventMessage } from './setup';
 import { installUpload } from './lifecycle/upload';
 import {

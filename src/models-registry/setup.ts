@@ -9,7 +9,8 @@ import { InMemoryRegistryBus } from './sync/bus';
 import { RegistryMetrics } from './runtime/metrics';
 import { PgRegistryStore } from './sync/pg-store';
 import { RedisRegistryBus } from './sync/redis-bus';
-import { ModelRegistry, type RegistryEvent } from './registry';
+import type { RegistryEvent } from './catalogue/events';
+import { ModelRegistry } from './registry';
 
 /** The pub/sub topic of `modelRegistryEvents`: every process publishes its registry's events there. */
 export const MODEL_REGISTRY_EVENTS = 'MODEL_REGISTRY_EVENTS';

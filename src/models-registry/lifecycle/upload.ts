@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RegistryError } from '../errors';
-import type { InstallOptions, ModelRegistry, ModelVersionInfo } from '../registry';
+import type { ModelVersionInfo } from '../catalogue/catalogue';
+import type { InstallOptions } from './lifecycle';
 
 /** Bytes past the limit: the stream stops at once, before the rest is read. */
 export function byteLimit(maxBytes: number): Transform {
@@ -32,7 +33,7 @@ export function byteLimit(maxBytes: number): Transform {
  * (e.g. the upload layer's own size limit) into the client's error.
  */
 export async function installUpload(
-  registry: ModelRegistry,
+  registry: { readonly packagesDir: string; install(path: string, opts: InstallOptions): Promise<ModelVersionInfo> },
   stream: Readable,
   opts: InstallOptions & { maxBytes: number; mapStreamError?: (err: unknown) => Error },
 ): Promise<ModelVersionInfo> {
