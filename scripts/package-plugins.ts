@@ -12,6 +12,7 @@ import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { version as ortVersion } from 'onnxruntime-node/package.json';
 import { readLabels, readSplits } from './dataset';
 import { evaluateClassifier, manifestMetricsBlock } from './evaluate';
 import { fillTemplate, renderMetricsTable } from './model-card';
@@ -132,7 +133,7 @@ async function packageOne(name: string): Promise<void> {
     GOLDEN: goldenLines.join('\n'),
     MODEL_SIZE_KB: String(Math.round((await stat(path.join(dir, manifest.modelFile))).size / 1024)),
     MODEL_SHA256: await sha256File(path.join(dir, manifest.modelFile)),
-    LATENCY: `${latency.modelMs} ms per image for the model alone (batch 1, median of 100 runs), ${latency.batch8PerImageMs} ms per image in batches of 8 (median of 30), ${latency.endToEndMs} ms including JPEG decode, resize and normalisation (median of 30); onnxruntime-node ${require('onnxruntime-node/package.json').version}, CPU execution provider, 1 intra-op thread, on ${os.cpus()[0]?.model ?? 'an unknown CPU'} (${os.cpus().length} cores shared with other work).`,
+    LATENCY: `${latency.modelMs} ms per image for the model alone (batch 1, median of 100 runs), ${latency.batch8PerImageMs} ms per image in batches of 8 (median of 30), ${latency.endToEndMs} ms including JPEG decode, resize and normalisation (median of 30); onnxruntime-node ${ortVersion}, CPU execution provider, 1 intra-op thread, on ${os.cpus()[0]?.model ?? 'an unknown CPU'} (${os.cpus().length} cores shared with other work).`,
   };
   manifest.metrics = {
     cpuLatencyMs: {
