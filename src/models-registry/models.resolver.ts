@@ -1,53 +1,36 @@
 import { Arg, Authorized, Ctx, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
-import { AuditAction } from '../modules/accounts/auth-service';
 import { Role } from '../entities';
+import { uploadError } from '../infra/http/uploads';
+import type { AppContext, AuthUser } from '../schema/context';
+import { CurrentUser } from '../schema/current-user';
+import { AuditAction, Audited } from '../modules/audit';
 import type { ModelInfo, ModelVersionInfo } from './catalogue/catalogue';
-import { MODEL_REGISTRY_EVENTS, type RegistryEventMessage } from './setup';
 import { installUpload } from './lifecycle/upload';
 import {
   ModelRegistryEventObject,
-  ModelRegistryEventType,
+  type ModelRegistryEventType,
   ModelType,
-  ModelVersionStatus,
+  type ModelVersionStatus,
   ModelVersionType,
 } from './models.types';
-import type { AppContext } from '../schema/context';
-import { uploadError } from '../infra/http/uploads';
-import { errorCodeOf } from '../infra/errors';
+import { MODEL_REGISTRY_EVENTS, type RegistryEventMessage } from './setup';
 
-/**
- * Runs an admin's change to the registry and writes it to the audit log (actor, request, the
- * model and what came of it), whether it worked or not.
- */
-async function audited<T>(
-  ctx: AppContext,
-  action: AuditAction,
-  details: Record<string, unknown>,
-  change: () => Promise<T>,
-  outcome: (r: T) => Record<string, unknown>,
-): Promise<T> {
-  const auth = ctx.services.auth.auth;
-  const entry = { actorId: ctx.user!.id, meta: { ip: ctx.ip, userAgent: ctx.userAgent } };
-  try {
-    const result = await change();
-    await auth.audit(ctx.em, action, { ...entry, success: true, details: { ...details, ...outcome(result) } });
-    return result;
-  } catch (e) {
-    await auth.audit(ctx.em, action, { ...entry, success: false, details: { ...details, error: errorCodeOf(e) } });
-    throw e;
-  }
-}
-
-const versionOutcome = (v: ModelVersionInfo) => ({
+/** What an audit row of a change to one version records of its result. */
+const versionOutcome = (v: ModelVersionType) => ({
   name: v.name,
   version: v.version,
   status: v.status,
   device: v.device?.actual ?? null,
 });
+const nameAndVersion = (a: { name: string; version: string }) => ({ name: a.name, version: a.version });
 
-/** The model registry over GraphQL (docs/models.md): reads for every signed-in user, changes for admins (audited). */
+/**
+ * The model registry over GraphQL (docs/models.md): reads for every signed-in user, changes for
+ * admins, each written to the audit log (actor, request, the model and what came of it) whether
+ * it worked or not.
+ */
 @Resolver()
 export class ModelsResolver {
   @Authorized()
@@ -67,6 +50,10 @@ export class ModelsResolver {
   }
 
   @Authorized(Role.ADMIN)
+  @Audited(AuditAction.MODEL_UPLOADED, {
+    details: (a: { activate: boolean }) => ({ activate: a.activate }),
+    outcome: versionOutcome,
+  })
   @Mutation(() => ModelVersionType, {
     description:
       'Installs a model package (.zip or .tar.gz) after every check passes; with activate, makes it the active version',
@@ -74,47 +61,36 @@ export class ModelsResolver {
   async uploadModelPackage(
     @Arg('file', () => GraphQLUpload) file: Promise<FileUpload>,
     @Arg('activate', () => Boolean, { defaultValue: false }) activate: boolean,
+    @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<ModelVersionType> {
     const upload = await file;
-    const info = await audited(
-      ctx,
-      AuditAction.MODEL_UPLOADED,
-      { activate },
-      () =>
-        installUpload(ctx.services.models, upload.createReadStream(), {
-          maxBytes: ctx.services.config.MODEL_PACKAGE_MAX_BYTES,
-          activate,
-          uploadedBy: ctx.user!.id,
-          mapStreamError: (err) => uploadError(err, 'file'),
-        }),
-      versionOutcome,
-    );
+    const info = await installUpload(ctx.services.models, upload.createReadStream(), {
+      maxBytes: ctx.services.config.MODEL_PACKAGE_MAX_BYTES,
+      activate,
+      uploadedBy: user.id,
+      mapStreamError: (err) => uploadError(err, 'file'),
+    });
     ctx.logger.info({ model: info.name, version: info.version, activate }, 'model package uploaded');
     return toVersion(info);
   }
 
   @Authorized(Role.ADMIN)
+  @Audited(AuditAction.MODEL_ACTIVATED, { details: nameAndVersion, outcome: versionOutcome })
   @Mutation(() => ModelVersionType, {
     description: 'Hot swap: loads, warms and checks the version beside the active one, then switches every process',
   })
   async activateModelVersion(
     @Arg('name', () => String) name: string,
     @Arg('version', () => String) version: string,
+    @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<ModelVersionType> {
-    return toVersion(
-      await audited(
-        ctx,
-        AuditAction.MODEL_ACTIVATED,
-        { name, version },
-        () => ctx.services.models.activate(name, version, { actorId: ctx.user!.id }),
-        versionOutcome,
-      ),
-    );
+    return toVersion(await ctx.services.models.activate(name, version, { actorId: user.id }));
   }
 
   @Authorized(Role.ADMIN)
+  @Audited(AuditAction.MODEL_UNLOADED, { details: nameAndVersion, outcome: versionOutcome })
   @Mutation(() => ModelVersionType, {
     description: 'Takes a version out of service on every process; its running requests finish first',
   })
@@ -123,18 +99,18 @@ export class ModelsResolver {
     @Arg('version', () => String) version: string,
     @Ctx() ctx: AppContext,
   ): Promise<ModelVersionType> {
-    return toVersion(
-      await audited(
-        ctx,
-        AuditAction.MODEL_UNLOADED,
-        { name, version },
-        () => ctx.services.models.unload(name, version),
-        versionOutcome,
-      ),
-    );
+    return toVersion(await ctx.services.models.unload(name, version));
   }
 
   @Authorized(Role.ADMIN)
+  @Audited(AuditAction.MODEL_DEVICE_CHANGED, {
+    details: (a: { name: string; version?: string | null; device: string }) => ({
+      name: a.name,
+      version: a.version,
+      requested: a.device,
+    }),
+    outcome: (v: ModelVersionType) => ({ ...versionOutcome(v), fallbackReason: v.device?.fallbackReason ?? null }),
+  })
   @Mutation(() => ModelVersionType, {
     description:
       'Re-places a version (default: the active one) on cpu, webgpu, cuda[:N] or tensorrt[:N], live, falling back to cpu',
@@ -145,49 +121,36 @@ export class ModelsResolver {
     @Arg('device', () => String) device: string,
     @Ctx() ctx: AppContext,
   ): Promise<ModelVersionType> {
-    const change = () => ctx.services.models.setDevice(name, version ?? undefined, device);
-    return toVersion(
-      await audited(ctx, AuditAction.MODEL_DEVICE_CHANGED, { name, version, requested: device }, change, (v) => ({
-        ...versionOutcome(v),
-        fallbackReason: v.device?.fallbackReason ?? null,
-      })),
-    );
+    return toVersion(await ctx.services.models.setDevice(name, version ?? undefined, device));
   }
 
   @Authorized(Role.ADMIN)
+  @Audited(AuditAction.MODEL_CACHE_REGENERATED, {
+    outcome: (vs: ModelVersionType[]) => ({
+      versions: vs.map((v) => `${v.name}@${v.version}`),
+      failed: vs.filter((v) => v.error).map((v) => `${v.name}@${v.version}`),
+    }),
+  })
   @Mutation(() => [ModelVersionType], {
     description:
       'Re-creates and warms every loaded session, in every process; a version that failed keeps its old session and carries the failure in `error` (other processes report theirs as FAILED registry events)',
   })
   async regenerateModelCache(@Ctx() ctx: AppContext): Promise<ModelVersionType[]> {
-    const versions = await audited(
-      ctx,
-      AuditAction.MODEL_CACHE_REGENERATED,
-      {},
-      () => ctx.services.models.regenerateCache(),
-      (vs) => ({
-        versions: vs.map((v) => `${v.name}@${v.version}`),
-        failed: vs.filter((v) => v.error).map((v) => `${v.name}@${v.version}`),
-      }),
-    );
-    return versions.map(toVersion);
+    return (await ctx.services.models.regenerateCache()).map(toVersion);
   }
 
   @Authorized(Role.ADMIN)
+  @Audited(AuditAction.MODEL_ROLLED_BACK, {
+    details: (a: { name: string }) => ({ name: a.name }),
+    outcome: versionOutcome,
+  })
   @Mutation(() => ModelVersionType, { description: 'Activates the version that was active before the current one' })
   async rollbackModelVersion(
     @Arg('name', () => String) name: string,
+    @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<ModelVersionType> {
-    return toVersion(
-      await audited(
-        ctx,
-        AuditAction.MODEL_ROLLED_BACK,
-        { name },
-        () => ctx.services.models.rollback(name, { actorId: ctx.user!.id }),
-        versionOutcome,
-      ),
-    );
+    return toVersion(await ctx.services.models.rollback(name, { actorId: user.id }));
   }
 
   @Authorized(Role.ADMIN)

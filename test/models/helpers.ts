@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TestServer, GqlResult } from '../support/server';
+import { Role } from '../../src/entities';
+import { ModelVersion } from '../../src/entities/model-version';
+import { packPackage } from '../../src/models-registry/package/package';
+import { makeClassifierPackage, tempDir, type ClassifierVersion } from '../fixtures/models/packages';
+import { startTestServer, type GqlResult, type TestServer } from '../support/server';
+import { createSignedInUser, type SignedInUser } from '../support/users';
 import { connectWs } from '../support/ws';
 
 /** GraphQL operations of the model registry, as clients write them. */
@@ -104,4 +109,41 @@ export async function eventually(check: () => Promise<boolean>, ms = 15_000): Pr
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Largest package the registry's GraphQL tests allow (MODEL_PACKAGE_MAX_BYTES). */
+export const MAX_PACKAGE_BYTES = 3_000_000;
+
+/**
+ * One server for a test file (the shipped plugins loaded), an admin and a clinician, and a work
+ * folder; started before the file's tests, closed after them.
+ */
+export function modelsServer() {
+  const h = {
+    server: undefined as unknown as TestServer,
+    admin: undefined as unknown as SignedInUser,
+    clinician: undefined as unknown as SignedInUser,
+    work: '',
+    /** DATA_DIR/models: where the registry keeps uploaded packages. */
+    packagesDir: '',
+    /** The `model_versions` rows, by name and version. */
+    rows: () => h.server.services.db.orm.em.fork().find(ModelVersion, {}, { orderBy: { name: 'asc', version: 'asc' } }),
+    /** A tiny-classifier package of `version` (fixture model `model`) packed as .zip or .tar.gz. */
+    async packed(version: string, model: ClassifierVersion, ext: 'zip' | 'tar.gz'): Promise<string> {
+      const dir = await makeClassifierPackage(join(h.work, `${version}-${ext}`), { version, model });
+      return (await packPackage(dir, join(h.work, `tiny-classifier-${version}.${ext}`))).outFile;
+    },
+  };
+  beforeAll(async () => {
+    h.server = await startTestServer({ env: { MODEL_PACKAGE_MAX_BYTES: String(MAX_PACKAGE_BYTES) } });
+    h.admin = await createSignedInUser(h.server, { role: Role.ADMIN });
+    h.clinician = await createSignedInUser(h.server, { role: Role.CLINICIAN });
+    h.work = await tempDir();
+    h.packagesDir = join(h.server.config.dataDir, 'models');
+  });
+  afterAll(async () => {
+    await h.server?.close();
+    if (h.work) await rm(h.work, { recursive: true, force: true });
+  });
+  return h;
 }

@@ -78,11 +78,10 @@ class Budget {
   /** Counts actual bytes as they stream; refuses more than declared or more than the limits. */
   meter(name: string, declaredBytes: number): Transform {
     let fileBytes = 0;
-    const budget = this;
     return new Transform({
-      transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      transform: (chunk: Buffer, _enc, cb: TransformCallback) => {
         fileBytes += chunk.length;
-        budget.bytes += chunk.length;
+        this.bytes += chunk.length;
         if (fileBytes > declaredBytes)
           return cb(
             packageError(
@@ -92,20 +91,20 @@ class Budget {
               'PAYLOAD_TOO_LARGE',
             ),
           );
-        if (fileBytes > budget.limits.maxFileBytes)
+        if (fileBytes > this.limits.maxFileBytes)
           return cb(
             packageError(
               'archive.size',
-              `"${name}" is over the ${budget.limits.maxFileBytes}-byte limit for one file`,
+              `"${name}" is over the ${this.limits.maxFileBytes}-byte limit for one file`,
               name,
               'PAYLOAD_TOO_LARGE',
             ),
           );
-        if (budget.bytes > budget.limits.maxTotalBytes)
+        if (this.bytes > this.limits.maxTotalBytes)
           return cb(
             packageError(
               'archive.size',
-              `files are over the ${budget.limits.maxTotalBytes}-byte limit in all`,
+              `files are over the ${this.limits.maxTotalBytes}-byte limit in all`,
               name,
               'PAYLOAD_TOO_LARGE',
             ),

@@ -4,13 +4,13 @@ import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFi
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type * as ort from 'onnxruntime-node';
 import * as tar from 'tar';
 import { DEFAULT_LIMITS, extractArchive, packagePath, sniffArchive, type ExtractLimits } from './extract';
 import { assertGoldenCases, warmUp, type GoldenResult } from './golden';
 import { MANIFEST_FILE, ManifestError, parseManifest, parseManifestText, type Manifest } from './manifest';
 import { checkModelIo } from '../runtime/onnx-io';
 import { createSession, type Placement, type Threads } from '../runtime/sessions';
+import { badInput } from '../../infra/errors';
 import { packageError, RegistryError } from '../errors';
 import { zipEntries } from './zip-writer';
 import type { ModelSession } from '../runtime/threaded-session';
@@ -322,11 +322,7 @@ export async function sealPackage(dir: string): Promise<{ manifest: Manifest; fi
   try {
     raw = JSON.parse(await readFile(join(root, MANIFEST_FILE), 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    throw new RegistryError(
-      'BAD_USER_INPUT',
-      `manifest.schema: manifest.json is not valid JSON: ${(e as Error).message}`,
-      { check: 'manifest.schema', field: '(root)' },
-    );
+    throw packageError('manifest.schema', `manifest.json is not valid JSON: ${(e as Error).message}`, '(root)');
   }
   const files: Record<string, string> = {};
   for (const f of all) if (f !== MANIFEST_FILE) files[f] = await sha256File(packagePath(root, f));
@@ -355,10 +351,7 @@ export async function packPackage(dir: string, outFile: string): Promise<PackRes
   const out = resolve(outFile);
   const lower = out.toLowerCase();
   const kind = lower.endsWith('.zip') ? 'zip' : lower.endsWith('.tar.gz') || lower.endsWith('.tgz') ? 'tar.gz' : null;
-  if (!kind)
-    throw new RegistryError('BAD_USER_INPUT', `cannot pack to "${extname(out) || out}": use .zip, .tar.gz or .tgz`, {
-      field: 'outFile',
-    });
+  if (!kind) throw badInput('outFile', `cannot pack to "${extname(out) || out}": use .zip, .tar.gz or .tgz`);
   const root = resolve(dir);
   const { manifest, files } = await sealPackage(root);
   await mkdir(dirname(out), { recursive: true });

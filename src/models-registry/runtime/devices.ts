@@ -1,6 +1,6 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import { DEVICE_PATTERN } from '../package/manifest';
-import { RegistryError } from '../errors';
+import { badInput } from '../../infra/errors';
 
 /** A placement target: `cpu`, `webgpu`, `cuda[:N]`, `tensorrt[:N]`. */
 export interface Device {
@@ -11,9 +11,7 @@ export interface Device {
 export function parseDevice(s: string): Device {
   const text = s.trim().toLowerCase();
   if (!DEVICE_PATTERN.test(text)) {
-    throw new RegistryError('BAD_USER_INPUT', `unknown device "${s}": expected cpu, webgpu, cuda[:N] or tensorrt[:N]`, {
-      field: 'device',
-    });
+    throw badInput('device', `unknown device "${s}": expected cpu, webgpu, cuda[:N] or tensorrt[:N]`);
   }
   const [kind, index] = text.split(':');
   return index === undefined

@@ -37,15 +37,14 @@ export class RegistryMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
-    const self = this;
     this.sessions = new Gauge({
       name: `${prefix}model_sessions_loaded`,
       help: 'Live onnxruntime sessions (active, ready and draining) by device',
       labelNames: ['device'],
       registers,
-      collect() {
-        this.reset();
-        for (const [device, n] of self.sessionCounts()) this.set({ device }, n);
+      collect: () => {
+        this.sessions.reset();
+        for (const [device, n] of this.sessionCounts()) this.sessions.set({ device }, n);
       },
     });
   }
