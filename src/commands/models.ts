@@ -1,6 +1,6 @@
 import { basename, join, resolve } from 'node:path';
 import { AppError } from '../infra/errors';
-import { packPackage, validatePackage } from '../models-registry/package/package';
+import { packPackage, validatePackage } from '../models-registry';
 
 /**
  * `dermagraph models validate|pack`: the registry's own checks from the command line, for package
