@@ -1,8 +1,8 @@
 /**
  * Writes docs/manifest.schema.json (or the path given) from the zod schema in
- * src/models-registry/manifest.ts. Run from the repository root:
+ * src/models-registry/package/manifest.ts. Run from the repository root:
  *   npm run build && node dist/scripts/emit-manifest-schema.js
- * src/models-registry/manifest-schema.test.ts fails when the committed file is out of date.
+ * src/models-registry/package/manifest-schema.test.ts fails when the committed file is out of date.
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -293,7 +293,7 @@ export function manifestJsonSchema(): Record<string, unknown> {
     $id: 'https://dermagraph.dev/schemas/manifest.schema.json',
     title: 'Dermagraph model package manifest',
     description:
-      'manifest.json of a Dermagraph model package. Generated from src/models-registry/manifest.ts by scripts/emit-manifest-schema.ts; ' +
+      'manifest.json of a Dermagraph model package. Generated from src/models-registry/package/manifest.ts by scripts/emit-manifest-schema.ts; ' +
       'cross-field rules (labels vs. golden probabilities, output roles per task, listed files) are checked by the server.',
     ...schema,
   };
