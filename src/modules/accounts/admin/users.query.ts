@@ -1,0 +1,37 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { User, type Role } from '../../../entities';
+import { badInput } from '../../../infra/errors';
+import { afterCursor, pageSize, queryTag, toPage, type Page } from '../../../infra/pagination';
+
+const key = (row: { createdAt: Date; id: string }) => row;
+
+/** LIKE metacharacters typed by a person are literal. */
+function likePattern(search: string): string {
+  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export async function listUsers(
+  em: EntityManager,
+  filter: { search?: string | null; role?: Role | null; disabled?: boolean | null } = {},
+  first?: number | null,
+  after?: string | null,
+): Promise<Page<User> & { totalCount: number }> {
+  const n = pageSize(first);
+  const where: Record<string, unknown> = {};
+  if (filter.search) {
+    if (filter.search.length > 200) throw badInput('filter.search', 'search must be at most 200 characters');
+    const p = likePattern(filter.search.trim().toLowerCase());
+    where.$or = [{ email: { $like: p } }, { name: { $ilike: p } }];
+  }
+  if (filter.role) where.role = filter.role;
+  if (filter.disabled === true) where.disabledAt = { $ne: null };
+  if (filter.disabled === false) where.disabledAt = null;
+  const tag = queryTag(['users', filter.search ?? null, filter.role ?? null, filter.disabled ?? null]);
+  const totalCount = await em.count(User, where);
+  const rows = await em.find(
+    User,
+    { $and: [where, afterCursor(tag, after)] },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, limit: n + 1 },
+  );
+  return { ...toPage(tag, rows, n, key), totalCount };
+}

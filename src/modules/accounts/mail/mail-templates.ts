@@ -1,0 +1,89 @@
+import type { MailMessage } from './mailer';
+
+/** Absolute link under PUBLIC_URL (keeps a path prefix such as https://host/app/). */
+export function publicLink(publicUrl: string, pathname: string, params: Record<string, string>): string {
+  const base = publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`;
+  const url = new URL(pathname.replace(/^\//, ''), base);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url.toString();
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function layout(title: string, paragraphs: string[], link: { href: string; label: string }): string {
+  const body = paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n');
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
+<body style="font-family: sans-serif; line-height: 1.5">
+<h1 style="font-size: 1.3em">${escapeHtml(title)}</h1>
+${body}
+<p><a href="${escapeHtml(link.href)}">${escapeHtml(link.label)}</a></p>
+<p style="color: #666; font-size: 0.9em">If the button does not work, copy this address into your browser:<br>${escapeHtml(link.href)}</p>
+</body></html>`;
+}
+
+function greeting(name?: string | null): string {
+  return name ? `Hello ${name},` : 'Hello,';
+}
+
+export function verificationEmail(input: {
+  to: string;
+  name?: string | null;
+  publicUrl: string;
+  token: string;
+  ttlHours: number;
+}): MailMessage {
+  const link = publicLink(input.publicUrl, '/verify-email', { token: input.token });
+  const lines = [
+    greeting(input.name),
+    'Please confirm your email address for your Dermagraph account by opening the link below.',
+    `The link works once and expires in ${input.ttlHours} hours. If you did not sign up, ignore this message.`,
+  ];
+  return {
+    to: input.to,
+    subject: 'Confirm your email address',
+    text: `${lines.join('\n\n')}\n\n${link}\n`,
+    html: layout('Confirm your email address', lines, { href: link, label: 'Confirm my email address' }),
+  };
+}
+
+export function passwordResetEmail(input: {
+  to: string;
+  name?: string | null;
+  publicUrl: string;
+  token: string;
+  ttlMinutes: number;
+}): MailMessage {
+  const link = publicLink(input.publicUrl, '/reset-password', { token: input.token });
+  const lines = [
+    greeting(input.name),
+    'Someone asked to reset the password of your Dermagraph account. Open the link below to choose a new one.',
+    `The link works once and expires in ${input.ttlMinutes} minutes. Resetting signs out every session; two-factor authentication stays on.`,
+    'If you did not ask for this, ignore this message: your password stays as it is.',
+  ];
+  return {
+    to: input.to,
+    subject: 'Reset your password',
+    text: `${lines.join('\n\n')}\n\n${link}\n`,
+    html: layout('Reset your password', lines, { href: link, label: 'Choose a new password' }),
+  };
+}
+
+/** Sent to an account's owner when someone registers with their address (register answers as for a new one). */
+export function accountExistsEmail(input: { to: string; name?: string | null; publicUrl: string }): MailMessage {
+  const link = publicLink(input.publicUrl, '/', {});
+  const lines = [
+    greeting(input.name),
+    'Someone, perhaps you, tried to create a Dermagraph account with this email address. You already have an account, so nothing was created.',
+    'To get in, sign in as usual; if you forgot your password, ask for a reset link on the sign-in page.',
+    'If it was not you, ignore this message: your account is unchanged.',
+  ];
+  return {
+    to: input.to,
+    subject: 'Someone tried to register with your address',
+    text: `${lines.join('\n\n')}\n\n${link}\n`,
+    html: layout('Someone tried to register with your address', lines, { href: link, label: 'Open Dermagraph' }),
+  };
+}
