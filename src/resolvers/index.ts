@@ -1,6 +1,7 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { SystemResolver, UserFieldsResolver } from '../modules/system/system.resolver';
-import { accountsResolvers } from '../modules/accounts';
+import { AuthResolver } from '../modules/accounts/accounts.resolver';
+import { AuthAdminResolver, UserSecurityFieldsResolver } from '../modules/accounts/admin.resolver';
 import { AuditLogResolver } from '../modules/audit';
 import { ModelsResolver } from '../models-registry/models.resolver';
 import { inferenceResolvers } from '../modules/jobs/api/jobs.resolver';
@@ -11,8 +12,10 @@ import { ImageFieldsResolver, LesionFieldsResolver, PatientResolver } from '../m
 export const resolvers: NonEmptyArray<Function> = [
   SystemResolver,
   UserFieldsResolver,
-  ...accountsResolvers,
+  AuthResolver,
+  AuthAdminResolver,
   AuditLogResolver,
+  UserSecurityFieldsResolver,
   ModelsResolver,
   PatientResolver,
   LesionFieldsResolver,

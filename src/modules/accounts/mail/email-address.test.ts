@@ -1,4 +1,4 @@
-import { normalizeEmail, parseEmail } from './email-address';
+import { normalizeEmail, parseEmail } from './email';
 
 describe('email addresses', () => {
   it('normalise to trimmed lower-case NFKC', () => {

@@ -1,7 +1,7 @@
-import { linkIn, startSmtpCapture } from '../../../../test/auth/smtp-capture';
-import { createMailer, MemoryOutbox, OutboxMailer, SmtpMailer } from './mailer';
+import { linkIn, startSmtpCapture } from '../../../test/auth/smtp-capture';
+import { createMailer, MemoryOutbox, OutboxMailer, SmtpMailer } from './mail';
 import { passwordResetEmail, publicLink, verificationEmail } from './mail-templates';
-import { generateToken } from '../tokens/random-tokens';
+import { generateToken } from './tokens';
 
 describe('mail templates', () => {
   it('build links under PUBLIC_URL, keeping a path prefix', () => {
