@@ -9,7 +9,7 @@ import { startWorker } from './app/worker';
 import { createMigration, migrate } from './commands/migrations';
 import { emitSchema } from './schema/emit';
 import { createAdmin, readPasswordFromStdin } from './commands/create-admin';
-import { rotateKeys } from './modules/accounts/jwt';
+import { rotateKeys } from './modules/accounts';
 import { packCommand, validateCommand } from './commands/models';
 import { DataDirInUseError } from './infra/database/data-dir-lock';
 

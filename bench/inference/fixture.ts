@@ -138,16 +138,16 @@ async function seed(
   server: RunningServer,
   batchRows: number,
 ): Promise<{ token: string; imageIds: string[]; batchImageIds: string[] }> {
-  const auth = server.services.auth.auth;
+  const { registration, signIn } = server.services.auth;
   const email = `bench-${randomUUID().slice(0, 8)}@example.test`;
   const password = `Pw-${randomUUID()}`;
   const meta = { ip: '198.51.100.7', userAgent: 'bench' };
   const em = server.services.db.orm.em.fork();
-  const created = await auth.register(em, { email, password }, meta);
+  const created = await registration.register(em, { email, password }, meta);
   const user = await em.findOneOrFail(User, { id: created.id });
   user.emailVerifiedAt = new Date();
   await em.flush();
-  const login = await auth.login(em.fork(), email, password, meta);
+  const login = await signIn.login(em.fork(), email, password, meta);
   const patient = em.create(Patient, {
     owner: user.id,
     externalId: 'BENCH-1',

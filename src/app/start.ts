@@ -27,9 +27,13 @@ import { createSubscriptionServer, WS_CLOSE, type SubscriptionServer } from './w
 import { graphiqlRouter } from '../infra/http/graphiql';
 import { healthRouter } from './health';
 import { multipartUploads, transportErrorHandler, uploadCaller } from '../infra/http/uploads';
-import { createAuthModule, type AuthModuleOptions } from '../modules/accounts/setup';
-import { jwksRouter } from '../modules/accounts/http';
-import { bridgeRoleChanges, bridgeSessionRevocations } from '../modules/accounts/session-events';
+import {
+  bridgeRoleChanges,
+  bridgeSessionRevocations,
+  createAccountsModule,
+  jwksRouter,
+  type AccountsModuleOptions,
+} from '../modules/accounts';
 import { createFileStore } from '../infra/storage/file-store';
 import { imageRouter } from '../modules/images/image-routes';
 import { createModelsModule } from '../models-registry/setup';
@@ -53,7 +57,7 @@ export interface StartOptions {
   /** Resolver classes added to the schema (tests probe transport features with them). */
   extraResolvers?: Function[];
   /** Accounts options (tests set small rate limits). */
-  auth?: AuthModuleOptions;
+  auth?: AccountsModuleOptions;
 }
 
 export interface RunningServer {
@@ -83,7 +87,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (redis) undoOnFailure.push(() => redis.close());
     const pubSub = createPubSubAdapter(redis);
     const metrics = createMetrics();
-    const auth = await createAuthModule({ config, forkEm: () => db.orm.em.fork(), redis, logger, options: opts.auth });
+    const auth = await createAccountsModule({ config, forkEm: () => db.orm.em.fork(), redis, logger, options: opts.auth });
     const models = createModelsModule({
       config,
       forkEm: () => db.orm.em.fork(),
@@ -116,10 +120,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       models: models.registry,
       inference,
       files: createFileStore(config.dataDir),
-      authenticate: (authorization) => auth.auth.authenticate(authorization),
+      authenticate: (authorization) => auth.authentication.authenticate(authorization),
     };
     if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
-      const admin = await auth.auth.createAdmin(
+      const admin = await auth.userAdmin.createAdmin(
         db.orm.em.fork(),
         { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD },
         { onlyIfNoAdmin: true },
@@ -151,13 +155,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       formatError,
     });
     // Ended sessions (logout, reset, disable, token reuse) and role changes close their subscription sockets at once, on every process.
-    const stopRevocations = bridgeSessionRevocations(auth.auth, pubSub, (e) =>
+    const stopRevocations = bridgeSessionRevocations(auth.events, pubSub, (e) =>
       subscriptions.closeWhere(
         (u) => u.id === e.userId && (e.sessionId ? u.sessionId === e.sessionId : u.sessionId !== e.exceptSessionId),
         'Session revoked',
       ),
     );
-    const stopRoleChanges = bridgeRoleChanges(auth.auth, pubSub, (e) =>
+    const stopRoleChanges = bridgeRoleChanges(auth.events, pubSub, (e) =>
       subscriptions.closeWhere((u) => u.id === e.userId, 'Role changed; reconnect', WS_CLOSE.ROLE_CHANGED),
     );
 
@@ -213,7 +217,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       }),
     );
     app.use(healthRouter(services, [models.readiness]));
-    app.use(jwksRouter(auth.auth.jwt));
+    app.use(jwksRouter(auth.jwt));
     app.use(resultFilesRouter({ config, db, files: inference.files, images: inference.images }));
     app.use(imageRouter({ config, store: services.files, forkEm: () => db.orm.em.fork(), logger }));
     // CORS first: it must answer preflights before any router's automatic OPTIONS reply.
@@ -272,7 +276,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await apollo.stop(); // drains HTTP (in-flight requests finish) and the WebSocket server
         await stopRevocations();
         await stopRoleChanges();
-        await auth.auth.drainBackground();
+        await auth.drainBackground();
         await inference.close(); // running jobs finish (up to SHUTDOWN_TIMEOUT_MS); BullMQ keeps the queued ones
         await models.close();
         logger.debug('HTTP and WebSocket drained');

@@ -1,7 +1,7 @@
 import type { Config } from '../infra/config';
 import { ensureSecrets } from '../infra/config/secrets';
 import { AppError } from '../infra/errors';
-import { createAuthModule } from '../modules/accounts/setup';
+import { createAccountsModule } from '../modules/accounts';
 import { openDatabase } from '../infra/database/database';
 import type { Logger } from '../infra/observability/logger';
 
@@ -17,13 +17,13 @@ export async function createAdmin(
 ): Promise<{ id: string; email: string }> {
   const db = await openDatabase(config, logger);
   try {
-    const { auth } = await createAuthModule({
+    const { userAdmin } = await createAccountsModule({
       config: ensureSecrets(config),
       forkEm: () => db.orm.em.fork(),
       redis: null,
       logger,
     });
-    const user = await auth.createAdmin(db.orm.em.fork(), input);
+    const user = await userAdmin.createAdmin(db.orm.em.fork(), input);
     return { id: user!.id, email: user!.email };
   } catch (err) {
     // The policy's and the conflict's messages are meant for a person: print them, not a stack.

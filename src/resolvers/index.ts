@@ -1,7 +1,6 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { SystemResolver, UserFieldsResolver } from '../modules/system/system.resolver';
-import { AuthResolver } from '../modules/accounts/accounts.resolver';
-import { AuthAdminResolver, UserSecurityFieldsResolver } from '../modules/accounts/admin.resolver';
+import { accountsResolvers } from '../modules/accounts';
 import { AuditLogResolver } from '../modules/audit';
 import { ModelsResolver } from '../models-registry/models.resolver';
 import { inferenceResolvers } from '../modules/jobs/api/jobs.resolver';
@@ -12,10 +11,8 @@ import { ImageFieldsResolver, LesionFieldsResolver, PatientResolver } from '../m
 export const resolvers: NonEmptyArray<Function> = [
   SystemResolver,
   UserFieldsResolver,
-  AuthResolver,
-  AuthAdminResolver,
+  ...accountsResolvers,
   AuditLogResolver,
-  UserSecurityFieldsResolver,
   ModelsResolver,
   PatientResolver,
   LesionFieldsResolver,

@@ -19,7 +19,7 @@ describe('accounts with the embedded adapters', () => {
       input: { email: 'outbox@example.org', password: 'actinic keratosis 3' },
     });
     expect(reg.errors).toBeUndefined();
-    await server.services.auth.auth.drainBackground();
+    await server.services.auth.drainBackground();
     const rows = await server.services.db.orm.em.fork().find(OutboxMessage, { recipient: 'outbox@example.org' });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ subject: 'Confirm your email address', sender: server.config.MAIL_FROM });

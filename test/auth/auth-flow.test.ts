@@ -31,7 +31,7 @@ describe('accounts: the whole flow', () => {
     await server?.close();
     await smtp?.close();
   });
-  const drain = () => server.services.auth.auth.drainBackground();
+  const drain = () => server.services.auth.drainBackground();
 
   it('register normalises the email, refuses a common password, answers a taken address like a new one', async () => {
     const weak = await gql(server, M.register, { input: { email, password: 'password1' } }, { ip });

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AuditLog, EmailToken } from '../../src/entities';
-import { JwtService, loadKeyRing } from '../../src/modules/accounts/jwt';
-import { AUTH_RATE_LIMITS } from '../../src/modules/accounts/rate-limit';
+import { JwtService, loadKeyRing } from '../../src/modules/accounts/tokens/jwt';
+import { AUTH_RATE_LIMITS } from '../../src/modules/accounts/limits/rate-limit';
 import { startTestServer, type TestServer } from '../support/server';
 import { linkIn, startSmtpCapture } from './smtp-capture';
 import { createVerifiedUser, gql, M, onlyError } from './helpers';
@@ -253,11 +253,11 @@ describe('accounts: hostile inputs', () => {
   });
 
   it('reset for an unknown address answers true and sends nothing', async () => {
-    await server.services.auth.auth.drainBackground();
+    await server.services.auth.drainBackground();
     const before = smtp.messages.length;
     const res = await gql(server, M.requestReset, { email: 'nobody-here@example.org' }, { ip: '198.51.100.30' });
     expect(res.data).toEqual({ requestPasswordReset: true });
-    await server.services.auth.auth.drainBackground();
+    await server.services.auth.drainBackground();
     expect(smtp.messages.length).toBe(before);
   });
 

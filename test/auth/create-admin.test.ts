@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/infra/config';
 import { createLogger } from '../../src/infra/observability/logger';
 import { openDatabase } from '../../src/infra/database/database';
 import { AuditLog, Role, User } from '../../src/entities';
-import { verifyPassword } from '../../src/modules/accounts/password-hash';
+import { verifyPassword } from '../../src/modules/accounts/passwords/password-hash';
 import { createAdmin } from '../../src/commands/create-admin';
 import { createTestDatabase } from '../support/database';
 

@@ -1,5 +1,5 @@
 import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
-import { verifyPassword } from '../../src/modules/accounts/password-hash';
+import { verifyPassword } from '../../src/modules/accounts/passwords/password-hash';
 import { AuditLog, EmailToken, User } from '../../src/entities';
 import { ormConfig } from '../../src/infra/database/database';
 import { startTestServer, type TestServer } from '../support/server';
@@ -41,7 +41,7 @@ describe('accounts: answers that do not tell whether an address has an account',
     await smtp?.close();
   });
 
-  const auth = () => server.services.auth.auth;
+  const auth = () => server.services.auth;
   const settle = async () => {
     background.release();
     await auth().drainBackground();
@@ -66,10 +66,10 @@ describe('accounts: answers that do not tell whether an address has an account',
     await settle();
     background.hold();
     const taken = await awaited((em) =>
-      auth().register(em, { email: 'Owner@Example.org', password: 'a new passphrase 1' }, meta),
+      auth().registration.register(em, { email: 'Owner@Example.org', password: 'a new passphrase 1' }, meta),
     );
     const fresh = await awaited((em) =>
-      auth().register(em, { email: 'newcomer@example.org', password: 'a new passphrase 1' }, meta),
+      auth().registration.register(em, { email: 'newcomer@example.org', password: 'a new passphrase 1' }, meta),
     );
     // One statement each (the insert the unique index decides), the same statement.
     expect(taken.sql).toHaveLength(1);
@@ -143,10 +143,10 @@ describe('accounts: answers that do not tell whether an address has an account',
     };
     background.hold();
     const calls = {
-      resetKnown: await awaited((em) => auth().requestPasswordReset(em, 'owner@example.org', meta)),
-      resetUnknown: await awaited((em) => auth().requestPasswordReset(em, 'nobody@example.org', meta)),
-      resendKnown: await awaited((em) => auth().resendVerificationEmail(em, 'unverified@example.org')),
-      resendUnknown: await awaited((em) => auth().resendVerificationEmail(em, 'nobody@example.org')),
+      resetKnown: await awaited((em) => auth().passwords.requestReset(em, 'owner@example.org', meta)),
+      resetUnknown: await awaited((em) => auth().passwords.requestReset(em, 'nobody@example.org', meta)),
+      resendKnown: await awaited((em) => auth().registration.resendVerificationEmail(em, 'unverified@example.org')),
+      resendUnknown: await awaited((em) => auth().registration.resendVerificationEmail(em, 'nobody@example.org')),
     };
     // The answers waited for no statement at all, whichever the address.
     for (const c of Object.values(calls)) expect(c).toEqual({ result: true, sql: [] });
@@ -173,7 +173,7 @@ describe('accounts: answers that do not tell whether an address has an account',
 
   it('work with a connection of its own refuses to start inside a transaction (the embedded deadlock of issue [7])', async () => {
     await counting.em.fork().transactional(async (tem) => {
-      await expect(auth().requestPasswordReset(tem, 'owner@example.org', meta)).rejects.toThrow(
+      await expect(auth().passwords.requestReset(tem, 'owner@example.org', meta)).rejects.toThrow(
         /must not start inside a transaction/,
       );
     });

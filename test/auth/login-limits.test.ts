@@ -1,4 +1,4 @@
-import { AUTH_RATE_LIMITS } from '../../src/modules/accounts/rate-limit';
+import { AUTH_RATE_LIMITS } from '../../src/modules/accounts/limits/rate-limit';
 import { startTestServer, type TestServer } from '../support/server';
 import { startSmtpCapture } from './smtp-capture';
 import { AUTH_PAYLOAD, createVerifiedUser, gql, M, onlyError } from './helpers';

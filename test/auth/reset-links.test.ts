@@ -28,7 +28,7 @@ describe('accounts: outstanding reset links are cancelled', () => {
   const resetLink = async (email: string): Promise<string> => {
     const before = smtp.messages.length;
     expect((await gql(server, M.requestReset, { email }, { ip })).data).toEqual({ requestPasswordReset: true });
-    await server.services.auth.auth.drainBackground();
+    await server.services.auth.drainBackground();
     return linkIn((await smtp.waitFor(email, before)).text).searchParams.get('token')!;
   };
   const expectCancelled = async (token: string, email: string, password: string) => {

@@ -1,8 +1,8 @@
 import { DEFAULT_SECRET } from '../../src/infra/config';
 import { TwoFactor, User } from '../../src/entities';
-import { SecretBox } from '../../src/modules/accounts/secret-box';
-import { reencryptTotpSecrets } from '../../src/modules/accounts/totp-rekey';
-import { generateTotpSecret } from '../../src/modules/accounts/totp';
+import { SecretBox } from '../../src/modules/accounts/two-factor/secret-box';
+import { reencryptTotpSecrets } from '../../src/modules/accounts/two-factor/totp-rekey';
+import { generateTotpSecret } from '../../src/modules/accounts/two-factor/totp';
 import { startTestServer, type TestServer } from '../support/server';
 import { gql, M, oathtoolCode } from './helpers';
 
@@ -25,7 +25,7 @@ describe('TOTP secrets stored under the old public default key', () => {
     const email = `legacy-${++n}@example.test`;
     const password = 'nummular eczema 88';
     const em = server.services.db.orm.em.fork();
-    const { id } = await server.services.auth.auth.register(
+    const { id } = await server.services.auth.registration.register(
       em,
       { email, password },
       { ip: '198.51.100.7', userAgent: 'jest' },

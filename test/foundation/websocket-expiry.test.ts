@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { decodeJwt } from 'jose';
-import { JwtService, loadKeyRing } from '../../src/modules/accounts/jwt';
+import { JwtService, loadKeyRing } from '../../src/modules/accounts/tokens/jwt';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser } from '../support/users';
 

@@ -1,10 +1,33 @@
-import type { AuthModule } from './setup';
+import type { AccountsModule } from './accounts.module';
+import { UserAdminResolver, UserSecurityFieldsResolver } from './admin/admin.resolver';
+import { PasswordsResolver } from './passwords/passwords.resolver';
+import { RegistrationResolver } from './registration/registration.resolver';
+import { SessionsResolver } from './sessions/sessions.resolver';
+import { TwoFactorResolver } from './two-factor/two-factor.resolver';
 
-export type { AuthModule } from './setup';
+/** The accounts module's public API (docs/auth.md). Other modules import it from here only. */
+export { createAccountsModule, type AccountsModule, type AccountsModuleOptions } from './accounts.module';
+export type { AuthResult } from './sessions/session-issuer';
+export type { RoleChangedEvent, SessionsRevokedEvent } from './sessions/account-events';
+export { bridgeRoleChanges, bridgeSessionRevocations } from './sessions/session-events';
+export { jwksRouter } from './tokens/jwks.router';
+export { rotateKeys } from './tokens/jwt';
+export { SecretBox } from './two-factor/secret-box';
+export { UserType } from './user.types';
+
+/** The accounts resolvers, for the schema (src/resolvers). */
+export const accountsResolvers = [
+  RegistrationResolver,
+  SessionsResolver,
+  PasswordsResolver,
+  TwoFactorResolver,
+  UserAdminResolver,
+  UserSecurityFieldsResolver,
+] as const;
 
 declare module '../../schema/context' {
   interface Services {
-    /** Accounts: the auth service, its rate limiter and counters. */
-    auth: AuthModule;
+    /** Accounts: one object per use case (registration, sign-in, sessions, passwords, two-factor, user admin), and the limits. */
+    auth: AccountsModule;
   }
 }

@@ -2,9 +2,12 @@ import { createMethodMiddlewareDecorator } from 'type-graphql';
 import { errorCodeOf } from '../../infra/errors';
 import type { AppContext } from '../../schema/context';
 import type { AuditAction } from './audit-action';
-import { createAuditWriter } from './audit-writer';
+import { createAuditWriter, type RequestMeta } from './audit-writer';
 
 type Details = Record<string, unknown>;
+
+/** Where the request came from, for an audit row. */
+export const requestMeta = (ctx: AppContext): RequestMeta => ({ ip: ctx.ip, userAgent: ctx.userAgent });
 
 /** What an outcome returns when the call changed nothing: no row is written. */
 export const NOTHING_CHANGED = Symbol('nothing changed');
@@ -41,7 +44,7 @@ export function Audited<A = any, R = any, B = undefined>(
         userId: options.userId?.(a, result) ?? null,
         actorId: ctx.user?.id ?? null,
         success,
-        meta: { ip: ctx.ip, userAgent: ctx.userAgent },
+        meta: requestMeta(ctx),
         // A row with nothing to add keeps details null, as rows written by the services do.
         details: Object.keys(details).length ? details : undefined,
       });

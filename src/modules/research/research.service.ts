@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError } from '../../infra/errors';
-import { SecretBox } from '../accounts/secret-box';
+import { SecretBox } from '../accounts';
 import { pageSize } from '../../infra/pagination';
 import type { Severity } from '../../entities/segmentation';
 

@@ -1,14 +1,21 @@
-import DataLoader from 'dataloader';
-import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
-import { Role, TwoFactor, User } from '../../entities';
-import { UserType } from './user.types';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Role, TwoFactor, type User } from '../../../entities';
+import type { AppContext } from '../../../schema/context';
+import { requestLoader } from '../../../schema/loaders';
+import { Audited, AuditAction, NOTHING_CHANGED } from '../../audit';
+import { UserType } from '../user.types';
 import { UserConnection, UserFilter } from './admin.types';
-import type { AppContext } from '../../schema/context';
-import { listUsers } from './admin-queries';
+import { listUsers } from './users.query';
 
-/** Admin views of accounts. */
+const userAdmin = (ctx: AppContext) => ctx.services.auth.userAdmin;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The audit row is about the user changed (or named, when the change failed and the name is an id). */
+const aboutUser = (args: { userId: string }, user?: User) => user?.id ?? (UUID.test(args.userId) ? args.userId : null);
+
+/** Admins list, promote, disable and unlock accounts; every change is audited. */
 @Resolver()
-export class AuthAdminResolver {
+export class UserAdminResolver {
   @Authorized(Role.ADMIN)
   @Query(() => UserConnection, { description: 'Accounts, newest first' })
   users(
@@ -19,6 +26,51 @@ export class AuthAdminResolver {
   ): Promise<UserConnection> {
     return listUsers(ctx.em, filter ?? {}, first, after) as Promise<UserConnection>;
   }
+
+  @Authorized(Role.ADMIN)
+  @Audited<{ userId: string; role: Role }, User, { from: Role }>(AuditAction.ROLE_CHANGED, {
+    userId: aboutUser,
+    before: async ({ userId }, ctx) => ({ from: (await userAdmin(ctx).find(ctx.em, userId)).role }),
+    outcome: (user, { role }, { from }) => (from === role ? NOTHING_CHANGED : { from, to: role }),
+  })
+  @Mutation(() => UserType)
+  setUserRole(
+    @Arg('userId', () => ID) userId: string,
+    @Arg('role', () => Role) role: Role,
+    @Ctx() ctx: AppContext,
+  ): Promise<User> {
+    return userAdmin(ctx).setRole(ctx.em, userId, role);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Audited<{ userId: string; disabled: boolean }, User, { wasDisabled: boolean }>(
+    ({ disabled }) => (disabled ? AuditAction.USER_DISABLED : AuditAction.USER_ENABLED),
+    {
+      userId: aboutUser,
+      before: async ({ userId }, ctx) => ({ wasDisabled: !!(await userAdmin(ctx).find(ctx.em, userId)).disabledAt }),
+      outcome: (_user, { disabled }, { wasDisabled }) => (disabled === wasDisabled ? NOTHING_CHANGED : {}),
+    },
+  )
+  @Mutation(() => UserType, { description: 'Disabling ends every session of the user' })
+  setUserDisabled(
+    @Arg('userId', () => ID) userId: string,
+    @Arg('disabled', () => Boolean) disabled: boolean,
+    @Ctx() ctx: AppContext,
+  ): Promise<User> {
+    return userAdmin(ctx).setDisabled(ctx.em, userId, disabled);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Audited<{ userId: string }, User, { hadTwoFactor: boolean }>(AuditAction.TWO_FACTOR_DISABLED, {
+    userId: aboutUser,
+    details: () => ({ by: 'admin' }),
+    before: async ({ userId }, ctx) => ({ hadTwoFactor: await userAdmin(ctx).hasTwoFactor(ctx.em, userId) }),
+    outcome: (_user, _args, { hadTwoFactor }) => (hadTwoFactor ? {} : NOTHING_CHANGED),
+  })
+  @Mutation(() => UserType, { description: 'Switches 2FA off for a user who lost their device and recovery codes' })
+  resetUserTwoFactor(@Arg('userId', () => ID) userId: string, @Ctx() ctx: AppContext): Promise<User> {
+    return userAdmin(ctx).resetTwoFactor(ctx.em, userId);
+  }
 }
 
 /** Account-security fields of User, batched per request (one query for a page of users). */
@@ -26,20 +78,15 @@ export class AuthAdminResolver {
 export class UserSecurityFieldsResolver {
   @FieldResolver(() => Boolean, { description: 'Whether sign-in needs a TOTP or recovery code' })
   twoFactorEnabled(@Root() user: User, @Ctx() ctx: AppContext): Promise<boolean> {
-    let loader = ctx.loaders.get('twoFactorEnabled') as DataLoader<string, boolean> | undefined;
-    if (!loader) {
-      loader = new DataLoader<string, boolean>(async (ids) => {
-        const rows = await ctx.em.find(
-          TwoFactor,
-          { user: { $in: [...ids] }, enabledAt: { $ne: null } },
-          { fields: ['user'] },
-        );
-        const on = new Set(rows.map((r) => r.user.id));
-        return ids.map((id) => on.has(id));
-      });
-      ctx.loaders.set('twoFactorEnabled', loader);
-    }
-    return loader.load(user.id);
+    return requestLoader<string, boolean>(ctx, 'twoFactorEnabled', async (ids) => {
+      const rows = await ctx.em.find(
+        TwoFactor,
+        { user: { $in: [...ids] }, enabledAt: { $ne: null } },
+        { fields: ['user'] },
+      );
+      const on = new Set(rows.map((r) => r.user.id));
+      return ids.map((id) => on.has(id));
+    }).load(user.id);
   }
 
   @FieldResolver(() => Boolean)

@@ -1,7 +1,7 @@
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
-import { Role } from '../../entities/user';
-import { Connection } from '../../schema/connection';
-import { UserType } from './user.types';
+import { Role } from '../../../entities/user';
+import { Connection } from '../../../schema/connection';
+import { UserType } from '../user.types';
 
 @InputType()
 export class UserFilter {

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { User, type Role } from '../../entities';
-import { AppError } from '../../infra/errors';
-import { afterCursor, pageSize, queryTag, toPage, type Page } from '../../infra/pagination';
+import { User, type Role } from '../../../entities';
+import { badInput } from '../../../infra/errors';
+import { afterCursor, pageSize, queryTag, toPage, type Page } from '../../../infra/pagination';
 
 const key = (row: { createdAt: Date; id: string }) => row;
 
@@ -19,8 +19,7 @@ export async function listUsers(
   const n = pageSize(first);
   const where: Record<string, unknown> = {};
   if (filter.search) {
-    if (filter.search.length > 200)
-      throw new AppError('BAD_USER_INPUT', 'search must be at most 200 characters', { field: 'filter.search' });
+    if (filter.search.length > 200) throw badInput('filter.search', 'search must be at most 200 characters');
     const p = likePattern(filter.search.trim().toLowerCase());
     where.$or = [{ email: { $like: p } }, { name: { $ilike: p } }];
   }

@@ -1,6 +1,6 @@
 import type { MiddlewareFn } from 'type-graphql';
-import type { AppContext } from '../../schema/context';
-import { normalizeEmail } from './email';
+import type { AppContext } from '../../../schema/context';
+import { normalizeEmail } from '../mail/email-address';
 import type { AuthRateLimitName, RateLimitSubject } from './rate-limit';
 
 /** Which account a call is about, from its arguments or the caller (null: count per IP only). */
@@ -16,7 +16,7 @@ export const accountFromCaller: AccountOf = (_args, ctx) => (ctx.user ? `user:${
 export const accountFromChallenge: AccountOf = async (args, ctx) => {
   if (typeof args.challengeToken !== 'string') return null;
   try {
-    return `user:${(await ctx.services.auth.auth.jwt.verifyChallengeToken(args.challengeToken)).sub}`;
+    return `user:${(await ctx.services.auth.jwt.verifyChallengeToken(args.challengeToken)).sub}`;
   } catch {
     return null;
   }

@@ -1,6 +1,6 @@
 import { getGraphQLRateLimiter, Store, type Identity } from 'graphql-rate-limit';
 import type { GraphQLResolveInfo } from 'graphql';
-import { AppError } from '../../infra/errors';
+import { AppError } from '../../../infra/errors';
 import type { CounterStore } from './counter-store';
 
 /**

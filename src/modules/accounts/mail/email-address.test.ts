@@ -1,4 +1,4 @@
-import { normalizeEmail, parseEmail } from './email';
+import { normalizeEmail, parseEmail } from './email-address';
 
 describe('email addresses', () => {
   it('normalise to trimmed lower-case NFKC', () => {

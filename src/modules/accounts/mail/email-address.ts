@@ -1,4 +1,4 @@
-import { AppError } from '../../infra/errors';
+import { badInput } from '../../../infra/errors';
 
 /** RFC 5321 path limit. */
 export const EMAIL_MAX_LENGTH = 254;
@@ -13,20 +13,11 @@ export function normalizeEmail(email: string): string {
  * Deliverability is proven by the verification mail, not by a regex.
  */
 export function parseEmail(email: string, field = 'email'): string {
-  if (typeof email !== 'string' || email.length > EMAIL_MAX_LENGTH * 2) {
-    throw new AppError('BAD_USER_INPUT', `Email must be at most ${EMAIL_MAX_LENGTH} characters`, {
-      field,
-      reason: 'TOO_LONG',
-    });
-  }
+  const tooLong = () => badInput(field, `Email must be at most ${EMAIL_MAX_LENGTH} characters`, { reason: 'TOO_LONG' });
+  if (typeof email !== 'string' || email.length > EMAIL_MAX_LENGTH * 2) throw tooLong();
   const n = normalizeEmail(email);
-  if (n.length > EMAIL_MAX_LENGTH)
-    throw new AppError('BAD_USER_INPUT', `Email must be at most ${EMAIL_MAX_LENGTH} characters`, {
-      field,
-      reason: 'TOO_LONG',
-    });
-  if (!/^[^\s@\p{Cc}]{1,64}@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u.test(n)) {
-    throw new AppError('BAD_USER_INPUT', 'Enter a valid email address', { field, reason: 'INVALID_EMAIL' });
-  }
+  if (n.length > EMAIL_MAX_LENGTH) throw tooLong();
+  if (!/^[^\s@\p{Cc}]{1,64}@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u.test(n))
+    throw badInput(field, 'Enter a valid email address', { reason: 'INVALID_EMAIL' });
   return n;
 }

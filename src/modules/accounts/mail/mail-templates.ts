@@ -1,4 +1,4 @@
-import type { MailMessage } from './mail';
+import type { MailMessage } from './mailer';
 
 /** Absolute link under PUBLIC_URL (keeps a path prefix such as https://host/app/). */
 export function publicLink(publicUrl: string, pathname: string, params: Record<string, string>): string {

@@ -1,7 +1,7 @@
-import { linkIn, startSmtpCapture } from '../../../test/auth/smtp-capture';
-import { createMailer, MemoryOutbox, OutboxMailer, SmtpMailer } from './mail';
+import { linkIn, startSmtpCapture } from '../../../../test/auth/smtp-capture';
+import { createMailer, MemoryOutbox, OutboxMailer, SmtpMailer } from './mailer';
 import { passwordResetEmail, publicLink, verificationEmail } from './mail-templates';
-import { generateToken } from './tokens';
+import { generateToken } from '../tokens/random-tokens';
 
 describe('mail templates', () => {
   it('build links under PUBLIC_URL, keeping a path prefix', () => {

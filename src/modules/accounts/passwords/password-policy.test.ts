@@ -6,7 +6,7 @@ import {
   normalizePassword,
   PASSWORD_MAX_LENGTH,
 } from './password-policy';
-import { AppError } from '../../infra/errors';
+import { AppError } from '../../../infra/errors';
 
 describe('password policy (ASVS 5)', () => {
   it('ships a real common-password list of tens of thousands of entries, most common first', () => {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../../infra/errors';
-import { projectRoot } from '../../infra/paths';
+import { badInput } from '../../../infra/errors';
+import { projectRoot } from '../../../infra/paths';
 
 /**
  * Password rules of OWASP ASVS 5 (V6.2): at least 8 characters, at least 64 allowed (we cap at 128
@@ -48,11 +48,11 @@ export function passwordLength(password: string): number {
 
 let commonPasswords: Set<string> | undefined;
 
-/** Where the shipped list lives: beside this module in src/, or in the package's src/modules/accounts/ when run from dist/. */
+/** Where the shipped list lives: beside this module in src/, or in the package's src/modules/accounts/passwords/ when run from dist/. */
 function commonPasswordsFile(): string {
   const candidates = [
     path.join(__dirname, 'common-passwords.txt'),
-    path.join(projectRoot, 'src', 'modules', 'accounts', 'common-passwords.txt'),
+    path.join(projectRoot, 'src', 'modules', 'accounts', 'passwords', 'common-passwords.txt'),
   ];
   const found = candidates.find((p) => existsSync(p));
   if (!found) throw new Error(`common-passwords.txt not found (looked in ${candidates.join(', ')})`);
@@ -103,6 +103,6 @@ export function assertAcceptablePassword(
   field = 'password',
 ): string {
   const problem = findPasswordProblem(password, context);
-  if (problem) throw new AppError('BAD_USER_INPUT', MESSAGES[problem], { field, reason: problem });
+  if (problem) throw badInput(field, MESSAGES[problem], { reason: problem });
   return normalizePassword(password);
 }

@@ -1,8 +1,8 @@
-import type { PubSub } from '../../infra/messaging/pubsub';
-import type { AuthService, RoleChangedEvent, SessionsRevokedEvent } from './auth-service';
+import type { PubSub } from '../../../infra/messaging/pubsub';
+import type { AccountEvents, RoleChangedEvent, SessionsRevokedEvent } from './account-events';
 
 /**
- * Carries one kind of AuthService event to every api process (through the pub/sub: Redis when
+ * Carries one kind of AccountEvents event to every api process (through the pub/sub: Redis when
  * configured), so a subscription socket is dealt with whichever process holds it. Returns a
  * function that stops it.
  */
@@ -29,18 +29,18 @@ function bridge<E>(
 
 /** "Sessions ended" (logout, reset, password change, disable, token reuse): their sockets close. */
 export function bridgeSessionRevocations(
-  auth: AuthService,
+  events: AccountEvents,
   pubSub: PubSub,
   onRevoked: (e: SessionsRevokedEvent) => void,
 ): () => Promise<void> {
-  return bridge(pubSub, 'AUTH_SESSIONS_REVOKED', (publish) => auth.onSessionsRevoked(publish), onRevoked);
+  return bridge(pubSub, 'AUTH_SESSIONS_REVOKED', (publish) => events.onSessionsRevoked(publish), onRevoked);
 }
 
 /** "A user's role changed" (setUserRole): their sockets close, and reconnect with the new role. */
 export function bridgeRoleChanges(
-  auth: AuthService,
+  events: AccountEvents,
   pubSub: PubSub,
   onChanged: (e: RoleChangedEvent) => void,
 ): () => Promise<void> {
-  return bridge(pubSub, 'AUTH_ROLE_CHANGED', (publish) => auth.onRoleChanged(publish), onChanged);
+  return bridge(pubSub, 'AUTH_ROLE_CHANGED', (publish) => events.onRoleChanged(publish), onChanged);
 }

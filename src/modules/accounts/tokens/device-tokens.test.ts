@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { User } from '../../entities';
+import { User } from '../../../entities';
 import { DeviceTokens, passwordFingerprint } from './device-tokens';
 import { JwtService, loadKeyRing } from './jwt';
 

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { User } from '../../entities';
+import type { User } from '../../../entities';
 import type { JwtService } from './jwt';
 
 /** Longest device token accepted (signature checks are bounded; a real one is ~400 characters). */

@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, rand
 import { chmodSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint, createLocalJWKSet, errors, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
-import { AppError } from '../../infra/errors';
+import { AppError } from '../../../infra/errors';
 
 /** The only signature algorithm accepted. `alg: none`, HS256 with the public key, RS/ES*: all refused. */
 export const JWT_ALGORITHM = 'EdDSA';

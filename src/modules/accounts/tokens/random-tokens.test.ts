@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { generateToken, hashToken, looksLikeToken, safeEqual, tokenMatchesHash } from './tokens';
+import { generateToken, hashToken, looksLikeToken, safeEqual, tokenMatchesHash } from './random-tokens';
 
 describe('opaque tokens', () => {
   it('are 256-bit base64url strings, all different', () => {

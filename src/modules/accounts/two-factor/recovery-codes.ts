@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { hashToken, safeEqual } from './tokens';
+import { hashToken, safeEqual } from '../tokens/random-tokens';
 
 /** Crockford base32: no i, l, o, u, so nothing reads as another character. */
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { TwoFactor } from '../../entities';
+import { TwoFactor } from '../../../entities';
 import { SecretBoxError, type SecretBox } from './secret-box';
 
 export interface RekeyResult {
