@@ -1,7 +1,6 @@
 import { Router } from 'express';
 import type { Services } from './services';
-import { systemStatus } from '../modules/system/system-status';
-import { DependencyState } from '../modules/system/system.types';
+import { DependencyState, systemStatus } from '../modules/system';
 
 /**
  * /healthz: the process is alive (for restarts). /readyz: it can serve (for load balancers):

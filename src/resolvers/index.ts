@@ -1,10 +1,12 @@
 import type { NonEmptyArray } from 'type-graphql';
-import { SystemResolver, UserFieldsResolver } from '../modules/system/system.resolver';
+import { SystemResolver, UserFieldsResolver } from '../modules/system';
 import { accountsResolvers } from '../modules/accounts';
 import { AuditLogResolver } from '../modules/audit';
 import { ModelsResolver } from '../models-registry/models.resolver';
 import { inferenceResolvers } from '../modules/jobs/api/jobs.resolver';
-import { ImageFieldsResolver, LesionFieldsResolver, PatientResolver } from '../modules/patients/patients.resolver';
+import { patientResolvers } from '../modules/patients';
+import { imageResolvers } from '../modules/images';
+import { QuotasResolver } from '../modules/quotas';
 
 /** Every resolver class in the schema. Features add theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -14,8 +16,8 @@ export const resolvers: NonEmptyArray<Function> = [
   ...accountsResolvers,
   AuditLogResolver,
   ModelsResolver,
-  PatientResolver,
-  LesionFieldsResolver,
-  ImageFieldsResolver,
+  ...patientResolvers,
+  ...imageResolvers,
+  QuotasResolver,
   ...inferenceResolvers,
 ];

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { AppError } from '../../infra/errors';
+import { AppError, badInput } from '../../infra/errors';
 import { ImageFormat } from '../../entities/image';
 
 /** Derived copies the server makes of every image. ORIGINAL is the uploaded file, byte for byte. */
@@ -59,7 +59,7 @@ export async function probeImage(path: string, maxPixels: number, field = 'files
   }
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
-  if (width < 1 || height < 1) throw new AppError('BAD_USER_INPUT', 'Image has no pixels', { field });
+  if (width < 1 || height < 1) throw badInput(field, 'Image has no pixels');
   if (width * height > maxPixels) {
     throw new AppError(
       'PAYLOAD_TOO_LARGE',
@@ -91,10 +91,9 @@ function derivedPipelines(
 }
 
 function decodeError(err: unknown, field: string): AppError {
-  return new AppError(
-    'BAD_USER_INPUT',
+  return badInput(
+    field,
     `The image could not be decoded (truncated or corrupt): ${(err as Error).message.split('\n')[0].slice(0, 200)}`,
-    { field },
   );
 }
 

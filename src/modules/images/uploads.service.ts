@@ -1,13 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Readable } from 'node:stream';
 import type { Config } from '../../infra/config';
-import { AppError, notFound } from '../../infra/errors';
-import { Image, Lesion } from '../../entities';
+import { AppError, badInput, notFound } from '../../infra/errors';
+import { Image, type Lesion } from '../../entities';
 import { FileTooLargeError, type FileStore, type StagedFile } from '../../infra/storage/file-store';
 import { uploadError } from '../../infra/http/uploads';
 import { requireAccess, type Caller } from '../patients';
-import { isUuid } from '../../infra/database/sql';
-import { assertWithinQuota, assertWithinQuotaLocked } from '../quotas/quotas.service';
+import { assertWithinQuota, assertWithinQuotaLocked } from '../quotas';
+import { countImagesWithFile, lockFile, lockFiles } from './images.repository';
 import fs from 'node:fs/promises';
 import { derivedKey, ImageVariant, probeImage, writeDerivedCopies, type ImageInfo } from './image-processing';
 
@@ -37,12 +37,6 @@ interface Prepared {
   filename: string;
 }
 
-/** 64-bit advisory lock key for a sha256: serialises placing and cleaning up the same file across processes. */
-const lockSql = 'select pg_advisory_xact_lock(hashtextextended(?, 0))';
-/** The same for a whole batch in one round trip, in sorted order (no deadlock between batches). */
-const lockManySql =
-  'select pg_advisory_xact_lock(hashtextextended(t.s, 0)) from (select s from unnest(?::text[]) as s order by s) as t';
-
 /**
  * uploadImages: every file is streamed to a staged temp file while hashed (never whole in memory),
  * typed and size-checked from its bytes, fully decoded once to make the derived copies (which proves
@@ -58,7 +52,7 @@ export async function uploadImages(
 ): Promise<Image[]> {
   const { em, store, config } = deps;
   const { files } = input;
-  if (files.length === 0) throw new AppError('BAD_USER_INPUT', 'Send at least one file', { field: 'files' });
+  if (files.length === 0) throw badInput('files', 'Send at least one file');
   if (files.length > config.UPLOAD_MAX_FILES) {
     throw new AppError('PAYLOAD_TOO_LARGE', `At most ${config.UPLOAD_MAX_FILES} files per request`, {
       field: 'files',
@@ -72,9 +66,8 @@ export async function uploadImages(
     const patient = await requireAccess(em, user, 'patient:write', input.patientId);
     let lesion: Lesion | null = null;
     if (input.lesionId != null) {
-      if (!isUuid(input.lesionId)) throw notFound('Lesion');
-      lesion = await em.findOne(Lesion, { id: input.lesionId, patient: patient.id });
-      if (!lesion) throw notFound('Lesion');
+      lesion = await requireAccess(em, user, 'lesion:read', input.lesionId);
+      if (lesion.patient.id !== patient.id) throw notFound('Lesion');
     }
     // Early answer before any file work; checked again, exactly, inside the transaction.
     await assertWithinQuota(em, config, user.id, 'uploads', files.length);
@@ -106,7 +99,7 @@ export async function uploadImages(
         derived: undefined as never,
       };
       prepared.push(entry);
-      if (staged.size === 0) throw new AppError('BAD_USER_INPUT', 'File is empty', { field });
+      if (staged.size === 0) throw badInput(field, 'File is empty');
       entry.info = await probeImage(staged.tempPath, config.UPLOAD_MAX_PIXELS, field);
       entry.derived = { NORMALIZED: await store.tempFile(), THUMBNAIL: await store.tempFile() };
       await writeDerivedCopies(staged.tempPath, entry.info, config.UPLOAD_MAX_PIXELS, entry.derived, field);
@@ -115,8 +108,10 @@ export async function uploadImages(
     const created = new Set<string>();
     try {
       return await em.transactional(async (tem) => {
-        const shas = [...new Set(prepared.map((p) => p.staged.sha256))].sort();
-        await tem.execute(lockManySql, [`{${shas.join(',')}}`]);
+        await lockFiles(
+          tem,
+          prepared.map((p) => p.staged.sha256),
+        );
         // Checked again under a per-user lock: concurrent batches cannot pass the quota together.
         await assertWithinQuotaLocked(tem, config, user.id, 'uploads', files.length);
         // Files are placed concurrently: two entries with the same bytes race safely (link/rename are atomic).
@@ -177,9 +172,8 @@ export async function uploadImages(
 export async function removeUnreferenced(em: EntityManager, store: FileStore, shas: string[]): Promise<void> {
   for (const sha of shas) {
     await em.fork().transactional(async (tem) => {
-      await tem.execute(lockSql, [sha]);
-      const refs = await tem.count(Image, { sha256: sha });
-      if (refs === 0) await store.remove(sha);
+      await lockFile(tem, sha);
+      if ((await countImagesWithFile(tem, sha)) === 0) await store.remove(sha);
     });
   }
 }

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { conflict, notFound } from '../../infra/errors';
 import { isUuid } from '../../infra/database/sql';
-import { Image, Lesion, Patient, Prediction, Segmentation } from '../../entities';
+import { Image, Lesion, Patient, Prediction, Role, Segmentation } from '../../entities';
 import type { Caller } from './caller';
 import { findVisible } from './patients.repository';
 
@@ -24,6 +24,9 @@ interface Targets {
   'segmentation:read': Segmentation;
 }
 export type Permission = keyof Targets;
+
+/** The roles that may reach patient data at all (for `@Authorized`); the rows each may see are decided below. */
+export const PATIENT_DATA_ROLES = [Role.ADMIN, Role.CLINICIAN];
 /** What `requireAccess(…, permission, …)` returns for each id. */
 export type AccessTarget<P extends Permission> = Targets[P];
 

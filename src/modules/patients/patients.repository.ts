@@ -1,5 +1,6 @@
 import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
 import { Patient, Role } from '../../entities';
+import { keysetAfter } from '../../infra/database/sql';
 import type { Caller } from './caller';
 
 /** A condition for a query builder's `andWhere`: SQL with `?` placeholders and their values. */
@@ -56,4 +57,56 @@ export async function findVisible<T extends object>(
     .where({ id: { $in: [...ids] } } as never)
     .andWhere(visible.sql, visible.params)
     .getResultList();
+}
+
+/** The patients `user` may see, newest first after the cursor; `search` matches the name or the external id (MRN). */
+export async function findVisiblePatients(
+  em: EntityManager,
+  user: Caller,
+  args: {
+    search: string | null;
+    includeArchived: boolean;
+    tag: string;
+    after: string | null | undefined;
+    take: number;
+  },
+): Promise<Patient[]> {
+  const visible = visiblePatientsSql(user, 'p');
+  if (!visible) return [];
+  const qb = em.createQueryBuilder(Patient, 'p').select('*').where(visible.sql, visible.params);
+  if (!args.includeArchived) qb.andWhere('p.archived_at is null');
+  if (args.search) {
+    const like = `%${args.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    qb.andWhere('(p.display_name ilike ? or p.external_id ilike ?)', [like, like]);
+  }
+  keysetAfter(qb, 'p', args.tag, args.after);
+  return qb.orderBy({ createdAt: 'desc', id: 'desc' }).limit(args.take).getResultList();
+}
+
+export type TimelineSource = 'EVENT' | 'LESION' | 'IMAGE' | 'PREDICTION' | 'SEGMENTATION';
+
+/**
+ * One page of a patient's timeline as (source, id, created_at), newest first, strictly before
+ * `before`: a UNION ALL over the tables that record something about the patient.
+ */
+export async function timelineRows(
+  em: EntityManager,
+  patientId: string,
+  before: { createdAt: Date; id: string } | null,
+  take: number,
+): Promise<{ source: TimelineSource; id: string; createdAt: Date }[]> {
+  const params: unknown[] = [patientId, patientId, patientId, patientId, patientId];
+  if (before) params.push(before.createdAt, before.id);
+  params.push(take);
+  const rows = (await em.execute(
+    `select t.source, t.id, t.created_at from (
+       select 'EVENT' as source, id, created_at from patient_events where patient_id = ?
+       union all select 'LESION', id, created_at from lesions where patient_id = ?
+       union all select 'IMAGE', id, created_at from images where patient_id = ?
+       union all select 'PREDICTION', id, created_at from predictions where patient_id = ?
+       union all select 'SEGMENTATION', id, created_at from segmentations where patient_id = ?
+     ) t ${before ? 'where (t.created_at, t.id) < (?, ?)' : ''} order by t.created_at desc, t.id desc limit ?`,
+    params,
+  )) as { source: TimelineSource; id: string; created_at: Date | string }[];
+  return rows.map((r) => ({ source: r.source, id: r.id, createdAt: new Date(r.created_at) }));
 }

@@ -1,22 +1,11 @@
-import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { AppError, badInput, forbidden, notFound } from '../../infra/errors';
-import {
-  Image,
-  Lesion,
-  Patient,
-  PatientEvent,
-  PatientEventKind,
-  PatientShare,
-  Prediction,
-  Role,
-  Segmentation,
-  Sex,
-  User,
-} from '../../entities';
-import { requireAccess, visiblePatientsSql, type Caller } from './access-policy';
+import { badInput, conflict, forbidden, notFound, type AppError } from '../../infra/errors';
+import { Lesion, Patient, PatientEvent, PatientEventKind, PatientShare, Role, Sex, User } from '../../entities';
+import { requireAccess, type Caller } from './access-policy';
+import { findVisiblePatients } from './patients.repository';
 import { isUuid } from '../../infra/database/sql';
-import { decodeBoundCursor, pageSize, queryTag, toPage, type Page } from '../../infra/pagination';
+import { pageSize, queryTag, toPage, type Page } from '../../infra/pagination';
 
 export interface PatientInputData {
   externalId: string;
@@ -32,14 +21,7 @@ export interface LesionInputData {
   label: string;
 }
 
-export interface HistoryFilter {
-  since?: Date | null;
-  until?: Date | null;
-  /** Model name (any member of an ensemble). */
-  model?: string | null;
-}
-
-/** `first` within 1..100 (default 20). */
+/** A text input trimmed; too long, or empty when required, is BAD_USER_INPUT. */
 function text(field: string, value: unknown, max: number, required: boolean): string | null {
   if (value === null || value === undefined) {
     if (required) throw badInput(field, `${field} is required`);
@@ -72,7 +54,7 @@ export function cleanPatientInput(input: PatientInputData, today = new Date()): 
 }
 
 function duplicateExternalId(): AppError {
-  return new AppError('CONFLICT', 'You already have a patient with this external id', {
+  return conflict('You already have a patient with this external id', {
     field: 'input.externalId',
     reason: 'EXTERNAL_ID_TAKEN',
   });
@@ -232,25 +214,6 @@ export async function createLesion(
   return lesion;
 }
 
-/** Newest first, strictly after the cursor: `(created_at, id) < (cursor)`. */
-function keyset<T extends object>(
-  qb: QueryBuilder<T>,
-  alias: string,
-  tag: string,
-  after: string | null | undefined,
-): void {
-  if (!after) return;
-  const c = decodeBoundCursor(tag, after);
-  qb.andWhere(`(${alias}.created_at, ${alias}.id) < (?, ?)`, [c.createdAt, c.id]);
-}
-
-function dateRange<T extends object>(qb: QueryBuilder<T>, alias: string, f: HistoryFilter): void {
-  if (f.since) qb.andWhere(`${alias}.created_at >= ?`, [f.since]);
-  if (f.until) qb.andWhere(`${alias}.created_at < ?`, [f.until]);
-}
-
-const key = (r: { createdAt: Date; id: string }) => r;
-
 /** Patients the caller may see, newest first; `search` matches the name or the external id (MRN). */
 export async function listPatients(
   em: EntityManager,
@@ -261,68 +224,12 @@ export async function listPatients(
   const search = args.search?.trim() || null;
   if (search && search.length > 200) throw badInput('search', 'search is longer than 200 characters');
   const tag = queryTag(['patients', user.id, search, !!args.includeArchived]);
-  const visible = visiblePatientsSql(user, 'p');
-  if (!visible) return toPage<Patient>(tag, [], limit, key);
-  const qb = em.createQueryBuilder(Patient, 'p').select('*').where(visible.sql, visible.params);
-  if (!args.includeArchived) qb.andWhere('p.archived_at is null');
-  if (search) {
-    const like = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    qb.andWhere('(p.display_name ilike ? or p.external_id ilike ?)', [like, like]);
-  }
-  keyset(qb, 'p', tag, args.after);
-  const rows = await qb
-    .orderBy({ createdAt: 'desc', id: 'desc' })
-    .limit(limit + 1)
-    .getResultList();
-  return toPage(tag, rows, limit, key);
-}
-
-/** Images of a patient or of a lesion, newest first. */
-export async function listImages(
-  em: EntityManager,
-  scope: { patientId?: string; lesionId?: string },
-  args: HistoryFilter & { first?: number | null; after?: string | null },
-): Promise<Page<Image>> {
-  const limit = pageSize(args.first);
-  const tag = queryTag(['images', scope, args.since?.toISOString() ?? null, args.until?.toISOString() ?? null]);
-  const qb = em
-    .createQueryBuilder(Image, 'i')
-    .select('*')
-    .where(scope.lesionId ? { lesion: scope.lesionId } : { patient: scope.patientId });
-  dateRange(qb, 'i', args);
-  keyset(qb, 'i', tag, args.after);
-  const rows = await qb
-    .orderBy({ createdAt: 'desc', id: 'desc' })
-    .limit(limit + 1)
-    .getResultList();
-  return toPage(tag, rows, limit, key);
-}
-
-/** Predictions or segmentations of a patient, newest first, by date and model. */
-export async function listResults<T extends Prediction | Segmentation>(
-  em: EntityManager,
-  entity: new () => T,
-  patientId: string,
-  args: HistoryFilter & { first?: number | null; after?: string | null },
-): Promise<Page<T>> {
-  const limit = pageSize(args.first);
-  const model = args.model?.trim() || null;
-  const tag = queryTag([
-    entity.name,
-    patientId,
-    args.since?.toISOString() ?? null,
-    args.until?.toISOString() ?? null,
-    model,
-  ]);
-  const qb = (em.createQueryBuilder(entity, 'r') as unknown as QueryBuilder<T>)
-    .select('*')
-    .where('r.patient_id = ?', [patientId]);
-  dateRange(qb, 'r', args);
-  if (model) qb.andWhere('r.members @> ?::jsonb', [JSON.stringify([{ model }])]);
-  keyset(qb, 'r', tag, args.after);
-  const rows = (await qb
-    .orderBy({ createdAt: 'desc', id: 'desc' } as never)
-    .limit(limit + 1)
-    .getResultList()) as T[];
-  return toPage(tag, rows, limit, key);
+  const rows = await findVisiblePatients(em, user, {
+    search,
+    includeArchived: !!args.includeArchived,
+    tag,
+    after: args.after,
+    take: limit + 1,
+  });
+  return toPage(tag, rows, limit, (r) => r);
 }

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Config } from '../../infra/config';
 import { notFound } from '../../infra/errors';
-import { Image, Patient, Plan, Prediction, User } from '../../entities';
-import { nextMonthStart, planQuota, usedThisMonth, type QuotaKind } from './quotas.service';
+import { User, type Plan } from '../../entities';
+import { nextMonthStart, planQuota, usedThisMonth, type QuotaConfig, type QuotaKind } from './quotas.service';
+import { accountTotals } from './quotas.repository';
 
 export interface QuotaUsage {
   limit: number;
@@ -27,7 +27,7 @@ export interface Dashboard {
 /** The caller's account summary: totals over all time, quotas for this calendar month (UTC). */
 export async function myDashboard(
   em: EntityManager,
-  config: Config,
+  config: QuotaConfig,
   userId: string,
   now = new Date(),
 ): Promise<Dashboard> {
@@ -38,23 +38,20 @@ export async function myDashboard(
     const used = await usedThisMonth(em, userId, kind, now);
     return { limit: quota[kind], used, remaining: Math.max(0, quota[kind] - used), resetsAt: nextMonthStart(now) };
   };
-  const [totalUploads, totalPredictions, totalPatients, uploadQuota, predictionQuota, segmentationQuota] =
-    await Promise.all([
-      em.count(Image, { uploadedBy: userId }),
-      em.count(Prediction, { owner: userId }),
-      em.count(Patient, { owner: userId }),
-      usage('uploads'),
-      usage('predictions'),
-      usage('segmentations'),
-    ]);
+  const [totals, uploadQuota, predictionQuota, segmentationQuota] = await Promise.all([
+    accountTotals(em, userId),
+    usage('uploads'),
+    usage('predictions'),
+    usage('segmentations'),
+  ]);
   return {
     email: user.email,
     createdAt: user.createdAt,
     lastLoginAt: user.lastLoginAt ?? null,
     plan: user.plan,
-    totalUploads,
-    totalPredictions,
-    totalPatients,
+    totalUploads: totals.uploads,
+    totalPredictions: totals.predictions,
+    totalPatients: totals.patients,
     uploadQuota,
     predictionQuota,
     segmentationQuota,

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Role, User } from '../../entities';
 import { Public } from '../../schema/access';
 import { SystemStatus } from './system.types';
-import { UserType } from '../accounts/user.types';
+import { UserType } from '../accounts';
 import type { AppContext } from '../../schema/context';
 import { systemStatus } from './system-status';
 

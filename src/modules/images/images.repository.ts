@@ -1,0 +1,73 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Image } from '../../entities';
+import { createdBetween, firstRowsPerParent, keysetAfter, uuidArray } from '../../infra/database/sql';
+
+/** Whose images: a patient's, or a lesion's. */
+export type ImageScope = { patientId?: string; lesionId?: string };
+
+/** Images of a patient or lesion, newest first, created in the window and after the cursor of the query tagged `tag`. */
+export function findImages(
+  em: EntityManager,
+  scope: ImageScope,
+  args: { since?: Date | null; until?: Date | null; tag: string; after?: string | null; take: number },
+): Promise<Image[]> {
+  const qb = em
+    .createQueryBuilder(Image, 'i')
+    .select('*')
+    .where(scope.lesionId ? { lesion: scope.lesionId } : { patient: scope.patientId });
+  createdBetween(qb, 'i', args);
+  keysetAfter(qb, 'i', args.tag, args.after);
+  return qb.orderBy({ createdAt: 'desc', id: 'desc' }).limit(args.take).getResultList();
+}
+
+/** The newest `take` images of each patient (or lesion), in one statement. */
+export function firstImagesOf(
+  em: EntityManager,
+  column: 'patient_id' | 'lesion_id',
+  ids: readonly string[],
+  take: number,
+): Promise<Map<string, Image[]>> {
+  return firstRowsPerParent(em, Image, 'images', column, ids, take);
+}
+
+/** Number of images of each patient (absent: none). */
+export async function countImagesByPatient(
+  em: EntityManager,
+  patientIds: readonly string[],
+): Promise<Map<string, number>> {
+  const rows = (await em.execute(
+    `select patient_id, count(*)::int as n from images where patient_id = any(?::uuid[]) group by patient_id`,
+    [uuidArray(patientIds)],
+  )) as { patient_id: string; n: number }[];
+  return new Map(rows.map((r) => [r.patient_id, r.n]));
+}
+
+/** sha256 of each image (its stored file). */
+export async function imageShas(em: EntityManager, ids: readonly string[]): Promise<Map<string, string>> {
+  const rows = (await em.execute(`select id, sha256 from images where id = any(?::uuid[])`, [uuidArray(ids)])) as {
+    id: string;
+    sha256: string;
+  }[];
+  return new Map(rows.map((r) => [r.id, r.sha256]));
+}
+
+/**
+ * Serialises placing and cleaning up the stored file `sha256` across processes, until the
+ * transaction ends: a 64-bit advisory lock keyed by the sha256.
+ */
+export async function lockFile(tem: EntityManager, sha256: string): Promise<void> {
+  await tem.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [sha256]);
+}
+
+/** lockFile for a whole batch in one round trip, in sorted order (no deadlock between batches). */
+export async function lockFiles(tem: EntityManager, shas: readonly string[]): Promise<void> {
+  await tem.execute(
+    'select pg_advisory_xact_lock(hashtextextended(t.s, 0)) from (select s from unnest(?::text[]) as s order by s) as t',
+    [`{${[...new Set(shas)].sort().join(',')}}`],
+  );
+}
+
+/** How many images reference the stored file `sha256`. */
+export function countImagesWithFile(em: EntityManager, sha256: string): Promise<number> {
+  return em.count(Image, { sha256 });
+}

@@ -1,0 +1,118 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
+import type { FileUpload } from 'graphql-upload/processRequest.mjs';
+import type { Image, Lesion, Patient } from '../../entities';
+import { pageSize, toPage, type Page } from '../../infra/pagination';
+import { signedUrl } from '../../infra/storage/signed-urls';
+import type { AppContext, AuthUser } from '../../schema/context';
+import { CurrentUser } from '../../schema/current-user';
+import {
+  HistoryArgs,
+  ImageUploadedEvent,
+  LesionType,
+  PATIENT_DATA_ROLES,
+  PatientType,
+  historyWindow,
+  lesionById,
+  requireAccess,
+  type HistoryWindow,
+} from '../patients';
+import { ImageVariant } from './image-processing';
+import { firstImages, imageCountByPatient } from './images.loaders';
+import { imagesTag, listImages } from './images.service';
+import { ImageConnection, ImageType } from './images.types';
+import { uploadImages } from './uploads.service';
+
+/** Images of a patient or lesion: the batched first page when no cursor or filter is given. */
+async function imagesOf(
+  ctx: AppContext,
+  scope: { patientId: string } | { lesionId: string },
+  w: HistoryWindow,
+): Promise<Page<Image>> {
+  if (w.after || w.since || w.until) return listImages(ctx.em, scope, w);
+  const limit = pageSize(w.first);
+  const rows = await ('lesionId' in scope
+    ? firstImages(ctx, 'lesion_id', limit + 1).load(scope.lesionId)
+    : firstImages(ctx, 'patient_id', limit + 1).load(scope.patientId));
+  return toPage(imagesTag(scope, w), rows, limit, (r) => r);
+}
+
+/** Images: reading one, uploading, and their fields (signed URLs, lesion, patient). */
+@Resolver(() => ImageType)
+export class ImageResolver {
+  @Authorized(...PATIENT_DATA_ROLES)
+  @Query(() => ImageType, { nullable: true })
+  image(@Arg('id', () => ID) id: string, @CurrentUser() user: AuthUser, @Ctx() ctx: AppContext): Promise<Image> {
+    return requireAccess(ctx.em, user, 'image:read', id);
+  }
+
+  @Authorized(...PATIENT_DATA_ROLES)
+  @Mutation(() => [ImageType], {
+    description: 'GraphQL multipart request; all files land or none. Send the Apollo-Require-Preflight header.',
+  })
+  uploadImages(
+    @Arg('patientId', () => ID) patientId: string,
+    @Arg('lesionId', () => ID, { nullable: true }) lesionId: string | null,
+    @Arg('files', () => [GraphQLUpload]) files: Promise<FileUpload>[],
+    @CurrentUser() user: AuthUser,
+    @Ctx() ctx: AppContext,
+  ): Promise<Image[]> {
+    const { em, services } = ctx;
+    return uploadImages({ em, store: services.files, config: services.config }, user, { patientId, lesionId, files });
+  }
+
+  @FieldResolver(() => String, { description: 'Signed URL, valid for SIGNED_URL_TTL_SECONDS' })
+  url(
+    @Root() image: Image,
+    @Arg('variant', () => ImageVariant, { defaultValue: ImageVariant.ORIGINAL }) variant: ImageVariant,
+    @Ctx() ctx: AppContext,
+  ): string {
+    const c = ctx.services.config;
+    return signedUrl(
+      c.PUBLIC_URL,
+      c.URL_SIGNING_SECRET,
+      { kind: 'image', id: image.id, variant: variant.toLowerCase() },
+      c.SIGNED_URL_TTL_SECONDS,
+    );
+  }
+
+  @FieldResolver(() => LesionType, { nullable: true })
+  lesion(@Root() image: Image, @Ctx() ctx: AppContext): Promise<Lesion | null> | null {
+    return image.lesion ? lesionById(ctx).load(image.lesion.id) : null;
+  }
+
+  @FieldResolver(() => ID)
+  patientId(@Root() image: Image): string {
+    return image.patient.id;
+  }
+}
+
+/** The images of a patient (the patients module does not know images; this module adds them). */
+@Resolver(() => PatientType)
+export class PatientImagesResolver {
+  @FieldResolver(() => ImageConnection, { description: 'Newest first' })
+  images(@Root() p: Patient, @Args(() => HistoryArgs) args: HistoryArgs, @Ctx() ctx: AppContext): Promise<Page<Image>> {
+    return imagesOf(ctx, { patientId: p.id }, historyWindow(args));
+  }
+
+  @FieldResolver(() => Int)
+  imageCount(@Root() p: Patient, @Ctx() ctx: AppContext): Promise<number> {
+    return imageCountByPatient(ctx).load(p.id);
+  }
+}
+
+@Resolver(() => LesionType)
+export class LesionImagesResolver {
+  @FieldResolver(() => ImageConnection, { description: 'The lesion followed over time, newest first' })
+  images(@Root() l: Lesion, @Args(() => HistoryArgs) args: HistoryArgs, @Ctx() ctx: AppContext): Promise<Page<Image>> {
+    return imagesOf(ctx, { lesionId: l.id }, historyWindow(args));
+  }
+}
+
+@Resolver(() => ImageUploadedEvent)
+export class ImageUploadedEventResolver {
+  @FieldResolver(() => ImageType)
+  image(@Root() e: ImageUploadedEvent): Image {
+    return e.image;
+  }
+}

@@ -1,0 +1,17 @@
+/** The images module: uploads, the stored files and their derived copies, and the Image type. */
+import {
+  ImageResolver,
+  ImageUploadedEventResolver,
+  LesionImagesResolver,
+  PatientImagesResolver,
+} from './images.resolver';
+
+export { ImageType, ImageConnection } from './images.types';
+export { imageShaById } from './images.loaders';
+
+export const imageResolvers = [
+  ImageResolver,
+  PatientImagesResolver,
+  LesionImagesResolver,
+  ImageUploadedEventResolver,
+] as const;

@@ -1,0 +1,93 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
+import { PatientEventKind, type Patient } from '../../entities';
+import type { Page } from '../../infra/pagination';
+import type { AppContext, AuthUser } from '../../schema/context';
+import { CurrentUser } from '../../schema/current-user';
+import { PATIENT_DATA_ROLES } from './access-policy';
+import { addPatientNote } from './patients.service';
+import { PatientType } from './patients.types';
+import { patientTimeline, type TimelineItem } from './timeline.service';
+import {
+  ImageUploadedEvent,
+  LesionAddedEvent,
+  NoteAddedEvent,
+  PatientChangedEvent,
+  PatientCreatedEvent,
+  PredictionEvent,
+  SegmentationEvent,
+  TimelineConnection,
+} from './timeline.types';
+
+/** A timeline row as its GraphQL event type (instances, so the union resolves by class). */
+function timelineNode(item: TimelineItem): object {
+  switch (item.source) {
+    case 'EVENT': {
+      const e = item.entity;
+      const actorId = e.actor?.id ?? null;
+      if (e.kind === PatientEventKind.PATIENT_CREATED)
+        return Object.assign(new PatientCreatedEvent(), { at: e.createdAt, actorId });
+      if (e.kind === PatientEventKind.NOTE_ADDED)
+        return Object.assign(new NoteAddedEvent(), { id: e.id, at: e.createdAt, actorId, text: e.text ?? '' });
+      return Object.assign(new PatientChangedEvent(), {
+        at: e.createdAt,
+        actorId,
+        changedFields: e.changedFields ?? [],
+      });
+    }
+    case 'LESION':
+      return Object.assign(new LesionAddedEvent(), { at: item.createdAt, lesion: item.entity });
+    case 'IMAGE':
+      return Object.assign(new ImageUploadedEvent(), { at: item.createdAt, image: item.entity });
+    case 'PREDICTION': {
+      const p = item.entity;
+      return Object.assign(new PredictionEvent(), {
+        at: p.createdAt,
+        predictionId: p.id,
+        imageId: p.imageId,
+        label: p.label,
+        confidence: p.confidence,
+        malignant: p.malignant,
+      });
+    }
+    case 'SEGMENTATION': {
+      const s = item.entity;
+      return Object.assign(new SegmentationEvent(), {
+        at: s.createdAt,
+        segmentationId: s.id,
+        imageId: s.imageId,
+        areaPercent: s.areaPercent,
+        severity: String(s.severity),
+      });
+    }
+  }
+}
+
+/** A patient's history: notes written on it, and everything recorded about it, newest first. */
+@Resolver(() => PatientType)
+export class TimelineResolver {
+  @Authorized(...PATIENT_DATA_ROLES)
+  @Mutation(() => NoteAddedEvent)
+  async addPatientNote(
+    @Arg('patientId', () => ID) patientId: string,
+    @Arg('text', () => String) text: string,
+    @CurrentUser() user: AuthUser,
+    @Ctx() ctx: AppContext,
+  ): Promise<NoteAddedEvent> {
+    const entity = await addPatientNote(ctx.em, user, patientId, text);
+    return timelineNode({ source: 'EVENT', id: entity.id, createdAt: entity.createdAt, entity }) as NoteAddedEvent;
+  }
+
+  @FieldResolver(() => TimelineConnection, { description: 'Everything that happened to the patient, newest first' })
+  async timeline(
+    @Root() p: Patient,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: AppContext,
+  ): Promise<Page<object>> {
+    const page = await patientTimeline(ctx.em, p.id, { first, after });
+    return {
+      pageInfo: page.pageInfo,
+      edges: page.edges.map((e) => ({ cursor: e.cursor, node: timelineNode(e.node) })),
+    };
+  }
+}

@@ -1,0 +1,11 @@
+/** The quotas module: each plan's monthly limits, the checks that enforce them, and the caller's dashboard. */
+export {
+  assertWithinQuota,
+  assertWithinQuotaLocked,
+  monthStart,
+  nextMonthStart,
+  planQuota,
+  type QuotaConfig,
+  type QuotaKind,
+} from './quotas.service';
+export { QuotasResolver } from './quotas.resolver';

@@ -1,0 +1,72 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Image, JobKind, JobStatus, Patient, Plan, Prediction, PredictionUsage } from '../../entities';
+
+export type QuotaKind = 'uploads' | 'predictions' | 'segmentations';
+
+/** Per result kind: its column of the month's usage row, and the kind of job that makes it. */
+const RESULTS = {
+  predictions: { column: 'count', job: JobKind.CLASSIFY },
+  segmentations: { column: 'segmentations', job: JobKind.SEGMENT },
+} as const;
+
+/** YYYY-MM-DD of a UTC midnight. */
+const isoDate = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * What counts against a monthly quota, as SQL over the user `u`: uploads made, or results
+ * stored (the month's usage row: one read however many there are) plus the images of that
+ * kind's jobs still queued or running (but not `exceptJobId`, the one being checked), so a burst
+ * of jobs cannot overrun the quota before their results land.
+ */
+function countedSql(kind: QuotaKind, since: Date, exceptJobId: string): { sql: string; params: unknown[] } {
+  if (kind === 'uploads')
+    return { sql: `select count(*) from images where uploaded_by_id = u.id and created_at >= ?`, params: [since] };
+  const { column, job } = RESULTS[kind];
+  return {
+    sql: `coalesce((select ${column} from prediction_usage where owner_id = u.id and month = ?::date), 0)
+      + (select coalesce(sum(greatest(j.total - jsonb_array_length(j.result_ids), 0)), 0) from inference_jobs j
+          where j.owner_id = u.id and j.kind = '${job}' and j.status in ('${JobStatus.QUEUED}', '${JobStatus.RUNNING}') and j.id::text <> ?)`,
+    params: [isoDate(since), exceptJobId],
+  };
+}
+
+/** The user's plan and what it has used of `kind` since `since`, in one statement (FREE and 0 for no such user). */
+export async function planAndUsage(
+  em: EntityManager,
+  userId: string,
+  kind: QuotaKind,
+  since: Date,
+  exceptJobId: string,
+): Promise<{ plan: Plan; used: number }> {
+  const counted = countedSql(kind, since, exceptJobId);
+  const rows = (await em.execute(`select u.plan, (${counted.sql})::int as used from users u where u.id = ?`, [
+    ...counted.params,
+    userId,
+  ])) as Array<{ plan: Plan; used: number }>;
+  return { plan: rows[0]?.plan ?? Plan.FREE, used: rows[0]?.used ?? 0 };
+}
+
+/** A per-user, per-kind advisory lock held until the transaction ends. */
+export async function lockQuota(tem: EntityManager, userId: string, kind: QuotaKind): Promise<void> {
+  await tem.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`quota:${kind}:${userId}`]);
+}
+
+/** Uploads, predictions or segmentations made by `userId` since `since` (a month's start). */
+export async function usedSince(em: EntityManager, userId: string, kind: QuotaKind, since: Date): Promise<number> {
+  if (kind === 'uploads') return em.count(Image, { uploadedBy: userId, createdAt: { $gte: since } });
+  const usage = await em.findOne(PredictionUsage, { owner: userId, month: isoDate(since) });
+  return (kind === 'predictions' ? usage?.count : usage?.segmentations) ?? 0;
+}
+
+/** Images uploaded, predictions asked for and patients created by `userId`, over all time. */
+export async function accountTotals(
+  em: EntityManager,
+  userId: string,
+): Promise<{ uploads: number; predictions: number; patients: number }> {
+  const [uploads, predictions, patients] = await Promise.all([
+    em.count(Image, { uploadedBy: userId }),
+    em.count(Prediction, { owner: userId }),
+    em.count(Patient, { owner: userId }),
+  ]);
+  return { uploads, predictions, patients };
+}
