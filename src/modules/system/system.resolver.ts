@@ -12,6 +12,7 @@ export class SystemResolver {
   @Public()
   @Query(() => UserType, { nullable: true, description: 'The signed-in user, or null without a valid access token' })
   async me(@Ctx() ctx: AppContext): Promise<User | null> {
+    // Public, so not @CurrentUser() (which refuses anonymous callers): anonymous gets null.
     if (!ctx.user) return null;
     return ctx.em.findOne(User, { id: ctx.user.id });
   }
