@@ -46,7 +46,7 @@ describe('progressive sign-in slowdown', () => {
   });
 
   it('refused attempts do not add failures (assertMayTry counts nothing)', async () => {
-    let t = 0;
+    const t = 0;
     const store = new MemoryCounterStore(() => t);
     const throttle = new SignInThrottle(store, policy, () => t);
     for (let i = 0; i < 4; i++) await throttle.recordFailure('eve');

@@ -1,4 +1,4 @@
-import { Algorithm, hash, parseOptions, verify } from '@node-rs/argon2';
+import { type Algorithm, hash, parseOptions, verify } from '@node-rs/argon2';
 import { normalizePassword } from './password-policy';
 
 /** OWASP's argon2id parameters: 19 MiB, 2 passes, 1 lane. Output is a PHC string ($argon2id$v=19$m=...). */
