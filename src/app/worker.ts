@@ -5,7 +5,7 @@ import { openDatabase } from '../infra/database/database';
 import type { Logger } from '../infra/observability/logger';
 import { createMetrics } from '../infra/observability/metrics';
 import { createModelsModule } from '../models-registry/setup';
-import { createInferenceModule } from '../modules/jobs/jobs.module';
+import { createJobsModule } from '../modules/jobs';
 
 export interface RunningWorker {
   stop(): Promise<void>;
@@ -34,7 +34,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     logger,
   });
   await models.start();
-  const inference = await createInferenceModule({
+  const inference = await createJobsModule({
     config,
     db,
     redis,

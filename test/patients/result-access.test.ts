@@ -217,7 +217,7 @@ describe('result access follows patient access', () => {
       server.services.inference.progress.publish({
         jobId: running.id,
         stage,
-        status: stage === 'done' ? 'SUCCEEDED' : 'RUNNING',
+        status: stage === 'done' ? JobStatus.SUCCEEDED : JobStatus.RUNNING,
         progress: stage === 'done' ? 1 : 0.5,
         attempt: 1,
         imageCount: 2,

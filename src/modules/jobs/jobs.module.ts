@@ -6,21 +6,25 @@ import type { Logger } from '../../infra/observability/logger';
 import type { Metrics } from '../../infra/observability/metrics';
 import type { ModelRegistry } from '../../models-registry';
 import { createFileStore, type FileStore } from '../../infra/storage/file-store';
-import { InferenceJob, JobStatus } from '../../entities/inference-job';
 import { BullJobQueue, startBullWorker } from './queue/bullmq-queue';
 import { MemoryJobQueue } from './queue/memory-queue';
 import { MemberSessions } from './runner/members';
-import { pinnedJobs } from './pins';
 import { ImageThreads, type ImageWork } from './runner/image-threads';
 import { PixelBudget } from './runner/pixel-budget';
 import { JobMetrics } from './metrics';
 import { MemoryProgressLog, ProgressPublisher, RedisProgressLog } from './progress';
 import { DEFAULT_RETRY, type JobConsumer, type JobQueue, type RetryPolicy } from './queue/queue';
 import { JobRunner } from './runner/runner';
-import { InferenceService } from './api/jobs.service';
+import { JobService } from './api/jobs.service';
+import { JobRepository } from './job.repository';
+import { ResultRepository } from './results.repository';
 
-export interface InferenceModule {
-  service: InferenceService;
+/** The jobs layer of a process (the api, or `dermagraph worker`): what `Services.inference` holds. */
+export interface JobsModule {
+  service: JobService;
+  /** Every statement on inference_jobs / on the result tables. */
+  jobs: JobRepository;
+  results: ResultRepository;
   queue: JobQueue;
   progress: ProgressPublisher;
   files: FileStore;
@@ -32,11 +36,16 @@ export interface InferenceModule {
   runner: JobRunner | null;
   /** 'inline': this process runs jobs; 'queue': BullMQ workers do. */
   mode: 'inline' | 'queue';
+  /**
+   * Queues again the jobs a stopped process left QUEUED or RUNNING (embedded mode keeps its queue in
+   * memory: none is lost; a RUNNING one resumes, skipping images already stored). Returns how many.
+   */
+  requeueUnfinished(): Promise<number>;
   /** Stops taking jobs, lets running ones finish (up to timeoutMs), releases sessions. */
   close(timeoutMs?: number): Promise<void>;
 }
 
-export interface InferenceDeps {
+export interface JobsDeps {
   config: Config;
   db: Database;
   redis: RedisConnections | null;
@@ -63,7 +72,7 @@ export function retryPolicy(config: Config): RetryPolicy {
  * Builds the jobs layer for an api process or a worker: progress (Redis list + pub/sub when
  * configured), the queue, and where this process runs jobs, the runner with its sessions.
  */
-export async function createInferenceModule(deps: InferenceDeps): Promise<InferenceModule> {
+export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
   const { config, redis, logger } = deps;
   const files = deps.files ?? createFileStore(config.dataDir);
 
@@ -81,8 +90,13 @@ export async function createInferenceModule(deps: InferenceDeps): Promise<Infere
   );
   const onError = (jobId: string, err: unknown, final: boolean) =>
     logger.warn({ jobId, err: (err as Error).message, final }, 'inference job attempt failed');
-  // Swapped-out versions stay loaded while queued jobs pinned them.
-  deps.registry.usePins(pinnedJobs(deps.db));
+  const jobs = new JobRepository();
+  const results = new ResultRepository(jobs);
+  // Swapped-out versions stay loaded while queued jobs pinned them. The pins are derived from the
+  // job rows themselves (a version is pinned while a job that named it is QUEUED or RUNNING, in any
+  // process), not booked: a crashed process leaves no stale pin behind, and a job's pins end with
+  // the statement that finishes it.
+  deps.registry.usePins((name, version) => jobs.countPinning(deps.db.orm.em.fork(), name, version));
 
   const pixels = new PixelBudget(config.SEGMENT_MAX_PIXELS_IN_FLIGHT, (n) => jobMetrics.pixelsInFlight.set(n));
   const makeRunner = () => {
@@ -91,6 +105,8 @@ export async function createInferenceModule(deps: InferenceDeps): Promise<Infere
     jobMetrics.deviceSessionCount = () => s.deviceSessionCount();
     return new JobRunner({
       orm: deps.db.orm,
+      jobs,
+      results,
       files,
       registry: deps.registry,
       sessions,
@@ -126,10 +142,12 @@ export async function createInferenceModule(deps: InferenceDeps): Promise<Infere
     }
   }
 
-  const service = new InferenceService({ config, registry: deps.registry, queue, progress });
+  const service = new JobService({ config, registry: deps.registry, queue, progress, jobs, results });
   let closing: Promise<void> | null = null;
   return {
     service,
+    jobs,
+    results,
     queue,
     progress,
     files,
@@ -137,6 +155,11 @@ export async function createInferenceModule(deps: InferenceDeps): Promise<Infere
     pixels,
     runner,
     mode,
+    requeueUnfinished: async () => {
+      const ids = await jobs.unfinishedIds(deps.db.orm.em.fork());
+      for (const id of ids) await queue.enqueue(id);
+      return ids.length;
+    },
     close: (timeoutMs = config.SHUTDOWN_TIMEOUT_MS) =>
       (closing ??= (async () => {
         await consumer?.close(timeoutMs);
@@ -145,21 +168,6 @@ export async function createInferenceModule(deps: InferenceDeps): Promise<Infere
         await images.close();
       })()),
   };
-}
-
-/**
- * Embedded mode keeps its queue in memory: jobs a stopped process left QUEUED or RUNNING are
- * queued again at start, so none is lost (a RUNNING one resumes, skipping images already stored).
- */
-export async function requeueUnfinished(db: Database, queue: JobQueue): Promise<number> {
-  const em = db.orm.em.fork();
-  const jobs = await em.find(
-    InferenceJob,
-    { status: { $in: [JobStatus.QUEUED, JobStatus.RUNNING] } },
-    { fields: ['id'], orderBy: { createdAt: 'asc' } },
-  );
-  for (const j of jobs) await queue.enqueue(j.id);
-  return jobs.length;
 }
 
 function severityOf(config: Config) {

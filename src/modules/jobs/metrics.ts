@@ -58,13 +58,13 @@ export class JobMetrics {
       buckets,
       registers,
     });
-    const metrics = this;
+    const sessionCount = () => this.deviceSessionCount();
     this.deviceSessions = new Gauge({
       name: 'dermagraph_member_device_sessions',
       help: "Sessions open on devices ensemble members asked for, beside the registry's own (bounded)",
       registers,
       collect() {
-        this.set(metrics.deviceSessionCount());
+        this.set(sessionCount());
       },
     });
     this.pixelsInFlight = new Gauge({

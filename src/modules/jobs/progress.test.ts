@@ -1,5 +1,6 @@
 import { createPubSub, type PubSub } from '../../infra/messaging/pubsub';
 import Redis from 'ioredis';
+import { JobStatus } from '../../entities/inference-job';
 import {
   MemoryProgressLog,
   ProgressPublisher,
@@ -11,7 +12,7 @@ import {
 const ev = (jobId: string, stage: NewProgressEvent['stage'], progress = 0): NewProgressEvent => ({
   jobId,
   stage,
-  status: 'RUNNING',
+  status: JobStatus.RUNNING,
   progress,
   attempt: 1,
   imageCount: 1,

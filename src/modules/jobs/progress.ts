@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import type { PubSub } from '../../infra/messaging/pubsub';
+import type { JobStatus } from '../../entities/inference-job';
 
 export const PROGRESS_TOPIC = 'INFERENCE_PROGRESS';
 
@@ -24,7 +25,7 @@ export interface ProgressEvent {
   seq: number;
   at: string;
   stage: Stage;
-  status: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: JobStatus;
   /** 0..1 over the whole job. */
   progress: number;
   attempt: number;

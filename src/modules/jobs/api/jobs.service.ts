@@ -1,15 +1,19 @@
-import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../../infra/config';
-import { AppError, notFound } from '../../../infra/errors';
+import { AppError, badInput, notFound } from '../../../infra/errors';
 import { InferenceJob, JobKind, JobStatus, Prediction, Role, Segmentation, User } from '../../../entities';
-import type { ModelRegistry } from '../../../models-registry';
-import { DEVICE_PATTERN } from '../../../models-registry/package/manifest';
+import { DEVICE_PATTERN, type ModelRegistry } from '../../../models-registry';
 import { normaliseWeights, validateThreshold } from '../../../inference/ensemble';
-import { assertCanReadImages, isUuid, visiblePatientIdSql, type Caller } from '../../patients/access-policy';
-import { assertWithinQuota } from '../../quotas/quotas.service';
+import { isUuid } from '../../../infra/database/sql';
+import { visiblePatientIdSql, type Caller } from '../../patients';
+// Not (yet) in the patients module's index: the lead moves this call onto requireAccess.
+import { assertCanReadImages } from '../../patients/access-policy';
+import { assertWithinQuota } from '../../quotas';
 import type { MemberSpec } from '../runner/members';
 import type { JobQueue } from '../queue/queue';
-import type { JobRequest } from '../runner/runner';
+import type { JobRequest } from '../job-request';
+import type { JobRepository } from '../job.repository';
+import type { ResultRepository } from '../results.repository';
 import type { ProgressPublisher, ProgressEvent } from '../progress';
 
 /** Most images one classifyImages / segmentImages call may name (a larger batch is split by the client). */
@@ -37,11 +41,9 @@ const fieldOf = (imageIds: string[], id: string) => `imageIds[${imageIds.findInd
 /** A batch's image ids in lower case, duplicates dropped: at least one, at most MAX_IMAGES_PER_JOB. */
 function imageIdList(imageIds: string[]): string[] {
   const ids = [...new Set(imageIds.map((id) => id.toLowerCase()))];
-  if (ids.length === 0)
-    throw new AppError('BAD_USER_INPUT', 'imageIds must name at least one image', { field: 'imageIds' });
+  if (ids.length === 0) throw badInput('imageIds', 'imageIds must name at least one image');
   if (ids.length > MAX_IMAGES_PER_JOB) {
-    throw new AppError('BAD_USER_INPUT', `at most ${MAX_IMAGES_PER_JOB} images per call, got ${ids.length}`, {
-      field: 'imageIds',
+    throw badInput('imageIds', `at most ${MAX_IMAGES_PER_JOB} images per call, got ${ids.length}`, {
       max: MAX_IMAGES_PER_JOB,
     });
   }
@@ -49,25 +51,26 @@ function imageIdList(imageIds: string[]): string[] {
 }
 
 /**
- * The api side of inference: checks a request completely (images readable, models loaded and of
+ * The api side of jobs: checks a request completely (images readable, models loaded and of
  * the right task, weights, threshold, quota), records the job, queues it, and reads jobs and
  * results back for their owner (or an admin). Everything else answers NOT_FOUND.
  */
-export class InferenceService {
+export class JobService {
   constructor(
     private readonly deps: {
       config: Config;
       registry: ModelRegistry;
       queue: JobQueue;
       progress: ProgressPublisher;
+      jobs: JobRepository;
+      results: ResultRepository;
     },
   ) {}
 
   /** Resolves members to loaded versions (the active one when none is named) and normalises weights. */
   resolveMembers(inputs: readonly MemberInput[], task: 'classification' | 'segmentation', field: string): MemberSpec[] {
-    if (inputs.length === 0) throw new AppError('BAD_USER_INPUT', 'at least one model is required', { field });
-    if (inputs.length > MAX_MEMBERS)
-      throw new AppError('BAD_USER_INPUT', `at most ${MAX_MEMBERS} ensemble members`, { field });
+    if (inputs.length === 0) throw badInput(field, 'at least one model is required');
+    if (inputs.length > MAX_MEMBERS) throw badInput(field, `at most ${MAX_MEMBERS} ensemble members`);
     const weights = normaliseWeights(
       inputs.map((m) => m.weight ?? 1),
       `${field}.weight`,
@@ -75,12 +78,11 @@ export class InferenceService {
     const specs = inputs.map((m, i): MemberSpec => {
       const f = `${field}[${i}]`;
       if (typeof m.model !== 'string' || !m.model || m.model.length > 100)
-        throw new AppError('BAD_USER_INPUT', 'model must be a model name', { field: `${f}.model` });
+        throw badInput(`${f}.model`, 'model must be a model name');
       if (m.device != null && !DEVICE_PATTERN.test(m.device)) {
-        throw new AppError(
-          'BAD_USER_INPUT',
+        throw badInput(
+          `${f}.device`,
           `device must be cpu, webgpu, cuda[:N] or tensorrt[:N], got "${String(m.device).slice(0, 40)}"`,
-          { field: `${f}.device` },
         );
       }
       const version = m.version ?? this.deps.registry.activeVersion(m.model);
@@ -100,17 +102,14 @@ export class InferenceService {
           { field: `${f}.version`, model: m.model },
         );
       }
-      if (info.task !== task)
-        throw new AppError('BAD_USER_INPUT', `${m.model} is a ${info.task} model, not ${task}`, {
-          field: `${f}.model`,
-        });
+      if (info.task !== task) throw badInput(`${f}.model`, `${m.model} is a ${info.task} model, not ${task}`);
       // A named version is pinned (the job runs on exactly it); otherwise the job runs on whatever is active when it starts.
       return { model: m.model, version, pinned: m.version != null, weight: weights[i], device: m.device ?? null };
     });
     if (task === 'classification') {
       const labels = (s: MemberSpec) => JSON.stringify(this.deps.registry.versionInfo(s.model, s.version)!.labels);
       if (specs.some((s) => labels(s) !== labels(specs[0])))
-        throw new AppError('BAD_USER_INPUT', 'classification ensemble members must share their labels', { field });
+        throw badInput(field, 'classification ensemble members must share their labels');
     }
     return specs;
   }
@@ -152,7 +151,7 @@ export class InferenceService {
     );
     const labels = this.deps.registry.versionInfo(members[0].model, members[0].version)!.labels;
     if (args.targetClass != null && !labels.includes(args.targetClass)) {
-      throw new AppError('BAD_USER_INPUT', `targetClass must be one of ${labels.join(', ')}`, { field: 'targetClass' });
+      throw badInput('targetClass', `targetClass must be one of ${labels.join(', ')}`);
     }
     const request: JobRequest = {
       imageIds: images.map((i) => i.id),
@@ -182,11 +181,9 @@ export class InferenceService {
     const truths = args.groundTruth ?? [];
     for (const [i, g] of truths.entries()) {
       if (!ids.includes(g.imageId))
-        throw new AppError('BAD_USER_INPUT', 'groundTruth names an image that is not in imageIds', {
-          field: `groundTruth[${i}].imageId`,
-        });
+        throw badInput(`groundTruth[${i}].imageId`, 'groundTruth names an image that is not in imageIds');
       if (truths.findIndex((t) => t.imageId === g.imageId) !== i)
-        throw new AppError('BAD_USER_INPUT', 'one ground truth per image', { field: `groundTruth[${i}].imageId` });
+        throw badInput(`groundTruth[${i}].imageId`, 'one ground truth per image');
     }
     const masks = await assertCanReadImages(
       em,
@@ -223,7 +220,7 @@ export class InferenceService {
         job.id,
       );
     } catch (e) {
-      await em.nativeDelete(InferenceJob, { id: job.id });
+      await this.deps.jobs.remove(em, job.id);
       throw e;
     }
     return job;
@@ -239,25 +236,7 @@ export class InferenceService {
       request: request as unknown as Record<string, unknown>,
       total: request.imageIds.length,
     });
-    const { id, createdAt, updatedAt, status, stage, progress, attempts, resultIds, total } = job;
-    await em.getConnection().execute(
-      `insert into inference_jobs (id, created_at, updated_at, owner_id, kind, status, stage, progress, attempts, request, result_ids, total)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)`,
-      [
-        id,
-        createdAt,
-        updatedAt,
-        user.id,
-        kind,
-        status,
-        stage,
-        progress,
-        attempts,
-        JSON.stringify(job.request),
-        JSON.stringify(resultIds),
-        total,
-      ],
-    );
+    await this.deps.jobs.insert(em, job, user.id);
     return job;
   }
 
@@ -266,7 +245,7 @@ export class InferenceService {
     await this.deps.progress.publish({
       jobId: job.id,
       stage: 'queued',
-      status: 'QUEUED',
+      status: JobStatus.QUEUED,
       progress: 0,
       attempt: 0,
       imageCount: job.total,
@@ -275,11 +254,7 @@ export class InferenceService {
       await this.deps.queue.enqueue(job.id);
     } catch (e) {
       Object.assign(job, { status: JobStatus.FAILED, stage: 'failed', error: 'the job could not be queued' });
-      await em.nativeUpdate(
-        InferenceJob,
-        { id: job.id },
-        { status: JobStatus.FAILED, stage: 'failed', error: job.error },
-      );
+      await this.deps.jobs.failUnqueued(em, job.id, job.error!);
       throw e;
     }
     return job;
@@ -292,16 +267,10 @@ export class InferenceService {
    */
   async findJob(em: EntityManager, user: Caller, id: string): Promise<InferenceJob | null> {
     if (!isUuid(id)) return null;
-    const qb = em.createQueryBuilder(InferenceJob, 'j').select('*').where({ id });
-    if (!isAdmin(user)) {
-      const visible = visiblePatientIdSql(user, 'ji.patient_id');
-      if (!visible) return null;
-      qb.andWhere({ owner: user.id }).andWhere(
-        `not exists (select 1 from images ji where ji.id in (select jsonb_array_elements_text(j.request -> 'imageIds')::uuid) and not ${visible.sql})`,
-        visible.params,
-      );
-    }
-    return qb.getSingleResult();
+    if (isAdmin(user)) return this.deps.jobs.find(em, id);
+    const visible = visiblePatientIdSql(user, 'ji.patient_id');
+    if (!visible) return null;
+    return this.deps.jobs.find(em, id, { ownerId: user.id, visible });
   }
 
   /** A prediction whose patient the caller may see now (admin, owner, current sharee), whoever asked for it; else null. */
@@ -324,12 +293,7 @@ export class InferenceService {
     if (!isUuid(id)) return null;
     const visible = visiblePatientIdSql(user, 'r.patient_id');
     if (!visible) return null;
-    const qb = em.createQueryBuilder(entity, 'r') as unknown as QueryBuilder<T>;
-    return (await qb
-      .select('*')
-      .where({ id } as never)
-      .andWhere(visible.sql, visible.params)
-      .getSingleResult()) as T | null;
+    return this.deps.results.findVisible(em, entity, id, visible);
   }
 
   /** Every event of a job the caller may read, in order, ending with done / failed. */

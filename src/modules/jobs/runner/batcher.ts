@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { ModelLease } from '../../../models-registry';
 import { batchShape, rgbToTensor, type InputSpec } from '../../../inference/preprocess';
-import { handOver } from '../../../models-registry/runtime/threaded-session';
+import { handOver } from '../../../models-registry';
 
 /** One image's slice of every output: data and dims with the batch axis set to 1. */
 export type ImageOutputs = Record<string, { data: Float32Array; dims: number[] }>;

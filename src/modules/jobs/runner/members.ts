@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { createSession, deviceChain, type ModelLease, type ModelRegistry } from '../../../models-registry';
+import { createSession, deviceChain, shortError, type ModelLease, type ModelRegistry } from '../../../models-registry';
 import type { DeviceInfo, ModelSession } from '../../../models-registry';
-import { shortError } from '../../../models-registry/errors';
 import { loadGradCamHead } from '../../../inference/gradcam';
 import type { HeadPlan } from '../../../inference/onnx-head';
 

@@ -1,10 +1,8 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import type { Prediction } from '../../../entities/prediction';
-import type { Segmentation } from '../../../entities/segmentation';
-import { uuidArray } from '../../patients/access-policy';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { JobRepository } from '../job.repository';
+import type { ResultEntity, ResultRepository, ResultRow } from '../results.repository';
 
-export type ResultRow = Record<string, unknown> & { id: string; imageId: string };
-export type ResultEntity = typeof Prediction | typeof Segmentation;
+export type { ResultEntity, ResultRow } from '../results.repository';
 
 /** One job's results as they are stored: image id -> result id. */
 export class JobResults {
@@ -24,33 +22,6 @@ export class JobResults {
   resultIds(landing: ReadonlyMap<string, string> = new Map()): string[] {
     return this.imageIds.map((id) => this.stored.get(id) ?? landing.get(id)).filter((x): x is string => !!x);
   }
-}
-
-/**
- * `insert ... on conflict (job_id, image_id) do nothing returning id` for many rows (keyed by
- * entity property) as one jsonb parameter: PostgreSQL unpacks and converts the values itself
- * (jsonb_populate_recordset with the table's row type), so a group of any size costs the same
- * small amount of work here.
- */
-function insertRowsSql(
-  em: EntityManager,
-  entity: ResultEntity,
-  rows: ResultRow[],
-): { sql: string; params: string[]; table: string } {
-  const meta = em.getMetadata(entity);
-  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const columns = keys.map((k) => {
-    const column = meta.properties[k as keyof typeof meta.properties]?.fieldNames?.[0];
-    if (!column) throw new Error(`${meta.className} has no property ${k}`);
-    return column;
-  });
-  const json = rows.map((r) => Object.fromEntries(keys.map((k, i) => [columns[i], r[k] ?? null])));
-  const list = columns.map((c) => `"${c}"`).join(', ');
-  return {
-    sql: `insert into "${meta.tableName}" (${list}) select ${list} from jsonb_populate_recordset(null::"${meta.tableName}", ?::jsonb) on conflict (job_id, image_id) do nothing returning id, owner_id, created_at`,
-    params: [JSON.stringify(json)],
-    table: meta.tableName,
-  };
 }
 
 interface Waiting {
@@ -83,6 +54,7 @@ export class ResultSink {
    */
   constructor(
     private readonly orm: MikroORM,
+    private readonly repos: { jobs: JobRepository; results: ResultRepository },
     private readonly lingerMs = 5,
     private readonly maxGroup = 128,
   ) {}
@@ -138,48 +110,22 @@ export class ResultSink {
           result_ids: resultIds,
         };
       });
-      const insert = insertRowsSql(em, entity, rows);
-      // Results count against their owner's month (the quota and the dashboard read the count);
-      // only rows actually inserted count, so a duplicate attempt's row does not.
-      const column = insert.table === 'predictions' ? 'count' : 'segmentations';
-      const returned = (await em.execute(
-        `with stored as (${insert.sql}),
-           usage as (
-             insert into prediction_usage (owner_id, month, ${column})
-             select owner_id, date_trunc('month', created_at at time zone 'UTC')::date, count(*)::int from stored group by 1, 2
-             on conflict (owner_id, month) do update set ${column} = prediction_usage.${column} + excluded.${column}),
-           moved as (
-             update inference_jobs j set
-               progress = case when v.done then 1 else greatest(j.progress, v.progress) end,
-               stage = case when v.done then 'done' else 'persisted' end,
-               status = case when v.done then 'SUCCEEDED'::inference_job_status else j.status end,
-               error = case when v.done then null else j.error end,
-               finished_at = case when v.done then ?::timestamptz else j.finished_at end,
-               result_ids = v.result_ids, updated_at = ?::timestamptz
-             from jsonb_to_recordset(?::jsonb) as v(id uuid, done boolean, progress float8, result_ids jsonb)
-             where j.id = v.id and j.status = 'RUNNING'
-             returning j.id, j.status)
-           select 'result' as kind, id from stored union all select 'finished', id from moved where status = 'SUCCEEDED'`,
-        [...insert.params, finishedAt, finishedAt, JSON.stringify(jobs)],
-      )) as Array<{ kind: 'result' | 'finished'; id: string }>;
-      const landed = new Set(returned.filter((r) => r.kind === 'result').map((r) => r.id));
-      const finished = new Set(returned.filter((r) => r.kind === 'finished').map((r) => r.id));
+      const { landed, finished, table } = await this.repos.results.storeGroup(em, entity, rows, jobs, finishedAt);
       const lost = group.filter(({ row }) => !landed.has(row.id));
       if (lost.length) {
-        const existing = (await em.execute(
-          `select id, job_id, image_id from "${insert.table}" where job_id = any(?::uuid[]) and image_id = any(?::uuid[])`,
-          [uuidArray(lost.map((w) => w.job.jobId)), uuidArray(lost.map((w) => w.row.imageId))],
-        )) as Array<{ id: string; job_id: string; image_id: string }>;
+        const existing = await this.repos.results.existing(
+          em,
+          table,
+          lost.map((w) => w.job.jobId),
+          lost.map((w) => w.row.imageId),
+        );
         for (const { job, row } of lost) {
           const e = existing.find((x) => x.job_id === job.jobId && x.image_id === row.imageId);
           if (e) job.stored.set(row.imageId, e.id);
         }
         // The statement recorded the lost rows' ids among the jobs' results: record the winners'.
         for (const job of new Set(lost.map((w) => w.job))) {
-          await em.execute(`update inference_jobs set result_ids = ? where id = ?`, [
-            JSON.stringify(job.resultIds(landing.get(job))),
-            job.jobId,
-          ]);
+          await this.repos.jobs.setResultIds(em, job.jobId, job.resultIds(landing.get(job)));
         }
       }
       for (const { job, row } of group) if (landed.has(row.id)) job.stored.set(row.imageId, row.id);

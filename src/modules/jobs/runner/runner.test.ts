@@ -1,5 +1,6 @@
 import { AppError } from '../../../infra/errors';
-import { failureReason, ProgressTracker } from './runner';
+import { failureReason } from './failures';
+import { ProgressTracker } from './progress-tracker';
 import { PermanentJobError } from '../queue/queue';
 
 describe('ProgressTracker', () => {

@@ -2,42 +2,33 @@ import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { Image } from '../../../entities/image';
-import { InferenceJob, JobKind, JobStatus } from '../../../entities/inference-job';
+import { JobKind, JobStatus, type InferenceJob } from '../../../entities/inference-job';
 import { Prediction } from '../../../entities/prediction';
-import { Segmentation, Severity } from '../../../entities/segmentation';
+import { Segmentation, type Severity } from '../../../entities/segmentation';
 import type { FileStore } from '../../../infra/storage/file-store';
 import type { ModelRegistry } from '../../../models-registry';
 import { encodeMap } from '../cam-map-file';
 import type { SeverityThresholds } from '../../../inference/severity';
 import { PermanentJobError, type JobAttempt } from '../queue/queue';
-import { AppError, errorCodeOf, type ErrorCode } from '../../../infra/errors';
 import type { ProgressPublisher, NewProgressEvent, Stage } from '../progress';
 import type { JobMetrics } from '../metrics';
+import type { JobRepository } from '../job.repository';
+import type { ResultRepository } from '../results.repository';
+import type { JobRequest } from '../job-request';
 import { isPinned, type MemberRun, type MemberSessions, type MemberSpec } from './members';
 import { classifyImage, imagePixels, segmentImage, type StageReport } from './pipeline';
 import { asBuffer, type ImageWork } from './image-threads';
 import type { PixelBudget } from './pixel-budget';
 import type { Logger } from '../../../infra/observability/logger';
 import { JobResults, ResultSink, type ResultRow } from './result-writer';
+import { ProgressTracker, STAGE_SHARE, statusAt } from './progress-tracker';
+import { attemptFailure } from './failures';
 import type { ImageRef } from '../../patients/access-policy';
-
-/** What a job's `request` column holds (validated and resolved by the api before enqueueing). */
-export interface JobRequest {
-  imageIds: string[];
-  members: MemberSpec[];
-  /** CLASSIFY */
-  explain?: boolean;
-  targetLabel?: string | null;
-  /** SEGMENT */
-  threshold?: number;
-  /** Each image's stored file and patient, as the api found them (absent in rows from before). */
-  images?: ImageRef[];
-  /** SEGMENT: image id -> id of the image holding its ground-truth mask. */
-  truth?: Record<string, string>;
-}
 
 export interface RunnerDeps {
   orm: MikroORM;
+  jobs: JobRepository;
+  results: ResultRepository;
   files: FileStore;
   registry: ModelRegistry;
   sessions: MemberSessions;
@@ -53,47 +44,7 @@ export interface RunnerDeps {
   pixels: PixelBudget;
 }
 
-/** Share of one image's progress reached at each stage. */
-const STAGE_SHARE: Record<string, number> = {
-  preprocessing: 0.1,
-  model: 0.6,
-  ensembling: 0.7,
-  metrics: 0.8,
-  gradcam: 0.9,
-  persisted: 1,
-};
-
-/**
- * Job-level progress in 0..1 that never goes back: images finished plus the share of the stage
- * an image in flight has reached (images of a batch run a few at a time and overlap).
- */
-export class ProgressTracker {
-  private max = 0;
-  constructor(
-    private readonly total: number,
-    private finished: number,
-  ) {}
-
-  progress(stageShare: number): number {
-    this.max = Math.max(this.max, Math.min(1, (this.finished + stageShare) / this.total));
-    return this.max;
-  }
-
-  finishImage(): number {
-    this.finished += 1;
-    return this.progress(0);
-  }
-}
-
-/** A failure's client-safe reason and its code (MODEL_UNAVAILABLE, NOT_FOUND, BAD_USER_INPUT, INTERNAL_SERVER_ERROR). */
-export function failureReason(err: unknown): { code: ErrorCode; message: string } {
-  const code = errorCodeOf(err);
-  const known = code === 'MODEL_UNAVAILABLE' || code === 'NOT_FOUND' || code === 'BAD_USER_INPUT';
-  // Internal details (paths, SQL, stack) stay in the server log; the client gets a stable reason.
-  return known
-    ? { code, message: (err as AppError).message }
-    : { code: 'INTERNAL_SERVER_ERROR', message: 'internal error while running the job' };
-}
+const kindLabel = (job: InferenceJob) => (job.kind === JobKind.CLASSIFY ? 'classify' : 'segment');
 
 /**
  * Runs one attempt of a job, wherever it is (api process or worker). The job row is the source
@@ -104,19 +55,14 @@ export class JobRunner {
   private readonly sink: ResultSink;
 
   constructor(private readonly deps: RunnerDeps) {
-    this.sink = new ResultSink(deps.orm);
+    this.sink = new ResultSink(deps.orm, deps);
   }
 
   async run({ jobId, attempt, final }: JobAttempt): Promise<void> {
     const em = this.deps.orm.em.fork();
     // Claim in one statement: a job already finished (a redelivered queue entry) is left alone.
-    const claimed = (await em.getConnection().execute(
-      `update inference_jobs set status = 'RUNNING', attempts = attempts + 1, started_at = coalesce(started_at, now()), stage = 'preprocessing', updated_at = now()
-        where id = ? and status in ('QUEUED', 'RUNNING') returning *`,
-      [jobId],
-    )) as Array<Record<string, unknown>>;
-    if (!claimed.length) return;
-    const job = em.map(InferenceJob, claimed[0]);
+    const job = await this.deps.jobs.claim(em, jobId);
+    if (!job) return;
     try {
       await this.attempt(job, em, { jobId, attempt, final });
     } finally {
@@ -128,7 +74,7 @@ export class JobRunner {
   /** One attempt of a claimed job: its images, then the job row finished, retried or failed. */
   private async attempt(job: InferenceJob, em: EntityManager, { jobId, attempt, final }: JobAttempt): Promise<void> {
     const { orm, metrics } = this.deps;
-    const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
+    const kind = kindLabel(job);
     const started = process.hrtime.bigint();
     const resuming = job.attempts > 1;
     try {
@@ -145,43 +91,26 @@ export class JobRunner {
           finishedAt,
           updatedAt: finishedAt,
         });
-        await em
-          .getConnection()
-          .execute(
-            `update inference_jobs set status = 'SUCCEEDED', stage = 'done', progress = 1, error = null, finished_at = ?, updated_at = ?, result_ids = ? where id = ?`,
-            [finishedAt, finishedAt, JSON.stringify(job.resultIds), job.id],
-          );
+        await this.deps.jobs.finish(em, job);
       }
       await this.publish(job, { stage: 'done', progress: 1 });
-      metrics.jobSeconds.observe({ kind, status: 'SUCCEEDED' }, Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.jobSeconds.observe(
+        { kind, status: JobStatus.SUCCEEDED },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
     } catch (err) {
-      const reason = failureReason(err);
-      const permanent = err instanceof PermanentJobError || reason.code !== 'INTERNAL_SERVER_ERROR';
-      if (!permanent) this.deps.logger.error({ err, jobId, attempt }, 'inference job attempt failed');
-      const em2 = orm.em.fork();
-      const fresh = await em2.findOne(InferenceJob, jobId);
-      if (fresh) {
-        fresh.error = final || permanent ? `${reason.code}: ${reason.message} (attempt ${attempt})` : reason.message;
-        if (final || permanent) {
-          fresh.status = JobStatus.FAILED;
-          fresh.stage = 'failed';
-          fresh.finishedAt = new Date();
-        } else {
-          fresh.status = JobStatus.QUEUED;
-          fresh.stage = 'queued';
-        }
-        await em2.flush();
-        await this.publish(
-          fresh,
-          final || permanent
-            ? { stage: 'failed', message: reason.message }
-            : { stage: 'queued', message: `attempt ${attempt} failed (${reason.message}); retrying` },
-        );
-      }
-      if (final || permanent) {
-        metrics.failures.inc({ kind, reason: reason.code });
-        metrics.jobSeconds.observe({ kind, status: 'FAILED' }, Number(process.hrtime.bigint() - started) / 1e9);
-        if (!(err instanceof PermanentJobError)) throw new PermanentJobError(reason.message, reason.code);
+      const failure = attemptFailure(err, attempt, final);
+      if (!failure.permanent) this.deps.logger.error({ err, jobId, attempt }, 'inference job attempt failed');
+      const fresh = await this.deps.jobs.recordFailedAttempt(orm.em.fork(), jobId, {
+        error: failure.error,
+        final: failure.ends,
+      });
+      if (fresh) await this.publish(fresh, failure.event);
+      if (failure.ends) {
+        metrics.failures.inc({ kind, reason: failure.reason.code });
+        metrics.jobSeconds.observe({ kind, status: JobStatus.FAILED }, Number(process.hrtime.bigint() - started) / 1e9);
+        if (!(err instanceof PermanentJobError))
+          throw new PermanentJobError(failure.reason.message, failure.reason.code);
       } else {
         metrics.retries.inc({ kind });
       }
@@ -191,32 +120,16 @@ export class JobRunner {
 
   /** Ends a job the queue gave up on (a no-op when it already finished). */
   async abandon(jobId: string, reason: string): Promise<void> {
-    const em = this.deps.orm.em.fork();
-    const rows = (await em.getConnection().execute(
-      `update inference_jobs set status = 'FAILED', stage = 'failed', error = ?, finished_at = now(), updated_at = now()
-        where id = ? and status in ('QUEUED', 'RUNNING') returning *`,
-      [`INTERNAL_SERVER_ERROR: ${reason}`, jobId],
-    )) as Array<Record<string, unknown>>;
-    if (!rows.length) return;
-    const job = em.map(InferenceJob, rows[0]);
-    this.deps.metrics.failures.inc({
-      kind: job.kind === JobKind.CLASSIFY ? 'classify' : 'segment',
-      reason: 'INTERNAL_SERVER_ERROR',
-    });
+    const job = await this.deps.jobs.abandon(this.deps.orm.em.fork(), jobId, `INTERNAL_SERVER_ERROR: ${reason}`);
+    if (!job) return;
+    this.deps.metrics.failures.inc({ kind: kindLabel(job), reason: 'INTERNAL_SERVER_ERROR' });
     await this.publish(job, { stage: 'failed', message: reason });
   }
 
   private async publish(job: InferenceJob, e: Partial<NewProgressEvent> & { stage: Stage }): Promise<void> {
     await this.deps.progress.publish({
       jobId: job.id,
-      status:
-        e.stage === 'done'
-          ? 'SUCCEEDED'
-          : e.stage === 'failed'
-            ? 'FAILED'
-            : e.stage === 'queued'
-              ? 'QUEUED'
-              : 'RUNNING',
+      status: statusAt(e.stage),
       progress: job.progress,
       attempt: job.attempts,
       imageCount: job.total,
@@ -237,10 +150,7 @@ export class JobRunner {
     const byId = new Map(refs.map((i) => [i.id, i]));
     const Done = job.kind === JobKind.CLASSIFY ? Prediction : Segmentation;
     // Images an earlier attempt (a killed worker, a retry) already stored are not run again.
-    const already = resuming
-      ? await em.find(Done as typeof Prediction, { job: job.id }, { fields: ['id', 'imageId'] })
-      : [];
-    const doneImages = new Map(already.map((r) => [r.imageId, r.id]));
+    const doneImages = resuming ? await this.deps.results.storedFor(em, Done, job.id) : new Map<string, string>();
 
     // Opening every member before any image pins their versions for the whole job.
     const runs: MemberRun[] = [];
@@ -329,7 +239,7 @@ export class JobRunner {
     results: JobResults,
   ): Promise<void> {
     const { files, metrics } = this.deps;
-    const kind = job.kind === JobKind.CLASSIFY ? 'classify' : 'segment';
+    const kind = kindLabel(job);
     const base = { imageId: image.id, imageIndex: index };
     let last = process.hrtime.bigint();
     const report: StageReport = async (stage, detail) => {

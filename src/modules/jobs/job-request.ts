@@ -1,0 +1,17 @@
+import type { ImageRef } from '../patients/access-policy';
+import type { MemberSpec } from './runner/members';
+
+/** What a job's `request` column holds (validated and resolved by the api before enqueueing). */
+export interface JobRequest {
+  imageIds: string[];
+  members: MemberSpec[];
+  /** CLASSIFY */
+  explain?: boolean;
+  targetLabel?: string | null;
+  /** SEGMENT */
+  threshold?: number;
+  /** Each image's stored file and patient, as the api found them (absent in rows from before). */
+  images?: ImageRef[];
+  /** SEGMENT: image id -> id of the image holding its ground-truth mask. */
+  truth?: Record<string, string>;
+}
