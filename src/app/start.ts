@@ -35,10 +35,10 @@ import {
   type AccountsModuleOptions,
 } from '../modules/accounts';
 import { createFileStore } from '../infra/storage/file-store';
-import { imageRouter } from '../modules/images/image-routes';
 import { createModelsModule } from '../models-registry/setup';
-import { createInferenceModule, requeueUnfinished } from '../modules/jobs/jobs.module';
-import { resultFilesRouter } from '../modules/jobs/api/result-files';
+import { imageFileRoute } from '../modules/images';
+import { createJobsModule, resultFileRoutes } from '../modules/jobs';
+import { signedFilesRouter } from '../infra/http/signed-files';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -97,7 +97,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       logger,
     });
     undoOnFailure.push(() => models.close());
-    const inference = await createInferenceModule({
+    const inference = await createJobsModule({
       config,
       db,
       redis,
@@ -218,8 +218,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
     app.use(healthRouter(services, [models.readiness]));
     app.use(jwksRouter(auth.jwt));
-    app.use(resultFilesRouter({ config, db, files: inference.files, images: inference.images }));
-    app.use(imageRouter({ config, store: services.files, forkEm: () => db.orm.em.fork(), logger }));
+    app.use(
+      signedFilesRouter(config.URL_SIGNING_SECRET, [
+        imageFileRoute({ config, store: services.files, forkEm: () => db.orm.em.fork() }),
+        ...resultFileRoutes({ db, files: inference.files, images: inference.images, results: inference.results }),
+      ]),
+    );
     // CORS first: it must answer preflights before any router's automatic OPTIONS reply.
     app.use(GRAPHQL_PATH, cors({ origin: config.CORS_ORIGINS, credentials: true, maxAge: 600 }));
     if (config.graphiqlEnabled) app.use(graphiqlRouter({ endpoint: GRAPHQL_PATH, subscriptionEndpoint: GRAPHQL_PATH }));
@@ -252,7 +256,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
     await models.start();
     // Embedded mode keeps the queue in memory: jobs a stopped process left unfinished run again.
-    if (inference.mode === 'inline') await requeueUnfinished(db, inference.queue);
+    if (inference.mode === 'inline') await inference.requeueUnfinished();
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.PORT, config.HOST, () => resolve());

@@ -8,6 +8,7 @@ import {
 
 export { ImageType, ImageConnection } from './images.types';
 export { imageShaById } from './images.loaders';
+export { imageFileRoute, type ImageRouteDeps } from './image-routes';
 
 export const imageResolvers = [
   ImageResolver,

@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../../infra/config';
-import { Image, Segmentation } from '../../../entities';
+import { Image } from '../../../entities';
+import { notFound } from '../../../infra/errors';
 import type { FileStore } from '../../../infra/storage/file-store';
-import { checkSignature, signedUrl, type SignedTarget } from '../../../infra/storage/signed-urls';
+import type { SignedFile, SignedFileRoute } from '../../../infra/http/signed-files';
+import { signedUrl, type SignedTarget } from '../../../infra/storage/signed-urls';
 import { validateOpacity } from '../../../inference/render';
 import { asBuffer, movable, type ImageWork } from '../runner/image-threads';
 import type { Database } from '../../../infra/database/database';
+import type { ResultRepository } from '../results.repository';
 
 /**
  * Signed URLs of inference results and the route that serves them. Grad-CAM URLs name the files
@@ -46,86 +48,77 @@ const SHA = /^[0-9a-f]{64}$/;
 const OVERLAY = /^overlay-(0\.\d\d|1\.00)$/;
 
 /**
- * Express routes for `/files/gradcams/...` and `/files/segmentations/...` (signed, no session
- * needed). Renderings run on image threads (`images`): a 50-megapixel overlay is seconds of work.
+ * The signed-file routes of results: `/files/gradcams/...` and `/files/segmentations/...`.
+ * Renderings run on image threads (`images`): a 50-megapixel overlay is seconds of work.
  */
-export function resultFilesRouter(deps: { config: Config; db: Database; files: FileStore; images: ImageWork }): Router {
-  const { config, files } = deps;
-  const router = Router();
-
-  const refuse = (res: Response, status: number, message: string) =>
-    res.status(status).type('text/plain').send(message);
-  const sendPng = (res: Response, data: Buffer) =>
-    res.status(200).type('image/png').setHeader('Cache-Control', 'private, max-age=300').send(data);
-
-  const verified = (req: Request, res: Response, kind: string): { id: string; variant: string } | null => {
-    const id = String(req.params.id);
-    const variant = String(req.params.variant);
-    const check = checkSignature(config.URL_SIGNING_SECRET, { kind, id, variant }, req.query.exp, req.query.sig);
-    if (check !== 'OK') {
-      refuse(res, 403, check === 'EXPIRED' ? 'URL expired' : 'Invalid signature');
-      return null;
-    }
-    return { id, variant };
-  };
+export function resultFileRoutes(deps: {
+  db: Database;
+  files: FileStore;
+  images: ImageWork;
+  results: ResultRepository;
+}): SignedFileRoute[] {
+  const { files } = deps;
+  const png = (data: Buffer, etag: string): SignedFile => ({ data, type: 'image/png', etag });
+  const stored = (sha: string, etag: string): SignedFile => ({ path: files.path(sha), type: 'image/png', etag });
 
   /** A derivative from the cache, or made, stored and sent. */
-  const cached = async (res: Response, sha: string, variant: string, make: () => Promise<Buffer>) => {
+  const cached = async (
+    sha: string,
+    variant: string,
+    etag: string,
+    make: () => Promise<Buffer>,
+  ): Promise<SignedFile> => {
     const hit = await files.cachedPath(sha, variant);
-    if (hit) return sendPng(res, await readFile(hit));
-    const png = await make();
-    await files.putCached(sha, variant, png);
-    sendPng(res, png);
+    if (hit) return { path: hit, type: 'image/png', etag };
+    const made = await make();
+    await files.putCached(sha, variant, made);
+    return png(made, etag);
   };
 
-  router.get('/files/gradcams/:id/:variant', async (req, res, next) => {
-    try {
-      const t = verified(req, res, 'gradcam');
-      if (!t) return;
-      const [imageSha, mapSha, extra] = t.id.split('.');
-      if (extra !== undefined || ![imageSha, mapSha].every((s) => SHA.test(s ?? '')))
-        return refuse(res, 404, 'Not found');
-      if (t.variant === 'heatmap') {
-        return cached(res, mapSha, 'heatmap', async () => {
+  const gradCams: SignedFileRoute = {
+    kind: 'gradcam',
+    async serve({ id, variant }) {
+      const [imageSha, mapSha, extra] = id.split('.');
+      if (extra !== undefined || ![imageSha, mapSha].every((s) => SHA.test(s ?? ''))) throw notFound('File');
+      const etag = `"${id}-${variant}"`;
+      if (variant === 'heatmap') {
+        return cached(mapSha, 'heatmap', etag, async () => {
           const map = movable(await readFile(files.path(mapSha)));
           return asBuffer(await deps.images.run('gradCamHeatmap', { map }, [map.buffer]));
         });
       }
-      if (!OVERLAY.test(t.variant)) return refuse(res, 404, 'Not found');
-      const opacity = Number(t.variant.slice('overlay-'.length));
-      await cached(res, mapSha, `${t.variant}-${imageSha.slice(0, 24)}`, async () => {
+      if (!OVERLAY.test(variant)) throw notFound('File');
+      const opacity = Number(variant.slice('overlay-'.length));
+      return cached(mapSha, `${variant}-${imageSha.slice(0, 24)}`, etag, async () => {
         const [image, map] = (await Promise.all([readFile(files.path(imageSha)), readFile(files.path(mapSha))])).map(
           movable,
         );
         return asBuffer(await deps.images.run('gradCamOverlay', { image, map, opacity }, [image.buffer, map.buffer]));
       });
-    } catch (e) {
-      next(e);
-    }
-  });
+    },
+  };
 
-  router.get('/files/segmentations/:id/:variant', async (req, res, next) => {
-    try {
-      const t = verified(req, res, 'segmentation');
-      if (!t) return;
+  const segmentations: SignedFileRoute = {
+    kind: 'segmentation',
+    async serve({ id, variant }) {
       const em = deps.db.orm.em.fork();
-      const s = await em.findOne(Segmentation, t.id);
-      if (!s) return refuse(res, 404, 'Not found');
-      if (t.variant === 'mask') return sendPng(res, await readFile(files.path(s.maskSha256)));
-      if (t.variant === 'probability') return sendPng(res, await readFile(files.path(s.probabilitySha256)));
-      if (!OVERLAY.test(t.variant)) return refuse(res, 404, 'Not found');
-      const opacity = Number(t.variant.slice('overlay-'.length));
-      if (opacity === DEFAULT_OPACITY) return sendPng(res, await readFile(files.path(s.overlaySha256)));
-      await cached(res, s.maskSha256, `${t.variant}-${s.id.replace(/-/g, '').slice(0, 24)}`, async () => {
+      const s = await deps.results.segmentation(em, id);
+      if (!s) throw notFound('Segmentation');
+      const etag = `"${s.id}-${variant}"`;
+      if (variant === 'mask') return stored(s.maskSha256, etag);
+      if (variant === 'probability') return stored(s.probabilitySha256, etag);
+      if (!OVERLAY.test(variant)) throw notFound('File');
+      const opacity = Number(variant.slice('overlay-'.length));
+      if (opacity === DEFAULT_OPACITY) return stored(s.overlaySha256, etag);
+      return cached(s.maskSha256, `${variant}-${s.id.replace(/-/g, '').slice(0, 24)}`, etag, async () => {
         const img = await em.findOneOrFail(Image, s.imageId);
         const [image, mask] = (
           await Promise.all([readFile(files.path(img.sha256)), readFile(files.path(s.maskSha256))])
         ).map(movable);
         return asBuffer(await deps.images.run('maskOverlay', { image, mask, opacity }, [image.buffer, mask.buffer]));
       });
-    } catch (e) {
-      next(e);
-    }
-  });
-  return router;
+    },
+  };
+
+  return [gradCams, segmentations];
 }

@@ -1,0 +1,80 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { AppError, forbidden, type ErrorCode } from '../errors';
+import { checkSignature, type SignedTarget } from '../storage/signed-urls';
+
+/** A verified request's file: one in the file store to stream, or bytes rendered for this request. */
+export type SignedFile = ({ path: string } | { data: Buffer }) & {
+  /** Content type. */
+  type: string;
+  /** Entity tag for conditional requests (`If-None-Match` answers 304). */
+  etag?: string;
+};
+
+/** The files of one kind of signed URL (`signedUrl({ kind, id, variant })`), served at `/files/<kind>s/:id/:variant`. */
+export interface SignedFileRoute {
+  kind: string;
+  /** The file a verified URL names. Refuse with an AppError (notFound, forbidden); anything else is a 500. */
+  serve(target: SignedTarget): Promise<SignedFile>;
+}
+
+/** The HTTP status of each refusal a route may raise. */
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+};
+
+/** A refusal in the GraphQL error shape the API answers everywhere, never cached. */
+function refuse(res: Response, status: number, err: AppError): void {
+  res
+    .status(status)
+    .set('cache-control', 'no-store')
+    .json({ errors: [{ message: err.message, extensions: { code: err.code } }] });
+}
+
+async function send(req: Request, res: Response, next: NextFunction, file: SignedFile): Promise<void> {
+  const size = 'data' in file ? file.data.length : (await stat(file.path)).size;
+  const secondsLeft = Math.max(0, Number(req.query.exp) - Math.floor(Date.now() / 1000));
+  res.set({
+    'content-type': file.type,
+    'content-length': String(size),
+    // What a URL names never changes (content-addressed files, results that are never rewritten);
+    // the URL itself expires, so caches may keep it that long.
+    'cache-control': `private, max-age=${secondsLeft}, immutable`,
+    'x-content-type-options': 'nosniff',
+    'content-disposition': 'inline',
+    ...(file.etag ? { etag: file.etag } : {}),
+  });
+  if (file.etag && req.headers['if-none-match'] === file.etag) return void res.status(304).end();
+  if ('data' in file) return void res.status(200).end(file.data);
+  createReadStream(file.path).on('error', next).pipe(res);
+}
+
+/**
+ * The one router of signed file URLs (images, Grad-CAM maps, segmentation masks). The signature
+ * is the authorisation, so no session is needed: it is checked in constant time before any
+ * lookup, and a wrong, altered or expired URL gets 403. Every refusal is JSON in the GraphQL
+ * error shape (`{ errors: [{ message, extensions: { code } }] }`); an unexpected failure goes on
+ * to the app's final handler (500, request id only).
+ */
+export function signedFilesRouter(secret: string, routes: readonly SignedFileRoute[]): Router {
+  const router = Router();
+  for (const route of routes) {
+    router.get(`/files/${route.kind}s/:id/:variant`, async (req, res, next) => {
+      try {
+        const target = { kind: route.kind, id: String(req.params.id), variant: String(req.params.variant) };
+        const check = checkSignature(secret, target, req.query.exp, req.query.sig);
+        if (check !== 'OK') throw forbidden(check === 'EXPIRED' ? 'This link has expired' : 'Invalid signature');
+        await send(req, res, next, await route.serve(target));
+      } catch (err) {
+        const status = err instanceof AppError ? STATUS[err.code] : undefined;
+        if (status && !res.headersSent) return refuse(res, status, err as AppError);
+        next(err);
+      }
+    });
+  }
+  return router;
+}
