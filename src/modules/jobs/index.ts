@@ -1,10 +1,22 @@
-import type { InferenceModule } from './jobs.module';
+/** Classification and segmentation jobs: the api side (queue, GraphQL), the runner side, and their results. */
+import type { JobsModule } from './jobs.module';
 
-export type { InferenceModule } from './jobs.module';
+export { createJobsModule } from './jobs.module';
+export type { JobsModule, JobsDeps } from './jobs.module';
+export { jobsResolvers } from './api/jobs.resolver';
+/** Patient.predictions, Patient.segmentations, Patient.latestPrediction. */
+export { PatientResultsResolver } from './api/patient-results.resolver';
+export { resultFileRoutes } from './api/result-files';
+// Result types and views other modules show (a patient's predictions and segmentations; research metrics).
+export { LesionMetricsValues, PredictionType, SegmentationType } from './api/jobs.types';
+export { toPrediction, toSegmentation } from './api/views';
 
 declare module '../../schema/context' {
   interface Services {
-    /** Inference jobs: queue, progress, and the runner where this process runs them. */
-    inference: InferenceModule;
+    /**
+     * The jobs layer: queue, progress, results and, where this process runs jobs, the runner. (The
+     * key predates the module's name; tests and benches read `services.inference`.)
+     */
+    inference: JobsModule;
   }
 }

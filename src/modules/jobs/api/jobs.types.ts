@@ -1,7 +1,7 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { JobKind, JobStatus } from '../../../entities/inference-job';
 import { Severity } from '../../../entities/segmentation';
-import { PageInfo } from '../../../schema/connection';
+import { Connection } from '../../../schema/connection';
 
 registerEnumType(JobKind, { name: 'JobKind' });
 registerEnumType(JobStatus, { name: 'JobStatus' });
@@ -34,7 +34,7 @@ export class GroundTruthInput {
 }
 
 @ObjectType('InferenceJob')
-export class InferenceJobType {
+export class JobType {
   @Field(() => ID) id!: string;
   @Field(() => JobKind) kind!: JobKind;
   @Field(() => JobStatus) status!: JobStatus;
@@ -125,8 +125,8 @@ export class SegmentationType {
   @Field(() => Date) createdAt!: Date;
 }
 
-@ObjectType()
-export class InferenceProgressEvent {
+@ObjectType('InferenceProgressEvent')
+export class JobProgressEventType {
   @Field(() => ID) jobId!: string;
   @Field(() => Int, { description: '1, 2, ... in order over the whole job' }) seq!: number;
   @Field(() => Date) at!: Date;
@@ -149,82 +149,8 @@ export class InferenceProgressEvent {
   gradCam?: GradCamType | null;
 }
 
-@InputType()
-export class MetricsFilter {
-  @Field(() => String, { nullable: true, description: 'Segmentations with a member of this model' }) model?:
-    string | null;
-  @Field(() => String, { nullable: true }) version?: string | null;
-  @Field(() => Date, { nullable: true }) from?: Date | null;
-  @Field(() => Date, { nullable: true }) to?: Date | null;
-  @Field(() => Severity, { nullable: true }) severity?: Severity | null;
-  @Field(() => String, { nullable: true, description: 'Label of the latest prediction of the same image' }) label?:
-    string | null;
-}
-
-@ObjectType({ description: 'One segmentation, de-identified for research: ids are hashed per export' })
-export class LesionMetricsRow {
-  @Field(() => ID, { description: 'Hashed segmentation id (stable within one export)' }) id!: string;
-  @Field(() => String, { description: 'Hashed patient id (stable within one export)' }) subject!: string;
-  @Field(() => String, { description: 'Hashed image id (stable within one export)' }) image!: string;
-  @Field(() => Date) createdAt!: Date;
-  @Field(() => [String], { description: 'model@version of each member' }) modelVersions!: string[];
-  @Field(() => LesionMetricsValues) metrics!: LesionMetricsValues;
-  @Field(() => Severity) severity!: Severity;
-  @Field(() => String, { nullable: true }) label?: string | null;
-  @Field(() => Float, { nullable: true }) confidence?: number | null;
-  @Field(() => Boolean, { nullable: true }) malignant?: boolean | null;
-}
+@ObjectType()
+export class PredictionConnection extends Connection(PredictionType, 'Prediction') {}
 
 @ObjectType()
-export class LesionMetricsEdge {
-  @Field(() => String) cursor!: string;
-  @Field(() => LesionMetricsRow) node!: LesionMetricsRow;
-}
-
-@ObjectType()
-export class LesionMetricsConnection {
-  @Field(() => [LesionMetricsEdge]) edges!: LesionMetricsEdge[];
-  @Field(() => PageInfo) pageInfo!: PageInfo;
-  @Field(() => String, {
-    description: 'Export id: the salt of the hashed ids; pass it back with `after` to keep ids stable across pages',
-  })
-  exportId!: string;
-}
-
-@ObjectType()
-export class SeverityCount {
-  @Field(() => Severity) severity!: Severity;
-  @Field(() => Int) count!: number;
-}
-
-@ObjectType()
-export class LabelCount {
-  @Field(() => String) label!: string;
-  @Field(() => Int) count!: number;
-}
-
-@ObjectType()
-export class Distribution {
-  @Field(() => Float, { nullable: true }) mean?: number | null;
-  @Field(() => Float, { nullable: true }) p25?: number | null;
-  @Field(() => Float, { nullable: true }) p50?: number | null;
-  @Field(() => Float, { nullable: true }) p75?: number | null;
-  @Field(() => Float, { nullable: true }) p95?: number | null;
-}
-
-@ObjectType()
-export class ModelVersionMetrics {
-  @Field(() => String, { description: 'model@version' }) modelVersion!: string;
-  @Field(() => Int) count!: number;
-  @Field(() => Distribution) areaPercent!: Distribution;
-  @Field(() => Distribution) circularity!: Distribution;
-}
-
-@ObjectType()
-export class LesionMetricsSummary {
-  @Field(() => Int) segmentations!: number;
-  @Field(() => Int) predictions!: number;
-  @Field(() => [SeverityCount]) bySeverity!: SeverityCount[];
-  @Field(() => [LabelCount]) byLabel!: LabelCount[];
-  @Field(() => [ModelVersionMetrics]) byModelVersion!: ModelVersionMetrics[];
-}
+export class SegmentationConnection extends Connection(SegmentationType, 'Segmentation') {}

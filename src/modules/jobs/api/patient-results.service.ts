@@ -1,0 +1,43 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Prediction, Segmentation } from '../../../entities';
+import { pageSize, queryTag, toPage, type Page } from '../../../infra/pagination';
+import type { ResultRepository } from '../results.repository';
+
+/** The window of a patient's result history: paging, dates, and a model name its members must include. */
+export interface ResultWindow {
+  first: number | null;
+  after: string | null;
+  since: Date | null;
+  until: Date | null;
+  model: string | null;
+}
+
+/** The cursor tag of a patient's result history (the batched first page uses the same, so its endCursor continues here). */
+export function resultsTag(entity: new () => Prediction | Segmentation, patientId: string, w: ResultWindow): string {
+  return queryTag([
+    entity.name,
+    patientId,
+    w.since?.toISOString() ?? null,
+    w.until?.toISOString() ?? null,
+    w.model?.trim() || null,
+  ]);
+}
+
+/** Predictions or segmentations of a patient, newest first, by date and model. The caller has checked access to the patient. */
+export async function listPatientResults<T extends Prediction | Segmentation>(
+  results: ResultRepository,
+  em: EntityManager,
+  entity: new () => T,
+  patientId: string,
+  w: ResultWindow,
+): Promise<Page<T>> {
+  const limit = pageSize(w.first);
+  const tag = resultsTag(entity, patientId, w);
+  const rows = await results.listForPatient(em, entity, patientId, {
+    ...w,
+    model: w.model?.trim() || null,
+    tag,
+    take: limit + 1,
+  });
+  return toPage(tag, rows, limit, (r) => r);
+}
