@@ -3,7 +3,8 @@ import { SystemResolver, UserFieldsResolver } from '../modules/system';
 import { accountsResolvers } from '../modules/accounts';
 import { AuditLogResolver } from '../modules/audit';
 import { ModelsResolver } from '../models-registry/models.resolver';
-import { inferenceResolvers } from '../modules/jobs/api/jobs.resolver';
+import { PatientResultsResolver, jobsResolvers } from '../modules/jobs';
+import { ResearchResolver } from '../modules/research';
 import { patientResolvers } from '../modules/patients';
 import { imageResolvers } from '../modules/images';
 import { QuotasResolver } from '../modules/quotas';
@@ -19,5 +20,7 @@ export const resolvers: NonEmptyArray<Function> = [
   ...patientResolvers,
   ...imageResolvers,
   QuotasResolver,
-  ...inferenceResolvers,
+  PatientResultsResolver,
+  ...jobsResolvers,
+  ResearchResolver,
 ];

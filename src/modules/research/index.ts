@@ -1,0 +1,3 @@
+/** Research: de-identified exports and summaries of segmentation metrics. */
+export { ResearchResolver } from './research.resolver';
+export { ResearchService } from './research.service';

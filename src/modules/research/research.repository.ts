@@ -1,0 +1,157 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Severity } from '../../entities/segmentation';
+
+/** What the research queries filter on (validated by the service). */
+export interface MetricsFilterInput {
+  model?: string | null;
+  version?: string | null;
+  from?: Date | null;
+  to?: Date | null;
+  severity?: Severity | null;
+  label?: string | null;
+}
+
+/** A segmentation row with its image's latest prediction, as the export reads it (real ids: never sent as they are). */
+export interface MetricsDbRow {
+  id: string;
+  image_id: string;
+  patient_id: string | null;
+  created_at: string | Date;
+  members: Array<{ model: string; version: string }>;
+  area_percent: unknown;
+  area_pixels: unknown;
+  perimeter_pixels: unknown;
+  circularity: unknown;
+  mean_intensity: unknown;
+  std_intensity: unknown;
+  dice: unknown;
+  jaccard: unknown;
+  severity: Severity;
+  label: string | null;
+  confidence: unknown;
+  malignant: boolean | null;
+}
+
+/** Area and circularity statistics of one model version's segmentations (numbers as PostgreSQL returns them). */
+export type ModelVersionDbRow = Record<string, unknown> & { model_version: string; count: number };
+
+/** A member filter as jsonb containment: the model, at the version when one is given. */
+const memberSql = (f: MetricsFilterInput) =>
+  JSON.stringify([f.version ? { model: f.model, version: f.version } : { model: f.model }]);
+
+/** Conditions joined with `and` (`true` when there are none), each with its parameter. */
+function conditions(): { add(sql: string, param: unknown): void; where(): { sql: string; params: unknown[] } } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  return {
+    add(sql, param) {
+      parts.push(sql);
+      params.push(param);
+    },
+    where: () => ({ sql: parts.length ? parts.join(' and ') : 'true', params }),
+  };
+}
+
+/** SQL where-clause (on segmentations `s` and latest prediction `p`) for a filter. */
+export function filterSql(f: MetricsFilterInput | null | undefined): { sql: string; params: unknown[] } {
+  const c = conditions();
+  if (f?.model) c.add('s.members @> ?::jsonb', memberSql(f));
+  if (f?.from) c.add('s.created_at >= ?', f.from);
+  if (f?.to) c.add('s.created_at < ?', f.to);
+  if (f?.severity) c.add('s.severity = ?', f.severity);
+  if (f?.label) c.add('p.label = ?', f.label);
+  return c.where();
+}
+
+/** Where-clause on `predictions` for the label counts: the date, label and model filters (severity is a segmentation's). */
+function predictionFilterSql(f: MetricsFilterInput | null | undefined): { sql: string; params: unknown[] } {
+  const c = conditions();
+  if (f?.from) c.add('created_at >= ?', f.from);
+  if (f?.to) c.add('created_at < ?', f.to);
+  if (f?.label) c.add('label = ?', f.label);
+  if (f?.model) c.add('members @> ?::jsonb', memberSql(f));
+  return c.where();
+}
+
+const LATEST_PREDICTION = `left join lateral (select label, confidence, malignant from predictions p where p.image_id = s.image_id order by p.created_at desc limit 1) p on true`;
+
+/** The research statements over segmentations and predictions (read-only; raw SQL for the lateral joins and percentiles). */
+export class ResearchRepository {
+  /** Up to `limit` segmentations matching `filter`, newest first, strictly after `after` (keyset). */
+  async metricsPage(
+    em: EntityManager,
+    filter: MetricsFilterInput | null | undefined,
+    after: { createdAt: Date; id: string } | null,
+    limit: number,
+  ): Promise<MetricsDbRow[]> {
+    const where = filterSql(filter);
+    const params = [...where.params];
+    let keyset = '';
+    if (after) {
+      keyset = 'and (s.created_at < ? or (s.created_at = ? and s.id < ?))';
+      params.push(after.createdAt, after.createdAt, after.id);
+    }
+    params.push(limit);
+    return (await em.getConnection().execute(
+      `select s.id, s.image_id, s.patient_id, s.created_at, s.members, s.area_percent, s.area_pixels, s.perimeter_pixels, s.circularity,
+              s.mean_intensity, s.std_intensity, s.dice, s.jaccard, s.severity, p.label, p.confidence, p.malignant
+         from segmentations s ${LATEST_PREDICTION}
+        where ${where.sql} ${keyset}
+        order by s.created_at desc, s.id desc
+        limit ?`,
+      params,
+    )) as MetricsDbRow[];
+  }
+
+  /** Segmentations matching `filter`, in all and per severity. */
+  async segmentationCounts(
+    em: EntityManager,
+    filter: MetricsFilterInput | null | undefined,
+  ): Promise<{ total: number; bySeverity: Array<{ severity: Severity; count: number }> }> {
+    const where = filterSql(filter);
+    const conn = em.getConnection();
+    const from = `from segmentations s ${LATEST_PREDICTION} where ${where.sql}`;
+    const [totals] = (await conn.execute(
+      `select count(*)::int as n from (select s.id ${from}) x`,
+      where.params,
+    )) as Array<{ n: number }>;
+    const bySeverity = (await conn.execute(
+      `select s.severity, count(*)::int as count ${from} group by s.severity order by s.severity`,
+      where.params,
+    )) as Array<{ severity: Severity; count: number }>;
+    return { total: totals?.n ?? 0, bySeverity };
+  }
+
+  /** Predictions per label (the date, label and model filters apply). */
+  async labelCounts(
+    em: EntityManager,
+    filter: MetricsFilterInput | null | undefined,
+  ): Promise<Array<{ label: string; count: number }>> {
+    const where = predictionFilterSql(filter);
+    return (await em
+      .getConnection()
+      .execute(
+        `select label, count(*)::int as count from predictions where ${where.sql} group by label order by label`,
+        where.params,
+      )) as Array<{ label: string; count: number }>;
+  }
+
+  /** Per model version (each member of a segmentation counts for its version): count, area and circularity percentiles. */
+  async byModelVersion(em: EntityManager, filter: MetricsFilterInput | null | undefined): Promise<ModelVersionDbRow[]> {
+    const where = filterSql(filter);
+    return (await em.getConnection().execute(
+      `select model_version, count(*)::int as count,
+              avg(area_percent) as a_mean, percentile_cont(0.25) within group (order by area_percent) as a_p25,
+              percentile_cont(0.5) within group (order by area_percent) as a_p50, percentile_cont(0.75) within group (order by area_percent) as a_p75,
+              percentile_cont(0.95) within group (order by area_percent) as a_p95,
+              avg(circularity) as c_mean, percentile_cont(0.25) within group (order by circularity) as c_p25,
+              percentile_cont(0.5) within group (order by circularity) as c_p50, percentile_cont(0.75) within group (order by circularity) as c_p75,
+              percentile_cont(0.95) within group (order by circularity) as c_p95
+         from (select (m->>'model') || '@' || (m->>'version') as model_version, s.area_percent, s.circularity
+                 from segmentations s cross join lateral jsonb_array_elements(s.members) m ${LATEST_PREDICTION}
+                where ${where.sql}) x
+        group by model_version order by model_version`,
+      where.params,
+    )) as ModelVersionDbRow[];
+  }
+}

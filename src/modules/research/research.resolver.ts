@@ -1,0 +1,36 @@
+import { Arg, Authorized, Ctx, Int, Query, Resolver } from 'type-graphql';
+import { Role } from '../../entities';
+import type { AppContext } from '../../schema/context';
+import { ResearchService } from './research.service';
+import { LesionMetricsConnection, LesionMetricsSummary, MetricsFilter } from './research.types';
+
+// Built per request as before: deriving its key (HKDF) costs microseconds, and the secret is the config's.
+const research = (ctx: AppContext) => new ResearchService(ctx.services.config.URL_SIGNING_SECRET);
+
+/** De-identified research metrics (researchers and admins). */
+@Resolver()
+export class ResearchResolver {
+  @Authorized(Role.RESEARCHER, Role.ADMIN)
+  @Query(() => LesionMetricsConnection, {
+    description: 'De-identified segmentation metrics with the latest prediction of each image, newest first',
+  })
+  lesionMetrics(
+    @Arg('filter', () => MetricsFilter, { nullable: true }) filter: MetricsFilter | null,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: AppContext,
+  ): Promise<LesionMetricsConnection> {
+    return research(ctx).lesionMetrics(ctx.em, filter, first, after);
+  }
+
+  @Authorized(Role.RESEARCHER, Role.ADMIN)
+  @Query(() => LesionMetricsSummary, {
+    description: 'Counts per severity and label; area and circularity per model version',
+  })
+  lesionMetricsSummary(
+    @Arg('filter', () => MetricsFilter, { nullable: true }) filter: MetricsFilter | null,
+    @Ctx() ctx: AppContext,
+  ): Promise<LesionMetricsSummary> {
+    return research(ctx).summary(ctx.em, filter);
+  }
+}
