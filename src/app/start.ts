@@ -35,7 +35,7 @@ import {
   type AccountsModuleOptions,
 } from '../modules/accounts';
 import { createFileStore } from '../infra/storage/file-store';
-import { createModelsModule } from '../models-registry/setup';
+import { createModelsModule } from '../models-registry';
 import { imageFileRoute } from '../modules/images';
 import { createJobsModule, resultFileRoutes } from '../modules/jobs';
 import { signedFilesRouter } from '../infra/http/signed-files';

@@ -4,7 +4,7 @@ import { createPubSubAdapter } from '../infra/messaging/pubsub';
 import { openDatabase } from '../infra/database/database';
 import type { Logger } from '../infra/observability/logger';
 import { createMetrics } from '../infra/observability/metrics';
-import { createModelsModule } from '../models-registry/setup';
+import { createModelsModule } from '../models-registry';
 import { createJobsModule } from '../modules/jobs';
 
 export interface RunningWorker {

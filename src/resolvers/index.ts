@@ -2,7 +2,7 @@ import type { NonEmptyArray } from 'type-graphql';
 import { SystemResolver, UserFieldsResolver } from '../modules/system';
 import { accountsResolvers } from '../modules/accounts';
 import { AuditLogResolver } from '../modules/audit';
-import { ModelsResolver } from '../models-registry/models.resolver';
+import { ModelsResolver } from '../models-registry';
 import { PatientResultsResolver, jobsResolvers } from '../modules/jobs';
 import { ResearchResolver } from '../modules/research';
 import { patientResolvers } from '../modules/patients';
