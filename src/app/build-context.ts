@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext, AuthUser } from '../schema/context';
 import type { Logger } from '../infra/observability/logger';
-import type { Services } from './services';
+import type { Services } from '../schema/context';
 
 export interface ContextInput {
   services: Services;

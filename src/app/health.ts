@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Services } from './services';
+import type { Services } from '../schema/context';
 import { DependencyState, systemStatus } from '../modules/system';
 
 /**

@@ -19,7 +19,7 @@ import { createMetrics, metricsPlugin } from '../infra/observability/metrics';
 import { createErrorFormatter, finalErrorHandler, notFoundHandler } from '../schema/errors';
 import { guardSchema } from '../schema/guard';
 import { createArmor } from '../infra/http/armor';
-import { anonymous, type Services } from './services';
+import type { Services } from '../schema/context';
 import type { AppContext, AuthUser } from '../schema/context';
 import { Role } from '../entities';
 import { buildContext } from './build-context';
@@ -87,7 +87,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (redis) undoOnFailure.push(() => redis.close());
     const pubSub = createPubSubAdapter(redis);
     const metrics = createMetrics();
-    const auth = await createAccountsModule({ config, forkEm: () => db.orm.em.fork(), redis, logger, options: opts.auth });
+    const auth = await createAccountsModule({
+      config,
+      forkEm: () => db.orm.em.fork(),
+      redis,
+      logger,
+      options: opts.auth,
+    });
     const models = createModelsModule({
       config,
       forkEm: () => db.orm.em.fork(),

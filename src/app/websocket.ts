@@ -16,7 +16,7 @@ import { toGraphQLError } from '../schema/errors';
 import type { AuthUser } from '../schema/context';
 import type { Armor } from '../infra/http/armor';
 import { buildContext } from './build-context';
-import type { Services } from './services';
+import type { Services } from '../schema/context';
 
 /**
  * Close codes a client may see, besides graphql-ws's own (4400 bad request, 4408 no

@@ -10,7 +10,6 @@ import { imageResolvers } from '../modules/images';
 import { QuotasResolver } from '../modules/quotas';
 
 /** Every resolver class in the schema. Features add theirs here. */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const resolvers: NonEmptyArray<Function> = [
   SystemResolver,
   UserFieldsResolver,

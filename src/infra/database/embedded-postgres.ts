@@ -61,11 +61,11 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     const dir = path.join(dataDir, 'pglite');
     fs.mkdirSync(dir, { recursive: true });
     // Loaded only in embedded mode: PGlite is large, and its bundle must not load in processes that use PostgreSQL.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    /* eslint-disable @typescript-eslint/no-require-imports */
     const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PGLiteSocketServer } =
       require('@electric-sql/pglite-socket') as typeof import('@electric-sql/pglite-socket');
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const started = Date.now();
     const db = await PGlite.create(dir);
     undo.push(() => db.close());

@@ -1,5 +1,11 @@
-import type { ImageRef } from '../patients/access-policy';
 import type { MemberSpec } from './runner/members';
+
+/** An image as a job needs it: its stored file and its patient (so results follow patient access). */
+export interface ImageRef {
+  id: string;
+  sha256: string;
+  patientId: string;
+}
 
 /** What a job's `request` column holds (validated and resolved by the api before enqueueing). */
 export interface JobRequest {

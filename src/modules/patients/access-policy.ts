@@ -102,25 +102,3 @@ export async function requireAccess<P extends Permission>(
   });
   return typeof idOrIds === 'string' ? rows[0] : rows;
 }
-
-// ---- kept for the inference module until it calls requireAccess (then removed) ----
-
-export { isUuid, uuidArray } from '../../infra/database/sql';
-
-/** An image as inference needs it: its stored file and its patient. */
-export interface ImageRef {
-  id: string;
-  sha256: string;
-  patientId: string;
-}
-
-/** @deprecated requireAccess(em, user, 'image:read', ids, { field }) */
-export async function assertCanReadImages(
-  em: EntityManager,
-  user: Caller,
-  ids: readonly string[],
-  field: (i: number) => string,
-): Promise<ImageRef[]> {
-  const images = await requireAccess(em, user, 'image:read', ids, { field });
-  return images.map((i) => ({ id: i.id, sha256: i.sha256, patientId: i.patient.id }));
-}

@@ -7,11 +7,11 @@ import { normaliseWeights, validateThreshold } from '../../../inference/ensemble
 import { isUuid } from '../../../infra/database/sql';
 import { visiblePatientIdSql, type Caller } from '../../patients';
 // Not (yet) in the patients module's index: the lead moves this call onto requireAccess.
-import { assertCanReadImages } from '../../patients/access-policy';
+import { requireAccess } from '../../patients';
 import { assertWithinQuota } from '../../quotas';
 import type { MemberSpec } from '../runner/members';
 import type { JobQueue } from '../queue/queue';
-import type { JobRequest } from '../job-request';
+import type { ImageRef, JobRequest } from '../job-request';
 import type { JobRepository } from '../job.repository';
 import type { ResultRepository } from '../results.repository';
 import type { ProgressPublisher, ProgressEvent } from '../progress';
@@ -36,6 +36,17 @@ export interface ClassifyArgs {
 const isAdmin = (u: Caller) => u.role === Role.ADMIN;
 
 /** Where `id` (lower case) was in the caller's list, as a field path. */
+/** The images, in the order asked, if the caller may read every one (NOT_FOUND with the field of the first that is not). */
+async function readableImages(
+  em: EntityManager,
+  user: Caller,
+  ids: readonly string[],
+  field: (i: number) => string,
+): Promise<ImageRef[]> {
+  const images = await requireAccess(em, user, 'image:read', ids, { field });
+  return images.map((i) => ({ id: i.id, sha256: i.sha256, patientId: i.patient.id }));
+}
+
 const fieldOf = (imageIds: string[], id: string) => `imageIds[${imageIds.findIndex((x) => x.toLowerCase() === id)}]`;
 
 /** A batch's image ids in lower case, duplicates dropped: at least one, at most MAX_IMAGES_PER_JOB. */
@@ -143,7 +154,7 @@ export class JobService {
     field: (i: number) => string,
     args: ClassifyArgs,
   ): Promise<InferenceJob> {
-    const images = await assertCanReadImages(em, user, imageIds, field);
+    const images = await readableImages(em, user, imageIds, field);
     const members = this.resolveMembers(
       args.models?.length ? args.models : [{ model: this.defaultClassifier() }],
       'classification',
@@ -177,7 +188,7 @@ export class JobService {
     const threshold = args.threshold ?? 0.5;
     validateThreshold(threshold);
     const members = this.resolveMembers(args.members, 'segmentation', 'members');
-    const images = await assertCanReadImages(em, user, ids, (i) => fieldOf(args.imageIds, ids[i]));
+    const images = await readableImages(em, user, ids, (i) => fieldOf(args.imageIds, ids[i]));
     const truths = args.groundTruth ?? [];
     for (const [i, g] of truths.entries()) {
       if (!ids.includes(g.imageId))
@@ -185,7 +196,7 @@ export class JobService {
       if (truths.findIndex((t) => t.imageId === g.imageId) !== i)
         throw badInput(`groundTruth[${i}].imageId`, 'one ground truth per image');
     }
-    const masks = await assertCanReadImages(
+    const masks = await readableImages(
       em,
       user,
       truths.map((g) => g.maskImageId),

@@ -23,7 +23,7 @@ import type { Logger } from '../../../infra/observability/logger';
 import { JobResults, ResultSink, type ResultRow } from './result-writer';
 import { ProgressTracker, STAGE_SHARE, statusAt } from './progress-tracker';
 import { attemptFailure } from './failures';
-import type { ImageRef } from '../../patients/access-policy';
+import type { ImageRef } from '../job-request';
 
 export interface RunnerDeps {
   orm: MikroORM;
