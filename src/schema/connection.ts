@@ -18,10 +18,13 @@ export class PageInfo {
  *
  * The values are the `Page<T>` a service builds (src/infra/pagination.ts).
  */
-export function Connection<TNode extends object>(Node: ClassType<TNode>, name: string) {
-  @ObjectType(`${name}Edge`, {
-    description: `One ${name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} and its cursor.`,
-  })
+export function Connection<TNode extends object>(
+  Node: ClassType<TNode>,
+  name: string,
+  /** What one node is, for the edge's description (default: the name in words, e.g. "patient"). */
+  noun = name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase(),
+) {
+  @ObjectType(`${name}Edge`, { description: `One ${noun} and its cursor.` })
   class Edge {
     @Field(() => String, { description: 'Opaque; valid only for the query that returned it.' })
     cursor!: string;

@@ -51,4 +51,4 @@ export class AuditLogEntryType {
 }
 
 @ObjectType()
-export class AuditLogConnection extends Connection(AuditLogEntryType, 'AuditLog') {}
+export class AuditLogConnection extends Connection(AuditLogEntryType, 'AuditLog', 'audit log entry') {}

@@ -75,4 +75,8 @@ export type TimelineEvent = typeof TimelineEvent;
 
 // The factory's node is a class; a union is a valid node type for type-graphql too.
 @ObjectType()
-export class TimelineConnection extends Connection(TimelineEvent as unknown as ClassType<TimelineEvent>, 'Timeline') {}
+export class TimelineConnection extends Connection(
+  TimelineEvent as unknown as ClassType<TimelineEvent>,
+  'Timeline',
+  'timeline event',
+) {}

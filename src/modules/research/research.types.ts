@@ -32,7 +32,7 @@ export class LesionMetricsRow {
 
 /** A page of the de-identified export; its cursors carry the export id (see ResearchService). */
 @ObjectType()
-export class LesionMetricsConnection extends Connection(LesionMetricsRow, 'LesionMetrics') {
+export class LesionMetricsConnection extends Connection(LesionMetricsRow, 'LesionMetrics', "lesion's measurements") {
   @Field(() => String, {
     description: 'Export id: the salt of the hashed ids; pass it back with `after` to keep ids stable across pages',
   })
