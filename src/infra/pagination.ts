@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AppError, badInput } from './errors';
+import { badInput } from './errors';
 
 /** The page size a connection returns when `first` is not given, and the most it may ask for. */
 export const DEFAULT_PAGE = 20;
@@ -31,19 +31,15 @@ export function decodeBoundCursor(tag: string, cursor: string, field = 'after'):
     if (cursor.length > 300) throw new Error('too long');
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new AppError('BAD_USER_INPUT', 'Invalid cursor', { field });
+    throw badInput(field, 'Invalid cursor');
   }
   if (!Array.isArray(parsed) || parsed.length !== 3 || parsed.some((x) => typeof x !== 'string')) {
-    throw new AppError('BAD_USER_INPUT', 'Invalid cursor', { field });
+    throw badInput(field, 'Invalid cursor');
   }
   const [t, iso, id] = parsed as [string, string, string];
-  if (t !== tag)
-    throw new AppError('BAD_USER_INPUT', 'This cursor belongs to another query', {
-      field,
-      reason: 'CURSOR_QUERY_MISMATCH',
-    });
+  if (t !== tag) throw badInput(field, 'This cursor belongs to another query', { reason: 'CURSOR_QUERY_MISMATCH' });
   const createdAt = new Date(iso);
-  if (Number.isNaN(createdAt.getTime())) throw new AppError('BAD_USER_INPUT', 'Invalid cursor', { field });
+  if (Number.isNaN(createdAt.getTime())) throw badInput(field, 'Invalid cursor');
   return { createdAt, id };
 }
 

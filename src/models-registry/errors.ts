@@ -52,8 +52,9 @@ export function packageError(
   message: string,
   field?: string,
   code: RegistryErrorCode = 'BAD_USER_INPUT',
+  details: Record<string, unknown> = {},
 ): RegistryError {
-  return new RegistryError(code, `${check}: ${message}`, { check, field });
+  return new RegistryError(code, `${check}: ${message}`, { check, field, ...details });
 }
 
 /** First meaningful part of an onnxruntime error: no source paths, at most `max` characters. */

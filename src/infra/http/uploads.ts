@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
 import type { Config } from '../config';
-import { AppError } from '../errors';
+import { AppError, badInput } from '../errors';
 
 /** The HTTP status graphql-upload attaches to its errors (http-errors style). */
 function statusOf(err: unknown): number | undefined {
@@ -14,7 +14,7 @@ function statusOf(err: unknown): number | undefined {
 export function uploadError(err: unknown, field = 'files'): AppError {
   if (err instanceof AppError) return err;
   if (statusOf(err) === 413) return new AppError('PAYLOAD_TOO_LARGE', (err as Error).message, { field });
-  return new AppError('BAD_USER_INPUT', `Could not read the upload: ${(err as Error).message}`, { field });
+  return badInput(field, `Could not read the upload: ${(err as Error).message}`);
 }
 
 /** The caller a multipart request was authenticated as (multipartUploads), so the GraphQL context does not authenticate twice. */

@@ -134,11 +134,7 @@ export async function readManifest(root: string): Promise<Manifest> {
     return parseManifestText(text);
   } catch (e) {
     if (e instanceof ManifestError)
-      throw new RegistryError('BAD_USER_INPUT', `manifest.schema: ${e.message}`, {
-        check: 'manifest.schema',
-        field: e.field,
-        issues: e.issues,
-      });
+      throw packageError('manifest.schema', e.message, e.field, 'BAD_USER_INPUT', { issues: e.issues });
     throw e;
   }
 }
@@ -332,11 +328,7 @@ export async function sealPackage(dir: string): Promise<{ manifest: Manifest; fi
     manifest = parseManifest(raw);
   } catch (e) {
     if (e instanceof ManifestError)
-      throw new RegistryError('BAD_USER_INPUT', `manifest.schema: ${e.message}`, {
-        check: 'manifest.schema',
-        field: e.field,
-        issues: e.issues,
-      });
+      throw packageError('manifest.schema', e.message, e.field, 'BAD_USER_INPUT', { issues: e.issues });
     throw e;
   }
   await writeFile(join(root, MANIFEST_FILE), `${JSON.stringify(raw, null, 2)}\n`);

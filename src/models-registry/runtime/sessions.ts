@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { ThreadedSession, type ModelSession } from './threaded-session';
 import { executionProvider, placementOrder } from './devices';
-import { RegistryError, shortError } from '../errors';
+import { packageError, RegistryError, shortError } from '../errors';
 
 export interface Threads {
   /** Threads inside one operator; 0 lets onnxruntime choose. */
@@ -80,5 +80,5 @@ export async function createSession(
   }
   // Even cpu failed: the model itself is at fault (not ONNX, unsupported op, failing probe).
   const last = attempts[attempts.length - 1];
-  throw new RegistryError('BAD_USER_INPUT', `onnx.load: ${last.error}`, { check: 'onnx.load', field: 'modelFile' });
+  throw packageError('onnx.load', last.error, 'modelFile');
 }
