@@ -1,6 +1,6 @@
 /**
  * Grad-CAM (Selvaraju et al.) from the feature map A that the ONNX model exposes and the
- * classifier head read from the same file (see src/inference/README.md, Grad-CAM):
+ * classifier head read from the same file (docs/inference.md, "Grad-CAM"):
  * alpha_k = mean over (i, j) of d y_c / d A_k(i, j), with y_c the logit of the target class,
  * cam = ReLU(sum_k alpha_k A_k), upsampled to the image and scaled to [0, 1].
  *

@@ -3,7 +3,7 @@ import { badInput } from '../infra/errors';
 export type Severity = 'LOW' | 'MODERATE' | 'HIGH';
 
 /**
- * Cut points of the severity table (src/inference/README.md). Area is in % of the image; circularity is 4*pi*A/P^2
+ * Cut points of the severity table (docs/inference.md, "Severity"). Area is in % of the image; circularity is 4*pi*A/P^2
  * with skimage's perimeter (a digital disk scores about 0.9, a 5-point star about 0.2).
  */
 export interface SeverityThresholds {

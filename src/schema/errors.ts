@@ -20,7 +20,7 @@ export function toGraphQLError(err: AppError): GraphQLError {
   return new GraphQLError(err.message, { originalError: err, extensions: { ...err.extensions } });
 }
 
-/** The request an unexpected error happened in, recorded where it was thrown (schema-guard.ts). */
+/** The request an unexpected error happened in, recorded where it was thrown (guard.ts). */
 const requestIds = new WeakMap<object, string>();
 
 /** Remembers which request `err` belongs to, so the formatter can log and report that id. */

@@ -1,5 +1,6 @@
 import {
   Arg,
+  Args,
   Authorized,
   Ctx,
   FieldResolver,
@@ -20,6 +21,7 @@ import { imageShaById } from '../../images';
 import type { ProgressEvent } from '../progress';
 import { opacityVariant } from './result-files';
 import {
+  ClassifyOptionsArgs,
   EnsembleMemberInput,
   GradCamType,
   GroundTruthInput,
@@ -41,14 +43,11 @@ export class JobsResolver {
   })
   async classifyImage(
     @Arg('imageId', () => ID) imageId: string,
-    @Arg('models', () => [EnsembleMemberInput], { nullable: true }) models: EnsembleMemberInput[] | null,
-    @Arg('explain', () => Boolean, { defaultValue: true }) explain: boolean,
-    @Arg('targetClass', () => String, { nullable: true, description: 'Label to explain (default: the predicted one)' })
-    targetClass: string | null,
+    @Args(() => ClassifyOptionsArgs) options: ClassifyOptionsArgs,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<JobType> {
-    return toJob(await jobs(ctx).classifyImage(ctx.em, user, { imageId, models, explain, targetClass }));
+    return toJob(await jobs(ctx).classifyImage(ctx.em, user, { imageId, ...options }));
   }
 
   @Authorized(Role.CLINICIAN, Role.ADMIN)
@@ -58,14 +57,11 @@ export class JobsResolver {
   })
   async classifyImages(
     @Arg('imageIds', () => [ID]) imageIds: string[],
-    @Arg('models', () => [EnsembleMemberInput], { nullable: true }) models: EnsembleMemberInput[] | null,
-    @Arg('explain', () => Boolean, { defaultValue: true }) explain: boolean,
-    @Arg('targetClass', () => String, { nullable: true, description: 'Label to explain (default: the predicted one)' })
-    targetClass: string | null,
+    @Args(() => ClassifyOptionsArgs) options: ClassifyOptionsArgs,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<JobType> {
-    return toJob(await jobs(ctx).classifyImages(ctx.em, user, { imageIds, models, explain, targetClass }));
+    return toJob(await jobs(ctx).classifyImages(ctx.em, user, { imageIds, ...options }));
   }
 
   @Authorized(Role.CLINICIAN, Role.ADMIN)

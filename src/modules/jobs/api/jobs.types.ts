@@ -1,4 +1,4 @@
-import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { JobKind, JobStatus } from '../../../entities/inference-job';
 import { Severity } from '../../../entities/segmentation';
 import { Connection } from '../../../schema/connection';
@@ -7,7 +7,7 @@ registerEnumType(JobKind, { name: 'JobKind' });
 registerEnumType(JobStatus, { name: 'JobStatus' });
 registerEnumType(Severity, {
   name: 'Severity',
-  description: 'From area and circularity (the table in src/inference/README.md; thresholds in config)',
+  description: 'From area and circularity (the table in docs/inference.md, "Severity"; thresholds in config)',
 });
 
 @InputType({
@@ -22,6 +22,19 @@ export class EnsembleMemberInput {
     description: 'cpu, webgpu, cuda[:N], tensorrt[:N]; falls back to cpu when the provider cannot start',
   })
   device?: string | null;
+}
+
+/** How to classify: the same options for one image and for many. */
+@ArgsType()
+export class ClassifyOptionsArgs {
+  @Field(() => [EnsembleMemberInput], { nullable: true })
+  models?: EnsembleMemberInput[] | null;
+
+  @Field(() => Boolean, { defaultValue: true })
+  explain!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Label to explain (default: the predicted one)' })
+  targetClass?: string | null;
 }
 
 @InputType({
