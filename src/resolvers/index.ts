@@ -3,7 +3,7 @@ import { SystemResolver, UserFieldsResolver } from '../modules/system';
 import { accountsResolvers } from '../modules/accounts';
 import { AuditLogResolver } from '../modules/audit';
 import { ModelsResolver } from '../models-registry';
-import { PatientResultsResolver, jobsResolvers } from '../modules/jobs';
+import { jobsResolvers } from '../modules/jobs';
 import { ResearchResolver } from '../modules/research';
 import { patientResolvers } from '../modules/patients';
 import { imageResolvers } from '../modules/images';
@@ -19,7 +19,6 @@ export const resolvers: NonEmptyArray<Function> = [
   ...patientResolvers,
   ...imageResolvers,
   QuotasResolver,
-  PatientResultsResolver,
   ...jobsResolvers,
   ResearchResolver,
 ];

@@ -1,15 +1,28 @@
 /** Classification and segmentation jobs: the api side (queue, GraphQL), the runner side, and their results. */
+import {
+  JobsResolver,
+  GradCamFieldsResolver,
+  SegmentationFieldsResolver,
+  ProgressFieldsResolver,
+} from './api/jobs.resolver';
+import { PatientResultsResolver } from './api/patient-results.resolver';
 import type { JobsModule } from './jobs.module';
 
 export { createJobsModule } from './jobs.module';
 export type { JobsModule, JobsDeps } from './jobs.module';
-export { jobsResolvers } from './api/jobs.resolver';
-/** Patient.predictions, Patient.segmentations, Patient.latestPrediction. */
-export { PatientResultsResolver } from './api/patient-results.resolver';
 export { resultFileRoutes } from './api/result-files';
 // Result types and views other modules show (a patient's predictions and segmentations; research metrics).
 export { LesionMetricsValues, PredictionType, SegmentationType } from './api/jobs.types';
 export { toPrediction, toSegmentation } from './api/views';
+
+/** The module's resolvers: jobs and their results, and Patient.predictions / segmentations / latestPrediction. */
+export const jobsResolvers = [
+  JobsResolver,
+  GradCamFieldsResolver,
+  SegmentationFieldsResolver,
+  ProgressFieldsResolver,
+  PatientResultsResolver,
+];
 
 declare module '../../schema/context' {
   interface Services {

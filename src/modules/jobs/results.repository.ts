@@ -3,7 +3,7 @@ import { JobStatus } from '../../entities/inference-job';
 import { Prediction } from '../../entities/prediction';
 import { Segmentation } from '../../entities/segmentation';
 import { createdBetween, firstRowsPerParent, keysetAfter, uuidArray } from '../../infra/database/sql';
-import type { JobAdvance, JobRepository, SqlCondition } from './job.repository';
+import type { JobAdvance, JobRepository } from './job.repository';
 
 export type ResultRow = Record<string, unknown> & { id: string; imageId: string };
 export type ResultEntity = typeof Prediction | typeof Segmentation;
@@ -90,21 +90,6 @@ export class ResultRepository {
   async storedFor(em: EntityManager, entity: ResultEntity, jobId: string): Promise<Map<string, string>> {
     const rows = await em.find(entity as typeof Prediction, { job: jobId }, { fields: ['id', 'imageId'] });
     return new Map(rows.map((r) => [r.imageId, r.id]));
-  }
-
-  /** A result whose patient meets `visible` (alias `r.patient_id` in its SQL), in one statement; else null. */
-  async findVisible<T extends Prediction | Segmentation>(
-    em: EntityManager,
-    entity: new () => T,
-    id: string,
-    visible: SqlCondition,
-  ): Promise<T | null> {
-    const qb = em.createQueryBuilder(entity, 'r') as unknown as QueryBuilder<T>;
-    return (await qb
-      .select('*')
-      .where({ id } as never)
-      .andWhere(visible.sql, visible.params)
-      .getSingleResult()) as T | null;
   }
 
   /**

@@ -203,5 +203,3 @@ export class ProgressFieldsResolver {
     return s ? toSegmentation(s) : null;
   }
 }
-
-export const jobsResolvers = [JobsResolver, GradCamFieldsResolver, SegmentationFieldsResolver, ProgressFieldsResolver];

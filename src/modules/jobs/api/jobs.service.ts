@@ -5,9 +5,7 @@ import { InferenceJob, JobKind, JobStatus, Prediction, Role, Segmentation, User 
 import { DEVICE_PATTERN, type ModelRegistry } from '../../../models-registry';
 import { normaliseWeights, validateThreshold } from '../../../inference/ensemble';
 import { isUuid } from '../../../infra/database/sql';
-import { visiblePatientIdSql, type Caller } from '../../patients';
-// Not (yet) in the patients module's index: the lead moves this call onto requireAccess.
-import { requireAccess } from '../../patients';
+import { findAccessible, requireAccess, visiblePatientIdSql, type Caller } from '../../patients';
 import { assertWithinQuota } from '../../quotas';
 import type { MemberSpec } from '../runner/members';
 import type { JobQueue } from '../queue/queue';
@@ -285,26 +283,13 @@ export class JobService {
   }
 
   /** A prediction whose patient the caller may see now (admin, owner, current sharee), whoever asked for it; else null. */
-  findPrediction(em: EntityManager, user: Caller, id: string): Promise<Prediction | null> {
-    return this.findResult(em, Prediction, user, id);
+  async findPrediction(em: EntityManager, user: Caller, id: string): Promise<Prediction | null> {
+    return (await findAccessible(em, user, 'prediction:read', [id]))[0];
   }
 
   /** A segmentation, under the same rule as findPrediction. */
-  findSegmentation(em: EntityManager, user: Caller, id: string): Promise<Segmentation | null> {
-    return this.findResult(em, Segmentation, user, id);
-  }
-
-  /** A result row and its patient's visibility, checked in one statement. */
-  private async findResult<T extends Prediction | Segmentation>(
-    em: EntityManager,
-    entity: new () => T,
-    user: Caller,
-    id: string,
-  ): Promise<T | null> {
-    if (!isUuid(id)) return null;
-    const visible = visiblePatientIdSql(user, 'r.patient_id');
-    if (!visible) return null;
-    return this.deps.results.findVisible(em, entity, id, visible);
+  async findSegmentation(em: EntityManager, user: Caller, id: string): Promise<Segmentation | null> {
+    return (await findAccessible(em, user, 'segmentation:read', [id]))[0];
   }
 
   /** Every event of a job the caller may read, in order, ending with done / failed. */
