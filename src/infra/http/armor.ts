@@ -7,7 +7,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Config } from '../config';
+import type { GraphqlConfig } from '../config';
 
 /**
  * The hardening every transport applies, decided in one place: query depth, cost, alias,
@@ -32,7 +32,7 @@ export interface Armor {
 
 const SUGGESTION = / ?Did you mean .+?\?/g;
 
-export function createArmor(config: Config): Armor {
+export function createArmor(config: GraphqlConfig): Armor {
   const introspection = config.graphiqlEnabled;
   const protection = new ApolloArmor({
     maxDepth: { n: config.GRAPHQL_MAX_DEPTH, ignoreIntrospection: true, flattenFragments: true },

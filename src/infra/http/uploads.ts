@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
-import type { Config } from '../config';
+import type { UploadsConfig } from '../config';
 import { AppError, badInput } from '../errors';
 
 /** The HTTP status graphql-upload attaches to its errors (http-errors style). */
@@ -37,7 +37,7 @@ export interface UploadCallers<User> {
  * large as an image (UPLOAD_MAX_FILE_BYTES), an admin's as large as a model package
  * (MODEL_PACKAGE_MAX_BYTES; uploading one is ADMIN-only). Other requests pass through untouched.
  */
-export function multipartUploads<User>(config: Config, callers: UploadCallers<User>): RequestHandler {
+export function multipartUploads<User>(config: UploadsConfig, callers: UploadCallers<User>): RequestHandler {
   const maxFiles = config.UPLOAD_MAX_FILES;
   const forStaff = graphqlUploadExpress({ maxFileSize: config.UPLOAD_MAX_FILE_BYTES, maxFiles });
   const forAdmins = graphqlUploadExpress({

@@ -1,4 +1,4 @@
-import type { Config } from '../../infra/config';
+import type { Config, JobsConfig, SeverityConfig } from '../../infra/config';
 import type { PubSub } from '../../infra/messaging/pubsub';
 import type { RedisConnections } from '../../infra/messaging/redis';
 import type { Database } from '../../infra/database/database';
@@ -59,12 +59,12 @@ export interface JobsDeps {
 }
 
 /** Where jobs run: JOB_MODE=inline runs them in this process even with Redis; auto uses BullMQ when REDIS_URL is set. */
-export function jobMode(config: Config, redis: RedisConnections | null): 'inline' | 'queue' {
+export function jobMode(config: JobsConfig, redis: RedisConnections | null): 'inline' | 'queue' {
   if (config.JOB_MODE === 'inline' || !redis) return 'inline';
   return 'queue';
 }
 
-export function retryPolicy(config: Config): RetryPolicy {
+export function retryPolicy(config: JobsConfig): RetryPolicy {
   return { attempts: config.JOB_ATTEMPTS, baseDelayMs: DEFAULT_RETRY.baseDelayMs };
 }
 
@@ -170,7 +170,7 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
   };
 }
 
-function severityOf(config: Config) {
+function severityOf(config: SeverityConfig) {
   return {
     smallAreaPercent: config.SEVERITY_SMALL_AREA_PERCENT,
     largeAreaPercent: config.SEVERITY_LARGE_AREA_PERCENT,
