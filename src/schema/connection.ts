@@ -3,10 +3,13 @@ import { Field, ObjectType, type ClassType } from 'type-graphql';
 /** Relay's PageInfo; one type for every connection in the schema. */
 @ObjectType({ description: 'Where a page ends, and whether another follows it.' })
 export class PageInfo {
-  @Field(() => Boolean)
+  @Field(() => Boolean, { description: 'True when more items follow this page; read them with `after: endCursor`.' })
   hasNextPage!: boolean;
 
-  @Field(() => String, { nullable: true, description: 'Pass as `after` to read the next page.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Pass as `after` to read the next page. Null when the page is empty.',
+  })
   endCursor?: string | null;
 }
 
@@ -29,17 +32,17 @@ export function Connection<TNode extends object>(
     @Field(() => String, { description: 'Opaque; valid only for the query that returned it.' })
     cursor!: string;
 
-    @Field(() => Node)
+    @Field(() => Node, { description: `The ${noun}.` })
     node!: TNode;
   }
 
   // Not referenced by any field, so type-graphql does not emit it; the subclass is the GraphQL type.
   @ObjectType(`${name}ConnectionBase`)
   abstract class ConnectionType {
-    @Field(() => [Edge])
+    @Field(() => [Edge], { description: `This page, newest first: one edge per ${noun}.` })
     edges!: Edge[];
 
-    @Field(() => PageInfo)
+    @Field(() => PageInfo, { description: 'Whether another page follows, and the cursor to ask for it.' })
     pageInfo!: PageInfo;
   }
   return ConnectionType;
