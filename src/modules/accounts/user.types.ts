@@ -4,29 +4,49 @@ import { Plan, Role } from '../../entities/user';
 registerEnumType(Role, {
   name: 'Role',
   description: 'ADMIN manages users and models; CLINICIAN owns patients; RESEARCHER reads de-identified data',
+  valuesConfig: {
+    ADMIN: {
+      description:
+        'Everything a clinician may, on every patient, plus users, roles, models, the audit log and systemStatus',
+    },
+    CLINICIAN: {
+      description: 'The default for new accounts: own patients (and those shared with them), images, results',
+    },
+    RESEARCHER: { description: 'Reads de-identified lesionMetrics and lesionMetricsSummary only; no patient data' },
+  },
 });
-registerEnumType(Plan, { name: 'Plan' });
+registerEnumType(Plan, {
+  name: 'Plan',
+  description: 'The billing plan, which sets the monthly quotas (myDashboard shows the limits and their use)',
+  valuesConfig: {
+    FREE: { description: 'The default: the QUOTA_FREE_* monthly limits' },
+    PRO: { description: 'The higher QUOTA_PRO_* monthly limits' },
+  },
+});
 
-@ObjectType('User')
+@ObjectType('User', {
+  description:
+    "An account: yourself (me), a patient's owner or sharee, or (for admins) any account in users. See docs/auth.md",
+})
 export class UserType {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Stable account id; what setUserRole, setUserDisabled and sharePatient take' })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Sign-in address, trimmed and lower-cased; unique' })
   email!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Display name; null when none was given at sign-up' })
   name?: string | null;
 
-  @Field(() => Role)
+  @Field(() => Role, { description: 'What the account may do; changed by an admin with setUserRole' })
   role!: Role;
 
-  @Field(() => Plan)
+  @Field(() => Plan, { description: 'Sets the monthly upload, prediction and segmentation quotas' })
   plan!: Plan;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the account was registered' })
   createdAt!: Date;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'Last complete sign-in (after 2FA); null if never signed in' })
   lastLoginAt?: Date | null;
 }

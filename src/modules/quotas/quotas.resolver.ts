@@ -7,7 +7,7 @@ import { Dashboard } from './quotas.types';
 @Resolver()
 export class QuotasResolver {
   @Authorized()
-  @Query(() => Dashboard)
+  @Query(() => Dashboard, { description: 'The caller’s totals and this month’s quota use' })
   myDashboard(@CurrentUser() user: AuthUser, @Ctx() ctx: AppContext): Promise<DashboardData> {
     return myDashboard(ctx.em, ctx.services.config, user.id);
   }

@@ -44,7 +44,9 @@ export class SystemResolver {
 
 @Resolver(() => UserType)
 export class UserFieldsResolver {
-  @FieldResolver(() => Boolean)
+  @FieldResolver(() => Boolean, {
+    description: 'Whether the address was confirmed (verifyEmail); sign-in may require it (ALLOW_UNVERIFIED_LOGIN)',
+  })
   emailVerified(@Root() user: User): boolean {
     return !!user.emailVerifiedAt;
   }

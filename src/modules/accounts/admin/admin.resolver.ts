@@ -1,6 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Role, TwoFactor, type User } from '../../../entities';
 import type { AppContext } from '../../../schema/context';
+import { DEFAULT_PAGE, MAX_PAGE } from '../../../infra/pagination';
 import { requestLoader } from '../../../schema/loaders';
 import { Audited, AuditAction, NOTHING_CHANGED } from '../../audit';
 import { UserType } from '../user.types';
@@ -19,9 +20,15 @@ export class UserAdminResolver {
   @Authorized(Role.ADMIN)
   @Query(() => UserConnection, { description: 'Accounts, newest first' })
   users(
-    @Arg('filter', () => UserFilter, { nullable: true }) filter: UserFilter | null,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('filter', () => UserFilter, { nullable: true, description: 'Narrows the list; all accounts when omitted' })
+    filter: UserFilter | null,
+    @Arg('first', () => Int, { nullable: true, description: `Page size, 1 to ${MAX_PAGE} (default ${DEFAULT_PAGE})` })
+    first: number | null,
+    @Arg('after', () => String, {
+      nullable: true,
+      description: 'pageInfo.endCursor of the previous page, from the same query and filter',
+    })
+    after: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<UserConnection> {
     return listUsers(ctx.em, filter ?? {}, first, after) as Promise<UserConnection>;
@@ -33,10 +40,12 @@ export class UserAdminResolver {
     before: async ({ userId }, ctx) => ({ from: (await userAdmin(ctx).find(ctx.em, userId)).role }),
     outcome: (user, { role }, { from }) => (from === role ? NOTHING_CHANGED : { from, to: role }),
   })
-  @Mutation(() => UserType)
+  @Mutation(() => UserType, {
+    description: 'Changes an account’s role; its open WebSockets close (4003) and reconnect with the new role',
+  })
   setUserRole(
-    @Arg('userId', () => ID) userId: string,
-    @Arg('role', () => Role) role: Role,
+    @Arg('userId', () => ID, { description: 'The account to change' }) userId: string,
+    @Arg('role', () => Role, { description: 'The new role' }) role: Role,
     @Ctx() ctx: AppContext,
   ): Promise<User> {
     return userAdmin(ctx).setRole(ctx.em, userId, role);
@@ -53,8 +62,11 @@ export class UserAdminResolver {
   )
   @Mutation(() => UserType, { description: 'Disabling ends every session of the user' })
   setUserDisabled(
-    @Arg('userId', () => ID) userId: string,
-    @Arg('disabled', () => Boolean) disabled: boolean,
+    @Arg('userId', () => ID, { description: 'The account to change' }) userId: string,
+    @Arg('disabled', () => Boolean, {
+      description: 'true: no sign-in, sessions and reset links end; false: enabled again',
+    })
+    disabled: boolean,
     @Ctx() ctx: AppContext,
   ): Promise<User> {
     return userAdmin(ctx).setDisabled(ctx.em, userId, disabled);
@@ -68,7 +80,10 @@ export class UserAdminResolver {
     outcome: (_user, _args, { hadTwoFactor }) => (hadTwoFactor ? {} : NOTHING_CHANGED),
   })
   @Mutation(() => UserType, { description: 'Switches 2FA off for a user who lost their device and recovery codes' })
-  resetUserTwoFactor(@Arg('userId', () => ID) userId: string, @Ctx() ctx: AppContext): Promise<User> {
+  resetUserTwoFactor(
+    @Arg('userId', () => ID, { description: 'The account whose 2FA to switch off' }) userId: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<User> {
     return userAdmin(ctx).resetTwoFactor(ctx.em, userId);
   }
 }
@@ -89,7 +104,7 @@ export class UserSecurityFieldsResolver {
     }).load(user.id);
   }
 
-  @FieldResolver(() => Boolean)
+  @FieldResolver(() => Boolean, { description: 'Disabled by an admin: cannot sign in; see setUserDisabled' })
   disabled(@Root() user: User): boolean {
     return !!user.disabledAt;
   }

@@ -13,7 +13,10 @@ export class PasswordsResolver {
   @Public()
   @UseMiddleware(RateLimit('passwordReset', accountFromEmailArg))
   @Mutation(() => Boolean, { description: 'Mails a reset link when the account exists; the answer is true either way' })
-  requestPasswordReset(@Arg('email', () => String) email: string, @Ctx() ctx: AppContext): Promise<boolean> {
+  requestPasswordReset(
+    @Arg('email', () => String, { description: 'The account’s sign-in address' }) email: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<boolean> {
     return passwords(ctx).requestReset(ctx.em, email, requestMeta(ctx));
   }
 
@@ -23,8 +26,14 @@ export class PasswordsResolver {
     description: 'Sets a new password with the token from the link; ends every session; 2FA stays on',
   })
   resetPassword(
-    @Arg('token', () => String) token: string,
-    @Arg('newPassword', () => String) newPassword: string,
+    @Arg('token', () => String, {
+      description: 'The token query parameter of the mailed link; single use, valid 30 minutes by default',
+    })
+    token: string,
+    @Arg('newPassword', () => String, {
+      description: '8 to 128 characters, not a common password nor the email (docs/auth.md)',
+    })
+    newPassword: string,
     @Ctx() ctx: AppContext,
   ): Promise<boolean> {
     return passwords(ctx).reset(ctx.em, token, newPassword, requestMeta(ctx));
@@ -34,8 +43,11 @@ export class PasswordsResolver {
   @UseMiddleware(RateLimit('account', accountFromCaller))
   @Mutation(() => Boolean, { description: 'Ends the caller’s other sessions' })
   changePassword(
-    @Arg('currentPassword', () => String) currentPassword: string,
-    @Arg('newPassword', () => String) newPassword: string,
+    @Arg('currentPassword', () => String, { description: 'The password in use now' }) currentPassword: string,
+    @Arg('newPassword', () => String, {
+      description: '8 to 128 characters, not a common password nor the email (docs/auth.md)',
+    })
+    newPassword: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<boolean> {

@@ -15,10 +15,13 @@ export class SessionsResolver {
   @Public()
   // Per IP here; per account+IP pair, device and account in LoginGuard (it needs to know the client).
   @UseMiddleware(RateLimit('login'))
-  @Mutation(() => AuthPayload)
+  @Mutation(() => AuthPayload, {
+    description:
+      'First sign-in step: tokens, or twoFactorRequired and a challengeToken when 2FA is on. Rate limited (docs/auth.md)',
+  })
   async login(
-    @Arg('email', () => String) email: string,
-    @Arg('password', () => String) password: string,
+    @Arg('email', () => String, { description: 'Sign-in address, any case' }) email: string,
+    @Arg('password', () => String, { description: 'The account password' }) password: string,
     @Arg('deviceToken', () => String, {
       nullable: true,
       description: 'The deviceToken of an earlier sign-in to this account, if the client kept one',
@@ -33,8 +36,12 @@ export class SessionsResolver {
   @UseMiddleware(RateLimit('twoFactor', accountFromChallenge))
   @Mutation(() => AuthPayload, { description: 'Second sign-in step: a TOTP code or a recovery code' })
   async verifyTwoFactor(
-    @Arg('challengeToken', () => String) challengeToken: string,
-    @Arg('code', () => String) code: string,
+    @Arg('challengeToken', () => String, { description: 'From login’s answer; valid 5 minutes' })
+    challengeToken: string,
+    @Arg('code', () => String, {
+      description: 'A 6-digit TOTP code, or a recovery code (xxxx-xxxx-xxxx-xxxx; each works once)',
+    })
+    code: string,
     @Ctx() ctx: AppContext,
   ): Promise<AuthPayload> {
     return payload(await ctx.services.auth.signIn.verifyTwoFactor(ctx.em, challengeToken, code, requestMeta(ctx)));
@@ -44,7 +51,10 @@ export class SessionsResolver {
   @UseMiddleware(RateLimit('refresh'))
   @Mutation(() => AuthPayload, { description: 'New access and refresh tokens; the refresh token given stops working' })
   async refreshSession(
-    @Arg('refreshToken', () => String) refreshToken: string,
+    @Arg('refreshToken', () => String, {
+      description: 'The latest refresh token of the session; using an older one again ends the session',
+    })
+    refreshToken: string,
     @Ctx() ctx: AppContext,
   ): Promise<AuthPayload> {
     return payload(await ctx.services.auth.sessions.refresh(ctx.em, refreshToken, requestMeta(ctx)));
@@ -53,7 +63,11 @@ export class SessionsResolver {
   @Public()
   @UseMiddleware(RateLimit('refresh'))
   @Mutation(() => Boolean, { description: 'Ends the session of this refresh token' })
-  logout(@Arg('refreshToken', () => String) refreshToken: string, @Ctx() ctx: AppContext): Promise<boolean> {
+  logout(
+    @Arg('refreshToken', () => String, { description: 'A refresh token of the session to end; true even when unknown' })
+    refreshToken: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<boolean> {
     return ctx.services.auth.sessions.logout(ctx.em, refreshToken, requestMeta(ctx));
   }
 

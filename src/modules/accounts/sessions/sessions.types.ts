@@ -5,7 +5,9 @@ import { UserType } from '../user.types';
   description: 'The result of a sign-in step. With 2FA on, login returns only twoFactorRequired and challengeToken.',
 })
 export class AuthPayload {
-  @Field(() => Boolean)
+  @Field(() => Boolean, {
+    description: 'True after a correct password on an account with 2FA: finish with verifyTwoFactor(challengeToken)',
+  })
   twoFactorRequired!: boolean;
 
   @Field(() => String, { nullable: true, description: 'Pass to verifyTwoFactor with a code; valid 5 minutes' })
@@ -14,13 +16,16 @@ export class AuthPayload {
   @Field(() => String, { nullable: true, description: 'JWT for `Authorization: Bearer`; valid 15 minutes' })
   accessToken?: string | null;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When accessToken expires; refresh before then. Null when twoFactorRequired',
+  })
   accessTokenExpiresAt?: Date | null;
 
   @Field(() => String, { nullable: true, description: 'Opaque; exchange with refreshSession (each one works once)' })
   refreshToken?: string | null;
 
-  @Field(() => UserType, { nullable: true })
+  @Field(() => UserType, { nullable: true, description: 'The signed-in account; null when twoFactorRequired' })
   user?: UserType | null;
 
   @Field(() => String, {

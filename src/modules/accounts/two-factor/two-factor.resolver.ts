@@ -12,7 +12,10 @@ const twoFactor = (ctx: AppContext) => ctx.services.auth.twoFactor;
 export class TwoFactorResolver {
   @Authorized()
   @UseMiddleware(RateLimit('account', accountFromCaller))
-  @Mutation(() => TwoFactorEnrollment)
+  @Mutation(() => TwoFactorEnrollment, {
+    description:
+      'Starts TOTP enrolment: a new secret to scan (replacing an unconfirmed one). CONFLICT when 2FA is already on',
+  })
   beginTwoFactorEnrollment(@CurrentUser() user: AuthUser, @Ctx() ctx: AppContext): Promise<TwoFactorEnrollment> {
     return twoFactor(ctx).begin(ctx.em, user);
   }
@@ -21,7 +24,8 @@ export class TwoFactorResolver {
   @UseMiddleware(RateLimit('twoFactor', accountFromCaller))
   @Mutation(() => [String], { description: 'Turns 2FA on; returns 10 recovery codes, shown this once' })
   confirmTwoFactorEnrollment(
-    @Arg('code', () => String) code: string,
+    @Arg('code', () => String, { description: 'A current 6-digit code from the new secret (not a recovery code)' })
+    code: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<string[]> {
@@ -30,10 +34,12 @@ export class TwoFactorResolver {
 
   @Authorized()
   @UseMiddleware(RateLimit('twoFactor', accountFromCaller))
-  @Mutation(() => Boolean)
+  @Mutation(() => Boolean, {
+    description: 'Turns 2FA off and deletes the secret and recovery codes; true when done',
+  })
   disableTwoFactor(
-    @Arg('password', () => String) password: string,
-    @Arg('code', () => String) code: string,
+    @Arg('password', () => String, { description: 'The account password' }) password: string,
+    @Arg('code', () => String, { description: 'A current TOTP code or an unused recovery code' }) code: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<boolean> {
@@ -44,7 +50,7 @@ export class TwoFactorResolver {
   @UseMiddleware(RateLimit('twoFactor', accountFromCaller))
   @Mutation(() => [String], { description: 'Replaces the recovery codes; needs a current TOTP code' })
   regenerateRecoveryCodes(
-    @Arg('code', () => String) code: string,
+    @Arg('code', () => String, { description: 'A current 6-digit TOTP code (not a recovery code)' }) code: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<string[]> {
