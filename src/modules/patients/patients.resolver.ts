@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Lesion, Patient, User } from '../../entities';
-import type { Page } from '../../infra/pagination';
+import { DEFAULT_PAGE, MAX_PAGE, type Page } from '../../infra/pagination';
 import type { AppContext, AuthUser } from '../../schema/context';
 import { CurrentUser } from '../../schema/current-user';
 import { UserType } from '../accounts';
@@ -24,9 +24,19 @@ export class PatientResolver {
   patients(
     @Arg('search', () => String, { nullable: true, description: 'Part of the display name or external id' })
     search: string | null,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('includeArchived', () => Boolean, { nullable: true, defaultValue: false }) includeArchived: boolean,
+    @Arg('first', () => Int, { nullable: true, description: `Page size, 1 to ${MAX_PAGE} (default ${DEFAULT_PAGE})` })
+    first: number | null,
+    @Arg('after', () => String, {
+      nullable: true,
+      description: 'pageInfo.endCursor of the previous page, from the same search and includeArchived',
+    })
+    after: string | null,
+    @Arg('includeArchived', () => Boolean, {
+      nullable: true,
+      defaultValue: false,
+      description: 'Also list archived records',
+    })
+    includeArchived: boolean,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<Page<Patient>> {
@@ -35,14 +45,18 @@ export class PatientResolver {
 
   @Authorized(...PATIENT_DATA_ROLES)
   @Query(() => PatientType, { nullable: true, description: 'NOT_FOUND for a patient you cannot see' })
-  patient(@Arg('id', () => ID) id: string, @CurrentUser() user: AuthUser, @Ctx() ctx: AppContext): Promise<Patient> {
+  patient(
+    @Arg('id', () => ID, { description: 'Patient.id' }) id: string,
+    @CurrentUser() user: AuthUser,
+    @Ctx() ctx: AppContext,
+  ): Promise<Patient> {
     return requireAccess(ctx.em, user, 'patient:read', id);
   }
 
   @Authorized(...PATIENT_DATA_ROLES)
-  @Mutation(() => PatientType)
+  @Mutation(() => PatientType, { description: 'Creates a record owned by the caller' })
   createPatient(
-    @Arg('input', () => PatientInput) input: PatientInput,
+    @Arg('input', () => PatientInput, { description: 'The record' }) input: PatientInput,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<Patient> {
@@ -50,10 +64,14 @@ export class PatientResolver {
   }
 
   @Authorized(...PATIENT_DATA_ROLES)
-  @Mutation(() => PatientType)
+  @Mutation(() => PatientType, {
+    description:
+      'Replaces the record’s fields (owner, sharees, admins; not archived: CONFLICT, PATIENT_ARCHIVED); the timeline records which changed',
+  })
   updatePatient(
-    @Arg('id', () => ID) id: string,
-    @Arg('input', () => PatientInput) input: PatientInput,
+    @Arg('id', () => ID, { description: 'Patient.id' }) id: string,
+    @Arg('input', () => PatientInput, { description: 'Every field of the record, as it should be' })
+    input: PatientInput,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<Patient> {
@@ -65,7 +83,7 @@ export class PatientResolver {
     description: 'Archives the record (owner or admin only); it is never deleted with its images',
   })
   archivePatient(
-    @Arg('id', () => ID) id: string,
+    @Arg('id', () => ID, { description: 'Patient.id; archiving an archived record changes nothing' }) id: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<Patient> {
@@ -75,7 +93,7 @@ export class PatientResolver {
   @Authorized(...PATIENT_DATA_ROLES)
   @Mutation(() => PatientType, { description: 'Makes an archived record changeable again (owner or admin only)' })
   unarchivePatient(
-    @Arg('id', () => ID) id: string,
+    @Arg('id', () => ID, { description: 'Patient.id; a record not archived is returned unchanged' }) id: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<Patient> {
@@ -87,8 +105,8 @@ export class PatientResolver {
     description: 'Lets another clinician read and change the patient (owner or admin only)',
   })
   sharePatient(
-    @Arg('patientId', () => ID) patientId: string,
-    @Arg('userId', () => ID) userId: string,
+    @Arg('patientId', () => ID, { description: 'Patient.id' }) patientId: string,
+    @Arg('userId', () => ID, { description: 'User.id of an enabled CLINICIAN other than the owner' }) userId: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<Patient> {
@@ -98,8 +116,8 @@ export class PatientResolver {
   @Authorized(...PATIENT_DATA_ROLES)
   @Mutation(() => PatientType, { description: 'Takes a share back (owner or admin only)' })
   unsharePatient(
-    @Arg('patientId', () => ID) patientId: string,
-    @Arg('userId', () => ID) userId: string,
+    @Arg('patientId', () => ID, { description: 'Patient.id' }) patientId: string,
+    @Arg('userId', () => ID, { description: 'User.id of the sharee; one not shared with is a no-op' }) userId: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<Patient> {
@@ -121,7 +139,7 @@ export class PatientResolver {
     return sharedWithByPatient(ctx).load(p.id);
   }
 
-  @FieldResolver(() => Boolean)
+  @FieldResolver(() => Boolean, { description: 'Whether archivedAt is set: readable, not changeable' })
   archived(@Root() p: Patient): boolean {
     return !!p.archivedAt;
   }

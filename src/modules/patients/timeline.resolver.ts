@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { PatientEventKind, type Patient } from '../../entities';
-import type { Page } from '../../infra/pagination';
+import { DEFAULT_PAGE, MAX_PAGE, type Page } from '../../infra/pagination';
 import type { AppContext, AuthUser } from '../../schema/context';
 import { CurrentUser } from '../../schema/current-user';
 import { PATIENT_DATA_ROLES } from './access-policy';
@@ -66,10 +66,12 @@ function timelineNode(item: TimelineItem): object {
 @Resolver(() => PatientType)
 export class TimelineResolver {
   @Authorized(...PATIENT_DATA_ROLES)
-  @Mutation(() => NoteAddedEvent)
+  @Mutation(() => NoteAddedEvent, {
+    description: 'Adds a note to the patient’s timeline (anyone who may change the patient; not on archived ones)',
+  })
   async addPatientNote(
-    @Arg('patientId', () => ID) patientId: string,
-    @Arg('text', () => String) text: string,
+    @Arg('patientId', () => ID, { description: 'The patient (Patient.id)' }) patientId: string,
+    @Arg('text', () => String, { description: 'The note: 1 to 10,000 characters after trimming' }) text: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<NoteAddedEvent> {
@@ -80,8 +82,13 @@ export class TimelineResolver {
   @FieldResolver(() => TimelineConnection, { description: 'Everything that happened to the patient, newest first' })
   async timeline(
     @Root() p: Patient,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('first', () => Int, { nullable: true, description: `Page size, 1 to ${MAX_PAGE} (default ${DEFAULT_PAGE})` })
+    first: number | null,
+    @Arg('after', () => String, {
+      nullable: true,
+      description: 'pageInfo.endCursor of the previous page of this patient’s timeline',
+    })
+    after: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<Page<object>> {
     const page = await patientTimeline(ctx.em, p.id, { first, after });

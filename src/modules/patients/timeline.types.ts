@@ -5,61 +5,69 @@ import { LesionType } from './patients.types';
 
 @ObjectType({ description: 'The record was created' })
 export class PatientCreatedEvent {
-  @Field(() => Date) at!: Date;
-  @Field(() => ID, { nullable: true }) actorId?: string | null;
+  @Field(() => Date, { description: 'When it happened' }) at!: Date;
+  @Field(() => ID, { nullable: true, description: 'User.id of who did it; null if that account was deleted' })
+  actorId?: string | null;
 }
 
 @ObjectType({
   description: 'Fields of the record changed (or it was archived: field "archived"; unarchived: field "unarchived")',
 })
 export class PatientChangedEvent {
-  @Field(() => Date) at!: Date;
-  @Field(() => ID, { nullable: true }) actorId?: string | null;
-  @Field(() => [String]) changedFields!: string[];
+  @Field(() => Date, { description: 'When it happened' }) at!: Date;
+  @Field(() => ID, { nullable: true, description: 'User.id of who did it; null if that account was deleted' })
+  actorId?: string | null;
+  @Field(() => [String], {
+    description: 'PatientInput field names that changed (values not kept), or ["archived"] / ["unarchived"]',
+  })
+  changedFields!: string[];
 }
 
-@ObjectType()
+@ObjectType({ description: 'A note was added with addPatientNote' })
 export class NoteAddedEvent {
-  @Field(() => ID) id!: string;
-  @Field(() => Date) at!: Date;
-  @Field(() => ID, { nullable: true }) actorId?: string | null;
-  @Field(() => String) text!: string;
+  @Field(() => ID, { description: 'Stable id of the note' }) id!: string;
+  @Field(() => Date, { description: 'When it was written' }) at!: Date;
+  @Field(() => ID, { nullable: true, description: 'User.id of the author; null if that account was deleted' })
+  actorId?: string | null;
+  @Field(() => String, { description: 'The note, trimmed' }) text!: string;
 }
 
-@ObjectType()
+@ObjectType({ description: 'A lesion was recorded on the patient (createLesion)' })
 export class LesionAddedEvent {
-  @Field(() => Date) at!: Date;
-  @Field(() => LesionType) lesion!: LesionType;
+  @Field(() => Date, { description: 'When it was recorded' }) at!: Date;
+  @Field(() => LesionType, { description: 'The lesion' }) lesion!: LesionType;
 }
 
 /** Its `image` field is resolved by the images module (which depends on this one, not the reverse). */
-@ObjectType()
+@ObjectType({ description: 'An image of the patient was uploaded' })
 export class ImageUploadedEvent {
-  @Field(() => Date) at!: Date;
+  @Field(() => Date, { description: 'When it was uploaded' }) at!: Date;
   image!: Image;
 }
 
 @ObjectType({ description: "A classification ran on one of the patient's images" })
 export class PredictionEvent {
-  @Field(() => Date) at!: Date;
-  @Field(() => ID) predictionId!: string;
-  @Field(() => ID) imageId!: string;
-  @Field(() => String) label!: string;
-  @Field(() => Float) confidence!: number;
-  @Field(() => Boolean) malignant!: boolean;
+  @Field(() => Date, { description: 'When the result was stored' }) at!: Date;
+  @Field(() => ID, { description: 'For prediction(id): probabilities, members, Grad-CAM' }) predictionId!: string;
+  @Field(() => ID, { description: 'The image classified' }) imageId!: string;
+  @Field(() => String, { description: 'The predicted label (Prediction.label)' }) label!: string;
+  @Field(() => Float, { description: 'Probability of that label, 0..1' }) confidence!: number;
+  @Field(() => Boolean, { description: 'Whether the ensemble called it malignant (Prediction.malignant)' })
+  malignant!: boolean;
 }
 
 @ObjectType({ description: "A segmentation ran on one of the patient's images" })
 export class SegmentationEvent {
-  @Field(() => Date) at!: Date;
-  @Field(() => ID) segmentationId!: string;
-  @Field(() => ID) imageId!: string;
-  @Field(() => Float) areaPercent!: number;
+  @Field(() => Date, { description: 'When the result was stored' }) at!: Date;
+  @Field(() => ID, { description: 'For segmentation(id): mask, overlay, metrics' }) segmentationId!: string;
+  @Field(() => ID, { description: 'The image segmented' }) imageId!: string;
+  @Field(() => Float, { description: 'Lesion area, % of the image (0..100)' }) areaPercent!: number;
   @Field(() => String) severity!: string;
 }
 
 export const TimelineEvent = createUnionType({
   name: 'TimelineEvent',
+  description: 'One entry of Patient.timeline; select the members you show with `... on`',
   types: () =>
     [
       PatientCreatedEvent,
@@ -74,7 +82,7 @@ export const TimelineEvent = createUnionType({
 export type TimelineEvent = typeof TimelineEvent;
 
 // The factory's node is a class; a union is a valid node type for type-graphql too.
-@ObjectType()
+@ObjectType({ description: "A page of a patient's timeline, newest first" })
 export class TimelineConnection extends Connection(
   TimelineEvent as unknown as ClassType<TimelineEvent>,
   'Timeline',
