@@ -15,9 +15,15 @@ export class ResearchResolver {
     description: 'De-identified segmentation metrics with the latest prediction of each image, newest first',
   })
   lesionMetrics(
-    @Arg('filter', () => MetricsFilter, { nullable: true }) filter: MetricsFilter | null,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('filter', () => MetricsFilter, { nullable: true, description: 'Narrows the export; everything when omitted' })
+    filter: MetricsFilter | null,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size, 1 to 500 (default 20)' })
+    first: number | null,
+    @Arg('after', () => String, {
+      nullable: true,
+      description: 'pageInfo.endCursor of the previous page (same filter): continues that export, same hashed ids',
+    })
+    after: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<LesionMetricsConnection> {
     return research(ctx).lesionMetrics(ctx.em, filter, first, after);
@@ -28,7 +34,11 @@ export class ResearchResolver {
     description: 'Counts per severity and label; area and circularity per model version',
   })
   lesionMetricsSummary(
-    @Arg('filter', () => MetricsFilter, { nullable: true }) filter: MetricsFilter | null,
+    @Arg('filter', () => MetricsFilter, {
+      nullable: true,
+      description: 'Narrows the aggregates; everything when omitted',
+    })
+    filter: MetricsFilter | null,
     @Ctx() ctx: AppContext,
   ): Promise<LesionMetricsSummary> {
     return research(ctx).summary(ctx.em, filter);

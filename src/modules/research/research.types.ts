@@ -4,14 +4,18 @@ import { Connection } from '../../schema/connection';
 // The shared metric values (and the Severity enum's registration) come with the jobs' result types.
 import { LesionMetricsValues } from '../jobs';
 
-@InputType()
+@InputType({
+  description:
+    'Narrows lesionMetrics and lesionMetricsSummary; the conditions given must all hold (severity does not narrow byLabel, which counts predictions)',
+})
 export class MetricsFilter {
-  @Field(() => String, { nullable: true, description: 'Segmentations with a member of this model' }) model?:
-    string | null;
-  @Field(() => String, { nullable: true }) version?: string | null;
+  @Field(() => String, { nullable: true, description: 'Only results with a member of this model (Model.name)' })
+  model?: string | null;
+  @Field(() => String, { nullable: true, description: 'With model: only that model at this version (needs model)' })
+  version?: string | null;
   @Field(() => Date, { nullable: true }) from?: Date | null;
   @Field(() => Date, { nullable: true }) to?: Date | null;
-  @Field(() => Severity, { nullable: true }) severity?: Severity | null;
+  @Field(() => Severity, { nullable: true, description: 'Only segmentations graded so' }) severity?: Severity | null;
   @Field(() => String, { nullable: true, description: 'Label of the latest prediction of the same image' }) label?:
     string | null;
 }
@@ -21,58 +25,73 @@ export class LesionMetricsRow {
   @Field(() => ID, { description: 'Hashed segmentation id (stable within one export)' }) id!: string;
   @Field(() => String, { description: 'Hashed patient id (stable within one export)' }) subject!: string;
   @Field(() => String, { description: 'Hashed image id (stable within one export)' }) image!: string;
-  @Field(() => Date) createdAt!: Date;
+  @Field(() => Date, { description: 'When the segmentation was made' }) createdAt!: Date;
   @Field(() => [String], { description: 'model@version of each member' }) modelVersions!: string[];
-  @Field(() => LesionMetricsValues) metrics!: LesionMetricsValues;
-  @Field(() => Severity) severity!: Severity;
-  @Field(() => String, { nullable: true }) label?: string | null;
-  @Field(() => Float, { nullable: true }) confidence?: number | null;
-  @Field(() => Boolean, { nullable: true }) malignant?: boolean | null;
+  @Field(() => LesionMetricsValues, { description: 'Measurements of the mask (docs/inference.md)' })
+  metrics!: LesionMetricsValues;
+  @Field(() => Severity, { description: 'Grade given when it ran' }) severity!: Severity;
+  @Field(() => String, {
+    nullable: true,
+    description: 'Label of the image’s latest prediction; null when the image was never classified',
+  })
+  label?: string | null;
+  @Field(() => Float, { nullable: true, description: 'That prediction’s confidence, 0..1; null without one' })
+  confidence?: number | null;
+  @Field(() => Boolean, { nullable: true, description: 'That prediction’s malignant call; null without one' })
+  malignant?: boolean | null;
 }
 
 /** A page of the de-identified export; its cursors carry the export id (see ResearchService). */
-@ObjectType()
+@ObjectType({ description: 'A page of the de-identified export, newest first; a first page starts a new export' })
 export class LesionMetricsConnection extends Connection(LesionMetricsRow, 'LesionMetrics', "lesion's measurements") {
   @Field(() => String, {
-    description: 'Export id: the salt of the hashed ids; pass it back with `after` to keep ids stable across pages',
+    description:
+      'Names this export (itself a hash): the same on every page read with `after`, whose cursors carry the export; hashed ids are stable within it only',
   })
   exportId!: string;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Segmentations of one severity' })
 export class SeverityCount {
-  @Field(() => Severity) severity!: Severity;
-  @Field(() => Int) count!: number;
+  @Field(() => Severity, { description: 'The grade' }) severity!: Severity;
+  @Field(() => Int, { description: 'Segmentations matching the filter with this grade' }) count!: number;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Predictions of one label' })
 export class LabelCount {
-  @Field(() => String) label!: string;
-  @Field(() => Int) count!: number;
+  @Field(() => String, { description: 'The predicted label' }) label!: string;
+  @Field(() => Int, { description: 'Predictions matching the filter (severity aside) with this label' })
+  count!: number;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Mean and percentiles (continuous, PostgreSQL percentile_cont) of one measure' })
 export class Distribution {
-  @Field(() => Float, { nullable: true }) mean?: number | null;
-  @Field(() => Float, { nullable: true }) p25?: number | null;
-  @Field(() => Float, { nullable: true }) p50?: number | null;
-  @Field(() => Float, { nullable: true }) p75?: number | null;
-  @Field(() => Float, { nullable: true }) p95?: number | null;
+  @Field(() => Float, { nullable: true, description: 'Mean; null when there are no values' }) mean?: number | null;
+  @Field(() => Float, { nullable: true, description: '25th percentile; null when there are no values' }) p25?:
+    number | null;
+  @Field(() => Float, { nullable: true, description: 'Median; null when there are no values' }) p50?: number | null;
+  @Field(() => Float, { nullable: true, description: '75th percentile; null when there are no values' }) p75?:
+    number | null;
+  @Field(() => Float, { nullable: true, description: '95th percentile; null when there are no values' }) p95?:
+    number | null;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Segmentation measures of one model version (each ensemble member counts for its version)' })
 export class ModelVersionMetrics {
   @Field(() => String, { description: 'model@version' }) modelVersion!: string;
-  @Field(() => Int) count!: number;
-  @Field(() => Distribution) areaPercent!: Distribution;
-  @Field(() => Distribution) circularity!: Distribution;
+  @Field(() => Int, { description: 'Segmentations this version took part in' }) count!: number;
+  @Field(() => Distribution, { description: 'Lesion area, % of the image (0..100)' }) areaPercent!: Distribution;
+  @Field(() => Distribution, { description: 'Border regularity, 0..1 (1 = a disk)' }) circularity!: Distribution;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Aggregates over every result matching the filter (not paged)' })
 export class LesionMetricsSummary {
-  @Field(() => Int) segmentations!: number;
-  @Field(() => Int) predictions!: number;
-  @Field(() => [SeverityCount]) bySeverity!: SeverityCount[];
-  @Field(() => [LabelCount]) byLabel!: LabelCount[];
-  @Field(() => [ModelVersionMetrics]) byModelVersion!: ModelVersionMetrics[];
+  @Field(() => Int, { description: 'Segmentations matching the filter' }) segmentations!: number;
+  @Field(() => Int, { description: 'Predictions matching the filter (severity aside): the sum of byLabel' })
+  predictions!: number;
+  @Field(() => [SeverityCount], { description: 'Segmentations per severity, LOW first; absent grades omitted' })
+  bySeverity!: SeverityCount[];
+  @Field(() => [LabelCount], { description: 'Predictions per label, by label name' }) byLabel!: LabelCount[];
+  @Field(() => [ModelVersionMetrics], { description: 'Per model version, by model@version' })
+  byModelVersion!: ModelVersionMetrics[];
 }
