@@ -33,6 +33,9 @@ export default tseslint.config(
       'plugins/**',
       'datasets/**',
       'training/**',
+      // The example client's build output and graphql-codegen's generated types (its sources are linted).
+      'examples/*/dist/**',
+      'examples/*/src/gql/**',
     ],
   },
   js.configs.recommended,

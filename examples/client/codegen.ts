@@ -1,0 +1,30 @@
+// graphql-codegen, client preset: reads the server's committed schema.graphql and every graphql(`...`) in src/,
+// and writes src/gql/ (typed document nodes: each operation carries its result and variables types).
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+const config: CodegenConfig = {
+  schema: '../../schema.graphql',
+  documents: ['src/**/*.ts', '!src/gql/**'],
+  ignoreNoDocuments: false,
+  generates: {
+    'src/gql/': {
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: {
+        // Node ESM (module: nodenext) needs the .js suffix on relative imports.
+        emitLegacyCommonJSImports: false,
+        useTypeImports: true,
+        enumsAsTypes: true,
+        strictScalars: true,
+        scalars: {
+          Date: 'string',
+          DateTime: 'string',
+          JSONObject: 'Record<string, unknown>',
+          Upload: 'File',
+        },
+      },
+    },
+  },
+};
+
+export default config;
