@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { Command } from 'commander';
-import { loadConfig, ConfigError } from './infra/config';
+import { loadConfig } from './infra/config';
 import { ensureSecrets } from './infra/config/secrets';
 import { createLogger } from './infra/observability/logger';
 import { startServer } from './app/start';
@@ -11,7 +11,13 @@ import { emitSchema } from './schema/emit';
 import { createAdmin, readPasswordFromStdin } from './commands/create-admin';
 import { rotateKeys } from './modules/accounts';
 import { packCommand, validateCommand } from './commands/models';
-import { DataDirInUseError } from './infra/database/data-dir-lock';
+import { loadEnvFile } from './commands/env-file';
+import { describeFailure } from './commands/failures';
+import { assertPortFree } from './commands/port-check';
+import { packageVersion } from './infra/paths';
+
+/** The dotenv file read before the command ran (`--env-file`, DOTENV_PATH or ./.env), or null. */
+let envFile: string | null = null;
 
 /**
  * `dermagraph <command>`: one entry for the server, the worker and the admin tasks.
@@ -19,27 +25,35 @@ import { DataDirInUseError } from './infra/database/data-dir-lock';
  */
 function context() {
   const config = loadConfig();
-  return { config, logger: createLogger(config) };
+  const logger = createLogger(config);
+  if (envFile) logger.debug({ file: envFile }, 'environment file read');
+  return { config, logger };
 }
 
+/** Runs a command; an expected failure prints one line (no stack), anything else its stack (src/commands/failures.ts). */
 async function run(fn: () => Promise<unknown>): Promise<void> {
   try {
     await fn();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    if (err instanceof DataDirInUseError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(75); // EX_TEMPFAIL: try again once the other process has stopped
-    }
-    process.stderr.write(`${(err as Error).stack ?? err}\n`);
-    process.exit(1);
+    const failure = describeFailure(err);
+    process.stderr.write(failure.text);
+    process.exit(failure.exitCode);
   }
 }
 
-const program = new Command('dermagraph').description('Dermagraph: GraphQL API server for skin-lesion AI');
+const program = new Command('dermagraph')
+  .description('Dermagraph: GraphQL API server for skin-lesion AI')
+  .version(packageVersion, '-V, --version', 'print the version')
+  .option(
+    '--env-file <path>',
+    'read variables from this file instead of ./.env (or DOTENV_PATH); the environment wins over the file',
+  )
+  // Before any command's action, so each command's config sees the file's variables.
+  .hook('preAction', () =>
+    run(async () => {
+      envFile = loadEnvFile(program.opts<{ envFile?: string }>().envFile);
+    }),
+  );
 
 program
   .command('serve')
@@ -47,6 +61,7 @@ program
   .action(() =>
     run(async () => {
       const { config, logger } = context();
+      await assertPortFree(config.PORT, config.HOST); // a taken port fails at once, before the database opens
       const server = await startServer(config, { logger });
       server.stopOnSignals();
     }),
@@ -162,13 +177,14 @@ models
 models
   .command('pack')
   .argument('<dir>', 'the package folder')
-  .option('--out <file>', 'archive to write (.zip, .tar.gz or .tgz); default <folder name>.zip here')
+  .argument('[archive]', 'archive to write (.zip, .tar.gz or .tgz); default <folder name>.zip here')
+  .option('--out <file>', 'the same as [archive]')
   .description(
     "fill in the sha256 of every file in the folder's manifest.json, check the manifest, and write the archive",
   )
-  .action((dir: string, opts: { out?: string }) =>
+  .action((dir: string, archive: string | undefined, opts: { out?: string }) =>
     run(async () => {
-      const r = await packCommand(dir, opts);
+      const r = await packCommand(dir, { out: archive ?? opts.out });
       (r.ok ? process.stdout : process.stderr).write(r.text);
       process.exitCode = r.ok ? 0 : 1;
     }),

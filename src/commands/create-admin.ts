@@ -1,6 +1,7 @@
 import type { Config } from '../infra/config';
 import { ensureSecrets } from '../infra/config/secrets';
 import { AppError } from '../infra/errors';
+import { CommandError } from './failures';
 import { createAccountsModule } from '../modules/accounts';
 import { openDatabase } from '../infra/database/database';
 import type { Logger } from '../infra/observability/logger';
@@ -28,7 +29,7 @@ export async function createAdmin(
   } catch (err) {
     // The policy's and the conflict's messages are meant for a person: print them, not a stack.
     if (err instanceof AppError)
-      throw new Error(`${err.message}${err.extensions.field ? ` (${String(err.extensions.field)})` : ''}`);
+      throw new CommandError(`${err.message}${err.extensions.field ? ` (${String(err.extensions.field)})` : ''}`);
     throw err;
   } finally {
     await db.close();
@@ -63,7 +64,7 @@ export async function readPasswordFromStdin(prompt = 'Password: '): Promise<stri
         }
         if (c === '\u0003') {
           stdin.setRawMode(false);
-          return reject(new Error('cancelled'));
+          return reject(new CommandError('cancelled'));
         }
         if (c === '\u007f') value = value.slice(0, -1);
         else value += c;

@@ -26,7 +26,21 @@ export async function connectRedis(url: string, prefix: string): Promise<RedisCo
   };
   const main = new Redis(url, base);
   const sub = new Redis(url, base);
-  await Promise.all([main.connect(), sub.connect()]);
+  // A Redis that cannot be reached fails the start with the connection's own error (ECONNREFUSED host:port), once.
+  let firstError: Error | undefined;
+  const noteError = (err: Error) => (firstError ??= err);
+  main.on('error', noteError);
+  sub.on('error', noteError);
+  try {
+    await Promise.all([main.connect(), sub.connect()]);
+  } catch (err) {
+    main.disconnect();
+    sub.disconnect();
+    throw firstError ?? err;
+  } finally {
+    main.off('error', noteError);
+    sub.off('error', noteError);
+  }
   return {
     url,
     prefix,
