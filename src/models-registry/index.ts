@@ -37,6 +37,7 @@ export {
 export type { Manifest, ManifestInput, ManifestIssue } from './package/manifest';
 export { runBatch, probabilitiesOf, binaryMaskOf } from './package/golden';
 export { ModelsResolver } from './models.resolver';
+export { ModelVersionUploaderResolver, modelNodes } from './model-navigation.resolver';
 
 declare module '../schema/context' {
   interface Services {

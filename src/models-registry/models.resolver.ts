@@ -14,6 +14,8 @@ import {
   ModelType,
   type ModelVersionStatus,
   ModelVersionType,
+  modelId,
+  modelVersionId,
 } from './models.types';
 import { MODEL_REGISTRY_EVENTS, type RegistryEventMessage } from './setup';
 
@@ -172,8 +174,9 @@ export class ModelsResolver {
   }
 }
 
-function toVersion(v: ModelVersionInfo): ModelVersionType {
+export function toVersion(v: ModelVersionInfo): ModelVersionType {
   return {
+    id: modelVersionId(v.name, v.version),
     name: v.name,
     version: v.version,
     task: v.task,
@@ -193,8 +196,9 @@ function toVersion(v: ModelVersionInfo): ModelVersionType {
   };
 }
 
-function toModel(m: ModelInfo): ModelType {
+export function toModel(m: ModelInfo): ModelType {
   return {
+    id: modelId(m.name),
     name: m.name,
     task: m.versions[0]?.task ?? 'classification',
     activeVersion: m.activeVersion,

@@ -1,4 +1,5 @@
-import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Node } from '../schema/node';
 
 export enum ModelVersionStatus {
   LOADING = 'LOADING',
@@ -56,8 +57,15 @@ export class ModelVersionStatsType {
   p95Ms!: number | null;
 }
 
-@ObjectType('ModelVersion', { description: 'One version of a model package' })
+/** Ids of models and their versions: `model:<name>` and `model:<name>@<version>` (a name has no "@"), never a uuid. */
+export const modelId = (name: string): string => `model:${name}`;
+export const modelVersionId = (name: string, version: string): string => `model:${name}@${version}`;
+
+@ObjectType('ModelVersion', { description: 'One version of a model package', implements: Node })
 export class ModelVersionType {
+  @Field(() => ID, { description: '`model:<name>@<version>`: the same in every process and across restarts' })
+  id!: string;
+
   @Field(() => String)
   name!: string;
 
@@ -116,8 +124,11 @@ export class ModelVersionType {
   stats!: ModelVersionStatsType;
 }
 
-@ObjectType('Model', { description: 'A model name and its versions' })
+@ObjectType('Model', { description: 'A model name and its versions', implements: Node })
 export class ModelType {
+  @Field(() => ID, { description: '`model:<name>`: the same in every process and across restarts' })
+  id!: string;
+
   @Field(() => String)
   name!: string;
 

@@ -1,12 +1,13 @@
 import type { NonEmptyArray } from 'type-graphql';
+import { createNodeResolver } from '../schema/node';
 import { SystemResolver, UserFieldsResolver } from '../modules/system';
-import { accountsResolvers } from '../modules/accounts';
-import { AuditLogResolver } from '../modules/audit';
-import { ModelsResolver } from '../models-registry';
-import { jobsResolvers } from '../modules/jobs';
+import { accountNodes, accountsResolvers } from '../modules/accounts';
+import { AuditLogResolver, auditNodes } from '../modules/audit';
+import { ModelsResolver, ModelVersionUploaderResolver, modelNodes } from '../models-registry';
+import { jobNodes, jobsResolvers } from '../modules/jobs';
 import { ResearchResolver } from '../modules/research';
-import { patientResolvers } from '../modules/patients';
-import { imageResolvers } from '../modules/images';
+import { patientNodes, patientResolvers } from '../modules/patients';
+import { imageNodes, imageResolvers } from '../modules/images';
 import { QuotasResolver } from '../modules/quotas';
 
 /** Every resolver class in the schema. Features add theirs here. */
@@ -16,9 +17,12 @@ export const resolvers: NonEmptyArray<Function> = [
   ...accountsResolvers,
   AuditLogResolver,
   ModelsResolver,
+  ModelVersionUploaderResolver,
   ...patientResolvers,
   ...imageResolvers,
   QuotasResolver,
   ...jobsResolvers,
   ResearchResolver,
+  // node(id): how each module finds its objects by id.
+  createNodeResolver([...patientNodes, ...imageNodes, ...jobNodes, ...accountNodes, ...auditNodes, ...modelNodes]),
 ];

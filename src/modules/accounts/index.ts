@@ -4,6 +4,7 @@ import { PasswordsResolver } from './passwords/passwords.resolver';
 import { RegistrationResolver } from './registration/registration.resolver';
 import { SessionsResolver } from './sessions/sessions.resolver';
 import { TwoFactorResolver } from './two-factor/two-factor.resolver';
+import { AuditLogUsersResolver } from './user-navigation.resolver';
 
 /** The accounts module's public API (docs/auth.md). Other modules import it from here only. */
 export { createAccountsModule, type AccountsModule, type AccountsModuleOptions } from './accounts.module';
@@ -14,6 +15,8 @@ export { jwksRouter } from './tokens/jwks.router';
 export { rotateKeys } from './tokens/jwt';
 export { SecretBox } from './two-factor/secret-box';
 export { UserType } from './user.types';
+export { userById, readableUser } from './user.loaders';
+export { accountNodes } from './user-navigation.resolver';
 
 /** The accounts resolvers, for the schema (src/resolvers). */
 export const accountsResolvers = [
@@ -23,6 +26,7 @@ export const accountsResolvers = [
   TwoFactorResolver,
   UserAdminResolver,
   UserSecurityFieldsResolver,
+  AuditLogUsersResolver,
 ] as const;
 
 declare module '../../schema/context' {

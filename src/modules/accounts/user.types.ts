@@ -1,5 +1,6 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Plan, Role } from '../../entities/user';
+import { Node } from '../../schema/node';
 
 registerEnumType(Role, {
   name: 'Role',
@@ -27,6 +28,7 @@ registerEnumType(Plan, {
 @ObjectType('User', {
   description:
     "An account: yourself (me), a patient's owner or sharee, or (for admins) any account in users. See docs/auth.md",
+  implements: Node,
 })
 export class UserType {
   @Field(() => ID, { description: 'Stable account id; what setUserRole, setUserDisabled and sharePatient take' })

@@ -1,6 +1,7 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Connection } from '../../schema/connection';
+import { Node } from '../../schema/node';
 
 @InputType({ description: 'Narrows auditLog; the conditions given must all hold' })
 export class AuditLogFilter {
@@ -22,6 +23,7 @@ export class AuditLogFilter {
 
 @ObjectType('AuditLogEntry', {
   description: 'One security event: sign-ins, account and 2FA changes, admin actions, model changes (admins only)',
+  implements: Node,
 })
 export class AuditLogEntryType {
   @Field(() => ID, { description: 'Stable id of the entry' })

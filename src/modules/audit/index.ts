@@ -4,3 +4,5 @@ export { createAuditWriter, type AuditEntry, type AuditWriter, type RequestMeta 
 export { Audited, NOTHING_CHANGED, requestMeta, type AuditedOptions } from './audited';
 export { listAuditLog, type AuditLogFilterInput } from './audit-log.query';
 export { AuditLogResolver } from './audit.resolver';
+export { AuditLogEntryType } from './audit.types';
+export { auditNodes } from './audit-nodes';

@@ -1,6 +1,7 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ImageFormat } from '../../entities';
 import { Connection } from '../../schema/connection';
+import { Node } from '../../schema/node';
 import { ImageVariant } from './image-processing';
 
 registerEnumType(ImageFormat, { name: 'ImageFormat', description: 'Decided from the bytes, never from the file name' });
@@ -10,7 +11,7 @@ registerEnumType(ImageVariant, {
     'ORIGINAL: the uploaded bytes; NORMALIZED: EXIF orientation applied, sRGB, at most 2048 px, no metadata; THUMBNAIL: at most 256 px JPEG',
 });
 
-@ObjectType('Image')
+@ObjectType('Image', { implements: Node })
 export class ImageType {
   @Field(() => ID)
   id!: string;

@@ -5,14 +5,17 @@ import {
   LesionImagesResolver,
   PatientImagesResolver,
 } from './images.resolver';
+import { ImageNavigationResolver } from './image-navigation.resolver';
 
 export { ImageType, ImageConnection } from './images.types';
 export { imageShaById } from './images.loaders';
 export { imageFileRoute, type ImageRouteDeps } from './image-routes';
+export { imageNodes } from './image-navigation.resolver';
 
 export const imageResolvers = [
   ImageResolver,
   PatientImagesResolver,
   LesionImagesResolver,
   ImageUploadedEventResolver,
+  ImageNavigationResolver,
 ] as const;

@@ -6,6 +6,12 @@ import {
   ProgressFieldsResolver,
 } from './api/jobs.resolver';
 import { PatientResultsResolver } from './api/patient-results.resolver';
+import { ImageResultsResolver } from './api/image-results.resolver';
+import {
+  JobResultsResolver,
+  PredictionImageResolver,
+  SegmentationImageResolver,
+} from './api/result-navigation.resolver';
 import type { JobsModule } from './jobs.module';
 
 export { createJobsModule } from './jobs.module';
@@ -14,6 +20,7 @@ export { resultFileRoutes } from './api/result-files';
 // Result types and views other modules show (a patient's predictions and segmentations; research metrics).
 export { LesionMetricsValues, PredictionType, SegmentationType } from './api/jobs.types';
 export { toPrediction, toSegmentation } from './api/views';
+export { jobNodes } from './api/result-navigation.resolver';
 
 /** The module's resolvers: jobs and their results, and Patient.predictions / segmentations / latestPrediction. */
 export const jobsResolvers = [
@@ -22,6 +29,10 @@ export const jobsResolvers = [
   SegmentationFieldsResolver,
   ProgressFieldsResolver,
   PatientResultsResolver,
+  ImageResultsResolver,
+  JobResultsResolver,
+  PredictionImageResolver,
+  SegmentationImageResolver,
 ];
 
 declare module '../../schema/context' {

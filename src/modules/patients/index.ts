@@ -5,6 +5,11 @@
 import { LesionResolver } from './lesions.resolver';
 import { PatientResolver } from './patients.resolver';
 import { TimelineResolver } from './timeline.resolver';
+import {
+  NoteAddedActorResolver,
+  PatientChangedActorResolver,
+  PatientCreatedActorResolver,
+} from './patient-navigation.resolver';
 
 export {
   requireAccess,
@@ -30,5 +35,15 @@ export {
 } from './patients.types';
 export { ImageUploadedEvent } from './timeline.types';
 export { lesionById } from './patients.loaders';
+/** Access-checked rows by id, batched per request (navigation fields), and `node(id)` for patients and lesions. */
+export { accessibleById } from './access.loaders';
+export { patientNodes } from './patient-navigation.resolver';
 
-export const patientResolvers = [PatientResolver, LesionResolver, TimelineResolver] as const;
+export const patientResolvers = [
+  PatientResolver,
+  LesionResolver,
+  TimelineResolver,
+  PatientCreatedActorResolver,
+  PatientChangedActorResolver,
+  NoteAddedActorResolver,
+] as const;

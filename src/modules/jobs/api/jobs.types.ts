@@ -2,6 +2,7 @@ import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumTyp
 import { JobKind, JobStatus } from '../../../entities/inference-job';
 import { Severity } from '../../../entities/segmentation';
 import { Connection } from '../../../schema/connection';
+import { Node } from '../../../schema/node';
 
 registerEnumType(JobKind, { name: 'JobKind' });
 registerEnumType(JobStatus, { name: 'JobStatus' });
@@ -46,7 +47,7 @@ export class GroundTruthInput {
   @Field(() => ID) maskImageId!: string;
 }
 
-@ObjectType('InferenceJob')
+@ObjectType('InferenceJob', { implements: Node })
 export class JobType {
   @Field(() => ID) id!: string;
   @Field(() => JobKind) kind!: JobKind;
@@ -95,7 +96,7 @@ export class GradCamType {
   files!: { imageSha256: string; mapSha256: string };
 }
 
-@ObjectType('Prediction')
+@ObjectType('Prediction', { implements: Node })
 export class PredictionType {
   @Field(() => ID) id!: string;
   @Field(() => ID) imageId!: string;
@@ -123,7 +124,7 @@ export class LesionMetricsValues {
   @Field(() => Float, { nullable: true }) jaccard?: number | null;
 }
 
-@ObjectType('Segmentation')
+@ObjectType('Segmentation', { implements: Node })
 export class SegmentationType {
   @Field(() => ID) id!: string;
   @Field(() => ID) imageId!: string;
