@@ -12,6 +12,7 @@ export type { AuthResult } from './sessions/session-issuer';
 export type { RoleChangedEvent, SessionsRevokedEvent } from './sessions/account-events';
 export { bridgeRoleChanges, bridgeSessionRevocations } from './sessions/session-events';
 export { jwksRouter } from './tokens/jwks.router';
+export { accountPagesRouter } from './pages/account-pages.router';
 export { rotateKeys } from './tokens/jwt';
 export { SecretBox } from './two-factor/secret-box';
 export { UserType } from './user.types';
