@@ -8,7 +8,7 @@ import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { Config } from '../infra/config';
+import { defaultPublicUrl, type Config } from '../infra/config';
 import { ensureSecrets } from '../infra/config/secrets';
 import { connectRedis, type RedisConnections } from '../infra/messaging/redis';
 import { createPubSubAdapter } from '../infra/messaging/pubsub';
@@ -180,6 +180,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       allowBatchedHttpRequests: false,
       stopOnTerminationSignals: false, // our own handler drains jobs and closes the database after Apollo
       validationRules: armor.validationRules,
+      parseOptions: armor.parseOptions,
       formatError,
       plugins: [
         ...armor.plugins,
@@ -225,10 +226,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     app.use(healthRouter(services, [models.readiness]));
     app.use(jwksRouter(auth.jwt));
     app.use(
-      signedFilesRouter(config.URL_SIGNING_SECRET, [
-        imageFileRoute({ config, store: services.files, forkEm: () => db.orm.em.fork() }),
-        ...resultFileRoutes({ db, files: inference.files, images: inference.images, results: inference.results }),
-      ]),
+      signedFilesRouter(
+        config.URL_SIGNING_SECRET,
+        [
+          imageFileRoute({ config, store: services.files, forkEm: () => db.orm.em.fork() }),
+          ...resultFileRoutes({ db, files: inference.files, images: inference.images, results: inference.results }),
+        ],
+        { corsOrigins: config.CORS_ORIGINS },
+      ),
     );
     // CORS first: it must answer preflights before any router's automatic OPTIONS reply.
     app.use(GRAPHQL_PATH, cors({ origin: config.CORS_ORIGINS, credentials: true, maxAge: 600 }));
@@ -268,6 +273,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       httpServer.listen(config.PORT, config.HOST, () => resolve());
     });
     const port = (httpServer.address() as AddressInfo).port;
+    // PUBLIC_URL unset: links follow the port the server listens on (PORT=0: the one it was given).
+    if (config.publicUrlFromPort) config.PUBLIC_URL = defaultPublicUrl(config.HOST, port);
     const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
     const url = `http://${host}:${port}${GRAPHQL_PATH}`;
     logger.info(

@@ -14,7 +14,7 @@ import {
 import { AppError } from '../infra/errors';
 import { toGraphQLError } from '../schema/errors';
 import type { AuthUser } from '../schema/context';
-import type { Armor } from '../infra/http/armor';
+import { QueryLimitError, type Armor } from '../infra/http/armor';
 import { buildContext } from './build-context';
 import type { Services } from '../schema/context';
 
@@ -199,10 +199,14 @@ export function createSubscriptionServer(opts: {
         try {
           document = armor.parse(payload.query);
         } catch (e) {
+          if (e instanceof QueryLimitError) return [e];
           return [withCode(e instanceof GraphQLError ? e : new GraphQLError(String(e)), 'GRAPHQL_PARSE_FAILED')];
         }
         const errors = validate(opts.schema, document, armor.allValidationRules);
-        if (errors.length) return errors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+        if (errors.length)
+          return errors.map((e) => (e instanceof QueryLimitError ? e : withCode(e, 'GRAPHQL_VALIDATION_FAILED')));
+        const tooCostly = armor.checkCost(opts.schema, document, payload.operationName, payload.variables);
+        if (tooCostly) return [tooCostly];
         const req = ctx.extra.request;
         return {
           schema: opts.schema,

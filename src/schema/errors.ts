@@ -3,9 +3,11 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { AppError, ErrorCodes } from '../infra/errors';
 import type { Logger } from '../infra/observability/logger';
+import { QUERY_TOO_COMPLEX, queryLimitOf } from '../infra/http/armor';
 
 /** Codes raised by the GraphQL layer itself (parsing, validation, armor limits): shown as they are. */
 const PROTOCOL_CODES = new Set([
+  QUERY_TOO_COMPLEX,
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
@@ -50,6 +52,13 @@ export function internalError(requestId?: string): { message: string; extensions
  */
 export function createErrorFormatter(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    // Over a size limit: QUERY_TOO_COMPLEX with its reason, whichever layer refused it (Apollo files
+    // depth and alias refusals under GRAPHQL_VALIDATION_FAILED and the token limit under GRAPHQL_PARSE_FAILED).
+    const limit = queryLimitOf(error);
+    if (limit) {
+      const { http: _http, ...extensions } = limit.extensions;
+      return { message: limit.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions };
+    }
     const original = unwrapResolverError(error);
     const code =
       (formatted.extensions?.code as string | undefined) ??

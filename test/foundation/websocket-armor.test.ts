@@ -111,7 +111,7 @@ describe('production hardening over graphql-ws, as over HTTP', () => {
       expect(r.data).toBeUndefined();
       expect(r.errors?.[0]).toMatchObject({
         message: expect.stringMatching(/tokens/i),
-        extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+        extensions: { code: 'QUERY_TOO_COMPLEX', reason: 'TOKENS', max: MAX_TOKENS },
       });
       expect((await server.gql(longQuery)).errors?.[0].message).toMatch(/token/i);
       // A syntax error is an answer, not a dropped connection.

@@ -1,6 +1,7 @@
 import { AuditLog } from '../../src/entities';
 import { packPackage } from '../../src/models-registry/package/package';
 import { makeClassifierPackage, tempDir } from '../fixtures/models/packages';
+import { uploadPackage } from '../models/helpers';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildWorld, unshare, type World } from './helpers';
@@ -18,18 +19,8 @@ describe('node(id)', () => {
     work = await tempDir();
     const dir = await makeClassifierPackage(join(work, 'pkg'), { version: '1.0.0', model: 'v1' });
     const zip = (await packPackage(dir, join(work, 'tiny-classifier-1.0.0.zip'))).outFile;
-    // uploadModelPackage as a multipart request, selecting only the version's id.
-    const form = new FormData();
-    const query = `mutation($file: Upload!) { uploadModelPackage(file: $file) { id } }`;
-    form.append('operations', JSON.stringify({ query, variables: { file: null } }));
-    form.append('map', JSON.stringify({ 0: ['variables.file'] }));
-    form.append('0', new Blob([await readFile(zip)]), 'tiny-classifier-1.0.0.zip');
-    const up = await fetch(w.server.url, {
-      method: 'POST',
-      headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${w.admin.token}` },
-      body: form,
-    }).then((r) => r.json() as Promise<any>);
-    expect(up).toEqual({ data: { uploadModelPackage: { id: 'model:tiny-classifier@1.0.0' } } });
+    const up = await uploadPackage(w.server, await readFile(zip), 'tiny-classifier-1.0.0.zip', w.admin.token);
+    expect(up.errors).toBeUndefined();
     const row = await w.server.services.db.orm.em.fork().findOneOrFail(AuditLog, { userId: w.bob.id });
     auditId = row.id;
   });

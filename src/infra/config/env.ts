@@ -44,7 +44,8 @@ export const envSchema = z.object({
   REDIS_PREFIX: z.string().default('dg:'),
   SMTP_URL: z.union([z.literal(''), url]).default(''),
   MAIL_FROM: z.string().min(3).default('Dermagraph <no-reply@dermagraph.local>'),
-  PUBLIC_URL: url.default('http://localhost:4000'),
+  // Unset (or empty): http://localhost:<PORT> (HOST when it is not loopback or a wildcard), see defaultPublicUrl.
+  PUBLIC_URL: z.union([z.literal(''), url]).default(''),
   CORS_ORIGINS: csv.default(['http://localhost:3000', 'http://localhost:4000']),
   TRUST_PROXY: z.string().default('loopback'),
   ADMIN_EMAIL: z.union([z.literal(''), z.string().email()]).default(''),
@@ -87,7 +88,8 @@ export const envSchema = z.object({
   IMAGE_THREADS: int(1, 64).default(1),
   GRAPHQL_MAX_DEPTH: int(2, 50).default(12),
   GRAPHQL_MAX_ALIASES: int(1, 1000).default(15),
-  GRAPHQL_MAX_COST: int(100, 1_000_000).default(5000),
+  // The largest page of every connection fits (test/foundation/query-cost.test.ts); docs/errors.md#query-cost.
+  GRAPHQL_MAX_COST: int(100, 1_000_000).default(30000),
   GRAPHQL_MAX_TOKENS: int(100, 1_000_000).default(2000),
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: int(1, 10_000).default(100),
   WS_MAX_SOCKETS_PER_USER: int(1, 10_000).default(20),
@@ -105,6 +107,18 @@ export interface Config extends Env {
   isProduction: boolean;
   /** GraphiQL and field suggestions: on in development, off in production unless GRAPHIQL=1. */
   graphiqlEnabled: boolean;
+  /** PUBLIC_URL was not set: it is derived from HOST and PORT (with PORT=0, from the port the server got). */
+  publicUrlFromPort: boolean;
+}
+
+/**
+ * The URL a server listening on `host`:`port` is reached at from this machine, PUBLIC_URL's default:
+ * `localhost` for loopback and wildcard addresses, else the host itself.
+ */
+export function defaultPublicUrl(host: string, port: number): string {
+  const local = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host);
+  const name = local ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
 }
 
 export class ConfigError extends Error {
@@ -151,5 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedDatabase: e.DATABASE_URL === '',
     isProduction,
     graphiqlEnabled: e.GRAPHIQL === '' ? !isProduction : e.GRAPHIQL,
+    PUBLIC_URL: e.PUBLIC_URL || defaultPublicUrl(e.HOST, e.PORT),
+    publicUrlFromPort: e.PUBLIC_URL === '',
   };
 }

@@ -16,7 +16,7 @@ export const SECTION_KEYS = {
   /** Logs. */
   observability: ['LOG_LEVEL'],
   /** The HTTP listener and how the server is reached from outside (links in mails and signed URLs). */
-  http: ['PORT', 'HOST', 'PUBLIC_URL', 'CORS_ORIGINS', 'TRUST_PROXY'],
+  http: ['PORT', 'HOST', 'PUBLIC_URL', 'publicUrlFromPort', 'CORS_ORIGINS', 'TRUST_PROXY'],
   /** Limits on GraphQL documents, and whether GraphiQL and field suggestions are served. */
   graphql: [
     'GRAPHQL_MAX_DEPTH',

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import cors from 'cors';
 import { AppError, forbidden, type ErrorCode } from '../errors';
 import { checkSignature, type SignedTarget } from '../storage/signed-urls';
 
@@ -53,15 +54,32 @@ async function send(req: Request, res: Response, next: NextFunction, file: Signe
   createReadStream(file.path).on('error', next).pipe(res);
 }
 
+/** Options of the signed-file router. */
+export interface SignedFilesOptions {
+  /** Origins whose pages may read the files (CORS_ORIGINS, as for /graphql), e.g. to draw them on a canvas. */
+  corsOrigins?: readonly string[];
+}
+
 /**
  * The one router of signed file URLs (images, Grad-CAM maps, segmentation masks). The signature
  * is the authorisation, so no session is needed: it is checked in constant time before any
  * lookup, and a wrong, altered or expired URL gets 403. Every refusal is JSON in the GraphQL
  * error shape (`{ errors: [{ message, extensions: { code } }] }`); an unexpected failure goes on
  * to the app's final handler (500, request id only).
+ *
+ * CORS: a request from an allowed origin gets `Access-Control-Allow-Origin` with that origin (no
+ * credentials: the URL is the authorisation), so `<img crossorigin>` and `fetch()` may read the pixels;
+ * every answer carries `Vary: Origin`; other origins get no CORS header and the browser keeps the bytes
+ * from the page.
  */
-export function signedFilesRouter(secret: string, routes: readonly SignedFileRoute[]): Router {
+export function signedFilesRouter(
+  secret: string,
+  routes: readonly SignedFileRoute[],
+  opts: SignedFilesOptions = {},
+): Router {
   const router = Router();
+  // A list, not a function: cors then adds `Vary: Origin` to every answer, allowed origin or not.
+  router.use('/files', cors({ origin: [...(opts.corsOrigins ?? [])], methods: ['GET', 'HEAD'], maxAge: 600 }));
   for (const route of routes) {
     router.get(`/files/${route.kind}s/:id/:variant`, async (req, res, next) => {
       try {

@@ -12,7 +12,18 @@ export function signature(secret: string, t: SignedTarget, expiresAt: number): s
   return createHmac('sha256', secret).update(`${t.kind}\n${t.id}\n${t.variant}\n${expiresAt}`).digest('base64url');
 }
 
-/** `/files/<kind>s/<id>/<variant>?exp=<epoch seconds>&sig=<hmac>` under `publicUrl`. */
+/**
+ * The expiry (epoch seconds) of a URL minted at `nowMs`: at least `ttlSeconds` away, rounded up to the
+ * next multiple of `ttlSeconds`. Every URL for one file minted within the same window of `ttlSeconds`
+ * is the same string (same expiry, same signature), so a client that fetches the same data again gets
+ * the URL its browser has cached; each is valid for between `ttlSeconds` and twice that.
+ */
+export function expiryFor(ttlSeconds: number, nowMs = Date.now()): number {
+  const earliest = Math.ceil(nowMs / 1000) + ttlSeconds;
+  return Math.ceil(earliest / ttlSeconds) * ttlSeconds;
+}
+
+/** `/files/<kind>s/<id>/<variant>?exp=<epoch seconds>&sig=<hmac>` under `publicUrl`, expiring at `expiryFor(ttlSeconds)`. */
 export function signedUrl(
   publicUrl: string,
   secret: string,
@@ -20,7 +31,7 @@ export function signedUrl(
   ttlSeconds: number,
   nowMs = Date.now(),
 ): string {
-  const exp = Math.floor(nowMs / 1000) + ttlSeconds;
+  const exp = expiryFor(ttlSeconds, nowMs);
   const base = publicUrl.replace(/\/+$/, '');
   return `${base}/files/${t.kind}s/${encodeURIComponent(t.id)}/${encodeURIComponent(t.variant)}?exp=${exp}&sig=${signature(secret, t, exp)}`;
 }
