@@ -3,7 +3,7 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const config: CodegenConfig = {
-  schema: '../../schema.graphql',
+  schema: process.env.SCHEMA ?? '../../schema.graphql',
   documents: ['src/**/*.ts', '!src/gql/**'],
   ignoreNoDocuments: false,
   generates: {
@@ -15,9 +15,11 @@ const config: CodegenConfig = {
         emitLegacyCommonJSImports: false,
         useTypeImports: true,
         enumsAsTypes: true,
-        strictScalars: true,
+        // A scalar not listed here is typed `unknown` (the code must check it before use), never `any`.
+        defaultScalarType: 'unknown',
         scalars: {
           Date: 'string',
+          LocalDate: 'string',
           DateTime: 'string',
           JSONObject: 'Record<string, unknown>',
           Upload: 'File',

@@ -1,8 +1,9 @@
-// Patients, an upload, a classification that answers with its result, and a segmentation followed over a subscription.
+// A patient, an upload that is classified in the same request, an ensemble classification that answers with its
+// result, and a segmentation followed over a subscription.
 import { firstValueFrom, map, takeWhile, tap, timeout, toArray } from 'rxjs';
 import type { Api } from './client.js';
 import { graphql } from './gql/index.js';
-import type { InferenceProgressSubscription } from './gql/graphql.js';
+import type { InferenceProgressSubscription, JobStatus } from './gql/graphql.js';
 
 const CreatePatient = graphql(`
   mutation CreatePatient($input: PatientInput!) {
@@ -14,23 +15,47 @@ const CreatePatient = graphql(`
   }
 `);
 
-const UploadImages = graphql(`
-  mutation UploadImages($patientId: ID!, $files: [Upload!]!) {
-    uploadImages(patientId: $patientId, files: $files) {
+// The whole flow in one request: store the file, classify it with a Grad-CAM, answer once the result is there.
+const UploadAndClassify = graphql(`
+  mutation UploadAndClassify($patientId: ID!, $files: [Upload!]!) {
+    uploadImages(patientId: $patientId, files: $files, classify: { explain: true }, wait: true) {
       id
       format
       width
       height
+      latestPrediction {
+        id
+        label
+        confidence
+        malignantProbability
+        members {
+          model
+          version
+        }
+        gradCam {
+          method
+          overlayUrl(opacity: 0.5)
+        }
+      }
     }
   }
 `);
 
 const ClassifyImage = graphql(`
-  mutation ClassifyImage($imageId: ID!) {
-    classifyImage(imageId: $imageId, explain: true) {
+  mutation ClassifyImage($imageId: ID!, $models: [EnsembleMemberInput!]) {
+    classifyImage(imageId: $imageId, models: $models, explain: false, wait: true) {
       id
       status
-      resultIds
+      predictions {
+        id
+        label
+        confidence
+        members {
+          model
+          version
+          weight
+        }
+      }
     }
   }
 `);
@@ -53,21 +78,11 @@ const InferenceProgress = graphql(`
       progress
       model
       version
-      device
-      message
-      prediction {
-        id
-        label
-        confidence
-        malignantProbability
-        members {
-          model
-          version
-        }
-        gradCam {
-          overlayUrl(opacity: 0.5)
-        }
+      device {
+        kind
+        index
       }
+      message
       segmentation {
         id
         severity
@@ -81,7 +96,9 @@ const InferenceProgress = graphql(`
   }
 `);
 
-type ProgressEvent = InferenceProgressSubscription['inferenceProgress'];
+export type ProgressEvent = InferenceProgressSubscription['inferenceProgress'];
+
+const ended = (status: JobStatus) => status !== 'QUEUED' && status !== 'RUNNING';
 
 export async function createPatient(api: Api, externalId: string) {
   const { data } = await api.apollo.mutate({
@@ -91,53 +108,58 @@ export async function createPatient(api: Api, externalId: string) {
   return data!.createPatient;
 }
 
-export async function uploadImage(api: Api, patientId: string, file: File) {
-  const { data } = await api.apollo.mutate({ mutation: UploadImages, variables: { patientId, files: [file] } });
-  return data!.uploadImages[0];
+/** Uploads one image and answers with it and its classification (uploadImages with classify and wait). */
+export async function uploadAndClassify(api: Api, patientId: string, file: File) {
+  const { data } = await api.apollo.mutate({ mutation: UploadAndClassify, variables: { patientId, files: [file] } });
+  const image = data!.uploadImages[0];
+  // wait answers at JOB_WAIT_TIMEOUT_MS with the image as it stands: no prediction yet is not an error for the
+  // server, but this example wants one.
+  if (!image.latestPrediction) throw new Error(`image ${image.id} has no prediction yet (the wait timed out)`);
+  return { image, prediction: image.latestPrediction };
 }
 
-/** Every progress event of a job until `done` or `failed` (the server replays the ones sent before we subscribed). */
-async function follow(api: Api, jobId: string, onEvent: (e: ProgressEvent) => void, timeoutMs = 120_000) {
+/** A weighted two-model ensemble on an image already stored; the job comes back ended, with its predictions. */
+export async function classifyEnsemble(api: Api, imageId: string) {
+  const models = [
+    { model: 'dg-gap-classifier', weight: 2 },
+    { model: 'dg-mlp-classifier', weight: 1 },
+  ];
+  const { data } = await api.apollo.mutate({ mutation: ClassifyImage, variables: { imageId, models } });
+  const job = data!.classifyImage;
+  if (job.status !== 'SUCCEEDED' || !job.predictions[0]) throw new Error(`job ${job.id} is ${job.status}`);
+  return job.predictions[0];
+}
+
+/** Queues a segmentation ensemble and follows its progress events until the job ends; answers with the result. */
+export async function segmentAndFollow(
+  api: Api,
+  imageId: string,
+  onEvent: (e: ProgressEvent) => void,
+  timeoutMs = 120_000,
+) {
+  const members = [
+    { model: 'dg-seg-stats', weight: 1 },
+    { model: 'dg-seg-skin-distance', weight: 1 },
+  ];
+  const { data } = await api.apollo.mutate({ mutation: SegmentImages, variables: { imageIds: [imageId], members } });
+  const job = data!.segmentImages;
+  console.log(`segmentation job ${job.id} ${job.status}: following inferenceProgress over graphql-ws`);
+  // Events sent before the subscription started are replayed first, so none is missed.
   const events = await firstValueFrom(
-    api.apollo.subscribe({ query: InferenceProgress, variables: { jobId } }).pipe(
+    api.apollo.subscribe({ query: InferenceProgress, variables: { jobId: job.id } }).pipe(
       tap((r) => {
         if (r.error) throw r.error;
       }),
       map((r) => r.data!.inferenceProgress),
       tap(onEvent),
-      takeWhile((e) => e.stage !== 'done' && e.stage !== 'failed', true),
+      takeWhile((e) => !ended(e.status), true),
       timeout(timeoutMs),
       toArray(),
     ),
   );
   const last = events[events.length - 1];
-  if (last?.stage !== 'done') throw new Error(`job ${jobId} ended ${last?.stage}: ${last?.message ?? ''}`);
-  return events;
-}
-
-export async function classifyWithWait(api: Api, imageId: string) {
-  const { data } = await api.apollo.mutate({ mutation: ClassifyImage, variables: { imageId } });
-  const events = await follow(api, data!.classifyImage.id, () => {});
-  const prediction = events.map((e) => e.prediction).find((p) => p);
-  if (!prediction) throw new Error('no prediction');
-  return prediction;
-}
-
-export async function followSegmentation(api: Api, imageId: string, onEvent: (e: ProgressEvent) => void) {
-  const { data } = await api.apollo.mutate({
-    mutation: SegmentImages,
-    variables: {
-      imageIds: [imageId],
-      members: [
-        { model: 'dg-seg-stats', weight: 1 },
-        { model: 'dg-seg-skin-distance', weight: 1 },
-      ],
-    },
-  });
-  const job = data!.segmentImages;
-  console.log(`segmentation job ${job.id} ${job.status}: following its progress over graphql-ws`);
-  const events = await follow(api, job.id, onEvent);
   const segmentation = events.map((e) => e.segmentation).find((s) => s);
-  if (!segmentation) throw new Error('no segmentation');
+  if (last?.status !== 'SUCCEEDED' || !segmentation)
+    throw new Error(`job ${job.id} ended ${last?.status}: ${last?.message ?? ''}`);
   return segmentation;
 }

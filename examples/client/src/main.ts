@@ -1,6 +1,7 @@
-// The Dermagraph typed client example: sign up (or in), create a patient, upload a lesion image, classify it
-// and wait for the result in the same request, then segment it and follow the job's progress over a
-// subscription until it is done. Every operation is a typed document node generated from schema.graphql.
+// The Dermagraph typed client example: sign up (or in), create a patient, upload a lesion image and classify it
+// in the same request (wait: true answers with the result), classify it again with an ensemble (classifyImage with
+// wait), then segment it and follow the job's progress over a subscription until it ends. Every operation is a
+// typed document node generated from schema.graphql.
 //
 //   DERMAGRAPH_URL    GraphQL endpoint (default http://localhost:4000/graphql)
 //   DERMAGRAPH_EMAIL, DERMAGRAPH_PASSWORD   an existing account (e.g. from `dermagraph create-admin`): sign in
@@ -14,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { CombinedGraphQLErrors } from '@apollo/client';
 import { signIn, signUp } from './account.js';
 import { createApi } from './client.js';
-import { classifyWithWait, createPatient, followSegmentation, uploadImage } from './lesion-flow.js';
+import { classifyEnsemble, createPatient, segmentAndFollow, uploadAndClassify } from './lesion-flow.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const url = process.env.DERMAGRAPH_URL ?? 'http://localhost:4000/graphql';
@@ -37,25 +38,35 @@ async function main(): Promise<void> {
     console.log(`patient: ${patient.id} ${patient.externalId}`);
 
     const file = new File([await readFile(imagePath)], basename(imagePath), { type: 'image/jpeg' });
-    const image = await uploadImage(api, patient.id, file);
-    console.log(`uploaded: image ${image.id} ${image.width}x${image.height} ${image.format}`);
-
-    const prediction = await classifyWithWait(api, image.id);
+    const { image, prediction } = await uploadAndClassify(api, patient.id, file);
     console.log(
-      `classified: ${prediction.label} (confidence ${prediction.confidence.toFixed(3)}, malignant probability ` +
+      `uploaded and classified in one request: image ${image.id} ${image.width}x${image.height} ${image.format}`,
+    );
+    console.log(
+      `  ${prediction.label} (confidence ${prediction.confidence.toFixed(3)}, malignant probability ` +
         `${prediction.malignantProbability.toFixed(3)}) by ${prediction.members.map((m) => `${m.model}@${m.version}`).join(', ')}`,
     );
     const overlay = prediction.gradCam?.overlayUrl;
     if (!overlay) throw new Error('the prediction has no Grad-CAM overlay');
+    // The signed URL works as given: no host to fix, a browser could use it in an <img>.
     const res = await fetch(overlay);
     const bytes = (await res.arrayBuffer()).byteLength;
-    console.log(`overlay: ${overlay}\n  -> HTTP ${res.status} ${res.headers.get('content-type')} ${bytes} bytes`);
+    console.log(`  ${prediction.gradCam!.method} overlay: ${overlay}`);
+    console.log(`  -> HTTP ${res.status} ${res.headers.get('content-type')}, ${bytes} bytes`);
     if (!res.ok) throw new Error(`the overlay URL answered HTTP ${res.status}`);
 
-    const segmentation = await followSegmentation(api, image.id, (e) =>
+    const ensemble = await classifyEnsemble(api, image.id);
+    console.log(
+      `classifyImage(wait: true), a weighted ensemble: ${ensemble.label} (confidence ${ensemble.confidence.toFixed(3)}) by ` +
+        ensemble.members.map((m) => `${m.model}@${m.version} x${m.weight.toFixed(2)}`).join(' + '),
+    );
+
+    const segmentation = await segmentAndFollow(api, image.id, (e) =>
       console.log(
-        `  progress #${e.seq} ${e.stage.padEnd(13)} ${(e.progress * 100).toFixed(0).padStart(3)}%` +
-          (e.model ? ` ${e.model}@${e.version} on ${e.device}` : '') +
+        `  #${e.seq} ${e.stage.padEnd(13)} ${e.status.padEnd(9)} ${(e.progress * 100).toFixed(0).padStart(3)}%` +
+          (e.model
+            ? ` ${e.model}@${e.version} on ${e.device?.kind}${e.device?.index != null ? `:${e.device.index}` : ''}`
+            : '') +
           (e.message ? ` (${e.message})` : ''),
       ),
     );
