@@ -45,8 +45,14 @@ export class ModelsResolver {
   }
 
   @Authorized()
-  @Query(() => ModelType, { nullable: true })
-  async model(@Arg('name', () => String) name: string, @Ctx() ctx: AppContext): Promise<ModelType | null> {
+  @Query(() => ModelType, {
+    nullable: true,
+    description: 'One model by name, as models lists it; null when no model has that name',
+  })
+  async model(
+    @Arg('name', () => String, { description: 'Model.name, exactly' }) name: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<ModelType | null> {
     const m = (await ctx.services.models.catalog()).find((x) => x.name === name);
     return m ? toModel(m) : null;
   }
@@ -61,8 +67,15 @@ export class ModelsResolver {
       'Installs a model package (.zip or .tar.gz) after every check passes; with activate, makes it the active version',
   })
   async uploadModelPackage(
-    @Arg('file', () => GraphQLUpload) file: Promise<FileUpload>,
-    @Arg('activate', () => Boolean, { defaultValue: false }) activate: boolean,
+    @Arg('file', () => GraphQLUpload, {
+      description: 'The package archive (multipart upload), at most MODEL_PACKAGE_MAX_BYTES; see docs/models.md',
+    })
+    file: Promise<FileUpload>,
+    @Arg('activate', () => Boolean, {
+      defaultValue: false,
+      description: 'Also make it the active version once installed (a hot swap on every process)',
+    })
+    activate: boolean,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<ModelVersionType> {
@@ -83,8 +96,8 @@ export class ModelsResolver {
     description: 'Hot swap: loads, warms and checks the version beside the active one, then switches every process',
   })
   async activateModelVersion(
-    @Arg('name', () => String) name: string,
-    @Arg('version', () => String) version: string,
+    @Arg('name', () => String, { description: 'Model.name' }) name: string,
+    @Arg('version', () => String, { description: 'The version to activate (ModelVersion.version)' }) version: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<ModelVersionType> {
@@ -97,8 +110,11 @@ export class ModelsResolver {
     description: 'Takes a version out of service on every process; its running requests finish first',
   })
   async unloadModelVersion(
-    @Arg('name', () => String) name: string,
-    @Arg('version', () => String) version: string,
+    @Arg('name', () => String, { description: 'Model.name' }) name: string,
+    @Arg('version', () => String, {
+      description: 'The version to unload; unloading the active one leaves the model with none',
+    })
+    version: string,
     @Ctx() ctx: AppContext,
   ): Promise<ModelVersionType> {
     return toVersion(await ctx.services.models.unload(name, version));
@@ -148,7 +164,10 @@ export class ModelsResolver {
   })
   @Mutation(() => ModelVersionType, { description: 'Activates the version that was active before the current one' })
   async rollbackModelVersion(
-    @Arg('name', () => String) name: string,
+    @Arg('name', () => String, {
+      description: 'Model.name; rolling back again goes one step further back (CONFLICT when none is left)',
+    })
+    name: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<ModelVersionType> {

@@ -13,6 +13,16 @@ registerEnumType(ModelVersionStatus, {
   name: 'ModelVersionStatus',
   description:
     'LOADING -> READY (loaded, golden cases passed) -> ACTIVE -> DRAINING (swapped out, requests finishing) -> UNLOADED; FAILED: its last load failed',
+  valuesConfig: {
+    LOADING: { description: 'A session is being created, warmed and checked' },
+    READY: { description: 'Loaded and checked; serves only jobs pinned to this version' },
+    ACTIVE: { description: 'The model’s active version: serves its requests' },
+    FAILED: { description: 'Its last load failed (see error); a later activation retries' },
+    DRAINING: {
+      description: 'Swapped out or unloaded; finishing the requests and pinned jobs that still hold its session',
+    },
+    UNLOADED: { description: 'No session in this process; activating it loads it again' },
+  },
 });
 
 export enum ModelRegistryEventType {
@@ -23,7 +33,18 @@ export enum ModelRegistryEventType {
   UNLOADED = 'UNLOADED',
   DRAINING = 'DRAINING',
 }
-registerEnumType(ModelRegistryEventType, { name: 'ModelRegistryEventType' });
+registerEnumType(ModelRegistryEventType, {
+  name: 'ModelRegistryEventType',
+  description: 'What happened to a model version in one process (modelRegistryEvents)',
+  valuesConfig: {
+    LOADED: { description: 'A session was created, warmed and passed its golden cases' },
+    ACTIVATED: { description: 'It became the active version (previousVersion: the one it replaced)' },
+    FAILED: { description: 'A load, activation, re-placement or package check failed (message says why)' },
+    FELL_BACK: { description: 'The device asked for could not start; it runs on the next one (device.fallbackReason)' },
+    UNLOADED: { description: 'Its session was released' },
+    DRAINING: { description: 'Swapped out; its running requests and pinned jobs are finishing' },
+  },
+});
 
 @ObjectType('ModelDevice', {
   description: 'Where a version runs: the device asked for, the one that started, and why they differ',
@@ -47,13 +68,19 @@ export class ModelVersionStatsType {
   @Field(() => Int, { description: 'images run (failed runs included)' })
   requests!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'runs that failed (counted in requests too)' })
   errors!: number;
 
-  @Field(() => Float, { nullable: true, description: 'median session run time, milliseconds' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'median session run time, milliseconds (a 1024-run sample); null before the first run',
+  })
   p50Ms!: number | null;
 
-  @Field(() => Float, { nullable: true })
+  @Field(() => Float, {
+    nullable: true,
+    description: '95th percentile session run time, milliseconds (a 1024-run sample); null before the first run',
+  })
   p95Ms!: number | null;
 }
 
@@ -66,7 +93,7 @@ export class ModelVersionType {
   @Field(() => ID, { description: '`model:<name>@<version>`: the same in every process and across restarts' })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'The model’s name (Model.name)' })
   name!: string;
 
   @Field(() => String, { description: 'semantic version' })
@@ -75,7 +102,7 @@ export class ModelVersionType {
   @Field(() => String, { description: 'classification or segmentation' })
   task!: string;
 
-  @Field(() => ModelVersionStatus)
+  @Field(() => ModelVersionStatus, { description: 'Lifecycle state in the answering process' })
   status!: ModelVersionStatus;
 
   @Field(() => Boolean, { description: "whether this is the model's active version in this process" })
@@ -93,7 +120,11 @@ export class ModelVersionType {
   @Field(() => [String], { description: 'the labels that count as malignant' })
   malignantLabels!: string[];
 
-  @Field(() => ModelDeviceType, { nullable: true })
+  @Field(() => ModelDeviceType, {
+    nullable: true,
+    description:
+      'Where it was last placed (in this process, or as another process recorded it); null when it was never loaded',
+  })
   device!: ModelDeviceType | null;
 
   @Field(() => String, { description: 'sha256 of the ONNX file' })
@@ -105,10 +136,10 @@ export class ModelVersionType {
   })
   loadMs!: number | null;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When its current session was loaded; null when not loaded' })
   loadedAt!: Date | null;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the version was first recorded (installed or discovered)' })
   createdAt!: Date;
 
   @Field(() => String, {
@@ -120,7 +151,7 @@ export class ModelVersionType {
   @Field(() => String, { nullable: true, description: 'why its last load or golden check failed' })
   error!: string | null;
 
-  @Field(() => ModelVersionStatsType)
+  @Field(() => ModelVersionStatsType, { description: 'Runs in the answering process since the version was loaded' })
   stats!: ModelVersionStatsType;
 }
 
@@ -129,13 +160,15 @@ export class ModelType {
   @Field(() => ID, { description: '`model:<name>`: the same in every process and across restarts' })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, {
+    description: 'Unique name, [a-z0-9][a-z0-9-]{2,63}; what model(name) and EnsembleMemberInput.model take',
+  })
   name!: string;
 
   @Field(() => String)
   task!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Version serving requests; null when none is active' })
   activeVersion!: string | null;
 
   @Field(() => [ModelVersionType], { description: 'newest first' })
@@ -144,7 +177,7 @@ export class ModelType {
 
 @ObjectType('ModelRegistryEvent', { description: 'Something that happened to a model version in one server process' })
 export class ModelRegistryEventObject {
-  @Field(() => ModelRegistryEventType)
+  @Field(() => ModelRegistryEventType, { description: 'What happened' })
   type!: ModelRegistryEventType;
 
   @Field(() => String, {
@@ -153,19 +186,22 @@ export class ModelRegistryEventObject {
   })
   name!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The version concerned; null when a package was refused before its manifest could be read',
+  })
   version!: string | null;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it happened' })
   at!: Date;
 
-  @Field(() => ModelDeviceType, { nullable: true })
+  @Field(() => ModelDeviceType, { nullable: true, description: 'Where the version runs, when the event concerns that' })
   device!: ModelDeviceType | null;
 
   @Field(() => String, { nullable: true, description: 'ACTIVATED: the version it replaced' })
   previousVersion!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Details, e.g. why a load failed; null when none' })
   message!: string | null;
 
   @Field(() => String, { description: 'the server process it happened in' })

@@ -31,7 +31,9 @@ registerEnumType(Plan, {
   implements: Node,
 })
 export class UserType {
-  @Field(() => ID, { description: 'Stable account id; what setUserRole, setUserDisabled and sharePatient take' })
+  @Field(() => ID, {
+    description: 'Globally unique id; what node(id), setUserRole, setUserDisabled and sharePatient take',
+  })
   id!: string;
 
   @Field(() => String, { description: 'Sign-in address, trimmed and lower-cased; unique' })

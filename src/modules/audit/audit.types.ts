@@ -26,7 +26,7 @@ export class AuditLogFilter {
   implements: Node,
 })
 export class AuditLogEntryType {
-  @Field(() => ID, { description: 'Stable id of the entry' })
+  @Field(() => ID, { description: 'Globally unique id (node(id) finds the entry again, for admins)' })
   id!: string;
 
   @Field(() => ID, {

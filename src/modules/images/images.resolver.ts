@@ -61,10 +61,17 @@ export class ImageResolver {
     return uploadImages({ em, store: services.files, config: services.config }, user, { patientId, lesionId, files });
   }
 
-  @FieldResolver(() => String, { description: 'Signed URL, valid for SIGNED_URL_TTL_SECONDS' })
+  @FieldResolver(() => String, {
+    description:
+      'Signed URL of the file: the same string for every query within one SIGNED_URL_TTL_SECONDS window (browsers cache it), valid one to two windows, then 403; readable from CORS_ORIGINS pages',
+  })
   url(
     @Root() image: Image,
-    @Arg('variant', () => ImageVariant, { defaultValue: ImageVariant.ORIGINAL }) variant: ImageVariant,
+    @Arg('variant', () => ImageVariant, {
+      defaultValue: ImageVariant.ORIGINAL,
+      description: 'Which copy: THUMBNAIL for lists, NORMALIZED for display, ORIGINAL for the exact upload',
+    })
+    variant: ImageVariant,
     @Ctx() ctx: AppContext,
   ): string {
     const c = ctx.services.config;
@@ -76,12 +83,15 @@ export class ImageResolver {
     );
   }
 
-  @FieldResolver(() => LesionType, { nullable: true })
+  @FieldResolver(() => LesionType, {
+    nullable: true,
+    description: 'The lesion it shows; null when uploaded without one',
+  })
   lesion(@Root() image: Image, @Ctx() ctx: AppContext): Promise<Lesion | null> | null {
     return image.lesion ? lesionById(ctx).load(image.lesion.id) : null;
   }
 
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: 'The patient (Patient.id) the image belongs to' })
   patientId(@Root() image: Image): string {
     return image.patient.id;
   }
@@ -95,7 +105,7 @@ export class PatientImagesResolver {
     return imagesOf(ctx, { patientId: p.id }, historyWindow(args));
   }
 
-  @FieldResolver(() => Int)
+  @FieldResolver(() => Int, { description: 'Number of images of the patient, all lesions' })
   imageCount(@Root() p: Patient, @Ctx() ctx: AppContext): Promise<number> {
     return imageCountByPatient(ctx).load(p.id);
   }
@@ -111,7 +121,7 @@ export class LesionImagesResolver {
 
 @Resolver(() => ImageUploadedEvent)
 export class ImageUploadedEventResolver {
-  @FieldResolver(() => ImageType)
+  @FieldResolver(() => ImageType, { description: 'The image uploaded' })
   image(@Root() e: ImageUploadedEvent): Image {
     return e.image;
   }

@@ -44,9 +44,12 @@ export class PatientResolver {
   }
 
   @Authorized(...PATIENT_DATA_ROLES)
-  @Query(() => PatientType, { nullable: true, description: 'NOT_FOUND for a patient you cannot see' })
+  @Query(() => PatientType, {
+    nullable: true,
+    description: 'A patient you own, that is shared with you, or (admins) any; null with NOT_FOUND in errors otherwise',
+  })
   patient(
-    @Arg('id', () => ID, { description: 'Patient.id' }) id: string,
+    @Arg('id', () => ID, { description: 'Patient.id (also accepted by node(id))' }) id: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<Patient> {

@@ -61,7 +61,7 @@ export class LesionInput {
   implements: Node,
 })
 export class PatientType {
-  @Field(() => ID, { description: 'Stable id of the record; what patient(id) and the patientId arguments take' })
+  @Field(() => ID, { description: 'Globally unique id; what patient(id), node(id) and the patientId arguments take' })
   id!: string;
 
   @Field(() => String, { description: 'The owner’s id for the patient (MRN), unique per owner' })
@@ -97,7 +97,7 @@ export class PatientConnection extends Connection(PatientType, 'Patient') {}
   implements: Node,
 })
 export class LesionType {
-  @Field(() => ID, { description: 'Stable id; what lesion(id) and uploadImages(lesionId) take' })
+  @Field(() => ID, { description: 'Globally unique id; what lesion(id), node(id) and uploadImages(lesionId) take' })
   id!: string;
 
   @Field(() => String, { description: 'Where on the body, e.g. "left forearm"' })

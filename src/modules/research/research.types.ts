@@ -43,7 +43,11 @@ export class LesionMetricsRow {
 
 /** A page of the de-identified export; its cursors carry the export id (see ResearchService). */
 @ObjectType({ description: 'A page of the de-identified export, newest first; a first page starts a new export' })
-export class LesionMetricsConnection extends Connection(LesionMetricsRow, 'LesionMetrics', "lesion's measurements") {
+export class LesionMetricsConnection extends Connection(
+  LesionMetricsRow,
+  'LesionMetrics',
+  'de-identified segmentation',
+) {
   @Field(() => String, {
     description:
       'Names this export (itself a hash): the same on every page read with `after`, whose cursors carry the export; hashed ids are stable within it only',

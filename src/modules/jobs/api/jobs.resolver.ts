@@ -42,7 +42,7 @@ export class JobsResolver {
     description: 'Queues a classification (with Grad-CAM unless explain is false); returns the job at once',
   })
   async classifyImage(
-    @Arg('imageId', () => ID) imageId: string,
+    @Arg('imageId', () => ID, { description: 'An image you can see (Image.id)' }) imageId: string,
     @Args(() => ClassifyOptionsArgs) options: ClassifyOptionsArgs,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
@@ -56,7 +56,10 @@ export class JobsResolver {
       'Queues one classification job over up to 100 images (a Prediction each, reported as it lands); returns the job at once',
   })
   async classifyImages(
-    @Arg('imageIds', () => [ID]) imageIds: string[],
+    @Arg('imageIds', () => [ID], {
+      description: '1 to 100 images you can see (duplicates counted once); results in this order',
+    })
+    imageIds: string[],
     @Args(() => ClassifyOptionsArgs) options: ClassifyOptionsArgs,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
@@ -69,9 +72,19 @@ export class JobsResolver {
     description: 'Queues a weighted segmentation ensemble over the images; returns the job at once',
   })
   async segmentImages(
-    @Arg('imageIds', () => [ID]) imageIds: string[],
-    @Arg('members', () => [EnsembleMemberInput]) members: EnsembleMemberInput[],
-    @Arg('threshold', () => Float, { defaultValue: 0.5 }) threshold: number,
+    @Arg('imageIds', () => [ID], {
+      description: '1 to 100 images you can see (duplicates counted once); results in this order',
+    })
+    imageIds: string[],
+    @Arg('members', () => [EnsembleMemberInput], {
+      description: 'The segmentation models, 1 to 8; their probability maps are averaged by weight',
+    })
+    members: EnsembleMemberInput[],
+    @Arg('threshold', () => Float, {
+      defaultValue: 0.5,
+      description: 'Ensemble probability at or above which a pixel is lesion, 0..1',
+    })
+    threshold: number,
     @Arg('groundTruth', () => [GroundTruthInput], {
       nullable: true,
       description: 'Masks to score against: the segmentation then carries Dice and Jaccard',
@@ -84,9 +97,13 @@ export class JobsResolver {
   }
 
   @Authorized()
-  @Query(() => JobType, { nullable: true, description: "A job of the caller's (admins: any)" })
+  @Query(() => JobType, {
+    nullable: true,
+    description:
+      'A job you queued (admins: any); null when there is none or one of its patients is no longer shared with you',
+  })
   async job(
-    @Arg('id', () => ID) id: string,
+    @Arg('id', () => ID, { description: 'InferenceJob.id, as the queueing mutation returned it' }) id: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<JobType | null> {
@@ -95,9 +112,13 @@ export class JobsResolver {
   }
 
   @Authorized()
-  @Query(() => PredictionType, { nullable: true })
+  @Query(() => PredictionType, {
+    nullable: true,
+    description:
+      'A prediction on a patient you can see now; null otherwise (docs/auth.md, "Results follow patient access")',
+  })
   async prediction(
-    @Arg('id', () => ID) id: string,
+    @Arg('id', () => ID, { description: 'Prediction.id' }) id: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<PredictionType | null> {
@@ -106,9 +127,13 @@ export class JobsResolver {
   }
 
   @Authorized()
-  @Query(() => SegmentationType, { nullable: true })
+  @Query(() => SegmentationType, {
+    nullable: true,
+    description:
+      'A segmentation on a patient you can see now; null otherwise (docs/auth.md, "Results follow patient access")',
+  })
   async segmentation(
-    @Arg('id', () => ID) id: string,
+    @Arg('id', () => ID, { description: 'Segmentation.id' }) id: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<SegmentationType | null> {
@@ -119,14 +144,14 @@ export class JobsResolver {
   @Authorized()
   @Subscription(() => JobProgressEventType, {
     description:
-      'Every stage of a job in order (events before the subscription are replayed), ending with done or failed',
+      'Every stage of a job in order (events before the subscription are replayed), ending with done, failed or cancelled',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, { jobId: string }, AppContext>) => {
       if (!context.user) throw unauthenticated();
       return jobs(context).progress(context.em, context.user, args.jobId);
     },
   })
   async inferenceProgress(
-    @Arg('jobId', () => ID) _jobId: string,
+    @Arg('jobId', () => ID, { description: 'A job you may read (as job(id)); NOT_FOUND otherwise' }) _jobId: string,
     @Root() e: ProgressEvent,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
@@ -144,11 +169,16 @@ export class JobsResolver {
 @Resolver(() => GradCamType)
 export class GradCamFieldsResolver {
   @FieldResolver(() => String, {
-    description: 'Signed URL of the heatmap over the image at opacity 0..1 (rendered on first request, then cached)',
+    description:
+      'Signed URL (stable within a SIGNED_URL_TTL_SECONDS window, as Image.url) of the heatmap over the full-resolution image, PNG, rendered on first request then cached',
   })
   overlayUrl(
     @Root() g: GradCamType,
-    @Arg('opacity', () => Float, { defaultValue: 0.5 }) opacity: number,
+    @Arg('opacity', () => Float, {
+      defaultValue: 0.5,
+      description: 'Weight of the heatmap colour, 0..1 (rounded to two decimals; 0 = the image alone)',
+    })
+    opacity: number,
     @Ctx() ctx: AppContext,
   ): string {
     return resultUrls(ctx).gradCam(g.files, opacityVariant(opacity));
@@ -158,21 +188,31 @@ export class GradCamFieldsResolver {
 @Resolver(() => SegmentationType)
 export class SegmentationFieldsResolver {
   @FieldResolver(() => String, {
-    description: 'Signed URL of the binary mask PNG (255 = lesion) at the image resolution',
+    description:
+      'Signed URL (stable within a SIGNED_URL_TTL_SECONDS window, as Image.url) of the binary mask PNG (255 = lesion, 0 = background) at the image resolution',
   })
   maskUrl(@Root() s: SegmentationType, @Ctx() ctx: AppContext): string {
     return resultUrls(ctx).segmentation(s.id, 'mask');
   }
 
-  @FieldResolver(() => String, { description: 'Signed URL of the ensemble probability map PNG (p * 255)' })
+  @FieldResolver(() => String, {
+    description: 'Signed URL (as maskUrl) of the ensemble probability map, PNG, grey = round(P * 255)',
+  })
   probabilityUrl(@Root() s: SegmentationType, @Ctx() ctx: AppContext): string {
     return resultUrls(ctx).segmentation(s.id, 'probability');
   }
 
-  @FieldResolver(() => String, { description: 'Signed URL of the mask over the image (red at opacity, green contour)' })
+  @FieldResolver(() => String, {
+    description:
+      'Signed URL (as maskUrl) of the mask over the image, PNG: lesion tinted red at opacity, its outline green',
+  })
   overlayUrl(
     @Root() s: SegmentationType,
-    @Arg('opacity', () => Float, { defaultValue: 0.5 }) opacity: number,
+    @Arg('opacity', () => Float, {
+      defaultValue: 0.5,
+      description: 'Opacity of the red lesion tint, 0..1 (rounded to two decimals); the green outline stays opaque',
+    })
+    opacity: number,
     @Ctx() ctx: AppContext,
   ): string {
     return resultUrls(ctx).segmentation(s.id, opacityVariant(opacity));

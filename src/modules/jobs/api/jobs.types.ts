@@ -9,6 +9,13 @@ registerEnumType(JobStatus, { name: 'JobStatus' });
 registerEnumType(Severity, {
   name: 'Severity',
   description: 'From area and circularity (the table in docs/inference.md, "Severity"; thresholds in config)',
+  valuesConfig: {
+    LOW: { description: 'A small lesion with a regular border, or an empty mask' },
+    MODERATE: { description: 'Neither LOW nor HIGH' },
+    HIGH: {
+      description: 'A large lesion (SEVERITY_LARGE_AREA_PERCENT) or an irregular border (SEVERITY_LOW_CIRCULARITY)',
+    },
+  },
 });
 
 @InputType({
@@ -28,10 +35,17 @@ export class EnsembleMemberInput {
 /** How to classify: the same options for one image and for many. */
 @ArgsType()
 export class ClassifyOptionsArgs {
-  @Field(() => [EnsembleMemberInput], { nullable: true })
+  @Field(() => [EnsembleMemberInput], {
+    nullable: true,
+    description:
+      'The ensemble, 1 to 8 members sharing one label list; default: DEFAULT_CLASSIFIER (or the first active classification model)',
+  })
   models?: EnsembleMemberInput[] | null;
 
-  @Field(() => Boolean, { defaultValue: true })
+  @Field(() => Boolean, {
+    defaultValue: true,
+    description: 'Also compute a Grad-CAM (or Score-CAM) map on the heaviest member that exposes a feature map',
+  })
   explain!: boolean;
 
   @Field(() => String, { nullable: true, description: 'Label to explain (default: the predicted one)' })
@@ -43,11 +57,17 @@ export class ClassifyOptionsArgs {
     'A ground-truth mask (an uploaded image of the same patient: grey >= 128 is lesion) for one image of the call',
 })
 export class GroundTruthInput {
-  @Field(() => ID) imageId!: string;
-  @Field(() => ID) maskImageId!: string;
+  @Field(() => ID, { description: 'An image of the call (one of imageIds); at most one ground truth per image' })
+  imageId!: string;
+  @Field(() => ID, { description: 'The uploaded mask image, resized nearest-neighbour to the image' })
+  maskImageId!: string;
 }
 
-@ObjectType('InferenceJob', { implements: Node })
+@ObjectType('InferenceJob', {
+  implements: Node,
+  description:
+    'One classification or segmentation call over its images; seen by admins and by whoever queued it while they may see its patients',
+})
 export class JobType {
   @Field(() => ID) id!: string;
   @Field(() => JobKind) kind!: JobKind;
@@ -62,15 +82,17 @@ export class JobType {
   @Field(() => Int) imageCount!: number;
   @Field(() => [ID], { description: 'Prediction or Segmentation ids, in image order, as they land' })
   resultIds!: string[];
-  @Field(() => Date) createdAt!: Date;
-  @Field(() => Date, { nullable: true }) startedAt?: Date | null;
-  @Field(() => Date, { nullable: true }) finishedAt?: Date | null;
+  @Field(() => Date, { description: 'When it was queued' }) createdAt!: Date;
+  @Field(() => Date, { nullable: true, description: 'When a runner first took it; null while queued' })
+  startedAt?: Date | null;
+  @Field(() => Date, { nullable: true, description: 'When it ended; null until SUCCEEDED, FAILED or CANCELLED' })
+  finishedAt?: Date | null;
 }
 
-@ObjectType()
+@ObjectType({ description: 'One label of the classifier and the ensemble’s probability for it' })
 export class LabelProbability {
-  @Field(() => String) label!: string;
-  @Field(() => Float) probability!: number;
+  @Field(() => String, { description: 'A label of the model (ModelVersion.labels)' }) label!: string;
+  @Field(() => Float, { description: 'Probability, 0..1; over all labels they sum to 1' }) probability!: number;
 }
 
 @ObjectType({
@@ -96,35 +118,65 @@ export class GradCamType {
   files!: { imageSha256: string; mapSha256: string };
 }
 
-@ObjectType('Prediction', { implements: Node })
+@ObjectType('Prediction', {
+  implements: Node,
+  description:
+    'A classification of one image by an ensemble (docs/inference.md, "Classification"); visible to whoever may see the patient now',
+})
 export class PredictionType {
-  @Field(() => ID) id!: string;
-  @Field(() => ID) imageId!: string;
-  @Field(() => ID, { nullable: true }) patientId?: string | null;
-  @Field(() => ID, { nullable: true }) jobId?: string | null;
-  @Field(() => String) label!: string;
-  @Field(() => Float) confidence!: number;
-  @Field(() => Boolean) malignant!: boolean;
+  @Field(() => ID, { description: 'Globally unique id; what prediction(id) and node(id) take' }) id!: string;
+  @Field(() => ID, { description: 'The image classified (Image.id)' }) imageId!: string;
+  @Field(() => ID, { nullable: true, description: 'The image’s patient (Patient.id); null if not recorded' })
+  patientId?: string | null;
+  @Field(() => ID, { nullable: true, description: 'The job that made it; null once that job record is gone' })
+  jobId?: string | null;
+  @Field(() => String, { description: 'The most probable label (the first on a tie)' }) label!: string;
+  @Field(() => Float, { description: 'Probability of label, 0..1' }) confidence!: number;
+  @Field(() => Boolean, {
+    description: "malignantProbability >= the model's decisionThreshold (default 0.5)",
+  })
+  malignant!: boolean;
   @Field(() => Float, { description: 'Summed probability of the malignant labels' }) malignantProbability!: number;
-  @Field(() => [LabelProbability]) probabilities!: LabelProbability[];
-  @Field(() => [EnsembleMember]) members!: EnsembleMember[];
-  @Field(() => GradCamType, { nullable: true }) gradCam?: GradCamType | null;
-  @Field(() => Date) createdAt!: Date;
+  @Field(() => [LabelProbability], { description: 'Every label with its probability, in the model’s label order' })
+  probabilities!: LabelProbability[];
+  @Field(() => [EnsembleMember], { description: 'The models that voted, with the versions and devices that ran' })
+  members!: EnsembleMember[];
+  @Field(() => GradCamType, {
+    nullable: true,
+    description: 'The explanation map; null when explain was false or no member exposes a feature map',
+  })
+  gradCam?: GradCamType | null;
+  @Field(() => Date, { description: 'When the result was stored' }) createdAt!: Date;
 }
 
-@ObjectType()
+@ObjectType({
+  description:
+    'Measurements of a segmentation mask at the image’s resolution (docs/inference.md, "Mask measurements"); an empty mask gives 0s',
+})
 export class LesionMetricsValues {
-  @Field(() => Float) areaPercent!: number;
-  @Field(() => Int) areaPixels!: number;
+  @Field(() => Float, { description: 'Lesion area, % of the whole image (0..100)' }) areaPercent!: number;
+  @Field(() => Int, { description: 'Lesion area in pixels' }) areaPixels!: number;
   @Field(() => Float, { description: "scikit-image's perimeter estimator, 4-neighbourhood" }) perimeterPixels!: number;
   @Field(() => Float, { description: '4*pi*A/P^2 clamped to [0, 1]' }) circularity!: number;
-  @Field(() => Float) meanIntensity!: number;
-  @Field(() => Float) stdIntensity!: number;
-  @Field(() => Float, { nullable: true }) dice?: number | null;
-  @Field(() => Float, { nullable: true }) jaccard?: number | null;
+  @Field(() => Float, { description: 'Mean grey level inside the lesion, 0..255' }) meanIntensity!: number;
+  @Field(() => Float, { description: 'Population standard deviation of that grey level' }) stdIntensity!: number;
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Dice overlap with the ground-truth mask, 0..1; null without one (segmentImages groundTruth)',
+  })
+  dice?: number | null;
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Jaccard index (IoU) with the ground-truth mask, 0..1; null without one',
+  })
+  jaccard?: number | null;
 }
 
-@ObjectType('Segmentation', { implements: Node })
+@ObjectType('Segmentation', {
+  implements: Node,
+  description:
+    'A lesion mask of one image from a weighted ensemble, with its measurements; visible to whoever may see the patient now',
+})
 export class SegmentationType {
   @Field(() => ID) id!: string;
   @Field(() => ID) imageId!: string;
@@ -163,8 +215,8 @@ export class JobProgressEventType {
   gradCam?: GradCamType | null;
 }
 
-@ObjectType()
+@ObjectType({ description: 'A page of predictions, newest first' })
 export class PredictionConnection extends Connection(PredictionType, 'Prediction') {}
 
-@ObjectType()
+@ObjectType({ description: 'A page of segmentations, newest first' })
 export class SegmentationConnection extends Connection(SegmentationType, 'Segmentation') {}
