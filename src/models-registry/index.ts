@@ -37,6 +37,15 @@ export {
 export type { Manifest, ManifestInput, ManifestIssue } from './package/manifest';
 export { runBatch, probabilitiesOf, binaryMaskOf } from './package/golden';
 export { ModelsResolver } from './models.resolver';
+export {
+  DeviceInput,
+  DeviceKind,
+  DeviceType,
+  ModelTask,
+  deviceText,
+  toDeviceType,
+  toDeviceTypeOrNull,
+} from './enums.types';
 export { ModelVersionUploaderResolver, modelNodes } from './model-navigation.resolver';
 
 declare module '../schema/context' {

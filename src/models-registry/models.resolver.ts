@@ -9,6 +9,7 @@ import { AuditAction, Audited } from '../modules/audit';
 import type { ModelInfo, ModelVersionInfo } from './catalogue/catalogue';
 import { installUpload } from './lifecycle/upload';
 import {
+  type ModelDeviceType,
   ModelRegistryEventObject,
   type ModelRegistryEventType,
   ModelType,
@@ -18,13 +19,19 @@ import {
   modelVersionId,
 } from './models.types';
 import { MODEL_REGISTRY_EVENTS, type RegistryEventMessage } from './setup';
+import type { DeviceInfo } from './sync/store';
+import { DeviceInput, deviceLabel, deviceText, toDeviceType } from './enums.types';
+
+/** Where a version runs, as GraphQL shows it. */
+const toModelDevice = (d: DeviceInfo | null | undefined): ModelDeviceType | null =>
+  d ? { requested: toDeviceType(d.requested), actual: toDeviceType(d.actual), fallbackReason: d.fallbackReason } : null;
 
 /** What an audit row of a change to one version records of its result. */
 const versionOutcome = (v: ModelVersionType) => ({
   name: v.name,
   version: v.version,
   status: v.status,
-  device: v.device?.actual ?? null,
+  device: v.device ? deviceLabel(v.device.actual) : null,
 });
 const nameAndVersion = (a: { name: string; version: string }) => ({ name: a.name, version: a.version });
 
@@ -37,8 +44,9 @@ const nameAndVersion = (a: { name: string; version: string }) => ({ name: a.name
 export class ModelsResolver {
   @Authorized()
   @Query(() => [ModelType], {
+    nullable: true,
     description:
-      'Every model with its versions: those this process holds, and those recorded in the database that it does not (loaded: false)',
+      'Every model with its versions: those this process holds, and those recorded in the database that it does not (loaded: false). Null, with FORBIDDEN or UNAUTHENTICATED in errors, for a caller it refuses (other root fields keep their data)',
   })
   async models(@Ctx() ctx: AppContext): Promise<ModelType[]> {
     return (await ctx.services.models.catalog()).map(toModel);
@@ -122,10 +130,10 @@ export class ModelsResolver {
 
   @Authorized(Role.ADMIN)
   @Audited(AuditAction.MODEL_DEVICE_CHANGED, {
-    details: (a: { name: string; version?: string | null; device: string }) => ({
+    details: (a: { name: string; version?: string | null; device: DeviceInput }) => ({
       name: a.name,
       version: a.version,
-      requested: a.device,
+      requested: deviceLabel(a.device),
     }),
     outcome: (v: ModelVersionType) => ({ ...versionOutcome(v), fallbackReason: v.device?.fallbackReason ?? null }),
   })
@@ -134,12 +142,16 @@ export class ModelsResolver {
       'Re-places a version (default: the active one) on cpu, webgpu, cuda[:N] or tensorrt[:N], live, falling back to cpu',
   })
   async setModelDevice(
-    @Arg('name', () => String) name: string,
-    @Arg('version', () => String, { nullable: true }) version: string | null,
-    @Arg('device', () => String) device: string,
+    @Arg('name', () => String, { description: 'Model.name' }) name: string,
+    @Arg('version', () => String, { nullable: true, description: 'The version to move; default the active one' })
+    version: string | null,
+    @Arg('device', () => DeviceInput, {
+      description: 'Where to run it; falls back down its chain to CPU (see ModelVersion.device)',
+    })
+    device: DeviceInput,
     @Ctx() ctx: AppContext,
   ): Promise<ModelVersionType> {
-    return toVersion(await ctx.services.models.setDevice(name, version ?? undefined, device));
+    return toVersion(await ctx.services.models.setDevice(name, version ?? undefined, deviceText(device)));
   }
 
   @Authorized(Role.ADMIN)
@@ -185,7 +197,7 @@ export class ModelsResolver {
       name: e.name,
       version: e.version,
       at: new Date(e.at),
-      device: e.device ?? null,
+      device: toModelDevice(e.device),
       previousVersion: e.previousVersion ?? null,
       message: e.message ?? null,
       processId: e.processId,
@@ -204,7 +216,7 @@ export function toVersion(v: ModelVersionInfo): ModelVersionType {
     loaded: v.loaded,
     labels: v.labels,
     malignantLabels: v.malignantLabels,
-    device: v.device,
+    device: toModelDevice(v.device),
     sha256: v.sha256,
     loadMs: v.loadMs,
     loadedAt: v.loadedAt,

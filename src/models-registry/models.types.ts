@@ -1,5 +1,6 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../schema/node';
+import { DeviceType, ModelTask } from './enums.types';
 
 export enum ModelVersionStatus {
   LOADING = 'LOADING',
@@ -50,11 +51,11 @@ registerEnumType(ModelRegistryEventType, {
   description: 'Where a version runs: the device asked for, the one that started, and why they differ',
 })
 export class ModelDeviceType {
-  @Field(() => String, { description: 'cpu, webgpu, cuda[:N] or tensorrt[:N] (the first of a preference list)' })
-  requested!: string;
+  @Field(() => DeviceType, { description: 'The device asked for (the first of a preference list)' })
+  requested!: DeviceType;
 
-  @Field(() => String)
-  actual!: string;
+  @Field(() => DeviceType, { description: 'The device the session runs on (CPU when every device asked for failed)' })
+  actual!: DeviceType;
 
   @Field(() => String, {
     nullable: true,
@@ -99,8 +100,8 @@ export class ModelVersionType {
   @Field(() => String, { description: 'semantic version' })
   version!: string;
 
-  @Field(() => String, { description: 'classification or segmentation' })
-  task!: string;
+  @Field(() => ModelTask, { description: 'What the version computes' })
+  task!: ModelTask;
 
   @Field(() => ModelVersionStatus, { description: 'Lifecycle state in the answering process' })
   status!: ModelVersionStatus;
@@ -165,8 +166,8 @@ export class ModelType {
   })
   name!: string;
 
-  @Field(() => String)
-  task!: string;
+  @Field(() => ModelTask, { description: 'What the model computes (its newest version’s task)' })
+  task!: ModelTask;
 
   @Field(() => String, { nullable: true, description: 'Version serving requests; null when none is active' })
   activeVersion!: string | null;

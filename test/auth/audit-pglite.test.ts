@@ -62,7 +62,7 @@ describe('audit rows on embedded PGlite (one pooled connection)', () => {
     const adminToken = (await gql(server, M.login, admin)).data!.login.accessToken as string;
     const audit = await gql(
       server,
-      `query { auditLog(filter: { action: "PASSWORD_RESET" }, first: 10) { edges { node { action success userId userAgent } } } }`,
+      `query { auditLog(filter: { action: PASSWORD_RESET }, first: 10) { edges { node { action success userId userAgent } } } }`,
       {},
       { token: adminToken },
     );

@@ -30,21 +30,21 @@ describe('classifyImage', () => {
     await stream.close();
     expect(stream.errors).toEqual([]);
     const stages = stream.events.map((e) => e.stage);
-    expect(stages).toEqual(['queued', 'preprocessing', 'model', 'ensembling', 'gradcam', 'persisted', 'done']);
+    expect(stages).toEqual(['QUEUED', 'PREPROCESSING', 'MODEL', 'ENSEMBLING', 'GRADCAM', 'PERSISTED', 'DONE']);
     expect(stream.events.map((e) => e.seq)).toEqual(stages.map((_, i) => i + 1));
     const progress = stream.events.map((e) => e.progress);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
-    const model = stream.events.find((e) => e.stage === 'model')!;
-    expect(model).toMatchObject({ model: 'dg-gap-classifier', version: '1.0.0', device: 'cpu' });
-    const cam = stream.events.find((e) => e.stage === 'gradcam')!;
-    expect(cam.gradCam.method).toBe('grad-cam');
-    const persisted = stream.events.find((e) => e.stage === 'persisted')!;
+    const model = stream.events.find((e) => e.stage === 'MODEL')!;
+    expect(model).toMatchObject({ model: 'dg-gap-classifier', version: '1.0.0', device: { kind: 'CPU', index: null } });
+    const cam = stream.events.find((e) => e.stage === 'GRADCAM')!;
+    expect(cam.gradCam.method).toBe('GRAD_CAM');
+    const persisted = stream.events.find((e) => e.stage === 'PERSISTED')!;
     expect(persisted.prediction.id).toBe(persisted.predictionId);
 
     const final = await waitForJob(server, alice.token, job.id);
     expect(final).toMatchObject({
       status: 'SUCCEEDED',
-      stage: 'done',
+      stage: 'DONE',
       progress: 1,
       attempts: 1,
       resultIds: [persisted.predictionId],
@@ -59,12 +59,12 @@ describe('classifyImage', () => {
         model: 'dg-gap-classifier',
         version: '1.0.0',
         weight: 1,
-        requestedDevice: 'cpu',
-        device: 'cpu',
+        requestedDevice: { kind: 'CPU', index: null },
+        device: { kind: 'CPU', index: null },
         fallbackReason: null,
       },
     ]);
-    expect(p.gradCam).toMatchObject({ method: 'grad-cam', targetClass: p.label, model: 'dg-gap-classifier@1.0.0' });
+    expect(p.gradCam).toMatchObject({ method: 'GRAD_CAM', targetClass: p.label, model: 'dg-gap-classifier@1.0.0' });
     for (const url of [
       p.gradCam.heatmapUrl,
       p.gradCam.overlayUrl,
@@ -90,7 +90,7 @@ describe('classifyImage', () => {
     const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
     expect(job.status).toBe('SUCCEEDED');
     const p = (await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, alice.token)).data.prediction;
-    expect(p.gradCam).toMatchObject({ method: 'grad-cam', targetClass: 'malignant', model: 'dg-mlp-classifier@1.0.0' });
+    expect(p.gradCam).toMatchObject({ method: 'GRAD_CAM', targetClass: 'malignant', model: 'dg-mlp-classifier@1.0.0' });
 
     const r2 = await server.gql<any>(Q.classify, { imageId: imageIds[1], explain: false }, alice.token);
     const job2 = await waitForJob(server, alice.token, r2.data.classifyImage.id);
@@ -129,7 +129,7 @@ describe('classifyImage', () => {
     await stream.done;
     await stream.close();
     expect(stream.events).toEqual([
-      expect.objectContaining({ seq: 1, stage: 'done', status: 'SUCCEEDED', progress: 1 }),
+      expect.objectContaining({ seq: 1, stage: 'DONE', status: 'SUCCEEDED', progress: 1 }),
     ]);
   }, 60_000);
 
@@ -161,25 +161,25 @@ describe('classifyImages', () => {
     await stream.close();
     expect(stream.errors).toEqual([]);
     expect(stream.events.map((e) => e.seq)).toEqual(stream.events.map((_, i) => i + 1));
-    expect(stream.events[0].stage).toBe('queued');
-    expect(stream.events.at(-1)!.stage).toBe('done');
+    expect(stream.events[0].stage).toBe('QUEUED');
+    expect(stream.events.at(-1)!.stage).toBe('DONE');
     const progress = stream.events.map((e) => e.progress);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
     const persisted = new Map<string, string>();
     for (const [index, imageId] of batch.entries()) {
       const mine = stream.events.filter((e) => e.imageId === imageId);
       expect(mine.every((e) => e.imageIndex === index && e.imageCount === 4)).toBe(true);
-      expect(mine.map((e) => e.stage)).toEqual(['preprocessing', 'model', 'ensembling', 'gradcam', 'persisted']);
+      expect(mine.map((e) => e.stage)).toEqual(['PREPROCESSING', 'MODEL', 'ENSEMBLING', 'GRADCAM', 'PERSISTED']);
       const p = mine.at(-1)!;
       expect(p.prediction.id).toBe(p.predictionId);
       persisted.set(imageId, p.predictionId);
     }
     const final = await waitForJob(server, alice.token, job.id);
-    expect(final).toMatchObject({ status: 'SUCCEEDED', stage: 'done', progress: 1, attempts: 1 });
+    expect(final).toMatchObject({ status: 'SUCCEEDED', stage: 'DONE', progress: 1, attempts: 1 });
     expect(final.resultIds).toEqual(batch.map((id) => persisted.get(id)));
     for (const [i, imageId] of batch.entries()) {
       const p = (await server.gql<any>(Q.prediction, { id: final.resultIds[i] }, alice.token)).data.prediction;
-      expect(p).toMatchObject({ imageId, jobId: job.id, gradCam: { method: 'grad-cam' } });
+      expect(p).toMatchObject({ imageId, jobId: job.id, gradCam: { method: 'GRAD_CAM' } });
       const one = await server.gql<any>(
         Q.classify,
         { imageId, models: [{ model: 'dg-gap-classifier' }], explain: false },

@@ -12,11 +12,11 @@ export const isicImage = (name: string) => path.join(ISIC, `${name}.jpg`);
 export const JOB_FIELDS =
   'id kind status stage progress error attempts imageCount resultIds createdAt startedAt finishedAt';
 export const PREDICTION_FIELDS =
-  'id imageId patientId jobId label confidence malignant malignantProbability probabilities { label probability } members { model version weight requestedDevice device fallbackReason } gradCam { method targetClass model heatmapUrl overlayUrl overlay30: overlayUrl(opacity: 0.3) }';
+  'id imageId patientId jobId label confidence malignant malignantProbability probabilities { label probability } members { model version weight requestedDevice { kind index } device { kind index } fallbackReason } gradCam { method targetClass model heatmapUrl overlayUrl overlay30: overlayUrl(opacity: 0.3) }';
 export const SEGMENTATION_FIELDS =
-  'id imageId patientId jobId threshold width height severity maskUrl probabilityUrl overlayUrl overlay80: overlayUrl(opacity: 0.8) members { model version weight requestedDevice device fallbackReason } metrics { areaPercent areaPixels perimeterPixels circularity meanIntensity stdIntensity dice jaccard }';
+  'id imageId patientId jobId threshold width height severity maskUrl probabilityUrl overlayUrl overlay80: overlayUrl(opacity: 0.8) members { model version weight requestedDevice { kind index } device { kind index } fallbackReason } metrics { areaPercent areaPixels perimeterPixels circularity meanIntensity stdIntensity dice jaccard }';
 export const EVENT_FIELDS =
-  'jobId seq stage status progress attempt imageId imageIndex imageCount model version requestedDevice device fallbackReason message predictionId segmentationId gradCam { method heatmapUrl overlayUrl } prediction { id label } segmentation { id severity }';
+  'jobId seq stage status progress attempt imageId imageIndex imageCount model version requestedDevice { kind index } device { kind index } fallbackReason message predictionId segmentationId gradCam { method heatmapUrl overlayUrl } prediction { id label } segmentation { id severity }';
 
 export const Q = {
   classify: `mutation($imageId: ID!, $models: [EnsembleMemberInput!], $explain: Boolean, $targetClass: String) { classifyImage(imageId: $imageId, models: $models, explain: $explain, targetClass: $targetClass) { ${JOB_FIELDS} } }`,

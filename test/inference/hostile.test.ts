@@ -78,10 +78,19 @@ describe('inference: hostile input', () => {
     expect(codeOf(r)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'members[0].model' });
     r = await server.gql<any>(
       Q.segment,
-      { imageIds: [aliceImages[0]], members: [{ model: 'dg-seg-stats', device: 'tpu; rm -rf' }] },
+      { imageIds: [aliceImages[0]], members: [{ model: 'dg-seg-stats', device: { kind: 'CPU', index: 0 } }] },
       alice.token,
     );
-    expect(codeOf(r)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'members[0].device' });
+    expect(codeOf(r)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'members[0].device.index' });
+    // A device the DeviceKind enum does not have is refused before any resolver runs.
+    r = await server.gql<any>(
+      Q.segment,
+      { imageIds: [aliceImages[0]], members: [{ model: 'dg-seg-stats', device: { kind: 'tpu; rm -rf' } }] },
+      alice.token,
+    );
+    expect(r.status).toBe(400);
+    expect(codeOf(r)).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(r.errors?.[0].message).toMatch(/DeviceKind/);
     r = await server.gql<any>(Q.classify, { imageId: aliceImages[0], targetClass: 'unicorn' }, alice.token);
     expect(codeOf(r)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'targetClass' });
   });
@@ -147,7 +156,7 @@ describe('inference: hostile input', () => {
     const r = await server.gql<any>(Q.segment, { imageIds: many, members: seg }, alice.token);
     const jobId = r.data.segmentImages.id;
     const stream = await subscribeProgress(server.url, alice.token, jobId);
-    while (!stream.events.some((e) => e.stage === 'persisted')) await new Promise((res) => setTimeout(res, 5));
+    while (!stream.events.some((e) => e.stage === 'PERSISTED')) await new Promise((res) => setTimeout(res, 5));
     await server.services.models.unload('dg-seg-stats', '1.0.0');
     await stream.done;
     await stream.close();
@@ -240,12 +249,12 @@ describe('a job that keeps failing', () => {
     await stream.done;
     await stream.close();
     const job = await waitForJob(server, bob.token, r.data.segmentImages.id);
-    expect(job).toMatchObject({ status: 'FAILED', stage: 'failed', attempts: 3 });
+    expect(job).toMatchObject({ status: 'FAILED', stage: 'FAILED', attempts: 3 });
     expect(job.error).toBe('INTERNAL_SERVER_ERROR: internal error while running the job (attempt 3)');
     expect(job.error).not.toMatch(/\//); // no paths
     const stages = stream.events.map((e) => e.stage);
-    expect(stages.filter((s) => s === 'queued')).toHaveLength(3); // the first, then one per retry
-    expect(stages.at(-1)).toBe('failed');
+    expect(stages.filter((s) => s === 'QUEUED')).toHaveLength(3); // the first, then one per retry
+    expect(stages.at(-1)).toBe('FAILED');
     expect(stream.events.at(-1)).toMatchObject({ status: 'FAILED', message: 'internal error while running the job' });
     const metrics = await server.services.metrics.registry.getSingleMetricAsString(
       'dermagraph_inference_job_failures_total',
@@ -271,7 +280,7 @@ describe('a job the queue gives up on (workers kept dying on it)', () => {
     const job = (await server.gql<any>(Q.job, { id: stuck.id }, alice.token)).data.job;
     expect(job).toMatchObject({
       status: 'FAILED',
-      stage: 'failed',
+      stage: 'FAILED',
       error: 'INTERNAL_SERVER_ERROR: the job stalled too often (workers stopped while running it)',
     });
     const events = await server.services.inference.progress.history(stuck.id);

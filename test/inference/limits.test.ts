@@ -66,9 +66,9 @@ describe('resource limits', () => {
     expect(r.errors).toBeUndefined();
     const stream = await subscribeProgress(server.url, alice.token, r.data.segmentImages.id);
     // Once the first image reaches its full-resolution stage, the event loop still answers.
-    while (!stream.events.some((e) => e.stage === 'ensembling')) await new Promise((ok) => setTimeout(ok, 5));
+    while (!stream.events.some((e) => e.stage === 'ENSEMBLING')) await new Promise((ok) => setTimeout(ok, 5));
     const health = await fetch(server.url.replace('/graphql', '/healthz'));
-    const persistedBeforeHealth = stream.events.filter((e) => e.stage === 'persisted').length;
+    const persistedBeforeHealth = stream.events.filter((e) => e.stage === 'PERSISTED').length;
     expect(health.status).toBe(200);
     expect(persistedBeforeHealth).toBe(0);
     await stream.done;
@@ -137,14 +137,20 @@ describe('resource limits', () => {
     const [imageId] = await seedImages(server, alice.id, ['ISIC_0000150']);
     const before = threadCount();
     for (let batch = 0; batch < 3; batch++) {
-      const members = Array.from({ length: 8 }, (_, i) => ({ model: 'dg-seg-stats', device: `cuda:${batch * 8 + i}` }));
+      const members = Array.from({ length: 8 }, (_, i) => ({
+        model: 'dg-seg-stats',
+        device: { kind: 'CUDA', index: batch * 8 + i },
+      }));
       const r = await server.gql<any>(Q.segment, { imageIds: [imageId], members }, alice.token);
       expect(r.errors).toBeUndefined();
       const job = await waitForJob(server, alice.token, r.data.segmentImages.id);
       expect(job.status).toBe('SUCCEEDED');
       const s = (await server.gql<any>(Q.segmentation, { id: job.resultIds[0] }, alice.token)).data.segmentation;
       s.members.forEach((m: any, i: number) => {
-        expect(m).toMatchObject({ requestedDevice: `cuda:${batch * 8 + i}`, device: 'cpu' });
+        expect(m).toMatchObject({
+          requestedDevice: { kind: 'CUDA', index: batch * 8 + i },
+          device: { kind: 'CPU', index: null },
+        });
         expect(m.fallbackReason).toMatch(new RegExp(`^cuda:${batch * 8 + i}: `));
       });
     }

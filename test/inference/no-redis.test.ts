@@ -18,13 +18,13 @@ it('runs a job in-process and streams every stage over the in-memory pub/sub', a
   await stream.done;
   await stream.close();
   expect(stream.events.map((e) => e.stage)).toEqual([
-    'queued',
-    'preprocessing',
-    'model',
-    'ensembling',
-    'gradcam',
-    'persisted',
-    'done',
+    'QUEUED',
+    'PREPROCESSING',
+    'MODEL',
+    'ENSEMBLING',
+    'GRADCAM',
+    'PERSISTED',
+    'DONE',
   ]);
   const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
   const p = (await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, alice.token)).data.prediction;

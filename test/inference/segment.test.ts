@@ -19,8 +19,8 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 const members = [
-  { model: 'dg-seg-stats', weight: 2, device: 'webgpu' },
-  { model: 'dg-seg-skin-distance', weight: 1, device: 'cpu' },
+  { model: 'dg-seg-stats', weight: 2, device: { kind: 'WEBGPU' } },
+  { model: 'dg-seg-skin-distance', weight: 1, device: { kind: 'CPU' } },
 ];
 
 describe('segmentImages', () => {
@@ -35,27 +35,30 @@ describe('segmentImages', () => {
     expect(stream.errors).toEqual([]);
     const events = stream.events;
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
-    expect(events[0].stage).toBe('queued');
-    expect(events.at(-1)!.stage).toBe('done');
+    expect(events[0].stage).toBe('QUEUED');
+    expect(events.at(-1)!.stage).toBe('DONE');
     // Per image: preprocessing, one model event per member, ensembling, metrics, persisted - in that order.
     imageIds.forEach((id, index) => {
       const mine = events.filter((e) => e.imageId === id);
       expect(mine.every((e) => e.imageIndex === index)).toBe(true);
       const stages = mine.map((e) => e.stage);
-      expect(stages).toEqual(['preprocessing', 'model', 'model', 'ensembling', 'metrics', 'persisted']);
-      const models = mine.filter((e) => e.stage === 'model');
+      expect(stages).toEqual(['PREPROCESSING', 'MODEL', 'MODEL', 'ENSEMBLING', 'METRICS', 'PERSISTED']);
+      const models = mine.filter((e) => e.stage === 'MODEL');
       expect(models.map((e) => e.model).sort()).toEqual(['dg-seg-skin-distance', 'dg-seg-stats']);
       const gpu = models.find((e) => e.model === 'dg-seg-stats')!;
-      expect(gpu).toMatchObject({ requestedDevice: 'webgpu', device: 'cpu' });
+      expect(gpu).toMatchObject({
+        requestedDevice: { kind: 'WEBGPU', index: null },
+        device: { kind: 'CPU', index: null },
+      });
       expect(gpu.fallbackReason).toMatch(/webgpu/);
       expect(models.find((e) => e.model === 'dg-seg-skin-distance')).toMatchObject({
-        requestedDevice: 'cpu',
-        device: 'cpu',
+        requestedDevice: { kind: 'CPU', index: null },
+        device: { kind: 'CPU', index: null },
         fallbackReason: null,
       });
       expect(mine.at(-1)!.segmentation.id).toBe(mine.at(-1)!.segmentationId);
     });
-    const progress = events.filter((e) => e.stage === 'persisted').map((e) => e.progress);
+    const progress = events.filter((e) => e.stage === 'PERSISTED').map((e) => e.progress);
     expect(progress.at(-1)).toBe(1);
 
     const final = await waitForJob(server, alice.token, job.id);
@@ -65,11 +68,16 @@ describe('segmentImages', () => {
       const s = (await server.gql<any>(Q.segmentation, { id }, alice.token)).data.segmentation;
       expect(s).toMatchObject({ imageId: imageIds[i], threshold: 0.5, width: 250, height: 250 });
       expect(s.members).toEqual([
-        expect.objectContaining({ model: 'dg-seg-stats', version: '1.0.0', requestedDevice: 'webgpu', device: 'cpu' }),
+        expect.objectContaining({
+          model: 'dg-seg-stats',
+          version: '1.0.0',
+          requestedDevice: { kind: 'WEBGPU', index: null },
+          device: { kind: 'CPU', index: null },
+        }),
         expect.objectContaining({
           model: 'dg-seg-skin-distance',
-          requestedDevice: 'cpu',
-          device: 'cpu',
+          requestedDevice: { kind: 'CPU', index: null },
+          device: { kind: 'CPU', index: null },
           fallbackReason: null,
         }),
       ]);

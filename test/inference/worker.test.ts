@@ -38,18 +38,18 @@ describe('worker mode (BullMQ on Redis)', () => {
     await stream.close();
     expect(stream.errors).toEqual([]);
     expect(stream.events.map((e) => e.stage)).toEqual([
-      'queued',
-      'preprocessing',
-      'model',
-      'ensembling',
-      'gradcam',
-      'persisted',
-      'done',
+      'QUEUED',
+      'PREPROCESSING',
+      'MODEL',
+      'ENSEMBLING',
+      'GRADCAM',
+      'PERSISTED',
+      'DONE',
     ]);
     const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
     expect(job).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
     const p = (await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, alice.token)).data.prediction;
-    expect(p.gradCam.method).toBe('grad-cam');
+    expect(p.gradCam.method).toBe('GRAD_CAM');
     // A graceful stop (SIGTERM) exits 0.
     worker.kill('SIGTERM');
     expect(await exited(worker)).toBe(0);
@@ -70,11 +70,11 @@ describe('worker mode (BullMQ on Redis)', () => {
     );
     const jobId = r.data.segmentImages.id;
     const stream = await subscribeProgress(server.url, alice.token, jobId);
-    while (stream.events.filter((e) => e.stage === 'persisted').length < 3)
+    while (stream.events.filter((e) => e.stage === 'PERSISTED').length < 3)
       await new Promise((res) => setTimeout(res, 5));
     first.kill('SIGKILL');
     await exited(first);
-    const before = stream.events.filter((e) => e.stage === 'persisted').length;
+    const before = stream.events.filter((e) => e.stage === 'PERSISTED').length;
     expect(before).toBeLessThan(60);
     await startWorker('w3');
     await stream.done;
@@ -83,7 +83,7 @@ describe('worker mode (BullMQ on Redis)', () => {
     const job = await waitForJob(server, alice.token, jobId);
     expect(job).toMatchObject({ status: 'SUCCEEDED', progress: 1 });
     expect(job.attempts).toBeGreaterThanOrEqual(2);
-    expect(stream.events.filter((e) => e.stage === 'done')).toHaveLength(1);
+    expect(stream.events.filter((e) => e.stage === 'DONE')).toHaveLength(1);
     expect(stream.events.map((e) => e.seq)).toEqual(stream.events.map((_, i) => i + 1));
     expect(Math.max(...stream.events.map((e) => e.attempt))).toBeGreaterThanOrEqual(2);
     // Exactly once: one segmentation per image of the job, in image order.

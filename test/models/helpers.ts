@@ -11,17 +11,20 @@ import { connectWs } from '../support/ws';
 
 /** GraphQL operations of the model registry, as clients write them. */
 export const VERSION_FIELDS =
-  'name version task status active loaded labels malignantLabels sha256 loadMs loadedAt uploadedBy error device { requested actual fallbackReason } stats { requests errors p50Ms p95Ms }';
+  'name version task status active loaded labels malignantLabels sha256 loadMs loadedAt uploadedBy error device { requested { kind index } actual { kind index } fallbackReason } stats { requests errors p50Ms p95Ms }';
+/** A Device as the API answers it, and a DeviceInput: `dev('CUDA', 1)` is cuda:1. */
+export const dev = (kind: 'CPU' | 'WEBGPU' | 'CUDA' | 'TENSORRT', index: number | null = null) => ({ kind, index });
+
 export const Q = {
   models: `query { models { name task activeVersion versions { ${VERSION_FIELDS} } } }`,
   model: `query($name: String!) { model(name: $name) { name task activeVersion versions { ${VERSION_FIELDS} } } }`,
   upload: `mutation($file: Upload!, $activate: Boolean) { uploadModelPackage(file: $file, activate: $activate) { ${VERSION_FIELDS} } }`,
   activate: `mutation($name: String!, $version: String!) { activateModelVersion(name: $name, version: $version) { ${VERSION_FIELDS} } }`,
   unload: `mutation($name: String!, $version: String!) { unloadModelVersion(name: $name, version: $version) { ${VERSION_FIELDS} } }`,
-  setDevice: `mutation($name: String!, $version: String, $device: String!) { setModelDevice(name: $name, version: $version, device: $device) { ${VERSION_FIELDS} } }`,
-  regenerate: `mutation { regenerateModelCache { name version status device { actual } } }`,
+  setDevice: `mutation($name: String!, $version: String, $device: DeviceInput!) { setModelDevice(name: $name, version: $version, device: $device) { ${VERSION_FIELDS} } }`,
+  regenerate: `mutation { regenerateModelCache { name version status device { actual { kind index } } } }`,
   rollback: `mutation($name: String!) { rollbackModelVersion(name: $name) { ${VERSION_FIELDS} } }`,
-  events: `subscription { modelRegistryEvents { type name version previousVersion message processId device { requested actual fallbackReason } } }`,
+  events: `subscription { modelRegistryEvents { type name version previousVersion message processId device { requested { kind index } actual { kind index } fallbackReason } } }`,
 };
 
 /** Posts `uploadModelPackage` as a multipart request (graphql-multipart-request-spec), with the CSRF preflight header. */

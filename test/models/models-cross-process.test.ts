@@ -5,7 +5,7 @@ import { packPackage } from '../../src/models-registry/package/package';
 import { makeClassifierPackage, tempDir } from '../fixtures/models/packages';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
-import { eventually, Q, subscribeEvents, uploadFile } from './helpers';
+import { dev, eventually, Q, subscribeEvents, uploadFile } from './helpers';
 
 /**
  * Two api processes (two servers in this test process, each with its own registry, database pool and
@@ -78,7 +78,7 @@ it('an upload activated on one process becomes active on the other; activation, 
     ).toBeUndefined();
     await eventually(async () => (await active(a, 'tiny-classifier')) === '1.0.0');
 
-    await a.gql(Q.setDevice, { name: 'tiny-classifier', version: '1.0.0', device: 'webgpu' }, admin.token);
+    await a.gql(Q.setDevice, { name: 'tiny-classifier', version: '1.0.0', device: dev('WEBGPU') }, admin.token);
     await eventually(
       async () => b.services.models.versionInfo('tiny-classifier', '1.0.0')?.device?.requested === 'webgpu',
     );

@@ -5,7 +5,16 @@ import * as tar from 'tar';
 import { sealPackage } from '../../src/models-registry/package/package';
 import { zipEntries, type ZipEntry } from '../../src/models-registry/package/zip-writer';
 import { editManifest, makeClassifierPackage } from '../fixtures/models/packages';
-import { filesUnder, MAX_PACKAGE_BYTES, modelsServer, Q, subscribeEvents, uploadFile, uploadPackage } from './helpers';
+import {
+  dev,
+  filesUnder,
+  MAX_PACKAGE_BYTES,
+  modelsServer,
+  Q,
+  subscribeEvents,
+  uploadFile,
+  uploadPackage,
+} from './helpers';
 
 /**
  * The model registry through GraphQL on a real server, refusing: hostile packages (each with its
@@ -186,7 +195,7 @@ describe('roles', () => {
       for (const [q, vars] of [
         [Q.activate, { name: 'tiny-classifier', version: '1.0.0' }],
         [Q.unload, { name: 'tiny-classifier', version: '1.0.0' }],
-        [Q.setDevice, { name: 'tiny-classifier', device: 'cpu' }],
+        [Q.setDevice, { name: 'tiny-classifier', device: dev('CPU') }],
         [Q.regenerate, {}],
         [Q.rollback, { name: 'tiny-classifier' }],
       ] as const) {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { softmax } from '../../src/inference/softmax';
 import { IMAGES, INPUT, referenceProbabilities, tensorOf, type ClassifierVersion } from '../fixtures/models/packages';
-import { filesUnder, modelsServer, Q, subscribeEvents, uploadFile, uploadPackage } from './helpers';
+import { dev, filesUnder, modelsServer, Q, subscribeEvents, uploadFile, uploadPackage } from './helpers';
 
 /**
  * The model registry through GraphQL on a real server: the shipped plugins, uploads of real ONNX
@@ -45,16 +45,16 @@ describe('reading models', () => {
         version: '1.0.0',
         status: 'ACTIVE',
         active: true,
-        task: manifest.task,
+        task: manifest.task.toUpperCase(),
         sha256: manifest.files[manifest.modelFile],
-        device: { requested: 'cpu', actual: 'cpu', fallbackReason: null },
+        device: { requested: dev('CPU'), actual: dev('CPU'), fallbackReason: null },
         uploadedBy: null,
       });
       expect(m.versions[0].loadMs).toBeGreaterThan(0);
     }
     expect(byName['dg-gap-classifier'].versions[0].labels.length).toBeGreaterThan(1);
     const one = await h.server.gql<any>(Q.model, { name: 'dg-seg-stats' }, h.clinician.token);
-    expect(one.data.model).toMatchObject({ name: 'dg-seg-stats', task: 'segmentation', activeVersion: '1.0.0' });
+    expect(one.data.model).toMatchObject({ name: 'dg-seg-stats', task: 'SEGMENTATION', activeVersion: '1.0.0' });
     expect((await h.server.gql<any>(Q.model, { name: 'no-such-model' }, h.clinician.token)).data.model).toBeNull();
   });
 
@@ -81,7 +81,7 @@ describe('uploading packages', () => {
       status: 'READY',
       active: false,
       uploadedBy: h.admin.id,
-      device: { actual: 'cpu' },
+      device: { actual: dev('CPU') },
     });
     expect(h.server.services.models.activeVersion('tiny-classifier')).toBeNull();
 
@@ -144,9 +144,13 @@ describe('uploading packages', () => {
       'CONFLICT',
     );
     expect(
-      (await h.server.gql(Q.setDevice, { name: 'tiny-classifier', device: 'tpu' }, h.admin.token)).errors?.[0]
+      (await h.server.gql(Q.setDevice, { name: 'tiny-classifier', device: dev('CPU', 1) }, h.admin.token)).errors?.[0]
         .extensions,
-    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'device' });
+    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'device.index' });
+    // A device kind the enum does not have never reaches the resolver: a validation error, no audit row.
+    const tpu = await h.server.gql(Q.setDevice, { name: 'tiny-classifier', device: { kind: 'TPU' } }, h.admin.token);
+    expect(tpu.status).toBe(400);
+    expect(tpu.errors?.[0].message).toMatch(/DeviceKind/);
   });
 
   it('every admin change to the registry is in the audit log: who, from where, what, and how it ended', async () => {
@@ -210,26 +214,30 @@ describe('uploading packages', () => {
     expect(await audit('MODEL_DEVICE_CHANGED')).toEqual([
       expect.objectContaining({
         success: false,
-        details: { name: 'tiny-classifier', requested: 'tpu', error: 'BAD_USER_INPUT' },
+        details: { name: 'tiny-classifier', requested: 'cpu:1', error: 'BAD_USER_INPUT' },
       }),
     ]);
   });
 });
 
 describe('device placement', () => {
-  it.each(['cuda', 'webgpu', 'tensorrt:0'])(
+  it.each([
+    ['cuda', dev('CUDA')],
+    ['webgpu', dev('WEBGPU')],
+    ['tensorrt:0', dev('TENSORRT', 0)],
+  ])(
     'a %s placement falls back to cpu with the reason in `device`, and still answers correctly',
-    async (device) => {
+    async (device, input) => {
       const res = await h.server.gql<any>(
         Q.setDevice,
-        { name: 'tiny-classifier', version: '1.0.0', device },
+        { name: 'tiny-classifier', version: '1.0.0', device: input },
         h.admin.token,
       );
       expect(res.errors).toBeUndefined();
       const v = res.data.setModelDevice;
       expect(v.device).toEqual({
-        requested: device,
-        actual: 'cpu',
+        requested: input,
+        actual: dev('CPU'),
         fallbackReason: expect.stringMatching(new RegExp(`^${device.split(':')[0]}`)),
       });
       expect(v.status).toBe('ACTIVE');
@@ -248,18 +256,22 @@ describe('device placement', () => {
   );
 
   it('several models on different placements at once; back to cpu', async () => {
-    await h.server.gql(Q.setDevice, { name: 'dg-gap-classifier', device: 'webgpu' }, h.admin.token);
+    await h.server.gql(Q.setDevice, { name: 'dg-gap-classifier', device: dev('WEBGPU') }, h.admin.token);
     const models = (await h.server.gql<any>(Q.models, {}, h.admin.token)).data.models;
     const requested = Object.fromEntries(
       models.map((m: any) => [m.name, m.versions.find((v: any) => v.active)?.device.requested]),
     );
     expect(requested).toMatchObject({
-      'dg-gap-classifier': 'webgpu',
-      'tiny-classifier': 'tensorrt:0',
-      'dg-seg-stats': 'cpu',
+      'dg-gap-classifier': dev('WEBGPU'),
+      'tiny-classifier': dev('TENSORRT', 0),
+      'dg-seg-stats': dev('CPU'),
     });
-    const back = await h.server.gql<any>(Q.setDevice, { name: 'tiny-classifier', device: 'cpu' }, h.admin.token);
-    expect(back.data.setModelDevice.device).toEqual({ requested: 'cpu', actual: 'cpu', fallbackReason: null });
+    const back = await h.server.gql<any>(Q.setDevice, { name: 'tiny-classifier', device: dev('CPU') }, h.admin.token);
+    expect(back.data.setModelDevice.device).toEqual({
+      requested: dev('CPU'),
+      actual: dev('CPU'),
+      fallbackReason: null,
+    });
   });
 });
 
@@ -267,14 +279,14 @@ describe('modelRegistryEvents', () => {
   it('an admin receives the events of a swap and a fallback, in order', async () => {
     const stream = await subscribeEvents(h.server, h.admin.token);
     try {
-      await h.server.gql(Q.setDevice, { name: 'tiny-classifier', device: 'webgpu' }, h.admin.token);
+      await h.server.gql(Q.setDevice, { name: 'tiny-classifier', device: dev('WEBGPU') }, h.admin.token);
       await h.server.gql(Q.activate, { name: 'tiny-classifier', version: '2.0.0' }, h.admin.token);
       await h.server.gql(Q.unload, { name: 'tiny-classifier', version: '1.0.0' }, h.admin.token);
       await stream.waitFor((ev) => ev.filter((e) => e.name === 'tiny-classifier').length >= 4);
       const seen = stream.events.filter((e) => e.name === 'tiny-classifier').map((e) => `${e.type} ${e.version}`);
       expect(seen).toEqual(['FELL_BACK 1.0.0', 'LOADED 1.0.0', 'ACTIVATED 2.0.0', 'UNLOADED 1.0.0']);
       const fell = stream.events.find((e) => e.type === 'FELL_BACK')!;
-      expect(fell.device).toMatchObject({ requested: 'webgpu', actual: 'cpu' });
+      expect(fell.device).toMatchObject({ requested: dev('WEBGPU'), actual: dev('CPU') });
       expect(fell.message).toMatch(/^webgpu/);
       expect(stream.events.find((e) => e.type === 'ACTIVATED')!.previousVersion).toBe('1.0.0');
       expect(new Set(stream.events.map((e) => e.processId))).toEqual(new Set([h.server.services.models.processId]));

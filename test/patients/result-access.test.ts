@@ -157,7 +157,7 @@ describe('result access follows patient access', () => {
     expect(await read(admin.token)).toEqual(all);
     expect(await read(carol.token)).toEqual({ prediction: null, segmentation: null, job: null, urls: 0 });
     expect(await read(researcher.token)).toEqual({ prediction: null, segmentation: null, job: null, urls: 0 });
-    expect(await subscribeOnce(bob.token)).toBe('done');
+    expect(await subscribeOnce(bob.token)).toBe('DONE');
   });
 
   it('after unsharePatient: the former sharee reads none of them and mints no URL, by id, by subscription or through the patient', async () => {
@@ -258,9 +258,9 @@ describe('result access follows patient access', () => {
       );
     }
     expect(events.map((e) => [e.stage, e.imageIndex, e.gradCam ? 'url' : null])).toEqual([
-      ['gradcam', 0, 'url'],
-      ['gradcam', 1, null],
-      ['done', 1, null],
+      ['GRADCAM', 0, 'url'],
+      ['GRADCAM', 1, null],
+      ['DONE', 1, null],
     ]);
   });
 });

@@ -1,7 +1,15 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog } from '../../entities';
 import { badInput } from '../../infra/errors';
-import { afterCursor, pageSize, queryTag, toPage, type Page } from '../../infra/pagination';
+import {
+  keyset,
+  keysetOrder,
+  keysetPage,
+  keysetWhere,
+  queryTag,
+  type Page,
+  type PageArgs,
+} from '../../infra/pagination';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -13,14 +21,12 @@ export interface AuditLogFilterInput {
   until?: Date | null;
 }
 
-/** Audit rows, newest first, a page at a time (at most 500). */
+/** Audit rows, newest first, a page at a time (at most 500), read forwards (first, after) or backwards (last, before). */
 export async function listAuditLog(
   em: EntityManager,
   filter: AuditLogFilterInput = {},
-  first?: number | null,
-  after?: string | null,
+  page: PageArgs = {},
 ): Promise<Page<AuditLog>> {
-  const n = pageSize(first, 500);
   const where: Record<string, unknown> = {};
   if (filter.userId) {
     if (!UUID.test(filter.userId)) throw badInput('filter.userId', 'userId is not a valid id');
@@ -42,10 +48,17 @@ export async function listAuditLog(
     filter.since ?? null,
     filter.until ?? null,
   ]);
+  const k = keyset(tag, page, 500);
   const rows = await em.find(
     AuditLog,
-    { $and: [where, afterCursor(tag, after)] },
-    { orderBy: { createdAt: 'desc', id: 'desc' }, limit: n + 1 },
+    { $and: [where, keysetWhere(k)] },
+    { orderBy: keysetOrder(k), limit: k.limit + 1 },
   );
-  return toPage(tag, rows, n, (row) => row);
+  return keysetPage(
+    tag,
+    rows,
+    k,
+    (row) => row,
+    () => em.count(AuditLog, where),
+  );
 }

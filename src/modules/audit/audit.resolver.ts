@@ -8,7 +8,11 @@ import { listAuditLog } from './audit-log.query';
 @Resolver()
 export class AuditLogResolver {
   @Authorized(Role.ADMIN)
-  @Query(() => AuditLogConnection, { description: 'Security events, newest first' })
+  @Query(() => AuditLogConnection, {
+    nullable: true,
+    description:
+      'Security events, newest first; page forwards with first/after, or backwards with last/before (without before: the oldest entries). Null, with FORBIDDEN or UNAUTHENTICATED in errors, for a caller it refuses (other root fields keep their data)',
+  })
   auditLog(
     @Arg('filter', () => AuditLogFilter, { nullable: true, description: 'Narrows the log; all entries when omitted' })
     filter: AuditLogFilter | null,
@@ -19,8 +23,19 @@ export class AuditLogResolver {
       description: 'pageInfo.endCursor of the previous page, from the same query and filter',
     })
     after: string | null,
+    @Arg('last', () => Int, {
+      nullable: true,
+      description:
+        'Read backwards: this many entries, 1 to 500 (default 20), just newer than `before`, or the oldest ones',
+    })
+    last: number | null,
+    @Arg('before', () => String, {
+      nullable: true,
+      description: 'A cursor of the same query and filter (e.g. pageInfo.startCursor); the page ends just before it',
+    })
+    before: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<AuditLogConnection> {
-    return listAuditLog(ctx.em, filter ?? {}, first, after) as Promise<AuditLogConnection>;
+    return listAuditLog(ctx.em, filter ?? {}, { first, after, last, before }) as Promise<AuditLogConnection>;
   }
 }

@@ -1,15 +1,53 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Connection } from '../../schema/connection';
+import { AuditAction } from './audit-action';
 import { Node } from '../../schema/node';
+
+registerEnumType(AuditAction, {
+  name: 'AuditAction',
+  description: 'What an audit log entry records',
+  valuesConfig: {
+    REGISTERED: { description: 'An account was created by sign-up' },
+    REGISTRATION_EMAIL_TAKEN: {
+      description: 'Sign-up with an address that has an account: answered as for a new one, its owner mailed',
+    },
+    EMAIL_VERIFIED: { description: 'The email address was confirmed with the link' },
+    SIGN_IN_SUCCEEDED: { description: 'A sign-in completed (password, and the second factor when on)' },
+    SIGN_IN_FAILED: {
+      description: 'A sign-in was refused: wrong email or password, or details.reason (e.g. USER_DISABLED)',
+    },
+    TWO_FACTOR_FAILED: { description: 'A wrong TOTP or recovery code at the second sign-in step' },
+    TWO_FACTOR_ENABLED: { description: 'Two-factor sign-in was switched on' },
+    TWO_FACTOR_DISABLED: { description: 'Two-factor sign-in was switched off (by the user, or reset by an admin)' },
+    RECOVERY_CODE_USED: { description: 'A recovery code replaced the TOTP code at sign-in' },
+    RECOVERY_CODES_REGENERATED: { description: 'New recovery codes replaced the old ones' },
+    PASSWORD_RESET_REQUESTED: { description: 'A reset link was mailed' },
+    PASSWORD_RESET: { description: 'The password was set with a reset link' },
+    PASSWORD_CHANGED: { description: 'The password was changed by its owner' },
+    ROLE_CHANGED: { description: "An admin changed the account's role (details: from, to)" },
+    USER_DISABLED: { description: 'An admin disabled the account' },
+    USER_ENABLED: { description: 'An admin enabled the account again' },
+    LOGOUT: { description: 'One session ended' },
+    LOGOUT_ALL: { description: 'Every session of the account ended' },
+    REFRESH_TOKEN_REUSED: { description: 'A refresh token was used twice: its session family was ended' },
+    ADMIN_CREATED: { description: 'An admin account was created from the command line' },
+    MODEL_UPLOADED: { description: 'An admin installed a model package' },
+    MODEL_ACTIVATED: { description: 'An admin made a model version the active one' },
+    MODEL_UNLOADED: { description: 'An admin took a model version out of service' },
+    MODEL_DEVICE_CHANGED: { description: 'An admin placed a model version on another device' },
+    MODEL_CACHE_REGENERATED: { description: "An admin re-created every loaded model's session" },
+    MODEL_ROLLED_BACK: { description: 'An admin activated the version that was active before' },
+  },
+});
 
 @InputType({ description: 'Narrows auditLog; the conditions given must all hold' })
 export class AuditLogFilter {
   @Field(() => ID, { nullable: true, description: 'Only entries about this account (User.id)' })
   userId?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'e.g. SIGN_IN_FAILED, ROLE_CHANGED, REFRESH_TOKEN_REUSED' })
-  action?: string | null;
+  @Field(() => AuditAction, { nullable: true, description: 'Only entries of this action' })
+  action?: AuditAction | null;
 
   @Field(() => Boolean, { nullable: true, description: 'true: only what succeeded; false: only refusals and failures' })
   success?: boolean | null;
@@ -38,8 +76,8 @@ export class AuditLogEntryType {
   @Field(() => ID, { nullable: true, description: 'The admin who acted, when not the user' })
   actorId?: string | null;
 
-  @Field(() => String, { description: 'What happened, e.g. SIGN_IN_FAILED, ROLE_CHANGED, MODEL_ACTIVATED' })
-  action!: string;
+  @Field(() => AuditAction, { description: 'What happened' })
+  action!: AuditAction;
 
   @Field(() => Boolean, { description: 'False for refused or failed attempts (wrong password, wrong code, ...)' })
   success!: boolean;

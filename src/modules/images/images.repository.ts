@@ -11,13 +11,27 @@ export function findImages(
   scope: ImageScope,
   args: { since?: Date | null; until?: Date | null; tag: string; after?: string | null; take: number },
 ): Promise<Image[]> {
-  const qb = em
-    .createQueryBuilder(Image, 'i')
-    .select('*')
-    .where(scope.lesionId ? { lesion: scope.lesionId } : { patient: scope.patientId });
-  createdBetween(qb, 'i', args);
+  const qb = imagesQb(em, scope, args).select('*');
   keysetAfter(qb, 'i', args.tag, args.after);
   return qb.orderBy({ createdAt: 'desc', id: 'desc' }).limit(args.take).getResultList();
+}
+
+/** Images of a patient or lesion created in the window (aliased `i`). */
+function imagesQb(em: EntityManager, scope: ImageScope, window: { since?: Date | null; until?: Date | null }) {
+  const qb = em
+    .createQueryBuilder(Image, 'i')
+    .where(scope.lesionId ? { lesion: scope.lesionId } : { patient: scope.patientId });
+  createdBetween(qb, 'i', window);
+  return qb;
+}
+
+/** How many images `findImages` pages over: the same window, no cursor. */
+export function countImages(
+  em: EntityManager,
+  scope: ImageScope,
+  window: { since?: Date | null; until?: Date | null },
+): Promise<number> {
+  return imagesQb(em, scope, window).getCount();
 }
 
 /** The newest `take` images of each patient (or lesion), in one statement. */

@@ -19,7 +19,7 @@ import {
 } from '../patients';
 import { ImageVariant } from './image-processing';
 import { firstImages, imageCountByPatient } from './images.loaders';
-import { imagesTag, listImages } from './images.service';
+import { imagesCount, imagesTag, listImages } from './images.service';
 import { ImageConnection, ImageType } from './images.types';
 import { uploadImages } from './uploads.service';
 
@@ -34,7 +34,7 @@ async function imagesOf(
   const rows = await ('lesionId' in scope
     ? firstImages(ctx, 'lesion_id', limit + 1).load(scope.lesionId)
     : firstImages(ctx, 'patient_id', limit + 1).load(scope.patientId));
-  return toPage(imagesTag(scope, w), rows, limit, (r) => r);
+  return toPage(imagesTag(scope, w), rows, limit, (r) => r, imagesCount(ctx.em, scope, w));
 }
 
 /** Images: reading one, uploading, and their fields (signed URLs, lesion, patient). */

@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import type { PubSub } from '../../infra/messaging/pubsub';
 import type { JobStatus } from '../../entities/inference-job';
+import type { CamMethod } from '../../inference/gradcam';
 
 export const PROGRESS_TOPIC = 'INFERENCE_PROGRESS';
 
@@ -43,7 +44,7 @@ export interface ProgressEvent {
   predictionId?: string | null;
   segmentationId?: string | null;
   /** Grad-CAM stage: the files (file-store sha256) the URLs are signed for. */
-  gradCam?: { method: string; mapSha256: string; imageSha256: string } | null;
+  gradCam?: { method: CamMethod; mapSha256: string; imageSha256: string } | null;
 }
 
 export type NewProgressEvent = Omit<ProgressEvent, 'seq' | 'at'>;

@@ -36,6 +36,19 @@ function insertRowsSql(
 }
 
 /** The statements on the result tables (predictions, segmentations). */
+/** A patient's results created in [since, until), with a member of `model` (table aliased `r`). */
+function patientResultsQb<T extends Prediction | Segmentation>(
+  em: EntityManager,
+  entity: new () => T,
+  patientId: string,
+  args: { since?: Date | null; until?: Date | null; model: string | null },
+): QueryBuilder<T> {
+  const qb = (em.createQueryBuilder(entity, 'r') as unknown as QueryBuilder<T>).where('r.patient_id = ?', [patientId]);
+  createdBetween(qb, 'r', args);
+  if (args.model) qb.andWhere('r.members @> ?::jsonb', [JSON.stringify([{ model: args.model }])]);
+  return qb;
+}
+
 export class ResultRepository {
   constructor(private readonly jobs: JobRepository) {}
 
@@ -109,16 +122,22 @@ export class ResultRepository {
       take: number;
     },
   ): Promise<T[]> {
-    const qb = (em.createQueryBuilder(entity, 'r') as unknown as QueryBuilder<T>)
-      .select('*')
-      .where('r.patient_id = ?', [patientId]);
-    createdBetween(qb, 'r', args);
-    if (args.model) qb.andWhere('r.members @> ?::jsonb', [JSON.stringify([{ model: args.model }])]);
+    const qb = patientResultsQb(em, entity, patientId, args).select('*');
     keysetAfter(qb, 'r', args.tag, args.after);
     return qb
       .orderBy({ createdAt: 'desc', id: 'desc' } as never)
       .limit(args.take)
       .getResultList() as Promise<T[]>;
+  }
+
+  /** How many results `listForPatient` pages over: the same window, no cursor. */
+  countForPatient(
+    em: EntityManager,
+    entity: new () => Prediction | Segmentation,
+    patientId: string,
+    args: { since?: Date | null; until?: Date | null; model: string | null },
+  ): Promise<number> {
+    return patientResultsQb(em, entity, patientId, args).getCount();
   }
 
   /** The newest `take` results of each patient, in one statement. */

@@ -71,42 +71,75 @@ export async function findVisiblePatients(
     take: number;
   },
 ): Promise<Patient[]> {
+  const qb = visiblePatientsQb(em, user, args)?.select('*');
+  if (!qb) return [];
+  keysetAfter(qb, 'p', args.tag, args.after);
+  return qb.orderBy({ createdAt: 'desc', id: 'desc' }).limit(args.take).getResultList();
+}
+
+/** How many patients `findVisiblePatients` pages over: the same search, no cursor. */
+export async function countVisiblePatients(
+  em: EntityManager,
+  user: Caller,
+  args: { search: string | null; includeArchived: boolean },
+): Promise<number> {
+  return (await visiblePatientsQb(em, user, args)?.getCount()) ?? 0;
+}
+
+/** The patients `user` may see matching the search (aliased `p`); null when they may see none. */
+function visiblePatientsQb(em: EntityManager, user: Caller, args: { search: string | null; includeArchived: boolean }) {
   const visible = visiblePatientsSql(user, 'p');
-  if (!visible) return [];
-  const qb = em.createQueryBuilder(Patient, 'p').select('*').where(visible.sql, visible.params);
+  if (!visible) return null;
+  const qb = em.createQueryBuilder(Patient, 'p').where(visible.sql, visible.params);
   if (!args.includeArchived) qb.andWhere('p.archived_at is null');
   if (args.search) {
     const like = `%${args.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     qb.andWhere('(p.display_name ilike ? or p.external_id ilike ?)', [like, like]);
   }
-  keysetAfter(qb, 'p', args.tag, args.after);
-  return qb.orderBy({ createdAt: 'desc', id: 'desc' }).limit(args.take).getResultList();
+  return qb;
 }
 
 export type TimelineSource = 'EVENT' | 'LESION' | 'IMAGE' | 'PREDICTION' | 'SEGMENTATION';
 
+/** The union of the tables that record something about the patient: (source, id, created_at), five `?` for the patient id. */
+const TIMELINE_SQL = `select 'EVENT' as source, id, created_at from patient_events where patient_id = ?
+       union all select 'LESION', id, created_at from lesions where patient_id = ?
+       union all select 'IMAGE', id, created_at from images where patient_id = ?
+       union all select 'PREDICTION', id, created_at from predictions where patient_id = ?
+       union all select 'SEGMENTATION', id, created_at from segmentations where patient_id = ?`;
+
 /**
- * One page of a patient's timeline as (source, id, created_at), newest first, strictly before
- * `before`: a UNION ALL over the tables that record something about the patient.
+ * One page of a patient's timeline as (source, id, created_at): a UNION ALL over the tables that
+ * record something about the patient. Forwards: newest first, strictly older than `bound`;
+ * backwards: oldest first, strictly newer than `bound`.
  */
 export async function timelineRows(
   em: EntityManager,
   patientId: string,
-  before: { createdAt: Date; id: string } | null,
+  page: { bound: { createdAt: Date; id: string } | null; backward: boolean },
   take: number,
 ): Promise<{ source: TimelineSource; id: string; createdAt: Date }[]> {
   const params: unknown[] = [patientId, patientId, patientId, patientId, patientId];
-  if (before) params.push(before.createdAt, before.id);
+  const { bound, backward } = page;
+  if (bound) params.push(bound.createdAt, bound.id);
   params.push(take);
+  const dir = backward ? 'asc' : 'desc';
   const rows = (await em.execute(
-    `select t.source, t.id, t.created_at from (
-       select 'EVENT' as source, id, created_at from patient_events where patient_id = ?
-       union all select 'LESION', id, created_at from lesions where patient_id = ?
-       union all select 'IMAGE', id, created_at from images where patient_id = ?
-       union all select 'PREDICTION', id, created_at from predictions where patient_id = ?
-       union all select 'SEGMENTATION', id, created_at from segmentations where patient_id = ?
-     ) t ${before ? 'where (t.created_at, t.id) < (?, ?)' : ''} order by t.created_at desc, t.id desc limit ?`,
+    `select t.source, t.id, t.created_at from (${TIMELINE_SQL}) t
+     ${bound ? `where (t.created_at, t.id) ${backward ? '>' : '<'} (?, ?)` : ''} order by t.created_at ${dir}, t.id ${dir} limit ?`,
     params,
   )) as { source: TimelineSource; id: string; created_at: Date | string }[];
   return rows.map((r) => ({ source: r.source, id: r.id, createdAt: new Date(r.created_at) }));
+}
+
+/** How many rows a patient's timeline has. */
+export async function countTimeline(em: EntityManager, patientId: string): Promise<number> {
+  const rows = (await em.execute(`select count(*)::int as n from (${TIMELINE_SQL}) t`, [
+    patientId,
+    patientId,
+    patientId,
+    patientId,
+    patientId,
+  ])) as { n: number }[];
+  return rows[0].n;
 }

@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { LocalDateResolver } from 'graphql-scalars';
 import type { Lesion, Patient, User } from '../../entities';
 import { DEFAULT_PAGE, MAX_PAGE, type Page } from '../../infra/pagination';
 import type { AppContext, AuthUser } from '../../schema/context';
@@ -9,17 +10,14 @@ import { lesionsByPatient, sharedWithByPatient, userById } from './patients.load
 import * as patients from './patients.service';
 import { LesionType, PatientConnection, PatientInput, PatientType } from './patients.types';
 
-/** GraphQL Date (YYYY-MM-DD) arrives as a Date at UTC midnight; the column is a plain date. */
-function toInput(input: PatientInput): patients.PatientInputData {
-  return { ...input, dateOfBirth: input.dateOfBirth ? input.dateOfBirth.toISOString().slice(0, 10) : null };
-}
-
 /** Patient records: listing, reading, changing, archiving and sharing them, and their own fields. */
 @Resolver(() => PatientType)
 export class PatientResolver {
   @Authorized(...PATIENT_DATA_ROLES)
   @Query(() => PatientConnection, {
-    description: 'Patients you own or that are shared with you (admins: all), newest first',
+    nullable: true,
+    description:
+      'Patients you own or that are shared with you (admins: all), newest first. Null, with FORBIDDEN or UNAUTHENTICATED in errors, for a caller it refuses (other root fields keep their data)',
   })
   patients(
     @Arg('search', () => String, { nullable: true, description: 'Part of the display name or external id' })
@@ -63,7 +61,7 @@ export class PatientResolver {
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<Patient> {
-    return patients.createPatient(ctx.em, user, toInput(input));
+    return patients.createPatient(ctx.em, user, input);
   }
 
   @Authorized(...PATIENT_DATA_ROLES)
@@ -78,7 +76,7 @@ export class PatientResolver {
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<Patient> {
-    return patients.updatePatient(ctx.em, user, id, toInput(input));
+    return patients.updatePatient(ctx.em, user, id, input);
   }
 
   @Authorized(...PATIENT_DATA_ROLES)
@@ -127,7 +125,10 @@ export class PatientResolver {
     return patients.unsharePatient(ctx.em, user, patientId, userId);
   }
 
-  @FieldResolver(() => String, { nullable: true, description: 'YYYY-MM-DD' })
+  @FieldResolver(() => LocalDateResolver, {
+    nullable: true,
+    description: 'YYYY-MM-DD, the same LocalDate that PatientInput.dateOfBirth takes; null when not recorded',
+  })
   dateOfBirth(@Root() p: Patient): string | null {
     return p.dateOfBirth ?? null;
   }

@@ -3,9 +3,9 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { badInput, conflict, forbidden, notFound, type AppError } from '../../infra/errors';
 import { Lesion, Patient, PatientEvent, PatientEventKind, PatientShare, Role, Sex, User } from '../../entities';
 import { requireAccess, type Caller } from './access-policy';
-import { findVisiblePatients } from './patients.repository';
+import { countVisiblePatients, findVisiblePatients } from './patients.repository';
 import { isUuid } from '../../infra/database/sql';
-import { pageSize, queryTag, toPage, type Page } from '../../infra/pagination';
+import { keyset, keysetPage, queryTag, type Page } from '../../infra/pagination';
 
 export interface PatientInputData {
   externalId: string;
@@ -220,16 +220,23 @@ export async function listPatients(
   user: Caller,
   args: { search?: string | null; includeArchived?: boolean | null; first?: number | null; after?: string | null },
 ): Promise<Page<Patient>> {
-  const limit = pageSize(args.first);
   const search = args.search?.trim() || null;
   if (search && search.length > 200) throw badInput('search', 'search is longer than 200 characters');
-  const tag = queryTag(['patients', user.id, search, !!args.includeArchived]);
+  const includeArchived = !!args.includeArchived;
+  const tag = queryTag(['patients', user.id, search, includeArchived]);
+  const k = keyset(tag, args);
   const rows = await findVisiblePatients(em, user, {
     search,
-    includeArchived: !!args.includeArchived,
+    includeArchived,
     tag,
     after: args.after,
-    take: limit + 1,
+    take: k.limit + 1,
   });
-  return toPage(tag, rows, limit, (r) => r);
+  return keysetPage(
+    tag,
+    rows,
+    k,
+    (r) => r,
+    () => countVisiblePatients(em, user, { search, includeArchived }),
+  );
 }

@@ -1,5 +1,5 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { DateResolver } from 'graphql-scalars';
+import { LocalDateResolver } from 'graphql-scalars';
 import { Sex } from '../../entities';
 import { DEFAULT_PAGE, MAX_PAGE } from '../../infra/pagination';
 import { Connection } from '../../schema/connection';
@@ -29,11 +29,11 @@ export class PatientInput {
   @Field(() => String, { description: 'Name shown in lists; trimmed, 1 to 200 characters' })
   displayName!: string;
 
-  @Field(() => DateResolver, {
+  @Field(() => LocalDateResolver, {
     nullable: true,
     description: 'YYYY-MM-DD: a real day, not in the future, not before 1880',
   })
-  dateOfBirth?: Date | null;
+  dateOfBirth?: string | null;
 
   @Field(() => Sex, { nullable: true, description: 'Null when not recorded' })
   sex?: Sex | null;

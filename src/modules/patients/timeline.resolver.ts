@@ -56,7 +56,7 @@ function timelineNode(item: TimelineItem): object {
         segmentationId: s.id,
         imageId: s.imageId,
         areaPercent: s.areaPercent,
-        severity: String(s.severity),
+        severity: s.severity,
       });
     }
   }
@@ -79,7 +79,10 @@ export class TimelineResolver {
     return timelineNode({ source: 'EVENT', id: entity.id, createdAt: entity.createdAt, entity }) as NoteAddedEvent;
   }
 
-  @FieldResolver(() => TimelineConnection, { description: 'Everything that happened to the patient, newest first' })
+  @FieldResolver(() => TimelineConnection, {
+    description:
+      'Everything that happened to the patient, newest first. Page forwards with first/after, or backwards with last/before (without before: the oldest events)',
+  })
   async timeline(
     @Root() p: Patient,
     @Arg('first', () => Int, { nullable: true, description: `Page size, 1 to ${MAX_PAGE} (default ${DEFAULT_PAGE})` })
@@ -89,12 +92,19 @@ export class TimelineResolver {
       description: 'pageInfo.endCursor of the previous page of this patient’s timeline',
     })
     after: string | null,
+    @Arg('last', () => Int, {
+      nullable: true,
+      description: `Read backwards: this many events, 1 to ${MAX_PAGE} (default ${DEFAULT_PAGE}), just newer than \`before\`, or the oldest ones without it`,
+    })
+    last: number | null,
+    @Arg('before', () => String, {
+      nullable: true,
+      description: 'A cursor of this patient’s timeline (e.g. pageInfo.startCursor); the page ends just before it',
+    })
+    before: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<Page<object>> {
-    const page = await patientTimeline(ctx.em, p.id, { first, after });
-    return {
-      pageInfo: page.pageInfo,
-      edges: page.edges.map((e) => ({ cursor: e.cursor, node: timelineNode(e.node) })),
-    };
+    const page = await patientTimeline(ctx.em, p.id, { first, after, last, before });
+    return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: timelineNode(e.node) })) };
   }
 }

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Image, Lesion, PatientEvent, Prediction, Segmentation } from '../../entities';
-import { decodeBoundCursor, pageSize, queryTag, toPage, type Page } from '../../infra/pagination';
-import { timelineRows, type TimelineSource } from './patients.repository';
+import { keyset, keysetPage, queryTag, type Page, type PageArgs } from '../../infra/pagination';
+import { countTimeline, timelineRows, type TimelineSource } from './patients.repository';
 
 /** One row of a patient's timeline: where it comes from and the entity itself. */
 export type TimelineItem =
@@ -20,18 +20,18 @@ const ENTITIES = {
 } as const;
 
 /**
- * Everything that happened to a patient, newest first, as one keyset-paged list: the page's
- * (source, id) in one statement, then one query per source for the page's rows.
+ * Everything that happened to a patient, newest first, as one keyset-paged list read forwards
+ * (`first`, `after`) or backwards (`last`, `before`): the page's (source, id) in one statement,
+ * then one query per source for the page's rows.
  */
 export async function patientTimeline(
   em: EntityManager,
   patientId: string,
-  args: { first?: number | null; after?: string | null },
+  args: PageArgs,
 ): Promise<Page<TimelineItem>> {
-  const limit = pageSize(args.first);
   const tag = queryTag(['timeline', patientId]);
-  const before = args.after ? decodeBoundCursor(tag, args.after) : null;
-  const rows = await timelineRows(em, patientId, before, limit + 1);
+  const k = keyset(tag, args);
+  const rows = await timelineRows(em, patientId, k, k.limit + 1);
 
   const bySource = new Map<TimelineSource, string[]>();
   for (const r of rows) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r.id]);
@@ -46,5 +46,11 @@ export async function patientTimeline(
   const items = rows
     .map((r) => ({ ...r, entity: loaded.get(`${r.source}:${r.id}`) }))
     .filter((i) => i.entity) as TimelineItem[];
-  return toPage(tag, items, limit, (i) => i);
+  return keysetPage(
+    tag,
+    items,
+    k,
+    (i) => i,
+    () => countTimeline(em, patientId),
+  );
 }

@@ -1,5 +1,5 @@
 import { createUnionType, Field, Float, ID, ObjectType, type ClassType } from 'type-graphql';
-import type { Image } from '../../entities';
+import { Severity, type Image } from '../../entities';
 import { Connection } from '../../schema/connection';
 import { LesionType } from './patients.types';
 
@@ -62,7 +62,8 @@ export class SegmentationEvent {
   @Field(() => ID, { description: 'For segmentation(id): mask, overlay, metrics' }) segmentationId!: string;
   @Field(() => ID, { description: 'The image segmented' }) imageId!: string;
   @Field(() => Float, { description: 'Lesion area, % of the image (0..100)' }) areaPercent!: number;
-  @Field(() => String) severity!: string;
+  // Severity is registered (named, described) with the jobs' result types; its values are the entity's.
+  @Field(() => Severity, { description: 'The segmentation’s grade (Segmentation.severity)' }) severity!: Severity;
 }
 
 export const TimelineEvent = createUnionType({

@@ -7,7 +7,11 @@ import { Dashboard } from './quotas.types';
 @Resolver()
 export class QuotasResolver {
   @Authorized()
-  @Query(() => Dashboard, { description: 'The caller’s totals and this month’s quota use' })
+  @Query(() => Dashboard, {
+    nullable: true,
+    description:
+      'The caller’s totals and this month’s quota use. Null, with FORBIDDEN or UNAUTHENTICATED in errors, for a caller it refuses (other root fields keep their data)',
+  })
   myDashboard(@CurrentUser() user: AuthUser, @Ctx() ctx: AppContext): Promise<DashboardData> {
     return myDashboard(ctx.em, ctx.services.config, user.id);
   }

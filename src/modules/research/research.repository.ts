@@ -5,8 +5,8 @@ import type { Severity } from '../../entities/segmentation';
 export interface MetricsFilterInput {
   model?: string | null;
   version?: string | null;
-  from?: Date | null;
-  to?: Date | null;
+  since?: Date | null;
+  until?: Date | null;
   severity?: Severity | null;
   label?: string | null;
 }
@@ -56,8 +56,8 @@ function conditions(): { add(sql: string, param: unknown): void; where(): { sql:
 export function filterSql(f: MetricsFilterInput | null | undefined): { sql: string; params: unknown[] } {
   const c = conditions();
   if (f?.model) c.add('s.members @> ?::jsonb', memberSql(f));
-  if (f?.from) c.add('s.created_at >= ?', f.from);
-  if (f?.to) c.add('s.created_at < ?', f.to);
+  if (f?.since) c.add('s.created_at >= ?', f.since);
+  if (f?.until) c.add('s.created_at < ?', f.until);
   if (f?.severity) c.add('s.severity = ?', f.severity);
   if (f?.label) c.add('p.label = ?', f.label);
   return c.where();
@@ -66,8 +66,8 @@ export function filterSql(f: MetricsFilterInput | null | undefined): { sql: stri
 /** Where-clause on `predictions` for the label counts: the date, label and model filters (severity is a segmentation's). */
 function predictionFilterSql(f: MetricsFilterInput | null | undefined): { sql: string; params: unknown[] } {
   const c = conditions();
-  if (f?.from) c.add('created_at >= ?', f.from);
-  if (f?.to) c.add('created_at < ?', f.to);
+  if (f?.since) c.add('created_at >= ?', f.since);
+  if (f?.until) c.add('created_at < ?', f.until);
   if (f?.label) c.add('label = ?', f.label);
   if (f?.model) c.add('members @> ?::jsonb', memberSql(f));
   return c.where();
@@ -101,6 +101,18 @@ export class ResearchRepository {
         limit ?`,
       params,
     )) as MetricsDbRow[];
+  }
+
+  /** How many segmentations `metricsPage` pages over (the filter, no cursor). */
+  async countSegmentations(em: EntityManager, filter: MetricsFilterInput | null | undefined): Promise<number> {
+    const where = filterSql(filter);
+    const rows = (await em
+      .getConnection()
+      .execute(
+        `select count(*)::int as n from segmentations s ${LATEST_PREDICTION} where ${where.sql}`,
+        where.params,
+      )) as Array<{ n: number }>;
+    return rows[0]?.n ?? 0;
   }
 
   /** Segmentations matching `filter`, in all and per severity. */

@@ -12,7 +12,9 @@ const research = (ctx: AppContext) => new ResearchService(ctx.services.config.UR
 export class ResearchResolver {
   @Authorized(Role.RESEARCHER, Role.ADMIN)
   @Query(() => LesionMetricsConnection, {
-    description: 'De-identified segmentation metrics with the latest prediction of each image, newest first',
+    nullable: true,
+    description:
+      'De-identified segmentation metrics with the latest prediction of each image, newest first. Null, with FORBIDDEN or UNAUTHENTICATED in errors, for a caller it refuses (other root fields keep their data)',
   })
   lesionMetrics(
     @Arg('filter', () => MetricsFilter, { nullable: true, description: 'Narrows the export; everything when omitted' })
@@ -31,7 +33,9 @@ export class ResearchResolver {
 
   @Authorized(Role.RESEARCHER, Role.ADMIN)
   @Query(() => LesionMetricsSummary, {
-    description: 'Counts per severity and label; area and circularity per model version',
+    nullable: true,
+    description:
+      'Counts per severity and label; area and circularity per model version. Null, with FORBIDDEN or UNAUTHENTICATED in errors, for a caller it refuses (other root fields keep their data)',
   })
   lesionMetricsSummary(
     @Arg('filter', () => MetricsFilter, {

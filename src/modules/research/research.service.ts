@@ -43,7 +43,7 @@ const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 /** Refuses a filter that cannot mean anything (before any statement runs). */
 function checkFilter(f: MetricsFilterInput | null | undefined): void {
   if (f?.version && !f.model) throw badInput('filter.version', 'version needs model');
-  if (f?.from && f?.to && f.from > f.to) throw badInput('filter.from', 'from must be before to');
+  if (f?.since && f?.until && f.since > f.until) throw badInput('filter.since', 'since must be before until');
 }
 
 /**
@@ -78,8 +78,8 @@ export class ResearchService {
       exportId,
       f?.model ?? null,
       f?.version ?? null,
-      f?.from ?? null,
-      f?.to ?? null,
+      f?.since ?? null,
+      f?.until ?? null,
       f?.severity ?? null,
       f?.label ?? null,
     ]);
@@ -122,7 +122,13 @@ export class ResearchService {
     });
     return {
       edges,
-      pageInfo: { hasNextPage: rows.length > n, endCursor: edges.at(-1)?.cursor ?? null },
+      pageInfo: {
+        hasNextPage: rows.length > n,
+        hasPreviousPage: cursor !== null,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+      totalCount: () => this.repo.countSegmentations(em, filter),
       exportId: this.hash(exportId, 'export', 'id'),
     };
   }

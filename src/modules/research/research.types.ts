@@ -13,8 +13,10 @@ export class MetricsFilter {
   model?: string | null;
   @Field(() => String, { nullable: true, description: 'With model: only that model at this version (needs model)' })
   version?: string | null;
-  @Field(() => Date, { nullable: true }) from?: Date | null;
-  @Field(() => Date, { nullable: true }) to?: Date | null;
+  @Field(() => Date, { nullable: true, description: 'Only results created at or after this instant' })
+  since?: Date | null;
+  @Field(() => Date, { nullable: true, description: 'Only results created before this instant (exclusive)' })
+  until?: Date | null;
   @Field(() => Severity, { nullable: true, description: 'Only segmentations graded so' }) severity?: Severity | null;
   @Field(() => String, { nullable: true, description: 'Label of the latest prediction of the same image' }) label?:
     string | null;

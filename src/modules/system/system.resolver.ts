@@ -19,7 +19,9 @@ export class SystemResolver {
 
   @Authorized(Role.ADMIN)
   @Query(() => SystemStatus, {
-    description: 'Version, uptime and the state of PostgreSQL and Redis as this process sees them',
+    nullable: true,
+    description:
+      'Version, uptime and the state of PostgreSQL and Redis as this process sees them (admins only). Null, with FORBIDDEN or UNAUTHENTICATED in errors, for a caller it refuses (other root fields keep their data)',
   })
   systemStatus(@Ctx() ctx: AppContext): Promise<SystemStatus> {
     return systemStatus(ctx.services);

@@ -18,7 +18,11 @@ const aboutUser = (args: { userId: string }, user?: User) => user?.id ?? (UUID.t
 @Resolver()
 export class UserAdminResolver {
   @Authorized(Role.ADMIN)
-  @Query(() => UserConnection, { description: 'Accounts, newest first' })
+  @Query(() => UserConnection, {
+    nullable: true,
+    description:
+      'Accounts, newest first (admins only). Null, with FORBIDDEN or UNAUTHENTICATED in errors, for a caller it refuses (other root fields keep their data)',
+  })
   users(
     @Arg('filter', () => UserFilter, { nullable: true, description: 'Narrows the list; all accounts when omitted' })
     filter: UserFilter | null,

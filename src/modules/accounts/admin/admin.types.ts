@@ -1,4 +1,4 @@
-import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, InputType, ObjectType } from 'type-graphql';
 import { Role } from '../../../entities/user';
 import { Connection } from '../../../schema/connection';
 import { UserType } from '../user.types';
@@ -19,7 +19,4 @@ export class UserFilter {
 }
 
 @ObjectType({ description: 'A page of accounts, newest first (users)' })
-export class UserConnection extends Connection(UserType, 'User') {
-  @Field(() => Int, { description: 'Accounts matching the filter, over all pages' })
-  totalCount!: number;
-}
+export class UserConnection extends Connection(UserType, 'User') {}

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { User, type Role } from '../../../entities';
 import { badInput } from '../../../infra/errors';
-import { afterCursor, pageSize, queryTag, toPage, type Page } from '../../../infra/pagination';
+import { keyset, keysetOrder, keysetPage, keysetWhere, queryTag, type Page } from '../../../infra/pagination';
 
 const key = (row: { createdAt: Date; id: string }) => row;
 
@@ -15,8 +15,7 @@ export async function listUsers(
   filter: { search?: string | null; role?: Role | null; disabled?: boolean | null } = {},
   first?: number | null,
   after?: string | null,
-): Promise<Page<User> & { totalCount: number }> {
-  const n = pageSize(first);
+): Promise<Page<User>> {
   const where: Record<string, unknown> = {};
   if (filter.search) {
     if (filter.search.length > 200) throw badInput('filter.search', 'search must be at most 200 characters');
@@ -27,11 +26,7 @@ export async function listUsers(
   if (filter.disabled === true) where.disabledAt = { $ne: null };
   if (filter.disabled === false) where.disabledAt = null;
   const tag = queryTag(['users', filter.search ?? null, filter.role ?? null, filter.disabled ?? null]);
-  const totalCount = await em.count(User, where);
-  const rows = await em.find(
-    User,
-    { $and: [where, afterCursor(tag, after)] },
-    { orderBy: { createdAt: 'desc', id: 'desc' }, limit: n + 1 },
-  );
-  return { ...toPage(tag, rows, n, key), totalCount };
+  const k = keyset(tag, { first, after });
+  const rows = await em.find(User, { $and: [where, keysetWhere(k)] }, { orderBy: keysetOrder(k), limit: k.limit + 1 });
+  return keysetPage(tag, rows, k, key, () => em.count(User, where));
 }

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../../infra/config';
 import { AppError, badInput, notFound } from '../../../infra/errors';
 import { InferenceJob, JobKind, JobStatus, Prediction, Role, Segmentation, User } from '../../../entities';
-import { DEVICE_PATTERN, type ModelRegistry } from '../../../models-registry';
+import { deviceText, type ModelRegistry } from '../../../models-registry';
 import { normaliseWeights, validateThreshold } from '../../../inference/ensemble';
 import { isUuid } from '../../../infra/database/sql';
 import { findAccessible, requireAccess, visiblePatientIdSql, type Caller } from '../../patients';
@@ -22,7 +22,8 @@ export interface MemberInput {
   model: string;
   version?: string | null;
   weight?: number | null;
-  device?: string | null;
+  /** A DeviceInput: `{ kind: 'cuda', index: 1 }` is cuda:1. */
+  device?: { kind: string; index?: number | null } | null;
 }
 
 export interface ClassifyArgs {
@@ -88,12 +89,7 @@ export class JobService {
       const f = `${field}[${i}]`;
       if (typeof m.model !== 'string' || !m.model || m.model.length > 100)
         throw badInput(`${f}.model`, 'model must be a model name');
-      if (m.device != null && !DEVICE_PATTERN.test(m.device)) {
-        throw badInput(
-          `${f}.device`,
-          `device must be cpu, webgpu, cuda[:N] or tensorrt[:N], got "${String(m.device).slice(0, 40)}"`,
-        );
-      }
+      const device = m.device != null ? deviceText(m.device, `${f}.device`) : null;
       const version = m.version ?? this.deps.registry.activeVersion(m.model);
       const info = version ? this.deps.registry.versionInfo(m.model, version) : null;
       if (!info || !version) {
@@ -113,7 +109,7 @@ export class JobService {
       }
       if (info.task !== task) throw badInput(`${f}.model`, `${m.model} is a ${info.task} model, not ${task}`);
       // A named version is pinned (the job runs on exactly it); otherwise the job runs on whatever is active when it starts.
-      return { model: m.model, version, pinned: m.version != null, weight: weights[i], device: m.device ?? null };
+      return { model: m.model, version, pinned: m.version != null, weight: weights[i], device };
     });
     if (task === 'classification') {
       const labels = (s: MemberSpec) => JSON.stringify(this.deps.registry.versionInfo(s.model, s.version)!.labels);

@@ -3,6 +3,8 @@ import { JobKind, JobStatus } from '../../../entities/inference-job';
 import { Severity } from '../../../entities/segmentation';
 import { Connection } from '../../../schema/connection';
 import { Node } from '../../../schema/node';
+import { DeviceInput, DeviceType } from '../../../models-registry';
+import { GradCamMethod, JobStage } from './job-enums';
 
 registerEnumType(JobKind, { name: 'JobKind' });
 registerEnumType(JobStatus, { name: 'JobStatus' });
@@ -25,11 +27,11 @@ export class EnsembleMemberInput {
   @Field(() => String) model!: string;
   @Field(() => String, { nullable: true }) version?: string | null;
   @Field(() => Float, { nullable: true, defaultValue: 1 }) weight?: number | null;
-  @Field(() => String, {
+  @Field(() => DeviceInput, {
     nullable: true,
-    description: 'cpu, webgpu, cuda[:N], tensorrt[:N]; falls back to cpu when the provider cannot start',
+    description: 'Where to run this member; falls back to CPU when the provider cannot start (default: its placement)',
   })
-  device?: string | null;
+  device?: DeviceInput | null;
 }
 
 /** How to classify: the same options for one image and for many. */
@@ -72,10 +74,8 @@ export class JobType {
   @Field(() => ID) id!: string;
   @Field(() => JobKind) kind!: JobKind;
   @Field(() => JobStatus) status!: JobStatus;
-  @Field(() => String, {
-    description: 'queued, preprocessing, model, ensembling, metrics, gradcam, persisted, done, failed',
-  })
-  stage!: string;
+  @Field(() => JobStage, { description: 'The last stage reached' })
+  stage!: JobStage;
   @Field(() => Float, { description: '0..1 over every image of the job' }) progress!: number;
   @Field(() => String, { nullable: true }) error?: string | null;
   @Field(() => Int) attempts!: number;
@@ -103,14 +103,16 @@ export class EnsembleMember {
   @Field(() => String) model!: string;
   @Field(() => String) version!: string;
   @Field(() => Float) weight!: number;
-  @Field(() => String) requestedDevice!: string;
-  @Field(() => String) device!: string;
+  @Field(() => DeviceType, { description: 'Device asked for (the member input, else the version’s placement)' })
+  requestedDevice!: DeviceType;
+  @Field(() => DeviceType, { description: 'Device the model actually ran on' }) device!: DeviceType;
   @Field(() => String, { nullable: true }) fallbackReason?: string | null;
 }
 
 @ObjectType('GradCam', { description: 'Where the model looked: Grad-CAM (exact through the head) or Score-CAM' })
 export class GradCamType {
-  @Field(() => String, { description: "'grad-cam' or 'score-cam'" }) method!: string;
+  @Field(() => GradCamMethod, { description: 'Grad-CAM, or Score-CAM when the head cannot be differentiated' })
+  method!: GradCamMethod;
   @Field(() => String, { description: 'The class explained' }) targetClass!: string;
   @Field(() => String, { description: 'model@version explained' }) model!: string;
   @Field(() => String, { description: 'Signed, short-lived URL of the colour heatmap PNG' }) heatmapUrl!: string;
@@ -196,7 +198,7 @@ export class JobProgressEventType {
   @Field(() => ID) jobId!: string;
   @Field(() => Int, { description: '1, 2, ... in order over the whole job' }) seq!: number;
   @Field(() => Date) at!: Date;
-  @Field(() => String) stage!: string;
+  @Field(() => JobStage, { description: 'The step reached' }) stage!: JobStage;
   @Field(() => JobStatus) status!: JobStatus;
   @Field(() => Float) progress!: number;
   @Field(() => Int) attempt!: number;
@@ -205,8 +207,10 @@ export class JobProgressEventType {
   @Field(() => Int) imageCount!: number;
   @Field(() => String, { nullable: true }) model?: string | null;
   @Field(() => String, { nullable: true }) version?: string | null;
-  @Field(() => String, { nullable: true }) requestedDevice?: string | null;
-  @Field(() => String, { nullable: true }) device?: string | null;
+  @Field(() => DeviceType, { nullable: true, description: 'On model steps: the device asked for' })
+  requestedDevice?: DeviceType | null;
+  @Field(() => DeviceType, { nullable: true, description: 'On model steps: the device it ran on' })
+  device?: DeviceType | null;
   @Field(() => String, { nullable: true }) fallbackReason?: string | null;
   @Field(() => String, { nullable: true }) message?: string | null;
   @Field(() => ID, { nullable: true }) predictionId?: string | null;

@@ -6,7 +6,7 @@ import { requestLoader } from '../../../schema/loaders';
 import { imageShaById } from '../../images';
 import { historyWindow, PatientType, ResultHistoryArgs } from '../../patients';
 import { PredictionConnection, PredictionType, SegmentationConnection } from './jobs.types';
-import { listPatientResults, resultsTag, type ResultWindow } from './patient-results.service';
+import { countPatientResults, listPatientResults, resultsTag, type ResultWindow } from './patient-results.service';
 import { toPrediction, toSegmentation } from './views';
 
 const results = (ctx: AppContext) => ctx.services.inference.results;
@@ -36,7 +36,8 @@ async function resultsOf<T extends Prediction | Segmentation>(
     return listPatientResults(results(ctx), ctx.em, entity, patientId, w);
   const limit = pageSize(w.first);
   const rows = await firstResults(ctx, entity, limit + 1).load(patientId);
-  return toPage(resultsTag(entity, patientId, w), rows, limit, (r) => r);
+  const count = countPatientResults(results(ctx), ctx.em, entity, patientId, w);
+  return toPage(resultsTag(entity, patientId, w), rows, limit, (r) => r, count);
 }
 
 const windowOf = (args: ResultHistoryArgs): ResultWindow => ({ ...historyWindow(args), model: args.model ?? null });
@@ -55,7 +56,7 @@ export class PatientResultsResolver {
     const page = await resultsOf(ctx, Prediction, p.id, windowOf(args));
     const shas = await Promise.all(page.edges.map((e) => imageShaById(ctx).load(e.node.imageId)));
     return {
-      pageInfo: page.pageInfo,
+      ...page,
       edges: page.edges.map((e, i) => ({ cursor: e.cursor, node: toPrediction(e.node, ctx, shas[i]) })),
     };
   }
@@ -69,10 +70,7 @@ export class PatientResultsResolver {
     @Ctx() ctx: AppContext,
   ): Promise<SegmentationConnection> {
     const page = await resultsOf(ctx, Segmentation, p.id, windowOf(args));
-    return {
-      pageInfo: page.pageInfo,
-      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toSegmentation(e.node) })),
-    };
+    return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: toSegmentation(e.node) })) };
   }
 
   @FieldResolver(() => PredictionType, {

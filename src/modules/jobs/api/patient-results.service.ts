@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Prediction, Segmentation } from '../../../entities';
-import { pageSize, queryTag, toPage, type Page } from '../../../infra/pagination';
+import { keyset, keysetPage, queryTag, type Page } from '../../../infra/pagination';
 import type { ResultRepository } from '../results.repository';
 
 /** The window of a patient's result history: paging, dates, and a model name its members must include. */
@@ -23,6 +23,18 @@ export function resultsTag(entity: new () => Prediction | Segmentation, patientI
   ]);
 }
 
+/** Counts the results of a patient's window (the `totalCount` thunk of its pages). */
+export const countPatientResults =
+  (
+    results: ResultRepository,
+    em: EntityManager,
+    entity: new () => Prediction | Segmentation,
+    patientId: string,
+    w: ResultWindow,
+  ) =>
+  (): Promise<number> =>
+    results.countForPatient(em, entity, patientId, { since: w.since, until: w.until, model: w.model?.trim() || null });
+
 /** Predictions or segmentations of a patient, newest first, by date and model. The caller has checked access to the patient. */
 export async function listPatientResults<T extends Prediction | Segmentation>(
   results: ResultRepository,
@@ -31,13 +43,13 @@ export async function listPatientResults<T extends Prediction | Segmentation>(
   patientId: string,
   w: ResultWindow,
 ): Promise<Page<T>> {
-  const limit = pageSize(w.first);
   const tag = resultsTag(entity, patientId, w);
+  const k = keyset(tag, w);
   const rows = await results.listForPatient(em, entity, patientId, {
     ...w,
     model: w.model?.trim() || null,
     tag,
-    take: limit + 1,
+    take: k.limit + 1,
   });
-  return toPage(tag, rows, limit, (r) => r);
+  return keysetPage(tag, rows, k, (r) => r, countPatientResults(results, em, entity, patientId, w));
 }

@@ -2,6 +2,8 @@ import type { InferenceJob, Prediction, Segmentation } from '../../../entities';
 import type { MemberRecord } from '../../../entities/prediction';
 import type { AppContext } from '../../../schema/context';
 import type { ProgressEvent } from '../progress';
+import { toDeviceType, toDeviceTypeOrNull } from '../../../models-registry';
+import type { GradCamMethod, JobStage } from './job-enums';
 import { ResultUrls, type GradCamFiles } from './result-files';
 import type {
   EnsembleMember,
@@ -20,13 +22,13 @@ const members = (ms: MemberRecord[]): EnsembleMember[] =>
     model: m.model,
     version: m.version,
     weight: m.weight,
-    requestedDevice: m.requested,
-    device: m.device,
+    requestedDevice: toDeviceType(m.requested),
+    device: toDeviceType(m.device),
     fallbackReason: m.fallbackReason ?? null,
   }));
 
 export function toGradCam(
-  method: string,
+  method: GradCamMethod,
   targetClass: string,
   model: string,
   files: GradCamFiles,
@@ -40,7 +42,7 @@ export function toJob(j: InferenceJob): JobType {
     id: j.id,
     kind: j.kind,
     status: j.status,
-    stage: j.stage,
+    stage: j.stage as JobStage,
     progress: j.progress,
     error: j.error ?? null,
     attempts: j.attempts,
@@ -57,7 +59,7 @@ export function toPrediction(p: Prediction, ctx: AppContext, imageSha256: string
   const cam =
     p.gradCamMethod && p.gradCamMapSha256 && imageSha256
       ? toGradCam(
-          p.gradCamMethod,
+          p.gradCamMethod as GradCamMethod,
           p.gradCamTarget ?? '',
           p.gradCamModel ?? '',
           { imageSha256, mapSha256: p.gradCamMapSha256 },
@@ -120,8 +122,8 @@ export function toProgressEvent(e: ProgressEvent, gradCam: GradCamType | null): 
     imageCount: e.imageCount,
     model: e.model ?? null,
     version: e.version ?? null,
-    requestedDevice: e.requestedDevice ?? null,
-    device: e.device ?? null,
+    requestedDevice: toDeviceTypeOrNull(e.requestedDevice),
+    device: toDeviceTypeOrNull(e.device),
     fallbackReason: e.fallbackReason ?? null,
     message: e.message ?? null,
     predictionId: e.predictionId ?? null,
