@@ -10,6 +10,8 @@ export interface ContextInput {
   userAgent: string;
   requestId?: string;
   logger?: Logger;
+  /** Aborted when the client goes away (HTTP: the connection closed before the answer was sent). */
+  signal?: AbortSignal;
 }
 
 /** One context per HTTP request or WebSocket operation, with its own EntityManager fork. */
@@ -24,5 +26,6 @@ export function buildContext(input: ContextInput): AppContext {
     logger: input.logger ?? input.services.logger.child({ reqId: requestId }),
     services: input.services,
     loaders: new Map(),
+    signal: input.signal,
   };
 }

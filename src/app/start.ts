@@ -249,6 +249,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       expressMiddleware(apollo, {
         context: async ({ req, res }) => {
           const user = uploadCaller<AuthUser>(res) ?? (await services.authenticate(req.headers.authorization));
+          // A client that leaves before its answer ends the operation's waits (`wait: true`).
+          const gone = new AbortController();
+          res.once('close', () => res.writableFinished || gone.abort());
           return buildContext({
             services,
             user,
@@ -256,6 +259,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
             userAgent: String(req.headers['user-agent'] ?? ''),
             requestId: String(req.id),
             logger: req.log,
+            signal: gone.signal,
           });
         },
       }),

@@ -31,6 +31,8 @@ export interface AppContext {
   services: Services;
   /** Per-request DataLoaders, created lazily by the modules that need them. */
   loaders: Map<string, unknown>;
+  /** Aborted when the HTTP client goes away before its answer: long waits (`wait: true`) stop then. */
+  signal?: AbortSignal;
 }
 
 /**

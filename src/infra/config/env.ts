@@ -84,6 +84,7 @@ export const envSchema = z.object({
   JOB_MODE: z.enum(['auto', 'inline', 'queue']).default('auto'),
   JOB_ATTEMPTS: int(1, 20).default(3),
   JOB_LOCK_MS: int(1000, 600_000).default(30000),
+  JOB_WAIT_TIMEOUT_MS: int(0, 600_000).default(30000),
   SEGMENT_MAX_PIXELS_IN_FLIGHT: int(1_000_000, 2 ** 31).default(50_000_000),
   IMAGE_THREADS: int(1, 64).default(1),
   GRAPHQL_MAX_DEPTH: int(2, 50).default(12),

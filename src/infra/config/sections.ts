@@ -63,13 +63,14 @@ export const SECTION_KEYS = {
   ],
   /** The model registry: where packages live, hot swap, the default classifier. */
   models: ['MODEL_DIR', 'MODEL_WATCH', 'DEFAULT_CLASSIFIER'],
-  /** The inference job runner: modes, concurrency, retries, locks and image work off the event loop. */
+  /** The inference job runner: modes, concurrency, retries, locks, image work off the event loop, and `wait: true`. */
   jobs: [
     'JOB_MODE',
     'JOB_CONCURRENCY',
     'JOB_IMAGE_CONCURRENCY',
     'JOB_ATTEMPTS',
     'JOB_LOCK_MS',
+    'JOB_WAIT_TIMEOUT_MS',
     'SEGMENT_MAX_PIXELS_IN_FLIGHT',
     'IMAGE_THREADS',
   ],

@@ -1,6 +1,4 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
-import type { FileUpload } from 'graphql-upload/processRequest.mjs';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { Image, Lesion, Patient } from '../../entities';
 import { pageSize, toPage, type Page } from '../../infra/pagination';
 import { signedUrl } from '../../infra/storage/signed-urls';
@@ -21,7 +19,6 @@ import { ImageVariant } from './image-processing';
 import { firstImages, imageCountByPatient } from './images.loaders';
 import { imagesCount, imagesTag, listImages } from './images.service';
 import { ImageConnection, ImageType } from './images.types';
-import { uploadImages } from './uploads.service';
 
 /** Images of a patient or lesion: the batched first page when no cursor or filter is given. */
 async function imagesOf(
@@ -37,28 +34,13 @@ async function imagesOf(
   return toPage(imagesTag(scope, w), rows, limit, (r) => r, imagesCount(ctx.em, scope, w));
 }
 
-/** Images: reading one, uploading, and their fields (signed URLs, lesion, patient). */
+/** Images: reading one, and their fields (signed URLs, lesion, patient). uploadImages is the jobs module's (it may queue jobs). */
 @Resolver(() => ImageType)
 export class ImageResolver {
   @Authorized(...PATIENT_DATA_ROLES)
   @Query(() => ImageType, { nullable: true })
   image(@Arg('id', () => ID) id: string, @CurrentUser() user: AuthUser, @Ctx() ctx: AppContext): Promise<Image> {
     return requireAccess(ctx.em, user, 'image:read', id);
-  }
-
-  @Authorized(...PATIENT_DATA_ROLES)
-  @Mutation(() => [ImageType], {
-    description: 'GraphQL multipart request; all files land or none. Send the Apollo-Require-Preflight header.',
-  })
-  uploadImages(
-    @Arg('patientId', () => ID) patientId: string,
-    @Arg('lesionId', () => ID, { nullable: true }) lesionId: string | null,
-    @Arg('files', () => [GraphQLUpload]) files: Promise<FileUpload>[],
-    @CurrentUser() user: AuthUser,
-    @Ctx() ctx: AppContext,
-  ): Promise<Image[]> {
-    const { em, services } = ctx;
-    return uploadImages({ em, store: services.files, config: services.config }, user, { patientId, lesionId, files });
   }
 
   @FieldResolver(() => String, {

@@ -25,6 +25,11 @@ export interface UploadDeps {
 }
 
 export interface UploadOptions {
+  /**
+   * Runs after the access and upload-quota checks, before any file is read: a caller's own checks
+   * (uploadImages' classify / segment options and their quotas) that must refuse with nothing stored.
+   */
+  beforeFiles?: () => Promise<void> | void;
   /** Test seam: runs inside the transaction after the files are placed, before the rows commit. */
   afterFilesPlaced?: () => Promise<void> | void;
 }
@@ -71,6 +76,7 @@ export async function uploadImages(
     }
     // Early answer before any file work; checked again, exactly, inside the transaction.
     await assertWithinQuota(em, config, user.id, 'uploads', files.length);
+    await opts.beforeFiles?.();
 
     for (let i = 0; i < files.length; i++) {
       const field = `files.${i}`;
@@ -163,6 +169,16 @@ export async function uploadImages(
       ]),
     );
   }
+}
+
+/**
+ * Takes back images this request has just stored and nobody else has seen (uploadImages' follow-up
+ * was refused): their rows, then the stored files no other image references.
+ */
+export async function discardUploaded(deps: Pick<UploadDeps, 'em' | 'store'>, images: Image[]): Promise<void> {
+  if (images.length === 0) return;
+  await deps.em.fork().nativeDelete(Image, { id: { $in: images.map((i) => i.id) } });
+  await removeUnreferenced(deps.em, deps.store, [...new Set(images.map((i) => i.sha256))]);
 }
 
 /**

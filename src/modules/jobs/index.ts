@@ -6,6 +6,7 @@ import {
   ProgressFieldsResolver,
 } from './api/jobs.resolver';
 import { PatientResultsResolver } from './api/patient-results.resolver';
+import { UploadImagesResolver } from './api/upload.resolver';
 import { ImageResultsResolver } from './api/image-results.resolver';
 import {
   JobResultsResolver,
@@ -29,6 +30,7 @@ export const jobsResolvers = [
   SegmentationFieldsResolver,
   ProgressFieldsResolver,
   PatientResultsResolver,
+  UploadImagesResolver,
   ImageResultsResolver,
   JobResultsResolver,
   PredictionImageResolver,

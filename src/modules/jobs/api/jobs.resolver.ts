@@ -19,6 +19,8 @@ import type { AppContext, AuthUser } from '../../../schema/context';
 import { CurrentUser } from '../../../schema/current-user';
 import { imageShaById } from '../../images';
 import type { ProgressEvent } from '../progress';
+import type { InferenceJob } from '../../../entities';
+import { waitForJobs } from './job-wait';
 import { opacityVariant } from './result-files';
 import {
   ClassifyOptionsArgs,
@@ -34,26 +36,53 @@ import { resultUrls, toGradCam, toJob, toPrediction, toProgressEvent, toSegmenta
 
 const jobs = (ctx: AppContext) => ctx.services.inference.service;
 
+/** The `wait` argument of the mutations that queue jobs. */
+export const WAIT_DESCRIPTION =
+  'Answer once the job has ended (SUCCEEDED, FAILED, CANCELLED), or after JOB_WAIT_TIMEOUT_MS with the job as it stands; never an error for slowness';
+
+/**
+ * With `wait`: the jobs once they have ended, or at JOB_WAIT_TIMEOUT_MS (or when the client leaves)
+ * as they stand, each read again as the caller may see it. Without: the jobs as queued.
+ */
+export function settle(
+  ctx: AppContext,
+  user: AuthUser,
+  queued: InferenceJob[],
+  wait: boolean,
+): Promise<InferenceJob[]> {
+  if (!wait) return Promise.resolve(queued);
+  const deps = { pubSub: ctx.services.pubSub, reread: (id: string) => jobs(ctx).findJob(ctx.em.fork(), user, id) };
+  return waitForJobs(deps, queued, {
+    deadline: Date.now() + ctx.services.config.JOB_WAIT_TIMEOUT_MS,
+    signal: ctx.signal,
+  });
+}
+
+const settleOne = async (ctx: AppContext, user: AuthUser, job: InferenceJob, wait: boolean): Promise<JobType> =>
+  toJob((await settle(ctx, user, [job], wait))[0]);
+
 /** Classification and segmentation jobs over GraphQL: queue them, follow them, read their results. */
 @Resolver()
 export class JobsResolver {
   @Authorized(Role.CLINICIAN, Role.ADMIN)
   @Mutation(() => JobType, {
-    description: 'Queues a classification (with Grad-CAM unless explain is false); returns the job at once',
+    description:
+      'Queues a classification (with Grad-CAM unless explain is false); returns the job at once, or with wait once it ended',
   })
   async classifyImage(
     @Arg('imageId', () => ID, { description: 'An image you can see (Image.id)' }) imageId: string,
     @Args(() => ClassifyOptionsArgs) options: ClassifyOptionsArgs,
+    @Arg('wait', () => Boolean, { defaultValue: false, description: WAIT_DESCRIPTION }) wait: boolean,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<JobType> {
-    return toJob(await jobs(ctx).classifyImage(ctx.em, user, { imageId, ...options }));
+    return settleOne(ctx, user, await jobs(ctx).classifyImage(ctx.em, user, { imageId, ...options }), wait);
   }
 
   @Authorized(Role.CLINICIAN, Role.ADMIN)
   @Mutation(() => JobType, {
     description:
-      'Queues one classification job over up to 100 images (a Prediction each, reported as it lands); returns the job at once',
+      'Queues one classification job over up to 100 images (a Prediction each, reported as it lands); returns the job at once, or with wait once it ended',
   })
   async classifyImages(
     @Arg('imageIds', () => [ID], {
@@ -61,15 +90,17 @@ export class JobsResolver {
     })
     imageIds: string[],
     @Args(() => ClassifyOptionsArgs) options: ClassifyOptionsArgs,
+    @Arg('wait', () => Boolean, { defaultValue: false, description: WAIT_DESCRIPTION }) wait: boolean,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<JobType> {
-    return toJob(await jobs(ctx).classifyImages(ctx.em, user, { imageIds, ...options }));
+    return settleOne(ctx, user, await jobs(ctx).classifyImages(ctx.em, user, { imageIds, ...options }), wait);
   }
 
   @Authorized(Role.CLINICIAN, Role.ADMIN)
   @Mutation(() => JobType, {
-    description: 'Queues a weighted segmentation ensemble over the images; returns the job at once',
+    description:
+      'Queues a weighted segmentation ensemble over the images; returns the job at once, or with wait once it ended',
   })
   async segmentImages(
     @Arg('imageIds', () => [ID], {
@@ -90,10 +121,12 @@ export class JobsResolver {
       description: 'Masks to score against: the segmentation then carries Dice and Jaccard',
     })
     groundTruth: GroundTruthInput[] | null,
+    @Arg('wait', () => Boolean, { defaultValue: false, description: WAIT_DESCRIPTION }) wait: boolean,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<JobType> {
-    return toJob(await jobs(ctx).segmentImages(ctx.em, user, { imageIds, members, threshold, groundTruth }));
+    const job = await jobs(ctx).segmentImages(ctx.em, user, { imageIds, members, threshold, groundTruth });
+    return settleOne(ctx, user, job, wait);
   }
 
   @Authorized()

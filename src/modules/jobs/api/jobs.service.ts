@@ -32,6 +32,11 @@ export interface ClassifyArgs {
   targetClass?: string | null;
 }
 
+/** Checked classify options: what a classification job's request carries besides its images. */
+export type ClassifyPlan = Pick<JobRequest, 'members' | 'explain' | 'targetLabel'>;
+/** Checked segment options. */
+export type SegmentPlan = Pick<JobRequest, 'members' | 'threshold'>;
+
 const isAdmin = (u: Caller) => u.role === Role.ADMIN;
 
 /** Where `id` (lower case) was in the caller's list, as a field path. */
@@ -119,7 +124,7 @@ export class JobService {
     return specs;
   }
 
-  private defaultClassifier(): string {
+  private defaultClassifier(field: string): string {
     const configured = this.deps.config.DEFAULT_CLASSIFIER;
     if (configured) return configured;
     const first = this.deps.registry
@@ -127,7 +132,7 @@ export class JobService {
       .filter((m) => m.activeVersion && m.versions.some((v) => v.task === 'classification'))
       .map((m) => m.name)
       .sort()[0];
-    if (!first) throw new AppError('MODEL_UNAVAILABLE', 'no classification model is active', { field: 'models' });
+    if (!first) throw new AppError('MODEL_UNAVAILABLE', 'no classification model is active', { field });
     return first;
   }
 
@@ -149,23 +154,30 @@ export class JobService {
     args: ClassifyArgs,
   ): Promise<InferenceJob> {
     const images = await readableImages(em, user, imageIds, field);
+    return this.enqueue(em, await this.recordClassify(em, user, images, this.classifyPlan(args)));
+  }
+
+  /**
+   * Checks classify options on their own (models loaded and of the task, targetClass one of their
+   * labels). `at` prefixes the fields errors name (uploadImages: `classify.`).
+   */
+  classifyPlan(args: ClassifyArgs, at = ''): ClassifyPlan {
     const members = this.resolveMembers(
-      args.models?.length ? args.models : [{ model: this.defaultClassifier() }],
+      args.models?.length ? args.models : [{ model: this.defaultClassifier(`${at}models`) }],
       'classification',
-      'models',
+      `${at}models`,
     );
     const labels = this.deps.registry.versionInfo(members[0].model, members[0].version)!.labels;
     if (args.targetClass != null && !labels.includes(args.targetClass)) {
-      throw badInput('targetClass', `targetClass must be one of ${labels.join(', ')}`);
+      throw badInput(`${at}targetClass`, `targetClass must be one of ${labels.join(', ')}`);
     }
-    const request: JobRequest = {
-      imageIds: images.map((i) => i.id),
-      images,
-      members,
-      explain: args.explain ?? true,
-      targetLabel: args.targetClass ?? null,
-    };
-    return this.enqueue(em, await this.insertJobWithinQuota(em, user, JobKind.CLASSIFY, request));
+    return { members, explain: args.explain ?? true, targetLabel: args.targetClass ?? null };
+  }
+
+  /** Records (does not queue) a classification of images the caller may read, within the quota. */
+  recordClassify(em: EntityManager, user: Caller, images: ImageRef[], plan: ClassifyPlan): Promise<InferenceJob> {
+    const request: JobRequest = { imageIds: images.map((i) => i.id), images, ...plan };
+    return this.insertJobWithinQuota(em, user, JobKind.CLASSIFY, request);
   }
 
   async segmentImages(
@@ -179,9 +191,7 @@ export class JobService {
     },
   ): Promise<InferenceJob> {
     const ids = imageIdList(args.imageIds);
-    const threshold = args.threshold ?? 0.5;
-    validateThreshold(threshold);
-    const members = this.resolveMembers(args.members, 'segmentation', 'members');
+    const plan = this.segmentPlan(args);
     const images = await readableImages(em, user, ids, (i) => fieldOf(args.imageIds, ids[i]));
     const truths = args.groundTruth ?? [];
     for (const [i, g] of truths.entries()) {
@@ -197,8 +207,31 @@ export class JobService {
       (i) => `groundTruth[${i}].maskImageId`,
     );
     const truth = Object.fromEntries(truths.map((g, i) => [g.imageId, masks[i].id]));
-    const request: JobRequest = { imageIds: ids, images, members, threshold, ...(truths.length ? { truth } : {}) };
-    return this.enqueue(em, await this.insertJobWithinQuota(em, user, JobKind.SEGMENT, request));
+    return this.enqueue(em, await this.recordSegment(em, user, images, plan, truths.length ? truth : undefined));
+  }
+
+  /** Checks segment options on their own (threshold, members loaded and of the task); `at` as for classifyPlan. */
+  segmentPlan(args: { members: MemberInput[]; threshold?: number | null }, at = ''): SegmentPlan {
+    const threshold = args.threshold ?? 0.5;
+    validateThreshold(threshold, `${at}threshold`);
+    return { members: this.resolveMembers(args.members, 'segmentation', `${at}members`), threshold };
+  }
+
+  /** Records (does not queue) a segmentation of images the caller may read, within the quota. */
+  recordSegment(
+    em: EntityManager,
+    user: Caller,
+    images: ImageRef[],
+    plan: SegmentPlan,
+    truth?: Record<string, string>,
+  ): Promise<InferenceJob> {
+    const request: JobRequest = { imageIds: images.map((i) => i.id), images, ...plan, ...(truth ? { truth } : {}) };
+    return this.insertJobWithinQuota(em, user, JobKind.SEGMENT, request);
+  }
+
+  /** Removes a job recorded by recordClassify / recordSegment that will not be queued. */
+  discardRecorded(em: EntityManager, job: InferenceJob): Promise<void> {
+    return this.deps.jobs.remove(em, job.id);
   }
 
   /**
@@ -246,7 +279,7 @@ export class JobService {
   }
 
   /** Announces and queues a recorded job; a queue that refuses it leaves the job FAILED, not dangling. */
-  private async enqueue(em: EntityManager, job: InferenceJob): Promise<InferenceJob> {
+  async enqueue(em: EntityManager, job: InferenceJob): Promise<InferenceJob> {
     await this.deps.progress.publish({
       jobId: job.id,
       stage: 'queued',
