@@ -30,6 +30,7 @@ import { multipartUploads, transportErrorHandler, uploadCaller } from '../infra/
 import {
   bridgeRoleChanges,
   bridgeSessionRevocations,
+  accountPagesRouter,
   createAccountsModule,
   jwksRouter,
   type AccountsModuleOptions,
@@ -225,6 +226,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
     app.use(healthRouter(services, [models.readiness]));
     app.use(jwksRouter(auth.jwt));
+    // The pages the mailed verification and reset links open (GET shows a form, POST does the action).
+    app.use(accountPagesRouter({ auth, forkEm: () => db.orm.em.fork(), logger }));
     app.use(
       signedFilesRouter(
         config.URL_SIGNING_SECRET,
