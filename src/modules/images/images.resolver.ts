@@ -38,8 +38,15 @@ async function imagesOf(
 @Resolver(() => ImageType)
 export class ImageResolver {
   @Authorized(...PATIENT_DATA_ROLES)
-  @Query(() => ImageType, { nullable: true })
-  image(@Arg('id', () => ID) id: string, @CurrentUser() user: AuthUser, @Ctx() ctx: AppContext): Promise<Image> {
+  @Query(() => ImageType, {
+    nullable: true,
+    description: 'An image of a patient you can see; NOT_FOUND otherwise (admins and clinicians)',
+  })
+  image(
+    @Arg('id', () => ID, { description: 'Image.id' }) id: string,
+    @CurrentUser() user: AuthUser,
+    @Ctx() ctx: AppContext,
+  ): Promise<Image> {
     return requireAccess(ctx.em, user, 'image:read', id);
   }
 

@@ -6,7 +6,14 @@ import { Node } from '../../../schema/node';
 import { DeviceInput, DeviceType } from '../../../models-registry';
 import { GradCamMethod, JobStage } from './job-enums';
 
-registerEnumType(JobKind, { name: 'JobKind' });
+registerEnumType(JobKind, {
+  name: 'JobKind',
+  description: 'What a job computes',
+  valuesConfig: {
+    CLASSIFY: { description: 'Classification (classifyImage, classifyImages): one Prediction per image' },
+    SEGMENT: { description: 'Segmentation (segmentImages): one Segmentation per image' },
+  },
+});
 registerEnumType(JobStatus, { name: 'JobStatus' });
 registerEnumType(Severity, {
   name: 'Severity',
@@ -24,9 +31,20 @@ registerEnumType(Severity, {
   description: 'One model of an ensemble: version defaults to the active one, weight to 1 (weights are normalised)',
 })
 export class EnsembleMemberInput {
-  @Field(() => String) model!: string;
-  @Field(() => String, { nullable: true }) version?: string | null;
-  @Field(() => Float, { nullable: true, defaultValue: 1 }) weight?: number | null;
+  @Field(() => String, { description: 'Model.name; its task must match the call (classification or segmentation)' })
+  model!: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Pins this version (ACTIVE or READY, else MODEL_UNAVAILABLE); default: whatever is active when the job starts',
+  })
+  version?: string | null;
+  @Field(() => Float, {
+    nullable: true,
+    defaultValue: 1,
+    description: 'Relative weight, >= 0 and finite, not all zero; normalised to sum to 1 over the members',
+  })
+  weight?: number | null;
   @Field(() => DeviceInput, {
     nullable: true,
     description: 'Where to run this member; falls back to CPU when the provider cannot start (default: its placement)',
@@ -71,15 +89,22 @@ export class GroundTruthInput {
     'One classification or segmentation call over its images; seen by admins and by whoever queued it while they may see its patients',
 })
 export class JobType {
-  @Field(() => ID) id!: string;
-  @Field(() => JobKind) kind!: JobKind;
-  @Field(() => JobStatus) status!: JobStatus;
+  @Field(() => ID, { description: 'Globally unique id; what job(id), node(id) and inferenceProgress(jobId) take' })
+  id!: string;
+  @Field(() => JobKind, { description: 'Classification or segmentation' }) kind!: JobKind;
+  @Field(() => JobStatus, { description: 'Where the job is; final once SUCCEEDED, FAILED or CANCELLED' })
+  status!: JobStatus;
   @Field(() => JobStage, { description: 'The last stage reached' })
   stage!: JobStage;
   @Field(() => Float, { description: '0..1 over every image of the job' }) progress!: number;
-  @Field(() => String, { nullable: true }) error?: string | null;
-  @Field(() => Int) attempts!: number;
-  @Field(() => Int) imageCount!: number;
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why the last attempt failed (safe to show); null when none failed',
+  })
+  error?: string | null;
+  @Field(() => Int, { description: 'Attempts started: 0 while first queued; a retry or a takeover adds one' })
+  attempts!: number;
+  @Field(() => Int, { description: 'Images in the job (duplicates in the call counted once)' }) imageCount!: number;
   @Field(() => [ID], { description: 'Prediction or Segmentation ids, in image order, as they land' })
   resultIds!: string[];
   @Field(() => Date, { description: 'When it was queued' }) createdAt!: Date;
@@ -100,13 +125,17 @@ export class LabelProbability {
     'A model that contributed: the version it ran, where it asked to run and where it ran, its normalised weight',
 })
 export class EnsembleMember {
-  @Field(() => String) model!: string;
-  @Field(() => String) version!: string;
-  @Field(() => Float) weight!: number;
+  @Field(() => String, { description: 'Model.name' }) model!: string;
+  @Field(() => String, { description: 'The version that ran (ModelVersion.version)' }) version!: string;
+  @Field(() => Float, { description: 'Normalised weight, 0..1; the members’ weights sum to 1' }) weight!: number;
   @Field(() => DeviceType, { description: 'Device asked for (the member input, else the version’s placement)' })
   requestedDevice!: DeviceType;
   @Field(() => DeviceType, { description: 'Device the model actually ran on' }) device!: DeviceType;
-  @Field(() => String, { nullable: true }) fallbackReason?: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why requestedDevice could not be used; null when it was',
+  })
+  fallbackReason?: string | null;
 }
 
 @ObjectType('GradCam', { description: 'Where the model looked: Grad-CAM (exact through the head) or Score-CAM' })
@@ -115,7 +144,11 @@ export class GradCamType {
   method!: GradCamMethod;
   @Field(() => String, { description: 'The class explained' }) targetClass!: string;
   @Field(() => String, { description: 'model@version explained' }) model!: string;
-  @Field(() => String, { description: 'Signed, short-lived URL of the colour heatmap PNG' }) heatmapUrl!: string;
+  @Field(() => String, {
+    description:
+      'Signed URL (stable within a SIGNED_URL_TTL_SECONDS window, as Image.url) of the map as a Turbo-coloured PNG at up to 1024 px',
+  })
+  heatmapUrl!: string;
   /** Internal: what overlayUrl signs. */
   files!: { imageSha256: string; mapSha256: string };
 }
@@ -180,41 +213,64 @@ export class LesionMetricsValues {
     'A lesion mask of one image from a weighted ensemble, with its measurements; visible to whoever may see the patient now',
 })
 export class SegmentationType {
-  @Field(() => ID) id!: string;
-  @Field(() => ID) imageId!: string;
-  @Field(() => ID, { nullable: true }) patientId?: string | null;
-  @Field(() => ID, { nullable: true }) jobId?: string | null;
-  @Field(() => Float) threshold!: number;
-  @Field(() => [EnsembleMember]) members!: EnsembleMember[];
-  @Field(() => Int) width!: number;
-  @Field(() => Int) height!: number;
-  @Field(() => LesionMetricsValues) metrics!: LesionMetricsValues;
-  @Field(() => Severity) severity!: Severity;
-  @Field(() => Date) createdAt!: Date;
+  @Field(() => ID, { description: 'Globally unique id; what segmentation(id) and node(id) take' }) id!: string;
+  @Field(() => ID, { description: 'The image segmented (Image.id)' }) imageId!: string;
+  @Field(() => ID, { nullable: true, description: 'The image’s patient (Patient.id); null if not recorded' })
+  patientId?: string | null;
+  @Field(() => ID, { nullable: true, description: 'The job that made it; null once that job record is gone' })
+  jobId?: string | null;
+  @Field(() => Float, { description: 'Ensemble probability at or above which a pixel is lesion, 0..1' })
+  threshold!: number;
+  @Field(() => [EnsembleMember], { description: 'The models averaged, with the versions and devices that ran' })
+  members!: EnsembleMember[];
+  @Field(() => Int, { description: 'Mask width in pixels: the image’s, EXIF orientation applied' }) width!: number;
+  @Field(() => Int, { description: 'Mask height in pixels: the image’s, EXIF orientation applied' }) height!: number;
+  @Field(() => LesionMetricsValues, { description: 'Area, perimeter, circularity, intensity, overlap' })
+  metrics!: LesionMetricsValues;
+  @Field(() => Severity, { description: 'Grade from area and circularity, as configured when it ran' })
+  severity!: Severity;
+  @Field(() => Date, { description: 'When the result was stored' }) createdAt!: Date;
 }
 
-@ObjectType('InferenceProgressEvent')
+@ObjectType('InferenceProgressEvent', {
+  description:
+    'One step of a job (inferenceProgress): per image preprocessing, model (per member), ensembling, metrics, gradcam, persisted; then the final event',
+})
 export class JobProgressEventType {
-  @Field(() => ID) jobId!: string;
-  @Field(() => Int, { description: '1, 2, ... in order over the whole job' }) seq!: number;
-  @Field(() => Date) at!: Date;
+  @Field(() => ID, { description: 'The job (InferenceJob.id)' }) jobId!: string;
+  @Field(() => Int, {
+    description: '1, 2, ... in order over the whole job (every attempt): order and de-duplicate by it',
+  })
+  seq!: number;
+  @Field(() => Date, { description: 'When the step was reached' }) at!: Date;
   @Field(() => JobStage, { description: 'The step reached' }) stage!: JobStage;
-  @Field(() => JobStatus) status!: JobStatus;
-  @Field(() => Float) progress!: number;
-  @Field(() => Int) attempt!: number;
-  @Field(() => ID, { nullable: true }) imageId?: string | null;
-  @Field(() => Int, { nullable: true }) imageIndex?: number | null;
-  @Field(() => Int) imageCount!: number;
-  @Field(() => String, { nullable: true }) model?: string | null;
-  @Field(() => String, { nullable: true }) version?: string | null;
+  @Field(() => JobStatus, { description: 'The job’s status at this step' }) status!: JobStatus;
+  @Field(() => Float, { description: '0..1 over every image of the job; 1 at done' }) progress!: number;
+  @Field(() => Int, { description: 'The attempt this step belongs to: 0 on the first queued event, then 1, 2, ...' })
+  attempt!: number;
+  @Field(() => ID, { nullable: true, description: 'The image being worked on; null on job-wide steps' })
+  imageId?: string | null;
+  @Field(() => Int, { nullable: true, description: '0-based index of that image in the job; null on job-wide steps' })
+  imageIndex?: number | null;
+  @Field(() => Int, { description: 'Images in the job' }) imageCount!: number;
+  @Field(() => String, { nullable: true, description: 'On model steps: the member that ran (Model.name)' })
+  model?: string | null;
+  @Field(() => String, { nullable: true, description: 'On model steps: its version' }) version?: string | null;
   @Field(() => DeviceType, { nullable: true, description: 'On model steps: the device asked for' })
   requestedDevice?: DeviceType | null;
   @Field(() => DeviceType, { nullable: true, description: 'On model steps: the device it ran on' })
   device?: DeviceType | null;
-  @Field(() => String, { nullable: true }) fallbackReason?: string | null;
-  @Field(() => String, { nullable: true }) message?: string | null;
-  @Field(() => ID, { nullable: true }) predictionId?: string | null;
-  @Field(() => ID, { nullable: true }) segmentationId?: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'On model steps: why requestedDevice could not be used; null when it was',
+  })
+  fallbackReason?: string | null;
+  @Field(() => String, { nullable: true, description: 'Details of the step; on failed: the reason' }) message?:
+    string | null;
+  @Field(() => ID, { nullable: true, description: 'On a classification’s persisted step: the new Prediction.id' })
+  predictionId?: string | null;
+  @Field(() => ID, { nullable: true, description: 'On a segmentation’s persisted step: the new Segmentation.id' })
+  segmentationId?: string | null;
   @Field(() => GradCamType, { nullable: true, description: 'On the gradcam stage: the map with its URLs' })
   gradCam?: GradCamType | null;
 }
