@@ -12,7 +12,15 @@ export enum JobStatus {
   RUNNING = 'RUNNING',
   SUCCEEDED = 'SUCCEEDED',
   FAILED = 'FAILED',
+  /** Stopped by cancelJob: its unrun images never run; results stored before the cancel stay. */
+  CANCELLED = 'CANCELLED',
 }
+
+/** A job that may still run: the queue may hold it, or a runner has it. */
+export const UNFINISHED_JOB_STATUSES: readonly JobStatus[] = [JobStatus.QUEUED, JobStatus.RUNNING];
+
+/** Whether a job in `status` has ended (SUCCEEDED, FAILED or CANCELLED): it never changes again. */
+export const isFinishedJobStatus = (status: JobStatus): boolean => !UNFINISHED_JOB_STATUSES.includes(status);
 
 /**
  * One classifyImage / segmentImages call. Created QUEUED by the api, moved along by whichever
@@ -33,7 +41,7 @@ export class InferenceJob extends BaseEntity {
   @Enum({ items: () => JobStatus, nativeEnumName: 'inference_job_status' })
   status: JobStatus = JobStatus.QUEUED;
 
-  /** Last stage reached: queued, preprocessing, model, ensembling, metrics, gradcam, persisted, done, failed. */
+  /** Last stage reached: queued, preprocessing, model, ensembling, metrics, gradcam, persisted, done, failed, cancelled. */
   @Property({ type: 'text' })
   stage: string = 'queued';
 

@@ -13,6 +13,7 @@ import {
   PredictionImageResolver,
   SegmentationImageResolver,
 } from './api/result-navigation.resolver';
+import { JobControlResolver } from './api/job-control.resolver';
 import type { JobsModule } from './jobs.module';
 
 export { createJobsModule } from './jobs.module';
@@ -23,7 +24,7 @@ export { LesionMetricsValues, PredictionType, SegmentationType } from './api/job
 export { toPrediction, toSegmentation } from './api/views';
 export { jobNodes } from './api/result-navigation.resolver';
 
-/** The module's resolvers: jobs and their results, and Patient.predictions / segmentations / latestPrediction. */
+/** The module's resolvers: jobs (queue, list, cancel) and their results, and Patient.predictions / segmentations / latestPrediction. */
 export const jobsResolvers = [
   JobsResolver,
   GradCamFieldsResolver,
@@ -35,6 +36,7 @@ export const jobsResolvers = [
   JobResultsResolver,
   PredictionImageResolver,
   SegmentationImageResolver,
+  JobControlResolver,
 ];
 
 declare module '../../schema/context' {

@@ -1,8 +1,10 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { InferenceJob, JobStatus } from '../../entities/inference-job';
+import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
+import { InferenceJob, JobKind, JobStatus, UNFINISHED_JOB_STATUSES } from '../../entities/inference-job';
+import { createdBetween } from '../../infra/database/sql';
+import { keysetOrder, type Keyset } from '../../infra/pagination';
 
 /** A job that may still run: the queue may hold it, or a runner has it. */
-const UNFINISHED = [JobStatus.QUEUED, JobStatus.RUNNING] as const;
+const UNFINISHED = UNFINISHED_JOB_STATUSES;
 /** The same, as SQL text (`'QUEUED', 'RUNNING'`): enum constants, never input. */
 const UNFINISHED_SQL = UNFINISHED.map((s) => `'${s}'`).join(', ');
 
@@ -11,6 +13,25 @@ export interface SqlCondition {
   sql: string;
   params: unknown[];
 }
+
+/** Which of an owner's jobs a list shows (JobRepository.list / count). */
+export interface JobListFilter {
+  ownerId: string;
+  /** A condition every image of a listed job meets (alias `ji`); none: every job of the owner. */
+  visible: SqlCondition | null;
+  /** Any of these statuses; empty: all. */
+  statuses: readonly JobStatus[];
+  kind: JobKind | null;
+  /** Created in [since, until). */
+  since: Date | null;
+  until: Date | null;
+}
+
+/** The job `j`'s images (its request's imageIds) all meet `visible` (alias `ji`). */
+const everyImageSql = (visible: SqlCondition): SqlCondition => ({
+  sql: `not exists (select 1 from images ji where ji.id in (select jsonb_array_elements_text(j.request -> 'imageIds')::uuid) and not ${visible.sql})`,
+  params: visible.params,
+});
 
 /** What the statement that stores results does to each job it touches (see `advanceSql`). */
 export interface JobAdvance {
@@ -73,12 +94,59 @@ export class JobRepository {
   ): Promise<InferenceJob | null> {
     const qb = em.createQueryBuilder(InferenceJob, 'j').select('*').where({ id });
     if (scope) {
-      qb.andWhere({ owner: scope.ownerId }).andWhere(
-        `not exists (select 1 from images ji where ji.id in (select jsonb_array_elements_text(j.request -> 'imageIds')::uuid) and not ${scope.visible.sql})`,
-        scope.visible.params,
-      );
+      const every = everyImageSql(scope.visible);
+      qb.andWhere({ owner: scope.ownerId }).andWhere(every.sql, every.params);
     }
     return qb.getSingleResult();
+  }
+
+  /** The jobs `filter` selects, as a query builder over `j` (no order, no cursor). */
+  private listed(em: EntityManager, filter: JobListFilter): QueryBuilder<InferenceJob> {
+    const qb = em.createQueryBuilder(InferenceJob, 'j').where({ owner: filter.ownerId });
+    if (filter.statuses.length) qb.andWhere({ status: { $in: [...filter.statuses] } });
+    if (filter.kind) qb.andWhere({ kind: filter.kind });
+    createdBetween(qb, 'j', filter);
+    if (filter.visible) {
+      const every = everyImageSql(filter.visible);
+      qb.andWhere(every.sql, every.params);
+    }
+    return qb;
+  }
+
+  /** The `limit + 1` rows of the page `k` of the jobs `filter` selects, in `keysetOrder(k)`. */
+  list(em: EntityManager, filter: JobListFilter, k: Keyset): Promise<InferenceJob[]> {
+    const qb = this.listed(em, filter).select('*');
+    if (k.bound) qb.andWhere(`(j.created_at, j.id) ${k.backward ? '>' : '<'} (?, ?)`, [k.bound.createdAt, k.bound.id]);
+    return qb
+      .orderBy(keysetOrder(k))
+      .limit(k.limit + 1)
+      .getResultList();
+  }
+
+  /** How many jobs `filter` selects (all pages). */
+  count(em: EntityManager, filter: JobListFilter): Promise<number> {
+    return this.listed(em, filter).getCount();
+  }
+
+  /**
+   * Cancels a job that has not ended, in one statement: CANCELLED, stage `cancelled`, finished now;
+   * results already stored stay. The job as it now is, or null when it had already ended (or is gone).
+   */
+  async cancel(em: EntityManager, id: string): Promise<InferenceJob | null> {
+    const rows = (await em.getConnection().execute(
+      `update inference_jobs set status = '${JobStatus.CANCELLED}', stage = 'cancelled', finished_at = now(), updated_at = now()
+        where id = ? and status in (${UNFINISHED_SQL}) returning *`,
+      [id],
+    )) as Array<Record<string, unknown>>;
+    return rows.length ? em.map(InferenceJob, rows[0]) : null;
+  }
+
+  /** The job's status now (null when it is gone): a runner's check that its job was not ended elsewhere. */
+  async statusOf(em: EntityManager, id: string): Promise<JobStatus | null> {
+    const rows = (await em.getConnection().execute(`select status from inference_jobs where id = ?`, [id])) as Array<{
+      status: JobStatus;
+    }>;
+    return rows[0]?.status ?? null;
   }
 
   /** Ids of the jobs still QUEUED or RUNNING, oldest first. */
@@ -115,38 +183,41 @@ export class JobRepository {
     return rows.length ? em.map(InferenceJob, rows[0]) : null;
   }
 
-  /** Records `job` SUCCEEDED (its fields already set by the caller) in one plain statement. */
-  async finish(em: EntityManager, job: InferenceJob): Promise<void> {
-    await em
+  /**
+   * Records `job` SUCCEEDED (its fields already set by the caller) in one plain statement, if it is
+   * still RUNNING. False when it was not (cancelled, or ended by another attempt meanwhile).
+   */
+  async finish(em: EntityManager, job: InferenceJob): Promise<boolean> {
+    const res = (await em
       .getConnection()
       .execute(
-        `update inference_jobs set status = '${JobStatus.SUCCEEDED}', stage = 'done', progress = 1, error = null, finished_at = ?, updated_at = ?, result_ids = ? where id = ?`,
+        `update inference_jobs set status = '${JobStatus.SUCCEEDED}', stage = 'done', progress = 1, error = null, finished_at = ?, updated_at = ?, result_ids = ? where id = ? and status = '${JobStatus.RUNNING}'`,
         [job.finishedAt, job.updatedAt, JSON.stringify(job.resultIds), job.id],
-      );
+        'run',
+      )) as { affectedRows: number };
+    return res.affectedRows > 0;
   }
 
   /**
-   * A failed attempt: FAILED when `final`, else QUEUED again for the retry, with `error`. Returns
-   * the job as it now is (null when it is gone).
+   * A failed attempt: FAILED when `final`, else QUEUED again for the retry, with `error`, in one
+   * statement. Returns the job as it now is; null when it is gone or had already ended (a job
+   * cancelled while its attempt failed stays CANCELLED).
    */
   async recordFailedAttempt(
     em: EntityManager,
     id: string,
     outcome: { error: string; final: boolean },
   ): Promise<InferenceJob | null> {
-    const job = await em.findOne(InferenceJob, id);
-    if (!job) return null;
-    job.error = outcome.error;
-    if (outcome.final) {
-      job.status = JobStatus.FAILED;
-      job.stage = 'failed';
-      job.finishedAt = new Date();
-    } else {
-      job.status = JobStatus.QUEUED;
-      job.stage = 'queued';
-    }
-    await em.flush();
-    return job;
+    const next = outcome.final
+      ? `status = '${JobStatus.FAILED}', stage = 'failed', finished_at = now()`
+      : `status = '${JobStatus.QUEUED}', stage = 'queued'`;
+    const rows = (await em
+      .getConnection()
+      .execute(
+        `update inference_jobs set ${next}, error = ?, updated_at = now() where id = ? and status in (${UNFINISHED_SQL}) returning *`,
+        [outcome.error, id],
+      )) as Array<Record<string, unknown>>;
+    return rows.length ? em.map(InferenceJob, rows[0]) : null;
   }
 
   /** Ends a job the queue gave up on: FAILED with `error`, unless it already finished (null). */

@@ -16,12 +16,16 @@ import { MemoryProgressLog, ProgressPublisher, RedisProgressLog } from './progre
 import { DEFAULT_RETRY, type JobConsumer, type JobQueue, type RetryPolicy } from './queue/queue';
 import { JobRunner } from './runner/runner';
 import { JobService } from './api/jobs.service';
+import { JobControlService } from './api/job-control.service';
+import { JobCancellations } from './runner/cancellation';
 import { JobRepository } from './job.repository';
 import { ResultRepository } from './results.repository';
 
 /** The jobs layer of a process (the api, or `dermagraph worker`): what `Services.inference` holds. */
 export interface JobsModule {
   service: JobService;
+  /** The caller's job list and cancelJob. */
+  control: JobControlService;
   /** Every statement on inference_jobs / on the result tables. */
   jobs: JobRepository;
   results: ResultRepository;
@@ -92,6 +96,7 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
     logger.warn({ jobId, err: (err as Error).message, final }, 'inference job attempt failed');
   const jobs = new JobRepository();
   const results = new ResultRepository(jobs);
+  const cancellations = new JobCancellations(deps.pubSub);
   // Swapped-out versions stay loaded while queued jobs pinned them. The pins are derived from the
   // job rows themselves (a version is pinned while a job that named it is QUEUED or RUNNING, in any
   // process), not booked: a crashed process leaves no stale pin behind, and a job's pins end with
@@ -117,6 +122,7 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
       imageConcurrency: config.JOB_IMAGE_CONCURRENCY,
       images,
       pixels,
+      cancellations,
     });
   };
 
@@ -143,9 +149,17 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
   }
 
   const service = new JobService({ config, registry: deps.registry, queue, progress, jobs, results });
+  const control = new JobControlService({
+    jobs,
+    queue,
+    progress,
+    cancellations,
+    findJob: (em, user, id) => service.findJob(em, user, id),
+  });
   let closing: Promise<void> | null = null;
   return {
     service,
+    control,
     jobs,
     results,
     queue,
@@ -166,6 +180,7 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
         await queue.close(timeoutMs);
         await (sessions as MemberSessions | null)?.close();
         await images.close();
+        await cancellations.close();
       })()),
   };
 }

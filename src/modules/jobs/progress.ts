@@ -16,8 +16,12 @@ export const STAGES = [
   'persisted',
   'done',
   'failed',
+  'cancelled',
 ] as const;
 export type Stage = (typeof STAGES)[number];
+
+/** The stages that end a job's events: succeeded, failed, or cancelled (cancelJob). */
+export const isFinalStage = (stage: Stage): boolean => stage === 'done' || stage === 'failed' || stage === 'cancelled';
 
 /** One progress event as published (the GraphQL InferenceProgressEvent is built from it). */
 export interface ProgressEvent {
@@ -138,7 +142,7 @@ export class ProgressPublisher {
 
   /**
    * Every event of the job in order: what the log holds, then live ones, without gaps or
-   * repeats; ends after `done` or `failed`. Subscribes before reading the log so nothing
+   * repeats; ends after `done`, `failed` or `cancelled`. Subscribes before reading the log so nothing
    * published in between is missed.
    */
   async *stream(jobId: string): AsyncGenerator<ProgressEvent> {
@@ -166,7 +170,7 @@ export class ProgressPublisher {
         if (e.seq !== last + 1) continue;
         last = e.seq;
         yield e;
-        if (e.stage === 'done' || e.stage === 'failed') return;
+        if (isFinalStage(e.stage)) return;
       }
       for (;;) {
         pending.sort((a, b) => a.seq - b.seq);
@@ -177,7 +181,7 @@ export class ProgressPublisher {
             if (e.seq === last + 1) {
               last = e.seq;
               yield e;
-              if (e.stage === 'done' || e.stage === 'failed') return;
+              if (isFinalStage(e.stage)) return;
             }
           }
           continue;
@@ -186,7 +190,7 @@ export class ProgressPublisher {
         if (next) {
           last = next.seq;
           yield next;
-          if (next.stage === 'done' || next.stage === 'failed') return;
+          if (isFinalStage(next.stage)) return;
           continue;
         }
         if (ended) return;

@@ -57,7 +57,8 @@ export class ResultRepository {
    * under load it is what lets many images share a round trip): the rows, their owners' monthly
    * usage (prediction_usage, which the quota reads; only rows actually inserted count, so a
    * duplicate attempt's row does not) and each job (JobRepository.advanceSql). Returns the ids of
-   * the rows inserted and of the jobs that statement finished.
+   * the rows inserted, of the jobs that statement moved on (those still RUNNING: a job not among
+   * them was cancelled or ended elsewhere) and of those it finished.
    */
   async storeGroup(
     em: EntityManager,
@@ -65,7 +66,7 @@ export class ResultRepository {
     rows: ResultRow[],
     jobs: JobAdvance[],
     finishedAt: Date,
-  ): Promise<{ landed: Set<string>; finished: Set<string>; table: string }> {
+  ): Promise<{ landed: Set<string>; moved: Set<string>; finished: Set<string>; table: string }> {
     const insert = insertRowsSql(em, entity, rows);
     const moved = this.jobs.advanceSql(jobs, finishedAt);
     const column = insert.table === 'predictions' ? 'count' : 'segmentations';
@@ -76,12 +77,15 @@ export class ResultRepository {
              select owner_id, date_trunc('month', created_at at time zone 'UTC')::date, count(*)::int from stored group by 1, 2
              on conflict (owner_id, month) do update set ${column} = prediction_usage.${column} + excluded.${column}),
            moved as (${moved.sql})
-           select 'result' as kind, id from stored union all select 'finished', id from moved where status = '${JobStatus.SUCCEEDED}'`,
+           select 'result' as kind, id from stored
+           union all select case when status = '${JobStatus.SUCCEEDED}' then 'finished' else 'moved' end, id from moved`,
       [...insert.params, ...moved.params],
-    )) as Array<{ kind: 'result' | 'finished'; id: string }>;
+    )) as Array<{ kind: 'result' | 'moved' | 'finished'; id: string }>;
+    const ids = (...kinds: string[]) => new Set(returned.filter((r) => kinds.includes(r.kind)).map((r) => r.id));
     return {
-      landed: new Set(returned.filter((r) => r.kind === 'result').map((r) => r.id)),
-      finished: new Set(returned.filter((r) => r.kind === 'finished').map((r) => r.id)),
+      landed: ids('result'),
+      moved: ids('moved', 'finished'),
+      finished: ids('finished'),
       table: insert.table,
     };
   }

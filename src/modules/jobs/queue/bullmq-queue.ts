@@ -39,6 +39,11 @@ export class BullJobQueue implements JobQueue {
     );
   }
 
+  async remove(jobId: string): Promise<boolean> {
+    // 0 when the job is locked (a worker runs it) or not there; a removed entry is gone for good.
+    return (await this.queue.remove(jobId)) === 1;
+  }
+
   async depth(): Promise<number> {
     return this.queue.getJobCountByTypes('wait', 'delayed', 'prioritized', 'paused');
   }

@@ -72,6 +72,34 @@ describe('MemoryJobQueue', () => {
     await q.close();
   });
 
+  it('remove() takes out a waiting job and a retry waiting for its backoff, not a running one', async () => {
+    const started: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = new MemoryJobQueue(
+      async ({ jobId, attempt }) => {
+        started.push(`${jobId}#${attempt}`);
+        if (jobId === 'flaky') throw new Error('boom');
+        await gate;
+      },
+      1,
+      { attempts: 3, baseDelayMs: 60_000 },
+    );
+    await q.enqueue('flaky'); // fails at once, then waits a minute for its retry
+    await tick(0);
+    await q.enqueue('running');
+    await q.enqueue('waiting');
+    expect(await q.depth()).toBe(2);
+    expect(await q.remove('waiting')).toBe(true);
+    expect(await q.remove('flaky')).toBe(true);
+    expect(await q.remove('running')).toBe(false);
+    expect(await q.remove('unknown')).toBe(false);
+    expect(await q.depth()).toBe(0);
+    release();
+    await q.close(5_000);
+    expect(started).toEqual(['flaky#1', 'running#1']);
+  });
+
   it('close() waits for running jobs (graceful drain) and refuses new ones', async () => {
     let finished = false;
     const q = new MemoryJobQueue(async () => {

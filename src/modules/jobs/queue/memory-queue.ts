@@ -16,7 +16,8 @@ export class MemoryJobQueue implements JobQueue {
   readonly kind = 'memory' as const;
   private readonly waiting: Array<{ jobId: string; attempt: number }> = [];
   private readonly running = new Set<Promise<void>>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Retries waiting for their backoff, and their job ids. */
+  private readonly timers = new Map<NodeJS.Timeout, string>();
   private closed = false;
 
   constructor(
@@ -33,6 +34,23 @@ export class MemoryJobQueue implements JobQueue {
     if (this.closed) throw new Error('the job queue is shutting down');
     this.waiting.push({ jobId, attempt: 1 });
     this.pump();
+  }
+
+  async remove(jobId: string): Promise<boolean> {
+    let removed = false;
+    for (let i = this.waiting.length - 1; i >= 0; i--) {
+      if (this.waiting[i].jobId === jobId) {
+        this.waiting.splice(i, 1);
+        removed = true;
+      }
+    }
+    for (const [timer, id] of this.timers) {
+      if (id !== jobId) continue;
+      clearTimeout(timer);
+      this.timers.delete(timer);
+      removed = true;
+    }
+    return removed;
   }
 
   async depth(): Promise<number> {
@@ -67,14 +85,14 @@ export class MemoryJobQueue implements JobQueue {
         },
         backoffDelay(this.retry, attempt),
       );
-      this.timers.add(timer);
+      this.timers.set(timer, jobId);
     }
   }
 
   /** Drains: running jobs finish (queued ones are dropped and stay QUEUED in the database). */
   async close(timeoutMs = 15_000): Promise<void> {
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers.keys()) clearTimeout(t);
     this.timers.clear();
     const drained = Promise.allSettled([...this.running]);
     let timer: NodeJS.Timeout | undefined;

@@ -18,6 +18,12 @@ export interface JobQueue {
   readonly kind: 'memory' | 'bullmq';
   /** Adds a job; resolves once it is durably queued. */
   enqueue(jobId: string): Promise<void>;
+  /**
+   * Takes a job out of the queue if it is waiting there (not started, or waiting for a retry):
+   * cancelJob's part. True when it was removed; false when it was not there or is running now (a
+   * runner then learns of the cancel itself, and a queue entry left behind is a no-op when claimed).
+   */
+  remove(jobId: string): Promise<boolean>;
   /** Jobs waiting (not yet started), for the queue-depth gauge. */
   depth(): Promise<number>;
   /** Stops taking new jobs and waits for running ones (up to `timeoutMs`), then closes. */

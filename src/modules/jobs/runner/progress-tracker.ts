@@ -15,6 +15,7 @@ export const STAGE_SHARE: Record<string, number> = {
 export function statusAt(stage: Stage): JobStatus {
   if (stage === 'done') return JobStatus.SUCCEEDED;
   if (stage === 'failed') return JobStatus.FAILED;
+  if (stage === 'cancelled') return JobStatus.CANCELLED;
   return stage === 'queued' ? JobStatus.QUEUED : JobStatus.RUNNING;
 }
 

@@ -9,6 +9,11 @@ export class JobResults {
   readonly stored: Map<string, string>;
   /** Set when the statement that stored the job's last result also finished the job. */
   finishedAt: Date | null = null;
+  /**
+   * Set when a statement storing this job's results found the job no longer RUNNING (cancelled, or
+   * ended by another attempt): its runner stops.
+   */
+  ended = false;
 
   constructor(
     readonly jobId: string,
@@ -110,7 +115,14 @@ export class ResultSink {
           result_ids: resultIds,
         };
       });
-      const { landed, finished, table } = await this.repos.results.storeGroup(em, entity, rows, jobs, finishedAt);
+      const { landed, moved, finished, table } = await this.repos.results.storeGroup(
+        em,
+        entity,
+        rows,
+        jobs,
+        finishedAt,
+      );
+      for (const job of landing.keys()) if (!moved.has(job.jobId)) job.ended = true;
       const lost = group.filter(({ row }) => !landed.has(row.id));
       if (lost.length) {
         const existing = await this.repos.results.existing(

@@ -24,6 +24,7 @@ import { JobResults, ResultSink, type ResultRow } from './result-writer';
 import { ProgressTracker, STAGE_SHARE, statusAt } from './progress-tracker';
 import { attemptFailure } from './failures';
 import type { ImageRef } from '../job-request';
+import { AttemptState, type JobCancellations } from './cancellation';
 
 export interface RunnerDeps {
   orm: MikroORM;
@@ -42,6 +43,8 @@ export interface RunnerDeps {
   images: ImageWork;
   /** Bounds the image pixels this process's segmentations hold at once. */
   pixels: PixelBudget;
+  /** Where this process hears that a job it runs was cancelled. */
+  cancellations: JobCancellations;
 }
 
 const kindLabel = (job: InferenceJob) => (job.kind === JobKind.CLASSIFY ? 'classify' : 'segment');
@@ -56,29 +59,48 @@ export class JobRunner {
 
   constructor(private readonly deps: RunnerDeps) {
     this.sink = new ResultSink(deps.orm, deps);
+    deps.cancellations.listen();
   }
 
   async run({ jobId, attempt, final }: JobAttempt): Promise<void> {
     const em = this.deps.orm.em.fork();
-    // Claim in one statement: a job already finished (a redelivered queue entry) is left alone.
-    const job = await this.deps.jobs.claim(em, jobId);
-    if (!job) return;
+    // Watched before the claim, so a cancel from the claim on reaches this attempt.
+    const watch = this.deps.cancellations.watch(jobId);
     try {
-      await this.attempt(job, em, { jobId, attempt, final });
+      // Claim in one statement: a job already finished or cancelled (a redelivered queue entry) is left alone.
+      const job = await this.deps.jobs.claim(em, jobId);
+      if (!job) return;
+      try {
+        await this.attempt(job, em, { jobId, attempt, final }, new AttemptState(watch.flag));
+      } finally {
+        // Once the job row says it ended: sessions kept only for jobs that pinned a version may go.
+        if ((job.request as unknown as JobRequest).members.some(isPinned)) void this.deps.registry.recheckPins();
+      }
     } finally {
-      // Once the job row says it ended: sessions kept only for jobs that pinned a version may go.
-      if ((job.request as unknown as JobRequest).members.some(isPinned)) void this.deps.registry.recheckPins();
+      watch.release();
     }
   }
 
-  /** One attempt of a claimed job: its images, then the job row finished, retried or failed. */
-  private async attempt(job: InferenceJob, em: EntityManager, { jobId, attempt, final }: JobAttempt): Promise<void> {
+  /**
+   * One attempt of a claimed job: its images, then the job row finished, retried or failed. A job
+   * cancelled meanwhile stops between images and ends quietly: cancelJob has ended its row and
+   * announced it; the results stored before stay.
+   */
+  private async attempt(
+    job: InferenceJob,
+    em: EntityManager,
+    { jobId, attempt, final }: JobAttempt,
+    state: AttemptState,
+  ): Promise<void> {
     const { orm, metrics } = this.deps;
     const kind = kindLabel(job);
     const started = process.hrtime.bigint();
     const resuming = job.attempts > 1;
+    const stopped = () =>
+      this.deps.logger.info({ jobId, attempt }, 'inference job stopped: cancelled or ended elsewhere');
     try {
-      await this.execute(job, em, resuming);
+      await this.execute(job, em, resuming, state);
+      if (state.stopped) return stopped();
       if (job.status !== JobStatus.SUCCEEDED) {
         // One plain statement (no query builder): the job row is the only shared state. (Usually the
         // statement that stored the last result has finished the job already.)
@@ -91,7 +113,7 @@ export class JobRunner {
           finishedAt,
           updatedAt: finishedAt,
         });
-        await this.deps.jobs.finish(em, job);
+        if (!(await this.deps.jobs.finish(em, job))) return stopped();
       }
       await this.publish(job, { stage: 'done', progress: 1 });
       metrics.jobSeconds.observe(
@@ -99,13 +121,17 @@ export class JobRunner {
         Number(process.hrtime.bigint() - started) / 1e9,
       );
     } catch (err) {
+      // Whatever failed after the job was cancelled no longer matters to it.
+      if (state.stopped) return stopped();
       const failure = attemptFailure(err, attempt, final);
       if (!failure.permanent) this.deps.logger.error({ err, jobId, attempt }, 'inference job attempt failed');
       const fresh = await this.deps.jobs.recordFailedAttempt(orm.em.fork(), jobId, {
         error: failure.error,
         final: failure.ends,
       });
-      if (fresh) await this.publish(fresh, failure.event);
+      // Null: the job was cancelled (or deleted) meanwhile; it stays as it is and is not retried.
+      if (!fresh) return stopped();
+      await this.publish(fresh, failure.event);
       if (failure.ends) {
         metrics.failures.inc({ kind, reason: failure.reason.code });
         metrics.jobSeconds.observe({ kind, status: JobStatus.FAILED }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -137,7 +163,12 @@ export class JobRunner {
     });
   }
 
-  private async execute(job: InferenceJob, em: ReturnType<MikroORM['em']['fork']>, resuming: boolean): Promise<void> {
+  private async execute(
+    job: InferenceJob,
+    em: ReturnType<MikroORM['em']['fork']>,
+    resuming: boolean,
+    state: AttemptState,
+  ): Promise<void> {
     const req = job.request as unknown as JobRequest;
     // The api recorded each image's file and patient when it checked access; older rows are looked up.
     const refs: ImageRef[] =
@@ -162,11 +193,13 @@ export class JobRunner {
       // Results go in with the job's progress and result ids (job(id) shows them as they land), and
       // the statement that stores the last one finishes the job.
       const results = new JobResults(job.id, req.imageIds, doneImages);
+      state.results = results;
       const workers = Array.from({ length: Math.min(queue.length, this.deps.imageConcurrency ?? 8) }, async () => {
-        for (let next = queue.shift(); next; next = queue.shift()) {
+        // A cancelled job starts no further image (the images in flight finish, unstored).
+        for (let next = queue.shift(); next && !state.stopped; next = queue.shift()) {
           const image = byId.get(next.id);
           if (!image) throw new PermanentJobError(`image ${next.id} no longer exists`, 'NOT_FOUND');
-          await this.runImage(job, req, image, next.index, tracker, runs, results);
+          await this.runImage(job, req, image, next.index, tracker, runs, results, state);
           job.progress = tracker.progress(0);
         }
       });
@@ -237,17 +270,22 @@ export class JobRunner {
     tracker: ProgressTracker,
     runs: MemberRun[],
     results: JobResults,
+    state: AttemptState,
   ): Promise<void> {
     const { files, metrics } = this.deps;
     const kind = kindLabel(job);
     const base = { imageId: image.id, imageIndex: index };
+    // After a cancel the job's stream has ended with `cancelled`: nothing more is announced.
+    const publish = async (e: Partial<NewProgressEvent> & { stage: Stage }) => {
+      if (!state.stopped) await this.publish(job, e);
+    };
     let last = process.hrtime.bigint();
     const report: StageReport = async (stage, detail) => {
       const now = process.hrtime.bigint();
       metrics.stageSeconds.observe({ kind, stage }, Number(now - last) / 1e9);
       last = now;
       const m = detail?.member;
-      await this.publish(job, {
+      await publish({
         ...base,
         stage,
         progress: tracker.progress(STAGE_SHARE[stage]),
@@ -298,7 +336,7 @@ export class JobRunner {
           gradCamModel: r.cam.model,
           gradCamMapSha256: mapFile.sha256,
         });
-        await this.publish(job, {
+        await publish({
           ...base,
           stage: 'gradcam',
           progress: tracker.progress(STAGE_SHARE.gradcam),
@@ -306,9 +344,11 @@ export class JobRunner {
           gradCam: { method: r.cam.method, mapSha256: mapFile.sha256, imageSha256: image.sha256 },
         });
       }
+      // Cancelled meanwhile: the result is not stored.
+      if (state.stopped) return;
       // Another attempt's result for this image won: it was announced then.
       if ((await this.sink.store(Prediction, results, p)) !== id) return;
-      await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
+      await publish({ ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
     } else {
       // Its pixels (decoded image, maps, mask: a few bytes each) are held until its files are stored.
       const giveBack = await this.deps.pixels.acquire(await imagePixels(source));
@@ -334,8 +374,9 @@ export class JobRunner {
         jaccard: r.overlap?.jaccard ?? null,
         severity: r.severity as Severity,
       };
+      if (state.stopped) return;
       if ((await this.sink.store(Segmentation, results, seg)) !== id) return;
-      await this.publish(job, { ...base, stage: 'persisted', progress: tracker.finishImage(), segmentationId: id });
+      await publish({ ...base, stage: 'persisted', progress: tracker.finishImage(), segmentationId: id });
     }
     metrics.stageSeconds.observe({ kind, stage: 'persisted' }, Number(process.hrtime.bigint() - last) / 1e9);
   }
