@@ -2,9 +2,9 @@ import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumTyp
 import { JobKind, JobStatus } from '../../../entities/inference-job';
 import { Severity } from '../../../entities/segmentation';
 import { Connection } from '../../../schema/connection';
-import { Node } from '../../../schema/node';
 import { DeviceInput, DeviceType } from '../../../models-registry';
 import { GradCamMethod, JobStage } from './job-enums';
+import { Node } from '../../../schema/node';
 
 registerEnumType(JobKind, {
   name: 'JobKind',
@@ -14,7 +14,19 @@ registerEnumType(JobKind, {
     SEGMENT: { description: 'Segmentation (segmentImages): one Segmentation per image' },
   },
 });
-registerEnumType(JobStatus, { name: 'JobStatus' });
+registerEnumType(JobStatus, {
+  name: 'JobStatus',
+  description: 'Where a job is: QUEUED and RUNNING may still change; SUCCEEDED, FAILED and CANCELLED are final',
+  valuesConfig: {
+    QUEUED: { description: 'Waiting for a runner (also between a failed attempt and its retry)' },
+    RUNNING: { description: 'A runner is working through its images' },
+    SUCCEEDED: { description: 'Every image has its result' },
+    FAILED: { description: 'Ended by an error; `error` says why' },
+    CANCELLED: {
+      description: 'Stopped by cancelJob: its remaining images never run; results stored before the cancel stay',
+    },
+  },
+});
 registerEnumType(Severity, {
   name: 'Severity',
   description: 'From area and circularity (the table in docs/inference.md, "Severity"; thresholds in config)',
