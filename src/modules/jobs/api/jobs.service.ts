@@ -1,7 +1,16 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../../infra/config';
 import { AppError, badInput, notFound } from '../../../infra/errors';
-import { InferenceJob, JobKind, JobStatus, Prediction, Role, Segmentation, User } from '../../../entities';
+import {
+  InferenceJob,
+  isFinishedJobStatus,
+  JobKind,
+  JobStatus,
+  Prediction,
+  Role,
+  Segmentation,
+  User,
+} from '../../../entities';
 import { deviceText, type ModelRegistry } from '../../../models-registry';
 import { normaliseWeights, validateThreshold } from '../../../inference/ensemble';
 import { isUuid } from '../../../infra/database/sql';
@@ -38,6 +47,20 @@ export type ClassifyPlan = Pick<JobRequest, 'members' | 'explain' | 'targetLabel
 export type SegmentPlan = Pick<JobRequest, 'members' | 'threshold'>;
 
 const isAdmin = (u: Caller) => u.role === Role.ADMIN;
+
+/** MODEL_UNAVAILABLE for a name no model has (a typo): the message and `models` list the names of the task's models. */
+function unknownModel(registry: ModelRegistry, name: string, task: string, field: string): AppError {
+  const models = registry
+    .list()
+    .filter((m) => m.versions.some((v) => v.task === task))
+    .map((m) => m.name)
+    .sort();
+  return new AppError(
+    'MODEL_UNAVAILABLE',
+    `no model is named "${name}"; the ${task} models are: ${models.join(', ') || 'none'}`,
+    { field, model: name, models },
+  );
+}
 
 /** Where `id` (lower case) was in the caller's list, as a field path. */
 /** The images, in the order asked, if the caller may read every one (NOT_FOUND with the field of the first that is not). */
@@ -98,6 +121,7 @@ export class JobService {
       const version = m.version ?? this.deps.registry.activeVersion(m.model);
       const info = version ? this.deps.registry.versionInfo(m.model, version) : null;
       if (!info || !version) {
+        if (!this.deps.registry.model(m.model)) throw unknownModel(this.deps.registry, m.model, task, `${f}.model`);
         throw new AppError(
           'MODEL_UNAVAILABLE',
           m.version ? `model ${m.model} has no version ${m.version}` : `model ${m.model} has no active version`,
@@ -325,14 +349,15 @@ export class JobService {
   async *progress(em: EntityManager, user: Caller, jobId: string): AsyncGenerator<ProgressEvent> {
     const job = await this.findJob(em, user, jobId);
     if (!job) throw notFound('Job');
-    const finished = job.status === JobStatus.SUCCEEDED || job.status === JobStatus.FAILED;
+    const finished = isFinishedJobStatus(job.status);
     if (finished && (await this.deps.progress.history(jobId)).length === 0) {
       // The event log (kept an hour) has expired: the job's end is all there is to tell.
       yield {
         jobId,
         seq: 1,
         at: (job.finishedAt ?? job.updatedAt).toISOString(),
-        stage: job.status === JobStatus.SUCCEEDED ? 'done' : 'failed',
+        stage:
+          job.status === JobStatus.SUCCEEDED ? 'done' : job.status === JobStatus.CANCELLED ? 'cancelled' : 'failed',
         status: job.status,
         progress: job.progress,
         attempt: job.attempts,
