@@ -24,6 +24,8 @@ export function startWorkerProcess(
     cwd: root,
     env: {
       ...process.env,
+      // A developer's .env in the repository must not change what the test runs.
+      DOTENV_PATH: '/dev/null',
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
       DATABASE_URL: server.config.DATABASE_URL,
