@@ -79,6 +79,7 @@ export const envSchema = z.object({
   SEVERITY_LARGE_AREA_PERCENT: z.coerce.number().min(0).max(100).default(20),
   SEVERITY_HIGH_CIRCULARITY: z.coerce.number().min(0).max(1).default(0.75),
   SEVERITY_LOW_CIRCULARITY: z.coerce.number().min(0).max(1).default(0.45),
+  REPORT_PAPER: z.enum(['A4', 'LETTER']).default('A4'),
   JOB_CONCURRENCY: int(1, 64).default(2),
   JOB_IMAGE_CONCURRENCY: int(1, 64).default(8),
   JOB_MODE: z.enum(['auto', 'inline', 'queue']).default('auto'),

@@ -81,6 +81,8 @@ export const SECTION_KEYS = {
     'SEVERITY_HIGH_CIRCULARITY',
     'SEVERITY_LOW_CIRCULARITY',
   ],
+  /** Report exports ([10]): the PDF reports' paper size. */
+  reports: ['REPORT_PAPER'],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
 
 export type SectionName = keyof typeof SECTION_KEYS;
@@ -104,6 +106,7 @@ export type QuotasConfig = ConfigSection<'quotas'>;
 export type ModelsConfig = ConfigSection<'models'>;
 export type JobsConfig = ConfigSection<'jobs'>;
 export type SeverityConfig = ConfigSection<'severity'>;
+export type ReportsConfig = ConfigSection<'reports'>;
 
 /**
  * The sections of `config`, each a read-only view of it: values are read from `config` when used, so

@@ -68,7 +68,7 @@ export async function fixtureReportData(): Promise<ImageReportData> {
       meanIntensity: 96.4,
       stdIntensity: 31.7,
       severity: 'HIGH',
-      thresholds: { smallAreaPercent: 5, largeAreaPercent: 25, highCircularity: 0.7, lowCircularity: 0.4 },
+      thresholds: { smallAreaPercent: 5, largeAreaPercent: 20, highCircularity: 0.75, lowCircularity: 0.45 }, // the config's defaults
       models: [
         { name: 'isic-unet', version: '1.4.0', device: 'cuda:0', role: 'ensemble weight 2' },
         { name: 'isic-segformer', version: '0.9.2', device: 'cuda:0', role: 'ensemble weight 1' },

@@ -50,7 +50,6 @@ describe('renderImageReport', () => {
         path.join(dir, 'example'),
       ]);
       copyFileSync(path.join(dir, 'example.png'), example);
-      copyFileSync(full, example.replace(/\.png$/, '.pdf'));
     }
   });
 
@@ -75,8 +74,8 @@ describe('renderImageReport', () => {
       '96.4',
       '31.7',
       'Severity HIGH',
-      'HIGH when the lesion covers 25 % of the image or more, or its circularity is below 0.4',
-      'LOW when it covers less than 5 % and its circularity is 0.7 or more',
+      'HIGH when the lesion covers 20 % of the image or more, or its circularity is below 0.45',
+      'LOW when it covers less than 5 % and its circularity is 0.75 or more',
       'isic-classifier',
       '2.3.1',
       'isic-unet',
