@@ -17,8 +17,11 @@ module.exports = {
       },
     ],
   },
-  // jose 6, graphql-upload 17 (and fs-capacitor), otplib 13's @scure/@noble ship ESM only; Jest's CommonJS runtime needs them transformed.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|graphql-upload|fs-capacitor|@scure|@noble)/)'],
+  // jose 6, graphql-upload 17 (and fs-capacitor), otplib 13's @scure/@noble, archiver 8 (and zip-stream, compress-commons,
+  // crc32-stream, is-stream) ship ESM only; Jest's CommonJS runtime needs them transformed.
+  transformIgnorePatterns: [
+    '/node_modules/(?!(jose|graphql-upload|fs-capacitor|@scure|@noble|archiver|zip-stream|compress-commons|crc32-stream|is-stream)/)',
+  ],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

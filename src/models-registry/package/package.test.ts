@@ -1,5 +1,6 @@
 /**
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -99,6 +100,8 @@ describe('validatePackage: good packages', () => {
         'golden/case1.jpg',
         'model.onnx',
       ]);
+      if (out.endsWith('.zip'))
+        expect(execFileSync('unzip', ['-t', packed.outFile], { encoding: 'utf8' })).toContain('No errors detected');
       const report = await validatePackage(packed.outFile, { workDir: extractDir });
       expect(report.source).toBe(out.endsWith('.zip') ? 'zip' : 'tar.gz');
       expect(await readdir(extractDir)).toEqual([]);

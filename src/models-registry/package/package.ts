@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { ZipArchive } from 'archiver';
 import * as tar from 'tar';
 import { DEFAULT_LIMITS, extractArchive, packagePath, sniffArchive, type ExtractLimits } from './extract';
 import { assertGoldenCases, warmUp, type GoldenResult } from './golden';
@@ -12,7 +13,6 @@ import { checkModelIo } from '../runtime/onnx-io';
 import { createSession, type Placement, type Threads } from '../runtime/sessions';
 import { badInput } from '../../infra/errors';
 import { packageError, RegistryError } from '../errors';
-import { zipEntries } from './zip-writer';
 import type { ModelSession } from '../runtime/threaded-session';
 
 /**
@@ -335,6 +335,21 @@ export async function sealPackage(dir: string): Promise<{ manifest: Manifest; fi
   return { manifest, files: all };
 }
 
+/** Writes `files` (package-relative) of `root` into a .zip at `out`, streamed by archiver one file at a time. */
+async function zipFolder(root: string, files: readonly string[], out: string): Promise<void> {
+  const archive = new ZipArchive({ zlib: { level: 9 } });
+  const written = pipeline(archive, createWriteStream(out));
+  // archiver opens each file lazily when it reaches it; entries are written in this order.
+  for (const f of files) archive.file(packagePath(root, f), { name: f, mode: 0o644 });
+  try {
+    await Promise.all([archive.finalize(), written]);
+  } catch (e) {
+    archive.abort();
+    await written.catch(() => undefined);
+    throw e;
+  }
+}
+
 /**
  * `dermagraph models pack`: seals the folder (sha256 of every file into its manifest.json)
  * and writes `outFile` (.zip, .tar.gz or .tgz) holding the folder's contents at the archive root.
@@ -347,14 +362,9 @@ export async function packPackage(dir: string, outFile: string): Promise<PackRes
   const root = resolve(dir);
   const { manifest, files } = await sealPackage(root);
   await mkdir(dirname(out), { recursive: true });
-  if (kind === 'zip') {
-    const entries = await Promise.all(
-      files.map(async (f) => ({ name: f, data: await readFile(packagePath(root, f)) })),
-    );
-    await writeFile(out, zipEntries(entries));
-  } else {
-    await tar.create({ gzip: true, file: out, cwd: root, portable: true, noDirRecurse: true }, files);
-  }
+  // Both writers stream file by file from disk, so memory stays flat however large the weights are.
+  if (kind === 'zip') await zipFolder(root, files, out);
+  else await tar.create({ gzip: true, file: out, cwd: root, portable: true, noDirRecurse: true }, files);
   return { outFile: out, manifest, files, bytes: (await stat(out)).size };
 }
 

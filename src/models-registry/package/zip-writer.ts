@@ -1,9 +1,10 @@
 import { crc32, deflateRawSync } from 'node:zlib';
 
 /**
- * A minimal .zip writer (deflate, UTF-8 names, unix modes) for `packPackage`. archiver 8 is
- * ESM-only and does not load under Jest's CommonJS runtime; a package is a handful of files
- * held in memory anyway.
+ * A minimal, in-memory .zip writer (deflate, UTF-8 names, unix modes) kept ONLY for tests that
+ * need hostile archives archiver refuses to write (`../` names, absolute paths, symlinks, lying
+ * sizes, duplicate entries). Production code never imports it: `packPackage` and the report ZIPs
+ * stream through archiver (see package.ts and src/modules/reports/zip).
  */
 export interface ZipEntry {
   /** Path inside the archive, written as given (a name ending in "/" is a directory). */
