@@ -75,6 +75,61 @@ function suite(name: string, makeLog: () => ProgressLog) {
 
 suite('the in-memory log', () => new MemoryProgressLog());
 
+describe('ProgressPublisher.stream closed by its consumer', () => {
+  /** An in-memory transport that counts the listeners of each channel. */
+  function countingPubSub() {
+    const channels = new Map<string, Set<(payload: unknown) => void>>();
+    const transport = {
+      on: (c: string, l: (payload: unknown) => void) => void channels.set(c, (channels.get(c) ?? new Set()).add(l)),
+      off: (c: string, l: (payload: unknown) => void) => void channels.get(c)?.delete(l),
+      emit: (c: string, payload: unknown) => channels.get(c)?.forEach((l) => l(payload)),
+    };
+    const listeners = (jobId: string) => channels.get(`INFERENCE_PROGRESS:${jobId}`)?.size ?? 0;
+    return { pubSub: createPubSub({ transport }), listeners };
+  }
+
+  it('return() while next() waits for an event that never comes: next() ends and the listener is removed at once', async () => {
+    const { pubSub, listeners } = countingPubSub();
+    const p = new ProgressPublisher(new MemoryProgressLog(), pubSub);
+    const id = `job-${Math.random()}`;
+    await p.publish(ev(id, 'queued'));
+    const stream = p.stream(id);
+    expect(listeners(id)).toBe(1);
+    expect((await stream.next()).value).toMatchObject({ seq: 1, stage: 'queued' });
+    const pending = stream.next(); // nothing more will be published
+    expect(await stream.return!()).toEqual({ value: undefined, done: true });
+    expect(listeners(id)).toBe(0);
+    expect(await pending).toEqual({ value: undefined, done: true });
+    expect(await stream.next()).toEqual({ value: undefined, done: true });
+    await p.publish(ev(id, 'done', 1)); // heard by no one
+    expect(listeners(id)).toBe(0);
+  });
+
+  it('return() before the first next() removes the listener', async () => {
+    const { pubSub, listeners } = countingPubSub();
+    const p = new ProgressPublisher(new MemoryProgressLog(), pubSub);
+    const stream = p.stream('never');
+    expect(listeners('never')).toBe(1);
+    await stream.return!();
+    expect(listeners('never')).toBe(0);
+    expect(await stream.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('a stream that reaches done removes its listener', async () => {
+    const { pubSub, listeners } = countingPubSub();
+    const p = new ProgressPublisher(new MemoryProgressLog(), pubSub);
+    const id = `job-${Math.random()}`;
+    const got = collect(p.stream(id));
+    await p.publish(ev(id, 'queued'));
+    await p.publish(ev(id, 'done', 1));
+    expect(await got).toEqual([
+      [1, 'queued'],
+      [2, 'done'],
+    ]);
+    expect(listeners(id)).toBe(0);
+  });
+});
+
 const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
 afterAll(() => redis.quit());
 suite('the Redis log', () => new RedisProgressLog(redis, `dg-test-progress-${process.pid}-${Date.now()}:`, 60));

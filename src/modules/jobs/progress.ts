@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import type { PubSub } from '../../infra/messaging/pubsub';
 import type { JobStatus } from '../../entities/inference-job';
 import type { CamMethod } from '../../inference/gradcam';
+import { closableStream } from './closable-stream';
 
 export const PROGRESS_TOPIC = 'INFERENCE_PROGRESS';
 
@@ -143,10 +144,20 @@ export class ProgressPublisher {
   /**
    * Every event of the job in order: what the log holds, then live ones, without gaps or
    * repeats; ends after `done`, `failed` or `cancelled`. Subscribes before reading the log so nothing
-   * published in between is missed.
+   * published in between is missed. Its `return()` (a client closing the subscription) releases the
+   * pub/sub subscription at once, also while waiting for an event that may never come.
    */
-  async *stream(jobId: string): AsyncGenerator<ProgressEvent> {
+  stream(jobId: string): AsyncIterableIterator<ProgressEvent> {
     const live = this.pubSub.subscribe(PROGRESS_TOPIC, jobId)[Symbol.asyncIterator]();
+    const events = this.replayThenLive(jobId, live);
+    // Ending `live` also ends the generator: its pump sees done and wakes the wait for the next event.
+    return closableStream(
+      () => events,
+      () => void live.return?.(),
+    );
+  }
+
+  private async *replayThenLive(jobId: string, live: AsyncIterator<unknown>): AsyncGenerator<ProgressEvent> {
     const pending: ProgressEvent[] = [];
     const signal: { wake: (() => void) | null } = { wake: null };
     let ended = false;

@@ -22,6 +22,7 @@ import type { ImageRef, JobRequest } from '../job-request';
 import type { JobRepository } from '../job.repository';
 import type { ResultRepository } from '../results.repository';
 import type { ProgressPublisher, ProgressEvent } from '../progress';
+import { closableStream } from '../closable-stream';
 
 /** Most images one classifyImages / segmentImages call may name (a larger batch is split by the client). */
 export const MAX_IMAGES_PER_JOB = 100;
@@ -345,14 +346,21 @@ export class JobService {
     return (await findAccessible(em, user, 'segmentation:read', [id]))[0];
   }
 
-  /** Every event of a job the caller may read, in order, ending with done / failed. */
-  async *progress(em: EntityManager, user: Caller, jobId: string): AsyncGenerator<ProgressEvent> {
+  /**
+   * Every event of a job the caller may read, in order, ending with done / failed. Not a generator:
+   * closing it (return()) releases the progress subscription at once (closableStream).
+   */
+  progress(em: EntityManager, user: Caller, jobId: string): AsyncIterableIterator<ProgressEvent> {
+    return closableStream(() => this.openProgress(em, user, jobId));
+  }
+
+  private async openProgress(em: EntityManager, user: Caller, jobId: string): Promise<AsyncIterator<ProgressEvent>> {
     const job = await this.findJob(em, user, jobId);
     if (!job) throw notFound('Job');
     const finished = isFinishedJobStatus(job.status);
     if (finished && (await this.deps.progress.history(jobId)).length === 0) {
       // The event log (kept an hour) has expired: the job's end is all there is to tell.
-      yield {
+      const end: ProgressEvent = {
         jobId,
         seq: 1,
         at: (job.finishedAt ?? job.updatedAt).toISOString(),
@@ -364,8 +372,10 @@ export class JobService {
         imageCount: job.total,
         message: job.error ?? null,
       };
-      return;
+      return (async function* () {
+        yield end;
+      })();
     }
-    yield* this.deps.progress.stream(jobId);
+    return this.deps.progress.stream(jobId);
   }
 }
