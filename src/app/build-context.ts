@@ -10,7 +10,10 @@ export interface ContextInput {
   userAgent: string;
   requestId?: string;
   logger?: Logger;
-  /** Aborted when the client goes away (HTTP: the connection closed before the answer was sent). */
+  /**
+   * Aborted when the client goes away (HTTP: the connection closed before the answer was sent;
+   * WebSocket: the operation ended, the client completed it, or the socket closed).
+   */
   signal?: AbortSignal;
 }
 

@@ -74,7 +74,9 @@ function withCode(err: GraphQLError, code: string): GraphQLError {
  * Every operation re-reads the session and role (one statement), so a role change, a disabled
  * account or an ended session applies to the next operation; open sockets are also closed when
  * the token expires, the session ends (closeWhere) or the role changes. Operations per socket,
- * and sockets per user and per address, are capped.
+ * and sockets per user and per address, are capped. Each operation's context has a signal (as an
+ * HTTP request's) aborted when the operation ends, the client completes it or the socket closes, so
+ * a `wait: true` mutation stops waiting and releases its subscription when its client has gone.
  */
 export function createSubscriptionServer(opts: {
   httpServer: http.Server;
@@ -93,6 +95,10 @@ export function createSubscriptionServer(opts: {
   const perUser = new Map<string, number>();
   const ipOf = new WeakMap<WebSocket, string>();
   const perIp = new Map<string, number>();
+  /** Operations in flight per socket, by id: each aborts its context's signal when it ends, is completed or the socket closes. */
+  const operations = new WeakMap<WebSocket, Map<string, AbortController>>();
+  /** The same controllers by the operation's payload object (graphql-ws hands it to onSubscribe and onComplete). */
+  const byPayload = new WeakMap<object, AbortController>();
 
   // Registered before graphql-ws's own handler, so a socket over the address cap goes no further.
   wss.on('connection', (socket, req) => {
@@ -104,10 +110,28 @@ export function createSubscriptionServer(opts: {
     }
     perIp.set(ip, open + 1);
     ipOf.set(socket, ip);
+    const ops = new Map<string, AbortController>();
+    operations.set(socket, ops);
+    // A client's `complete` for an operation still running (a `wait: true` mutation): graphql-ws has no hook for it.
+    socket.on('message', (data) => {
+      if (!ops.size) return;
+      const text = String(data);
+      if (!text.includes('complete')) return;
+      try {
+        const msg = JSON.parse(text) as { type?: unknown; id?: unknown };
+        if (msg.type !== 'complete' || typeof msg.id !== 'string') return;
+        ops.get(msg.id)?.abort();
+        ops.delete(msg.id);
+      } catch {
+        // Not JSON: graphql-ws closes the socket for it.
+      }
+    });
     socket.once('close', () => {
       const left = (perIp.get(ip) ?? 1) - 1;
       if (left > 0) perIp.set(ip, left);
       else perIp.delete(ip);
+      for (const ac of ops.values()) ac.abort();
+      ops.clear();
     });
   });
 
@@ -177,7 +201,7 @@ export function createSubscriptionServer(opts: {
           else perUser.delete(id);
         }
       },
-      onSubscribe: async (ctx: Ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+      onSubscribe: async (ctx: Ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
         const socket = ctx.extra.socket;
         const state = sockets.get(socket);
         if (!state) return [toGraphQLError(new AppError('UNAUTHENTICATED', 'This connection is closing'))];
@@ -208,6 +232,10 @@ export function createSubscriptionServer(opts: {
         const tooCostly = armor.checkCost(opts.schema, document, payload.operationName, payload.variables);
         if (tooCostly) return [tooCostly];
         const req = ctx.extra.request;
+        const gone = new AbortController();
+        operations.get(socket)?.set(id, gone);
+        byPayload.set(payload, gone);
+        if (socket.readyState !== socket.OPEN) gone.abort();
         return {
           schema: opts.schema,
           document,
@@ -219,8 +247,16 @@ export function createSubscriptionServer(opts: {
             ip: state.ip,
             userAgent: String(req.headers['user-agent'] ?? ''),
             requestId: randomUUID(),
+            signal: gone.signal,
           }),
         };
+      },
+      onComplete: (ctx: Ctx, id, payload) => {
+        const gone = byPayload.get(payload);
+        if (!gone) return;
+        gone.abort();
+        const ops = operations.get(ctx.extra.socket);
+        if (ops?.get(id) === gone) ops.delete(id);
       },
       onError: (_ctx, _id, _payload, errors) => errors.map(format),
       onNext: (_ctx, _id, _payload, _args, result) => {
