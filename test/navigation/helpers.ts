@@ -1,6 +1,7 @@
-import { InferenceJob, JobKind, JobStatus, Prediction, Role, Segmentation, Severity } from '../../src/entities';
+import { InferenceJob, JobKind, JobStatus, Role } from '../../src/entities';
 import { buildContext } from '../../src/app/build-context';
 import type { AppContext } from '../../src/schema/context';
+import { seedSegmentation, seedPrediction } from '../support/results';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { createPatient, fixture, JPEGS, uploadImages } from '../patients/helpers';
@@ -71,49 +72,33 @@ export async function buildWorld(): Promise<World> {
     } as never) as InferenceJob;
   const classify = job(JobKind.CLASSIFY);
   const segment = job(JobKind.SEGMENT);
-  const predictions = [0, 1].map(
-    (k) =>
-      em.create(Prediction, {
+  const predictions = [0, 1].map((k) =>
+    seedPrediction(
+      em,
+      {
         owner: bob.id,
-        job: k ? classify : null,
         imageId,
         patientId,
+        members: [member],
+        at: new Date(t0 + 1000 * (k + 1)),
+        job: k ? classify : null,
+      },
+      {
         label: k ? 'melanoma' : 'nevus',
-        confidence: 0.9,
         malignant: !!k,
         malignantProbability: k ? 0.9 : 0.1,
         probabilities: [{ label: 'nevus', probability: 0.9 }],
-        members: [member],
-        gradCamMethod: 'grad-cam',
-        gradCamTarget: 'nevus',
-        gradCamModel: 'dg-test@1.0.0',
-        gradCamMapSha256: 'd'.repeat(64),
-        createdAt: new Date(t0 + 1000 * (k + 1)),
-        updatedAt: new Date(t0 + 1000 * (k + 1)),
-      } as never) as Prediction,
+      },
+    ),
   );
-  const segmentation = em.create(Segmentation, {
+  const segmentation = seedSegmentation(em, {
     owner: bob.id,
-    job: segment,
     imageId,
     patientId,
     members: [member],
-    threshold: 0.5,
-    maskSha256: 'a'.repeat(64),
-    probabilitySha256: 'b'.repeat(64),
-    overlaySha256: 'c'.repeat(64),
-    width: 250,
-    height: 250,
-    areaPercent: 12.5,
-    areaPixels: 7812,
-    perimeterPixels: 320,
-    circularity: 0.9,
-    meanIntensity: 0.4,
-    stdIntensity: 0.1,
-    severity: Severity.MODERATE,
-    createdAt: new Date(t0 + 3000),
-    updatedAt: new Date(t0 + 3000),
-  } as never) as Segmentation;
+    at: new Date(t0 + 3000),
+    job: segment,
+  });
   classify.resultIds = [predictions[1].id];
   segment.resultIds = [segmentation.id];
   await em.flush();

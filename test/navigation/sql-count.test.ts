@@ -1,20 +1,10 @@
 import { graphql, type GraphQLSchema } from 'graphql';
 import { randomUUID } from 'node:crypto';
-import {
-  Image,
-  ImageFormat,
-  InferenceJob,
-  JobKind,
-  JobStatus,
-  Patient,
-  Prediction,
-  Role,
-  Segmentation,
-  Severity,
-} from '../../src/entities';
+import { Image, ImageFormat, InferenceJob, JobKind, JobStatus, Patient, Role, Severity } from '../../src/entities';
 import { buildAppSchema } from '../../src/schema/build';
 import { buildContext } from '../../src/app/build-context';
 import { openDatabase, type Database } from '../../src/infra/database/database';
+import { seedSegmentation, seedPrediction } from '../support/results';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 
@@ -88,46 +78,18 @@ describe('SQL statements per page of images with their results', () => {
         updatedAt: at(1),
       });
       for (let k = 0; k < 2; k++) {
-        const p = em.create(Prediction, {
-          owner: alice.id,
-          imageId: image.id,
-          patientId,
-          label: k ? 'melanoma' : 'nevus',
-          confidence: 0.9,
-          malignant: !!k,
-          malignantProbability: k ? 0.9 : 0.1,
-          probabilities: [],
-          members: [member],
-          gradCamMethod: 'grad-cam',
-          gradCamTarget: 'nevus',
-          gradCamModel: 'dg-test@1.0.0',
-          gradCamMapSha256: 'd'.repeat(64),
-          createdAt: at(2 + k),
-          updatedAt: at(2 + k),
-        } as never) as Prediction;
+        const p = seedPrediction(
+          em,
+          { owner: alice.id, imageId: image.id, patientId, members: [member], at: at(2 + k) },
+          { label: k ? 'melanoma' : 'nevus', malignant: !!k, malignantProbability: k ? 0.9 : 0.1 },
+        );
         for (const { n, job } of jobs) if (k && i < n) job.resultIds = [...job.resultIds, p.id];
       }
-      em.create(Segmentation, {
-        owner: alice.id,
-        imageId: image.id,
-        patientId,
-        members: [member],
-        threshold: 0.5,
-        maskSha256: 'a'.repeat(64),
-        probabilitySha256: 'b'.repeat(64),
-        overlaySha256: 'c'.repeat(64),
-        width: 250,
-        height: 250,
-        areaPercent: 12.5,
-        areaPixels: 7812,
-        perimeterPixels: 320,
-        circularity: 0.9,
-        meanIntensity: 0.4,
-        stdIntensity: 0.1,
-        severity: Severity.LOW,
-        createdAt: at(4),
-        updatedAt: at(4),
-      } as never);
+      seedSegmentation(
+        em,
+        { owner: alice.id, imageId: image.id, patientId, members: [member], at: at(4) },
+        { severity: Severity.LOW },
+      );
     }
     await em.flush();
     counting = await openDatabase(server.config, server.services.logger, {

@@ -1,17 +1,9 @@
 import { graphql } from 'graphql';
-import {
-  AuditLog,
-  Lesion,
-  PatientEvent,
-  PatientEventKind,
-  Prediction,
-  Role,
-  Segmentation,
-  Severity,
-} from '../../src/entities';
+import { AuditLog, Lesion, PatientEvent, PatientEventKind, Prediction, Role } from '../../src/entities';
 import { buildContext } from '../../src/app/build-context';
 import { openDatabase } from '../../src/infra/database/database';
 import { buildAppSchema } from '../../src/schema/build';
+import { seedSegmentation } from '../support/results';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { createPatient, errorCode, fixture, JPEGS, uploadImages } from './helpers';
@@ -65,27 +57,13 @@ describe('connections, windows and refusals', () => {
         text: `note ${i}`,
         createdAt: day(i),
       });
-    em.create(Segmentation, {
+    seedSegmentation(em, {
       owner: alice.id,
       imageId,
       patientId,
       members: [member('dg-unet')],
-      threshold: 0.5,
-      maskSha256: 'a'.repeat(64),
-      probabilitySha256: 'b'.repeat(64),
-      overlaySha256: 'c'.repeat(64),
-      width: 250,
-      height: 250,
-      areaPercent: 12.5,
-      areaPixels: 7812,
-      perimeterPixels: 320,
-      circularity: 0.9,
-      meanIntensity: 0.4,
-      stdIntensity: 0.1,
-      severity: Severity.MODERATE,
-      createdAt: day(9),
-      updatedAt: day(9),
-    } as never);
+      at: day(9),
+    });
     for (const [d, model] of [
       [10, 'dg-a'],
       [11, 'dg-b'],

@@ -1,4 +1,5 @@
-import { Prediction, Role, Segmentation, Severity } from '../../src/entities';
+import { Prediction, Role } from '../../src/entities';
+import { seedSegmentation } from '../support/results';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { createPatient, fixture, JPEGS, uploadImages } from './helpers';
@@ -41,27 +42,13 @@ describe('detection history', () => {
         updatedAt: day(i + 1),
       } as never),
     );
-    em.create(Segmentation, {
+    seedSegmentation(em, {
       owner: alice.id,
       imageId,
       patientId,
       members: [member('dg-unet'), member('dg-fcn')],
-      threshold: 0.5,
-      maskSha256: 'a'.repeat(64),
-      probabilitySha256: 'b'.repeat(64),
-      overlaySha256: 'c'.repeat(64),
-      width: 250,
-      height: 250,
-      areaPercent: 12.5,
-      areaPixels: 7812,
-      perimeterPixels: 320,
-      circularity: 0.9,
-      meanIntensity: 0.4,
-      stdIntensity: 0.1,
-      severity: Severity.MODERATE,
-      createdAt: day(10),
-      updatedAt: day(10),
-    } as never);
+      at: day(10),
+    });
     await em.flush();
   });
   afterAll(() => server?.close());

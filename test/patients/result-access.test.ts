@@ -1,4 +1,5 @@
-import { InferenceJob, JobKind, JobStatus, Prediction, Role, Segmentation, Severity } from '../../src/entities';
+import { InferenceJob, JobKind, JobStatus, Role } from '../../src/entities';
+import { seedPrediction, seedSegmentation } from '../support/results';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { connectWs } from '../support/ws';
@@ -73,45 +74,18 @@ describe('result access follows patient access', () => {
       createdAt: now,
       updatedAt: now,
     } as never) as InferenceJob;
-    const prediction = em.create(Prediction, {
-      owner: bob.id,
-      job,
-      imageId,
-      patientId,
-      label: 'nevus',
-      confidence: 0.9,
-      malignant: false,
-      malignantProbability: 0.1,
-      probabilities: [{ label: 'nevus', probability: 0.9 }],
-      members: [member],
-      gradCamMethod: 'grad-cam',
-      gradCamTarget: 'nevus',
-      gradCamModel: 'dg-test@1.0.0',
-      gradCamMapSha256: 'd'.repeat(64),
-      createdAt: now,
-      updatedAt: now,
-    } as never) as Prediction;
-    const segmentation = em.create(Segmentation, {
+    const prediction = seedPrediction(
+      em,
+      { owner: bob.id, job, imageId, patientId, members: [member], at: now },
+      { probabilities: [{ label: 'nevus', probability: 0.9 }] },
+    );
+    const segmentation = seedSegmentation(em, {
       owner: bob.id,
       imageId,
       patientId,
       members: [member],
-      threshold: 0.5,
-      maskSha256: 'a'.repeat(64),
-      probabilitySha256: 'b'.repeat(64),
-      overlaySha256: 'c'.repeat(64),
-      width: 250,
-      height: 250,
-      areaPercent: 12.5,
-      areaPixels: 7812,
-      perimeterPixels: 320,
-      circularity: 0.9,
-      meanIntensity: 0.4,
-      stdIntensity: 0.1,
-      severity: Severity.MODERATE,
-      createdAt: now,
-      updatedAt: now,
-    } as never) as Segmentation;
+      at: now,
+    });
     job.resultIds = [prediction.id];
     await em.flush();
     [predictionId, segmentationId, jobId] = [prediction.id, segmentation.id, job.id];
