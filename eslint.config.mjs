@@ -22,6 +22,9 @@ const elements = [
   { type: 'entry', pattern: 'src/cli.ts', mode: 'full' },
 ];
 
+/** What the composition root and the entry points build on: every layer below them. */
+const BELOW_APP = ['shared', 'infra', 'database', 'schema', 'schema-build', 'entities', 'math', 'module', 'resolvers'];
+
 export default tseslint.config(
   {
     ignores: [
@@ -91,37 +94,8 @@ export default tseslint.config(
             { from: 'schema-build', allow: ['shared', 'infra', 'schema', 'schema-build', 'resolvers'] },
             { from: 'module', allow: ['shared', 'infra', 'database', 'schema', 'entities', 'math', 'module'] },
             { from: 'resolvers', allow: ['module', 'schema'] },
-            {
-              from: 'app',
-              allow: [
-                'shared',
-                'infra',
-                'database',
-                'schema',
-                'schema-build',
-                'entities',
-                'math',
-                'module',
-                'resolvers',
-                'app',
-              ],
-            },
-            {
-              from: 'entry',
-              allow: [
-                'shared',
-                'infra',
-                'database',
-                'schema',
-                'schema-build',
-                'entities',
-                'math',
-                'module',
-                'resolvers',
-                'app',
-                'entry',
-              ],
-            },
+            { from: 'app', allow: [...BELOW_APP, 'app'] },
+            { from: 'entry', allow: [...BELOW_APP, 'app', 'entry'] },
           ],
         },
       ],
