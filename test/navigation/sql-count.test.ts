@@ -1,10 +1,7 @@
-import { graphql, type GraphQLSchema } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { Image, ImageFormat, InferenceJob, JobKind, JobStatus, Patient, Role, Severity } from '../../src/entities';
-import { buildAppSchema } from '../../src/schema/build';
-import { buildContext } from '../../src/app/build-context';
-import { openDatabase, type Database } from '../../src/infra/database/database';
 import { seedSegmentation, seedPrediction } from '../support/results';
+import { queries, statementCounter, type StatementCounter } from '../support/statements';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 
@@ -26,12 +23,10 @@ const member = { model: 'dg-test', version: '1.0.0', requested: 'cpu', device: '
  */
 describe('SQL statements per page of images with their results', () => {
   let server: TestServer;
-  let counting: Database;
-  let schema: GraphQLSchema;
+  let counter: StatementCounter;
   let alice: SignedInUser;
   let patientId: string;
   const jobIds: Record<number, string> = {};
-  const statements: string[] = [];
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -92,29 +87,17 @@ describe('SQL statements per page of images with their results', () => {
       );
     }
     await em.flush();
-    counting = await openDatabase(server.config, server.services.logger, {
-      migrate: false,
-      onQuery: (sql) => statements.push(sql),
-    });
-    schema = await buildAppSchema();
+    counter = await statementCounter(server, alice);
   });
   afterAll(async () => {
-    await counting?.close();
+    await counter?.close();
     await server?.close();
   });
 
   async function run(source: string, variableValues: Record<string, unknown>) {
-    statements.length = 0;
-    const contextValue = buildContext({
-      services: { ...server.services, db: counting },
-      user: { id: alice.id, email: alice.email, role: Role.CLINICIAN },
-      ip: '127.0.0.1',
-      userAgent: 'jest',
-    });
-    const res = await graphql({ schema, source, variableValues, contextValue });
+    const res = await counter.run(source, variableValues);
     expect(res.errors).toBeUndefined();
-    const count = statements.filter((s) => s.includes('[query]')).length;
-    return { data: res.data as any, count };
+    return { data: res.data, count: queries(res.statements).length };
   }
 
   it('a page of images with latestPrediction and the rest does not grow with the page size', async () => {

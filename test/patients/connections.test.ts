@@ -1,9 +1,6 @@
-import { graphql } from 'graphql';
 import { AuditLog, Lesion, PatientEvent, PatientEventKind, Prediction, Role } from '../../src/entities';
-import { buildContext } from '../../src/app/build-context';
-import { openDatabase } from '../../src/infra/database/database';
-import { buildAppSchema } from '../../src/schema/build';
 import { seedSegmentation } from '../support/results';
+import { statementCounter } from '../support/statements';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { createPatient, errorCode, fixture, JPEGS, uploadImages } from './helpers';
@@ -291,29 +288,17 @@ describe('connections, windows and refusals', () => {
   });
 
   it('counts only when totalCount is selected', async () => {
-    const statements: string[] = [];
-    const counting = await openDatabase(server.config, server.services.logger, {
-      migrate: false,
-      onQuery: (sql) => statements.push(sql),
-    });
+    const counter = await statementCounter(server, alice);
     try {
-      const schema = await buildAppSchema();
       const run = async (source: string) => {
-        statements.length = 0;
-        const contextValue = buildContext({
-          services: { ...server.services, db: counting },
-          user: { id: alice.id, email: alice.email, role: Role.CLINICIAN },
-          ip: '127.0.0.1',
-          userAgent: 'jest',
-        });
-        const res = await graphql({ schema, source, contextValue });
+        const res = await counter.run(source);
         expect(res.errors).toBeUndefined();
-        return statements.filter((s) => /count\(/i.test(s)).length;
+        return res.statements.filter((s) => /count\(/i.test(s)).length;
       };
       expect(await run(`{ patients(first: 2) { edges { node { id } } } }`)).toBe(0);
       expect(await run(`{ patients(first: 2) { totalCount edges { node { id } } } }`)).toBe(1);
     } finally {
-      await counting.close();
+      await counter.close();
     }
   });
 });

@@ -1,9 +1,6 @@
-import { graphql, type GraphQLSchema } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { Image, ImageFormat, Lesion, Patient, Prediction, Role } from '../../src/entities';
-import { buildAppSchema } from '../../src/schema/build';
-import { buildContext } from '../../src/app/build-context';
-import { openDatabase, type Database } from '../../src/infra/database/database';
+import { queries, statementCounter, type StatementCounter } from '../support/statements';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 
@@ -22,10 +19,8 @@ const PAGE_QUERY = `query($first: Int) { patients(first: $first) { edges { node 
  */
 describe('SQL statements per page of patients', () => {
   let server: TestServer;
-  let counting: Database;
-  let schema: GraphQLSchema;
+  let counter: StatementCounter;
   let alice: SignedInUser;
-  const statements: string[] = [];
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -80,28 +75,17 @@ describe('SQL statements per page of patients', () => {
       }
     }
     await em.flush();
-    counting = await openDatabase(server.config, server.services.logger, {
-      migrate: false,
-      onQuery: (sql) => statements.push(sql),
-    });
-    schema = await buildAppSchema();
+    counter = await statementCounter(server, alice);
   });
   afterAll(async () => {
-    await counting?.close();
+    await counter?.close();
     await server?.close();
   });
 
   async function run(first: number) {
-    statements.length = 0;
-    const contextValue = buildContext({
-      services: { ...server.services, db: counting },
-      user: { id: alice.id, email: alice.email, role: Role.CLINICIAN },
-      ip: '127.0.0.1',
-      userAgent: 'jest',
-    });
-    const res = await graphql({ schema, source: PAGE_QUERY, variableValues: { first }, contextValue });
+    const res = await counter.run(PAGE_QUERY, { first });
     expect(res.errors).toBeUndefined();
-    return { data: res.data as any, count: statements.filter((s) => s.includes('[query]')).length };
+    return { data: res.data, count: queries(res.statements).length };
   }
 
   it('does not grow with the page size', async () => {
