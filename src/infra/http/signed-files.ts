@@ -11,7 +11,15 @@ export type SignedFile = ({ path: string } | { data: Buffer }) & {
   type: string;
   /** Entity tag for conditional requests (`If-None-Match` answers 304). */
   etag?: string;
+  /** Sent as a download (`Content-Disposition: attachment`) under this name; shown inline when absent. */
+  fileName?: string;
 };
+
+/** `Content-Disposition` of a download: an ASCII fallback name plus the exact name (RFC 6266 / 5987). */
+export function attachment(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
 
 /** The files of one kind of signed URL (`signedUrl({ kind, id, variant })`), served at `/files/<kind>s/:id/:variant`. */
 export interface SignedFileRoute {
@@ -46,7 +54,7 @@ async function send(req: Request, res: Response, next: NextFunction, file: Signe
     // the URL itself expires, so caches may keep it that long.
     'cache-control': `private, max-age=${secondsLeft}, immutable`,
     'x-content-type-options': 'nosniff',
-    'content-disposition': 'inline',
+    'content-disposition': file.fileName ? attachment(file.fileName) : 'inline',
     ...(file.etag ? { etag: file.etag } : {}),
   });
   if (file.etag && req.headers['if-none-match'] === file.etag) return void res.status(304).end();
