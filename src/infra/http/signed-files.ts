@@ -1,12 +1,17 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import cors from 'cors';
 import { AppError, forbidden, type ErrorCode } from '../errors';
 import { checkSignature, type SignedTarget } from '../storage/signed-urls';
 
-/** A verified request's file: one in the file store to stream, or bytes rendered for this request. */
-export type SignedFile = ({ path: string } | { data: Buffer }) & {
+/**
+ * A verified request's file: one in the file store to stream, bytes rendered for this request, or a
+ * stream produced as it is sent (`open`, called for GET only: an export of unknown length).
+ */
+export type SignedFile = ({ path: string } | { data: Buffer } | { open: () => Readable }) & {
   /** Content type. */
   type: string;
   /** Entity tag for conditional requests (`If-None-Match` answers 304). */
@@ -25,7 +30,13 @@ export function attachment(fileName: string): string {
 export interface SignedFileRoute {
   kind: string;
   /** The file a verified URL names. Refuse with an AppError (notFound, forbidden); anything else is a 500. */
-  serve(target: SignedTarget): Promise<SignedFile>;
+  serve(target: SignedTarget, request: SignedFileRequest): Promise<SignedFile>;
+}
+
+/** Who asked for a signed file (for routes that audit their downloads). */
+export interface SignedFileRequest {
+  ip: string;
+  userAgent: string;
 }
 
 /** The HTTP status of each refusal a route may raise. */
@@ -44,7 +55,31 @@ function refuse(res: Response, status: number, err: AppError): void {
     .json({ errors: [{ message: err.message, extensions: { code: err.code } }] });
 }
 
+/**
+ * A stream made as it is sent: no length (chunked), never cached (it is re-read and re-authorised per
+ * request). A failure before the first byte goes to the route's error handling; after it the response
+ * is cut off without its last chunk, so the client sees an incomplete download, never a short "complete" one.
+ */
+async function sendStream(req: Request, res: Response, file: SignedFile & { open: () => Readable }): Promise<void> {
+  res.set({
+    'content-type': file.type,
+    'cache-control': 'private, no-store',
+    'x-content-type-options': 'nosniff',
+    'content-disposition': file.fileName ? attachment(file.fileName) : 'inline',
+  });
+  if (req.method === 'HEAD') return void res.status(200).end();
+  try {
+    await pipeline(file.open(), res);
+  } catch (err) {
+    if (!res.headersSent) throw err;
+    // The client left (premature close), or the source failed mid-way: pipeline has destroyed both.
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE')
+      (req as Request & { log?: { error(o: object, m: string): void } }).log?.error({ err }, 'signed stream failed');
+  }
+}
+
 async function send(req: Request, res: Response, next: NextFunction, file: SignedFile): Promise<void> {
+  if ('open' in file) return sendStream(req, res, file);
   const size = 'data' in file ? file.data.length : (await stat(file.path)).size;
   const secondsLeft = Math.max(0, Number(req.query.exp) - Math.floor(Date.now() / 1000));
   res.set({
@@ -94,7 +129,8 @@ export function signedFilesRouter(
         const target = { kind: route.kind, id: String(req.params.id), variant: String(req.params.variant) };
         const check = checkSignature(secret, target, req.query.exp, req.query.sig);
         if (check !== 'OK') throw forbidden(check === 'EXPIRED' ? 'This link has expired' : 'Invalid signature');
-        await send(req, res, next, await route.serve(target));
+        const request = { ip: req.ip ?? '', userAgent: String(req.headers['user-agent'] ?? '') };
+        await send(req, res, next, await route.serve(target, request));
       } catch (err) {
         const status = err instanceof AppError ? STATUS[err.code] : undefined;
         if (status && !res.headersSent) return refuse(res, status, err as AppError);
