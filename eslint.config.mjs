@@ -4,6 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import boundaries from 'eslint-plugin-boundaries';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 /** Layers of src/, most specific pattern first (a file takes the first element it matches). */
 const elements = [
@@ -39,6 +40,9 @@ export default tseslint.config(
       // The example client's build output and graphql-codegen's generated types (its sources are linted).
       'examples/*/dist/**',
       'examples/*/src/gql/**',
+      // The web console's build output and generated types.
+      'web/dist/**',
+      'web/src/gql/**',
     ],
   },
   js.configs.recommended,
@@ -111,6 +115,13 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The web console (web/): browser code, React hooks rules.
+    files: ['web/**/*.{ts,tsx,mts}'],
+    plugins: { 'react-hooks': reactHooks },
+    languageOptions: { globals: { ...globals.browser } },
+    rules: { ...reactHooks.configs.recommended.rules },
   },
   {
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],

@@ -1,0 +1,85 @@
+// The frame of every signed-in page: a skip link, the header with the navigation for the user's role and the
+// account menu, and the page itself. Signed-out pages (sign in, register, ...) use AuthFrame instead.
+import type { ReactNode } from 'react';
+import { NavLink, Outlet, useNavigate } from 'react-router';
+import { RequireAuth, useAuth } from './auth';
+import type { NavItem } from './nav';
+import { clinicalNav } from '../pages/clinical/routes';
+import { adminNav } from '../pages/admin/routes';
+import { researchNav } from '../pages/research/routes';
+
+const HOME: NavItem[] = [{ to: '/', label: 'Dashboard', roles: ['ADMIN', 'CLINICIAN', 'RESEARCHER'] }];
+
+function Nav() {
+  const { user } = useAuth();
+  if (!user) return null;
+  const items = [...HOME, ...clinicalNav, ...researchNav, ...adminNav].filter((i) => i.roles.includes(user.role));
+  return (
+    <nav aria-label="Main" className="app-nav">
+      <ul>
+        {items.map((item) => (
+          <li key={item.to}>
+            <NavLink to={item.to} end={item.to === '/'}>
+              {item.label}
+            </NavLink>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+function AccountMenu() {
+  const { user, signOut } = useAuth();
+  const navigate = useNavigate();
+  if (!user) return null;
+  return (
+    <div className="app-account">
+      <span className="app-account-email" title={user.role}>
+        {user.email} <span className="app-role">{user.role.toLowerCase()}</span>
+      </span>
+      <NavLink to="/security">Security</NavLink>
+      <button
+        type="button"
+        className="button button-quiet"
+        onClick={() => void signOut().then(() => navigate('/sign-in', { replace: true }))}
+      >
+        Sign out
+      </button>
+    </div>
+  );
+}
+
+export function Layout() {
+  return (
+    <RequireAuth>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <NavLink to="/" className="app-brand" aria-label="Dermagraph home">
+          Dermagraph
+        </NavLink>
+        <Nav />
+        <AccountMenu />
+      </header>
+      <main id="main" className="app-main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </RequireAuth>
+  );
+}
+
+/** The centred card of the signed-out pages. */
+export function AuthFrame({ children }: { children: ReactNode }) {
+  return (
+    <>
+      <header className="app-header app-header-plain">
+        <span className="app-brand">Dermagraph</span>
+      </header>
+      <main id="main" className="auth-main">
+        <div className="auth-card">{children}</div>
+      </main>
+    </>
+  );
+}
