@@ -4,6 +4,7 @@ import { createBrowserRouter, RouterProvider } from 'react-router';
 import { AuthProvider } from './app/auth';
 import { routes } from './app/routes';
 import './ui/app.css';
+import './ui/kit.css';
 
 const router = createBrowserRouter(routes);
 
