@@ -40,6 +40,7 @@ import { createModelsModule } from '../models-registry';
 import { imageFileRoute } from '../modules/images';
 import { createJobsModule, resultFileRoutes } from '../modules/jobs';
 import { signedFilesRouter } from '../infra/http/signed-files';
+import { defaultWebDistDir, webConsoleRouter } from './web-console';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -59,6 +60,8 @@ export interface StartOptions {
   extraResolvers?: Function[];
   /** Accounts options (tests set small rate limits). */
   auth?: AccountsModuleOptions;
+  /** The built web console (default: web/dist of this repository). */
+  webDistDir?: string;
 }
 
 export interface RunningServer {
@@ -226,6 +229,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
     app.use(healthRouter(services, [models.readiness]));
     app.use(jwksRouter(auth.jwt));
+    // The web console at `/` (web/dist): before the account pages, whose mailed links it opens for browsers
+    // that ask for HTML; it never answers API paths (/graphql, /files, /healthz, ...) nor non-HTML requests.
+    app.use(webConsoleRouter({ distDir: opts.webDistDir ?? defaultWebDistDir(), logger }));
     // The pages the mailed verification and reset links open (GET shows a form, POST does the action).
     app.use(accountPagesRouter({ auth, forkEm: () => db.orm.em.fork(), logger }));
     app.use(
