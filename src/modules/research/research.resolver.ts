@@ -1,11 +1,24 @@
-import { Arg, Authorized, Ctx, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { Role } from '../../entities';
 import type { AppContext } from '../../schema/context';
+import { Download } from '../../schema/download';
+import { Audited, AuditAction } from '../audit';
+import { ResearchExportLinks, type MintedExport } from './research-export';
 import { ResearchService } from './research.service';
 import { LesionMetricsConnection, LesionMetricsSummary, MetricsFilter } from './research.types';
 
 // Built per request as before: deriving its key (HKDF) costs microseconds, and the secret is the config's.
 const research = (ctx: AppContext) => new ResearchService(ctx.services.config.URL_SIGNING_SECRET);
+const exportLinks = ({ services: { config } }: AppContext) =>
+  new ResearchExportLinks({
+    secret: config.URL_SIGNING_SECRET,
+    publicUrl: config.PUBLIC_URL,
+    ttlSeconds: config.SIGNED_URL_TTL_SECONDS,
+  });
+
+/** The filter as an audit row records it: the conditions given, nothing unset. */
+const filterDetails = (f: MetricsFilter | null) =>
+  Object.fromEntries(Object.entries(f ?? {}).filter(([, v]) => v !== null && v !== undefined));
 
 /** De-identified research metrics (researchers and admins). */
 @Resolver()
@@ -46,5 +59,22 @@ export class ResearchResolver {
     @Ctx() ctx: AppContext,
   ): Promise<LesionMetricsSummary> {
     return research(ctx).summary(ctx.em, filter);
+  }
+
+  @Authorized(Role.RESEARCHER, Role.ADMIN)
+  @Audited<{ filter: MetricsFilter | null }, MintedExport>(AuditAction.RESEARCH_EXPORTED, {
+    details: ({ filter }) => ({ filter: filterDetails(filter) }),
+    outcome: (minted) => ({ export: minted.exportId, expiresAt: minted.expiresAt.toISOString() }),
+  })
+  @Mutation(() => Download, {
+    description:
+      'A signed link to every lesionMetrics row matching the filter as one CSV (streamed, not paged): hashed ids of a new export, no names. The link works until expiresAt and only while its owner is still a researcher or admin',
+  })
+  exportLesionMetricsCsv(
+    @Arg('filter', () => MetricsFilter, { nullable: true, description: 'Narrows the export; everything when omitted' })
+    filter: MetricsFilter | null,
+    @Ctx() ctx: AppContext,
+  ): MintedExport {
+    return exportLinks(ctx).mint(ctx.user!.id, filter, (id) => research(ctx).exportName(id));
   }
 }

@@ -41,7 +41,7 @@ export type MetricsPage = Page<MetricsRow> & { exportId: string };
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 /** Refuses a filter that cannot mean anything (before any statement runs). */
-function checkFilter(f: MetricsFilterInput | null | undefined): void {
+export function checkFilter(f: MetricsFilterInput | null | undefined): void {
   if (f?.version && !f.model) throw badInput('filter.version', 'version needs model');
   if (f?.since && f?.until && f.since > f.until) throw badInput('filter.since', 'since must be before until');
 }
@@ -60,9 +60,13 @@ export class ResearchService {
     this.box = new SecretBox(`lesion-metrics:${secret}`);
   }
 
+  /**
+   * 128 bits of the HMAC, in hex: base64url ids began with `-` one time in 64, and the CSV export
+   * must then prefix them with a quote (a formula start), so its ids would differ from lesionMetrics'.
+   */
   private hash(exportId: string, kind: string, id: string | null): string {
     if (!id) return '';
-    return createHmac('sha256', exportId).update(`${kind}:${id}`).digest('base64url').slice(0, 22);
+    return createHmac('sha256', exportId).update(`${kind}:${id}`).digest('hex').slice(0, 32);
   }
 
   /**
@@ -131,6 +135,34 @@ export class ResearchService {
       totalCount: () => this.repo.countSegmentations(em, filter),
       exportId: this.hash(exportId, 'export', 'id'),
     };
+  }
+
+  /** The public name of an export (lesionMetrics' `exportId`): a hash, so it reveals nothing of the key. */
+  exportName(exportId: string): string {
+    return this.hash(exportId, 'export', 'id');
+  }
+
+  /**
+   * Every row matching `filter`, newest first, de-identified under `exportId` exactly as lesionMetrics'
+   * pages of that export are, read in keyset pages of `pageSize` as the consumer pulls (a slow reader
+   * holds one page, never the whole result). Pages are separate statements, not one snapshot: a
+   * segmentation made during the export is newer than the first page and so is not in it.
+   */
+  async *exportRows(
+    em: EntityManager,
+    filter: MetricsFilterInput | null | undefined,
+    exportId: string,
+    pageSize = 1000,
+  ): AsyncGenerator<MetricsRow> {
+    checkFilter(filter);
+    let after: { createdAt: Date; id: string } | null = null;
+    while (true) {
+      const rows = await this.repo.metricsPage(em, filter, after, pageSize);
+      for (const r of rows) yield this.deIdentified(exportId, r);
+      if (rows.length < pageSize) return;
+      const last = rows[rows.length - 1];
+      after = { createdAt: new Date(last.created_at), id: last.id };
+    }
   }
 
   private deIdentified(exportId: string, r: MetricsDbRow): MetricsRow {
