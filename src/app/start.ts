@@ -39,6 +39,7 @@ import { createFileStore } from '../infra/storage/file-store';
 import { createModelsModule } from '../models-registry';
 import { imageFileRoute } from '../modules/images';
 import { createJobsModule, resultFileRoutes } from '../modules/jobs';
+import { researchCsvRoute } from '../modules/research';
 import { signedFilesRouter } from '../infra/http/signed-files';
 import { defaultWebDistDir, webConsoleRouter } from './web-console';
 
@@ -240,6 +241,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         [
           imageFileRoute({ config, store: services.files, forkEm: () => db.orm.em.fork() }),
           ...resultFileRoutes({ db, files: inference.files, images: inference.images, results: inference.results }),
+          researchCsvRoute({ config, forkEm: () => db.orm.em.fork(), logger }),
         ],
         { corsOrigins: config.CORS_ORIGINS },
       ),
