@@ -1,8 +1,26 @@
-// The clinical pages: routes (children of the signed-in layout, so paths like '/patients' or 'patients/:id') and
-// the navigation links for them. Owned by the clinical area; app/routes.tsx and app/layout.tsx import both lists.
+// The clinical pages (patients, upload, results) and their navigation link; the app's route table mounts the
+// routes inside the signed-in layout. Researchers get no patient data, so the pages are for clinicians and admins.
+import type { ReactNode } from 'react';
 import type { RouteObject } from 'react-router';
+import { RequireAuth } from '../../app/auth';
 import type { NavItem } from '../../app/nav';
+import { PatientNewPage } from './patient-new';
+import { PatientPage } from './patient-page';
+import { PatientsListPage } from './patients-list';
+import { ResultPage } from './result-page';
+import { UploadPage } from './upload-page';
+import './clinical.css';
 
-export const clinicalRoutes: RouteObject[] = [];
+const ROLES = ['ADMIN', 'CLINICIAN'] as const;
 
-export const clinicalNav: NavItem[] = [];
+const clinical = (page: ReactNode): ReactNode => <RequireAuth roles={ROLES}>{page}</RequireAuth>;
+
+export const clinicalRoutes: RouteObject[] = [
+  { path: 'patients', element: clinical(<PatientsListPage />) },
+  { path: 'patients/new', element: clinical(<PatientNewPage />) },
+  { path: 'patients/:patientId', element: clinical(<PatientPage />) },
+  { path: 'patients/:patientId/upload', element: clinical(<UploadPage />) },
+  { path: 'images/:imageId', element: clinical(<ResultPage />) },
+];
+
+export const clinicalNav: NavItem[] = [{ to: '/patients', label: 'Patients', roles: ROLES }];

@@ -1,0 +1,87 @@
+// A patient: the record, its lesions, the image grid, the timeline, sharing and the downloads.
+import { useState, type ReactNode } from 'react';
+import { Link, useParams } from 'react-router';
+import { useQuery } from 'urql';
+import { ErrorMessage, PageTitle, ProgressBar, apiErrors, formatDate } from '../../ui';
+import { ImageGrid } from './image-grid';
+import { Lesions } from './lesions';
+import { PatientQuery } from './operations';
+import { Sharing } from './sharing';
+import { Timeline } from './timeline';
+
+const SEX: Record<string, string> = { FEMALE: 'Female', MALE: 'Male', OTHER: 'Other', UNKNOWN: 'Unknown' };
+
+export function PatientPage(): ReactNode {
+  const id = useParams().patientId ?? '';
+  const [{ data, fetching, error }, refetch] = useQuery({ query: PatientQuery, variables: { id } });
+  const patient = data?.patient;
+  // A change made here (a lesion, a share) also shows in the timeline: remount it to read it again.
+  const [revision, setRevision] = useState(0);
+  const reload = (): void => {
+    refetch({ requestPolicy: 'network-only' });
+    setRevision((r) => r + 1);
+  };
+
+  if (!patient) {
+    return (
+      <section className="page clinical">
+        <p className="clinical-back">
+          <Link to="/patients">← Patients</Link>
+        </p>
+        <PageTitle>Patient</PageTitle>
+        {fetching ? <ProgressBar label="Loading the patient" /> : null}
+        <ErrorMessage errors={apiErrors(error)} />
+      </section>
+    );
+  }
+
+  const owner = patient.owner ? (patient.owner.name ?? patient.owner.email) : 'a deleted account';
+  return (
+    <section className="page clinical">
+      <p className="clinical-back">
+        <Link to="/patients">← Patients</Link>
+      </p>
+      <PageTitle
+        title={patient.displayName}
+        actions={
+          patient.archived ? null : (
+            <Link className="button button-primary" to={`/patients/${encodeURIComponent(id)}/upload`}>
+              Upload images
+            </Link>
+          )
+        }
+      >
+        {patient.displayName}
+        {patient.archived ? <span className="clinical-badge">archived</span> : null}
+      </PageTitle>
+      <dl className="clinical-facts">
+        <div>
+          <dt>External ID</dt>
+          <dd>{patient.externalId}</dd>
+        </div>
+        <div>
+          <dt>Date of birth</dt>
+          <dd>{patient.dateOfBirth ?? 'Not recorded'}</dd>
+        </div>
+        <div>
+          <dt>Sex</dt>
+          <dd>{patient.sex ? SEX[patient.sex] : 'Not recorded'}</dd>
+        </div>
+        <div>
+          <dt>Owner</dt>
+          <dd>{owner}</dd>
+        </div>
+        <div>
+          <dt>Created</dt>
+          <dd>{formatDate(patient.createdAt)}</dd>
+        </div>
+      </dl>
+      {patient.notes ? <p className="clinical-notes">{patient.notes}</p> : null}
+
+      <Lesions patientId={id} lesions={patient.lesions} archived={patient.archived} onChanged={reload} />
+      <ImageGrid images={patient.images.edges.map((e) => e.node)} total={patient.images.totalCount} />
+      <Sharing patientId={id} sharedWith={patient.sharedWith} onChanged={reload} />
+      <Timeline patientId={id} archived={patient.archived} revision={revision} />
+    </section>
+  );
+}
