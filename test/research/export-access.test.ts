@@ -174,7 +174,7 @@ describe('de-identified CSV export: access', () => {
     expect(minted).toHaveLength(1);
     expect(minted[0]).toMatchObject({ success: true, details: { filter: { severity: 'MODERATE', label: 'nevus' } } });
     const exportName = (minted[0].details as { export: string }).export;
-    expect(exportName).toMatch(/^[0-9a-f]{32}$/);
+    expect(exportName).toMatch(/^[\w~][\w-]{21}$/);
     const fetched = await em.find(
       AuditLog,
       { action: 'RESEARCH_EXPORT_DOWNLOADED', actorId: owner.id },

@@ -61,12 +61,14 @@ export class ResearchService {
   }
 
   /**
-   * 128 bits of the HMAC, in hex: base64url ids began with `-` one time in 64, and the CSV export
-   * must then prefix them with a quote (a formula start), so its ids would differ from lesionMetrics'.
+   * 132 bits of the HMAC in base64url, except that a leading `-` is written `~` (not in the base64url
+   * alphabet, so no two ids meet): the CSV export quotes a cell starting with `-` (a formula start to
+   * spreadsheets), and its ids must be lesionMetrics' ids. Not hex: a spreadsheet reads a rare
+   * all-digit (or `123e45`) hex id as a number and rounds it.
    */
   private hash(exportId: string, kind: string, id: string | null): string {
     if (!id) return '';
-    return createHmac('sha256', exportId).update(`${kind}:${id}`).digest('hex').slice(0, 32);
+    return createHmac('sha256', exportId).update(`${kind}:${id}`).digest('base64url').slice(0, 22).replace(/^-/, '~');
   }
 
   /**
