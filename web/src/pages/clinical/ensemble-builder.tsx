@@ -13,7 +13,7 @@ import {
   type MemberDraft,
 } from './ensemble';
 import { JobProgress, type ProgressEvent } from './job-progress';
-import { ModelsQuery, SegmentImagesMutation } from './operations';
+import { ModelsQuery, SegmentImagesMutation } from './inference-operations';
 
 /** An error under a control inside the table; the control names it with aria-describedby. */
 function CellError({ id, error }: { id: string; error?: ApiError }): ReactNode {

@@ -3,7 +3,7 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { useSubscription } from 'urql';
 import { ErrorMessage, ProgressBar, apiErrors } from '../../ui';
-import { ProgressSubscription } from './operations';
+import { ProgressSubscription } from './inference-operations';
 import type { ClinicalProgressSubscription } from '../../gql/graphql';
 
 export type ProgressEvent = ClinicalProgressSubscription['inferenceProgress'];

@@ -5,7 +5,7 @@ import { useMutation } from 'urql';
 import { Button, ErrorMessage, Slider, apiErrors, formatDateTime, formatPercent } from '../../ui';
 import { deviceName } from './ensemble';
 import { JobProgress } from './job-progress';
-import { ClassifyImagesMutation } from './operations';
+import { ClassifyImagesMutation } from './inference-operations';
 import { Stack } from './overlay';
 import type { ClinicalImageResultQuery } from '../../gql/graphql';
 

@@ -5,7 +5,7 @@ import { Link, useParams } from 'react-router';
 import { useQuery } from 'urql';
 import { ErrorMessage, PageTitle, ProgressBar, SelectField, apiErrors, formatDateTime } from '../../ui';
 import { EnsembleBuilder } from './ensemble-builder';
-import { ImageResultQuery } from './operations';
+import { ImageResultQuery } from './inference-operations';
 import { GradCamView, PredictionPanel } from './prediction-panel';
 import { MaskView, SegmentationDetails } from './segmentation-view';
 

@@ -10,6 +10,7 @@ import { PatientsListPage } from './patients-list';
 import { ResultPage } from './result-page';
 import { UploadPage } from './upload-page';
 import './clinical.css';
+import './results.css';
 
 const ROLES = ['ADMIN', 'CLINICIAN'] as const;
 

@@ -17,13 +17,8 @@ import {
 import { activeSegmentationModels } from './ensemble';
 import { FileDrop } from './file-drop';
 import { JobProgress } from './job-progress';
-import {
-  ClassifyImagesMutation,
-  ModelsQuery,
-  SegmentImagesMutation,
-  UploadImagesMutation,
-  UploadPatientQuery,
-} from './operations';
+import { ClassifyImagesMutation, ModelsQuery, SegmentImagesMutation } from './inference-operations';
+import { UploadImagesMutation, UploadPatientQuery } from './operations';
 import { rawErrors, sendMultipart, type MultipartResult } from './upload-request';
 import type { ClinicalUploadImagesMutation } from '../../gql/graphql';
 
