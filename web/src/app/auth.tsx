@@ -4,7 +4,14 @@ import { createContext, useContext, useEffect, useMemo, useSyncExternalStore, ty
 import { Navigate, useLocation } from 'react-router';
 import { Provider } from 'urql';
 import { createAppClient } from './client';
-import { clearSession, getSession, subscribeSession, type Session, type SessionUser } from './session';
+import {
+  clearSession,
+  getSession,
+  subscribeSession,
+  wasSignedOutOnPurpose,
+  type Session,
+  type SessionUser,
+} from './session';
 import type { Role } from './nav';
 
 interface AuthContextValue {
@@ -20,7 +27,7 @@ const LOGOUT = `mutation Logout($refreshToken: String!) { logout(refreshToken: $
 /** Ends the session on the server (best effort) and forgets it here. */
 async function signOut(): Promise<void> {
   const session = getSession();
-  clearSession();
+  clearSession(true);
   if (!session) return;
   await fetch('/graphql', {
     method: 'POST',
@@ -54,6 +61,7 @@ export function RequireAuth({ roles, children }: { roles?: readonly Role[]; chil
   const { user } = useAuth();
   const location = useLocation();
   if (!user) {
+    if (wasSignedOutOnPurpose()) return <Navigate to="/sign-in" replace />;
     const next = `${location.pathname}${location.search}`;
     return <Navigate to={`/sign-in?next=${encodeURIComponent(next)}`} replace />;
   }

@@ -1,7 +1,7 @@
 // The frame of every signed-in page: a skip link, the header with the navigation for the user's role and the
 // account menu, and the page itself. Signed-out pages (sign in, register, ...) use AuthFrame instead.
 import type { ReactNode } from 'react';
-import { NavLink, Outlet, useNavigate } from 'react-router';
+import { NavLink, Outlet } from 'react-router';
 import { RequireAuth, useAuth } from './auth';
 import type { NavItem } from './nav';
 import { clinicalNav } from '../pages/clinical/routes';
@@ -31,7 +31,6 @@ function Nav() {
 
 function AccountMenu() {
   const { user, signOut } = useAuth();
-  const navigate = useNavigate();
   if (!user) return null;
   return (
     <div className="app-account">
@@ -39,11 +38,8 @@ function AccountMenu() {
         {user.email} <span className="app-role">{user.role.toLowerCase()}</span>
       </span>
       <NavLink to="/security">Security</NavLink>
-      <button
-        type="button"
-        className="button button-quiet"
-        onClick={() => void signOut().then(() => navigate('/sign-in', { replace: true }))}
-      >
+      {/* The guard sends a signed-out visitor to /sign-in. */}
+      <button type="button" className="button button-quiet" onClick={() => void signOut()}>
         Sign out
       </button>
     </div>

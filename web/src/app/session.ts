@@ -38,6 +38,8 @@ const listeners = new Set<Listener>();
 let current: Session | null = load();
 let timer: ReturnType<typeof setTimeout> | undefined;
 let inflight: Promise<Session | null> | null = null;
+/** True after the user signed out themselves: the guard then sends them to sign-in without a `next` page. */
+let signedOutOnPurpose = false;
 
 function load(): Session | null {
   try {
@@ -73,6 +75,7 @@ export function acceptAuthPayload(payload: AuthPayloadLike): Session | null {
   const u = user ?? current?.user;
   if (!u) return null;
   if (payload.deviceToken) rememberDeviceToken(u.email, payload.deviceToken);
+  signedOutOnPurpose = false;
   const next: Session = { accessToken, accessTokenExpiresAt, refreshToken, user: u };
   publish(next);
   return next;
@@ -82,8 +85,14 @@ export function updateSessionUser(patch: Partial<SessionUser>): void {
   if (current) publish({ ...current, user: { ...current.user, ...patch } });
 }
 
-export function clearSession(): void {
+/** Forgets the session; `onPurpose` when the user signed out (not when the server ended the session). */
+export function clearSession(onPurpose = false): void {
+  signedOutOnPurpose = onPurpose;
   publish(null);
+}
+
+export function wasSignedOutOnPurpose(): boolean {
+  return signedOutOnPurpose;
 }
 
 function deviceTokens(): Record<string, string> {
