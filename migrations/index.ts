@@ -9,6 +9,7 @@ import { Migration20261121094713_prediction_usage } from './Migration20261121094
 import { Migration20261130120000_model_activations } from './Migration20261130120000_model_activations';
 import { Migration20261130130000_segmentation_usage } from './Migration20261130130000_segmentation_usage';
 import { Migration20261201100000_job_cancelled } from './Migration20261201100000_job_cancelled';
+import { Migration20261201120000_reports } from './Migration20261201120000_reports';
 
 /**
  * Every migration, in order. Listed by hand (not globbed) so the same list works from the
@@ -25,4 +26,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130120000_model_activations', class: Migration20261130120000_model_activations },
   { name: 'Migration20261130130000_segmentation_usage', class: Migration20261130130000_segmentation_usage },
   { name: 'Migration20261201100000_job_cancelled', class: Migration20261201100000_job_cancelled },
+  { name: 'Migration20261201120000_reports', class: Migration20261201120000_reports },
 ];

@@ -39,6 +39,7 @@ import { createFileStore } from '../infra/storage/file-store';
 import { createModelsModule } from '../models-registry';
 import { imageFileRoute } from '../modules/images';
 import { createJobsModule, resultFileRoutes } from '../modules/jobs';
+import { createReportsModule } from '../modules/reports';
 import { researchCsvRoute } from '../modules/research';
 import { signedFilesRouter } from '../infra/http/signed-files';
 import { defaultWebDistDir, webConsoleRouter } from './web-console';
@@ -119,6 +120,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       role: 'api',
     });
     undoOnFailure.push(() => inference.close());
+    const reports = createReportsModule({ config, logger, db, jobs: inference });
     const services: Services = {
       config,
       db,
@@ -130,6 +132,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       startedAt,
       models: models.registry,
       inference,
+      reports,
       files: createFileStore(config.dataDir),
       authenticate: (authorization) => auth.authentication.authenticate(authorization),
     };
@@ -241,6 +244,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         [
           imageFileRoute({ config, store: services.files, forkEm: () => db.orm.em.fork() }),
           ...resultFileRoutes({ db, files: inference.files, images: inference.images, results: inference.results }),
+          reports.fileRoute,
           researchCsvRoute({ config, forkEm: () => db.orm.em.fork(), logger }),
         ],
         { corsOrigins: config.CORS_ORIGINS },

@@ -6,6 +6,7 @@ import type { Logger } from '../infra/observability/logger';
 import { createMetrics } from '../infra/observability/metrics';
 import { createModelsModule } from '../models-registry';
 import { createJobsModule } from '../modules/jobs';
+import { createReportsModule } from '../modules/reports';
 
 export interface RunningWorker {
   stop(): Promise<void>;
@@ -44,6 +45,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     registry: models.registry,
     role: 'worker',
   });
+  // Registers the REPORT job kind: workers make large reports too.
+  createReportsModule({ config, logger, db, jobs: inference });
   logger.info(
     { concurrency: config.JOB_CONCURRENCY, models: models.registry.list().map((m) => `${m.name}@${m.activeVersion}`) },
     'dermagraph worker ready',

@@ -9,6 +9,7 @@ import { InferenceJob } from './inference-job';
 import { Prediction } from './prediction';
 import { PredictionUsage } from './prediction-usage';
 import { Segmentation } from './segmentation';
+import { Report, ReportPatient } from './report';
 
 export * from './base';
 export * from './user';
@@ -22,6 +23,7 @@ export * from './inference-job';
 export * from './prediction';
 export * from './prediction-usage';
 export * from './segmentation';
+export * from './report';
 
 /** Every entity MikroORM knows. Add new entities here (and a migration: `npm run migration:create`). */
 export const entities = [
@@ -38,4 +40,6 @@ export const entities = [
   Prediction,
   PredictionUsage,
   Segmentation,
+  Report,
+  ReportPatient,
 ];

@@ -5,6 +5,8 @@ import { User } from './user';
 export enum JobKind {
   CLASSIFY = 'CLASSIFY',
   SEGMENT = 'SEGMENT',
+  /** A large generateReport: its images rendered into the report's file. */
+  REPORT = 'REPORT',
 }
 
 export enum JobStatus {

@@ -62,6 +62,8 @@ export enum PatientEventKind {
   PATIENT_CREATED = 'PATIENT_CREATED',
   PATIENT_CHANGED = 'PATIENT_CHANGED',
   NOTE_ADDED = 'NOTE_ADDED',
+  /** generateReport covered the patient's images (reportId names the report). */
+  REPORT_GENERATED = 'REPORT_GENERATED',
 }
 
 /**
@@ -90,6 +92,10 @@ export class PatientEvent {
   /** NOTE_ADDED: the note. */
   @Property({ type: 'text', nullable: true })
   text?: string | null;
+
+  /** REPORT_GENERATED: the report (kept after the report is deleted, as history). */
+  @Property({ type: 'uuid', nullable: true })
+  reportId?: string | null;
 
   @Property({ type: 'Date', columnType: 'timestamptz' })
   createdAt: Date = new Date();

@@ -9,6 +9,7 @@ import { ResearchResolver } from '../modules/research';
 import { patientNodes, patientResolvers } from '../modules/patients';
 import { imageNodes, imageResolvers } from '../modules/images';
 import { QuotasResolver } from '../modules/quotas';
+import { reportNodes, reportResolvers } from '../modules/reports';
 
 /** Every resolver class in the schema. Features add theirs here. */
 export const resolvers: NonEmptyArray<Function> = [
@@ -23,6 +24,15 @@ export const resolvers: NonEmptyArray<Function> = [
   QuotasResolver,
   ...jobsResolvers,
   ResearchResolver,
+  ...reportResolvers,
   // node(id): how each module finds its objects by id.
-  createNodeResolver([...patientNodes, ...imageNodes, ...jobNodes, ...accountNodes, ...auditNodes, ...modelNodes]),
+  createNodeResolver([
+    ...patientNodes,
+    ...imageNodes,
+    ...jobNodes,
+    ...accountNodes,
+    ...auditNodes,
+    ...modelNodes,
+    ...reportNodes,
+  ]),
 ];

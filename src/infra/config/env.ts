@@ -80,6 +80,8 @@ export const envSchema = z.object({
   SEVERITY_HIGH_CIRCULARITY: z.coerce.number().min(0).max(1).default(0.75),
   SEVERITY_LOW_CIRCULARITY: z.coerce.number().min(0).max(1).default(0.45),
   REPORT_PAPER: z.enum(['A4', 'LETTER']).default('A4'),
+  REPORT_MAX_IMAGES: int(1, 100_000).default(5000),
+  REPORT_INLINE_MAX_IMAGES: int(0, 1000).default(5),
   JOB_CONCURRENCY: int(1, 64).default(2),
   JOB_IMAGE_CONCURRENCY: int(1, 64).default(8),
   JOB_MODE: z.enum(['auto', 'inline', 'queue']).default('auto'),

@@ -81,8 +81,8 @@ export const SECTION_KEYS = {
     'SEVERITY_HIGH_CIRCULARITY',
     'SEVERITY_LOW_CIRCULARITY',
   ],
-  /** Report exports ([10]): the PDF reports' paper size. */
-  reports: ['REPORT_PAPER'],
+  /** Report exports ([10]): the PDF reports' paper size, how many images one may cover, which are made in the request. */
+  reports: ['REPORT_PAPER', 'REPORT_MAX_IMAGES', 'REPORT_INLINE_MAX_IMAGES'],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
 
 export type SectionName = keyof typeof SECTION_KEYS;

@@ -27,6 +27,9 @@ export const AuditAction = {
   MODEL_DEVICE_CHANGED: 'MODEL_DEVICE_CHANGED',
   MODEL_CACHE_REGENERATED: 'MODEL_CACHE_REGENERATED',
   MODEL_ROLLED_BACK: 'MODEL_ROLLED_BACK',
+  /** generateReport: who exported which patients' data (details: reportId, kind, imageCount, patientIds). */
+  REPORT_GENERATED: 'REPORT_GENERATED',
+  REPORT_DELETED: 'REPORT_DELETED',
   /** exportLesionMetricsCsv: a researcher (or admin) got a signed link to the de-identified CSV. */
   RESEARCH_EXPORTED: 'RESEARCH_EXPORTED',
   /** That link was fetched (or refused: its owner was demoted or disabled since). */

@@ -16,13 +16,17 @@ import {
 import { JobControlResolver } from './api/job-control.resolver';
 import type { JobsModule } from './jobs.module';
 
-export { createJobsModule } from './jobs.module';
+export { createJobsModule, severityOf } from './jobs.module';
 export type { JobsModule, JobsDeps } from './jobs.module';
 export { resultFileRoutes } from './api/result-files';
 // Result types and views other modules show (a patient's predictions and segmentations; research metrics).
 export { LesionMetricsValues, PredictionType, SegmentationType } from './api/jobs.types';
 export { toPrediction, toSegmentation } from './api/views';
 export { jobNodes } from './api/result-navigation.resolver';
+// What another module needs to run jobs of its own kind (reports) and to wait for them.
+export type { KindHandler, KindRun } from './runner/runner';
+export { settle, WAIT_DESCRIPTION } from './api/jobs.resolver';
+export { asBuffer, movable } from './runner/image-threads';
 
 /** The module's resolvers: jobs (queue, list, cancel) and their results, and Patient.predictions / segmentations / latestPrediction. */
 export const jobsResolvers = [

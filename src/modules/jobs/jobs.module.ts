@@ -14,7 +14,8 @@ import { PixelBudget } from './runner/pixel-budget';
 import { JobMetrics } from './metrics';
 import { MemoryProgressLog, ProgressPublisher, RedisProgressLog } from './progress';
 import { DEFAULT_RETRY, type JobConsumer, type JobQueue, type RetryPolicy } from './queue/queue';
-import { JobRunner } from './runner/runner';
+import { JobRunner, type KindHandler } from './runner/runner';
+import type { JobKind } from '../../entities/inference-job';
 import { JobService } from './api/jobs.service';
 import { JobControlService } from './api/job-control.service';
 import { JobCancellations } from './runner/cancellation';
@@ -38,6 +39,8 @@ export interface JobsModule {
   pixels: PixelBudget;
   /** Present where this process runs jobs (embedded/inline api, or a worker). */
   runner: JobRunner | null;
+  /** Lets another module run the jobs of its kind where this process runs jobs (a no-op elsewhere). */
+  registerKind(kind: JobKind, handler: KindHandler): void;
   /** 'inline': this process runs jobs; 'queue': BullMQ workers do. */
   mode: 'inline' | 'queue';
   /**
@@ -169,6 +172,7 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
     pixels,
     runner,
     mode,
+    registerKind: (kind, handler) => runner?.registerKind(kind, handler),
     requeueUnfinished: async () => {
       const ids = await jobs.unfinishedIds(deps.db.orm.em.fork());
       for (const id of ids) await queue.enqueue(id);
@@ -185,7 +189,8 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
   };
 }
 
-function severityOf(config: SeverityConfig) {
+/** The severity thresholds the config sets (SEVERITY_*). */
+export function severityOf(config: SeverityConfig) {
   return {
     smallAreaPercent: config.SEVERITY_SMALL_AREA_PERCENT,
     largeAreaPercent: config.SEVERITY_LARGE_AREA_PERCENT,

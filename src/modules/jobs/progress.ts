@@ -15,6 +15,7 @@ export const STAGES = [
   'metrics',
   'gradcam',
   'persisted',
+  'rendering',
   'done',
   'failed',
   'cancelled',

@@ -14,6 +14,7 @@ import {
   PatientChangedEvent,
   PatientCreatedEvent,
   PredictionEvent,
+  ReportGeneratedEvent,
   SegmentationEvent,
   TimelineConnection,
 } from './timeline.types';
@@ -28,6 +29,14 @@ function timelineNode(item: TimelineItem): object {
         return Object.assign(new PatientCreatedEvent(), { at: e.createdAt, actorId });
       if (e.kind === PatientEventKind.NOTE_ADDED)
         return Object.assign(new NoteAddedEvent(), { id: e.id, at: e.createdAt, actorId, text: e.text ?? '' });
+      if (e.kind === PatientEventKind.REPORT_GENERATED)
+        return Object.assign(new ReportGeneratedEvent(), {
+          id: e.id,
+          at: e.createdAt,
+          actorId,
+          text: e.text ?? '',
+          reportId: e.reportId ?? '',
+        });
       return Object.assign(new PatientChangedEvent(), {
         at: e.createdAt,
         actorId,

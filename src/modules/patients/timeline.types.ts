@@ -66,6 +66,16 @@ export class SegmentationEvent {
   @Field(() => Severity, { description: 'The segmentation’s grade (Segmentation.severity)' }) severity!: Severity;
 }
 
+@ObjectType({ description: "A report covering the patient's images was generated (generateReport): who exported what" })
+export class ReportGeneratedEvent {
+  @Field(() => ID, { description: 'Stable id of the event' }) id!: string;
+  @Field(() => Date, { description: 'When it was asked for' }) at!: Date;
+  @Field(() => ID, { nullable: true, description: 'User.id of who generated it; null if that account was deleted' })
+  actorId?: string | null;
+  @Field(() => String, { description: 'What was exported, e.g. "PDF report of 1 image"' }) text!: string;
+  @Field(() => ID, { description: 'For report(id); the event stays after the report is deleted' }) reportId!: string;
+}
+
 export const TimelineEvent = createUnionType({
   name: 'TimelineEvent',
   description: 'One entry of Patient.timeline; select the members you show with `... on`',
@@ -78,6 +88,7 @@ export const TimelineEvent = createUnionType({
       ImageUploadedEvent,
       PredictionEvent,
       SegmentationEvent,
+      ReportGeneratedEvent,
     ] as const,
 });
 export type TimelineEvent = typeof TimelineEvent;

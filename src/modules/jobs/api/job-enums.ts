@@ -11,6 +11,7 @@ const STAGE_DESCRIPTIONS: Record<Stage, string> & Record<string, string> = {
   metrics: 'The mask is being measured (segmentation)',
   gradcam: 'The explanation map is ready (classification with explain; gradCam has its URLs)',
   persisted: 'The image’s result was stored (predictionId or segmentationId)',
+  rendering: 'A report job wrote one image into its file (imageId, imageIndex of imageCount)',
   done: 'Every image has its result: the job SUCCEEDED',
   failed: 'The job FAILED; message says why',
   cancelled: 'The job was CANCELLED (cancelJob)',

@@ -289,6 +289,19 @@ export class JobService {
     return job;
   }
 
+  /**
+   * Records and queues a job of another module's kind (REPORT). Its request names its images
+   * (`imageIds`): a job is visible to its owner while they may read every one of them, as any job.
+   */
+  async submitJob(
+    em: EntityManager,
+    user: Caller,
+    kind: JobKind,
+    request: { imageIds: string[] } & Record<string, unknown>,
+  ): Promise<InferenceJob> {
+    return this.enqueue(em, await this.insertJob(em, user, kind, request as unknown as JobRequest));
+  }
+
   private async insertJob(em: EntityManager, user: Caller, kind: JobKind, request: JobRequest): Promise<InferenceJob> {
     // The class gives the defaults; the row goes in as one plain statement (no change set, no
     // identity map, no query builder: nothing in this request reads the job back through the ORM,

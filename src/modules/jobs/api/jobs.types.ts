@@ -12,6 +12,9 @@ registerEnumType(JobKind, {
   valuesConfig: {
     CLASSIFY: { description: 'Classification (classifyImage, classifyImages): one Prediction per image' },
     SEGMENT: { description: 'Segmentation (segmentImages): one Segmentation per image' },
+    REPORT: {
+      description: 'A large generateReport: the images written into the report file (Report.status follows it)',
+    },
   },
 });
 registerEnumType(JobStatus, {

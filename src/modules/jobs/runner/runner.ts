@@ -47,7 +47,24 @@ export interface RunnerDeps {
   cancellations: JobCancellations;
 }
 
-const kindLabel = (job: InferenceJob) => (job.kind === JobKind.CLASSIFY ? 'classify' : 'segment');
+const kindLabel = (job: InferenceJob) => job.kind.toLowerCase();
+
+/** What a job of another kind (a report) gets to do its work: the job, a publisher, and whether it should stop. */
+export interface KindRun {
+  job: InferenceJob;
+  em: EntityManager;
+  attempt: number;
+  /** True once the job was cancelled or ended elsewhere: stop between steps, store nothing. */
+  stopped(): boolean;
+  /** Publishes a progress event on the job's channel (status and attempt are filled in). */
+  publish(e: Partial<NewProgressEvent> & { stage: Stage }): Promise<void>;
+}
+
+/**
+ * Runs a job of a kind this module does not compute itself; resolving means its work is done (the
+ * runner then ends the job SUCCEEDED), throwing is a failed attempt like any other.
+ */
+export type KindHandler = (run: KindRun) => Promise<void>;
 
 /**
  * Runs one attempt of a job, wherever it is (api process or worker). The job row is the source
@@ -56,10 +73,16 @@ const kindLabel = (job: InferenceJob) => (job.kind === JobKind.CLASSIFY ? 'class
  */
 export class JobRunner {
   private readonly sink: ResultSink;
+  private readonly handlers = new Map<JobKind, KindHandler>();
 
   constructor(private readonly deps: RunnerDeps) {
     this.sink = new ResultSink(deps.orm, deps);
     deps.cancellations.listen();
+  }
+
+  /** Lets another module run the jobs of `kind` (the reports module registers REPORT). */
+  registerKind(kind: JobKind, handler: KindHandler): void {
+    this.handlers.set(kind, handler);
   }
 
   async run({ jobId, attempt, final }: JobAttempt): Promise<void> {
@@ -74,7 +97,8 @@ export class JobRunner {
         await this.attempt(job, em, { jobId, attempt, final }, new AttemptState(watch.flag));
       } finally {
         // Once the job row says it ended: sessions kept only for jobs that pinned a version may go.
-        if ((job.request as unknown as JobRequest).members.some(isPinned)) void this.deps.registry.recheckPins();
+        if ((job.request as unknown as Partial<JobRequest>).members?.some(isPinned))
+          void this.deps.registry.recheckPins();
       }
     } finally {
       watch.release();
@@ -99,7 +123,18 @@ export class JobRunner {
     const stopped = () =>
       this.deps.logger.info({ jobId, attempt }, 'inference job stopped: cancelled or ended elsewhere');
     try {
-      await this.execute(job, em, resuming, state);
+      const handler = this.handlers.get(job.kind);
+      if (handler)
+        await handler({
+          job,
+          em,
+          attempt,
+          stopped: () => state.stopped,
+          publish: async (e) => {
+            if (!state.stopped) await this.publish(job, e);
+          },
+        });
+      else await this.execute(job, em, resuming, state);
       if (state.stopped) return stopped();
       if (job.status !== JobStatus.SUCCEEDED) {
         // One plain statement (no query builder): the job row is the only shared state. (Usually the
