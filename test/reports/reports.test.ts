@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { Image, Prediction, Role, Segmentation } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { createPatient, errorCode } from '../patients/helpers';
 import { seedImages } from '../inference/helpers';
-import { download, inkOfFirstPage, pdfText, R, unzipAll } from './helpers';
+import { download, inkOfFirstPage, pdfText, R, storedReportFiles, unzipAll } from './helpers';
 
 /**
  * [10] generateReport end to end on real results: images classified (with Grad-CAM) and segmented by
@@ -95,6 +95,8 @@ describe('a PDF report', () => {
     expect(text).toContain('Decision support only');
     expect(text).toMatch(/Page 1 of \d/);
     expect(inkOfFirstPage(file.body)).toBeGreaterThan(0.05);
+    // To look at a report made from real results: REAL_REPORT_PDF=/tmp/real.pdf npx jest test/reports -t 'PDF report'
+    if (process.env.REAL_REPORT_PDF) writeFileSync(process.env.REAL_REPORT_PDF, file.body);
   }, 60_000);
 
   it('of an image with no results says so instead of leaving holes', async () => {
@@ -256,6 +258,34 @@ describe('garbage in', () => {
     expect(errorCode(await gen({ kind: 'NOPE', imageIds: [images[0]] }))).toBe('BAD_USER_INPUT');
     expect((await server.gql<any>(R.report, { id: 'x' }, alice.token)).data.report).toBeNull();
   });
+});
+
+describe('a report deleted while its job is writing it', () => {
+  it('stops, and leaves no row and no file behind', async () => {
+    const fixture = `${__dirname}/../fixtures/images/ISIC_0000150.jpg`;
+    const many = await seedImages(server, alice.id, Array(40).fill(fixture), patientId);
+    const before = storedReportFiles(server.dataDir);
+    const r = (await gen({ kind: 'PDFS_ZIP', imageIds: many })).data.generateReport;
+    expect(r).toMatchObject({ status: expect.stringMatching(/PENDING|RUNNING/), jobId: expect.any(String) });
+    const progress = server.services.inference.progress;
+    for (let i = 0; i < 600 && !(await progress.history(r.jobId)).some((e) => e.stage === 'rendering'); i++)
+      await new Promise((res) => setTimeout(res, 25));
+    expect((await server.gql<any>(R.remove, { id: r.id }, alice.token)).data.deleteReport).toBe(r.id);
+    let job: any;
+    for (let i = 0; i < 600; i++) {
+      job = (await server.gql<any>(`query($id: ID!) { job(id: $id) { status stage } }`, { id: r.jobId }, alice.token))
+        .data.job;
+      if (job.status !== 'QUEUED' && job.status !== 'RUNNING') break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(job.status).toBe('SUCCEEDED');
+    const events = await progress.history(r.jobId);
+    // It stopped early: not every image was written.
+    expect(events.filter((e) => e.stage === 'rendering').length).toBeLessThan(many.length);
+    expect((await server.gql<any>(R.report, { id: r.id }, alice.token)).data.report).toBeNull();
+    expect(await server.services.db.orm.em.fork().count('Report', { id: r.id })).toBe(0);
+    expect(storedReportFiles(server.dataDir)).toEqual(before);
+  }, 120_000);
 });
 
 describe('the record', () => {
