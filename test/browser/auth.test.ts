@@ -59,10 +59,10 @@ it('register → verify through the mailed link → sign in → the dashboard sh
   const errorText = await page.locator(`[id="${describedBy[describedBy.length - 1]}"]`).innerText();
   expect(errorText).toMatch(/8|short|characters/i);
   await expectAccessible(page, 'register with an error');
+  await screenshot(page, 'register');
 
   await password.fill(PASSWORD);
   await page.getByLabel('Name (optional)').fill('Ada Lovelace');
-  await screenshot(page, 'register');
   const before = h.mail.messages.length;
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();

@@ -4,7 +4,7 @@ import { Link } from 'react-router';
 import { useQuery } from 'urql';
 import { graphql } from '../gql';
 import { useAuth } from '../app/auth';
-import { ErrorMessage, PageTitle, ProgressBar, Table, apiErrors, formatDate, formatDateTime } from '../ui';
+import { ErrorMessage, PageTitle, ProgressBar, apiErrors, formatDate, formatDateTime } from '../ui';
 
 const DashboardQuery = graphql(`
   query Dashboard {
@@ -112,17 +112,20 @@ export function DashboardPage() {
       {dash && (
         <>
           <h2>Totals</h2>
-          <Table
-            caption="Everything since you registered"
-            hideCaption
-            columns={[
-              { header: 'Patients', cell: (d: typeof dash) => d.totalPatients, numeric: true },
-              { header: 'Uploads', cell: (d: typeof dash) => d.totalUploads, numeric: true },
-              { header: 'Predictions', cell: (d: typeof dash) => d.totalPredictions, numeric: true },
-            ]}
-            rows={[dash]}
-            rowKey={() => 'totals'}
-          />
+          <dl className="stats" aria-label="Totals since you registered">
+            <div>
+              <dt>Patients</dt>
+              <dd>{dash.totalPatients}</dd>
+            </div>
+            <div>
+              <dt>Uploads</dt>
+              <dd>{dash.totalUploads}</dd>
+            </div>
+            <div>
+              <dt>Predictions</dt>
+              <dd>{dash.totalPredictions}</dd>
+            </div>
+          </dl>
           <h2>This month</h2>
           <p className="muted">
             Quotas of the {dash.plan} plan; they reset on {formatDate(dash.uploadQuota.resetsAt)}.

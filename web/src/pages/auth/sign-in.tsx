@@ -154,14 +154,10 @@ function SecondFactor({ challengeToken, onRestart }: { challengeToken: string; o
         >
           {useRecovery ? 'Use the authenticator app instead' : 'Use a recovery code instead'}
         </button>
-        {expired && (
-          <>
-            {' · '}
-            <button type="button" className="link-button" onClick={onRestart}>
-              Start again
-            </button>
-          </>
-        )}
+        {' · '}
+        <button type="button" className="link-button" onClick={onRestart}>
+          {expired ? 'The sign-in expired: start again' : 'Start again'}
+        </button>
       </p>
     </>
   );
