@@ -1,0 +1,47 @@
+// Live registry events from every server process (modelRegistryEvents over graphql-ws), newest first. Each event
+// also tells the page to read the models again, so states and placements follow swaps made anywhere.
+import { useEffect, type ReactNode } from 'react';
+import { useSubscription } from 'urql';
+import { ErrorMessage, apiErrors, formatDateTime } from '../../../ui';
+import type { AdminModelRegistryEventsSubscription } from '../../../gql/graphql';
+import { ModelRegistryEventsSubscription } from './operations';
+import { deviceName } from './device';
+
+type RegistryEvent = AdminModelRegistryEventsSubscription['modelRegistryEvents'];
+
+const KEEP = 50;
+
+export function RegistryEvents({ onEvent }: { onEvent(): void }): ReactNode {
+  const [{ data: events, error }] = useSubscription(
+    { query: ModelRegistryEventsSubscription },
+    (prev: RegistryEvent[] = [], next) => [next.modelRegistryEvents, ...prev].slice(0, KEEP),
+  );
+  const latest = events?.[0];
+  useEffect(() => {
+    if (latest) onEvent();
+  }, [latest, onEvent]);
+  return (
+    <section className="admin-panel" aria-labelledby="events-heading">
+      <h2 id="events-heading">Live registry events</h2>
+      <ErrorMessage errors={apiErrors(error)} />
+      {!events?.length ? <p className="muted">Listening… events appear here as models load, swap and unload.</p> : null}
+      <ol className="admin-events" aria-live="polite" aria-label="Registry events, newest first">
+        {(events ?? []).map((e, i) => (
+          <li
+            key={`${e.at}-${e.type}-${e.processId}-${i}`}
+            className={`admin-event admin-event-${e.type.toLowerCase()}`}
+          >
+            <time dateTime={e.at}>{formatDateTime(e.at)}</time>{' '}
+            <span className="admin-strong">{e.type.toLowerCase().replace('_', ' ')}</span>{' '}
+            {e.name ? `${e.name}@${e.version ?? '?'}` : 'a package'}
+            {e.previousVersion ? ` (replaced ${e.previousVersion})` : ''}
+            {e.device ? ` on ${deviceName(e.device.actual)}` : ''}
+            {e.device?.fallbackReason ? <span className="admin-sub">Fell back: {e.device.fallbackReason}</span> : null}
+            {e.message ? <span className="admin-sub">{e.message}</span> : null}
+            <span className="admin-sub">process {e.processId}</span>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}

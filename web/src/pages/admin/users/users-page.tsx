@@ -1,0 +1,144 @@
+// Users (admins): search by email or name, narrow by role and status, change a role, disable or enable an
+// account, switch off the 2FA of someone who lost their device. Each row's controls show their own errors
+// (e.g. CONFLICT LAST_ADMIN beside the role of the last admin). The plan is shown, not changed: the API has
+// no mutation for it.
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { useQuery } from 'urql';
+import {
+  Button,
+  ErrorMessage,
+  Field,
+  PageTitle,
+  ProgressBar,
+  SelectField,
+  Table,
+  apiErrors,
+  formatDate,
+} from '../../../ui';
+import { formatDateTime } from '../../../ui';
+import type { AdminUsersQuery, Role } from '../../../gql/graphql';
+import { UsersQuery } from '../operations';
+import { RoleControl, StatusControl, TwoFactorControl } from './user-controls';
+import '../admin.css';
+
+export type UserRow = NonNullable<AdminUsersQuery['users']>['edges'][number]['node'];
+
+const PAGE = 20;
+const ROLES: Role[] = ['ADMIN', 'CLINICIAN', 'RESEARCHER'];
+
+const COLUMNS = [
+  {
+    header: 'Account',
+    cell: (u: UserRow) => (
+      <>
+        <span className="admin-strong">{u.email}</span>
+        {u.name ? <span className="admin-sub">{u.name}</span> : null}
+        {!u.emailVerified ? <span className="admin-badge">email not verified</span> : null}
+      </>
+    ),
+  },
+  { header: 'Role', cell: (u: UserRow) => <RoleControl user={u} /> },
+  { header: 'Plan', cell: (u: UserRow) => u.plan.toLowerCase() },
+  { header: 'Status', cell: (u: UserRow) => <StatusControl user={u} /> },
+  { header: 'Two-factor', cell: (u: UserRow) => <TwoFactorControl user={u} /> },
+  { header: 'Registered', cell: (u: UserRow) => formatDate(u.createdAt) },
+  { header: 'Last sign-in', cell: (u: UserRow) => formatDateTime(u.lastLoginAt) },
+];
+
+interface Filter {
+  search: string;
+  role: Role | '';
+  status: '' | 'enabled' | 'disabled';
+}
+
+export function UsersPage(): ReactNode {
+  const [draft, setDraft] = useState<Filter>({ search: '', role: '', status: '' });
+  const [filter, setFilter] = useState<Filter>(draft);
+  // Cursors of the pages before this one: "Previous page" pops one, "Next page" pushes one.
+  const [cursors, setCursors] = useState<string[]>([]);
+  const [{ data, fetching, error }] = useQuery({
+    query: UsersQuery,
+    variables: {
+      first: PAGE,
+      after: cursors.at(-1),
+      filter: {
+        search: filter.search.trim() || undefined,
+        role: filter.role || undefined,
+        disabled: filter.status === '' ? undefined : filter.status === 'disabled',
+      },
+    },
+  });
+  const errors = apiErrors(error);
+  const searchError = errors.find((e) => e.field?.endsWith('search'))?.message;
+  const conn = data?.users;
+
+  const submit = (e: FormEvent): void => {
+    e.preventDefault();
+    setCursors([]);
+    setFilter(draft);
+  };
+
+  return (
+    <section className="page admin">
+      <PageTitle>Users</PageTitle>
+      <form className="admin-filters" role="search" aria-label="Find accounts" onSubmit={submit}>
+        <Field
+          label="Search email or name"
+          type="search"
+          value={draft.search}
+          maxLength={200}
+          error={searchError}
+          onChange={(e) => setDraft({ ...draft, search: e.target.value })}
+        />
+        <SelectField
+          label="Role"
+          value={draft.role}
+          onChange={(e) => setDraft({ ...draft, role: e.target.value as Role | '' })}
+        >
+          <option value="">Any role</option>
+          {ROLES.map((r) => (
+            <option key={r} value={r}>
+              {r.toLowerCase()}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField
+          label="Status"
+          value={draft.status}
+          onChange={(e) => setDraft({ ...draft, status: e.target.value as Filter['status'] })}
+        >
+          <option value="">Enabled and disabled</option>
+          <option value="enabled">Enabled</option>
+          <option value="disabled">Disabled</option>
+        </SelectField>
+        <Button type="submit" variant="primary">
+          Search
+        </Button>
+      </form>
+      <ErrorMessage errors={errors.filter((e) => e.message !== searchError)} />
+      {fetching && !conn ? <ProgressBar label="Loading accounts" /> : null}
+      {conn ? (
+        <>
+          <Table
+            caption={`${conn.totalCount} ${conn.totalCount === 1 ? 'account' : 'accounts'}`}
+            columns={COLUMNS}
+            rows={conn.edges.map((e) => e.node)}
+            rowKey={(u) => u.id}
+            empty="No account matches."
+          />
+          <div className="admin-paging">
+            <Button disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+              Previous page
+            </Button>
+            <Button
+              disabled={!conn.pageInfo.hasNextPage || !conn.pageInfo.endCursor}
+              onClick={() => setCursors([...cursors, conn.pageInfo.endCursor!])}
+            >
+              Next page
+            </Button>
+          </div>
+        </>
+      ) : null}
+    </section>
+  );
+}
