@@ -40,4 +40,12 @@ export class User extends BaseEntity {
 
   @Property({ type: 'Date', columnType: 'timestamptz', nullable: true })
   lastLoginAt?: Date | null;
+
+  /** Set by inviteUser; the invitation is pending while emailVerifiedAt is null (the link sets both password and that). */
+  @Property({ type: 'Date', columnType: 'timestamptz', nullable: true })
+  invitedAt?: Date | null;
+
+  /** Set by deleteUser on an account kept, anonymised, because records point at it; it never signs in again. */
+  @Property({ type: 'Date', columnType: 'timestamptz', nullable: true })
+  deletedAt?: Date | null;
 }

@@ -34,5 +34,17 @@ export const AuditAction = {
   RESEARCH_EXPORTED: 'RESEARCH_EXPORTED',
   /** That link was fetched (or refused: its owner was demoted or disabled since). */
   RESEARCH_EXPORT_DOWNLOADED: 'RESEARCH_EXPORT_DOWNLOADED',
+  /** User administration ([13]): details.before / details.after hold what changed. */
+  USER_INVITED: 'USER_INVITED',
+  PLAN_CHANGED: 'PLAN_CHANGED',
+  NAME_CHANGED: 'NAME_CHANGED',
+  /** An admin had a reset (or, for a pending invitation, a new invitation) link mailed to the account. */
+  PASSWORD_RESET_SENT: 'PASSWORD_RESET_SENT',
+  /** An admin deleted the account (details: outcome DELETED or ANONYMISED, patients transferred or archived). */
+  USER_DELETED: 'USER_DELETED',
+  /** patient(id) or node(id) read a patient record (at most one row per patient per request). */
+  PATIENT_READ: 'PATIENT_READ',
+  PATIENT_SHARED: 'PATIENT_SHARED',
+  PATIENT_UNSHARED: 'PATIENT_UNSHARED',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];

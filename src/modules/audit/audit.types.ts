@@ -42,6 +42,19 @@ registerEnumType(AuditAction, {
     RESEARCH_EXPORT_DOWNLOADED: {
       description: 'A de-identified CSV link was fetched, or refused because its owner may no longer export',
     },
+    USER_INVITED: { description: 'An admin invited an address (details.after: email, name, role, plan)' },
+    PLAN_CHANGED: { description: "An admin changed the account's plan (details: before, after)" },
+    NAME_CHANGED: { description: "An admin changed the account's name (details: before, after)" },
+    PASSWORD_RESET_SENT: {
+      description: 'An admin had a reset link (or, for a pending invitation, a new invitation) mailed to the account',
+    },
+    USER_DELETED: {
+      description:
+        'An admin deleted the account (details.outcome DELETED or ANONYMISED; its patients transferred or archived)',
+    },
+    PATIENT_READ: { description: 'A patient record was read by id (details.patientId; one row per request)' },
+    PATIENT_SHARED: { description: 'A patient was shared with a clinician (details: patientId, with)' },
+    PATIENT_UNSHARED: { description: 'A share was taken back (details: patientId, with)' },
   },
 });
 
