@@ -114,7 +114,7 @@ export function EnsembleBuilder(props: {
         >
           <div className="table-wrap">
             <table className="table clinical-ensemble">
-              <caption className="visually-hidden">Ensemble members</caption>
+              <caption className="visually-hidden">Members to run</caption>
               <thead>
                 <tr>
                   <th scope="col">Model</th>

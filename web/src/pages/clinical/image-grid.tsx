@@ -2,6 +2,7 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { formatDateTime, formatPercent } from '../../ui';
+import { sameOrigin } from './urls';
 
 interface GridImage {
   id: string;
@@ -27,7 +28,11 @@ export function ImageGrid({ images, total }: { images: GridImage[]; total: numbe
             return (
               <li key={img.id}>
                 <Link to={`/images/${encodeURIComponent(img.id)}`} className="clinical-thumb">
-                  <img src={img.thumbnail} alt={`${name}, uploaded ${formatDateTime(img.createdAt)}`} loading="lazy" />
+                  <img
+                    src={sameOrigin(img.thumbnail)}
+                    alt={`${name}, uploaded ${formatDateTime(img.createdAt)}`}
+                    loading="lazy"
+                  />
                   <span className="clinical-thumb-name">{name}</span>
                   <span className="clinical-thumb-meta">
                     {img.lesion ? `${img.lesion.label} · ` : ''}

@@ -1,12 +1,13 @@
 // An image with layers over it (a Grad-CAM map, a mask). A layer's opacity is a CSS property set through the
 // CSSOM (allowed by the style-src 'self' CSP), so moving an opacity slider costs no request.
 import { useEffect, useRef, type ReactNode } from 'react';
+import { sameOrigin } from './urls';
 
 /** The base image with layers stacked exactly over it (each layer stretched to the image's box). */
 export function Stack({ src, alt, children }: { src: string; alt: string; children?: ReactNode }): ReactNode {
   return (
     <div className="clinical-stack">
-      <img src={src} alt={alt} />
+      <img src={sameOrigin(src)} alt={alt} />
       {children}
     </div>
   );
@@ -55,7 +56,7 @@ export function MaskLayer({ maskUrl, opacity }: { maskUrl: string; opacity: numb
       read.putImageData(tint, 0, 0);
       edge.current.getContext('2d')!.putImageData(line, 0, 0);
     };
-    img.src = maskUrl;
+    img.src = sameOrigin(maskUrl);
     return () => {
       cancelled = true;
     };

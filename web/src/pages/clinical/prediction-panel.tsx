@@ -8,6 +8,7 @@ import { JobProgress } from './job-progress';
 import { ClassifyImagesMutation } from './inference-operations';
 import { Stack } from './overlay';
 import type { ClinicalImageResultQuery } from '../../gql/graphql';
+import { sameOrigin } from './urls';
 
 type Prediction = NonNullable<NonNullable<ClinicalImageResultQuery['image']>['latestPrediction']>;
 
@@ -21,7 +22,7 @@ export function GradCamView(props: { src: string; alt: string; prediction?: Pred
           <img
             className="clinical-layer"
             data-testid="gradcam-overlay"
-            src={cam.heatmapUrl}
+            src={sameOrigin(cam.heatmapUrl)}
             alt=""
             aria-hidden="true"
             style={{ opacity }}
