@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { projectRoot } from '../../src/infra/paths';
+
+/** Debian's interpreter, where python3-torch and python3-fastapi are installed (not the pyenv one first on PATH). */
+export const PEER_PYTHON = process.env.BENCH_PEER_PYTHON ?? '/usr/bin/python3';
+
+export interface PeerProcess {
+  child: ChildProcess;
+  url: string;
+  /** torch.get_num_threads() in the peer. */
+  threads: number;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+/**
+ * bench/peer/peer_service.py under uvicorn as a seed would run it (one process, default logging), resolving
+ * once /health answers.
+ */
+export async function startPeer(timeoutMs = 120_000): Promise<PeerProcess> {
+  const port = await freePort();
+  const child = spawn(
+    PEER_PYTHON,
+    ['-m', 'uvicorn', '--app-dir', path.join(projectRoot, 'bench', 'peer'), 'peer_service:app', '--port', String(port)],
+    { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' }, stdio: 'pipe' },
+  );
+  const logs: string[] = [];
+  const keep = (d: Buffer) => {
+    logs.push(String(d));
+    if (logs.length > 50) logs.shift();
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`peer exited with ${child.exitCode}:\n${logs.join('')}`);
+    try {
+      const health = (await (await fetch(`${url}/health`)).json()) as { threads: number };
+      return { child, url, threads: health.threads, stop };
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  await stop();
+  throw new Error(`peer not ready in ${timeoutMs} ms:\n${logs.join('')}`);
+}
