@@ -125,6 +125,26 @@ it('a rejected access token is refreshed silently and the request sent again', a
   expect(stored).not.toBe('not.a.token');
 });
 
+it('refreshes the session before the access token expires, with no request needing it', async () => {
+  const email = 'timer@example.org';
+  await createUser(h, { email, password: PASSWORD });
+  const page = await h.newPage();
+  // The page's clock only: the server's tokens keep real time, so the refreshed session must still work.
+  await page.clock.install();
+  await signIn(page, email, PASSWORD);
+  const before = await page.evaluate(() => JSON.parse(localStorage.getItem('dermagraph.session')!).refreshToken);
+  const refreshed = page.waitForRequest((r) => r.postData()?.includes('refreshSession') ?? false);
+  await page.clock.fastForward('14:30'); // the access token lasts 15 minutes; the refresh is due a minute before
+  await refreshed;
+  await page.waitForFunction(
+    (old) => JSON.parse(localStorage.getItem('dermagraph.session')!).refreshToken !== old,
+    before,
+  );
+  await page.getByRole('link', { name: 'Security' }).click();
+  await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+  await see(page.getByRole('button', { name: 'Turn on two-step verification' })).toBeVisible();
+});
+
 it('enrols 2FA (QR code, recovery codes once), then signs in with a TOTP code and with a recovery code', async () => {
   const { page } = h;
   await page.goto('/security');

@@ -1,8 +1,8 @@
 // The GraphQL client: urql over fetch (JSON, and multipart when variables hold File/Blob: fetchExchange does the
 // GraphQL multipart request itself), subscriptions over graphql-ws on the same /graphql path. Every request carries
 // the current access token; one answered UNAUTHENTICATED refreshes the session once and is sent again.
-import { Client, cacheExchange, fetchExchange, subscriptionExchange } from 'urql';
-import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { Client, cacheExchange, fetchExchange, subscriptionExchange, type ExecutionResult } from 'urql';
+import { createClient as createWsClient, type Client as WsClient, type SubscribePayload } from 'graphql-ws';
 import { clearSession, freshAccessToken, getSession, refreshNow } from './session';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -48,6 +48,48 @@ function wsUrl(): string {
   return `${protocol === 'https:' ? 'wss:' : 'ws:'}//${host}${GRAPHQL_PATH}`;
 }
 
+/** What urql's subscriptionExchange hands forwardSubscription's subscribe(). */
+interface ResultSink {
+  next(value: ExecutionResult): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+
+/** graphql-ws close code: the access token the socket was opened with expired (src/app/websocket.ts). */
+const TOKEN_EXPIRED = 4401;
+
+const closedWith = (err: unknown, code: number) => (err as { code?: unknown } | null)?.code === code;
+
+/**
+ * A subscription that outlives access tokens. The server closes a socket when the token it was opened with expires
+ * (4401), which graphql-ws treats as final; here the session is refreshed and the operation subscribed again on a
+ * new socket (opened with the new token). Events sent while no socket was open are not replayed.
+ */
+function subscribeRenewing(ws: WsClient, input: SubscribePayload, sink: ResultSink): () => void {
+  let active = true;
+  let stop = () => {};
+  const start = () => {
+    stop = ws.subscribe<Record<string, unknown>, Record<string, unknown>>(input, {
+      next: (value) => sink.next(value),
+      complete: () => sink.complete(),
+      error: (err) => {
+        if (!active || !closedWith(err, TOKEN_EXPIRED)) return sink.error(err);
+        // The session's token may be newer than the socket's already (the timer refreshes ahead of expiry).
+        void freshAccessToken().then((token) => {
+          if (!active) return;
+          if (token) start();
+          else sink.error(err);
+        });
+      },
+    });
+  };
+  start();
+  return () => {
+    active = false;
+    stop();
+  };
+}
+
 export interface AppClient {
   client: Client;
   ws: WsClient;
@@ -77,12 +119,7 @@ export function createAppClient(): AppClient {
       subscriptionExchange({
         forwardSubscription(request) {
           const input = { ...request, query: request.query || '' };
-          return {
-            subscribe(sink) {
-              const unsubscribe = ws.subscribe(input, sink);
-              return { unsubscribe };
-            },
-          };
+          return { subscribe: (sink) => ({ unsubscribe: subscribeRenewing(ws, input, sink) }) };
         },
       }),
     ],

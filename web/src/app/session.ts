@@ -161,7 +161,9 @@ function schedule(): void {
   if (timer) clearTimeout(timer);
   timer = undefined;
   if (!current) return;
-  const wait = Math.max(1_000, Date.parse(current.accessTokenExpiresAt) - Date.now() - REFRESH_AHEAD_MS);
+  // A minute ahead, or half-way for tokens shorter than two minutes (JWT_ACCESS_TTL_SECONDS may be as low as 60).
+  const left = Date.parse(current.accessTokenExpiresAt) - Date.now();
+  const wait = Math.max(1_000, left - Math.min(REFRESH_AHEAD_MS, left / 2));
   timer = setTimeout(() => void refreshNow(), wait);
 }
 
