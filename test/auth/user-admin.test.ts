@@ -132,10 +132,18 @@ describe('accounts: user administration', () => {
     await gql(server, resetTwoFactor, { userId }, as);
     const base = { actorId: admin.user.id, ip: '198.51.100.70', success: true };
     expect(await rows()).toEqual([
-      { ...base, action: 'ROLE_CHANGED', details: { from: 'CLINICIAN', to: 'RESEARCHER' } },
-      { ...base, action: 'USER_DISABLED', details: null },
-      { ...base, action: 'USER_ENABLED', details: null },
-      { ...base, action: 'TWO_FACTOR_DISABLED', details: { by: 'admin' } },
+      {
+        ...base,
+        action: 'ROLE_CHANGED',
+        details: { from: 'CLINICIAN', to: 'RESEARCHER', before: { role: 'CLINICIAN' }, after: { role: 'RESEARCHER' } },
+      },
+      { ...base, action: 'USER_DISABLED', details: { before: { disabled: false }, after: { disabled: true } } },
+      { ...base, action: 'USER_ENABLED', details: { before: { disabled: true }, after: { disabled: false } } },
+      {
+        ...base,
+        action: 'TWO_FACTOR_DISABLED',
+        details: { by: 'admin', before: { twoFactor: true }, after: { twoFactor: false } },
+      },
     ]);
 
     // A refused change is recorded too, with the error's code.

@@ -62,6 +62,8 @@ export const envSchema = z.object({
   ALLOW_UNVERIFIED_LOGIN: bool.default(false),
   EMAIL_VERIFICATION_TTL_HOURS: int(1, 720).default(24),
   PASSWORD_RESET_TTL_MINUTES: int(5, 1440).default(30),
+  INVITATION_TTL_HOURS: int(1, 720).default(72),
+  ACCOUNT_DELETION_PATIENTS: z.enum(['transfer', 'archive']).default('transfer'),
   MODEL_DIR: z.string().min(1).default('./plugins'),
   MODEL_WATCH: bool.default(false),
   DEFAULT_CLASSIFIER: z.string().default(''),

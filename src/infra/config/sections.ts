@@ -49,6 +49,8 @@ export const SECTION_KEYS = {
     'ALLOW_UNVERIFIED_LOGIN',
     'EMAIL_VERIFICATION_TTL_HOURS',
     'PASSWORD_RESET_TTL_MINUTES',
+    'INVITATION_TTL_HOURS',
+    'ACCOUNT_DELETION_PATIENTS',
   ],
   /** Limits on what one request may upload: images and model packages. */
   uploads: ['UPLOAD_MAX_FILE_BYTES', 'UPLOAD_MAX_FILES', 'UPLOAD_MAX_PIXELS', 'MODEL_PACKAGE_MAX_BYTES'],

@@ -3,6 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { DEFAULT_SECRET, type Config } from '../../infra/config';
 import type { RedisConnections } from '../../infra/messaging/redis';
 import { createAuditWriter } from '../audit';
+import { AccountDeletion } from './admin/account-deletion';
+import { Invitations } from './admin/invitations';
 import { UserAdmin } from './admin/user-admin';
 import { AfterAnswer } from './after-answer';
 import { BackgroundTasks, type Scheduler } from './background';
@@ -38,6 +40,10 @@ export interface AccountsModule {
   passwords: Passwords;
   twoFactor: TwoFactorSetup;
   userAdmin: UserAdmin;
+  /** inviteUser and the reset links admins have mailed (sendUserPasswordReset). */
+  invitations: Invitations;
+  /** deleteUser (ACCOUNT_DELETION_PATIENTS). */
+  accountDeletion: AccountDeletion;
   /** Sessions ended and roles changed (the WebSocket server closes sockets on them). */
   events: AccountEvents;
   jwt: JwtService;
@@ -132,6 +138,7 @@ export async function createAccountsModule(opts: {
   const secondFactor = new SecondFactor(secretBox, audit, now);
   const issuer = new SessionIssuer({ jwt, devices, audit, refreshTtlDays: config.JWT_REFRESH_TTL_DAYS, now });
   const publicUrl = config.PUBLIC_URL;
+  const userAdmin = new UserAdmin({ revocation, links, secondFactor, events, audit, now });
   return {
     registration: new Registration({
       links,
@@ -164,7 +171,23 @@ export async function createAccountsModule(opts: {
       now,
     }),
     twoFactor: new TwoFactorSetup({ secondFactor, secretBox, audit, totpIssuer: 'Dermagraph', now }),
-    userAdmin: new UserAdmin({ revocation, links, secondFactor, events, audit, now }),
+    userAdmin,
+    invitations: new Invitations({
+      admin: userAdmin,
+      links,
+      afterAnswer,
+      revocation,
+      publicUrl,
+      invitationTtlHours: config.INVITATION_TTL_HOURS,
+      passwordResetTtlMinutes: config.PASSWORD_RESET_TTL_MINUTES,
+      now,
+    }),
+    accountDeletion: new AccountDeletion({
+      admin: userAdmin,
+      revocation,
+      patients: config.ACCOUNT_DELETION_PATIENTS,
+      now,
+    }),
     events,
     jwt,
     rateLimiter,

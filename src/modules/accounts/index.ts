@@ -1,5 +1,7 @@
 import type { AccountsModule } from './accounts.module';
 import { UserAdminResolver, UserSecurityFieldsResolver } from './admin/admin.resolver';
+import { UserAdminFieldsResolver } from './admin/user-fields.resolver';
+import { UserLifecycleResolver } from './admin/user-lifecycle.resolver';
 import { PasswordsResolver } from './passwords/passwords.resolver';
 import { RegistrationResolver } from './registration/registration.resolver';
 import { SessionsResolver } from './sessions/sessions.resolver';
@@ -27,6 +29,8 @@ export const accountsResolvers = [
   TwoFactorResolver,
   UserAdminResolver,
   UserSecurityFieldsResolver,
+  UserLifecycleResolver,
+  UserAdminFieldsResolver,
   AuditLogUsersResolver,
 ] as const;
 

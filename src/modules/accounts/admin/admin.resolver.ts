@@ -12,7 +12,8 @@ const userAdmin = (ctx: AppContext) => ctx.services.auth.userAdmin;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The audit row is about the user changed (or named, when the change failed and the name is an id). */
-const aboutUser = (args: { userId: string }, user?: User) => user?.id ?? (UUID.test(args.userId) ? args.userId : null);
+export const aboutUser = (args: { userId: string }, user?: User) =>
+  user?.id ?? (UUID.test(args.userId) ? args.userId : null);
 
 /** Admins list, promote, disable and unlock accounts; every change is audited. */
 @Resolver()
@@ -42,7 +43,8 @@ export class UserAdminResolver {
   @Audited<{ userId: string; role: Role }, User, { from: Role }>(AuditAction.ROLE_CHANGED, {
     userId: aboutUser,
     before: async ({ userId }, ctx) => ({ from: (await userAdmin(ctx).find(ctx.em, userId)).role }),
-    outcome: (user, { role }, { from }) => (from === role ? NOTHING_CHANGED : { from, to: role }),
+    outcome: (_user, { role }, { from }) =>
+      from === role ? NOTHING_CHANGED : { from, to: role, before: { role: from }, after: { role } },
   })
   @Mutation(() => UserType, {
     description: 'Changes an account’s role; its open WebSockets close (4003) and reconnect with the new role',
@@ -61,7 +63,8 @@ export class UserAdminResolver {
     {
       userId: aboutUser,
       before: async ({ userId }, ctx) => ({ wasDisabled: !!(await userAdmin(ctx).find(ctx.em, userId)).disabledAt }),
-      outcome: (_user, { disabled }, { wasDisabled }) => (disabled === wasDisabled ? NOTHING_CHANGED : {}),
+      outcome: (_user, { disabled }, { wasDisabled }) =>
+        disabled === wasDisabled ? NOTHING_CHANGED : { before: { disabled: wasDisabled }, after: { disabled } },
     },
   )
   @Mutation(() => UserType, { description: 'Disabling ends every session of the user' })
@@ -81,7 +84,8 @@ export class UserAdminResolver {
     userId: aboutUser,
     details: () => ({ by: 'admin' }),
     before: async ({ userId }, ctx) => ({ hadTwoFactor: await userAdmin(ctx).hasTwoFactor(ctx.em, userId) }),
-    outcome: (_user, _args, { hadTwoFactor }) => (hadTwoFactor ? {} : NOTHING_CHANGED),
+    outcome: (_user, _args, { hadTwoFactor }) =>
+      hadTwoFactor ? { before: { twoFactor: true }, after: { twoFactor: false } } : NOTHING_CHANGED,
   })
   @Mutation(() => UserType, { description: 'Switches 2FA off for a user who lost their device and recovery codes' })
   resetUserTwoFactor(

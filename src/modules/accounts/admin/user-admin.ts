@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Role, TwoFactor, User } from '../../../entities';
-import { conflict, notFound } from '../../../infra/errors';
+import { Plan, Role, TwoFactor, User } from '../../../entities';
+import { badInput, conflict, notFound } from '../../../infra/errors';
 import { AuditAction, type AuditWriter } from '../../audit';
+import { MAX_NAME_LENGTH } from '../input-limits';
 import { parseEmail } from '../mail/email-address';
 import type { EmailLinks } from '../mail/email-links';
 import { hashPassword } from '../passwords/password-hash';
@@ -26,10 +27,32 @@ export interface UserAdminDeps {
 export class UserAdmin {
   constructor(private readonly deps: UserAdminDeps) {}
 
-  /** The account `userId` names; NOT_FOUND for an unknown id or one that is not an id. */
+  /** The account `userId` names; NOT_FOUND for an unknown id, one that is not an id, or a deleted account. */
   async find(em: EntityManager, userId: string): Promise<User> {
     const user = /^[0-9a-f-]{36}$/i.test(userId) ? await em.findOne(User, { id: userId }) : null;
-    if (!user) throw notFound('User');
+    if (!user || user.deletedAt) throw notFound('User');
+    return user;
+  }
+
+  /** A new plan: the monthly quotas follow at the next check (they read the plan each time). */
+  async setPlan(em: EntityManager, userId: string, plan: Plan): Promise<User> {
+    const user = await this.find(em, userId);
+    if (!Object.values(Plan).includes(plan)) throw badInput('plan', 'Unknown plan');
+    if (user.plan !== plan) {
+      user.plan = plan;
+      await em.flush();
+    }
+    return user;
+  }
+
+  /** The display name, trimmed; null or blank clears it. */
+  async setName(em: EntityManager, userId: string, name: string | null): Promise<User> {
+    const clean = cleanName(name, 'name');
+    const user = await this.find(em, userId);
+    if ((user.name ?? null) !== clean) {
+      user.name = clean;
+      await em.flush();
+    }
     return user;
   }
 
@@ -100,9 +123,23 @@ export class UserAdmin {
     return user;
   }
 
-  private async assertNotLastAdmin(em: EntityManager, user: User): Promise<void> {
+  /** CONFLICT (LAST_ADMIN) when `user` is the only enabled admin: demoting, disabling or deleting it would lock admins out. */
+  async assertNotLastAdmin(em: EntityManager, user: User): Promise<void> {
     if (user.role !== Role.ADMIN || user.disabledAt) return;
     const admins = await em.count(User, { role: Role.ADMIN, disabledAt: null });
     if (admins <= 1) throw conflict('This is the last active admin', { reason: 'LAST_ADMIN' });
   }
+}
+
+/** A display name as typed: trimmed, at most MAX_NAME_LENGTH characters, no control characters; blank is null. */
+export function cleanName(name: unknown, field: string): string | null {
+  if (name === null || name === undefined) return null;
+  if (typeof name !== 'string') throw badInput(field, `${field} must be a string`);
+  const v = name.trim();
+  if (v.length > MAX_NAME_LENGTH)
+    throw badInput(field, `${field} must be at most ${MAX_NAME_LENGTH} characters`, { reason: 'TOO_LONG' });
+  // A name is shown in mail and pages: line breaks and other control characters have no place in it.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(v)) throw badInput(field, `${field} must not contain control characters`);
+  return v.length ? v : null;
 }

@@ -12,7 +12,13 @@ function likePattern(search: string): string {
 
 export async function listUsers(
   em: EntityManager,
-  filter: { search?: string | null; role?: Role | null; disabled?: boolean | null } = {},
+  filter: {
+    search?: string | null;
+    role?: Role | null;
+    disabled?: boolean | null;
+    deleted?: boolean | null;
+    invitationPending?: boolean | null;
+  } = {},
   first?: number | null,
   after?: string | null,
 ): Promise<Page<User>> {
@@ -25,7 +31,18 @@ export async function listUsers(
   if (filter.role) where.role = filter.role;
   if (filter.disabled === true) where.disabledAt = { $ne: null };
   if (filter.disabled === false) where.disabledAt = null;
-  const tag = queryTag(['users', filter.search ?? null, filter.role ?? null, filter.disabled ?? null]);
+  // Deleted accounts are anonymised rows kept for the records; they are listed only when asked for.
+  where.deletedAt = filter.deleted ? { $ne: null } : null;
+  if (filter.invitationPending === true) Object.assign(where, { invitedAt: { $ne: null }, emailVerifiedAt: null });
+  if (filter.invitationPending === false) where.$not = { invitedAt: { $ne: null }, emailVerifiedAt: null };
+  const tag = queryTag([
+    'users',
+    filter.search ?? null,
+    filter.role ?? null,
+    filter.disabled ?? null,
+    !!filter.deleted,
+    filter.invitationPending ?? null,
+  ]);
   const k = keyset(tag, { first, after });
   const rows = await em.find(User, { $and: [where, keysetWhere(k)] }, { orderBy: keysetOrder(k), limit: k.limit + 1 });
   return keysetPage(tag, rows, k, key, () => em.count(User, where));

@@ -87,3 +87,52 @@ export function accountExistsEmail(input: { to: string; name?: string | null; pu
     html: layout('Someone tried to register with your address', lines, { href: link, label: 'Open Dermagraph' }),
   };
 }
+
+/** inviteUser: the invitee opens the link (the reset page) and chooses a password, which also confirms the address. */
+export function invitationEmail(input: {
+  to: string;
+  name?: string | null;
+  publicUrl: string;
+  token: string;
+  ttlHours: number;
+}): MailMessage {
+  const link = publicLink(input.publicUrl, '/reset-password', { token: input.token });
+  const lines = [
+    greeting(input.name),
+    'An administrator created a Dermagraph account for you with this email address. Open the link below to choose your password.',
+    `The link works once and expires in ${input.ttlHours} hours; after that, ask your administrator for a new one.`,
+    'If you did not expect this, ignore this message: nobody can sign in to the account until a password is chosen.',
+  ];
+  return {
+    to: input.to,
+    subject: 'You are invited to Dermagraph',
+    text: `${lines.join('\n\n')}\n\n${link}\n`,
+    html: layout('You are invited to Dermagraph', lines, { href: link, label: 'Choose my password' }),
+  };
+}
+
+/** sendUserPasswordReset: like passwordResetEmail, but says an administrator asked for it. */
+export function adminPasswordResetEmail(input: {
+  to: string;
+  name?: string | null;
+  publicUrl: string;
+  token: string;
+  ttlMinutes: number;
+  signedOut: boolean;
+}): MailMessage {
+  const link = publicLink(input.publicUrl, '/reset-password', { token: input.token });
+  const lines = [
+    greeting(input.name),
+    'An administrator asked for the password of your Dermagraph account to be reset. Open the link below to choose a new one.',
+    `The link works once and expires in ${input.ttlMinutes} minutes. Two-factor authentication stays on.`,
+    input.signedOut
+      ? 'Every session of your account has been signed out; sign in again with the new password.'
+      : 'Until you use the link, your current password keeps working.',
+  ];
+  return {
+    to: input.to,
+    subject: 'Reset your password',
+    text: `${lines.join('\n\n')}\n\n${link}\n`,
+    html: layout('Reset your password', lines, { href: link, label: 'Choose a new password' }),
+  };
+}
