@@ -27,10 +27,10 @@ interface Props {
   digits?: number;
 }
 
-const WIDTH = 640;
-const LABEL_W = 190;
+const WIDTH = 900;
+const LABEL_W = 230;
 const RIGHT = 24;
-const ROW_H = 34;
+const ROW_H = 36;
 const AXIS_H = 34;
 
 /** 1, 2 or 5 times a power of ten, at or above `v`: axis ends that read well. */
@@ -94,7 +94,7 @@ export function DistributionChart({ title, description, unit, rows, max, digits 
             return (
               <g key={r.label} className="chart-row">
                 <text className="chart-label" x={LABEL_W - 8} y={cy + 4} textAnchor="end">
-                  {r.label.length > 26 ? `${r.label.slice(0, 25)}…` : r.label}
+                  {r.label.length > 32 ? `${r.label.slice(0, 31)}…` : r.label}
                 </text>
                 {p75 != null && p95 != null && (
                   <line className="chart-whisker" x1={x(p75)} x2={x(p95)} y1={cy} y2={cy} />

@@ -25,7 +25,8 @@ export function RegistryEvents({ onEvent }: { onEvent(): void }): ReactNode {
       <h2 id="events-heading">Live registry events</h2>
       <ErrorMessage errors={apiErrors(error)} />
       {!events?.length ? <p className="muted">Listening… events appear here as models load, swap and unload.</p> : null}
-      <ol className="admin-events" aria-live="polite" aria-label="Registry events, newest first">
+      {/* Focusable: it scrolls, and keyboard users must be able to scroll it. */}
+      <ol className="admin-events" aria-live="polite" aria-label="Registry events, newest first" tabIndex={0}>
         {(events ?? []).map((e, i) => (
           <li
             key={`${e.at}-${e.type}-${e.processId}-${i}`}

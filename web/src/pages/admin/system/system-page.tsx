@@ -81,36 +81,38 @@ export function SystemPage(): ReactNode {
             </div>
           </dl>
           <h2>Backing services</h2>
-          <table className="table">
-            <caption className="visually-hidden">Backing services</caption>
-            <thead>
-              <tr>
-                <th scope="col">Service</th>
-                <th scope="col">Kind</th>
-                <th scope="col">State</th>
-                <th scope="col" className="numeric">
-                  Ping
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {(
-                [
-                  ['Database', s.database],
-                  ['Redis', s.redis],
-                ] as const
-              ).map(([name, d]) => (
-                <tr key={name}>
-                  <th scope="row">{name}</th>
-                  <td>{d.kind}</td>
-                  <td>
-                    <span className={stateClass(d.state)}>{d.state.toLowerCase()}</span>
-                  </td>
-                  <td className="numeric">{d.latencyMs == null ? '—' : `${d.latencyMs.toFixed(1)} ms`}</td>
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="visually-hidden">Backing services</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Service</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">State</th>
+                  <th scope="col" className="numeric">
+                    Ping
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {(
+                  [
+                    ['Database', s.database],
+                    ['Redis', s.redis],
+                  ] as const
+                ).map(([name, d]) => (
+                  <tr key={name}>
+                    <th scope="row">{name}</th>
+                    <td>{d.kind}</td>
+                    <td>
+                      <span className={stateClass(d.state)}>{d.state.toLowerCase()}</span>
+                    </td>
+                    <td className="numeric">{d.latencyMs == null ? '—' : `${d.latencyMs.toFixed(1)} ms`}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       ) : null}
       <h2>Readiness (/readyz)</h2>

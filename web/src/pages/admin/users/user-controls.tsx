@@ -16,12 +16,14 @@ export function RoleControl({ user }: { user: UserRow }): ReactNode {
   const [role, setRole] = useState<Role>(user.role);
   const [{ fetching, error }, save] = useMutation(SetUserRoleMutation);
   const [saved, setSaved] = useState(false);
+  // The role last sent: its refusal is shown while that role is still the one chosen.
+  const [sent, setSent] = useState<Role | null>(null);
   return (
     <div className="admin-inline">
       <SelectField
         label={<span className="visually-hidden">Role of {user.email}</span>}
         value={role}
-        error={firstError(error)}
+        error={sent === role ? firstError(error) : undefined}
         onChange={(e) => {
           setSaved(false);
           setRole(e.target.value as Role);
@@ -38,6 +40,7 @@ export function RoleControl({ user }: { user: UserRow }): ReactNode {
         disabled={role === user.role}
         busy={fetching}
         onClick={async () => {
+          setSent(role);
           const r = await save({ userId: user.id, role });
           if (!r.error) setSaved(true);
         }}
@@ -63,7 +66,6 @@ export function StatusControl({ user }: { user: UserRow }): ReactNode {
         {user.disabled ? 'Disabled' : 'Enabled'}
       </span>
       <Button
-        variant={user.disabled ? 'secondary' : 'danger'}
         aria-label={`${user.disabled ? 'Enable' : 'Disable'} ${user.email}`}
         busy={fetching}
         // Disabling oneself would end this very session; the API allows it, the console does not offer it.
