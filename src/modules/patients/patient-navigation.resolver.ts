@@ -4,11 +4,20 @@ import type { AppContext } from '../../schema/context';
 import type { NodeSource } from '../../schema/node';
 import { UserType, userById } from '../accounts';
 import { accessibleById } from './access.loaders';
+import { auditPatientRead } from './patient-audit';
 import { NoteAddedEvent, PatientChangedEvent, PatientCreatedEvent } from './timeline.types';
 
 /** `node(id)` for patients and lesions: the rule of `patient(id)` and `lesion(id)` (owner, current sharees, admins). */
 export const patientNodes: NodeSource[] = [
-  { type: 'Patient', table: 'patients', load: (ctx, id) => accessibleById(ctx, 'patient:read').load(id) },
+  {
+    type: 'Patient',
+    table: 'patients',
+    load: async (ctx, id) => {
+      const patient = await accessibleById(ctx, 'patient:read').load(id);
+      if (patient) await auditPatientRead(ctx, patient.id);
+      return patient;
+    },
+  },
   { type: 'Lesion', table: 'lesions', load: (ctx, id) => accessibleById(ctx, 'lesion:read').load(id) },
 ];
 

@@ -5,8 +5,10 @@ import { DEFAULT_PAGE, MAX_PAGE, type Page } from '../../infra/pagination';
 import type { AppContext, AuthUser } from '../../schema/context';
 import { CurrentUser } from '../../schema/current-user';
 import { UserType } from '../accounts';
+import { Audited, AuditAction } from '../audit';
 import { PATIENT_DATA_ROLES, requireAccess } from './access-policy';
 import { lesionsByPatient, sharedWithByPatient, userById } from './patients.loaders';
+import { auditPatientRead, shareAudit, shareOutcome } from './patient-audit';
 import * as patients from './patients.service';
 import { LesionType, PatientConnection, PatientInput, PatientType } from './patients.types';
 
@@ -46,12 +48,14 @@ export class PatientResolver {
     nullable: true,
     description: 'A patient you own, that is shared with you, or (admins) any; null with NOT_FOUND in errors otherwise',
   })
-  patient(
+  async patient(
     @Arg('id', () => ID, { description: 'Patient.id (also accepted by node(id))' }) id: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<Patient> {
-    return requireAccess(ctx.em, user, 'patient:read', id);
+    const patient = await requireAccess(ctx.em, user, 'patient:read', id);
+    await auditPatientRead(ctx, patient.id);
+    return patient;
   }
 
   @Authorized(...PATIENT_DATA_ROLES)
@@ -102,6 +106,7 @@ export class PatientResolver {
   }
 
   @Authorized(...PATIENT_DATA_ROLES)
+  @Audited(AuditAction.PATIENT_SHARED, { ...shareAudit, outcome: shareOutcome(true) })
   @Mutation(() => PatientType, {
     description: 'Lets another clinician read and change the patient (owner or admin only)',
   })
@@ -115,6 +120,7 @@ export class PatientResolver {
   }
 
   @Authorized(...PATIENT_DATA_ROLES)
+  @Audited(AuditAction.PATIENT_UNSHARED, { ...shareAudit, outcome: shareOutcome(false) })
   @Mutation(() => PatientType, { description: 'Takes a share back (owner or admin only)' })
   unsharePatient(
     @Arg('patientId', () => ID, { description: 'Patient.id' }) patientId: string,
