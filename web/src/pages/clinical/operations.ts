@@ -150,6 +150,11 @@ export const TimelineQuery = graphql(`
               severity
               areaPercent
             }
+            ... on ReportGeneratedEvent {
+              at
+              reportId
+              text
+            }
             ... on NoteAddedEvent {
               at
               id

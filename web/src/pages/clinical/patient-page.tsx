@@ -3,6 +3,7 @@ import { useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery } from 'urql';
 import { ErrorMessage, PageTitle, ProgressBar, apiErrors, formatDate } from '../../ui';
+import { Downloads } from './downloads';
 import { ImageGrid } from './image-grid';
 import { Lesions } from './lesions';
 import { PatientQuery } from './operations';
@@ -35,6 +36,9 @@ export function PatientPage(): ReactNode {
     );
   }
 
+  const imageNames = new Map(
+    patient.images.edges.map(({ node }) => [node.id, node.originalName ?? 'an unnamed image'] as const),
+  );
   const owner = patient.owner ? (patient.owner.name ?? patient.owner.email) : 'a deleted account';
   return (
     <section className="page clinical">
@@ -81,7 +85,12 @@ export function PatientPage(): ReactNode {
       <Lesions patientId={id} lesions={patient.lesions} archived={patient.archived} onChanged={reload} />
       <ImageGrid images={patient.images.edges.map((e) => e.node)} total={patient.images.totalCount} />
       <Sharing patientId={id} sharedWith={patient.sharedWith} onChanged={reload} />
-      <Timeline patientId={id} archived={patient.archived} revision={revision} />
+      <Downloads
+        title="Downloads for this patient"
+        input={{ patientId: id }}
+        kinds={['PDFS_ZIP', 'CSV', 'MASKS_ZIP']}
+      />
+      <Timeline patientId={id} archived={patient.archived} revision={revision} imageNames={imageNames} />
     </section>
   );
 }

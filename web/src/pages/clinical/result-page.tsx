@@ -4,6 +4,7 @@ import { useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery } from 'urql';
 import { ErrorMessage, PageTitle, ProgressBar, SelectField, apiErrors, formatDateTime } from '../../ui';
+import { Downloads } from './downloads';
 import { EnsembleBuilder } from './ensemble-builder';
 import { ImageResultQuery } from './inference-operations';
 import { GradCamView, PredictionPanel } from './prediction-panel';
@@ -78,6 +79,7 @@ export function ResultPage(): ReactNode {
           reload();
         }}
       />
+      <Downloads input={{ imageIds: [image.id] }} kinds={['PDF', 'CSV', 'MASKS_ZIP']} />
     </section>
   );
 }

@@ -21,7 +21,9 @@ type Event = Edge['node'];
 const who = (a?: { name?: string | null; email: string } | null): string => (a ? (a.name ?? a.email) : 'someone');
 const imageLink = (id: string, text: string): ReactNode => <Link to={`/images/${encodeURIComponent(id)}`}>{text}</Link>;
 
-function describe(e: Event): ReactNode {
+/** An event in words; `names` gives the images' file names (results name their image by id only). */
+function describe(e: Event, names: ReadonlyMap<string, string>): ReactNode {
+  const image = (id: string) => names.get(id) ?? 'an image';
   switch (e.__typename) {
     case 'PatientCreatedEvent':
       return `Record created by ${who(e.actor)}`;
@@ -34,16 +36,18 @@ function describe(e: Event): ReactNode {
     case 'PredictionEvent':
       return (
         <>
-          {imageLink(e.imageId, 'Classified')}: {e.label} ({formatPercent(e.confidence)})
+          Classified {imageLink(e.imageId, image(e.imageId))}: {e.label} ({formatPercent(e.confidence)})
           {e.malignant && e.label !== 'malignant' ? ', called malignant' : ''}
         </>
       );
     case 'SegmentationEvent':
       return (
         <>
-          {imageLink(e.imageId, 'Segmented')}: severity {e.severity}, area {e.areaPercent.toFixed(2)} %
+          Segmented {imageLink(e.imageId, image(e.imageId))}: severity {e.severity}, area {e.areaPercent.toFixed(2)} %
         </>
       );
+    case 'ReportGeneratedEvent':
+      return `Exported: ${e.text}`;
     case 'NoteAddedEvent':
       return (
         <>
@@ -59,7 +63,8 @@ const FIELDS = ['text'] as const;
 
 const at = (e: Event): string => ('at' in e && typeof e.at === 'string' ? e.at : '');
 
-function TimelinePage({ patientId, after }: { patientId: string; after?: string }): ReactNode {
+function TimelinePage(props: { patientId: string; after?: string; names: ReadonlyMap<string, string> }): ReactNode {
+  const { patientId, after, names } = props;
   const [more, setMore] = useState<string | null>(null);
   const [{ data, fetching, error }] = useQuery({
     query: TimelineQuery,
@@ -72,7 +77,7 @@ function TimelinePage({ patientId, after }: { patientId: string; after?: string 
       {tl?.edges.map((edge) => (
         <li key={edge.cursor}>
           <time dateTime={at(edge.node)}>{formatDateTime(at(edge.node))}</time>
-          <span>{describe(edge.node)}</span>
+          <span>{describe(edge.node, names)}</span>
         </li>
       ))}
       {fetching && !tl ? (
@@ -85,7 +90,7 @@ function TimelinePage({ patientId, after }: { patientId: string; after?: string 
           <ErrorMessage errors={apiErrors(error)} />
         </li>
       ) : null}
-      {more ? <TimelinePage patientId={patientId} after={more} /> : null}
+      {more ? <TimelinePage patientId={patientId} after={more} names={names} /> : null}
       {!more && tl?.pageInfo.hasNextPage && tl.pageInfo.endCursor ? (
         <li>
           <Button variant="quiet" onClick={() => setMore(tl.pageInfo.endCursor!)}>
@@ -97,7 +102,12 @@ function TimelinePage({ patientId, after }: { patientId: string; after?: string 
   );
 }
 
-export function Timeline(props: { patientId: string; archived: boolean; revision: number }): ReactNode {
+export function Timeline(props: {
+  patientId: string;
+  archived: boolean;
+  revision: number;
+  imageNames: ReadonlyMap<string, string>;
+}): ReactNode {
   const { patientId, archived } = props;
   const [{ fetching, error }, addNote] = useMutation(AddNoteMutation);
   const [text, setText] = useState('');
@@ -138,7 +148,7 @@ export function Timeline(props: { patientId: string; archived: boolean; revision
         </form>
       )}
       <ol className="clinical-timeline" key={`${props.revision}-${version}`}>
-        <TimelinePage patientId={patientId} />
+        <TimelinePage patientId={patientId} names={props.imageNames} />
       </ol>
     </section>
   );

@@ -151,7 +151,7 @@ export function UploadPage(): ReactNode {
                 {it.imageId ? (
                   <Link to={`/images/${encodeURIComponent(it.imageId)}`}>Open the result of {it.file.name}</Link>
                 ) : null}
-                {it.state === 'waiting' && !busy ? (
+                {(it.state === 'waiting' || it.state === 'failed') && !busy ? (
                   <Button variant="quiet" onClick={() => setItems((l) => l.filter((x) => x.key !== it.key))}>
                     Remove {it.file.name}
                   </Button>
