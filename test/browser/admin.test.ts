@@ -274,6 +274,19 @@ it("models: activate the new version and roll it back while a clinician's classi
   for (const r of runs) expect(['1.0.0', '1.1.0']).toEqual(expect.arrayContaining(r.versions));
   expect(runs.some((r) => r.startedAt <= swaps.to && r.endedAt >= swaps.from)).toBe(true);
   await expectAccessible(page, 'models after the swaps');
+});
+
+it('models: a version placed on WebGPU falls back to the CPU, and the page says why', async () => {
+  const { page } = h;
+  const label = 'dg-mlp-classifier@1.0.0';
+  const card = page.getByRole('region', { name: 'dg-mlp-classifier', exact: true });
+  await page.getByLabel(`Device for ${label}`, { exact: true }).selectOption('WEBGPU');
+  await page.getByRole('button', { name: `Place ${label}` }).click();
+  await see(card).toContainText('webgpu → cpu');
+  await see(card).toContainText('Fell back: webgpu');
+  const events = page.getByRole('list', { name: 'Registry events, newest first' });
+  await see(events).toContainText(`fell back ${label}`);
+  await expectAccessible(page, 'models after a fallback');
   await screenshot(page, 'admin-models');
 });
 

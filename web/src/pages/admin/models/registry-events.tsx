@@ -11,6 +11,24 @@ type RegistryEvent = AdminModelRegistryEventsSubscription['modelRegistryEvents']
 
 const KEEP = 50;
 
+function EventItem({ e }: { e: RegistryEvent }): ReactNode {
+  const fellBack = e.device?.fallbackReason;
+  // A FELL_BACK event's message repeats the fallback reason: say it once.
+  const message = e.message && !(fellBack && e.message.includes(fellBack)) ? e.message : null;
+  return (
+    <li className={`admin-event admin-event-${e.type.toLowerCase()}`}>
+      <time dateTime={e.at}>{formatDateTime(e.at)}</time>{' '}
+      <span className="admin-strong">{e.type.toLowerCase().replace('_', ' ')}</span>{' '}
+      {e.name ? `${e.name}@${e.version ?? '?'}` : 'a package'}
+      {e.previousVersion ? ` (replaced ${e.previousVersion})` : ''}
+      {e.device ? ` on ${deviceName(e.device.actual)}` : ''}
+      {fellBack ? <span className="admin-sub">Fell back: {fellBack}</span> : null}
+      {message ? <span className="admin-sub">{message}</span> : null}
+      <span className="admin-sub">process {e.processId}</span>
+    </li>
+  );
+}
+
 export function RegistryEvents({ onEvent }: { onEvent(): void }): ReactNode {
   const [{ data: events, error }] = useSubscription(
     { query: ModelRegistryEventsSubscription },
@@ -28,19 +46,7 @@ export function RegistryEvents({ onEvent }: { onEvent(): void }): ReactNode {
       {/* Focusable: it scrolls, and keyboard users must be able to scroll it. */}
       <ol className="admin-events" aria-live="polite" aria-label="Registry events, newest first" tabIndex={0}>
         {(events ?? []).map((e, i) => (
-          <li
-            key={`${e.at}-${e.type}-${e.processId}-${i}`}
-            className={`admin-event admin-event-${e.type.toLowerCase()}`}
-          >
-            <time dateTime={e.at}>{formatDateTime(e.at)}</time>{' '}
-            <span className="admin-strong">{e.type.toLowerCase().replace('_', ' ')}</span>{' '}
-            {e.name ? `${e.name}@${e.version ?? '?'}` : 'a package'}
-            {e.previousVersion ? ` (replaced ${e.previousVersion})` : ''}
-            {e.device ? ` on ${deviceName(e.device.actual)}` : ''}
-            {e.device?.fallbackReason ? <span className="admin-sub">Fell back: {e.device.fallbackReason}</span> : null}
-            {e.message ? <span className="admin-sub">{e.message}</span> : null}
-            <span className="admin-sub">process {e.processId}</span>
-          </li>
+          <EventItem key={`${e.at}-${e.type}-${e.processId}-${i}`} e={e} />
         ))}
       </ol>
     </section>
