@@ -10,6 +10,7 @@ import { Migration20261130120000_model_activations } from './Migration2026113012
 import { Migration20261130130000_segmentation_usage } from './Migration20261130130000_segmentation_usage';
 import { Migration20261201100000_job_cancelled } from './Migration20261201100000_job_cancelled';
 import { Migration20261201120000_reports } from './Migration20261201120000_reports';
+import { Migration20261202100000_audit_request_id } from './Migration20261202100000_audit_request_id';
 import { Migration20261202200000_user_admin } from './Migration20261202200000_user_admin';
 
 /**
@@ -28,5 +29,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130130000_segmentation_usage', class: Migration20261130130000_segmentation_usage },
   { name: 'Migration20261201100000_job_cancelled', class: Migration20261201100000_job_cancelled },
   { name: 'Migration20261201120000_reports', class: Migration20261201120000_reports },
+  { name: 'Migration20261202100000_audit_request_id', class: Migration20261202100000_audit_request_id },
   { name: 'Migration20261202200000_user_admin', class: Migration20261202200000_user_admin },
 ];

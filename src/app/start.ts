@@ -15,6 +15,8 @@ import { createPubSubAdapter } from '../infra/messaging/pubsub';
 import { buildAppSchema } from '../schema/build';
 import { openDatabase } from '../infra/database/database';
 import { createLogger, type Logger } from '../infra/observability/logger';
+import { requestScope } from '../infra/observability/request-scope';
+import { startMonitoring } from '../modules/system';
 import { createMetrics, metricsPlugin } from '../infra/observability/metrics';
 import { createErrorFormatter, finalErrorHandler, notFoundHandler } from '../schema/errors';
 import { guardSchema } from '../schema/guard';
@@ -121,6 +123,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     });
     undoOnFailure.push(() => inference.close());
     const reports = createReportsModule({ config, logger, db, jobs: inference });
+    // Heartbeat, log lines for serverLogs / serverLogStream, usage counters (src/modules/system/monitoring.ts).
+    const monitoring = startMonitoring({
+      config,
+      redis,
+      pubSub,
+      logger,
+      role: 'api',
+      startedAt,
+      models: models.registry,
+      metricsRegistry: metrics.registry,
+    });
+    undoOnFailure.push(() => monitoring.close());
     const services: Services = {
       config,
       db,
@@ -133,6 +147,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       models: models.registry,
       inference,
       reports,
+      monitoring,
+      logs: monitoring.logs,
       files: createFileStore(config.dataDir),
       authenticate: (authorization) => auth.authentication.authenticate(authorization),
     };
@@ -261,6 +277,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         authenticate: services.authenticate,
         mayUploadPackages: (user) => user.role === Role.ADMIN,
       }),
+      // From here on the request's id follows every await: log lines, the jobs it queues, its audit rows.
+      requestScope(),
       expressMiddleware(apollo, {
         context: async ({ req, res }) => {
           const user = uploadCaller<AuthUser>(res) ?? (await services.authenticate(req.headers.authorization));
@@ -315,6 +333,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await auth.drainBackground();
         await inference.close(); // running jobs finish (up to SHUTDOWN_TIMEOUT_MS); BullMQ keeps the queued ones
         await models.close();
+        await monitoring.close(); // its last usage counts flushed, its heartbeat removed
         logger.debug('HTTP and WebSocket drained');
         await redis?.close();
         await db.close();

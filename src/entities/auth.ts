@@ -132,6 +132,10 @@ export class AuditLog extends BaseEntity {
 
   @Property({ type: 'json', nullable: true })
   details?: Record<string, unknown> | null;
+
+  /** The request that wrote the row (x-request-id; a job's rows: the request that queued it); null outside one. */
+  @Property({ type: 'text', nullable: true })
+  requestId?: string | null;
 }
 
 /** Mail kept by the embedded mailer when SMTP_URL is unset. */

@@ -1,6 +1,7 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { createNodeResolver } from '../schema/node';
-import { SystemResolver, UserFieldsResolver } from '../modules/system';
+import { systemResolvers } from '../modules/system';
+import { logsResolvers } from '../modules/logs';
 import { accountNodes, accountsResolvers } from '../modules/accounts';
 import { AuditLogResolver, auditNodes } from '../modules/audit';
 import { ModelsResolver, ModelVersionUploaderResolver, modelNodes } from '../models-registry';
@@ -13,8 +14,8 @@ import { reportNodes, reportResolvers } from '../modules/reports';
 
 /** Every resolver class in the schema. Features add theirs here. */
 export const resolvers: NonEmptyArray<Function> = [
-  SystemResolver,
-  UserFieldsResolver,
+  ...systemResolvers,
+  ...logsResolvers,
   ...accountsResolvers,
   AuditLogResolver,
   ModelsResolver,

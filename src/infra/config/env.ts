@@ -31,6 +31,10 @@ export const envSchema = z.object({
   // Loopback: `npm start` is for this machine; containers and servers set HOST=0.0.0.0 explicitly.
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Lines kept in memory per process for serverLogs (0: none kept; serverLogStream still tails).
+  LOG_RING_SIZE: int(0, 100_000).default(2000),
+  // Heartbeat of each process (systemStatus.processes) and how often usage counters reach Redis.
+  MONITOR_INTERVAL_MS: int(500, 60_000).default(10000),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z
     .union([z.literal(''), url.refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// URL')])

@@ -14,7 +14,7 @@ export const SECTION_KEYS = {
   /** The process: environment and how long a graceful shutdown may take. */
   runtime: ['NODE_ENV', 'isProduction', 'SHUTDOWN_TIMEOUT_MS'],
   /** Logs. */
-  observability: ['LOG_LEVEL'],
+  observability: ['LOG_LEVEL', 'LOG_RING_SIZE', 'MONITOR_INTERVAL_MS'],
   /** The HTTP listener and how the server is reached from outside (links in mails and signed URLs). */
   http: ['PORT', 'HOST', 'PUBLIC_URL', 'publicUrlFromPort', 'CORS_ORIGINS', 'TRUST_PROXY'],
   /** Limits on GraphQL documents, and whether GraphiQL and field suggestions are served. */

@@ -1,31 +1,82 @@
 import pino, { Logger } from 'pino';
 import type { Config } from '../config';
+import { LogRing } from './log-ring';
+import { currentRequestId } from './request-scope';
 
 export type { Logger };
+
+/** Where log lines go besides the ring (stdout unless a test gives another). */
+export interface LogDestination {
+  write(line: string): unknown;
+}
+
+export interface LoggerOptions {
+  /** Default: stdout (pino's own destination). */
+  destination?: LogDestination;
+}
+
+/** The ring each logger made by createLogger writes into (its children share it). */
+const rings = new WeakMap<Logger, LogRing>();
+
+/**
+ * The recent lines of the process whose root logger is `logger` (`serverLogs`, `serverLogStream`).
+ * A logger not made by createLogger (a test's own) gets an empty ring that nothing writes into.
+ */
+export function logRingOf(logger: Logger): LogRing {
+  let ring = rings.get(logger);
+  if (!ring) rings.set(logger, (ring = new LogRing(0)));
+  return ring;
+}
 
 /**
  * JSON logs. Secrets must never reach a log line: the redact list covers the places they travel
  * (headers, variables of auth operations), and code must not log tokens or codes by hand.
+ *
+ * Every line is also kept in a bounded in-memory ring (LOG_RING_SIZE lines; `logRingOf`) for the
+ * admins' log view, after redaction. A line written while a request (or a job queued by one) runs
+ * carries its id as `reqId` (request-scope.ts), wherever in the code it is logged.
  */
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, base: Record<string, unknown> = {}): Logger {
-  return pino({
-    level: config.LOG_LEVEL,
-    base: { service: 'dermagraph', pid: process.pid, ...base },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        '*.password',
-        '*.newPassword',
-        '*.currentPassword',
-        '*.token',
-        '*.refreshToken',
-        '*.code',
-        '*.challengeToken',
-        'variables.*',
-      ],
-      censor: '[redacted]',
+export function createLogger(
+  config: Pick<Config, 'LOG_LEVEL'> & Partial<Pick<Config, 'LOG_RING_SIZE'>>,
+  base: Record<string, unknown> = {},
+  options: LoggerOptions = {},
+): Logger {
+  const ring = new LogRing(config.LOG_RING_SIZE ?? 2000);
+  const out: LogDestination = options.destination ?? pino.destination({ dest: 1, sync: true });
+  // One write for both: the ring sees exactly the text stdout gets.
+  const tee = {
+    write(line: string) {
+      ring.push(line);
+      return out.write(line);
     },
-  });
+  };
+  const logger = pino(
+    {
+      level: config.LOG_LEVEL,
+      base: { service: 'dermagraph', pid: process.pid, ...base },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      mixin() {
+        const reqId = currentRequestId();
+        return reqId ? { reqId } : {};
+      },
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          '*.password',
+          '*.newPassword',
+          '*.currentPassword',
+          '*.token',
+          '*.refreshToken',
+          '*.code',
+          '*.challengeToken',
+          'variables.*',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    tee,
+  );
+  rings.set(logger, ring);
+  return logger;
 }

@@ -1,11 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog } from '../../entities';
+import { currentRequestId } from '../../infra/observability/request-scope';
 import type { AuditAction } from './audit-action';
 
 /** Where a call came from, for the audit log. */
 export interface RequestMeta {
   ip: string;
   userAgent: string;
+  /** The request's id; unset: the one of the request (or job) running now, if any. */
+  requestId?: string;
 }
 
 export interface AuditEntry {
@@ -41,6 +44,7 @@ export function createAuditWriter(logger: AuditLogger, now: () => Date = () => n
     row.ip = e.meta?.ip || null;
     row.userAgent = e.meta?.userAgent ? e.meta.userAgent.slice(0, 512) : null;
     row.details = e.details ?? null;
+    row.requestId = e.meta?.requestId ?? currentRequestId() ?? null;
     row.createdAt = now();
     row.updatedAt = row.createdAt;
     try {

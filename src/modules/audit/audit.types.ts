@@ -108,6 +108,13 @@ export class AuditLogEntryType {
   })
   userAgent?: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The request that wrote it (the x-request-id answered to the client, also on its log lines in serverLogs); null outside a request (CLI)',
+  })
+  requestId?: string | null;
+
   @Field(() => GraphQLJSONObject, {
     nullable: true,
     description: 'Action-specific facts, e.g. { reason } of a failure or { from, to } of a role change',

@@ -7,7 +7,11 @@ import { createAuditWriter, type RequestMeta } from './audit-writer';
 type Details = Record<string, unknown>;
 
 /** Where the request came from, for an audit row. */
-export const requestMeta = (ctx: AppContext): RequestMeta => ({ ip: ctx.ip, userAgent: ctx.userAgent });
+export const requestMeta = (ctx: AppContext): RequestMeta => ({
+  ip: ctx.ip,
+  userAgent: ctx.userAgent,
+  requestId: ctx.requestId,
+});
 
 /** What an outcome returns when the call changed nothing: no row is written. */
 export const NOTHING_CHANGED = Symbol('nothing changed');

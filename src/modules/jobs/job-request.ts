@@ -20,4 +20,6 @@ export interface JobRequest {
   images?: ImageRef[];
   /** SEGMENT: image id -> id of the image holding its ground-truth mask. */
   truth?: Record<string, string>;
+  /** The request that queued it (x-request-id): the runner's log lines and audit rows carry it. */
+  requestId?: string;
 }

@@ -23,6 +23,7 @@ import type { JobRepository } from '../job.repository';
 import type { ResultRepository } from '../results.repository';
 import type { ProgressPublisher, ProgressEvent } from '../progress';
 import { closableStream } from '../closable-stream';
+import { currentRequestId } from '../../../infra/observability/request-scope';
 
 /** Most images one classifyImages / segmentImages call may name (a larger batch is split by the client). */
 export const MAX_IMAGES_PER_JOB = 100;
@@ -309,7 +310,8 @@ export class JobService {
     const job = Object.assign(new InferenceJob(), {
       owner: em.getReference(User, user.id),
       kind,
-      request: request as unknown as Record<string, unknown>,
+      // The request's id travels with the job: whichever process runs it logs and audits under it.
+      request: { ...request, requestId: currentRequestId() } as unknown as Record<string, unknown>,
       total: request.imageIds.length,
     });
     await this.deps.jobs.insert(em, job, user.id);

@@ -25,6 +25,7 @@ import { ProgressTracker, STAGE_SHARE, statusAt } from './progress-tracker';
 import { attemptFailure } from './failures';
 import type { ImageRef } from '../job-request';
 import { AttemptState, type JobCancellations } from './cancellation';
+import { withRequestId } from '../../../infra/observability/request-scope';
 
 export interface RunnerDeps {
   orm: MikroORM;
@@ -93,8 +94,12 @@ export class JobRunner {
       // Claim in one statement: a job already finished or cancelled (a redelivered queue entry) is left alone.
       const job = await this.deps.jobs.claim(em, jobId);
       if (!job) return;
+      // The attempt runs under the id of the request that queued the job (log lines, audit rows).
+      const requestId = (job.request as unknown as Partial<JobRequest>).requestId;
       try {
-        await this.attempt(job, em, { jobId, attempt, final }, new AttemptState(watch.flag));
+        await withRequestId(requestId, () =>
+          this.attempt(job, em, { jobId, attempt, final }, new AttemptState(watch.flag)),
+        );
       } finally {
         // Once the job row says it ended: sessions kept only for jobs that pinned a version may go.
         if ((job.request as unknown as Partial<JobRequest>).members?.some(isPinned))
@@ -151,10 +156,9 @@ export class JobRunner {
         if (!(await this.deps.jobs.finish(em, job))) return stopped();
       }
       await this.publish(job, { stage: 'done', progress: 1 });
-      metrics.jobSeconds.observe(
-        { kind, status: JobStatus.SUCCEEDED },
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.jobSeconds.observe({ kind, status: JobStatus.SUCCEEDED }, seconds);
+      this.deps.logger.info({ jobId, kind, attempt, ms: Math.round(seconds * 1000) }, 'inference job succeeded');
     } catch (err) {
       // Whatever failed after the job was cancelled no longer matters to it.
       if (state.stopped) return stopped();
