@@ -50,38 +50,37 @@ function cmdline(pid: number): string {
   }
 }
 
-/** CPU ms so far of `root` and all its descendants (worker processes, if any; threads are in the process's own figure). */
-function treeMs(all: Proc[], root: number): number {
+/** `root` and all its descendants (worker processes, if any; threads are in the process's own figure). */
+function tree(all: Proc[], root: number): Proc[] {
   const children = new Map<number, Proc[]>();
   for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
-  let total = 0;
+  const out: Proc[] = [];
   const stack = all.filter((p) => p.pid === root);
   while (stack.length) {
     const p = stack.pop()!;
-    total += p.cpuMs;
+    out.push(p);
     stack.push(...(children.get(p.pid) ?? []));
   }
-  return total;
+  return out;
 }
 
+const BACKGROUND = /: (checkpointer|background writer|walwriter|autovacuum launcher|logical replication launcher)/;
+
 /**
- * CPU ms so far of the PostgreSQL processes serving `database`: the postmaster's children (processes named
- * postgres whose parent is the postmaster) that are backends of that database, plus its background processes
- * (checkpointer, WAL writer, ...), which write for every database. Backends of other databases are left out:
- * the machine is shared, and other people's tests use the same server. A backend that exits inside a window
- * takes its CPU with it (the server's pool keeps its connections, so that should not happen).
+ * The PostgreSQL processes serving `database`: the postmaster's children (processes named postgres whose parent
+ * is the postmaster) that are backends of that database, plus its background processes (checkpointer, WAL
+ * writer, ...), which write for every database. Backends of other databases are left out: the machine is
+ * shared, and other people's tests use the same server.
  */
-function postgresMs(all: Proc[], database: string): number {
+function postgres(all: Proc[], database: string): Proc[] {
   const byPid = new Map(all.map((p) => [p.pid, p]));
-  let total = 0;
-  for (const p of all) {
+  return all.filter((p) => {
     const parent = byPid.get(p.ppid);
-    if (p.comm !== 'postgres' || parent?.comm !== 'postgres' || byPid.get(parent.ppid)?.comm === 'postgres') continue;
+    if (p.comm !== 'postgres' || parent?.comm !== 'postgres' || byPid.get(parent.ppid)?.comm === 'postgres')
+      return false;
     const cmd = cmdline(p.pid);
-    const background = /: (checkpointer|background writer|walwriter|autovacuum launcher|logical replication launcher)/;
-    if (cmd.includes(` ${database} `) || background.test(cmd)) total += p.cpuMs;
-  }
-  return total;
+    return cmd.includes(` ${database} `) || BACKGROUND.test(cmd);
+  });
 }
 
 /** What to measure: the process trees whose CPU a row is charged, and the PostgreSQL database, if any. */
@@ -91,8 +90,16 @@ export interface CpuTargets {
   database?: string;
 }
 
+/** CPU ms so far, per process. */
 export interface CpuSnapshot {
-  /** The roots' trees. */
+  service: Map<number, number>;
+  postgres: Map<number, number>;
+  clientMs: number;
+}
+
+/** CPU ms spent between two snapshots. */
+export interface CpuUsage {
+  /** The roots' process trees. */
   serviceMs: number;
   /** The PostgreSQL processes serving the database (0 without one). */
   postgresMs: number;
@@ -100,19 +107,31 @@ export interface CpuSnapshot {
   clientMs: number;
 }
 
-/** Reads everything at one instant; subtract two snapshots to charge a window. */
+const byPid = (ps: Proc[]) => new Map(ps.map((p) => [p.pid, p.cpuMs]));
+
+/** Reads everything at one instant; cpuDelta of two snapshots charges a window. */
 export function cpuSnapshot(targets: CpuTargets): CpuSnapshot {
   const all = processes();
   const own = process.cpuUsage();
   return {
-    serviceMs: targets.roots.reduce((t, r) => t + treeMs(all, r), 0),
-    postgresMs: targets.database ? postgresMs(all, targets.database) : 0,
+    service: byPid(targets.roots.flatMap((r) => tree(all, r))),
+    postgres: byPid(targets.database ? postgres(all, targets.database) : []),
     clientMs: (own.user + own.system) / 1000,
   };
 }
 
-export const cpuDelta = (a: CpuSnapshot, b: CpuSnapshot): CpuSnapshot => ({
-  serviceMs: b.serviceMs - a.serviceMs,
-  postgresMs: b.postgresMs - a.postgresMs,
+/**
+ * Per process, so that one ending inside the window (a pooled connection closed) cannot subtract: a process
+ * that appeared counts from 0, one that ended counts nothing (its last moments are lost, which is rare and small).
+ */
+function spent(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
+}
+
+export const cpuDelta = (a: CpuSnapshot, b: CpuSnapshot): CpuUsage => ({
+  serviceMs: spent(a.service, b.service),
+  postgresMs: spent(a.postgres, b.postgres),
   clientMs: b.clientMs - a.clientMs,
 });

@@ -71,14 +71,24 @@ export async function askPeer(peer: PeerProcess, image: Buffer, explain: boolean
   return body;
 }
 
-export function peerFlows(peer: PeerProcess, image: Buffer): Flow[] {
+/**
+ * The peer's two rows. Every answer must equal `reference` (the same image, alone) to the byte, Grad-CAM map
+ * included: concurrent requests share one model on several threads, so this catches one request's
+ * activations or gradients ending up in another's map.
+ */
+export function peerFlows(peer: PeerProcess, image: Buffer, reference: PeerAnswer): Flow[] {
   return [true, false].map((explain) => ({
     name: `peer: FastAPI + PyTorch, ${explain ? 'with' : 'no'} Grad-CAM`,
     runs: 'peer',
     ref: null,
     is: explain ? 'peer explain' : 'peer plain',
     span: 1,
-    once: () => askPeer(peer, unique(image), explain).then(() => 1),
+    async once() {
+      const a = await askPeer(peer, unique(image), explain);
+      const same = a.confidence === reference.confidence && (!explain || a.gradcam === reference.gradcam);
+      if (!same) throw new Error(`peer answered differently under load: ${JSON.stringify(a).slice(0, 200)}`);
+      return 1;
+    },
   }));
 }
 

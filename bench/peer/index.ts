@@ -47,7 +47,7 @@ export async function peerBench(): Promise<void> {
         const serverMalignant = p!.probabilities.find((x) => x.label === 'malignant')!.probability;
         summary[`${mode}: P(malignant) server / peer`] =
           `${serverMalignant.toFixed(4)} / ${peerAnswer.probabilities.malignant.toFixed(4)}`;
-        const flows = [bare, ...peerFlows(peer, image), ...(await serverFlows(server, image))];
+        const flows = [bare, ...peerFlows(peer, image, peerAnswer), ...(await serverFlows(server, image))];
         const targets = (f: Flow): CpuTargets =>
           f.runs === 'bare'
             ? { roots: [] }

@@ -1,4 +1,4 @@
-import { cpuDelta, cpuSnapshot, type CpuSnapshot, type CpuTargets } from './cpu';
+import { cpuDelta, cpuSnapshot, type CpuTargets, type CpuUsage } from './cpu';
 
 /** One measuring window of one flow. */
 export interface Window {
@@ -7,7 +7,7 @@ export interface Window {
   images: number;
   /** Milliseconds per request, of those that finished inside it. */
   latencies: number[];
-  cpu: CpuSnapshot;
+  cpu: CpuUsage;
 }
 
 /**
@@ -26,7 +26,9 @@ export async function runWindow(
   once: (i: number) => Promise<number>,
   settle = 0.25,
 ): Promise<Window> {
-  let phase: 'settle' | 'open' | 'closed' = 'settle';
+  const state: { phase: 'settle' | 'open' | 'closed' } = { phase: 'settle' };
+  // Read through a call: the timers and the other loops change it across an await, which TypeScript cannot see.
+  const phase = () => state.phase;
   let settled = false;
   let done = 0; // requests finished in the current phase
   let images = 0;
@@ -37,30 +39,30 @@ export async function runWindow(
   let timer: NodeJS.Timeout | undefined;
   let due = false;
   const step = () => {
-    if (phase === 'settle' && settled && done >= clients) {
+    if (state.phase === 'settle' && settled && done >= clients) {
       opened = { at: performance.now(), cpu: cpuSnapshot(targets) };
-      phase = 'open';
+      state.phase = 'open';
       done = 0;
       timer = setTimeout(() => ((due = true), step()), seconds * 1000);
-    } else if (phase === 'open' && due && done >= clients) {
+    } else if (state.phase === 'open' && due && done >= clients) {
       closed = { at: performance.now(), cpu: cpuSnapshot(targets) };
-      phase = 'closed';
+      state.phase = 'closed';
     }
   };
   timer = setTimeout(() => ((settled = true), step()), settle * 1000);
   const loop = async () => {
-    while (phase !== 'closed') {
+    while (phase() !== 'closed') {
       const t0 = performance.now();
       let n: number;
       try {
         n = await once(next++);
       } catch (e) {
-        phase = 'closed'; // the other loops stop too, and the error ends the bench
+        state.phase = 'closed'; // the other loops stop too, and the error ends the bench
         throw e;
       }
-      if (phase === 'closed') break; // finished after the window
+      if (phase() === 'closed') break; // finished after the window
       done++;
-      if (phase === 'open') {
+      if (phase() === 'open') {
         images += n;
         latencies.push(performance.now() - t0);
       }
