@@ -2,6 +2,8 @@ import { AuditLog, AuthSession, Patient, PatientEvent, PatientShare, Role, TwoFa
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { createPatient, fixture, JPEGS, uploadImages } from '../patients/helpers';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
 import { gql, M, onlyError } from './helpers';
 
 const DELETE = `mutation($userId: ID!, $successorId: ID) {
@@ -46,8 +48,24 @@ describe('accounts: deleting an account, patients transferred', () => {
     seed.create(TwoFactor, { user: leaving.id, secretEncrypted: 'x', enabledAt: new Date() } as never);
     await seed.flush();
 
+    // An open socket of the leaver closes when the account is deleted (4403, as for any ended session).
+    let closedWith!: (code: number) => void;
+    const closed = new Promise<number>((resolve) => (closedWith = resolve));
+    await new Promise<void>((connected) =>
+      createClient({
+        url: server.url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        lazy: false,
+        retryAttempts: 0,
+        onNonLazyError: () => undefined,
+        connectionParams: { authorization: `Bearer ${leaving.token}` },
+        on: { connected: () => connected(), closed: (e) => closedWith((e as { code: number }).code) },
+      }),
+    );
+
     const res = await gql(server, DELETE, { userId: leaving.id, successorId: successor.id }, as(admin));
     expect(res.errors).toBeUndefined();
+    expect(await closed).toBe(4403);
     expect(res.data!.deleteUser).toEqual({
       userId: leaving.id,
       outcome: 'ANONYMISED',
