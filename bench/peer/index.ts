@@ -34,6 +34,7 @@ export async function peerBench(): Promise<void> {
   const rows: Row[] = [];
   const summary: Record<string, number | string> = {
     'peer torch threads': peer.threads,
+    peer: peer.versions,
     'rounds x window s': `${ROUNDS} x ${SECONDS}`,
     'load average at start': os.loadavg()[0],
   };

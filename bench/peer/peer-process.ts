@@ -11,6 +11,8 @@ export interface PeerProcess {
   url: string;
   /** torch.get_num_threads() in the peer. */
   threads: number;
+  /** Python, torch, FastAPI and uvicorn versions. */
+  versions: string;
   stop(): Promise<void>;
 }
 
@@ -51,8 +53,8 @@ export async function startPeer(timeoutMs = 120_000): Promise<PeerProcess> {
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`peer exited with ${child.exitCode}:\n${logs.join('')}`);
     try {
-      const health = (await (await fetch(`${url}/health`)).json()) as { threads: number };
-      return { child, url, threads: health.threads, stop };
+      const health = (await (await fetch(`${url}/health`)).json()) as { threads: number; versions: string };
+      return { child, url, threads: health.threads, versions: health.versions, stop };
     } catch {
       await new Promise((r) => setTimeout(r, 200));
     }

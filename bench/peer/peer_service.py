@@ -16,9 +16,11 @@ import os
 import sys
 import threading
 
+import fastapi
 import numpy as np
 import torch
 import torch.nn.functional as F
+import uvicorn
 from fastapi import FastAPI, File, HTTPException, UploadFile
 from PIL import Image, ImageOps
 
@@ -116,4 +118,5 @@ def predict(file: UploadFile = File(...), explain: bool = True):
 
 @app.get("/health")
 def health():
-    return {"ok": True, "threads": torch.get_num_threads()}
+    versions = f"python {sys.version.split()[0]}, torch {torch.__version__}, fastapi {fastapi.__version__}, uvicorn {uvicorn.__version__}"
+    return {"ok": True, "threads": torch.get_num_threads(), "versions": versions}
