@@ -292,8 +292,15 @@ it('models: a version placed on WebGPU falls back to the CPU, and the page says 
 
 it('audit log: the role change, filtered by action; system status', async () => {
   const { page } = h;
-  await page.getByRole('link', { name: 'Audit log' }).click();
+  // One account's entries, from its row on the users page.
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('link', { name: `Audit log of ${OTHER}` }).click();
   await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+  await see(page.getByRole('table')).toContainText('Account disabled');
+  await see(page.getByRole('table')).toContainText('Account enabled');
+  expect(await page.getByLabel('Account ID').inputValue()).not.toBe('');
+
+  await page.getByRole('link', { name: 'Audit log', exact: true }).click();
   await see(page.getByRole('table')).toContainText('Sign-in succeeded');
   // The refused demotion of the last admin is logged too; only what succeeded here.
   await page.getByLabel('Action').selectOption('ROLE_CHANGED');

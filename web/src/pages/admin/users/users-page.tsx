@@ -3,6 +3,7 @@
 // (e.g. CONFLICT LAST_ADMIN beside the role of the last admin). The plan is shown, not changed: the API has
 // no mutation for it.
 import { useState, type FormEvent, type ReactNode } from 'react';
+import { Link } from 'react-router';
 import { useQuery } from 'urql';
 import {
   Button,
@@ -34,6 +35,13 @@ const COLUMNS = [
         <span className="admin-strong">{u.email}</span>
         {u.name ? <span className="admin-sub">{u.name}</span> : null}
         {!u.emailVerified ? <span className="admin-badge">email not verified</span> : null}
+        <Link
+          className="admin-sub"
+          to={`/admin/audit?user=${encodeURIComponent(u.id)}`}
+          aria-label={`Audit log of ${u.email}`}
+        >
+          Audit log
+        </Link>
       </>
     ),
   },
