@@ -12,7 +12,8 @@ import { createAdmin, readPasswordFromStdin } from './commands/create-admin';
 import { rotateKeys } from './modules/accounts';
 import { packCommand, validateCommand } from './commands/models';
 import { loadEnvFile } from './commands/env-file';
-import { describeFailure } from './commands/failures';
+import { CommandError, describeFailure } from './commands/failures';
+import { formatGcReport, gcFiles } from './commands/gc-files';
 import { assertPortFree } from './commands/port-check';
 import { packageVersion } from './infra/paths';
 
@@ -151,6 +152,24 @@ program
         keyDir: `${config.dataDir}/keys`,
       });
       process.stdout.write(`signing key ${ring.signing.kid}; JWKS: ${ring.keys.map((k) => k.kid).join(', ')}\n`);
+    }),
+  );
+
+program
+  .command('gc-files')
+  .description(
+    'delete files under DATA_DIR/files that no row references (left by a crash between storing files and committing rows), once older than FILE_GC_GRACE_MINUTES',
+  )
+  .option('--dry-run', 'only count what would be removed')
+  .option('--grace-minutes <n>', 'only files at least this old (default FILE_GC_GRACE_MINUTES)')
+  .action((opts: { dryRun?: boolean; graceMinutes?: string }) =>
+    run(async () => {
+      const { config, logger } = context();
+      const grace = opts.graceMinutes === undefined ? undefined : Number(opts.graceMinutes);
+      if (grace !== undefined && !(Number.isInteger(grace) && grace >= 0))
+        throw new CommandError(`--grace-minutes: a whole number of minutes, got ${JSON.stringify(opts.graceMinutes)}`);
+      const report = await gcFiles(config, logger, { dryRun: opts.dryRun, graceMinutes: grace });
+      process.stdout.write(`${formatGcReport(report, opts.dryRun ?? false)}\n`);
     }),
   );
 

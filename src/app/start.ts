@@ -28,6 +28,7 @@ import { buildContext } from './build-context';
 import { createSubscriptionServer, WS_CLOSE, type SubscriptionServer } from './websocket';
 import { graphiqlRouter } from '../infra/http/graphiql';
 import { healthRouter } from './health';
+import { startFileGc } from './file-gc';
 import { multipartUploads, transportErrorHandler, uploadCaller } from '../infra/http/uploads';
 import {
   bridgeRoleChanges,
@@ -318,6 +319,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       { url, database: db.embedded ? 'pglite' : 'postgresql', redis: !!redis, ms: Date.now() - startedAt.getTime() },
       'dermagraph ready',
     );
+    // Files no row references (a crash between storing files and committing rows), every FILE_GC_INTERVAL_MINUTES.
+    const stopFileGc = startFileGc(config, db, services.files, logger);
 
     let stopping: Promise<void> | null = null;
     const stop = () =>
@@ -331,6 +334,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await stopRevocations();
         await stopRoleChanges();
         await auth.drainBackground();
+        await stopFileGc();
         await inference.close(); // running jobs finish (up to SHUTDOWN_TIMEOUT_MS); BullMQ keeps the queued ones
         await models.close();
         await monitoring.close(); // its last usage counts flushed, its heartbeat removed

@@ -35,6 +35,8 @@ export function startWorkerProcess(
       JOB_LOCK_MS: '2000',
       JOB_CONCURRENCY: '1',
       SHUTDOWN_TIMEOUT_MS: '10000',
+      // Its /healthz, /readyz and /metrics on a free port: several workers (and test files) run at once.
+      WORKER_HTTP_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

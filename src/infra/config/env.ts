@@ -36,6 +36,9 @@ export const envSchema = z.object({
   // Heartbeat of each process (systemStatus.processes) and how often usage counters reach Redis.
   MONITOR_INTERVAL_MS: int(500, 60_000).default(10000),
   DATA_DIR: z.string().min(1).default('./data'),
+  // Store files no row references (a crash between storing files and committing rows): swept this often, once this old.
+  FILE_GC_INTERVAL_MINUTES: int(0, 10080).default(360),
+  FILE_GC_GRACE_MINUTES: int(5, 43200).default(1440),
   DATABASE_URL: z
     .union([z.literal(''), url.refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// URL')])
     .default(''),
@@ -52,6 +55,8 @@ export const envSchema = z.object({
   PUBLIC_URL: z.union([z.literal(''), url]).default(''),
   CORS_ORIGINS: csv.default(['http://localhost:3000', 'http://localhost:4000']),
   TRUST_PROXY: z.string().default('loopback'),
+  // `dermagraph worker`'s /healthz, /readyz and /metrics (on HOST); 0 = any free port.
+  WORKER_HTTP_PORT: int(0, 65535).default(9464),
   ADMIN_EMAIL: z.union([z.literal(''), z.string().email()]).default(''),
   ADMIN_PASSWORD: z.string().default(''),
   JWT_PRIVATE_KEY: z.string().default(''),
@@ -71,6 +76,8 @@ export const envSchema = z.object({
   MODEL_DIR: z.string().min(1).default('./plugins'),
   MODEL_WATCH: bool.default(false),
   DEFAULT_CLASSIFIER: z.string().default(''),
+  // auto: an api process in queue mode keeps the catalogue but creates no ONNX sessions (workers run the models).
+  API_LOAD_MODELS: z.enum(['auto', 'always', 'never']).default('auto'),
   UPLOAD_MAX_FILE_BYTES: int(1024, 2 ** 31).default(25 * 1024 * 1024),
   UPLOAD_MAX_FILES: int(1, 1000).default(20),
   UPLOAD_MAX_PIXELS: int(1, 2 ** 31).default(50_000_000),

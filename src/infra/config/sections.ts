@@ -16,7 +16,7 @@ export const SECTION_KEYS = {
   /** Logs. */
   observability: ['LOG_LEVEL', 'LOG_RING_SIZE', 'MONITOR_INTERVAL_MS'],
   /** The HTTP listener and how the server is reached from outside (links in mails and signed URLs). */
-  http: ['PORT', 'HOST', 'PUBLIC_URL', 'publicUrlFromPort', 'CORS_ORIGINS', 'TRUST_PROXY'],
+  http: ['PORT', 'HOST', 'PUBLIC_URL', 'publicUrlFromPort', 'CORS_ORIGINS', 'TRUST_PROXY', 'WORKER_HTTP_PORT'],
   /** Limits on GraphQL documents, and whether GraphiQL and field suggestions are served. */
   graphql: [
     'GRAPHQL_MAX_DEPTH',
@@ -29,7 +29,14 @@ export const SECTION_KEYS = {
   /** Limits on graphql-ws sockets and subscriptions. */
   websocket: ['WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 'WS_MAX_SOCKETS_PER_USER', 'WS_MAX_SOCKETS_PER_IP'],
   /** Files on disk (the data directory) and the signed URLs that serve them. */
-  storage: ['DATA_DIR', 'dataDir', 'URL_SIGNING_SECRET', 'SIGNED_URL_TTL_SECONDS'],
+  storage: [
+    'DATA_DIR',
+    'dataDir',
+    'URL_SIGNING_SECRET',
+    'SIGNED_URL_TTL_SECONDS',
+    'FILE_GC_INTERVAL_MINUTES',
+    'FILE_GC_GRACE_MINUTES',
+  ],
   /** PostgreSQL, or the embedded PGlite under DATA_DIR when DATABASE_URL is unset. */
   database: ['DATABASE_URL', 'DATABASE_POOL_MAX', 'DATABASE_SCHEMA', 'embeddedDatabase'],
   /** Redis for pub/sub, rate limits and the job queue; unset: in memory, one process only. */
@@ -64,7 +71,7 @@ export const SECTION_KEYS = {
     'QUOTA_PRO_SEGMENTATIONS_PER_MONTH',
   ],
   /** The model registry: where packages live, hot swap, the default classifier. */
-  models: ['MODEL_DIR', 'MODEL_WATCH', 'DEFAULT_CLASSIFIER'],
+  models: ['MODEL_DIR', 'MODEL_WATCH', 'DEFAULT_CLASSIFIER', 'API_LOAD_MODELS'],
   /** The inference job runner: modes, concurrency, retries, locks, image work off the event loop, and `wait: true`. */
   jobs: [
     'JOB_MODE',

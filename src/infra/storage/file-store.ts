@@ -156,13 +156,29 @@ export class LocalFileStore implements FileStore {
     const target = this.path(staged.sha256);
     await fs.mkdir(path.dirname(target), { recursive: true });
     let created = true;
-    try {
-      // link() fails with EEXIST instead of replacing: the same bytes already stored (or placed by a
-      // concurrent commit) are kept, and only one commit can report that it created the file.
-      await fs.link(staged.tempPath, target);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      created = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // link() fails with EEXIST instead of replacing: the same bytes already stored (or placed by a
+        // concurrent commit) are kept, and only one commit can report that it created the file.
+        await fs.link(staged.tempPath, target);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      // Already there: touched, so the file GC (file-gc.ts) sees it as new and leaves it to the row
+      // about to reference it. Gone between link and touch (the GC took it aside): link again.
+      const now = new Date();
+      const touched = await fs.utimes(target, now, now).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT' || attempt >= 3) throw err;
+          return false;
+        },
+      );
+      if (touched) {
+        created = false;
+        break;
+      }
     }
     await this.discard(staged);
     return { sha256: staged.sha256, size: staged.size, created };
