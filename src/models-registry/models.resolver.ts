@@ -35,6 +35,21 @@ const versionOutcome = (v: ModelVersionType) => ({
 });
 const nameAndVersion = (a: { name: string; version: string }) => ({ name: a.name, version: a.version });
 
+/** A model as a change finds it: the active version, and the named (default: active) version's status and device. */
+type ModelBefore = { active: string | null; status: ModelVersionStatus | null; device: string | null };
+
+/** `before` of an audited model change; nulls for a model or version that does not exist (the call then fails). */
+async function modelBefore(ctx: AppContext, name: string, version?: string | null): Promise<ModelBefore> {
+  const m = (await ctx.services.models.catalog()).find((x) => x.name === name);
+  const info = m?.versions.find((x) => x.version === (version ?? m.activeVersion));
+  const v = info ? toVersion(info) : null;
+  return {
+    active: m?.activeVersion ?? null,
+    status: v?.status ?? null,
+    device: v?.device ? deviceLabel(v.device.actual) : null,
+  };
+}
+
 /**
  * The model registry over GraphQL (docs/models.md): reads for every signed-in user, changes for
  * admins, each written to the audit log (actor, request, the model and what came of it) whether
@@ -99,7 +114,15 @@ export class ModelsResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Audited(AuditAction.MODEL_ACTIVATED, { details: nameAndVersion, outcome: versionOutcome })
+  @Audited<{ name: string; version: string }, ModelVersionType, ModelBefore>(AuditAction.MODEL_ACTIVATED, {
+    details: nameAndVersion,
+    before: (a, ctx) => modelBefore(ctx, a.name, a.version),
+    outcome: (v, _a, b) => ({
+      ...versionOutcome(v),
+      before: { active: b.active, status: b.status },
+      after: { active: v.version, status: v.status },
+    }),
+  })
   @Mutation(() => ModelVersionType, {
     description: 'Hot swap: loads, warms and checks the version beside the active one, then switches every process',
   })
@@ -113,7 +136,11 @@ export class ModelsResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Audited(AuditAction.MODEL_UNLOADED, { details: nameAndVersion, outcome: versionOutcome })
+  @Audited<{ name: string; version: string }, ModelVersionType, ModelBefore>(AuditAction.MODEL_UNLOADED, {
+    details: nameAndVersion,
+    before: (a, ctx) => modelBefore(ctx, a.name, a.version),
+    outcome: (v, _a, b) => ({ ...versionOutcome(v), before: { status: b.status }, after: { status: v.status } }),
+  })
   @Mutation(() => ModelVersionType, {
     description: 'Takes a version out of service on every process; its running requests finish first',
   })
@@ -135,7 +162,13 @@ export class ModelsResolver {
       version: a.version,
       requested: deviceLabel(a.device),
     }),
-    outcome: (v: ModelVersionType) => ({ ...versionOutcome(v), fallbackReason: v.device?.fallbackReason ?? null }),
+    before: (a: { name: string; version?: string | null }, ctx: AppContext) => modelBefore(ctx, a.name, a.version),
+    outcome: (v: ModelVersionType, _a: unknown, b: ModelBefore) => ({
+      ...versionOutcome(v),
+      fallbackReason: v.device?.fallbackReason ?? null,
+      before: { device: b.device },
+      after: { device: v.device ? deviceLabel(v.device.actual) : null },
+    }),
   })
   @Mutation(() => ModelVersionType, {
     description:
@@ -170,9 +203,10 @@ export class ModelsResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Audited(AuditAction.MODEL_ROLLED_BACK, {
-    details: (a: { name: string }) => ({ name: a.name }),
-    outcome: versionOutcome,
+  @Audited<{ name: string }, ModelVersionType, ModelBefore>(AuditAction.MODEL_ROLLED_BACK, {
+    details: (a) => ({ name: a.name }),
+    before: (a, ctx) => modelBefore(ctx, a.name),
+    outcome: (v, _a, b) => ({ ...versionOutcome(v), before: { active: b.active }, after: { active: v.version } }),
   })
   @Mutation(() => ModelVersionType, { description: 'Activates the version that was active before the current one' })
   async rollbackModelVersion(

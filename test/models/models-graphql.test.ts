@@ -189,6 +189,19 @@ describe('uploading packages', () => {
           success: false,
           details: { name: 'tiny-classifier', version: '9.9.9', error: 'NOT_FOUND' },
         }),
+        // What the change replaced, and what it made.
+        expect.objectContaining({
+          details: expect.objectContaining({
+            before: { active: '2.0.0', status: 'READY' },
+            after: { active: '1.0.0', status: 'ACTIVE' },
+          }),
+        }),
+        expect.objectContaining({
+          details: expect.objectContaining({
+            before: { active: '2.0.0', status: 'UNLOADED' },
+            after: { active: '1.0.0', status: 'ACTIVE' },
+          }),
+        }),
       ]),
     );
     expect(activations.every((a: any) => a.ip)).toBe(true);
@@ -196,7 +209,12 @@ describe('uploading packages', () => {
       [
         expect.objectContaining({
           success: true,
-          details: expect.objectContaining({ name: 'tiny-classifier', version: '2.0.0' }),
+          details: expect.objectContaining({
+            name: 'tiny-classifier',
+            version: '2.0.0',
+            before: { active: '1.0.0' },
+            after: { active: '2.0.0' },
+          }),
         }),
         expect.objectContaining({ success: false, details: { name: 'dg-seg-stats', error: 'CONFLICT' } }),
       ].reverse(),
@@ -204,7 +222,14 @@ describe('uploading packages', () => {
     expect(await audit('MODEL_UNLOADED')).toEqual([
       expect.objectContaining({
         success: true,
-        details: expect.objectContaining({ name: 'tiny-classifier', version: '1.0.0', status: 'UNLOADED' }),
+        details: expect.objectContaining({
+          name: 'tiny-classifier',
+          version: '1.0.0',
+          status: 'UNLOADED',
+          // The rollback's swap had already released 1.0.0's session: the row says so.
+          before: { status: 'UNLOADED' },
+          after: { status: 'UNLOADED' },
+        }),
       }),
     ]);
     expect((await audit('MODEL_CACHE_REGENERATED'))[0]).toMatchObject({
