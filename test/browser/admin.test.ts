@@ -276,7 +276,7 @@ it("models: activate the new version and roll it back while a clinician's classi
   await expectAccessible(page, 'models after the swaps');
 });
 
-it('models: a version placed on WebGPU falls back to the CPU, and the page says why', async () => {
+it('models: a version placed on WebGPU falls back to the CPU, and the page says why; unload and activate again', async () => {
   const { page } = h;
   const label = 'dg-mlp-classifier@1.0.0';
   const card = page.getByRole('region', { name: 'dg-mlp-classifier', exact: true });
@@ -288,6 +288,13 @@ it('models: a version placed on WebGPU falls back to the CPU, and the page says 
   await see(events).toContainText(`fell back ${label}`);
   await expectAccessible(page, 'models after a fallback');
   await screenshot(page, 'admin-models');
+
+  // Unloading the active version leaves the model with none (and /readyz not ready); activating loads it again.
+  await page.getByRole('button', { name: `Unload ${label}` }).click();
+  await see(card).toContainText('Active: none');
+  await see(events).toContainText(`unloaded ${label}`);
+  await page.getByRole('button', { name: `Activate ${label}` }).click();
+  await see(card).toContainText('Active: 1.0.0');
 });
 
 it('audit log: the role change, filtered by action; system status', async () => {
