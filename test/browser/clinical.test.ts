@@ -286,8 +286,23 @@ it('patient page: the thumbnails open the results, the timeline lists what happe
   await see(timeline).toContainText('Classified');
   await see(timeline).toContainText('ISIC_0000151.jpg');
   await see(timeline).toContainText('Exported: PDF report of 1 image');
+
+  // Sharing with a colleague: an unknown ID is refused beside the field, the colleague's ID works, and back.
+  const colleague = await createUser(h, { email: 'alan@example.org', password: PASSWORD, name: 'Dr Alan Turing' });
+  const userId = page.getByLabel('Colleague’s user ID');
+  await userId.fill('00000000-0000-4000-8000-000000000000');
+  await page.getByRole('button', { name: 'Share patient' }).click();
+  expect(await describedError(page, userId)).toContain('No enabled account has this user ID');
+  await userId.fill(colleague.id);
+  await page.getByRole('button', { name: 'Share patient' }).click();
+  const sharees = page.locator('.clinical-sharees');
+  await see(sharees).toContainText('alan@example.org');
+
   await expectAccessible(page, 'patient page with images');
   await screenshot(page, 'patient');
+  await page.getByRole('button', { name: 'Stop sharing with Dr Alan Turing' }).click();
+  await see(sharees).toHaveCount(0);
+  await see(page.getByText('Not shared with anyone.')).toBeVisible();
 
   // The patient's CSV: one row per image, both images.
   const [download] = await Promise.all([

@@ -2,6 +2,7 @@
 // is for admins), so a share takes the colleague's user ID (their `me { id }`).
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation } from 'urql';
+import { useAuth } from '../../app/auth';
 import { Button, ErrorMessage, Field, apiErrors, useGraphQLErrors } from '../../ui';
 import { ShareMutation, UnshareMutation } from './operations';
 
@@ -19,6 +20,11 @@ export function Sharing(props: { patientId: string; sharedWith: Sharee[]; onChan
   const [userId, setUserId] = useState('');
   const [removing, setRemoving] = useState<string | null>(null);
   const errors = useGraphQLErrors(share.error, FIELDS);
+  const me = useAuth().user;
+  // An id that names no enabled account is NOT_FOUND without a field: it is still about the ID typed.
+  const unknown = errors.others.find((e) => e.code === 'NOT_FOUND');
+  const userIdError = errors.fieldError('userId') ?? (unknown ? 'No enabled account has this user ID.' : undefined);
+  const others = errors.others.filter((e) => e !== unknown);
 
   async function submit(e: FormEvent): Promise<void> {
     e.preventDefault();
@@ -64,18 +70,23 @@ export function Sharing(props: { patientId: string; sharedWith: Sharee[]; onChan
       <form className="clinical-inline-form" onSubmit={(e) => void submit(e)} noValidate aria-label="Share">
         <Field
           label="Colleague’s user ID"
-          hint="A clinician’s account ID; the owner or an admin may share."
+          hint="A clinician’s user ID; only the patient’s owner or an admin may share."
           value={userId}
           onChange={(e) => setUserId(e.target.value)}
-          error={errors.fieldError('userId')}
+          error={userIdError}
         />
         <div className="clinical-submit">
           <Button type="submit" busy={share.fetching} disabled={userId.trim() === ''}>
             Share patient
           </Button>
-          <ErrorMessage errors={errors.others} />
+          <ErrorMessage errors={others} />
         </div>
       </form>
+      {me ? (
+        <p className="clinical-muted">
+          Your own user ID, for a colleague who shares a patient with you: <code>{me.id}</code>
+        </p>
+      ) : null}
     </section>
   );
 }
