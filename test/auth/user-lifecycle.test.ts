@@ -1,5 +1,6 @@
 import { AuditLog, PredictionUsage, Report, ReportKind, ReportStatus, Role, User } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
+import { queries, statementCounter } from '../support/statements';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { createPatient, fixture, JPEGS, uploadImages } from '../patients/helpers';
 import { startSmtpCapture } from './smtp-capture';
@@ -265,5 +266,16 @@ describe('accounts: invitations, plans, names, admin-started resets, usage', () 
       reports: 1,
     });
     expect(page.find((n: any) => n.email === 'plain@example.org').usage).toMatchObject({ uploads: 0, predictions: 0 });
+    // A page of accounts with their usage: the page, then one statement for every account's usage.
+    const counter = await statementCounter(server, admin);
+    try {
+      const run = await counter.run(Q.users);
+      expect(run.errors).toBeUndefined();
+      expect(run.data.users.edges.length).toBeGreaterThan(5);
+      expect(queries(run.statements).filter((q) => q.includes('prediction_usage'))).toHaveLength(1);
+      expect(queries(run.statements).length).toBeLessThanOrEqual(3);
+    } finally {
+      await counter.close();
+    }
   });
 });
