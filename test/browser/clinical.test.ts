@@ -129,7 +129,8 @@ it('upload: two real images with a progress bar each, a non-image refused beside
 
   // Each file has its own bar; the two images reach 100 %, the text file is refused by the server in words.
   for (const f of FILES.map((p) => path.basename(p))) {
-    await see(page.getByRole('link', { name: `Open the result of ${f}` })).toBeVisible();
+    // An upload is a long action on a busy machine: more time than see()'s 15 s.
+    await page.getByRole('link', { name: `Open the result of ${f}` }).waitFor({ timeout: 60_000 });
     expect(await page.getByRole('progressbar', { name: f }).getAttribute('value')).toBe('1');
   }
   const refused = page.locator('.clinical-files li[data-state="failed"]');
