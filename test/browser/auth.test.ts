@@ -48,6 +48,8 @@ it('register → verify through the mailed link → sign in → the dashboard sh
   await page.waitForURL(/\/sign-in\?next=%2F$/);
   await page.getByRole('link', { name: 'Create an account' }).click();
   await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+  // After a navigation inside the app, focus starts at the new page's content.
+  await page.waitForFunction(() => document.activeElement?.id === 'main');
 
   // A password the policy refuses: the error reads beside the Password control, tied to it.
   await page.getByLabel('Email').fill(email);
@@ -95,8 +97,12 @@ it('register → verify through the mailed link → sign in → the dashboard sh
   await page.getByLabel('Password').fill('not the password 1');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('alert').filter({ hasText: 'Invalid email or password' }).waitFor();
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  // With the keyboard only: Tab from the email to the password, Enter submits.
+  await page.getByLabel('Email').focus();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
 
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   const account = page.getByRole('definition').filter({ hasText: email });

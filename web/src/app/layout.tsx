@@ -1,7 +1,7 @@
 // The frame of every signed-in page: a skip link, the header with the navigation for the user's role and the
 // account menu, and the page itself. Signed-out pages (sign in, register, ...) use AuthFrame instead.
-import type { ReactNode } from 'react';
-import { NavLink, Outlet } from 'react-router';
+import { useEffect, useRef, type ReactNode } from 'react';
+import { NavLink, Outlet, useLocation } from 'react-router';
 import { RequireAuth, useAuth } from './auth';
 import type { NavItem } from './nav';
 import { clinicalNav } from '../pages/clinical/routes';
@@ -46,7 +46,27 @@ function AccountMenu() {
   );
 }
 
+/**
+ * After a navigation inside the app (not the first load), focus moves to the new page's <main>, so keyboard and
+ * screen-reader users start at its content as they would after a full page load.
+ */
+let firstPage = true;
+
+function useFocusOnNavigate() {
+  const ref = useRef<HTMLElement>(null);
+  const { pathname } = useLocation();
+  useEffect(() => {
+    if (firstPage) {
+      firstPage = false;
+      return;
+    }
+    ref.current?.focus();
+  }, [pathname]);
+  return ref;
+}
+
 export function Layout() {
+  const main = useFocusOnNavigate();
   return (
     <RequireAuth>
       <a className="skip-link" href="#main">
@@ -59,7 +79,7 @@ export function Layout() {
         <Nav />
         <AccountMenu />
       </header>
-      <main id="main" className="app-main" tabIndex={-1}>
+      <main id="main" className="app-main" tabIndex={-1} ref={main}>
         <Outlet />
       </main>
     </RequireAuth>
@@ -68,12 +88,13 @@ export function Layout() {
 
 /** The centred card of the signed-out pages. */
 export function AuthFrame({ children }: { children: ReactNode }) {
+  const main = useFocusOnNavigate();
   return (
     <>
       <header className="app-header app-header-plain">
         <span className="app-brand">Dermagraph</span>
       </header>
-      <main id="main" className="auth-main">
+      <main id="main" className="auth-main" tabIndex={-1} ref={main}>
         <div className="auth-card">{children}</div>
       </main>
     </>

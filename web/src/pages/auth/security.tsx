@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { updateSessionUser } from '../../app/session';
-import { Button, ErrorMessage, Field, Notice, PageTitle, useGraphQLErrors } from '../../ui';
+import { Button, ErrorMessage, Field, Notice, PageTitle, apiErrors, useGraphQLErrors } from '../../ui';
 import {
   BeginTwoFactorMutation,
   ConfirmTwoFactorMutation,
@@ -19,7 +19,7 @@ export function SecurityPage() {
   return (
     <section className="page">
       <PageTitle>Security</PageTitle>
-      <ErrorMessage errors={error ? [error.message] : []} />
+      <ErrorMessage errors={apiErrors(error)} />
       <h2>Two-step verification</h2>
       {codes ? (
         <RecoveryCodes codes={codes} onDone={() => setCodes(null)} />
