@@ -145,6 +145,17 @@ describe('accounts: deleting an account, patients transferred', () => {
     expect((await gql(server, INVITE, { email: 'never@example.org' }, as(admin))).errors).toBeUndefined();
   });
 
+  it('two deletions of one account at once: one does it, the other is NOT_FOUND; the patients move once', async () => {
+    const { u, ids } = await withPatients(server, 2);
+    const successor = await createSignedInUser(server);
+    const [a, b] = await Promise.all(
+      [1, 2].map(() => gql(server, DELETE, { userId: u.id, successorId: successor.id }, as(admin))),
+    );
+    const codes = [a, b].map((r) => r.errors?.[0]?.extensions?.code ?? r.data!.deleteUser.outcome).sort();
+    expect(codes).toEqual(['ANONYMISED', 'NOT_FOUND']);
+    expect(await em().count(PatientEvent, { patient: { $in: ids }, actor: admin.id })).toBe(2);
+  });
+
   it('refusals: no successor for an owner of patients, an ineligible or unknown successor, oneself, a clash of external ids; nothing changes', async () => {
     const { u, ids } = await withPatients(server, 2, ['MRN-CLASH', 'MRN-FREE']);
     const researcher = await createSignedInUser(server, { role: Role.RESEARCHER });

@@ -78,7 +78,8 @@ export class AccountDeletion {
     await this.deps.admin.assertNotLastAdmin(em, user);
     const successor = await this.successor(em, user, successorId);
     const result = await em.transactional(async (tem) => {
-      const locked = await tem.findOne(User, { id: user.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      // Read again under the lock (not from the identity map): a deletion that won the race shows here.
+      const locked = await tem.findOne(User, { id: user.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       if (!locked || locked.deletedAt) throw notFound('User');
       return this.deleteLocked(tem, actorId, locked, successor);
     });
