@@ -9,11 +9,15 @@ import { startPeer } from './peer-process';
 import { type Mode, startServerUnderTest } from './server';
 import { runWindow, type Window } from './window';
 
-/** BENCH_HEAVY=1: longer windows and more rounds (the final measurement); otherwise about 4 minutes in all. */
+/**
+ * BENCH_HEAVY=1: longer windows and more rounds (the final measurement); otherwise under about 4 minutes on an idle
+ * 2-core machine (a busy one stretches the windows that wait for enough requests, 6 minutes at load 16).
+ */
 const HEAVY = process.env.BENCH_HEAVY === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (HEAVY ? 5 : 3));
 /** Seconds per measuring window (the 20-image row gets three). */
 const SECONDS = Number(process.env.BENCH_PEER_SECONDS ?? (HEAVY ? 4 : 1));
+/** BENCH_PEER_MODES=embedded or =postgresql: only that database mode. */
 const MODES = (process.env.BENCH_PEER_MODES ?? 'embedded,postgresql').split(',') as Mode[];
 const CLIENTS = [1, 8];
 /** A real ISIC dermoscopy image (250x250 JPEG), the same for every row. */
