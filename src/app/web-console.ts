@@ -70,9 +70,9 @@ function wantsHtml(req: Request): boolean {
   return /\btext\/html\b/i.test(String(req.headers.accept ?? ''));
 }
 
-/** A path whose last segment has an extension names a file: a miss is a 404, not the app. */
+/** A path ending in a static file's extension names a file: a miss is a 404, not the app (app ids may hold dots). */
 function looksLikeFile(p: string): boolean {
-  return /\.[a-z0-9]{1,8}$/i.test(p.split('/').pop() ?? '');
+  return /\.(js|mjs|css|map|json|txt|xml|ico|png|jpe?g|gif|svg|webp|avif|woff2?|ttf|webmanifest|html?)$/i.test(p);
 }
 
 const escapeAttr = (s: string) =>

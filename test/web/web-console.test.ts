@@ -72,7 +72,14 @@ it('serves hashed assets as immutable for a year; a missing asset is a 404, neve
 });
 
 it("answers the app's deep links with index.html (SPA fallback) when the browser asks for HTML", async () => {
-  for (const p of ['/patients', '/patients/UGF0aWVudDox', '/admin/models?tab=versions', '/sign-in', '/security']) {
+  for (const p of [
+    '/patients',
+    '/patients/UGF0aWVudDox',
+    '/admin/models?tab=versions',
+    '/admin/users/someone@example.org',
+    '/sign-in',
+    '/security',
+  ]) {
     const res = await browse(p);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toBe(WEB_CONSOLE_CSP);
