@@ -99,6 +99,11 @@ export function DevicePlacement({ v }: { v: Version }): ReactNode {
       <Button type="submit" aria-label={`Place ${label}`} busy={fetching}>
         Place
       </Button>
+      {fetching ? (
+        <span className="admin-working" role="status">
+          Creating, warming and checking a session on {kind.toLowerCase()}…
+        </span>
+      ) : null}
       {other ? (
         <p className="field-error" role="alert">
           {other}
