@@ -252,6 +252,13 @@ it('result: a two-model segmentation ensemble streams its stages, then the mask,
   await page.getByRole('slider', { name: 'Grad-CAM opacity' }).fill('0.55');
   await page.getByRole('slider', { name: 'Mask opacity' }).fill('0.45');
   await screenshot(page, 'result');
+
+  // Another label explained: classified again, the map now explains "benign".
+  await page.getByLabel('Grad-CAM of the label').selectOption('benign');
+  await page.getByRole('button', { name: 'Classify again with Grad-CAM' }).click();
+  const classifying = page.locator('#prediction-heading ~ .clinical-job');
+  await classifying.locator('[data-stage="DONE"]').waitFor({ timeout: 60_000 });
+  await see(page.getByText('Grad-CAM of “benign” on dg-gap-classifier@1.0.0')).toBeVisible();
 });
 
 it('downloads the PDF report of the image; it names the patient', async () => {

@@ -29,11 +29,20 @@ export const ModelsQuery = graphql(`
 `);
 
 export const ClassifyImagesMutation = graphql(`
-  mutation ClinicalClassify($imageIds: [ID!]!, $explain: Boolean!) {
-    classifyImages(imageIds: $imageIds, explain: $explain) {
+  mutation ClinicalClassify($imageIds: [ID!]!, $explain: Boolean!, $targetClass: String) {
+    classifyImages(imageIds: $imageIds, explain: $explain, targetClass: $targetClass) {
       id
       status
       imageCount
+    }
+  }
+`);
+
+export const CancelJobMutation = graphql(`
+  mutation ClinicalCancelJob($id: ID!) {
+    cancelJob(id: $id) {
+      id
+      status
     }
   }
 `);

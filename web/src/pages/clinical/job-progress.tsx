@@ -1,9 +1,9 @@
 // A job's progress, live: the inferenceProgress subscription (events before it started are replayed) drawn
 // as one progress bar and the list of stages as they arrive, in seq order, de-duplicated by seq.
 import { useEffect, useRef, type ReactNode } from 'react';
-import { useSubscription } from 'urql';
-import { ErrorMessage, ProgressBar, apiErrors } from '../../ui';
-import { ProgressSubscription } from './inference-operations';
+import { useMutation, useSubscription } from 'urql';
+import { Button, ErrorMessage, ProgressBar, apiErrors } from '../../ui';
+import { CancelJobMutation, ProgressSubscription } from './inference-operations';
 import type { ClinicalProgressSubscription } from '../../gql/graphql';
 
 export type ProgressEvent = ClinicalProgressSubscription['inferenceProgress'];
@@ -58,6 +58,7 @@ export function JobProgress(props: {
   );
   const last = events?.at(-1);
   const finished = last && FINAL.has(last.stage) ? last : undefined;
+  const [cancel, runCancel] = useMutation(CancelJobMutation);
   const reported = useRef(false);
   const onFinished = props.onFinished;
   useEffect(() => {
@@ -83,6 +84,14 @@ export function JobProgress(props: {
           </li>
         ))}
       </ol>
+      {finished ? null : (
+        <div className="clinical-actions">
+          <Button variant="quiet" busy={cancel.fetching} onClick={() => void runCancel({ id: props.jobId })}>
+            Cancel {props.label.toLowerCase()}
+          </Button>
+          <ErrorMessage errors={apiErrors(cancel.error)} />
+        </div>
+      )}
       <ErrorMessage errors={apiErrors(error)} />
       {finished?.stage === 'FAILED' ? <ErrorMessage errors={[finished.message ?? `${props.label} failed`]} /> : null}
     </div>

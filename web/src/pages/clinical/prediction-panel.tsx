@@ -2,13 +2,15 @@
 // Grad-CAM map over the image with its opacity slider; "Classify" queues a new one and streams its stages.
 import { useState, type ReactNode } from 'react';
 import { useMutation } from 'urql';
-import { Button, ErrorMessage, Slider, apiErrors, formatDateTime, formatPercent } from '../../ui';
+import { Button, ErrorMessage, SelectField, Slider, formatDateTime, formatPercent, useGraphQLErrors } from '../../ui';
 import { deviceName } from './ensemble';
 import { JobProgress } from './job-progress';
 import { ClassifyImagesMutation } from './inference-operations';
 import { Stack } from './overlay';
 import type { ClinicalImageResultQuery } from '../../gql/graphql';
 import { sameOrigin } from './urls';
+
+const TARGET = ['targetClass'] as const;
 
 type Prediction = NonNullable<NonNullable<ClinicalImageResultQuery['image']>['latestPrediction']>;
 
@@ -58,11 +60,13 @@ export function PredictionPanel(props: {
 }): ReactNode {
   const [classify, run] = useMutation(ClassifyImagesMutation);
   const [jobId, setJobId] = useState<string | null>(null);
+  const [target, setTarget] = useState('');
   const p = props.prediction;
+  const errors = useGraphQLErrors(classify.error, TARGET);
 
   async function start(): Promise<void> {
     setJobId(null);
-    const res = await run({ imageIds: [props.imageId], explain: true });
+    const res = await run({ imageIds: [props.imageId], explain: true, targetClass: target || null });
     if (res.data) setJobId(res.data.classifyImages.id);
   }
 
@@ -111,11 +115,29 @@ export function PredictionPanel(props: {
       ) : (
         <p className="clinical-muted">Not classified yet.</p>
       )}
-      <div className="clinical-actions">
-        <Button variant={p ? 'secondary' : 'primary'} busy={classify.fetching} onClick={() => void start()}>
-          {p ? 'Classify again with Grad-CAM' : 'Classify with Grad-CAM'}
-        </Button>
-        <ErrorMessage errors={apiErrors(classify.error)} />
+      <div className="clinical-inline-form">
+        {p ? (
+          // The labels are the model's, as the last classification listed them.
+          <SelectField
+            label="Grad-CAM of the label"
+            value={target}
+            onChange={(e) => setTarget(e.target.value)}
+            error={errors.fieldError('targetClass')}
+          >
+            <option value="">The predicted one</option>
+            {p.probabilities.map((l) => (
+              <option key={l.label} value={l.label}>
+                {l.label}
+              </option>
+            ))}
+          </SelectField>
+        ) : null}
+        <div className={p ? 'clinical-submit' : undefined}>
+          <Button variant={p ? 'secondary' : 'primary'} busy={classify.fetching} onClick={() => void start()}>
+            {p ? 'Classify again with Grad-CAM' : 'Classify with Grad-CAM'}
+          </Button>
+          <ErrorMessage errors={errors.others} />
+        </div>
       </div>
       {jobId ? <JobProgress key={jobId} jobId={jobId} label="Classification" onFinished={props.onFinished} /> : null}
     </section>
