@@ -22,6 +22,8 @@ const QUERY = 'LOGS_QUERY';
 const REPLY = 'LOGS_REPLY';
 const LINES = 'LOGS_LINES';
 const INTEREST = 'LOGS_INTEREST';
+/** A process that just started asks whether anyone tails (so it need not wait for the next announcement). */
+const HELLO = 'LOGS_HELLO';
 
 /** A tailing process re-announces itself this often; a process hearing it publishes its lines for TAIL_HOLD_MS. */
 const ANNOUNCE_MS = 10_000;
@@ -30,6 +32,11 @@ const TAIL_HOLD_MS = 30_000;
 const FLUSH_MS = 100;
 /** Lines waiting for a flush; beyond it the oldest are dropped (a tail is best effort, logging is not slowed). */
 const MAX_BUFFERED = 2000;
+/**
+ * A process that starts publishing sends the lines of this last stretch first: those written while the
+ * announcement travelled (a new worker's start-up lines) would otherwise never reach the tail.
+ */
+const BACKFILL_MS = 3000;
 
 interface QueryMessage {
   id: string;
@@ -93,9 +100,13 @@ export class LogBus {
           p.settle();
         }
       }),
-      listen(pubSub, INTEREST, undefined, () => (this.tailingUntil = Date.now() + TAIL_HOLD_MS)),
+      listen(pubSub, INTEREST, undefined, () => this.heardInterest()),
+      listen(pubSub, HELLO, undefined, () => {
+        if (this.localTails > 0) pubSub.publish(INTEREST, { from: this.source.id });
+      }),
       ring.onLine((e) => this.forward(e)),
     );
+    pubSub.publish(HELLO, { from: this.source.id });
   }
 
   /** The newest `query.limit` lines of every process that answers within the timeout, oldest first. */
@@ -109,6 +120,7 @@ export class LogBus {
     const replies = new Map<string, ReplyMessage>();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.deps.timeoutMs ?? 1500);
+      timer.unref();
       const settle = () => {
         if ([...expected.keys()].every((k) => replies.has(k))) {
           clearTimeout(timer);
@@ -170,7 +182,16 @@ export class LogBus {
     this.announcer.unref();
   }
 
-  /** A new line of this process: kept for the next batch while some process tails. */
+  private heardInterest(): void {
+    const now = Date.now();
+    const wasTailing = now <= this.tailingUntil;
+    this.tailingUntil = now + TAIL_HOLD_MS;
+    if (!wasTailing)
+      for (const e of this.deps.ring.query({ minLevel: 0, since: now - BACKFILL_MS, limit: MAX_BUFFERED }))
+        this.forward(e);
+  }
+
+  /** A line of this process: kept for the next batch while some process tails. */
   private forward(e: LogEntry): void {
     if (Date.now() > this.tailingUntil) return;
     this.buffer.push(e);
