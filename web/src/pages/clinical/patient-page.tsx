@@ -12,8 +12,7 @@ import { Timeline } from './timeline';
 
 const SEX: Record<string, string> = { FEMALE: 'Female', MALE: 'Male', OTHER: 'Other', UNKNOWN: 'Unknown' };
 
-export function PatientPage(): ReactNode {
-  const id = useParams().patientId ?? '';
+function PatientPageBody({ id }: { id: string }): ReactNode {
   const [{ data, fetching, error }, refetch] = useQuery({ query: PatientQuery, variables: { id } });
   const patient = data?.patient;
   // A change made here (a lesion, a share) also shows in the timeline: remount it to read it again.
@@ -93,4 +92,10 @@ export function PatientPage(): ReactNode {
       <Timeline patientId={id} archived={patient.archived} revision={revision} imageNames={imageNames} />
     </section>
   );
+}
+
+/** Keyed by the id in the path: moving to another record starts afresh (no job or choice of the previous one). */
+export function PatientPage(): ReactNode {
+  const id = useParams().patientId ?? '';
+  return <PatientPageBody key={id} id={id} />;
 }

@@ -10,8 +10,7 @@ import { ImageResultQuery } from './inference-operations';
 import { GradCamView, PredictionPanel } from './prediction-panel';
 import { MaskView, SegmentationDetails } from './segmentation-view';
 
-export function ResultPage(): ReactNode {
-  const imageId = useParams().imageId ?? '';
+function ResultPageBody({ imageId }: { imageId: string }): ReactNode {
   const [{ data, fetching, error }, refetch] = useQuery({ query: ImageResultQuery, variables: { id: imageId } });
   const [chosen, setChosen] = useState<string | null>(null);
   const image = data?.image;
@@ -82,4 +81,10 @@ export function ResultPage(): ReactNode {
       <Downloads input={{ imageIds: [image.id] }} kinds={['PDF', 'CSV', 'MASKS_ZIP']} />
     </section>
   );
+}
+
+/** Keyed by the id in the path: moving to another record starts afresh (no job or choice of the previous one). */
+export function ResultPage(): ReactNode {
+  const imageId = useParams().imageId ?? '';
+  return <ResultPageBody key={imageId} imageId={imageId} />;
 }

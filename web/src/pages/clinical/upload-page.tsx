@@ -38,8 +38,7 @@ let nextKey = 1;
 const unauthenticated = (r: MultipartResult<unknown>): boolean =>
   !!r.errors?.some((e) => e.extensions?.code === 'UNAUTHENTICATED');
 
-export function UploadPage(): ReactNode {
-  const patientId = useParams().patientId ?? '';
+function UploadPageBody({ patientId }: { patientId: string }): ReactNode {
   const [{ data, error: loadError }] = useQuery({ query: UploadPatientQuery, variables: { id: patientId } });
   const [{ data: modelData }] = useQuery({ query: ModelsQuery });
   const [classify, runClassify] = useMutation(ClassifyImagesMutation);
@@ -200,4 +199,10 @@ export function UploadPage(): ReactNode {
       ) : null}
     </section>
   );
+}
+
+/** Keyed by the id in the path: moving to another record starts afresh (no job or choice of the previous one). */
+export function UploadPage(): ReactNode {
+  const patientId = useParams().patientId ?? '';
+  return <UploadPageBody key={patientId} patientId={patientId} />;
 }
