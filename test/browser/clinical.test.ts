@@ -312,6 +312,25 @@ it('patient page: the thumbnails open the results, the timeline lists what happe
   await see(sharees).toHaveCount(0);
   await see(page.getByText('Not shared with anyone.')).toBeVisible();
 
+  // Editing the record: an emptied external ID is refused beside it; notes are saved and the timeline says so.
+  await page.getByRole('button', { name: 'Edit record' }).click();
+  await page.getByLabel('External ID (MRN)').fill('');
+  await page.getByRole('button', { name: 'Save record' }).click();
+  expect(await describedError(page, page.getByLabel('External ID (MRN)'))).toMatch(/externalId|empty|required/i);
+  await page.getByLabel('External ID (MRN)').fill('MRN-1799');
+  await page.getByLabel('Notes').fill('Follow up in three months');
+  await page.getByRole('button', { name: 'Save record' }).click();
+  await see(page.locator('.clinical-notes')).toContainText('Follow up in three months');
+  await see(timeline).toContainText('changed notes');
+
+  // Archived: read-only (no upload, no new lesion), and back.
+  await page.getByRole('button', { name: 'Archive record' }).click();
+  await see(page.getByRole('heading', { name: `${PATIENT} archived` })).toBeVisible();
+  await see(page.getByRole('link', { name: 'Upload images' })).toHaveCount(0);
+  await see(page.getByLabel('Lesion label')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Unarchive record' }).click();
+  await see(page.getByRole('link', { name: 'Upload images' })).toBeVisible();
+
   // The patient's CSV: one row per image, both images.
   const [download] = await Promise.all([
     page.waitForEvent('download', { timeout: 60_000 }),

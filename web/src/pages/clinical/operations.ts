@@ -172,6 +172,37 @@ export const TimelineQuery = graphql(`
   }
 `);
 
+export const UpdatePatientMutation = graphql(`
+  mutation ClinicalUpdatePatient($id: ID!, $input: PatientInput!) {
+    updatePatient(id: $id, input: $input) {
+      id
+      externalId
+      displayName
+      dateOfBirth
+      sex
+      notes
+    }
+  }
+`);
+
+export const ArchivePatientMutation = graphql(`
+  mutation ClinicalArchivePatient($id: ID!) {
+    archivePatient(id: $id) {
+      id
+      archived
+    }
+  }
+`);
+
+export const UnarchivePatientMutation = graphql(`
+  mutation ClinicalUnarchivePatient($id: ID!) {
+    unarchivePatient(id: $id) {
+      id
+      archived
+    }
+  }
+`);
+
 export const CreateLesionMutation = graphql(`
   mutation ClinicalCreateLesion($patientId: ID!, $input: LesionInput!) {
     createLesion(patientId: $patientId, input: $input) {

@@ -1,16 +1,15 @@
-// A patient: the record, its lesions, the image grid, the timeline, sharing and the downloads.
+// A patient: the record (edit, archive), its lesions, the image grid, the timeline, sharing and the downloads.
 import { useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery } from 'urql';
-import { ErrorMessage, PageTitle, ProgressBar, apiErrors, formatDate } from '../../ui';
+import { ErrorMessage, PageTitle, ProgressBar, apiErrors } from '../../ui';
 import { Downloads } from './downloads';
 import { ImageGrid } from './image-grid';
 import { Lesions } from './lesions';
 import { PatientQuery } from './operations';
+import { PatientRecord } from './patient-record';
 import { Sharing } from './sharing';
 import { Timeline } from './timeline';
-
-const SEX: Record<string, string> = { FEMALE: 'Female', MALE: 'Male', OTHER: 'Other', UNKNOWN: 'Unknown' };
 
 function PatientPageBody({ id }: { id: string }): ReactNode {
   const [{ data, fetching, error }, refetch] = useQuery({ query: PatientQuery, variables: { id } });
@@ -38,7 +37,6 @@ function PatientPageBody({ id }: { id: string }): ReactNode {
   const imageNames = new Map(
     patient.images.edges.map(({ node }) => [node.id, node.originalName ?? 'an unnamed image'] as const),
   );
-  const owner = patient.owner ? (patient.owner.name ?? patient.owner.email) : 'a deleted account';
   return (
     <section className="page clinical">
       <p className="clinical-back">
@@ -57,29 +55,7 @@ function PatientPageBody({ id }: { id: string }): ReactNode {
         {patient.displayName}
         {patient.archived ? <span className="clinical-badge">archived</span> : null}
       </PageTitle>
-      <dl className="clinical-facts">
-        <div>
-          <dt>External ID</dt>
-          <dd>{patient.externalId}</dd>
-        </div>
-        <div>
-          <dt>Date of birth</dt>
-          <dd>{patient.dateOfBirth ?? 'Not recorded'}</dd>
-        </div>
-        <div>
-          <dt>Sex</dt>
-          <dd>{patient.sex ? SEX[patient.sex] : 'Not recorded'}</dd>
-        </div>
-        <div>
-          <dt>Owner</dt>
-          <dd>{owner}</dd>
-        </div>
-        <div>
-          <dt>Created</dt>
-          <dd>{formatDate(patient.createdAt)}</dd>
-        </div>
-      </dl>
-      {patient.notes ? <p className="clinical-notes">{patient.notes}</p> : null}
+      <PatientRecord patient={patient} onChanged={reload} />
 
       <Lesions patientId={id} lesions={patient.lesions} archived={patient.archived} onChanged={reload} />
       <ImageGrid images={patient.images.edges.map((e) => e.node)} total={patient.images.totalCount} />
