@@ -46,5 +46,7 @@ export const AuditAction = {
   PATIENT_READ: 'PATIENT_READ',
   PATIENT_SHARED: 'PATIENT_SHARED',
   PATIENT_UNSHARED: 'PATIENT_UNSHARED',
+  /** retryJob: an admin queued a FAILED job again (details: jobId, kind, error). */
+  JOB_RETRIED: 'JOB_RETRIED',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];

@@ -55,6 +55,7 @@ registerEnumType(AuditAction, {
     PATIENT_READ: { description: 'A patient record was read by id (details.patientId; one row per request)' },
     PATIENT_SHARED: { description: 'A patient was shared with a clinician (details: patientId, with)' },
     PATIENT_UNSHARED: { description: 'A share was taken back (details: patientId, with)' },
+    JOB_RETRIED: { description: 'An admin queued a FAILED job again (retryJob; details: jobId, kind, error)' },
   },
 });
 

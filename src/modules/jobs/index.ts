@@ -21,7 +21,11 @@ export type { JobsModule, JobsDeps } from './jobs.module';
 export { resultFileRoutes } from './api/result-files';
 // Result types and views other modules show (a patient's predictions and segmentations; research metrics).
 export { LesionMetricsValues, PredictionType, SegmentationType } from './api/jobs.types';
-export { toPrediction, toSegmentation } from './api/views';
+export { toJob, toPrediction, toSegmentation } from './api/views';
+// The admins' job list and retryJob (the system module).
+export { JobType } from './api/jobs.types';
+export { JobConnection, JobsArgs } from './api/job-control.types';
+export type { JobListFilter } from './job.repository';
 export { jobNodes } from './api/result-navigation.resolver';
 // What another module needs to run jobs of its own kind (reports) and to wait for them.
 export type { KindHandler, KindRun } from './runner/runner';

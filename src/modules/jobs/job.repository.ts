@@ -16,7 +16,8 @@ export interface SqlCondition {
 
 /** Which of an owner's jobs a list shows (JobRepository.list / count). */
 export interface JobListFilter {
-  ownerId: string;
+  /** null: every owner's jobs (the admins' allJobs). */
+  ownerId: string | null;
   /** A condition every image of a listed job meets (alias `ji`); none: every job of the owner. */
   visible: SqlCondition | null;
   /** Any of these statuses; empty: all. */
@@ -102,7 +103,7 @@ export class JobRepository {
 
   /** The jobs `filter` selects, as a query builder over `j` (no order, no cursor). */
   private listed(em: EntityManager, filter: JobListFilter): QueryBuilder<InferenceJob> {
-    const qb = em.createQueryBuilder(InferenceJob, 'j').where({ owner: filter.ownerId });
+    const qb = em.createQueryBuilder(InferenceJob, 'j').where(filter.ownerId ? { owner: filter.ownerId } : {});
     if (filter.statuses.length) qb.andWhere({ status: { $in: [...filter.statuses] } });
     if (filter.kind) qb.andWhere({ kind: filter.kind });
     createdBetween(qb, 'j', filter);
@@ -226,6 +227,19 @@ export class JobRepository {
       `update inference_jobs set status = '${JobStatus.FAILED}', stage = 'failed', error = ?, finished_at = now(), updated_at = now()
         where id = ? and status in (${UNFINISHED_SQL}) returning *`,
       [error, id],
+    )) as Array<Record<string, unknown>>;
+    return rows.length ? em.map(InferenceJob, rows[0]) : null;
+  }
+
+  /**
+   * retryJob: a FAILED job QUEUED again in one statement (its error and end cleared; its attempts, progress
+   * and stored results kept, so the next attempt skips the images already done). Null unless it was FAILED.
+   */
+  async retry(em: EntityManager, id: string): Promise<InferenceJob | null> {
+    const rows = (await em.getConnection().execute(
+      `update inference_jobs set status = '${JobStatus.QUEUED}', stage = 'queued', error = null, finished_at = null, updated_at = now()
+        where id = ? and status = '${JobStatus.FAILED}' returning *`,
+      [id],
     )) as Array<Record<string, unknown>>;
     return rows.length ? em.map(InferenceJob, rows[0]) : null;
   }

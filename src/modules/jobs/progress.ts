@@ -63,6 +63,8 @@ export interface ProgressLog {
   /** Appends and returns the event's sequence number (1-based, atomic across processes). */
   append(jobId: string, event: Omit<ProgressEvent, 'seq'>): Promise<number>;
   list(jobId: string): Promise<ProgressEvent[]>;
+  /** Forgets a job's events (a retried job's events start again at 1). */
+  clear(jobId: string): Promise<void>;
 }
 
 /** A log kept as JSON text, one event per item: the position is the sequence number. */
@@ -92,6 +94,11 @@ export class MemoryProgressLog implements ProgressLog {
   async list(jobId: string): Promise<ProgressEvent[]> {
     return parseLog(this.logs.get(jobId)?.events ?? []);
   }
+
+  async clear(jobId: string): Promise<void> {
+    clearTimeout(this.logs.get(jobId)?.timer);
+    this.logs.delete(jobId);
+  }
 }
 
 /** A Redis list per job (`<prefix>job-events:<id>`); RPUSH's reply is the sequence number. */
@@ -120,6 +127,10 @@ export class RedisProgressLog implements ProgressLog {
   async list(jobId: string): Promise<ProgressEvent[]> {
     return parseLog(await this.redis.lrange(this.key(jobId), 0, -1));
   }
+
+  async clear(jobId: string): Promise<void> {
+    await this.redis.del(this.key(jobId));
+  }
 }
 
 /** Appends to the log, then publishes on the job's channel (any process's subscribers hear it). */
@@ -135,6 +146,11 @@ export class ProgressPublisher {
     const full: ProgressEvent = { ...event, at, seq };
     this.pubSub.publish(PROGRESS_TOPIC, event.jobId, full);
     return full;
+  }
+
+  /** Forgets a job's events: retryJob starts its stream again (a stream replaying the log would end at the old `failed`). */
+  reset(jobId: string): Promise<void> {
+    return this.log.clear(jobId);
   }
 
   /** The events kept for a job (empty once its log has expired). */

@@ -1,6 +1,7 @@
 /** The system module: who is signed in, the process's health (for /readyz and `systemStatus`), the server clock, and monitoring of every process. */
 import { SystemResolver, UserFieldsResolver } from './system.resolver';
 import { ModelUsageResolver, SystemStatusFieldsResolver } from './monitoring.resolver';
+import { AdminJobsResolver } from './admin-jobs.resolver';
 import type { Monitoring } from './monitoring';
 
 export { SystemResolver, UserFieldsResolver } from './system.resolver';
@@ -13,6 +14,7 @@ export const systemResolvers = [
   UserFieldsResolver,
   SystemStatusFieldsResolver,
   ModelUsageResolver,
+  AdminJobsResolver,
 ] as const;
 
 declare module '../../schema/context' {

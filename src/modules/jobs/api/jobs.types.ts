@@ -127,6 +127,8 @@ export class JobType {
   startedAt?: Date | null;
   @Field(() => Date, { nullable: true, description: 'When it ended; null until SUCCEEDED, FAILED or CANCELLED' })
   finishedAt?: Date | null;
+  @Field(() => ID, { description: 'The account that queued it (a User id; node(id) finds it, for admins)' })
+  ownerId!: string;
 }
 
 @ObjectType({ description: 'One label of the classifier and the ensemble’s probability for it' })

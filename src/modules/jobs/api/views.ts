@@ -51,6 +51,7 @@ export function toJob(j: InferenceJob): JobType {
     createdAt: j.createdAt,
     startedAt: j.startedAt ?? null,
     finishedAt: j.finishedAt ?? null,
+    ownerId: (j.owner as unknown as { id: string }).id,
   };
 }
 
