@@ -39,9 +39,9 @@ import {
   type AccountsModuleOptions,
 } from '../modules/accounts';
 import { createFileStore } from '../infra/storage/file-store';
-import { createModelsModule } from '../models-registry';
+import { apiLoadsModels, createModelsModule } from '../models-registry';
 import { imageFileRoute } from '../modules/images';
-import { createJobsModule, resultFileRoutes } from '../modules/jobs';
+import { createJobsModule, jobMode, resultFileRoutes } from '../modules/jobs';
 import { createReportsModule } from '../modules/reports';
 import { researchCsvRoute } from '../modules/research';
 import { signedFilesRouter } from '../infra/http/signed-files';
@@ -110,6 +110,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       pubSub,
       metricsRegistry: metrics.registry,
       logger,
+      loadSessions: apiLoadsModels(config, jobMode(config, redis)),
     });
     undoOnFailure.push(() => models.close());
     const inference = await createJobsModule({

@@ -7,7 +7,7 @@ export type { ModelInfo, ModelVersionInfo } from './catalogue/catalogue';
 export type { RegistryEvent, RegistryEventType } from './catalogue/events';
 export type { InstallOptions } from './lifecycle/lifecycle';
 export type { ModelLease, PinSource } from './runtime/leases';
-export { createModelsModule, MODEL_REGISTRY_EVENTS } from './setup';
+export { apiLoadsModels, createModelsModule, MODEL_REGISTRY_EVENTS } from './setup';
 export type { ModelsModule, RegistryEventMessage } from './setup';
 export { InMemoryRegistryStore } from './sync/store';
 export type { DeviceInfo, RegistryStore, VersionRecord, VersionStatus } from './sync/store';

@@ -26,6 +26,8 @@ export interface ModelRegistryOptions {
   pins?: PinSource;
   /** How often held sessions are checked for jobs still pinning them (ms). */
   pinSweepMs?: number;
+  /** false: a catalogue without onnxruntime sessions, for a process that runs no models (API_LOAD_MODELS). */
+  loadSessions?: boolean;
 }
 
 /**
@@ -75,8 +77,15 @@ export class ModelRegistry {
       packagesDir: opts.packagesDir,
       limits: opts.limits,
       defaultDevice: opts.defaultDevice,
+      loadSessions: opts.loadSessions,
     });
-    this.discovery = new Discovery({ catalogue, lifecycle: this.lifecycle, store, packagesDir: opts.packagesDir });
+    this.discovery = new Discovery({
+      catalogue,
+      lifecycle: this.lifecycle,
+      store,
+      packagesDir: opts.packagesDir,
+      loadSessions: opts.loadSessions,
+    });
     opts.metrics?.bindSessionCounts(() => catalogue.sessionCounts());
   }
 

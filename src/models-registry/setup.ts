@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Registry } from 'prom-client';
-import type { Config } from '../infra/config';
+import { ConfigError, type Config } from '../infra/config';
 import type { PubSub } from '../infra/messaging/pubsub';
 import type { RedisConnections } from '../infra/messaging/redis';
 import { projectRoot } from '../infra/paths';
@@ -11,6 +11,19 @@ import { PgRegistryStore } from './sync/pg-store';
 import { RedisRegistryBus } from './sync/redis-bus';
 import type { RegistryEvent } from './catalogue/events';
 import { ModelRegistry } from './registry';
+
+/**
+ * API_LOAD_MODELS: whether this api process creates onnxruntime sessions. `auto`: only when it runs
+ * jobs itself; in queue mode the workers run every model, and the api needs only the catalogue
+ * (names, versions, labels, the active pointer) to check requests, so it spares the sessions' memory.
+ */
+export function apiLoadsModels(config: Pick<Config, 'API_LOAD_MODELS'>, mode: 'inline' | 'queue'): boolean {
+  if (config.API_LOAD_MODELS === 'never' && mode === 'inline')
+    throw new ConfigError([
+      'API_LOAD_MODELS: never needs the jobs on workers (REDIS_URL set and JOB_MODE auto or queue); this process runs them inline',
+    ]);
+  return config.API_LOAD_MODELS === 'always' || mode === 'inline';
+}
 
 /** The pub/sub topic of `modelRegistryEvents`: every process publishes its registry's events there. */
 export const MODEL_REGISTRY_EVENTS = 'MODEL_REGISTRY_EVENTS';
@@ -47,6 +60,8 @@ export function createModelsModule(opts: {
   pubSub: PubSub;
   metricsRegistry: Registry;
   logger: { info(o: object, msg: string): void; warn(o: object, msg: string): void };
+  /** false: catalogue only, no onnxruntime sessions (an api process whose jobs run on workers). */
+  loadSessions?: boolean;
 }): ModelsModule {
   const { config, logger } = opts;
   const packagesDir = path.join(config.dataDir, 'models');
@@ -55,7 +70,13 @@ export function createModelsModule(opts: {
   const bus = opts.redis
     ? new RedisRegistryBus(opts.redis.main, { url: opts.redis.url, options: opts.redis.options() }, opts.redis.prefix)
     : new InMemoryRegistryBus();
-  const registry = new ModelRegistry({ packagesDir, store, bus, metrics: new RegistryMetrics(opts.metricsRegistry) });
+  const registry = new ModelRegistry({
+    packagesDir,
+    store,
+    bus,
+    metrics: new RegistryMetrics(opts.metricsRegistry),
+    loadSessions: opts.loadSessions,
+  });
   const stopForwarding = registry.onEvent((e) => {
     const message: RegistryEventMessage = { ...e, at: e.at.toISOString(), processId: registry.processId };
     opts.pubSub.publish(MODEL_REGISTRY_EVENTS, message);

@@ -26,7 +26,11 @@ const api: Array<{ port: number; url: string }> = [];
 const workers: Array<{ proc: Proc; httpPort: number }> = [];
 const ADMIN = { email: 'admin@topology.test', password: `Admin-${randomBytes(9).toString('base64url')}` };
 
-type Gql = { status: number; data?: any; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+type Gql = {
+  status: number;
+  data?: any;
+  errors?: Array<{ message: string; extensions?: Record<string, unknown> & { code?: string } }>;
+};
 
 async function gql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<Gql> {
   const res = await fetch(url, {
@@ -202,6 +206,21 @@ describe('nginx in front of two api processes and two workers (deploy/nginx.conf
     expect(onA.events.find((e) => e.stage === 'PERSISTED')?.prediction?.id).toBeTruthy();
     const job = await waitJob(clinician, jobId);
     expect(job).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    // The api checks requests against its catalogue, sessions or not: an unknown model, a wrong version.
+    const unknown = await gql(
+      api[0].url,
+      IQ.classify,
+      { imageId: imageIds[0], models: [{ model: 'nope' }] },
+      clinician,
+    );
+    expect(unknown.errors?.[0].extensions).toMatchObject({ code: 'MODEL_UNAVAILABLE', field: 'models[0].model' });
+    const version = await gql(
+      api[0].url,
+      IQ.classify,
+      { imageId: imageIds[0], models: [{ model: 'dg-mlp-classifier', version: '9.9.9' }] },
+      clinician,
+    );
+    expect(version.errors?.[0].extensions).toMatchObject({ code: 'MODEL_UNAVAILABLE', field: 'models[0].version' });
   }, 60_000);
 
   it('segment through nginx with the subscription over nginx (WebSocket upgrade); the mask is served through nginx', async () => {
@@ -243,6 +262,9 @@ describe('nginx in front of two api processes and two workers (deploy/nginx.conf
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     for (const a of api) {
       expect((await fetch(`http://127.0.0.1:${a.port}/readyz`)).status).toBe(200);
+      // API_LOAD_MODELS=auto in queue mode: the api holds the catalogue but no onnxruntime session.
+      const m = await (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text();
+      expect(metricSum(m, 'dermagraph_model_sessions_loaded')).toBe(0);
       expect(await (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text()).toContain(
         'dermagraph_graphql_requests_total',
       );
@@ -255,7 +277,7 @@ describe('nginx in front of two api processes and two workers (deploy/nginx.conf
       expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'UP', redis: 'UP', models: 'UP' } });
       const metrics = await (await fetch(`${at}/metrics`)).text();
       expect(metrics).toContain('dermagraph_inference_queue_depth');
-      expect(metrics).toContain('dermagraph_model_sessions_loaded');
+      expect(metricSum(metrics, 'dermagraph_model_sessions_loaded')).toBeGreaterThanOrEqual(4); // the shipped models
       expect((await fetch(`${at}/graphql`)).status).toBe(404);
     }
   }, 30_000);

@@ -24,7 +24,14 @@ export class Discovery {
   private polling: Promise<unknown> | null = null;
 
   constructor(
-    private readonly deps: { catalogue: Catalogue; lifecycle: Lifecycle; store: RegistryStore; packagesDir: string },
+    private readonly deps: {
+      catalogue: Catalogue;
+      lifecycle: Lifecycle;
+      store: RegistryStore;
+      packagesDir: string;
+      /** false: versions are catalogued without sessions (see LifecycleDeps.loadSessions). */
+      loadSessions?: boolean;
+    },
   ) {}
 
   /**
@@ -86,7 +93,8 @@ export class Discovery {
   private async activateAtStart(name: string, want: string | undefined): Promise<void> {
     const { catalogue, lifecycle } = this.deps;
     if (catalogue.activeEntry(name)) return;
-    const candidates = catalogue.versionsOf(name).filter((e) => e.slot);
+    const loads = this.deps.loadSessions !== false;
+    const candidates = catalogue.versionsOf(name).filter((e) => e.slot || !loads);
     const order = want
       ? [...candidates.filter((c) => c.version === want), ...candidates.filter((c) => c.version !== want)]
       : candidates;
@@ -94,7 +102,8 @@ export class Discovery {
       try {
         // The first process to start records its choice; a later one follows the stored pointer
         // and never overwrites it (e.g. when the stored version fails to load here).
-        await lifecycle.activate(name, c.version, { broadcast: false, persist: want === undefined });
+        // A process that loads nothing has not seen the version run: it never records a choice.
+        await lifecycle.activate(name, c.version, { broadcast: false, persist: want === undefined && loads });
         return;
       } catch {
         // reported as `failed`; try the next version

@@ -7,7 +7,7 @@ import type { RegistryEvents } from '../catalogue/events';
 import { RegistryError, shortError } from '../errors';
 import type { ExtractLimits } from '../package/extract';
 import { assertGoldenCases } from '../package/golden';
-import { movePackage, preparePackage } from '../package/package';
+import { inspectPackage, movePackage, preparePackage, type PreparedPackage } from '../package/package';
 import type { Leases } from '../runtime/leases';
 import { placeVersion } from '../runtime/placement';
 import type { Threads } from '../runtime/sessions';
@@ -50,6 +50,12 @@ export interface LifecycleDeps {
   limits?: ExtractLimits;
   /** Overrides every manifest's `devices`; per-version `setDevice` overrides this. */
   defaultDevice?: string;
+  /**
+   * false: this process runs no models (an api process whose jobs run on workers, API_LOAD_MODELS):
+   * versions are catalogued (names, labels, task, the active pointer) without onnxruntime sessions.
+   * Folders get the checks that need no session; uploads get every check, then their session goes.
+   */
+  loadSessions?: boolean;
 }
 
 /**
@@ -73,7 +79,8 @@ export class Lifecycle implements ChangeTarget {
     const t0 = performance.now();
     try {
       const folder = (await stat(pathOrArchive).catch(() => null))?.isDirectory() ? resolve(pathOrArchive) : null;
-      prepared = await preparePackage(pathOrArchive, {
+      const catalogueOnly = this.deps.loadSessions === false && folder !== null;
+      prepared = await (catalogueOnly ? inspectPackage : preparePackage)(pathOrArchive, {
         limits: this.deps.limits,
         workDir: join(packagesDir, '.incoming'),
         exists: (n, v) => this.versionExists(n, v, folder),
@@ -101,6 +108,10 @@ export class Lifecycle implements ChangeTarget {
       events.failed(m, err);
       throw err;
     }
+    const checked = 'session' in prepared ? (prepared as PreparedPackage) : null;
+    // Checked with its session (an upload), but this process runs no models: the session goes now.
+    if (checked && this.deps.loadSessions === false) await checked.session.release().catch(() => undefined);
+    const kept = this.deps.loadSessions === false ? null : checked;
     const e: Entry = {
       name: m.name,
       version: m.version,
@@ -108,28 +119,28 @@ export class Lifecycle implements ChangeTarget {
       dir,
       modelSha256: prepared.modelSha256,
       status: 'READY',
-      slot: newSlot(prepared.session, prepared.placement, performance.now() - t0),
+      slot: kept ? newSlot(kept.session, kept.placement, performance.now() - t0) : null,
       draining: new Set(),
       requestedDevice: opts.device ?? this.deps.defaultDevice ?? m.devices,
       threads: opts.threads ?? m.threads,
       stats: new StatsCounter(),
-      lastPlacement: prepared.placement,
+      lastPlacement: kept?.placement ?? null,
       error: null,
       uploadedBy: opts.uploadedBy ?? null,
       createdAt: new Date(),
     };
     catalogue.add(e);
-    const device = deviceInfo(prepared.placement);
+    const device = checked ? deviceInfo(checked.placement) : null;
     await this.record(e, device);
-    if (device.fallbackReason)
+    if (kept && device?.fallbackReason)
       events.emit({ type: 'fell_back', name: e.name, version: e.version, device, message: device.fallbackReason });
-    events.emit({ type: 'loaded', name: e.name, version: e.version, device });
+    if (kept) events.emit({ type: 'loaded', name: e.name, version: e.version, device: device! });
     if (opts.activate) return this.activate(e.name, e.version, { actorId: opts.uploadedBy });
     return catalogue.info(e);
   }
 
   /** Records a new version in the store; one the store already holds (seen again from its folder) keeps its row. */
-  private async record(e: Entry, device: DeviceInfo): Promise<void> {
+  private async record(e: Entry, device: DeviceInfo | null): Promise<void> {
     const { store } = this.deps;
     if (await store.getVersion(e.name, e.version).catch(() => null)) return;
     await store
@@ -143,7 +154,7 @@ export class Lifecycle implements ChangeTarget {
         device,
         uploadedBy: e.uploadedBy,
         createdAt: e.createdAt,
-        loadedAt: e.slot!.loadedAt,
+        loadedAt: e.slot?.loadedAt ?? null,
         error: null,
       })
       .catch(() => undefined);
@@ -200,7 +211,9 @@ export class Lifecycle implements ChangeTarget {
       // A session kept for pinned jobs serves again rather than loading the same file twice.
       const adopted = e.slot ? null : leases.adoptHeld(e);
       try {
-        if (!e.slot) {
+        if (this.deps.loadSessions === false) {
+          // Nothing to load or check here: the processes that run the model do both on this change.
+        } else if (!e.slot) {
           catalogue.setStatus(e, 'LOADING');
           created = await placeVersion(e, e.requestedDevice, events);
           e.slot = created;
@@ -312,6 +325,10 @@ export class Lifecycle implements ChangeTarget {
   /** New session on `device` swapped in for the current one (if any); failures change nothing. */
   private async replace(e: Entry, device: string | readonly string[]): Promise<void> {
     const { catalogue, events } = this.deps;
+    if (this.deps.loadSessions === false) {
+      e.requestedDevice = device; // placed by the processes that run the model
+      return;
+    }
     let slot: Slot;
     try {
       slot = await placeVersion(e, device, events);

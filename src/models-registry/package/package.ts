@@ -218,8 +218,11 @@ export async function loadChecked(
   }
 }
 
-/** Runs every check on a package and keeps it open for the caller (the registry) to adopt or discard. */
-export async function preparePackage(pathOrArchive: string, opts: PrepareOptions = {}): Promise<PreparedPackage> {
+/** A package whose files passed every check that needs no model session; nothing loaded. */
+export type InspectedPackage = Omit<PreparedPackage, 'session' | 'placement' | 'golden'>;
+
+/** The checks that need no session (archive, manifest, version.exists, sha256s): a catalogue-only process's (API_LOAD_MODELS). */
+export async function inspectPackage(pathOrArchive: string, opts: PrepareOptions = {}): Promise<InspectedPackage> {
   const opened = await openPackage(pathOrArchive, opts);
   try {
     const manifest = await readManifest(opened.root);
@@ -233,6 +236,24 @@ export async function preparePackage(pathOrArchive: string, opts: PrepareOptions
       );
     }
     await checkPackageFiles(opened.root, opened.files, manifest);
+    return {
+      opened,
+      manifest,
+      modelPath: packagePath(opened.root, manifest.modelFile),
+      modelSha256: manifest.files[manifest.modelFile],
+      discard: () => opened.cleanup(),
+    };
+  } catch (e) {
+    await opened.cleanup();
+    throw e;
+  }
+}
+
+/** Runs every check on a package and keeps it open for the caller (the registry) to adopt or discard. */
+export async function preparePackage(pathOrArchive: string, opts: PrepareOptions = {}): Promise<PreparedPackage> {
+  const inspected = await inspectPackage(pathOrArchive, opts);
+  const { opened, manifest } = inspected;
+  try {
     const loaded = await loadChecked(
       opened.root,
       manifest,
@@ -240,10 +261,7 @@ export async function preparePackage(pathOrArchive: string, opts: PrepareOptions
       opts.threads ?? manifest.threads,
     );
     return {
-      opened,
-      manifest,
-      modelPath: packagePath(opened.root, manifest.modelFile),
-      modelSha256: manifest.files[manifest.modelFile],
+      ...inspected,
       ...loaded,
       discard: async () => {
         await loaded.session.release().catch(() => undefined);

@@ -16,7 +16,7 @@ import {
 import { JobControlResolver } from './api/job-control.resolver';
 import type { JobsModule } from './jobs.module';
 
-export { createJobsModule, severityOf } from './jobs.module';
+export { createJobsModule, jobMode, severityOf } from './jobs.module';
 export type { JobsModule, JobsDeps } from './jobs.module';
 export { resultFileRoutes } from './api/result-files';
 // Result types and views other modules show (a patient's predictions and segmentations; research metrics).
