@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import type { TestServer } from '../support/server';
+import type { GqlResult, TestServer } from '../support/server';
 
 export const EXPORT = `mutation($f: MetricsFilter) { exportLesionMetricsCsv(filter: $f) { url expiresAt } }`;
 
@@ -41,9 +41,9 @@ export async function allLesionMetrics(
   const out: any[] = [];
   let after: string | null = null;
   for (;;) {
-    const res = await server.gql<any>(q, { f: filter ?? null, after }, token);
+    const res: GqlResult<any> = await server.gql<any>(q, { f: filter ?? null, after }, token);
     if (res.errors) throw new Error(JSON.stringify(res.errors));
-    const page = res.data.lesionMetrics;
+    const page: { edges: any[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } = res.data.lesionMetrics;
     out.push(...page.edges.map((e: any) => e.node));
     if (!page.pageInfo.hasNextPage) return out;
     after = page.pageInfo.endCursor;
