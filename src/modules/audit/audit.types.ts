@@ -38,6 +38,10 @@ registerEnumType(AuditAction, {
     MODEL_DEVICE_CHANGED: { description: 'An admin placed a model version on another device' },
     MODEL_CACHE_REGENERATED: { description: "An admin re-created every loaded model's session" },
     MODEL_ROLLED_BACK: { description: 'An admin activated the version that was active before' },
+    REPORT_GENERATED: {
+      description: 'generateReport: details name the report, its kind, image count and the patients exported',
+    },
+    REPORT_DELETED: { description: 'deleteReport: a report and its file were removed' },
     RESEARCH_EXPORTED: { description: 'A researcher or admin got a link to the de-identified lesion-metrics CSV' },
     RESEARCH_EXPORT_DOWNLOADED: {
       description: 'A de-identified CSV link was fetched, or refused because its owner may no longer export',

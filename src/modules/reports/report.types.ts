@@ -28,7 +28,7 @@ registerEnumType(ReportStatus, {
 
 @InputType({ description: 'What to report on: a kind and exactly one source of images' })
 export class ReportInput {
-  @Field(() => ReportKind) kind!: ReportKind;
+  @Field(() => ReportKind, { description: 'What to make' }) kind!: ReportKind;
 
   @Field(() => [ID], {
     nullable: true,
@@ -52,8 +52,8 @@ export class ReportInput {
     "An export of patients' images and results (generateReport); visible to whoever may read all its patients",
 })
 export class ReportType extends Node {
-  @Field(() => ReportKind) kind!: ReportKind;
-  @Field(() => ReportStatus) status!: ReportStatus;
+  @Field(() => ReportKind, { description: 'What it is' }) kind!: ReportKind;
+  @Field(() => ReportStatus, { description: 'Where it is' }) status!: ReportStatus;
   @Field(() => Float, { description: '0..1; 1 once DONE' }) progress!: number;
   @Field(() => Int, { description: 'Images the report covers' }) imageCount!: number;
   @Field(() => String, { description: 'Name the download is offered under' }) fileName!: string;
@@ -70,11 +70,11 @@ export class ReportType extends Node {
     description: 'The REPORT job making it (follow it with inferenceProgress); null when made in the request',
   })
   jobId!: string | null;
-  @Field(() => Date) createdAt!: Date;
+  @Field(() => Date, { description: 'When it was asked for' }) createdAt!: Date;
   @Field(() => Date, { nullable: true, description: 'When it was DONE or FAILED' }) finishedAt!: Date | null;
 }
 
-@ObjectType()
+@ObjectType({ description: 'A page of reports, newest first' })
 export class ReportConnection extends Connection(ReportType, 'Report') {}
 
 @ArgsType()

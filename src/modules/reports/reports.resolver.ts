@@ -65,7 +65,7 @@ export class ReportsResolver {
       'Makes a PDF, CSV or ZIP of images the caller may read (audited, and on each patient’s timeline). Small reports come back DONE; larger ones run as a REPORT job (jobId, progress on inferenceProgress)',
   })
   async generateReport(
-    @Arg('input', () => ReportInput) input: ReportInput,
+    @Arg('input', () => ReportInput, { description: 'What to report on' }) input: ReportInput,
     @Arg('wait', () => Boolean, { nullable: true, defaultValue: false, description: WAIT_DESCRIPTION }) wait: boolean,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
@@ -83,7 +83,7 @@ export class ReportsResolver {
     description: 'A report the caller may read (every patient it covers); null otherwise',
   })
   async report(
-    @Arg('id', () => ID) id: string,
+    @Arg('id', () => ID, { description: 'Report.id' }) id: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<ReportType | null> {
@@ -97,7 +97,7 @@ export class ReportsResolver {
     description: 'Deletes a report (its owner or an admin) and its file; a job still making it stops. Returns its id',
   })
   async deleteReport(
-    @Arg('id', () => ID) id: string,
+    @Arg('id', () => ID, { description: 'Report.id' }) id: string,
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<string> {
