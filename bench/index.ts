@@ -2,6 +2,8 @@ import { startupBench } from './startup';
 import { modelsBench } from './models';
 import { inferenceBench } from './inference';
 import { uploadsBench } from './uploads';
+import { reportsBench } from './reports';
+import { peerBench } from './peer';
 
 /** Every bench by name. Add yours here: a function that measures and calls report(). */
 export const benches: Record<string, () => Promise<void>> = {
@@ -9,4 +11,6 @@ export const benches: Record<string, () => Promise<void>> = {
   models: modelsBench,
   inference: inferenceBench,
   uploads: uploadsBench,
+  reports: reportsBench,
+  peer: peerBench,
 };
