@@ -11,9 +11,17 @@ export enum LogLevel {
 registerEnumType(LogLevel, {
   name: 'LogLevel',
   description: "A log line's severity (pino's levels); a filter takes this level and the ones above it",
+  valuesConfig: {
+    TRACE: { description: 'pino 10: finest detail' },
+    DEBUG: { description: 'pino 20: detail for developers' },
+    INFO: { description: 'pino 30: normal operation (requests, jobs, start and stop)' },
+    WARN: { description: 'pino 40: something went wrong and was handled' },
+    ERROR: { description: 'pino 50: an operation failed' },
+    FATAL: { description: 'pino 60: the process cannot go on' },
+  },
 });
 
-@ObjectType({ description: 'The api or worker process a log line comes from' })
+@ObjectType('LogSource', { description: 'The api or worker process a log line comes from' })
 export class LogSourceType {
   @Field(() => String, { description: 'host:pid:random, unique per process start (also in systemStatus.processes)' })
   id!: string;
@@ -33,7 +41,7 @@ export class ServerLogLine {
   @Field(() => Date, { description: 'When it was written' })
   time!: Date;
 
-  @Field(() => LogLevel)
+  @Field(() => LogLevel, { description: 'Its severity' })
   level!: LogLevel;
 
   @Field(() => String, { nullable: true, description: 'Its message (pino `msg`), if any' })
@@ -55,7 +63,7 @@ export class ServerLogLine {
 
 @ObjectType({ description: 'Whether a process answered a serverLogs query' })
 export class LogSourceAnswer {
-  @Field(() => LogSourceType)
+  @Field(() => LogSourceType, { description: 'The process asked' })
   source!: LogSourceType;
 
   @Field(() => Boolean, {
