@@ -8,6 +8,7 @@ import { makeClassifierPackage } from '../fixtures/models/packages';
 import { createTestDatabase, testRedisPrefix } from '../support/database';
 import { TEST_REDIS_URL } from '../support/env';
 import { buildCli } from '../support/workers';
+import { connectWs } from '../support/ws';
 import { isicImage, Q as IQ, subscribeProgress } from '../inference/helpers';
 import { exited, freePort, metricSum, spawnCli, startNginx, stopAll, writeNginxConfig, type Proc } from './cluster';
 
@@ -48,6 +49,7 @@ async function multipart(
   variables: Record<string, unknown>,
   files: string[],
   one = false,
+  headers: Record<string, string> = {},
 ) {
   const form = new FormData();
   const slot = one ? null : files.map(() => null);
@@ -61,7 +63,7 @@ async function multipart(
   for (const [i, f] of files.entries()) form.append(String(i), new Blob([await readFile(f)]), path.basename(f));
   const res = await fetch(`${base}/graphql`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' },
+    headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true', ...headers },
     body: form,
   });
   return { status: res.status, headers: res.headers, ...((await res.json()) as object) } as Gql & { headers: Headers };
@@ -282,7 +284,7 @@ describe('nginx in front of two api processes and two workers (deploy/nginx.conf
     }
   }, 30_000);
 
-  it('a model version uploaded through nginx and activated through api B is active on api A', async () => {
+  it("a model version uploaded through nginx and activated through api B is active on api A, then on every process; audit rows carry nginx's client IP and request id", async () => {
     const admin = await signIn(ADMIN.email, ADMIN.password);
     const packs = path.join(work, 'packs');
     const zips: string[] = [];
@@ -294,12 +296,41 @@ describe('nginx in front of two api processes and two workers (deploy/nginx.conf
       zips.push((await packPackage(dir, path.join(packs, `${version}.zip`))).outFile);
     }
     const UPLOAD_MODEL = `mutation($file: Upload!, $activate: Boolean!) { uploadModelPackage(file: $file, activate: $activate) { version status } }`;
+    // A client's own X-Forwarded-For does not choose its IP: nginx replaces it, and the api trusts nginx only.
+    const requestIds: string[] = [];
     for (const [i, zip] of zips.entries()) {
-      const up = await multipart(admin, UPLOAD_MODEL, { activate: i === 0 }, [zip], true);
+      const up = await multipart(admin, UPLOAD_MODEL, { activate: i === 0 }, [zip], true, {
+        'x-forwarded-for': '203.0.113.9',
+      });
       expect(up.errors).toBeUndefined();
+      requestIds.push(up.headers.get('x-request-id')!);
     }
+    const audit = await gql(
+      `${base}/graphql`,
+      'query { auditLog(first: 50) { edges { node { action ip requestId } } } }',
+      {},
+      admin,
+    );
+    const uploads = audit.data.auditLog.edges.map((e: any) => e.node).filter((n: any) => n.action === 'MODEL_UPLOADED');
+    expect(uploads).toHaveLength(2);
+    for (const u of uploads) expect(u.ip).toBe('127.0.0.1');
+    // nginx's request id ($request_id) is the api's, answered in x-request-id and kept on the audit row.
+    expect(requestIds.every((id) => /^[0-9a-f]{32}$/.test(id))).toBe(true);
+    expect(uploads.map((u: any) => u.requestId).sort()).toEqual([...requestIds].sort());
     const ACTIVE = `query { model(name: "topo-classifier") { activeVersion } }`;
     expect((await gql(api[0].url, ACTIVE, {}, admin)).data.model.activeVersion).toBe('1.0.0');
+    // Every process announces the versions it makes active (modelRegistryEvents, over Redis).
+    const events: Array<{ type: string; name: string; version: string; processId: string }> = [];
+    const ws = await connectWs(`${base}/graphql`, admin);
+    ws.subscribe(
+      { query: 'subscription { modelRegistryEvents { type name version processId } }' },
+      {
+        next: (r) => r.data && events.push((r.data as any).modelRegistryEvents),
+        error: () => undefined,
+        complete: () => undefined,
+      },
+    );
+    await new Promise((r) => setTimeout(r, 300)); // the subscription is registered on Redis
     const t0 = Date.now();
     const act = await gql(
       api[1].url,
@@ -309,15 +340,29 @@ describe('nginx in front of two api processes and two workers (deploy/nginx.conf
     );
     expect(act.errors).toBeUndefined();
     let seen = '';
-    let elapsed = 0;
+    let onA = 0;
     while (Date.now() - t0 < 10_000) {
       seen = (await gql(api[0].url, ACTIVE, {}, admin)).data.model.activeVersion;
-      elapsed = Date.now() - t0;
+      onA = Date.now() - t0;
       if (seen === '2.0.0') break;
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(seen).toBe('2.0.0');
-    console.log(`topology: 2.0.0 active on api A ${elapsed} ms after activateModelVersion was sent to api B`);
+    // Active everywhere: both apis (the pointer) and both workers (loaded and golden-checked there).
+    const activated = () =>
+      new Set(
+        events
+          .filter((e) => e.type === 'ACTIVATED' && e.name === 'topo-classifier' && e.version === '2.0.0')
+          .map((e) => e.processId),
+      ).size;
+    while (activated() < 4 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 10));
+    const everywhere = Date.now() - t0;
+    await ws.dispose();
+    expect(activated()).toBe(4);
+    expect(events.filter((e) => e.type === 'FAILED')).toEqual([]);
+    console.log(
+      `topology: 2.0.0 active on api A ${onA} ms, on all 4 processes ${everywhere} ms after activateModelVersion was sent to api B`,
+    );
     // The workers run it: a classification with the new default version answers from 2.0.0.
     const r = await gql(
       `${base}/graphql`,
