@@ -85,8 +85,10 @@ export async function zipStream(
       failure = e;
     },
   );
-  const step = (p: Promise<unknown>) =>
-    Promise.race([p, failed.then(() => Promise.reject(failure ?? new Error('the ZIP output closed early')))]);
+  // One promise for the whole archive (not one per entry: each would be held until the archive ends).
+  const closed = failed.then(() => Promise.reject(failure ?? new Error('the ZIP output closed early')));
+  closed.catch(() => undefined);
+  const step = (p: Promise<unknown>) => Promise.race([p, closed]);
 
   try {
     for await (const e of entries) {
