@@ -143,7 +143,7 @@ async function expectAccessible(page: Page, what: string): Promise<void> {
   expect([what, violations]).toEqual([what, []]);
 }
 
-it('users: search, change a role (saved), disable and enable an account', async () => {
+it('users: search, change a role (saved) and a plan, disable and enable an account', async () => {
   const { page } = h;
   await page.getByRole('link', { name: 'Admin' }).click();
   await page.getByRole('heading', { name: 'Users' }).waitFor();
@@ -162,6 +162,19 @@ it('users: search, change a role (saved), disable and enable an account', async 
     await apiToken(h, ADMIN, PASSWORD),
   );
   expect(me.data?.users.edges.map((e) => e.node.role)).toEqual(['RESEARCHER']);
+
+  // A plan: the clinician's dashboard then shows the PRO quotas.
+  await page.getByLabel('Search email or name').fill('grace');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByLabel(`Plan of ${CLINICIAN}`, { exact: true }).selectOption('PRO');
+  await page.getByRole('button', { name: `Save plan of ${CLINICIAN}` }).click();
+  await see(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  const dashboard = await h.gql<{ myDashboard: { plan: string } }>(
+    'query { myDashboard { plan } }',
+    {},
+    clinicianToken,
+  );
+  expect(dashboard.data?.myDashboard.plan).toBe('PRO');
 
   // Only disabled accounts, then none; disable one (its row says so) and enable it again.
   await page.getByLabel('Search email or name').fill('');

@@ -36,6 +36,15 @@ export const SetUserRoleMutation = graphql(`
   }
 `);
 
+export const SetUserPlanMutation = graphql(`
+  mutation AdminSetUserPlan($userId: ID!, $plan: Plan!) {
+    setUserPlan(userId: $userId, plan: $plan) {
+      id
+      plan
+    }
+  }
+`);
+
 export const SetUserDisabledMutation = graphql(`
   mutation AdminSetUserDisabled($userId: ID!, $disabled: Boolean!) {
     setUserDisabled(userId: $userId, disabled: $disabled) {

@@ -3,56 +3,108 @@ import { useState, type ReactNode } from 'react';
 import { useMutation } from 'urql';
 import { Button, SelectField, apiErrors } from '../../../ui';
 import { useAuth } from '../../../app/auth';
-import type { Role } from '../../../gql/graphql';
-import { ResetUserTwoFactorMutation, SetUserDisabledMutation, SetUserRoleMutation } from '../operations';
+import type { Plan, Role } from '../../../gql/graphql';
+import {
+  ResetUserTwoFactorMutation,
+  SetUserDisabledMutation,
+  SetUserPlanMutation,
+  SetUserRoleMutation,
+} from '../operations';
 import type { UserRow } from './users-page';
 
 const ROLES: Role[] = ['ADMIN', 'CLINICIAN', 'RESEARCHER'];
+const PLANS: Plan[] = ['FREE', 'PRO'];
 
 /** The first error's words, for the line under a control. */
 const firstError = (error: Parameters<typeof apiErrors>[0]) => apiErrors(error)[0]?.message;
 
-export function RoleControl({ user }: { user: UserRow }): ReactNode {
-  const [role, setRole] = useState<Role>(user.role);
-  const [{ fetching, error }, save] = useMutation(SetUserRoleMutation);
+interface ChoiceProps<T extends string> {
+  /** What is chosen, e.g. "role": names the select ("Role of ...") and the button ("Save role of ..."). */
+  what: string;
+  email: string;
+  current: T;
+  options: readonly T[];
+  fetching: boolean;
+  error: Parameters<typeof apiErrors>[0];
+  save(value: T): Promise<{ error?: unknown }>;
+}
+
+/** A select and its Save button; the refusal of a value reads under the select while that value is chosen. */
+function ChoiceControl<T extends string>({ what, email, current, options, fetching, error, save }: ChoiceProps<T>) {
+  const [value, setValue] = useState<T>(current);
   const [saved, setSaved] = useState(false);
-  // The role last sent: its refusal is shown while that role is still the one chosen.
-  const [sent, setSent] = useState<Role | null>(null);
+  const [sent, setSent] = useState<T | null>(null);
+  const title = `${what[0].toUpperCase()}${what.slice(1)}`;
   return (
-    <div className="admin-inline">
+    <div className="admin-choice">
       <SelectField
-        label={<span className="visually-hidden">Role of {user.email}</span>}
-        value={role}
-        error={sent === role ? firstError(error) : undefined}
+        label={
+          <span className="visually-hidden">
+            {title} of {email}
+          </span>
+        }
+        value={value}
+        error={sent === value ? firstError(error) : undefined}
         onChange={(e) => {
           setSaved(false);
-          setRole(e.target.value as Role);
+          setValue(e.target.value as T);
         }}
       >
-        {ROLES.map((r) => (
-          <option key={r} value={r}>
-            {r.toLowerCase()}
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {o.toLowerCase()}
           </option>
         ))}
       </SelectField>
       <Button
-        aria-label={`Save role of ${user.email}`}
-        disabled={role === user.role}
+        aria-label={`Save ${what} of ${email}`}
+        disabled={value === current}
         busy={fetching}
         onClick={async () => {
-          setSent(role);
-          const r = await save({ userId: user.id, role });
+          setSent(value);
+          const r = await save(value);
           if (!r.error) setSaved(true);
         }}
       >
-        Save role
+        Save
       </Button>
-      {saved && role === user.role ? (
+      {saved && value === current ? (
         <span className="admin-ok" role="status">
           Saved
         </span>
       ) : null}
     </div>
+  );
+}
+
+export function RoleControl({ user }: { user: UserRow }): ReactNode {
+  const [{ fetching, error }, save] = useMutation(SetUserRoleMutation);
+  return (
+    <ChoiceControl
+      what="role"
+      email={user.email}
+      current={user.role}
+      options={ROLES}
+      fetching={fetching}
+      error={error}
+      save={(role) => save({ userId: user.id, role })}
+    />
+  );
+}
+
+/** The plan sets the monthly quotas (setUserPlan); they follow at once. */
+export function PlanControl({ user }: { user: UserRow }): ReactNode {
+  const [{ fetching, error }, save] = useMutation(SetUserPlanMutation);
+  return (
+    <ChoiceControl
+      what="plan"
+      email={user.email}
+      current={user.plan}
+      options={PLANS}
+      fetching={fetching}
+      error={error}
+      save={(plan) => save({ userId: user.id, plan })}
+    />
   );
 }
 

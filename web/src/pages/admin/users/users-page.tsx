@@ -1,7 +1,6 @@
 // Users (admins): search by email or name, narrow by role and status, change a role, disable or enable an
 // account, switch off the 2FA of someone who lost their device. Each row's controls show their own errors
-// (e.g. CONFLICT LAST_ADMIN beside the role of the last admin). The plan is shown, not changed: the API has
-// no mutation for it.
+// (e.g. CONFLICT LAST_ADMIN beside the role of the last admin). The plan (setUserPlan) sets the monthly quotas.
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { useQuery } from 'urql';
@@ -19,7 +18,7 @@ import {
 import { formatDateTime } from '../../../ui';
 import type { AdminUsersQuery, Role } from '../../../gql/graphql';
 import { UsersQuery } from '../operations';
-import { RoleControl, StatusControl, TwoFactorControl } from './user-controls';
+import { PlanControl, RoleControl, StatusControl, TwoFactorControl } from './user-controls';
 import '../admin.css';
 
 export type UserRow = NonNullable<AdminUsersQuery['users']>['edges'][number]['node'];
@@ -46,7 +45,7 @@ const COLUMNS = [
     ),
   },
   { header: 'Role', cell: (u: UserRow) => <RoleControl user={u} /> },
-  { header: 'Plan', cell: (u: UserRow) => u.plan.toLowerCase() },
+  { header: 'Plan', cell: (u: UserRow) => <PlanControl user={u} /> },
   { header: 'Status', cell: (u: UserRow) => <StatusControl user={u} /> },
   { header: 'Two-factor', cell: (u: UserRow) => <TwoFactorControl user={u} /> },
   { header: 'Registered', cell: (u: UserRow) => formatDate(u.createdAt) },
