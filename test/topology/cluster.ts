@@ -128,6 +128,7 @@ ${site}
 
 /** Starts nginx in the foreground on `file`; resolves once it answers on `port`. */
 export async function startNginx(dir: string, file: string, port: number, track: Proc[]): Promise<Proc> {
+  if (!existsSync(NGINX)) throw new Error('nginx is not installed: apt-get install nginx (.ci/run and CI install it)');
   const child = spawn(NGINX, ['-p', dir, '-c', file, '-e', path.join(dir, 'error.log')], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
