@@ -2,7 +2,7 @@
 // as box charts (each with its numbers in a table).
 import type { ReactNode } from 'react';
 import type { ResearchLesionMetricsSummaryQuery } from '../../gql/graphql';
-import { DistributionChart } from './DistributionChart';
+import { DistributionChart } from './distribution-chart';
 
 type Summary = NonNullable<ResearchLesionMetricsSummaryQuery['lesionMetricsSummary']>;
 

@@ -14,8 +14,8 @@ import {
   Table,
   apiErrors,
   formatDate,
+  formatDateTime,
 } from '../../../ui';
-import { formatDateTime } from '../../../ui';
 import type { AdminUsersQuery, Role } from '../../../gql/graphql';
 import { UsersQuery } from '../operations';
 import { PlanControl, RoleControl, StatusControl, TwoFactorControl } from './user-controls';
