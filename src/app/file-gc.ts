@@ -69,6 +69,7 @@ export function startFileGc(
   db: Database,
   store: FileStore,
   logger: Logger,
+  firstDelayMs?: number,
 ): () => Promise<void> {
   const every = config.FILE_GC_INTERVAL_MINUTES * 60_000;
   if (!every) return async () => undefined;
@@ -91,7 +92,7 @@ export function startFileGc(
     }, ms);
     timer.unref();
   };
-  schedule(Math.floor(Math.random() * every));
+  schedule(firstDelayMs ?? Math.floor(Math.random() * every));
   return async () => {
     if (timer) clearTimeout(timer);
     timer = null;

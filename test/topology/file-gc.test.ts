@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Role } from '../../src/entities';
-import { FILE_REFERENCES, NOT_STORE_FILES, collectFiles } from '../../src/app/file-gc';
+import { FILE_REFERENCES, NOT_STORE_FILES, collectFiles, startFileGc } from '../../src/app/file-gc';
 import type { LocalFileStore } from '../../src/infra/storage/file-store';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
@@ -141,6 +141,33 @@ it('an old orphan whose bytes are stored again (a new upload of the same file) i
   expect(r.removed).toBe(0);
   expect(await store.exists(first.sha256)).toBe(true);
   await store.remove(first.sha256);
+});
+
+it('the periodic sweep removes an old orphan by itself, and stops when told', async () => {
+  const orphan = await store.putBuffer(randomBytes(1000));
+  await age(store.path(orphan.sha256), 2 * DAY);
+  const config = { ...server.config, FILE_GC_INTERVAL_MINUTES: 1 };
+  const stop = startFileGc(config, server.services.db, store, server.services.logger, 0);
+  try {
+    for (let i = 0; i < 500 && (await store.exists(orphan.sha256)); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await store.exists(orphan.sha256)).toBe(false);
+  } finally {
+    await stop();
+  }
+  // FILE_GC_INTERVAL_MINUTES=0: no sweep at all.
+  const kept = await store.putBuffer(randomBytes(1000));
+  await age(store.path(kept.sha256), 2 * DAY);
+  const none = startFileGc(
+    { ...server.config, FILE_GC_INTERVAL_MINUTES: 0 },
+    server.services.db,
+    store,
+    server.services.logger,
+    0,
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  await none();
+  expect(await store.exists(kept.sha256)).toBe(true);
+  await store.remove(kept.sha256);
 });
 
 it('gc-files refuses a grace that is not a whole number of minutes', async () => {

@@ -262,6 +262,10 @@ describe('nginx in front of two api processes and two workers (deploy/nginx.conf
       expect(await res.text()).not.toContain('dermagraph_');
     }
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    // Bodies: 1 MiB off /graphql (nginx answers 413 itself); /graphql takes uploads (GraphQL errors past the api's limits).
+    const big = await fetch(`${base}/reset-password`, { method: 'POST', body: Buffer.alloc(2 * 1024 * 1024, 97) });
+    expect(big.status).toBe(413);
+    expect(big.headers.get('x-content-type-options')).toBe('nosniff');
     for (const a of api) {
       expect((await fetch(`http://127.0.0.1:${a.port}/readyz`)).status).toBe(200);
       // API_LOAD_MODELS=auto in queue mode: the api holds the catalogue but no onnxruntime session.
