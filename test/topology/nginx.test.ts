@@ -10,6 +10,7 @@ import { TEST_REDIS_URL } from '../support/env';
 import { buildCli } from '../support/workers';
 import { connectWs } from '../support/ws';
 import { isicImage, Q as IQ, subscribeProgress } from '../inference/helpers';
+import { gql, multipart as multipartTo, signIn as signInTo, UPLOAD, waitJob as waitJobOn } from './client';
 import { exited, freePort, metricSum, spawnCli, startNginx, stopAll, writeNginxConfig, type Proc } from './cluster';
 
 /**
@@ -27,72 +28,12 @@ const api: Array<{ port: number; url: string }> = [];
 const workers: Array<{ proc: Proc; httpPort: number }> = [];
 const ADMIN = { email: 'admin@topology.test', password: `Admin-${randomBytes(9).toString('base64url')}` };
 
-type Gql = {
-  status: number;
-  data?: any;
-  errors?: Array<{ message: string; extensions?: Record<string, unknown> & { code?: string } }>;
-};
-
-async function gql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<Gql> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, ...((await res.json()) as object) };
-}
-
-/** A GraphQL multipart request (graphql-upload's spec) through nginx: `files` fill `variables[filesVar]`. */
-async function multipart(
-  token: string,
-  query: string,
-  variables: Record<string, unknown>,
-  files: string[],
-  one = false,
-  headers: Record<string, string> = {},
-) {
-  const form = new FormData();
-  const slot = one ? null : files.map(() => null);
-  form.append('operations', JSON.stringify({ query, variables: { ...variables, [one ? 'file' : 'files']: slot } }));
-  form.append(
-    'map',
-    JSON.stringify(
-      Object.fromEntries(files.map((_, i) => [String(i), [one ? 'variables.file' : `variables.files.${i}`]])),
-    ),
-  );
-  for (const [i, f] of files.entries()) form.append(String(i), new Blob([await readFile(f)]), path.basename(f));
-  const res = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true', ...headers },
-    body: form,
-  });
-  return { status: res.status, headers: res.headers, ...((await res.json()) as object) } as Gql & { headers: Headers };
-}
-
-const signIn = async (email: string, password: string) => {
-  const r = await gql(
-    `${base}/graphql`,
-    'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }',
-    {
-      e: email,
-      p: password,
-    },
-  );
-  expect(r.errors).toBeUndefined();
-  return r.data.login.accessToken as string;
-};
-
-const UPLOAD = `mutation($patientId: ID!, $files: [Upload!]!) { uploadImages(patientId: $patientId, files: $files) { id sha256 byteSize url } }`;
-
-async function waitJob(token: string, id: string, ms = 60_000): Promise<Record<string, any>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const job = (await gql(`${base}/graphql`, IQ.job, { id }, token)).data?.job;
-    if (job && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.status)) return job;
-    if (Date.now() > end) throw new Error(`job ${id} did not end: ${JSON.stringify(job)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// The client calls, through nginx unless a URL is given.
+const viaNginx = () => `${base}/graphql`;
+const multipart = (...a: Parameters<typeof multipartTo> extends [string, ...infer R] ? R : never) =>
+  multipartTo(viaNginx(), ...a);
+const signIn = (email: string, password: string) => signInTo(viaNginx(), email, password);
+const waitJob = (token: string, id: string) => waitJobOn(viaNginx(), token, id);
 
 beforeAll(async () => {
   buildCli();
