@@ -5,6 +5,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { Context as WsContext } from 'graphql-ws';
 import {
   GraphQLError,
+  execute,
+  subscribe,
   validate,
   type DocumentNode,
   type ExecutionArgs,
@@ -16,6 +18,7 @@ import { toGraphQLError } from '../schema/errors';
 import type { AuthUser } from '../schema/context';
 import { QueryLimitError, type Armor } from '../infra/http/armor';
 import { buildContext } from './build-context';
+import { withRequestId } from '../infra/observability/request-scope';
 import type { Services } from '../schema/context';
 
 /**
@@ -161,9 +164,13 @@ export function createSubscriptionServer(opts: {
     }
   };
 
+  const requestIdOf = (args: ExecutionArgs) => (args.contextValue as { requestId?: string } | undefined)?.requestId;
   const disposable = useServer<Record<string, unknown>, { socket: WebSocket; request: http.IncomingMessage }>(
     {
       schema: opts.schema,
+      // Each operation runs under its own request id, as an HTTP request does: its log lines, jobs, audit rows.
+      execute: (args) => withRequestId(requestIdOf(args), () => execute(args)),
+      subscribe: (args) => withRequestId(requestIdOf(args), () => subscribe(args)),
       onConnect: async (ctx: Ctx) => {
         if (!ipOf.has(ctx.extra.socket)) return false; // already closed at the address cap
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;

@@ -61,6 +61,11 @@ export interface LogBusDeps {
   peers(): Promise<LogSource[]>;
   /** How long a query waits for processes that have not answered. */
   timeoutMs?: number;
+  /**
+   * Whether a publish can go out now. The Redis pub/sub does not report a failed PUBLISH to its caller
+   * (the rejection would be unhandled), so nothing is published while the connection is down.
+   */
+  connected?: () => boolean;
 }
 
 /**
@@ -102,11 +107,11 @@ export class LogBus {
       }),
       listen(pubSub, INTEREST, undefined, () => this.heardInterest()),
       listen(pubSub, HELLO, undefined, () => {
-        if (this.localTails > 0) pubSub.publish(INTEREST, { from: this.source.id });
+        if (this.localTails > 0) this.send(INTEREST, { from: this.source.id });
       }),
       ring.onLine((e) => this.forward(e)),
     );
-    pubSub.publish(HELLO, { from: this.source.id });
+    this.send(HELLO, { from: this.source.id });
   }
 
   /** The newest `query.limit` lines of every process that answers within the timeout, oldest first. */
@@ -118,6 +123,8 @@ export class LogBus {
     ]);
     const id = randomUUID();
     const replies = new Map<string, ReplyMessage>();
+    // This process answers from its own ring directly: with Redis down, its lines are still there.
+    replies.set(this.source.id, { id, source: this.source, entries: this.deps.ring.query(query) });
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.deps.timeoutMs ?? 1500);
       timer.unref();
@@ -128,7 +135,8 @@ export class LogBus {
         }
       };
       this.pending.set(id, { replies, settle });
-      this.deps.pubSub.publish(QUERY, { id, replyTo: this.source.id, query } satisfies QueryMessage);
+      settle(); // no other process expected: done already
+      this.send(QUERY, { id, replyTo: this.source.id, query } satisfies QueryMessage);
     });
     this.pending.delete(id);
     const lines = [...replies.values()]
@@ -142,26 +150,56 @@ export class LogBus {
     return { lines, sources };
   }
 
-  /** Lines of every process at `minLevel` and above from now on, until the consumer stops. */
-  async *tail(minLevel: number): AsyncGenerator<SourcedLine> {
+  /**
+   * Lines of every process at `minLevel` and above from now on, until the consumer stops. A plain
+   * iterator, not an async generator: a generator's return() waits for its pending await (the next
+   * message, which may never come), while this one's ends the subscription at once.
+   */
+  tail(minLevel: number): AsyncIterableIterator<SourcedLine> {
     const it = this.deps.pubSub.subscribe(LINES)[Symbol.asyncIterator]();
     this.localTails++;
     this.announce();
-    try {
-      for (;;) {
-        const { value, done } = await it.next();
-        if (done) return;
-        const m = value as LinesMessage;
-        for (const e of m.entries) if (e.level >= minLevel) yield { ...e, source: m.source };
-      }
-    } finally {
-      this.localTails--;
-      if (this.localTails === 0 && this.announcer) {
+    const ready: SourcedLine[] = [];
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      if (--this.localTails === 0 && this.announcer) {
         clearInterval(this.announcer);
         this.announcer = null;
       }
-      await it.return?.();
-    }
+      void it.return?.();
+    };
+    const done = (): IteratorResult<SourcedLine> => ({ done: true, value: undefined });
+    return {
+      next: async () => {
+        while (!ready.length) {
+          if (ended) return done();
+          const r = await it.next().catch((e: unknown) => {
+            end();
+            throw e;
+          });
+          if (r.done) {
+            end();
+            return done();
+          }
+          const m = r.value as LinesMessage;
+          for (const e of m.entries) if (e.level >= minLevel) ready.push({ ...e, source: m.source });
+        }
+        return { done: false, value: ready.shift()! };
+      },
+      return: async () => {
+        end();
+        return done();
+      },
+      throw: async (e: unknown) => {
+        end();
+        throw e;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   close(): void {
@@ -171,14 +209,20 @@ export class LogBus {
     this.announcer = this.flushTimer = null;
   }
 
+  private send(topic: string, ...args: unknown[]): void {
+    if (this.deps.connected && !this.deps.connected()) return;
+    this.deps.pubSub.publish(topic, ...args);
+  }
+
   private answer(m: QueryMessage): void {
+    if (m.replyTo === this.source.id) return; // answered in gather
     const entries = this.deps.ring.query(m.query);
-    this.deps.pubSub.publish(REPLY, m.replyTo, { id: m.id, source: this.source, entries } satisfies ReplyMessage);
+    this.send(REPLY, m.replyTo, { id: m.id, source: this.source, entries } satisfies ReplyMessage);
   }
 
   private announce(): void {
-    this.deps.pubSub.publish(INTEREST, { from: this.source.id });
-    this.announcer ??= setInterval(() => this.deps.pubSub.publish(INTEREST, { from: this.source.id }), ANNOUNCE_MS);
+    this.send(INTEREST, { from: this.source.id });
+    this.announcer ??= setInterval(() => this.send(INTEREST, { from: this.source.id }), ANNOUNCE_MS);
     this.announcer.unref();
   }
 
@@ -200,7 +244,7 @@ export class LogBus {
       this.flushTimer = null;
       const entries = this.buffer;
       this.buffer = [];
-      if (entries.length) this.deps.pubSub.publish(LINES, { source: this.source, entries } satisfies LinesMessage);
+      if (entries.length) this.send(LINES, { source: this.source, entries } satisfies LinesMessage);
     }, FLUSH_MS);
     this.flushTimer.unref();
   }

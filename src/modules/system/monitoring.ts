@@ -68,6 +68,7 @@ export function startMonitoring(deps: MonitoringDeps): Monitoring {
     ring: logRingOf(deps.logger),
     identity,
     peers: async () => (await directory.seen()).map(({ id, role, host, pid }) => ({ id, role, host, pid })),
+    connected: () => !deps.redis || deps.redis.main.status === 'ready',
   });
   logs.start();
   const log = deps.logger.child({ component: 'monitoring' });
