@@ -130,12 +130,27 @@ beforeAll(async () => {
   expect(again.data?.segmentImages.id).toBeTruthy();
   // A wait answers after JOB_WAIT_TIMEOUT_MS at most: on a slow machine, follow the jobs to their end.
   expect(await jobsWhenDone()).toEqual([]);
+  watchConsole(h.page);
   await signIn(h.page, ADMIN, PASSWORD);
 });
 
 afterAll(async () => {
   await h?.close();
   if (workDir) await fs.rm(workDir, { recursive: true, force: true });
+});
+
+/** Console errors and uncaught exceptions of the pages (a CSP refusal of a lazy chunk or a style would show here). */
+const consoleErrors: string[] = [];
+function watchConsole(page: Page): void {
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    // HTTP refusals the pages show in words (e.g. a 400 for a bad filter) are logged by Chromium too: not errors here.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
+  });
+}
+
+afterAll(() => {
+  expect(consoleErrors).toEqual([]);
 });
 
 async function expectAccessible(page: Page, what: string): Promise<void> {
@@ -365,6 +380,7 @@ it('audit log: the role change, filtered by action; system status', async () => 
 
 it('research: the researcher filters the metrics, reads the charts and exports the CSV', async () => {
   const page = await h.newPage();
+  watchConsole(page);
   await signIn(page, RESEARCHER, PASSWORD);
   await page.getByRole('link', { name: 'Research' }).click();
   await page.getByRole('heading', { name: 'Research metrics' }).waitFor();

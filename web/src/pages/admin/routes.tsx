@@ -1,13 +1,10 @@
 // The admin pages: routes (children of the signed-in layout) and the navigation link for them. One "Admin" link in
-// the main navigation; the admin frame adds its own sub-navigation (users, models, audit log, system).
+// the main navigation; the admin frame adds its own sub-navigation (users, models, audit log, system). The pages load
+// on first visit (their own chunks), so people who never open them do not download them.
 import { Navigate, type RouteObject } from 'react-router';
 import { RequireAuth } from '../../app/auth';
 import type { NavItem } from '../../app/nav';
 import { AdminFrame } from './admin-frame';
-import { UsersPage } from './users/users-page';
-import { ModelsPage } from './models/models-page';
-import { AuditPage } from './audit/audit-page';
-import { SystemPage } from './system/system-page';
 
 export const adminRoutes: RouteObject[] = [
   {
@@ -19,10 +16,10 @@ export const adminRoutes: RouteObject[] = [
     ),
     children: [
       { index: true, element: <Navigate to="users" replace /> },
-      { path: 'users', element: <UsersPage /> },
-      { path: 'models', element: <ModelsPage /> },
-      { path: 'audit', element: <AuditPage /> },
-      { path: 'system', element: <SystemPage /> },
+      { path: 'users', lazy: async () => ({ Component: (await import('./users/users-page')).UsersPage }) },
+      { path: 'models', lazy: async () => ({ Component: (await import('./models/models-page')).ModelsPage }) },
+      { path: 'audit', lazy: async () => ({ Component: (await import('./audit/audit-page')).AuditPage }) },
+      { path: 'system', lazy: async () => ({ Component: (await import('./system/system-page')).SystemPage }) },
     ],
   },
 ];

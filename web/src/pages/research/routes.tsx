@@ -2,16 +2,21 @@
 import type { RouteObject } from 'react-router';
 import { RequireAuth } from '../../app/auth';
 import type { NavItem } from '../../app/nav';
-import { ResearchPage } from './research-page';
 
 export const researchRoutes: RouteObject[] = [
   {
     path: 'research',
-    element: (
-      <RequireAuth roles={['RESEARCHER', 'ADMIN']}>
-        <ResearchPage />
-      </RequireAuth>
-    ),
+    // Loaded on first visit (its own chunk, charts included); the guard still decides who sees it.
+    lazy: async () => {
+      const { ResearchPage } = await import('./research-page');
+      return {
+        Component: () => (
+          <RequireAuth roles={['RESEARCHER', 'ADMIN']}>
+            <ResearchPage />
+          </RequireAuth>
+        ),
+      };
+    },
   },
 ];
 
