@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
-import { buildCli, killWorkers, startWorkerProcess } from '../support/workers';
+import { buildCli, exited, killWorkers, startWorkerProcess } from '../support/workers';
 import { connectWs } from '../support/ws';
 import { seedImages } from '../inference/helpers';
 import { eventually, gqlWithId, Q, quietInfoLogger } from './helpers';
@@ -227,3 +227,17 @@ it("an admin's audited change records the request id of the call", async () => {
     success: true,
   });
 });
+
+it('a worker that stops leaves systemStatus at once', async () => {
+  const [worker] = workers;
+  const before = (await server.gql<any>(Q.status, {}, admin.token)).data.systemStatus;
+  expect(before.processes.some((p: any) => p.pid === worker.pid)).toBe(true);
+  worker.kill('SIGTERM');
+  expect(await exited(worker)).toBe(0);
+  const after = (await server.gql<any>(Q.status, {}, admin.token)).data.systemStatus;
+  expect(after.workersSeen).toBe(0);
+  expect(after.processes.map((p: any) => p.role)).toEqual(['api']);
+  // Its lines are gone with it: serverLogs asks only the processes still there.
+  const logs = await server.gql<any>(Q.logs, { limit: 10 }, admin.token);
+  expect(logs.data.serverLogs.sources.map((s: any) => s.source.role)).toEqual(['api']);
+}, 60_000);

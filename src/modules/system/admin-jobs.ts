@@ -63,7 +63,8 @@ export async function listAllJobs(
  * retryJob: a FAILED classification or segmentation job QUEUED again and put back on the queue. Its
  * progress stream starts again (inferenceProgress replays from the retry on); images whose results an
  * earlier attempt stored are not run again. NOT_FOUND for no such job; CONFLICT (JOB_NOT_FAILED, with
- * its status) for one that did not fail, or (NOT_RETRYABLE) for a report job (its report row is gone).
+ * its status) for one that did not fail, or (NOT_RETRYABLE) for a report job (its
+ * report's state and file follow its one run: a new report is generated instead).
  */
 export async function retryJob(em: EntityManager, jobs: JobsModule, id: string): Promise<InferenceJob> {
   if (!isUuid(id)) throw notFound('Job', { field: 'id' });
