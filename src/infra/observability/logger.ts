@@ -42,13 +42,17 @@ export function createLogger(
   options: LoggerOptions = {},
 ): Logger {
   const ring = new LogRing(config.LOG_RING_SIZE ?? 2000);
-  const out: LogDestination = options.destination ?? pino.destination({ dest: 1, sync: true });
-  // One write for both: the ring sees exactly the text stdout gets.
+  // pino's own default (asynchronous stdout, flushed at exit), unless a test gives another.
+  const out: LogDestination & { flush?: (cb?: (err?: Error) => void) => void; flushSync?: () => void } =
+    options.destination ?? pino.destination({ fd: process.stdout.fd || 1 });
+  // One write for both: the ring sees exactly the text stdout gets; flushing reaches stdout.
   const tee = {
     write(line: string) {
       ring.push(line);
       return out.write(line);
     },
+    flush: (cb?: (err?: Error) => void) => (out.flush ? out.flush(cb) : cb?.()),
+    flushSync: () => out.flushSync?.(),
   };
   const logger = pino(
     {
