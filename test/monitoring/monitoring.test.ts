@@ -174,13 +174,14 @@ it('a job carries its request id into the worker; usage run on the worker is sum
   const done = await gqlWithId(
     server,
     requestId,
-    `mutation($id: ID!) { classifyImage(imageId: $id, wait: true) { id status error } }`,
+    `mutation($id: ID!) { classifyImage(imageId: $id, wait: true) { id status error requestId } }`,
     { id: imageId },
     clinician.token,
   );
   expect(done.errors).toBeUndefined();
   expect((done.data as any).classifyImage.status).toBe('SUCCEEDED');
   const jobId = (done.data as any).classifyImage.id;
+  expect((done.data as any).classifyImage.requestId).toBe(requestId);
 
   const workerLine = await eventually(async () => {
     const r = await server.gql<any>(Q.logs, { limit: 500 }, admin.token);

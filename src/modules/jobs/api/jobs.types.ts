@@ -129,6 +129,12 @@ export class JobType {
   finishedAt?: Date | null;
   @Field(() => ID, { description: 'The account that queued it (a User id; node(id) finds it, for admins)' })
   ownerId!: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The request that queued it (its x-request-id): the log lines of whichever process runs it carry it (serverLogs); null for jobs from before',
+  })
+  requestId?: string | null;
 }
 
 @ObjectType({ description: 'One label of the classifier and the ensemble’s probability for it' })

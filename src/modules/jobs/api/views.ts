@@ -52,6 +52,7 @@ export function toJob(j: InferenceJob): JobType {
     startedAt: j.startedAt ?? null,
     finishedAt: j.finishedAt ?? null,
     ownerId: (j.owner as unknown as { id: string }).id,
+    requestId: (j.request as { requestId?: string } | null)?.requestId ?? null,
   };
 }
 
