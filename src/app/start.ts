@@ -249,6 +249,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         },
       }),
     );
+    // Every route runs under its request id (signed downloads audit too); GraphQL enters it again after its body parsers.
+    app.use(requestScope());
     app.use(healthRouter(services, [models.readiness]));
     app.use(jwksRouter(auth.jwt));
     // The web console at `/` (web/dist): before the account pages, whose mailed links it opens for browsers
