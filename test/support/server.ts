@@ -44,6 +44,9 @@ export async function startTestServer(
     REDIS_URL: opts.redis === false ? '' : TEST_REDIS_URL,
     REDIS_PREFIX: testRedisPrefix(),
     PUBLIC_URL: 'http://127.0.0.1:4000',
+    // A test server is the one api of its test: with Redis it is in queue mode, where `auto` would leave
+    // its models unloaded; tests of the api-without-models layout say API_LOAD_MODELS themselves.
+    API_LOAD_MODELS: 'always',
     ...opts.env,
   });
   const server = await startServer(config, { logger: createLogger(config), ...opts });

@@ -22,7 +22,7 @@ it('auto loads sessions only where jobs run inline; always loads them anyway; ne
 });
 
 it('queue mode: the catalogue with every active version and no session; always: the sessions too', async () => {
-  const lean = await startTestServer({ env: { JOB_MODE: 'queue' } });
+  const lean = await startTestServer({ env: { JOB_MODE: 'queue', API_LOAD_MODELS: 'auto' } });
   servers.push(lean);
   const models = lean.services.models.list();
   expect(models.map((m) => m.name)).toEqual(
