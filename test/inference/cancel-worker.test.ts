@@ -63,7 +63,9 @@ describe('cancelJob with BullMQ workers', () => {
     expect(stored.length).toBeLessThanOrEqual(storedAtCancel + 2);
     expect(stored.length).toBeLessThan(60);
     // The attempt ended quietly: completed in BullMQ (not failed, not retried), the row still CANCELLED.
-    expect(await bull.getJobState(running)).toBe('completed');
+    // (BullMQ may already have dropped the completed entry: 'unknown' is as good; only a failed or a
+    // queued-again entry would mean a retry.)
+    expect(['completed', 'unknown']).toContain(await bull.getJobState(running));
     const job = (await server.gql<any>(Q.job, { id: running }, alice.token)).data.job;
     expect(job).toMatchObject({ status: 'CANCELLED', stage: 'CANCELLED', attempts: 1 });
     expect(await jobRows(server, queued)).toEqual([]);

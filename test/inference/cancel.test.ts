@@ -100,7 +100,9 @@ describe('cancelJob', () => {
     expect(stored.length).toBeLessThan(60);
     const job = (await server.gql<any>(Q.job, { id: running }, carol.token)).data.job;
     expect(job).toMatchObject({ status: 'CANCELLED', stage: 'CANCELLED' });
-    expect(job.resultIds.length).toBeGreaterThanOrEqual(storedAtCancel);
+    // A row counted at the cancel may be one of the two in flight, whose statement found the job no longer
+    // RUNNING: it is stored but not the job's. Every result stored before the cancel is the job's.
+    expect(job.resultIds.length).toBeGreaterThanOrEqual(storedAtCancel - 2);
     expect(job.resultIds.every((id: string) => stored.includes(id))).toBe(true);
     // The cancelled queued job never ran.
     expect(await jobRows(server, queued)).toEqual([]);
