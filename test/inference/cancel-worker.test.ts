@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { Plan, Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
-import { buildCli, killWorkers, startWorkerProcess } from '../support/workers';
+import { killWorkers, startWorkerProcess } from '../support/workers';
 import { Q, subscribeProgress, waitForJob } from './helpers';
 import { CANCEL, jobRows, segmentMany, untilPersisted } from './cancel-helpers';
 
@@ -18,7 +18,6 @@ let bull: Queue;
 const workers: ChildProcess[] = [];
 
 beforeAll(async () => {
-  buildCli();
   server = await startTestServer({ env: { JOB_MODE: 'queue' } });
   alice = await createSignedInUser(server, { role: Role.CLINICIAN, plan: Plan.PRO });
   bull = new Queue('inference', {

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
-import { buildCli, killWorkers, startWorkerProcess } from '../support/workers';
+import { killWorkers, startWorkerProcess } from '../support/workers';
 import { JOB_FIELDS, Q, seedImages } from './helpers';
 
 /**
@@ -17,7 +17,6 @@ let alice: SignedInUser;
 const workers: ChildProcess[] = [];
 
 beforeAll(async () => {
-  buildCli();
   // A wait longer than any test: only the job's end or the client leaving may end it.
   server = await startTestServer({ env: { JOB_MODE: 'queue', JOB_WAIT_TIMEOUT_MS: '600000' } });
   alice = await createSignedInUser(server, { role: Role.CLINICIAN });

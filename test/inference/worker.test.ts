@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
-import { buildCli, exited, killWorkers, startWorkerProcess } from '../support/workers';
+import { exited, killWorkers, startWorkerProcess } from '../support/workers';
 import { Q, seedImages, subscribeProgress, waitForJob } from './helpers';
 
 /**
@@ -16,7 +16,6 @@ const workers: ChildProcess[] = [];
 const startWorker = (name: string) => startWorkerProcess(server, name, workers);
 
 beforeAll(async () => {
-  buildCli();
   server = await startTestServer({ env: { JOB_MODE: 'queue', JOB_LOCK_MS: '2000' } });
   alice = await createSignedInUser(server, { role: Role.CLINICIAN });
 }, 120_000);

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser } from '../support/users';
-import { buildCli, killWorkers, startWorkerProcess } from '../support/workers';
+import { killWorkers, startWorkerProcess } from '../support/workers';
 import { expectNothingLost, runSoak } from './soak';
 
 /**
@@ -14,7 +14,6 @@ let server: TestServer;
 const workers: ChildProcess[] = [];
 
 beforeAll(async () => {
-  buildCli();
   server = await startTestServer({ env: { JOB_MODE: 'queue' } });
   await Promise.all([
     startWorkerProcess(server, 'w1', workers, { JOB_CONCURRENCY: '2' }),

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
-import { buildCli, exited, killWorkers, startWorkerProcess } from '../support/workers';
+import { exited, killWorkers, startWorkerProcess } from '../support/workers';
 import { connectWs } from '../support/ws';
 import { seedImages } from '../inference/helpers';
 import { eventually, gqlWithId, Q, quietInfoLogger } from './helpers';
@@ -20,7 +20,6 @@ const workers: ChildProcess[] = [];
 const started = new Date(Date.now() - 60_000);
 
 beforeAll(async () => {
-  buildCli();
   server = await startTestServer({
     env: { JOB_MODE: 'queue', MONITOR_INTERVAL_MS: '1000' },
     logger: quietInfoLogger(),

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { parse } from 'csv-parse/sync';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
-import { buildCli, killWorkers, startWorkerProcess } from '../support/workers';
+import { killWorkers, startWorkerProcess } from '../support/workers';
 import { seedImages, subscribeProgress } from '../inference/helpers';
 import { download, R } from './helpers';
 
@@ -15,7 +15,6 @@ let alice: SignedInUser;
 const workers: ChildProcess[] = [];
 
 beforeAll(async () => {
-  buildCli();
   server = await startTestServer({ env: { JOB_MODE: 'queue', REPORT_INLINE_MAX_IMAGES: '0' } });
   alice = await createSignedInUser(server);
   await startWorkerProcess(server, 'reports-w1', workers);

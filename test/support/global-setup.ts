@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { loadConfig } from '../../src/infra/config';
 import { openDatabase } from '../../src/infra/database/database';
 import { createLogger } from '../../src/infra/observability/logger';
+import { buildCliIfStale } from './build-cli';
 import { TEST_PG_URL, withDatabase } from './env';
 
 /**
@@ -11,6 +12,7 @@ import { TEST_PG_URL, withDatabase } from './env';
  * runs on one machine never collide. Databases of runs older than an hour (crashed runs) are dropped.
  */
 export default async function globalSetup(): Promise<void> {
+  buildCliIfStale();
   const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
   const template = `dg_tpl_${runId}`;
   const admin = new Client({ connectionString: TEST_PG_URL });

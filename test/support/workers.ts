@@ -1,14 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { TestServer } from './server';
 
 /** Scaled-out mode in tests: `dermagraph worker` processes (the built CLI) beside a test server. */
 const root = path.resolve(__dirname, '../..');
-
-/** Builds dist/ (the workers run the built CLI). */
-export function buildCli(): void {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
-}
 
 /**
  * Spawns a worker on the server's PostgreSQL, Redis prefix and DATA_DIR; resolves once it is

@@ -8,7 +8,6 @@ import { FILE_REFERENCES, NOT_STORE_FILES, collectFiles, startFileGc } from '../
 import type { LocalFileStore } from '../../src/infra/storage/file-store';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
-import { buildCli } from '../support/workers';
 import { Q, seedImages, waitForJob } from '../inference/helpers';
 import { ROOT } from './cluster';
 
@@ -50,7 +49,6 @@ const gcCli = (args: string[]) =>
   });
 
 beforeAll(async () => {
-  buildCli();
   server = await startTestServer({ env: { JOB_MODE: 'inline' } });
   alice = await createSignedInUser(server, { role: Role.CLINICIAN });
   store = server.services.files as LocalFileStore;

@@ -7,7 +7,6 @@ import { packPackage } from '../../src/models-registry/package/package';
 import { makeClassifierPackage } from '../fixtures/models/packages';
 import { createTestDatabase, testRedisPrefix } from '../support/database';
 import { TEST_REDIS_URL } from '../support/env';
-import { buildCli } from '../support/workers';
 import { connectWs } from '../support/ws';
 import { isicImage, Q as IQ, subscribeProgress } from '../inference/helpers';
 import { gql, multipart as multipartTo, signIn as signInTo, UPLOAD, waitJob as waitJobOn } from './client';
@@ -36,7 +35,6 @@ const signIn = (email: string, password: string) => signInTo(viaNginx(), email, 
 const waitJob = (token: string, id: string) => waitJobOn(viaNginx(), token, id);
 
 beforeAll(async () => {
-  buildCli();
   work = await mkdtemp(path.join(os.tmpdir(), 'dg-topology-'));
   dbUrl = await createTestDatabase();
   nginxPort = await freePort();

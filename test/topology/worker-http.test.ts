@@ -2,7 +2,6 @@ import net from 'node:net';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
-import { buildCli } from '../support/workers';
 import { Q, seedImages, subscribeProgress, waitForJob } from '../inference/helpers';
 import { exited, metricSum, spawnCli, stopAll, type Proc } from './cluster';
 
@@ -30,7 +29,6 @@ const workerEnv = (extra: Record<string, string> = {}) => ({
 });
 
 beforeAll(async () => {
-  buildCli();
   server = await startTestServer({ env: { JOB_MODE: 'queue' } });
   alice = await createSignedInUser(server, { role: Role.CLINICIAN });
 }, 300_000);
