@@ -53,8 +53,20 @@ export class Segmentation extends ImageResult {
   @Property({ type: 'double' })
   perimeterPixels!: number;
 
+  /**
+   * The lesion's circularity: its largest component's 4*pi*A/P^2, what severity grades. Rows stored
+   * before this was so (componentCount null) hold the all-pieces figure here.
+   */
   @Property({ type: 'double' })
   circularity!: number;
+
+  /** 4*pi*A/P^2 of every piece of the mask together (the seed's definition). */
+  @Property({ type: 'double' })
+  allPiecesCircularity!: number;
+
+  /** 8-connected pieces of the mask; null on rows stored before pieces were counted. */
+  @Property({ type: 'integer', nullable: true })
+  componentCount?: number | null;
 
   @Property({ type: 'double' })
   meanIntensity!: number;

@@ -82,6 +82,27 @@ describe('perimeter (scikit-image estimator)', () => {
     expect(star.circularity).toBeLessThan(0.2);
   });
 
+  it('keeps the skimage circularity of the disk as the lesion circularity when edge fragments join the mask', async () => {
+    const g = await grey('shapes/gradient.png');
+    const disk = await grey('shapes/disk.png');
+    const [w, h] = [disk.width, disk.height];
+    // Two 4x20 fragments on the left and right edges, 36 px or more from the disk (x 40..200).
+    const fragments = new Uint8Array(w * h);
+    for (let y = 90; y < 110; y++) for (const x of [0, 1, 2, 3, w - 4, w - 3, w - 2, w - 1]) fragments[y * w + x] = 1;
+    const mask = disk.data.map((v, i) => (v || fragments[i] ? 1 : 0));
+    const m = maskMetrics(mask, w, h, g.data);
+    expect(m.componentCount).toBe(3);
+    expect(m.circularity).toBeCloseTo(SKIMAGE.disk.circularity4, 9);
+    // Each 4x20 rectangle's border ring is 2*4 + 2*20 - 4 = 44 pixels, each of weight 1.
+    expect(perimeter(fragments, w, h)).toBe(88);
+    expect(m.areaPixels).toBe(SKIMAGE.disk.area + 160);
+    expect(m.perimeterPixels).toBeCloseTo(SKIMAGE.disk.perimeter4 + 88, 9);
+    expect(m.allPiecesCircularity).toBeCloseTo(
+      (4 * Math.PI * (SKIMAGE.disk.area + 160)) / (SKIMAGE.disk.perimeter4 + 88) ** 2,
+      12,
+    );
+  });
+
   it('counts edge pixels of the image as border (erosion with a zero border)', () => {
     // A full 3x3 image: only the centre survives 4- and 8-erosion.
     const full = new Uint8Array(9).fill(1);
@@ -108,6 +129,8 @@ describe('maskMetrics edge cases', () => {
       areaPercent: 0,
       perimeterPixels: 0,
       circularity: 0,
+      allPiecesCircularity: 0,
+      componentCount: 0,
       meanIntensity: 0,
       stdIntensity: 0,
     });

@@ -2,17 +2,26 @@
  * Lesion measurements on a binary mask at the image's own resolution.
  * Masks are row-major Uint8Array, width*height long, any non-zero value = lesion.
  */
+import { labelComponents, largestLabel, maskOfLabels } from './mask-components';
 
 export type Neighbourhood = 4 | 8;
 
 export interface MaskMetrics {
+  /** Lesion pixels, every piece of the mask. */
   areaPixels: number;
-  /** Area as a percentage (0..100) of the whole image. */
+  /** areaPixels as a percentage (0..100) of the whole image (the seed's definition). */
   areaPercent: number;
-  /** scikit-image `measure.perimeter` estimate, in pixel lengths. */
+  /** scikit-image `measure.perimeter` estimate of every piece together, in pixel lengths. */
   perimeterPixels: number;
-  /** 4*pi*A/P^2 clamped to [0, 1]; 0 when the perimeter is 0 (empty mask or lone pixels). */
+  /**
+   * The lesion's circularity: 4*pi*A/P^2 of the largest 8-connected component alone, clamped to
+   * [0, 1]; 0 when its perimeter is 0 (empty mask or a lone pixel). What severity grades.
+   */
   circularity: number;
+  /** 4*pi*A/P^2 of every piece together (areaPixels, perimeterPixels): fragments pull it down. */
+  allPiecesCircularity: number;
+  /** 8-connected pieces of the mask (0 for an empty mask). */
+  componentCount: number;
   /** Mean and population std (ddof 0) of grey levels (0..255) inside the lesion; 0 for an empty mask. */
   meanIntensity: number;
   stdIntensity: number;
@@ -135,7 +144,10 @@ export function intensityInside(mask: ArrayLike<number>, grey: ArrayLike<number>
   return { mean, std: Math.sqrt(sq / n) };
 }
 
-/** Area, perimeter, circularity and intensity of one mask (`grey` is the image's grey levels, same size). */
+/**
+ * Area, perimeter, circularity (of the lesion's main component and of all pieces) and intensity of one
+ * mask (`grey` is the image's grey levels, same size).
+ */
 export function maskMetrics(
   mask: ArrayLike<number>,
   width: number,
@@ -148,11 +160,23 @@ export function maskMetrics(
   const areaPixels = maskArea(mask);
   const perimeterPixels = areaPixels === 0 ? 0 : perimeter(mask, width, height, neighbourhood);
   const { mean, std } = intensityInside(mask, grey);
+  const pieces = labelComponents(mask, width, height);
+  const main = largestLabel(pieces);
+  // With one piece the lesion is the whole mask: no second perimeter pass.
+  const mainCircularity =
+    pieces.count <= 1
+      ? circularity(areaPixels, perimeterPixels)
+      : circularity(
+          pieces.areas[main - 1],
+          perimeter(maskOfLabels(pieces, new Set([main])), width, height, neighbourhood),
+        );
   return {
     areaPixels,
     areaPercent: (100 * areaPixels) / (width * height),
     perimeterPixels,
-    circularity: circularity(areaPixels, perimeterPixels),
+    circularity: mainCircularity,
+    allPiecesCircularity: circularity(areaPixels, perimeterPixels),
+    componentCount: pieces.count,
     meanIntensity: mean,
     stdIntensity: std,
   };

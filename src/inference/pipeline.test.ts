@@ -18,6 +18,9 @@ import { ensembleSegmentation } from './segmentation-maps';
 import { severity } from './severity';
 import { softmax } from './softmax';
 
+/** The configuration's default cut points (SEVERITY_* in src/infra/config/env.ts). */
+const SEVERITY = { smallAreaPercent: 5, largeAreaPercent: 20, highCircularity: 0.75, lowCircularity: 0.45 };
+
 const ROOT = path.join(__dirname, '../..');
 const plugin = (name: string) => path.join(ROOT, 'plugins', name, 'model.onnx');
 const classifierSpec: InputSpec = {
@@ -101,7 +104,7 @@ async function isicImage(): Promise<Buffer> {
     expect(m.areaPercent).toBeLessThan(100);
     expect(m.circularity).toBeGreaterThan(0);
     expect(m.circularity).toBeLessThanOrEqual(1);
-    expect(['LOW', 'MODERATE', 'HIGH']).toContain(severity(m.areaPercent, m.circularity));
+    expect(['LOW', 'MODERATE', 'HIGH']).toContain(severity(m.areaPercent, m.circularity, SEVERITY));
 
     // the mask PNG decodes to the same mask, so metrics recomputed from storage agree
     const back = await decodeMask(await maskPng(mask, image.width, image.height), image.width, image.height);
@@ -117,7 +120,7 @@ async function isicImage(): Promise<Buffer> {
         );
     }
     console.log(
-      `ISIC_0000150 (250x200), ensemble 2:1 at 0.5: area ${m.areaPixels} px (${m.areaPercent.toFixed(2)}%), perimeter ${m.perimeterPixels.toFixed(1)}, circularity ${m.circularity.toFixed(3)}, mean ${m.meanIntensity.toFixed(1)} ± ${m.stdIntensity.toFixed(1)}, severity ${severity(m.areaPercent, m.circularity)}`,
+      `ISIC_0000150 (250x200), ensemble 2:1 at 0.5: area ${m.areaPixels} px (${m.areaPercent.toFixed(2)}%), perimeter ${m.perimeterPixels.toFixed(1)}, circularity ${m.circularity.toFixed(3)}, mean ${m.meanIntensity.toFixed(1)} ± ${m.stdIntensity.toFixed(1)}, severity ${severity(m.areaPercent, m.circularity, SEVERITY)}`,
     );
   });
 });

@@ -1,7 +1,10 @@
 import { AppError } from '../infra/errors';
-import { DEFAULT_SEVERITY_THRESHOLDS, severity, validateSeverityThresholds } from './severity';
+import { maskMetrics } from './mask-metrics';
+import { severity, validateSeverityThresholds } from './severity';
 
 const t = { smallAreaPercent: 5, largeAreaPercent: 25, highCircularity: 0.7, lowCircularity: 0.4 };
+/** The configuration's defaults (SEVERITY_* in src/infra/config/env.ts). */
+const configDefaults = { smallAreaPercent: 5, largeAreaPercent: 20, highCircularity: 0.75, lowCircularity: 0.45 };
 
 describe('severity', () => {
   it.each([
@@ -25,8 +28,45 @@ describe('severity', () => {
     expect(severity(8, 0.8, { ...t, largeAreaPercent: 8 })).toBe('HIGH');
   });
 
-  it('has valid defaults', () => {
-    expect(validateSeverityThresholds(DEFAULT_SEVERITY_THRESHOLDS)).toBe(DEFAULT_SEVERITY_THRESHOLDS);
+  it.each([
+    // Each cut point exactly, and a hair either side, with the configuration's defaults (README's table).
+    [5, 0.9, 'MODERATE'], // areaPercent < 5 is small: 5 is not
+    [4.9999, 0.9, 'LOW'],
+    [20, 0.9, 'HIGH'], // areaPercent >= 20 is large
+    [19.9999, 0.9, 'MODERATE'],
+    [3, 0.75, 'LOW'], // circularity >= 0.75 is regular
+    [3, 0.7499, 'MODERATE'],
+    [3, 0.45, 'MODERATE'], // circularity < 0.45 is irregular: 0.45 is not
+    [3, 0.4499, 'HIGH'],
+    [4.9999, 0.4499, 'HIGH'], // HIGH is checked before LOW
+  ])('with the config defaults: area %p%%, circularity %p -> %s', (area, circ, want) => {
+    expect(severity(area as number, circ as number, configDefaults)).toBe(want);
+  });
+
+  it('grades the lesion, not its fragments: a disc with two edge slivers stays LOW', () => {
+    // A disc of radius 20 at the centre of 240x200 and two 2x80 slivers on the left and right edges
+    // (a vignette's arcs, say), far from it and from each other.
+    const [w, h] = [240, 200];
+    const disc = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) if ((x - 120) ** 2 + (y - 100) ** 2 <= 400) disc[y * w + x] = 1;
+    const withSlivers = Uint8Array.from(disc);
+    for (let y = 60; y < 140; y++) for (const x of [0, 1, w - 2, w - 1]) withSlivers[y * w + x] = 1;
+    const grey = new Uint8Array(w * h);
+    const alone = maskMetrics(disc, w, h, grey);
+    const m = maskMetrics(withSlivers, w, h, grey);
+    expect(m.componentCount).toBe(3);
+    expect(m.circularity).toBe(alone.circularity); // the disc's own figure, exactly
+    expect(m.circularity).toBeGreaterThan(0.85);
+    expect(m.allPiecesCircularity).toBeLessThan(0.45);
+    expect(m.areaPercent).toBeLessThan(5);
+    expect(severity(m.areaPercent, m.circularity, configDefaults)).toBe('LOW');
+    // Graded on all pieces together (the seed's figure) it would read as an irregular border.
+    expect(severity(m.areaPercent, m.allPiecesCircularity, configDefaults)).toBe('HIGH');
+  });
+
+  it('accepts the configuration defaults', () => {
+    expect(validateSeverityThresholds(configDefaults)).toBe(configDefaults);
   });
 
   it.each([

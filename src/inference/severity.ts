@@ -3,8 +3,9 @@ import { badInput } from '../infra/errors';
 export type Severity = 'LOW' | 'MODERATE' | 'HIGH';
 
 /**
- * Cut points of the severity table (docs/inference.md, "Severity"). Area is in % of the image; circularity is 4*pi*A/P^2
- * with skimage's perimeter (a digital disk scores about 0.9, a 5-point star about 0.2).
+ * Cut points of the severity table (docs/inference.md, "Severity"). Area is in % of the whole image; circularity is
+ * the lesion's (its largest component's) 4*pi*A/P^2 with skimage's perimeter (a digital disk scores about 0.9, a
+ * 5-point star about 0.2). There are no defaults here: the configuration (SEVERITY_*) is their one home.
  */
 export interface SeverityThresholds {
   /** "small area": areaPercent below this. */
@@ -16,14 +17,6 @@ export interface SeverityThresholds {
   /** "low circularity": circularity below this. */
   lowCircularity: number;
 }
-
-/** Defaults until the config supplies its own (SEVERITY_* in the environment). */
-export const DEFAULT_SEVERITY_THRESHOLDS: SeverityThresholds = Object.freeze({
-  smallAreaPercent: 5,
-  largeAreaPercent: 25,
-  highCircularity: 0.7,
-  lowCircularity: 0.4,
-});
 
 /** Refuses thresholds that would let LOW and HIGH overlap or fall outside their scales. */
 export function validateSeverityThresholds(t: SeverityThresholds, field = 'severityThresholds'): SeverityThresholds {
@@ -44,15 +37,12 @@ export function validateSeverityThresholds(t: SeverityThresholds, field = 'sever
 }
 
 /**
- * LOW = small area AND high circularity; HIGH = large area OR low circularity; MODERATE otherwise.
- * An empty mask (nothing segmented) is LOW: there is no lesion to grade, and its circularity of
- * 0 must not read as "irregular".
+ * Checked in this order: an empty mask (nothing segmented) is LOW, as there is no lesion to grade and
+ * its circularity of 0 must not read as "irregular"; HIGH when areaPercent >= largeAreaPercent or
+ * circularity < lowCircularity; LOW when areaPercent < smallAreaPercent and circularity >= highCircularity;
+ * MODERATE otherwise. `circularity` is the main component's (MaskMetrics.circularity).
  */
-export function severity(
-  areaPercent: number,
-  circularity: number,
-  thresholds: SeverityThresholds = DEFAULT_SEVERITY_THRESHOLDS,
-): Severity {
+export function severity(areaPercent: number, circularity: number, thresholds: SeverityThresholds): Severity {
   if (areaPercent === 0) return 'LOW';
   if (areaPercent >= thresholds.largeAreaPercent || circularity < thresholds.lowCircularity) return 'HIGH';
   if (areaPercent < thresholds.smallAreaPercent && circularity >= thresholds.highCircularity) return 'LOW';

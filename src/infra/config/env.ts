@@ -145,6 +145,23 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The severity cut points must be ordered (small <= large area, low <= high circularity), else a
+ * lesion could be both LOW and HIGH and the table in docs/inference.md would not hold.
+ */
+function severityOrderIssues(e: z.infer<typeof envSchema>): string[] {
+  const issues: string[] = [];
+  if (e.SEVERITY_SMALL_AREA_PERCENT > e.SEVERITY_LARGE_AREA_PERCENT)
+    issues.push(
+      `SEVERITY_SMALL_AREA_PERCENT: must not exceed SEVERITY_LARGE_AREA_PERCENT (got ${e.SEVERITY_SMALL_AREA_PERCENT} > ${e.SEVERITY_LARGE_AREA_PERCENT})`,
+    );
+  if (e.SEVERITY_LOW_CIRCULARITY > e.SEVERITY_HIGH_CIRCULARITY)
+    issues.push(
+      `SEVERITY_LOW_CIRCULARITY: must not exceed SEVERITY_HIGH_CIRCULARITY (got ${e.SEVERITY_LOW_CIRCULARITY} > ${e.SEVERITY_HIGH_CIRCULARITY})`,
+    );
+  return issues;
+}
+
 /** Parses the environment; a wrong value throws a ConfigError naming each variable at fault. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const known = Object.fromEntries(
@@ -161,6 +178,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  const unordered = severityOrderIssues(e);
+  if (unordered.length) throw new ConfigError(unordered);
   const isProduction = e.NODE_ENV === 'production';
   if (isProduction) {
     const weak = (['TOTP_ENCRYPTION_KEY', 'URL_SIGNING_SECRET'] as const).filter(

@@ -22,6 +22,8 @@ export interface MetricsDbRow {
   area_pixels: unknown;
   perimeter_pixels: unknown;
   circularity: unknown;
+  all_pieces_circularity: unknown;
+  component_count: number | null;
   mean_intensity: unknown;
   std_intensity: unknown;
   dice: unknown;
@@ -94,7 +96,7 @@ export class ResearchRepository {
     params.push(limit);
     return (await em.getConnection().execute(
       `select s.id, s.image_id, s.patient_id, s.created_at, s.members, s.area_percent, s.area_pixels, s.perimeter_pixels, s.circularity,
-              s.mean_intensity, s.std_intensity, s.dice, s.jaccard, s.severity, p.label, p.confidence, p.malignant
+              s.all_pieces_circularity, s.component_count, s.mean_intensity, s.std_intensity, s.dice, s.jaccard, s.severity, p.label, p.confidence, p.malignant
          from segmentations s ${LATEST_PREDICTION}
         where ${where.sql} ${keyset}
         order by s.created_at desc, s.id desc

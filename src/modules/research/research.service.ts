@@ -25,6 +25,8 @@ export interface MetricsRow {
     areaPixels: number;
     perimeterPixels: number;
     circularity: number;
+    allPiecesCircularity: number;
+    componentCount: number | null;
     meanIntensity: number;
     stdIntensity: number;
     dice: number | null;
@@ -179,6 +181,8 @@ export class ResearchService {
         areaPixels: Number(r.area_pixels),
         perimeterPixels: Number(r.perimeter_pixels),
         circularity: Number(r.circularity),
+        allPiecesCircularity: Number(r.all_pieces_circularity),
+        componentCount: r.component_count,
         meanIntensity: Number(r.mean_intensity),
         stdIntensity: Number(r.std_intensity),
         dice: r.dice === null ? null : Number(r.dice),

@@ -212,10 +212,27 @@ export class PredictionType {
     'Measurements of a segmentation mask at the image’s resolution (docs/inference.md, "Mask measurements"); an empty mask gives 0s',
 })
 export class LesionMetricsValues {
-  @Field(() => Float, { description: 'Lesion area, % of the whole image (0..100)' }) areaPercent!: number;
-  @Field(() => Int, { description: 'Lesion area in pixels' }) areaPixels!: number;
-  @Field(() => Float, { description: "scikit-image's perimeter estimator, 4-neighbourhood" }) perimeterPixels!: number;
-  @Field(() => Float, { description: '4*pi*A/P^2 clamped to [0, 1]' }) circularity!: number;
+  @Field(() => Float, { description: 'Lesion area (every piece of the mask), % of the whole image (0..100)' })
+  areaPercent!: number;
+  @Field(() => Int, { description: 'Lesion area in pixels, every piece of the mask' }) areaPixels!: number;
+  @Field(() => Float, {
+    description: "scikit-image's perimeter estimator, 4-neighbourhood, of every piece of the mask together",
+  })
+  perimeterPixels!: number;
+  @Field(() => Float, {
+    description:
+      'The lesion’s circularity: 4*pi*A/P^2 of the mask’s largest piece alone, clamped to [0, 1]; what severity grades (segmentations stored before componentCount existed hold allPiecesCircularity here)',
+  })
+  circularity!: number;
+  @Field(() => Float, {
+    description: '4*pi*A/P^2 of every piece of the mask together (areaPixels, perimeterPixels), clamped to [0, 1]',
+  })
+  allPiecesCircularity!: number;
+  @Field(() => Int, {
+    nullable: true,
+    description: '8-connected pieces of the mask (0 when empty); null on segmentations stored before it was counted',
+  })
+  componentCount?: number | null;
   @Field(() => Float, { description: 'Mean grey level inside the lesion, 0..255' }) meanIntensity!: number;
   @Field(() => Float, { description: 'Population standard deviation of that grey level' }) stdIntensity!: number;
   @Field(() => Float, {

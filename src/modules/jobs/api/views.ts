@@ -99,6 +99,8 @@ export function toSegmentation(s: Segmentation): SegmentationType {
       areaPixels: s.areaPixels,
       perimeterPixels: s.perimeterPixels,
       circularity: s.circularity,
+      allPiecesCircularity: s.allPiecesCircularity,
+      componentCount: s.componentCount ?? null,
       meanIntensity: s.meanIntensity,
       stdIntensity: s.stdIntensity,
       dice: s.dice ?? null,
