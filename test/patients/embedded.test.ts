@@ -95,13 +95,13 @@ describe('patients and uploads in embedded mode (PGlite)', () => {
       'ImageUploadedEvent',
       'PatientCreatedEvent',
     ]);
-    // Only the two images' files (and their derived copies) are in the store.
+    // Only the two images' originals, and the derived copies of the one whose thumbnail was fetched.
     const walk = async (d: string): Promise<number> => {
       let n = 0;
       for (const e of await fs.readdir(d, { withFileTypes: true }))
         n += e.isDirectory() ? await walk(path.join(d, e.name)) : 1;
       return n;
     };
-    expect(await walk(path.join(dataDir, 'files'))).toBe(6);
+    expect(await walk(path.join(dataDir, 'files'))).toBe(4);
   });
 });

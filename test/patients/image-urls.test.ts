@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { Role } from '../../src/entities';
 import { signature } from '../../src/infra/storage/signed-urls';
@@ -28,6 +29,19 @@ describe('signed image URLs and batch cleanup', () => {
     image = res.data.uploadImages[0];
   });
   afterAll(() => server?.close());
+
+  it('makes the derived copies when first asked for, not at upload', async () => {
+    const files = server.services.files;
+    expect([
+      await files.cachedPath(image.sha256, 'thumbnail'),
+      await files.cachedPath(image.sha256, 'normalized'),
+    ]).toEqual([null, null]);
+    const thumb = await fetch(local(image.thumb));
+    expect(thumb.status).toBe(200);
+    const bytes = Buffer.from(await thumb.arrayBuffer());
+    expect(bytes.equals(await readFile((await files.cachedPath(image.sha256, 'thumbnail'))!))).toBe(true);
+    expect(await files.cachedPath(image.sha256, 'normalized')).not.toBeNull();
+  });
 
   it('serves each variant with its content type and cache headers; the original byte for byte', async () => {
     const orig = await fetch(local(image.orig));
@@ -118,6 +132,6 @@ describe('signed image URLs and batch cleanup', () => {
     expect(results.map((r) => r.errors)).toEqual([undefined, undefined, undefined, undefined]);
     const after = await snapshot(server);
     expect(after.images - before.images).toBe(4);
-    expect(after.files - before.files).toBe(3); // the original and its two derived copies
+    expect(after.files - before.files).toBe(1); // the original; derived copies are made when first asked for
   });
 });

@@ -59,10 +59,8 @@ export interface FileStore {
   cachedPath(sha256: string, variant: string): Promise<string | null>;
   /** Stores a derivative (written to a temp file then renamed, so readers never see half a file). */
   putCached(sha256: string, variant: string, data: Buffer): Promise<string>;
-  /** A fresh path in the staging area, for a derived copy written before it is adopted. */
+  /** A fresh path in the staging area (a file written there and not committed is swept as a leftover). */
   tempFile(): Promise<string>;
-  /** Moves a file from the staging area into the cache as derivative `variant` of `sha256`. */
-  adoptCached(sha256: string, variant: string, tempPath: string): Promise<string>;
   /** Number of files of any kind (originals, derivatives, staged), so tests can see that a failure left none behind. */
   count(): Promise<number>;
 }
@@ -237,7 +235,7 @@ export class LocalFileStore implements FileStore {
     await this.ensureDirs();
     const p = this.derivedPath(sha256, variant);
     await fs.mkdir(path.dirname(p), { recursive: true });
-    const tmp = path.join(this.tmpDir, `${randomUUID()}.part`);
+    const tmp = await this.tempFile();
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, p);
     return p;
@@ -246,13 +244,6 @@ export class LocalFileStore implements FileStore {
   async tempFile(): Promise<string> {
     await this.ensureDirs();
     return path.join(this.tmpDir, `${randomUUID()}.part`);
-  }
-
-  async adoptCached(sha256: string, variant: string, tempPath: string): Promise<string> {
-    const p = this.derivedPath(sha256, variant);
-    await fs.mkdir(path.dirname(p), { recursive: true });
-    await fs.rename(tempPath, p);
-    return p;
   }
 
   async count(): Promise<number> {

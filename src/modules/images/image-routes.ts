@@ -22,12 +22,12 @@ const VARIANTS: Record<string, ImageVariant> = {
 
 /**
  * `/files/images/:id/:variant` (the signed URLs of Image.url), for the signed-file router.
- * Derived copies are made once (at upload; again only if the cache was cleared) and served from the cache.
+ * Derived copies are made once, when first asked for (again only if the cache was cleared), and served from the cache.
  */
 export function imageFileRoute(deps: ImageRouteDeps): SignedFileRoute {
   const inflight = new Map<string, Promise<void>>();
 
-  /** Re-makes the derived copies of `image` into the cache, once even under concurrent requests. */
+  /** Makes the derived copies of `image` into the cache, once even under concurrent requests. */
   const ensureDerived = (image: Image): Promise<void> => {
     let p = inflight.get(image.sha256);
     if (!p) {

@@ -8,8 +8,7 @@ import { uploadError } from '../../infra/http/uploads';
 import { requireAccess, type Caller } from '../patients';
 import { assertWithinQuota, assertWithinQuotaLocked } from '../quotas';
 import { countImagesWithFile, lockFile, lockFiles } from './images.repository';
-import fs from 'node:fs/promises';
-import { derivedKey, ImageVariant, probeImage, writeDerivedCopies, type ImageInfo } from './image-processing';
+import { probeImage, verifyDecodes, type ImageInfo } from './image-processing';
 
 /** What graphql-upload hands a resolver for each file (graphql-upload/processRequest.mjs FileUpload). */
 export interface IncomingFile {
@@ -37,15 +36,14 @@ export interface UploadOptions {
 interface Prepared {
   staged: StagedFile;
   info: ImageInfo;
-  /** Staged derived copies (files, so a large batch is not held in memory). */
-  derived: Record<'NORMALIZED' | 'THUMBNAIL', string>;
   filename: string;
 }
 
 /**
  * uploadImages: every file is streamed to a staged temp file while hashed (never whole in memory),
- * typed and size-checked from its bytes, fully decoded once to make the derived copies (which proves
- * it is not truncated), then all files are placed and all rows inserted in one transaction. Any
+ * typed and size-checked from its bytes, fully decoded once (which proves it is not truncated; the
+ * derived copies are made when first asked for), then all files are placed and all rows inserted in
+ * one transaction. Any
  * failure leaves no rows, no staged files, and no stored file that this batch created and nothing
  * else references.
  */
@@ -98,17 +96,11 @@ export async function uploadImages(
         }
         throw uploadError(err, field);
       }
-      const entry: Prepared = {
-        staged,
-        filename: file.filename,
-        info: undefined as never,
-        derived: undefined as never,
-      };
+      const entry: Prepared = { staged, filename: file.filename, info: undefined as never };
       prepared.push(entry);
       if (staged.size === 0) throw badInput(field, 'File is empty');
       entry.info = await probeImage(staged.tempPath, config.UPLOAD_MAX_PIXELS, field);
-      entry.derived = { NORMALIZED: await store.tempFile(), THUMBNAIL: await store.tempFile() };
-      await writeDerivedCopies(staged.tempPath, entry.info, config.UPLOAD_MAX_PIXELS, entry.derived, field);
+      await verifyDecodes(staged.tempPath, config.UPLOAD_MAX_PIXELS, field);
     }
 
     const created = new Set<string>();
@@ -125,11 +117,6 @@ export async function uploadImages(
           prepared.map(async (p) => {
             const placed = await store.commit(p.staged);
             if (placed.created) created.add(placed.sha256);
-            for (const variant of [ImageVariant.NORMALIZED, ImageVariant.THUMBNAIL] as const) {
-              const key = derivedKey(variant);
-              if (!(await store.cachedPath(placed.sha256, key)))
-                await store.adoptCached(placed.sha256, key, p.derived[variant]);
-            }
           }),
         );
         const failed = placements.find((r) => r.status === 'rejected');
@@ -162,12 +149,7 @@ export async function uploadImages(
       throw err;
     }
   } finally {
-    await Promise.all(
-      prepared.flatMap((p) => [
-        store.discard(p.staged),
-        ...Object.values(p.derived ?? {}).map((f) => fs.rm(f, { force: true })),
-      ]),
-    );
+    await Promise.all(prepared.map((p) => store.discard(p.staged)));
   }
 }
 
