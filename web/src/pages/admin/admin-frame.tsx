@@ -7,6 +7,7 @@ const LINKS = [
   { to: '/admin/users', label: 'Users' },
   { to: '/admin/models', label: 'Models' },
   { to: '/admin/audit', label: 'Audit log' },
+  { to: '/admin/logs', label: 'Logs' },
   { to: '/admin/system', label: 'System' },
 ];
 

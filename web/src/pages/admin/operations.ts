@@ -1,8 +1,5 @@
 // The admin pages' GraphQL operations (typed by graphql-codegen from schema.graphql).
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { parse } from 'graphql';
 import { graphql } from '../../gql';
-import type { Plan } from '../../gql/graphql';
 
 export const UsersQuery = graphql(`
   query AdminUsers($filter: UserFilter, $first: Int, $after: String) {
@@ -18,8 +15,15 @@ export const UsersQuery = graphql(`
           disabled
           emailVerified
           twoFactorEnabled
+          invitationPending
           createdAt
           lastLoginAt
+          usage {
+            uploads
+            predictions
+            segmentations
+            reports
+          }
         }
       }
       pageInfo {
@@ -39,17 +43,78 @@ export const SetUserRoleMutation = graphql(`
   }
 `);
 
-// setUserPlan (users [13]) is served, but the committed schema.graphql does not have it yet: parsed here rather than
-// through graphql(), so codegen and the build do not depend on the schema's next regeneration. Once schema.graphql
-// has it, this can become a graphql(`...`) document like the others.
-export const SetUserPlanMutation: TypedDocumentNode<
-  { setUserPlan: { id: string; plan: Plan } },
-  { userId: string; plan: Plan }
-> = parse(`
+export const SetUserPlanMutation = graphql(`
   mutation AdminSetUserPlan($userId: ID!, $plan: Plan!) {
     setUserPlan(userId: $userId, plan: $plan) {
       id
       plan
+    }
+  }
+`);
+
+export const SetUserNameMutation = graphql(`
+  mutation AdminSetUserName($userId: ID!, $name: String) {
+    setUserName(userId: $userId, name: $name) {
+      id
+      name
+    }
+  }
+`);
+
+export const InviteUserMutation = graphql(`
+  mutation AdminInviteUser($input: InviteUserInput!) {
+    inviteUser(input: $input) {
+      id
+      email
+      invitationPending
+    }
+  }
+`);
+
+export const SendUserPasswordResetMutation = graphql(`
+  mutation AdminSendUserPasswordReset($userId: ID!, $signOut: Boolean!) {
+    sendUserPasswordReset(userId: $userId, signOut: $signOut) {
+      id
+      invitationPending
+    }
+  }
+`);
+
+export const DeleteUserMutation = graphql(`
+  mutation AdminDeleteUser($userId: ID!, $successorId: ID) {
+    deleteUser(userId: $userId, successorId: $successorId) {
+      userId
+      outcome
+      patientsTransferred
+      patientsArchived
+      successorId
+    }
+  }
+`);
+
+/**
+ * Who may take over a deleted account's patients: enabled clinicians and admins who have signed up (the successor
+ * select), the first 100 of each role.
+ */
+export const SuccessorsQuery = graphql(`
+  query AdminSuccessors {
+    clinicians: users(filter: { role: CLINICIAN, disabled: false, invitationPending: false }, first: 100) {
+      edges {
+        node {
+          id
+          email
+          name
+        }
+      }
+    }
+    admins: users(filter: { role: ADMIN, disabled: false, invitationPending: false }, first: 100) {
+      edges {
+        node {
+          id
+          email
+          name
+        }
+      }
     }
   }
 `);

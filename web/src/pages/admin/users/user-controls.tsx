@@ -16,7 +16,7 @@ const ROLES: Role[] = ['ADMIN', 'CLINICIAN', 'RESEARCHER'];
 const PLANS: Plan[] = ['FREE', 'PRO'];
 
 /** The first error's words, for the line under a control. */
-const firstError = (error: Parameters<typeof apiErrors>[0]) => apiErrors(error)[0]?.message;
+export const firstError = (error: Parameters<typeof apiErrors>[0]) => apiErrors(error)[0]?.message;
 
 interface ChoiceProps<T extends string> {
   /** What is chosen, e.g. "role": names the select ("Role of ...") and the button ("Save role of ..."). */

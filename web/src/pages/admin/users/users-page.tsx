@@ -1,56 +1,33 @@
-// Users (admins): search by email or name, narrow by role and status, change a role, disable or enable an
-// account, switch off the 2FA of someone who lost their device. Each row's controls show their own errors
-// (e.g. CONFLICT LAST_ADMIN beside the role of the last admin). The plan (setUserPlan) sets the monthly quotas.
-import { useState, type FormEvent, type ReactNode } from 'react';
-import { Link } from 'react-router';
+// Users (admins): invite someone by email, search by email or name, narrow by role and status, rename, change a
+// role or a plan (setUserPlan sets the monthly quotas), disable or enable an account, switch off the 2FA of someone
+// who lost their device, mail a password reset, delete an account (a confirm dialog says what follows). Each row's
+// controls show their own errors (e.g. CONFLICT LAST_ADMIN beside the role of the last admin); each row shows what
+// the account used this month.
+import { useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { useQuery } from 'urql';
 import {
   Button,
   ErrorMessage,
   Field,
+  Notice,
   PageTitle,
   ProgressBar,
   SelectField,
   Table,
   apiErrors,
-  formatDate,
-  formatDateTime,
 } from '../../../ui';
 import type { AdminUsersQuery, Role } from '../../../gql/graphql';
 import { UsersQuery } from '../operations';
-import { PlanControl, RoleControl, StatusControl, TwoFactorControl } from './user-controls';
+import { deletionSummary, type Deletion } from './delete-user';
+import { InviteForm } from './invite-form';
+import { userColumns } from './user-columns';
 import '../admin.css';
+import './users.css';
 
 export type UserRow = NonNullable<AdminUsersQuery['users']>['edges'][number]['node'];
 
 const PAGE = 20;
 const ROLES: Role[] = ['ADMIN', 'CLINICIAN', 'RESEARCHER'];
-
-const COLUMNS = [
-  {
-    header: 'Account',
-    cell: (u: UserRow) => (
-      <>
-        <span className="admin-strong">{u.email}</span>
-        {u.name ? <span className="admin-sub">{u.name}</span> : null}
-        {!u.emailVerified ? <span className="admin-badge">email not verified</span> : null}
-        <Link
-          className="admin-sub"
-          to={`/admin/audit?user=${encodeURIComponent(u.id)}`}
-          aria-label={`Audit log of ${u.email}`}
-        >
-          Audit log
-        </Link>
-      </>
-    ),
-  },
-  { header: 'Role', cell: (u: UserRow) => <RoleControl user={u} /> },
-  { header: 'Plan', cell: (u: UserRow) => <PlanControl user={u} /> },
-  { header: 'Status', cell: (u: UserRow) => <StatusControl user={u} /> },
-  { header: 'Two-factor', cell: (u: UserRow) => <TwoFactorControl user={u} /> },
-  { header: 'Registered', cell: (u: UserRow) => formatDate(u.createdAt) },
-  { header: 'Last sign-in', cell: (u: UserRow) => formatDateTime(u.lastLoginAt) },
-];
 
 interface Filter {
   search: string;
@@ -63,6 +40,8 @@ export function UsersPage(): ReactNode {
   const [filter, setFilter] = useState<Filter>(draft);
   // Cursors of the pages before this one: "Previous page" pops one, "Next page" pushes one.
   const [cursors, setCursors] = useState<string[]>([]);
+  const [deleted, setDeleted] = useState<Deletion | null>(null);
+  const columns = useMemo(() => userColumns(setDeleted), []);
   const [{ data, fetching, error }] = useQuery({
     query: UsersQuery,
     variables: {
@@ -88,6 +67,8 @@ export function UsersPage(): ReactNode {
   return (
     <section className="page admin">
       <PageTitle>Users</PageTitle>
+      <InviteForm />
+      {deleted ? <Notice tone="success">{deletionSummary(deleted)}</Notice> : null}
       <form className="admin-filters" role="search" aria-label="Find accounts" onSubmit={submit}>
         <Field
           label="Search email or name"
@@ -126,9 +107,10 @@ export function UsersPage(): ReactNode {
       {fetching && !conn ? <ProgressBar label="Loading accounts" /> : null}
       {conn ? (
         <>
+          <p className="muted">Uploads, predictions, segmentations and reports count the current month (UTC).</p>
           <Table
             caption={`${conn.totalCount} ${conn.totalCount === 1 ? 'account' : 'accounts'}`}
-            columns={COLUMNS}
+            columns={columns}
             rows={conn.edges.map((e) => e.node)}
             rowKey={(u) => u.id}
             empty="No account matches."
