@@ -4,6 +4,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation } from 'urql';
 import { Button, Field, useGraphQLErrors } from '../../../ui';
 import { SendUserPasswordResetMutation, SetUserNameMutation } from '../operations';
+import { InlineError } from './choices';
 import { firstError } from './user-controls';
 import type { UserRow } from './users-page';
 
@@ -100,11 +101,7 @@ export function PasswordResetControl({ user }: { user: UserRow }): ReactNode {
       <Button variant="quiet" onClick={() => setAsking(false)}>
         Cancel
       </Button>
-      {message ? (
-        <p className="field-error" role="alert">
-          {message}
-        </p>
-      ) : null}
+      <InlineError message={message} />
     </div>
   );
 }

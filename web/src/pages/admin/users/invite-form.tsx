@@ -5,9 +5,8 @@ import { useMutation } from 'urql';
 import { Button, ErrorMessage, Field, Notice, SelectField, useGraphQLErrors } from '../../../ui';
 import type { Plan, Role } from '../../../gql/graphql';
 import { InviteUserMutation } from '../operations';
+import { PLANS, ROLES, enumOptions } from './choices';
 
-const ROLES: Role[] = ['CLINICIAN', 'RESEARCHER', 'ADMIN'];
-const PLANS: Plan[] = ['FREE', 'PRO'];
 const FIELDS = ['email', 'name', 'role', 'plan'] as const;
 
 interface Draft {
@@ -62,11 +61,7 @@ export function InviteForm(): ReactNode {
           error={errors.fieldError('role')}
           onChange={(e) => setDraft({ ...draft, role: e.target.value as Role })}
         >
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {r.toLowerCase()}
-            </option>
-          ))}
+          {enumOptions(ROLES)}
         </SelectField>
         <SelectField
           label="Their plan"
@@ -74,11 +69,7 @@ export function InviteForm(): ReactNode {
           error={errors.fieldError('plan')}
           onChange={(e) => setDraft({ ...draft, plan: e.target.value as Plan })}
         >
-          {PLANS.map((p) => (
-            <option key={p} value={p}>
-              {p.toLowerCase()}
-            </option>
-          ))}
+          {enumOptions(PLANS)}
         </SelectField>
         <Button type="submit" variant="primary" busy={fetching}>
           Send invitation

@@ -3,17 +3,14 @@ import { useState, type ReactNode } from 'react';
 import { useMutation } from 'urql';
 import { Button, SelectField, apiErrors } from '../../../ui';
 import { useAuth } from '../../../app/auth';
-import type { Plan, Role } from '../../../gql/graphql';
 import {
   ResetUserTwoFactorMutation,
   SetUserDisabledMutation,
   SetUserPlanMutation,
   SetUserRoleMutation,
 } from '../operations';
+import { InlineError, PLANS, ROLES, enumOptions } from './choices';
 import type { UserRow } from './users-page';
-
-const ROLES: Role[] = ['ADMIN', 'CLINICIAN', 'RESEARCHER'];
-const PLANS: Plan[] = ['FREE', 'PRO'];
 
 /** The first error's words, for the line under a control. */
 export const firstError = (error: Parameters<typeof apiErrors>[0]) => apiErrors(error)[0]?.message;
@@ -50,11 +47,7 @@ function ChoiceControl<T extends string>({ what, email, current, options, fetchi
           setValue(e.target.value as T);
         }}
       >
-        {options.map((o) => (
-          <option key={o} value={o}>
-            {o.toLowerCase()}
-          </option>
-        ))}
+        {enumOptions(options)}
       </SelectField>
       <Button
         aria-label={`Save ${what} of ${email}`}
@@ -126,11 +119,7 @@ export function StatusControl({ user }: { user: UserRow }): ReactNode {
       >
         {user.disabled ? 'Enable' : 'Disable'}
       </Button>
-      {message ? (
-        <p className="field-error" role="alert">
-          {message}
-        </p>
-      ) : null}
+      <InlineError message={message} />
     </div>
   );
 }
@@ -166,11 +155,7 @@ export function TwoFactorControl({ user }: { user: UserRow }): ReactNode {
           </Button>
         </>
       ) : null}
-      {message ? (
-        <p className="field-error" role="alert">
-          {message}
-        </p>
-      ) : null}
+      <InlineError message={message} />
     </div>
   );
 }

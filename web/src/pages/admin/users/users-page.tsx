@@ -18,6 +18,7 @@ import {
 } from '../../../ui';
 import type { AdminUsersQuery, Role } from '../../../gql/graphql';
 import { UsersQuery } from '../operations';
+import { ROLES, enumOptions } from './choices';
 import { deletionSummary, type Deletion } from './delete-user';
 import { InviteForm } from './invite-form';
 import { userColumns } from './user-columns';
@@ -27,7 +28,6 @@ import './users.css';
 export type UserRow = NonNullable<AdminUsersQuery['users']>['edges'][number]['node'];
 
 const PAGE = 20;
-const ROLES: Role[] = ['ADMIN', 'CLINICIAN', 'RESEARCHER'];
 
 interface Filter {
   search: string;
@@ -84,11 +84,7 @@ export function UsersPage(): ReactNode {
           onChange={(e) => setDraft({ ...draft, role: e.target.value as Role | '' })}
         >
           <option value="">Any role</option>
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {r.toLowerCase()}
-            </option>
-          ))}
+          {enumOptions(ROLES)}
         </SelectField>
         <SelectField
           label="Status"
