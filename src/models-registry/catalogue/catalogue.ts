@@ -14,6 +14,8 @@ export interface ModelVersionInfo {
   active: boolean;
   labels: string[];
   malignantLabels: string[];
+  /** The model's input (size, resize mode, normalisation), from its manifest; null when unreadable. */
+  input: Manifest['input'] | null;
   device: DeviceInfo | null;
   sha256: string;
   packageDir: string;
@@ -169,6 +171,7 @@ export class Catalogue {
       active: this.active.get(e.name) === e,
       labels: e.manifest.labels ?? [],
       malignantLabels: e.manifest.malignantLabels ?? [],
+      input: e.manifest.input,
       device: e.lastPlacement ? deviceInfo(e.lastPlacement) : null,
       sha256: e.modelSha256,
       packageDir: e.dir,
@@ -208,6 +211,7 @@ async function recordInfo(rec: VersionRecord): Promise<ModelVersionInfo> {
     active: false,
     labels: manifest?.labels ?? [],
     malignantLabels: manifest?.malignantLabels ?? [],
+    input: manifest?.input ?? null,
     device: rec.device,
     sha256: rec.modelSha256,
     packageDir: rec.packageDir,

@@ -90,7 +90,8 @@ function derivedPipelines(
   };
 }
 
-function decodeError(err: unknown, field: string): AppError {
+/** BAD_USER_INPUT for a file that failed to decode, naming `field`. */
+export function decodeError(err: unknown, field: string): AppError {
   return badInput(
     field,
     `The image could not be decoded (truncated or corrupt): ${(err as Error).message.split('\n')[0].slice(0, 200)}`,

@@ -8,7 +8,7 @@ import { uploadError } from '../../infra/http/uploads';
 import { requireAccess, type Caller } from '../patients';
 import { assertWithinQuota, assertWithinQuotaLocked } from '../quotas';
 import { countImagesWithFile, lockFile, lockFiles } from './images.repository';
-import { probeImage, verifyDecodes, type ImageInfo } from './image-processing';
+import { decodeError, probeImage, verifyDecodes, type ImageInfo } from './image-processing';
 
 /** What graphql-upload hands a resolver for each file (graphql-upload/processRequest.mjs FileUpload). */
 export interface IncomingFile {
@@ -29,6 +29,12 @@ export interface UploadOptions {
    * (uploadImages' classify / segment options and their quotas) that must refuse with nothing stored.
    */
   beforeFiles?: () => Promise<void> | void;
+  /**
+   * Decodes a staged file in the caller's own way (uploadImages with classify: at the models' input
+   * sizes, for the job that follows) instead of the plain decode check; resolves false to leave the
+   * check to the upload. A failure is the file's BAD_USER_INPUT, as the plain check's is.
+   */
+  decode?: (path: string, sha256: string) => Promise<boolean>;
   /** Test seam: runs inside the transaction after the files are placed, before the rows commit. */
   afterFilesPlaced?: () => Promise<void> | void;
 }
@@ -100,7 +106,10 @@ export async function uploadImages(
       prepared.push(entry);
       if (staged.size === 0) throw badInput(field, 'File is empty');
       entry.info = await probeImage(staged.tempPath, config.UPLOAD_MAX_PIXELS, field);
-      await verifyDecodes(staged.tempPath, config.UPLOAD_MAX_PIXELS, field);
+      const decodedByCaller = await opts.decode?.(staged.tempPath, staged.sha256).catch((err: unknown) => {
+        throw decodeError(err, field);
+      });
+      if (!decodedByCaller) await verifyDecodes(staged.tempPath, config.UPLOAD_MAX_PIXELS, field);
     }
 
     const created = new Set<string>();

@@ -21,6 +21,7 @@ import { JobControlService } from './api/job-control.service';
 import { JobCancellations } from './runner/cancellation';
 import { JobRepository } from './job.repository';
 import { ResultRepository } from './results.repository';
+import { DecodedPixels } from './runner/decoded-pixels';
 
 /** The jobs layer of a process (the api, or `dermagraph worker`): what `Services.inference` holds. */
 export interface JobsModule {
@@ -106,6 +107,8 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
   // the statement that finishes it.
   deps.registry.usePins((name, version) => jobs.countPinning(deps.db.orm.em.fork(), name, version));
 
+  // Inline mode: uploads hand the jobs that follow them their decoded pixels (DecodedPixels).
+  const decoded = mode === 'inline' ? new DecodedPixels() : undefined;
   const pixels = new PixelBudget(config.SEGMENT_MAX_PIXELS_IN_FLIGHT, (n) => jobMetrics.pixelsInFlight.set(n));
   const makeRunner = () => {
     const s = new MemberSessions(deps.registry);
@@ -126,6 +129,7 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
       images,
       pixels,
       cancellations,
+      decoded,
     });
   };
 
@@ -151,7 +155,7 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
     }
   }
 
-  const service = new JobService({ config, registry: deps.registry, queue, progress, jobs, results });
+  const service = new JobService({ config, registry: deps.registry, queue, progress, jobs, results, decoded });
   const control = new JobControlService({
     jobs,
     queue,

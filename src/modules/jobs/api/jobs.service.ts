@@ -24,6 +24,7 @@ import type { ResultRepository } from '../results.repository';
 import type { ProgressPublisher, ProgressEvent } from '../progress';
 import { closableStream } from '../closable-stream';
 import { currentRequestId } from '../../../infra/observability/request-scope';
+import type { DecodedPixels } from '../runner/decoded-pixels';
 
 /** Most images one classifyImages / segmentImages call may name (a larger batch is split by the client). */
 export const MAX_IMAGES_PER_JOB = 100;
@@ -104,8 +105,22 @@ export class JobService {
       progress: ProgressPublisher;
       jobs: JobRepository;
       results: ResultRepository;
+      /** Where this process runs the jobs it queues: pixels its uploads decode for them. */
+      decoded?: DecodedPixels | null;
     },
   ) {}
+
+  /**
+   * For uploadImages with classify, where this process runs the job: decodes an uploaded file at
+   * the plan's input sizes (the decode that proves the file whole) and keeps the pixels for the
+   * job. Null where jobs run in another process (the upload's own decode check then).
+   */
+  uploadDecoder(plan: ClassifyPlan): ((path: string, sha256: string) => Promise<void>) | null {
+    const decoded = this.deps.decoded;
+    const specs = plan.members.flatMap((m) => this.deps.registry.versionInfo(m.model, m.version)?.input ?? []);
+    if (!decoded || specs.length === 0) return null;
+    return (path, sha256) => decoded.decode(path, sha256, specs);
+  }
 
   /** Resolves members to loaded versions (the active one when none is named) and normalises weights. */
   resolveMembers(inputs: readonly MemberInput[], task: 'classification' | 'segmentation', field: string): MemberSpec[] {

@@ -42,6 +42,7 @@ export async function uploadAndQueue(
   const { em, config, jobs: service } = deps;
   const count = input.files.length;
   const plan: { classify: ClassifyPlan | null; segment: SegmentPlan | null } = { classify: null, segment: null };
+  let decoder: ((path: string, sha256: string) => Promise<void>) | null = null;
   const images = await uploadImages(deps, user, input, {
     beforeFiles: async () => {
       if ((input.classify || input.segment) && count > MAX_IMAGES_PER_JOB) {
@@ -54,6 +55,13 @@ export async function uploadAndQueue(
       // Early answers; checked again, exactly, when each job is recorded.
       if (plan.classify) await assertWithinQuota(em, config, user.id, 'predictions', count);
       if (plan.segment) await assertWithinQuota(em, config, user.id, 'segmentations', count);
+      decoder = plan.classify ? service.uploadDecoder(plan.classify) : null;
+    },
+    // The classification's preprocessing done by the upload's own decode (see uploadDecoder).
+    decode: async (path, sha256) => {
+      if (!decoder) return false;
+      await decoder(path, sha256);
+      return true;
     },
   });
   await opts.afterUpload?.(); // test seam: the images are stored, no job is recorded yet

@@ -18,6 +18,7 @@ import type { MemberRun, MemberSessions } from './members';
 import type { MemberRecord } from '../../../entities/prediction';
 import type { FinishedSegmentation } from './image-tasks';
 import { movable, type ImageWork } from './image-threads';
+import { decodeKey } from './decoded-pixels';
 
 /** An image's bytes, or the path of its file (sharp then reads it on its own threads). */
 export type ImageSource = Buffer | string;
@@ -33,7 +34,7 @@ const fitOf = (m: Manifest): ModelFit => ({
   modelWidth: m.input.width,
   modelHeight: m.input.height,
 });
-const specKey = (m: Manifest) => JSON.stringify(m.input);
+const specKey = (m: Manifest) => decodeKey(m.input);
 
 export function memberRecord(r: MemberRun): MemberRecord {
   return {
@@ -47,14 +48,19 @@ export function memberRecord(r: MemberRun): MemberRecord {
 }
 
 /**
- * The image decoded and resized per distinct input spec (members sharing one share the decode).
+ * The image decoded and resized per distinct input size (members sharing one share the decode),
+ * starting from `decoded` (pixels the upload made: DecodedPixels) where it has them.
  * Normalisation happens in each member's batcher, straight into the batch it runs in.
  */
-async function preprocess(source: ImageSource, members: MemberRun[]): Promise<Map<string, ResizedRgb>> {
+async function preprocess(
+  source: ImageSource,
+  members: MemberRun[],
+  decoded?: ReadonlyMap<string, ResizedRgb>,
+): Promise<Map<string, ResizedRgb>> {
   const pixels = new Map<string, ResizedRgb>();
   for (const r of members) {
     const k = specKey(r.lease.manifest);
-    if (!pixels.has(k)) pixels.set(k, await decodeAndResize(source, r.lease.manifest.input));
+    if (!pixels.has(k)) pixels.set(k, decoded?.get(k) ?? (await decodeAndResize(source, r.lease.manifest.input)));
   }
   return pixels;
 }
@@ -122,11 +128,17 @@ export interface ClassifyResult {
 export async function classifyImage(
   source: ImageSource,
   members: MemberRun[],
-  opts: { explain: boolean; targetLabel?: string | null; sessions: MemberSessions },
+  opts: {
+    explain: boolean;
+    targetLabel?: string | null;
+    sessions: MemberSessions;
+    /** Pixels the upload decoded at the members' input sizes (DecodedPixels), if any. */
+    decoded?: ReadonlyMap<string, ResizedRgb>;
+  },
   report: StageReport,
 ): Promise<ClassifyResult> {
   await report('preprocessing');
-  const pixels = await preprocess(source, members);
+  const pixels = await preprocess(source, members, opts.decoded);
   const outputs = await runMembers(members, pixels, report);
   await report('ensembling');
   const probs = members.map((r, i) => {

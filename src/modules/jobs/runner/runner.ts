@@ -26,6 +26,7 @@ import { attemptFailure } from './failures';
 import type { ImageRef } from '../job-request';
 import { AttemptState, type JobCancellations } from './cancellation';
 import { withRequestId } from '../../../infra/observability/request-scope';
+import type { DecodedPixels } from './decoded-pixels';
 
 export interface RunnerDeps {
   orm: MikroORM;
@@ -46,6 +47,8 @@ export interface RunnerDeps {
   pixels: PixelBudget;
   /** Where this process hears that a job it runs was cancelled. */
   cancellations: JobCancellations;
+  /** Pixels uploads in this process decoded for the jobs that follow them (inline mode). */
+  decoded?: DecodedPixels;
 }
 
 const kindLabel = (job: InferenceJob) => job.kind.toLowerCase();
@@ -352,7 +355,12 @@ export class JobRunner {
       const r = await classifyImage(
         source,
         runs,
-        { explain: req.explain ?? true, targetLabel: req.targetLabel, sessions: this.deps.sessions },
+        {
+          explain: req.explain ?? true,
+          targetLabel: req.targetLabel,
+          sessions: this.deps.sessions,
+          decoded: this.deps.decoded?.get(image.sha256),
+        },
         async (stage, d) => {
           if (stage !== 'gradcam') await report(stage, d);
         },
