@@ -1,6 +1,6 @@
 import { SubscriberOverflowError, type PubSub } from '../../../infra/messaging/pubsub';
 import { JobStatus, type InferenceJob } from '../../../entities';
-import { PROGRESS_TOPIC, type ProgressEvent } from '../progress';
+import { isFinalStage, PROGRESS_TOPIC, type ProgressEvent } from '../progress';
 
 /**
  * A slow second look at the job while waiting. Events are what ends a wait; this only covers an
@@ -16,6 +16,8 @@ export interface JobWaitDeps {
   pubSub: PubSub;
   /** The job as the database has it now (null: no longer visible to the caller). */
   reread(id: string): Promise<InferenceJob | null>;
+  /** The job's progress events so far (the log `inferenceProgress` replays; empty once expired). */
+  history(id: string): Promise<ProgressEvent[]>;
 }
 
 export interface WaitOptions {
@@ -29,8 +31,9 @@ export interface WaitOptions {
  * Resolves with the job once it has ended, or at the deadline (or when `signal` aborts) with the job
  * as it stands: never an error for slowness. Listens to the job's progress channel (the one
  * `inferenceProgress` reads, so a BullMQ worker in another process ends the wait too) and reads the
- * job row only when an event says it ended, once at the start, and every RECHECK_MS as a safety
- * net. The subscription is released on every way out.
+ * job row only when an event says it ended (one read for a job that ends while waited for), and
+ * every RECHECK_MS as a safety net. An end published before the subscription took effect is found
+ * in the job's event log at the start. The subscription is released on every way out.
  */
 export async function waitForJob(deps: JobWaitDeps, job: InferenceJob, opts: WaitOptions): Promise<InferenceJob> {
   if (jobHasEnded(job.status) || opts.signal?.aborted || Date.now() >= opts.deadline) return job;
@@ -61,7 +64,7 @@ export async function waitForJob(deps: JobWaitDeps, job: InferenceJob, opts: Wai
   }, RECHECK_MS);
   opts.signal?.addEventListener('abort', stop, { once: true });
   try {
-    await look();
+    if ((await deps.history(job.id)).some((e) => isFinalStage(e.stage))) await look();
     while (!stopped) {
       const r = await events.next();
       if (r.done) break;

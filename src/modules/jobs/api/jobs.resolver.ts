@@ -51,7 +51,11 @@ export function settle(
   wait: boolean,
 ): Promise<InferenceJob[]> {
   if (!wait) return Promise.resolve(queued);
-  const deps = { pubSub: ctx.services.pubSub, reread: (id: string) => jobs(ctx).findJob(ctx.em.fork(), user, id) };
+  const deps = {
+    pubSub: ctx.services.pubSub,
+    reread: (id: string) => jobs(ctx).findJob(ctx.em.fork(), user, id),
+    history: (id: string) => ctx.services.inference.progress.history(id),
+  };
   return waitForJobs(deps, queued, {
     deadline: Date.now() + ctx.services.config.JOB_WAIT_TIMEOUT_MS,
     signal: ctx.signal,
