@@ -191,7 +191,16 @@ export class LocalFileStore implements FileStore {
   }
 
   async putBuffer(data: Buffer): Promise<PutResult> {
-    return this.put(Readable.from([data]));
+    // Hashed and written whole: a stream pipeline per small result file (a Grad-CAM map) cost more than the write.
+    await this.ensureDirs();
+    const tempPath = path.join(this.tmpDir, `${randomUUID()}.part`);
+    try {
+      await fs.writeFile(tempPath, data, { flag: 'wx' });
+    } catch (err) {
+      await fs.rm(tempPath, { force: true });
+      throw err;
+    }
+    return this.commit({ sha256: createHash('sha256').update(data).digest('hex'), size: data.length, tempPath });
   }
 
   open(sha256: string): Readable {
