@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import cors from 'cors';
@@ -255,7 +256,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     app.use(jwksRouter(auth.jwt));
     // The web console at `/` (web/dist): before the account pages, whose mailed links it opens for browsers
     // that ask for HTML; it never answers API paths (/graphql, /files, /healthz, ...) nor non-HTML requests.
-    app.use(webConsoleRouter({ distDir: opts.webDistDir ?? defaultWebDistDir(), logger }));
+    const webDistDir = opts.webDistDir ?? defaultWebDistDir();
+    app.use(webConsoleRouter({ distDir: webDistDir, logger }));
     // The pages the mailed verification and reset links open (GET shows a form, POST does the action).
     app.use(accountPagesRouter({ auth, forkEm: () => db.orm.em.fork(), logger }));
     app.use(
@@ -272,7 +274,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
     // CORS first: it must answer preflights before any router's automatic OPTIONS reply.
     app.use(GRAPHQL_PATH, cors({ origin: config.CORS_ORIGINS, credentials: true, maxAge: 600 }));
-    if (config.graphiqlEnabled) app.use(graphiqlRouter({ endpoint: GRAPHQL_PATH, subscriptionEndpoint: GRAPHQL_PATH }));
+    if (config.graphiqlEnabled) {
+      // GraphiQL is built beside the console (web/dist/graphiql), by the same `npm run build:web`.
+      const distDir = path.join(webDistDir, 'graphiql');
+      app.use(graphiqlRouter({ endpoint: GRAPHQL_PATH, subscriptionEndpoint: GRAPHQL_PATH, distDir, logger }));
+    }
     app.use(
       GRAPHQL_PATH,
       express.json({ limit: '1mb' }),

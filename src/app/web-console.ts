@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Request, type Response } from 'express';
+import { rebuiltFile } from '../infra/http/rebuilt-file';
 
 /**
  * The web console (web/, built by `npm run build:web` into web/dist) served at `/`:
@@ -78,22 +79,6 @@ function looksLikeFile(p: string): boolean {
 const escapeAttr = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** index.html, re-read when a new build replaces it (the server may outlive a `npm run build:web`). */
-function indexLoader(file: string): () => string | null {
-  let cached: { mtimeMs: number; html: string } | null = null;
-  return () => {
-    let mtimeMs: number;
-    try {
-      mtimeMs = statSync(file).mtimeMs;
-    } catch {
-      cached = null;
-      return null;
-    }
-    if (!cached || cached.mtimeMs !== mtimeMs) cached = { mtimeMs, html: readFileSync(file, 'utf8') };
-    return cached.html;
-  };
-}
-
 function sendIndex(res: Response, html: string): void {
   res.set({
     'content-type': 'text/html; charset=utf-8',
@@ -122,7 +107,8 @@ function withNoscriptFallback(html: string, req: Request): string {
 export function webConsoleRouter(opts: WebConsoleOptions): express.Router {
   const router = express.Router();
   const distDir = path.resolve(opts.distDir);
-  const loadIndex = indexLoader(path.join(distDir, 'index.html'));
+  // Re-read when a new build replaces it (the server may outlive a `npm run build:web`).
+  const loadIndex = rebuiltFile(path.join(distDir, 'index.html'), (html) => html);
   if (!loadIndex()) {
     opts.logger?.warn({ distDir }, 'web console not built: `npm run build:web` builds it (the API works without it)');
   }

@@ -26,6 +26,14 @@ beforeAll(async () => {
   await fs.mkdir(path.join(dist, 'assets'));
   await fs.writeFile(path.join(dist, 'index.html'), INDEX);
   await fs.writeFile(path.join(dist, 'assets', 'index-Ab12Cd34.js'), 'console.log("app");\n');
+  // GraphiQL's build beside it (web/dist/graphiql): Vite's manifest and the entry it names.
+  await fs.mkdir(path.join(dist, 'graphiql', 'assets'), { recursive: true });
+  await fs.mkdir(path.join(dist, 'graphiql', '.vite'));
+  await fs.writeFile(path.join(dist, 'graphiql', 'assets', 'graphiql-Ef56.js'), 'console.log("ide");\n');
+  await fs.writeFile(
+    path.join(dist, 'graphiql', '.vite', 'manifest.json'),
+    JSON.stringify({ 'main.tsx': { file: 'assets/graphiql-Ef56.js', isEntry: true } }),
+  );
   server = await startTestServer({ webDistDir: dist });
   base = server.url.replace(/\/graphql$/, '');
 });
@@ -103,7 +111,10 @@ it('never shadows the API: /graphql (GraphiQL and queries), /healthz, /readyz, /
   expect(ide.status).toBe(200);
   const ideHtml = await ide.text();
   expect(ideHtml).not.toContain('console-index-marker');
-  expect(ideHtml).toContain('graphiql');
+  expect(ideHtml).toContain('<script type="module" src="/graphiql/assets/graphiql-Ef56.js"></script>');
+  const ideScript = await browse('/graphiql/assets/graphiql-Ef56.js');
+  expect(ideScript.status).toBe(200);
+  expect(await ideScript.text()).toContain('console.log("ide")');
 
   const query = await fetch(`${base}/graphql`, {
     method: 'POST',

@@ -1,21 +1,62 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { get, type IncomingMessage, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
-import { dirname, join } from 'node:path';
-import { Script } from 'node:vm';
+import { join, resolve } from 'node:path';
 import express from 'express';
 import { graphiqlContentSecurityPolicy, graphiqlRouter } from './graphiql';
-import { findRepoAssetsDir } from './graphiql/assets';
+import { defaultGraphiqlDistDir, graphiqlBuildFromManifest } from './graphiql/build';
 import { escapeHtml, jsonForScriptBlock } from './graphiql/page';
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 
+/**
+ * A stand-in for Vite's build of web/graphiql (the real one is loaded in Chromium by test/browser/graphiql.test.ts):
+ * the manifest's shape as Vite 8 writes it, an entry importing a chunk that has a stylesheet of its own, a font.
+ */
+const MANIFEST = {
+  'main.tsx': {
+    file: 'assets/graphiql-Ab12.js',
+    isEntry: true,
+    imports: ['_runtime-Cd34.js'],
+    dynamicImports: ['_monaco-Ef56.js'],
+    css: ['assets/graphiql-Gh78.css'],
+  },
+  '_runtime-Cd34.js': { file: 'assets/runtime-Cd34.js', imports: ['_shared-Ij90.js'] },
+  '_shared-Ij90.js': { file: 'assets/shared-Ij90.js', css: ['assets/shared-Kl12.css'] },
+  '_monaco-Ef56.js': { file: 'assets/monaco-Ef56.js', imports: ['_runtime-Cd34.js'] },
+  'codicon.ttf': { file: 'assets/codicon-Mn34.ttf' },
+};
+const CSS_BODY = `.graphiql-container { display: flex; }\n`.repeat(200);
+
+function writeStandInBuild(distDir: string): void {
+  mkdirSync(join(distDir, 'assets'), { recursive: true });
+  const files: Record<string, string> = {
+    'graphiql-Ab12.js': 'import "./runtime-Cd34.js";\nconsole.log("ide");\n',
+    'runtime-Cd34.js': 'import "./shared-Ij90.js";\n',
+    'shared-Ij90.js': 'export {};\n',
+    'monaco-Ef56.js': 'export {};\n',
+    'graphiql-Gh78.css': CSS_BODY,
+    'shared-Kl12.css': 'body { margin: 0; }\n',
+    'codicon-Mn34.ttf': 'font',
+  };
+  for (const [name, body] of Object.entries(files)) writeFileSync(join(distDir, 'assets', name), body);
+  mkdirSync(join(distDir, '.vite'), { recursive: true });
+  writeFileSync(join(distDir, '.vite', 'manifest.json'), JSON.stringify(MANIFEST));
+}
+
+const distDir = mkdtempSync(join(tmpdir(), 'dg-graphiql-'));
+writeStandInBuild(distDir);
+afterAll(() => rmSync(distDir, { recursive: true, force: true }));
+
 /** A tiny app: the IDE router first, then a stand-in GraphQL handler that proves fall-through. */
-function startApp(mount = '/'): Promise<{ server: Server; base: string }> {
+function startApp(mount = '/', dist = distDir): Promise<{ server: Server; base: string }> {
   const app = express();
   const api = express.Router();
-  api.use(graphiqlRouter({ endpoint: '/graphql', subscriptionEndpoint: '/graphql', title: 'Test <IDE>' }));
+  api.use(
+    graphiqlRouter({ endpoint: '/graphql', subscriptionEndpoint: '/graphql', title: 'Test <IDE>', distDir: dist }),
+  );
   api.all('/graphql', (_req, res) => {
     res.json({ data: { fellThrough: true } });
   });
@@ -70,7 +111,9 @@ describe('graphiqlRouter', () => {
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(res.headers.get('cache-control')).toBe('no-cache');
     expect(res.headers.get('vary')).toMatch(/Accept/);
-    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const csp = res.headers.get('content-security-policy')!.split('; ');
+    expect(csp).toEqual(expect.arrayContaining(["script-src 'self'", "worker-src 'self'", "object-src 'none'"]));
+    expect(csp.join('; ')).not.toMatch(/unsafe-eval/);
     const html = await res.text();
     expect(html).toContain('<title>Test &lt;IDE&gt;</title>');
     expect(html).not.toMatch(/https?:\/\//); // nothing from a CDN
@@ -84,50 +127,34 @@ describe('graphiqlRouter', () => {
     expect(config.defaultQuery).toContain('Authorization');
   });
 
-  it('serves every referenced script, stylesheet and source map with 200, its content type and long caching', async () => {
+  it('links the build: the entry as a module script, its static imports preloaded, every stylesheet', async () => {
     const html = await (await fetch(`${base}/graphql`, { headers: { accept: BROWSER_ACCEPT } })).text();
-    const scripts = attributeValues(html, 'script', 'src');
-    const styles = attributeValues(html, 'link', 'href');
-    expect(scripts.map((s) => s.split('?')[0])).toEqual([
-      '/graphiql/assets/react.production.min.js',
-      '/graphiql/assets/react-dom.production.min.js',
-      '/graphiql/assets/graphiql.min.js',
-      '/graphiql/assets/graphql-ws.min.js',
-      '/graphiql/assets/graphiql-init.js',
+    expect(attributeValues(html, 'script', 'src')).toEqual(['/graphiql/assets/graphiql-Ab12.js']);
+    expect(html).toContain('<script type="module" src="/graphiql/assets/graphiql-Ab12.js"></script>');
+    // The dynamic import (Monaco) is left to the browser to fetch when needed.
+    expect([...html.matchAll(/<link rel="modulepreload" href="([^"]+)"/g)].map((m) => m[1])).toEqual([
+      '/graphiql/assets/runtime-Cd34.js',
+      '/graphiql/assets/shared-Ij90.js',
     ]);
-    expect(styles.map((s) => s.split('?')[0])).toEqual([
-      '/graphiql/assets/graphiql.min.css',
-      '/graphiql/assets/graphiql-page.css',
+    expect(attributeValues(html, 'link', 'href')).toEqual([
+      '/graphiql/assets/graphiql-Gh78.css',
+      '/graphiql/assets/shared-Kl12.css',
     ]);
+  });
 
-    const expectAsset = async (url: string, contentType: string) => {
-      const res = await fetch(new URL(url, base));
-      expect({ url, status: res.status }).toEqual({ url, status: 200 });
+  it('serves every built file with 200, its content type and a year of immutable caching', async () => {
+    for (const [name, contentType] of [
+      ['graphiql-Ab12.js', 'text/javascript; charset=utf-8'],
+      ['monaco-Ef56.js', 'text/javascript; charset=utf-8'],
+      ['graphiql-Gh78.css', 'text/css; charset=utf-8'],
+      ['codicon-Mn34.ttf', 'font/ttf'],
+    ]) {
+      const res = await fetch(`${base}/graphiql/assets/${name}`);
+      expect({ name, status: res.status }).toEqual({ name, status: 200 });
       expect(res.headers.get('content-type')).toBe(contentType);
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-      const body = await res.text();
-      expect(body.length).toBeGreaterThan(0);
-      return { res, body };
-    };
-
-    const maps: string[] = [];
-    for (const url of [...scripts, ...styles]) {
-      const isScript = scripts.includes(url);
-      const { res, body } = await expectAsset(
-        url,
-        isScript ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8',
-      );
       expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-      const mapRef = /[#@] sourceMappingURL=([^\s*]+)\s*(?:\*\/)?\s*$/.exec(body);
-      if (mapRef) maps.push(new URL(mapRef[1]!, new URL(url, base)).pathname);
-    }
-    // graphiql's bundles point at their maps; those must resolve too.
-    expect(maps).toEqual(
-      expect.arrayContaining(['/graphiql/assets/graphiql.min.js.map', '/graphiql/assets/graphiql.min.css.map']),
-    );
-    for (const map of maps) {
-      const { res } = await expectAsset(map, 'application/json; charset=utf-8');
-      expect(res.headers.get('cache-control')).toBe('public, no-cache');
+      expect(await res.text()).toBe(readFileSync(join(distDir, 'assets', name!), 'utf8'));
     }
   });
 
@@ -145,7 +172,8 @@ describe('graphiqlRouter', () => {
   });
 
   it('answers an unknown asset with 404 and a stable code, never a file outside the list', async () => {
-    for (const name of ['nope.js', '..%2Fpackage.json', 'graphiql.js']) {
+    writeFileSync(join(distDir, 'assets', 'notes.txt'), 'not a built asset type');
+    for (const name of ['nope.js', '..%2Fpackage.json', '..%2F.vite%2Fmanifest.json', '.hidden.js', 'notes.txt']) {
       const res = await fetch(`${base}/graphiql/assets/${name}`);
       expect(res.status).toBe(404);
       expect(await res.text()).toMatch(/^GRAPHIQL_ASSET_NOT_FOUND/);
@@ -153,8 +181,8 @@ describe('graphiqlRouter', () => {
   });
 
   it('sends scripts and styles gzipped to clients that accept it, and as they are otherwise', async () => {
-    const file = readFileSync(require.resolve('graphiql/graphiql.min.css'));
-    const url = `${base}/graphiql/assets/graphiql.min.css`;
+    const file = readFileSync(join(distDir, 'assets', 'graphiql-Gh78.css'));
+    const url = `${base}/graphiql/assets/graphiql-Gh78.css`;
     const zipped = await rawGet(url, { 'accept-encoding': 'gzip, deflate, br' });
     expect(zipped.res.statusCode).toBe(200);
     expect(zipped.res.headers['content-encoding']).toBe('gzip');
@@ -172,11 +200,28 @@ describe('graphiqlRouter', () => {
     expect(plain.body.equals(file)).toBe(true);
   });
 
-  it('revalidates an asset requested without its current fingerprint', async () => {
-    const res = await fetch(`${base}/graphiql/assets/graphiql-init.js?v=old`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('cache-control')).toBe('public, no-cache');
-    expect(res.headers.get('etag')).toBeTruthy();
+  it('without a build, tells a browser how to make one, and serves it once built (no restart)', async () => {
+    const later = mkdtempSync(join(tmpdir(), 'dg-graphiql-later-'));
+    const app = await startApp('/', later);
+    try {
+      const before = await fetch(`${app.base}/graphql`, { headers: { accept: BROWSER_ACCEPT } });
+      expect(before.status).toBe(503);
+      expect(before.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      expect(await before.text()).toMatch(/^The GraphQL IDE is not built: run `npm run build`/);
+      // GraphQL clients are not affected.
+      const query = await fetch(`${app.base}/graphql?query=%7B__typename%7D`, {
+        headers: { accept: 'application/json' },
+      });
+      expect(await query.json()).toEqual({ data: { fellThrough: true } });
+
+      writeStandInBuild(later);
+      const after = await fetch(`${app.base}/graphql`, { headers: { accept: BROWSER_ACCEPT } });
+      expect(after.status).toBe(200);
+      expect(await after.text()).toContain('/graphiql/assets/graphiql-Ab12.js');
+    } finally {
+      await stopApp(app.server);
+      rmSync(later, { recursive: true, force: true });
+    }
   });
 
   it('prefixes endpoint and asset links with the mount path', async () => {
@@ -185,7 +230,9 @@ describe('graphiqlRouter', () => {
       const res = await fetch(`${mounted.base}/api/graphql`, { headers: { accept: BROWSER_ACCEPT } });
       const html = await res.text();
       expect(html).toContain('"endpoint":"/api/graphql"');
-      for (const src of attributeValues(html, 'script', 'src')) {
+      const links = [...attributeValues(html, 'script', 'src'), ...attributeValues(html, 'link', 'href')];
+      expect(links).toHaveLength(3);
+      for (const src of links) {
         expect(src.startsWith('/api/graphiql/assets/')).toBe(true);
         expect((await fetch(new URL(src, mounted.base))).status).toBe(200);
       }
@@ -226,15 +273,26 @@ describe('graphiql page helpers', () => {
     );
   });
 
-  it('finds assets/graphiql from the built layout (dist/src/infra/http) as well as from src/infra/http', () => {
-    const repoAssets = findRepoAssetsDir();
-    const repoRoot = dirname(dirname(repoAssets));
-    expect(findRepoAssetsDir(join(repoRoot, 'dist', 'src', 'infra', 'http'))).toBe(repoAssets);
-    expect(() => findRepoAssetsDir('/')).toThrow(/^GRAPHIQL_ASSETS_MISSING/);
+  it('reads the page files from a Vite manifest: static imports in order, each once, with their stylesheets', () => {
+    expect(graphiqlBuildFromManifest(MANIFEST)).toEqual({
+      script: 'graphiql-Ab12.js',
+      preloads: ['runtime-Cd34.js', 'shared-Ij90.js'],
+      styles: ['graphiql-Gh78.css', 'shared-Kl12.css'],
+    });
+    expect(() => graphiqlBuildFromManifest({})).toThrow(/^GRAPHIQL_BAD_MANIFEST: no entry main.tsx/);
+    expect(() =>
+      graphiqlBuildFromManifest({ 'main.tsx': { file: 'assets/x.js', isEntry: true, imports: ['_gone.js'] } }),
+    ).toThrow(/^GRAPHIQL_BAD_MANIFEST: _gone.js/);
+    expect(() => graphiqlBuildFromManifest({ 'main.tsx': { file: '../x.js', isEntry: true } })).toThrow(
+      /^GRAPHIQL_BAD_MANIFEST/,
+    );
   });
 
-  it('ships a browser script that parses', () => {
-    const source = readFileSync(`${findRepoAssetsDir()}/graphiql-init.js`, 'utf8');
-    expect(() => new Script(source)).not.toThrow();
+  it('finds web/dist/graphiql from the built layout (dist/src/infra/http/graphiql) as from the sources', () => {
+    const fromSources = defaultGraphiqlDistDir();
+    const repoRoot = resolve(fromSources, '..', '..', '..');
+    expect(fromSources).toBe(join(repoRoot, 'web', 'dist', 'graphiql'));
+    expect(defaultGraphiqlDistDir(join(repoRoot, 'dist', 'src', 'infra', 'http', 'graphiql'))).toBe(fromSources);
+    expect(() => defaultGraphiqlDistDir('/')).toThrow(/^GRAPHIQL_BUILD_MISSING/);
   });
 });

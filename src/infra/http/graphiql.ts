@@ -1,5 +1,13 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Router, type Request, type Response, type NextFunction } from 'express';
-import { gzippedAsset, loadGraphiqlAssets, type GraphiqlAsset } from './graphiql/assets';
+import {
+  assetContentType,
+  defaultGraphiqlDistDir,
+  graphiqlBuildLoader,
+  gzippedAsset,
+  isAssetName,
+} from './graphiql/build';
 import { renderGraphiqlPage } from './graphiql/page';
 
 export interface GraphiqlRouterOptions {
@@ -8,6 +16,9 @@ export interface GraphiqlRouterOptions {
   /** graphql-ws endpoint: a path (`/graphql`, same host) or an absolute ws:// or wss:// URL. */
   subscriptionEndpoint: string;
   title?: string;
+  /** The IDE's Vite build (web/dist/graphiql, made by `npm run build:web`). */
+  distDir?: string;
+  logger?: { warn(obj: object, msg?: string): void };
 }
 
 /** Where the IDE's scripts and styles are served, relative to the router's mount point. */
@@ -18,18 +29,24 @@ const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
 /** Content types a GraphQL endpoint answers on GET; the IDE is served only when HTML wins over them. */
 const GRAPHQL_TYPES = ['application/graphql-response+json', 'application/json'];
 
+const NOT_BUILT =
+  'The GraphQL IDE is not built: run `npm run build` (or `npm run build:web`); the server picks it up without a restart.\n' +
+  'The API itself answers GraphQL POSTs on this path.\n';
+
 const DEFAULT_HEADERS = '{\n  "Authorization": ""\n}';
 
 function defaultQuery(title: string): string {
   return [
     `# ${title}`,
     '#',
-    '# Put your access token in the Headers pane below:',
+    // Short lines: the editor shows about 50 columns beside its toolbar on a laptop screen.
+    '# Put your access token in the Headers pane:',
     '#   { "Authorization": "Bearer <access token>" }',
-    '# Queries and mutations go over HTTP with those headers',
-    '# (empty ones are left out). Subscriptions go over',
-    '# graphql-ws with connectionParams { authorization }',
-    '# taken from the same header.',
+    '# Queries and mutations go over HTTP with',
+    '# those headers (empty ones are left out).',
+    '# Subscriptions go over graphql-ws, with',
+    '# connectionParams { authorization } taken',
+    '# from the same header.',
     '#',
     '# Ctrl-Enter runs, Ctrl-Space completes,',
     '# the book icon opens the schema docs.',
@@ -56,9 +73,10 @@ function validateOptions(opts: GraphiqlRouterOptions): void {
 }
 
 /**
- * The page's Content-Security-Policy. Inline styles stay allowed because GraphiQL's components set
- * style attributes; scripts come only from this origin. An absolute subscription URL on another
- * host is added to connect-src (same-origin ws:/wss: is covered by 'self').
+ * The page's Content-Security-Policy. Scripts, and Monaco's editor workers, come only from this origin. Inline styles
+ * stay allowed because Monaco adds <style> elements and GraphiQL's components set style attributes; GraphiQL's
+ * stylesheet carries its icon fonts as data: URLs. An absolute subscription URL on another host is added to
+ * connect-src (same-origin ws:/wss: is covered by 'self').
  */
 export function graphiqlContentSecurityPolicy(subscriptionEndpoint: string): string {
   const connect = ["'self'"];
@@ -66,6 +84,7 @@ export function graphiqlContentSecurityPolicy(subscriptionEndpoint: string): str
   return [
     "default-src 'self'",
     "script-src 'self'",
+    "worker-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",
@@ -83,27 +102,33 @@ export function prefersHtml(req: Request): boolean {
 }
 
 /**
- * Express 5 router serving a self-hosted GraphiQL 3 IDE: `GET <endpoint>` with an Accept header
- * that prefers text/html gets the page, every other request on that path falls through (`next()`)
- * to the GraphQL middleware, so mount this router before it. Assets are served from installed
- * npm packages (graphiql, react, react-dom, graphql-ws) and assets/graphiql/ under
- * `/graphiql/assets/*`; nothing is fetched from a CDN.
+ * Express 5 router serving the self-hosted GraphiQL 5 IDE: `GET <endpoint>` with an Accept header that prefers
+ * text/html gets the page, every other request on that path falls through (`next()`) to the GraphQL middleware, so
+ * mount this router before it. The page's scripts and styles are the Vite build's (web/dist/graphiql), served under
+ * `/graphiql/assets/*`; nothing is fetched from a CDN. Without a build the page says how to make one.
  */
 export function graphiqlRouter(opts: GraphiqlRouterOptions): Router {
   validateOptions(opts);
   const title = opts.title ?? 'Dermagraph GraphQL IDE';
-  const assets = loadGraphiqlAssets();
+  const distDir = path.resolve(opts.distDir ?? defaultGraphiqlDistDir());
+  const assetsDir = path.join(distDir, 'assets');
+  const loadBuild = graphiqlBuildLoader(distDir);
+  if (!loadBuild()) {
+    opts.logger?.warn({ distDir }, 'GraphiQL not built: `npm run build:web` builds it (the API works without it)');
+  }
   const csp = graphiqlContentSecurityPolicy(opts.subscriptionEndpoint);
   const router = Router();
 
-  const assetUrl = (baseUrl: string, asset: GraphiqlAsset) =>
-    `${baseUrl}${GRAPHIQL_ASSETS_PATH}/${asset.name}?v=${asset.version}`;
-  const ofKind = (kind: GraphiqlAsset['kind']) => [...assets.values()].filter((a) => a.kind === kind);
-
   router.get(opts.endpoint, (req: Request, res: Response, next: NextFunction) => {
     if (!prefersHtml(req)) return next();
+    const build = loadBuild();
+    if (!build) {
+      res.status(503).set({ 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).send(NOT_BUILT);
+      return;
+    }
     // req.baseUrl keeps links right when the app is mounted under a prefix (app.use('/api', ...)).
     const base = req.baseUrl;
+    const assetUrl = (name: string) => `${base}${GRAPHIQL_ASSETS_PATH}/${name}`;
     const html = renderGraphiqlPage({
       title,
       config: {
@@ -114,8 +139,9 @@ export function graphiqlRouter(opts: GraphiqlRouterOptions): Router {
         defaultQuery: defaultQuery(title),
         defaultHeaders: DEFAULT_HEADERS,
       },
-      stylesheets: ofKind('style').map((a) => assetUrl(base, a)),
-      scripts: ofKind('script').map((a) => assetUrl(base, a)),
+      stylesheets: build.styles.map(assetUrl),
+      script: assetUrl(build.script),
+      preloads: build.preloads.map(assetUrl),
     });
     res
       .status(200)
@@ -134,29 +160,31 @@ export function graphiqlRouter(opts: GraphiqlRouterOptions): Router {
   router.get(
     `${GRAPHIQL_ASSETS_PATH}/:name`,
     async (req: Request<{ name: string }>, res: Response, next: NextFunction) => {
-      const asset = assets.get(req.params.name);
-      if (!asset) {
-        res.status(404).type('text/plain').send(`GRAPHIQL_ASSET_NOT_FOUND: ${req.params.name}`);
+      const { name } = req.params;
+      const contentType = isAssetName(name) ? assetContentType(name) : undefined;
+      const file = path.join(assetsDir, name);
+      if (!contentType || !existsSync(file)) {
+        res.status(404).type('text/plain').send(`GRAPHIQL_ASSET_NOT_FOUND: ${name}`);
         return;
       }
-      // A link with the current fingerprint can be cached for good; anything else revalidates (ETag).
-      const pinned = req.query.v === asset.version;
+      // Vite names every file after its content: a name is never reused for other bytes.
       res.set({
-        'Content-Type': asset.contentType,
-        'Cache-Control': pinned ? `public, max-age=${ONE_YEAR_SECONDS}, immutable` : 'public, no-cache',
+        'Content-Type': contentType,
+        'Cache-Control': `public, max-age=${ONE_YEAR_SECONDS}, immutable`,
         'X-Content-Type-Options': 'nosniff',
       });
-      // Source maps are for devtools only: sent as they are.
-      if (asset.kind !== 'map') {
-        res.vary('Accept-Encoding');
-        if (req.acceptsEncodings('gzip', 'identity') === 'gzip') {
-          const body = await gzippedAsset(asset);
+      res.vary('Accept-Encoding');
+      if (req.acceptsEncodings('gzip', 'identity') === 'gzip') {
+        try {
           // res.send sets Content-Length and an ETag and answers 304 to a matching If-None-Match.
-          res.set('Content-Encoding', 'gzip').send(body);
-          return;
+          res.set('Content-Encoding', 'gzip').send(await gzippedAsset(file));
+        } catch (err) {
+          res.removeHeader('Content-Encoding');
+          next(err);
         }
+        return;
       }
-      res.sendFile(asset.absolutePath, { cacheControl: false, dotfiles: 'deny' }, (err) => {
+      res.sendFile(file, { cacheControl: false, dotfiles: 'deny' }, (err) => {
         if (err && !res.headersSent) next(err);
       });
     },

@@ -1,4 +1,4 @@
-/** What the browser script reads from the page's JSON block (assets/graphiql/graphiql-init.js). */
+/** What the browser script reads from the page's JSON block (web/graphiql/main.tsx). */
 export interface GraphiqlPageConfig {
   endpoint: string;
   subscriptionEndpoint: string;
@@ -10,7 +10,10 @@ export interface GraphiqlPageInput {
   title: string;
   config: GraphiqlPageConfig;
   stylesheets: readonly string[];
-  scripts: readonly string[];
+  /** The entry module's URL. */
+  script: string;
+  /** URLs of the modules it imports, fetched in parallel with it. */
+  preloads: readonly string[];
 }
 
 const HTML_ESCAPES: Record<string, string> = {
@@ -43,7 +46,7 @@ export function jsonForScriptBlock(value: unknown): string {
  */
 export function renderGraphiqlPage(input: GraphiqlPageInput): string {
   const links = input.stylesheets.map((href) => `    <link rel="stylesheet" href="${escapeHtml(href)}" />`);
-  const scripts = input.scripts.map((src) => `    <script src="${escapeHtml(src)}" defer></script>`);
+  const preloads = input.preloads.map((href) => `    <link rel="modulepreload" href="${escapeHtml(href)}" />`);
   return [
     '<!doctype html>',
     '<html lang="en">',
@@ -55,8 +58,10 @@ export function renderGraphiqlPage(input: GraphiqlPageInput): string {
     '    <link rel="icon" href="data:," />',
     `    <title>${escapeHtml(input.title)}</title>`,
     ...links,
+    ...preloads,
     `    <script type="application/json" id="graphiql-config">${jsonForScriptBlock(input.config)}</script>`,
-    ...scripts,
+    // A module script runs after the document is parsed, when #graphiql and the data block exist.
+    `    <script type="module" src="${escapeHtml(input.script)}"></script>`,
     '  </head>',
     '  <body>',
     '    <div id="graphiql">Loading the GraphQL IDE...</div>',
