@@ -13,6 +13,7 @@ import { Migration20261201120000_reports } from './Migration20261201120000_repor
 import { Migration20261202100000_audit_request_id } from './Migration20261202100000_audit_request_id';
 import { Migration20261202200000_user_admin } from './Migration20261202200000_user_admin';
 import { Migration20261203100000_segmentation_lesion } from './Migration20261203100000_segmentation_lesion';
+import { Migration20261203110000_segmentation_field } from './Migration20261203110000_segmentation_field';
 
 /**
  * Every migration, in order. Listed by hand (not globbed) so the same list works from the
@@ -33,4 +34,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202100000_audit_request_id', class: Migration20261202100000_audit_request_id },
   { name: 'Migration20261202200000_user_admin', class: Migration20261202200000_user_admin },
   { name: 'Migration20261203100000_segmentation_lesion', class: Migration20261203100000_segmentation_lesion },
+  { name: 'Migration20261203110000_segmentation_field', class: Migration20261203110000_segmentation_field },
 ];

@@ -74,6 +74,14 @@ export class Segmentation extends ImageResult {
   @Property({ type: 'double' })
   stdIntensity!: number;
 
+  /** The lesion mask reaches the image's edge or the scope's field edge; null on rows stored before it was checked. */
+  @Property({ type: 'boolean', nullable: true })
+  touchesBorder?: boolean | null;
+
+  /** % of the image inside the scope's visible field; null when no dark surround was found (or before it was looked for). */
+  @Property({ type: 'double', nullable: true })
+  fieldOfViewPercent?: number | null;
+
   /** Against a ground-truth mask, when one was supplied. */
   @Property({ type: 'double', nullable: true })
   dice?: number | null;

@@ -4,6 +4,9 @@
  */
 import { mapToImage, type ModelFit } from './cam-map';
 import { thresholdMap, validateThreshold, weightedMeanMaps } from './ensemble';
+import { detectFieldOfView, type FieldOfView } from './field-of-view';
+import { lesionMask } from './lesion-mask';
+import { greyFromRgb } from './mask-metrics';
 import { sigmoid } from './softmax';
 
 export interface MemberMask {
@@ -46,4 +49,40 @@ export function ensembleSegmentation(
     weights,
   );
   return { probability, mask: thresholdMap(probability, threshold) };
+}
+
+/** What the server makes of one image's member outputs (segmentLesion). */
+export interface LesionSegmentation {
+  /** The members' weighted mean probability at the image size, before post-processing. */
+  probability: Float32Array;
+  /** The scope's visible field found in the image. */
+  field: FieldOfView;
+  /** The lesion mask after post-processing (lesion-mask.ts): hair opening, field, threshold, central pieces. */
+  mask: Uint8Array;
+  /** The mask reaches the image's edge or the field's. */
+  touchesBorder: boolean;
+  /** The image's grey levels (mask-metrics' greyFromRgb), for the measurements. */
+  grey: Float32Array;
+}
+
+/**
+ * The serving path: the ensemble's probability map (as ensembleSegmentation) post-processed into the
+ * lesion mask against the image's field of view. `rgb` is the decoded image (interleaved RGB bytes).
+ */
+export function segmentLesion(
+  members: readonly MemberMask[],
+  weights: readonly number[],
+  threshold: number,
+  rgb: { data: ArrayLike<number>; width: number; height: number },
+): LesionSegmentation {
+  validateThreshold(threshold);
+  const { width, height } = rgb;
+  const probability = weightedMeanMaps(
+    members.map((m) => memberProbabilityMap(m, width, height)),
+    weights,
+  );
+  const grey = greyFromRgb(rgb.data);
+  const field = detectFieldOfView(grey, width, height);
+  const lesion = lesionMask(probability, width, height, threshold, field);
+  return { probability, field, ...lesion, grey };
 }

@@ -267,6 +267,18 @@ export class SegmentationType {
   @Field(() => Int, { description: 'Mask height in pixels: the image’s, EXIF orientation applied' }) height!: number;
   @Field(() => LesionMetricsValues, { description: 'Area, perimeter, circularity, intensity, overlap' })
   metrics!: LesionMetricsValues;
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'The lesion mask reaches the image’s edge or the dermoscope’s field edge: the lesion may go on beyond the photograph, so its area is a lower bound. Null on segmentations stored before it was checked',
+  })
+  touchesBorder?: boolean | null;
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      '% of the image inside the dermoscope’s visible field (its dark surround, left out of the mask, is the rest); null when no dark surround was found',
+  })
+  fieldOfViewPercent?: number | null;
   @Field(() => Severity, { description: 'Grade from area and circularity, as configured when it ran' })
   severity!: Severity;
   @Field(() => Date, { description: 'When the result was stored' }) createdAt!: Date;

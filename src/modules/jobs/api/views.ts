@@ -106,6 +106,8 @@ export function toSegmentation(s: Segmentation): SegmentationType {
       dice: s.dice ?? null,
       jaccard: s.jaccard ?? null,
     },
+    touchesBorder: s.touchesBorder ?? null,
+    fieldOfViewPercent: s.fieldOfViewPercent ?? null,
     severity: s.severity,
     createdAt: s.createdAt,
   };

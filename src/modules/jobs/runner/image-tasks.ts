@@ -13,8 +13,8 @@ import {
   probabilityPng,
   segmentationOverlayPng,
 } from '../../../inference/render';
-import { ensembleSegmentation, type MemberMask } from '../../../inference/segmentation-maps';
-import { greyFromRgb, maskMetrics, overlap, type MaskMetrics } from '../../../inference/mask-metrics';
+import { segmentLesion, type MemberMask } from '../../../inference/segmentation-maps';
+import { maskMetrics, overlap, type MaskMetrics } from '../../../inference/mask-metrics';
 import { severity, type Severity, type SeverityThresholds } from '../../../inference/severity';
 import { decodeMap } from '../cam-map-file';
 
@@ -38,6 +38,10 @@ export interface FinishedSegmentation {
   width: number;
   height: number;
   metrics: MaskMetrics;
+  /** The lesion mask reaches the image's edge or the scope's field edge. */
+  touchesBorder: boolean;
+  /** % of the image inside the scope's visible field; null when no dark surround was found. */
+  fieldOfViewPercent: number | null;
   severity: Severity;
   overlap: { dice: number; jaccard: number } | null;
   maskPng: Uint8Array;
@@ -46,12 +50,16 @@ export interface FinishedSegmentation {
   overlayPng: Uint8Array;
 }
 
-/** The members' masks brought to the image, averaged and thresholded; measured; rendered. */
+/**
+ * The members' masks brought to the image, averaged, post-processed into the lesion mask (field of
+ * view, hair, threshold, central pieces: segmentLesion); measured; rendered.
+ */
 export async function finishSegmentation(input: FinishSegmentationInput): Promise<FinishedSegmentation> {
   const image = await decodeRgb(buffer(input.source));
   const { width, height } = image;
-  const { probability, mask } = ensembleSegmentation(input.maps, input.weights, input.threshold, width, height);
-  const metrics = maskMetrics(mask, width, height, greyFromRgb(image.data));
+  const seg = segmentLesion(input.maps, input.weights, input.threshold, image);
+  const { probability, mask } = seg;
+  const metrics = maskMetrics(mask, width, height, seg.grey);
   const truth = input.truth ? await decodeMask(buffer(input.truth), width, height) : null;
   const [maskFile, probabilityFile, overlayFile] = await Promise.all([
     maskPng(mask, width, height),
@@ -62,6 +70,8 @@ export async function finishSegmentation(input: FinishSegmentationInput): Promis
     width,
     height,
     metrics,
+    touchesBorder: seg.touchesBorder,
+    fieldOfViewPercent: seg.field.detected ? seg.field.visiblePercent : null,
     severity: severity(metrics.areaPercent, metrics.circularity, input.severity),
     overlap: truth ? overlap(mask, truth) : null,
     maskPng: bytes(maskFile),

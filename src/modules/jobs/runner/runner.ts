@@ -417,6 +417,8 @@ export class JobRunner {
         width,
         height,
         ...r.metrics,
+        touchesBorder: r.touchesBorder,
+        fieldOfViewPercent: r.fieldOfViewPercent,
         dice: r.overlap?.dice ?? null,
         jaccard: r.overlap?.jaccard ?? null,
         severity: r.severity as Severity,
