@@ -73,11 +73,18 @@ export async function lockFile(tem: EntityManager, sha256: string): Promise<void
   await tem.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [sha256]);
 }
 
-/** lockFile for a whole batch in one round trip, in sorted order (no deadlock between batches). */
-export async function lockFiles(tem: EntityManager, shas: readonly string[]): Promise<void> {
+/**
+ * lockFile for a whole batch in one round trip, in sorted order (no deadlock between batches), with
+ * `also` (other advisory-lock keys the transaction needs, e.g. a quota's) in the same statement.
+ */
+export async function lockFiles(
+  tem: EntityManager,
+  shas: readonly string[],
+  also: readonly string[] = [],
+): Promise<void> {
   await tem.execute(
     'select pg_advisory_xact_lock(hashtextextended(t.s, 0)) from (select s from unnest(?::text[]) as s order by s) as t',
-    [`{${[...new Set(shas)].sort().join(',')}}`],
+    [`{${[...new Set([...shas, ...also])].map((k) => `"${k}"`).join(',')}}`],
   );
 }
 

@@ -6,7 +6,7 @@ import { Image, type Lesion } from '../../entities';
 import { FileTooLargeError, type FileStore, type StagedFile } from '../../infra/storage/file-store';
 import { uploadError } from '../../infra/http/uploads';
 import { requireAccess, type Caller } from '../patients';
-import { assertWithinQuota, assertWithinQuotaLocked } from '../quotas';
+import { assertWithinQuota, assertWithinQuotas, quotaLockKey, type QuotaAsk } from '../quotas';
 import { countImagesWithFile, lockFile, lockFiles } from './images.repository';
 import { decodeError, probeImage, verifyDecodes, type ImageInfo } from './image-processing';
 
@@ -25,10 +25,11 @@ export interface UploadDeps {
 
 export interface UploadOptions {
   /**
-   * Runs after the access and upload-quota checks, before any file is read: a caller's own checks
-   * (uploadImages' classify / segment options and their quotas) that must refuse with nothing stored.
+   * Runs after the access check, before any file is read: a caller's own checks (uploadImages'
+   * classify / segment options) that must refuse with nothing stored. What it returns is checked
+   * with the upload quota, in the same statement (the quotas of the jobs that will follow).
    */
-  beforeFiles?: () => Promise<void> | void;
+  beforeFiles?: () => Promise<QuotaAsk[] | void> | QuotaAsk[] | void;
   /**
    * Decodes a staged file in the caller's own way (uploadImages with classify: at the models' input
    * sizes, for the job that follows) instead of the plain decode check; resolves false to leave the
@@ -79,8 +80,8 @@ export async function uploadImages(
       if (lesion.patient.id !== patient.id) throw notFound('Lesion');
     }
     // Early answer before any file work; checked again, exactly, inside the transaction.
-    await assertWithinQuota(em, config, user.id, 'uploads', files.length);
-    await opts.beforeFiles?.();
+    const asks = (await opts.beforeFiles?.()) ?? [];
+    await assertWithinQuotas(em, config, user.id, [{ kind: 'uploads', adding: files.length }, ...asks]);
 
     for (let i = 0; i < files.length; i++) {
       const field = `files.${i}`;
@@ -115,12 +116,14 @@ export async function uploadImages(
     const created = new Set<string>();
     try {
       return await em.transactional(async (tem) => {
+        // The files' locks and the user's upload-quota lock in one round trip; the quota is checked again
+        // under it: concurrent batches cannot pass it together.
         await lockFiles(
           tem,
           prepared.map((p) => p.staged.sha256),
+          [quotaLockKey(user.id, 'uploads')],
         );
-        // Checked again under a per-user lock: concurrent batches cannot pass the quota together.
-        await assertWithinQuotaLocked(tem, config, user.id, 'uploads', files.length);
+        await assertWithinQuota(tem, config, user.id, 'uploads', files.length);
         // Files are placed concurrently: two entries with the same bytes race safely (link/rename are atomic).
         const placements = await Promise.allSettled(
           prepared.map(async (p) => {

@@ -1,11 +1,13 @@
 /** The quotas module: each plan's monthly limits, the checks that enforce them, and the caller's dashboard. */
 export {
   assertWithinQuota,
-  assertWithinQuotaLocked,
+  assertWithinQuotas,
+  type QuotaAsk,
   monthStart,
   nextMonthStart,
   planQuota,
   type QuotaConfig,
   type QuotaKind,
 } from './quotas.service';
+export { quotaLockKey } from './quotas.repository';
 export { QuotasResolver } from './quotas.resolver';

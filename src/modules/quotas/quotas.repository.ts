@@ -30,26 +30,31 @@ function countedSql(kind: QuotaKind, since: Date, exceptJobId: string): { sql: s
   };
 }
 
-/** The user's plan and what it has used of `kind` since `since`, in one statement (FREE and 0 for no such user). */
+/**
+ * The user's plan and what it has used of each of `kinds` since `since`, in one statement (FREE and
+ * 0 for no such user).
+ */
 export async function planAndUsage(
   em: EntityManager,
   userId: string,
-  kind: QuotaKind,
+  kinds: readonly QuotaKind[],
   since: Date,
   exceptJobId: string,
-): Promise<{ plan: Plan; used: number }> {
-  const counted = countedSql(kind, since, exceptJobId);
-  const rows = (await em.execute(`select u.plan, (${counted.sql})::int as used from users u where u.id = ?`, [
-    ...counted.params,
+): Promise<{ plan: Plan; used: number[] }> {
+  const counted = kinds.map((kind) => countedSql(kind, since, exceptJobId));
+  const columns = counted.map((c, i) => `(${c.sql})::int as used${i}`).join(', ');
+  const rows = (await em.execute(`select u.plan, ${columns} from users u where u.id = ?`, [
+    ...counted.flatMap((c) => c.params),
     userId,
-  ])) as Array<{ plan: Plan; used: number }>;
-  return { plan: rows[0]?.plan ?? Plan.FREE, used: rows[0]?.used ?? 0 };
+  ])) as Array<Record<string, number> & { plan: Plan }>;
+  return { plan: rows[0]?.plan ?? Plan.FREE, used: kinds.map((_, i) => rows[0]?.[`used${i}`] ?? 0) };
 }
 
-/** A per-user, per-kind advisory lock held until the transaction ends. */
-export async function lockQuota(tem: EntityManager, userId: string, kind: QuotaKind): Promise<void> {
-  await tem.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`quota:${kind}:${userId}`]);
-}
+/**
+ * The advisory-lock key of a user's quota of `kind`: a transaction that inserts counted rows takes it
+ * (until it ends) before checking the quota again, so concurrent requests cannot pass it together.
+ */
+export const quotaLockKey = (userId: string, kind: QuotaKind): string => `quota:${kind}:${userId}`;
 
 /** Uploads, predictions or segmentations made by `userId` since `since` (a month's start). */
 export async function usedSince(em: EntityManager, userId: string, kind: QuotaKind, since: Date): Promise<number> {

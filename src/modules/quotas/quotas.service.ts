@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../infra/config';
 import { AppError } from '../../infra/errors';
 import { Plan } from '../../entities';
-import { lockQuota, planAndUsage, usedSince, type QuotaKind } from './quotas.repository';
+import { planAndUsage, usedSince, type QuotaKind } from './quotas.repository';
 
 export type { QuotaKind } from './quotas.repository';
 
@@ -46,13 +46,19 @@ export function usedThisMonth(em: EntityManager, userId: string, kind: QuotaKind
   return usedSince(em, userId, kind, monthStart(now));
 }
 
+/** `adding` more items of `kind` asked of a quota. */
+export interface QuotaAsk {
+  kind: QuotaKind;
+  adding: number;
+}
+
 /**
  * Refuses, with RATE_LIMITED (reason QUOTA_EXCEEDED, limit, used, resetsAt), an operation that
  * would take `userId` past its plan's monthly quota of `kind` by adding `adding` items. One
  * statement reads the plan and the usage. `exceptJobId`: a job already recorded for these items
  * (its images are the `adding`, not part of the usage).
  */
-export async function assertWithinQuota(
+export function assertWithinQuota(
   em: EntityManager,
   config: QuotaConfig,
   userId: string,
@@ -61,38 +67,45 @@ export async function assertWithinQuota(
   now = new Date(),
   exceptJobId = '',
 ): Promise<void> {
-  const { plan, used } = await planAndUsage(em, userId, kind, monthStart(now), exceptJobId);
-  const limit = planQuota(config, plan)[kind];
-  if (used + adding > limit) {
-    const resetsAt = nextMonthStart(now);
-    throw new AppError(
-      'RATE_LIMITED',
-      `Monthly ${kind} quota of the ${plan} plan reached (${used} of ${limit} used; ${adding} more asked)`,
-      {
-        reason: 'QUOTA_EXCEEDED',
-        quota: kind,
-        plan,
-        limit,
-        used,
-        resetsAt: resetsAt.toISOString(),
-        retryAfterSeconds: Math.max(1, Math.ceil((resetsAt.getTime() - now.getTime()) / 1000)),
-      },
-    );
-  }
+  return assertWithinQuotas(em, config, userId, [{ kind, adding }], now, exceptJobId);
 }
 
-/**
- * assertWithinQuota for use inside the transaction that inserts the counted rows: takes a per-user,
- * per-kind advisory lock first (held until commit), so concurrent requests cannot pass the quota together.
- */
-export async function assertWithinQuotaLocked(
-  tem: EntityManager,
+/** assertWithinQuota for several kinds at once (one statement); the first exceeded, in order, is refused. */
+export async function assertWithinQuotas(
+  em: EntityManager,
   config: QuotaConfig,
   userId: string,
-  kind: QuotaKind,
-  adding = 1,
+  asks: readonly QuotaAsk[],
   now = new Date(),
+  exceptJobId = '',
 ): Promise<void> {
-  await lockQuota(tem, userId, kind);
-  await assertWithinQuota(tem, config, userId, kind, adding, now);
+  if (asks.length === 0) return;
+  const { plan, used } = await planAndUsage(
+    em,
+    userId,
+    asks.map((a) => a.kind),
+    monthStart(now),
+    exceptJobId,
+  );
+  asks.forEach(({ kind, adding }, i) => {
+    const limit = planQuota(config, plan)[kind];
+    if (used[i] + adding > limit) throw quotaExceeded(kind, plan, limit, used[i], adding, now);
+  });
+}
+
+function quotaExceeded(kind: QuotaKind, plan: Plan, limit: number, used: number, adding: number, now: Date): AppError {
+  const resetsAt = nextMonthStart(now);
+  return new AppError(
+    'RATE_LIMITED',
+    `Monthly ${kind} quota of the ${plan} plan reached (${used} of ${limit} used; ${adding} more asked)`,
+    {
+      reason: 'QUOTA_EXCEEDED',
+      quota: kind,
+      plan,
+      limit,
+      used,
+      resetsAt: resetsAt.toISOString(),
+      retryAfterSeconds: Math.max(1, Math.ceil((resetsAt.getTime() - now.getTime()) / 1000)),
+    },
+  );
 }

@@ -2,7 +2,6 @@ import type { InferenceJob, Image } from '../../../entities';
 import { badInput } from '../../../infra/errors';
 import { discardUploaded, uploadImages, type IncomingFile, type UploadDeps } from '../../images';
 import type { Caller } from '../../patients';
-import { assertWithinQuota } from '../../quotas';
 import {
   MAX_IMAGES_PER_JOB,
   type ClassifyArgs,
@@ -39,7 +38,7 @@ export async function uploadAndQueue(
   input: UploadAndQueueInput,
   opts: { afterUpload?: () => Promise<void> } = {},
 ): Promise<{ images: Image[]; jobs: InferenceJob[] }> {
-  const { em, config, jobs: service } = deps;
+  const { em, jobs: service } = deps;
   const count = input.files.length;
   const plan: { classify: ClassifyPlan | null; segment: SegmentPlan | null } = { classify: null, segment: null };
   let decoder: ((path: string, sha256: string) => Promise<void>) | null = null;
@@ -52,10 +51,12 @@ export async function uploadAndQueue(
       }
       plan.classify = input.classify ? service.classifyPlan(input.classify, 'classify.') : null;
       plan.segment = input.segment ? service.segmentPlan(input.segment, 'segment.') : null;
-      // Early answers; checked again, exactly, when each job is recorded.
-      if (plan.classify) await assertWithinQuota(em, config, user.id, 'predictions', count);
-      if (plan.segment) await assertWithinQuota(em, config, user.id, 'segmentations', count);
       decoder = plan.classify ? service.uploadDecoder(plan.classify) : null;
+      // Early answers, with the upload's; checked again, exactly, when each job is recorded.
+      return [
+        ...(plan.classify ? [{ kind: 'predictions' as const, adding: count }] : []),
+        ...(plan.segment ? [{ kind: 'segmentations' as const, adding: count }] : []),
+      ];
     },
     // The classification's preprocessing done by the upload's own decode (see uploadDecoder).
     decode: async (path, sha256) => {
