@@ -29,6 +29,8 @@ export default defineConfig({
     port: 5173,
     proxy: {
       '/graphql': { target: api, ws: true },
+      // GraphiQL's files: the server serves them from its own build (web/dist/graphiql).
+      '/graphiql': api,
       '/files': api,
       '/reports': api,
     },

@@ -32,13 +32,15 @@ interface ManifestChunk {
   css?: string[];
 }
 
-/** web/dist/graphiql of this repository: walks up from this file (src/infra/http/graphiql under Jest, dist/... built). */
+/**
+ * web/dist/graphiql of this repository: walks up from this file (src/infra/http/graphiql under Jest,
+ * dist/src/infra/http/graphiql when built) to the folder holding web/graphiql. Where there is none, the path where a
+ * build would be: the page then says how to build it, and the server starts all the same.
+ */
 export function defaultGraphiqlDistDir(start = __dirname): string {
   for (let dir = start; ; dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, 'web', 'graphiql'))) return path.join(dir, 'web', 'dist', 'graphiql');
-    if (path.dirname(dir) === dir) {
-      throw new Error(`GRAPHIQL_BUILD_MISSING: no web/graphiql above ${start}`);
-    }
+    if (path.dirname(dir) === dir) return path.resolve(start, '..', '..', '..', '..', 'web', 'dist', 'graphiql');
   }
 }
 
