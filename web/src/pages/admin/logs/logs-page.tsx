@@ -12,6 +12,8 @@ import './logs.css';
 
 const NO_FILTER: LogFilter = { search: '', requestId: '', processId: '' };
 
+const lineCount = (n: number) => `${n} ${n === 1 ? 'line' : 'lines'}`;
+
 function Sources({ sources }: { sources: SourceAnswer[] }): ReactNode {
   const missing = sources.filter((s) => !s.answered);
   return (
@@ -125,7 +127,7 @@ export function LogsPage(): ReactNode {
       {!tail.loaded ? <ProgressBar label="Loading log lines" /> : null}
       <LogTable
         lines={rows}
-        caption={`${rows.length} of ${(frozen ?? tail.lines).length} lines held (the newest ${MAX_LINES} are kept), newest first`}
+        caption={`${rows.length} of ${lineCount((frozen ?? tail.lines).length)} held (the newest ${MAX_LINES} are kept), newest first`}
         onRequest={(requestId) => setFilter({ ...filter, requestId })}
       />
     </section>

@@ -4,6 +4,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { Button, ErrorMessage, SelectField, useGraphQLErrors } from '../../../ui';
+import { useAuth } from '../../../app/auth';
 import type { AdminDeleteUserMutation } from '../../../gql/graphql';
 import { DeleteUserMutation, SuccessorsQuery } from '../operations';
 import type { UserRow } from './users-page';
@@ -132,10 +133,17 @@ function DeleteDialog({
 }
 
 export function DeleteUserControl({ user, onDeleted }: { user: UserRow; onDeleted(d: Deletion): void }): ReactNode {
+  const { user: me } = useAuth();
   const [open, setOpen] = useState(false);
   return (
     <>
-      <Button variant="danger" aria-label={`Delete ${user.email}`} onClick={() => setOpen(true)}>
+      <Button
+        variant="danger"
+        aria-label={`Delete ${user.email}`}
+        // The API refuses it (SELF): another admin deletes an admin's account.
+        disabled={me?.id === user.id}
+        onClick={() => setOpen(true)}
+      >
         Delete
       </Button>
       {open ? (

@@ -128,10 +128,10 @@ export function TwoFactorControl({ user }: { user: UserRow }): ReactNode {
   const [confirming, setConfirming] = useState(false);
   const [{ fetching, error }, reset] = useMutation(ResetUserTwoFactorMutation);
   const message = firstError(error);
-  if (!user.twoFactorEnabled && !message) return <span className="muted">Off</span>;
+  if (!user.twoFactorEnabled && !message) return <span className="muted">2FA off</span>;
   return (
     <div className="admin-inline">
-      <span>{user.twoFactorEnabled ? 'On' : 'Off'}</span>
+      <span>{user.twoFactorEnabled ? '2FA on' : '2FA off'}</span>
       {user.twoFactorEnabled && !confirming ? (
         <Button aria-label={`Reset 2FA of ${user.email}`} onClick={() => setConfirming(true)}>
           Reset 2FA
