@@ -1,4 +1,5 @@
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { isConnectionFailure } from '../../../infra/database/connection-failure';
 import { PermanentJobError, type JobConsumer, type JobHandler, type JobQueue, type RetryPolicy } from './queue';
 
 export const QUEUE_NAME = 'inference';
@@ -66,6 +67,8 @@ export interface BullWorkerOptions extends BullOptions {
    * workers kept dying on it): the job row must still end FAILED.
    */
   onAbandoned?: (jobId: string, reason: string) => Promise<void>;
+  /** How long a job waits after its attempt found the database (or Redis) unreachable (default 2 s). */
+  unavailableDelayMs?: number;
 }
 
 /**
@@ -76,13 +79,21 @@ export interface BullWorkerOptions extends BullOptions {
 export function startBullWorker(handler: JobHandler, opts: BullWorkerOptions): JobConsumer {
   const worker = new Worker(
     QUEUE_NAME,
-    async (job) => {
+    async (job, token) => {
       const jobId = String(job.data.jobId);
       const attempt = job.attemptsMade + job.stalledCounter + 1;
       const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       try {
         await handler({ jobId, attempt, final });
       } catch (err) {
+        // The database was unreachable (a restart): the attempt could not even record its failure,
+        // and its few quick retries would be spent within the outage, leaving the row QUEUED or
+        // RUNNING for good. It waits and runs again instead, without using one of its attempts.
+        if (token && !(err instanceof PermanentJobError) && isConnectionFailure(err)) {
+          opts.onError?.(jobId, err, false);
+          await job.moveToDelayed(Date.now() + (opts.unavailableDelayMs ?? 2000), token);
+          throw new DelayedError();
+        }
         const permanent = err instanceof PermanentJobError;
         opts.onError?.(jobId, err, final || permanent);
         if (permanent) throw new UnrecoverableError((err as Error).message);
