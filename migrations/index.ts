@@ -14,6 +14,7 @@ import { Migration20261202100000_audit_request_id } from './Migration20261202100
 import { Migration20261202200000_user_admin } from './Migration20261202200000_user_admin';
 import { Migration20261203100000_segmentation_lesion } from './Migration20261203100000_segmentation_lesion';
 import { Migration20261203110000_segmentation_field } from './Migration20261203110000_segmentation_field';
+import { Migration20261203120000_segmentation_members } from './Migration20261203120000_segmentation_members';
 
 /**
  * Every migration, in order. Listed by hand (not globbed) so the same list works from the
@@ -35,4 +36,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202200000_user_admin', class: Migration20261202200000_user_admin },
   { name: 'Migration20261203100000_segmentation_lesion', class: Migration20261203100000_segmentation_lesion },
   { name: 'Migration20261203110000_segmentation_field', class: Migration20261203110000_segmentation_field },
+  { name: 'Migration20261203120000_segmentation_members', class: Migration20261203120000_segmentation_members },
 ];

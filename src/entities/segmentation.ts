@@ -9,6 +9,31 @@ export enum Severity {
 }
 
 /**
+ * One member's own result within a segmentation: its probability map post-processed exactly as the
+ * ensemble's (same field of view, threshold and steps), its mask file and measurements.
+ */
+export interface MemberOutput {
+  maskSha256: string;
+  areaPixels: number;
+  areaPercent: number;
+  perimeterPixels: number;
+  circularity: number;
+  allPiecesCircularity: number;
+  componentCount: number;
+  meanIntensity: number;
+  stdIntensity: number;
+  touchesBorder: boolean;
+  severity: Severity;
+  /** Dice between this member's mask and the ensemble's. */
+  diceWithEnsemble: number;
+}
+
+/** A member of a segmentation: what ran (MemberRecord) and, on rows stored since [14], its own output. */
+export interface SegmentationMemberRecord extends MemberRecord {
+  output?: MemberOutput;
+}
+
+/**
  * A segmentation of one image by a weighted ensemble. Mask, probability map and the default
  * overlay are PNGs in the content-addressed file store (sha256); overlays at another opacity
  * are rendered from the mask on request. Metrics are columns so research queries can filter
@@ -23,7 +48,14 @@ export enum Severity {
 @Index({ properties: ['severity'] })
 export class Segmentation extends ImageResult {
   @Property({ type: 'json' })
-  members!: MemberRecord[];
+  members!: SegmentationMemberRecord[];
+
+  /**
+   * Mean Dice between the members' masks, pair by pair (1 = they agree exactly): low agreement is an
+   * uncertainty signal. Null with one member, and on rows stored before it was measured.
+   */
+  @Property({ type: 'double', nullable: true })
+  memberAgreement?: number | null;
 
   @Property({ type: 'double' })
   threshold!: number;

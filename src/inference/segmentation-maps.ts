@@ -5,7 +5,7 @@
 import { mapToImage, type ModelFit } from './cam-map';
 import { thresholdMap, validateThreshold, weightedMeanMaps } from './ensemble';
 import { detectFieldOfView, type FieldOfView } from './field-of-view';
-import { lesionMask } from './lesion-mask';
+import { lesionMask, type LesionMask } from './lesion-mask';
 import { greyFromRgb } from './mask-metrics';
 import { sigmoid } from './softmax';
 
@@ -63,6 +63,11 @@ export interface LesionSegmentation {
   touchesBorder: boolean;
   /** The image's grey levels (mask-metrics' greyFromRgb), for the measurements. */
   grey: Float32Array;
+  /**
+   * Each member's own lesion mask, its probability map post-processed exactly as the ensemble's (same
+   * field). With one member it is the ensemble's (its weight is 1, so P is its map).
+   */
+  members: LesionMask[];
 }
 
 /**
@@ -77,12 +82,11 @@ export function segmentLesion(
 ): LesionSegmentation {
   validateThreshold(threshold);
   const { width, height } = rgb;
-  const probability = weightedMeanMaps(
-    members.map((m) => memberProbabilityMap(m, width, height)),
-    weights,
-  );
+  const maps = members.map((m) => memberProbabilityMap(m, width, height));
+  const probability = weightedMeanMaps(maps, weights);
   const grey = greyFromRgb(rgb.data);
   const field = detectFieldOfView(grey, width, height);
   const lesion = lesionMask(probability, width, height, threshold, field);
-  return { probability, field, ...lesion, grey };
+  const own = maps.length === 1 ? [lesion] : maps.map((map) => lesionMask(map, width, height, threshold, field));
+  return { probability, field, ...lesion, grey, members: own };
 }

@@ -221,12 +221,14 @@ describe('research metrics', () => {
     expect(s.segmentations).toBe(12);
     expect(s.predictions).toBe(4);
     expect(s.bySeverity.reduce((n: number, x: any) => n + x.count, 0)).toBe(12);
+    // Each member with its own masks, then the ensemble with its own (test/inference/ensemble-members.test.ts).
     expect(s.byModelVersion.map((x: any) => x.modelVersion)).toEqual([
       'dg-seg-skin-distance@1.0.0',
       'dg-seg-stats@1.0.0',
+      'dg-seg-stats@1.0.0 (w 0.50) + dg-seg-skin-distance@1.0.0 (w 0.50)',
     ]);
     const mean = all.reduce((n: number, x: any) => n + x.metrics.areaPercent, 0) / all.length;
-    expect(s.byModelVersion[0].areaPercent.mean).toBeCloseTo(mean, 6);
+    expect(s.byModelVersion[2].areaPercent.mean).toBeCloseTo(mean, 6);
   }, 60_000);
 });
 

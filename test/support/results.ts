@@ -26,6 +26,8 @@ export function seedSegmentation(em: EntityManager, row: ResultRow, extra: Parti
     areaPixels: 7812,
     perimeterPixels: 320,
     circularity: 0.9,
+    allPiecesCircularity: 0.9,
+    componentCount: 1,
     meanIntensity: 0.4,
     stdIntensity: 0.1,
     severity: Severity.MODERATE,

@@ -35,7 +35,7 @@ export interface MetricsDbRow {
 }
 
 /** Area and circularity statistics of one model version's segmentations (numbers as PostgreSQL returns them). */
-export type ModelVersionDbRow = Record<string, unknown> & { model_version: string; count: number };
+export type ModelVersionDbRow = Record<string, unknown> & { model_version: string; ensemble: boolean; count: number };
 
 /** A member filter as jsonb containment: the model, at the version when one is given. */
 const memberSql = (f: MetricsFilterInput) =>
@@ -150,22 +150,34 @@ export class ResearchRepository {
       )) as Array<{ label: string; count: number }>;
   }
 
-  /** Per model version (each member of a segmentation counts for its version): count, area and circularity percentiles. */
+  /**
+   * Area and circularity statistics per model version and per ensemble. A member's row holds its own
+   * figures (the `output` each member of a segmentation keeps); a single-model segmentation's are its
+   * model's; an ensemble's row (`ensemble` true, named by its members and weights) holds the ensemble's
+   * figures. Ensembles stored before members kept their outputs count for the ensemble only.
+   */
   async byModelVersion(em: EntityManager, filter: MetricsFilterInput | null | undefined): Promise<ModelVersionDbRow[]> {
     const where = filterSql(filter);
+    const stats = (v: string, p: string) =>
+      [
+        `avg(${v}) as ${p}_mean`,
+        ...[25, 50, 75, 95].map((q) => `percentile_cont(${q / 100}) within group (order by ${v}) as ${p}_p${q}`),
+      ].join(', ');
+    const ensembleName = `(select string_agg((e->>'model') || '@' || (e->>'version') || ' (w ' || to_char((e->>'weight')::float8, 'FM0.00') || ')', ' + ' order by o)
+                             from jsonb_array_elements(s.members) with ordinality as x(e, o))`;
     return (await em.getConnection().execute(
-      `select model_version, count(*)::int as count,
-              avg(area_percent) as a_mean, percentile_cont(0.25) within group (order by area_percent) as a_p25,
-              percentile_cont(0.5) within group (order by area_percent) as a_p50, percentile_cont(0.75) within group (order by area_percent) as a_p75,
-              percentile_cont(0.95) within group (order by area_percent) as a_p95,
-              avg(circularity) as c_mean, percentile_cont(0.25) within group (order by circularity) as c_p25,
-              percentile_cont(0.5) within group (order by circularity) as c_p50, percentile_cont(0.75) within group (order by circularity) as c_p75,
-              percentile_cont(0.95) within group (order by circularity) as c_p95
-         from (select (m->>'model') || '@' || (m->>'version') as model_version, s.area_percent, s.circularity
+      `select model_version, ensemble, count(*)::int as count, ${stats('area_percent', 'a')}, ${stats('circularity', 'c')}
+         from (select (m->>'model') || '@' || (m->>'version') as model_version, false as ensemble,
+                      coalesce((m->'output'->>'areaPercent')::float8, s.area_percent) as area_percent,
+                      coalesce((m->'output'->>'circularity')::float8, s.circularity) as circularity
                  from segmentations s cross join lateral jsonb_array_elements(s.members) m ${LATEST_PREDICTION}
-                where ${where.sql}) x
-        group by model_version order by model_version`,
-      where.params,
+                where ${where.sql} and (m->'output' is not null or jsonb_array_length(s.members) = 1)
+               union all
+               select ${ensembleName}, true, s.area_percent, s.circularity
+                 from segmentations s ${LATEST_PREDICTION}
+                where ${where.sql} and jsonb_array_length(s.members) > 1) x
+        group by model_version, ensemble order by ensemble, model_version`,
+      [...where.params, ...where.params],
     )) as ModelVersionDbRow[];
   }
 }

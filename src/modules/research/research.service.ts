@@ -208,6 +208,7 @@ export class ResearchService {
       byLabel,
       byModelVersion: rows.map((r) => ({
         modelVersion: r.model_version,
+        ensemble: r.ensemble,
         count: r.count,
         areaPercent: distribution(r, 'a'),
         circularity: distribution(r, 'c'),

@@ -82,10 +82,23 @@ export class Distribution {
     number | null;
 }
 
-@ObjectType({ description: 'Segmentation measures of one model version (each ensemble member counts for its version)' })
+@ObjectType({
+  description:
+    'Segmentation measures of one model version (from its own masks, alone or as an ensemble member) or of one ensemble as a whole',
+})
 export class ModelVersionMetrics {
-  @Field(() => String, { description: 'model@version' }) modelVersion!: string;
-  @Field(() => Int, { description: 'Segmentations this version took part in' }) count!: number;
+  @Field(() => String, {
+    description:
+      'model@version; for an ensemble, its members in order with their weights: `a@1.0.0 (w 0.50) + b@1.0.0 (w 0.50)`',
+  })
+  modelVersion!: string;
+  @Field(() => Boolean, {
+    description:
+      'True: the figures are the ensemble’s masks. False: this version’s own masks (ensemble segmentations stored before members kept their outputs count for the ensemble only)',
+  })
+  ensemble!: boolean;
+  @Field(() => Int, { description: 'Masks measured: segmentations by this ensemble, or masks this version made' })
+  count!: number;
   @Field(() => Distribution, { description: 'Lesion area, % of the image (0..100)' }) areaPercent!: Distribution;
   @Field(() => Distribution, { description: 'Border regularity, 0..1 (1 = a disk)' }) circularity!: Distribution;
 }
@@ -98,6 +111,8 @@ export class LesionMetricsSummary {
   @Field(() => [SeverityCount], { description: 'Segmentations per severity, LOW first; absent grades omitted' })
   bySeverity!: SeverityCount[];
   @Field(() => [LabelCount], { description: 'Predictions per label, by label name' }) byLabel!: LabelCount[];
-  @Field(() => [ModelVersionMetrics], { description: 'Per model version, by model@version' })
+  @Field(() => [ModelVersionMetrics], {
+    description: 'Per model version (by model@version), then per ensemble (by its name)',
+  })
   byModelVersion!: ModelVersionMetrics[];
 }

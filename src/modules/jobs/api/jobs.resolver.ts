@@ -22,6 +22,7 @@ import type { ProgressEvent } from '../progress';
 import type { InferenceJob } from '../../../entities';
 import { waitForJobs } from './job-wait';
 import { opacityVariant } from './result-files';
+import { memberMaskVariant, memberResults, SegmentationMemberResult } from './segmentation-members';
 import {
   ClassifyOptionsArgs,
   EnsembleMemberInput,
@@ -230,6 +231,14 @@ export class SegmentationFieldsResolver {
   })
   maskUrl(@Root() s: SegmentationType, @Ctx() ctx: AppContext): string {
     return resultUrls(ctx).segmentation(s.id, 'mask');
+  }
+
+  @FieldResolver(() => [SegmentationMemberResult], {
+    description:
+      'Each member’s own result, in the members’ order; empty on segmentations stored before members’ outputs were kept',
+  })
+  memberResults(@Root() s: SegmentationType, @Ctx() ctx: AppContext): SegmentationMemberResult[] {
+    return memberResults(s.memberRecords, (i) => resultUrls(ctx).segmentation(s.id, memberMaskVariant(i)));
   }
 
   @FieldResolver(() => String, {

@@ -1,6 +1,6 @@
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { JobKind, JobStatus } from '../../../entities/inference-job';
-import { Severity } from '../../../entities/segmentation';
+import { Severity, type SegmentationMemberRecord } from '../../../entities/segmentation';
 import { Connection } from '../../../schema/connection';
 import { DeviceInput, DeviceType } from '../../../models-registry';
 import { GradCamMethod, JobStage } from './job-enums';
@@ -263,6 +263,14 @@ export class SegmentationType {
   threshold!: number;
   @Field(() => [EnsembleMember], { description: 'The models averaged, with the versions and devices that ran' })
   members!: EnsembleMember[];
+  /** The stored members with their own outputs, for memberResults (not a field itself). */
+  memberRecords!: SegmentationMemberRecord[];
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Mean Dice between the members’ own masks, pair by pair, 0..1 (1 = they drew the same mask): an uncertainty signal. Null with one member and on segmentations stored before it was measured',
+  })
+  memberAgreement?: number | null;
   @Field(() => Int, { description: 'Mask width in pixels: the image’s, EXIF orientation applied' }) width!: number;
   @Field(() => Int, { description: 'Mask height in pixels: the image’s, EXIF orientation applied' }) height!: number;
   @Field(() => LesionMetricsValues, { description: 'Area, perimeter, circularity, intensity, overlap' })

@@ -9,6 +9,7 @@ import { validateOpacity } from '../../../inference/render';
 import { asBuffer, movable, type ImageWork } from '../runner/image-threads';
 import type { Database } from '../../../infra/database/database';
 import type { ResultRepository } from '../results.repository';
+import { MEMBER_MASK } from './segmentation-members';
 
 /**
  * Signed URLs of inference results and the route that serves them. Grad-CAM URLs name the files
@@ -107,6 +108,12 @@ export function resultFileRoutes(deps: {
       const etag = `"${s.id}-${variant}"`;
       if (variant === 'mask') return stored(s.maskSha256, etag);
       if (variant === 'probability') return stored(s.probabilitySha256, etag);
+      const member = MEMBER_MASK.exec(variant);
+      if (member) {
+        const sha = s.members[Number(member[1])]?.output?.maskSha256;
+        if (!sha) throw notFound('File');
+        return stored(sha, etag);
+      }
       if (!OVERLAY.test(variant)) throw notFound('File');
       const opacity = Number(variant.slice('overlay-'.length));
       if (opacity === DEFAULT_OPACITY) return stored(s.overlaySha256, etag);

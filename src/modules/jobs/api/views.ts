@@ -92,6 +92,8 @@ export function toSegmentation(s: Segmentation): SegmentationType {
     jobId: s.job?.id ?? null,
     threshold: s.threshold,
     members: members(s.members),
+    memberRecords: s.members,
+    memberAgreement: s.memberAgreement ?? null,
     width: s.width,
     height: s.height,
     metrics: {

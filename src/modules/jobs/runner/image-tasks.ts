@@ -15,8 +15,11 @@ import {
 } from '../../../inference/render';
 import { segmentLesion, type MemberMask } from '../../../inference/segmentation-maps';
 import { maskMetrics, overlap, type MaskMetrics } from '../../../inference/mask-metrics';
+import { meanPairwiseDice } from '../../../inference/member-agreement';
 import { severity, type Severity, type SeverityThresholds } from '../../../inference/severity';
 import { decodeMap } from '../cam-map-file';
+import type { MemberRecord } from '../../../entities/prediction';
+import type { MemberOutput, SegmentationMemberRecord } from '../../../entities/segmentation';
 
 const buffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 const bytes = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -34,6 +37,15 @@ export interface FinishSegmentationInput {
   truth: Uint8Array | null;
 }
 
+/** One member's own result (its map post-processed as the ensemble's), in the members' order. */
+export interface FinishedMember {
+  metrics: MaskMetrics;
+  touchesBorder: boolean;
+  severity: Severity;
+  diceWithEnsemble: number;
+  maskPng: Uint8Array;
+}
+
 export interface FinishedSegmentation {
   width: number;
   height: number;
@@ -48,6 +60,9 @@ export interface FinishedSegmentation {
   probabilityPng: Uint8Array;
   /** The mask overlay at opacity 0.5 (the one most clients ask for first). */
   overlayPng: Uint8Array;
+  memberOutputs: FinishedMember[];
+  /** Mean pairwise Dice of the members' masks; null with one member. */
+  memberAgreement: number | null;
 }
 
 /**
@@ -66,6 +81,19 @@ export async function finishSegmentation(input: FinishSegmentationInput): Promis
     probabilityPng(probability, width, height),
     segmentationOverlayPng(image, mask, 0.5),
   ]);
+  const single = seg.members.length === 1;
+  const memberOutputs = await Promise.all(
+    seg.members.map(async (m): Promise<FinishedMember> => {
+      const own = single ? metrics : maskMetrics(m.mask, width, height, seg.grey);
+      return {
+        metrics: own,
+        touchesBorder: m.touchesBorder,
+        severity: severity(own.areaPercent, own.circularity, input.severity),
+        diceWithEnsemble: single ? 1 : overlap(m.mask, mask).dice,
+        maskPng: single ? bytes(maskFile) : bytes(await maskPng(m.mask, width, height)),
+      };
+    }),
+  );
   return {
     width,
     height,
@@ -77,7 +105,25 @@ export async function finishSegmentation(input: FinishSegmentationInput): Promis
     maskPng: bytes(maskFile),
     probabilityPng: bytes(probabilityFile),
     overlayPng: bytes(overlayFile),
+    memberOutputs,
+    memberAgreement: meanPairwiseDice(seg.members.map((m) => m.mask)),
   };
+}
+
+/**
+ * Each member's record with its own output (its stored mask's sha256 and measurements), in the order
+ * of the members: what Segmentation.members keeps and the research summary reads.
+ */
+export function withMemberOutputs(
+  records: readonly MemberRecord[],
+  outputs: readonly FinishedMember[],
+  maskSha256: readonly string[],
+): SegmentationMemberRecord[] {
+  return records.map((m, i) => {
+    const { metrics, touchesBorder, severity, diceWithEnsemble } = outputs[i];
+    const output = { maskSha256: maskSha256[i], ...metrics, touchesBorder, diceWithEnsemble };
+    return { ...m, output: { ...output, severity: severity as MemberOutput['severity'] } };
+  });
 }
 
 /** The colour-mapped heatmap of a stored Grad-CAM map. */

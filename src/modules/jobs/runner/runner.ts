@@ -17,6 +17,7 @@ import type { ResultRepository } from '../results.repository';
 import type { JobRequest } from '../job-request';
 import { isPinned, type MemberRun, type MemberSessions, type MemberSpec } from './members';
 import { classifyImage, imagePixels, segmentImage, type StageReport } from './pipeline';
+import { withMemberOutputs } from './image-tasks';
 import { asBuffer, type ImageWork } from './image-threads';
 import type { PixelBudget } from './pixel-budget';
 import type { Logger } from '../../../infra/observability/logger';
@@ -288,12 +289,18 @@ export class JobRunner {
       report,
     );
     const put = (png: Uint8Array) => this.deps.files.putBuffer(asBuffer(png));
-    const [maskFile, probFile, overlayFile] = await Promise.all([
+    const [maskFile, probFile, overlayFile, ...memberFiles] = await Promise.all([
       put(r.maskPng),
       put(r.probabilityPng),
       put(r.overlayPng),
+      ...r.memberOutputs.map((m) => put(m.maskPng)),
     ]);
-    return { r, maskFile, probFile, overlayFile };
+    const members = withMemberOutputs(
+      r.members,
+      r.memberOutputs,
+      memberFiles.map((f) => f.sha256),
+    );
+    return { r, members, maskFile, probFile, overlayFile };
   }
 
   /** The ground-truth mask image's bytes (decoded at the image size by the pipeline), or null. */
@@ -399,7 +406,7 @@ export class JobRunner {
     } else {
       // Its pixels (decoded image, maps, mask: a few bytes each) are held until its files are stored.
       const giveBack = await this.deps.pixels.acquire(await imagePixels(source));
-      const { r, maskFile, probFile, overlayFile } = await this.segmentAndStore(
+      const { r, members, maskFile, probFile, overlayFile } = await this.segmentAndStore(
         source,
         runs,
         req,
@@ -409,7 +416,8 @@ export class JobRunner {
       const { width, height } = r;
       const seg: ResultRow = {
         ...row,
-        members: r.members,
+        members,
+        memberAgreement: r.memberAgreement,
         threshold: req.threshold ?? 0.5,
         maskSha256: maskFile.sha256,
         probabilitySha256: probFile.sha256,
