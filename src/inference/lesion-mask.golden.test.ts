@@ -17,16 +17,9 @@ import { segmentLesion, type MemberMask } from './segmentation-maps';
 const ROOT = path.join(__dirname, '../..');
 const ISIC = path.join(ROOT, 'datasets/isic-uda1/images');
 const MODELS = ['dg-seg-stats', 'dg-seg-skin-distance'];
-const spec: InputSpec = {
-  layout: 'NCHW',
-  width: 128,
-  height: 128,
-  colorOrder: 'RGB',
-  scale: 1 / 255,
-  mean: [0, 0, 0],
-  std: [1, 1, 1],
-  resize: 'fill',
-};
+/** Each model's own input spec, from its manifest (the server prepares its input the same way). */
+const specOf = (m: string) =>
+  (JSON.parse(fs.readFileSync(path.join(ROOT, 'plugins', m, 'manifest.json'), 'utf8')) as { input: InputSpec }).input;
 const present = MODELS.every((m) => fs.existsSync(path.join(ROOT, 'plugins', m, 'model.onnx')));
 
 (present ? describe : describe.skip)('segmentation post-processing on hand-checked real cases', () => {
@@ -42,12 +35,19 @@ const present = MODELS.every((m) => fs.existsSync(path.join(ROOT, 'plugins', m, 
   async function segment(name: string) {
     const file = path.join(ISIC, `${name}.jpg`);
     const image = await decodeRgb(file);
-    const tensor = rgbToTensor((await decodeAndResize(file, spec)).data, spec);
     const members: MemberMask[] = [];
-    for (const s of sessions) {
-      const out = await s.run({ input: new ort.Tensor('float32', tensor, [1, 3, 128, 128]) });
-      const fit = { mode: 'fill' as const, modelWidth: 128, modelHeight: 128 };
-      members.push({ output: out.mask.data as Float32Array, width: 128, height: 128, activation: 'none', fit });
+    for (const [i, s] of sessions.entries()) {
+      const spec = specOf(MODELS[i]);
+      const tensor = rgbToTensor((await decodeAndResize(file, spec)).data, spec);
+      const out = await s.run({ input: new ort.Tensor('float32', tensor, [1, 3, spec.height, spec.width]) });
+      const fit = { mode: spec.resize ?? 'fill', modelWidth: spec.width, modelHeight: spec.height };
+      members.push({
+        output: out.mask.data as Float32Array,
+        width: spec.width,
+        height: spec.height,
+        activation: 'none',
+        fit,
+      });
     }
     const r = segmentLesion(members, [1, 1], 0.5, image);
     const n = image.width * image.height;
