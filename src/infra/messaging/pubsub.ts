@@ -153,11 +153,34 @@ export function createPubSub(options: { transport?: Transport; prefix?: string; 
   };
 }
 
+/**
+ * The two clients graphql-yoga's Redis event target is given. It sends PUBLISH, SUBSCRIBE and
+ * UNSUBSCRIBE without handling their promises; while Redis is down ioredis rejects them once its
+ * retries run out, and that unhandled rejection ended the process (a Redis restart took the api
+ * down). Here they are caught: a lost PUBLISH is a lost live event (the job's progress log in Redis
+ * has it, or its writer failed too), and the channels wanted are subscribed again whenever the
+ * subscriber connection is ready, so a subscription made during the outage hears events after it.
+ */
+function outageTolerantClients(redis: RedisConnections) {
+  const wanted = new Set<string>();
+  const ignore = () => undefined;
+  const subscribe = (channel: string) => redis.sub.subscribe(channel).catch(ignore);
+  redis.sub.on('ready', () => {
+    for (const channel of wanted) void subscribe(channel);
+  });
+  const subscribeClient = {
+    on: (event: string, listener: (...args: any[]) => void) => (redis.sub.on(event, listener), subscribeClient), // eslint-disable-line @typescript-eslint/no-explicit-any
+    subscribe: (channel: string) => (wanted.add(channel), subscribe(channel)),
+    unsubscribe: (channel: string) => (wanted.delete(channel), redis.sub.unsubscribe(channel).catch(ignore)),
+  };
+  const publishClient = {
+    publish: (channel: string, message: string) => redis.main.publish(channel, message).catch(ignore),
+  };
+  return { publishClient, subscribeClient } as unknown as Parameters<typeof createRedisEventTarget>[0];
+}
+
 export function createPubSubAdapter(redis: RedisConnections | null): PubSub {
   if (!redis) return createPubSub();
-  const target = createRedisEventTarget({
-    publishClient: redis.main,
-    subscribeClient: redis.sub,
-  }) as unknown as EventTarget;
+  const target = createRedisEventTarget(outageTolerantClients(redis)) as unknown as EventTarget;
   return createPubSub({ transport: eventTargetTransport(target), prefix: redis.prefix });
 }

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { connectRedis, type RedisConnections } from '../../src/infra/messaging/redis';
+import { createPubSubAdapter } from '../../src/infra/messaging/pubsub';
+import { freePort } from './cluster';
+
+/**
+ * A Redis restart under load (the soak's redis fault run, bench/soak) took an api process down:
+ * graphql-yoga's Redis event target sends PUBLISH, SUBSCRIBE and UNSUBSCRIBE without handling
+ * their promises, and ioredis rejects them once its retries run out, so the rejection was
+ * unhandled and ended the process. A private redis-server on a free port is stopped and started
+ * here (the machine's shared Redis is never touched).
+ */
+let dir: string;
+let port: number;
+let server: ChildProcess | null = null;
+let redis: RedisConnections | null = null;
+
+async function startRedis(): Promise<void> {
+  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir], {
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 100; i++) {
+    const probe = await connectRedis(`redis://127.0.0.1:${port}`, 'probe:').catch(() => null);
+    if (probe) return probe.close();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('redis-server did not start');
+}
+
+async function stopRedis(): Promise<void> {
+  const s = server!;
+  server = null;
+  if (s.exitCode !== null) return;
+  await new Promise<void>((r) => (s.once('exit', () => r()), s.kill('SIGTERM')));
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'dg-redis-outage-'));
+  port = await freePort();
+  await startRedis();
+});
+
+afterAll(async () => {
+  await redis?.close();
+  if (server) await stopRedis();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The iterator's next value, or 'nothing' after `ms` (the timer cleared either way). */
+async function next(it: AsyncIterator<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((r) => (timer = setTimeout(() => r('nothing'), ms)));
+  try {
+    return await Promise.race([it.next().then((r) => r.value), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('the Redis pub/sub while Redis restarts', () => {
+  it('publishing and subscribing while Redis is down raise no unhandled rejection; subscriptions hear events again once it is back', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      redis = await connectRedis(`redis://127.0.0.1:${port}`, 'dg:outage:');
+      const pubSub = createPubSubAdapter(redis);
+      const before = pubSub.subscribe('TOPIC', 'a')[Symbol.asyncIterator]();
+      const pending = next(before, 10_000); // starts the subscription
+      await new Promise((r) => setTimeout(r, 200));
+      pubSub.publish('TOPIC', 'a', { n: 1 });
+      expect(await pending).toEqual({ n: 1 });
+
+      await stopRedis();
+      // While it is down: a new subscription, a publish, and a subscription ending (UNSUBSCRIBE).
+      const during = pubSub.subscribe('TOPIC', 'b')[Symbol.asyncIterator]();
+      const duringFirst = next(during, 20_000);
+      const ended = pubSub.subscribe('TOPIC', 'c')[Symbol.asyncIterator]();
+      void ended.next();
+      pubSub.publish('TOPIC', 'a', { n: 2 });
+      await ended.return!();
+      // ioredis gives a command up after maxRetriesPerRequest (3) reconnection attempts.
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(unhandled).toEqual([]);
+
+      await startRedis();
+      // Once connected again, both the old subscription and the one made during the outage hear events.
+      let got: unknown = 'nothing';
+      for (let i = 0; i < 50 && got === 'nothing'; i++) {
+        pubSub.publish('TOPIC', 'a', { n: 3 });
+        got = await next(before, 200);
+      }
+      expect(got).toEqual({ n: 3 });
+      let gotB: unknown = 'nothing';
+      const firstB = duringFirst.then((v) => (gotB = v));
+      for (let i = 0; i < 50 && gotB === 'nothing'; i++) {
+        pubSub.publish('TOPIC', 'b', { n: 4 });
+        await Promise.race([firstB, new Promise((r) => setTimeout(r, 200))]);
+      }
+      expect(gotB).toEqual({ n: 4 });
+      expect(unhandled).toEqual([]);
+      await before.return!();
+      await during.return!();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  }, 60_000);
+});
