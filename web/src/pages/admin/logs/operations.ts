@@ -18,8 +18,8 @@ export const ServerLogLineFields = graphql(`
 `);
 
 export const ServerLogsQuery = graphql(`
-  query AdminServerLogs($level: LogLevel!, $limit: Int!) {
-    serverLogs(level: $level, limit: $limit) {
+  query AdminServerLogs($level: LogLevel!, $limit: Int!, $since: DateTime) {
+    serverLogs(level: $level, limit: $limit, since: $since) {
       lines {
         ...AdminServerLogLine
       }

@@ -1,6 +1,7 @@
 // The lines of the logs page at one level: the newest page of serverLogs, then every line serverLogStream sends,
-// merged (log-buffer.ts) and bounded. The tail is opened before the page is asked for, so no line falls between
-// the two; lines both sent count once. Lines are handed to React a few times a second, not one render per line.
+// merged (log-buffer.ts) and bounded. The tail is opened before the page is asked for, and the page is read once more
+// a moment later from its newest line, so no line falls between the two; lines sent twice count once. Lines are
+// handed to React a few times a second, not one render per line.
 import { useEffect, useState } from 'react';
 import { useClient, type CombinedError } from 'urql';
 import type { AdminServerLogLineFragment, AdminServerLogsQuery, LogLevel } from '../../../gql/graphql';
@@ -15,6 +16,8 @@ export const MAX_LINES = 1000;
 /** The first page: serverLogs' largest. */
 const FIRST_PAGE = 500;
 const FLUSH_MS = 250;
+/** When the page is read again, for lines written before the tail's socket was subscribed. */
+const SECOND_LOOK_MS = 2000;
 
 export interface LogTail {
   lines: LogLine[];
@@ -48,6 +51,7 @@ export function useLogTail(level: LogLevel, restart: number): LogTail {
   const [state, setState] = useState<TailState>(() => empty(key));
   useEffect(() => {
     let live = true;
+    const started = Date.now();
     let pending: LogLine[] = [];
     // Updates of another level's state start from empty: the state is this key's once anything arrives.
     const update = (f: (s: TailState) => TailState) => setState((s) => f(s.key === key ? s : empty(key)));
@@ -61,22 +65,34 @@ export function useLogTail(level: LogLevel, restart: number): LogTail {
       if (r.data) pending.push(r.data.serverLogStream);
       if (r.error) update((s) => ({ ...s, tailError: r.error ?? null }));
     });
-    void client
-      .query(ServerLogsQuery, { level, limit: FIRST_PAGE }, { requestPolicy: 'network-only' })
-      .toPromise()
-      .then((r) => {
-        if (!live) return;
-        update((s) => ({
-          ...s,
-          loaded: true,
-          pageError: r.error ?? null,
-          sources: r.data?.serverLogs?.sources ?? null,
-          lines: mergeLines(r.data?.serverLogs?.lines ?? [], s.lines, MAX_LINES),
-        }));
-      });
+    const page = (since: string | null) =>
+      client.query(ServerLogsQuery, { level, limit: FIRST_PAGE, since }, { requestPolicy: 'network-only' }).toPromise();
+    let second: ReturnType<typeof setTimeout> | undefined;
+    void page(null).then((r) => {
+      if (!live) return;
+      const lines = r.data?.serverLogs?.lines ?? [];
+      update((s) => ({
+        ...s,
+        loaded: true,
+        pageError: r.error ?? null,
+        sources: r.data?.serverLogs?.sources ?? null,
+        lines: mergeLines(lines, s.lines, MAX_LINES),
+      }));
+      // The tail's socket may have started after this page was read: a second look from the page's newest line
+      // picks up what fell between (a line already held counts once).
+      if (r.error) return;
+      const from = lines.at(-1)?.time ?? new Date(started).toISOString();
+      second = setTimeout(() => {
+        void page(from).then((again) => {
+          if (live && again.data?.serverLogs)
+            update((s) => ({ ...s, lines: mergeLines(s.lines, again.data!.serverLogs!.lines, MAX_LINES) }));
+        });
+      }, SECOND_LOOK_MS);
+    });
     return () => {
       live = false;
       clearInterval(timer);
+      clearTimeout(second);
       tail.unsubscribe();
     };
   }, [client, level, key]);
