@@ -13,6 +13,8 @@ export interface BenchResult {
   rows: Row[];
   /** Headline figures, e.g. ratios against the raw runtime measured in the same run. */
   summary?: Record<string, number | string>;
+  /** Further tables, printed after the main one. */
+  tables?: Array<{ title: string; description: string; rows: Row[] }>;
 }
 
 /** Quantile of a sample (linear interpolation); the sample need not be sorted. */
@@ -36,15 +38,24 @@ function fmt(v: string | number | null): string {
   return v.toPrecision(3);
 }
 
-/** Prints the table and writes bench/results/<bench>.json with the machine it ran on. */
-export function report(result: BenchResult): void {
-  const cols = [...new Set(result.rows.flatMap((r) => Object.keys(r)))];
-  const cells = result.rows.map((r) => cols.map((c) => fmt(r[c] ?? null)));
+/** Prints rows as a Markdown table, one column per key found in any row. */
+function printTable(rows: Row[]): void {
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const cells = rows.map((r) => cols.map((c) => fmt(r[c] ?? null)));
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
   const line = (vals: string[]) => `| ${vals.map((v, i) => v.padEnd(widths[i])).join(' | ')} |`;
-  process.stdout.write(`\n## ${result.bench}: ${result.description}\n\n`);
   process.stdout.write(`${line(cols)}\n| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |\n`);
   for (const row of cells) process.stdout.write(`${line(row)}\n`);
+}
+
+/** Prints the tables and writes bench/results/<bench>.json with the machine it ran on. */
+export function report(result: BenchResult): void {
+  process.stdout.write(`\n## ${result.bench}: ${result.description}\n\n`);
+  printTable(result.rows);
+  for (const t of result.tables ?? []) {
+    process.stdout.write(`\n### ${t.title}: ${t.description}\n\n`);
+    printTable(t.rows);
+  }
   if (result.summary) for (const [k, v] of Object.entries(result.summary)) process.stdout.write(`\n${k}: ${fmt(v)}`);
   process.stdout.write('\n');
   const dir = path.join(projectRoot, 'bench', 'results');

@@ -31,6 +31,8 @@ export interface Flow {
   is?: PeerRef;
   /** Window length as a multiple of the base one (a 20-image request needs longer windows to be counted fairly). */
   span: number;
+  /** The issue's main flow: its windows also get a stage breakdown from the server's metrics (bench/peer/stages.ts). */
+  breakdown?: boolean;
   /** One request; resolves with the images it handled, after checking the answer. */
   once(i: number): Promise<number>;
 }
@@ -93,7 +95,9 @@ export function peerFlows(peer: PeerProcess, image: Buffer, reference: PeerAnswe
 }
 
 const PREDICTION = 'label confidence probabilities { label probability } gradCam { heatmapUrl }';
-const UPLOAD = `mutation($p: ID!, $f: [Upload!]!, $c: ClassifyInput, $w: Boolean!) {
+/** The upload's operation name, as the server's metrics label its requests. */
+export const UPLOAD_OPERATION = 'BenchUpload';
+const UPLOAD = `mutation ${UPLOAD_OPERATION}($p: ID!, $f: [Upload!]!, $c: ClassifyInput, $w: Boolean!) {
   uploadImages(patientId: $p, files: $f, classify: $c, wait: $w) { id latestPrediction { ${PREDICTION} } } }`;
 const CLASSIFY = `mutation($id: ID!) {
   classifyImage(imageId: $id, explain: true, wait: true) { status error predictions { ${PREDICTION} } } }`;
@@ -145,6 +149,7 @@ export async function serverFlows(s: ServerUnderTest, image: Buffer): Promise<Fl
       runs: 'server',
       ref: 'peer explain',
       span: 1,
+      breakdown: true,
       once: () => upload(s, [unique(image)], { explain: true }).then(() => 1),
     },
     {

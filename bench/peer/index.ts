@@ -4,9 +4,10 @@ import path from 'node:path';
 import { projectRoot } from '../../src/infra/paths';
 import { quantile, report, type Row } from '../harness';
 import type { CpuTargets } from './cpu';
-import { askPeer, bareFlow, type Flow, peerFlows, serverFlows, upload, unique } from './flows';
+import { askPeer, bareFlow, type Flow, peerFlows, serverFlows, upload, unique, UPLOAD_OPERATION } from './flows';
 import { startPeer } from './peer-process';
 import { type Mode, startServerUnderTest } from './server';
+import { StageBreakdown, STAGES_DESCRIPTION } from './stages';
 import { runWindow, type Window } from './window';
 
 /**
@@ -36,6 +37,7 @@ export async function peerBench(): Promise<void> {
   const peer = await startPeer();
   const bare = await bareFlow(image);
   const rows: Row[] = [];
+  const stageRows: Row[] = [];
   const summary: Record<string, number | string> = {
     'peer torch threads': peer.threads,
     peer: peer.versions,
@@ -61,15 +63,18 @@ export async function peerBench(): Promise<void> {
               : { roots: [server.pid], database: server.database };
         for (const f of flows) for (let i = 0; i < 3; i++) await f.once(i); // warm: first-call costs out of the windows
         const windows = new Map<string, Window[]>();
+        const stages = new StageBreakdown(server.url, UPLOAD_OPERATION);
         for (let round = 0; round < ROUNDS; round++)
           for (const clients of CLIENTS)
             for (const f of flows) {
               process.stderr.write(`  ${mode} round ${round + 1}/${ROUNDS} c=${clients} ${f.name}\n`);
-              const w = await runWindow(clients, SECONDS * f.span, targets(f), f.once);
+              const window = () => runWindow(clients, SECONDS * f.span, targets(f), f.once);
+              const w = f.breakdown ? await stages.measure(clients, window) : await window();
               const key = `${f.name}@${clients}`;
               windows.set(key, [...(windows.get(key) ?? []), w]);
             }
         rows.push(...modeRows(mode, flows, windows));
+        stageRows.push(...stages.rows(mode, flows.find((f) => f.breakdown)!.name));
         summary[`${mode}: server env`] = JSON.stringify(server.env);
       } finally {
         await server.stop();
@@ -85,6 +90,7 @@ export async function peerBench(): Promise<void> {
     description: `the seeds' stack (FastAPI + PyTorch, bench/peer/peer_service.py, dg-gap-classifier's weights read from its ONNX file) vs this server (npm start, production, one image per request over multipart unless said) vs the bare runtime (sharp + onnxruntime-node in the bench process), same image (${path.basename(IMAGE)}), one client (Node fetch + FormData) for all; ${ROUNDS} interleaved rounds of ${SECONDS} s windows (c=1 then c=8, every flow), pooled; CPU per image from /proc: the server's process tree + its database's PostgreSQL backends and background processes, the peer's process, the bench process for bare`,
     rows,
     summary,
+    tables: [{ title: 'peer: stage breakdown', description: STAGES_DESCRIPTION, rows: stageRows }],
   });
 }
 
