@@ -188,6 +188,8 @@ it('users: deleting a clinician who owns a patient asks for a successor, who the
   await page.getByRole('button', { name: `Delete ${INVITEE}` }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
   await see(page.getByRole('dialog')).toHaveCount(0);
+  // The focus is back where it was.
+  expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(`Delete ${INVITEE}`);
   await page.getByRole('button', { name: `Delete ${INVITEE}` }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Delete the account' }).click();
   await see(page.getByRole('status').filter({ hasText: `Deleted ${INVITEE}` })).toContainText('the account is removed');

@@ -123,7 +123,8 @@ function DeleteDialog({
           <Button type="submit" variant="danger" busy={fetching}>
             Delete the account
           </Button>
-          <Button variant="quiet" onClick={onClose}>
+          {/* close() (like Escape) gives the focus back to the Delete button; the close event unmounts the dialog. */}
+          <Button variant="quiet" onClick={() => ref.current?.close()}>
             Cancel
           </Button>
         </div>
