@@ -6,6 +6,7 @@ import {
   detectFieldOfView,
   greyQuantile,
   MARGIN_FRACTION,
+  shrinkGrey,
 } from './field-of-view';
 import { greyFromRgb } from './mask-metrics';
 import { decodeRgb } from './render';
@@ -127,5 +128,35 @@ describe('field of view', () => {
     // The image's centre is always inside.
     expect(f.mask[Math.floor(img.height / 2) * img.width + Math.floor(img.width / 2)]).toBe(1);
     if (found) expect(f.mask[0]).toBe(0); // the top-left corner is surround
+  });
+});
+
+describe('field of view of a large image', () => {
+  it('is found on the image averaged down (factor 3 at 1200 x 900) and scaled back', () => {
+    const { grey, width, height } = vignette();
+    // The synthetic photograph at 6x (each pixel a 6 x 6 block): 1200 x 900 is averaged down by 3 to 400 x 300.
+    const [W, H] = [width * 6, height * 6];
+    const big = new Float32Array(W * H);
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) big[y * W + x] = grey[Math.floor(y / 6) * width + Math.floor(x / 6)];
+    const shrunk = shrinkGrey(big, W, H, 3);
+    expect([shrunk.width, shrunk.height]).toEqual([400, 300]);
+    expect(shrunk.grey[0]).toBe(10);
+    const f = detectFieldOfView(big, W, H);
+    expect(f.detected).toBe(true);
+    // Window radius 540 px around (599.5, 449.5) at this size; the margin is 7 px of the 400 x 300 image
+    // (21 px here), plus up to a block of 3 px and a 6-px pixel of the original drawing.
+    const [outer, inner] = [540, 540 - Math.SQRT2 * (21 + 3) - 6];
+    let [surroundIn, windowOut, inside] = [0, 0, 0];
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const d = Math.hypot(x - 599.5, y - 449.5);
+        const v = f.mask[y * W + x];
+        inside += v;
+        if (d > outer + 6 && v) surroundIn++;
+        if (d < inner && !v) windowOut++;
+      }
+    expect({ surroundIn, windowOut }).toEqual({ surroundIn: 0, windowOut: 0 });
+    expect(f.visiblePercent).toBeCloseTo((100 * inside) / (W * H), 10);
   });
 });

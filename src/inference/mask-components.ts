@@ -19,8 +19,9 @@ export interface Components {
  */
 export function labelComponents(mask: ArrayLike<number>, width: number, height: number): Components {
   if (mask.length !== width * height) throw new Error(`expected ${width * height} pixels, got ${mask.length}`);
-  const labels = new Int32Array(width * height);
-  const queue = new Int32Array(width * height);
+  const n = width * height;
+  const labels = new Int32Array(n);
+  const queue = new Int32Array(n);
   const areas: number[] = [];
   for (let start = 0; start < labels.length; start++) {
     if (!mask[start] || labels[start]) continue;
@@ -32,14 +33,14 @@ export function labelComponents(mask: ArrayLike<number>, width: number, height: 
     while (head < tail) {
       const i = queue[head++];
       const x = i % width;
-      const y = (i - x) / width;
-      for (let dy = -1; dy <= 1; dy++) {
-        const ny = y + dy;
-        if (ny < 0 || ny >= height) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          if (nx < 0 || nx >= width) continue;
-          const j = ny * width + nx;
+      // The up to 8 neighbours, offsets checked against the image's edges (no call per pixel).
+      const y0 = i >= width ? -width : 0;
+      const y1 = i < n - width ? width : 0;
+      const x0 = x > 0 ? -1 : 0;
+      const x1 = x < width - 1 ? 1 : 0;
+      for (let dy = y0; dy <= y1; dy += width) {
+        for (let dx = x0; dx <= x1; dx++) {
+          const j = i + dy + dx;
           if (mask[j] && !labels[j]) {
             labels[j] = label;
             queue[tail++] = j;

@@ -5,10 +5,6 @@
  * is clipped at the edges (as if padded with +inf for an erosion, -inf for a dilation).
  */
 
-type Pick = (a: number, b: number) => number;
-const MIN: Pick = (a, b) => (a < b ? a : b);
-const MAX: Pick = (a, b) => (a > b ? a : b);
-
 function checkSize(data: ArrayLike<number>, width: number, height: number, size: number): void {
   if (data.length !== width * height) throw new Error(`expected ${width * height} pixels, got ${data.length}`);
   if (!Number.isInteger(size) || size < 1 || size % 2 === 0)
@@ -16,10 +12,11 @@ function checkSize(data: ArrayLike<number>, width: number, height: number, size:
 }
 
 /**
- * One pass along lines of `length` values at `stride` apart, `count` lines starting `lineStep` apart:
- * out[i] = pick over the clipped window [i - r, i + r]. g holds running extremes from each block's
- * start, h to each block's end (blocks of `size` in padded coordinates); a window spans at most two
- * blocks, so its extreme is pick(h[start], g[end]).
+ * One pass along `count` lines of `length` values `stride` apart, lines starting `lineStep` apart:
+ * out[i] = the extreme over the clipped window [i - r, i + r]. Each line is copied into a buffer
+ * padded with the identity (r each side); g holds running extremes from each block's start, h to each
+ * block's end (blocks of `size`); a window spans at most two blocks, so its extreme is that of
+ * h[start] and g[end]. Minimum and maximum have a loop each: no call per value on a hot path.
  */
 function pass(
   src: ArrayLike<number>,
@@ -29,21 +26,72 @@ function pass(
   count: number,
   lineStep: number,
   size: number,
-  pick: Pick,
-  identity: number,
+  max: boolean,
 ): void {
   const r = (size - 1) / 2;
   const padded = length + 2 * r;
+  const line = new Float32Array(padded).fill(max ? -Infinity : Infinity);
   const g = new Float32Array(padded);
   const h = new Float32Array(padded);
-  for (let line = 0; line < count; line++) {
-    const base = line * lineStep;
-    const at = (j: number) => (j >= r && j < r + length ? src[base + (j - r) * stride] : identity);
-    for (let j = 0; j < padded; j++) g[j] = j % size === 0 ? at(j) : pick(g[j - 1], at(j));
-    for (let j = padded - 1; j >= 0; j--)
-      h[j] = j % size === size - 1 || j === padded - 1 ? at(j) : pick(h[j + 1], at(j));
-    for (let i = 0; i < length; i++) out[base + i * stride] = pick(h[i], g[i + 2 * r]);
+  for (let n = 0; n < count; n++) {
+    const base = n * lineStep;
+    for (let i = 0; i < length; i++) line[r + i] = src[base + i * stride];
+    for (let b = 0; b < padded; b += size) {
+      const end = Math.min(b + size, padded);
+      g[b] = line[b];
+      h[end - 1] = line[end - 1];
+      if (max) {
+        for (let j = b + 1; j < end; j++) g[j] = line[j] > g[j - 1] ? line[j] : g[j - 1];
+        for (let j = end - 2; j >= b; j--) h[j] = line[j] > h[j + 1] ? line[j] : h[j + 1];
+      } else {
+        for (let j = b + 1; j < end; j++) g[j] = line[j] < g[j - 1] ? line[j] : g[j - 1];
+        for (let j = end - 2; j >= b; j--) h[j] = line[j] < h[j + 1] ? line[j] : h[j + 1];
+      }
+    }
+    if (max) for (let i = 0; i < length; i++) out[base + i * stride] = h[i] > g[i + 2 * r] ? h[i] : g[i + 2 * r];
+    else for (let i = 0; i < length; i++) out[base + i * stride] = h[i] < g[i + 2 * r] ? h[i] : g[i + 2 * r];
   }
+}
+
+/**
+ * The same running extremes down the columns, a whole row at a time (g and h are images of rows), so
+ * memory is read in order: a column at a time would jump a row's length between values.
+ */
+function columnPass(src: Float32Array, width: number, height: number, size: number, max: boolean): Float32Array {
+  const r = (size - 1) / 2;
+  const padded = height + 2 * r;
+  const g = new Float32Array(padded * width);
+  const h = new Float32Array(padded * width);
+  const identity = max ? -Infinity : Infinity;
+  // Row j of the padded column: the image's row j - r, or the identity outside the image.
+  const fill = (dst: Float32Array, j: number) => {
+    if (j >= r && j < r + height) dst.set(src.subarray((j - r) * width, (j - r + 1) * width), j * width);
+    else dst.fill(identity, j * width, (j + 1) * width);
+  };
+  for (let b = 0; b < padded; b += size) {
+    const end = Math.min(b + size, padded);
+    fill(g, b);
+    for (let j = b + 1; j < end; j++) {
+      fill(g, j);
+      const [o, p] = [j * width, (j - 1) * width];
+      if (max) for (let x = 0; x < width; x++) g[o + x] = g[o + x] > g[p + x] ? g[o + x] : g[p + x];
+      else for (let x = 0; x < width; x++) g[o + x] = g[o + x] < g[p + x] ? g[o + x] : g[p + x];
+    }
+    fill(h, end - 1);
+    for (let j = end - 2; j >= b; j--) {
+      fill(h, j);
+      const [o, p] = [j * width, (j + 1) * width];
+      if (max) for (let x = 0; x < width; x++) h[o + x] = h[o + x] > h[p + x] ? h[o + x] : h[p + x];
+      else for (let x = 0; x < width; x++) h[o + x] = h[o + x] < h[p + x] ? h[o + x] : h[p + x];
+    }
+  }
+  const out = new Float32Array(width * height);
+  for (let i = 0; i < height; i++) {
+    const [o, a, c] = [i * width, i * width, (i + 2 * r) * width];
+    if (max) for (let x = 0; x < width; x++) out[o + x] = h[a + x] > g[c + x] ? h[a + x] : g[c + x];
+    else for (let x = 0; x < width; x++) out[o + x] = h[a + x] < g[c + x] ? h[a + x] : g[c + x];
+  }
+  return out;
 }
 
 function filterSquare(
@@ -51,25 +99,22 @@ function filterSquare(
   width: number,
   height: number,
   size: number,
-  pick: Pick,
-  identity: number,
+  max: boolean,
 ): Float32Array {
   checkSize(data, width, height, size);
   const rows = new Float32Array(width * height);
-  pass(data, rows, width, 1, height, width, size, pick, identity);
-  const out = new Float32Array(width * height);
-  pass(rows, out, height, width, width, 1, size, pick, identity);
-  return out;
+  pass(data, rows, width, 1, height, width, size, max);
+  return columnPass(rows, width, height, size, max);
 }
 
 /** Minimum over the size x size window around each pixel (clipped at the edges). */
 export function erodeSquare(data: ArrayLike<number>, width: number, height: number, size: number): Float32Array {
-  return filterSquare(data, width, height, size, MIN, Infinity);
+  return filterSquare(data, width, height, size, false);
 }
 
 /** Maximum over the size x size window around each pixel (clipped at the edges). */
 export function dilateSquare(data: ArrayLike<number>, width: number, height: number, size: number): Float32Array {
-  return filterSquare(data, width, height, size, MAX, -Infinity);
+  return filterSquare(data, width, height, size, true);
 }
 
 /**
