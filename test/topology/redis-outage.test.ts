@@ -4,6 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectRedis, type RedisConnections } from '../../src/infra/messaging/redis';
 import { createPubSubAdapter } from '../../src/infra/messaging/pubsub';
+import { Role } from '../../src/entities';
+import { Q, seedImages } from '../inference/helpers';
+import { startTestServer, type TestServer } from '../support/server';
+import { createSignedInUser } from '../support/users';
 import { freePort } from './cluster';
 
 /**
@@ -11,11 +15,13 @@ import { freePort } from './cluster';
  * graphql-yoga's Redis event target sends PUBLISH, SUBSCRIBE and UNSUBSCRIBE without handling
  * their promises, and ioredis rejects them once its retries run out, so the rejection was
  * unhandled and ended the process. A private redis-server on a free port is stopped and started
- * here (the machine's shared Redis is never touched).
+ * here (the machine's shared Redis is never touched). An api whose Redis was down also left the
+ * job of a classifyImage QUEUED with nothing queued (its QUEUED announcement failed before the
+ * enqueue's own failure handling).
  */
 let dir: string;
 let port: number;
-let server: ChildProcess | null = null;
+let server: ChildProcess | null = null; // redis-server
 let redis: RedisConnections | null = null;
 
 async function startRedis(): Promise<void> {
@@ -29,6 +35,8 @@ async function startRedis(): Promise<void> {
   }
   throw new Error('redis-server did not start');
 }
+
+const serverRunning = () => server !== null && server.exitCode === null;
 
 async function stopRedis(): Promise<void> {
   const s = server!;
@@ -107,5 +115,28 @@ describe('the Redis pub/sub while Redis restarts', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  }, 60_000);
+});
+
+describe('an api in queue mode while Redis is down', () => {
+  let api: TestServer | null = null;
+  afterAll(async () => {
+    if (!serverRunning()) await startRedis(); // the server closes its queue connections against a live Redis
+    await api?.close();
+  });
+
+  it('refuses classifyImage with an error and leaves the job FAILED, never QUEUED with nothing queued', async () => {
+    if (!serverRunning()) await startRedis();
+    api = await startTestServer({ env: { JOB_MODE: 'queue', REDIS_URL: `redis://127.0.0.1:${port}` } });
+    const alice = await createSignedInUser(api, { role: Role.CLINICIAN });
+    const [imageId] = await seedImages(api, alice.id, ['ISIC_0000150']);
+    await stopRedis();
+    const r = await api.gql<any>(Q.classify, { imageId, models: [{ model: 'dg-mlp-classifier' }] }, alice.token);
+    expect(r.errors?.[0].extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    const rows = await api.services.db.orm.em
+      .fork()
+      .getConnection()
+      .execute<Array<{ status: string; error: string }>>('select status, error from inference_jobs');
+    expect(rows).toEqual([{ status: 'FAILED', error: 'the job could not be queued' }]);
   }, 60_000);
 });

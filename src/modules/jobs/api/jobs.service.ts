@@ -333,17 +333,20 @@ export class JobService {
     return job;
   }
 
-  /** Announces and queues a recorded job; a queue that refuses it leaves the job FAILED, not dangling. */
+  /**
+   * Announces and queues a recorded job; a queue that refuses it leaves the job FAILED, not dangling.
+   * The announcement is inside too: with Redis down it fails first, and the row stayed QUEUED for good.
+   */
   async enqueue(em: EntityManager, job: InferenceJob): Promise<InferenceJob> {
-    await this.deps.progress.publish({
-      jobId: job.id,
-      stage: 'queued',
-      status: JobStatus.QUEUED,
-      progress: 0,
-      attempt: 0,
-      imageCount: job.total,
-    });
     try {
+      await this.deps.progress.publish({
+        jobId: job.id,
+        stage: 'queued',
+        status: JobStatus.QUEUED,
+        progress: 0,
+        attempt: 0,
+        imageCount: job.total,
+      });
       await this.deps.queue.enqueue(job.id);
     } catch (e) {
       Object.assign(job, { status: JobStatus.FAILED, stage: 'failed', error: 'the job could not be queued' });
