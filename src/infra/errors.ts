@@ -9,6 +9,7 @@ export const ErrorCodes = [
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'MODEL_UNAVAILABLE',
+  'INSUFFICIENT_STORAGE',
   'INTERNAL_SERVER_ERROR',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -14,6 +14,12 @@ function statusOf(err: unknown): number | undefined {
 export function uploadError(err: unknown, field = 'files'): AppError {
   if (err instanceof AppError) return err;
   if (statusOf(err) === 413) return new AppError('PAYLOAD_TOO_LARGE', (err as Error).message, { field });
+  // The file store's disk is full: nothing is wrong with the file (it was BAD_USER_INPUT before).
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new AppError('INSUFFICIENT_STORAGE', 'The server has no room to store this file now; try again later', {
+      field,
+    });
   return badInput(field, `Could not read the upload: ${(err as Error).message}`);
 }
 
