@@ -19,6 +19,14 @@ export const FILE_REFERENCES: ReadonlyArray<{ table: string; column: string }> =
   { table: 'reports', column: 'file_sha256' },
 ];
 
+/**
+ * sha256s of store files kept inside json columns, each found by a jsonpath: a segmentation ensemble's
+ * members keep their own mask files (`members[*].output.maskSha256`). A new one MUST be added here too.
+ */
+export const JSON_FILE_REFERENCES: ReadonlyArray<{ table: string; column: string; path: string }> = [
+  { table: 'segmentations', column: 'members', path: '$[*].output.maskSha256' },
+];
+
 /** sha256 columns that do not name a file of the store (a model's ONNX file lives under DATA_DIR/models). */
 export const NOT_STORE_FILES: ReadonlyArray<{ table: string; column: string }> = [
   { table: 'model_versions', column: 'model_sha256' },
@@ -29,16 +37,22 @@ export function referencedIn(db: Database): ReferencedFiles {
   return async (shas) => {
     const list = shas.filter((s) => /^[0-9a-f]{64}$/.test(s));
     if (!list.length) return new Set();
-    const sql = FILE_REFERENCES.map(
-      ({ table, column }) => `select "${column}" as sha from "${table}" where "${column}" = any(?::text[])`,
-    ).join(' union ');
+    const sql = [
+      ...FILE_REFERENCES.map(
+        ({ table, column }) => `select "${column}" as sha from "${table}" where "${column}" = any(?::text[])`,
+      ),
+      ...JSON_FILE_REFERENCES.map(
+        ({ table, column, path }) =>
+          `select sha from (select jsonb_path_query("${column}", '${path}') #>> '{}' as sha from "${table}") j where sha = any(?::text[])`,
+      ),
+    ].join(' union ');
     const literal = `{${list.join(',')}}`;
     const rows = (await db.orm.em
       .fork()
       .getConnection()
       .execute(
         sql,
-        FILE_REFERENCES.map(() => literal),
+        [...FILE_REFERENCES, ...JSON_FILE_REFERENCES].map(() => literal),
       )) as Array<{ sha: string }>;
     return new Set(rows.map((r) => r.sha));
   };

@@ -3,6 +3,7 @@
  * ensemble), reports the members' agreement, and the research summary credits each member with its own
  * figures and the ensemble with the ensemble's.
  */
+import { collectFiles } from '../../src/app/file-gc';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
@@ -92,6 +93,23 @@ describe('ensemble members', () => {
     expect(pair[2].fieldOfViewPercent).toBeNull();
     for (const s of pair) expect(typeof s.touchesBorder).toBe('boolean');
   }, 120_000);
+
+  it('the file GC keeps the members’ mask files (they are referenced from the members json only)', async () => {
+    const em = server.services.db.orm.em.fork();
+    const rows = (await em
+      .getConnection()
+      .execute(`select members from segmentations where id = any(?::uuid[])`, [
+        `{${pair.map((s) => s.id).join(',')}}`,
+      ])) as Array<{
+      members: Array<{ output: { maskSha256: string } }>;
+    }>;
+    const shas = rows.flatMap((r) => r.members.map((m) => m.output.maskSha256));
+    expect(shas).toHaveLength(6);
+    const store = server.services.inference.files;
+    await collectFiles(server.config, server.services.db, store, { graceMinutes: 0 });
+    for (const sha of shas) expect(await store.exists(sha)).toBe(true);
+    for (const s of pair) for (const m of s.memberResults) expect((await fetchPng(server, m.maskUrl)).status).toBe(200);
+  }, 60_000);
 
   it('a single model’s only member is the segmentation itself', async () => {
     const [image] = await seedImages(server, alice.id, ['ISIC_0000151']);
