@@ -75,43 +75,66 @@ export interface Watched {
   stages: string[];
   final: string | null;
   error: string | null;
+  /** Subscriptions made again after one ended in an error (as a client does while a service is down). */
+  resubscribed: number;
 }
 
-/**
- * Subscribes to inferenceProgress of `jobId` (earlier events are replayed) and resolves once the
- * final event came, the stream ended or failed, or `ms` passed.
- */
-export function watchJob(client: Client, jobId: string, ms = 180_000): Promise<Watched> {
-  const seen: Watched = { stages: [], final: null, error: null };
+const describe = (e: unknown): string =>
+  e instanceof Error
+    ? e.message
+    : Array.isArray(e)
+      ? `errors: ${JSON.stringify(e).slice(0, 200)}`
+      : `closed: ${(e as { code?: number }).code ?? String(e)}`;
+
+/** One subscription to a job's progress until its final event, its end, or an error (resolved with it). */
+function subscribeOnce(client: Client, jobId: string, seen: Watched, deadline: number): Promise<string | null> {
   return new Promise((resolve) => {
     let dispose = () => undefined as void;
-    const finish = (error?: string) => {
+    const finish = (error: string | null) => {
       clearTimeout(timer);
-      if (error && !seen.error) seen.error = error;
-      resolve(seen);
+      resolve(error);
     };
     // Only a subscription that is still open is disposed of here. After the final event the server
     // completes the stream itself: disposing then too made graphql-ws 6 release the operation twice
     // when its Complete came in the same read (its count of open operations fell below zero, and
     // it closed the socket under the other subscriptions: 1000 "Normal Closure").
-    const timer = setTimeout(() => (finish(`no final event in ${ms} ms`), dispose()), ms);
+    const timer = setTimeout(() => (finish('timed out'), dispose()), Math.max(0, deadline - Date.now()));
     dispose = client.subscribe(
       { query: PROGRESS, variables: { id: jobId } },
       {
         next: (r) => {
-          if (r.errors) seen.error = String(r.errors[0]?.extensions?.code ?? r.errors[0]?.message);
           const event = (r.data as { inferenceProgress?: { stage: string } } | undefined)?.inferenceProgress;
           if (!event) return;
           seen.stages.push(event.stage);
           if (FINAL_STAGES.has(event.stage)) {
             seen.final = event.stage;
-            finish();
+            finish(null);
           }
         },
-        error: (e) => finish(e instanceof Error ? e.message : `closed: ${(e as { code?: number }).code ?? e}`),
+        error: (e) => finish(describe(e)),
         // The server completed the stream: without a final event before it, that is what is reported.
-        complete: () => finish(seen.final ? undefined : 'completed without a final event'),
+        complete: () => finish(seen.final ? null : 'completed without a final event'),
       },
     );
   });
+}
+
+/**
+ * Follows inferenceProgress of `jobId` (earlier events are replayed) until its final event. A
+ * subscription refused or cut by an error (the database or the api down) is made again a second
+ * later, as a client would; the events seen are those of the last one. Gives up after `ms`.
+ */
+export async function watchJob(client: Client, jobId: string, ms = 180_000): Promise<Watched> {
+  const seen: Watched = { stages: [], final: null, error: null, resubscribed: 0 };
+  const deadline = Date.now() + ms;
+  for (;;) {
+    seen.stages = [];
+    const error = await subscribeOnce(client, jobId, seen, deadline);
+    if (seen.final) return seen;
+    seen.error = error === 'timed out' ? `no final event in ${ms} ms (last: ${seen.error})` : error;
+    if (error === 'timed out' || error === 'completed without a final event' || Date.now() > deadline - 1000)
+      return seen;
+    seen.resubscribed++;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }

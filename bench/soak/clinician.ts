@@ -77,7 +77,10 @@ export async function clinician(rec: Recorder, ledger: Ledger, target: SoakTarge
       const bytes = unique(target.images[(n * 7 + round) % target.images.length]);
       const up = await rec.time('uploadImages', () => uploadImages(url, token, patientId, [bytes]));
       const image = up.data?.uploadImages?.[0] as { id: string; sha256: string } | undefined;
-      if (!image) continue;
+      if (!image) {
+        await new Promise((r) => setTimeout(r, 1000)); // a client waits a little before trying again
+        continue;
+      }
       ledger.uploads.push({ imageId: image.id, sha256: sha256(bytes), bytes: bytes.length, token });
       mine.push(image.id);
       await Promise.all([

@@ -127,6 +127,22 @@ async function jobsTakenOver(url: string): Promise<number> {
   }
 }
 
+/** Waits until at least `n` jobs are RUNNING (or `ms` passed); the number seen. */
+async function runningJobsAtLeast(url: string, n: number, ms: number): Promise<number> {
+  const pg = new Client({ connectionString: url });
+  await pg.connect();
+  try {
+    const end = Date.now() + ms;
+    for (;;) {
+      const running = (await pg.query(`select count(*)::int n from inference_jobs where status = 'RUNNING'`)).rows[0].n;
+      if (running >= n || Date.now() > end) return running;
+      await sleep(10);
+    }
+  } finally {
+    await pg.end();
+  }
+}
+
 async function filesIn(dir: string): Promise<number> {
   return (await readdir(dir).catch(() => [])).length;
 }
@@ -155,6 +171,8 @@ export const FAULTS: Record<string, Fault> = {
     expected:
       'a worker SIGKILLed while running jobs: another worker takes its jobs over once their lock expires (JOB_LOCK_MS 5 s); each job finishes once, one result per image',
     async inject(c, rec) {
+      // Killed while both workers run jobs (at least 3 RUNNING with 2 workers), so one is its.
+      const busy = await runningJobsAtLeast(c.pg.url, c.workers.length + 1, 30_000);
       const victim = c.workers[0];
       const at = Date.now();
       await stopDg(victim, 'SIGKILL');
@@ -162,7 +180,7 @@ export const FAULTS: Record<string, Fault> = {
       await sleep(20_000);
       const taken = await jobsTakenOver(c.pg.url);
       return {
-        seen: [`${victim.name} SIGKILLed; jobs with more than one attempt: ${taken}`],
+        seen: [`${victim.name} SIGKILLed with ${busy} jobs RUNNING; jobs with more than one attempt: ${taken}`],
         failed: taken ? [] : ['no job was taken over (none was running on the killed worker?)'],
         figures: { jobsTakenOver: taken },
       };
@@ -200,7 +218,7 @@ export const FAULTS: Record<string, Fault> = {
   },
   disk: {
     expected:
-      'the file store (a 64 MiB tmpfs) filled up for 10 s: uploads refused with a clear code (not INTERNAL_SERVER_ERROR), no image row and no staged file left; uploads work again once there is room',
+      'the file store (a 64 MiB tmpfs) filled up for 10 s: uploads refused with INSUFFICIENT_STORAGE, no image row and no staged file left; uploads work again once there is room',
     filesBytes: 64 * 2 ** 20,
     async inject(c, rec) {
       const files = path.join(c.dataDir, 'files');
@@ -225,8 +243,8 @@ export const FAULTS: Record<string, Fault> = {
         ],
         failed: [
           ...(full.length === 0 ? ['no upload was tried while the disk was full'] : []),
-          ...(uploadCodes.some((x) => x === null || x === 'INTERNAL_SERVER_ERROR' || x === 'NETWORK')
-            ? [`uploads while full: ${JSON.stringify(uploadCodes)}`]
+          ...(uploadCodes.some((x) => x !== 'INSUFFICIENT_STORAGE')
+            ? [`uploads while full answered ${JSON.stringify(uploadCodes)}, not only INSUFFICIENT_STORAGE`]
             : []),
           ...(staged ? [`${staged} staged files left`] : []),
           ...(recoveredMs === null ? ['no upload succeeded after freeing room'] : []),

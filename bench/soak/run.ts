@@ -77,7 +77,10 @@ async function faults(names: string[]): Promise<boolean> {
   for (const name of names) {
     log(`fault run: ${name}`);
     outcomes.push(await runFault(name, { users: USERS, workers: WORKERS, log }));
-    log(`${name}: ${outcomes.at(-1)!.pass ? 'PASS' : 'FAIL'}`);
+    const o = outcomes.at(-1)!;
+    log(
+      `${name}: ${o.pass ? 'PASS' : 'FAIL'}\n  seen: ${o.seen.join('\n  seen: ')}\n  problems: ${o.problems.join('; ') || 'none'}`,
+    );
   }
   report({
     bench: 'soak-faults',
@@ -93,6 +96,10 @@ async function faults(names: string[]): Promise<boolean> {
   });
   return outcomes.every((o) => o.pass);
 }
+
+// A client library's stray rejection (a socket dying with the api under a fault) is reported, not fatal:
+// the run must reach its end checks and stop every process it started.
+process.on('unhandledRejection', (reason) => log(`unhandled rejection in the soak client: ${String(reason)}`));
 
 async function main() {
   const args = process.argv.slice(2);

@@ -25,6 +25,8 @@ export interface Verdict {
   jobsWithMissingResults: string[];
   subscriptionsWithFinalEvent: number;
   subscriptionsWithoutFinalEvent: Array<{ id: string; error: string | null; stages: string[] }>;
+  /** Subscriptions made again after an error (refused while a service was down), summed over jobs. */
+  resubscriptions: number;
   reportsMade: number;
   reportsDownloaded: number;
 }
@@ -106,6 +108,7 @@ export async function verify(url: string, databaseUrl: string, dataDir: string, 
         )
         .map((j) => j.id),
       subscriptionsWithFinalEvent: watched.filter((j) => j.watched!.final).length,
+      resubscriptions: watched.reduce((a, j) => a + j.watched!.resubscribed, 0),
       subscriptionsWithoutFinalEvent: watched
         .filter((j) => !j.watched!.final)
         .map((j) => ({ id: j.id, error: j.watched!.error, stages: j.watched!.stages })),
