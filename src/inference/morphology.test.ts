@@ -35,6 +35,13 @@ describe('square morphology', () => {
     }
   });
 
+  it('equals the definition across strips of columns (an image wider than 256)', () => {
+    let s = 777;
+    const img = Array.from({ length: 600 * 7 }, () => (s = (s * 69069 + 1) % 2 ** 32) % 1000);
+    expect(Array.from(erodeSquare(img, 600, 7, 5))).toEqual(bruteForce(img, 600, 7, 5, Math.min));
+    expect(Array.from(dilateSquare(img, 600, 7, 9))).toEqual(bruteForce(img, 600, 7, 9, Math.max));
+  });
+
   it('opening removes a 1-pixel line (a hair) and keeps a 5x5 square as it was', () => {
     const [w, h] = [20, 12];
     const img = new Float32Array(w * h);

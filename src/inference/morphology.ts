@@ -53,43 +53,51 @@ function pass(
   }
 }
 
+/** Columns handled together by columnPass: g and h then hold (height + size) x STRIP values each. */
+const STRIP = 256;
+
 /**
- * The same running extremes down the columns, a whole row at a time (g and h are images of rows), so
- * memory is read in order: a column at a time would jump a row's length between values.
+ * The same running extremes down the columns, a strip of STRIP columns at a time and a whole strip row
+ * at a time (g and h are images of strip rows), so memory is read in order (a column at a time would
+ * jump a row's length between values) and the buffers stay a few megabytes at any image size.
  */
 function columnPass(src: Float32Array, width: number, height: number, size: number, max: boolean): Float32Array {
   const r = (size - 1) / 2;
   const padded = height + 2 * r;
-  const g = new Float32Array(padded * width);
-  const h = new Float32Array(padded * width);
-  const identity = max ? -Infinity : Infinity;
-  // Row j of the padded column: the image's row j - r, or the identity outside the image.
-  const fill = (dst: Float32Array, j: number) => {
-    if (j >= r && j < r + height) dst.set(src.subarray((j - r) * width, (j - r + 1) * width), j * width);
-    else dst.fill(identity, j * width, (j + 1) * width);
-  };
-  for (let b = 0; b < padded; b += size) {
-    const end = Math.min(b + size, padded);
-    fill(g, b);
-    for (let j = b + 1; j < end; j++) {
-      fill(g, j);
-      const [o, p] = [j * width, (j - 1) * width];
-      if (max) for (let x = 0; x < width; x++) g[o + x] = g[o + x] > g[p + x] ? g[o + x] : g[p + x];
-      else for (let x = 0; x < width; x++) g[o + x] = g[o + x] < g[p + x] ? g[o + x] : g[p + x];
-    }
-    fill(h, end - 1);
-    for (let j = end - 2; j >= b; j--) {
-      fill(h, j);
-      const [o, p] = [j * width, (j + 1) * width];
-      if (max) for (let x = 0; x < width; x++) h[o + x] = h[o + x] > h[p + x] ? h[o + x] : h[p + x];
-      else for (let x = 0; x < width; x++) h[o + x] = h[o + x] < h[p + x] ? h[o + x] : h[p + x];
-    }
-  }
   const out = new Float32Array(width * height);
-  for (let i = 0; i < height; i++) {
-    const [o, a, c] = [i * width, i * width, (i + 2 * r) * width];
-    if (max) for (let x = 0; x < width; x++) out[o + x] = h[a + x] > g[c + x] ? h[a + x] : g[c + x];
-    else for (let x = 0; x < width; x++) out[o + x] = h[a + x] < g[c + x] ? h[a + x] : g[c + x];
+  const g = new Float32Array(padded * STRIP);
+  const h = new Float32Array(padded * STRIP);
+  const identity = max ? -Infinity : Infinity;
+  for (let x0 = 0; x0 < width; x0 += STRIP) {
+    const w = Math.min(STRIP, width - x0);
+    // Strip row j of the padded column: the image's row j - r, or the identity outside the image.
+    const fill = (dst: Float32Array, j: number) => {
+      const from = (j - r) * width + x0;
+      if (j >= r && j < r + height) dst.set(src.subarray(from, from + w), j * w);
+      else dst.fill(identity, j * w, (j + 1) * w);
+    };
+    for (let b = 0; b < padded; b += size) {
+      const end = Math.min(b + size, padded);
+      fill(g, b);
+      for (let j = b + 1; j < end; j++) {
+        fill(g, j);
+        const [o, p] = [j * w, (j - 1) * w];
+        if (max) for (let x = 0; x < w; x++) g[o + x] = g[o + x] > g[p + x] ? g[o + x] : g[p + x];
+        else for (let x = 0; x < w; x++) g[o + x] = g[o + x] < g[p + x] ? g[o + x] : g[p + x];
+      }
+      fill(h, end - 1);
+      for (let j = end - 2; j >= b; j--) {
+        fill(h, j);
+        const [o, p] = [j * w, (j + 1) * w];
+        if (max) for (let x = 0; x < w; x++) h[o + x] = h[o + x] > h[p + x] ? h[o + x] : h[p + x];
+        else for (let x = 0; x < w; x++) h[o + x] = h[o + x] < h[p + x] ? h[o + x] : h[p + x];
+      }
+    }
+    for (let i = 0; i < height; i++) {
+      const [o, a, c] = [i * width + x0, i * w, (i + 2 * r) * w];
+      if (max) for (let x = 0; x < w; x++) out[o + x] = h[a + x] > g[c + x] ? h[a + x] : g[c + x];
+      else for (let x = 0; x < w; x++) out[o + x] = h[a + x] < g[c + x] ? h[a + x] : g[c + x];
+    }
   }
   return out;
 }
