@@ -15,10 +15,20 @@ async function answerOf(res: Response): Promise<Answer> {
   }
 }
 
-export async function gql(url: string, query: string, variables: object = {}, token?: string): Promise<Answer> {
+export async function gql(
+  url: string,
+  query: string,
+  variables: object = {},
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: JSON.stringify({ query, variables }),
     signal: AbortSignal.timeout(TIMEOUT_MS),
   });

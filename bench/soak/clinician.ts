@@ -33,17 +33,37 @@ const REPORT = 'mutation($in: ReportInput!) { generateReport(input: $in, wait: t
 const unique = (jpeg: Buffer) => Buffer.concat([jpeg, Buffer.from(`soak-${randomUUID()}`)]);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** Registers and signs in a user; returns the access token (null when either step failed). */
-export async function signUp(rec: Recorder, url: string, email: string, password: string): Promise<string | null> {
+/**
+ * Registers and signs in a user; returns the access token (null when either step failed). Each
+ * clinician comes from an address of its own (X-Forwarded-For, which the api trusts from loopback
+ * as from a proxy there): sign-ups are limited per address, and 20 people do not share one.
+ */
+export async function signUp(
+  rec: Recorder,
+  url: string,
+  email: string,
+  password: string,
+  address: string,
+): Promise<string | null> {
+  const from = { 'x-forwarded-for': address };
   const reg = await rec.time('register', () =>
-    gql(url, 'mutation($i: RegisterInput!) { register(input: $i) { id } }', { i: { email, password } }),
+    gql(
+      url,
+      'mutation($i: RegisterInput!) { register(input: $i) { id } }',
+      { i: { email, password } },
+      undefined,
+      from,
+    ),
   );
   if (reg.errors) return null;
   const login = await rec.time('login', () =>
-    gql(url, 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }', {
-      e: email,
-      p: password,
-    }),
+    gql(
+      url,
+      'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }',
+      { e: email, p: password },
+      undefined,
+      from,
+    ),
   );
   return (login.data?.login?.accessToken as string | undefined) ?? null;
 }
@@ -55,7 +75,9 @@ export async function signUp(rec: Recorder, url: string, email: string, password
  */
 export async function clinician(rec: Recorder, ledger: Ledger, target: SoakTarget, n: number, until: number) {
   const { url } = target;
-  const token = await signUp(rec, url, `clinician-${n}-${randomUUID().slice(0, 8)}@soak.test`, `Soak-${randomUUID()}`);
+  const email = `clinician-${n}-${randomUUID().slice(0, 8)}@soak.test`;
+  // 198.51.100.0/24 (TEST-NET-2): documentation addresses, one per clinician.
+  const token = await signUp(rec, url, email, `Soak-${randomUUID()}`, `198.51.100.${(n % 254) + 1}`);
   if (!token) return;
   const patient = await rec.time('createPatient', () =>
     gql(

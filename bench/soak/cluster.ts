@@ -51,6 +51,8 @@ export async function startCluster(work: string, opts: ClusterOptions): Promise<
     REDIS_URL: redis.url,
     DATA_DIR: dataDir,
     PUBLIC_URL: origin,
+    // The clinicians stand behind a proxy on loopback: each sends its own X-Forwarded-For (clinician.ts).
+    TRUST_PROXY: '127.0.0.1',
     URL_SIGNING_SECRET: randomBytes(32).toString('hex'),
     TOTP_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     JWT_PRIVATE_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
