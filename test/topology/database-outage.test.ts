@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { TEST_PG_URL, TEST_REDIS_URL } from '../support/env';
 import { isConnectionFailure } from '../../src/infra/database/connection-failure';
 import { BullJobQueue, startBullWorker } from '../../src/modules/jobs/queue/bullmq-queue';
-import type { JobAttempt } from '../../src/modules/jobs/queue/queue';
+import type { JobAttempt, JobHandler } from '../../src/modules/jobs/queue/queue';
 import { testRedisPrefix } from '../support/database';
 
 /**
@@ -94,32 +94,41 @@ describe('isConnectionFailure', () => {
   });
 });
 
+/**
+ * A queue and a worker of single-attempt jobs on the real Redis (a prefix of their own) running
+ * `handler`; `onError` hears each failure and whether it was final. `stop` closes both.
+ */
+function singleAttemptQueue(handler: JobHandler, onError: (final: boolean) => void) {
+  const prefix = testRedisPrefix();
+  const retry = { attempts: 1, baseDelayMs: 10 };
+  const connection = { url: TEST_REDIS_URL };
+  const queue = new BullJobQueue({ connection, prefix, retry });
+  const consumer = startBullWorker(handler, {
+    connection,
+    prefix,
+    retry,
+    concurrency: 1,
+    lockMs: 5000,
+    unavailableDelayMs: 50,
+    onError: (_id, _e, final) => onError(final),
+  });
+  return { queue, stop: async () => (await consumer.close(), await queue.close()) };
+}
+
 describe('a BullMQ worker whose job finds the database unreachable', () => {
   it('runs the job again later without using one of its attempts (a single-attempt job survives the outage)', async () => {
-    const prefix = testRedisPrefix();
-    const retry = { attempts: 1, baseDelayMs: 10 };
-    const connection = { url: TEST_REDIS_URL };
-    const queue = new BullJobQueue({ connection, prefix, retry });
     const seen: JobAttempt[] = [];
     const errors: boolean[] = [];
     let outage = 2; // the first two tries meet a refused connection, as during a PostgreSQL restart
     let done!: () => void;
     const succeeded = new Promise<void>((r) => (done = r));
-    const consumer = startBullWorker(
+    const { queue, stop } = singleAttemptQueue(
       async (a) => {
         seen.push(a);
         if (outage-- > 0) throw new ConnectionException(await refusedError());
         done();
       },
-      {
-        connection,
-        prefix,
-        retry,
-        concurrency: 1,
-        lockMs: 5000,
-        unavailableDelayMs: 50,
-        onError: (_id, _e, final) => errors.push(final),
-      },
+      (final) => errors.push(final),
     );
     try {
       await queue.enqueue('job-outage');
@@ -132,42 +141,25 @@ describe('a BullMQ worker whose job finds the database unreachable', () => {
       ]);
       expect(errors).toEqual([false, false]);
     } finally {
-      await consumer.close();
-      await queue.close();
+      await stop();
     }
   });
 
   it('still fails a job at once on any other error of its last attempt', async () => {
-    const prefix = testRedisPrefix();
-    const retry = { attempts: 1, baseDelayMs: 10 };
-    const connection = { url: TEST_REDIS_URL };
-    const queue = new BullJobQueue({ connection, prefix, retry });
     const seen: JobAttempt[] = [];
     let failed!: (final: boolean) => void;
     const final = new Promise<boolean>((r) => (failed = r));
-    const consumer = startBullWorker(
-      async (a) => {
-        seen.push(a);
-        throw new Error('model output has the wrong shape');
-      },
-      {
-        connection,
-        prefix,
-        retry,
-        concurrency: 1,
-        lockMs: 5000,
-        unavailableDelayMs: 50,
-        onError: (_id, _e, f) => failed(f),
-      },
-    );
+    const { queue, stop } = singleAttemptQueue(async (a) => {
+      seen.push(a);
+      throw new Error('model output has the wrong shape');
+    }, failed);
     try {
       await queue.enqueue('job-broken');
       expect(await final).toBe(true);
       await new Promise((r) => setTimeout(r, 300));
       expect(seen).toHaveLength(1);
     } finally {
-      await consumer.close();
-      await queue.close();
+      await stop();
     }
   });
 });
