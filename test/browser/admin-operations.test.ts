@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import {
@@ -21,7 +22,10 @@ import {
  * admin renames them, changes their plan, mails them a password reset that ends their sessions, deletes a clinician
  * who owns a patient (the dialog names the consequences; the patient goes to the successor chosen) and then the
  * invitee. On the logs page, at level WARN, a model fallback caused meanwhile through the API arrives live; the
- * page narrows to its request and holds new lines while paused. axe-core on every page: no serious violation.
+ * page narrows to its request and holds new lines while paused. On the jobs page, two classifications made to fail
+ * (their image's stored file taken away) are listed with their reason; one retried meanwhile through the API is
+ * refused with the API's reason next to its button, the other is queued again. axe-core on every page: no serious
+ * violation.
  */
 jest.setTimeout(BROWSER_TEST_TIMEOUT_MS);
 
@@ -73,7 +77,8 @@ async function patientWithImage(token: string): Promise<void> {
 const row = (page: Page, email: string) => page.getByRole('row').filter({ hasText: email });
 
 beforeAll(async () => {
-  h = await startHarness({ admin: { email: ADMIN, password: PASSWORD } });
+  // One attempt per job, so a job made to fail is FAILED at once (no retries with backoff).
+  h = await startHarness({ admin: { email: ADMIN, password: PASSWORD }, env: { JOB_ATTEMPTS: '1' } });
   adminToken = await apiToken(h, ADMIN, PASSWORD);
   await createUser(h, { email: SUCCESSOR, password: PASSWORD, name: 'Dr Grace Hopper' });
   await createUser(h, { email: LEAVING, password: PASSWORD, name: 'Dr Leaving' });
@@ -260,4 +265,55 @@ it('logs: at level WARN, a model fallback caused meanwhile arrives live; narrowe
   await page.getByLabel('Search messages').fill('dg-mlp-classifier');
   await see(page.getByRole('row').filter({ hasText: 'fell_back' })).toHaveCount(1);
   await expectAccessible(page, 'logs, searched');
+});
+
+/** A classification of the image with its stored file away: it fails in the runner, with JOB_ATTEMPTS=1 at once. */
+async function failedClassification(imageId: string, token: string): Promise<string> {
+  const r = await h.gql<{ classifyImage: { id: string; status: string } }>(
+    'mutation($id: ID!) { classifyImage(imageId: $id, explain: false, wait: true) { id status } }',
+    { id: imageId },
+    token,
+  );
+  expect(r.data?.classifyImage.status).toBe('FAILED');
+  return r.data!.classifyImage.id;
+}
+
+it('jobs: failed jobs are listed with their reason; Retry queues one again and shows the refusal of another', async () => {
+  const { page } = h;
+  // The patient moved to the successor, with its one image.
+  const token = await apiToken(h, SUCCESSOR, PASSWORD);
+  const images = await h.gql<{
+    patients: { edges: { node: { images: { edges: { node: { id: string; sha256: string } }[] } } }[] };
+  }>('query { patients { edges { node { images { edges { node { id sha256 } } } } } } }', {}, token);
+  const image = images.data!.patients.edges[0].node.images.edges[0].node;
+  const file = path.join(h.dataDir, 'files', image.sha256.slice(0, 2), image.sha256.slice(2, 4), image.sha256);
+  await rename(file, `${file}.away`);
+  const refused = await failedClassification(image.id, token);
+  const retried = await failedClassification(image.id, token);
+  await rename(`${file}.away`, file);
+
+  await page.getByRole('link', { name: 'Jobs' }).click();
+  await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+  expect(await page.getByLabel('Status').inputValue()).toBe('FAILED');
+  const jobRow = (id: string) =>
+    page.getByRole('row').filter({ has: page.getByRole('button', { name: `Retry job ${id}` }) });
+  for (const id of [refused, retried]) {
+    await see(jobRow(id)).toContainText(SUCCESSOR);
+    await see(jobRow(id)).toContainText('classify, 1 image');
+    await see(jobRow(id)).toContainText('failed');
+  }
+  await see(page.getByText('2 jobs, newest first')).toBeVisible();
+  await expectAccessible(page, 'failed jobs');
+  await screenshot(page, 'admin-jobs');
+
+  // Retried meanwhile elsewhere: no longer FAILED, so the API refuses, and its reason reads by the button.
+  const elsewhere = await h.gql('mutation($id: ID!) { retryJob(id: $id) { id } }', { id: refused }, adminToken);
+  expect(elsewhere.errors).toBeUndefined();
+  await jobRow(refused).getByRole('button', { name: 'Retry' }).click();
+  await see(jobRow(refused).getByRole('alert')).toContainText('JOB_NOT_FAILED');
+  await expectAccessible(page, 'a refused retry');
+
+  await jobRow(retried).getByRole('button', { name: 'Retry' }).click();
+  await see(page.getByRole('status').filter({ hasText: `Job ${retried} queued again.` })).toBeVisible();
+  await see(page.getByText('No job has this status.')).toBeVisible();
 });

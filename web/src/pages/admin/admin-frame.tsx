@@ -8,6 +8,7 @@ const LINKS = [
   { to: '/admin/models', label: 'Models' },
   { to: '/admin/audit', label: 'Audit log' },
   { to: '/admin/logs', label: 'Logs' },
+  { to: '/admin/jobs', label: 'Jobs' },
   { to: '/admin/system', label: 'System' },
 ];
 

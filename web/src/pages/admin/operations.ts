@@ -188,6 +188,85 @@ export const SystemStatusQuery = graphql(`
         state
         latencyMs
       }
+      queueDepth
+      workersSeen
+      process {
+        id
+      }
+      processes {
+        id
+        role
+        host
+        pid
+        startedAt
+        seenAt
+        memory {
+          rssBytes
+          heapUsedBytes
+          heapTotalBytes
+        }
+        eventLoopDelay {
+          p50Ms
+          p99Ms
+          windowSeconds
+        }
+        models {
+          name
+          version
+          device
+          status
+          active
+        }
+      }
+    }
+  }
+`);
+
+export const AllJobsQuery = graphql(`
+  query AdminAllJobs($status: [JobStatus!], $first: Int, $after: String) {
+    allJobs(status: $status, first: $first, after: $after) {
+      totalCount
+      edges {
+        node {
+          id
+          kind
+          status
+          ownerId
+          error
+          attempts
+          imageCount
+          createdAt
+          finishedAt
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);
+
+export const RetryJobMutation = graphql(`
+  mutation AdminRetryJob($id: ID!) {
+    retryJob(id: $id) {
+      id
+      status
+      error
+      attempts
+      finishedAt
+    }
+  }
+`);
+
+/** A job owner's address (allJobs gives only ownerId; node(id) finds the account for admins). */
+export const JobOwnerQuery = graphql(`
+  query AdminJobOwner($id: ID!) {
+    node(id: $id) {
+      id
+      ... on User {
+        email
+      }
     }
   }
 `);

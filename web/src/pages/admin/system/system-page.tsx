@@ -1,9 +1,11 @@
-// System status (admins): this process's version and uptime, PostgreSQL and Redis as it sees them
-// (systemStatus), and the readiness checks load balancers read from /readyz (models included).
+// System status (admins): this process's version and uptime, the job queue's depth, every api and worker process
+// seen in the last minute (ProcessesTable), PostgreSQL and Redis as it sees them (systemStatus), and the readiness checks load balancers read from /readyz (models included).
 import { useEffect, useState, type ReactNode } from 'react';
 import { useQuery } from 'urql';
 import { Button, ErrorMessage, PageTitle, ProgressBar, apiErrors, formatDateTime } from '../../../ui';
 import { SystemStatusQuery } from '../operations';
+import { ProcessesTable } from './processes-table';
+import './system.css';
 import '../admin.css';
 
 interface Readiness {
@@ -35,6 +37,8 @@ function useReadiness(tick: number): { ready?: Readiness; error?: string } {
   }, [tick]);
   return state;
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const stateClass = (s: string) => `admin-status admin-status-${s.toLowerCase()}`;
 
@@ -79,7 +83,17 @@ export function SystemPage(): ReactNode {
               <dt>Uptime</dt>
               <dd>{duration(s.uptimeSeconds)}</dd>
             </div>
+            <div>
+              <dt>Jobs waiting</dt>
+              <dd>{s.queueDepth == null ? 'unknown (the queue cannot be read)' : plural(s.queueDepth, 'job')}</dd>
+            </div>
+            <div>
+              <dt>Workers seen in the last minute</dt>
+              <dd>{plural(s.workersSeen, 'worker')}</dd>
+            </div>
           </dl>
+          <h2>Processes</h2>
+          <ProcessesTable processes={s.processes} thisId={s.process.id} />
           <h2>Backing services</h2>
           <div className="table-wrap">
             <table className="table">
