@@ -374,6 +374,19 @@ it('audit log: the role change, filtered by action; system status', async () => 
   await see(page.getByRole('row', { name: /Database/ })).toContainText('up');
   await see(page.getByRole('row', { name: /Redis/ })).toContainText('embedded');
   await see(page.getByText('This process is ready')).toBeVisible();
+  // The deployment: the queue is empty, no worker runs (jobs run in this process), one api process holding the model
+  // the clinician's uploads were classified with.
+  const processes = page.getByRole('table', { name: 'Processes seen in the last minute' });
+  await see(processes.getByRole('row')).toHaveCount(2);
+  const fact = (name: string) =>
+    page.getByLabel('This server process').locator('div').filter({ hasText: name }).locator('dd').innerText();
+  expect(await fact('Jobs waiting')).toBe('0 jobs');
+  expect(await fact('Workers seen in the last minute')).toBe('0 workers');
+  const api = processes.getByRole('row').filter({ hasText: 'api (this one)' });
+  await see(api).toContainText(`${MODEL} `);
+  await see(api).toContainText(' on cpu');
+  expect(await api.innerText()).toMatch(/\d+(\.\d)? MiB/);
+  expect(await api.innerText()).toMatch(/\d+(\.\d)? ms \/ \d+(\.\d)? ms/);
   await expectAccessible(page, 'system status');
   await screenshot(page, 'admin-system');
 });
