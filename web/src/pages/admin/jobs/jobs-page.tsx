@@ -78,14 +78,16 @@ export function JobsPage(): ReactNode {
       >
         Jobs
       </PageTitle>
-      <SelectField label="Status" value={status} onChange={(e) => setStatus(e.target.value as JobStatus | '')}>
-        {STATUSES.map((s) => (
-          <option key={s} value={s}>
-            {s.toLowerCase()}
-          </option>
-        ))}
-        <option value="">any status</option>
-      </SelectField>
+      <form className="admin-filters" role="search" aria-label="Filter the jobs" onSubmit={(e) => e.preventDefault()}>
+        <SelectField label="Status" value={status} onChange={(e) => setStatus(e.target.value as JobStatus | '')}>
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s.toLowerCase()}
+            </option>
+          ))}
+          <option value="">any status</option>
+        </SelectField>
+      </form>
       <ErrorMessage errors={apiErrors(error)} />
       {retried ? <Notice tone="success">Job {retried} queued again.</Notice> : null}
       {fetching && !jobs ? <ProgressBar label="Reading the jobs" /> : null}

@@ -10,7 +10,7 @@ type Process = AdminSystemStatusQuery['systemStatus'] extends infer S
     : never
   : never;
 
-/** Milliseconds as people read them: two significant places under 10 ms, whole numbers above. */
+/** Milliseconds as people read them: one decimal under 10 ms, whole numbers from there. */
 export function formatMs(ms: number): string {
   return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
 }
