@@ -16,6 +16,7 @@ import {
 } from '../../../ui';
 import type { AdminAllJobsQuery, JobStatus } from '../../../gql/graphql';
 import { AllJobsQuery, JobOwnerQuery } from '../operations';
+import { countOf } from '../system/units';
 import { RetryButton } from './retry-button';
 import '../admin.css';
 
@@ -32,7 +33,7 @@ function Owner({ id }: { id: string }): ReactNode {
 
 const columns = (onRetried: (id: string) => void): Column<Job>[] => [
   { header: 'Owner', cell: (j) => <Owner id={j.ownerId} /> },
-  { header: 'Kind', cell: (j) => `${j.kind.toLowerCase()}, ${j.imageCount} image${j.imageCount === 1 ? '' : 's'}` },
+  { header: 'Kind', cell: (j) => `${j.kind.toLowerCase()}, ${countOf(j.imageCount, 'image')}` },
   {
     header: 'Status',
     cell: (j) => (
@@ -94,7 +95,7 @@ export function JobsPage(): ReactNode {
       {jobs ? (
         <>
           <p>
-            {jobs.totalCount} job{jobs.totalCount === 1 ? '' : 's'}, newest first
+            {countOf(jobs.totalCount, 'job')}, newest first
             {jobs.pageInfo.hasNextPage ? ` (the first ${PAGE} shown)` : ''}.
           </p>
           <Table

@@ -3,17 +3,13 @@
 import type { ReactNode } from 'react';
 import { Table, formatBytes, formatDateTime, type Column } from '../../../ui';
 import type { AdminSystemStatusQuery } from '../../../gql/graphql';
+import { formatMs } from './units';
 
 type Process = AdminSystemStatusQuery['systemStatus'] extends infer S
   ? S extends { processes: readonly (infer P)[] }
     ? P
     : never
   : never;
-
-/** Milliseconds as people read them: one decimal under 10 ms, whole numbers from there. */
-export function formatMs(ms: number): string {
-  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
-}
 
 function ModelList({ models }: { models: Process['models'] }): ReactNode {
   if (models.length === 0) return 'none loaded';

@@ -5,6 +5,7 @@ import { useQuery } from 'urql';
 import { Button, ErrorMessage, PageTitle, ProgressBar, apiErrors, formatDateTime } from '../../../ui';
 import { SystemStatusQuery } from '../operations';
 import { ProcessesTable } from './processes-table';
+import { countOf } from './units';
 import './system.css';
 import '../admin.css';
 
@@ -37,8 +38,6 @@ function useReadiness(tick: number): { ready?: Readiness; error?: string } {
   }, [tick]);
   return state;
 }
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const stateClass = (s: string) => `admin-status admin-status-${s.toLowerCase()}`;
 
@@ -85,11 +84,11 @@ export function SystemPage(): ReactNode {
             </div>
             <div>
               <dt>Jobs waiting</dt>
-              <dd>{s.queueDepth == null ? 'unknown (the queue cannot be read)' : plural(s.queueDepth, 'job')}</dd>
+              <dd>{s.queueDepth == null ? 'unknown (the queue cannot be read)' : countOf(s.queueDepth, 'job')}</dd>
             </div>
             <div>
               <dt>Workers seen in the last minute</dt>
-              <dd>{plural(s.workersSeen, 'worker')}</dd>
+              <dd>{countOf(s.workersSeen, 'worker')}</dd>
             </div>
           </dl>
           <h2>Processes</h2>
