@@ -1,6 +1,8 @@
 import type { FieldOfView } from './field-of-view';
-import { hairWindow, keepCentralComponents, lesionMask, touchesBorder } from './lesion-mask';
+import { hairWindow, keepCentralComponents, lesionMask, touchesBorder, workingSize } from './lesion-mask';
+import { overlap } from './mask-metrics';
 import { openSquare } from './morphology';
+import { memberProbabilityMap } from './segmentation-maps';
 
 const noField = (n: number): FieldOfView => ({ mask: new Uint8Array(n).fill(1), detected: false, visiblePercent: 100 });
 
@@ -99,5 +101,29 @@ describe('lesion mask post-processing', () => {
     const r = lesionMask(p, w, h, 0.5, field);
     expect(Array.from(r.mask)).toEqual(Array.from(draw(w, h, (x, y) => x >= 20 && x < 40 && y >= 10 && y < 30)));
     expect(r.touchesBorder).toBe(true);
+  });
+
+  it('opens a large photograph at the working size: same lesion, same hair gone, never a value raised', () => {
+    expect(workingSize(800, 600)).toEqual({ width: 800, height: 600 });
+    expect(workingSize(4000, 3000)).toEqual({ width: 1024, height: 768 });
+    expect(workingSize(3000, 4000)).toEqual({ width: 768, height: 1024 });
+    // A 128 x 128 model output: a disc of radius 30 with a one-pixel hair line across the image.
+    const output = draw(128, 128, (x, y) => (x - 64) ** 2 + (y - 64) ** 2 <= 900 || y === 20, 0.9);
+    const member = { output, width: 128, height: 128, activation: 'none' as const };
+    const [w, h] = [3000, 2000];
+    const full = memberProbabilityMap(member, w, h);
+    const work = workingSize(w, h);
+    const working = { map: memberProbabilityMap(member, work.width, work.height), ...work };
+    const fast = lesionMask(full, w, h, 0.5, noField(w * h), working);
+    const exact = lesionMask(full, w, h, 0.5, noField(w * h));
+    // The hair row (y = 20 of 128, rows 313 to 326 here) is lesion on the bare map, gone in both masks.
+    const hairRow = 320 * w;
+    expect(full.subarray(hairRow, hairRow + w).some((p) => p >= 0.5)).toBe(true);
+    expect(fast.mask.subarray(hairRow, hairRow + w).some(Boolean)).toBe(false);
+    expect(exact.mask.subarray(hairRow, hairRow + w).some(Boolean)).toBe(false);
+    expect(overlap(fast.mask, exact.mask).dice).toBeGreaterThan(0.995);
+    // Never more lesion than the thresholded map itself.
+    expect(fast.mask.every((v, i) => !v || full[i] >= 0.5)).toBe(true);
+    expect(fast.touchesBorder).toBe(false);
   });
 });

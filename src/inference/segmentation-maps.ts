@@ -5,7 +5,7 @@
 import { mapToImage, type ModelFit } from './cam-map';
 import { thresholdMap, validateThreshold, weightedMeanMaps } from './ensemble';
 import { detectFieldOfView, type FieldOfView } from './field-of-view';
-import { lesionMask, type LesionMask } from './lesion-mask';
+import { lesionMask, workingSize, type LesionMask, type WorkingMap } from './lesion-mask';
 import { greyFromRgb } from './mask-metrics';
 import { sigmoid } from './softmax';
 
@@ -86,7 +86,21 @@ export function segmentLesion(
   const probability = weightedMeanMaps(maps, weights);
   const grey = greyFromRgb(rgb.data);
   const field = detectFieldOfView(grey, width, height);
-  const lesion = lesionMask(probability, width, height, threshold, field);
-  const own = maps.length === 1 ? [lesion] : maps.map((map) => lesionMask(map, width, height, threshold, field));
+  // On a large photograph the hair opening works on the maps made again at a smaller size (cheap: from the outputs).
+  const work = workingSize(width, height);
+  const small = work.width < width ? members.map((m) => memberProbabilityMap(m, work.width, work.height)) : null;
+  const working = (map: Float32Array | null | undefined): WorkingMap | null => (map ? { map, ...work } : null);
+  const lesion = lesionMask(
+    probability,
+    width,
+    height,
+    threshold,
+    field,
+    working(small && weightedMeanMaps(small, weights)),
+  );
+  const own =
+    maps.length === 1
+      ? [lesion]
+      : maps.map((map, i) => lesionMask(map, width, height, threshold, field, working(small?.[i])));
   return { probability, field, ...lesion, grey, members: own };
 }
