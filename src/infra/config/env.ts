@@ -12,6 +12,14 @@ const csv = z.string().transform((s) =>
     .filter(Boolean),
 );
 const url = z.string().url();
+/** A decimal number in [min, max]; unlike z.coerce.number(), '' or '0x10' is refused, not read as 0 or 16. */
+const decimal = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i, 'must be a decimal number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
 
 /**
  * The public placeholder earlier versions used when TOTP_ENCRYPTION_KEY / URL_SIGNING_SECRET were unset.
@@ -92,6 +100,15 @@ export const envSchema = z.object({
   SEVERITY_LARGE_AREA_PERCENT: z.coerce.number().min(0).max(100).default(20),
   SEVERITY_HIGH_CIRCULARITY: z.coerce.number().min(0).max(1).default(0.75),
   SEVERITY_LOW_CIRCULARITY: z.coerce.number().min(0).max(1).default(0.45),
+  // Abstention (docs/inference.md, "Image quality and abstention"): |P(malignant) - threshold| below this abstains; 0: never.
+  ABSTAIN_MARGIN: decimal(0, 1).default(0.1),
+  // Image-quality limits, measured on the 320 ISIC UDA-1 images (scripts/measure-quality.ts); 0 (max fractions: 1) turns one off.
+  QUALITY_MIN_SHARPNESS: decimal(0, 1_000_000).default(4),
+  QUALITY_MAX_SHARPNESS: decimal(0, 1_000_000).default(1000),
+  QUALITY_MIN_BRIGHTNESS: decimal(0, 255).default(50),
+  QUALITY_MAX_DARK_FRACTION: decimal(0, 1).default(0.6),
+  QUALITY_MAX_BRIGHT_FRACTION: decimal(0, 1).default(0.65),
+  QUALITY_MIN_SKIN_FRACTION: decimal(0, 1).default(0.1),
   REPORT_PAPER: z.enum(['A4', 'LETTER']).default('A4'),
   REPORT_MAX_IMAGES: int(1, 100_000).default(5000),
   REPORT_INLINE_MAX_IMAGES: int(0, 1000).default(5),
@@ -162,6 +179,15 @@ function severityOrderIssues(e: z.infer<typeof envSchema>): string[] {
   return issues;
 }
 
+/** QUALITY_MIN_SHARPNESS above a set QUALITY_MAX_SHARPNESS would flag every image. */
+function qualityOrderIssues(e: z.infer<typeof envSchema>): string[] {
+  return e.QUALITY_MAX_SHARPNESS > 0 && e.QUALITY_MIN_SHARPNESS > e.QUALITY_MAX_SHARPNESS
+    ? [
+        `QUALITY_MIN_SHARPNESS: must not exceed QUALITY_MAX_SHARPNESS (got ${e.QUALITY_MIN_SHARPNESS} > ${e.QUALITY_MAX_SHARPNESS})`,
+      ]
+    : [];
+}
+
 /** Parses the environment; a wrong value throws a ConfigError naming each variable at fault. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const known = Object.fromEntries(
@@ -178,7 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
-  const unordered = severityOrderIssues(e);
+  const unordered = [...severityOrderIssues(e), ...qualityOrderIssues(e)];
   if (unordered.length) throw new ConfigError(unordered);
   const isProduction = e.NODE_ENV === 'production';
   if (isProduction) {

@@ -90,6 +90,16 @@ export const SECTION_KEYS = {
     'SEVERITY_HIGH_CIRCULARITY',
     'SEVERITY_LOW_CIRCULARITY',
   ],
+  /** When a classification abstains: the confidence margin and the image-quality limits (docs/inference.md). */
+  abstain: [
+    'ABSTAIN_MARGIN',
+    'QUALITY_MIN_SHARPNESS',
+    'QUALITY_MAX_SHARPNESS',
+    'QUALITY_MIN_BRIGHTNESS',
+    'QUALITY_MAX_DARK_FRACTION',
+    'QUALITY_MAX_BRIGHT_FRACTION',
+    'QUALITY_MIN_SKIN_FRACTION',
+  ],
   /** Report exports ([10]): the PDF reports' paper size, how many images one may cover, which are made in the request. */
   reports: ['REPORT_PAPER', 'REPORT_MAX_IMAGES', 'REPORT_INLINE_MAX_IMAGES'],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
@@ -116,6 +126,7 @@ export type ModelsConfig = ConfigSection<'models'>;
 export type JobsConfig = ConfigSection<'jobs'>;
 export type SeverityConfig = ConfigSection<'severity'>;
 export type ReportsConfig = ConfigSection<'reports'>;
+export type AbstainConfig = ConfigSection<'abstain'>;
 
 /**
  * The sections of `config`, each a read-only view of it: values are read from `config` when used, so
