@@ -15,7 +15,8 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(2)
+    # one thread: the result does not depend on how many cores are free, and others share the machine
+    torch.set_num_threads(1)
 
 
 def load_tensors(spec_name: str):
@@ -31,6 +32,21 @@ def load_tensors(spec_name: str):
 def load_splits() -> dict:
     with open(os.path.join(ROOT, "training/splits.json")) as f:
         return json.load(f)
+
+
+def stratified_folds(labels, k: int, seed: int) -> list:
+    """k folds of indices, each label shuffled on its own with the seed and dealt round-robin, so every
+    fold keeps the label ratio; returns a fold number per index."""
+    labels = np.asarray(labels)
+    rng = np.random.RandomState(seed)
+    fold = np.empty(len(labels), dtype=np.int64)
+    start = 0
+    for label in sorted(set(labels.tolist())):
+        idx = np.flatnonzero(labels == label)
+        rng.shuffle(idx)
+        fold[idx] = (start + np.arange(len(idx))) % k  # continue the deal so fold sizes differ by at most one
+        start += len(idx)
+    return fold.tolist()
 
 
 def select(ids: list, wanted: list) -> list:

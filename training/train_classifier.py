@@ -1,8 +1,10 @@
 """Trains one benign/malignant classifier from scratch on the exported tensors, exports it to ONNX
 and writes the PyTorch reference fixtures (ONNX agreement and Grad-CAM) for the TypeScript tests.
 
-Usage: /usr/bin/python3 training/train_classifier.py --arch gap-linear --name dg-gap-classifier
-Reads training/.cache/classifier-input (scripts/export-tensors.ts) and training/splits.json.
+Usage: /usr/bin/python3 training/train_classifier.py --arch gap-linear --name dg-gap-classifier [--pool dev --calibrate]
+Reads training/.cache/classifier-input (scripts/export-tensors.ts) and training/splits.json (and, with
+--calibrate, the temperature in training/cv/results.json). The test split is only predicted, for the log
+line and the Grad-CAM fixtures' choice of images, never used to choose anything about the model.
 Writes plugins/<name>/model.onnx, training/.cache/<name>.pt, training/.cache/<name>.train.json (curve)
 and test/fixtures/gradcam/<name>/*.json.
 """
@@ -69,7 +71,29 @@ def predict(model, x: torch.Tensor, batch: int = 64) -> np.ndarray:
     return torch.cat(probs).numpy()
 
 
-def train(args, x_train, y_train, x_val, y_val, mean, std):
+DIHEDRAL = [(k, flip) for k in range(4) for flip in (False, True)]
+
+
+@torch.no_grad()
+def logit_diff(model, x: torch.Tensor, tta: bool = False, batch: int = 64) -> np.ndarray:
+    """z = logit(malignant) - logit(benign) per tensor (P(malignant) = sigmoid(z)); with tta, the mean
+    z over the 8 turns and flips of the square (test-time augmentation)."""
+    model.eval()
+    views = DIHEDRAL if tta else DIHEDRAL[:1]
+    out = np.zeros(len(x))
+    for k, flip in views:
+        v = torch.rot90(x, k, dims=(2, 3))
+        v = torch.flip(v, dims=(3,)) if flip else v
+        for i in range(0, len(v), batch):
+            logits, _ = model(v[i:i + batch])
+            out[i:i + len(logits)] += (logits[:, 1] - logits[:, 0]).double().numpy()
+    return out / len(views)
+
+
+def train(args, x_train, y_train, x_val, y_val, mean, std, select_best: bool = True):
+    """select_best: keep the epoch with the best validation AUC and stop early (the validation images
+    then steer training); False: train all epochs and keep the last weights, the validation images
+    (if any) only draw the curve."""
     model = ARCHS[args.arch](dropout=args.dropout, widths=tuple(args.widths))
     counts = torch.bincount(y_train, minlength=2).float()
     class_weights = counts.sum() / (2.0 * counts)  # inverse frequency: both classes weigh the same in the loss
@@ -113,10 +137,12 @@ def train(args, x_train, y_train, x_val, y_val, mean, std):
                         else:
                             e.copy_(m)
             total += float(loss) * len(idx)
-        val_auc = roc_auc(predict(ema, x_val), y_val.numpy())
+        val_auc = roc_auc(predict(ema, x_val), y_val.numpy()) if x_val is not None else None
         curve.append({"epoch": epoch, "loss": total / len(x_train), "valAuc": val_auc})
-        print(f"epoch {epoch:3d} loss {total / len(x_train):.4f} val AUC {val_auc:.4f}", flush=True)
-        if val_auc > best["auc"]:
+        print(f"epoch {epoch:3d} loss {total / len(x_train):.4f} val AUC {val_auc}", flush=True)
+        if not select_best:
+            best = {"auc": val_auc, "epoch": epoch, "state": ema.state_dict()}
+        elif val_auc > best["auc"]:
             best = {"auc": val_auc, "epoch": epoch, "state": copy.deepcopy(ema.state_dict())}
         elif epoch - best["epoch"] >= args.patience:
             print(f"early stop: no better validation AUC since epoch {best['epoch']}")
@@ -124,6 +150,21 @@ def train(args, x_train, y_train, x_val, y_val, mean, std):
     model.load_state_dict(best["state"])
     model.eval()
     return model, best, curve
+
+
+def fold_temperature(model, temperature: float) -> None:
+    """softmax(logits / T) as the network's own logits: the last Linear layer's W and b divided by T.
+    Grad-CAM is unchanged but for a positive factor 1/T on alpha and the CAM (same normalised map)."""
+    head = model.fc if hasattr(model, "fc") else model.fc2
+    with torch.no_grad():
+        head.weight.div_(temperature)
+        head.bias.div_(temperature)
+
+
+def cv_temperature(name: str) -> float:
+    """The temperature training/cv_report.py fitted on this recipe's out-of-fold logits."""
+    with open(os.path.join(ROOT, "training/cv/results.json")) as f:
+        return float(json.load(f)["classifiers"][name]["calibration"]["temperature"])
 
 
 def export_onnx(model, path: str, size: int) -> None:
@@ -187,6 +228,10 @@ def main() -> None:
     ap.add_argument("--ema", type=float, default=0.0, help="weight EMA decay per step; 0 = off")
     ap.add_argument("--mixup", type=float, default=0.0, help="Beta(a, a) mixup; 0 = off")
     ap.add_argument("--widths", type=int, nargs=4, default=[8, 16, 32, 48])
+    ap.add_argument("--pool", choices=["train", "dev"], default="train",
+                    help="train: fit on the train split, keep the epoch with the best validation AUC; dev: fit on "
+                         "train + validation for all epochs and keep the last weights (the recipe training/cv.py measures)")
+    ap.add_argument("--calibrate", action="store_true", help="fold the temperature of training/cv/results.json into the last layer")
     args = ap.parse_args()
 
     seed_everything(SEED)
@@ -196,15 +241,21 @@ def main() -> None:
     splits = load_splits()
     tr, va, te = (select(ids, splits[k]) for k in ("train", "validation", "test"))
     started = time.time()
-    model, best, curve = train(args, x[tr], y[tr], x[va], y[va], mean, std)
+    if args.pool == "dev":
+        model, best, curve = train(args, x[tr + va], y[tr + va], None, None, mean, std, select_best=False)
+    else:
+        model, best, curve = train(args, x[tr], y[tr], x[va], y[va], mean, std)
     seconds = time.time() - started
+    temperature = cv_temperature(args.name) if args.calibrate else 1.0
+    fold_temperature(model, temperature)
     test_auc = roc_auc(predict(model, x[te]), y[te].numpy())
-    print(f"best epoch {best['epoch']} val AUC {best['auc']:.4f}; test AUC (PyTorch) {test_auc:.4f}; {seconds:.0f} s")
+    print(f"kept epoch {best['epoch']} (val AUC {best['auc']}); temperature {temperature}; test AUC (PyTorch) {test_auc:.4f}; {seconds:.0f} s")
 
     torch.save(model.state_dict(), os.path.join(CACHE, f"{args.name}.pt"))
     export_onnx(model, os.path.join(ROOT, "plugins", args.name, "model.onnx"), spec["width"])
     write_json(os.path.join(CACHE, f"{args.name}.train.json"), {
-        "arch": args.arch, "seed": SEED, "hyperparameters": {k: v for k, v in vars(args).items() if k not in ("name",)},
+        "arch": args.arch, "seed": SEED, "hyperparameters": {k: v for k, v in vars(args).items() if k not in ("name", "pool", "calibrate", "patience", "gradcam_images")},
+        "pool": args.pool, "trainImages": len(tr) + (len(va) if args.pool == "dev" else 0), "temperature": temperature,
         "bestEpoch": best["epoch"], "bestValidationAuc": best["auc"], "trainSeconds": round(seconds, 1),
         "pytorchTestAuc": test_auc, "curve": curve,
         "parameters": sum(p.numel() for p in model.parameters()),

@@ -1,0 +1,37 @@
+"""Markdown of the cross-validation results (training/cv/results.json) for docs/models.md, between
+two marker comments so the rest of the page stays hand-written."""
+BEGIN, END = "<!-- cv-results:begin (training/cv_report.py writes this part) -->", "<!-- cv-results:end -->"
+
+
+def fmt(m: dict) -> str:
+    lo, hi = m["rocAucCi95"]
+    return f"| {m['rocAuc']:.4f} ({lo:.4f} to {hi:.4f}) | {m['sensitivityAt90Specificity']:.4f} | {m['ece']:.4f} |"
+
+
+def render_markdown(results: dict) -> str:
+    p = results["protocol"]
+    lines = [f"Repeated stratified {p['folds']}-fold cross-validation, {p['repeats']} repeats (partition seeds {p['foldSeeds']}), "
+             f"on the development pool ({p['pool']}). Figures are out-of-fold: ROC AUC is the mean over repeats of the "
+             f"AUC of all {p['repeats']} x 256 held-out predictions, with a 95% percentile CI from a bootstrap of images within each class "
+             f"({p['bootstrap']['iterations']} resamples, seed {p['bootstrap']['seed']}); sensitivity at 90% specificity and ECE "
+             f"(10 equal-width bins of P(malignant)) are means over repeats.", "",
+             "| recipe | ROC AUC (95% CI) | sensitivity at 90% specificity | ECE |", "| --- | --- | --- | --- |"]
+    lines += [f"| {name} {fmt(m)}" for name, m in results["recipes"].items()]
+    lines += ["", "Calibration (temperature scaling of the logits, fitted on out-of-fold logits only):", "",
+              "| classifier | temperature T | ECE before | ECE after (T cross-fitted per fold) | ECE after (T fitted on all folds) |",
+              "| --- | --- | --- | --- | --- |"]
+    for name, c in results["classifiers"].items():
+        cal = c["calibration"]
+        lines.append(f"| {name} | {cal['temperature']:.4f} | {cal['eceBefore']:.4f} | {cal['eceAfter']:.4f} | {cal['eceAfterInSample']:.4f} |")
+    lines += ["", "Ensemble of the two shipped classifiers (calibrated probabilities averaged) by weight of dg-gap-classifier:", "",
+              "| weight of dg-gap-classifier | ROC AUC (95% CI) | sensitivity at 90% specificity | ECE |", "| --- | --- | --- | --- |"]
+    lines += [f"| {w} {fmt(m)}" for w, m in results["ensembleWeightOfGap"].items()]
+    return "\n".join(lines)
+
+
+def replace_section(path: str, body: str) -> None:
+    """Replaces the text between BEGIN and END in the file (both must be there)."""
+    text = open(path).read()
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    with open(path, "w") as f:
+        f.write(text[:start] + "\n" + body + "\n" + text[end:])
