@@ -15,6 +15,7 @@ import { Migration20261202200000_user_admin } from './Migration20261202200000_us
 import { Migration20261203100000_segmentation_lesion } from './Migration20261203100000_segmentation_lesion';
 import { Migration20261203110000_segmentation_field } from './Migration20261203110000_segmentation_field';
 import { Migration20261203120000_segmentation_members } from './Migration20261203120000_segmentation_members';
+import { Migration20261203150000_classification_ensembles } from './Migration20261203150000_classification_ensembles';
 
 /**
  * Every migration, in order. Listed by hand (not globbed) so the same list works from the
@@ -37,4 +38,8 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203100000_segmentation_lesion', class: Migration20261203100000_segmentation_lesion },
   { name: 'Migration20261203110000_segmentation_field', class: Migration20261203110000_segmentation_field },
   { name: 'Migration20261203120000_segmentation_members', class: Migration20261203120000_segmentation_members },
+  {
+    name: 'Migration20261203150000_classification_ensembles',
+    class: Migration20261203150000_classification_ensembles,
+  },
 ];

@@ -2,6 +2,7 @@ import { User } from './user';
 import { authEntities } from './auth';
 import { ModelVersion } from './model-version';
 import { ModelActivation } from './model-activation';
+import { ClassificationEnsemble } from './classification-ensemble';
 import { Patient, PatientShare, PatientEvent } from './patient';
 import { Lesion } from './lesion';
 import { Image } from './image';
@@ -16,6 +17,7 @@ export * from './user';
 export * from './auth';
 export * from './model-version';
 export * from './model-activation';
+export * from './classification-ensemble';
 export * from './patient';
 export * from './lesion';
 export * from './image';
@@ -31,6 +33,7 @@ export const entities = [
   ...authEntities,
   ModelVersion,
   ModelActivation,
+  ClassificationEnsemble,
   Patient,
   PatientShare,
   PatientEvent,

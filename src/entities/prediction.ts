@@ -19,6 +19,19 @@ export interface LabelProbability {
   probability: number;
 }
 
+/** One classification member's own answer, before the ensemble averaged it (its labels are the ensemble's). */
+export interface ClassificationMemberOutput {
+  label: string;
+  confidence: number;
+  malignantProbability: number;
+  probabilities: LabelProbability[];
+}
+
+/** A member of a classification: what ran (MemberRecord) and, on rows stored since [14], its own output. */
+export interface PredictionMemberRecord extends MemberRecord {
+  output?: ClassificationMemberOutput;
+}
+
 /**
  * A classification of one image. `imageId` / `patientId` are the [3] entities' ids (kept as plain
  * uuids so this table does not depend on their module order); the owner is the user who asked.
@@ -47,9 +60,27 @@ export class Prediction extends ImageResult {
   @Property({ type: 'json' })
   probabilities!: LabelProbability[];
 
-  /** Every member: model, version, requested/actual device, normalised weight. */
+  /** Every member: model, version, requested/actual device, normalised weight and (since [14]) its own output. */
   @Property({ type: 'json' })
-  members!: MemberRecord[];
+  members!: PredictionMemberRecord[];
+
+  /** The named classification ensemble asked for (or the default's), null for ad-hoc `models` and older rows. */
+  @Property({ type: 'text', nullable: true })
+  ensemble?: string | null;
+
+  /**
+   * Members' disagreement (inference/ensemble-disagreement.ts): max - min and weighted standard
+   * deviation of their P(malignant), and whether their labels differ. Null with one member and on
+   * rows stored before it was measured.
+   */
+  @Property({ type: 'double', nullable: true })
+  memberMalignantSpread?: number | null;
+
+  @Property({ type: 'double', nullable: true })
+  memberMalignantStdDev?: number | null;
+
+  @Property({ type: 'boolean', nullable: true })
+  membersDisagree?: boolean | null;
 
   /** 'grad-cam' | 'score-cam'; null when not explained. */
   @Property({ type: 'text', nullable: true })

@@ -38,6 +38,14 @@ export type { Manifest, ManifestInput, ManifestIssue } from './package/manifest'
 export { runBatch, probabilitiesOf, binaryMaskOf } from './package/golden';
 export { ModelsResolver } from './models.resolver';
 export {
+  EnsemblesResolver,
+  DEFAULT_ENSEMBLE,
+  defaultEnsembleName,
+  ensembleUnavailable,
+  findEnsemble,
+} from './ensembles';
+export type { EnsembleDefinition } from './ensembles';
+export {
   DeviceInput,
   DeviceKind,
   DeviceType,

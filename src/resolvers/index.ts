@@ -4,7 +4,7 @@ import { systemResolvers } from '../modules/system';
 import { logsResolvers } from '../modules/logs';
 import { accountNodes, accountsResolvers } from '../modules/accounts';
 import { AuditLogResolver, auditNodes } from '../modules/audit';
-import { ModelsResolver, ModelVersionUploaderResolver, modelNodes } from '../models-registry';
+import { EnsemblesResolver, ModelsResolver, ModelVersionUploaderResolver, modelNodes } from '../models-registry';
 import { jobNodes, jobsResolvers } from '../modules/jobs';
 import { ResearchResolver } from '../modules/research';
 import { patientNodes, patientResolvers } from '../modules/patients';
@@ -19,6 +19,7 @@ export const resolvers: NonEmptyArray<Function> = [
   ...accountsResolvers,
   AuditLogResolver,
   ModelsResolver,
+  EnsemblesResolver,
   ModelVersionUploaderResolver,
   ...patientResolvers,
   ...imageResolvers,

@@ -27,6 +27,10 @@ export const AuditAction = {
   MODEL_DEVICE_CHANGED: 'MODEL_DEVICE_CHANGED',
   MODEL_CACHE_REGENERATED: 'MODEL_CACHE_REGENERATED',
   MODEL_ROLLED_BACK: 'MODEL_ROLLED_BACK',
+  /** Named classification ensembles (details: name, members; on a change, before and after). */
+  ENSEMBLE_CREATED: 'ENSEMBLE_CREATED',
+  ENSEMBLE_UPDATED: 'ENSEMBLE_UPDATED',
+  ENSEMBLE_DELETED: 'ENSEMBLE_DELETED',
   /** generateReport: who exported which patients' data (details: reportId, kind, imageCount, patientIds). */
   REPORT_GENERATED: 'REPORT_GENERATED',
   REPORT_DELETED: 'REPORT_DELETED',

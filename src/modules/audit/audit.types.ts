@@ -38,6 +38,11 @@ registerEnumType(AuditAction, {
     MODEL_DEVICE_CHANGED: { description: 'An admin placed a model version on another device' },
     MODEL_CACHE_REGENERATED: { description: "An admin re-created every loaded model's session" },
     MODEL_ROLLED_BACK: { description: 'An admin activated the version that was active before' },
+    ENSEMBLE_CREATED: { description: 'An admin created a named classification ensemble (details: name, members)' },
+    ENSEMBLE_UPDATED: {
+      description: 'An admin changed the members of a named classification ensemble (details: before, after)',
+    },
+    ENSEMBLE_DELETED: { description: 'An admin deleted a named classification ensemble (details: its members)' },
     REPORT_GENERATED: {
       description: 'generateReport: details name the report, its kind, image count and the patients exported',
     },

@@ -14,6 +14,7 @@ import {
   SegmentationImageResolver,
 } from './api/result-navigation.resolver';
 import { JobControlResolver } from './api/job-control.resolver';
+import { PredictionMembersResolver } from './api/prediction-members';
 import type { JobsModule } from './jobs.module';
 
 export { createJobsModule, jobMode, severityOf } from './jobs.module';
@@ -37,6 +38,7 @@ export const jobsResolvers = [
   JobsResolver,
   GradCamFieldsResolver,
   SegmentationFieldsResolver,
+  PredictionMembersResolver,
   ProgressFieldsResolver,
   PatientResultsResolver,
   UploadImagesResolver,

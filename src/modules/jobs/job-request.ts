@@ -14,6 +14,8 @@ export interface JobRequest {
   /** CLASSIFY */
   explain?: boolean;
   targetLabel?: string | null;
+  /** CLASSIFY: the named ensemble the members came from (null: `models` or a single default model). */
+  ensemble?: string | null;
   /** SEGMENT */
   threshold?: number;
   /** Each image's stored file and patient, as the api found them (absent in rows from before). */

@@ -25,6 +25,7 @@ import type { ProgressPublisher, ProgressEvent } from '../progress';
 import { closableStream } from '../closable-stream';
 import { currentRequestId } from '../../../infra/observability/request-scope';
 import type { DecodedPixels } from '../runner/decoded-pixels';
+import { chooseClassifier } from './classifier-choice';
 
 /** Most images one classifyImages / segmentImages call may name (a larger batch is split by the client). */
 export const MAX_IMAGES_PER_JOB = 100;
@@ -40,12 +41,14 @@ export interface MemberInput {
 
 export interface ClassifyArgs {
   models?: MemberInput[] | null;
+  /** A named classification ensemble of the registry (instead of models). */
+  ensemble?: string | null;
   explain?: boolean | null;
   targetClass?: string | null;
 }
 
 /** Checked classify options: what a classification job's request carries besides its images. */
-export type ClassifyPlan = Pick<JobRequest, 'members' | 'explain' | 'targetLabel'>;
+export type ClassifyPlan = Pick<JobRequest, 'members' | 'explain' | 'targetLabel' | 'ensemble'>;
 /** Checked segment options. */
 export type SegmentPlan = Pick<JobRequest, 'members' | 'threshold'>;
 
@@ -165,18 +168,6 @@ export class JobService {
     return specs;
   }
 
-  private defaultClassifier(field: string): string {
-    const configured = this.deps.config.DEFAULT_CLASSIFIER;
-    if (configured) return configured;
-    const first = this.deps.registry
-      .list()
-      .filter((m) => m.activeVersion && m.versions.some((v) => v.task === 'classification'))
-      .map((m) => m.name)
-      .sort()[0];
-    if (!first) throw new AppError('MODEL_UNAVAILABLE', 'no classification model is active', { field });
-    return first;
-  }
-
   classifyImage(em: EntityManager, user: Caller, args: ClassifyArgs & { imageId: string }): Promise<InferenceJob> {
     return this.classify(em, user, [args.imageId], () => 'imageId', args);
   }
@@ -195,24 +186,23 @@ export class JobService {
     args: ClassifyArgs,
   ): Promise<InferenceJob> {
     const images = await readableImages(em, user, imageIds, field);
-    return this.enqueue(em, await this.recordClassify(em, user, images, this.classifyPlan(args)));
+    return this.enqueue(em, await this.recordClassify(em, user, images, await this.classifyPlan(em, args)));
   }
 
   /**
    * Checks classify options on their own (models loaded and of the task, targetClass one of their
    * labels). `at` prefixes the fields errors name (uploadImages: `classify.`).
    */
-  classifyPlan(args: ClassifyArgs, at = ''): ClassifyPlan {
-    const members = this.resolveMembers(
-      args.models?.length ? args.models : [{ model: this.defaultClassifier(`${at}models`) }],
-      'classification',
-      `${at}models`,
-    );
+  async classifyPlan(em: EntityManager, args: ClassifyArgs, at = ''): Promise<ClassifyPlan> {
+    const { members, ensemble } = await chooseClassifier(em, args, at, {
+      ...this.deps,
+      resolve: (inputs, field) => this.resolveMembers(inputs, 'classification', field),
+    });
     const labels = this.deps.registry.versionInfo(members[0].model, members[0].version)!.labels;
     if (args.targetClass != null && !labels.includes(args.targetClass)) {
       throw badInput(`${at}targetClass`, `targetClass must be one of ${labels.join(', ')}`);
     }
-    return { members, explain: args.explain ?? true, targetLabel: args.targetClass ?? null };
+    return { members, explain: args.explain ?? true, targetLabel: args.targetClass ?? null, ensemble };
   }
 
   /** Records (does not queue) a classification of images the caller may read, within the quota. */

@@ -1,6 +1,7 @@
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { JobKind, JobStatus } from '../../../entities/inference-job';
 import { Severity, type SegmentationMemberRecord } from '../../../entities/segmentation';
+import type { Prediction, PredictionMemberRecord } from '../../../entities/prediction';
 import { Connection } from '../../../schema/connection';
 import { DeviceInput, DeviceType } from '../../../models-registry';
 import { GradCamMethod, JobStage } from './job-enums';
@@ -73,9 +74,16 @@ export class ClassifyOptionsArgs {
   @Field(() => [EnsembleMemberInput], {
     nullable: true,
     description:
-      'The ensemble, 1 to 8 members sharing one label list; default: DEFAULT_CLASSIFIER (or the first active classification model)',
+      'An ad-hoc ensemble, 1 to 8 members sharing one label list; default: DEFAULT_CLASSIFIER, else the default-classifier ensemble, else the first active classification model. Not with ensemble (BAD_USER_INPUT, reason MODELS_AND_ENSEMBLE)',
   })
   models?: EnsembleMemberInput[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'A named classification ensemble (classificationEnsembles) instead of models; MODEL_UNAVAILABLE when none has the name or a member cannot run',
+  })
+  ensemble?: string | null;
 
   @Field(() => Boolean, {
     defaultValue: true,
@@ -199,6 +207,15 @@ export class PredictionType {
   probabilities!: LabelProbability[];
   @Field(() => [EnsembleMember], { description: 'The models that voted, with the versions and devices that ran' })
   members!: EnsembleMember[];
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The named classification ensemble that ran (ClassificationEnsemble.name; also when it was the default); null for ad-hoc models, a single default model and predictions stored before',
+  })
+  ensemble?: string | null;
+  /** The stored members with their own outputs, and the disagreement columns, for memberResults / memberDisagreement (not fields). */
+  memberRecords!: PredictionMemberRecord[];
+  disagreementColumns!: Pick<Prediction, 'memberMalignantSpread' | 'memberMalignantStdDev' | 'membersDisagree'>;
   @Field(() => GradCamType, {
     nullable: true,
     description: 'The explanation map; null when explain was false or no member exposes a feature map',

@@ -49,7 +49,7 @@ export async function uploadAndQueue(
           max: MAX_IMAGES_PER_JOB,
         });
       }
-      plan.classify = input.classify ? service.classifyPlan(input.classify, 'classify.') : null;
+      plan.classify = input.classify ? await service.classifyPlan(em, input.classify, 'classify.') : null;
       plan.segment = input.segment ? service.segmentPlan(input.segment, 'segment.') : null;
       decoder = plan.classify ? service.uploadDecoder(plan.classify) : null;
       // Early answers, with the upload's; checked again, exactly, when each job is recorded.

@@ -8,9 +8,12 @@ import { EnsembleMemberInput } from './jobs.types';
 export class ClassifyInput {
   @Field(() => [EnsembleMemberInput], {
     nullable: true,
-    description: 'The ensemble; default: DEFAULT_CLASSIFIER (or the first active classification model)',
+    description: 'An ad-hoc ensemble, as classifyImages models; not with ensemble',
   })
   models?: EnsembleMemberInput[] | null;
+
+  @Field(() => String, { nullable: true, description: 'A named classification ensemble, as classifyImages ensemble' })
+  ensemble?: string | null;
 
   @Field(() => Boolean, { defaultValue: true, description: 'Also compute the Grad-CAM map of each prediction' })
   explain!: boolean;

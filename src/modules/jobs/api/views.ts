@@ -79,6 +79,13 @@ export function toPrediction(p: Prediction, ctx: AppContext, imageSha256: string
     malignantProbability: p.malignantProbability,
     probabilities: p.probabilities,
     members: members(p.members),
+    ensemble: p.ensemble ?? null,
+    memberRecords: p.members,
+    disagreementColumns: {
+      memberMalignantSpread: p.memberMalignantSpread,
+      memberMalignantStdDev: p.memberMalignantStdDev,
+      membersDisagree: p.membersDisagree,
+    },
     gradCam: cam,
     createdAt: p.createdAt,
   };

@@ -380,6 +380,10 @@ export class JobRunner {
         malignantProbability: r.summary.malignantProbability,
         probabilities: r.summary.probabilities,
         members: r.members,
+        ensemble: req.ensemble ?? null,
+        memberMalignantSpread: r.disagreement?.malignantProbabilitySpread ?? null,
+        memberMalignantStdDev: r.disagreement?.malignantProbabilityStdDev ?? null,
+        membersDisagree: r.disagreement?.labelsDisagree ?? null,
       };
       if (r.cam) {
         // The map only: the heatmap and overlays are rendered from it when first asked for.
