@@ -4,59 +4,41 @@
  * looked at on overlays of the mask before and after the post-processing (docs/inference.md,
  * "Post-processing"); the assertions fix what was seen.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import {
+  ISIC_IMAGES,
+  loadShippedSegmenters,
+  shippedSegmentersPresent,
+  type ShippedSegmenters,
+} from '../../scripts/shipped-segmentation';
 import { thresholdMap } from './ensemble';
 import { labelComponents } from './mask-components';
 import { maskArea, overlap } from './mask-metrics';
-import { decodeAndResize, rgbToTensor, type InputSpec } from './preprocess';
-import { decodeRgb } from './render';
-import { segmentLesion, type MemberMask } from './segmentation-maps';
 
-const ROOT = path.join(__dirname, '../..');
-const ISIC = path.join(ROOT, 'datasets/isic-uda1/images');
-const MODELS = ['dg-seg-stats', 'dg-seg-skin-distance'];
-/** Each model's own input spec, from its manifest (the server prepares its input the same way). */
-const specOf = (m: string) =>
-  (JSON.parse(fs.readFileSync(path.join(ROOT, 'plugins', m, 'manifest.json'), 'utf8')) as { input: InputSpec }).input;
-const present = MODELS.every((m) => fs.existsSync(path.join(ROOT, 'plugins', m, 'model.onnx')));
+const suite = shippedSegmentersPresent() ? describe : describe.skip;
 
-(present ? describe : describe.skip)('segmentation post-processing on hand-checked real cases', () => {
-  let sessions: ort.InferenceSession[];
+suite('segmentation post-processing on hand-checked real cases', () => {
+  let segmenters: ShippedSegmenters;
   beforeAll(async () => {
-    sessions = await Promise.all(
-      MODELS.map((m) => ort.InferenceSession.create(path.join(ROOT, 'plugins', m, 'model.onnx'))),
-    );
+    segmenters = await loadShippedSegmenters();
   });
-  afterAll(async () => Promise.all(sessions.map((s) => s.release())));
+  afterAll(() => segmenters.release());
 
-  /** The ensemble (weights 1:1, threshold 0.5) as the server runs it, and the bare thresholded mean. */
-  async function segment(name: string) {
-    const file = path.join(ISIC, `${name}.jpg`);
-    const image = await decodeRgb(file);
-    const members: MemberMask[] = [];
-    for (const [i, s] of sessions.entries()) {
-      const spec = specOf(MODELS[i]);
-      const tensor = rgbToTensor((await decodeAndResize(file, spec)).data, spec);
-      const out = await s.run({ input: new ort.Tensor('float32', tensor, [1, 3, spec.height, spec.width]) });
-      const fit = { mode: spec.resize ?? 'fill', modelWidth: spec.width, modelHeight: spec.height };
-      members.push({
-        output: out.mask.data as Float32Array,
-        width: spec.width,
-        height: spec.height,
-        activation: 'none',
-        fit,
-      });
-    }
-    const r = segmentLesion(members, [1, 1], 0.5, image);
+  /**
+   * The ensemble (weights 1:1, threshold 0.5) as the server runs it, and the bare thresholded mean;
+   * `fillSurround: false` is the path before the scope-surround fill (scope-fill.ts), for "before" figures.
+   */
+  async function segment(name: string, opts?: { fillSurround?: boolean }) {
+    const { image, result: r } = await segmenters.segment(path.join(ISIC_IMAGES, `${name}.jpg`), opts);
     const n = image.width * image.height;
     const outsideField = r.field.detected ? r.mask.filter((v, i) => v && !r.field.mask[i]).length : 0;
+    const bare = thresholdMap(r.probability, 0.5);
     return {
       r,
       n,
       width: image.width,
-      bare: thresholdMap(r.probability, 0.5),
+      bare,
+      barePercent: (100 * maskArea(bare)) / n,
       pieces: labelComponents(r.mask, image.width, image.height).count,
       outsideField,
       areaPercent: (100 * maskArea(r.mask)) / n,
@@ -64,29 +46,58 @@ const present = MODELS.every((m) => fs.existsSync(path.join(ROOT, 'plugins', m, 
   }
 
   it('ISIC_0000290: the black surround (marked as lesion before) is left out', async () => {
+    expect((await segment('ISIC_0000290', { fillSurround: false })).barePercent).toBeGreaterThan(50); // 55 %
     const s = await segment('ISIC_0000290');
     expect(s.r.field.detected).toBe(true);
-    expect((100 * maskArea(s.bare)) / s.n).toBeGreaterThan(50); // before: 55 % of the image, surround included
+    expect(s.barePercent).toBeLessThan(30); // the members no longer mark the surround at all (21 %)
     expect(s.outsideField).toBe(0);
-    expect(s.areaPercent).toBeLessThan(40);
+    expect(s.areaPercent).toBeLessThan(30);
     expect(s.r.mask[0]).toBe(0);
   });
 
-  it('ISIC_0000170: the black band at the top (a piece of its own before) is gone', async () => {
+  it('ISIC_0000170: the black band at the top (a piece of its own before) is gone; both dark lobes are lesion', async () => {
+    const before = await segment('ISIC_0000170', { fillSurround: false });
+    expect(labelComponents(before.bare, before.width, before.n / before.width).count).toBeGreaterThan(1);
+    expect(before.areaPercent).toBeLessThan(6); // one lobe only (4 %)
     const s = await segment('ISIC_0000170');
     expect(s.r.field.detected).toBe(true);
-    expect(labelComponents(s.bare, s.width, s.n / s.width).count).toBeGreaterThan(1);
     expect(s.pieces).toBe(1);
     expect(s.outsideField).toBe(0);
     expect(s.r.mask.subarray(0, 25 * s.width).some((v) => v)).toBe(false);
     expect(s.r.touchesBorder).toBe(false);
+    expect(s.areaPercent).toBeGreaterThan(15); // 22 %
   });
 
-  it.each(['ISIC_0000274', 'ISIC_0000286'])('%s: the vignette arcs at the sides are dropped', async (name) => {
-    const s = await segment(name);
+  it('ISIC_0000274 and ISIC_0000275: the lesion inside the scope, not the whole bright field', async () => {
+    for (const [name, before, after] of [
+      ['ISIC_0000274', 33.1, 20.5],
+      ['ISIC_0000275', 27.1, 9.4],
+    ] as const) {
+      expect((await segment(name, { fillSurround: false })).areaPercent).toBeCloseTo(before, 0);
+      const s = await segment(name);
+      expect(s.r.field.detected).toBe(true);
+      expect(s.outsideField).toBe(0);
+      expect(s.pieces).toBe(1);
+      expect(s.r.touchesBorder).toBe(false);
+      expect(s.areaPercent).toBeCloseTo(after, 0);
+    }
+  });
+
+  it('ISIC_0000276: a dark lesion in a vignette, missed before (empty mask), is found', async () => {
+    expect((await segment('ISIC_0000276', { fillSurround: false })).areaPercent).toBe(0);
+    const s = await segment('ISIC_0000276');
+    expect(s.pieces).toBe(1);
+    expect(s.outsideField).toBe(0);
+    expect(s.areaPercent).toBeGreaterThan(15); // 24 %
+  });
+
+  it('ISIC_0000286: the vignette arcs at the sides are dropped (still a partial failure, see the contact sheet)', async () => {
+    const before = await segment('ISIC_0000286', { fillSurround: false });
+    expect(labelComponents(before.bare, before.width, before.n / before.width).count).toBe(5);
+    const s = await segment('ISIC_0000286');
     expect(s.r.field.detected).toBe(true);
     expect(s.outsideField).toBe(0);
-    expect(s.pieces).toBe(1);
+    expect(s.pieces).toBe(2);
   });
 
   it('ISIC_0000245: no surround; the two central pieces stay, the fragments on the right edge go', async () => {

@@ -3,7 +3,10 @@
  * ensemble), reports the members' agreement, and the research summary credits each member with its own
  * figures and the ensemble with the ensemble's.
  */
+import path from 'node:path';
+import { ISIC_IMAGES, loadShippedSegmenters } from '../../scripts/shipped-segmentation';
 import { collectFiles } from '../../src/app/file-gc';
+import { maskArea } from '../../src/inference/mask-metrics';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
@@ -162,5 +165,20 @@ describe('ensemble members', () => {
       ),
       9,
     );
+  }, 60_000);
+
+  it('paints the scope’s surround before the segmenters run: a lesion they missed in a vignette is found', async () => {
+    // Last, as the summary above counts the earlier tests' segmentations. ISIC_0000276: without the
+    // fill both members marked nothing inside the scope (lesion-mask.golden.test.ts).
+    const [image] = await seedImages(server, alice.id, ['ISIC_0000276']);
+    const [s] = await segment([image], PAIR);
+    expect(s.fieldOfViewPercent).not.toBeNull();
+    expect(s.metrics.areaPercent).toBeGreaterThan(15);
+    // The server's mask is the golden tests' harness's to the pixel: they test the serving path.
+    const harness = await loadShippedSegmenters();
+    const { result } = await harness.segment(path.join(ISIC_IMAGES, 'ISIC_0000276.jpg'));
+    await harness.release();
+    expect(s.metrics.areaPixels).toBe(maskArea(result.mask));
+    expect(lesion((await fetchPng(server, s.maskUrl)).data)).toEqual(result.mask);
   }, 60_000);
 });

@@ -7,16 +7,16 @@ import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../../../models-registry';
 import { decodeAndResize, rgbToTensor, type ResizedRgb } from '../../../inference/preprocess';
 import { activate } from '../../../inference/softmax';
-import type { ClassificationSummary } from '../../../inference/classification';
-import { classifyWithMembers } from '../../../inference/ensemble-classification';
-import type { MemberDisagreement } from '../../../inference/ensemble-disagreement';
+import { averageProbabilities } from '../../../inference/ensemble';
+import { summariseClassification, type ClassificationSummary } from '../../../inference/classification';
 import { camToImage, featureMapAt, type ModelFit } from '../../../inference/cam-map';
 import { gradCam, UnsupportedHeadError, type CamResult } from '../../../inference/gradcam';
 import { scoreCam } from '../../../inference/score-cam';
+import { fillScopeSurround } from '../../../inference/scope-fill';
 import type { SeverityThresholds } from '../../../inference/severity';
 import { batcherFor, type ImageOutputs } from './batcher';
 import type { MemberRun, MemberSessions } from './members';
-import type { MemberRecord, PredictionMemberRecord } from '../../../entities/prediction';
+import type { MemberRecord } from '../../../entities/prediction';
 import type { FinishedSegmentation } from './image-tasks';
 import { movable, type ImageWork } from './image-threads';
 import { decodeKey } from './decoded-pixels';
@@ -122,10 +122,7 @@ export interface CamOutput {
 
 export interface ClassifyResult {
   summary: ClassificationSummary;
-  /** Each member's record with its own output. */
-  members: PredictionMemberRecord[];
-  /** How much the members disagree; null with one member. */
-  disagreement: MemberDisagreement | null;
+  members: MemberRecord[];
   cam: CamOutput | null;
 }
 
@@ -151,13 +148,11 @@ export async function classifyImage(
     return activate(outputs[i][name].data, m.postprocess.activation);
   });
   const lead = members[0].lease.manifest;
-  const {
-    summary,
-    members: own,
-    disagreement,
-  } = classifyWithMembers(
-    probs,
-    members.map((r) => r.spec.weight),
+  const summary = summariseClassification(
+    averageProbabilities(
+      probs,
+      members.map((r) => r.spec.weight),
+    ),
     lead.labels!,
     lead.malignantLabels ?? [],
     lead.postprocess.decisionThreshold ?? 0.5,
@@ -167,7 +162,7 @@ export async function classifyImage(
     cam = await explain(source, members, outputs, pixels, opts.targetLabel ?? summary.label, opts.sessions);
     await report('gradcam');
   }
-  return { summary, members: members.map((r, i) => ({ ...memberRecord(r), output: own[i] })), disagreement, cam };
+  return { summary, members: members.map(memberRecord), cam };
 }
 
 /** Grad-CAM (exact through the head) or Score-CAM on the heaviest member that exposes a feature map. */
@@ -243,7 +238,15 @@ export async function segmentImage(
   report: StageReport,
 ): Promise<SegmentResult> {
   await report('preprocessing');
-  const pixels = await preprocess(source, members);
+  const pixels = new Map<string, ResizedRgb>();
+  for (const [k, r] of await preprocess(source, members)) {
+    // A scope's dark surround would pass for the darkest lesion: segmenters see it painted skin (scope-fill.ts).
+    const scope = fillScopeSurround(r.data, r.width, r.height);
+    pixels.set(
+      k,
+      scope.filled ? { ...r, data: Buffer.from(scope.rgb.buffer, scope.rgb.byteOffset, scope.rgb.length) } : r,
+    );
+  }
   const outputs = await runMembers(members, pixels, report);
   await report('ensembling');
   const maps = members.map((r, i) => {
