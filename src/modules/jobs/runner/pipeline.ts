@@ -7,8 +7,9 @@ import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../../../models-registry';
 import { decodeAndResize, rgbToTensor, type ResizedRgb } from '../../../inference/preprocess';
 import { activate } from '../../../inference/softmax';
-import { averageProbabilities } from '../../../inference/ensemble';
-import { summariseClassification, type ClassificationSummary } from '../../../inference/classification';
+import type { ClassificationSummary } from '../../../inference/classification';
+import { classifyWithMembers } from '../../../inference/ensemble-classification';
+import type { MemberDisagreement } from '../../../inference/ensemble-disagreement';
 import { camToImage, featureMapAt, type ModelFit } from '../../../inference/cam-map';
 import { gradCam, UnsupportedHeadError, type CamResult } from '../../../inference/gradcam';
 import { scoreCam } from '../../../inference/score-cam';
@@ -16,7 +17,7 @@ import { fillScopeSurround } from '../../../inference/scope-fill';
 import type { SeverityThresholds } from '../../../inference/severity';
 import { batcherFor, type ImageOutputs } from './batcher';
 import type { MemberRun, MemberSessions } from './members';
-import type { MemberRecord } from '../../../entities/prediction';
+import type { MemberRecord, PredictionMemberRecord } from '../../../entities/prediction';
 import type { FinishedSegmentation } from './image-tasks';
 import { movable, type ImageWork } from './image-threads';
 import { decodeKey } from './decoded-pixels';
@@ -122,7 +123,10 @@ export interface CamOutput {
 
 export interface ClassifyResult {
   summary: ClassificationSummary;
-  members: MemberRecord[];
+  /** Each member's record with its own output. */
+  members: PredictionMemberRecord[];
+  /** How much the members disagree; null with one member. */
+  disagreement: MemberDisagreement | null;
   cam: CamOutput | null;
 }
 
@@ -148,11 +152,13 @@ export async function classifyImage(
     return activate(outputs[i][name].data, m.postprocess.activation);
   });
   const lead = members[0].lease.manifest;
-  const summary = summariseClassification(
-    averageProbabilities(
-      probs,
-      members.map((r) => r.spec.weight),
-    ),
+  const {
+    summary,
+    members: own,
+    disagreement,
+  } = classifyWithMembers(
+    probs,
+    members.map((r) => r.spec.weight),
     lead.labels!,
     lead.malignantLabels ?? [],
     lead.postprocess.decisionThreshold ?? 0.5,
@@ -162,7 +168,7 @@ export async function classifyImage(
     cam = await explain(source, members, outputs, pixels, opts.targetLabel ?? summary.label, opts.sessions);
     await report('gradcam');
   }
-  return { summary, members: members.map(memberRecord), cam };
+  return { summary, members: members.map((r, i) => ({ ...memberRecord(r), output: own[i] })), disagreement, cam };
 }
 
 /** Grad-CAM (exact through the head) or Score-CAM on the heaviest member that exposes a feature map. */
