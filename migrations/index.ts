@@ -16,6 +16,7 @@ import { Migration20261203100000_segmentation_lesion } from './Migration20261203
 import { Migration20261203110000_segmentation_field } from './Migration20261203110000_segmentation_field';
 import { Migration20261203120000_segmentation_members } from './Migration20261203120000_segmentation_members';
 import { Migration20261203150000_classification_ensembles } from './Migration20261203150000_classification_ensembles';
+import { Migration20261203160000_prediction_abstention } from './Migration20261203160000_prediction_abstention';
 
 /**
  * Every migration, in order. Listed by hand (not globbed) so the same list works from the
@@ -42,4 +43,5 @@ export const migrationsList: MigrationObject[] = [
     name: 'Migration20261203150000_classification_ensembles',
     class: Migration20261203150000_classification_ensembles,
   },
+  { name: 'Migration20261203160000_prediction_abstention', class: Migration20261203160000_prediction_abstention },
 ];

@@ -32,6 +32,16 @@ export interface PredictionMemberRecord extends MemberRecord {
   output?: ClassificationMemberOutput;
 }
 
+/** Image-quality figures as stored: inference/image-quality.ts's ImageQuality (entities do not import the math). */
+export interface QualityRecord {
+  score: number;
+  sharpness: number;
+  darkFraction: number;
+  brightFraction: number;
+  meanBrightness: number;
+  skinFraction: number;
+}
+
 /**
  * A classification of one image. `imageId` / `patientId` are the [3] entities' ids (kept as plain
  * uuids so this table does not depend on their module order); the owner is the user who asked.
@@ -100,4 +110,26 @@ export class Prediction extends ImageResult {
   /** Unused since the heatmap is rendered from the map on request (kept for rows written before). */
   @Property({ type: 'text', nullable: true })
   gradCamHeatmapSha256?: string | null;
+
+  // Abstention ([14], docs/inference.md "Image quality and abstention"): null on rows stored before it (not assessed).
+
+  /** The image-quality figures of the pixels classified (inference/image-quality.ts). */
+  @Property({ type: 'json', nullable: true })
+  quality?: QualityRecord | null;
+
+  /** Why the result abstains (PredictionFlag values, inference/abstain.ts); empty when it stands. */
+  @Property({ type: 'json', nullable: true })
+  flags?: string[] | null;
+
+  /** Any flag: the label is reported as indeterminate (label and probabilities are kept). */
+  @Property({ type: 'boolean', nullable: true })
+  abstained?: boolean | null;
+
+  /** |malignantProbability - decisionThreshold| of the model that ran. */
+  @Property({ type: 'double', nullable: true })
+  decisionMargin?: number | null;
+
+  /** ABSTAIN_MARGIN when it was stored. */
+  @Property({ type: 'double', nullable: true })
+  abstainMargin?: number | null;
 }

@@ -9,6 +9,15 @@ import type { QualityReason, QualityThresholds } from './image-quality';
 
 export type PredictionFlag = 'LOW_MARGIN' | QualityReason;
 
+/** Each flag in plain words, as reports say it ("Indeterminate: <reason>; <reason>"). */
+export const FLAG_REASONS: Record<PredictionFlag, string> = {
+  LOW_MARGIN: 'the probability of malignancy is too close to the decision threshold to call',
+  BLURRED: 'the image is blurred or featureless',
+  UNDER_EXPOSED: 'the image is too dark',
+  OVER_EXPOSED: 'the image is overexposed',
+  NOT_DERMOSCOPY_LIKE: 'the image does not look like dermoscopy of skin',
+};
+
 /** The config's QUALITY_* settings (AbstainConfig in infra/config, named here: math does not import infra). */
 type QualitySettings = Record<
   | 'QUALITY_MIN_SHARPNESS'
@@ -30,6 +39,11 @@ export function qualityThresholds(c: QualitySettings): QualityThresholds {
     maxBrightFraction: c.QUALITY_MAX_BRIGHT_FRACTION,
     minSkinFraction: c.QUALITY_MIN_SKIN_FRACTION,
   };
+}
+
+/** Stored flags in words (FLAG_REASONS; a value this version does not know is kept as it is). */
+export function flagReasons(flags: readonly string[]): string[] {
+  return flags.map((f) => FLAG_REASONS[f as PredictionFlag] ?? f);
 }
 
 export interface Abstention {

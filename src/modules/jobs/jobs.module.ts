@@ -124,6 +124,7 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
       progress,
       metrics: jobMetrics,
       severity: severityOf(config),
+      abstain: config,
       logger,
       imageConcurrency: config.JOB_IMAGE_CONCURRENCY,
       images,

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Image, Prediction, Segmentation, type MemberRecord } from '../../entities';
 import type { FileStore } from '../../infra/storage/file-store';
 import type { SeverityThresholds } from '../../inference/severity';
+import { flagReasons } from '../../inference/abstain';
 import { asBuffer, movable, type JobsModule } from '../jobs';
 import type { ImageReportData, ReportModelRef } from './pdf/types';
 import type { ImageRow } from './csv/types';
@@ -140,6 +141,7 @@ export async function pdfData(
       confidence: prediction.confidence,
       probabilities: prediction.probabilities,
       models: modelRefs(prediction.members),
+      indeterminate: prediction.abstained ? flagReasons(prediction.flags ?? []) : [],
     },
     segmentation: segmentation && {
       areaPercent: segmentation.areaPercent,

@@ -5,6 +5,7 @@ import type { Prediction, PredictionMemberRecord } from '../../../entities/predi
 import { Connection } from '../../../schema/connection';
 import { DeviceInput, DeviceType } from '../../../models-registry';
 import { GradCamMethod, JobStage } from './job-enums';
+import { ImageQualityType, PredictionFlag } from './prediction-abstention.types';
 import { Node } from '../../../schema/node';
 
 registerEnumType(JobKind, {
@@ -221,6 +222,31 @@ export class PredictionType {
     description: 'The explanation map; null when explain was false or no member exposes a feature map',
   })
   gradCam?: GradCamType | null;
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'True when the result is indeterminate (any flag): label and probabilities are kept but should not be read as a call; null on predictions stored before the checks (flags: NOT_ASSESSED)',
+  })
+  abstained?: boolean | null;
+  @Field(() => [PredictionFlag], {
+    description: 'Why it abstains, LOW_MARGIN first; empty when the result stands; [NOT_ASSESSED] on older predictions',
+  })
+  flags!: PredictionFlag[];
+  @Field(() => ImageQualityType, {
+    nullable: true,
+    description: 'The image-quality checks of the pixels classified; null on predictions stored before them',
+  })
+  quality?: ImageQualityType | null;
+  @Field(() => Float, {
+    nullable: true,
+    description: '|malignantProbability - decisionThreshold| of the model that ran; null on older predictions',
+  })
+  decisionMargin?: number | null;
+  @Field(() => Float, {
+    nullable: true,
+    description: 'ABSTAIN_MARGIN when the prediction was stored (LOW_MARGIN below it); null on older predictions',
+  })
+  abstainMargin?: number | null;
   @Field(() => Date, { description: 'When the result was stored' }) createdAt!: Date;
 }
 

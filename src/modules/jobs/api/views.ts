@@ -5,6 +5,7 @@ import type { ProgressEvent } from '../progress';
 import { toDeviceType, toDeviceTypeOrNull } from '../../../models-registry';
 import type { GradCamMethod, JobStage } from './job-enums';
 import { ResultUrls, type GradCamFiles } from './result-files';
+import { toAbstention } from './prediction-abstention.types';
 import type {
   EnsembleMember,
   GradCamType,
@@ -87,6 +88,7 @@ export function toPrediction(p: Prediction, ctx: AppContext, imageSha256: string
       membersDisagree: p.membersDisagree,
     },
     gradCam: cam,
+    ...toAbstention(p),
     createdAt: p.createdAt,
   };
 }

@@ -21,6 +21,8 @@ import type { MemberRecord, PredictionMemberRecord } from '../../../entities/pre
 import type { FinishedSegmentation } from './image-tasks';
 import { movable, type ImageWork } from './image-threads';
 import { decodeKey } from './decoded-pixels';
+import { measureDecoded } from './abstain-check';
+import type { QualityFigures } from '../../../inference/image-quality';
 
 /** An image's bytes, or the path of its file (sharp then reads it on its own threads). */
 export type ImageSource = Buffer | string;
@@ -128,6 +130,8 @@ export interface ClassifyResult {
   /** How much the members disagree; null with one member. */
   disagreement: MemberDisagreement | null;
   cam: CamOutput | null;
+  /** Image-quality figures of the pixels the members ran on (abstain-check.ts). */
+  quality: QualityFigures;
 }
 
 export async function classifyImage(
@@ -146,6 +150,7 @@ export async function classifyImage(
   const pixels = await preprocess(source, members, opts.decoded);
   const outputs = await runMembers(members, pixels, report);
   await report('ensembling');
+  const quality = measureDecoded(pixels);
   const probs = members.map((r, i) => {
     const m = r.lease.manifest;
     const name = outputOf(m, 'logits') ?? outputOf(m, 'probabilities')!;
@@ -168,7 +173,13 @@ export async function classifyImage(
     cam = await explain(source, members, outputs, pixels, opts.targetLabel ?? summary.label, opts.sessions);
     await report('gradcam');
   }
-  return { summary, members: members.map((r, i) => ({ ...memberRecord(r), output: own[i] })), disagreement, cam };
+  return {
+    summary,
+    members: members.map((r, i) => ({ ...memberRecord(r), output: own[i] })),
+    disagreement,
+    cam,
+    quality,
+  };
 }
 
 /** Grad-CAM (exact through the head) or Score-CAM on the heaviest member that exposes a feature map. */

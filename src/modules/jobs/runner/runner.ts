@@ -28,6 +28,8 @@ import type { ImageRef } from '../job-request';
 import { AttemptState, type JobCancellations } from './cancellation';
 import { withRequestId } from '../../../infra/observability/request-scope';
 import type { DecodedPixels } from './decoded-pixels';
+import { abstentionColumns } from './abstain-check';
+import type { AbstainConfig } from '../../../infra/config';
 
 export interface RunnerDeps {
   orm: MikroORM;
@@ -39,6 +41,8 @@ export interface RunnerDeps {
   progress: ProgressPublisher;
   metrics: JobMetrics;
   severity: SeverityThresholds;
+  /** ABSTAIN_MARGIN and QUALITY_*: when a classification abstains. */
+  abstain: AbstainConfig;
   logger: Logger;
   /** Images of one batch job processed at once (they share dynamic batches). */
   imageConcurrency?: number;
@@ -385,6 +389,9 @@ export class JobRunner {
         memberMalignantStdDev: r.disagreement?.malignantProbabilityStdDev ?? null,
         membersDisagree: r.disagreement?.labelsDisagree ?? null,
       };
+      // Quality of the pixels classified and the margin of the call: does the result abstain?
+      const threshold = runs[0].lease.manifest.postprocess.decisionThreshold ?? 0.5;
+      Object.assign(p, abstentionColumns(r.quality, r.summary.malignantProbability, threshold, this.deps.abstain));
       if (r.cam) {
         // The map only: the heatmap and overlays are rendered from it when first asked for.
         const mapFile = await files.putBuffer(encodeMap(r.cam.map, r.cam.width, r.cam.height));

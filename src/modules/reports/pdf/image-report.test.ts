@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { fixtureReportData } from './fixture';
 import { REPORT_DISCLAIMER, renderImageReport } from './image-report';
 import type { ImageReportData, ImageReportOptions } from './types';
+import { flagReasons } from '../../../inference/abstain';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'report-pdf-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -99,6 +100,30 @@ describe('renderImageReport', () => {
     expect(t).toContain('No model results are recorded for this image');
     expect(t).toContain('Ana María Fernández');
     expect(t).toMatch(/Page 1 of 1/);
+  });
+
+  it('says "Indeterminate" with the reasons in words instead of a bare label when the prediction abstained', async () => {
+    const reasons = flagReasons(['LOW_MARGIN', 'BLURRED']);
+    const file = await render({ ...data, prediction: { ...data.prediction!, indeterminate: reasons } });
+    const t = text(file);
+    expect(t).toContain('Result: Indeterminate');
+    expect(t).toContain(
+      'The probability of malignancy is too close to the decision threshold to call; the image is blurred or featureless.',
+    );
+    expect(t).toContain("For reference only, the model's most probable class: melanoma (81.2 %)");
+    expect(t).not.toContain('Predicted class:');
+    // The probabilities stay in the table (clinicians need them).
+    expect(t).toContain('melanoma 81.2 %');
+    // An empty list is a result that stands.
+    expect(text(await render({ ...data, prediction: { ...data.prediction!, indeterminate: [] } }))).toContain(
+      'Predicted class: melanoma — confidence 81.2 %',
+    );
+    // `WRITE_REPORT_INDETERMINATE=/tmp/x.png` writes page 1 to look at.
+    const out = process.env.WRITE_REPORT_INDETERMINATE;
+    if (out) {
+      execFileSync('pdftoppm', ['-png', '-r', '80', '-f', '1', '-l', '1', '-singlefile', file, path.join(dir, 'ind')]);
+      copyFileSync(path.join(dir, 'ind.png'), out);
+    }
   });
 
   it('renders a page 1 that is not blank', async () => {

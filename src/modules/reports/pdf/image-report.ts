@@ -222,10 +222,12 @@ function classification(doc: PDFKit.PDFDocument, data: ImageReportData, area: Ar
     );
     return;
   }
-  doc
-    .font(FONT.bold)
-    .fontSize(10.5)
-    .text(`Predicted class: ${p.label} — confidence ${pct(p.confidence)}`, area.x, doc.y, { width: area.w });
+  if (p.indeterminate?.length) indeterminate(doc, p.label, p.confidence, p.indeterminate, area);
+  else
+    doc
+      .font(FONT.bold)
+      .fontSize(10.5)
+      .text(`Predicted class: ${p.label} — confidence ${pct(p.confidence)}`, area.x, doc.y, { width: area.w });
   doc.moveDown(0.3);
   const sorted = [...p.probabilities].sort((a, b) => b.probability - a.probability);
   table(
@@ -237,6 +239,27 @@ function classification(doc: PDFKit.PDFDocument, data: ImageReportData, area: Ar
     sorted.map((c) => ({ cells: [c.label, pct(c.probability)], bold: c.label === p.label })),
     area,
   );
+}
+
+/** An abstained result: "Indeterminate" and the reasons in words; the model's most probable class only for reference. */
+function indeterminate(
+  doc: PDFKit.PDFDocument,
+  label: string,
+  confidence: number,
+  reasons: string[],
+  area: Area,
+): void {
+  doc
+    .font(FONT.bold)
+    .fontSize(10.5)
+    .fillColor(STYLE.warning)
+    .text('Result: Indeterminate', area.x, doc.y, { width: area.w });
+  const because = reasons.map((r, i) => (i ? r : r[0].toUpperCase() + r.slice(1))).join('; ');
+  paragraph(doc, `${because}.`, { area });
+  paragraph(doc, `For reference only, the model's most probable class: ${label} (${pct(confidence)}).`, {
+    area,
+    color: STYLE.muted,
+  });
 }
 
 function segmentation(doc: PDFKit.PDFDocument, data: ImageReportData, area: Area): void {

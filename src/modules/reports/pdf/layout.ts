@@ -8,6 +8,8 @@ export const STYLE = {
   rule: '#c7ccd1',
   headerFill: '#eef1f4',
   accent: '#1f4e79',
+  /** An indeterminate (abstained) result. */
+  warning: '#a04000',
   body: 9.5,
   small: 8,
   heading: 12,

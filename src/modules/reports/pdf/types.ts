@@ -43,6 +43,11 @@ export interface ImageReportData {
     /** Every class probability, 0..1. */
     probabilities: { label: string; probability: number }[];
     models: ReportModelRef[];
+    /**
+     * Why the result is indeterminate, in words (the prediction abstained: low margin, poor image); the
+     * report then says "Indeterminate" with these instead of a bare label. Empty or absent: the result stands.
+     */
+    indeterminate?: string[];
   } | null;
   segmentation: {
     areaPercent: number;

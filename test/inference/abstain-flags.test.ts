@@ -1,0 +1,174 @@
+import sharp from 'sharp';
+import { Role } from '../../src/entities';
+import { startTestServer, type TestServer } from '../support/server';
+import { createSignedInUser, type SignedInUser } from '../support/users';
+import { seedPrediction } from '../support/results';
+import { createPatient, fixture, JPEGS } from '../patients/helpers';
+import { multipart } from '../patients/multipart';
+import { download, pdfText, R } from '../reports/helpers';
+import { isicImage, seedImages } from './helpers';
+
+/**
+ * Abstention over HTTP with the real models and real images ([14], docs/inference.md "Image quality and
+ * abstention"): uploads classified in the upload (the job reads the upload's decode), images classified
+ * by a job that decodes the stored file, the PDF report, rows stored before the checks, and ABSTAIN_MARGIN.
+ */
+const FIELDS = `label confidence malignantProbability probabilities { label probability } abstained flags
+  decisionMargin abstainMargin quality { score sharpness darkFraction brightFraction meanBrightness skinFraction }`;
+const UPLOAD = `mutation($p: ID!, $f: [Upload!]!) {
+  uploadImages(patientId: $p, files: $f, classify: { explain: false }, wait: true) { id latestPrediction { ${FIELDS} } } }`;
+const CLASSIFY = `mutation($id: ID!) { classifyImage(imageId: $id, explain: false, wait: true) { status predictions { ${FIELDS} } } }`;
+const QUALITY_FLAGS = ['BLURRED', 'UNDER_EXPOSED', 'OVER_EXPOSED', 'NOT_DERMOSCOPY_LIKE'];
+
+const png = (img: sharp.Sharp) => img.png().toBuffer();
+const solid = (r: number, g: number, b: number) =>
+  png(sharp({ create: { width: 250, height: 250, channels: 3, background: { r, g, b } } }));
+
+describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
+  let server: TestServer;
+  let alice: SignedInUser;
+  let patientId: string;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { JOB_MODE: 'inline' } });
+    alice = await createSignedInUser(server, { role: Role.CLINICIAN });
+    patientId = await createPatient(server, alice.token);
+  }, 60_000);
+  afterAll(() => server?.close());
+
+  const upload = async (name: string, data: Buffer) => {
+    const r = await multipart(server, alice.token, UPLOAD, { p: patientId }, [{ name, data }], 'f');
+    expect(r.errors).toBeUndefined();
+    return r.data.uploadImages[0] as { id: string; latestPrediction: any };
+  };
+  const pdfOf = async (imageId: string) => {
+    const r = await server.gql<any>(
+      R.generate,
+      { input: { kind: 'PDF', imageIds: [imageId] }, wait: true },
+      alice.token,
+    );
+    expect(r.errors).toBeUndefined();
+    return pdfText((await download(server, r.data.generateReport.url)).body).replace(/\s+/g, ' ');
+  };
+
+  it('a real lesion image has no quality flag; LOW_MARGIN only when its call is within the margin', async () => {
+    for (const name of JPEGS) {
+      const p = (await upload(name, fixture(name))).latestPrediction;
+      expect(p.flags.filter((f: string) => QUALITY_FLAGS.includes(f))).toEqual([]);
+      expect(p.quality.score).toBeGreaterThan(0.5);
+      expect(p.quality.skinFraction).toBeGreaterThan(0.1);
+      expect(p.abstainMargin).toBe(0.1);
+      // The shipped classifiers' decision threshold is 0.5.
+      expect(p.decisionMargin).toBeCloseTo(Math.abs(p.malignantProbability - 0.5), 12);
+      expect(p.flags).toEqual(p.decisionMargin < 0.1 ? ['LOW_MARGIN'] : []);
+      expect(p.abstained).toBe(p.flags.length > 0);
+    }
+  }, 60_000);
+
+  it.each([
+    ['a solid skin-coloured image', () => solid(224, 172, 140), ['BLURRED']],
+    ['a black image', () => solid(0, 0, 0), ['BLURRED', 'UNDER_EXPOSED', 'NOT_DERMOSCOPY_LIKE']],
+    ['a white image', () => solid(255, 255, 255), ['BLURRED', 'OVER_EXPOSED', 'NOT_DERMOSCOPY_LIKE']],
+    ['a green image', () => solid(0, 160, 0), ['BLURRED', 'NOT_DERMOSCOPY_LIKE']],
+    ['a heavily blurred real lesion', () => png(sharp(isicImage('ISIC_0000150')).blur(8)), ['BLURRED']],
+    [
+      'noise',
+      () =>
+        png(
+          sharp({
+            create: {
+              width: 250,
+              height: 250,
+              channels: 3,
+              background: '#000',
+              noise: { type: 'gaussian', mean: 128, sigma: 60 },
+            },
+          }),
+        ),
+      ['NOT_DERMOSCOPY_LIKE'],
+    ],
+  ])(
+    '%s is flagged and abstains, label and probabilities kept',
+    async (_, make, quality) => {
+      const p = (await upload('x.png', await make())).latestPrediction;
+      expect(p.abstained).toBe(true);
+      expect(p.flags.filter((f: string) => QUALITY_FLAGS.includes(f))).toEqual(quality);
+      expect(p.quality.score).toBeLessThan(0.5);
+      expect(p.probabilities).toHaveLength(2);
+      expect(['benign', 'malignant']).toContain(p.label);
+    },
+    60_000,
+  );
+
+  it('a job that decodes the stored file measures what the upload measured', async () => {
+    const up = await upload('blue.png', await solid(20, 40, 200));
+    const r = await server.gql<any>(CLASSIFY, { id: up.id }, alice.token);
+    expect(r.errors).toBeUndefined();
+    const p = r.data.classifyImage.predictions[0];
+    expect(p).toEqual(up.latestPrediction);
+    expect(p.flags).toContain('NOT_DERMOSCOPY_LIKE');
+  }, 60_000);
+
+  it('the PDF report says "Indeterminate" with the reasons in words instead of a bare label', async () => {
+    const black = await upload('black.png', await solid(0, 0, 0));
+    const t = await pdfOf(black.id);
+    expect(t).toContain('Result: Indeterminate');
+    // Two columns: pdftotext interleaves their lines, so each reason is looked for alone.
+    for (const words of [
+      'The image is blurred or featureless;',
+      'too dark;',
+      'does not look like',
+      'dermoscopy of skin.',
+    ])
+      expect(t).toContain(words);
+    expect(t).toContain(`For reference only, the model's most probable class: ${black.latestPrediction.label}`);
+    expect(t).not.toContain('Predicted class:');
+  }, 60_000);
+
+  it('a prediction stored before the checks reads as not assessed', async () => {
+    const [imageId] = await seedImages(server, alice.id, ['ISIC_0000150'], patientId);
+    const em = server.services.db.orm.em.fork();
+    // No Grad-CAM map (the seeded row's map file does not exist).
+    const noCam = { gradCamMethod: null, gradCamTarget: null, gradCamModel: null, gradCamMapSha256: null };
+    const old = seedPrediction(em, { owner: alice.id, imageId, patientId, members: [], at: new Date() }, noCam);
+    await em.flush();
+    const r = await server.gql<any>(
+      `query($id: ID!) { prediction(id: $id) { ${FIELDS} } }`,
+      { id: old.id },
+      alice.token,
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data.prediction).toMatchObject({
+      abstained: null,
+      flags: ['NOT_ASSESSED'],
+      quality: null,
+      decisionMargin: null,
+      abstainMargin: null,
+    });
+    // The report shows it as it always did.
+    expect(await pdfOf(imageId)).toContain('Predicted class: nevus');
+  }, 60_000);
+});
+
+describe('ABSTAIN_MARGIN=0.5', () => {
+  let server: TestServer;
+  afterAll(() => server?.close());
+
+  it('every classification of real images abstains with LOW_MARGIN (and no quality flag)', async () => {
+    server = await startTestServer({
+      env: { JOB_MODE: 'inline', ABSTAIN_MARGIN: '0.5' },
+    });
+    const alice = await createSignedInUser(server, { role: Role.CLINICIAN });
+    const ids = await seedImages(server, alice.id, ['ISIC_0000150', 'ISIC_0000184', 'ISIC_0000151', 'ISIC_0000249']);
+    for (const id of ids) {
+      const r = await server.gql<any>(CLASSIFY, { id }, alice.token);
+      expect(r.errors).toBeUndefined();
+      const p = r.data.classifyImage.predictions[0];
+      expect(p).toMatchObject({ abstained: true, flags: ['LOW_MARGIN'], abstainMargin: 0.5 });
+      expect(p.decisionMargin).toBeLessThan(0.5);
+    }
+  }, 120_000);
+
+  it('refuses a garbage margin at start', async () => {
+    await expect(startTestServer({ env: { ABSTAIN_MARGIN: 'lots' } })).rejects.toThrow(/ABSTAIN_MARGIN/);
+  });
+});
