@@ -1,6 +1,6 @@
 import { AppError } from '../infra/errors';
 import { maskMetrics } from './mask-metrics';
-import { severity, validateSeverityThresholds } from './severity';
+import { severity, severityReason, storedSeverityReason, validateSeverityThresholds } from './severity';
 
 const t = { smallAreaPercent: 5, largeAreaPercent: 25, highCircularity: 0.7, lowCircularity: 0.4 };
 /** The configuration's defaults (SEVERITY_* in src/infra/config/env.ts). */
@@ -82,5 +82,26 @@ describe('severity', () => {
       expect(e).toBeInstanceOf(AppError);
       expect((e as AppError).extensions.field).toBe(field);
     }
+  });
+
+  it.each([
+    [0, 0, 'The mask is empty: nothing to grade'],
+    [20, 0.9, 'Area 20.00 % ≥ 20 % (a large lesion)'],
+    [10, 0.44, 'Circularity 0.440 < 0.45 (an irregular border)'],
+    [4.5, 0.75, 'Area 4.50 % < 5 % and circularity 0.750 ≥ 0.75 (small and regular)'],
+    [5, 0.9, 'Neither HIGH (area ≥ 20 % or circularity < 0.45) nor LOW (area < 5 % and circularity ≥ 0.75)'],
+  ])('says why: area %p%%, circularity %p -> %s', (area, circ, want) => {
+    expect(severityReason(area as number, circ as number, configDefaults)).toBe(want);
+  });
+
+  it('says when a stored grade was made under other cut points', () => {
+    expect(storedSeverityReason('LOW', 4.5, 0.8, configDefaults)).toBe(
+      'Area 4.50 % < 5 % and circularity 0.800 ≥ 0.75 (small and regular)',
+    );
+    // Graded when the small-area cut was 10 %: the cut points now give MODERATE.
+    expect(storedSeverityReason('LOW', 8, 0.8, configDefaults)).toBe(
+      'Graded LOW under the cut points in force when it ran; those in force now give MODERATE: ' +
+        'Neither HIGH (area ≥ 20 % or circularity < 0.45) nor LOW (area < 5 % and circularity ≥ 0.75)',
+    );
   });
 });

@@ -48,3 +48,39 @@ export function severity(areaPercent: number, circularity: number, thresholds: S
   if (areaPercent < thresholds.smallAreaPercent && circularity >= thresholds.highCircularity) return 'LOW';
   return 'MODERATE';
 }
+
+const pct = (n: number): string => `${n.toFixed(2)} %`;
+
+/**
+ * The condition of `severity` that decided the grade, in words, with the figures and cut points; what
+ * clients show beside a grade (Segmentation.severityReason) so no client keeps its own copy of the table.
+ */
+export function severityReason(areaPercent: number, circularity: number, t: SeverityThresholds): string {
+  const c = circularity.toFixed(3);
+  if (areaPercent === 0) return 'The mask is empty: nothing to grade';
+  if (areaPercent >= t.largeAreaPercent) return `Area ${pct(areaPercent)} ≥ ${t.largeAreaPercent} % (a large lesion)`;
+  if (circularity < t.lowCircularity) return `Circularity ${c} < ${t.lowCircularity} (an irregular border)`;
+  if (areaPercent < t.smallAreaPercent && circularity >= t.highCircularity)
+    return `Area ${pct(areaPercent)} < ${t.smallAreaPercent} % and circularity ${c} ≥ ${t.highCircularity} (small and regular)`;
+  return (
+    `Neither HIGH (area ≥ ${t.largeAreaPercent} % or circularity < ${t.lowCircularity}) ` +
+    `nor LOW (area < ${t.smallAreaPercent} % and circularity ≥ ${t.highCircularity})`
+  );
+}
+
+/**
+ * The reason for a stored grade under the cut points in force now: severityReason when they give that
+ * grade, else a sentence that says the grade was made under other cut points (SEVERITY_* changed since).
+ */
+export function storedSeverityReason(
+  stored: Severity,
+  areaPercent: number,
+  circularity: number,
+  t: SeverityThresholds,
+): string {
+  const now = severity(areaPercent, circularity, t);
+  const reason = severityReason(areaPercent, circularity, t);
+  return now === stored
+    ? reason
+    : `Graded ${stored} under the cut points in force when it ran; those in force now give ${now}: ${reason}`;
+}

@@ -20,6 +20,8 @@ import { CurrentUser } from '../../../schema/current-user';
 import { imageShaById } from '../../images';
 import type { ProgressEvent } from '../progress';
 import type { InferenceJob } from '../../../entities';
+import { storedSeverityReason } from '../../../inference/severity';
+import { severityOf } from '../jobs.module';
 import { waitForJobs } from './job-wait';
 import { opacityVariant } from './result-files';
 import { memberMaskVariant, memberResults, SegmentationMemberResult } from './segmentation-members';
@@ -231,6 +233,15 @@ export class SegmentationFieldsResolver {
   })
   maskUrl(@Root() s: SegmentationType, @Ctx() ctx: AppContext): string {
     return resultUrls(ctx).segmentation(s.id, 'mask');
+  }
+
+  @FieldResolver(() => String, {
+    description:
+      'Why the grade: the condition of the severity table (docs/inference.md, "Severity") that decided it, with the figures and the cut points in force (SEVERITY_*); says so when the grade was made under other cut points',
+  })
+  severityReason(@Root() s: SegmentationType, @Ctx() ctx: AppContext): string {
+    const { areaPercent, circularity } = s.metrics;
+    return storedSeverityReason(s.severity, areaPercent, circularity, severityOf(ctx.services.config));
   }
 
   @FieldResolver(() => [SegmentationMemberResult], {

@@ -144,6 +144,7 @@ export const ImageResultQuery = graphql(`
             createdAt
             threshold
             severity
+            severityReason
             width
             height
             maskUrl

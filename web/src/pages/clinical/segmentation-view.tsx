@@ -4,7 +4,6 @@ import { useState, type ReactNode } from 'react';
 import { Slider, formatDateTime, formatPercent } from '../../ui';
 import { deviceName } from './ensemble';
 import { MaskLayer, Stack } from './overlay';
-import { explainSeverity } from './severity';
 import type { ClinicalImageResultQuery } from '../../gql/graphql';
 
 export type SegmentationResult = NonNullable<
@@ -55,7 +54,7 @@ export function SegmentationDetails({ segmentation: s }: { segmentation: Segment
             <th scope="row">Severity</th>
             <td>
               <span className={`clinical-badge clinical-${s.severity.toLowerCase()}`}>{s.severity}</span>{' '}
-              <span data-testid="severity-rule">{explainSeverity(s.severity, m.areaPercent, m.circularity)}</span>
+              <span data-testid="severity-rule">{s.severityReason}</span>
             </td>
           </tr>
           {rows.map(([k, v]) => (
