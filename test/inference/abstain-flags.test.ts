@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
@@ -122,6 +124,26 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
       expect(t).toContain(words);
     expect(t).toContain(`For reference only, the model's most probable class: ${black.latestPrediction.label}`);
     expect(t).not.toContain('Predicted class:');
+  }, 60_000);
+
+  it("the README's example runs as written: no flag on a real lesion, three on a black image", async () => {
+    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const start = readme.indexOf('# Reading the flags of a classification');
+    expect(start).toBeGreaterThan(0);
+    const op = readme.slice(readme.indexOf('\n', start) + 1, readme.indexOf('```', start));
+    const [lesion] = await seedImages(server, alice.id, ['ISIC_0000150'], patientId);
+    const black = await upload('black.png', await solid(0, 0, 0));
+    const run = async (id: string) => {
+      const r = await server.gql<any>(op.replace('<image id>', id), {}, alice.token);
+      expect(r.errors).toBeUndefined();
+      return r.data.classifyImage.predictions[0];
+    };
+    const a = await run(lesion);
+    expect(a.flags).toEqual(a.decisionMargin < 0.1 ? ['LOW_MARGIN'] : []);
+    expect(a.quality.score).toBeGreaterThan(0.9);
+    const b = await run(black.id);
+    expect(b).toMatchObject({ abstained: true, flags: ['BLURRED', 'UNDER_EXPOSED', 'NOT_DERMOSCOPY_LIKE'] });
+    expect(b.quality).toMatchObject({ score: 0, sharpness: 0, darkFraction: 1 });
   }, 60_000);
 
   it('a prediction stored before the checks reads as not assessed', async () => {
