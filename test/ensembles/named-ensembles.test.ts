@@ -2,6 +2,8 @@ import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { seedImages } from '../inference/helpers';
+import { createPatient, fixture } from '../patients/helpers';
+import { multipart } from '../patients/multipart';
 import { EQ, refusal } from './helpers';
 
 /**
@@ -320,6 +322,32 @@ describe('admin-defined ensembles', () => {
       const r = await server.gql<any>(EQ.classify, { imageId: imageIds[0], ensemble: name }, alice.token);
       expect(refusal(r)).toEqual({ code: 'MODEL_UNAVAILABLE', field: 'ensemble', reason: 'UNKNOWN_ENSEMBLE' });
     }
+  });
+
+  it('uploadImages(classify: { ensemble }) classifies the upload with the named ensemble; with models too it is refused', async () => {
+    const upload = `mutation($p: ID!, $f: [Upload!]!, $c: ClassifyInput) { uploadImages(patientId: $p, files: $f, classify: $c, wait: true) { id latestPrediction { id } } }`;
+    const patientId = await createPatient(server, alice.token);
+    const file = { name: 'lesion.jpg', data: fixture('ISIC_0000151.jpg'), type: 'image/jpeg' };
+    const uploadWith = (c: Record<string, unknown>) =>
+      multipart(server, alice.token, upload, { p: patientId, c }, [file], 'f');
+    const both = await uploadWith({ ensemble: 'default-classifier', models: [{ model: 'dg-gap-classifier' }] });
+    expect(refusal(both)).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'classify.ensemble',
+      reason: 'MODELS_AND_ENSEMBLE',
+    });
+    const unknown = await uploadWith({ ensemble: 'nope-nope' });
+    expect(refusal(unknown)).toEqual({
+      code: 'MODEL_UNAVAILABLE',
+      field: 'classify.ensemble',
+      reason: 'UNKNOWN_ENSEMBLE',
+    });
+    const r = await uploadWith({ ensemble: 'default-classifier' });
+    expect(r.errors).toBeUndefined();
+    const id = r.data.uploadImages[0].latestPrediction.id;
+    const p = (await server.gql<any>(EQ.prediction, { id }, alice.token)).data.prediction;
+    expect(p.ensemble).toBe('default-classifier');
+    expect(p.memberResults.map((m: any) => m.model)).toEqual(['dg-gap-classifier', 'dg-mlp-classifier']);
   });
 
   it('a member unloaded while an ensemble names it: classify says which ensemble cannot run and why', async () => {

@@ -20,6 +20,7 @@ it('runs a job in-process and streams every stage over the in-memory pub/sub', a
   expect(stream.events.map((e) => e.stage)).toEqual([
     'QUEUED',
     'PREPROCESSING',
+    'MODEL', // the default classifier is the default-classifier ensemble: one event per member
     'MODEL',
     'ENSEMBLING',
     'GRADCAM',
@@ -28,5 +29,5 @@ it('runs a job in-process and streams every stage over the in-memory pub/sub', a
   ]);
   const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
   const p = (await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, alice.token)).data.prediction;
-  expect(p.members[0].model).toBe('dg-gap-classifier'); // first shipped classifier by name
+  expect(p.members.map((m: any) => m.model)).toEqual(['dg-gap-classifier', 'dg-mlp-classifier']);
 }, 60_000);
