@@ -7,6 +7,8 @@ import path from 'node:path';
 import { ISIC_IMAGES, loadShippedSegmenters } from '../../scripts/shipped-segmentation';
 import { collectFiles } from '../../src/app/file-gc';
 import { maskArea } from '../../src/inference/mask-metrics';
+import { storedSeverityReason } from '../../src/inference/severity';
+import { severityOf } from '../../src/modules/jobs/jobs.module';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
@@ -24,7 +26,7 @@ beforeAll(async () => {
 
 afterAll(() => server?.close());
 
-const SEG = `query($id: ID!) { segmentation(id: $id) { id maskUrl memberAgreement touchesBorder fieldOfViewPercent
+const SEG = `query($id: ID!) { segmentation(id: $id) { id maskUrl memberAgreement touchesBorder fieldOfViewPercent severity severityReason
   metrics { areaPercent areaPixels circularity allPiecesCircularity componentCount }
   memberResults { model version weight maskUrl touchesBorder severity diceWithEnsemble
     metrics { areaPercent areaPixels perimeterPixels circularity allPiecesCircularity componentCount meanIntensity dice } } } }`;
@@ -95,6 +97,16 @@ describe('ensemble members', () => {
     expect(pair[0].fieldOfViewPercent).toBeLessThan(60);
     expect(pair[2].fieldOfViewPercent).toBeNull();
     for (const s of pair) expect(typeof s.touchesBorder).toBe('boolean');
+    // The grade comes with the server's reason, from the same figures and the configured cut points.
+    for (const s of pair)
+      expect(s.severityReason).toBe(
+        storedSeverityReason(
+          s.severity,
+          s.metrics.areaPercent,
+          s.metrics.circularity,
+          severityOf(server.services.config),
+        ),
+      );
   }, 120_000);
 
   it('the file GC keeps the members’ mask files (they are referenced from the members json only)', async () => {
