@@ -112,6 +112,8 @@ export const ImageResultQuery = graphql(`
         confidence
         malignant
         malignantProbability
+        abstained
+        flags
         probabilities {
           label
           probability

@@ -1,4 +1,4 @@
-// The classification of an image: label, confidence, every probability, the models that voted, and the
+// The classification of an image: label, confidence (or "Indeterminate" and why, when it abstained), every probability,
 // Grad-CAM map over the image with its opacity slider; "Classify" queues a new one and streams its stages.
 import { useState, type ReactNode } from 'react';
 import { useMutation } from 'urql';
@@ -9,6 +9,7 @@ import { ClassifyImagesMutation } from './inference-operations';
 import { Stack } from './overlay';
 import type { ClinicalImageResultQuery } from '../../gql/graphql';
 import { sameOrigin } from './urls';
+import { flagSentence } from './prediction-flags';
 
 const TARGET = ['targetClass'] as const;
 
@@ -75,13 +76,29 @@ export function PredictionPanel(props: {
       <h2 id="prediction-heading">Classification</h2>
       {p ? (
         <>
-          <p className="clinical-verdict" data-testid="prediction-label">
-            <strong>{p.label}</strong> <span>confidence {formatPercent(p.confidence)}</span>
-            <span className={p.malignant ? 'clinical-badge clinical-high' : 'clinical-badge clinical-low'}>
-              {p.malignant ? 'called malignant' : 'not called malignant'}: malignant probability{' '}
-              {formatPercent(p.malignantProbability)}
-            </span>
-          </p>
+          {p.abstained ? (
+            // Abstained: no call, the reasons in words; the model's label only for reference.
+            <>
+              <p className="clinical-verdict" data-testid="prediction-label">
+                <strong>Indeterminate</strong>{' '}
+                <span>
+                  most probable {p.label}, confidence {formatPercent(p.confidence)}
+                </span>
+                <span className="clinical-badge clinical-moderate">
+                  no call: malignant probability {formatPercent(p.malignantProbability)}
+                </span>
+              </p>
+              <p data-testid="prediction-flags">{flagSentence(p.flags)}</p>
+            </>
+          ) : (
+            <p className="clinical-verdict" data-testid="prediction-label">
+              <strong>{p.label}</strong> <span>confidence {formatPercent(p.confidence)}</span>
+              <span className={p.malignant ? 'clinical-badge clinical-high' : 'clinical-badge clinical-low'}>
+                {p.malignant ? 'called malignant' : 'not called malignant'}: malignant probability{' '}
+                {formatPercent(p.malignantProbability)}
+              </span>
+            </p>
+          )}
           <table className="table">
             <caption>Every label’s probability</caption>
             <thead>
