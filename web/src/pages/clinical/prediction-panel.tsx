@@ -1,5 +1,6 @@
-// The classification of an image: label, confidence (or "Indeterminate" and why, when it abstained), every probability,
-// Grad-CAM map over the image with its opacity slider; "Classify" queues a new one and streams its stages.
+// The classification of an image: label, confidence (or "Indeterminate" and why, when it abstained), every
+// probability, the models that voted, and the Grad-CAM map over the image with its opacity slider; "Classify" queues
+// a new one and streams its stages.
 import { useState, type ReactNode } from 'react';
 import { useMutation } from 'urql';
 import { Button, ErrorMessage, SelectField, Slider, formatDateTime, formatPercent, useGraphQLErrors } from '../../ui';
