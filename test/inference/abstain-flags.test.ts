@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { parse } from 'csv-parse/sync';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
@@ -126,6 +127,28 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
     expect(t).not.toContain('Predicted class:');
   }, 60_000);
 
+  it('the clinical CSV has abstained and flags beside the label', async () => {
+    const black = await upload('black.png', await solid(0, 0, 0));
+    const lesion = await upload('lesion.jpg', fixture(JPEGS[2]));
+    const r = await server.gql<any>(
+      R.generate,
+      { input: { kind: 'CSV', imageIds: [black.id, lesion.id] }, wait: true },
+      alice.token,
+    );
+    expect(r.errors).toBeUndefined();
+    const rows = parse((await download(server, r.data.generateReport.url)).body, { columns: true, bom: true });
+    const cols = Object.keys(rows[0]);
+    expect(cols.slice(cols.indexOf('label'), cols.indexOf('label') + 4)).toEqual([
+      'label',
+      'confidence',
+      'abstained',
+      'flags',
+    ]);
+    expect(rows[0]).toMatchObject({ abstained: 'true', flags: 'BLURRED; UNDER_EXPOSED; NOT_DERMOSCOPY_LIKE' });
+    const p = lesion.latestPrediction;
+    expect(rows[1]).toMatchObject({ abstained: String(p.abstained), flags: p.flags.join('; ') });
+  }, 60_000);
+
   it("the README's example runs as written: no flag on a real lesion, three on a black image", async () => {
     const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
     const start = readme.indexOf('# Reading the flags of a classification');
@@ -166,8 +189,15 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
       decisionMargin: null,
       abstainMargin: null,
     });
-    // The report shows it as it always did.
+    // The report shows it as it always did; the CSV says it was not assessed.
     expect(await pdfOf(imageId)).toContain('Predicted class: nevus');
+    const csv = await server.gql<any>(
+      R.generate,
+      { input: { kind: 'CSV', imageIds: [imageId] }, wait: true },
+      alice.token,
+    );
+    const [row] = parse((await download(server, csv.data.generateReport.url)).body, { columns: true, bom: true });
+    expect(row).toMatchObject({ label: 'nevus', abstained: '', flags: 'NOT_ASSESSED' });
   }, 60_000);
 });
 

@@ -4,7 +4,7 @@ import { Image, Prediction, Segmentation, type MemberRecord } from '../../entiti
 import type { FileStore } from '../../infra/storage/file-store';
 import type { SeverityThresholds } from '../../inference/severity';
 import { flagReasons } from '../../inference/abstain';
-import { asBuffer, movable, type JobsModule } from '../jobs';
+import { asBuffer, movable, storedAbstention, type JobsModule } from '../jobs';
 import type { ImageReportData, ReportModelRef } from './pdf/types';
 import type { ImageRow } from './csv/types';
 
@@ -71,6 +71,7 @@ export function csvRow({ image, prediction, segmentation }: ReportImage): ImageR
       probabilities: prediction.probabilities,
       models: prediction.members.map((m) => ({ name: m.model, version: m.version, device: m.device })),
       createdAt: prediction.createdAt,
+      ...storedAbstention(prediction),
     },
     segmentation: segmentation && {
       metrics: {

@@ -64,6 +64,16 @@ export class ImageQualityType {
   skinFraction!: number;
 }
 
+/** Whether a stored prediction abstained and why; rows stored before the checks read not assessed. */
+export function storedAbstention(p: Pick<Prediction, 'abstained' | 'flags'>): {
+  abstained: boolean | null;
+  flags: PredictionFlag[];
+} {
+  return p.abstained === null || p.abstained === undefined
+    ? { abstained: null, flags: [PredictionFlag.NOT_ASSESSED] }
+    : { abstained: p.abstained, flags: (p.flags ?? []) as PredictionFlag[] };
+}
+
 /** The abstention fields of a Prediction from its row (null figures on rows stored before them). */
 export function toAbstention(p: Prediction): {
   abstained: boolean | null;
@@ -72,10 +82,8 @@ export function toAbstention(p: Prediction): {
   decisionMargin: number | null;
   abstainMargin: number | null;
 } {
-  const assessed = p.abstained !== null && p.abstained !== undefined;
   return {
-    abstained: assessed ? p.abstained! : null,
-    flags: assessed ? ((p.flags ?? []) as PredictionFlag[]) : [PredictionFlag.NOT_ASSESSED],
+    ...storedAbstention(p),
     quality: p.quality ?? null,
     decisionMargin: p.decisionMargin ?? null,
     abstainMargin: p.abstainMargin ?? null,

@@ -89,6 +89,8 @@ describe('clinicalCsv', () => {
       'predicted_at',
       'label',
       'confidence',
+      'abstained',
+      'flags',
       'p_melanoma',
       'p_nevus',
       'p_bkl',

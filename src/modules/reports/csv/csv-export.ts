@@ -44,6 +44,8 @@ export const CLINICAL_LEADING_COLUMNS = [
   'predicted_at',
   'label',
   'confidence',
+  'abstained',
+  'flags',
 ] as const;
 
 export const CLINICAL_TRAILING_COLUMNS = [
@@ -76,6 +78,9 @@ function clinicalCells(r: ImageRow, labels: readonly string[]): string[] {
     p?.createdAt,
     p?.label,
     p?.confidence,
+    // Beside the label, so a row never shows a bare label for an indeterminate result.
+    p?.abstained,
+    p?.flags?.join('; '),
     ...labels.map((l) => probs.get(l)),
     other.join('; '),
     ...METRIC_COLUMNS.map((k) => s?.metrics[k]),

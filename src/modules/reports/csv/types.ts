@@ -32,6 +32,10 @@ export interface ImageRow {
     probabilities: readonly { label: string; probability: number }[];
     models: readonly CsvModelRef[];
     createdAt?: Date | null;
+    /** Whether it abstained (indeterminate); null when not assessed (stored before the checks). */
+    abstained?: boolean | null;
+    /** Why (PredictionFlag names), e.g. ['LOW_MARGIN']; empty when the result stands. */
+    flags?: readonly string[];
   } | null;
   /** The image's segmentation, or null when it has none. */
   segmentation: {
