@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { formatDateTime, formatPercent } from '../../ui';
 import { sameOrigin } from './urls';
+import { markIndeterminate } from './prediction-flags';
 
 interface GridImage {
   id: string;
@@ -10,7 +11,7 @@ interface GridImage {
   createdAt: string;
   thumbnail: string;
   lesion?: { id: string; label: string } | null;
-  latestPrediction?: { id: string; label: string; confidence: number } | null;
+  latestPrediction?: { id: string; label: string; confidence: number; abstained?: boolean | null } | null;
 }
 
 export function ImageGrid({ images, total }: { images: GridImage[]; total: number }): ReactNode {
@@ -37,7 +38,10 @@ export function ImageGrid({ images, total }: { images: GridImage[]; total: numbe
                   <span className="clinical-thumb-meta">
                     {img.lesion ? `${img.lesion.label} · ` : ''}
                     {img.latestPrediction
-                      ? `${img.latestPrediction.label} ${formatPercent(img.latestPrediction.confidence, 0)}`
+                      ? markIndeterminate(
+                          img.latestPrediction,
+                          `${img.latestPrediction.label} ${formatPercent(img.latestPrediction.confidence, 0)}`,
+                        )
                       : 'not classified'}
                   </span>
                 </Link>

@@ -18,6 +18,7 @@ export const PatientsQuery = graphql(`
             id
             label
             confidence
+            abstained
           }
         }
       }
@@ -81,6 +82,7 @@ export const PatientQuery = graphql(`
               id
               label
               confidence
+              abstained
             }
           }
         }

@@ -15,6 +15,7 @@ import {
   formatPercent,
 } from '../../ui';
 import { PatientsQuery } from './operations';
+import { markIndeterminate } from './prediction-flags';
 import type { ClinicalPatientsQuery } from '../../gql/graphql';
 
 type Row = NonNullable<ClinicalPatientsQuery['patients']>['edges'][number]['node'];
@@ -37,7 +38,12 @@ const COLUMNS = [
   {
     header: 'Latest prediction',
     cell: (p: Row) =>
-      p.latestPrediction ? `${p.latestPrediction.label} (${formatPercent(p.latestPrediction.confidence)})` : '—',
+      p.latestPrediction
+        ? markIndeterminate(
+            p.latestPrediction,
+            `${p.latestPrediction.label} (${formatPercent(p.latestPrediction.confidence)})`,
+          )
+        : '—',
   },
   { header: 'Created', cell: (p: Row) => formatDate(p.createdAt) },
 ];

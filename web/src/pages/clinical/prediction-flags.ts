@@ -10,6 +10,11 @@ const WORDS: Record<PredictionFlag, string> = {
   NOT_ASSESSED: 'classified before image quality and confidence were checked',
 };
 
+/** A short label-and-confidence text marked when the prediction abstained: "indeterminate — benign 55%". */
+export function markIndeterminate(p: { abstained?: boolean | null }, text: string): string {
+  return p.abstained ? `indeterminate — ${text}` : text;
+}
+
 /** "The image is too dark; the image is blurred or featureless." */
 export function flagSentence(flags: readonly PredictionFlag[]): string {
   const text = flags.map((f) => WORDS[f] ?? f).join('; ');
