@@ -136,7 +136,10 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
       alice.token,
     );
     expect(r.errors).toBeUndefined();
-    const rows = parse((await download(server, r.data.generateReport.url)).body, { columns: true, bom: true });
+    const rows = parse((await download(server, r.data.generateReport.url)).body, {
+      columns: true,
+      bom: true,
+    }) as Record<string, string>[];
     const cols = Object.keys(rows[0]);
     expect(cols.slice(cols.indexOf('label'), cols.indexOf('label') + 4)).toEqual([
       'label',
@@ -169,6 +172,20 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
     expect(b.quality).toMatchObject({ score: 0, sharpness: 0, darkFraction: 1 });
   }, 60_000);
 
+  it("the patient's timeline marks each classification abstained or not (null before the checks)", async () => {
+    const black = await upload('black.png', await solid(0, 0, 0));
+    const r = await server.gql<any>(
+      `query($id: ID!) { patient(id: $id) { timeline(first: 100) { edges { node {
+        ... on PredictionEvent { predictionId imageId label abstained } } } } } }`,
+      { id: patientId },
+      alice.token,
+    );
+    expect(r.errors).toBeUndefined();
+    const events = r.data.patient.timeline.edges.map((e: any) => e.node).filter((n: any) => n.predictionId);
+    expect(events.find((e: any) => e.imageId === black.id)).toMatchObject({ abstained: true });
+    expect(events.every((e: any) => typeof e.abstained === 'boolean')).toBe(true);
+  }, 60_000);
+
   it('a prediction stored before the checks reads as not assessed', async () => {
     const [imageId] = await seedImages(server, alice.id, ['ISIC_0000150'], patientId);
     const em = server.services.db.orm.em.fork();
@@ -196,8 +213,19 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
       { input: { kind: 'CSV', imageIds: [imageId] }, wait: true },
       alice.token,
     );
-    const [row] = parse((await download(server, csv.data.generateReport.url)).body, { columns: true, bom: true });
+    const [row] = parse((await download(server, csv.data.generateReport.url)).body, {
+      columns: true,
+      bom: true,
+    }) as Record<string, string>[];
     expect(row).toMatchObject({ label: 'nevus', abstained: '', flags: 'NOT_ASSESSED' });
+    const t = await server.gql<any>(
+      `query($id: ID!) { patient(id: $id) { timeline(first: 100) { edges { node {
+        ... on PredictionEvent { predictionId abstained } } } } } }`,
+      { id: patientId },
+      alice.token,
+    );
+    const event = t.data.patient.timeline.edges.map((e: any) => e.node).find((n: any) => n.predictionId === old.id);
+    expect(event).toEqual({ predictionId: old.id, abstained: null });
   }, 60_000);
 });
 

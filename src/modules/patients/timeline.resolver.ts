@@ -56,6 +56,7 @@ function timelineNode(item: TimelineItem): object {
         label: p.label,
         confidence: p.confidence,
         malignant: p.malignant,
+        abstained: p.abstained ?? null,
       });
     }
     case 'SEGMENTATION': {

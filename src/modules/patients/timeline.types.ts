@@ -54,6 +54,12 @@ export class PredictionEvent {
   @Field(() => Float, { description: 'Probability of that label, 0..1' }) confidence!: number;
   @Field(() => Boolean, { description: 'Whether the ensemble called it malignant (Prediction.malignant)' })
   malignant!: boolean;
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Whether it abstained: indeterminate, label for reference only (Prediction.abstained; its flags say why); null when stored before the checks',
+  })
+  abstained?: boolean | null;
 }
 
 @ObjectType({ description: "A segmentation ran on one of the patient's images" })

@@ -144,6 +144,7 @@ export const TimelineQuery = graphql(`
               label
               confidence
               malignant
+              abstained
             }
             ... on SegmentationEvent {
               at

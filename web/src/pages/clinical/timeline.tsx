@@ -13,6 +13,7 @@ import {
   useGraphQLErrors,
 } from '../../ui';
 import { AddNoteMutation, TimelineQuery } from './operations';
+import { markIndeterminate } from './prediction-flags';
 import type { ClinicalTimelineQuery } from '../../gql/graphql';
 
 type Edge = NonNullable<ClinicalTimelineQuery['patient']>['timeline']['edges'][number];
@@ -36,8 +37,9 @@ function describe(e: Event, names: ReadonlyMap<string, string>): ReactNode {
     case 'PredictionEvent':
       return (
         <>
-          Classified {imageLink(e.imageId, image(e.imageId))}: {e.label} ({formatPercent(e.confidence)})
-          {e.malignant && e.label !== 'malignant' ? ', called malignant' : ''}
+          Classified {imageLink(e.imageId, image(e.imageId))}:{' '}
+          {markIndeterminate(e, `${e.label} (${formatPercent(e.confidence)})`)}
+          {e.malignant && e.label !== 'malignant' && !e.abstained ? ', called malignant' : ''}
         </>
       );
     case 'SegmentationEvent':
