@@ -16,7 +16,7 @@ import { isicImage, seedImages } from './helpers';
  * abstention"): uploads classified in the upload (the job reads the upload's decode), images classified
  * by a job that decodes the stored file, the PDF report, rows stored before the checks, and ABSTAIN_MARGIN.
  */
-const FIELDS = `label confidence malignantProbability probabilities { label probability } abstained flags
+const FIELDS = `label confidence malignantProbability probabilities { label probability } abstained flags reasons
   decisionMargin abstainMargin quality { score sharpness darkFraction brightFraction meanBrightness skinFraction }`;
 const UPLOAD = `mutation($p: ID!, $f: [Upload!]!) {
   uploadImages(patientId: $p, files: $f, classify: { explain: false }, wait: true) { id latestPrediction { ${FIELDS} } } }`;
@@ -169,6 +169,11 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
     expect(a.quality.score).toBeGreaterThan(0.9);
     const b = await run(black.id);
     expect(b).toMatchObject({ abstained: true, flags: ['BLURRED', 'UNDER_EXPOSED', 'NOT_DERMOSCOPY_LIKE'] });
+    expect(b.reasons).toEqual([
+      'the image is blurred or featureless',
+      'the image is too dark',
+      'the image does not look like dermoscopy of skin',
+    ]);
     expect(b.quality).toMatchObject({ score: 0, sharpness: 0, darkFraction: 1 });
   }, 60_000);
 
@@ -202,6 +207,7 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
     expect(r.data.prediction).toMatchObject({
       abstained: null,
       flags: ['NOT_ASSESSED'],
+      reasons: ['it was classified before image quality and confidence were checked'],
       quality: null,
       decisionMargin: null,
       abstainMargin: null,

@@ -232,6 +232,8 @@ export class PredictionType {
     description: 'Why it abstains, LOW_MARGIN first; empty when the result stands; [NOT_ASSESSED] on older predictions',
   })
   flags!: PredictionFlag[];
+  @Field(() => [String], { description: 'flags in words, in their order, as the PDF report and web console say them' })
+  reasons!: string[];
   @Field(() => ImageQualityType, {
     nullable: true,
     description: 'The image-quality checks of the pixels classified; null on predictions stored before them',

@@ -4,6 +4,7 @@
  */
 import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
 import type { Prediction } from '../../../entities/prediction';
+import { flagReasons } from '../../../inference/abstain';
 
 /** The flags (values as stored in predictions.flags); NOT_ASSESSED only for rows stored before the checks. */
 export const PredictionFlag = {
@@ -74,16 +75,28 @@ export function storedAbstention(p: Pick<Prediction, 'abstained' | 'flags'>): {
     : { abstained: p.abstained, flags: (p.flags ?? []) as PredictionFlag[] };
 }
 
+/** The flags in words: the report's (FLAG_REASONS), and one for predictions stored before the checks. */
+export function reasonsOf(flags: readonly PredictionFlag[]): string[] {
+  return flags.map((f) =>
+    f === PredictionFlag.NOT_ASSESSED
+      ? 'it was classified before image quality and confidence were checked'
+      : flagReasons([f])[0],
+  );
+}
+
 /** The abstention fields of a Prediction from its row (null figures on rows stored before them). */
 export function toAbstention(p: Prediction): {
   abstained: boolean | null;
   flags: PredictionFlag[];
+  reasons: string[];
   quality: ImageQualityType | null;
   decisionMargin: number | null;
   abstainMargin: number | null;
 } {
+  const stored = storedAbstention(p);
   return {
-    ...storedAbstention(p),
+    ...stored,
+    reasons: reasonsOf(stored.flags),
     quality: p.quality ?? null,
     decisionMargin: p.decisionMargin ?? null,
     abstainMargin: p.abstainMargin ?? null,

@@ -113,7 +113,7 @@ export const ImageResultQuery = graphql(`
         malignant
         malignantProbability
         abstained
-        flags
+        reasons
         probabilities {
           label
           probability

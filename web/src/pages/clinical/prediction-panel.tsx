@@ -10,7 +10,7 @@ import { ClassifyImagesMutation } from './inference-operations';
 import { Stack } from './overlay';
 import type { ClinicalImageResultQuery } from '../../gql/graphql';
 import { sameOrigin } from './urls';
-import { flagSentence } from './prediction-flags';
+import { reasonSentence } from './prediction-flags';
 
 const TARGET = ['targetClass'] as const;
 
@@ -89,7 +89,7 @@ export function PredictionPanel(props: {
                   no call: malignant probability {formatPercent(p.malignantProbability)}
                 </span>
               </p>
-              <p data-testid="prediction-flags">{flagSentence(p.flags)}</p>
+              <p data-testid="prediction-flags">{reasonSentence(p.reasons)}</p>
             </>
           ) : (
             <p className="clinical-verdict" data-testid="prediction-label">
