@@ -140,29 +140,36 @@ async function main(): Promise<void> {
     `measureQuality from 224 x 224 (resampled): ${(Number(process.hrtime.bigint() - t1) / 1e6 / 500).toFixed(3)} ms per image`,
   );
 
-  // Abstention margin: share of images within each margin of the threshold, accuracy outside it (test split).
+  // Abstention margin: share of images within each margin of the threshold, accuracy outside it (test split),
+  // for each shipped classifier and for the default-classifier ensemble (their equal-weight mean).
   const labels = new Map((await readLabels(DATASET)).map((r) => [r.id, r.label]));
   const test = new Set((await readSplits()).test);
+  const ids = files.map((f) => path.basename(f, '.jpg'));
+  const byModel: [string, number[]][] = [];
   for (const plugin of ['plugins/dg-gap-classifier', 'plugins/dg-mlp-classifier']) {
     const runner = await PluginRunner.open(plugin);
-    const t = runner.manifest.postprocess.decisionThreshold ?? 0.5;
-    const ids = files.map((f) => path.basename(f, '.jpg'));
     const p: number[] = [];
     for (let i = 0; i < files.length; i += 32) p.push(...(await runner.malignantProbability(files.slice(i, i + 32))));
-    console.log(`\n${runner.manifest.name}: P(malignant) min ${f3(Math.min(...p))} max ${f3(Math.max(...p))}`);
+    byModel.push([runner.manifest.name, p]);
+    await runner.release();
+  }
+  byModel.push(['default-classifier (mean)', byModel[0][1].map((v, i) => (v + byModel[1][1][i]) / 2)]);
+  const t = 0.5; // both manifests' decisionThreshold
+  for (const [name, p] of byModel) {
+    console.log(`\n${name}: P(malignant) min ${f3(Math.min(...p))} max ${f3(Math.max(...p))}`);
     for (const m of [0, 0.05, 0.1, 0.15, 0.2]) {
-      const kept = ids.map((id, i) => ({ id, i })).filter(({ i }) => Math.abs(p[i] - t) >= m);
+      const all = ids.map((id, i) => ({ id, i }));
+      const kept = all.filter(({ i }) => Math.abs(p[i] - t) >= m);
       const keptTest = kept.filter(({ id }) => test.has(id));
-      const inBand = ids.map((id, i) => ({ id, i })).filter(({ id, i }) => test.has(id) && Math.abs(p[i] - t) < m);
-      const acc = (xs: { id: string; i: number }[]) =>
-        xs.length
-          ? (xs.filter(({ id, i }) => p[i] >= t === (labels.get(id) === 'malignant')).length / xs.length).toFixed(3)
-          : '-';
+      const inBand = all.filter(({ id, i }) => test.has(id) && Math.abs(p[i] - t) < m);
+      const right = (xs: { id: string; i: number }[]) =>
+        xs.filter(({ id, i }) => p[i] >= t === (labels.get(id) === 'malignant')).length;
+      const acc = (xs: { id: string; i: number }[]) => (xs.length ? (right(xs) / xs.length).toFixed(3) : '-');
+      const abstain = ids.length - kept.length;
       console.log(
-        `  margin ${m.toFixed(2)}: abstains on ${ids.length - kept.length}/${ids.length} (${(((ids.length - kept.length) / ids.length) * 100).toFixed(1)}%); test split: accuracy kept ${acc(keptTest)} (${keptTest.length}), within the band ${acc(inBand)} (${inBand.length})`,
+        `  margin ${m.toFixed(2)}: abstains on ${abstain}/${ids.length} (${((abstain / ids.length) * 100).toFixed(1)}%); test split: accuracy kept ${acc(keptTest)} (${keptTest.length}), within the band ${right(inBand)}/${inBand.length}`,
       );
     }
-    await runner.release();
   }
 }
 
