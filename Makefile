@@ -1,12 +1,17 @@
 # Reproduces the shipped model plugins from the dataset copy in datasets/isic-uda1:
-# export tensors (the project's own preprocessing) -> train -> export ONNX -> build segmenters
+# export tensors (the project's own preprocessing) -> cross-validate -> train -> export ONNX -> build segmenters
 # -> golden cases, latency, metrics, model cards, manifests with sha256 -> evaluate.
 PYTHON ?= /usr/bin/python3
 NODE ?= node
 
-.PHONY: train-models build tensors splits classifiers segmenters package evaluate check-onnx
+.PHONY: train-models build tensors splits cv classifiers segmenters package evaluate check-onnx
 
-train-models: build tensors classifiers segmenters package check-onnx evaluate
+# The two classifier recipes: cross-validated by cv.py and trained on the whole development pool
+# (train + validation) with the same arguments, so the CV figures describe the shipped recipe.
+GAP_RECIPE = --arch gap-linear --name dg-gap-classifier
+MLP_RECIPE = --arch gap-mlp --name dg-mlp-classifier --dropout 0.5
+
+train-models: build tensors cv classifiers segmenters package check-onnx evaluate
 
 build:
 	npm run build
@@ -19,9 +24,17 @@ tensors: build
 splits:
 	$(PYTHON) training/make_splits.py
 
-classifiers: tensors
-	cd training && $(PYTHON) train_classifier.py --arch gap-linear --name dg-gap-classifier
-	cd training && $(PYTHON) train_classifier.py --arch gap-mlp --name dg-mlp-classifier --dropout 0.5
+# repeated stratified k-fold CV on the development pool (test split untouched): out-of-fold logits,
+# then the report (recipes, ABCD features, temperatures, reliability diagrams, docs/models.md table)
+cv: tensors
+	cd training && $(PYTHON) -m unittest discover -p 'test_*.py'
+	cd training && $(PYTHON) cv.py $(GAP_RECIPE)
+	cd training && $(PYTHON) cv.py $(MLP_RECIPE)
+	cd training && $(PYTHON) cv_report.py
+
+classifiers: cv
+	cd training && $(PYTHON) train_classifier.py $(GAP_RECIPE) --pool dev --calibrate
+	cd training && $(PYTHON) train_classifier.py $(MLP_RECIPE) --pool dev --calibrate
 
 segmenters:
 	cd training && $(PYTHON) build_segmenters.py
@@ -33,5 +46,4 @@ check-onnx:
 	$(PYTHON) training/check_onnx.py
 
 evaluate: build
-	$(NODE) dist/scripts/evaluate.js dg-gap-classifier
-	$(NODE) dist/scripts/evaluate.js dg-mlp-classifier
+	$(NODE) dist/scripts/evaluate.js

@@ -1,15 +1,18 @@
 /**
- * `npm run evaluate -- <plugin>`: runs a classifier plugin on the committed test split through the
- * project's own inference path (preprocess.ts + onnxruntime-node) and prints ROC AUC (with its
- * bootstrap 95% CI), sensitivity, specificity, balanced accuracy and the confusion matrix at the
- * manifest's decisionThreshold, then says whether they equal the manifest's metrics block.
+ * `npm run evaluate [-- <plugin>]`: for each shipped classifier (or the one named), prints its
+ * cross-validated figures with intervals (training/cv/results.json, written by `npm run train:models`),
+ * then runs it on the committed test split through the project's own inference path (preprocess.ts +
+ * onnxruntime-node) and prints ROC AUC (with its bootstrap 95% CI), sensitivity, specificity, balanced
+ * accuracy and the confusion matrix at the manifest's decisionThreshold, and says whether they equal
+ * the manifest's metrics block.
  *
  * <plugin> is a folder, or a name under plugins/. Options: --split test|validation|train,
- * --dataset datasets/isic-uda1, --splits training/splits.json.
+ * --dataset datasets/isic-uda1, --splits training/splits.json, --cv training/cv/results.json.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { binaryMetrics, type BinaryMetrics } from '../src/inference/evaluation';
+import { CV_RESULTS, cvEntry, readCvResults, type CvClassifier, type CvResults } from './cv-results';
 import { readLabels, readSplits } from './dataset';
 import { PluginRunner } from './plugin-runner';
 
@@ -62,17 +65,47 @@ export function formatMetrics(name: string, split: string, m: BinaryMetrics): st
   ].join('\n');
 }
 
+/** The cross-validated figures of one classifier, as `npm run evaluate` prints them. */
+export function formatCv(name: string, protocol: CvResults['protocol'], c: CvClassifier): string {
+  const f = c.current;
+  const cal = c.calibration;
+  const ci = (v: number, [lo, hi]: [number, number]) =>
+    `${v.toFixed(4)}  (95% CI ${lo.toFixed(4)} to ${hi.toFixed(4)})`;
+  return [
+    `${name}: ${protocol.folds}-fold cross-validation x ${protocol.repeats} repeats on the development pool (out-of-fold; test split untouched)`,
+    `  ROC AUC            ${ci(f.rocAuc, f.rocAucCi95)}, per repeat ${f.rocAucPerRepeat.map((a) => a.toFixed(4)).join(', ')}`,
+    `  sens. @ 90% spec.  ${f.sensitivityAt90Specificity.toFixed(4)}`,
+    `  ECE (10 bins)      ${cal.eceBefore.toFixed(4)} as trained, ${cal.eceAfter.toFixed(4)} after calibration (P = sigmoid(z / ${cal.temperature.toFixed(4)} + ${cal.shift.toFixed(4)}), shipped folded into the last layer; temperature alone ${cal.temperatureOnly.eceAfter.toFixed(4)})`,
+  ].join('\n');
+}
+
 /** The keys of a manifest's metrics.test block that a fresh evaluation must reproduce. */
 export function manifestMetricsBlock(m: BinaryMetrics): Record<string, unknown> {
   const { rocAuc, rocAucCi95, sensitivity, specificity, balancedAccuracy, n, threshold, confusion } = m;
   return { rocAuc, rocAucCi95, sensitivity, specificity, balancedAccuracy, n, threshold, confusion };
 }
 
+/** The classifiers `npm run evaluate` looks at when none is named. */
+export const SHIPPED_CLASSIFIERS = ['dg-gap-classifier', 'dg-mlp-classifier'];
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const target = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
-  if (!target) throw new Error('usage: npm run evaluate -- <plugin folder or name> [--split test]');
   const opt = (k: string) => (args.includes(`--${k}`) ? args[args.indexOf(`--${k}`) + 1] : undefined);
+  const cvFile = opt('cv') ?? CV_RESULTS;
+  const cv = await readCvResults(cvFile);
+  for (const t of target ? [target] : SHIPPED_CLASSIFIERS) {
+    await evaluateOne(t, opt, cv, cvFile);
+    console.log('');
+  }
+}
+
+async function evaluateOne(
+  target: string,
+  opt: (k: string) => string | undefined,
+  cv: CvResults,
+  cvFile: string,
+): Promise<void> {
   const dir = existsSync(path.join(target, 'manifest.json')) ? target : path.join('plugins', target);
   const split = (opt('split') ?? 'test') as EvaluateOptions['split'];
   const m = await evaluateClassifier(dir, { split, datasetDir: opt('dataset'), splitsFile: opt('splits') });
@@ -80,6 +113,7 @@ async function main(): Promise<void> {
   const name = runner.manifest.name;
   const recorded = runner.manifest.metrics?.test;
   await runner.release();
+  console.log(formatCv(name, cv.protocol, cvEntry(cv, name, cvFile)));
   console.log(formatMetrics(name, split ?? 'test', m));
   if (split === 'test' && recorded) {
     const same =

@@ -1,6 +1,7 @@
 /** Pure renderers for the parts of a MODEL_CARD.md that come from measured numbers, so the card, the
  * manifest and a fresh evaluation can be compared as text (test/plugins checks they agree). */
 import type { BinaryMetrics } from '../src/inference/evaluation';
+import type { CvClassifier, CvResults } from './cv-results';
 
 export function renderMetricsTable(
   m: Pick<
@@ -12,7 +13,7 @@ export function renderMetricsTable(
   return [
     `| metric (test split, n = ${m.n}, threshold P(malignant) >= ${m.threshold}) | value |`,
     '| --- | --- |',
-    `| ROC AUC (95% CI, stratified bootstrap) | ${m.rocAuc.toFixed(4)} (${m.rocAucCi95[0].toFixed(4)} to ${m.rocAucCi95[1].toFixed(4)}) |`,
+    `| ROC AUC (95% CI, stratified bootstrap) | ${withCi(m.rocAuc, m.rocAucCi95)} |`,
     `| sensitivity | ${m.sensitivity.toFixed(4)} (${c.tp} of ${c.tp + c.fn} melanomas) |`,
     `| specificity | ${m.specificity.toFixed(4)} (${c.tn} of ${c.tn + c.fp} nevi) |`,
     `| balanced accuracy | ${m.balancedAccuracy.toFixed(4)} |`,
@@ -26,4 +27,27 @@ export function fillTemplate(template: string, values: Record<string, string>): 
     if (!(key in values)) throw new Error(`model card template uses {{${key}}} but no value was given`);
     return values[key];
   });
+}
+
+/** `0.7500 (0.6000 to 0.9000)`: a figure with its interval, 4 decimals. */
+export function withCi(value: number, ci: [number, number]): string {
+  return `${value.toFixed(4)} (${ci[0].toFixed(4)} to ${ci[1].toFixed(4)})`;
+}
+
+/** The model card's cross-validation table: the shipped recipe's out-of-fold figures and calibration. */
+export function renderCvTable(protocol: CvResults['protocol'], c: CvClassifier): string {
+  const f = c.current;
+  const cal = c.calibration;
+  return [
+    `| metric (out-of-fold, ${protocol.folds}-fold CV x ${protocol.repeats} repeats on the 256-image development pool) | value |`,
+    '| --- | --- |',
+    `| ROC AUC (95% CI, stratified bootstrap) | ${withCi(f.rocAuc, f.rocAucCi95)} |`,
+    `| ROC AUC per repeat | ${f.rocAucPerRepeat.map((a) => a.toFixed(4)).join(', ')} |`,
+    `| ROC AUC of the ${protocol.folds * protocol.repeats} fold models on their held-out folds | mean ${c.foldModelAuc.mean.toFixed(4)}, sd ${c.foldModelAuc.sd.toFixed(4)}, range ${c.foldModelAuc.min.toFixed(4)} to ${c.foldModelAuc.max.toFixed(4)} |`,
+    `| sensitivity at 90% specificity | ${f.sensitivityAt90Specificity.toFixed(4)} |`,
+    `| ECE (10 bins), softmax as trained | ${cal.eceBefore.toFixed(4)} |`,
+    `| ECE after temperature and bias, P = sigmoid(z / T + shift) (fitted on the other folds) | ${cal.eceAfter.toFixed(4)} |`,
+    `| ECE after temperature alone (T ${cal.temperatureOnly.temperature.toFixed(4)}, fitted on the other folds) | ${cal.temperatureOnly.eceAfter.toFixed(4)} |`,
+    `| T and shift shipped (fitted on all out-of-fold logits; folded into the last layer) | T ${cal.temperature.toFixed(4)}, shift ${cal.shift.toFixed(4)} |`,
+  ].join('\n');
 }

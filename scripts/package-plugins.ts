@@ -15,7 +15,8 @@ import sharp from 'sharp';
 import { version as ortVersion } from 'onnxruntime-node/package.json';
 import { readLabels, readSplits } from './dataset';
 import { evaluateClassifier, manifestMetricsBlock } from './evaluate';
-import { fillTemplate, renderMetricsTable } from './model-card';
+import { cvEntry, readCvResults } from './cv-results';
+import { fillTemplate, renderCvTable, renderMetricsTable } from './model-card';
 import { PluginRunner, type PluginManifest } from './plugin-runner';
 
 const DATASET = 'datasets/isic-uda1';
@@ -86,6 +87,32 @@ async function maskPng(mask: Float32Array, width: number, height: number, thresh
     .toBuffer();
 }
 
+/** What training/train_classifier.py logs in training/.cache/<name>.train.json. */
+interface TrainLog {
+  parameters: number;
+  seed: number;
+  hyperparameters: Record<string, unknown>;
+  pool: 'train' | 'dev';
+  trainImages: number;
+  temperature: number;
+  shift: number;
+  bestEpoch: number;
+  bestValidationAuc: number | null;
+  trainSeconds: number;
+}
+
+function trainingLines(t: TrainLog): string {
+  const kept =
+    t.pool === 'dev'
+      ? `- trained on the ${t.trainImages} images of the development pool (train + validation) for all ${t.bestEpoch + 1} epochs, last weights kept (no early stopping, the recipe the cross-validation measures)`
+      : `- trained on ${t.trainImages} images; best validation ROC AUC ${t.bestValidationAuc?.toFixed(4)} at epoch ${t.bestEpoch} (the weights kept)`;
+  return [
+    `- parameters: ${t.parameters}; seed ${t.seed}; hyperparameters ${JSON.stringify(t.hyperparameters)}`,
+    kept,
+    `- calibration folded into the last linear layer: T ${t.temperature}, shift ${t.shift} (W / T, b / T -+ shift / 2); training took ${t.trainSeconds} s on 1 CPU thread`,
+  ].join('\n');
+}
+
 async function packageOne(name: string): Promise<void> {
   const dir = path.join('plugins', name);
   const src = path.join('training/packages', name);
@@ -151,14 +178,11 @@ async function packageOne(name: string): Promise<void> {
       m.rocAuc >= 0.8
         ? "This meets the project's target of a test ROC AUC of at least 0.80."
         : `This falls short of the project's target of a test ROC AUC of at least 0.80 (${m.rocAuc.toFixed(4)}; the upper end of the CI reaches ${m.rocAucCi95[1].toFixed(4)}): a network trained from scratch on 192 small thumbnails, with no pretrained weights available.`;
-    const train = JSON.parse(await readFile(path.join('training/.cache', `${name}.train.json`), 'utf8')) as Record<
-      string,
-      unknown
-    > & { hyperparameters: Record<string, unknown> };
-    values.TRAINING = [
-      `- parameters: ${train.parameters}; seed ${train.seed}; hyperparameters ${JSON.stringify(train.hyperparameters)}`,
-      `- best validation ROC AUC ${(train.bestValidationAuc as number).toFixed(4)} at epoch ${train.bestEpoch} (the weights kept); training took ${train.trainSeconds} s on 2 shared CPU cores`,
-    ].join('\n');
+    values.TRAINING = trainingLines(
+      JSON.parse(await readFile(path.join('training/.cache', `${name}.train.json`), 'utf8')) as TrainLog,
+    );
+    const cv = await readCvResults();
+    values.CV = renderCvTable(cv.protocol, cvEntry(cv, name));
   }
   manifest.goldenCases = golden;
   const card = fillTemplate(await readFile(path.join(src, 'MODEL_CARD.template.md'), 'utf8'), values);

@@ -1,5 +1,6 @@
 """Pure functions for the cross-validation report: bootstrap CI of ROC AUC, sensitivity at a fixed
-specificity, expected calibration error, reliability bins and temperature scaling of binary logits.
+specificity, expected calibration error, reliability bins, temperature scaling of binary logits and
+temperature plus bias (Platt scaling).
 
 A binary classifier here gives two logits; its P(malignant) is sigmoid(z) with z = l1 - l0, and
 softmax(l / T) = sigmoid(z / T), so a temperature acts on z alone.
@@ -7,6 +8,7 @@ softmax(l / T) = sigmoid(z / T), so a temperature acts on z alone.
 import numpy as np
 
 from common import roc_auc
+from logreg import LogReg
 
 BOOTSTRAP = {"iterations": 2000, "seed": 20240521, "level": 0.95}  # as scripts/evaluate.ts
 
@@ -80,3 +82,14 @@ def fit_temperature(z, labels, lo=0.05, hi=20.0, iterations=200) -> float:
             a, c = c, d
             d = a + g * (b - a)
     return round(float(np.exp((a + b) / 2)), 6)
+
+
+def fit_platt(z, labels) -> tuple:
+    """(T, shift) with P = sigmoid(z / T + shift) of least NLL (logistic regression on z, unregularised):
+    a temperature plus a bias term. The shift undoes the offset that class-weighted training gives
+    (the loss treats both classes as equally common). Rounded to 6 digits."""
+    z = np.asarray(z, dtype=np.float64)
+    m = LogReg(l2=0.0).fit(z[:, None], np.asarray(labels, dtype=np.float64))
+    scale = m.w[1] / m.sd[0]
+    shift = m.w[0] - m.w[1] * m.mu[0] / m.sd[0]
+    return round(float(1.0 / scale), 6), round(float(shift), 6)

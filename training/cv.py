@@ -1,5 +1,5 @@
 """Repeated stratified k-fold cross-validation of one classifier recipe on the development pool
-(train + validation of training/splits.json; the test split is never loaded here).
+(train + validation of training/splits.json; the test images are dropped right after loading).
 
 Usage: /usr/bin/python3 training/cv.py --arch gap-linear --name dg-gap-classifier [train_classifier options]
 Each (repeat, fold) model trains on the other folds for a fixed number of epochs and keeps its last

@@ -1,6 +1,6 @@
 """Turns the out-of-fold logits of training/cv.py into the cross-validation report: every recipe's
 ROC AUC (mean over repeats, 95% stratified-bootstrap CI), sensitivity at 90% specificity and ECE; the
-ABCD-feature logistic regression alone and stacked with each network; the temperature of each shipped
+ABCD-feature logistic regression alone and stacked with each network; the calibration of each shipped
 classifier with ECE before / after; a reliability diagram per classifier.
 
 Usage: /usr/bin/python3 training/cv_report.py  (after cv.py for both classifiers)
@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 from abcd import FEATURES, feature_matrix
-from calibration import BOOTSTRAP, bootstrap_auc_ci, ece, fit_temperature, reliability_bins, sensitivity_at_specificity, sigmoid
+from calibration import BOOTSTRAP, bootstrap_auc_ci, ece, fit_platt, fit_temperature, reliability_bins, sensitivity_at_specificity, sigmoid
 from common import ROOT, load_tensors, roc_auc, select, write_json
 from cv_docs import render_markdown, replace_section
 from logreg import LogReg
@@ -48,19 +48,27 @@ def logreg_oof(x: np.ndarray, y: np.ndarray, fold) -> np.ndarray:
 
 
 def calibration(z_sets, y, folds) -> dict:
-    """Temperature fitted on all out-of-fold z (what ships), and an honest after-figure: per repeat, each
-    fold's temperature fitted on the other folds only."""
-    temperature = fit_temperature(np.concatenate(z_sets), np.tile(y, len(z_sets)))
-    crossed = [cross_fit(fold, lambda tr, te, z=z: z[te] / fit_temperature(z[tr], y[tr])) for z, fold in zip(z_sets, folds)]
+    """What ships: P = sigmoid(z / T + shift), (T, shift) fitted on all out-of-fold z; temperature alone for
+    comparison. Honest after-figures: per repeat, each fold's parameters fitted on the other folds only."""
+    pooled_z, pooled_y = np.concatenate(z_sets), np.tile(y, len(z_sets))
+    temperature, shift = fit_platt(pooled_z, pooled_y)
+    t_only = fit_temperature(pooled_z, pooled_y)
+
+    def platt(tr, te, z):
+        t, c = fit_platt(z[tr], y[tr])
+        return z[te] / t + c
+
+    crossed = [cross_fit(fold, lambda tr, te, z=z: platt(tr, te, z)) for z, fold in zip(z_sets, folds)]
+    crossed_t = [cross_fit(fold, lambda tr, te, z=z: z[te] / fit_temperature(z[tr], y[tr])) for z, fold in zip(z_sets, folds)]
     before = [sigmoid(z) for z in z_sets]
     after = [sigmoid(z) for z in crossed]
-    pooled = np.tile(y, len(z_sets))
-    return {"temperature": temperature,
-            "eceBefore": round(float(np.mean([ece(p, y) for p in before])), 4),
-            "eceAfter": round(float(np.mean([ece(p, y) for p in after])), 4),
-            "eceAfterInSample": round(float(np.mean([ece(sigmoid(z / temperature), y) for z in z_sets])), 4),
-            "binsBefore": reliability_bins(np.concatenate(before), pooled),
-            "binsAfter": reliability_bins(np.concatenate(after), pooled)}
+    mean_ece = lambda sets: round(float(np.mean([ece(p, y) for p in sets])), 4)  # noqa: E731
+    return {"temperature": temperature, "shift": shift,
+            "eceBefore": mean_ece(before), "eceAfter": mean_ece(after),
+            "eceAfterInSample": mean_ece([sigmoid(z / temperature + shift) for z in z_sets]),
+            "temperatureOnly": {"temperature": t_only, "eceAfter": mean_ece([sigmoid(z) for z in crossed_t])},
+            "binsBefore": reliability_bins(np.concatenate(before), pooled_y),
+            "binsAfter": reliability_bins(np.concatenate(after), pooled_y)}
 
 
 def main() -> None:
@@ -92,11 +100,12 @@ def main() -> None:
     gap, mlp = CLASSIFIERS
     # the ensemble averages calibrated probabilities (what a server-side ensemble of the shipped,
     # temperature-scaled models averages); AUC is computed on that average
-    t = {n: classifiers[n]["calibration"]["temperature"] for n in CLASSIFIERS}
+    cal = {n: classifiers[n]["calibration"] for n in CLASSIFIERS}
+    shipped = lambda n, zr: sigmoid(zr / cal[n]["temperature"] + cal[n]["shift"])  # noqa: E731
     weights = {}
     for w in ENSEMBLE_WEIGHTS:
         for tta, zz in (("", z), (" + TTA", z_tta)):
-            probs = [w * sigmoid(a / t[gap]) + (1 - w) * sigmoid(b / t[mlp]) for a, b in zip(zz[gap], zz[mlp])]
+            probs = [w * shipped(gap, a) + (1 - w) * shipped(mlp, b) for a, b in zip(zz[gap], zz[mlp])]
             s = summary(probs, y, probs)
             weights[f"{w:.2f}{tta}"] = s
             if w == 0.5:

@@ -1,5 +1,5 @@
 """Reliability diagram (10 bins of P(malignant)) as a PNG, with Pillow: observed malignant rate
-against mean predicted probability per bin, before (grey) and after (blue) temperature scaling;
+against mean predicted probability per bin, before (grey) and after (blue) calibration;
 the dot area grows with the bin's count, the diagonal is perfect calibration."""
 from PIL import Image, ImageDraw
 
@@ -7,7 +7,7 @@ SIZE, MARGIN = 480, 60
 
 
 def draw_reliability(cal: dict, title: str, path: str) -> None:
-    img = Image.new("RGB", (SIZE, SIZE + 40), "white")
+    img = Image.new("RGB", (SIZE + 80, SIZE + 40), "white")
     d = ImageDraw.Draw(img)
     span = SIZE - 2 * MARGIN
 
@@ -31,7 +31,7 @@ def draw_reliability(cal: dict, title: str, path: str) -> None:
             r = 2 + 10 * (n / total) ** 0.5
             d.ellipse([px - r, py - r, px + r, py + r], outline=colour, width=2)
     d.text((MARGIN, 12), title, fill="black")
-    d.text((MARGIN, 28), f"grey: softmax, ECE {cal['eceBefore']:.3f}   blue: / T = {cal['temperature']:.3f}, ECE {cal['eceAfter']:.3f} (cross-fitted)",
+    d.text((MARGIN, 28), f"grey: softmax, ECE {cal['eceBefore']:.3f}   blue: z / {cal['temperature']:.2f} {cal['shift']:+.2f}, ECE {cal['eceAfter']:.3f} (cross-fitted)",
            fill="black")
     d.text((MARGIN + span / 2 - 80, SIZE - MARGIN + 24), "mean predicted P(malignant) in bin", fill="black")
     d.text((8, SIZE - MARGIN + 44), "y: observed share malignant; dot area ~ images in bin; 10 equal-width bins", fill="black")

@@ -6,7 +6,7 @@ import unittest
 import numpy as np
 
 from abcd import asymmetry, components, fill_holes, lesion_mask, otsu_threshold
-from calibration import bootstrap_auc_ci, ece, fit_temperature, reliability_bins, sensitivity_at_specificity
+from calibration import bootstrap_auc_ci, ece, fit_platt, fit_temperature, reliability_bins, sensitivity_at_specificity
 from logreg import LogReg
 
 
@@ -36,6 +36,15 @@ class CalibrationTest(unittest.TestCase):
         z = [2, 2, 2, 2, -2, -2, -2, -2]
         y = [1, 1, 1, 0, 0, 0, 0, 1]
         self.assertAlmostEqual(fit_temperature(z, y), 2 / math.log(3), places=5)
+
+    def test_platt_known_answer(self):
+        # z = +2: 3 of 4 malignant, z = 0: 1 of 4: the fit is exact, sigmoid(2 / T + c) = 0.75 and
+        # sigmoid(c) = 0.25, so c = -ln 3 and 2 / T = 2 ln 3
+        z = [2, 2, 2, 2, 0, 0, 0, 0]
+        y = [1, 1, 1, 0, 0, 0, 0, 1]
+        t, c = fit_platt(z, y)
+        self.assertAlmostEqual(t, 1 / math.log(3), places=5)
+        self.assertAlmostEqual(c, -math.log(3), places=5)
 
     def test_bootstrap_of_a_perfect_ranking(self):
         self.assertEqual(bootstrap_auc_ci([[0.1, 0.2, 0.8, 0.9]], [0, 0, 1, 1], iterations=50), [1.0, 1.0])

@@ -152,19 +152,23 @@ def train(args, x_train, y_train, x_val, y_val, mean, std, select_best: bool = T
     return model, best, curve
 
 
-def fold_temperature(model, temperature: float) -> None:
-    """softmax(logits / T) as the network's own logits: the last Linear layer's W and b divided by T.
-    Grad-CAM is unchanged but for a positive factor 1/T on alpha and the CAM (same normalised map)."""
+def fold_calibration(model, temperature: float, shift: float) -> None:
+    """softmax of the calibrated logits as the network's own output: the last Linear layer's W and b
+    divided by T, and +-shift/2 on the malignant / benign bias, so z = l1 - l0 becomes z / T + shift.
+    Grad-CAM is unchanged but for a positive factor 1/T on alpha and the CAM (the bias has no gradient;
+    same normalised map)."""
     head = model.fc if hasattr(model, "fc") else model.fc2
     with torch.no_grad():
         head.weight.div_(temperature)
         head.bias.div_(temperature)
+        head.bias.add_(torch.tensor([-shift / 2, shift / 2]))
 
 
-def cv_temperature(name: str) -> float:
-    """The temperature training/cv_report.py fitted on this recipe's out-of-fold logits."""
+def cv_calibration(name: str) -> tuple:
+    """(T, shift) that training/cv_report.py fitted on this recipe's out-of-fold logits."""
     with open(os.path.join(ROOT, "training/cv/results.json")) as f:
-        return float(json.load(f)["classifiers"][name]["calibration"]["temperature"])
+        cal = json.load(f)["classifiers"][name]["calibration"]
+    return float(cal["temperature"]), float(cal["shift"])
 
 
 def export_onnx(model, path: str, size: int) -> None:
@@ -231,7 +235,7 @@ def main() -> None:
     ap.add_argument("--pool", choices=["train", "dev"], default="train",
                     help="train: fit on the train split, keep the epoch with the best validation AUC; dev: fit on "
                          "train + validation for all epochs and keep the last weights (the recipe training/cv.py measures)")
-    ap.add_argument("--calibrate", action="store_true", help="fold the temperature of training/cv/results.json into the last layer")
+    ap.add_argument("--calibrate", action="store_true", help="fold the calibration (temperature, shift) of training/cv/results.json into the last layer")
     args = ap.parse_args()
 
     seed_everything(SEED)
@@ -246,16 +250,16 @@ def main() -> None:
     else:
         model, best, curve = train(args, x[tr], y[tr], x[va], y[va], mean, std)
     seconds = time.time() - started
-    temperature = cv_temperature(args.name) if args.calibrate else 1.0
-    fold_temperature(model, temperature)
+    temperature, shift = cv_calibration(args.name) if args.calibrate else (1.0, 0.0)
+    fold_calibration(model, temperature, shift)
     test_auc = roc_auc(predict(model, x[te]), y[te].numpy())
-    print(f"kept epoch {best['epoch']} (val AUC {best['auc']}); temperature {temperature}; test AUC (PyTorch) {test_auc:.4f}; {seconds:.0f} s")
+    print(f"kept epoch {best['epoch']} (val AUC {best['auc']}); temperature {temperature}, shift {shift}; test AUC (PyTorch) {test_auc:.4f}; {seconds:.0f} s")
 
     torch.save(model.state_dict(), os.path.join(CACHE, f"{args.name}.pt"))
     export_onnx(model, os.path.join(ROOT, "plugins", args.name, "model.onnx"), spec["width"])
     write_json(os.path.join(CACHE, f"{args.name}.train.json"), {
         "arch": args.arch, "seed": SEED, "hyperparameters": {k: v for k, v in vars(args).items() if k not in ("name", "pool", "calibrate", "patience", "gradcam_images")},
-        "pool": args.pool, "trainImages": len(tr) + (len(va) if args.pool == "dev" else 0), "temperature": temperature,
+        "pool": args.pool, "trainImages": len(tr) + (len(va) if args.pool == "dev" else 0), "temperature": temperature, "shift": shift,
         "bestEpoch": best["epoch"], "bestValidationAuc": best["auc"], "trainSeconds": round(seconds, 1),
         "pytorchTestAuc": test_auc, "curve": curve,
         "parameters": sum(p.numel() for p in model.parameters()),

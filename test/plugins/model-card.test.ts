@@ -1,6 +1,69 @@
-import { fillTemplate, renderMetricsTable } from '../../scripts/model-card';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { cvEntry, readCvResults, type CvClassifier, type CvResults } from '../../scripts/cv-results';
+import { formatCv } from '../../scripts/evaluate';
+import { fillTemplate, renderCvTable, renderMetricsTable, withCi } from '../../scripts/model-card';
 import { softmax } from '../../scripts/plugin-runner';
 import { overlay } from '../../scripts/render-overlays';
+import { CLASSIFIERS, PLUGIN_ROOT } from './shipped';
+
+const PROTOCOL: CvResults['protocol'] = {
+  pool: 'dev',
+  folds: 5,
+  repeats: 2,
+  foldSeeds: [1, 2],
+  trainSeed: 3,
+  bootstrap: { iterations: 2000, seed: 4, level: 0.95 },
+};
+const ENTRY: CvClassifier = {
+  arch: 'GAP + linear',
+  current: { rocAuc: 0.8, rocAucCi95: [0.7, 0.88], rocAucPerRepeat: [0.79, 0.81], sensitivityAt90Specificity: 0.45, ece: 0.1 },
+  foldModelAuc: { mean: 0.8, sd: 0.05, min: 0.7, max: 0.9 },
+  calibration: {
+    temperature: 1.5,
+    shift: -0.8,
+    eceBefore: 0.12,
+    eceAfter: 0.05,
+    eceAfterInSample: 0.04,
+    temperatureOnly: { temperature: 1.4, eceAfter: 0.11 },
+  },
+};
+
+describe('cross-validation renderers', () => {
+  it('write each figure with 4 decimals and its interval', () => {
+    expect(withCi(0.8, [0.7, 0.88])).toBe('0.8000 (0.7000 to 0.8800)');
+    const table = renderCvTable(PROTOCOL, ENTRY);
+    expect(table).toContain('5-fold CV x 2 repeats');
+    expect(table).toContain('| ROC AUC (95% CI, stratified bootstrap) | 0.8000 (0.7000 to 0.8800) |');
+    expect(table).toContain('| ROC AUC per repeat | 0.7900, 0.8100 |');
+    expect(table).toContain('| ROC AUC of the 10 fold models on their held-out folds | mean 0.8000, sd 0.0500, range 0.7000 to 0.9000 |');
+    expect(table).toContain('| sensitivity at 90% specificity | 0.4500 |');
+    expect(table).toContain('| ECE (10 bins), softmax as trained | 0.1200 |');
+    expect(table).toContain('P = sigmoid(z / T + shift) (fitted on the other folds) | 0.0500 |');
+    expect(table).toContain('| ECE after temperature alone (T 1.4000, fitted on the other folds) | 0.1100 |');
+    expect(table).toContain('| T 1.5000, shift -0.8000 |');
+    const printed = formatCv('m', PROTOCOL, ENTRY);
+    expect(printed).toContain('ROC AUC            0.8000  (95% CI 0.7000 to 0.8800), per repeat 0.7900, 0.8100');
+    expect(printed).toContain('0.1200 as trained, 0.0500 after calibration (P = sigmoid(z / 1.5000 + -0.8000)');
+    expect(printed).toContain('temperature alone 0.1100');
+  });
+
+  it('refuse a classifier the results do not hold, naming the file', () => {
+    expect(() => cvEntry({ protocol: PROTOCOL, classifiers: {}, recipes: {}, ensembleWeightOfGap: {} }, 'x', 'cv.json')).toThrow(
+      /cv.json has no cross-validation of x/,
+    );
+  });
+});
+
+describe.each(CLASSIFIERS)('%s model card', (name) => {
+  it('carries the committed cross-validation table and links its reliability diagram', async () => {
+    const cv = await readCvResults(path.join(__dirname, '../../training/cv/results.json'));
+    const card = readFileSync(path.join(PLUGIN_ROOT, name, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toContain(renderCvTable(cv.protocol, cvEntry(cv, name)));
+    expect(card).toContain('](reliability.png)');
+    expect(existsSync(path.join(PLUGIN_ROOT, name, 'reliability.png'))).toBe(true);
+  });
+});
 
 describe('renderMetricsTable', () => {
   it('writes the figures with 4 decimals and the counts behind sensitivity and specificity', () => {
