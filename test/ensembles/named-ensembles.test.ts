@@ -4,6 +4,9 @@ import { createSignedInUser, type SignedInUser } from '../support/users';
 import { seedImages } from '../inference/helpers';
 import { createPatient, fixture } from '../patients/helpers';
 import { multipart } from '../patients/multipart';
+import { packPackage } from '../../src/models-registry/package/package';
+import { makeClassifierPackage, tempDir } from '../fixtures/models/packages';
+import { uploadFile } from '../models/helpers';
 import { EQ, refusal } from './helpers';
 
 /**
@@ -348,6 +351,23 @@ describe('admin-defined ensembles', () => {
     const p = (await server.gql<any>(EQ.prediction, { id }, alice.token)).data.prediction;
     expect(p.ensemble).toBe('default-classifier');
     expect(p.memberResults.map((m: any) => m.model)).toEqual(['dg-gap-classifier', 'dg-mlp-classifier']);
+  });
+
+  it('a classifier whose labels differ from member 0’s is refused (LABELS_DIFFER)', async () => {
+    const work = await tempDir();
+    const dir = await makeClassifierPackage(work, {
+      name: 'other-labels',
+      edit: (m) => Object.assign(m, { labels: ['nevus', 'melanoma'], malignantLabels: ['melanoma'] }),
+    });
+    const uploaded = await uploadFile(server, (await packPackage(dir, `${work}/p.zip`)).outFile, admin.token, true);
+    expect(uploaded.errors).toBeUndefined();
+    const r = await server.gql<any>(
+      EQ.create,
+      { name: 'mixed-labels', members: [{ model: 'dg-gap-classifier' }, { model: 'other-labels' }] },
+      admin.token,
+    );
+    expect(refusal(r)).toEqual({ code: 'BAD_USER_INPUT', field: 'members[1].model', reason: 'LABELS_DIFFER' });
+    expect(r.errors![0].message).toBe('other-labels has labels nevus, melanoma; member 0 has benign, malignant');
   });
 
   it('a member unloaded while an ensemble names it: classify says which ensemble cannot run and why', async () => {

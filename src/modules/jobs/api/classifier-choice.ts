@@ -7,7 +7,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../../infra/config';
 import { AppError, badInput } from '../../../infra/errors';
-import { DEFAULT_ENSEMBLE, ensembleUnavailable, findEnsemble, type ModelRegistry } from '../../../models-registry';
+import {
+  DEFAULT_ENSEMBLE,
+  ensembleUnavailable,
+  findEnsemble,
+  type EnsembleDefinition,
+  type ModelRegistry,
+} from '../../../models-registry';
 import type { MemberSpec } from '../runner/members';
 
 type Member = { model: string; version?: string | null; weight?: number | null };
@@ -36,7 +42,8 @@ export async function chooseClassifier(
   // A model's name wins: DEFAULT_CLASSIFIER named models before ensembles existed (and names never collide).
   if (configured && deps.registry.model(configured)) return single(configured);
   if (configured) return namedEnsemble(em, configured, field, false, deps);
-  if (await findEnsemble(em, DEFAULT_ENSEMBLE)) return namedEnsemble(em, DEFAULT_ENSEMBLE, field, false, deps);
+  const shipped = await findEnsemble(em, DEFAULT_ENSEMBLE);
+  if (shipped) return resolveEnsemble(shipped, field, deps);
   const first = deps.registry
     .list()
     .filter((m) => m.activeVersion && m.versions.some((v) => v.task === 'classification'))
@@ -69,10 +76,18 @@ async function namedEnsemble(
       { field, ensemble: name, reason: 'UNKNOWN_ENSEMBLE' },
     );
   }
+  return resolveEnsemble(found, field, deps);
+}
+
+function resolveEnsemble(
+  found: EnsembleDefinition,
+  field: string,
+  deps: ClassifierChoiceDeps,
+): { members: MemberSpec[]; ensemble: string } {
   try {
-    return { members: deps.resolve(found.members, 'members'), ensemble: name };
+    return { members: deps.resolve(found.members, 'members'), ensemble: found.name };
   } catch (e) {
-    if (e instanceof AppError) throw ensembleUnavailable(name, field, e);
+    if (e instanceof AppError) throw ensembleUnavailable(found.name, field, e);
     throw e;
   }
 }
