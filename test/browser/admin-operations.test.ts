@@ -4,8 +4,9 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import {
   BROWSER_TEST_TIMEOUT_MS,
+  expectAccessible,
+  watchConsole,
   apiToken,
-  axe,
   createUser,
   mailedLink,
   screenshot,
@@ -41,18 +42,6 @@ let h: Harness;
 let adminToken = '';
 const consoleErrors: string[] = [];
 
-function watchConsole(page: Page): void {
-  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    // HTTP refusals the pages show in words are logged by Chromium too: not errors here.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
-  });
-}
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  expect([what, await axe(page)]).toEqual([what, []]);
-}
-
 /** One real image uploaded to a new patient of the clinician's, through the API (the upload page has its own test). */
 async function patientWithImage(token: string): Promise<void> {
   const created = await h.gql<{ createPatient: { id: string } }>(
@@ -83,7 +72,7 @@ beforeAll(async () => {
   await createUser(h, { email: SUCCESSOR, password: PASSWORD, name: 'Dr Grace Hopper' });
   await createUser(h, { email: LEAVING, password: PASSWORD, name: 'Dr Leaving' });
   await patientWithImage(await apiToken(h, LEAVING, PASSWORD));
-  watchConsole(h.page);
+  watchConsole(h.page, consoleErrors);
   await signIn(h.page, ADMIN, PASSWORD);
 });
 
@@ -121,7 +110,7 @@ it('users: invite someone, who sets a password through the mailed link and signs
   expect(mail.headers.subject).toBe('You are invited to Dermagraph');
   const link = await mailedLink(h, INVITEE, before);
   const invitee = await h.newPage();
-  watchConsole(invitee);
+  watchConsole(invitee, consoleErrors);
   await invitee.goto(`${link.pathname}${link.search}`);
   await invitee.getByLabel('New password').fill(INVITEE_PASSWORD);
   await invitee.getByLabel('The same password again').fill(INVITEE_PASSWORD);

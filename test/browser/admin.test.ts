@@ -4,11 +4,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { Page } from 'playwright-core';
 import {
   BROWSER_TEST_TIMEOUT_MS,
+  expectAccessible,
+  watchConsole,
   apiToken,
-  axe,
   createUser,
   screenshot,
   signIn,
@@ -130,7 +130,7 @@ beforeAll(async () => {
   expect(again.data?.segmentImages.id).toBeTruthy();
   // A wait answers after JOB_WAIT_TIMEOUT_MS at most: on a slow machine, follow the jobs to their end.
   expect(await jobsWhenDone()).toEqual([]);
-  watchConsole(h.page);
+  watchConsole(h.page, consoleErrors);
   await signIn(h.page, ADMIN, PASSWORD);
 });
 
@@ -141,22 +141,9 @@ afterAll(async () => {
 
 /** Console errors and uncaught exceptions of the pages (a CSP refusal of a lazy chunk or a style would show here). */
 const consoleErrors: string[] = [];
-function watchConsole(page: Page): void {
-  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    // HTTP refusals the pages show in words (e.g. a 400 for a bad filter) are logged by Chromium too: not errors here.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
-  });
-}
-
 afterAll(() => {
   expect(consoleErrors).toEqual([]);
 });
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const violations = await axe(page);
-  expect([what, violations]).toEqual([what, []]);
-}
 
 it('users: search, change a role (saved) and a plan, disable and enable an account', async () => {
   const { page } = h;
@@ -393,7 +380,7 @@ it('audit log: the role change, filtered by action; system status', async () => 
 
 it('research: the researcher filters the metrics, reads the charts and exports the CSV', async () => {
   const page = await h.newPage();
-  watchConsole(page);
+  watchConsole(page, consoleErrors);
   await signIn(page, RESEARCHER, PASSWORD);
   await page.getByRole('link', { name: 'Research' }).click();
   await page.getByRole('heading', { name: 'Research metrics' }).waitFor();

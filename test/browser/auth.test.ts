@@ -1,8 +1,7 @@
 import { generateSync } from 'otplib';
-import type { Page } from 'playwright-core';
 import {
   BROWSER_TEST_TIMEOUT_MS,
-  axe,
+  expectAccessible,
   createUser,
   mailedLink,
   screenshot,
@@ -27,11 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const violations = await axe(page);
-  expect([what, violations]).toEqual([what, []]);
-}
 
 /** A TOTP code for the step after the current one (one step of drift is accepted; each step works once). */
 const totp = (secret: string, stepsAhead = 0) =>

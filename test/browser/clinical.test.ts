@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
 import {
   BROWSER_TEST_TIMEOUT_MS,
-  axe,
+  expectAccessible,
   createUser,
   screenshot,
   signIn,
@@ -41,11 +41,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const violations = await axe(page);
-  expect([what, violations]).toEqual([what, []]);
-}
 
 /** The text of the element that `control`'s aria-describedby names last (its error). */
 async function describedError(page: Page, control: ReturnType<Page['getByLabel']>): Promise<string> {

@@ -228,6 +228,23 @@ export async function axe(page: Page): Promise<AxeViolation[]> {
   return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
+/** Fails, naming the page, on any serious or critical axe violation (axe()). */
+export async function expectAccessible(page: Page, what: string): Promise<void> {
+  expect([what, await axe(page)]).toEqual([what, []]);
+}
+
+/**
+ * Collects the page's uncaught exceptions and console errors into `errors` (a CSP refusal of a lazy chunk or a
+ * style would show here). HTTP refusals the pages show in words (e.g. a 400 for a bad filter) are logged by
+ * Chromium too: not errors here.
+ */
+export function watchConsole(page: Page, errors: string[]): void {
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+}
+
 /** docs/screenshots/<name>.png of the page, only when WRITE_SCREENSHOTS=1 (the committed ones are made that way). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   if (process.env.WRITE_SCREENSHOTS !== '1') return;
