@@ -1,5 +1,6 @@
 // The aggregates of the filtered metrics: counts per severity and label, and area and circularity per model version
-// as box charts (each with its numbers in a table).
+// (its own masks, alone or as an ensemble member) and per ensemble (the ensemble's masks), as box charts (each with
+// its numbers in a table).
 import type { ReactNode } from 'react';
 import type { ResearchLesionMetricsSummaryQuery } from '../../gql/graphql';
 import { DistributionChart } from './distribution-chart';
@@ -35,15 +36,15 @@ export function MetricsSummary({ summary }: { summary: Summary }): ReactNode {
       </dl>
       <div className="research-charts">
         <DistributionChart
-          title="Lesion area per model version"
-          description="Distribution of the lesion area, in percent of the image, of the segmentations each model version took part in."
+          title="Lesion area per model version and ensemble"
+          description="Distribution of the lesion area, in percent of the image: of the masks each model version made itself (alone or as an ensemble member), and of each ensemble's own masks."
           unit="% of image"
           digits={2}
           rows={byVersion.map((r) => ({ label: r.modelVersion, count: r.count, q: r.areaPercent }))}
         />
         <DistributionChart
-          title="Border circularity per model version"
-          description="Distribution of the border circularity (1 is a disk) of the segmentations each model version took part in."
+          title="Border circularity per model version and ensemble"
+          description="Distribution of the border circularity (1 is a disk) of the lesion's largest piece: of the masks each model version made itself, and of each ensemble's own masks."
           unit="circularity (0 to 1)"
           max={1}
           digits={3}
