@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Image } from '../../../entities/image';
 import { JobKind, JobStatus, type InferenceJob } from '../../../entities/inference-job';
 import { Prediction } from '../../../entities/prediction';
-import { Segmentation, type Severity } from '../../../entities/segmentation';
+import { Segmentation } from '../../../entities/segmentation';
 import type { FileStore } from '../../../infra/storage/file-store';
 import type { ModelRegistry } from '../../../models-registry';
 import { encodeMap } from '../cam-map-file';
@@ -16,19 +16,19 @@ import type { JobRepository } from '../job.repository';
 import type { ResultRepository } from '../results.repository';
 import type { JobRequest } from '../job-request';
 import { isPinned, type MemberRun, type MemberSessions, type MemberSpec } from './members';
-import { classifyImage, imagePixels, segmentImage, type StageReport } from './pipeline';
-import { withMemberOutputs } from './image-tasks';
-import { asBuffer, type ImageWork } from './image-threads';
+import { classifyImage, imagePixels, type StageReport } from './pipeline';
+import type { ImageWork } from './image-threads';
 import type { PixelBudget } from './pixel-budget';
 import type { Logger } from '../../../infra/observability/logger';
-import { JobResults, ResultSink, type ResultRow } from './result-writer';
+import { JobResults, ResultSink } from './result-writer';
 import { ProgressTracker, STAGE_SHARE, statusAt } from './progress-tracker';
 import { attemptFailure } from './failures';
 import type { ImageRef } from '../job-request';
 import { AttemptState, type JobCancellations } from './cancellation';
 import { withRequestId } from '../../../infra/observability/request-scope';
 import type { DecodedPixels } from './decoded-pixels';
-import { abstentionColumns } from './abstain-check';
+import { predictionRow, segmentationRow, type CommonColumns } from './result-rows';
+import { segmentAndStore } from './segment-and-store';
 import type { AbstainConfig } from '../../../infra/config';
 
 export interface RunnerDeps {
@@ -277,44 +277,6 @@ export class JobRunner {
     }
   }
 
-  /** One image segmented (the full-resolution part on an image thread) and its PNGs stored. */
-  private async segmentAndStore(
-    source: Buffer,
-    runs: MemberRun[],
-    req: JobRequest,
-    image: ImageRef,
-    report: StageReport,
-  ) {
-    const truth = await this.groundTruth(this.deps.orm.em.fork(), req.truth?.[image.id]);
-    const r = await segmentImage(
-      source,
-      runs,
-      { threshold: req.threshold ?? 0.5, severity: this.deps.severity, truth, images: this.deps.images },
-      report,
-    );
-    const put = (png: Uint8Array) => this.deps.files.putBuffer(asBuffer(png));
-    const [maskFile, probFile, overlayFile, ...memberFiles] = await Promise.all([
-      put(r.maskPng),
-      put(r.probabilityPng),
-      put(r.overlayPng),
-      ...r.memberOutputs.map((m) => put(m.maskPng)),
-    ]);
-    const members = withMemberOutputs(
-      r.members,
-      r.memberOutputs,
-      memberFiles.map((f) => f.sha256),
-    );
-    return { r, members, maskFile, probFile, overlayFile };
-  }
-
-  /** The ground-truth mask image's bytes (decoded at the image size by the pipeline), or null. */
-  private async groundTruth(em: EntityManager, maskImageId: string | undefined): Promise<Buffer | null> {
-    if (!maskImageId) return null;
-    const mask = await em.findOne(Image, maskImageId, { fields: ['sha256'] });
-    if (!mask) throw new PermanentJobError(`ground-truth image ${maskImageId} no longer exists`, 'NOT_FOUND');
-    return readFile(this.deps.files.path(mask.sha256));
-  }
-
   private async runImage(
     job: InferenceJob,
     req: JobRequest,
@@ -360,8 +322,7 @@ export class JobRunner {
     const now = new Date();
     const patientId = image.patientId;
     const id = randomUUID();
-    // The columns every result shares (ImageResult): who asked, the job, the image and its patient.
-    const row = { id, createdAt: now, updatedAt: now, owner, job: job.id, imageId: image.id, patientId };
+    const row: CommonColumns = { id, createdAt: now, updatedAt: now, owner, job: job.id, imageId: image.id, patientId };
     if (job.kind === JobKind.CLASSIFY) {
       const r = await classifyImage(
         source,
@@ -376,22 +337,9 @@ export class JobRunner {
           if (stage !== 'gradcam') await report(stage, d);
         },
       );
-      const p: ResultRow = {
-        ...row,
-        label: r.summary.label,
-        confidence: r.summary.confidence,
-        malignant: r.summary.malignant,
-        malignantProbability: r.summary.malignantProbability,
-        probabilities: r.summary.probabilities,
-        members: r.members,
-        ensemble: req.ensemble ?? null,
-        memberMalignantSpread: r.disagreement?.malignantProbabilitySpread ?? null,
-        memberMalignantStdDev: r.disagreement?.malignantProbabilityStdDev ?? null,
-        membersDisagree: r.disagreement?.labelsDisagree ?? null,
-      };
       // Quality of the pixels classified and the margin of the call: does the result abstain?
       const threshold = runs[0].lease.manifest.postprocess.decisionThreshold ?? 0.5;
-      Object.assign(p, abstentionColumns(r.quality, r.summary.malignantProbability, threshold, this.deps.abstain));
+      const p = predictionRow(row, r, req, threshold, this.deps.abstain);
       if (r.cam) {
         // The map only: the heatmap and overlays are rendered from it when first asked for.
         const mapFile = await files.putBuffer(encodeMap(r.cam.map, r.cam.width, r.cam.height));
@@ -417,31 +365,16 @@ export class JobRunner {
     } else {
       // Its pixels (decoded image, maps, mask: a few bytes each) are held until its files are stored.
       const giveBack = await this.deps.pixels.acquire(await imagePixels(source));
-      const { r, members, maskFile, probFile, overlayFile } = await this.segmentAndStore(
+      const { r, members, maskFile, probFile, overlayFile } = await segmentAndStore(
+        this.deps,
         source,
         runs,
         req,
         image,
         report,
       ).finally(giveBack);
-      const { width, height } = r;
-      const seg: ResultRow = {
-        ...row,
-        members,
-        memberAgreement: r.memberAgreement,
-        threshold: req.threshold ?? 0.5,
-        maskSha256: maskFile.sha256,
-        probabilitySha256: probFile.sha256,
-        overlaySha256: overlayFile.sha256,
-        width,
-        height,
-        ...r.metrics,
-        touchesBorder: r.touchesBorder,
-        fieldOfViewPercent: r.fieldOfViewPercent,
-        dice: r.overlap?.dice ?? null,
-        jaccard: r.overlap?.jaccard ?? null,
-        severity: r.severity as Severity,
-      };
+      const stored = { mask: maskFile.sha256, probability: probFile.sha256, overlay: overlayFile.sha256 };
+      const seg = segmentationRow(row, r, members, stored, req);
       if (state.stopped) return;
       if ((await this.sink.store(Segmentation, results, seg)) !== id) return;
       await publish({ ...base, stage: 'persisted', progress: tracker.finishImage(), segmentationId: id });
