@@ -45,7 +45,10 @@ const MEMBERS_DESCRIPTION =
 @Resolver()
 export class EnsemblesResolver {
   @Authorized()
-  @Query(() => [ClassificationEnsembleType], { description: 'Every named classification ensemble, by name' })
+  @Query(() => [ClassificationEnsembleType], {
+    nullable: true,
+    description: 'Every named classification ensemble, by name (null, with the error, for a caller not signed in)',
+  })
   async classificationEnsembles(@Ctx() ctx: AppContext): Promise<ClassificationEnsembleType[]> {
     return (await listEnsembles(ctx.em)).map((e) => toEnsemble(e, ctx));
   }
