@@ -17,6 +17,7 @@ import { Migration20261203110000_segmentation_field } from './Migration202612031
 import { Migration20261203120000_segmentation_members } from './Migration20261203120000_segmentation_members';
 import { Migration20261203150000_classification_ensembles } from './Migration20261203150000_classification_ensembles';
 import { Migration20261203160000_prediction_abstention } from './Migration20261203160000_prediction_abstention';
+import { Migration20261204100000_default_classifier_gap } from './Migration20261204100000_default_classifier_gap';
 
 /**
  * Every migration, in order. Listed by hand (not globbed) so the same list works from the
@@ -44,4 +45,5 @@ export const migrationsList: MigrationObject[] = [
     class: Migration20261203150000_classification_ensembles,
   },
   { name: 'Migration20261203160000_prediction_abstention', class: Migration20261203160000_prediction_abstention },
+  { name: 'Migration20261204100000_default_classifier_gap', class: Migration20261204100000_default_classifier_gap },
 ];

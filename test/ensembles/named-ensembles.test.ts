@@ -11,7 +11,8 @@ import { EQ, refusal } from './helpers';
 
 /**
  * Named classification ensembles over HTTP, on the shipped ONNX classifiers and real ISIC images:
- * the seeded default-classifier is what a classification without models runs; each member's own
+ * the seeded default-classifier (dg-gap-classifier alone) is what a classification without models runs,
+ * gap-mlp-average the shipped pair; each member's own
  * output is stored and shown, with the members' disagreement; admins create, change and delete
  * ensembles (audited), and garbage is refused with stable codes.
  */
@@ -39,12 +40,19 @@ async function classify(vars: Record<string, unknown>, token = alice.token): Pro
 
 const pOf = (p: any) => p.memberResults.map((m: any) => m.malignantProbability);
 
-describe('the shipped default-classifier ensemble', () => {
-  it('is listed, seeded with the two shipped classifiers at equal weights, and is the default', async () => {
+describe('the shipped ensembles', () => {
+  it('default-classifier is dg-gap-classifier alone and the default; gap-mlp-average is the pair at equal weights', async () => {
     const r = await server.gql<any>(EQ.one, { name: 'default-classifier' }, alice.token);
     expect(r.data.classificationEnsemble).toMatchObject({
       name: 'default-classifier',
       isDefault: true,
+      updatedBy: null,
+      members: [{ model: 'dg-gap-classifier', version: null, weight: 1, normalisedWeight: 1 }],
+    });
+    const pair = await server.gql<any>(EQ.one, { name: 'gap-mlp-average' }, alice.token);
+    expect(pair.data.classificationEnsemble).toMatchObject({
+      name: 'gap-mlp-average',
+      isDefault: false,
       updatedBy: null,
       members: [
         { model: 'dg-gap-classifier', version: null, weight: 1, normalisedWeight: 0.5 },
@@ -52,12 +60,21 @@ describe('the shipped default-classifier ensemble', () => {
       ],
     });
     const all = (await server.gql<any>(EQ.list, {}, alice.token)).data.classificationEnsembles;
-    expect(all.map((e: any) => e.name)).toEqual(['default-classifier']);
+    expect(all.map((e: any) => e.name)).toEqual(['default-classifier', 'gap-mlp-average']);
   });
 
-  it('runs when no models are given: each member’s own output, their average and their disagreement', async () => {
+  it('a classification without models runs default-classifier: one member, nothing to disagree with', async () => {
     const p = await classify({ imageId: imageIds[0] });
     expect(p.ensemble).toBe('default-classifier');
+    expect(p.members.map((m: any) => [m.model, m.version, m.weight])).toEqual([['dg-gap-classifier', '1.0.0', 1]]);
+    expect(p.memberResults).toHaveLength(1);
+    expect(p.malignantProbability).toBe(p.memberResults[0].malignantProbability);
+    expect(p.memberDisagreement).toBeNull();
+  });
+
+  it('gap-mlp-average: each member’s own output, their average and their disagreement', async () => {
+    const p = await classify({ imageId: imageIds[0], ensemble: 'gap-mlp-average' });
+    expect(p.ensemble).toBe('gap-mlp-average');
     expect(p.members.map((m: any) => [m.model, m.version, m.weight])).toEqual([
       ['dg-gap-classifier', '1.0.0', 0.5],
       ['dg-mlp-classifier', '1.0.0', 0.5],
@@ -79,7 +96,7 @@ describe('the shipped default-classifier ensemble', () => {
   });
 
   it('each member’s own output is exactly what that model says on its own', async () => {
-    const ensemble = await classify({ imageId: imageIds[1] });
+    const ensemble = await classify({ imageId: imageIds[1], ensemble: 'gap-mlp-average' });
     for (const [i, model] of ['dg-gap-classifier', 'dg-mlp-classifier'].entries()) {
       const alone = await classify({ imageId: imageIds[1], models: [{ model }] });
       expect(alone.ensemble).toBeNull();
@@ -311,7 +328,7 @@ describe('admin-defined ensembles', () => {
     );
     // Still exactly as shipped.
     const d = (await server.gql<any>(EQ.one, { name: 'default-classifier' }, alice.token)).data.classificationEnsemble;
-    expect(d.members.map((m: any) => m.model)).toEqual(['dg-gap-classifier', 'dg-mlp-classifier']);
+    expect(d.members.map((m: any) => m.model)).toEqual(['dg-gap-classifier']);
   });
 
   it('classify: models and ensemble together, or an unknown ensemble, are refused before a job is made', async () => {
@@ -345,11 +362,11 @@ describe('admin-defined ensembles', () => {
       field: 'classify.ensemble',
       reason: 'UNKNOWN_ENSEMBLE',
     });
-    const r = await uploadWith({ ensemble: 'default-classifier' });
+    const r = await uploadWith({ ensemble: 'gap-mlp-average' });
     expect(r.errors).toBeUndefined();
     const id = r.data.uploadImages[0].latestPrediction.id;
     const p = (await server.gql<any>(EQ.prediction, { id }, alice.token)).data.prediction;
-    expect(p.ensemble).toBe('default-classifier');
+    expect(p.ensemble).toBe('gap-mlp-average');
     expect(p.memberResults.map((m: any) => m.model)).toEqual(['dg-gap-classifier', 'dg-mlp-classifier']);
   });
 
@@ -390,9 +407,15 @@ describe('admin-defined ensembles', () => {
     expect(refusal(r)).toEqual({ code: 'MODEL_UNAVAILABLE', field: 'ensemble', reason: 'ENSEMBLE_MEMBER_UNAVAILABLE' });
     expect(r.errors![0].message).toMatch(/^ensemble "pinned-pair" cannot run: .*dg-mlp-classifier/);
     expect(r.errors![0].extensions).toMatchObject({ ensemble: 'pinned-pair', model: 'dg-mlp-classifier' });
-    // The default ensemble names the unloaded model too: a classification without models says so.
-    const d = await server.gql<any>(EQ.classify, { imageId: imageIds[0] }, alice.token);
-    expect(refusal(d)).toEqual({ code: 'MODEL_UNAVAILABLE', field: 'models', reason: 'ENSEMBLE_MEMBER_UNAVAILABLE' });
-    expect(d.errors![0].message).toMatch(/^ensemble "default-classifier" cannot run/);
+    // The shipped pair names the unloaded model too; the default (dg-gap-classifier alone) still runs.
+    const pair = await server.gql<any>(EQ.classify, { imageId: imageIds[0], ensemble: 'gap-mlp-average' }, alice.token);
+    expect(refusal(pair)).toEqual({
+      code: 'MODEL_UNAVAILABLE',
+      field: 'ensemble',
+      reason: 'ENSEMBLE_MEMBER_UNAVAILABLE',
+    });
+    expect(pair.errors![0].message).toMatch(/^ensemble "gap-mlp-average" cannot run: .*dg-mlp-classifier/);
+    const d = await classify({ imageId: imageIds[0] });
+    expect(d.members.map((m: any) => m.model)).toEqual(['dg-gap-classifier']);
   });
 });

@@ -80,6 +80,7 @@ it('every example runs as written and answers what the README says', async () =>
   expect(listed.classificationEnsembles.map((e: any) => [e.name, e.isDefault])).toEqual([
     ['default-classifier', true],
     ['gap-heavy', false],
+    ['gap-mlp-average', false],
   ]);
   expect(classified.classifyImage.status).toBe('SUCCEEDED');
   const p = prediction.prediction;
