@@ -4,10 +4,10 @@ import sharp from 'sharp';
 import { parse } from 'csv-parse/sync';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
-import { createSignedInUser, type SignedInUser } from '../support/users';
+import { createSignedInUser } from '../support/users';
+import { clinicServer } from '../support/clinic';
 import { seedPrediction } from '../support/results';
-import { createPatient, fixture, JPEGS } from '../patients/helpers';
-import { multipart } from '../patients/multipart';
+import { fixture, JPEGS } from '../patients/helpers';
 import { download, pdfText, R } from '../reports/helpers';
 import { isicImage, seedImages } from './helpers';
 
@@ -28,29 +28,21 @@ const solid = (r: number, g: number, b: number) =>
   png(sharp({ create: { width: 250, height: 250, channels: 3, background: { r, g, b } } }));
 
 describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
-  let server: TestServer;
-  let alice: SignedInUser;
-  let patientId: string;
-  beforeAll(async () => {
-    server = await startTestServer({ env: { JOB_MODE: 'inline' } });
-    alice = await createSignedInUser(server, { role: Role.CLINICIAN });
-    patientId = await createPatient(server, alice.token);
-  }, 60_000);
-  afterAll(() => server?.close());
+  const clinic = clinicServer();
 
   const upload = async (name: string, data: Buffer) => {
-    const r = await multipart(server, alice.token, UPLOAD, { p: patientId }, [{ name, data }], 'f');
+    const r = await clinic.upload(UPLOAD, [{ name, data }]);
     expect(r.errors).toBeUndefined();
     return r.data.uploadImages[0] as { id: string; latestPrediction: any };
   };
   const pdfOf = async (imageId: string) => {
-    const r = await server.gql<any>(
+    const r = await clinic.server.gql<any>(
       R.generate,
       { input: { kind: 'PDF', imageIds: [imageId] }, wait: true },
-      alice.token,
+      clinic.clinician.token,
     );
     expect(r.errors).toBeUndefined();
-    return pdfText((await download(server, r.data.generateReport.url)).body).replace(/\s+/g, ' ');
+    return pdfText((await download(clinic.server, r.data.generateReport.url)).body).replace(/\s+/g, ' ');
   };
 
   it('a real lesion image has no quality flag; LOW_MARGIN only when its call is within the margin', async () => {
@@ -104,7 +96,7 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
 
   it('a job that decodes the stored file measures what the upload measured', async () => {
     const up = await upload('blue.png', await solid(20, 40, 200));
-    const r = await server.gql<any>(CLASSIFY, { id: up.id }, alice.token);
+    const r = await clinic.server.gql<any>(CLASSIFY, { id: up.id }, clinic.clinician.token);
     expect(r.errors).toBeUndefined();
     const p = r.data.classifyImage.predictions[0];
     expect(p).toEqual(up.latestPrediction);
@@ -130,13 +122,13 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
   it('the clinical CSV has abstained and flags beside the label', async () => {
     const black = await upload('black.png', await solid(0, 0, 0));
     const lesion = await upload('lesion.jpg', fixture(JPEGS[2]));
-    const r = await server.gql<any>(
+    const r = await clinic.server.gql<any>(
       R.generate,
       { input: { kind: 'CSV', imageIds: [black.id, lesion.id] }, wait: true },
-      alice.token,
+      clinic.clinician.token,
     );
     expect(r.errors).toBeUndefined();
-    const rows = parse((await download(server, r.data.generateReport.url)).body, {
+    const rows = parse((await download(clinic.server, r.data.generateReport.url)).body, {
       columns: true,
       bom: true,
     }) as Record<string, string>[];
@@ -157,10 +149,10 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
     const start = readme.indexOf('# Reading the flags of a classification');
     expect(start).toBeGreaterThan(0);
     const op = readme.slice(readme.indexOf('\n', start) + 1, readme.indexOf('```', start));
-    const [lesion] = await seedImages(server, alice.id, ['ISIC_0000150'], patientId);
+    const [lesion] = await seedImages(clinic.server, clinic.clinician.id, ['ISIC_0000150'], clinic.patientId);
     const black = await upload('black.png', await solid(0, 0, 0));
     const run = async (id: string) => {
-      const r = await server.gql<any>(op.replace('<image id>', id), {}, alice.token);
+      const r = await clinic.server.gql<any>(op.replace('<image id>', id), {}, clinic.clinician.token);
       expect(r.errors).toBeUndefined();
       return r.data.classifyImage.predictions[0];
     };
@@ -179,11 +171,11 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
 
   it("the patient's timeline marks each classification abstained or not (null before the checks)", async () => {
     const black = await upload('black.png', await solid(0, 0, 0));
-    const r = await server.gql<any>(
+    const r = await clinic.server.gql<any>(
       `query($id: ID!) { patient(id: $id) { timeline(first: 100) { edges { node {
         ... on PredictionEvent { predictionId imageId label abstained } } } } } }`,
-      { id: patientId },
-      alice.token,
+      { id: clinic.patientId },
+      clinic.clinician.token,
     );
     expect(r.errors).toBeUndefined();
     const events = r.data.patient.timeline.edges.map((e: any) => e.node).filter((n: any) => n.predictionId);
@@ -192,16 +184,20 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
   }, 60_000);
 
   it('a prediction stored before the checks reads as not assessed', async () => {
-    const [imageId] = await seedImages(server, alice.id, ['ISIC_0000150'], patientId);
-    const em = server.services.db.orm.em.fork();
+    const [imageId] = await seedImages(clinic.server, clinic.clinician.id, ['ISIC_0000150'], clinic.patientId);
+    const em = clinic.server.services.db.orm.em.fork();
     // No Grad-CAM map (the seeded row's map file does not exist).
     const noCam = { gradCamMethod: null, gradCamTarget: null, gradCamModel: null, gradCamMapSha256: null };
-    const old = seedPrediction(em, { owner: alice.id, imageId, patientId, members: [], at: new Date() }, noCam);
+    const old = seedPrediction(
+      em,
+      { owner: clinic.clinician.id, imageId, patientId: clinic.patientId, members: [], at: new Date() },
+      noCam,
+    );
     await em.flush();
-    const r = await server.gql<any>(
+    const r = await clinic.server.gql<any>(
       `query($id: ID!) { prediction(id: $id) { ${FIELDS} } }`,
       { id: old.id },
-      alice.token,
+      clinic.clinician.token,
     );
     expect(r.errors).toBeUndefined();
     expect(r.data.prediction).toMatchObject({
@@ -214,21 +210,21 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
     });
     // The report shows it as it always did; the CSV says it was not assessed.
     expect(await pdfOf(imageId)).toContain('Predicted class: nevus');
-    const csv = await server.gql<any>(
+    const csv = await clinic.server.gql<any>(
       R.generate,
       { input: { kind: 'CSV', imageIds: [imageId] }, wait: true },
-      alice.token,
+      clinic.clinician.token,
     );
-    const [row] = parse((await download(server, csv.data.generateReport.url)).body, {
+    const [row] = parse((await download(clinic.server, csv.data.generateReport.url)).body, {
       columns: true,
       bom: true,
     }) as Record<string, string>[];
     expect(row).toMatchObject({ label: 'nevus', abstained: '', flags: 'NOT_ASSESSED' });
-    const t = await server.gql<any>(
+    const t = await clinic.server.gql<any>(
       `query($id: ID!) { patient(id: $id) { timeline(first: 100) { edges { node {
         ... on PredictionEvent { predictionId abstained } } } } } }`,
-      { id: patientId },
-      alice.token,
+      { id: clinic.patientId },
+      clinic.clinician.token,
     );
     const event = t.data.patient.timeline.edges.map((e: any) => e.node).find((n: any) => n.predictionId === old.id);
     expect(event).toEqual({ predictionId: old.id, abstained: null });

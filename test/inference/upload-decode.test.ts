@@ -1,8 +1,5 @@
-import { Role } from '../../src/entities';
-import { startTestServer, type TestServer } from '../support/server';
-import { createSignedInUser, type SignedInUser } from '../support/users';
-import { createPatient, fixture, JPEGS, snapshot } from '../patients/helpers';
-import { multipart } from '../patients/multipart';
+import { clinicServer } from '../support/clinic';
+import { fixture, JPEGS, snapshot } from '../patients/helpers';
 
 /**
  * uploadImages with classify in a process that runs its jobs: the upload's decode is the job's
@@ -15,42 +12,21 @@ const UPLOAD = `mutation($p: ID!, $f: [Upload!]!, $c: ClassifyInput) {
 const CLASSIFY = `mutation($id: ID!) { classifyImage(imageId: $id, wait: true) {
   status predictions { label confidence probabilities { label probability } } } }`;
 
-let server: TestServer;
-let alice: SignedInUser;
-let patientId: string;
-
-beforeAll(async () => {
-  server = await startTestServer({ env: { JOB_MODE: 'inline' } });
-  alice = await createSignedInUser(server, { role: Role.CLINICIAN });
-  patientId = await createPatient(server, alice.token);
-}, 60_000);
-afterAll(() => server?.close());
-
-const gql = async (query: string, variables: Record<string, unknown>) => {
-  const res = await fetch(server.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${alice.token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as { data?: any; errors?: unknown[] };
-};
+const clinic = clinicServer();
 
 it('predicts from the upload-decoded pixels exactly what a job decoding the stored file predicts', async () => {
   const file = { name: 'a.jpg', data: fixture(JPEGS[1]), type: 'image/jpeg' };
   // First an upload alone (no pixels kept) and a classification that decodes the stored file.
-  const plain = await multipart(server, alice.token, UPLOAD, { p: patientId, c: null }, [file], 'f');
+  const plain = await clinic.upload(UPLOAD, [file], { c: null });
   expect(plain.errors).toBeUndefined();
-  const fromFile = await gql(CLASSIFY, { id: plain.data.uploadImages[0].id });
+  const fromFile = await clinic.server.gql<any>(
+    CLASSIFY,
+    { id: plain.data.uploadImages[0].id },
+    clinic.clinician.token,
+  );
   expect(fromFile.data.classifyImage.status).toBe('SUCCEEDED');
   // Then the same bytes with classify: the job starts from the pixels the upload decoded.
-  const withClassify = await multipart(
-    server,
-    alice.token,
-    UPLOAD,
-    { p: patientId, c: { explain: false } },
-    [file],
-    'f',
-  );
+  const withClassify = await clinic.upload(UPLOAD, [file], { c: { explain: false } });
   expect(withClassify.errors).toBeUndefined();
   const expected = fromFile.data.classifyImage.predictions[0];
   expect(withClassify.data.uploadImages[0].latestPrediction).toEqual(expected);
@@ -59,10 +35,10 @@ it('predicts from the upload-decoded pixels exactly what a job decoding the stor
 
 it('refuses a truncated file with classify as without, and stores nothing', async () => {
   const whole = fixture(JPEGS[0]);
-  const before = await snapshot(server);
+  const before = await snapshot(clinic.server);
   const cut = { name: 'cut.jpg', data: whole.subarray(0, Math.floor(whole.length * 0.6)), type: 'image/jpeg' };
   const ok = { name: 'ok.jpg', data: fixture(JPEGS[2]), type: 'image/jpeg' };
-  const r = await multipart(server, alice.token, UPLOAD, { p: patientId, c: {} }, [ok, cut], 'f');
+  const r = await clinic.upload(UPLOAD, [ok, cut], { c: {} });
   expect(r.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'files.1' });
-  expect(await snapshot(server)).toEqual(before);
+  expect(await snapshot(clinic.server)).toEqual(before);
 }, 60_000);
