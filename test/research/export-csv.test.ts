@@ -106,6 +106,8 @@ describe('de-identified CSV export: content', () => {
         label: inert(n.label),
         confidence: numCell(n.confidence),
         malignant: n.malignant === null ? '' : String(n.malignant),
+        abstained: n.abstained === null ? '' : String(n.abstained),
+        flags: n.flags.join('; '),
         model_versions: inert(n.modelVersions.join('; ')),
       });
     });
@@ -117,6 +119,10 @@ describe('de-identified CSV export: content', () => {
       csv.forEach((r, i) => expect(pairs.get(r[key])).toBe(pages[i][key]));
     }
     expect(new Set(csv.map((r) => r.id)).size).toBe(ROWS);
+    // The seeded predictions predate the abstention checks: not assessed. Image C has no prediction: nothing.
+    expect(new Set(csv.map((r) => `${r.label === ''}|${r.abstained}|${r.flags}`))).toEqual(
+      new Set(['false||NOT_ASSESSED', 'true||']),
+    );
     expect(new Set(csv.map((r) => r.subject)).size).toBe(2);
     expect(csv[0].id).not.toBe(pages[0].id);
   });

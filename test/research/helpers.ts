@@ -36,7 +36,7 @@ export async function allLesionMetrics(
 ): Promise<any[]> {
   const q = `query($f: MetricsFilter, $after: String) { lesionMetrics(filter: $f, first: 500, after: $after) {
     pageInfo { hasNextPage endCursor }
-    edges { node { id subject image createdAt modelVersions severity label confidence malignant
+    edges { node { id subject image createdAt modelVersions severity label confidence malignant abstained flags
       metrics { areaPercent areaPixels perimeterPixels circularity meanIntensity stdIntensity dice jaccard } } } } }`;
   const out: any[] = [];
   let after: string | null = null;

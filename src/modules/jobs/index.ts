@@ -23,7 +23,7 @@ export { resultFileRoutes } from './api/result-files';
 // Result types and views other modules show (a patient's predictions and segmentations; research metrics).
 export { LesionMetricsValues, PredictionType, SegmentationType } from './api/jobs.types';
 export { toJob, toPrediction, toSegmentation } from './api/views';
-export { storedAbstention } from './api/prediction-abstention.types';
+export { PredictionFlag, storedAbstention } from './api/prediction-abstention.types';
 // The admins' job list and retryJob (the system module).
 export { JobType } from './api/jobs.types';
 export { JobConnection, JobsArgs } from './api/job-control.types';

@@ -32,6 +32,9 @@ export interface MetricsDbRow {
   label: string | null;
   confidence: unknown;
   malignant: boolean | null;
+  /** The prediction's abstention (null on predictions stored before the checks, and without a prediction). */
+  abstained: boolean | null;
+  flags: string[] | null;
 }
 
 /** Area and circularity statistics of one model version's segmentations (numbers as PostgreSQL returns them). */
@@ -75,7 +78,7 @@ function predictionFilterSql(f: MetricsFilterInput | null | undefined): { sql: s
   return c.where();
 }
 
-const LATEST_PREDICTION = `left join lateral (select label, confidence, malignant from predictions p where p.image_id = s.image_id order by p.created_at desc limit 1) p on true`;
+const LATEST_PREDICTION = `left join lateral (select label, confidence, malignant, abstained, flags from predictions p where p.image_id = s.image_id order by p.created_at desc limit 1) p on true`;
 
 /** The research statements over segmentations and predictions (read-only; raw SQL for the lateral joins and percentiles). */
 export class ResearchRepository {
@@ -96,7 +99,8 @@ export class ResearchRepository {
     params.push(limit);
     return (await em.getConnection().execute(
       `select s.id, s.image_id, s.patient_id, s.created_at, s.members, s.area_percent, s.area_pixels, s.perimeter_pixels, s.circularity,
-              s.all_pieces_circularity, s.component_count, s.mean_intensity, s.std_intensity, s.dice, s.jaccard, s.severity, p.label, p.confidence, p.malignant
+              s.all_pieces_circularity, s.component_count, s.mean_intensity, s.std_intensity, s.dice, s.jaccard, s.severity, p.label, p.confidence, p.malignant,
+              p.abstained, p.flags
          from segmentations s ${LATEST_PREDICTION}
         where ${where.sql} ${keyset}
         order by s.created_at desc, s.id desc

@@ -4,6 +4,7 @@ import { badInput } from '../../infra/errors';
 import { decodeBoundCursor, encodeBoundCursor, pageSize, queryTag, type Page } from '../../infra/pagination';
 import type { Severity } from '../../entities/segmentation';
 import { SecretBox } from '../accounts';
+import { storedAbstention, type PredictionFlag } from '../jobs';
 import {
   ResearchRepository,
   type MetricsDbRow,
@@ -36,7 +37,17 @@ export interface MetricsRow {
   label: string | null;
   confidence: number | null;
   malignant: boolean | null;
+  /** Whether that prediction abstained; null without a prediction or on one stored before the checks. */
+  abstained: boolean | null;
+  /** Its flags (Prediction.flags): [NOT_ASSESSED] on a prediction stored before the checks, empty without one. */
+  flags: PredictionFlag[];
 }
+
+/** The abstention of the image's latest prediction as Prediction reads it; nothing when the image has none. */
+const abstentionOf = (r: MetricsDbRow) =>
+  r.label === null
+    ? { abstained: null, flags: [] as PredictionFlag[] }
+    : storedAbstention({ abstained: r.abstained, flags: r.flags });
 
 export type MetricsPage = Page<MetricsRow> & { exportId: string };
 
@@ -192,6 +203,7 @@ export class ResearchService {
       label: r.label ?? null,
       confidence: num(r.confidence),
       malignant: r.malignant ?? null,
+      ...abstentionOf(r),
     };
   }
 

@@ -2,7 +2,7 @@ import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Severity } from '../../entities/segmentation';
 import { Connection } from '../../schema/connection';
 // The shared metric values (and the Severity enum's registration) come with the jobs' result types.
-import { LesionMetricsValues } from '../jobs';
+import { LesionMetricsValues, PredictionFlag } from '../jobs';
 
 @InputType({
   description:
@@ -41,6 +41,16 @@ export class LesionMetricsRow {
   confidence?: number | null;
   @Field(() => Boolean, { nullable: true, description: 'That prediction’s malignant call; null without one' })
   malignant?: boolean | null;
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Whether that prediction abstained (Prediction.abstained: label kept, not to be read as a call); null without one or when stored before the checks',
+  })
+  abstained?: boolean | null;
+  @Field(() => [PredictionFlag], {
+    description: 'Why (Prediction.flags): empty when it stands or without a prediction; [NOT_ASSESSED] on older ones',
+  })
+  flags!: PredictionFlag[];
 }
 
 /** A page of the de-identified export; its cursors carry the export id (see ResearchService). */

@@ -223,12 +223,14 @@ describe('researchCsv', () => {
     label: '=cmd|calc',
     confidence: 0.9,
     malignant: false,
+    abstained: true,
+    flags: ['LOW_MARGIN', 'BLURRED'],
   };
 
   it('writes de-identified rows that parse back', async () => {
     async function* rows() {
       yield row;
-      yield { ...row, id: 'h-2', label: null, confidence: null, malignant: null };
+      yield { ...row, id: 'h-2', label: null, confidence: null, malignant: null, abstained: null, flags: [] };
     }
     const out = await text(researchCsv(rows()));
     const records = parse(out, { columns: true }) as Record<string, string>[];
@@ -250,9 +252,11 @@ describe('researchCsv', () => {
       label: "'=cmd|calc",
       confidence: '0.9',
       malignant: 'false',
+      abstained: 'true',
+      flags: 'LOW_MARGIN; BLURRED',
       model_versions: 'unet@2.0.0; isic-classifier@1.2.0',
     });
-    expect(records[1]).toMatchObject({ id: 'h-2', label: '', confidence: '', malignant: '' });
+    expect(records[1]).toMatchObject({ id: 'h-2', label: '', confidence: '', malignant: '', abstained: '', flags: '' });
     expect(out).not.toMatch(/name|external/i);
   });
 });

@@ -141,6 +141,8 @@ export const RESEARCH_COLUMNS = [
   'label',
   'confidence',
   'malignant',
+  'abstained',
+  'flags',
   'model_versions',
 ] as const;
 
@@ -158,6 +160,9 @@ function researchCells(r: MetricsRow): string[] {
     r.label,
     r.confidence,
     r.malignant,
+    // Beside the call, as in the clinical CSV: an abstaining row's label is not to be read as a call.
+    r.abstained,
+    r.flags?.join('; '),
     r.modelVersions.join('; '),
   ];
   return cells.map(cellText);

@@ -65,4 +65,8 @@ export interface MetricsRow {
   label: string | null;
   confidence: number | null;
   malignant: boolean | null;
+  /** Whether that prediction abstained; null without one or when not assessed (stored before the checks). */
+  abstained?: boolean | null;
+  /** Its flags (PredictionFlag names), e.g. ['LOW_MARGIN']; empty when it stands. */
+  flags?: readonly string[];
 }

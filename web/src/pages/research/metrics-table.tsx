@@ -3,6 +3,7 @@
 import type { ReactNode } from 'react';
 import { Table, formatDateTime, formatPercent } from '../../ui';
 import type { ResearchLesionMetricsQuery } from '../../gql/graphql';
+import { markIndeterminate } from '../clinical/prediction-flags';
 
 type Row = NonNullable<ResearchLesionMetricsQuery['lesionMetrics']>['edges'][number]['node'];
 
@@ -24,7 +25,11 @@ const COLUMNS = [
   },
   {
     header: 'Prediction',
-    cell: (r: Row) => (r.label ? `${r.label}${r.confidence != null ? ` (${formatPercent(r.confidence)})` : ''}` : '—'),
+    // Marked as the clinical pages mark it: an abstaining prediction's label is not a call.
+    cell: (r: Row) =>
+      r.label
+        ? markIndeterminate(r, `${r.label}${r.confidence != null ? ` (${formatPercent(r.confidence)})` : ''}`)
+        : '—',
   },
   { header: 'Severity', cell: (r: Row) => r.severity.toLowerCase() },
   { header: 'Area %', cell: (r: Row) => num(r.metrics.areaPercent, 2), numeric: true },

@@ -15,6 +15,7 @@ export const LesionMetricsQuery = graphql(`
           label
           confidence
           malignant
+          abstained
           severity
           modelVersions
           metrics {
