@@ -33,11 +33,18 @@ export class RegistryError extends AppError {
   constructor(
     code: RegistryErrorCode,
     message: string,
-    extra: { check?: PackageCheck | string; field?: string; issues?: Array<{ path: string; message: string }> } = {},
+    extra: {
+      check?: PackageCheck | string;
+      field?: string;
+      issues?: Array<{ path: string; message: string }>;
+      /** A stable reason a client branches on, where the check alone does not say it. */
+      reason?: string;
+    } = {},
   ) {
     const extensions: Record<string, unknown> = {};
     if (extra.check !== undefined) extensions.check = extra.check;
     if (extra.field !== undefined) extensions.field = extra.field;
+    if (extra.reason !== undefined) extensions.reason = extra.reason;
     if (extra.issues !== undefined) extensions.issues = extra.issues;
     super(code, message, extensions);
     this.name = 'RegistryError';

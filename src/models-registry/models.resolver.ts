@@ -8,6 +8,7 @@ import { CurrentUser } from '../schema/current-user';
 import { AuditAction, Audited } from '../modules/audit';
 import type { ModelInfo, ModelVersionInfo } from './catalogue/catalogue';
 import { installUpload } from './lifecycle/upload';
+import { refuseEnsembleName } from './ensembles/ensembles.service';
 import {
   type ModelDeviceType,
   ModelRegistryEventObject,
@@ -87,7 +88,7 @@ export class ModelsResolver {
   })
   @Mutation(() => ModelVersionType, {
     description:
-      'Installs a model package (.zip or .tar.gz) after every check passes; with activate, makes it the active version',
+      'Installs a model package (.zip or .tar.gz) after every check passes; with activate, makes it the active version. A name a classification ensemble has is refused (CONFLICT, check name.taken, reason ENSEMBLE_NAME)',
   })
   async uploadModelPackage(
     @Arg('file', () => GraphQLUpload, {
@@ -107,6 +108,7 @@ export class ModelsResolver {
       maxBytes: ctx.services.config.MODEL_PACKAGE_MAX_BYTES,
       activate,
       uploadedBy: user.id,
+      checkName: (name) => refuseEnsembleName(ctx.em, name),
       mapStreamError: (err) => uploadError(err, 'file'),
     });
     ctx.logger.info({ model: info.name, version: info.version, activate }, 'model package uploaded');

@@ -4,6 +4,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IMAGES, makeClassifierPackage } from '../../test/fixtures/models/packages';
 import { classify, NAME, recordEvents, registryHarness, until } from './__fixtures__/registry-harness';
+import { RegistryError } from './errors';
 import { packPackage } from './package/package';
 import { ModelRegistry } from './registry';
 import { InMemoryRegistryStore } from './sync/store';
@@ -54,6 +55,38 @@ describe('ModelRegistry: uploads, discovery, watching, other processes', () => {
     await writeFile(join(h.work, 'junk.zip'), 'not an archive');
     await expect(r.install(join(h.work, 'junk.zip'))).rejects.toMatchObject({ check: 'archive.type' });
     expect(events.at(-1)).toMatchObject({ type: 'failed', name: null, version: null });
+  });
+
+  it('checkName refuses a name once the manifest is read, or once the checks pass, leaving nothing behind', async () => {
+    const store = new InMemoryRegistryStore();
+    const r = newRegistry({ store });
+    const { outFile } = await packPackage(await makeClassifierPackage(join(h.work, 'src')), join(h.work, 'n.zip'));
+    const taken = new RegistryError('CONFLICT', 'name.taken: taken', { check: 'name.taken', reason: 'ENSEMBLE_NAME' });
+    const asked: string[] = [];
+    // Taken from the start: refused before the files are checked (the check is asked once).
+    const refuse = async (n: string) => {
+      asked.push(n);
+      throw taken;
+    };
+    await expect(r.install(outFile, { checkName: refuse })).rejects.toBe(taken);
+    expect(asked).toEqual([NAME]);
+    // Taken while the package was checked (an ensemble created meanwhile): refused before it is added.
+    let calls = 0;
+    await expect(
+      r.install(outFile, {
+        activate: true,
+        checkName: async () => {
+          if (++calls === 2) throw taken;
+        },
+      }),
+    ).rejects.toBe(taken);
+    expect(calls).toBe(2);
+    expect(r.list()).toEqual([]);
+    expect(await store.getVersion(NAME, '1.0.0')).toBeNull();
+    expect(await readdir(join(h.work, 'store', '.incoming'))).toEqual([]);
+    expect(existsSync(join(h.work, 'store', NAME))).toBe(false);
+    // A name that is free installs.
+    expect(await r.install(outFile, { checkName: async () => undefined })).toMatchObject({ name: NAME });
   });
 
   it('discovers plugins at start, activating the highest version, or the one the store says is active', async () => {

@@ -7,6 +7,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, conflict, notFound } from '../../infra/errors';
 import type { Config } from '../../infra/config';
 import { ClassificationEnsemble, type EnsembleMemberDefinition } from '../../entities/classification-ensemble';
+import { RegistryError } from '../errors';
 import type { ModelRegistry } from '../registry';
 import { checkDescription, checkEnsembleMembers, checkEnsembleName, type MemberInputLike } from './ensemble-rules';
 import { DEFAULT_ENSEMBLE } from './shipped-ensembles';
@@ -64,6 +65,19 @@ export async function listEnsembles(em: EntityManager): Promise<EnsembleDefiniti
 /** The ensemble name DEFAULT_CLASSIFIER stands for: its value, or when unset the shipped `default-classifier`. */
 export const defaultEnsembleName = (config: Pick<Config, 'DEFAULT_CLASSIFIER'>) =>
   config.DEFAULT_CLASSIFIER || DEFAULT_ENSEMBLE;
+
+/**
+ * Refuses a model package named like an ensemble (uploadModelPackage), as `create` refuses a model's
+ * name: where a client picks a classifier (DEFAULT_CLASSIFIER takes either) one name must mean one thing.
+ */
+export async function refuseEnsembleName(em: EntityManager, name: string): Promise<void> {
+  if (await findEnsemble(em, name))
+    throw new RegistryError(
+      'CONFLICT',
+      `name.taken: "${name}" is a classification ensemble's name; a model needs a name of its own`,
+      { check: 'name.taken', field: 'name', reason: 'ENSEMBLE_NAME' },
+    );
+}
 
 const missing = (name: string) => notFound('Classification ensemble', { field: 'name', ensemble: name });
 

@@ -24,6 +24,11 @@ export interface InstallOptions {
   device?: string | readonly string[];
   /** Overrides the manifest's `threads`. */
   threads?: Threads;
+  /**
+   * Throws the refusal of a package's name (an upload named like a classification ensemble): run once
+   * the manifest is read, before any file or model check, and again just before the version is added.
+   */
+  checkName?: (name: string) => Promise<void>;
 }
 
 /**
@@ -83,7 +88,10 @@ export class Lifecycle implements ChangeTarget {
       prepared = await (catalogueOnly ? inspectPackage : preparePackage)(pathOrArchive, {
         limits: this.deps.limits,
         workDir: join(packagesDir, '.incoming'),
-        exists: (n, v) => this.versionExists(n, v, folder),
+        exists: async (n, v) => {
+          await opts.checkName?.(n);
+          return this.versionExists(n, v, folder);
+        },
         device: opts.device ?? this.deps.defaultDevice,
         threads: opts.threads,
         onManifest: (m) => Object.assign(subject, { name: m.name, version: m.version }),
@@ -97,6 +105,8 @@ export class Lifecycle implements ChangeTarget {
     try {
       // A concurrent install of the same version may have finished while this one was checked.
       if (catalogue.has(m.name, m.version)) throw versionExists(`${m.name}@${m.version} already exists`);
+      // Or the name taken meanwhile (an ensemble created while the model was checked).
+      await opts.checkName?.(m.name);
       if (prepared.opened.tempDir) {
         dir = resolve(packagesDir, m.name, m.version);
         if (existsSync(dir)) throw versionExists(`${m.name}@${m.version} is already stored`);

@@ -52,6 +52,7 @@ export async function installUpload(
       uploadedBy: opts.uploadedBy,
       device: opts.device,
       threads: opts.threads,
+      checkName: opts.checkName,
     });
   } finally {
     await rm(file, { force: true });
