@@ -25,7 +25,8 @@ splits:
 	$(PYTHON) training/make_splits.py
 
 # repeated stratified k-fold CV on the development pool (test split untouched): out-of-fold logits,
-# then the report (recipes, ABCD features, temperatures, reliability diagrams, docs/models.md table)
+# then the report (recipes, ABCD features, temperatures, decision thresholds, reliability diagrams, docs/models.md table);
+# `package` writes each classifier's threshold from training/cv/results.json into its manifest
 cv: tensors
 	cd training && $(PYTHON) -m unittest discover -p 'test_*.py'
 	cd training && $(PYTHON) cv.py $(GAP_RECIPE)

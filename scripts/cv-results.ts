@@ -28,11 +28,26 @@ export interface CvCalibration {
   temperatureOnly: { temperature: number; eceAfter: number };
 }
 
+/** Sensitivity and specificity of 'P(malignant) >= threshold' on the pooled out-of-fold calibrated probabilities. */
+export interface CvRates {
+  sensitivity: number;
+  specificity: number;
+  youdenJ: number;
+}
+
+/** The threshold a classifier ships with (its manifest's postprocess.decisionThreshold) and how it was chosen. */
+export interface CvDecisionThreshold extends CvRates {
+  rule: string;
+  threshold: number;
+  'at0.5': CvRates;
+}
+
 export interface CvClassifier {
   arch: string;
   current: CvFigures;
   foldModelAuc: { mean: number; sd: number; min: number; max: number };
   calibration: CvCalibration;
+  decisionThreshold: CvDecisionThreshold;
 }
 
 export interface CvResults {
@@ -47,6 +62,12 @@ export interface CvResults {
   classifiers: Record<string, CvClassifier>;
   recipes: Record<string, CvFigures>;
   ensembleWeightOfGap: Record<string, CvFigures>;
+  /** The shipped pair gap-mlp-average at equal weights, deciding at the mean of its members' thresholds. */
+  gapMlpAverageThreshold: CvRates & {
+    members: Record<string, number>;
+    threshold: number;
+    ownYouden: CvRates & { threshold: number };
+  };
 }
 
 export async function readCvResults(file = CV_RESULTS): Promise<CvResults> {

@@ -12,7 +12,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { binaryMetrics, type BinaryMetrics } from '../src/inference/evaluation';
-import { CV_RESULTS, cvEntry, readCvResults, type CvClassifier, type CvResults } from './cv-results';
+import {
+  CV_RESULTS,
+  cvEntry,
+  readCvResults,
+  type CvClassifier,
+  type CvDecisionThreshold,
+  type CvResults,
+} from './cv-results';
 import { readLabels, readSplits } from './dataset';
 import { PluginRunner } from './plugin-runner';
 
@@ -76,7 +83,13 @@ export function formatCv(name: string, protocol: CvResults['protocol'], c: CvCla
     `  ROC AUC            ${ci(f.rocAuc, f.rocAucCi95)}, per repeat ${f.rocAucPerRepeat.map((a) => a.toFixed(4)).join(', ')}`,
     `  sens. @ 90% spec.  ${f.sensitivityAt90Specificity.toFixed(4)}`,
     `  ECE (10 bins)      ${cal.eceBefore.toFixed(4)} as trained, ${cal.eceAfter.toFixed(4)} after calibration (P = sigmoid(z / ${cal.temperature.toFixed(4)} + ${cal.shift.toFixed(4)}), shipped folded into the last layer; temperature alone ${cal.temperatureOnly.eceAfter.toFixed(4)})`,
+    `  threshold          ${thresholdLine(c.decisionThreshold)}`,
   ].join('\n');
+}
+
+/** The decision threshold chosen on the out-of-fold predictions, with its out-of-fold sensitivity and specificity. */
+export function thresholdLine(d: CvDecisionThreshold): string {
+  return `${d.threshold} (largest Youden's J on the out-of-fold calibrated probabilities): sensitivity ${d.sensitivity.toFixed(4)}, specificity ${d.specificity.toFixed(4)}; at 0.5 ${d['at0.5'].sensitivity.toFixed(4)}, ${d['at0.5'].specificity.toFixed(4)}`;
 }
 
 /** The keys of a manifest's metrics.test block that a fresh evaluation must reproduce. */

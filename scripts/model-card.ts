@@ -1,7 +1,7 @@
 /** Pure renderers for the parts of a MODEL_CARD.md that come from measured numbers, so the card, the
  * manifest and a fresh evaluation can be compared as text (test/plugins checks they agree). */
 import type { BinaryMetrics } from '../src/inference/evaluation';
-import type { CvClassifier, CvResults } from './cv-results';
+import type { CvClassifier, CvDecisionThreshold, CvRates, CvResults } from './cv-results';
 
 export function renderMetricsTable(
   m: Pick<
@@ -49,5 +49,20 @@ export function renderCvTable(protocol: CvResults['protocol'], c: CvClassifier):
     `| ECE after temperature and bias, P = sigmoid(z / T + shift) (fitted on the other folds) | ${cal.eceAfter.toFixed(4)} |`,
     `| ECE after temperature alone (T ${cal.temperatureOnly.temperature.toFixed(4)}, fitted on the other folds) | ${cal.temperatureOnly.eceAfter.toFixed(4)} |`,
     `| T and shift shipped (fitted on all out-of-fold logits; folded into the last layer) | T ${cal.temperature.toFixed(4)}, shift ${cal.shift.toFixed(4)} |`,
+    `| decision threshold shipped (largest Youden's J on the pooled out-of-fold calibrated probabilities) | ${rates(c.decisionThreshold.threshold, c.decisionThreshold)} |`,
+    `| the same rule at 0.5, for comparison | ${rates(0.5, c.decisionThreshold['at0.5'])} |`,
+  ].join('\n');
+}
+
+const rates = (t: number, r: CvRates) =>
+  `P(malignant) >= ${t}: sensitivity ${r.sensitivity.toFixed(4)}, specificity ${r.specificity.toFixed(4)}`;
+
+/** The card's "Decision" line: the manifest's threshold and where it comes from. */
+export function thresholdSentence(d: CvDecisionThreshold): string {
+  return [
+    `Decision: \`malignant\` when P(malignant) >= ${d.threshold} (the manifest's \`decisionThreshold\`), chosen by`,
+    `  \`training/cv_report.py\` as the threshold of largest Youden's J (sensitivity + specificity - 1) on the`,
+    `  cross-validation's pooled out-of-fold calibrated probabilities, on a grid of 0.01: out-of-fold sensitivity`,
+    `  ${d.sensitivity.toFixed(4)}, specificity ${d.specificity.toFixed(4)} (at 0.5 they would be ${d['at0.5'].sensitivity.toFixed(4)} and ${d['at0.5'].specificity.toFixed(4)}).`,
   ].join('\n');
 }

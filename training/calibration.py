@@ -93,3 +93,27 @@ def fit_platt(z, labels) -> tuple:
     scale = m.w[1] / m.sd[0]
     shift = m.w[0] - m.w[1] * m.mu[0] / m.sd[0]
     return round(float(1.0 / scale), 6), round(float(shift), 6)
+
+
+def rates_at(probs, labels, threshold: float) -> dict:
+    """Sensitivity and specificity of the rule 'P(malignant) >= threshold' (the server's rule: a tie calls malignant)."""
+    probs, labels = np.asarray(probs, dtype=np.float64), np.asarray(labels)
+    sens = float(np.mean(probs[labels == 1] >= threshold))
+    spec = float(np.mean(probs[labels == 0] < threshold))
+    return {"sensitivity": sens, "specificity": spec, "youdenJ": sens + spec - 1}
+
+
+THRESHOLD_GRID = [round(k / 100, 2) for k in range(1, 100)]
+
+
+def youden_threshold(probs, labels, grid=THRESHOLD_GRID) -> dict:
+    """The decision threshold of largest Youden's J = sensitivity + specificity - 1 among the thresholds a
+    manifest would hold (2 decimals, 0.01 to 0.99), for 'P >= t'; of equal J the lowest t (more sensitive).
+    A search over the 2-decimal grid rather than the exact optimum rounded afterwards, so the figures
+    reported at the chosen threshold are its own and no other 2-decimal threshold does better."""
+    best = None
+    for t in grid:
+        r = rates_at(probs, labels, t)
+        if best is None or r["youdenJ"] > best["youdenJ"] + 1e-12:
+            best = {"threshold": t, **r}
+    return best

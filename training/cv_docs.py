@@ -30,6 +30,20 @@ def render_markdown(results: dict) -> str:
               "all folds, so the ECE here is the optimistic in-sample kind) by weight of dg-gap-classifier:", "",
               "| weight of dg-gap-classifier | ROC AUC (95% CI) | sensitivity at 90% specificity | ECE |", "| --- | --- | --- | --- |"]
     lines += [f"| {w} {fmt(m)}" for w, m in results["ensembleWeightOfGap"].items()]
+    first = next(iter(results["classifiers"].values()))["decisionThreshold"]
+    lines += ["", f"Decision thresholds (`postprocess.decisionThreshold`, written into the manifests by scripts/package-plugins.ts): "
+              f"{first['rule']}. Out-of-fold sensitivity and specificity at the chosen threshold and at 0.5:", "",
+              "| classifier | threshold | sensitivity | specificity | Youden's J | at 0.5: sensitivity | at 0.5: specificity |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, c in results["classifiers"].items():
+        d = c["decisionThreshold"]
+        lines.append(f"| {name} | {d['threshold']:.2f} | {d['sensitivity']:.4f} | {d['specificity']:.4f} | {d['youdenJ']:.4f} | "
+                     f"{d['at0.5']['sensitivity']:.4f} | {d['at0.5']['specificity']:.4f} |")
+    pair = results["gapMlpAverageThreshold"]
+    own = pair["ownYouden"]
+    lines += ["", f"The shipped pair `gap-mlp-average` (equal weights) decides at the weighted mean of its members' thresholds, "
+              f"{pair['threshold']:.4g}: out-of-fold sensitivity {pair['sensitivity']:.4f}, specificity {pair['specificity']:.4f} "
+              f"(Youden's J {pair['youdenJ']:.4f}; the average's own best on the grid is {own['threshold']:.2f}, J {own['youdenJ']:.4f})."]
     return "\n".join(lines)
 
 

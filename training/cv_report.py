@@ -1,7 +1,8 @@
 """Turns the out-of-fold logits of training/cv.py into the cross-validation report: every recipe's
 ROC AUC (mean over repeats, 95% stratified-bootstrap CI), sensitivity at 90% specificity and ECE; the
 ABCD-feature logistic regression alone and stacked with each network; the calibration of each shipped
-classifier with ECE before / after; a reliability diagram per classifier.
+classifier with ECE before / after; each shipped classifier's decision threshold (scripts/package-plugins.ts
+writes it into the manifest) and the shipped pair's; a reliability diagram per classifier.
 
 Usage: /usr/bin/python3 training/cv_report.py  (after cv.py for both classifiers)
 Writes training/cv/results.json, training/cv/abcd-features.json, plugins/<name>/reliability.png and
@@ -13,7 +14,8 @@ import os
 import numpy as np
 
 from abcd import FEATURES, feature_matrix
-from calibration import BOOTSTRAP, bootstrap_auc_ci, ece, fit_platt, fit_temperature, reliability_bins, sensitivity_at_specificity, sigmoid
+from calibration import (BOOTSTRAP, bootstrap_auc_ci, ece, fit_platt, fit_temperature, rates_at, reliability_bins, sensitivity_at_specificity,
+                         sigmoid, youden_threshold)
 from common import ROOT, load_tensors, roc_auc, select, write_json
 from cv_docs import render_markdown, replace_section
 from logreg import LogReg
@@ -71,6 +73,21 @@ def calibration(z_sets, y, folds) -> dict:
             "binsAfter": reliability_bins(np.concatenate(after), pooled_y)}
 
 
+THRESHOLD_RULE = ("Youden's J (sensitivity + specificity - 1) at its largest over the thresholds 0.01 to 0.99 in steps of 0.01, "
+                  "for 'P(malignant) >= t', on the pooled out-of-fold predictions of all repeats as calibrated probabilities "
+                  "(the shipped T and shift); of equal J the lowest t")
+
+
+def rounded(r: dict) -> dict:
+    return {k: (round(v, 4) if isinstance(v, float) and k != "threshold" else v) for k, v in r.items()}
+
+
+def decision_threshold(probs, labels) -> dict:
+    """The threshold a classifier ships with, chosen on its out-of-fold calibrated probabilities, with the
+    out-of-fold sensitivity and specificity at it and, for comparison, at 0.5."""
+    return {"rule": THRESHOLD_RULE, **rounded(youden_threshold(probs, labels)), "at0.5": rounded(rates_at(probs, labels, 0.5))}
+
+
 def main() -> None:
     oof = {n: json.load(open(os.path.join(ROOT, "training/cv", f"{n}.oof.json"))) for n in CLASSIFIERS}
     first = next(iter(oof.values()))
@@ -96,6 +113,11 @@ def main() -> None:
                           "foldModelAuc": {"mean": round(float(np.mean(folds_auc)), 4), "sd": round(float(np.std(folds_auc, ddof=1)), 4),
                                            "min": round(min(folds_auc), 4), "max": round(max(folds_auc), 4)},
                           "calibration": calibration(z[n], y, folds)}
+    pooled_y = np.tile(y, first["repeats"])
+    for n in CLASSIFIERS:
+        cal_n = classifiers[n]["calibration"]
+        classifiers[n]["decisionThreshold"] = decision_threshold(
+            sigmoid(np.concatenate(z[n]) / cal_n["temperature"] + cal_n["shift"]), pooled_y)
     recipes["ABCD features alone (logistic regression)"] = summary(abcd, y)
     gap, mlp = CLASSIFIERS
     # the ensemble averages calibrated probabilities (what a server-side ensemble of the shipped,
@@ -110,15 +132,26 @@ def main() -> None:
             weights[f"{w:.2f}{tta}"] = s
             if w == 0.5:
                 recipes[f"ensemble GAP + MLP, equal weights, calibrated probabilities{tta}"] = s
+    # The shipped pair (gap-mlp-average): equal weights, deciding at the weighted mean of its members'
+    # thresholds as the server does (ensembleDecisionThreshold in src/inference/ensemble.ts); its own
+    # Youden threshold for comparison.
+    pair = np.concatenate([0.5 * shipped(gap, a) + 0.5 * shipped(mlp, b) for a, b in zip(z[gap], z[mlp])])
+    pair_t = round(0.5 * classifiers[gap]["decisionThreshold"]["threshold"] + 0.5 * classifiers[mlp]["decisionThreshold"]["threshold"], 4)
+    pair_threshold = {"members": {gap: 0.5, mlp: 0.5}, "threshold": pair_t, **rounded(rates_at(pair, pooled_y, pair_t)),
+                      "ownYouden": rounded(youden_threshold(pair, pooled_y))}
     results = {"protocol": {"pool": "training/splits.json train + validation (256 images: 178 benign, 78 malignant); test split untouched",
                             "folds": first["folds"], "repeats": first["repeats"], "foldSeeds": first["foldSeeds"], "trainSeed": first["trainSeed"],
                             "bootstrap": BOOTSTRAP, "sensitivityAtSpecificity": 0.9, "eceBins": 10},
-               "classifiers": classifiers, "recipes": recipes, "ensembleWeightOfGap": weights, "abcdFeatures": FEATURES}
+               "classifiers": classifiers, "recipes": recipes, "ensembleWeightOfGap": weights, "gapMlpAverageThreshold": pair_threshold,
+               "abcdFeatures": FEATURES}
     write_json(os.path.join(ROOT, "training/cv/results.json"), results)
     for n in CLASSIFIERS:
         draw_reliability(classifiers[n]["calibration"], f"{n}: out-of-fold, {first['folds']} folds x {first['repeats']} repeats",
                          os.path.join(ROOT, "plugins", n, "reliability.png"))
     replace_section(os.path.join(ROOT, "docs/models.md"), render_markdown(results))
+    for n in CLASSIFIERS:
+        d = classifiers[n]["decisionThreshold"]
+        print(f"{n}: decision threshold {d['threshold']} (out-of-fold sensitivity {d['sensitivity']:.4f}, specificity {d['specificity']:.4f})")
     for k, v in recipes.items():
         print(f"{k:70s} AUC {v['rocAuc']:.4f} ({v['rocAucCi95'][0]:.4f}-{v['rocAucCi95'][1]:.4f}) sens@90 {v['sensitivityAt90Specificity']:.4f} ECE {v['ece']:.4f}")
 

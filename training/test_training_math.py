@@ -6,7 +6,7 @@ import unittest
 import numpy as np
 
 from abcd import asymmetry, components, fill_holes, lesion_mask, otsu_threshold
-from calibration import bootstrap_auc_ci, ece, fit_platt, fit_temperature, reliability_bins, sensitivity_at_specificity
+from calibration import bootstrap_auc_ci, ece, fit_platt, fit_temperature, rates_at, reliability_bins, sensitivity_at_specificity, youden_threshold
 from logreg import LogReg
 
 
@@ -48,6 +48,23 @@ class CalibrationTest(unittest.TestCase):
 
     def test_bootstrap_of_a_perfect_ranking(self):
         self.assertEqual(bootstrap_auc_ci([[0.1, 0.2, 0.8, 0.9]], [0, 0, 1, 1], iterations=50), [1.0, 1.0])
+
+
+class ThresholdTest(unittest.TestCase):
+    def test_rates_at_count_a_tie_as_malignant(self):
+        r = rates_at([0.2, 0.3, 0.3, 0.6], [0, 0, 1, 1], 0.3)
+        self.assertEqual((r["sensitivity"], r["specificity"]), (1.0, 0.5))
+
+    def test_youden_on_the_two_decimal_grid(self):
+        # benign 0.1 0.2 0.35, malignant 0.3 0.4 0.8: t in (0.35, 0.4] keeps all benign and 2 of 3 malignant
+        # (J 2/3); t in (0.2, 0.3] all malignant and 2 of 3 benign (J 2/3): the tie goes to the lower t, 0.21
+        probs, labels = [0.1, 0.2, 0.35, 0.3, 0.4, 0.8], [0, 0, 0, 1, 1, 1]
+        best = youden_threshold(probs, labels)
+        self.assertEqual(best["threshold"], 0.21)
+        self.assertAlmostEqual(best["youdenJ"], 2 / 3, places=12)
+        # separable: the first threshold above every benign score
+        self.assertEqual(youden_threshold([0.1, 0.2, 0.7, 0.9], [0, 0, 1, 1])["threshold"], 0.21)
+        self.assertEqual(youden_threshold([0.1, 0.2, 0.7, 0.9], [0, 0, 1, 1])["youdenJ"], 1.0)
 
 
 class LogRegTest(unittest.TestCase):

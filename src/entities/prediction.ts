@@ -125,7 +125,7 @@ export class Prediction extends ImageResult {
   @Property({ type: 'boolean', nullable: true })
   abstained?: boolean | null;
 
-  /** |malignantProbability - decisionThreshold| of the model that ran. */
+  /** |malignantProbability - decision threshold|: the threshold `malignant` was decided at (ensembleDecisionThreshold). */
   @Property({ type: 'double', nullable: true })
   decisionMargin?: number | null;
 

@@ -1,4 +1,11 @@
-import { averageProbabilities, normaliseWeights, thresholdMap, validateThreshold, weightedMeanMaps } from './ensemble';
+import {
+  averageProbabilities,
+  ensembleDecisionThreshold,
+  normaliseWeights,
+  thresholdMap,
+  validateThreshold,
+  weightedMeanMaps,
+} from './ensemble';
 import { AppError } from '../infra/errors';
 
 function inputError(fn: () => unknown): AppError {
@@ -62,5 +69,19 @@ describe('weightedMeanMaps and thresholdMap', () => {
       const e = inputError(() => validateThreshold(t));
       expect(e.extensions.field).toBe('threshold');
     }
+  });
+});
+
+describe('ensembleDecisionThreshold', () => {
+  it('is one member’s own threshold, else the weighted mean of the members’ (0.5 where none is given)', () => {
+    expect(ensembleDecisionThreshold([0.31], [1])).toBe(0.31);
+    expect(ensembleDecisionThreshold([0.31, 0.33], [1, 1])).toBeCloseTo(0.32, 12);
+    expect(ensembleDecisionThreshold([0.3, 0.5], [3, 1])).toBeCloseTo(0.35, 12);
+    expect(ensembleDecisionThreshold([undefined, 0.3], [1, 1])).toBeCloseTo(0.4, 12);
+    expect(ensembleDecisionThreshold([undefined], [2])).toBe(0.5);
+  });
+
+  it('refuses weights that do not match the thresholds', () => {
+    expect(() => ensembleDecisionThreshold([0.3, 0.4], [1])).toThrow(/2 thresholds but 1 weights/);
   });
 });

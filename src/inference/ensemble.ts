@@ -29,6 +29,23 @@ export function averageProbabilities(members: readonly (readonly number[])[], we
   return out;
 }
 
+/**
+ * The decision threshold of a classification ensemble: the weighted mean of its members' own
+ * `postprocess.decisionThreshold`s (0.5 where a manifest has none), with the weights that average the
+ * probabilities. One member keeps its own threshold exactly; members of different thresholds meet in
+ * between instead of the first member's deciding for all (each threshold is chosen on that model's own
+ * calibrated probabilities, docs/models.md).
+ */
+export function ensembleDecisionThreshold(
+  thresholds: readonly (number | undefined)[],
+  weights: readonly number[],
+): number {
+  const w = normaliseWeights(weights);
+  if (thresholds.length !== w.length) throw new Error(`${thresholds.length} thresholds but ${w.length} weights`);
+  if (w.length === 1) return thresholds[0] ?? 0.5;
+  return thresholds.reduce<number>((s, t, i) => s + w[i] * (t ?? 0.5), 0);
+}
+
 /** Segmentation ensemble: pixel-wise weighted mean of probability maps already at one size. */
 export function weightedMeanMaps(maps: readonly Float32Array[], weights: readonly number[]): Float32Array {
   const w = normaliseWeights(weights);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
@@ -37,6 +39,11 @@ async function classify(vars: Record<string, unknown>, token = alice.token): Pro
   expect(r.data.classifyImage.status).toBe('SUCCEEDED');
   return (await server.gql<any>(EQ.prediction, { id: r.data.classifyImage.resultIds[0] }, token)).data.prediction;
 }
+
+/** A shipped classifier's decision threshold, from its manifest (chosen by the cross-validation). */
+const thresholdOf = (model: string): number =>
+  JSON.parse(readFileSync(path.join(__dirname, '../../plugins', model, 'manifest.json'), 'utf8')).postprocess
+    .decisionThreshold;
 
 const pOf = (p: any) => p.memberResults.map((m: any) => m.malignantProbability);
 
@@ -93,6 +100,16 @@ describe('the shipped ensembles', () => {
     expect(p.memberDisagreement.malignantProbabilitySpread).toBeCloseTo(Math.abs(a - b), 12);
     expect(p.memberDisagreement.malignantProbabilityStdDev).toBeCloseTo(Math.abs(a - b) / 2, 12);
     expect(p.memberDisagreement.labelsDisagree).toBe(p.memberResults[0].label !== p.memberResults[1].label);
+    // It decides at its members' decision thresholds averaged by weight (0.31 and 0.33 as shipped).
+    const t = (thresholdOf('dg-gap-classifier') + thresholdOf('dg-mlp-classifier')) / 2;
+    expect(t).toBeCloseTo(0.32, 12);
+    const { data } = await server.gql<any>(
+      `query($id: ID!) { prediction(id: $id) { malignant malignantProbability decisionMargin } }`,
+      { id: p.id },
+      alice.token,
+    );
+    expect(data.prediction.malignant).toBe(data.prediction.malignantProbability >= t);
+    expect(data.prediction.decisionMargin).toBeCloseTo(Math.abs(data.prediction.malignantProbability - t), 12);
   });
 
   it('each member’s own output is exactly what that model says on its own', async () => {

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BinaryMetrics } from '../../src/inference/evaluation';
+import { cvEntry, readCvResults } from '../../scripts/cv-results';
 import { evaluateClassifier, manifestMetricsBlock } from '../../scripts/evaluate';
 import { renderMetricsTable } from '../../scripts/model-card';
 import { readManifest } from '../../scripts/plugin-runner';
@@ -27,6 +28,9 @@ describe.each(CLASSIFIERS)('%s test-split metrics', (name) => {
     expect(manifestMetricsBlock(fresh)).toEqual(manifestMetricsBlock(recorded));
     expect(fresh.n).toBe(64);
     expect(fresh.threshold).toBe(manifest.postprocess.decisionThreshold);
+    // The threshold is the one the cross-validation chose (training/cv_report.py), not typed by hand.
+    const cv = await readCvResults(path.join(ROOT, 'training/cv/results.json'));
+    expect(manifest.postprocess.decisionThreshold).toBe(cvEntry(cv, name).decisionThreshold.threshold);
     const card = readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8');
     expect(card).toContain(renderMetricsTable(fresh));
   });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cvEntry, readCvResults, type CvClassifier, type CvResults } from '../../scripts/cv-results';
 import { formatCv } from '../../scripts/evaluate';
-import { fillTemplate, renderCvTable, renderMetricsTable, withCi } from '../../scripts/model-card';
+import { fillTemplate, renderCvTable, renderMetricsTable, thresholdSentence, withCi } from '../../scripts/model-card';
 import { softmax } from '../../scripts/plugin-runner';
 import { overlay } from '../../scripts/render-overlays';
 import { CLASSIFIERS, PLUGIN_ROOT } from './shipped';
@@ -27,6 +27,14 @@ const ENTRY: CvClassifier = {
     eceAfterInSample: 0.04,
     temperatureOnly: { temperature: 1.4, eceAfter: 0.11 },
   },
+  decisionThreshold: {
+    rule: 'Youden',
+    threshold: 0.31,
+    sensitivity: 0.6282,
+    specificity: 0.6685,
+    youdenJ: 0.2967,
+    'at0.5': { sensitivity: 0.2115, specificity: 0.9438, youdenJ: 0.1553 },
+  },
 };
 
 describe('cross-validation renderers', () => {
@@ -46,10 +54,18 @@ describe('cross-validation renderers', () => {
     expect(printed).toContain('ROC AUC            0.8000  (95% CI 0.7000 to 0.8800), per repeat 0.7900, 0.8100');
     expect(printed).toContain('0.1200 as trained, 0.0500 after calibration (P = sigmoid(z / 1.5000 + -0.8000)');
     expect(printed).toContain('temperature alone 0.1100');
+    expect(table).toContain('out-of-fold calibrated probabilities) | P(malignant) >= 0.31: sensitivity 0.6282, specificity 0.6685 |');
+    expect(table).toContain('| the same rule at 0.5, for comparison | P(malignant) >= 0.5: sensitivity 0.2115, specificity 0.9438 |');
+    expect(printed).toContain('threshold          0.31 (largest Youden');
+    expect(printed).toContain('sensitivity 0.6282, specificity 0.6685; at 0.5 0.2115, 0.9438');
+    const sentence = thresholdSentence(ENTRY.decisionThreshold);
+    expect(sentence).toMatch(/^Decision: `malignant` when P\(malignant\) >= 0\.31 /);
+    expect(sentence).toContain('at 0.5 they would be 0.2115 and 0.9438');
   });
 
   it('refuse a classifier the results do not hold, naming the file', () => {
-    expect(() => cvEntry({ protocol: PROTOCOL, classifiers: {}, recipes: {}, ensembleWeightOfGap: {} }, 'x', 'cv.json')).toThrow(
+    const empty = { protocol: PROTOCOL, classifiers: {}, recipes: {}, ensembleWeightOfGap: {} } as unknown as CvResults;
+    expect(() => cvEntry(empty, 'x', 'cv.json')).toThrow(
       /cv.json has no cross-validation of x/,
     );
   });
@@ -60,6 +76,7 @@ describe.each(CLASSIFIERS)('%s model card', (name) => {
     const cv = await readCvResults(path.join(__dirname, '../../training/cv/results.json'));
     const card = readFileSync(path.join(PLUGIN_ROOT, name, 'MODEL_CARD.md'), 'utf8');
     expect(card).toContain(renderCvTable(cv.protocol, cvEntry(cv, name)));
+    expect(card).toContain(thresholdSentence(cvEntry(cv, name).decisionThreshold));
     expect(card).toContain('](reliability.png)');
     expect(existsSync(path.join(PLUGIN_ROOT, name, 'reliability.png'))).toBe(true);
   });

@@ -200,7 +200,8 @@ export class PredictionType {
   @Field(() => String, { description: 'The most probable label (the first on a tie)' }) label!: string;
   @Field(() => Float, { description: 'Probability of label, 0..1' }) confidence!: number;
   @Field(() => Boolean, {
-    description: "malignantProbability >= the model's decisionThreshold (default 0.5)",
+    description:
+      "malignantProbability >= the decision threshold: the model's manifest decisionThreshold (default 0.5), for an ensemble its members' averaged by weight",
   })
   malignant!: boolean;
   @Field(() => Float, { description: 'Summed probability of the malignant labels' }) malignantProbability!: number;
@@ -241,7 +242,8 @@ export class PredictionType {
   quality?: ImageQualityType | null;
   @Field(() => Float, {
     nullable: true,
-    description: '|malignantProbability - decisionThreshold| of the model that ran; null on older predictions',
+    description:
+      '|malignantProbability - decision threshold| (the threshold malignant was decided at); null on older predictions',
   })
   decisionMargin?: number | null;
   @Field(() => Float, {

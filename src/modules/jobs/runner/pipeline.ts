@@ -9,6 +9,7 @@ import { decodeAndResize, rgbToTensor, type ResizedRgb } from '../../../inferenc
 import { activate } from '../../../inference/softmax';
 import type { ClassificationSummary } from '../../../inference/classification';
 import { classifyWithMembers } from '../../../inference/ensemble-classification';
+import { ensembleDecisionThreshold } from '../../../inference/ensemble';
 import type { MemberDisagreement } from '../../../inference/ensemble-disagreement';
 import { camToImage, featureMapAt, type ModelFit } from '../../../inference/cam-map';
 import { gradCam, UnsupportedHeadError, type CamResult } from '../../../inference/gradcam';
@@ -132,6 +133,8 @@ export interface ClassifyResult {
   cam: CamOutput | null;
   /** Image-quality figures of the pixels the members ran on (abstain-check.ts). */
   quality: QualityFigures;
+  /** What `summary.malignant` was decided against: the members' thresholds by weight (ensembleDecisionThreshold). */
+  decisionThreshold: number;
 }
 
 export async function classifyImage(
@@ -157,17 +160,16 @@ export async function classifyImage(
     return activate(outputs[i][name].data, m.postprocess.activation);
   });
   const lead = members[0].lease.manifest;
+  const weights = members.map((r) => r.spec.weight);
+  const decisionThreshold = ensembleDecisionThreshold(
+    members.map((r) => r.lease.manifest.postprocess.decisionThreshold),
+    weights,
+  );
   const {
     summary,
     members: own,
     disagreement,
-  } = classifyWithMembers(
-    probs,
-    members.map((r) => r.spec.weight),
-    lead.labels!,
-    lead.malignantLabels ?? [],
-    lead.postprocess.decisionThreshold ?? 0.5,
-  );
+  } = classifyWithMembers(probs, weights, lead.labels!, lead.malignantLabels ?? [], decisionThreshold);
   let cam: CamOutput | null = null;
   if (opts.explain) {
     cam = await explain(source, members, outputs, pixels, opts.targetLabel ?? summary.label, opts.sessions);
@@ -179,6 +181,7 @@ export async function classifyImage(
     disagreement,
     cam,
     quality,
+    decisionThreshold,
   };
 }
 

@@ -338,8 +338,7 @@ export class JobRunner {
         },
       );
       // Quality of the pixels classified and the margin of the call: does the result abstain?
-      const threshold = runs[0].lease.manifest.postprocess.decisionThreshold ?? 0.5;
-      const p = predictionRow(row, r, req, threshold, this.deps.abstain);
+      const p = predictionRow(row, r, req, r.decisionThreshold, this.deps.abstain);
       if (r.cam) {
         // The map only: the heatmap and overlays are rendered from it when first asked for.
         const mapFile = await files.putBuffer(encodeMap(r.cam.map, r.cam.width, r.cam.height));
