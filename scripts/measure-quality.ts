@@ -4,18 +4,21 @@
  * images, on blurred / darkened / brightened copies of them, and on inputs that are not dermoscopy
  * (solid colours, noise, text, a checkerboard), each decoded as the job runner decodes for the
  * classifiers (128 x 128, 'fill'); then how many of each group the default thresholds flag, and, for
- * each shipped classifier, how many images fall within a margin of the decision threshold and how
- * accurate the rest are (test split only, the others were trained on).
+ * the default classifier, dg-mlp-classifier and the gap-mlp-average pair, how many predictions fall within
+ * a margin of the decision threshold and how the rest do: on the cross-validation's out-of-fold predictions
+ * and on the test split (not on the development images through the shipped models: they trained on them).
  *
  *   npx tsc -p tsconfig.build.json && node dist/scripts/measure-quality.js
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { decodeAndResize } from '../src/inference/preprocess';
 import { measureQuality, scoreQuality, type QualityFigures } from '../src/inference/image-quality';
 import { qualityThresholds } from '../src/inference/abstain';
 import { envSchema } from '../src/infra/config/env';
+import { ensembleDecisionThreshold } from '../src/inference/ensemble';
+import { cvEntry, readCvResults } from './cv-results';
 import { readLabels, readSplits } from './dataset';
 import { PluginRunner } from './plugin-runner';
 
@@ -140,34 +143,83 @@ async function main(): Promise<void> {
     `measureQuality from 224 x 224 (resampled): ${(Number(process.hrtime.bigint() - t1) / 1e6 / 500).toFixed(3)} ms per image`,
   );
 
-  // Abstention margin: share of images within each margin of the threshold, accuracy outside it (test split),
-  // for each shipped classifier and for the default-classifier ensemble (their equal-weight mean).
+  await measureMargins(files);
+}
+
+/** An abstention band's figures on one set of predictions: how many abstain, how the rest and the band's calls do. */
+function bandFigures(p: readonly number[], malignant: readonly boolean[], t: number, m: number): string {
+  const idx = p.map((_, i) => i);
+  const kept = idx.filter((i) => Math.abs(p[i] - t) >= m);
+  const band = idx.filter((i) => Math.abs(p[i] - t) < m);
+  const right = (xs: number[]) => xs.filter((i) => p[i] >= t === malignant[i]).length;
+  const rate = (xs: number[], want: boolean) => {
+    const of = xs.filter((i) => malignant[i] === want);
+    return of.length ? of.filter((i) => p[i] >= t === want).length / of.length : NaN;
+  };
+  const f = (v: number) => (Number.isNaN(v) ? '-' : v.toFixed(3));
+  const sens = rate(kept, true);
+  const spec = rate(kept, false);
+  return `abstains ${band.length}/${p.length} (${((band.length / p.length) * 100).toFixed(1)}%); kept: accuracy ${f(right(kept) / kept.length)}, sensitivity ${f(sens)}, specificity ${f(spec)}, balanced ${f((sens + spec) / 2)}; band: ${right(band)}/${band.length} right, ${band.filter((i) => malignant[i]).length} melanomas`;
+}
+
+/**
+ * Abstention margin, for the default classifier (dg-gap-classifier alone), dg-mlp-classifier and the
+ * gap-mlp-average pair, each at the threshold it decides at: on the cross-validation's out-of-fold
+ * calibrated probabilities (256 development images x 2 repeats, each predicted by a model that did not
+ * train on it: the larger sample) and on the held-out test split through the shipped models (64 images).
+ * The 256 development images through the shipped models are left out: those models trained on them.
+ */
+async function measureMargins(files: string[]): Promise<void> {
+  const cv = await readCvResults();
   const labels = new Map((await readLabels(DATASET)).map((r) => [r.id, r.label]));
-  const test = new Set((await readSplits()).test);
-  const ids = files.map((f) => path.basename(f, '.jpg'));
-  const byModel: [string, number[]][] = [];
-  for (const plugin of ['plugins/dg-gap-classifier', 'plugins/dg-mlp-classifier']) {
-    const runner = await PluginRunner.open(plugin);
+  const testIds = (await readSplits()).test;
+  const testFiles = testIds.map((id) => files.find((f) => path.basename(f, '.jpg') === id)!);
+  const testMalignant = testIds.map((id) => labels.get(id) === 'malignant');
+  const names = ['dg-gap-classifier', 'dg-mlp-classifier'];
+  const oof: number[][] = [];
+  const test: number[][] = [];
+  const thresholds: number[] = [];
+  let oofMalignant: boolean[] = [];
+  for (const name of names) {
+    const runner = await PluginRunner.open(path.join('plugins', name));
+    thresholds.push(runner.manifest.postprocess.decisionThreshold ?? 0.5);
     const p: number[] = [];
-    for (let i = 0; i < files.length; i += 32) p.push(...(await runner.malignantProbability(files.slice(i, i + 32))));
-    byModel.push([runner.manifest.name, p]);
+    for (let i = 0; i < testFiles.length; i += 32)
+      p.push(...(await runner.malignantProbability(testFiles.slice(i, i + 32))));
+    test.push(p);
     await runner.release();
+    const o = JSON.parse(await readFile(path.join('training/cv', `${name}.oof.json`), 'utf8')) as {
+      labels: number[];
+      z: number[][];
+    };
+    const { temperature, shift } = cvEntry(cv, name).calibration;
+    oof.push(o.z.flat().map((z) => 1 / (1 + Math.exp(-(z / temperature + shift)))));
+    oofMalignant = o.z.flatMap(() => o.labels.map((y) => y === 1));
   }
-  byModel.push(['default-classifier (mean)', byModel[0][1].map((v, i) => (v + byModel[1][1][i]) / 2)]);
-  const t = 0.5; // both manifests' decisionThreshold
-  for (const [name, p] of byModel) {
-    console.log(`\n${name}: P(malignant) min ${f3(Math.min(...p))} max ${f3(Math.max(...p))}`);
-    for (const m of [0, 0.05, 0.1, 0.15, 0.2]) {
-      const all = ids.map((id, i) => ({ id, i }));
-      const kept = all.filter(({ i }) => Math.abs(p[i] - t) >= m);
-      const keptTest = kept.filter(({ id }) => test.has(id));
-      const inBand = all.filter(({ id, i }) => test.has(id) && Math.abs(p[i] - t) < m);
-      const right = (xs: { id: string; i: number }[]) =>
-        xs.filter(({ id, i }) => p[i] >= t === (labels.get(id) === 'malignant')).length;
-      const acc = (xs: { id: string; i: number }[]) => (xs.length ? (right(xs) / xs.length).toFixed(3) : '-');
-      const abstain = ids.length - kept.length;
+  const mean = (sets: number[][]) => sets[0].map((v, i) => (v + sets[1][i]) / 2);
+  const rows: [string, number, number[], number[]][] = [
+    ['default-classifier (dg-gap-classifier alone)', thresholds[0], oof[0], test[0]],
+    ['dg-mlp-classifier', thresholds[1], oof[1], test[1]],
+    ['gap-mlp-average (equal-weight mean)', ensembleDecisionThreshold(thresholds, [1, 1]), mean(oof), mean(test)],
+  ];
+  for (const [name, t, o, p] of rows) {
+    console.log(`\n${name}, threshold ${t}:`);
+    for (const m of [0, 0.02, 0.05, 0.1, 0.15, 0.2]) {
+      console.log(`  margin ${m.toFixed(2)} out-of-fold: ${bandFigures(o, oofMalignant, t, m)}`);
+      console.log(`              test:        ${bandFigures(p, testMalignant, t, m)}`);
+    }
+    // Where the calls stop being coin flips: out-of-fold calls by their distance from the threshold.
+    const edges = [0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 1];
+    for (let k = 0; k + 1 < edges.length; k++) {
+      const ring = o
+        .map((_, i) => i)
+        .filter((i) => Math.abs(o[i] - t) >= edges[k] && Math.abs(o[i] - t) < edges[k + 1]);
+      const rate = (want: boolean) => {
+        const of = ring.filter((i) => oofMalignant[i] === want);
+        return of.filter((i) => o[i] >= t === want).length / of.length;
+      };
       console.log(
-        `  margin ${m.toFixed(2)}: abstains on ${abstain}/${ids.length} (${((abstain / ids.length) * 100).toFixed(1)}%); test split: accuracy kept ${acc(keptTest)} (${keptTest.length}), within the band ${right(inBand)}/${inBand.length}`,
+        `  out-of-fold ring [${edges[k].toFixed(2)}, ${edges[k + 1].toFixed(2)}): ${ring.length} calls, ${ring.filter((i) => o[i] >= t === oofMalignant[i]).length} right, balanced accuracy ${((rate(true) + rate(false)) / 2).toFixed(3)}`,
       );
     }
   }
