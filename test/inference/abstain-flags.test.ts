@@ -121,7 +121,7 @@ describe('with the default ABSTAIN_MARGIN and QUALITY_* limits', () => {
       'dermoscopy of skin.',
     ])
       expect(t).toContain(words);
-    expect(t).toContain(`For reference only, the model's most probable class: ${black.latestPrediction.label}`);
+    expect(t).toContain(`For reference only, the model's leaning: ${black.latestPrediction.label}`);
     expect(t).not.toContain('Predicted class:');
   }, 60_000);
 

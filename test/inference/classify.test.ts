@@ -53,7 +53,9 @@ describe('classifyImage', () => {
     expect(p.imageId).toBe(imageIds[0]);
     expect(p.probabilities.map((x: any) => x.label)).toEqual(['benign', 'malignant']);
     expect(p.probabilities.reduce((s: number, x: any) => s + x.probability, 0)).toBeCloseTo(1, 6);
-    expect(p.confidence).toBe(Math.max(...p.probabilities.map((x: any) => x.probability)));
+    // The label follows the call at the model's threshold (below 0.5): its probability, whichever is larger.
+    expect(p.label).toBe(p.malignant ? 'malignant' : 'benign');
+    expect(p.confidence).toBe(p.probabilities.find((x: any) => x.label === p.label).probability);
     expect(p.members).toEqual([
       {
         model: 'dg-gap-classifier',

@@ -197,7 +197,11 @@ export class PredictionType {
   patientId?: string | null;
   @Field(() => ID, { nullable: true, description: 'The job that made it; null once that job record is gone' })
   jobId?: string | null;
-  @Field(() => String, { description: 'The most probable label (the first on a tie)' }) label!: string;
+  @Field(() => String, {
+    description:
+      'The most probable label on the side of the call: among the malignant labels when malignant, among the others when not (the first on a tie). Never contradicts malignant, also where a threshold below 0.5 calls a lesion malignant that is more likely benign',
+  })
+  label!: string;
   @Field(() => Float, { description: 'Probability of label, 0..1' }) confidence!: number;
   @Field(() => Boolean, {
     description:

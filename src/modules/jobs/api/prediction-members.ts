@@ -10,7 +10,10 @@ export class ClassificationMemberResult {
   @Field(() => String, { description: 'Model.name' }) model!: string;
   @Field(() => String, { description: 'The version that ran' }) version!: string;
   @Field(() => Float, { description: 'Its normalised weight in the ensemble, 0..1' }) weight!: number;
-  @Field(() => String, { description: 'This member’s most probable label (the first on a tie)' }) label!: string;
+  @Field(() => String, {
+    description: 'This member’s label by the rule of Prediction.label, at the ensemble’s decision threshold',
+  })
+  label!: string;
   @Field(() => Float, { description: 'This member’s probability of its label, 0..1' }) confidence!: number;
   @Field(() => Float, { description: 'This member’s summed probability of the malignant labels, 0..1' })
   malignantProbability!: number;

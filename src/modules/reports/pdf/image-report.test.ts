@@ -110,7 +110,7 @@ describe('renderImageReport', () => {
     expect(t).toContain(
       'The probability of malignancy is too close to the decision threshold to call; the image is blurred or featureless.',
     );
-    expect(t).toContain("For reference only, the model's most probable class: melanoma (81.2 %)");
+    expect(t).toContain("For reference only, the model's leaning: melanoma (81.2 %)");
     expect(t).not.toContain('Predicted class:');
     // The probabilities stay in the table (clinicians need them).
     expect(t).toContain('melanoma 81.2 %');

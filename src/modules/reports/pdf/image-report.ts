@@ -241,7 +241,7 @@ function classification(doc: PDFKit.PDFDocument, data: ImageReportData, area: Ar
   );
 }
 
-/** An abstained result: "Indeterminate" and the reasons in words; the model's most probable class only for reference. */
+/** An abstained result: "Indeterminate" and the reasons in words; the model's label (its leaning) only for reference. */
 function indeterminate(
   doc: PDFKit.PDFDocument,
   label: string,
@@ -256,7 +256,7 @@ function indeterminate(
     .text('Result: Indeterminate', area.x, doc.y, { width: area.w });
   const because = reasons.map((r, i) => (i ? r : r[0].toUpperCase() + r.slice(1))).join('; ');
   paragraph(doc, `${because}.`, { area });
-  paragraph(doc, `For reference only, the model's most probable class: ${label} (${pct(confidence)}).`, {
+  paragraph(doc, `For reference only, the model's leaning: ${label} (${pct(confidence)}).`, {
     area,
     color: STYLE.muted,
   });

@@ -83,7 +83,7 @@ export function PredictionPanel(props: {
               <p className="clinical-verdict" data-testid="prediction-label">
                 <strong>Indeterminate</strong>{' '}
                 <span>
-                  most probable {p.label}, confidence {formatPercent(p.confidence)}
+                  leaning {p.label}, confidence {formatPercent(p.confidence)}
                 </span>
                 <span className="clinical-badge clinical-moderate">
                   no call: malignant probability {formatPercent(p.malignantProbability)}
