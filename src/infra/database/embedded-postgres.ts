@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { lockDataDir } from './data-dir-lock';
+import { startPgliteThread } from './pglite-thread';
 import type { Logger } from '../observability/logger';
 
 export interface EmbeddedPostgres {
@@ -37,7 +38,8 @@ export function socketFolder(dataDir: string): { dir: string; temporary: boolean
 
 /**
  * PGlite (PostgreSQL compiled to WASM) served over the PostgreSQL wire protocol, so the embedded mode
- * uses the same driver, dialect and migrations as a real server.
+ * uses the same driver, dialect and migrations as a real server. It runs on a thread of its own
+ * (pglite-thread.ts), so the API and the database use two cores.
  * - PGlite is a single session: the client pool must hold one connection, or one connection's
  *   transaction would swallow another's statements.
  * - PGlite has no authentication, so it listens on a Unix socket (0600 in a 0700 folder), never on a
@@ -60,26 +62,19 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   try {
     const dir = path.join(dataDir, 'pglite');
     fs.mkdirSync(dir, { recursive: true });
-    // Loaded only in embedded mode: PGlite is large, and its bundle must not load in processes that use PostgreSQL.
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
-    const { PGLiteSocketServer } =
-      require('@electric-sql/pglite-socket') as typeof import('@electric-sql/pglite-socket');
-    /* eslint-enable @typescript-eslint/no-require-imports */
     const started = Date.now();
-    const db = await PGlite.create(dir);
-    undo.push(() => db.close());
-
     const folder = socketFolder(dataDir);
     const socket = path.join(folder.dir, SOCKET_NAME);
     undo.push(() =>
       folder.temporary ? fs.rmSync(folder.dir, { recursive: true, force: true }) : fs.rmSync(socket, { force: true }),
     );
     fs.rmSync(socket, { force: true }); // left by a crashed run; we hold the lock, so it is not in use
-    const server = new PGLiteSocketServer({ db, path: socket, maxConnections: 1 });
-    await server.start();
+    // A database that dies under a running server loses every later statement: say so loudly, once.
+    const thread = await startPgliteThread(dir, socket, (reason) =>
+      logger.error({ reason }, 'embedded PostgreSQL (PGlite) thread ended unexpectedly'),
+    );
+    undo.push(() => thread.stop());
     fs.chmodSync(socket, 0o600);
-    undo.push(() => server.stop());
     logger.info({ dir, socket, ms: Date.now() - started }, 'embedded PostgreSQL (PGlite) listening on a Unix socket');
     return {
       // node-postgres takes a socket folder as the host and finds `.s.PGSQL.<port>` in it.
