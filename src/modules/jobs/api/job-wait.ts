@@ -25,6 +25,13 @@ export interface WaitOptions {
   deadline: number;
   /** Aborted when the client went away: the wait stops and its subscription is released. */
   signal?: AbortSignal;
+  /**
+   * false: the caller answers something else than the job (uploadImages answers its images, whose
+   * results it reads through their own access checks), so an event that says the job ended ends the
+   * wait without reading the row again; the job answered then carries the event's status and stage.
+   * Default true.
+   */
+  readBack?: boolean;
 }
 
 /**
@@ -69,7 +76,16 @@ export async function waitForJob(deps: JobWaitDeps, job: InferenceJob, opts: Wai
       const r = await events.next();
       if (r.done) break;
       const e = r.value as ProgressEvent;
-      if (e.stage === 'done' || e.stage === 'failed' || jobHasEnded(e.status)) await look();
+      if (!(e.stage === 'done' || e.stage === 'failed' || jobHasEnded(e.status))) continue;
+      if (opts.readBack !== false) await look();
+      else {
+        latest = Object.assign(Object.create(Object.getPrototypeOf(latest)) as InferenceJob, latest, {
+          status: e.status,
+          stage: e.stage,
+        });
+        ended = true;
+        stop();
+      }
     }
   } catch (err) {
     // A subscriber that fell behind is ended by the pub/sub: the row below tells how the job stands.

@@ -45,13 +45,16 @@ export const WAIT_DESCRIPTION =
 
 /**
  * With `wait`: the jobs once they have ended, or at JOB_WAIT_TIMEOUT_MS (or when the client leaves)
- * as they stand, each read again as the caller may see it. Without: the jobs as queued.
+ * as they stand, each read again as the caller may see it (`readBack` false: a caller that answers
+ * something else skips that read when an event says the job ended; see WaitOptions). Without: the
+ * jobs as queued.
  */
 export function settle(
   ctx: AppContext,
   user: AuthUser,
   queued: InferenceJob[],
   wait: boolean,
+  readBack = true,
 ): Promise<InferenceJob[]> {
   if (!wait) return Promise.resolve(queued);
   const deps = {
@@ -62,6 +65,7 @@ export function settle(
   return waitForJobs(deps, queued, {
     deadline: Date.now() + ctx.services.config.JOB_WAIT_TIMEOUT_MS,
     signal: ctx.signal,
+    readBack,
   });
 }
 

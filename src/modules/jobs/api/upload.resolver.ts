@@ -53,7 +53,8 @@ export class UploadImagesResolver {
       user,
       { patientId, lesionId, files, classify, segment },
     );
-    await settle(ctx, user, jobs, wait);
+    // The answer is the images (their results read with their own access checks), not the jobs.
+    await settle(ctx, user, jobs, wait, false);
     return images;
   }
 }
