@@ -11,6 +11,10 @@ export function uuidArray(ids: readonly string[]): string {
   return `{${ids.filter(isUuid).join(',')}}`;
 }
 
+/** The table an entity is stored in, for plain statements. */
+export const tableOf = (em: EntityManager, entity: new () => object): string =>
+  em.getMetadata().find(entity.name)!.tableName;
+
 /** Newest first, strictly after the cursor (made by the query tagged `tag`): `(created_at, id) < (cursor)`. */
 export function keysetAfter<T extends object>(
   qb: QueryBuilder<T>,

@@ -1,7 +1,7 @@
 import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
 import { Prediction } from '../../entities/prediction';
 import type { Segmentation } from '../../entities/segmentation';
-import { createdBetween, keysetAfter, uuidArray } from '../../infra/database/sql';
+import { createdBetween, keysetAfter, tableOf, uuidArray } from '../../infra/database/sql';
 import { visiblePatientIdSql, type Caller } from '../patients';
 
 /**
@@ -10,8 +10,6 @@ import { visiblePatientIdSql, type Caller } from '../patients';
  * an image's results follow the image's patient, but the rows are checked all the same.
  */
 type Result = Prediction | Segmentation;
-
-const tableOf = (em: EntityManager, entity: new () => Result) => em.getMetadata().find(entity.name)!.tableName;
 
 /** The window of one image's results: dates, a model name a member must have. */
 export interface ImageResultFilter {
