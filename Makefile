@@ -4,6 +4,14 @@
 PYTHON ?= /usr/bin/python3
 NODE ?= node
 
+# PyTorch (Debian's CPU build) chooses its kernels by the CPU's instruction set when it starts, and
+# kernels for different instruction sets round differently, so the same seeds give different weights on
+# an AVX-512 machine than on an AVX2 one. Pinned to AVX2 (ATen's own kernels and oneDNN's) for every
+# step, so any x86-64 machine with AVX2 trains the same bits; training/common.py refuses to train
+# without these two values. They must be in the environment before Python imports torch.
+export ATEN_CPU_CAPABILITY = avx2
+export ONEDNN_MAX_CPU_ISA = AVX2
+
 .PHONY: train-models build tensors splits cv classifiers segmenters package evaluate check-onnx
 
 # The two classifier recipes: cross-validated by cv.py and trained on the whole development pool

@@ -99,6 +99,8 @@ interface TrainLog {
   bestEpoch: number;
   bestValidationAuc: number | null;
   trainSeconds: number;
+  /** The pinned PyTorch CPU kernels (training/common.py require_pinned_cpu_kernels). */
+  cpuKernels: { ATEN_CPU_CAPABILITY: string; ONEDNN_MAX_CPU_ISA: string; atenCpuCapability: string; torch: string };
 }
 
 function trainingLines(t: TrainLog): string {
@@ -110,6 +112,7 @@ function trainingLines(t: TrainLog): string {
     `- parameters: ${t.parameters}; seed ${t.seed}; hyperparameters ${JSON.stringify(t.hyperparameters)}`,
     kept,
     `- calibration folded into the last linear layer: T ${t.temperature}, shift ${t.shift} (W / T, b / T -+ shift / 2); training took ${t.trainSeconds} s on 1 CPU thread`,
+    `- CPU kernels pinned: PyTorch ${t.cpuKernels.torch} with ATEN_CPU_CAPABILITY=${t.cpuKernels.ATEN_CPU_CAPABILITY} and ONEDNN_MAX_CPU_ISA=${t.cpuKernels.ONEDNN_MAX_CPU_ISA} (ATen ran ${t.cpuKernels.atenCpuCapability} kernels), so any x86-64 CPU with AVX2 trains these weights bit for bit`,
   ].join('\n');
 }
 

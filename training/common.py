@@ -9,8 +9,42 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(ROOT, "training/.cache")
 
+# The CPU kernels training is pinned to (the Makefile exports them). PyTorch picks its kernels by the
+# CPU's instruction set, and AVX-512 and AVX2 kernels round differently, so without the pin the same
+# seeds train different weights on different machines. ATen reads ATEN_CPU_CAPABILITY and oneDNN reads
+# ONEDNN_MAX_CPU_ISA once, at their first use, so setting them from Python here would be too late for
+# any torch work done before (and for whatever imported torch first): they must come from the
+# environment the process starts with.
+PINNED_CPU_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+
+
+def aten_cpu_capability() -> str:
+    """The instruction set ATen's kernels actually use ("AVX2", "AVX512", "NO AVX"), as torch reports it."""
+    for line in torch.__config__.show().splitlines():
+        if "CPU capability usage:" in line:
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def require_pinned_cpu_kernels() -> dict:
+    """Refuses to train unless the CPU kernels are pinned (and ATen really runs AVX2: a CPU without it
+    falls back to slower kernels with other rounding); returns what the training provenance records."""
+    wrong = {k: os.environ.get(k) for k, v in PINNED_CPU_KERNELS.items() if os.environ.get(k) != v}
+    if wrong:
+        raise SystemExit(
+            "training needs PyTorch's CPU kernels pinned so that every machine trains the same bits: start it with "
+            + " ".join(f"{k}={v}" for k, v in PINNED_CPU_KERNELS.items())
+            + " in the environment (`make train-models` / `npm run train:models` do); found "
+            + ", ".join(f"{k}={v!r}" for k, v in wrong.items()))
+    capability = aten_cpu_capability()
+    if capability != "AVX2":
+        raise SystemExit(f"ATEN_CPU_CAPABILITY=avx2 is set but torch runs {capability!r} kernels: this CPU lacks AVX2, "
+                         "so it cannot reproduce the shipped weights")
+    return {**PINNED_CPU_KERNELS, "atenCpuCapability": capability, "torch": torch.__version__}
+
 
 def seed_everything(seed: int) -> None:
+    require_pinned_cpu_kernels()
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -109,5 +109,31 @@ class AbcdTest(unittest.TestCase):
         self.assertLess(abs(mask.sum() - disc(64, 12).sum()) / disc(64, 12).sum(), 0.15)
 
 
+class PinnedCpuKernelsTest(unittest.TestCase):
+    """training/common.py refuses to train unless PyTorch's CPU kernels are pinned (imports torch)."""
+
+    def test_refuses_unpinned_or_other_kernels_and_names_the_variables(self):
+        from unittest import mock
+
+        import common
+        for env in ({"ATEN_CPU_CAPABILITY": "", "ONEDNN_MAX_CPU_ISA": ""}, {"ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+                    {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE"}):
+            with mock.patch.dict("os.environ", env), self.assertRaises(SystemExit) as caught:
+                common.seed_everything(1)
+            self.assertIn("ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2", str(caught.exception))
+
+    def test_pinned_kernels_are_recorded(self):
+        from unittest import mock
+
+        import common
+        with mock.patch.dict("os.environ", {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}), \
+                mock.patch.object(common, "aten_cpu_capability", return_value="AVX2"):
+            got = common.require_pinned_cpu_kernels()
+        self.assertEqual((got["ATEN_CPU_CAPABILITY"], got["ONEDNN_MAX_CPU_ISA"], got["atenCpuCapability"]), ("avx2", "AVX2", "AVX2"))
+        with mock.patch.dict("os.environ", {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}), \
+                mock.patch.object(common, "aten_cpu_capability", return_value="NO AVX"), self.assertRaises(SystemExit):
+            common.require_pinned_cpu_kernels()
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import ROOT, CACHE, load_splits, load_tensors, roc_auc, seed_everything, select, write_json
+from common import ROOT, CACHE, load_splits, load_tensors, require_pinned_cpu_kernels, roc_auc, seed_everything, select, write_json
 from models import ARCHS
 
 SEED = int(os.environ.get("DG_SEED", "1234"))  # fixed; the override is for seed-variance experiments only
@@ -261,7 +261,7 @@ def main() -> None:
         "arch": args.arch, "seed": SEED, "hyperparameters": {k: v for k, v in vars(args).items() if k not in ("name", "pool", "calibrate", "patience", "gradcam_images")},
         "pool": args.pool, "trainImages": len(tr) + (len(va) if args.pool == "dev" else 0), "temperature": temperature, "shift": shift,
         "bestEpoch": best["epoch"], "bestValidationAuc": best["auc"], "trainSeconds": round(seconds, 1),
-        "pytorchTestAuc": test_auc, "curve": curve,
+        "pytorchTestAuc": test_auc, "cpuKernels": require_pinned_cpu_kernels(), "curve": curve,
         "parameters": sum(p.numel() for p in model.parameters()),
     })
     fixture_dir = os.path.join(ROOT, "test/fixtures/gradcam", args.name)

@@ -80,6 +80,16 @@ describe.each(CLASSIFIERS)('%s model card', (name) => {
     expect(card).toContain('](reliability.png)');
     expect(existsSync(path.join(PLUGIN_ROOT, name, 'reliability.png'))).toBe(true);
   });
+
+  it("records the CPU kernels its training was pinned to (the Makefile's, checked by training/common.py)", () => {
+    const card = readFileSync(path.join(PLUGIN_ROOT, name, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toMatch(
+      /- CPU kernels pinned: PyTorch \S+ with ATEN_CPU_CAPABILITY=avx2 and ONEDNN_MAX_CPU_ISA=AVX2 \(ATen ran AVX2 kernels\)/,
+    );
+    const makefile = readFileSync(path.join(__dirname, '../../Makefile'), 'utf8');
+    expect(makefile).toMatch(/^export ATEN_CPU_CAPABILITY = avx2$/m);
+    expect(makefile).toMatch(/^export ONEDNN_MAX_CPU_ISA = AVX2$/m);
+  });
 });
 
 describe('renderMetricsTable', () => {

@@ -14,7 +14,7 @@ export const GAP_MLP_AVERAGE = 'gap-mlp-average';
  *
  * Why the default is dg-gap-classifier alone: on the 5-fold x 2 cross-validation of the development pool
  * (training/cv/results.json) the equal-weight average of the two calibrated classifiers has an out-of-fold
- * ROC AUC of 0.699 against 0.697 for dg-gap-classifier alone, with 95% CIs of about 0.63 to 0.76: a tie.
+ * ROC AUC of 0.692 against 0.693 for dg-gap-classifier alone, with 95% CIs of about 0.62 to 0.75: a tie.
  * An ensemble costs a second model per image, so it is the default only when cross-validation says it is
  * better; it ships under its own name for callers who want the members' disagreement as an uncertainty signal.
  */
