@@ -28,6 +28,8 @@ const UploadAndClassify = graphql(`
         label
         confidence
         malignantProbability
+        abstained
+        reasons
         members {
           model
           version

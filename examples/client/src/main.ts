@@ -46,6 +46,8 @@ async function main(): Promise<void> {
       `  ${prediction.label} (confidence ${prediction.confidence.toFixed(3)}, malignant probability ` +
         `${prediction.malignantProbability.toFixed(3)}) by ${prediction.members.map((m) => `${m.model}@${m.version}`).join(', ')}`,
     );
+    // An abstained result is indeterminate: show why, and the label only as the model's leaning.
+    if (prediction.abstained) console.log(`  indeterminate: ${prediction.reasons.join('; ')}`);
     const overlay = prediction.gradCam?.overlayUrl;
     if (!overlay) throw new Error('the prediction has no Grad-CAM overlay');
     // The signed URL works as given: no host to fix, a browser could use it in an <img>.
