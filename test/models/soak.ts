@@ -85,11 +85,13 @@ export async function runSoak(
     let n = 0;
 
     const client = async (c: number) => {
-      while (remaining > 0) {
+      // Each client alternates pinned and unpinned calls on its own count: a parity of the shared count
+      // would follow the scheduling (clients taking turns in a fixed order never pinned at all).
+      for (let k = c; remaining > 0; k++) {
         remaining--;
         n++;
         const imageId = images[n % images.length];
-        const pin = (n + c) % 2 === 0 ? active : null;
+        const pin = k % 2 === 0 ? active : null;
         const r = await server.gql<any>(
           CLASSIFY,
           { imageId, models: [{ model: SOAK_MODEL, ...(pin ? { version: pin } : {}) }] },
