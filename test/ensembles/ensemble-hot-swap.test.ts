@@ -3,10 +3,9 @@ import { Role } from '../../src/entities';
 import { packPackage } from '../../src/models-registry/package/package';
 import { IMAGES, makeClassifierPackage, referenceProbabilities, tempDir, tensorOf } from '../fixtures/models/packages';
 import { Q as MQ, uploadFile } from '../models/helpers';
-import { seedImages } from '../inference/helpers';
+import { seedImages, subscribeProgress } from '../inference/helpers';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
-import { connectWs } from '../support/ws';
 import { EQ, MEMBER_FIELDS } from './helpers';
 
 /**
@@ -122,29 +121,15 @@ it('over WebSocket, the job’s persisted event carries the same members’ outp
   );
   expect(job.errors).toBeUndefined();
   const jobId = job.data.classifyImage.id;
-  const client = await connectWs(server.url, alice.token);
-  const events: any[] = [];
-  const errors: unknown[] = [];
-  await new Promise<void>((resolve) =>
-    client.subscribe(
-      {
-        query: `subscription($jobId: ID!) { inferenceProgress(jobId: $jobId) { stage status prediction { ${MEMBER_FIELDS} abstained flags } } }`,
-        variables: { jobId },
-      },
-      {
-        next: (r) => {
-          if (r.errors) errors.push(...r.errors);
-          if (r.data) events.push((r.data as any).inferenceProgress);
-        },
-        error: (e) => {
-          errors.push(e);
-          resolve();
-        },
-        complete: () => resolve(),
-      },
-    ),
+  const stream = await subscribeProgress(
+    server.url,
+    alice.token,
+    jobId,
+    `subscription($jobId: ID!) { inferenceProgress(jobId: $jobId) { stage status prediction { ${MEMBER_FIELDS} abstained flags } } }`,
   );
-  await client.dispose();
+  await stream.done;
+  await stream.close();
+  const { events, errors } = stream;
   expect(errors).toEqual([]);
   expect(events.at(-1)).toMatchObject({ stage: 'DONE', status: 'SUCCEEDED' });
   const overWs = events.find((e) => e.prediction)?.prediction;

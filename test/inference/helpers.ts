@@ -90,15 +90,23 @@ export interface ProgressStream {
   close(): Promise<void>;
 }
 
-/** Subscribes to inferenceProgress over graphql-ws at `url` (http url of any api process). */
-export async function subscribeProgress(url: string, token: string, jobId: string): Promise<ProgressStream> {
+/**
+ * Subscribes to inferenceProgress over graphql-ws at `url` (http url of any api process); `query` asks for
+ * other fields of the events (it must take `$jobId`).
+ */
+export async function subscribeProgress(
+  url: string,
+  token: string,
+  jobId: string,
+  query = Q.progress,
+): Promise<ProgressStream> {
   const client = await connectWs(url, token);
   const events: Array<Record<string, any>> = [];
   const errors: unknown[] = [];
   let finish!: () => void;
   const done = new Promise<void>((r) => (finish = r));
   client.subscribe(
-    { query: Q.progress, variables: { jobId } },
+    { query, variables: { jobId } },
     {
       next: (r) => {
         if (r.errors) errors.push(...r.errors);
