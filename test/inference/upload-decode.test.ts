@@ -1,5 +1,7 @@
+import sharp from 'sharp';
 import { clinicServer } from '../support/clinic';
 import { fixture, JPEGS, snapshot } from '../patients/helpers';
+import { fetchPng } from './helpers';
 
 /**
  * uploadImages with classify in a process that runs its jobs: the upload's decode is the job's
@@ -31,6 +33,26 @@ it('predicts from the upload-decoded pixels exactly what a job decoding the stor
   const expected = fromFile.data.classifyImage.predictions[0];
   expect(withClassify.data.uploadImages[0].latestPrediction).toEqual(expected);
   expect(expected.probabilities).toHaveLength(2);
+}, 60_000);
+
+it('explains a turned photo at its displayed size from the upload, as a job reading the stored file does', async () => {
+  // 300x200 pixels stored, EXIF orientation 6: displayed 200 wide and 300 high.
+  const turned = await sharp(fixture(JPEGS[2])).resize(300, 200).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+  const EXPLAINED = `mutation($p: ID!, $f: [Upload!]!, $c: ClassifyInput) {
+    uploadImages(patientId: $p, files: $f, classify: $c, wait: true) { id latestPrediction { gradCam { heatmapUrl } } } }`;
+  const file = { name: 'turned.jpg', data: turned, type: 'image/jpeg' };
+  const up = await clinic.upload(EXPLAINED, [file], { c: { explain: true } });
+  expect(up.errors).toBeUndefined();
+  const fromUpload = await fetchPng(clinic.server, up.data.uploadImages[0].latestPrediction.gradCam.heatmapUrl);
+  expect(fromUpload).toMatchObject({ status: 200, width: 200, height: 300 });
+  const again = await clinic.server.gql<any>(
+    `mutation($id: ID!) { classifyImage(imageId: $id, wait: true) { status predictions { gradCam { heatmapUrl } } } }`,
+    { id: up.data.uploadImages[0].id },
+    clinic.clinician.token,
+  );
+  expect(again.data.classifyImage.status).toBe('SUCCEEDED');
+  const fromFile = await fetchPng(clinic.server, again.data.classifyImage.predictions[0].gradCam.heatmapUrl);
+  expect(fromFile.data.equals(fromUpload.data)).toBe(true);
 }, 60_000);
 
 it('refuses a truncated file with classify as without, and stores nothing', async () => {

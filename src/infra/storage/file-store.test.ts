@@ -47,6 +47,24 @@ describe('LocalFileStore', () => {
     await expect(fs.access(staged.tempPath)).rejects.toThrow();
   });
 
+  it('makes a prefix directory when its first file is committed, and refuses a staged file that is gone', async () => {
+    const staged = await store.stage(chunks(1, 9));
+    await store.commit(staged);
+    expect(await store.exists(staged.sha256)).toBe(true);
+    const gone = await store.stage(chunks(1, 3));
+    await fs.unlink(gone.tempPath);
+    await expect(store.commit(gone)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await store.exists(gone.sha256)).toBe(false);
+    await store.discard(gone); // already gone: nothing to do, no error
+  });
+
+  it('keeps the staged bytes in memory when asked, the same as the file', async () => {
+    const staged = await store.stage(chunks(3, 5), { keepBytes: true });
+    expect(staged.bytes).toEqual(Buffer.alloc(3 * 65536, 5));
+    expect(await fs.readFile(staged.tempPath)).toEqual(staged.bytes);
+    expect((await store.stage(chunks(1))).bytes).toBeUndefined();
+  });
+
   it('stops at maxBytes and leaves no temp file', async () => {
     await expect(store.stage(chunks(10), { maxBytes: 3 * 65536 })).rejects.toBeInstanceOf(FileTooLargeError);
     expect(await store.count()).toBe(0);

@@ -11,6 +11,8 @@ export interface StagedFile {
   size: number;
   /** Local path of the staged bytes (readable until committed or discarded). */
   tempPath: string;
+  /** The bytes themselves, when staged with `keepBytes`. */
+  bytes?: Buffer;
 }
 
 export interface PutResult {
@@ -23,6 +25,11 @@ export interface PutResult {
 export interface StageOptions {
   /** Refuse (and delete the temp file) once more than this many bytes arrive. */
   maxBytes?: number;
+  /**
+   * Also keep the bytes in memory (at most maxBytes), for a caller that reads them right after: an
+   * upload's type probe and decode then read no file (libvips opens a file once per loader it tries).
+   */
+  keepBytes?: boolean;
 }
 
 /** Raised by `stage`/`put` when a stream passes `maxBytes`. */
@@ -73,12 +80,18 @@ export function assertSha256(sha256: string): void {
 }
 
 /** Counts and hashes the bytes passing through; fails once they pass `maxBytes`. */
-function hashingLimit(hash: ReturnType<typeof createHash>, maxBytes: number, counter: { size: number }): Transform {
+function hashingLimit(
+  hash: ReturnType<typeof createHash>,
+  maxBytes: number,
+  counter: { size: number },
+  kept: Buffer[] | null,
+): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
       counter.size += chunk.length;
       if (counter.size > maxBytes) return cb(new FileTooLargeError(maxBytes));
       hash.update(chunk);
+      kept?.push(chunk);
       cb(null, chunk);
     },
   });
@@ -135,10 +148,11 @@ export class LocalFileStore implements FileStore {
     const tempPath = path.join(this.tmpDir, `${randomUUID()}.part`);
     const hash = createHash('sha256');
     const counter = { size: 0 };
+    const kept = opts.keepBytes ? ([] as Buffer[]) : null;
     try {
       await pipeline(
         input,
-        hashingLimit(hash, opts.maxBytes ?? Number.MAX_SAFE_INTEGER, counter),
+        hashingLimit(hash, opts.maxBytes ?? Number.MAX_SAFE_INTEGER, counter, kept),
         createWriteStream(tempPath, { flags: 'wx' }),
       );
     } catch (err) {
@@ -147,12 +161,13 @@ export class LocalFileStore implements FileStore {
       input.resume();
       throw err;
     }
-    return { sha256: hash.digest('hex'), size: counter.size, tempPath };
+    const staged: StagedFile = { sha256: hash.digest('hex'), size: counter.size, tempPath };
+    if (kept) staged.bytes = Buffer.concat(kept, counter.size);
+    return staged;
   }
 
   async commit(staged: StagedFile): Promise<PutResult> {
     const target = this.path(staged.sha256);
-    await fs.mkdir(path.dirname(target), { recursive: true });
     let created = true;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -161,7 +176,14 @@ export class LocalFileStore implements FileStore {
         await fs.link(staged.tempPath, target);
         break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const code = (err as NodeJS.ErrnoException).code;
+        // The first file under this prefix: its directory is made then, not before every commit (each
+        // file-system call is a trip through the thread pool, and most prefixes exist after a few hundred files).
+        if (code === 'ENOENT' && attempt < 3) {
+          await fs.mkdir(path.dirname(target), { recursive: true });
+          continue;
+        }
+        if (code !== 'EEXIST') throw err;
       }
       // Already there: touched, so the file GC (file-gc.ts) sees it as new and leaves it to the row
       // about to reference it. Gone between link and touch (the GC took it aside): link again.
@@ -183,7 +205,10 @@ export class LocalFileStore implements FileStore {
   }
 
   async discard(staged: StagedFile): Promise<void> {
-    await fs.rm(staged.tempPath, { force: true });
+    // unlink, not rm: rm looks before it deletes (one more call), and a staged path is only ever a file.
+    await fs.unlink(staged.tempPath).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
 
   async put(input: Readable, opts?: StageOptions): Promise<PutResult> {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { ImageFormat } from '../../entities/image';
-import { makeDerivedCopies, probeImage, sniffDerivedType } from './image-processing';
+import { displayedSize, makeDerivedCopies, probeImage, sniffDerivedType } from './image-processing';
 
 const REAL = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'images', 'ISIC_0000150.jpg');
 
@@ -26,6 +26,8 @@ describe('image processing', () => {
       orientation: 1,
       hasAlpha: false,
     });
+    // The same from the bytes in memory (an upload's staged file).
+    expect(await probeImage(await fs.readFile(REAL), 1e6)).toEqual(await probeImage(REAL, 1e6));
   });
 
   it('refuses more pixels than allowed from the header alone', async () => {
@@ -65,5 +67,13 @@ describe('image processing', () => {
     const cut = await write('t.jpg', full.subarray(0, Math.floor(full.length / 2)));
     const info = await probeImage(cut, 1e6); // the header alone looks fine
     await expect(makeDerivedCopies(cut, info, 1e6)).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+  });
+});
+
+describe('displayedSize', () => {
+  it('turns the size a quarter for EXIF orientations 5 to 8 only', () => {
+    const size = (orientation: number) => displayedSize({ width: 300, height: 200, orientation });
+    expect([1, 2, 3, 4].map(size)).toEqual(Array(4).fill({ width: 300, height: 200 }));
+    expect([5, 6, 7, 8].map(size)).toEqual(Array(4).fill({ width: 200, height: 300 }));
   });
 });

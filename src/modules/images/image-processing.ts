@@ -36,14 +36,14 @@ export interface DerivedCopies {
 }
 
 /**
- * Reads the header of the file at `path` and decides its type from the bytes (never the name).
+ * Reads the header of an image (its bytes, or the file at a path) and decides its type from the bytes (never the name).
  * UNSUPPORTED_MEDIA_TYPE for anything but JPEG/PNG/WebP/TIFF; PAYLOAD_TOO_LARGE past `maxPixels`
  * (checked from the header, before any pixel is decoded: decompression bombs stop here).
  */
-export async function probeImage(path: string, maxPixels: number, field = 'files'): Promise<ImageInfo> {
+export async function probeImage(source: Buffer | string, maxPixels: number, field = 'files'): Promise<ImageInfo> {
   let meta: sharp.Metadata;
   try {
-    meta = await sharp(path, { limitInputPixels: false }).metadata();
+    meta = await sharp(source, { limitInputPixels: false }).metadata();
   } catch {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Not an image this server accepts (JPEG, PNG, WebP or TIFF)', {
       field,
@@ -127,9 +127,9 @@ export async function makeDerivedCopies(
  * about 8 ms of encoding per image out of every upload. Large images decode at a reduced scale where
  * the format allows it (JPEG, WebP), which still reads every byte of the file, so memory stays bounded.
  */
-export async function verifyDecodes(path: string, maxPixels: number, field = 'files'): Promise<void> {
+export async function verifyDecodes(source: Buffer | string, maxPixels: number, field = 'files'): Promise<void> {
   try {
-    await sharp(path, { failOn: 'truncated', limitInputPixels: maxPixels })
+    await sharp(source, { failOn: 'truncated', limitInputPixels: maxPixels })
       .resize({ width: 512, height: 512, fit: 'inside', withoutEnlargement: true, kernel: 'nearest' })
       .raw()
       .toBuffer();
@@ -141,6 +141,16 @@ export async function verifyDecodes(path: string, maxPixels: number, field = 'fi
 /** Cache name of a derived copy in the file store. */
 export function derivedKey(variant: ImageVariant.NORMALIZED | ImageVariant.THUMBNAIL): string {
   return variant === ImageVariant.THUMBNAIL ? 'thumbnail' : 'normalized';
+}
+
+/** Width and height as displayed: EXIF orientations 5 to 8 turn the image a quarter. */
+export function displayedSize(info: Pick<ImageInfo, 'width' | 'height' | 'orientation'>): {
+  width: number;
+  height: number;
+} {
+  return info.orientation >= 5
+    ? { width: info.height, height: info.width }
+    : { width: info.width, height: info.height };
 }
 
 /** Content type of a derived copy from its first bytes (normalised copies are JPEG or PNG). */

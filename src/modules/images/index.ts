@@ -11,6 +11,7 @@ export { ImageType, ImageConnection } from './images.types';
 export { imageShaById } from './images.loaders';
 export { imageFileRoute, type ImageRouteDeps } from './image-routes';
 export { uploadImages, discardUploaded, type IncomingFile, type UploadDeps } from './uploads.service';
+export { displayedSize } from './image-processing';
 export { imageNodes } from './image-navigation.resolver';
 
 export const imageResolvers = [

@@ -31,11 +31,11 @@ export interface UploadOptions {
    */
   beforeFiles?: () => Promise<QuotaAsk[] | void> | QuotaAsk[] | void;
   /**
-   * Decodes a staged file in the caller's own way (uploadImages with classify: at the models' input
+   * Decodes a staged file (its bytes, or its path) in the caller's own way (uploadImages with classify: at the models' input
    * sizes, for the job that follows) instead of the plain decode check; resolves false to leave the
    * check to the upload. A failure is the file's BAD_USER_INPUT, as the plain check's is.
    */
-  decode?: (path: string, sha256: string) => Promise<boolean>;
+  decode?: (source: Buffer | string, sha256: string, info: ImageInfo) => Promise<boolean>;
   /** Test seam: runs inside the transaction after the files are placed, before the rows commit. */
   afterFilesPlaced?: () => Promise<void> | void;
 }
@@ -93,7 +93,10 @@ export async function uploadImages(
       }
       let staged: StagedFile;
       try {
-        staged = await store.stage(file.createReadStream(), { maxBytes: config.UPLOAD_MAX_FILE_BYTES });
+        staged = await store.stage(file.createReadStream(), {
+          maxBytes: config.UPLOAD_MAX_FILE_BYTES,
+          keepBytes: true,
+        });
       } catch (err) {
         if (err instanceof FileTooLargeError) {
           throw new AppError('PAYLOAD_TOO_LARGE', `File is larger than ${config.UPLOAD_MAX_FILE_BYTES} bytes`, {
@@ -106,11 +109,14 @@ export async function uploadImages(
       const entry: Prepared = { staged, filename: file.filename, info: undefined as never };
       prepared.push(entry);
       if (staged.size === 0) throw badInput(field, 'File is empty');
-      entry.info = await probeImage(staged.tempPath, config.UPLOAD_MAX_PIXELS, field);
-      const decodedByCaller = await opts.decode?.(staged.tempPath, staged.sha256).catch((err: unknown) => {
+      // Probed and decoded from memory; the bytes are let go once decoded (a batch holds one file's at a time).
+      const source = staged.bytes ?? staged.tempPath;
+      delete staged.bytes;
+      const info = (entry.info = await probeImage(source, config.UPLOAD_MAX_PIXELS, field));
+      const decodedByCaller = await opts.decode?.(source, staged.sha256, info).catch((err: unknown) => {
         throw decodeError(err, field);
       });
-      if (!decodedByCaller) await verifyDecodes(staged.tempPath, config.UPLOAD_MAX_PIXELS, field);
+      if (!decodedByCaller) await verifyDecodes(source, config.UPLOAD_MAX_PIXELS, field);
     }
 
     const created = new Set<string>();

@@ -24,7 +24,7 @@ import type { ResultRepository } from '../results.repository';
 import type { ProgressPublisher, ProgressEvent } from '../progress';
 import { closableStream } from '../closable-stream';
 import { currentRequestId } from '../../../infra/observability/request-scope';
-import type { DecodedPixels } from '../runner/decoded-pixels';
+import type { DecodedPixels, DisplayedSize } from '../runner/decoded-pixels';
 import { chooseClassifier } from './classifier-choice';
 
 /** Most images one classifyImages / segmentImages call may name (a larger batch is split by the client). */
@@ -118,11 +118,13 @@ export class JobService {
    * the plan's input sizes (the decode that proves the file whole) and keeps the pixels for the
    * job. Null where jobs run in another process (the upload's own decode check then).
    */
-  uploadDecoder(plan: ClassifyPlan): ((path: string, sha256: string) => Promise<void>) | null {
+  uploadDecoder(
+    plan: ClassifyPlan,
+  ): ((source: Buffer | string, sha256: string, size: DisplayedSize) => Promise<void>) | null {
     const decoded = this.deps.decoded;
     const specs = plan.members.flatMap((m) => this.deps.registry.versionInfo(m.model, m.version)?.input ?? []);
     if (!decoded || specs.length === 0) return null;
-    return (path, sha256) => decoded.decode(path, sha256, specs);
+    return (source, sha256, size) => decoded.decode(source, sha256, specs, size);
   }
 
   /** Resolves members to loaded versions (the active one when none is named) and normalises weights. */

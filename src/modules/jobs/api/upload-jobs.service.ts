@@ -1,6 +1,6 @@
 import type { InferenceJob, Image } from '../../../entities';
 import { badInput } from '../../../infra/errors';
-import { discardUploaded, uploadImages, type IncomingFile, type UploadDeps } from '../../images';
+import { discardUploaded, displayedSize, uploadImages, type IncomingFile, type UploadDeps } from '../../images';
 import type { Caller } from '../../patients';
 import {
   MAX_IMAGES_PER_JOB,
@@ -41,7 +41,7 @@ export async function uploadAndQueue(
   const { em, jobs: service } = deps;
   const count = input.files.length;
   const plan: { classify: ClassifyPlan | null; segment: SegmentPlan | null } = { classify: null, segment: null };
-  let decoder: ((path: string, sha256: string) => Promise<void>) | null = null;
+  let decoder: ReturnType<JobService['uploadDecoder']> = null;
   const images = await uploadImages(deps, user, input, {
     beforeFiles: async () => {
       if ((input.classify || input.segment) && count > MAX_IMAGES_PER_JOB) {
@@ -59,9 +59,9 @@ export async function uploadAndQueue(
       ];
     },
     // The classification's preprocessing done by the upload's own decode (see uploadDecoder).
-    decode: async (path, sha256) => {
+    decode: async (source, sha256, info) => {
       if (!decoder) return false;
-      await decoder(path, sha256);
+      await decoder(source, sha256, displayedSize(info));
       return true;
     },
   });

@@ -4,8 +4,21 @@ import { decodeAndResize, type InputSpec, type ResizedRgb } from '../../../infer
 export type DecodeSpec = Pick<InputSpec, 'width' | 'height' | 'resize'>;
 export const decodeKey = (s: DecodeSpec): string => `${s.width}x${s.height}:${s.resize ?? 'fill'}`;
 
-interface Entry {
-  pixels: Map<string, ResizedRgb>;
+/** Width and height as displayed (EXIF orientation applied). */
+export interface DisplayedSize {
+  width: number;
+  height: number;
+}
+
+/** What an upload decoded for the job after it. */
+export interface DecodedImage {
+  /** Model-input pixels by decodeKey. */
+  pixels: ReadonlyMap<string, ResizedRgb>;
+  /** The image's displayed size (the Grad-CAM map's aspect), when the upload knew it: the job then need not read the file. */
+  size: DisplayedSize | null;
+}
+
+interface Entry extends DecodedImage {
   bytes: number;
   expires: number;
 }
@@ -28,17 +41,20 @@ export class DecodedPixels {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Decodes `path` at each of `specs` (throws what the decode throws) and keeps the pixels under `sha256`. */
-  async decode(path: string, sha256: string, specs: DecodeSpec[]): Promise<void> {
+  /**
+   * Decodes `source` (bytes or a path) at each of `specs` (throws what the decode throws) and keeps the
+   * pixels, with the image's displayed `size` when known, under `sha256`.
+   */
+  async decode(source: Buffer | string, sha256: string, specs: DecodeSpec[], size: DisplayedSize | null = null) {
     const pixels = new Map<string, ResizedRgb>();
     for (const s of specs) {
       const k = decodeKey(s);
-      if (!pixels.has(k)) pixels.set(k, await decodeAndResize(path, s));
+      if (!pixels.has(k)) pixels.set(k, await decodeAndResize(source, s));
     }
-    this.put(sha256, pixels);
+    this.put(sha256, pixels, size);
   }
 
-  put(sha256: string, pixels: Map<string, ResizedRgb>): void {
+  put(sha256: string, pixels: Map<string, ResizedRgb>, size: DisplayedSize | null = null): void {
     this.drop(sha256);
     const bytes = [...pixels.values()].reduce((n, p) => n + p.data.byteLength, 0);
     if (bytes > this.maxBytes) return;
@@ -48,19 +64,19 @@ export class DecodedPixels {
       if (this.bytes + bytes <= this.maxBytes && e.expires > now) break;
       this.drop(k);
     }
-    this.entries.set(sha256, { pixels, bytes, expires: now + this.ttlMs });
+    this.entries.set(sha256, { pixels, size, bytes, expires: now + this.ttlMs });
     this.bytes += bytes;
   }
 
-  /** The pixels kept for `sha256` (by decodeKey), or undefined. */
-  get(sha256: string): Map<string, ResizedRgb> | undefined {
+  /** What was kept for `sha256`, or undefined. */
+  get(sha256: string): DecodedImage | undefined {
     const e = this.entries.get(sha256);
     if (!e) return undefined;
     if (e.expires <= this.now()) {
       this.drop(sha256);
       return undefined;
     }
-    return e.pixels;
+    return { pixels: e.pixels, size: e.size };
   }
 
   /** Bytes held (for tests and metrics). */

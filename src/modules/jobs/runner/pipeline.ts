@@ -21,12 +21,21 @@ import type { MemberRun, MemberSessions } from './members';
 import type { MemberRecord, PredictionMemberRecord } from '../../../entities/prediction';
 import type { FinishedSegmentation } from './image-tasks';
 import { movable, type ImageWork } from './image-threads';
-import { decodeKey } from './decoded-pixels';
+import { decodeKey, type DecodedImage, type DisplayedSize } from './decoded-pixels';
 import { measureDecoded } from './abstain-check';
 import type { QualityFigures } from '../../../inference/image-quality';
 
 /** An image's bytes, or the path of its file (sharp then reads it on its own threads). */
 export type ImageSource = Buffer | string;
+
+/** An image's bytes read when first needed (an upload's decoded pixels may make reading them unnecessary). */
+export type LazySource = () => Promise<ImageSource>;
+
+/** `load` called at most once, whoever asks. */
+export function lazySource(load: LazySource): LazySource {
+  let read: Promise<ImageSource> | null = null;
+  return () => (read ??= load());
+}
 
 export type StageReport = (
   stage: 'preprocessing' | 'model' | 'ensembling' | 'metrics' | 'gradcam',
@@ -58,17 +67,22 @@ export function memberRecord(r: MemberRun): MemberRecord {
  * Normalisation happens in each member's batcher, straight into the batch it runs in.
  */
 async function preprocess(
-  source: ImageSource,
+  source: ImageSource | LazySource,
   members: MemberRun[],
   decoded?: ReadonlyMap<string, ResizedRgb>,
 ): Promise<Map<string, ResizedRgb>> {
   const pixels = new Map<string, ResizedRgb>();
   for (const r of members) {
     const k = specKey(r.lease.manifest);
-    if (!pixels.has(k)) pixels.set(k, decoded?.get(k) ?? (await decodeAndResize(source, r.lease.manifest.input)));
+    if (pixels.has(k)) continue;
+    const ready = decoded?.get(k);
+    pixels.set(k, ready ?? (await decodeAndResize(await load(source), r.lease.manifest.input)));
   }
   return pixels;
 }
+
+const load = (source: ImageSource | LazySource): Promise<ImageSource> | ImageSource =>
+  typeof source === 'function' ? source() : source;
 
 /** Runs every member concurrently (each through its session's dynamic batcher). */
 async function runMembers(
@@ -106,7 +120,7 @@ export function camSize(image: { width: number; height: number }): { width: numb
 }
 
 /** Display size after EXIF orientation, without decoding the pixels. */
-async function orientedSize(source: ImageSource): Promise<{ width: number; height: number }> {
+async function orientedSize(source: ImageSource): Promise<DisplayedSize> {
   const sharp = (await import('sharp')).default;
   const m = await sharp(source).metadata();
   const swap = (m.orientation ?? 1) >= 5;
@@ -138,19 +152,19 @@ export interface ClassifyResult {
 }
 
 export async function classifyImage(
-  source: ImageSource,
+  source: ImageSource | LazySource,
   members: MemberRun[],
   opts: {
     explain: boolean;
     targetLabel?: string | null;
     sessions: MemberSessions;
-    /** Pixels the upload decoded at the members' input sizes (DecodedPixels), if any. */
-    decoded?: ReadonlyMap<string, ResizedRgb>;
+    /** What the upload decoded (DecodedPixels): pixels at the members' input sizes and the displayed size, if any. */
+    decoded?: DecodedImage;
   },
   report: StageReport,
 ): Promise<ClassifyResult> {
   await report('preprocessing');
-  const pixels = await preprocess(source, members, opts.decoded);
+  const pixels = await preprocess(source, members, opts.decoded?.pixels);
   const outputs = await runMembers(members, pixels, report);
   await report('ensembling');
   const quality = measureDecoded(pixels);
@@ -172,7 +186,8 @@ export async function classifyImage(
   } = classifyWithMembers(probs, weights, lead.labels!, lead.malignantLabels ?? [], decisionThreshold);
   let cam: CamOutput | null = null;
   if (opts.explain) {
-    cam = await explain(source, members, outputs, pixels, opts.targetLabel ?? summary.label, opts.sessions);
+    const shown = opts.decoded?.size ?? (await orientedSize(await load(source)));
+    cam = await explain(shown, members, outputs, pixels, opts.targetLabel ?? summary.label, opts.sessions);
     await report('gradcam');
   }
   return {
@@ -187,7 +202,7 @@ export async function classifyImage(
 
 /** Grad-CAM (exact through the head) or Score-CAM on the heaviest member that exposes a feature map. */
 async function explain(
-  source: ImageSource,
+  shown: DisplayedSize,
   members: MemberRun[],
   outputs: ImageOutputs[],
   pixels: Map<string, ResizedRgb>,
@@ -231,7 +246,7 @@ async function explain(
       },
     });
   }
-  const size = camSize(await orientedSize(source));
+  const size = camSize(shown);
   return {
     method: result.method,
     targetLabel: m.labels![result.targetClass],

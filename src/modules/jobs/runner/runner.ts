@@ -16,7 +16,7 @@ import type { JobRepository } from '../job.repository';
 import type { ResultRepository } from '../results.repository';
 import type { JobRequest } from '../job-request';
 import { isPinned, type MemberRun, type MemberSessions, type MemberSpec } from './members';
-import { classifyImage, imagePixels, type StageReport } from './pipeline';
+import { classifyImage, imagePixels, lazySource, type StageReport } from './pipeline';
 import type { ImageWork } from './image-threads';
 import type { PixelBudget } from './pixel-budget';
 import type { Logger } from '../../../infra/observability/logger';
@@ -316,16 +316,17 @@ export class JobRunner {
         message: detail?.message ?? null,
       });
     };
-    // Read here and decoded from memory: sharp opening the file itself cost ~0.3 ms more CPU per image.
-    const source = await readFile(files.path(image.sha256));
+    // Read whole and decoded from memory: sharp opening the file itself cost ~0.3 ms more CPU per image.
+    const read = () => readFile(files.path(image.sha256));
     const owner = (job.owner as unknown as { id: string }).id;
     const now = new Date();
     const patientId = image.patientId;
     const id = randomUUID();
     const row: CommonColumns = { id, createdAt: now, updatedAt: now, owner, job: job.id, imageId: image.id, patientId };
     if (job.kind === JobKind.CLASSIFY) {
+      // Not read at all when the upload before this job decoded it (DecodedPixels).
       const r = await classifyImage(
-        source,
+        lazySource(read),
         runs,
         {
           explain: req.explain ?? true,
@@ -362,6 +363,7 @@ export class JobRunner {
       if ((await this.sink.store(Prediction, results, p)) !== id) return;
       await publish({ ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
     } else {
+      const source = await read();
       // Its pixels (decoded image, maps, mask: a few bytes each) are held until its files are stored.
       const giveBack = await this.deps.pixels.acquire(await imagePixels(source));
       const { r, members, maskFile, probFile, overlayFile } = await segmentAndStore(
