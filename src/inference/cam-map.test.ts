@@ -25,6 +25,12 @@ describe('resizeBilinear', () => {
   it('is the identity at the same size', () => {
     expect(Array.from(resizeBilinear([1, 2, 3, 4], 2, 2, 2, 2))).toEqual([1, 2, 3, 4]);
   });
+  it('shrinks too: each output pixel between the two source pixels around its centre', () => {
+    // Rows 0..3 to 2: centres at source 0.5 and 2.5; columns 4 to 2 the same way.
+    expect(Array.from(resizeBilinear([0, 1, 2, 3], 1, 4, 1, 2))).toEqual([0.5, 2.5]);
+    const grid = [0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33];
+    expect(Array.from(resizeBilinear(grid, 4, 4, 2, 2))).toEqual([5.5, 7.5, 25.5, 27.5]);
+  });
 });
 
 describe('normaliseUnit / camToImage', () => {

@@ -60,34 +60,58 @@ export function resizeBilinear(
   if (src.length !== width * height)
     throw new Error(`map of ${width}x${height} needs ${width * height} values, got ${src.length}`);
   const out = new Float32Array(outWidth * outHeight);
-  const axis = (o: number, inSize: number, outSize: number) => {
-    const s = Math.min(Math.max((o + 0.5) * (inSize / outSize) - 0.5, 0), inSize - 1);
-    const i0 = Math.floor(s);
-    return { i0, i1: Math.min(i0 + 1, inSize - 1), t: s - i0 };
+  // Per output column, its two source columns and weight, once (typed arrays: this runs per pixel of the image).
+  const x0s = new Int32Array(outWidth);
+  const x1s = new Int32Array(outWidth);
+  const txs = new Float64Array(outWidth);
+  for (let x = 0; x < outWidth; x++) {
+    const s = Math.min(Math.max((x + 0.5) * (width / outWidth) - 0.5, 0), width - 1);
+    x0s[x] = Math.floor(s);
+    x1s[x] = Math.min(x0s[x] + 1, width - 1);
+    txs[x] = s - x0s[x];
+  }
+  // Separable: a source row is resized across once (kept in double precision, as the two-step sum would
+  // be) and each output row blends two of them; enlarging, consecutive output rows share their rows.
+  type Row = { y: number; row: Float64Array };
+  const across = (y: number, into: Float64Array): Float64Array => {
+    const r = y * width;
+    for (let x = 0; x < outWidth; x++) into[x] = src[r + x0s[x]] * (1 - txs[x]) + src[r + x1s[x]] * txs[x];
+    return into;
   };
-  const xs = Array.from({ length: outWidth }, (_, x) => axis(x, width, outWidth));
+  let upper: Row = { y: -1, row: new Float64Array(outWidth) };
+  let lower: Row = { y: -1, row: new Float64Array(outWidth) };
   for (let y = 0; y < outHeight; y++) {
-    const { i0: y0, i1: y1, t: ty } = axis(y, height, outHeight);
-    for (let x = 0; x < outWidth; x++) {
-      const { i0: x0, i1: x1, t: tx } = xs[x];
-      const top = src[y0 * width + x0] * (1 - tx) + src[y0 * width + x1] * tx;
-      const bottom = src[y1 * width + x0] * (1 - tx) + src[y1 * width + x1] * tx;
-      out[y * outWidth + x] = top * (1 - ty) + bottom * ty;
+    const s = Math.min(Math.max((y + 0.5) * (height / outHeight) - 0.5, 0), height - 1);
+    const y0 = Math.floor(s);
+    const y1 = Math.min(y0 + 1, height - 1);
+    const ty = s - y0;
+    if (upper.y !== y0) {
+      if (lower.y === y0) [upper, lower] = [lower, upper];
+      else upper = { y: y0, row: across(y0, upper.row) };
     }
+    if (lower.y !== y1) lower = { y: y1, row: across(y1, lower.row) };
+    const a = upper.row;
+    const b = lower.row;
+    const row = y * outWidth;
+    for (let x = 0; x < outWidth; x++) out[row + x] = a[x] * (1 - ty) + b[x] * ty;
   }
   return out;
 }
 
 /** Min-max scaling to [0, 1]; a flat map (e.g. all zero: no evidence for the class) becomes all zero. */
 export function normaliseUnit(map: ArrayLike<number>): Float32Array {
+  return normaliseInto(map, new Float32Array(map.length));
+}
+
+/** normaliseUnit written into `out` (which may be `map` itself). */
+function normaliseInto(map: ArrayLike<number>, out: Float32Array): Float32Array {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < map.length; i++) {
     if (map[i] < lo) lo = map[i];
     if (map[i] > hi) hi = map[i];
   }
-  const out = new Float32Array(map.length);
-  if (!(hi > lo)) return out;
+  if (!(hi > lo)) return out.fill(0);
   for (let i = 0; i < map.length; i++) out[i] = (map[i] - lo) / (hi - lo);
   return out;
 }
@@ -131,9 +155,8 @@ export function mapToImage(
 ): Float32Array {
   const r = visibleRegion(imageWidth, imageHeight, fit);
   if (r.width === imageWidth && r.height === imageHeight) {
-    return width === imageWidth && height === imageHeight
-      ? Float32Array.from(map)
-      : resizeBilinear(map, width, height, imageWidth, imageHeight);
+    if (width !== imageWidth || height !== imageHeight) return resizeBilinear(map, width, height, imageWidth, imageHeight);
+    return map instanceof Float32Array ? map.slice() : Float32Array.from(map);
   }
   const inner = resizeBilinear(map, width, height, r.width, r.height);
   const out = new Float32Array(imageWidth * imageHeight).fill(outside);
@@ -152,12 +175,9 @@ export function camToImage(
   fit?: ModelFit,
 ): Float32Array {
   const r = visibleRegion(imageWidth, imageHeight, fit);
-  return mapToImage(
-    normaliseUnit(resizeBilinear(cam, width, height, r.width, r.height)),
-    r.width,
-    r.height,
-    imageWidth,
-    imageHeight,
-    fit,
-  );
+  // The resized map is this call's own: scaled in place, and returned as it is when the model saw the whole image.
+  const onRegion = resizeBilinear(cam, width, height, r.width, r.height);
+  normaliseInto(onRegion, onRegion);
+  if (r.width === imageWidth && r.height === imageHeight) return onRegion;
+  return mapToImage(onRegion, r.width, r.height, imageWidth, imageHeight, fit);
 }

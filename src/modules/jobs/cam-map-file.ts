@@ -10,7 +10,11 @@ export function encodeMap(map: ArrayLike<number>, width: number, height: number)
   MAP_MAGIC.copy(out, 0);
   out.writeUInt32BE(width, 8);
   out.writeUInt32BE(height, 12);
-  for (let i = 0; i < width * height; i++) out[16 + i] = Math.round(Math.min(1, Math.max(0, map[i] || 0)) * 255);
+  for (let i = 0; i < width * height; i++) {
+    const v = map[i];
+    // Clamped to [0, 1] (NaN to 0), then rounded half up: Math.round of a value that is never negative.
+    out[16 + i] = ((v > 0 ? (v < 1 ? v : 1) : 0) * 255 + 0.5) | 0;
+  }
   return out;
 }
 
