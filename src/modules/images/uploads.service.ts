@@ -44,6 +44,8 @@ interface Prepared {
   staged: StagedFile;
   info: ImageInfo;
   filename: string;
+  /** Committed into the store (its staged file is gone). */
+  placed?: boolean;
 }
 
 /**
@@ -134,6 +136,7 @@ export async function uploadImages(
         const placements = await Promise.allSettled(
           prepared.map(async (p) => {
             const placed = await store.commit(p.staged);
+            p.placed = true; // commit let go of the staged file
             if (placed.created) created.add(placed.sha256);
           }),
         );
@@ -167,7 +170,7 @@ export async function uploadImages(
       throw err;
     }
   } finally {
-    await Promise.all(prepared.map((p) => store.discard(p.staged)));
+    await Promise.all(prepared.filter((p) => !p.placed).map((p) => store.discard(p.staged)));
   }
 }
 
