@@ -155,7 +155,8 @@ export function mapToImage(
 ): Float32Array {
   const r = visibleRegion(imageWidth, imageHeight, fit);
   if (r.width === imageWidth && r.height === imageHeight) {
-    if (width !== imageWidth || height !== imageHeight) return resizeBilinear(map, width, height, imageWidth, imageHeight);
+    if (width !== imageWidth || height !== imageHeight)
+      return resizeBilinear(map, width, height, imageWidth, imageHeight);
     return map instanceof Float32Array ? map.slice() : Float32Array.from(map);
   }
   const inner = resizeBilinear(map, width, height, r.width, r.height);
