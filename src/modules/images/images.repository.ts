@@ -74,18 +74,15 @@ export async function lockFile(tem: EntityManager, sha256: string): Promise<void
 }
 
 /**
- * lockFile for a whole batch in one round trip, in sorted order (no deadlock between batches), with
- * `also` (other advisory-lock keys the transaction needs, e.g. a quota's) in the same statement.
+ * lockFile for a whole batch, in sorted order (no deadlock between batches), with `also` (other
+ * advisory-lock keys the transaction needs, e.g. a quota's) in the same statement; sent ahead of the
+ * quota's count in one round trip (assertWithinQuota's `lead`).
  */
-export async function lockFiles(
-  tem: EntityManager,
-  shas: readonly string[],
-  also: readonly string[] = [],
-): Promise<void> {
-  await tem.execute(
-    'select pg_advisory_xact_lock(hashtextextended(t.s, 0)) from (select s from unnest(?::text[]) as s order by s) as t',
-    [`{${[...new Set([...shas, ...also])].map((k) => `"${k}"`).join(',')}}`],
-  );
+export function fileLocks(shas: readonly string[], also: readonly string[] = []): { sql: string; params: string[] } {
+  return {
+    sql: 'select pg_advisory_xact_lock(hashtextextended(t.s, 0)) from (select s from unnest(?::text[]) as s order by s) as t',
+    params: [`{${[...new Set([...shas, ...also])].map((k) => `"${k}"`).join(',')}}`],
+  };
 }
 
 /** How many images reference the stored file `sha256`. */

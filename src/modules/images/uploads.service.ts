@@ -7,7 +7,7 @@ import { FileTooLargeError, type FileStore, type StagedFile } from '../../infra/
 import { uploadError } from '../../infra/http/uploads';
 import { requireAccess, type Caller } from '../patients';
 import { assertWithinQuota, assertWithinQuotas, quotaLockKey, type QuotaAsk } from '../quotas';
-import { countImagesWithFile, lockFile, lockFiles } from './images.repository';
+import { countImagesWithFile, fileLocks, lockFile } from './images.repository';
 import { decodeError, probeImage, verifyDecodes, type ImageInfo } from './image-processing';
 
 /** What graphql-upload hands a resolver for each file (graphql-upload/processRequest.mjs FileUpload). */
@@ -124,14 +124,14 @@ export async function uploadImages(
     const created = new Set<string>();
     try {
       return await em.transactional(async (tem) => {
-        // The files' locks and the user's upload-quota lock in one round trip; the quota is checked again
-        // under it: concurrent batches cannot pass it together.
-        await lockFiles(
-          tem,
+        // The files' locks and the user's upload-quota lock, then the quota checked again under them (a
+        // statement of its own, so it counts what committed while the locks were awaited): concurrent batches
+        // cannot pass it together. Both in one round trip.
+        const locks = fileLocks(
           prepared.map((p) => p.staged.sha256),
           [quotaLockKey(user.id, 'uploads')],
         );
-        await assertWithinQuota(tem, config, user.id, 'uploads', files.length);
+        await assertWithinQuota(tem, config, user.id, 'uploads', files.length, new Date(), '', locks);
         // Files are placed concurrently: two entries with the same bytes race safely (link/rename are atomic).
         const placements = await Promise.allSettled(
           prepared.map(async (p) => {

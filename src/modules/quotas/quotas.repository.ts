@@ -40,14 +40,25 @@ export async function planAndUsage(
   kinds: readonly QuotaKind[],
   since: Date,
   exceptJobId: string,
+  lead?: LeadingStatement,
 ): Promise<{ plan: Plan; used: number[] }> {
   const counted = kinds.map((kind) => countedSql(kind, since, exceptJobId));
   const columns = counted.map((c, i) => `(${c.sql})::int as used${i}`).join(', ');
-  const rows = (await em.execute(`select u.plan, ${columns} from users u where u.id = ?`, [
-    ...counted.flatMap((c) => c.params),
-    userId,
-  ])) as Array<Record<string, number> & { plan: Plan }>;
+  const sql = `select u.plan, ${columns} from users u where u.id = ?`;
+  const params = [...counted.flatMap((c) => c.params), userId];
+  type Row = Record<string, number> & { plan: Plan };
+  // With a leading statement both go in one round trip (a multi-statement simple query); each statement
+  // takes its own snapshot, so the count sees everything committed before the lead (a lock) was granted.
+  const rows = lead
+    ? ((await em.execute(`${lead.sql};\n${sql}`, [...lead.params, ...params])) as [unknown, Row[]])[1]
+    : ((await em.execute(sql, params)) as Row[]);
   return { plan: rows[0]?.plan ?? Plan.FREE, used: kinds.map((_, i) => rows[0]?.[`used${i}`] ?? 0) };
+}
+
+/** A statement sent with another in one round trip, before it (its result is not read). */
+export interface LeadingStatement {
+  sql: string;
+  params: unknown[];
 }
 
 /**

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../infra/config';
 import { AppError } from '../../infra/errors';
 import { Plan } from '../../entities';
-import { planAndUsage, usedSince, type QuotaKind } from './quotas.repository';
+import { planAndUsage, usedSince, type LeadingStatement, type QuotaKind } from './quotas.repository';
 
 export type { QuotaKind } from './quotas.repository';
 
@@ -66,11 +66,15 @@ export function assertWithinQuota(
   adding = 1,
   now = new Date(),
   exceptJobId = '',
+  lead?: LeadingStatement,
 ): Promise<void> {
-  return assertWithinQuotas(em, config, userId, [{ kind, adding }], now, exceptJobId);
+  return assertWithinQuotas(em, config, userId, [{ kind, adding }], now, exceptJobId, lead);
 }
 
-/** assertWithinQuota for several kinds at once (one statement); the first exceeded, in order, is refused. */
+/**
+ * assertWithinQuota for several kinds at once (one statement); the first exceeded, in order, is refused.
+ * `lead`: a statement to run just before the count in the same round trip (the advisory locks it must wait for).
+ */
 export async function assertWithinQuotas(
   em: EntityManager,
   config: QuotaConfig,
@@ -78,6 +82,7 @@ export async function assertWithinQuotas(
   asks: readonly QuotaAsk[],
   now = new Date(),
   exceptJobId = '',
+  lead?: LeadingStatement,
 ): Promise<void> {
   if (asks.length === 0) return;
   const { plan, used } = await planAndUsage(
@@ -86,6 +91,7 @@ export async function assertWithinQuotas(
     asks.map((a) => a.kind),
     monthStart(now),
     exceptJobId,
+    lead,
   );
   asks.forEach(({ kind, adding }, i) => {
     const limit = planQuota(config, plan)[kind];
