@@ -63,3 +63,20 @@ export async function firstRowsPerParent<T extends object>(
   }
   return out;
 }
+
+/** A statement with its `?` parameters, to run alone or sent with others in one round trip. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * Transaction-scoped advisory locks on `keys` (64-bit hashes of the text), taken in sorted order so that two
+ * transactions asking for overlapping sets cannot deadlock.
+ */
+export function advisoryXactLocks(keys: readonly string[]): Statement {
+  return {
+    sql: 'select pg_advisory_xact_lock(hashtextextended(t.s, 0)) from (select s from unnest(?::text[]) as s order by s) as t',
+    params: [`{${[...new Set(keys)].map((k) => `"${k}"`).join(',')}}`],
+  };
+}

@@ -1,6 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Image } from '../../entities';
-import { createdBetween, firstRowsPerParent, keysetAfter, uuidArray } from '../../infra/database/sql';
+import {
+  advisoryXactLocks,
+  createdBetween,
+  firstRowsPerParent,
+  keysetAfter,
+  uuidArray,
+  type Statement,
+} from '../../infra/database/sql';
 
 /** Whose images: a patient's, or a lesion's. */
 export type ImageScope = { patientId?: string; lesionId?: string };
@@ -78,11 +85,8 @@ export async function lockFile(tem: EntityManager, sha256: string): Promise<void
  * advisory-lock keys the transaction needs, e.g. a quota's) in the same statement; sent ahead of the
  * quota's count in one round trip (assertWithinQuota's `lead`).
  */
-export function fileLocks(shas: readonly string[], also: readonly string[] = []): { sql: string; params: string[] } {
-  return {
-    sql: 'select pg_advisory_xact_lock(hashtextextended(t.s, 0)) from (select s from unnest(?::text[]) as s order by s) as t',
-    params: [`{${[...new Set([...shas, ...also])].map((k) => `"${k}"`).join(',')}}`],
-  };
+export function fileLocks(shas: readonly string[], also: readonly string[] = []): Statement {
+  return advisoryXactLocks([...shas, ...also]);
 }
 
 /** How many images reference the stored file `sha256`. */

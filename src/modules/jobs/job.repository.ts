@@ -53,11 +53,17 @@ export interface JobAdvance {
 export class JobRepository {
   /** Inserts a new job (built by the entity class, which supplies the defaults) as one plain statement. */
   async insert(em: EntityManager, job: InferenceJob, ownerId: string): Promise<void> {
+    const { sql, params } = this.insertStatement(job, ownerId);
+    await em.getConnection().execute(sql, params);
+  }
+
+  /** insert's statement, to send with others in one round trip. */
+  insertStatement(job: InferenceJob, ownerId: string): { sql: string; params: unknown[] } {
     const { id, createdAt, updatedAt, kind, status, stage, progress, attempts, resultIds, total } = job;
-    await em.getConnection().execute(
-      `insert into inference_jobs (id, created_at, updated_at, owner_id, kind, status, stage, progress, attempts, request, result_ids, total)
+    return {
+      sql: `insert into inference_jobs (id, created_at, updated_at, owner_id, kind, status, stage, progress, attempts, request, result_ids, total)
         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)`,
-      [
+      params: [
         id,
         createdAt,
         updatedAt,
@@ -71,7 +77,7 @@ export class JobRepository {
         JSON.stringify(resultIds),
         total,
       ],
-    );
+    };
   }
 
   /** Removes a job nobody has seen yet (refused after it was recorded). */

@@ -9,5 +9,5 @@ export {
   type QuotaConfig,
   type QuotaKind,
 } from './quotas.service';
-export { quotaLockKey, type LeadingStatement } from './quotas.repository';
+export { quotaLock, quotaLockKey, type LeadingStatement } from './quotas.repository';
 export { QuotasResolver } from './quotas.resolver';

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Image, JobKind, JobStatus, Patient, Plan, Prediction, PredictionUsage } from '../../entities';
+import { advisoryXactLocks, type Statement } from '../../infra/database/sql';
 
 export type QuotaKind = 'uploads' | 'predictions' | 'segmentations';
 
@@ -50,22 +51,23 @@ export async function planAndUsage(
   // With a leading statement both go in one round trip (a multi-statement simple query); each statement
   // takes its own snapshot, so the count sees everything committed before the lead (a lock) was granted.
   const rows = lead
-    ? ((await em.execute(`${lead.sql};\n${sql}`, [...lead.params, ...params])) as [unknown, Row[]])[1]
+    ? ((await em.execute(`${lead.sql};\n${sql}`, [...lead.params, ...params])) as Row[][]).at(-1)!
     : ((await em.execute(sql, params)) as Row[]);
   return { plan: rows[0]?.plan ?? Plan.FREE, used: kinds.map((_, i) => rows[0]?.[`used${i}`] ?? 0) };
 }
 
-/** A statement sent with another in one round trip, before it (its result is not read). */
-export interface LeadingStatement {
-  sql: string;
-  params: unknown[];
-}
+/** Statements (one, or several joined by `;`) sent ahead of another in one round trip; their results are not read. */
+export type LeadingStatement = Statement;
 
 /**
  * The advisory-lock key of a user's quota of `kind`: a transaction that inserts counted rows takes it
  * (until it ends) before checking the quota again, so concurrent requests cannot pass it together.
  */
 export const quotaLockKey = (userId: string, kind: QuotaKind): string => `quota:${kind}:${userId}`;
+
+/** The statement taking the lock of quotaLockKey. */
+export const quotaLock = (userId: string, kind: QuotaKind): Statement =>
+  advisoryXactLocks([quotaLockKey(userId, kind)]);
 
 /** Uploads, predictions or segmentations made by `userId` since `since` (a month's start). */
 export async function usedSince(em: EntityManager, userId: string, kind: QuotaKind, since: Date): Promise<number> {

@@ -15,7 +15,7 @@ import { deviceText, type ModelRegistry } from '../../../models-registry';
 import { normaliseWeights, validateThreshold } from '../../../inference/ensemble';
 import { isUuid } from '../../../infra/database/sql';
 import { findAccessible, requireAccess, visiblePatientIdSql, type Caller } from '../../patients';
-import { assertWithinQuota } from '../../quotas';
+import { assertWithinQuota, quotaLock } from '../../quotas';
 import type { MemberSpec } from '../runner/members';
 import type { JobQueue } from '../queue/queue';
 import type { ImageRef, JobRequest } from '../job-request';
@@ -270,8 +270,10 @@ export class JobService {
   /**
    * Records the job, then checks the monthly quota of its kind (predictions, segmentations).
    * Record first, then count: the quota counts the images of this user's jobs of that kind still
-   * queued or running, so concurrent calls see each other's rows and a burst cannot overrun it (at
-   * worst, at the very limit, both refuse). A refused job is removed unseen.
+   * queued or running, so concurrent calls see each other's rows and a burst cannot overrun it. The
+   * user's lock on that quota, the job's row and the count go in one round trip (one implicit
+   * transaction): the count is a statement of its own, taken once the lock is granted, so it sees every
+   * job a concurrent call recorded and committed under the same lock. A refused job is removed unseen.
    */
   private async insertJobWithinQuota(
     em: EntityManager,
@@ -279,19 +281,15 @@ export class JobService {
     kind: JobKind,
     request: JobRequest,
   ): Promise<InferenceJob> {
-    const job = await this.insertJob(em, user, kind, request);
+    const quota = kind === JobKind.CLASSIFY ? 'predictions' : 'segmentations';
+    const job = this.newJob(em, user, kind, request);
+    const insert = this.deps.jobs.insertStatement(job, user.id);
+    const lock = quotaLock(user.id, quota);
+    const lead = { sql: `${lock.sql};\n${insert.sql}`, params: [...lock.params, ...insert.params] };
     try {
-      await assertWithinQuota(
-        em,
-        this.deps.config,
-        user.id,
-        kind === JobKind.CLASSIFY ? 'predictions' : 'segmentations',
-        request.imageIds.length,
-        new Date(),
-        job.id,
-      );
+      await assertWithinQuota(em, this.deps.config, user.id, quota, request.imageIds.length, new Date(), job.id, lead);
     } catch (e) {
-      await this.deps.jobs.remove(em, job.id);
+      await this.deps.jobs.remove(em, job.id); // refused by the quota: the row committed with the count
       throw e;
     }
     return job;
@@ -311,18 +309,24 @@ export class JobService {
   }
 
   private async insertJob(em: EntityManager, user: Caller, kind: JobKind, request: JobRequest): Promise<InferenceJob> {
-    // The class gives the defaults; the row goes in as one plain statement (no change set, no
-    // identity map, no query builder: nothing in this request reads the job back through the ORM,
-    // and the ORM's insert cost several times the statement on every inference request).
-    const job = Object.assign(new InferenceJob(), {
+    const job = this.newJob(em, user, kind, request);
+    await this.deps.jobs.insert(em, job, user.id);
+    return job;
+  }
+
+  /**
+   * The job as it is recorded. The class gives the defaults; the row goes in as one plain statement (no
+   * change set, no identity map, no query builder: nothing in this request reads the job back through the
+   * ORM, and the ORM's insert cost several times the statement on every inference request).
+   */
+  private newJob(em: EntityManager, user: Caller, kind: JobKind, request: JobRequest): InferenceJob {
+    return Object.assign(new InferenceJob(), {
       owner: em.getReference(User, user.id),
       kind,
       // The request's id travels with the job: whichever process runs it logs and audits under it.
       request: { ...request, requestId: currentRequestId() } as unknown as Record<string, unknown>,
       total: request.imageIds.length,
     });
-    await this.deps.jobs.insert(em, job, user.id);
-    return job;
   }
 
   /**
