@@ -89,6 +89,48 @@ export function fileLocks(shas: readonly string[], also: readonly string[] = [])
   return advisoryXactLocks([...shas, ...also]);
 }
 
+/** An image row as an upload records it. */
+export interface NewImageRow {
+  id: string;
+  createdAt: Date;
+  patientId: string;
+  lesionId: string | null;
+  uploadedById: string;
+  sha256: string;
+  format: string;
+  mimeType: string;
+  byteSize: number;
+  width: number;
+  height: number;
+  orientation: number;
+  originalName: string | null;
+}
+
+/** One statement inserting the rows and returning them whole (for `em.map`). */
+export function insertImagesStatement(rows: readonly NewImageRow[]): Statement {
+  const columns =
+    'id, created_at, updated_at, patient_id, lesion_id, uploaded_by_id, sha256, format, mime_type, byte_size, width, height, orientation, original_name';
+  return {
+    sql: `insert into images (${columns}) values ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')} returning *`,
+    params: rows.flatMap((r) => [
+      r.id,
+      r.createdAt,
+      r.createdAt,
+      r.patientId,
+      r.lesionId,
+      r.uploadedById,
+      r.sha256,
+      r.format,
+      r.mimeType,
+      r.byteSize,
+      r.width,
+      r.height,
+      r.orientation,
+      r.originalName,
+    ]),
+  };
+}
+
 /** How many images reference the stored file `sha256`. */
 export function countImagesWithFile(em: EntityManager, sha256: string): Promise<number> {
   return em.count(Image, { sha256 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Readable } from 'node:stream';
 import type { Config } from '../../infra/config';
@@ -6,8 +7,9 @@ import { Image, type Lesion } from '../../entities';
 import { FileTooLargeError, type FileStore, type StagedFile } from '../../infra/storage/file-store';
 import { uploadError } from '../../infra/http/uploads';
 import { requireAccess, type Caller } from '../patients';
-import { assertWithinQuota, assertWithinQuotas, quotaLockKey, type QuotaAsk } from '../quotas';
-import { countImagesWithFile, fileLocks, lockFile } from './images.repository';
+import { assertWithinQuotas, quotaCheck, quotaLockKey, type QuotaAsk } from '../quotas';
+import { countImagesWithFile, fileLocks, insertImagesStatement, lockFile, type NewImageRow } from './images.repository';
+import { BatchedTransaction } from '../../infra/database/batched-transaction';
 import { decodeError, probeImage, verifyDecodes, type ImageInfo } from './image-processing';
 
 /** What graphql-upload hands a resolver for each file (graphql-upload/processRequest.mjs FileUpload). */
@@ -121,53 +123,56 @@ export async function uploadImages(
       if (!decodedByCaller) await verifyDecodes(source, config.UPLOAD_MAX_PIXELS, field);
     }
 
+    // One transaction in two round trips, on a connection of its own (BatchedTransaction): the files' locks,
+    // the user's upload-quota lock and the quota checked again under them (a statement of its own, so it counts
+    // what committed while the locks were awaited: concurrent batches cannot pass it together); then, with the
+    // files placed under the locks, the rows and the commit.
     const created = new Set<string>();
+    const tx = await BatchedTransaction.open(em);
     try {
-      return await em.transactional(async (tem) => {
-        // The files' locks and the user's upload-quota lock, then the quota checked again under them (a
-        // statement of its own, so it counts what committed while the locks were awaited): concurrent batches
-        // cannot pass it together. Both in one round trip.
-        const locks = fileLocks(
-          prepared.map((p) => p.staged.sha256),
-          [quotaLockKey(user.id, 'uploads')],
-        );
-        await assertWithinQuota(tem, config, user.id, 'uploads', files.length, new Date(), '', locks);
-        // Files are placed concurrently: two entries with the same bytes race safely (link/rename are atomic).
-        const placements = await Promise.allSettled(
-          prepared.map(async (p) => {
-            const placed = await store.commit(p.staged);
-            p.placed = true; // commit let go of the staged file
-            if (placed.created) created.add(placed.sha256);
-          }),
-        );
-        const failed = placements.find((r) => r.status === 'rejected');
-        if (failed) throw (failed as PromiseRejectedResult).reason;
-        await opts.afterFilesPlaced?.();
-        // Distinct timestamps keep the batch's order stable in newest-first lists.
-        const t0 = Date.now();
-        const rows = prepared.map((p, i) =>
-          tem.create(Image, {
-            createdAt: new Date(t0 + i),
-            updatedAt: new Date(t0 + i),
-            patient: patient.id,
-            lesion: lesion?.id ?? null,
-            uploadedBy: user.id,
-            sha256: p.staged.sha256,
-            format: p.info.format,
-            mimeType: p.info.mimeType,
-            byteSize: p.staged.size,
-            width: p.info.width,
-            height: p.info.height,
-            orientation: p.info.orientation,
-            originalName: cleanFileName(p.filename),
-          }),
-        );
-        await tem.flush();
-        return rows;
-      });
+      const quota = quotaCheck(config, user.id, [{ kind: 'uploads', adding: files.length }]);
+      const locks = fileLocks(
+        prepared.map((p) => p.staged.sha256),
+        [quotaLockKey(user.id, 'uploads')],
+      );
+      const [, used] = await tx.send([locks, quota.statement]);
+      quota.judge(used);
+      // Files are placed concurrently: two entries with the same bytes race safely (link/rename are atomic).
+      const placements = await Promise.allSettled(
+        prepared.map(async (p) => {
+          const placed = await store.commit(p.staged);
+          p.placed = true; // commit let go of the staged file
+          if (placed.created) created.add(placed.sha256);
+        }),
+      );
+      const failed = placements.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      await opts.afterFilesPlaced?.();
+      // Distinct timestamps keep the batch's order stable in newest-first lists.
+      const t0 = Date.now();
+      const rows = prepared.map((p, i): NewImageRow => ({
+        id: randomUUID(),
+        createdAt: new Date(t0 + i),
+        patientId: patient.id,
+        lesionId: lesion?.id ?? null,
+        uploadedById: user.id,
+        sha256: p.staged.sha256,
+        format: p.info.format,
+        mimeType: p.info.mimeType,
+        byteSize: p.staged.size,
+        width: p.info.width,
+        height: p.info.height,
+        orientation: p.info.orientation,
+        originalName: cleanFileName(p.filename),
+      }));
+      const [inserted] = await tx.commitWith([insertImagesStatement(rows)]);
+      return inserted.map((row) => em.map(Image, row));
     } catch (err) {
+      await tx.close(); // rolled back and its locks let go before the clean-up takes them
       await removeUnreferenced(em, store, [...created]);
       throw err;
+    } finally {
+      await tx.close();
     }
   } finally {
     await Promise.all(prepared.filter((p) => !p.placed).map((p) => store.discard(p.staged)));

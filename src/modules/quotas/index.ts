@@ -2,6 +2,7 @@
 export {
   assertWithinQuota,
   assertWithinQuotas,
+  quotaCheck,
   type QuotaAsk,
   monthStart,
   nextMonthStart,

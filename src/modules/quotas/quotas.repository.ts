@@ -42,18 +42,40 @@ export async function planAndUsage(
   since: Date,
   exceptJobId: string,
   lead?: LeadingStatement,
-): Promise<{ plan: Plan; used: number[] }> {
-  const counted = kinds.map((kind) => countedSql(kind, since, exceptJobId));
-  const columns = counted.map((c, i) => `(${c.sql})::int as used${i}`).join(', ');
-  const sql = `select u.plan, ${columns} from users u where u.id = ?`;
-  const params = [...counted.flatMap((c) => c.params), userId];
-  type Row = Record<string, number> & { plan: Plan };
+): Promise<PlanAndUsage> {
+  const { sql, params } = planAndUsageStatement(userId, kinds, since, exceptJobId);
   // With a leading statement both go in one round trip (a multi-statement simple query); each statement
   // takes its own snapshot, so the count sees everything committed before the lead (a lock) was granted.
   const rows = lead
-    ? ((await em.execute(`${lead.sql};\n${sql}`, [...lead.params, ...params])) as Row[][]).at(-1)!
-    : ((await em.execute(sql, params)) as Row[]);
-  return { plan: rows[0]?.plan ?? Plan.FREE, used: kinds.map((_, i) => rows[0]?.[`used${i}`] ?? 0) };
+    ? ((await em.execute(`${lead.sql};\n${sql}`, [...lead.params, ...params])) as Record<string, unknown>[][]).at(-1)!
+    : ((await em.execute(sql, params)) as Record<string, unknown>[]);
+  return readPlanAndUsage(rows, kinds);
+}
+
+export interface PlanAndUsage {
+  plan: Plan;
+  used: number[];
+}
+
+/** planAndUsage's statement, for a caller that sends it in a batch of its own. */
+export function planAndUsageStatement(
+  userId: string,
+  kinds: readonly QuotaKind[],
+  since: Date,
+  exceptJobId: string,
+): Statement {
+  const counted = kinds.map((kind) => countedSql(kind, since, exceptJobId));
+  const columns = counted.map((c, i) => `(${c.sql})::int as used${i}`).join(', ');
+  return {
+    sql: `select u.plan, ${columns} from users u where u.id = ?`,
+    params: [...counted.flatMap((c) => c.params), userId],
+  };
+}
+
+/** planAndUsageStatement's rows read (FREE and 0 for no such user). */
+export function readPlanAndUsage(rows: readonly Record<string, unknown>[], kinds: readonly QuotaKind[]): PlanAndUsage {
+  const row = rows[0] as (Record<string, number> & { plan: Plan }) | undefined;
+  return { plan: row?.plan ?? Plan.FREE, used: kinds.map((_, i) => row?.[`used${i}`] ?? 0) };
 }
 
 /** Statements (one, or several joined by `;`) sent ahead of another in one round trip; their results are not read. */

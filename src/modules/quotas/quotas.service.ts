@@ -2,7 +2,16 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../infra/config';
 import { AppError } from '../../infra/errors';
 import { Plan } from '../../entities';
-import { planAndUsage, usedSince, type LeadingStatement, type QuotaKind } from './quotas.repository';
+import {
+  planAndUsage,
+  planAndUsageStatement,
+  readPlanAndUsage,
+  usedSince,
+  type LeadingStatement,
+  type PlanAndUsage,
+  type QuotaKind,
+} from './quotas.repository';
+import type { Statement } from '../../infra/database/sql';
 
 export type { QuotaKind } from './quotas.repository';
 
@@ -85,14 +94,29 @@ export async function assertWithinQuotas(
   lead?: LeadingStatement,
 ): Promise<void> {
   if (asks.length === 0) return;
-  const { plan, used } = await planAndUsage(
-    em,
-    userId,
-    asks.map((a) => a.kind),
-    monthStart(now),
-    exceptJobId,
-    lead,
-  );
+  const kinds = asks.map((a) => a.kind);
+  judgeQuotas(config, asks, await planAndUsage(em, userId, kinds, monthStart(now), exceptJobId, lead), now);
+}
+
+/**
+ * assertWithinQuotas in two halves, for a caller that sends the statement in a batch of its own (a
+ * transaction's): `statement`, then `judge` with its rows (throws what assertWithinQuotas throws).
+ */
+export function quotaCheck(
+  config: QuotaConfig,
+  userId: string,
+  asks: readonly QuotaAsk[],
+  now = new Date(),
+): { statement: Statement; judge(rows: readonly Record<string, unknown>[]): void } {
+  const kinds = asks.map((a) => a.kind);
+  return {
+    statement: planAndUsageStatement(userId, kinds, monthStart(now), ''),
+    judge: (rows) => judgeQuotas(config, asks, readPlanAndUsage(rows, kinds), now),
+  };
+}
+
+/** The first ask, in order, that would take its quota past the plan's limit is refused. */
+function judgeQuotas(config: QuotaConfig, asks: readonly QuotaAsk[], { plan, used }: PlanAndUsage, now: Date): void {
   asks.forEach(({ kind, adding }, i) => {
     const limit = planQuota(config, plan)[kind];
     if (used[i] + adding > limit) throw quotaExceeded(kind, plan, limit, used[i], adding, now);
