@@ -80,3 +80,19 @@ export function advisoryXactLocks(keys: readonly string[]): Statement {
     params: [`{${[...new Set(keys)].map((k) => `"${k}"`).join(',')}}`],
   };
 }
+
+/**
+ * Several statements in one round trip (one simple query, so one implicit transaction: a failure commits
+ * none of them). Each still takes its own snapshot, so a count after a lock sees what committed while the
+ * lock was awaited. Each statement's rows, in order.
+ */
+export async function executeBatch(em: EntityManager, statements: readonly Statement[]): Promise<Rows[]> {
+  const res = await em.execute(
+    statements.map((s) => s.sql).join(';\n'),
+    statements.flatMap((s) => s.params),
+  );
+  // One statement answers its rows; several, one array of rows each.
+  return statements.length === 1 ? [res as Rows] : (res as Rows[]);
+}
+
+type Rows = Record<string, unknown>[];

@@ -77,13 +77,14 @@ export async function imageShas(em: EntityManager, ids: readonly string[]): Prom
  * transaction ends: a 64-bit advisory lock keyed by the sha256.
  */
 export async function lockFile(tem: EntityManager, sha256: string): Promise<void> {
-  await tem.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [sha256]);
+  const { sql, params } = fileLocks([sha256]);
+  await tem.execute(sql, params);
 }
 
 /**
  * lockFile for a whole batch, in sorted order (no deadlock between batches), with `also` (other
  * advisory-lock keys the transaction needs, e.g. a quota's) in the same statement; sent ahead of the
- * quota's count in one round trip (assertWithinQuota's `lead`).
+ * quota's count in one round trip (uploadImages).
  */
 export function fileLocks(shas: readonly string[], also: readonly string[] = []): Statement {
   return advisoryXactLocks([...shas, ...also]);

@@ -1,6 +1,6 @@
 import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
 import { InferenceJob, JobKind, JobStatus, UNFINISHED_JOB_STATUSES } from '../../entities/inference-job';
-import { createdBetween } from '../../infra/database/sql';
+import { createdBetween, type Statement } from '../../infra/database/sql';
 import { keysetOrder, type Keyset } from '../../infra/pagination';
 
 /** A job that may still run: the queue may hold it, or a runner has it. */
@@ -58,7 +58,7 @@ export class JobRepository {
   }
 
   /** insert's statement, to send with others in one round trip. */
-  insertStatement(job: InferenceJob, ownerId: string): { sql: string; params: unknown[] } {
+  insertStatement(job: InferenceJob, ownerId: string): Statement {
     const { id, createdAt, updatedAt, kind, status, stage, progress, attempts, resultIds, total } = job;
     return {
       sql: `insert into inference_jobs (id, created_at, updated_at, owner_id, kind, status, stage, progress, attempts, request, result_ids, total)

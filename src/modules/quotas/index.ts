@@ -10,5 +10,5 @@ export {
   type QuotaConfig,
   type QuotaKind,
 } from './quotas.service';
-export { quotaLock, quotaLockKey, type LeadingStatement } from './quotas.repository';
+export { quotaLock, quotaLockKey } from './quotas.repository';
 export { QuotasResolver } from './quotas.resolver';

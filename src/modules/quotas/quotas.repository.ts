@@ -41,15 +41,9 @@ export async function planAndUsage(
   kinds: readonly QuotaKind[],
   since: Date,
   exceptJobId: string,
-  lead?: LeadingStatement,
 ): Promise<PlanAndUsage> {
   const { sql, params } = planAndUsageStatement(userId, kinds, since, exceptJobId);
-  // With a leading statement both go in one round trip (a multi-statement simple query); each statement
-  // takes its own snapshot, so the count sees everything committed before the lead (a lock) was granted.
-  const rows = lead
-    ? ((await em.execute(`${lead.sql};\n${sql}`, [...lead.params, ...params])) as Record<string, unknown>[][]).at(-1)!
-    : ((await em.execute(sql, params)) as Record<string, unknown>[]);
-  return readPlanAndUsage(rows, kinds);
+  return readPlanAndUsage((await em.execute(sql, params)) as Record<string, unknown>[], kinds);
 }
 
 export interface PlanAndUsage {
@@ -77,9 +71,6 @@ export function readPlanAndUsage(rows: readonly Record<string, unknown>[], kinds
   const row = rows[0] as (Record<string, number> & { plan: Plan }) | undefined;
   return { plan: row?.plan ?? Plan.FREE, used: kinds.map((_, i) => row?.[`used${i}`] ?? 0) };
 }
-
-/** Statements (one, or several joined by `;`) sent ahead of another in one round trip; their results are not read. */
-export type LeadingStatement = Statement;
 
 /**
  * The advisory-lock key of a user's quota of `kind`: a transaction that inserts counted rows takes it

@@ -7,7 +7,6 @@ import {
   planAndUsageStatement,
   readPlanAndUsage,
   usedSince,
-  type LeadingStatement,
   type PlanAndUsage,
   type QuotaKind,
 } from './quotas.repository';
@@ -75,15 +74,11 @@ export function assertWithinQuota(
   adding = 1,
   now = new Date(),
   exceptJobId = '',
-  lead?: LeadingStatement,
 ): Promise<void> {
-  return assertWithinQuotas(em, config, userId, [{ kind, adding }], now, exceptJobId, lead);
+  return assertWithinQuotas(em, config, userId, [{ kind, adding }], now, exceptJobId);
 }
 
-/**
- * assertWithinQuota for several kinds at once (one statement); the first exceeded, in order, is refused.
- * `lead`: a statement to run just before the count in the same round trip (the advisory locks it must wait for).
- */
+/** assertWithinQuota for several kinds at once (one statement); the first exceeded, in order, is refused. */
 export async function assertWithinQuotas(
   em: EntityManager,
   config: QuotaConfig,
@@ -91,26 +86,26 @@ export async function assertWithinQuotas(
   asks: readonly QuotaAsk[],
   now = new Date(),
   exceptJobId = '',
-  lead?: LeadingStatement,
 ): Promise<void> {
   if (asks.length === 0) return;
   const kinds = asks.map((a) => a.kind);
-  judgeQuotas(config, asks, await planAndUsage(em, userId, kinds, monthStart(now), exceptJobId, lead), now);
+  judgeQuotas(config, asks, await planAndUsage(em, userId, kinds, monthStart(now), exceptJobId), now);
 }
 
 /**
- * assertWithinQuotas in two halves, for a caller that sends the statement in a batch of its own (a
- * transaction's): `statement`, then `judge` with its rows (throws what assertWithinQuotas throws).
+ * assertWithinQuotas in two halves, for a caller that sends the statement in a batch of its own (after the
+ * locks it must wait for): `statement`, then `judge` with its rows (throws what assertWithinQuotas throws).
  */
 export function quotaCheck(
   config: QuotaConfig,
   userId: string,
   asks: readonly QuotaAsk[],
   now = new Date(),
+  exceptJobId = '',
 ): { statement: Statement; judge(rows: readonly Record<string, unknown>[]): void } {
   const kinds = asks.map((a) => a.kind);
   return {
-    statement: planAndUsageStatement(userId, kinds, monthStart(now), ''),
+    statement: planAndUsageStatement(userId, kinds, monthStart(now), exceptJobId),
     judge: (rows) => judgeQuotas(config, asks, readPlanAndUsage(rows, kinds), now),
   };
 }

@@ -13,9 +13,9 @@ import {
 } from '../../../entities';
 import { deviceText, type ModelRegistry } from '../../../models-registry';
 import { normaliseWeights, validateThreshold } from '../../../inference/ensemble';
-import { isUuid } from '../../../infra/database/sql';
+import { executeBatch, isUuid } from '../../../infra/database/sql';
 import { findAccessible, requireAccess, visiblePatientIdSql, type Caller } from '../../patients';
-import { assertWithinQuota, quotaLock } from '../../quotas';
+import { quotaCheck, quotaLock } from '../../quotas';
 import type { MemberSpec } from '../runner/members';
 import type { JobQueue } from '../queue/queue';
 import type { ImageRef, JobRequest } from '../job-request';
@@ -283,11 +283,20 @@ export class JobService {
   ): Promise<InferenceJob> {
     const quota = kind === JobKind.CLASSIFY ? 'predictions' : 'segmentations';
     const job = this.newJob(em, user, kind, request);
-    const insert = this.deps.jobs.insertStatement(job, user.id);
-    const lock = quotaLock(user.id, quota);
-    const lead = { sql: `${lock.sql};\n${insert.sql}`, params: [...lock.params, ...insert.params] };
+    const check = quotaCheck(
+      this.deps.config,
+      user.id,
+      [{ kind: quota, adding: request.imageIds.length }],
+      new Date(),
+      job.id,
+    );
+    const [, , used] = await executeBatch(em, [
+      quotaLock(user.id, quota),
+      this.deps.jobs.insertStatement(job, user.id),
+      check.statement,
+    ]);
     try {
-      await assertWithinQuota(em, this.deps.config, user.id, quota, request.imageIds.length, new Date(), job.id, lead);
+      check.judge(used);
     } catch (e) {
       await this.deps.jobs.remove(em, job.id); // refused by the quota: the row committed with the count
       throw e;
