@@ -172,7 +172,51 @@ describe('a refused classify / segment stores nothing', () => {
     expect(plain.data.uploadImages).toHaveLength(9);
   }, 60_000);
 
-  it('the quota taken by another request after the files were stored: refused, and the images are taken back', async () => {
+  it('a burst of one-image uploads with classify against the last of the quota: exactly that many land, the rest leave nothing', async () => {
+    const erin = await createSignedInUser(server, { role: Role.CLINICIAN });
+    const own = await createPatient(server, erin.token);
+    // 5 of the 8 predictions spent, so 3 remain for 8 concurrent requests that all pass the early check.
+    const spent = await seedImages(
+      server,
+      erin.id,
+      ['ISIC_0000150', 'ISIC_0000184', 'ISIC_0000151', 'ISIC_0000153', 'ISIC_0000150'],
+      own,
+    );
+    const first = await server.gql<any>(
+      `mutation($ids: [ID!]!) { classifyImages(imageIds: $ids, explain: false, wait: true) { status } }`,
+      { ids: spent },
+      erin.token,
+    );
+    expect(first.data.classifyImages.status).toBe('SUCCEEDED');
+    const before = await state();
+    // Distinct bytes per request (after the JPEG's end marker), so no request shares another's stored file.
+    const distinct = (i: number) => ({ ...jpeg(i), data: Buffer.concat([jpeg(i).data, Buffer.from(`burst-${i}`)]) });
+    const answers = await Promise.all(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((i) =>
+        multipart(server, erin.token, UPLOAD, { patientId: own, classify: { explain: false }, wait: true }, [
+          distinct(i),
+        ]),
+      ),
+    );
+    const passed = answers.filter((a) => !a.errors);
+    const refused = answers.filter((a) => a.errors);
+    expect(passed).toHaveLength(3);
+    for (const a of passed)
+      expect(a.data.uploadImages[0].latestPrediction).toMatchObject({ label: expect.any(String) });
+    for (const a of refused)
+      expect(a.errors![0].extensions).toMatchObject({
+        code: 'RATE_LIMITED',
+        reason: 'QUOTA_EXCEEDED',
+        quota: 'predictions',
+      });
+    // Only the three that passed left anything: their images, their files and their jobs.
+    const after = await state();
+    expect(after.jobs).toBe(before.jobs + 3);
+    expect(after.images).toBe(before.images + 3);
+    expect(after.files).toBe(before.files + 3);
+  }, 60_000);
+
+  it('the quota taken by another request after the early check: the upload is refused whole, and nothing is stored', async () => {
     const dave = await createSignedInUser(server, { role: Role.CLINICIAN });
     const own = await createPatient(server, dave.token);
     const others = await seedImages(
@@ -196,8 +240,8 @@ describe('a refused classify / segment stores nothing', () => {
       { id: dave.id, role: Role.CLINICIAN },
       { patientId: own, files: [file(0), file(1)], classify: {} },
       {
-        // Past the early check (0 + 2 of 8), another request classifies 7 images: 9 would exceed 8.
-        afterUpload: async () => {
+        // Past the early check (0 + 2 of 8), before the transaction, another request classifies 7 images: 9 would exceed 8.
+        beforeTransaction: async () => {
           const r = await server.gql<any>(
             `mutation($ids: [ID!]!) { classifyImages(imageIds: $ids, explain: false) { id } }`,
             { ids: others },
@@ -211,8 +255,8 @@ describe('a refused classify / segment stores nothing', () => {
       code: 'RATE_LIMITED',
       extensions: expect.objectContaining({ quota: 'predictions', limit: 8, used: 7 }),
     });
-    // Only the other request's job was added (it stores no file without Grad-CAM); the images and
-    // the file of this one are gone.
+    // Only the other request's job was added (it stores no file without Grad-CAM); neither the images nor
+    // the file of this one were kept.
     expect(await waitForJob(server, dave.token, concurrent)).toMatchObject({ status: 'SUCCEEDED' });
     expect(await state()).toEqual({ ...before, jobs: before.jobs + 1 });
   }, 60_000);

@@ -10,7 +10,7 @@ import { ImageNavigationResolver } from './image-navigation.resolver';
 export { ImageType, ImageConnection } from './images.types';
 export { imageShaById } from './images.loaders';
 export { imageFileRoute, type ImageRouteDeps } from './image-routes';
-export { uploadImages, discardUploaded, type IncomingFile, type UploadDeps } from './uploads.service';
+export { uploadImages, type IncomingFile, type UploadDeps } from './uploads.service';
 export { displayedSize } from './image-processing';
 export { imageNodes } from './image-navigation.resolver';
 

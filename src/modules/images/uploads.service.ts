@@ -10,6 +10,7 @@ import { requireAccess, type Caller } from '../patients';
 import { assertWithinQuotas, quotaCheck, quotaLockKey, type QuotaAsk } from '../quotas';
 import { countImagesWithFile, fileLocks, insertImagesStatement, lockFile, type NewImageRow } from './images.repository';
 import { BatchedTransaction } from '../../infra/database/batched-transaction';
+import type { Statement } from '../../infra/database/sql';
 import { decodeError, probeImage, verifyDecodes, type ImageInfo } from './image-processing';
 
 /** What graphql-upload hands a resolver for each file (graphql-upload/processRequest.mjs FileUpload). */
@@ -38,6 +39,13 @@ export interface UploadOptions {
    * check to the upload. A failure is the file's BAD_USER_INPUT, as the plain check's is.
    */
   decode?: (source: Buffer | string, sha256: string, info: ImageInfo) => Promise<boolean>;
+  /**
+   * Rows recorded with the images, in their transaction (uploadImages' jobs): the statements that insert them,
+   * given the images' rows. Their quotas are beforeFiles' asks, checked again, exactly, under the quotas' locks.
+   */
+  recordWith?: (images: readonly NewImageRow[]) => Statement[];
+  /** Test seam: runs once every file is read and checked, before the transaction. */
+  beforeTransaction?: () => Promise<void> | void;
   /** Test seam: runs inside the transaction after the files are placed, before the rows commit. */
   afterFilesPlaced?: () => Promise<void> | void;
 }
@@ -84,8 +92,8 @@ export async function uploadImages(
       if (lesion.patient.id !== patient.id) throw notFound('Lesion');
     }
     // Early answer before any file work; checked again, exactly, inside the transaction.
-    const asks = (await opts.beforeFiles?.()) ?? [];
-    await assertWithinQuotas(em, config, user.id, [{ kind: 'uploads', adding: files.length }, ...asks]);
+    const asks: QuotaAsk[] = [{ kind: 'uploads', adding: files.length }, ...((await opts.beforeFiles?.()) ?? [])];
+    await assertWithinQuotas(em, config, user.id, asks);
 
     for (let i = 0; i < files.length; i++) {
       const field = `files.${i}`;
@@ -123,17 +131,18 @@ export async function uploadImages(
       if (!decodedByCaller) await verifyDecodes(source, config.UPLOAD_MAX_PIXELS, field);
     }
 
+    await opts.beforeTransaction?.();
     // One transaction in two round trips, on a connection of its own (BatchedTransaction): the files' locks,
-    // the user's upload-quota lock and the quota checked again under them (a statement of its own, so it counts
-    // what committed while the locks were awaited: concurrent batches cannot pass it together); then, with the
-    // files placed under the locks, the rows and the commit.
+    // the user's locks on the quotas asked of and the quotas checked again under them (a statement of its own,
+    // so it counts what committed while the locks were awaited: concurrent requests cannot pass it together);
+    // then, with the files placed under the locks, the rows (the images', and recordWith's) and the commit.
     const created = new Set<string>();
     const tx = await BatchedTransaction.open(em);
     try {
-      const quota = quotaCheck(config, user.id, [{ kind: 'uploads', adding: files.length }]);
+      const quota = quotaCheck(config, user.id, asks);
       const locks = fileLocks(
         prepared.map((p) => p.staged.sha256),
-        [quotaLockKey(user.id, 'uploads')],
+        asks.map((a) => quotaLockKey(user.id, a.kind)),
       );
       const [, used] = await tx.send([locks, quota.statement]);
       quota.judge(used);
@@ -165,7 +174,7 @@ export async function uploadImages(
         orientation: p.info.orientation,
         originalName: cleanFileName(p.filename),
       }));
-      const [inserted] = await tx.commitWith([insertImagesStatement(rows)]);
+      const [inserted] = await tx.commitWith([insertImagesStatement(rows), ...(opts.recordWith?.(rows) ?? [])]);
       return inserted.map((row) => em.map(Image, row));
     } catch (err) {
       await tx.close(); // rolled back and its locks let go before the clean-up takes them
@@ -177,16 +186,6 @@ export async function uploadImages(
   } finally {
     await Promise.all(prepared.filter((p) => !p.placed).map((p) => store.discard(p.staged)));
   }
-}
-
-/**
- * Takes back images this request has just stored and nobody else has seen (uploadImages' follow-up
- * was refused): their rows, then the stored files no other image references.
- */
-export async function discardUploaded(deps: Pick<UploadDeps, 'em' | 'store'>, images: Image[]): Promise<void> {
-  if (images.length === 0) return;
-  await deps.em.fork().nativeDelete(Image, { id: { $in: images.map((i) => i.id) } });
-  await removeUnreferenced(deps.em, deps.store, [...new Set(images.map((i) => i.sha256))]);
 }
 
 /**

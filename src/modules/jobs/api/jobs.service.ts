@@ -13,9 +13,9 @@ import {
 } from '../../../entities';
 import { deviceText, type ModelRegistry } from '../../../models-registry';
 import { normaliseWeights, validateThreshold } from '../../../inference/ensemble';
-import { executeBatch, isUuid } from '../../../infra/database/sql';
+import { executeBatch, isUuid, type Statement } from '../../../infra/database/sql';
 import { findAccessible, requireAccess, visiblePatientIdSql, type Caller } from '../../patients';
-import { quotaCheck, quotaLock } from '../../quotas';
+import { quotaCheck, quotaLock, type QuotaAsk } from '../../quotas';
 import type { MemberSpec } from '../runner/members';
 import type { JobQueue } from '../queue/queue';
 import type { ImageRef, JobRequest } from '../job-request';
@@ -51,6 +51,13 @@ export interface ClassifyArgs {
 export type ClassifyPlan = Pick<JobRequest, 'members' | 'explain' | 'targetLabel' | 'ensemble'>;
 /** Checked segment options. */
 export type SegmentPlan = Pick<JobRequest, 'members' | 'threshold'>;
+
+/** A job not yet recorded: the statement that records it and the quota it takes. */
+export interface JobRecord {
+  job: InferenceJob;
+  insert: Statement;
+  quota: QuotaAsk;
+}
 
 const isAdmin = (u: Caller) => u.role === Role.ADMIN;
 
@@ -209,8 +216,13 @@ export class JobService {
 
   /** Records (does not queue) a classification of images the caller may read, within the quota. */
   recordClassify(em: EntityManager, user: Caller, images: ImageRef[], plan: ClassifyPlan): Promise<InferenceJob> {
-    const request: JobRequest = { imageIds: images.map((i) => i.id), images, ...plan };
-    return this.insertJobWithinQuota(em, user, JobKind.CLASSIFY, request);
+    return this.insertJobWithinQuota(em, this.classifyRecord(em, user, images, plan));
+  }
+
+  /** A classification's row to record in a transaction of the caller's (uploadImages'), and the quota it takes. */
+  classifyRecord(em: EntityManager, user: Caller, images: readonly ImageRef[], plan: ClassifyPlan): JobRecord {
+    const request: JobRequest = { imageIds: images.map((i) => i.id), images: [...images], ...plan };
+    return this.jobRecord(em, user, JobKind.CLASSIFY, request);
   }
 
   async segmentImages(
@@ -258,13 +270,33 @@ export class JobService {
     plan: SegmentPlan,
     truth?: Record<string, string>,
   ): Promise<InferenceJob> {
-    const request: JobRequest = { imageIds: images.map((i) => i.id), images, ...plan, ...(truth ? { truth } : {}) };
-    return this.insertJobWithinQuota(em, user, JobKind.SEGMENT, request);
+    return this.insertJobWithinQuota(em, this.segmentRecord(em, user, images, plan, truth));
   }
 
-  /** Removes a job recorded by recordClassify / recordSegment that will not be queued. */
-  discardRecorded(em: EntityManager, job: InferenceJob): Promise<void> {
-    return this.deps.jobs.remove(em, job.id);
+  /** A segmentation's row to record in a transaction of the caller's, as classifyRecord. */
+  segmentRecord(
+    em: EntityManager,
+    user: Caller,
+    images: readonly ImageRef[],
+    plan: SegmentPlan,
+    truth?: Record<string, string>,
+  ): JobRecord {
+    const request: JobRequest = {
+      imageIds: images.map((i) => i.id),
+      images: [...images],
+      ...plan,
+      ...(truth ? { truth } : {}),
+    };
+    return this.jobRecord(em, user, JobKind.SEGMENT, request);
+  }
+
+  private jobRecord(em: EntityManager, user: Caller, kind: JobKind, request: JobRequest): JobRecord {
+    const job = this.newJob(em, user, kind, request);
+    return {
+      job,
+      insert: this.deps.jobs.insertStatement(job, user.id),
+      quota: { kind: kind === JobKind.CLASSIFY ? 'predictions' : 'segmentations', adding: request.imageIds.length },
+    };
   }
 
   /**
@@ -275,26 +307,10 @@ export class JobService {
    * transaction): the count is a statement of its own, taken once the lock is granted, so it sees every
    * job a concurrent call recorded and committed under the same lock. A refused job is removed unseen.
    */
-  private async insertJobWithinQuota(
-    em: EntityManager,
-    user: Caller,
-    kind: JobKind,
-    request: JobRequest,
-  ): Promise<InferenceJob> {
-    const quota = kind === JobKind.CLASSIFY ? 'predictions' : 'segmentations';
-    const job = this.newJob(em, user, kind, request);
-    const check = quotaCheck(
-      this.deps.config,
-      user.id,
-      [{ kind: quota, adding: request.imageIds.length }],
-      new Date(),
-      job.id,
-    );
-    const [, , used] = await executeBatch(em, [
-      quotaLock(user.id, quota),
-      this.deps.jobs.insertStatement(job, user.id),
-      check.statement,
-    ]);
+  private async insertJobWithinQuota(em: EntityManager, { job, insert, quota }: JobRecord): Promise<InferenceJob> {
+    const ownerId = job.owner.id;
+    const check = quotaCheck(this.deps.config, ownerId, [quota], new Date(), job.id);
+    const [, , used] = await executeBatch(em, [quotaLock(ownerId, quota.kind), insert, check.statement]);
     try {
       check.judge(used);
     } catch (e) {
