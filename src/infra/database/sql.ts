@@ -95,4 +95,5 @@ export async function executeBatch(em: EntityManager, statements: readonly State
   return statements.length === 1 ? [res as Rows] : (res as Rows[]);
 }
 
-type Rows = Record<string, unknown>[];
+/** A statement's rows, as the driver answers them. */
+export type Rows = Record<string, unknown>[];

@@ -7,6 +7,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, conflict, notFound } from '../../infra/errors';
 import type { Config } from '../../infra/config';
 import { ClassificationEnsemble, type EnsembleMemberDefinition } from '../../entities/classification-ensemble';
+import { coalescedRead } from '../../infra/database/coalesced-reads';
 import { RegistryError } from '../errors';
 import type { ModelRegistry } from '../registry';
 import { checkDescription, checkEnsembleMembers, checkEnsembleName, type MemberInputLike } from './ensemble-rules';
@@ -48,9 +49,12 @@ const toDefinition = (r: Row): EnsembleDefinition => ({
 
 /** One ensemble by name, or null (one indexed statement: classify calls read it on every request). */
 export async function findEnsemble(em: EntityManager, name: string): Promise<EnsembleDefinition | null> {
-  const rows = (await em
-    .getConnection()
-    .execute(`select ${COLUMNS} from classification_ensembles where name = ?`, [name])) as Row[];
+  // Read on every classification (a change made on another api process holds for the next request), so it
+  // travels with the request's other reads of the tick.
+  const rows = (await coalescedRead(em, {
+    sql: `select ${COLUMNS} from classification_ensembles where name = ?`,
+    params: [name],
+  })) as unknown as Row[];
   return rows[0] ? toDefinition(rows[0]) : null;
 }
 

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Readable } from 'node:stream';
 import type { Config } from '../../infra/config';
 import { AppError, badInput, notFound } from '../../infra/errors';
-import { Image, type Lesion } from '../../entities';
+import { Image, type Lesion, type Patient } from '../../entities';
 import { FileTooLargeError, type FileStore, type StagedFile } from '../../infra/storage/file-store';
 import { uploadError } from '../../infra/http/uploads';
 import { requireAccess, type Caller } from '../patients';
@@ -11,6 +11,7 @@ import { assertWithinQuotas, quotaCheck, quotaLockKey, type QuotaAsk } from '../
 import { countImagesWithFile, fileLocks, insertImagesStatement, lockFile, type NewImageRow } from './images.repository';
 import { BatchedTransaction } from '../../infra/database/batched-transaction';
 import type { Statement } from '../../infra/database/sql';
+import { inOrder } from '../../infra/database/coalesced-reads';
 import { decodeError, probeImage, verifyDecodes, type ImageInfo } from './image-processing';
 
 /** What graphql-upload hands a resolver for each file (graphql-upload/processRequest.mjs FileUpload). */
@@ -28,11 +29,12 @@ export interface UploadDeps {
 
 export interface UploadOptions {
   /**
-   * Runs after the access check, before any file is read: a caller's own checks (uploadImages'
-   * classify / segment options) that must refuse with nothing stored. What it returns is checked
-   * with the upload quota, in the same statement (the quotas of the jobs that will follow).
+   * A caller's own checks (uploadImages' classify / segment options) that must refuse with nothing stored:
+   * run with the access check, before any file is read; an access error is answered first.
    */
-  beforeFiles?: () => Promise<QuotaAsk[] | void> | QuotaAsk[] | void;
+  beforeFiles?: () => Promise<void> | void;
+  /** Quotas asked of besides the upload's (the jobs that will follow): checked with it, early and in the transaction. */
+  asks?: readonly QuotaAsk[];
   /**
    * Decodes a staged file (its bytes, or its path) in the caller's own way (uploadImages with classify: at the models' input
    * sizes, for the job that follows) instead of the plain decode check; resolves false to leave the
@@ -85,15 +87,17 @@ export async function uploadImages(
   for (const f of files) Promise.resolve(f).catch(() => undefined);
   const prepared: Prepared[] = [];
   try {
-    const patient = await requireAccess(em, user, 'patient:write', input.patientId);
-    let lesion: Lesion | null = null;
-    if (input.lesionId != null) {
-      lesion = await requireAccess(em, user, 'lesion:read', input.lesionId);
-      if (lesion.patient.id !== patient.id) throw notFound('Lesion');
-    }
-    // Early answer before any file work; checked again, exactly, inside the transaction.
-    const asks: QuotaAsk[] = [{ kind: 'uploads', adding: files.length }, ...((await opts.beforeFiles?.()) ?? [])];
-    await assertWithinQuotas(em, config, user.id, asks);
+    // The access checks, the caller's own checks and the early quota answer (checked again, exactly, inside the
+    // transaction) are independent reads: started together, they travel as one round trip (coalescedRead).
+    // Their errors are answered in this order, so a patient the caller may not see is NOT_FOUND before anything.
+    const asks: QuotaAsk[] = [{ kind: 'uploads', adding: files.length }, ...(opts.asks ?? [])];
+    const patientCheck = requireAccess(em, user, 'patient:write', input.patientId);
+    const [patient, lesion] = await inOrder([
+      patientCheck,
+      input.lesionId != null ? lesionOf(requireAccess(em, user, 'lesion:read', input.lesionId), patientCheck) : null,
+      (async () => opts.beforeFiles?.())(),
+      assertWithinQuotas(em, config, user.id, asks),
+    ]);
 
     for (let i = 0; i < files.length; i++) {
       const field = `files.${i}`;
@@ -139,13 +143,13 @@ export async function uploadImages(
     const created = new Set<string>();
     const tx = await BatchedTransaction.open(em);
     try {
-      const quota = quotaCheck(config, user.id, asks);
+      const exact = quotaCheck(config, user.id, asks);
       const locks = fileLocks(
         prepared.map((p) => p.staged.sha256),
         asks.map((a) => quotaLockKey(user.id, a.kind)),
       );
-      const [, used] = await tx.send([locks, quota.statement]);
-      quota.judge(used);
+      const [, used] = await tx.send([locks, exact.statement]);
+      exact.judge(used);
       // Files are placed concurrently: two entries with the same bytes race safely (link/rename are atomic).
       const placements = await Promise.allSettled(
         prepared.map(async (p) => {
@@ -186,6 +190,13 @@ export async function uploadImages(
   } finally {
     await Promise.all(prepared.filter((p) => !p.placed).map((p) => store.discard(p.staged)));
   }
+}
+
+/** The lesion, which must be one of the patient's (NOT_FOUND otherwise, as for a lesion the caller cannot see). */
+async function lesionOf(lesion: Promise<Lesion>, patient: Promise<Patient>): Promise<Lesion> {
+  const [l, p] = await Promise.all([lesion, patient]);
+  if (l.patient.id !== p.id) throw notFound('Lesion');
+  return l;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Patient, Role } from '../../entities';
 import { keysetAfter, tableOf, uuidArray } from '../../infra/database/sql';
+import { coalescedRead } from '../../infra/database/coalesced-reads';
 import type { Caller } from './caller';
 
 /** A condition for a query builder's `andWhere`: SQL with `?` placeholders and their values. */
@@ -52,11 +53,11 @@ export async function findVisible<T extends object>(
     entity === (Patient as unknown) ? visiblePatientsSql(user, 't') : visiblePatientIdSql(user, 't.patient_id');
   if (!visible || ids.length === 0) return [];
   // A plain statement mapped to entities: every request that touches patient data passes here, and
-  // the query builder cost several times the statement itself.
-  const rows = (await em.execute(
-    `select t.* from "${tableOf(em, entity)}" t where t.id = any(?::uuid[]) and ${visible.sql}`,
-    [uuidArray(ids), ...visible.params],
-  )) as Record<string, unknown>[];
+  // the query builder cost several times the statement itself. Coalesced with the request's other reads of the tick.
+  const rows = await coalescedRead(em, {
+    sql: `select t.* from "${tableOf(em, entity)}" t where t.id = any(?::uuid[]) and ${visible.sql}`,
+    params: [uuidArray(ids), ...visible.params],
+  });
   return rows.map((row) => em.map(entity, row));
 }
 

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Image, JobKind, JobStatus, Patient, Plan, Prediction, PredictionUsage } from '../../entities';
 import { advisoryXactLocks, type Statement } from '../../infra/database/sql';
+import { coalescedRead } from '../../infra/database/coalesced-reads';
 
 export type QuotaKind = 'uploads' | 'predictions' | 'segmentations';
 
@@ -42,8 +43,7 @@ export async function planAndUsage(
   since: Date,
   exceptJobId: string,
 ): Promise<PlanAndUsage> {
-  const { sql, params } = planAndUsageStatement(userId, kinds, since, exceptJobId);
-  return readPlanAndUsage((await em.execute(sql, params)) as Record<string, unknown>[], kinds);
+  return readPlanAndUsage(await coalescedRead(em, planAndUsageStatement(userId, kinds, since, exceptJobId)), kinds);
 }
 
 export interface PlanAndUsage {

@@ -14,6 +14,7 @@ import {
 import { deviceText, type ModelRegistry } from '../../../models-registry';
 import { normaliseWeights, validateThreshold } from '../../../inference/ensemble';
 import { executeBatch, isUuid, type Statement } from '../../../infra/database/sql';
+import { inOrder } from '../../../infra/database/coalesced-reads';
 import { findAccessible, requireAccess, visiblePatientIdSql, type Caller } from '../../patients';
 import { quotaCheck, quotaLock, type QuotaAsk } from '../../quotas';
 import type { MemberSpec } from '../runner/members';
@@ -194,8 +195,9 @@ export class JobService {
     field: (i: number) => string,
     args: ClassifyArgs,
   ): Promise<InferenceJob> {
-    const images = await readableImages(em, user, imageIds, field);
-    return this.enqueue(em, await this.recordClassify(em, user, images, await this.classifyPlan(em, args)));
+    // Independent reads (the images' access, the classifier's ensemble), started together: one round trip.
+    const [images, plan] = await inOrder([readableImages(em, user, imageIds, field), this.classifyPlan(em, args)]);
+    return this.enqueue(em, await this.recordClassify(em, user, images, plan));
   }
 
   /**

@@ -54,11 +54,11 @@ export async function uploadAndQueue(
       plan.classify = input.classify ? await service.classifyPlan(em, input.classify, 'classify.') : null;
       plan.segment = input.segment ? service.segmentPlan(input.segment, 'segment.') : null;
       decoder = plan.classify ? service.uploadDecoder(plan.classify) : null;
-      return [
-        ...(plan.classify ? [{ kind: 'predictions' as const, adding: count }] : []),
-        ...(plan.segment ? [{ kind: 'segmentations' as const, adding: count }] : []),
-      ];
     },
+    asks: [
+      ...(input.classify ? [{ kind: 'predictions' as const, adding: count }] : []),
+      ...(input.segment ? [{ kind: 'segmentations' as const, adding: count }] : []),
+    ],
     // The classification's preprocessing done by the upload's own decode (see uploadDecoder).
     decode: async (source, sha256, info) => {
       if (!decoder) return false;
