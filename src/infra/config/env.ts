@@ -88,6 +88,8 @@ export const envSchema = z.object({
   API_LOAD_MODELS: z.enum(['auto', 'always', 'never']).default('auto'),
   UPLOAD_MAX_FILE_BYTES: int(1024, 2 ** 31).default(25 * 1024 * 1024),
   UPLOAD_MAX_FILES: int(1, 1000).default(20),
+  // Uploaded files' bytes held in memory by all requests together; past it, parts go to temp files. 0: always temp files.
+  UPLOAD_MEMORY_BYTES: int(0, 2 ** 31).default(32 * 1024 * 1024),
   UPLOAD_MAX_PIXELS: int(1, 2 ** 31).default(50_000_000),
   MODEL_PACKAGE_MAX_BYTES: int(1024, 2 ** 31).default(200 * 1024 * 1024),
   QUOTA_FREE_UPLOADS_PER_MONTH: int(0, 10_000_000).default(500),

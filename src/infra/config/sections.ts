@@ -60,7 +60,13 @@ export const SECTION_KEYS = {
     'ACCOUNT_DELETION_PATIENTS',
   ],
   /** Limits on what one request may upload: images and model packages. */
-  uploads: ['UPLOAD_MAX_FILE_BYTES', 'UPLOAD_MAX_FILES', 'UPLOAD_MAX_PIXELS', 'MODEL_PACKAGE_MAX_BYTES'],
+  uploads: [
+    'UPLOAD_MAX_FILE_BYTES',
+    'UPLOAD_MAX_FILES',
+    'UPLOAD_MEMORY_BYTES',
+    'UPLOAD_MAX_PIXELS',
+    'MODEL_PACKAGE_MAX_BYTES',
+  ],
   /** Monthly quotas per plan. */
   quotas: [
     'QUOTA_FREE_UPLOADS_PER_MONTH',

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
 import type { UploadsConfig } from '../config';
+import { MemoryBudget, processMultipart } from './multipart-request';
 import { AppError, badInput } from '../errors';
 
 /** The HTTP status graphql-upload attaches to its errors (http-errors style). */
@@ -45,11 +46,14 @@ export interface UploadCallers<User> {
  */
 export function multipartUploads<User>(config: UploadsConfig, callers: UploadCallers<User>): RequestHandler {
   const maxFiles = config.UPLOAD_MAX_FILES;
-  const forStaff = graphqlUploadExpress({ maxFileSize: config.UPLOAD_MAX_FILE_BYTES, maxFiles });
-  const forAdmins = graphqlUploadExpress({
-    maxFileSize: Math.max(config.UPLOAD_MAX_FILE_BYTES, config.MODEL_PACKAGE_MAX_BYTES),
-    maxFiles,
-  });
+  // One budget for every request: small files stay in memory while it lasts (processMultipart).
+  const memory = new MemoryBudget(config.UPLOAD_MEMORY_BYTES);
+  const door = (maxFileSize: number) =>
+    graphqlUploadExpress({
+      processRequest: (req, res) => processMultipart(req, res, { maxFileSize, maxFiles, memory }),
+    });
+  const forStaff = door(config.UPLOAD_MAX_FILE_BYTES);
+  const forAdmins = door(Math.max(config.UPLOAD_MAX_FILE_BYTES, config.MODEL_PACKAGE_MAX_BYTES));
   return async (req, res, next) => {
     if (!req.is('multipart/form-data')) return next();
     let user: User | null;
