@@ -43,7 +43,7 @@ export interface UploadOptions {
   decode?: (source: Buffer | string, sha256: string, info: ImageInfo) => Promise<boolean>;
   /**
    * Rows recorded with the images, in their transaction (uploadImages' jobs): the statements that insert them,
-   * given the images' rows. Their quotas are beforeFiles' asks, checked again, exactly, under the quotas' locks.
+   * given the images' rows. Their quotas are `asks`, checked again, exactly, under the quotas' locks.
    */
   recordWith?: (images: readonly NewImageRow[]) => Statement[];
   /** Test seam: runs once every file is read and checked, before the transaction. */
@@ -61,10 +61,10 @@ interface Prepared {
 }
 
 /**
- * uploadImages: every file is streamed to a staged temp file while hashed (never whole in memory),
- * typed and size-checked from its bytes, fully decoded once (which proves it is not truncated; the
- * derived copies are made when first asked for), then all files are placed and all rows inserted in
- * one transaction. Any
+ * uploadImages: every file is streamed to a staged temp file while hashed (its bytes kept for the
+ * checks that follow, one file at a time), typed and size-checked from its bytes, fully decoded once
+ * (which proves it is not truncated; the derived copies are made when first asked for), then all files
+ * are placed and all rows (the images', and the caller's `recordWith`) inserted in one transaction. Any
  * failure leaves no rows, no staged files, and no stored file that this batch created and nothing
  * else references.
  */
