@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import Upload from 'graphql-upload/Upload.mjs';
 import { Role } from '../../src/entities';
 import { uploadAndQueue } from '../../src/modules/jobs/api/upload-jobs.service';
 import { fetchPng, seedImages, waitForJob } from '../inference/helpers';
@@ -6,6 +7,7 @@ import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { createPatient, fixture, JPEGS, snapshot } from './helpers';
 import { multipart } from './multipart';
+import { queries, statementCounter } from '../support/statements';
 
 /**
  * uploadImages with classify / segment: one request from image to result. The options and quotas
@@ -59,6 +61,46 @@ describe('uploadImages with classify and wait', () => {
     expect(image.latestPrediction.confidence).toBeGreaterThan(0);
     const png = await fetchPng(server, image.latestPrediction.gradCam.overlayUrl);
     expect(png).toMatchObject({ status: 200, type: 'image/png', width: 250, height: 250 });
+  }, 60_000);
+
+  it('the answer is made from the prediction the job stored, not read back, and equals a later read of it', async () => {
+    const EVERY = `id jobId imageId patientId createdAt label confidence malignant malignantProbability ensemble flags reasons
+      abstained abstainMargin decisionMargin probabilities { label probability }
+      members { model version weight device { kind index } requestedDevice { kind index } fallbackReason }
+      memberResults { model version weight label confidence malignantProbability probabilities { label probability } }
+      memberDisagreement { labelsDisagree malignantProbabilitySpread malignantProbabilityStdDev }
+      quality { score sharpness darkFraction brightFraction meanBrightness skinFraction }
+      gradCam { method model targetClass }`;
+    const upload = new Upload();
+    const bytes = Buffer.concat([fixture(JPEGS[0]), Buffer.from('answered-from-the-job')]);
+    upload.resolve({
+      filename: 'answered.jpg',
+      mimetype: 'image/jpeg',
+      encoding: '7bit',
+      createReadStream: () => Readable.from([bytes]),
+    } as never);
+    // In process, on a pool that records the request's statements (the job's own go through the server's).
+    const counter = await statementCounter(server, alice);
+    try {
+      const r = await counter.run(
+        `mutation($p: ID!, $f: [Upload!]!) { uploadImages(patientId: $p, files: $f, classify: { explain: true }, wait: true) { id latestPrediction { ${EVERY} } } }`,
+        { p: patientId, f: [upload] },
+      );
+      expect(r.errors).toBeUndefined();
+      const [image] = r.data.uploadImages;
+      expect(image.latestPrediction).toMatchObject({ imageId: image.id, gradCam: { method: expect.any(String) } });
+      expect(queries(r.statements).filter((q) => /from "?predictions"?/.test(q))).toEqual([]);
+      const later = await server.gql<any>(
+        `query($id: ID!) { image(id: $id) { latestPrediction { ${EVERY} } } }`,
+        { id: image.id },
+        alice.token,
+      );
+      // As a client sees them (in process, DateTime is still a Date before JSON).
+      expect(later.data.image.latestPrediction).toEqual(JSON.parse(JSON.stringify(image.latestPrediction)));
+      expect(server.services.inference.waited?.size).toBe(0); // nothing kept once answered
+    } finally {
+      await counter.close();
+    }
   }, 60_000);
 
   it('classify and segment together: one job each over all the uploaded images, every result there', async () => {

@@ -22,6 +22,7 @@ import { JobCancellations } from './runner/cancellation';
 import { JobRepository } from './job.repository';
 import { ResultRepository } from './results.repository';
 import { DecodedPixels } from './runner/decoded-pixels';
+import { WaitedResults } from './runner/waited-results';
 
 /** The jobs layer of a process (the api, or `dermagraph worker`): what `Services.inference` holds. */
 export interface JobsModule {
@@ -44,6 +45,8 @@ export interface JobsModule {
   registerKind(kind: JobKind, handler: KindHandler): void;
   /** 'inline': this process runs jobs; 'queue': BullMQ workers do. */
   mode: 'inline' | 'queue';
+  /** Inline mode: the predictions of jobs a request here waits on, for its answer (none in queue mode). */
+  waited?: WaitedResults;
   /**
    * Queues again the jobs a stopped process left QUEUED or RUNNING (embedded mode keeps its queue in
    * memory: none is lost; a RUNNING one resumes, skipping images already stored). Returns how many.
@@ -109,6 +112,8 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
 
   // Inline mode: uploads hand the jobs that follow them their decoded pixels (DecodedPixels).
   const decoded = mode === 'inline' ? new DecodedPixels() : undefined;
+  // Inline mode: a request waiting on its jobs answers with the predictions they stored (WaitedResults).
+  const waited = mode === 'inline' ? new WaitedResults() : undefined;
   const pixels = new PixelBudget(config.SEGMENT_MAX_PIXELS_IN_FLIGHT, (n) => jobMetrics.pixelsInFlight.set(n));
   const makeRunner = () => {
     const s = new MemberSessions(deps.registry);
@@ -131,6 +136,7 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
       pixels,
       cancellations,
       decoded,
+      waited,
     });
   };
 
@@ -177,6 +183,7 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
     pixels,
     runner,
     mode,
+    waited,
     registerKind: (kind, handler) => runner?.registerKind(kind, handler),
     requeueUnfinished: async () => {
       const ids = await jobs.unfinishedIds(deps.db.orm.em.fork());

@@ -21,18 +21,31 @@ function insertRowsSql(
 ): { sql: string; params: string[]; table: string } {
   const meta = em.getMetadata(entity);
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const columns = keys.map((k) => {
-    const column = meta.properties[k as keyof typeof meta.properties]?.fieldNames?.[0];
-    if (!column) throw new Error(`${meta.className} has no property ${k}`);
-    return column;
-  });
-  const json = rows.map((r) => Object.fromEntries(keys.map((k, i) => [columns[i], r[k] ?? null])));
-  const list = columns.map((c) => `"${c}"`).join(', ');
+  const json = rows.map((r) => columnRow(em, entity, r, keys));
+  const list = keys.map((k) => `"${columnOf(em, entity, k)}"`).join(', ');
   return {
     sql: `insert into "${meta.tableName}" (${list}) select ${list} from jsonb_populate_recordset(null::"${meta.tableName}", ?::jsonb) on conflict (job_id, image_id) do nothing returning id, owner_id, created_at`,
     params: [JSON.stringify(json)],
     table: meta.tableName,
   };
+}
+
+/** The column of an entity property. */
+function columnOf(em: EntityManager, entity: ResultEntity, key: string): string {
+  const meta = em.getMetadata(entity);
+  const column = meta.properties[key as keyof typeof meta.properties]?.fieldNames?.[0];
+  if (!column) throw new Error(`${meta.className} has no property ${key}`);
+  return column;
+}
+
+/** A result row keyed by column, as the table holds it (`keys`: the properties to give, null where the row has none). */
+export function columnRow(
+  em: EntityManager,
+  entity: ResultEntity,
+  row: ResultRow,
+  keys: readonly string[] = Object.keys(row),
+): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [columnOf(em, entity, k), row[k] ?? null]));
 }
 
 /** The statements on the result tables (predictions, segmentations). */

@@ -42,6 +42,20 @@ const latestPrediction = (ctx: AppContext) =>
     return ids.map((id) => m.get(id) ?? null);
   });
 
+/**
+ * Answers Image.latestPrediction of this request's images from rows it already holds: the predictions its own
+ * jobs just stored for images it just uploaded (uploadImages with wait). The caller has just written to their
+ * patient, and the job's prediction is their newest unless another request classified them in the milliseconds
+ * since, so the read this saves would have answered the same.
+ */
+export function primeLatestPredictions(ctx: AppContext, rows: readonly Record<string, unknown>[]): void {
+  const loader = latestPrediction(ctx);
+  for (const row of rows) {
+    const p = ctx.em.map(Prediction, row);
+    loader.prime(p.imageId, p);
+  }
+}
+
 /** The page with its count thunk (Connection.totalCount: the statement runs only when a client selects it). */
 const counted = <T>(page: Page<T>, totalCount: () => Promise<number>): Page<T> => Object.assign(page, { totalCount });
 

@@ -37,7 +37,11 @@ export async function uploadAndQueue(
   deps: UploadDeps & { jobs: JobService },
   user: Caller,
   input: UploadAndQueueInput,
-  opts: { beforeTransaction?: () => Promise<void> } = {},
+  opts: {
+    beforeTransaction?: () => Promise<void>;
+    /** The recorded jobs, before any is queued (the caller says it waits on them). */
+    beforeEnqueue?: (jobs: readonly InferenceJob[]) => void;
+  } = {},
 ): Promise<{ images: Image[]; jobs: InferenceJob[] }> {
   const { em, jobs: service } = deps;
   const count = input.files.length;
@@ -73,6 +77,7 @@ export async function uploadAndQueue(
     },
     beforeTransaction: opts.beforeTransaction,
   });
+  opts.beforeEnqueue?.(records.map((r) => r.job));
   const jobs: InferenceJob[] = [];
   for (const { job } of records) jobs.push(await service.enqueue(em, job));
   return { images, jobs };

@@ -7,6 +7,7 @@ import { CurrentUser } from '../../../schema/current-user';
 import { ImageType } from '../../images';
 import { PATIENT_DATA_ROLES } from '../../patients';
 import { settle } from './jobs.resolver';
+import { primeLatestPredictions } from './image-results.resolver';
 import { ClassifyInput, SegmentInput } from './upload.types';
 import { uploadAndQueue } from './upload-jobs.service';
 
@@ -48,13 +49,34 @@ export class UploadImagesResolver {
     @Ctx() ctx: AppContext,
   ): Promise<Image[]> {
     const { em, services } = ctx;
-    const { images, jobs } = await uploadAndQueue(
-      { em, store: services.files, config: services.config, jobs: services.inference.service },
-      user,
-      { patientId, lesionId, files, classify, segment },
-    );
-    // The answer is the images (their results read with their own access checks), not the jobs.
-    await settle(ctx, user, jobs, wait, false);
-    return images;
+    // With wait, where this process runs the jobs, their predictions come back from the runner as they land
+    // (WaitedResults): the answer's latestPrediction is made from them, not read back.
+    const waited = wait ? services.inference.waited : undefined;
+    const expected: string[] = [];
+    try {
+      const { images, jobs } = await uploadAndQueue(
+        { em, store: services.files, config: services.config, jobs: services.inference.service },
+        user,
+        { patientId, lesionId, files, classify, segment },
+        {
+          beforeEnqueue: (recorded) => {
+            for (const job of recorded) {
+              waited?.expect(job.id);
+              expected.push(job.id);
+            }
+          },
+        },
+      );
+      // The answer is the images (their other results read with their own access checks), not the jobs.
+      await settle(ctx, user, jobs, wait, false);
+      if (waited)
+        primeLatestPredictions(
+          ctx,
+          expected.flatMap((id) => waited.take(id)),
+        );
+      return images;
+    } finally {
+      for (const id of expected) waited?.take(id);
+    }
   }
 }

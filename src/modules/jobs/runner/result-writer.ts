@@ -1,6 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { Prediction } from '../../../entities/prediction';
 import type { JobRepository } from '../job.repository';
-import type { ResultEntity, ResultRepository, ResultRow } from '../results.repository';
+import { columnRow, type ResultEntity, type ResultRepository, type ResultRow } from '../results.repository';
+import type { WaitedResults } from './waited-results';
 
 export type { ResultEntity, ResultRow } from '../results.repository';
 
@@ -59,7 +61,7 @@ export class ResultSink {
    */
   constructor(
     private readonly orm: MikroORM,
-    private readonly repos: { jobs: JobRepository; results: ResultRepository },
+    private readonly repos: { jobs: JobRepository; results: ResultRepository; waited?: WaitedResults },
     private readonly lingerMs = 5,
     private readonly maxGroup = 128,
   ) {}
@@ -141,6 +143,10 @@ export class ResultSink {
         }
       }
       for (const { job, row } of group) if (landed.has(row.id)) job.stored.set(row.imageId, row.id);
+      // Predictions a request in this process waits on: its answer is made from these rows, not read back.
+      if (entity === Prediction && this.repos.waited)
+        for (const { job, row } of group)
+          if (landed.has(row.id)) this.repos.waited.landed(job.jobId, [columnRow(em, entity, row)]);
       for (const job of landing.keys()) if (finished.has(job.jobId)) job.finishedAt = finishedAt;
       for (const w of group) {
         const id = w.job.stored.get(w.row.imageId);

@@ -27,6 +27,7 @@ import type { ImageRef } from '../job-request';
 import { AttemptState, type JobCancellations } from './cancellation';
 import { withRequestId } from '../../../infra/observability/request-scope';
 import type { DecodedPixels } from './decoded-pixels';
+import type { WaitedResults } from './waited-results';
 import { predictionRow, segmentationRow, type CommonColumns } from './result-rows';
 import { segmentAndStore } from './segment-and-store';
 import type { AbstainConfig } from '../../../infra/config';
@@ -54,6 +55,8 @@ export interface RunnerDeps {
   cancellations: JobCancellations;
   /** Pixels uploads in this process decoded for the jobs that follow them (inline mode). */
   decoded?: DecodedPixels;
+  /** Predictions of jobs a request in this process waits on, handed over as they land (inline mode). */
+  waited?: WaitedResults;
 }
 
 const kindLabel = (job: InferenceJob) => job.kind.toLowerCase();
