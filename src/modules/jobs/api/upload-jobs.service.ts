@@ -2,6 +2,7 @@ import type { InferenceJob, Image } from '../../../entities';
 import { badInput } from '../../../infra/errors';
 import { displayedSize, uploadImages, type IncomingFile, type UploadDeps } from '../../images';
 import type { Caller } from '../../patients';
+import type { WaitedResults } from '../runner/waited-results';
 import {
   MAX_IMAGES_PER_JOB,
   type ClassifyArgs,
@@ -39,8 +40,8 @@ export async function uploadAndQueue(
   input: UploadAndQueueInput,
   opts: {
     beforeTransaction?: () => Promise<void>;
-    /** The recorded jobs, before any is queued (the caller says it waits on them). */
-    beforeEnqueue?: (jobs: readonly InferenceJob[]) => void;
+    /** The caller waits on the jobs in this process: their predictions are kept for it as they land. */
+    waited?: WaitedResults;
   } = {},
 ): Promise<{ images: Image[]; jobs: InferenceJob[] }> {
   const { em, jobs: service } = deps;
@@ -77,8 +78,14 @@ export async function uploadAndQueue(
     },
     beforeTransaction: opts.beforeTransaction,
   });
-  opts.beforeEnqueue?.(records.map((r) => r.job));
+  // Said before any job is queued, so no prediction can land unkept; forgotten again if queueing fails.
+  for (const { job } of records) opts.waited?.expect(job.id);
   const jobs: InferenceJob[] = [];
-  for (const { job } of records) jobs.push(await service.enqueue(em, job));
+  try {
+    for (const { job } of records) jobs.push(await service.enqueue(em, job));
+  } catch (e) {
+    for (const { job } of records) opts.waited?.take(job.id);
+    throw e;
+  }
   return { images, jobs };
 }

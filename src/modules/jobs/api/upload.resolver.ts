@@ -52,31 +52,23 @@ export class UploadImagesResolver {
     // With wait, where this process runs the jobs, their predictions come back from the runner as they land
     // (WaitedResults): the answer's latestPrediction is made from them, not read back.
     const waited = wait ? services.inference.waited : undefined;
-    const expected: string[] = [];
+    const { images, jobs } = await uploadAndQueue(
+      { em, store: services.files, config: services.config, jobs: services.inference.service },
+      user,
+      { patientId, lesionId, files, classify, segment },
+      { waited },
+    );
     try {
-      const { images, jobs } = await uploadAndQueue(
-        { em, store: services.files, config: services.config, jobs: services.inference.service },
-        user,
-        { patientId, lesionId, files, classify, segment },
-        {
-          beforeEnqueue: (recorded) => {
-            for (const job of recorded) {
-              waited?.expect(job.id);
-              expected.push(job.id);
-            }
-          },
-        },
-      );
       // The answer is the images (their other results read with their own access checks), not the jobs.
       await settle(ctx, user, jobs, wait, false);
       if (waited)
         primeLatestPredictions(
           ctx,
-          expected.flatMap((id) => waited.take(id)),
+          jobs.flatMap((j) => waited.take(j.id)),
         );
       return images;
     } finally {
-      for (const id of expected) waited?.take(id);
+      for (const j of jobs) waited?.take(j.id);
     }
   }
 }
