@@ -11,7 +11,7 @@ import type { ClassificationSummary } from '../../../inference/classification';
 import { classifyWithMembers } from '../../../inference/ensemble-classification';
 import { ensembleDecisionThreshold } from '../../../inference/ensemble';
 import type { MemberDisagreement } from '../../../inference/ensemble-disagreement';
-import { camToImage, featureMapAt, type ModelFit } from '../../../inference/cam-map';
+import { featureMapAt, type ModelFit } from '../../../inference/cam-map';
 import { gradCam, UnsupportedHeadError, type CamResult } from '../../../inference/gradcam';
 import { scoreCam } from '../../../inference/score-cam';
 import { fillScopeSurround } from '../../../inference/scope-fill';
@@ -24,6 +24,7 @@ import { movable, type ImageWork } from './image-threads';
 import { decodeKey, type DecodedImage, type DisplayedSize } from './decoded-pixels';
 import { measureDecoded } from './abstain-check';
 import type { QualityFigures } from '../../../inference/image-quality';
+import type { StoredCam } from '../cam-map-file';
 
 /** An image's bytes, or the path of its file (sharp then reads it on its own threads). */
 export type ImageSource = Buffer | string;
@@ -132,10 +133,8 @@ export interface CamOutput {
   targetLabel: string;
   /** Which member it explains. */
   model: string;
-  /** [0, 1] at the image size. */
-  map: Float32Array;
-  width: number;
-  height: number;
+  /** The CAM at feature resolution and what lays it on the image: stored as it is (cam-map-file.ts). */
+  map: StoredCam;
 }
 
 export interface ClassifyResult {
@@ -246,14 +245,11 @@ async function explain(
       },
     });
   }
-  const size = camSize(shown);
   return {
     method: result.method,
     targetLabel: m.labels![result.targetClass],
     model: `${r.spec.model}@${r.spec.version}`,
-    map: camToImage(result.cam, result.width, result.height, size.width, size.height, fitOf(m)),
-    width: size.width,
-    height: size.height,
+    map: { cam: result.cam, camWidth: result.width, camHeight: result.height, ...camSize(shown), fit: fitOf(m) },
   };
 }
 

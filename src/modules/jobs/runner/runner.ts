@@ -345,7 +345,7 @@ export class JobRunner {
       const p = predictionRow(row, r, req, r.decisionThreshold, this.deps.abstain);
       if (r.cam) {
         // The map only: the heatmap and overlays are rendered from it when first asked for.
-        const mapFile = await files.putBuffer(encodeMap(r.cam.map, r.cam.width, r.cam.height));
+        const mapFile = await files.putBuffer(encodeMap(r.cam.map));
         Object.assign(p, {
           gradCamMethod: r.cam.method,
           gradCamTarget: r.cam.targetLabel,
