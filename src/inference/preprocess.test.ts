@@ -41,6 +41,20 @@ describe('rgbToTensor', () => {
     ]);
   });
 
+  it('NCHW / BGR: the blue plane first, each channel through its own mean and std', () => {
+    const s = spec({ colorOrder: 'BGR', scale: 1, mean: [1, 2, 3], std: [2, 4, 8] });
+    expect(Array.from(rgbToTensor(rgb, s))).toEqual([
+      (255 - 1) / 2,
+      (30 - 1) / 2,
+      (128 - 2) / 4,
+      (20 - 2) / 4,
+      -3 / 8,
+      7 / 8,
+    ]);
+    // The same spec object again (its tables are kept): the same answer.
+    expect(Array.from(rgbToTensor(rgb, s))).toEqual(Array.from(rgbToTensor(rgb, { ...s })));
+  });
+
   it('agrees exactly with the formula on every byte value', () => {
     const s = spec({ width: 256, height: 1 });
     const bytes = Uint8Array.from({ length: 256 * 3 }, (_, i) => (i * 97 + 13) % 256);

@@ -45,10 +45,21 @@ export async function decodeAndResize(
 }
 
 /** Per channel (in the tensor's order), each byte value's normalised float: (v * scale - mean) / std. */
-function channelTables(spec: InputSpec): Float32Array[] {
+function makeChannelTables(spec: InputSpec): Float32Array[] {
   return [0, 1, 2].map((c) =>
     Float32Array.from({ length: 256 }, (_, v) => (v * spec.scale - spec.mean[c]) / spec.std[c]),
   );
+}
+
+/**
+ * The tables of a spec, made once per spec object (a manifest's `input`, shared by every image of its
+ * model, and never changed once loaded): making them cost as much as converting a 128 x 128 image.
+ */
+const tableCache = new WeakMap<InputSpec, Float32Array[]>();
+function channelTables(spec: InputSpec): Float32Array[] {
+  let tables = tableCache.get(spec);
+  if (!tables) tableCache.set(spec, (tables = makeChannelTables(spec)));
+  return tables;
 }
 
 /**
@@ -61,20 +72,25 @@ export function rgbToTensor(rgb: Uint8Array, spec: InputSpec, out = new Float32A
   const plane = width * height;
   if (rgb.length !== plane * 3) throw new Error(`expected ${plane * 3} bytes, got ${rgb.length}`);
   if (out.length !== plane * 3) throw new Error(`expected a tensor of ${plane * 3} values, got ${out.length}`);
-  // Tensor channel c reads byte channel order[c].
-  const [o0, o1, o2] = spec.colorOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
-  const [t0, t1, t2] = channelTables(spec);
+  // Tensor channel c reads byte channel order[c]; turned around, byte channel j goes to tensor channel
+  // c(j) through that channel's table, so the loops read bytes at fixed offsets (half the time of
+  // reading them at offsets held in variables).
+  const tables = channelTables(spec);
+  const to = spec.colorOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+  const [t0, t1, t2] = [tables[to[0]], tables[to[1]], tables[to[2]]];
   if (spec.layout === 'NCHW') {
+    const [b0, b1, b2] = [to[0] * plane, to[1] * plane, to[2] * plane];
     for (let p = 0, i = 0; p < plane; p++, i += 3) {
-      out[p] = t0[rgb[i + o0]];
-      out[plane + p] = t1[rgb[i + o1]];
-      out[2 * plane + p] = t2[rgb[i + o2]];
+      out[b0 + p] = t0[rgb[i]];
+      out[b1 + p] = t1[rgb[i + 1]];
+      out[b2 + p] = t2[rgb[i + 2]];
     }
   } else {
+    const [c0, c1, c2] = to;
     for (let i = 0; i < plane * 3; i += 3) {
-      out[i] = t0[rgb[i + o0]];
-      out[i + 1] = t1[rgb[i + o1]];
-      out[i + 2] = t2[rgb[i + o2]];
+      out[i + c0] = t0[rgb[i]];
+      out[i + c1] = t1[rgb[i + 1]];
+      out[i + c2] = t2[rgb[i + 2]];
     }
   }
   return out;
