@@ -147,6 +147,38 @@ describe('JwtService', () => {
     await expect(svc.verifyAccessToken(token)).resolves.toEqual({ ...claims, exp: payload.exp });
   });
 
+  it('a token verified before is answered without verifying it again, and only while it is valid', async () => {
+    let t = Date.now();
+    const clocked = new JwtService(ring, settings, () => new Date(t));
+    const token = await clocked.signAccessToken(claims);
+    const first = await clocked.verifyAccessToken(token);
+    await expect(clocked.verifyAccessToken(token)).resolves.toEqual(first);
+    expect(clocked.verified.hits).toBe(1);
+    // The same text with one signature character changed is another token: verified, and refused.
+    const flipped = token.slice(0, -2) + (token.at(-2) === 'A' ? 'B' : 'A') + token.at(-1);
+    await expectReason(clocked.verifyAccessToken(flipped), 'TOKEN_INVALID');
+    // Kept as an access token, it is still not a challenge token.
+    await expectReason(clocked.verifyChallengeToken(token), 'TOKEN_INVALID');
+    // 15 minutes later (past the 5 s tolerance) it is expired, kept or not.
+    t += 905_000;
+    await expectReason(clocked.verifyAccessToken(token), 'TOKEN_EXPIRED');
+    expect(clocked.verified.hits).toBe(1);
+  });
+
+  it('keys re-read after a rotation elsewhere: what was verified before is verified again', async () => {
+    const keyDir = path.join(dir, 'rotating');
+    const reader = new JwtService(await loadKeyRing({ keyDir }), settings, undefined, () => loadKeyRing({ keyDir }));
+    const token = await reader.signAccessToken(claims);
+    await reader.verifyAccessToken(token);
+    expect(reader.verified.size).toBe(1);
+    const rotated = await rotateKeys({ keyDir, now: () => Date.now() + 1000 });
+    await reader.verifyAccessToken(await new JwtService(rotated, settings).signAccessToken(claims));
+    // The reload forgot the first token; the new one was verified under the new ring and kept.
+    expect(reader.verified.size).toBe(1);
+    await expect(reader.verifyAccessToken(token)).resolves.toMatchObject(claims);
+    expect(reader.verified.hits).toBe(0);
+  });
+
   it('expired token -> TOKEN_EXPIRED', async () => {
     const past = new JwtService(ring, settings, () => new Date(Date.now() - 3600_000));
     await expectReason(svc.verifyAccessToken(await past.signAccessToken(claims)), 'TOKEN_EXPIRED');

@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject,
 import { chmodSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint, createLocalJWKSet, errors, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { VerifiedTokens } from './verified-tokens';
 import { AppError } from '../../../infra/errors';
 
 /** The only signature algorithm accepted. `alg: none`, HS256 with the public key, RS/ES*: all refused. */
@@ -183,6 +184,8 @@ export class JwtService {
   private lastReload = 0;
   /** The verification keys of `ring`, imported once (createLocalJWKSet caches what it imports). */
   private keySet: ReturnType<typeof createLocalJWKSet>;
+  /** Tokens verified under `keySet`, by type and text (verified-tokens.ts). */
+  readonly verified = new VerifiedTokens();
 
   /**
    * `reloadRing` (optional) re-reads the keys: another process sharing DATA_DIR may have rotated
@@ -241,6 +244,11 @@ export class JwtService {
 
   private async verify(token: string, type: TokenType, retried = false): Promise<JWTPayload> {
     if (typeof token !== 'string' || token.length > 4096) throw jwtError('TOKEN_INVALID');
+    const currentDate = this.now();
+    const tolerance = this.settings.clockToleranceSeconds ?? 5;
+    const key = `${type} ${token}`;
+    const known = this.verified.get(key, Math.floor(currentDate.getTime() / 1000), tolerance);
+    if (known) return known;
     try {
       const { payload } = await jwtVerify(token, this.keySet, {
         algorithms: [JWT_ALGORITHM],
@@ -248,9 +256,10 @@ export class JwtService {
         audience: this.settings.audience,
         typ: type,
         requiredClaims: ['sub', 'exp', 'iat'],
-        clockTolerance: this.settings.clockToleranceSeconds ?? 5,
-        currentDate: this.now(),
+        clockTolerance: tolerance,
+        currentDate,
       });
+      this.verified.set(key, payload);
       return payload;
     } catch (e) {
       if (e instanceof errors.JWTExpired) throw jwtError('TOKEN_EXPIRED');
@@ -268,6 +277,8 @@ export class JwtService {
     try {
       this.ring = await this.reloadRing();
       this.keySet = createLocalJWKSet(this.ring.jwks());
+      // Verified under the keys before: a key the new ring no longer holds must not keep its tokens valid.
+      this.verified.clear();
     } catch {
       return false;
     }
