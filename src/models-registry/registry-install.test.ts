@@ -1,6 +1,6 @@
 /** ModelRegistry: uploads, discovery at start, MODEL_WATCH, and changes broadcast to other processes. */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IMAGES, makeClassifierPackage } from '../../test/fixtures/models/packages';
 import { classify, NAME, recordEvents, registryHarness, until } from './__fixtures__/registry-harness';
@@ -109,6 +109,39 @@ describe('ModelRegistry: uploads, discovery, watching, other processes', () => {
     h.registries.push(later);
     await later.start([plugins]);
     expect(later.activeVersion(NAME)).toBe('1.0.0');
+  });
+
+  it('a version the store knows loads from another folder when its model is the same (a moved installation), not when it differs', async () => {
+    const store = new InMemoryRegistryStore();
+    const first = newRegistry({ store });
+    const before = await makeClassifierPackage(join(h.work, 'release-1', 'plugins'), { model: 'v1' });
+    expect((await first.start([join(h.work, 'release-1', 'plugins')])).loaded).toHaveLength(1);
+    expect(first.activeVersion(NAME)).toBe('1.0.0');
+    await first.close();
+    // The next release, in a directory of its own over the same store; the old directory is removed.
+    const plugins2 = join(h.work, 'release-2', 'plugins');
+    const moved = await makeClassifierPackage(plugins2, { model: 'v1' });
+    await rm(join(h.work, 'release-1'), { recursive: true });
+    const next = new ModelRegistry({ packagesDir: join(h.work, 'store2'), store });
+    h.registries.push(next);
+    const started = await next.start([plugins2]);
+    expect(started).toMatchObject({ failed: [], loaded: [expect.objectContaining({ version: '1.0.0' })] });
+    expect(next.activeVersion(NAME)).toBe('1.0.0');
+    expectAnswerOf(await next.withModel(NAME, undefined, (l) => classify(l, IMAGES[0])), IMAGES[0], 'v1');
+    // The store now names the folder that exists.
+    expect((await store.getVersion(NAME, '1.0.0'))!.packageDir).toBe(moved);
+    expect(moved).not.toBe(before);
+    // Another model under the same name and version is refused, wherever it is.
+    const other = join(h.work, 'release-3', 'plugins');
+    await makeClassifierPackage(other, { model: 'v2' });
+    const third = new ModelRegistry({ packagesDir: join(h.work, 'store3'), store });
+    h.registries.push(third);
+    const refused = await third.start([other]);
+    expect(refused.loaded).toEqual([]);
+    expect(refused.failed).toEqual([
+      expect.objectContaining({ error: expect.objectContaining({ code: 'CONFLICT', check: 'version.exists' }) }),
+    ]);
+    expect((await store.getVersion(NAME, '1.0.0'))!.packageDir).toBe(moved);
   });
 
   it('MODEL_WATCH: a new version folder is validated and loaded, activated only when its manifest says so', async () => {

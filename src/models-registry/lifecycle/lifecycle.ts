@@ -88,9 +88,9 @@ export class Lifecycle implements ChangeTarget {
       prepared = await (catalogueOnly ? inspectPackage : preparePackage)(pathOrArchive, {
         limits: this.deps.limits,
         workDir: join(packagesDir, '.incoming'),
-        exists: async (n, v) => {
+        exists: async (n, v, manifest) => {
           await opts.checkName?.(n);
-          return this.versionExists(n, v, folder);
+          return this.versionExists(n, v, folder, manifest.files[manifest.modelFile]);
         },
         device: opts.device ?? this.deps.defaultDevice,
         threads: opts.threads,
@@ -149,10 +149,19 @@ export class Lifecycle implements ChangeTarget {
     return catalogue.info(e);
   }
 
-  /** Records a new version in the store; one the store already holds (seen again from its folder) keeps its row. */
+  /**
+   * Records a new version in the store. One the store already holds (seen again) keeps its row, with
+   * this folder as its place when the folder it names is gone (the installation moved), so that
+   * another process loading it from the store finds its files.
+   */
   private async record(e: Entry, device: DeviceInfo | null): Promise<void> {
     const { store } = this.deps;
-    if (await store.getVersion(e.name, e.version).catch(() => null)) return;
+    const held = await store.getVersion(e.name, e.version).catch(() => null);
+    if (held) {
+      if (resolve(held.packageDir) !== resolve(e.dir) && !existsSync(held.packageDir))
+        await store.recordVersion({ ...held, packageDir: e.dir }).catch(() => undefined);
+      return;
+    }
     await store
       .recordVersion({
         name: e.name,
@@ -172,13 +181,22 @@ export class Lifecycle implements ChangeTarget {
 
   /**
    * Whether name@version is taken. A version the store knows from the same folder is not a
-   * conflict: it is the same package seen again (another process, or a restart).
+   * conflict: it is the same package seen again (another process, or a restart). Nor is one the
+   * store knows with the same model file from another folder: the same package where an
+   * installation now keeps it (a release deployed to a new directory over the same database). A
+   * different model under a version the store knows stays a conflict, and so does any upload.
    */
-  private async versionExists(name: string, version: string, folder: string | null): Promise<boolean> {
+  private async versionExists(
+    name: string,
+    version: string,
+    folder: string | null,
+    modelSha256: string | undefined,
+  ): Promise<boolean> {
     if (this.deps.catalogue.has(name, version)) return true;
     const rec = await this.deps.store.getVersion(name, version);
     if (!rec) return false;
-    return !(folder && resolve(rec.packageDir).startsWith(folder));
+    if (!folder) return true;
+    return !(resolve(rec.packageDir).startsWith(folder) || rec.modelSha256 === modelSha256);
   }
 
   /**

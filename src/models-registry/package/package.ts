@@ -176,8 +176,8 @@ export interface PrepareOptions extends OpenOptions {
   /** Device or preference list; default: the manifest's `devices`. */
   device?: string | readonly string[];
   threads?: Threads;
-  /** Refuses a name@version that already exists (check `version.exists`, code CONFLICT). */
-  exists?: (name: string, version: string) => boolean | Promise<boolean>;
+  /** Refuses a name@version that already exists (check `version.exists`, code CONFLICT); told the manifest too. */
+  exists?: (name: string, version: string, manifest: Manifest) => boolean | Promise<boolean>;
   /** Told the manifest as soon as it parses (so a later refusal can be reported with the model's name). */
   onManifest?: (manifest: Manifest) => void;
 }
@@ -227,7 +227,7 @@ export async function inspectPackage(pathOrArchive: string, opts: PrepareOptions
   try {
     const manifest = await readManifest(opened.root);
     opts.onManifest?.(manifest);
-    if (opts.exists && (await opts.exists(manifest.name, manifest.version))) {
+    if (opts.exists && (await opts.exists(manifest.name, manifest.version, manifest))) {
       throw packageError(
         'version.exists',
         `${manifest.name}@${manifest.version} already exists`,
