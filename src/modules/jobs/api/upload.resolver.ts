@@ -10,6 +10,7 @@ import { settle } from './jobs.resolver';
 import { primeLatestPredictions } from './image-results.resolver';
 import { ClassifyInput, SegmentInput } from './upload.types';
 import { uploadAndQueue } from './upload-jobs.service';
+import type { ColumnRow } from '../runner/waited-results';
 
 /**
  * uploadImages: the images module stores the files; this module owns the mutation because it may
@@ -58,17 +59,15 @@ export class UploadImagesResolver {
       { patientId, lesionId, files, classify, segment },
       { waited },
     );
+    let rows: ColumnRow[] = [];
     try {
       // The answer is the images (their other results read with their own access checks), not the jobs.
       await settle(ctx, user, jobs, wait, false);
-      if (waited)
-        primeLatestPredictions(
-          ctx,
-          jobs.flatMap((j) => waited.take(j.id)),
-        );
-      return images;
     } finally {
-      for (const j of jobs) waited?.take(j.id);
+      // Taken whatever the wait's end, so nothing stays kept for a request that has gone.
+      if (waited) rows = jobs.flatMap((j) => waited.take(j.id));
     }
+    primeLatestPredictions(ctx, rows);
+    return images;
   }
 }

@@ -144,9 +144,10 @@ export class ResultSink {
       }
       for (const { job, row } of group) if (landed.has(row.id)) job.stored.set(row.imageId, row.id);
       // Predictions a request in this process waits on: its answer is made from these rows, not read back.
-      if (entity === Prediction && this.repos.waited)
+      const { waited } = this.repos;
+      if (entity === Prediction && waited)
         for (const { job, row } of group)
-          if (landed.has(row.id)) this.repos.waited.landed(job.jobId, [columnRow(em, entity, row)]);
+          if (landed.has(row.id) && waited.waitsOn(job.jobId)) waited.landed(job.jobId, [columnRow(em, entity, row)]);
       for (const job of landing.keys()) if (finished.has(job.jobId)) job.finishedAt = finishedAt;
       for (const w of group) {
         const id = w.job.stored.get(w.row.imageId);

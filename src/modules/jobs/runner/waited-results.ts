@@ -16,6 +16,11 @@ export class WaitedResults {
     this.waiting.set(jobId, []);
   }
 
+  /** Whether a request here waits on `jobId` (so the runner makes its rows only for those). */
+  waitsOn(jobId: string): boolean {
+    return this.waiting.has(jobId);
+  }
+
   /** Rows just stored for `jobId` (ignored unless a request waits on it). */
   landed(jobId: string, rows: readonly ColumnRow[]): void {
     this.waiting.get(jobId)?.push(...rows);
