@@ -16,11 +16,15 @@ export interface ServeProcess {
 }
 
 /** Runs the built `dermagraph serve` as `npm start` does and resolves once it logs that it is ready. */
-export function spawnServe(env: Record<string, string>, timeoutMs = 60_000): Promise<ServeProcess> {
+export function spawnServe(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  extraNodeArgs: string[] = [],
+): Promise<ServeProcess> {
   const started = process.hrtime.bigint();
   // BENCH_SERVE_NODE_ARGS: node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile
   // a bench's server (NODE_OPTIONS does not allow --cpu-prof).
-  const nodeArgs = (process.env.BENCH_SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...(process.env.BENCH_SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean), ...extraNodeArgs];
   const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve'], {
     // DOTENV_PATH: a developer's .env in the repository must not change what is measured or tested.
     env: { PATH: process.env.PATH ?? '', DOTENV_PATH: '/dev/null', ...env },

@@ -8,6 +8,8 @@ import { askPeer, bareFlow, type Flow, peerFlows, serverFlows, upload, unique, U
 import { startPeer } from './peer-process';
 import { type Mode, startServerUnderTest } from './server';
 import { StageBreakdown, STAGES_DESCRIPTION } from './stages';
+import { CPU_STEPS_DESCRIPTION } from './cpu-steps';
+import { measureCpuSteps } from './measure-cpu-steps';
 import { runWindow, type Window } from './window';
 
 /**
@@ -38,6 +40,7 @@ export async function peerBench(): Promise<void> {
   const bare = await bareFlow(image);
   const rows: Row[] = [];
   const stageRows: Row[] = [];
+  const cpuStepRows: Row[] = [];
   const summary: Record<string, number | string> = {
     'peer torch threads': peer.threads,
     peer: peer.versions,
@@ -79,6 +82,8 @@ export async function peerBench(): Promise<void> {
       } finally {
         await server.stop();
       }
+      process.stderr.write(`  ${mode} CPU by step, c=1\n`);
+      cpuStepRows.push(...(await measureCpuSteps(mode, image, SECONDS * 3)));
     }
   } finally {
     await bare.release();
@@ -90,7 +95,10 @@ export async function peerBench(): Promise<void> {
     description: `the seeds' stack (FastAPI + PyTorch, bench/peer/peer_service.py, dg-gap-classifier's weights read from its ONNX file) vs this server (npm start, production, one image per request over multipart unless said) vs the bare runtime (sharp + onnxruntime-node in the bench process), same image (${path.basename(IMAGE)}), one client (Node fetch + FormData) for all; ${ROUNDS} interleaved rounds of ${SECONDS} s windows (c=1 then c=8, every flow), pooled; CPU per image from /proc: the server's process tree + its database's PostgreSQL backends and background processes, the peer's process, the bench process for bare`,
     rows,
     summary,
-    tables: [{ title: 'peer: stage breakdown', description: STAGES_DESCRIPTION, rows: stageRows }],
+    tables: [
+      { title: 'peer: stage breakdown', description: STAGES_DESCRIPTION, rows: stageRows },
+      { title: 'peer: CPU by step', description: CPU_STEPS_DESCRIPTION, rows: cpuStepRows },
+    ],
   });
 }
 

@@ -27,7 +27,10 @@ export interface ServerUnderTest {
  * quotas out of the way, login without the email round trip. embedded: no DATABASE_URL, so PGlite under
  * DATA_DIR inside the API process; postgresql: a fresh database on DATABASE_URL's (or the local) server.
  */
-export async function startServerUnderTest(mode: Mode): Promise<ServerUnderTest> {
+export async function startServerUnderTest(
+  mode: Mode,
+  opts: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+): Promise<ServerUnderTest> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `dg-bench-peer-${mode}-`));
   const db = mode === 'postgresql' ? await createBenchDatabase('peer') : null;
   const env: Record<string, string> = {
@@ -50,7 +53,7 @@ export async function startServerUnderTest(mode: Mode): Promise<ServerUnderTest>
   };
   let serve;
   try {
-    serve = await spawnServe({ ...env, ...secrets }, 180_000);
+    serve = await spawnServe({ ...env, ...opts.env, ...secrets }, 180_000, opts.nodeArgs);
   } catch (e) {
     await cleanup();
     throw e;
