@@ -18,6 +18,7 @@ import { Migration20261203120000_segmentation_members } from './Migration2026120
 import { Migration20261203150000_classification_ensembles } from './Migration20261203150000_classification_ensembles';
 import { Migration20261203160000_prediction_abstention } from './Migration20261203160000_prediction_abstention';
 import { Migration20261204100000_default_classifier_gap } from './Migration20261204100000_default_classifier_gap';
+import { Migration20261205100000_prediction_cam_map } from './Migration20261205100000_prediction_cam_map';
 
 /**
  * Every migration, in order. Listed by hand (not globbed) so the same list works from the
@@ -46,4 +47,5 @@ export const migrationsList: MigrationObject[] = [
   },
   { name: 'Migration20261203160000_prediction_abstention', class: Migration20261203160000_prediction_abstention },
   { name: 'Migration20261204100000_default_classifier_gap', class: Migration20261204100000_default_classifier_gap },
+  { name: 'Migration20261205100000_prediction_cam_map', class: Migration20261205100000_prediction_cam_map },
 ];

@@ -12,6 +12,7 @@ import { sweepUnreferencedFiles, type FileGcReport, type ReferencedFiles } from 
 export const FILE_REFERENCES: ReadonlyArray<{ table: string; column: string }> = [
   { table: 'images', column: 'sha256' },
   { table: 'predictions', column: 'grad_cam_heatmap_sha256' },
+  // A map kept in its row (grad_cam_map) or, on rows stored before, a file; either way its renderings are files.
   { table: 'predictions', column: 'grad_cam_map_sha256' },
   { table: 'segmentations', column: 'mask_sha256' },
   { table: 'segmentations', column: 'probability_sha256' },

@@ -8,7 +8,7 @@ import { collectFiles } from '../app/file-gc';
 /**
  * `dermagraph gc-files [--dry-run] [--grace-minutes N]`: one sweep of DATA_DIR/files, removing the
  * files no row references (left by a crash between storing files and committing rows), and
- * derived copies and staged uploads without their original. Safe while servers and workers run
+ * derived copies without their original (and no row keeping its bytes) and staged uploads. Safe while servers and workers run
  * on the same DATA_DIR (see src/infra/storage/file-gc.ts); with the embedded database, stop the
  * server first (PGlite belongs to one process).
  */

@@ -45,12 +45,19 @@ export interface QualityRecord {
 /**
  * A classification of one image. `imageId` / `patientId` are the [3] entities' ids (kept as plain
  * uuids so this table does not depend on their module order); the owner is the user who asked.
- * Grad-CAM files are content-addressed in the file store (sha256).
+ * The Grad-CAM map is kept in the row (rows stored before: a file of the store, named by its sha256);
+ * its renderings are cached in the file store.
  */
 @Entity({ tableName: 'predictions' })
 @Index({ properties: ['owner', 'createdAt'] })
 @Index({ properties: ['patientId', 'createdAt'] })
 @Index({ properties: ['imageId'] })
+// Heatmap URLs name a map by its sha256 (Migration20261205100000_prediction_cam_map).
+@Index({
+  name: 'predictions_grad_cam_map_sha256_index',
+  expression:
+    'create index "predictions_grad_cam_map_sha256_index" on "predictions" ("grad_cam_map_sha256") where "grad_cam_map" is not null',
+})
 // One result per image of a job, whatever happens to workers (a takeover racing a slow worker loses the insert).
 @Unique({ name: 'predictions_job_image_unique', properties: ['job', 'imageId'] })
 export class Prediction extends ImageResult {
@@ -103,9 +110,16 @@ export class Prediction extends ImageResult {
   @Property({ type: 'text', nullable: true })
   gradCamModel?: string | null;
 
-  /** sha256 of the [0,1] map at the image size (raw, see jobs/cam-map-file.ts); heatmap and overlays render from it. */
+  /** sha256 of the map (jobs/cam-map-file.ts); heatmap URLs name it, and heatmap and overlays render from the map. */
   @Property({ type: 'text', nullable: true })
   gradCamMapSha256?: string | null;
+
+  /**
+   * The map itself (a few hundred bytes), kept in the row; null on rows stored before, whose map is a file
+   * of the store under gradCamMapSha256. Lazy: read by the routes that render it, not with every prediction.
+   */
+  @Property({ type: 'blob', nullable: true, lazy: true })
+  gradCamMap?: Buffer | null;
 
   /** Unused since the heatmap is rendered from the map on request (kept for rows written before). */
   @Property({ type: 'text', nullable: true })

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { Role } from '../../src/entities';
+import type { LocalFileStore } from '../../src/infra/storage/file-store';
+import { decodeMap } from '../../src/modules/jobs/cam-map-file';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { Q, fetchPng, seedImages, subscribeProgress, waitForJob } from './helpers';
@@ -81,6 +84,41 @@ describe('classifyImage', () => {
     const a = await fetchPng(server, p.gradCam.overlayUrl);
     const b = await fetchPng(server, p.gradCam.overlay30);
     expect(a.data.equals(b.data)).toBe(false);
+  }, 60_000);
+
+  it('keeps the Grad-CAM map in its prediction row, not in a file: the heatmap of the GRADCAM event answers at once, and a map kept as a file (rows stored before) renders the same', async () => {
+    const files = server.services.files as LocalFileStore;
+    const sql = (q: string, params: unknown[]) =>
+      server.services.db.orm.em.fork().getConnection().execute(q, params) as Promise<any[]>;
+    const filesBefore = await files.count();
+    const r = await server.gql<any>(Q.classify, { imageId: imageIds[2] }, alice.token);
+    expect(r.errors).toBeUndefined();
+    let asAnnounced: ReturnType<typeof fetchPng> | undefined;
+    const stream = await subscribeProgress(server.url, alice.token, r.data.classifyImage.id, Q.progress, (e) => {
+      if (e.stage === 'GRADCAM') asAnnounced = fetchPng(server, e.gradCam.heatmapUrl);
+    });
+    await stream.done;
+    await stream.close();
+    const heatmapUrl = stream.events.find((e) => e.stage === 'GRADCAM')!.gradCam.heatmapUrl;
+    const heatmap = await asAnnounced!;
+    expect(heatmap).toMatchObject({ status: 200, type: 'image/png', width: 250, height: 250, channels: 3 });
+
+    const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
+    const [row] = await sql('select grad_cam_map as map, grad_cam_map_sha256 as sha from predictions where id = ?', [
+      job.resultIds[0],
+    ]);
+    expect(createHash('sha256').update(row.map).digest('hex')).toBe(row.sha);
+    expect(decodeMap(row.map)).toMatchObject({ width: 250, height: 250 });
+    expect(await files.exists(row.sha)).toBe(false);
+    expect(await files.count()).toBe(filesBefore + 1); // the heatmap's rendering, and no map file
+
+    // As a row stored before keeps it: the map in a file of the store, none in the row; renderings made anew.
+    await files.remove(row.sha);
+    await files.putBuffer(row.map);
+    await sql('update predictions set grad_cam_map = null where id = ?', [job.resultIds[0]]);
+    const fromFile = await fetchPng(server, heatmapUrl);
+    expect(fromFile.status).toBe(200);
+    expect(fromFile.data.equals(heatmap.data)).toBe(true);
   }, 60_000);
 
   it('explains a chosen class with the MLP head and skips Grad-CAM when explain is false', async () => {

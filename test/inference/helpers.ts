@@ -92,13 +92,14 @@ export interface ProgressStream {
 
 /**
  * Subscribes to inferenceProgress over graphql-ws at `url` (http url of any api process); `query` asks for
- * other fields of the events (it must take `$jobId`).
+ * other fields of the events (it must take `$jobId`); `onEvent` sees each event as it arrives.
  */
 export async function subscribeProgress(
   url: string,
   token: string,
   jobId: string,
   query = Q.progress,
+  onEvent?: (event: Record<string, any>) => void,
 ): Promise<ProgressStream> {
   const client = await connectWs(url, token);
   const events: Array<Record<string, any>> = [];
@@ -111,6 +112,7 @@ export async function subscribeProgress(
       next: (r) => {
         if (r.errors) errors.push(...r.errors);
         if (r.data) events.push((r.data as any).inferenceProgress);
+        if (r.data) onEvent?.((r.data as any).inferenceProgress);
       },
       error: (e) => {
         errors.push(e);

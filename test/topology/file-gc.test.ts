@@ -75,7 +75,14 @@ it('removes old unreferenced files and their derived copies; keeps every referen
   const [imageId] = await seedImages(server, alice.id, ['ISIC_0000150']);
   const c = await server.gql<any>(Q.classify, { imageId, explain: true }, alice.token);
   expect(c.errors).toBeUndefined();
-  expect((await waitForJob(server, alice.token, c.data.classifyImage.id)).status).toBe('SUCCEEDED');
+  const classified = await waitForJob(server, alice.token, c.data.classifyImage.id);
+  expect(classified.status).toBe('SUCCEEDED');
+  // Its heatmap, rendered on request: a derived copy of a map that its prediction row keeps (no map file).
+  const prediction = (await server.gql<any>(Q.prediction, { id: classified.resultIds[0] }, alice.token)).data
+    .prediction;
+  const h = new URL(prediction.gradCam.heatmapUrl);
+  const heatmapUrl = `${server.url.replace('/graphql', '')}${h.pathname}${h.search}`;
+  expect((await fetch(heatmapUrl)).status).toBe(200);
   const s = await server.gql<any>(
     Q.segment,
     { imageIds: [imageId], members: [{ model: 'dg-seg-stats' }] },
@@ -89,11 +96,15 @@ it('removes old unreferenced files and their derived copies; keeps every referen
   const o = new URL(overlay.overlay80);
   expect((await fetch(`${server.url.replace('/graphql', '')}${o.pathname}${o.search}`)).status).toBe(200);
   const referenced = await storedFiles();
+  // image, mask, probability, overlay, the overlay at 0.8 and the heatmap
   expect(referenced.length).toBeGreaterThanOrEqual(6);
+  expect(referenced.filter((f) => f.endsWith('.heatmap'))).toHaveLength(1);
 
   // What a crash between storing files and committing rows leaves: an original with a derived copy, old.
   const orphan = await store.putBuffer(randomBytes(4096));
   await store.putCached(orphan.sha256, 'thumbnail', randomBytes(100));
+  // A rendering of bytes neither stored nor kept by any row (its row is gone), old.
+  const strayRendering = await store.putCached(randomBytes(32).toString('hex'), 'heatmap', randomBytes(100));
   const young = await store.putBuffer(randomBytes(2048)); // an upload whose rows are being committed now
   const staged = await store.tempFile();
   await fs.writeFile(staged, 'half an upload');
@@ -101,10 +112,12 @@ it('removes old unreferenced files and their derived copies; keeps every referen
   await age(store.path(orphan.sha256), 2 * DAY);
   await age((await store.cachedPath(orphan.sha256, 'thumbnail'))!, 2 * DAY);
   await age(staged, 2 * DAY);
+  await age(strayRendering, 2 * DAY);
 
   const dry = await gcCli(['--dry-run']);
   expect(dry.stdout).toContain('would remove 1 without a row (4096 bytes)');
-  expect(dry.stdout).toContain('would remove 0 derived copies'); // its original is still there
+  // The stray rendering only: the orphan's original is still there, and the heatmap's map is in its row.
+  expect(dry.stdout).toContain('would remove 1 derived copies');
   expect(await store.exists(orphan.sha256)).toBe(true);
 
   const run = await gcCli([]);
@@ -112,6 +125,7 @@ it('removes old unreferenced files and their derived copies; keeps every referen
   expect(run.stdout).toContain('removed 1 abandoned staged uploads');
   expect(await store.exists(orphan.sha256)).toBe(false);
   expect(await store.cachedPath(orphan.sha256, 'thumbnail')).toBeNull();
+  await expect(fs.stat(strayRendering)).rejects.toThrow();
   expect(await store.exists(young.sha256)).toBe(true);
   await expect(fs.stat(staged)).rejects.toThrow();
   const young1 = path.relative(store.root, store.path(young.sha256));
@@ -119,6 +133,7 @@ it('removes old unreferenced files and their derived copies; keeps every referen
   // The results still serve.
   const m = new URL(overlay.maskUrl);
   expect((await fetch(`${server.url.replace('/graphql', '')}${m.pathname}${m.search}`)).status).toBe(200);
+  expect((await fetch(heatmapUrl)).status).toBe(200);
 
   // A second sweep finds nothing; a grace shorter than the young file's age takes it too.
   expect((await collectFiles(server.config, server.services.db, store)).removed).toBe(0);

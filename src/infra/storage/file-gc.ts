@@ -82,7 +82,7 @@ export async function sweepUnreferencedFiles(
     }
   }
   await flush();
-  report.derivedRemoved = await sweepDerived(store, cutoff, opts.dryRun ?? false);
+  report.derivedRemoved = await sweepDerived(store, referenced, cutoff, opts.dryRun ?? false);
   // Staged files of uploads a dead process left: after an hour at most (as the store's own start-up sweep).
   if (!opts.dryRun) report.stagedRemoved = await store.sweepStaging(Math.min(opts.graceMs, 3_600_000), now);
   return report;
@@ -134,9 +134,18 @@ async function collect(
   }
 }
 
-/** Derived copies (`derived/ab/<sha>.<variant>`) whose original is not stored, once older than the cutoff. */
-async function sweepDerived(store: LocalFileStore, cutoff: number, dryRun: boolean): Promise<number> {
-  let removed = 0;
+/**
+ * Derived copies (`derived/ab/<sha>.<variant>`) whose original is not stored and that no row references,
+ * once older than the cutoff. A row can reference bytes it keeps itself (a Grad-CAM map in its prediction
+ * row): their renderings stay while it does.
+ */
+async function sweepDerived(
+  store: LocalFileStore,
+  referenced: ReferencedFiles,
+  cutoff: number,
+  dryRun: boolean,
+): Promise<number> {
+  const candidates: Array<{ sha: string; file: string }> = [];
   const derived = path.join(store.root, 'derived');
   for (const a of await entries(derived)) {
     if (!a.isDirectory() || !HEX2.test(a.name)) continue;
@@ -146,7 +155,15 @@ async function sweepDerived(store: LocalFileStore, cutoff: number, dryRun: boole
       const file = path.join(derived, a.name, f.name);
       const st = await fs.stat(file).catch(() => null);
       if (!st || st.mtimeMs > cutoff || (await store.exists(sha))) continue;
-      if (!dryRun) await fs.rm(file, { force: true });
+      candidates.push({ sha, file });
+    }
+  }
+  let removed = 0;
+  for (let i = 0; i < candidates.length; i += 500) {
+    const batch = candidates.slice(i, i + 500);
+    const inUse = await referenced([...new Set(batch.map((c) => c.sha))]);
+    for (const c of batch.filter((c) => !inUse.has(c.sha))) {
+      if (!dryRun) await fs.rm(c.file, { force: true });
       removed++;
     }
   }

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { camToImage, type ModelFit } from '../../inference/cam-map';
 
 /**
- * The stored form of a Grad-CAM map (a file in the content-addressed store, named on the prediction).
+ * The stored form of a Grad-CAM map: kept in its prediction row (`grad_cam_map`) and named by its sha256,
+ * which heatmap URLs carry; rows stored before have it as a file of the content-addressed store.
  *
  * What is stored is the CAM itself, at the feature map's resolution (4 x 4 to 16 x 16 values), with
  * the size of the image it lays on and how the model's input was cut from that image: everything
@@ -34,6 +36,12 @@ export interface StoredCam {
   width: number;
   height: number;
   fit?: ModelFit;
+}
+
+/** The map's bytes and the sha256 that names it. */
+export function storedMap(m: StoredCam): { bytes: Buffer; sha256: string } {
+  const bytes = encodeMap(m);
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 export function encodeMap(m: StoredCam): Buffer {

@@ -33,6 +33,7 @@ export { jobNodes } from './api/result-navigation.resolver';
 export type { KindHandler, KindRun } from './runner/runner';
 export { settle, WAIT_DESCRIPTION } from './api/jobs.resolver';
 export { asBuffer, movable } from './runner/image-threads';
+export { camMapBytes } from './cam-map-source';
 
 /** The module's resolvers: jobs (queue, list, cancel) and their results, and Patient.predictions / segmentations / latestPrediction. */
 export const jobsResolvers = [

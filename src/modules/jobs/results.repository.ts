@@ -22,6 +22,8 @@ function insertRowsSql(
   const meta = em.getMetadata(entity);
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const json = rows.map((r) => columnRow(em, entity, r, keys));
+  // Bytes (a Grad-CAM map) travel as bytea's hex text, which the row type's bytea column reads back.
+  for (const row of json) for (const k in row) if (Buffer.isBuffer(row[k])) row[k] = byteaHex(row[k]);
   const list = keys.map((k) => `"${columnOf(em, entity, k)}"`).join(', ');
   return {
     sql: `insert into "${meta.tableName}" (${list}) select ${list} from jsonb_populate_recordset(null::"${meta.tableName}", ?::jsonb) on conflict (job_id, image_id) do nothing returning id, owner_id, created_at`,
@@ -29,6 +31,8 @@ function insertRowsSql(
     table: meta.tableName,
   };
 }
+
+const byteaHex = (bytes: Buffer) => `\\x${bytes.toString('hex')}`;
 
 /** The column of an entity property. */
 function columnOf(em: EntityManager, entity: ResultEntity, key: string): string {

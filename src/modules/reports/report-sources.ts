@@ -4,7 +4,7 @@ import { Image, Prediction, Segmentation, type MemberRecord } from '../../entiti
 import type { FileStore } from '../../infra/storage/file-store';
 import type { SeverityThresholds } from '../../inference/severity';
 import { flagReasons } from '../../inference/abstain';
-import { asBuffer, movable, storedAbstention, type JobsModule } from '../jobs';
+import { asBuffer, camMapBytes, movable, storedAbstention, type JobsModule } from '../jobs';
 import type { ImageReportData, ReportModelRef } from './pdf/types';
 import type { ImageRow } from './csv/types';
 
@@ -38,7 +38,7 @@ export async function* reportImages(em: EntityManager, imageIds: readonly string
     const fork = em.fork();
     const [images, predictions, segmentations] = await Promise.all([
       fork.find(Image, { id: { $in: ids } }, { populate: ['patient', 'lesion'] }),
-      fork.find(Prediction, { imageId: { $in: ids } }),
+      fork.find(Prediction, { imageId: { $in: ids } }, { populate: ['gradCamMap'] }),
       fork.find(Segmentation, { imageId: { $in: ids } }),
     ]);
     const byId = new Map(images.map((img) => [img.id, img]));
@@ -99,13 +99,18 @@ export interface PdfSources {
 const GRADCAM_OPACITY = 0.5;
 
 /** The Grad-CAM overlay as the result URLs serve it (the same cached file when one was made). */
-async function gradCamOverlay(src: PdfSources, imageSha: string, mapSha: string): Promise<Buffer> {
+async function gradCamOverlay(
+  src: PdfSources,
+  imageSha: string,
+  mapSha: string,
+  mapInRow: Buffer | null | undefined,
+): Promise<Buffer> {
   const variant = `overlay-${GRADCAM_OPACITY.toFixed(2)}-${imageSha.slice(0, 24)}`;
   const hit = await src.files.cachedPath(mapSha, variant);
   if (hit) return readFile(hit);
-  const [image, map] = (await Promise.all([readFile(src.files.path(imageSha)), readFile(src.files.path(mapSha))])).map(
-    movable,
-  );
+  const [image, map] = (
+    await Promise.all([readFile(src.files.path(imageSha)), camMapBytes(src.files, mapSha, mapInRow)])
+  ).map(movable);
   const made = asBuffer(
     await src.images.run('gradCamOverlay', { image, map, opacity: GRADCAM_OPACITY }, [image.buffer, map.buffer]),
   );
@@ -157,7 +162,7 @@ export async function pdfData(
     gradcam:
       prediction?.gradCamMapSha256 && camModel
         ? {
-            overlay: await gradCamOverlay(src, image.sha256, prediction.gradCamMapSha256),
+            overlay: await gradCamOverlay(src, image.sha256, prediction.gradCamMapSha256, prediction.gradCamMap),
             models: [
               {
                 name: camModel[0],

@@ -10,11 +10,12 @@ import { asBuffer, movable, type ImageWork } from '../runner/image-threads';
 import type { Database } from '../../../infra/database/database';
 import type { ResultRepository } from '../results.repository';
 import { MEMBER_MASK } from './segmentation-members';
+import { readCamMap } from '../cam-map-source';
 
 /**
- * Signed URLs of inference results and the route that serves them. Grad-CAM URLs name the files
- * themselves (image and map), so they can be handed out in the `gradcam` progress event,
- * before the prediction row exists; segmentation URLs name the segmentation. Overlays at any
+ * Signed URLs of inference results and the route that serves them. Grad-CAM URLs name the image and
+ * the map by their sha256 (the map is kept in its prediction row, cam-map-source.ts), so the `gradcam`
+ * progress event can hand them out; segmentation URLs name the segmentation. Overlays at any
  * opacity are rendered on first request and cached beside the file they derive from.
  */
 export interface GradCamFiles {
@@ -84,16 +85,16 @@ export function resultFileRoutes(deps: {
       const etag = `"${id}-${variant}"`;
       if (variant === 'heatmap') {
         return cached(mapSha, 'heatmap', etag, async () => {
-          const map = movable(await readFile(files.path(mapSha)));
+          const map = movable(await readCamMap(deps.db.orm.em.fork(), files, mapSha));
           return asBuffer(await deps.images.run('gradCamHeatmap', { map }, [map.buffer]));
         });
       }
       if (!OVERLAY.test(variant)) throw notFound('File');
       const opacity = Number(variant.slice('overlay-'.length));
       return cached(mapSha, `${variant}-${imageSha.slice(0, 24)}`, etag, async () => {
-        const [image, map] = (await Promise.all([readFile(files.path(imageSha)), readFile(files.path(mapSha))])).map(
-          movable,
-        );
+        const [image, map] = (
+          await Promise.all([readFile(files.path(imageSha)), readCamMap(deps.db.orm.em.fork(), files, mapSha)])
+        ).map(movable);
         return asBuffer(await deps.images.run('gradCamOverlay', { image, map, opacity }, [image.buffer, map.buffer]));
       });
     },

@@ -7,7 +7,7 @@ import { Prediction } from '../../../entities/prediction';
 import { Segmentation } from '../../../entities/segmentation';
 import type { FileStore } from '../../../infra/storage/file-store';
 import type { ModelRegistry } from '../../../models-registry';
-import { encodeMap } from '../cam-map-file';
+import { storedMap } from '../cam-map-file';
 import type { SeverityThresholds } from '../../../inference/severity';
 import { PermanentJobError, type JobAttempt } from '../queue/queue';
 import type { ProgressPublisher, NewProgressEvent, Stage } from '../progress';
@@ -343,27 +343,29 @@ export class JobRunner {
       );
       // Quality of the pixels classified and the margin of the call: does the result abstain?
       const p = predictionRow(row, r, req, r.decisionThreshold, this.deps.abstain);
-      if (r.cam) {
-        // The map only: the heatmap and overlays are rendered from it when first asked for.
-        const mapFile = await files.putBuffer(encodeMap(r.cam.map));
+      // The map only, in the row: the heatmap and overlays are rendered from it when first asked for.
+      const cam = r.cam ? { ...r.cam, ...storedMap(r.cam.map) } : null;
+      if (cam)
         Object.assign(p, {
-          gradCamMethod: r.cam.method,
-          gradCamTarget: r.cam.targetLabel,
-          gradCamModel: r.cam.model,
-          gradCamMapSha256: mapFile.sha256,
+          gradCamMethod: cam.method,
+          gradCamTarget: cam.targetLabel,
+          gradCamModel: cam.model,
+          gradCamMapSha256: cam.sha256,
+          gradCamMap: cam.bytes,
         });
+      // Cancelled meanwhile: the result is not stored.
+      if (state.stopped) return;
+      // Another attempt's result for this image won: it was announced then.
+      if ((await this.sink.store(Prediction, results, p)) !== id) return;
+      // Announced once stored: the heatmap URL it carries reads the map from the row.
+      if (cam)
         await publish({
           ...base,
           stage: 'gradcam',
           progress: tracker.progress(STAGE_SHARE.gradcam),
           predictionId: id,
-          gradCam: { method: r.cam.method, mapSha256: mapFile.sha256, imageSha256: image.sha256 },
+          gradCam: { method: cam.method, mapSha256: cam.sha256, imageSha256: image.sha256 },
         });
-      }
-      // Cancelled meanwhile: the result is not stored.
-      if (state.stopped) return;
-      // Another attempt's result for this image won: it was announced then.
-      if ((await this.sink.store(Prediction, results, p)) !== id) return;
       await publish({ ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
     } else {
       const source = await read();
