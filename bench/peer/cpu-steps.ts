@@ -74,13 +74,6 @@ export const CPU_STEPS: CpuStep[] = [
     method: 'run',
   },
   {
-    step: 'store the Grad-CAM map file',
-    depth: 2,
-    module: 'infra/storage/file-store',
-    name: 'LocalFileStore',
-    method: 'putBuffer',
-  },
-  {
     step: 'store the result row',
     depth: 2,
     module: 'modules/jobs/runner/result-writer',
@@ -115,9 +108,8 @@ export function stepTarget(srcRoot: string, s: CpuStep): { holder: Record<string
 /** The table: per image, each step's calls and CPU, in the list's order, nested steps indented. */
 export function cpuStepRows(mode: string, totals: Record<string, StepTotal>, images: number): Row[] {
   const steps = [{ step: HTTP_STEP, depth: 0 }, ...CPU_STEPS.map(({ step, depth }) => ({ step, depth }))];
-  const seen = new Set<string>();
   return steps
-    .filter(({ step }) => totals[step] && !seen.has(step) && seen.add(step))
+    .filter(({ step }) => totals[step])
     .map(({ step, depth }) => {
       const t = totals[step];
       return {
