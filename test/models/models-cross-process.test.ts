@@ -104,24 +104,34 @@ it('an upload activated on one process becomes active on the other; activation, 
 });
 
 it('broadcast changes are applied in order: a slow load on the follower cannot overtake a later activation', async () => {
-  await upload('3.0.0', 'v2', false); // on A only; B must load it from storage when told to activate it
-  // Back to back on A (its mutation lock keeps the order): the two messages reach B a moment apart.
-  await Promise.all([
-    a.services.models.activate('tiny-classifier', '3.0.0'),
-    a.services.models.activate('tiny-classifier', '1.0.0'),
-  ]);
-  expect(await active(a, 'tiny-classifier')).toBe('1.0.0');
-  await eventually(
-    async () =>
-      b.services.models.versionInfo('tiny-classifier', '3.0.0') !== null &&
-      (await active(b, 'tiny-classifier')) === '1.0.0',
-  );
-  await new Promise((r) => setTimeout(r, 300)); // nothing still in flight may move it
-  expect(await active(b, 'tiny-classifier')).toBe('1.0.0');
-  // Only the originator writes the pointer: PostgreSQL says 1.0.0 too.
-  expect(await a.services.models.store.activeVersions()).toEqual(
-    expect.arrayContaining([{ name: 'tiny-classifier', version: '1.0.0' }]),
-  );
+  const events = await subscribeEvents(b, admin.token);
+  try {
+    await upload('3.0.0', 'v2', false); // on A only; B must load it from storage when told to activate it
+    // Back to back on A (its mutation lock keeps the order): the two messages reach B a moment apart.
+    await Promise.all([
+      a.services.models.activate('tiny-classifier', '3.0.0'),
+      a.services.models.activate('tiny-classifier', '1.0.0'),
+    ]);
+    expect(await active(a, 'tiny-classifier')).toBe('1.0.0');
+    // B's own switches, in the order it made them. (B had 1.0.0 active already, so waiting for "1.0.0 active"
+    // alone could end before B even applied the first message.)
+    const switchesOnB = () =>
+      events.events
+        .filter(
+          (e) => e.type === 'ACTIVATED' && e.name === 'tiny-classifier' && e.processId === b.services.models.processId,
+        )
+        .map((e) => e.version);
+    await events.waitFor(() => switchesOnB().length >= 2);
+    await new Promise((r) => setTimeout(r, 300)); // nothing still in flight may move it
+    expect(switchesOnB()).toEqual(['3.0.0', '1.0.0']);
+    expect(await active(b, 'tiny-classifier')).toBe('1.0.0');
+    // Only the originator writes the pointer: PostgreSQL says 1.0.0 too.
+    expect(await a.services.models.store.activeVersions()).toEqual(
+      expect.arrayContaining([{ name: 'tiny-classifier', version: '1.0.0' }]),
+    );
+  } finally {
+    await events.close();
+  }
 });
 
 it('a version uploaded to one process can be activated through another (loaded there from shared storage)', async () => {
