@@ -19,7 +19,7 @@ import type { JobsModule } from './jobs.module';
 
 export { createJobsModule, jobMode, severityOf } from './jobs.module';
 export type { JobsModule, JobsDeps } from './jobs.module';
-export { resultFileRoutes } from './api/result-files';
+export { gradCamOverlayKey, opacityVariant, renderGradCamOverlay, resultFileRoutes } from './api/result-files';
 // Result types and views other modules show (a patient's predictions and segmentations; research metrics).
 export { LesionMetricsValues, PredictionType, SegmentationType } from './api/jobs.types';
 export { toJob, toPrediction, toSegmentation } from './api/views';

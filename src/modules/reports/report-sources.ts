@@ -4,7 +4,14 @@ import { Image, Prediction, Segmentation, type MemberRecord } from '../../entiti
 import type { FileStore } from '../../infra/storage/file-store';
 import type { SeverityThresholds } from '../../inference/severity';
 import { flagReasons } from '../../inference/abstain';
-import { asBuffer, camMapBytes, movable, storedAbstention, type JobsModule } from '../jobs';
+import {
+  camMapBytes,
+  gradCamOverlayKey,
+  opacityVariant,
+  renderGradCamOverlay,
+  storedAbstention,
+  type JobsModule,
+} from '../jobs';
 import type { ImageReportData, ReportModelRef } from './pdf/types';
 import type { ImageRow } from './csv/types';
 
@@ -105,15 +112,11 @@ async function gradCamOverlay(
   mapSha: string,
   mapInRow: Buffer | null | undefined,
 ): Promise<Buffer> {
-  const variant = `overlay-${GRADCAM_OPACITY.toFixed(2)}-${imageSha.slice(0, 24)}`;
+  const variant = gradCamOverlayKey(opacityVariant(GRADCAM_OPACITY), imageSha);
   const hit = await src.files.cachedPath(mapSha, variant);
   if (hit) return readFile(hit);
-  const [image, map] = (
-    await Promise.all([readFile(src.files.path(imageSha)), camMapBytes(src.files, mapSha, mapInRow)])
-  ).map(movable);
-  const made = asBuffer(
-    await src.images.run('gradCamOverlay', { image, map, opacity: GRADCAM_OPACITY }, [image.buffer, map.buffer]),
-  );
+  const mapBytes = camMapBytes(src.files, mapSha, mapInRow);
+  const made = await renderGradCamOverlay(src.files, src.images, imageSha, mapBytes, GRADCAM_OPACITY);
   await src.files.putCached(mapSha, variant, made);
   return made;
 }

@@ -46,6 +46,21 @@ export class ResultUrls {
   }
 }
 
+/** A Grad-CAM overlay's cache key beside its map: the opacity's variant and the image it lays on. */
+export const gradCamOverlayKey = (variant: string, imageSha: string) => `${variant}-${imageSha.slice(0, 24)}`;
+
+/** A Grad-CAM overlay made on an image thread: the stored image under its map at `opacity`. */
+export async function renderGradCamOverlay(
+  files: FileStore,
+  images: ImageWork,
+  imageSha: string,
+  mapBytes: Promise<Buffer>,
+  opacity: number,
+): Promise<Buffer> {
+  const [image, map] = (await Promise.all([readFile(files.path(imageSha)), mapBytes])).map(movable);
+  return asBuffer(await images.run('gradCamOverlay', { image, map, opacity }, [image.buffer, map.buffer]));
+}
+
 const SHA = /^[0-9a-f]{64}$/;
 const OVERLAY = /^overlay-(0\.\d\d|1\.00)$/;
 
@@ -91,12 +106,9 @@ export function resultFileRoutes(deps: {
       }
       if (!OVERLAY.test(variant)) throw notFound('File');
       const opacity = Number(variant.slice('overlay-'.length));
-      return cached(mapSha, `${variant}-${imageSha.slice(0, 24)}`, etag, async () => {
-        const [image, map] = (
-          await Promise.all([readFile(files.path(imageSha)), readCamMap(deps.db.orm.em.fork(), files, mapSha)])
-        ).map(movable);
-        return asBuffer(await deps.images.run('gradCamOverlay', { image, map, opacity }, [image.buffer, map.buffer]));
-      });
+      return cached(mapSha, gradCamOverlayKey(variant, imageSha), etag, () =>
+        renderGradCamOverlay(files, deps.images, imageSha, readCamMap(deps.db.orm.em.fork(), files, mapSha), opacity),
+      );
     },
   };
 
