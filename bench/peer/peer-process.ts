@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { projectRoot } from '../../src/infra/paths';
+import { freePort } from '../free-port';
 
 /** Debian's interpreter, where python3-torch and python3-fastapi are installed (not the pyenv one first on PATH). */
 export const PEER_PYTHON = process.env.BENCH_PEER_PYTHON ?? '/usr/bin/python3';
@@ -14,14 +14,6 @@ export interface PeerProcess {
   /** Python, torch, FastAPI and uvicorn versions. */
   versions: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
 }
 
 /**

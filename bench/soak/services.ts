@@ -3,6 +3,7 @@ import { chmodSync, chownSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../free-port';
 
 /**
  * The soak's own PostgreSQL and Redis, started in a temp folder on free ports, so restarting them
@@ -10,13 +11,7 @@ import path from 'node:path';
  * stopped by its PID.
  */
 
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+export { freePort };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

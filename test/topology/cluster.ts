@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 
 /**
@@ -18,14 +17,8 @@ export interface Proc {
   log(): string;
 }
 
-/** A port free right now on 127.0.0.1 (nginx needs one before the api processes learn PUBLIC_URL). */
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+/** nginx needs its port before the api processes learn PUBLIC_URL. */
+export { freePort } from '../../bench/free-port';
 
 /**
  * Spawns `dermagraph <command>` and resolves with the first log line whose `msg` is `readyMsg`
@@ -139,11 +132,12 @@ export async function startNginx(dir: string, file: string, port: number, track:
   track.push(proc);
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) break;
+    // nginx's own answer (its Server header), not whatever else might listen on the port.
     const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (r) => r.status === 200,
+      (r) => r.status === 200 && r.headers.get('server') === 'nginx',
       () => false,
     );
-    if (ok) return proc;
+    if (ok && child.exitCode === null) return proc;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(
