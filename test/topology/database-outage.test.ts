@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { freePort } from '../../bench/free-port';
 import { ConnectionException, DriverException } from '@mikro-orm/core';
 import { Client } from 'pg';
 import { TEST_PG_URL, TEST_REDIS_URL } from '../support/env';
@@ -16,10 +16,7 @@ import { testRedisPrefix } from '../support/database';
 
 /** The error node-postgres gives when nothing listens on the port. */
 async function refusedError(): Promise<Error> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
+  const port = await freePort(); // closed now, and not one the kernel hands to a new listener
   const c = new Client({ connectionString: `postgresql://postgres@127.0.0.1:${port}/postgres` });
   return c.connect().then(
     () => {
