@@ -24,6 +24,11 @@ ${body}
 </body></html>`;
 }
 
+/** A message whose paragraphs lead to one link: the text part ends with the link, the HTML part shows it as a link too. */
+function linkMail(to: string, subject: string, lines: string[], link: { href: string; label: string }): MailMessage {
+  return { to, subject, text: `${lines.join('\n\n')}\n\n${link.href}\n`, html: layout(subject, lines, link) };
+}
+
 function greeting(name?: string | null): string {
   return name ? `Hello ${name},` : 'Hello,';
 }
@@ -41,12 +46,7 @@ export function verificationEmail(input: {
     'Please confirm your email address for your Dermagraph account by opening the link below.',
     `The link works once and expires in ${input.ttlHours} hours. If you did not sign up, ignore this message.`,
   ];
-  return {
-    to: input.to,
-    subject: 'Confirm your email address',
-    text: `${lines.join('\n\n')}\n\n${link}\n`,
-    html: layout('Confirm your email address', lines, { href: link, label: 'Confirm my email address' }),
-  };
+  return linkMail(input.to, 'Confirm your email address', lines, { href: link, label: 'Confirm my email address' });
 }
 
 export function passwordResetEmail(input: {
@@ -63,12 +63,7 @@ export function passwordResetEmail(input: {
     `The link works once and expires in ${input.ttlMinutes} minutes. Resetting signs out every session; two-factor authentication stays on.`,
     'If you did not ask for this, ignore this message: your password stays as it is.',
   ];
-  return {
-    to: input.to,
-    subject: 'Reset your password',
-    text: `${lines.join('\n\n')}\n\n${link}\n`,
-    html: layout('Reset your password', lines, { href: link, label: 'Choose a new password' }),
-  };
+  return linkMail(input.to, 'Reset your password', lines, { href: link, label: 'Choose a new password' });
 }
 
 /** Sent to an account's owner when someone registers with their address (register answers as for a new one). */
@@ -80,12 +75,10 @@ export function accountExistsEmail(input: { to: string; name?: string | null; pu
     'To get in, sign in as usual; if you forgot your password, ask for a reset link on the sign-in page.',
     'If it was not you, ignore this message: your account is unchanged.',
   ];
-  return {
-    to: input.to,
-    subject: 'Someone tried to register with your address',
-    text: `${lines.join('\n\n')}\n\n${link}\n`,
-    html: layout('Someone tried to register with your address', lines, { href: link, label: 'Open Dermagraph' }),
-  };
+  return linkMail(input.to, 'Someone tried to register with your address', lines, {
+    href: link,
+    label: 'Open Dermagraph',
+  });
 }
 
 /** inviteUser: the invitee opens the link (the reset page) and chooses a password, which also confirms the address. */
@@ -103,12 +96,7 @@ export function invitationEmail(input: {
     `The link works once and expires in ${input.ttlHours} hours; after that, ask your administrator for a new one.`,
     'If you did not expect this, ignore this message: nobody can sign in to the account until a password is chosen.',
   ];
-  return {
-    to: input.to,
-    subject: 'You are invited to Dermagraph',
-    text: `${lines.join('\n\n')}\n\n${link}\n`,
-    html: layout('You are invited to Dermagraph', lines, { href: link, label: 'Choose my password' }),
-  };
+  return linkMail(input.to, 'You are invited to Dermagraph', lines, { href: link, label: 'Choose my password' });
 }
 
 /** sendUserPasswordReset: like passwordResetEmail, but says an administrator asked for it. */
@@ -129,10 +117,5 @@ export function adminPasswordResetEmail(input: {
       ? 'Every session of your account has been signed out; sign in again with the new password.'
       : 'Until you use the link, your current password keeps working.',
   ];
-  return {
-    to: input.to,
-    subject: 'Reset your password',
-    text: `${lines.join('\n\n')}\n\n${link}\n`,
-    html: layout('Reset your password', lines, { href: link, label: 'Choose a new password' }),
-  };
+  return linkMail(input.to, 'Reset your password', lines, { href: link, label: 'Choose a new password' });
 }
