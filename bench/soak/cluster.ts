@@ -1,7 +1,8 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort, privatePostgres, privateRedis, smallFilesystem, type Service } from './services';
+import { freePort } from '../free-port';
+import { privatePostgres, privateRedis, smallFilesystem, type Service } from './services';
 import { startDg, stopDg, type DgProcess } from './processes';
 
 /**

@@ -11,8 +11,6 @@ import { freePort } from '../free-port';
  * stopped by its PID.
  */
 
-export { freePort };
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves once something accepts TCP connections on `port`, rejects after `ms`. */

@@ -17,9 +17,6 @@ export interface Proc {
   log(): string;
 }
 
-/** nginx needs its port before the api processes learn PUBLIC_URL. */
-export { freePort } from '../../bench/free-port';
-
 /**
  * Spawns `dermagraph <command>` and resolves with the first log line whose `msg` is `readyMsg`
  * (parsed), rejecting with the process's output if it exits or stays silent for 90 s.

@@ -10,7 +10,8 @@ import { TEST_REDIS_URL } from '../support/env';
 import { connectWs } from '../support/ws';
 import { isicImage, Q as IQ, subscribeProgress } from '../inference/helpers';
 import { gql, multipart as multipartTo, signIn as signInTo, UPLOAD, waitJob as waitJobOn } from './client';
-import { exited, freePort, metricSum, spawnCli, startNginx, stopAll, writeNginxConfig, type Proc } from './cluster';
+import { freePort } from '../../bench/free-port';
+import { exited, metricSum, spawnCli, startNginx, stopAll, writeNginxConfig, type Proc } from './cluster';
 
 /**
  * The deployment of docker-compose.yml without containers (no Docker engine here): the Debian nginx
@@ -37,7 +38,7 @@ const waitJob = (token: string, id: string) => waitJobOn(viaNginx(), token, id);
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'dg-topology-'));
   dbUrl = await createTestDatabase();
-  nginxPort = await freePort();
+  nginxPort = await freePort(); // before the api processes, which must know PUBLIC_URL
   base = `http://127.0.0.1:${nginxPort}`;
   // What production sets explicitly and every process shares (docs/operations.md).
   const shared = {

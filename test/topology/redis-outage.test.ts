@@ -8,7 +8,7 @@ import { Role } from '../../src/entities';
 import { Q, seedImages } from '../inference/helpers';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser } from '../support/users';
-import { freePort } from './cluster';
+import { freePort } from '../../bench/free-port';
 
 /**
  * A Redis restart under load (the soak's redis fault run, bench/soak) took an api process down:
