@@ -247,8 +247,15 @@ describe('accounts: invitations, plans, names, admin-started resets, usage', () 
     const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
     const iso = (d: Date) => d.toISOString().slice(0, 10);
-    em.create(PredictionUsage, { owner: u.id, month: iso(month), count: 3, segmentations: 2 } as never);
-    em.create(PredictionUsage, { owner: u.id, month: iso(lastMonth), count: 40, segmentations: 40 } as never);
+    // This month's row exists already: the uploads above counted themselves in it.
+    await em.nativeUpdate(PredictionUsage, { owner: u.id, month: iso(month) }, { count: 3, segmentations: 2 });
+    em.create(PredictionUsage, {
+      owner: u.id,
+      month: iso(lastMonth),
+      count: 40,
+      segmentations: 40,
+      uploads: 40,
+    } as never);
     const report = (at: Date) =>
       em.create(Report, {
         owner: u.id,

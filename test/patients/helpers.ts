@@ -55,6 +55,10 @@ export async function snapshot(server: TestServer): Promise<Record<string, numbe
     images: await count('images'),
     patient_events: await count('patient_events'),
     patient_shares: await count('patient_shares'),
+    // Uploads counted against the monthly quota: a refused upload counts none.
+    uploads_counted: Number(
+      ((await em.execute(`select coalesce(sum(uploads), 0)::int as n from prediction_usage`)) as { n: number }[])[0].n,
+    ),
     files: await server.services.files.count(),
   };
 }

@@ -7,7 +7,7 @@ import { Image, type Lesion, type Patient } from '../../entities';
 import { FileTooLargeError, type FileStore, type StagedFile } from '../../infra/storage/file-store';
 import { uploadError } from '../../infra/http/uploads';
 import { requireAccess, type Caller } from '../patients';
-import { assertWithinQuotas, quotaCheck, quotaLockKey, type QuotaAsk } from '../quotas';
+import { assertWithinQuotas, countUploads, quotaCheck, quotaLockKey, type QuotaAsk } from '../quotas';
 import { countImagesWithFile, fileLocks, insertImagesStatement, lockFile, type NewImageRow } from './images.repository';
 import { BatchedTransaction } from '../../infra/database/batched-transaction';
 import type { Statement } from '../../infra/database/sql';
@@ -139,7 +139,8 @@ export async function uploadImages(
     // One transaction in two round trips, on a connection of its own (BatchedTransaction): the files' locks,
     // the user's locks on the quotas asked of and the quotas checked again under them (a statement of its own,
     // so it counts what committed while the locks were awaited: concurrent requests cannot pass it together);
-    // then, with the files placed under the locks, the rows (the images', and recordWith's) and the commit.
+    // then, with the files placed under the locks, the rows (the images', their count in the month's usage row,
+    // and recordWith's) and the commit.
     const created = new Set<string>();
     const tx = await BatchedTransaction.open(em);
     try {
@@ -178,7 +179,11 @@ export async function uploadImages(
         orientation: p.info.orientation,
         originalName: cleanFileName(p.filename),
       }));
-      const [inserted] = await tx.commitWith([insertImagesStatement(rows), ...(opts.recordWith?.(rows) ?? [])]);
+      const [inserted] = await tx.commitWith([
+        insertImagesStatement(rows),
+        countUploads(user.id, new Date(t0), rows.length),
+        ...(opts.recordWith?.(rows) ?? []),
+      ]);
       return inserted.map((row) => em.map(Image, row));
     } catch (err) {
       await tx.close(); // rolled back and its locks let go before the clean-up takes them

@@ -2,6 +2,7 @@
 export {
   assertWithinQuota,
   assertWithinQuotas,
+  countUploads,
   quotaCheck,
   type QuotaAsk,
   monthStart,

@@ -5,27 +5,34 @@ import { coalescedRead } from '../../infra/database/coalesced-reads';
 
 export type QuotaKind = 'uploads' | 'predictions' | 'segmentations';
 
-/** Per result kind: its column of the month's usage row, and the kind of job that makes it. */
+/** Per quota: its column of the month's usage row (prediction_usage). */
+const USAGE_COLUMN: Record<QuotaKind, 'uploads' | 'count' | 'segmentations'> = {
+  uploads: 'uploads',
+  predictions: 'count',
+  segmentations: 'segmentations',
+};
+
+/** Per result kind: the kind of job that makes it. */
 const RESULTS = {
-  predictions: { column: 'count', job: JobKind.CLASSIFY },
-  segmentations: { column: 'segmentations', job: JobKind.SEGMENT },
+  predictions: { job: JobKind.CLASSIFY },
+  segmentations: { job: JobKind.SEGMENT },
 } as const;
 
 /** YYYY-MM-DD of a UTC midnight. */
 const isoDate = (d: Date) => d.toISOString().slice(0, 10);
 
 /**
- * What counts against a monthly quota, as SQL over the user `u`: uploads made, or results
- * stored (the month's usage row: one read however many there are) plus the images of that
+ * What counts against a monthly quota, as SQL over the user `u`: the month's usage row (one read
+ * however many there are) of uploads made or results stored; for results, plus the images of that
  * kind's jobs still queued or running (but not `exceptJobId`, the one being checked), so a burst
  * of jobs cannot overrun the quota before their results land.
  */
 function countedSql(kind: QuotaKind, since: Date, exceptJobId: string): { sql: string; params: unknown[] } {
-  if (kind === 'uploads')
-    return { sql: `select count(*) from images where uploaded_by_id = u.id and created_at >= ?`, params: [since] };
-  const { column, job } = RESULTS[kind];
+  const usage = `coalesce((select ${USAGE_COLUMN[kind]} from prediction_usage where owner_id = u.id and month = ?::date), 0)`;
+  if (kind === 'uploads') return { sql: usage, params: [isoDate(since)] };
+  const { job } = RESULTS[kind];
   return {
-    sql: `coalesce((select ${column} from prediction_usage where owner_id = u.id and month = ?::date), 0)
+    sql: `${usage}
       + (select coalesce(sum(greatest(j.total - jsonb_array_length(j.result_ids), 0)), 0) from inference_jobs j
           where j.owner_id = u.id and j.kind = '${job}' and j.status in ('${JobStatus.QUEUED}', '${JobStatus.RUNNING}') and j.id::text <> ?)`,
     params: [isoDate(since), exceptJobId],
@@ -84,9 +91,20 @@ export const quotaLock = (userId: string, kind: QuotaKind): Statement =>
 
 /** Uploads, predictions or segmentations made by `userId` since `since` (a month's start). */
 export async function usedSince(em: EntityManager, userId: string, kind: QuotaKind, since: Date): Promise<number> {
-  if (kind === 'uploads') return em.count(Image, { uploadedBy: userId, createdAt: { $gte: since } });
   const usage = await em.findOne(PredictionUsage, { owner: userId, month: isoDate(since) });
-  return (kind === 'predictions' ? usage?.count : usage?.segmentations) ?? 0;
+  return usage?.[USAGE_COLUMN[kind]] ?? 0;
+}
+
+/**
+ * The statement that counts `n` uploads made by `userId` in the month starting `month` in its usage row
+ * (quotas.service's countUploads says when it is sent).
+ */
+export function countUploadsStatement(userId: string, month: Date, n: number): Statement {
+  return {
+    sql: `insert into prediction_usage (owner_id, month, uploads) values (?, ?::date, ?)
+      on conflict (owner_id, month) do update set uploads = prediction_usage.uploads + excluded.uploads`,
+    params: [userId, isoDate(month), n],
+  };
 }
 
 /** Images uploaded, predictions asked for and patients created by `userId`, over all time. */

@@ -3,6 +3,7 @@ import type { Config } from '../../infra/config';
 import { AppError } from '../../infra/errors';
 import { Plan } from '../../entities';
 import {
+  countUploadsStatement,
   planAndUsage,
   planAndUsageStatement,
   readPlanAndUsage,
@@ -52,6 +53,15 @@ export function planQuota(config: QuotaConfig, plan: Plan): Record<QuotaKind, nu
 /** How many uploads / predictions / segmentations `userId` made since the start of this month. */
 export function usedThisMonth(em: EntityManager, userId: string, kind: QuotaKind, now = new Date()): Promise<number> {
   return usedSince(em, userId, kind, monthStart(now));
+}
+
+/**
+ * The statement that counts `n` uploads made at `at` against the uploads quota: sent in the upload's own
+ * transaction, after the uploads quota's lock (quotaLock), so the images and their count land together and
+ * the next upload's check, waiting on that lock, sees both.
+ */
+export function countUploads(userId: string, at: Date, n: number): Statement {
+  return countUploadsStatement(userId, monthStart(at), n);
 }
 
 /** `adding` more items of `kind` asked of a quota. */

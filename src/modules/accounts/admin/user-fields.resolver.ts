@@ -12,12 +12,12 @@ import { invitationPending } from './invitations';
 const monthStart = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 
 /**
- * This month's use of a page of accounts in one statement: uploads and reports counted on their
- * (owner, created_at) indexes, predictions and segmentations from the month's usage row, the
- * figures the quota checks read.
+ * This month's use of a page of accounts in one statement: uploads, predictions and segmentations from
+ * the month's usage row (the figures the quota checks read), reports counted on their (owner,
+ * created_at) index.
  */
 const USAGE_SQL = `select u.id,
-    (select count(*) from images i where i.uploaded_by_id = u.id and i.created_at >= ?)::int as uploads,
+    coalesce(pu.uploads, 0)::int as uploads,
     coalesce(pu.count, 0)::int as predictions,
     coalesce(pu.segmentations, 0)::int as segmentations,
     (select count(*) from reports r where r.owner_id = u.id and r.created_at >= ?)::int as reports
@@ -40,7 +40,6 @@ export class UserAdminFieldsResolver {
     const since = monthStart(new Date());
     return requestLoader<string, UserUsageType>(ctx, 'userUsage', async (ids) => {
       const rows = (await ctx.em.execute(USAGE_SQL, [
-        since,
         since,
         since.toISOString().slice(0, 10),
         uuidArray(ids),
