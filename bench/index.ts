@@ -4,6 +4,7 @@ import { inferenceBench } from './inference';
 import { uploadsBench } from './uploads';
 import { reportsBench } from './reports';
 import { peerBench } from './peer';
+import { busyAccountBench } from './peer/busy-account';
 
 /** Every bench by name. Add yours here: a function that measures and calls report(). */
 export const benches: Record<string, () => Promise<void>> = {
@@ -13,4 +14,5 @@ export const benches: Record<string, () => Promise<void>> = {
   uploads: uploadsBench,
   reports: reportsBench,
   peer: peerBench,
+  'busy-account': busyAccountBench,
 };

@@ -17,6 +17,8 @@ export interface ServerUnderTest {
   patientId: string;
   /** The PostgreSQL database's name in postgresql mode (whose backends' CPU is charged to the server). */
   database?: string;
+  /** Its URL (postgresql mode). */
+  databaseUrl?: string;
   /** The environment it was started with, secrets left out (for the JSON). */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -64,18 +66,24 @@ export async function startServerUnderTest(
   };
   try {
     const url = serve.url;
-    const email = `bench-peer-${randomUUID().slice(0, 8)}@example.test`;
-    const password = `Bench-${randomUUID()}`;
-    await gql(url, 'mutation($i: RegisterInput!) { register(input: $i) { id } }', { i: { email, password } });
-    const login = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }';
-    const token = (await gql(url, login, { e: email, p: password })).login.accessToken as string;
-    const patient = 'mutation { createPatient(input: { externalId: "BENCH-PEER", displayName: "Bench" }) { id } }';
-    const patientId = (await gql(url, patient, {}, token)).createPatient.id as string;
+    const { token, patientId } = await signUpWithPatient(url);
     const database = db ? new URL(db.url).pathname.slice(1) : undefined;
     const { DATA_DIR: _d, DATABASE_URL: _u, ...shown } = env;
-    return { mode, url, pid: serve.child.pid!, token, patientId, database, env: shown, stop };
+    return { mode, url, pid: serve.child.pid!, token, patientId, database, databaseUrl: db?.url, env: shown, stop };
   } catch (e) {
     await stop();
     throw e;
   }
+}
+
+/** A new account on the server at `url` (signed in; the bench's servers take sign-ups without the email round trip) with a patient. */
+export async function signUpWithPatient(url: string): Promise<{ token: string; patientId: string }> {
+  const email = `bench-peer-${randomUUID().slice(0, 8)}@example.test`;
+  const password = `Bench-${randomUUID()}`;
+  await gql(url, 'mutation($i: RegisterInput!) { register(input: $i) { id } }', { i: { email, password } });
+  const login = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }';
+  const token = (await gql(url, login, { e: email, p: password })).login.accessToken as string;
+  const patient = 'mutation { createPatient(input: { externalId: "BENCH-PEER", displayName: "Bench" }) { id } }';
+  const patientId = (await gql(url, patient, {}, token)).createPatient.id as string;
+  return { token, patientId };
 }
