@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { projectRoot } from '../../src/infra/paths';
 import { batchShape, imageToTensor, type InputSpec } from '../../src/inference/preprocess';
 import { graphqlForm, gql, peerForm, postForm } from './client';
+import type { FloorProcess } from './floor-process';
 import type { PeerProcess } from './peer-process';
 import type { ServerUnderTest } from './server';
 
@@ -24,8 +25,8 @@ export type PeerRef = 'peer explain' | 'peer plain' | null;
 
 export interface Flow {
   name: string;
-  /** Whose CPU the row is charged: the bench process itself (bare), the peer, or the server (+ PostgreSQL). */
-  runs: 'bare' | 'peer' | 'server';
+  /** Whose CPU the row is charged: the bench process itself (bare), the peer, or the server or the floor (+ PostgreSQL). */
+  runs: 'bare' | 'peer' | 'server' | 'floor';
   ref: PeerRef;
   /** For the peer's rows: which reference it is. */
   is?: PeerRef;
@@ -92,6 +93,26 @@ export function peerFlows(peer: PeerProcess, image: Buffer, reference: PeerAnswe
       return 1;
     },
   }));
+}
+
+/**
+ * The persisted floor's row (bench/peer/floor-service.ts): the peer's job with the answer kept, as directly as
+ * Node allows. Its label must be the peer's.
+ */
+export function floorFlow(floor: FloorProcess, image: Buffer, reference: PeerAnswer): Flow {
+  return {
+    name: 'persisted floor: Node http + busboy + sharp + onnxruntime-node + 1 SQL statement, Grad-CAM',
+    runs: 'floor',
+    ref: 'peer explain',
+    span: 1,
+    async once() {
+      const url = `${floor.url}/predict?explain=true&session=${floor.session}`;
+      const a = (await postForm(url, peerForm(unique(image)))) as PeerAnswer & { predictionId: string };
+      if (a.label !== reference.label || !a.gradcam || !a.predictionId)
+        throw new Error(`floor answered ${JSON.stringify(a).slice(0, 300)}`);
+      return 1;
+    },
+  };
 }
 
 const PREDICTION = 'label confidence probabilities { label probability } gradCam { heatmapUrl }';

@@ -4,7 +4,18 @@ import path from 'node:path';
 import { projectRoot } from '../../src/infra/paths';
 import { quantile, report, type Row } from '../harness';
 import type { CpuTargets } from './cpu';
-import { askPeer, bareFlow, type Flow, peerFlows, serverFlows, upload, unique, UPLOAD_OPERATION } from './flows';
+import {
+  askPeer,
+  bareFlow,
+  floorFlow,
+  type Flow,
+  peerFlows,
+  serverFlows,
+  upload,
+  unique,
+  UPLOAD_OPERATION,
+} from './flows';
+import { startFloor } from './floor-process';
 import { startPeer } from './peer-process';
 import { type Mode, startServerUnderTest } from './server';
 import { StageBreakdown, STAGES_DESCRIPTION } from './stages';
@@ -37,6 +48,7 @@ const rate = (ws: Window[]) => sum(ws.map((w) => w.images)) / sum(ws.map((w) => 
 export async function peerBench(): Promise<void> {
   const image = await fs.readFile(IMAGE);
   const peer = await startPeer();
+  const floor = await startFloor();
   const bare = await bareFlow(image);
   const rows: Row[] = [];
   const stageRows: Row[] = [];
@@ -57,13 +69,21 @@ export async function peerBench(): Promise<void> {
         const serverMalignant = p!.probabilities.find((x) => x.label === 'malignant')!.probability;
         summary[`${mode}: P(malignant) server / peer`] =
           `${serverMalignant.toFixed(4)} / ${peerAnswer.probabilities.malignant.toFixed(4)}`;
-        const flows = [bare, ...peerFlows(peer, image, peerAnswer), ...(await serverFlows(server, image))];
+        // The persisted floor keeps its answers in PostgreSQL: its row is in that mode's table only.
+        const flows = [
+          bare,
+          ...peerFlows(peer, image, peerAnswer),
+          ...(mode === 'postgresql' ? [floorFlow(floor, image, peerAnswer)] : []),
+          ...(await serverFlows(server, image)),
+        ];
         const targets = (f: Flow): CpuTargets =>
           f.runs === 'bare'
             ? { roots: [] }
             : f.runs === 'peer'
               ? { roots: [peer.child.pid!] }
-              : { roots: [server.pid], database: server.database };
+              : f.runs === 'floor'
+                ? { roots: [floor.child.pid!], database: floor.database }
+                : { roots: [server.pid], database: server.database };
         for (const f of flows) for (let i = 0; i < 3; i++) await f.once(i); // warm: first-call costs out of the windows
         const windows = new Map<string, Window[]>();
         const stages = new StageBreakdown(server.url, UPLOAD_OPERATION);
@@ -87,12 +107,13 @@ export async function peerBench(): Promise<void> {
     }
   } finally {
     await bare.release();
+    await floor.stop();
     await peer.stop();
   }
   summary['load average at end'] = os.loadavg()[0];
   report({
     bench: 'peer',
-    description: `the seeds' stack (FastAPI + PyTorch, bench/peer/peer_service.py, dg-gap-classifier's weights read from its ONNX file) vs this server (npm start, production, one image per request over multipart unless said) vs the bare runtime (sharp + onnxruntime-node in the bench process), same image (${path.basename(IMAGE)}), one client (Node fetch + FormData) for all; ${ROUNDS} interleaved rounds of ${SECONDS} s windows (c=1 then c=8, every flow), pooled; CPU per image from /proc: the server's process tree + its database's PostgreSQL backends and background processes, the peer's process, the bench process for bare`,
+    description: `the seeds' stack (FastAPI + PyTorch, bench/peer/peer_service.py, dg-gap-classifier's weights read from its ONNX file) vs this server (npm start, production, one image per request over multipart unless said) vs the bare runtime (sharp + onnxruntime-node in the bench process) vs, in PostgreSQL mode, the persisted floor (bench/peer/floor-service.ts: the peer's job with the answer kept, as directly as Node allows: http, busboy, the file written, sharp, onnxruntime-node with Grad-CAM, one SQL statement storing image, job and prediction rows), same image (${path.basename(IMAGE)}), one client (Node fetch + FormData) for all; ${ROUNDS} interleaved rounds of ${SECONDS} s windows (c=1 then c=8, every flow), pooled; CPU per image from /proc: the server's (or the floor's) process tree + its database's PostgreSQL backends and background processes, the peer's process, the bench process for bare`,
     rows,
     summary,
     tables: [
@@ -132,7 +153,9 @@ function modeRows(mode: Mode, flows: Flow[], windows: Map<string, Window[]>): Ro
         'CPU ms/img': cpu,
         'CPU vs peer': ref ? cpu / ref.cpu : null,
         'of which PostgreSQL':
-          f.runs === 'server' && mode === 'postgresql' ? perImage(ws, (w) => w.cpu.postgresMs) : null,
+          (f.runs === 'server' || f.runs === 'floor') && mode === 'postgresql'
+            ? perImage(ws, (w) => w.cpu.postgresMs)
+            : null,
         'client CPU ms/img': f === bare ? null : perImage(ws, (w) => w.cpu.clientMs),
       });
     }

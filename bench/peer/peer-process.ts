@@ -27,6 +27,25 @@ export async function startPeer(timeoutMs = 120_000): Promise<PeerProcess> {
     ['-m', 'uvicorn', '--app-dir', path.join(projectRoot, 'bench', 'peer'), 'peer_service:app', '--port', String(port)],
     { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' }, stdio: 'pipe' },
   );
+  const { health, stop } = await awaitHealth<{ threads: number; versions: string }>(
+    'peer',
+    child,
+    `http://127.0.0.1:${port}`,
+    timeoutMs,
+  );
+  return { child, url: `http://127.0.0.1:${port}`, threads: health.threads, versions: health.versions, stop };
+}
+
+/**
+ * Waits until the service `child` started answers GET `${url}/health` (its JSON), keeping its last output for the
+ * error when it exits or does not answer in time (then it is stopped); `stop` ends it with SIGTERM.
+ */
+export async function awaitHealth<T>(
+  what: string,
+  child: ChildProcess,
+  url: string,
+  timeoutMs: number,
+): Promise<{ health: T; stop(): Promise<void> }> {
   const logs: string[] = [];
   const keep = (d: Buffer) => {
     logs.push(String(d));
@@ -40,17 +59,15 @@ export async function startPeer(timeoutMs = 120_000): Promise<PeerProcess> {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`peer exited with ${child.exitCode}:\n${logs.join('')}`);
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}:\n${logs.join('')}`);
     try {
-      const health = (await (await fetch(`${url}/health`)).json()) as { threads: number; versions: string };
-      return { child, url, threads: health.threads, versions: health.versions, stop };
+      return { health: (await (await fetch(`${url}/health`)).json()) as T, stop };
     } catch {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
   await stop();
-  throw new Error(`peer not ready in ${timeoutMs} ms:\n${logs.join('')}`);
+  throw new Error(`${what} not ready in ${timeoutMs} ms:\n${logs.join('')}`);
 }
