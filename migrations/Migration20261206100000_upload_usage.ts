@@ -3,8 +3,9 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * Uploads count against their monthly quota from the month's usage row, like predictions and segmentations:
  * the upload's own transaction moves the row on. Counting the month's images instead cost every upload two
- * index scans over all of them (the early check and the exact one under the quota's lock), so a busy
- * account's uploads got slower, and held that lock longer, as its month went on.
+ * scans over all of them (the early check and the exact one under the quota's lock), so a busy account's
+ * uploads got slower, and held that lock longer, as its month went on; and because the count was correlated
+ * with `users`, PostgreSQL could plan it as a scan of every account's images, so one busy account slowed all.
  */
 export class Migration20261206100000_upload_usage extends Migration {
   override async up(): Promise<void> {
