@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
@@ -389,12 +390,16 @@ describe('admin-defined ensembles', () => {
 
   it('a classifier whose labels differ from member 0’s is refused (LABELS_DIFFER)', async () => {
     const work = await tempDir();
-    const dir = await makeClassifierPackage(work, {
-      name: 'other-labels',
-      edit: (m) => Object.assign(m, { labels: ['nevus', 'melanoma'], malignantLabels: ['melanoma'] }),
-    });
-    const uploaded = await uploadFile(server, (await packPackage(dir, `${work}/p.zip`)).outFile, admin.token, true);
-    expect(uploaded.errors).toBeUndefined();
+    try {
+      const dir = await makeClassifierPackage(work, {
+        name: 'other-labels',
+        edit: (m) => Object.assign(m, { labels: ['nevus', 'melanoma'], malignantLabels: ['melanoma'] }),
+      });
+      const uploaded = await uploadFile(server, (await packPackage(dir, `${work}/p.zip`)).outFile, admin.token, true);
+      expect(uploaded.errors).toBeUndefined();
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
     const r = await server.gql<any>(
       EQ.create,
       { name: 'mixed-labels', members: [{ model: 'dg-gap-classifier' }, { model: 'other-labels' }] },

@@ -33,6 +33,17 @@ export async function startTestServer(
   opts: StartOptions & { env?: Record<string, string>; redis?: boolean } = {},
 ): Promise<TestServer> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dg-test-'));
+  // A server that refuses to start (a test of a refused config, say) leaves no data directory behind.
+  return startWith(dataDir, opts).catch(async (e: unknown) => {
+    await fs.rm(dataDir, { recursive: true, force: true });
+    throw e;
+  });
+}
+
+async function startWith(
+  dataDir: string,
+  opts: StartOptions & { env?: Record<string, string>; redis?: boolean },
+): Promise<TestServer> {
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
