@@ -1,19 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createBenchDatabase } from '../harness';
 import { freePort } from '../free-port';
-import { awaitHealth } from './peer-process';
+import { awaitHealth, type ServiceProcess } from './peer-process';
 
-export interface FloorProcess {
-  child: ChildProcess;
-  url: string;
+export interface FloorProcess extends ServiceProcess {
   /** The session its requests name (the service's own sessions table). */
   session: string;
   /** Its PostgreSQL database's name (whose backends' CPU is charged to it). */
   database: string;
-  stop(): Promise<void>;
 }
 
 /** bench/peer/floor-service.js (built) on a fresh database and folder of its own, resolving once /health answers. */

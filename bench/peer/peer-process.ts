@@ -6,14 +6,18 @@ import { freePort } from '../free-port';
 /** Debian's interpreter, where python3-torch and python3-fastapi are installed (not the pyenv one first on PATH). */
 export const PEER_PYTHON = process.env.BENCH_PEER_PYTHON ?? '/usr/bin/python3';
 
-export interface PeerProcess {
+/** A service the bench started as a child process and reaches over HTTP. */
+export interface ServiceProcess {
   child: ChildProcess;
   url: string;
+  stop(): Promise<void>;
+}
+
+export interface PeerProcess extends ServiceProcess {
   /** torch.get_num_threads() in the peer. */
   threads: number;
   /** Python, torch, FastAPI and uvicorn versions. */
   versions: string;
-  stop(): Promise<void>;
 }
 
 /**
@@ -27,13 +31,13 @@ export async function startPeer(timeoutMs = 120_000): Promise<PeerProcess> {
     ['-m', 'uvicorn', '--app-dir', path.join(projectRoot, 'bench', 'peer'), 'peer_service:app', '--port', String(port)],
     { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' }, stdio: 'pipe' },
   );
-  const { health, stop } = await awaitHealth<{ threads: number; versions: string }>(
+  const { health, ...service } = await awaitHealth<{ threads: number; versions: string }>(
     'peer',
     child,
     `http://127.0.0.1:${port}`,
     timeoutMs,
   );
-  return { child, url: `http://127.0.0.1:${port}`, threads: health.threads, versions: health.versions, stop };
+  return { ...service, threads: health.threads, versions: health.versions };
 }
 
 /**
@@ -45,7 +49,7 @@ export async function awaitHealth<T>(
   child: ChildProcess,
   url: string,
   timeoutMs: number,
-): Promise<{ health: T; stop(): Promise<void> }> {
+): Promise<ServiceProcess & { health: T }> {
   const logs: string[] = [];
   const keep = (d: Buffer) => {
     logs.push(String(d));
@@ -63,7 +67,7 @@ export async function awaitHealth<T>(
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}:\n${logs.join('')}`);
     try {
-      return { health: (await (await fetch(`${url}/health`)).json()) as T, stop };
+      return { child, url, health: (await (await fetch(`${url}/health`)).json()) as T, stop };
     } catch {
       await new Promise((r) => setTimeout(r, 200));
     }
