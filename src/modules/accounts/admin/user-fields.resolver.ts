@@ -7,9 +7,7 @@ import { requestLoader } from '../../../schema/loaders';
 import { UserType } from '../user.types';
 import { UserUsageType } from './admin.types';
 import { invitationPending } from './invitations';
-
-/** UTC midnight of the month's first day: the month the quotas count. */
-const monthStart = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+import { monthStart } from '../../quotas';
 
 /**
  * This month's use of a page of accounts in one statement: uploads, predictions and segmentations from
