@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { Role } from '../../src/entities';
 import { packPackage } from '../../src/models-registry/package/package';
 import { IMAGES, makeClassifierPackage, referenceProbabilities, tempDir, tensorOf } from '../fixtures/models/packages';
@@ -35,11 +36,15 @@ beforeAll(async () => {
     reference.push({ '1.0.0': referenceProbabilities(tensor, 'v1'), '2.0.0': referenceProbabilities(tensor, 'v2') });
   }
   const work = await tempDir();
-  for (const [version, model] of Object.entries(VERSIONS)) {
-    const dir = await makeClassifierPackage(work, { version, model });
-    const packed = (await packPackage(dir, join(work, `${TINY}-${version}.zip`))).outFile;
-    const r = await uploadFile(server, packed, admin.token, version === '1.0.0');
-    expect(r.errors).toBeUndefined();
+  try {
+    for (const [version, model] of Object.entries(VERSIONS)) {
+      const dir = await makeClassifierPackage(work, { version, model });
+      const packed = (await packPackage(dir, join(work, `${TINY}-${version}.zip`))).outFile;
+      const r = await uploadFile(server, packed, admin.token, version === '1.0.0');
+      expect(r.errors).toBeUndefined();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true }); // the server keeps its own copies of what was uploaded
   }
   const created = await server.gql<any>(
     EQ.create,
