@@ -169,7 +169,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const app = express();
     app.disable('x-powered-by');
     app.set('trust proxy', config.TRUST_PROXY);
-    const httpServer = http.createServer(app);
+    const httpServer = http.createServer({ keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS }, app);
     const formatError = createErrorFormatter(logger);
     const armor = createArmor(config);
 

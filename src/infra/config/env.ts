@@ -63,6 +63,9 @@ export const envSchema = z.object({
   PUBLIC_URL: z.union([z.literal(''), url]).default(''),
   CORS_ORIGINS: csv.default(['http://localhost:3000', 'http://localhost:4000']),
   TRUST_PROXY: z.string().default('loopback'),
+  // How long an idle keep-alive connection stays open: longer than a proxy's own (nginx's upstream keepalive_timeout
+  // is 60 s), so the proxy, never the api, ends an idle connection, and never as it sends a request on it.
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(72_000),
   // `dermagraph worker`'s /healthz, /readyz and /metrics (on HOST); 0 = any free port.
   WORKER_HTTP_PORT: int(0, 65535).default(9464),
   ADMIN_EMAIL: z.union([z.literal(''), z.string().email()]).default(''),

@@ -16,7 +16,16 @@ export const SECTION_KEYS = {
   /** Logs. */
   observability: ['LOG_LEVEL', 'LOG_RING_SIZE', 'MONITOR_INTERVAL_MS'],
   /** The HTTP listener and how the server is reached from outside (links in mails and signed URLs). */
-  http: ['PORT', 'HOST', 'PUBLIC_URL', 'publicUrlFromPort', 'CORS_ORIGINS', 'TRUST_PROXY', 'WORKER_HTTP_PORT'],
+  http: [
+    'PORT',
+    'HOST',
+    'PUBLIC_URL',
+    'publicUrlFromPort',
+    'CORS_ORIGINS',
+    'TRUST_PROXY',
+    'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    'WORKER_HTTP_PORT',
+  ],
   /** Limits on GraphQL documents, and whether GraphiQL and field suggestions are served. */
   graphql: [
     'GRAPHQL_MAX_DEPTH',
