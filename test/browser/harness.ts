@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -82,16 +82,6 @@ function serverEnv(dataDir: string, smtpUrl: string, extra: Record<string, strin
   };
 }
 
-function createAdmin(env: NodeJS.ProcessEnv, admin: { email: string; password: string }): void {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'create-admin', '--email', admin.email], {
-    cwd: ROOT,
-    env: { ...env, ADMIN_PASSWORD: admin.password },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  if (r.status !== 0) throw new Error(`create-admin failed (${r.status}): ${r.stderr || r.stdout}`);
-}
-
 /** Starts the server; resolves with its URL once it logs "dermagraph ready". */
 function startServerProcess(env: NodeJS.ProcessEnv, logs: string[]): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'serve'], {
@@ -144,12 +134,19 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   let child: ChildProcess | undefined;
   let browser: Browser | undefined;
   try {
-    const env = serverEnv(dataDir, mail.url, opts.env);
-    if (opts.admin) createAdmin(env, opts.admin);
-    const started = await startServerProcess(env, logs);
+    // The first admin as a deployment makes it (ADMIN_EMAIL and ADMIN_PASSWORD at start): one embedded database
+    // start per suite instead of two (`create-admin` first); the command itself has its own tests.
+    const admin = opts.admin ? { ADMIN_EMAIL: opts.admin.email, ADMIN_PASSWORD: opts.admin.password } : {};
+    const env = serverEnv(dataDir, mail.url, { ...admin, ...opts.env });
+    // Chromium starts while the server does.
+    const launching = chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const started = await startServerProcess(env, logs).catch(async (e: unknown) => {
+      await launching.then((b) => b.close()).catch(() => undefined);
+      throw e;
+    });
     child = started.child;
     const baseUrl = started.url;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launching;
     const newContext = () => browser!.newContext({ baseURL: baseUrl, viewport: { width: 1280, height: 860 } });
     const context = await newContext();
     const page = await context.newPage();
