@@ -422,3 +422,16 @@ it('research: the researcher filters the metrics, reads the charts and exports t
   // No names or record numbers in the export.
   expect(JSON.stringify(rows)).not.toMatch(/Florence|MRN-1820/);
 });
+
+it('pages loaded on first visit open at their own address (a reload, a bookmark) without a console complaint', async () => {
+  const { page } = h;
+  // A fresh load on a lazily loaded route: the router wants something to show while its chunk arrives (its
+  // warning would land in consoleErrors, checked after all).
+  for (const [address, title] of [
+    ['/admin/system', 'System status'],
+    ['/research', 'Research metrics'],
+  ]) {
+    await page.goto(address);
+    await see(page.getByRole('heading', { level: 1, name: title })).toBeVisible();
+  }
+});

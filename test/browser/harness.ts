@@ -231,14 +231,15 @@ export async function expectAccessible(page: Page, what: string): Promise<void> 
 }
 
 /**
- * Collects the page's uncaught exceptions and console errors into `errors` (a CSP refusal of a lazy chunk or a
- * style would show here). HTTP refusals the pages show in words (e.g. a 400 for a bad filter) are logged by
- * Chromium too: not errors here.
+ * Collects the page's uncaught exceptions, console errors and warnings into `errors` (a CSP refusal of a lazy chunk
+ * or a style, React's or the router's complaints would show here). HTTP refusals the pages show in words (e.g. a 400
+ * for a bad filter) are logged by Chromium too: not errors here.
  */
 export function watchConsole(page: Page, errors: string[]): void {
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+    if ((m.type() === 'error' || m.type() === 'warning') && !m.text().startsWith('Failed to load resource'))
+      errors.push(`${m.type()}: ${m.text()}`);
   });
 }
 

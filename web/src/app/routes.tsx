@@ -24,6 +24,8 @@ export const routes: RouteObject[] = [
   {
     path: '/',
     element: <Layout />,
+    // Shown while the pages that load on first visit (admin, research) arrive, when the console is opened on one of them.
+    hydrateFallbackElement: <p role="status">Loading…</p>,
     children: [
       { index: true, element: <DashboardPage /> },
       { path: 'security', element: <SecurityPage /> },
