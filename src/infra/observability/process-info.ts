@@ -40,13 +40,32 @@ export interface LoopDelaySnapshot {
   windowSeconds: number;
 }
 
+/** What loopDelayFigures reads of a perf_hooks histogram (nanoseconds). */
+export type DelayHistogram = Pick<IntervalHistogram, 'mean' | 'max' | 'percentile'>;
+
+/**
+ * The delays of `h` in milliseconds. perf_hooks' event-loop histogram records the whole time between its timer's
+ * ticks, the sampling interval included, so an idle loop sampled every 20 ms reads 20 ms: the interval is taken
+ * off (never below 0), leaving how long the loop kept the tick waiting.
+ */
+export function loopDelayFigures(
+  h: DelayHistogram,
+  resolutionMs: number,
+): Pick<LoopDelaySnapshot, 'meanMs' | 'p50Ms' | 'p99Ms' | 'maxMs'> {
+  const ms = (ns: number) => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - resolutionMs) : 0);
+  return { meanMs: ms(h.mean), p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max) };
+}
+
+/** How often LoopDelayMonitor samples the loop. */
+const LOOP_SAMPLE_MS = 20;
+
 /**
  * Samples the event loop's delay (every 20 ms) and reports it per window: `take()` returns the
  * figures since the last take and starts a new window, so a heartbeat shows the recent past, not
  * an average since start.
  */
 export class LoopDelayMonitor {
-  private readonly h: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
+  private readonly h: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
   private since = Date.now();
   private last: LoopDelaySnapshot | null = null;
 
@@ -57,15 +76,8 @@ export class LoopDelayMonitor {
   /** The window since the last take (or the last window's figures when this one has no sample yet). */
   take(): LoopDelaySnapshot {
     const now = Date.now();
-    const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
     if (this.h.count > 0 || !this.last) {
-      this.last = {
-        meanMs: ms(this.h.mean),
-        p50Ms: ms(this.h.percentile(50)),
-        p99Ms: ms(this.h.percentile(99)),
-        maxMs: ms(this.h.max),
-        windowSeconds: (now - this.since) / 1000,
-      };
+      this.last = { ...loopDelayFigures(this.h, LOOP_SAMPLE_MS), windowSeconds: (now - this.since) / 1000 };
       this.h.reset();
       this.since = now;
     }

@@ -11,7 +11,7 @@ export class MemoryUsageType {
 
 @ObjectType('EventLoopDelay', {
   description:
-    "Event-loop delay over the process's last heartbeat window (perf_hooks, sampled every 20 ms): how long ready work waited for the loop",
+    "Event-loop delay over the process's last heartbeat window (perf_hooks, sampled every 20 ms): how long ready work waited for the loop, the sampling interval not counted (an idle loop reads 0)",
 })
 export class EventLoopDelayType {
   @Field(() => Float, { description: 'Mean delay, ms' }) meanMs!: number;
