@@ -60,3 +60,21 @@ it('an idle connection is kept for HTTP_KEEP_ALIVE_TIMEOUT_MS, announced as such
     c.socket.destroy();
   }
 });
+
+it('a kept idle connection does not hold a graceful stop: the server ends it and stops at once', async () => {
+  const defaults = await startTestServer({ redis: false });
+  let c: Awaited<ReturnType<typeof connect>> | undefined;
+  try {
+    c = await connect(defaults.url);
+    expect(await c.ask()).toBe(true);
+    expect(c.state.received).toMatch(/^Keep-Alive: timeout=72\r$/im);
+    // The stop would wait out the 72 s if the idle connection held it (the test's own timeout is 60 s).
+    const stopping = Date.now();
+    await defaults.close();
+    expect(Date.now() - stopping).toBeLessThan(30_000);
+    for (let i = 0; i < 50 && !c.state.ended; i++) await sleep(20);
+    expect(c.state.ended).toBe(true);
+  } finally {
+    c?.socket.destroy();
+  }
+});
