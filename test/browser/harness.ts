@@ -136,7 +136,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   try {
     // The first admin as a deployment makes it (ADMIN_EMAIL and ADMIN_PASSWORD at start): one embedded database
     // start per suite instead of two (`create-admin` first); the command itself has its own tests.
-    const admin = opts.admin ? { ADMIN_EMAIL: opts.admin.email, ADMIN_PASSWORD: opts.admin.password } : {};
+    const admin: Record<string, string> = opts.admin
+      ? { ADMIN_EMAIL: opts.admin.email, ADMIN_PASSWORD: opts.admin.password }
+      : {};
     const env = serverEnv(dataDir, mail.url, { ...admin, ...opts.env });
     // Chromium starts while the server does.
     const launching = chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
