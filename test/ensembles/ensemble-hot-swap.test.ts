@@ -1,8 +1,13 @@
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
 import { Role } from '../../src/entities';
 import { packPackage } from '../../src/models-registry/package/package';
-import { IMAGES, makeClassifierPackage, referenceProbabilities, tempDir, tensorOf } from '../fixtures/models/packages';
+import {
+  IMAGES,
+  inTempDir,
+  makeClassifierPackage,
+  referenceProbabilities,
+  tensorOf,
+} from '../fixtures/models/packages';
 import { Q as MQ, uploadFile } from '../models/helpers';
 import { seedImages, subscribeProgress } from '../inference/helpers';
 import { startTestServer, type TestServer } from '../support/server';
@@ -35,17 +40,15 @@ beforeAll(async () => {
     const tensor = await tensorOf(image);
     reference.push({ '1.0.0': referenceProbabilities(tensor, 'v1'), '2.0.0': referenceProbabilities(tensor, 'v2') });
   }
-  const work = await tempDir();
-  try {
+  // The server keeps its own copies of what was uploaded.
+  await inTempDir(async (work) => {
     for (const [version, model] of Object.entries(VERSIONS)) {
       const dir = await makeClassifierPackage(work, { version, model });
       const packed = (await packPackage(dir, join(work, `${TINY}-${version}.zip`))).outFile;
       const r = await uploadFile(server, packed, admin.token, version === '1.0.0');
       expect(r.errors).toBeUndefined();
     }
-  } finally {
-    await rm(work, { recursive: true, force: true }); // the server keeps its own copies of what was uploaded
-  }
+  });
   const created = await server.gql<any>(
     EQ.create,
     { name: ENSEMBLE, members: [{ model: 'dg-gap-classifier' }, { model: TINY }] },

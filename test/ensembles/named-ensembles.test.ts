@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
@@ -8,7 +7,7 @@ import { seedImages } from '../inference/helpers';
 import { createPatient, fixture } from '../patients/helpers';
 import { multipart } from '../patients/multipart';
 import { packPackage } from '../../src/models-registry/package/package';
-import { makeClassifierPackage, tempDir } from '../fixtures/models/packages';
+import { inTempDir, makeClassifierPackage } from '../fixtures/models/packages';
 import { uploadFile } from '../models/helpers';
 import { EQ, refusal } from './helpers';
 
@@ -389,17 +388,14 @@ describe('admin-defined ensembles', () => {
   });
 
   it('a classifier whose labels differ from member 0’s is refused (LABELS_DIFFER)', async () => {
-    const work = await tempDir();
-    try {
+    await inTempDir(async (work) => {
       const dir = await makeClassifierPackage(work, {
         name: 'other-labels',
         edit: (m) => Object.assign(m, { labels: ['nevus', 'melanoma'], malignantLabels: ['melanoma'] }),
       });
       const uploaded = await uploadFile(server, (await packPackage(dir, `${work}/p.zip`)).outFile, admin.token, true);
       expect(uploaded.errors).toBeUndefined();
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
+    });
     const r = await server.gql<any>(
       EQ.create,
       { name: 'mixed-labels', members: [{ model: 'dg-gap-classifier' }, { model: 'other-labels' }] },

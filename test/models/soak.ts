@@ -1,11 +1,10 @@
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
 import { packPackage } from '../../src/models-registry/package/package';
 import {
   IMAGES,
   makeClassifierPackage,
   referenceProbabilities,
-  tempDir,
+  inTempDir,
   tensorOf,
   type ClassifierVersion,
 } from '../fixtures/models/packages';
@@ -46,8 +45,7 @@ export async function runSoak(
   clinician: SignedInUser,
   opts: { jobs: number; concurrency: number },
 ): Promise<SoakCounts> {
-  const work = await tempDir('dg-soak-');
-  try {
+  return inTempDir(async (work) => {
     const packages: Record<string, string> = {};
     for (const version of Object.keys(WEIGHTS)) {
       const dir = await makeClassifierPackage(join(work, 'src'), { version, model: WEIGHTS[version] });
@@ -165,9 +163,7 @@ export async function runSoak(
     await adminLoop;
     if (failures.length) console.error('soak failures', JSON.stringify(failures.slice(0, 5)));
     return counts;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  }, 'dg-soak-');
 }
 
 /** What both modes must show: nothing lost, every result from its version, enough of each kind, swaps really interleaved. */
