@@ -24,8 +24,8 @@ export async function connectRedis(url: string, prefix: string): Promise<RedisCo
     enableReadyCheck: true,
     connectionName: 'dermagraph',
   };
-  const main = new Redis(url, base);
-  const sub = new Redis(url, base);
+  const main = handleReconnectRejections(new Redis(url, base));
+  const sub = handleReconnectRejections(new Redis(url, base));
   // A Redis that cannot be reached fails the start with the connection's own error (ECONNREFUSED host:port), once.
   let firstError: Error | undefined;
   const noteError = (err: Error) => (firstError ??= err);
@@ -58,4 +58,31 @@ export async function connectRedis(url: string, prefix: string): Promise<RedisCo
       await Promise.allSettled([main.quit(), sub.quit()]);
     },
   };
+}
+
+/** The commands ioredis 5 sends by itself after a reconnect, to restore a connection's database and subscriptions. */
+const RESTORING_COMMANDS = ['select', 'subscribe', 'psubscribe', 'ssubscribe'] as const;
+
+/**
+ * ioredis 5 restores a connection's SELECT and subscriptions after a reconnect without handling the commands'
+ * promises. Refused (an ACL change took the channels away) or cut off (the connection closed again before Redis
+ * answered), the rejection is unhandled, and Node ends the process for it (redis/ioredis#2187, fixed upstream
+ * after the last release). Each such promise is handled here as that fix does: the error goes to the connection's
+ * 'error' listeners (or is printed, as ioredis prints an error nobody listens to; a closed connection's is
+ * dropped). A caller awaiting one of these commands still gets its rejection.
+ */
+export function handleReconnectRejections(client: Redis): Redis {
+  for (const name of RESTORING_COMMANDS) {
+    const send = client[name] as (...args: unknown[]) => Promise<unknown>;
+    Object.defineProperty(client, name, {
+      configurable: true,
+      writable: true,
+      value: (...args: unknown[]) => {
+        const sent = send.apply(client, args);
+        sent.catch((err: unknown) => client.silentEmit('error', err));
+        return sent;
+      },
+    });
+  }
+  return client;
 }

@@ -1,4 +1,5 @@
 import Redis, { type RedisOptions } from 'ioredis';
+import { handleReconnectRejections } from '../../infra/messaging/redis';
 import type { RegistryBus, RegistryMessage } from './bus';
 
 /**
@@ -26,11 +27,13 @@ export class RedisRegistryBus implements RegistryBus {
 
   async subscribe(handler: (message: RegistryMessage) => void): Promise<() => Promise<void>> {
     if (!this.sub) {
-      const sub = new Redis(this.connect.url, {
-        ...this.connect.options,
-        lazyConnect: true,
-        connectionName: 'dermagraph-model-registry',
-      });
+      const sub = handleReconnectRejections(
+        new Redis(this.connect.url, {
+          ...this.connect.options,
+          lazyConnect: true,
+          connectionName: 'dermagraph-model-registry',
+        }),
+      );
       sub.on('message', (channel: string, text: string) => {
         if (channel !== this.channel) return;
         let msg: RegistryMessage;
