@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { useId, type ReactNode } from 'react';
 
 export interface Column<Row> {
   /** Header text. */
@@ -20,12 +20,18 @@ export interface TableProps<Row> {
   hideCaption?: boolean;
 }
 
-/** A data table with a caption and column headers (scope=col), scrolling sideways on narrow screens. */
+/**
+ * A data table with a caption and column headers (scope=col), scrolling sideways on narrow screens. The scrolling
+ * box is a region named by the caption that takes keyboard focus, so it can be scrolled without a pointer.
+ */
 export function Table<Row>({ caption, columns, rows, rowKey, empty, hideCaption }: TableProps<Row>) {
+  const captionId = useId();
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" role="region" aria-labelledby={captionId} tabIndex={0}>
       <table className="table">
-        <caption className={hideCaption ? 'visually-hidden' : undefined}>{caption}</caption>
+        <caption id={captionId} className={hideCaption ? 'visually-hidden' : undefined}>
+          {caption}
+        </caption>
         <thead>
           <tr>
             {columns.map((c, i) => (
