@@ -8,6 +8,7 @@ import { createPubSubAdapter } from '../../src/infra/messaging/pubsub';
 import { RedisRegistryBus } from '../../src/models-registry/sync/redis-bus';
 import { Role } from '../../src/entities';
 import { Q, seedImages } from '../inference/helpers';
+import { eventually } from '../models/helpers';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser } from '../support/users';
 import { freePort } from '../../bench/free-port';
@@ -58,11 +59,6 @@ afterAll(async () => {
   if (server) await stopRedis();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; !(await check()); await new Promise((r) => setTimeout(r, 50)))
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${check.toString()}`);
-}
 
 /** The iterator's next value, or 'nothing' after `ms` (the timer cleared either way). */
 async function next(it: AsyncIterator<unknown>, ms: number): Promise<unknown> {
@@ -156,10 +152,10 @@ describe('subscriptions that ioredis cannot restore after a reconnect', () => {
       ] as const)
         c.on('error', (e: Error) => refused.set(name, [...(refused.get(name) ?? []), e.message]));
       // Both connections subscribed (the pub/sub's SUBSCRIBE goes out with the iterator's first next()).
-      await until(async () => ((await admin.main.pubsub('CHANNELS')) as string[]).length >= 2);
+      await eventually(async () => ((await admin.main.pubsub('CHANNELS')) as string[]).length >= 2);
       await admin.main.call('ACL', 'SETUSER', 'dg-app', 'resetchannels');
       // Redis closes both; each reconnects and its SUBSCRIBE is refused.
-      await until(async () => refused.size === 2);
+      await eventually(async () => refused.size === 2);
       await new Promise((r) => setImmediate(r));
       expect(unhandled).toEqual([]);
       // Reported to the connections' error listeners instead.
