@@ -92,7 +92,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const undoOnFailure: Array<() => Promise<unknown>> = [() => db.close()];
   try {
     const redis: RedisConnections | null = config.REDIS_URL
-      ? await connectRedis(config.REDIS_URL, config.REDIS_PREFIX)
+      ? await connectRedis(config.REDIS_URL, config.REDIS_PREFIX, logger)
       : null;
     if (redis) undoOnFailure.push(() => redis.close());
     const pubSub = createPubSubAdapter(redis);

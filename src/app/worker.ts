@@ -45,7 +45,7 @@ async function startParts(
   db: Awaited<ReturnType<typeof openDatabase>>,
   undo: Array<() => Promise<unknown>>,
 ): Promise<RunningWorker> {
-  const redis = await connectRedis(config.REDIS_URL, config.REDIS_PREFIX);
+  const redis = await connectRedis(config.REDIS_URL, config.REDIS_PREFIX, logger);
   undo.push(() => redis.close());
   const pubSub = createPubSubAdapter(redis);
   const metrics = createMetrics();

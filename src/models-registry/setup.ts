@@ -68,7 +68,11 @@ export function createModelsModule(opts: {
   const modelDirs = [...new Set([path.join(projectRoot, 'plugins'), path.resolve(config.MODEL_DIR)])];
   const store = new PgRegistryStore(opts.forkEm);
   const bus = opts.redis
-    ? new RedisRegistryBus(opts.redis.main, { url: opts.redis.url, options: opts.redis.options() }, opts.redis.prefix)
+    ? new RedisRegistryBus(
+        opts.redis.main,
+        { url: opts.redis.url, options: opts.redis.options(), watch: opts.redis.watch },
+        opts.redis.prefix,
+      )
     : new InMemoryRegistryBus();
   const registry = new ModelRegistry({
     packagesDir,

@@ -11,6 +11,7 @@ import { Q, seedImages } from '../inference/helpers';
 import { eventually } from '../models/helpers';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser } from '../support/users';
+import { createLogger } from '../../src/infra/observability/logger';
 import { freePort } from '../../bench/free-port';
 
 /**
@@ -192,5 +193,47 @@ describe('an api in queue mode while Redis is down', () => {
       .getConnection()
       .execute<Array<{ status: string; error: string }>>('select status, error from inference_jobs');
     expect(rows).toEqual([{ status: 'FAILED', error: 'the job could not be queued' }]);
+  }, 60_000);
+});
+
+describe("an api's Redis connections during an outage", () => {
+  /**
+   * Each of an api's Redis connections (commands, subscriber, the model registry's subscriber, the job queue's)
+   * said nothing in the JSON log about an outage, and ioredis and BullMQ printed every failed reconnect with its
+   * stack to stderr instead: 45 three-line traces in 6 s of a stopped Redis, thousands in a few minutes.
+   */
+  it('logs one line per connection when it fails and one when it is ready again; nothing goes to stderr', async () => {
+    if (!serverRunning()) await startRedis();
+    const lines: Array<{ msg: string; redis?: string; errors?: number }> = [];
+    const logger = createLogger(
+      { LOG_LEVEL: 'info' },
+      {},
+      { destination: { write: (l: string) => lines.push(JSON.parse(l)) } },
+    );
+    const printed: unknown[][] = [];
+    const consoleError = jest
+      .spyOn(console, 'error')
+      .mockImplementation((...args: unknown[]) => void printed.push(args));
+    const api = await startTestServer({ logger, env: { JOB_MODE: 'queue', REDIS_URL: `redis://127.0.0.1:${port}` } });
+    try {
+      const CONNECTIONS = ['commands', 'jobs queue', 'model registry', 'subscriber'];
+      const about = (msg: string) => lines.filter((l) => l.msg === msg).map((l) => l.redis);
+      await stopRedis();
+      await eventually(async () => about('redis connection failing; ioredis retries it').length >= CONNECTIONS.length);
+      await new Promise((r) => setTimeout(r, 2000)); // more failed reconnects: still one line each
+      await startRedis();
+      await eventually(async () => about('redis connection ready again').length >= CONNECTIONS.length);
+      expect(about('redis connection failing; ioredis retries it').sort()).toEqual(CONNECTIONS);
+      expect(about('redis connection ready again').sort()).toEqual(CONNECTIONS);
+      expect(about('redis connection still failing')).toEqual([]);
+      // Each recovery counts the errors it absorbed.
+      for (const l of lines.filter((x) => x.msg === 'redis connection ready again'))
+        expect(l.errors).toBeGreaterThan(0);
+      expect(printed).toEqual([]);
+    } finally {
+      consoleError.mockRestore();
+      if (!serverRunning()) await startRedis(); // the server closes its queue connections against a live Redis
+      await api.close();
+    }
   }, 60_000);
 });

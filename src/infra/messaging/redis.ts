@@ -1,4 +1,6 @@
 import Redis, { type RedisOptions } from 'ioredis';
+import type { Logger } from '../observability/logger';
+import { logConnection, type Emitter } from './connection-log';
 
 /**
  * Redis connections for one process. Pub/sub needs a connection of its own (a subscribed
@@ -13,11 +15,17 @@ export interface RedisConnections {
   sub: Redis;
   /** Options to open further connections (BullMQ opens its own). */
   options(): RedisOptions;
+  /**
+   * Logs a further connection's failures and recoveries in the process's log, as `main`'s and `sub`'s are
+   * (`logConnection`; nothing without a logger). `errorsFrom`: where its errors are emitted, if not on it.
+   */
+  watch(name: string, client: Emitter, errorsFrom?: Emitter): void;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-export async function connectRedis(url: string, prefix: string): Promise<RedisConnections> {
+/** `log`: where the connections' failures and recoveries go (without it, ioredis prints errors to stderr). */
+export async function connectRedis(url: string, prefix: string, log?: Logger): Promise<RedisConnections> {
   const base: RedisOptions = {
     lazyConnect: true,
     maxRetriesPerRequest: 3,
@@ -41,12 +49,18 @@ export async function connectRedis(url: string, prefix: string): Promise<RedisCo
     main.off('error', noteError);
     sub.off('error', noteError);
   }
+  const watch = (name: string, client: Emitter, errorsFrom?: Emitter) => {
+    if (log) logConnection(log, name, client, errorsFrom);
+  };
+  watch('commands', main);
+  watch('subscriber', sub);
   return {
     url,
     prefix,
     main,
     sub,
     options: () => ({ ...base, lazyConnect: false, maxRetriesPerRequest: null }),
+    watch,
     async ping() {
       try {
         return (await main.ping()) === 'PONG';

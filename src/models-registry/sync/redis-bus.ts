@@ -15,7 +15,12 @@ export class RedisRegistryBus implements RegistryBus {
 
   constructor(
     private readonly publisher: Redis,
-    private readonly connect: { url: string; options?: RedisOptions },
+    private readonly connect: {
+      url: string;
+      options?: RedisOptions;
+      /** Where the subscriber connection's failures are logged (`RedisConnections.watch`). */
+      watch?: (name: string, client: Redis) => void;
+    },
     prefix: string,
   ) {
     this.channel = `${prefix}model-registry`;
@@ -34,6 +39,7 @@ export class RedisRegistryBus implements RegistryBus {
           connectionName: 'dermagraph-model-registry',
         }),
       );
+      this.connect.watch?.('model registry', sub);
       sub.on('message', (channel: string, text: string) => {
         if (channel !== this.channel) return;
         let msg: RegistryMessage;

@@ -146,7 +146,7 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
     queue = new MemoryJobQueue((a) => r.run(a), config.JOB_CONCURRENCY, retry, onError);
   } else {
     const connection = { url: redis!.url, ...redis!.options() };
-    queue = new BullJobQueue({ connection, prefix: redis!.prefix, retry });
+    queue = new BullJobQueue({ connection, prefix: redis!.prefix, retry, watch: redis!.watch });
     if (deps.role === 'worker') {
       runner = makeRunner();
       const r = runner;
@@ -154,6 +154,7 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
         connection,
         prefix: redis!.prefix,
         retry,
+        watch: redis!.watch,
         concurrency: config.JOB_CONCURRENCY,
         lockMs: config.JOB_LOCK_MS,
         onError,

@@ -1,5 +1,7 @@
+import { EventEmitter } from 'node:events';
 import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { isConnectionFailure } from '../../../infra/database/connection-failure';
+import type { RedisConnections } from '../../../infra/messaging/redis';
 import { PermanentJobError, type JobConsumer, type JobHandler, type JobQueue, type RetryPolicy } from './queue';
 
 export const QUEUE_NAME = 'inference';
@@ -10,6 +12,8 @@ export interface BullOptions {
   /** Key prefix (the deployment's REDIS_PREFIX), so test runs sharing a Redis never meet. */
   prefix: string;
   retry: RetryPolicy;
+  /** Where BullMQ's connection failures are logged (`RedisConnections.watch`); without it they go to stderr. */
+  watch?: RedisConnections['watch'];
 }
 
 const bullPrefix = (prefix: string) => `${prefix}bull`;
@@ -24,6 +28,15 @@ export class BullJobQueue implements JobQueue {
 
   constructor(private readonly opts: BullOptions) {
     this.queue = new Queue(QUEUE_NAME, { connection: opts.connection, prefix: bullPrefix(opts.prefix) });
+    if (opts.watch) {
+      // The Queue relays its connection's errors but not its 'ready'; its client has that.
+      const readiness = new EventEmitter();
+      opts.watch('jobs queue', readiness, this.queue);
+      void this.queue.client.then(
+        (client) => client.on('ready', () => readiness.emit('ready')),
+        () => undefined, // a failed connection is reported through the Queue's 'error'
+      );
+    }
   }
 
   async enqueue(jobId: string): Promise<void> {
@@ -110,7 +123,10 @@ export function startBullWorker(handler: JobHandler, opts: BullWorkerOptions): J
       autorun: true,
     },
   );
-  worker.on('error', () => undefined); // connection blips are retried by ioredis; job errors go through onError
+  // Connection failures are retried by ioredis and logged here (the Worker relays both of its connections' errors
+  // and says 'ready' when its blocking connection is); job errors go through onError.
+  if (opts.watch) opts.watch('jobs worker', worker);
+  else worker.on('error', () => undefined);
   worker.on('failed', (job, err) => {
     if (job && /stalled more than allowable limit/i.test(err?.message ?? ''))
       void opts
