@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { linkIn, startSmtpCapture } from '../auth/smtp-capture';
+import { eventually } from '../support/poll';
 
 /**
  * Browser tests of the web console: the real server process (`node dist/src/cli.js serve`, embedded defaults:
@@ -307,13 +308,8 @@ export async function signIn(page: Page, email: string, password: string): Promi
  * so a test never races the page's own requests.
  */
 export function see(locator: Locator) {
-  const until = async (check: () => Promise<boolean>, what: string) => {
-    const deadline = Date.now() + 15_000;
-    while (!(await check().catch(() => false))) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${locator} ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const until = (check: () => Promise<boolean>, what: string) =>
+    eventually(() => check().catch(() => false), { every: 100, what: `${locator} ${what}` });
   return {
     toBeVisible: () => until(() => locator.isVisible(), 'to be visible'),
     toHaveAttribute: (name: string, value: string) =>

@@ -1,4 +1,5 @@
 import type { WebSocket } from 'playwright-core';
+import { eventually } from '../support/poll';
 import { BROWSER_TEST_TIMEOUT_MS, signIn, startHarness, type Harness } from './harness';
 
 /**
@@ -33,23 +34,21 @@ it('a live page subscribes again on a new socket when the server closes the old 
   await signIn(page, ADMIN.email, ADMIN.password);
   // The models page follows modelRegistryEvents over graphql-ws.
   await page.goto('/admin/models');
-  await waitFor(() => sockets.length >= 1, 30_000, 'a socket');
+  await eventually(() => sockets.length >= 1, { ms: 30_000, what: 'a socket' });
   const first = sockets[0];
-  await waitFor(() => subscribed[0]?.some((f) => f.includes('modelRegistryEvents')), 30_000, 'the first subscribe');
+  await eventually(() => subscribed[0]?.some((f) => f.includes('modelRegistryEvents')), {
+    ms: 30_000,
+    what: 'the first subscribe',
+  });
 
   // The token the socket was opened with expires within 60 s; the server closes the socket then.
   await new Promise<void>((resolve) => (first.isClosed() ? resolve() : first.once('close', () => resolve())));
-  await waitFor(() => sockets.length >= 2, 30_000, 'a second socket');
-  await waitFor(() => subscribed[1]?.some((f) => f.includes('modelRegistryEvents')), 30_000, 'the second subscribe');
+  await eventually(() => sockets.length >= 2, { ms: 30_000, what: 'a second socket' });
+  await eventually(() => subscribed[1]?.some((f) => f.includes('modelRegistryEvents')), {
+    ms: 30_000,
+    what: 'the second subscribe',
+  });
   expect(sockets[1].isClosed()).toBe(false);
   // Still signed in, on the same page.
   expect(new URL(page.url()).pathname).toBe('/admin/models');
 });
-
-async function waitFor(check: () => boolean | undefined, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

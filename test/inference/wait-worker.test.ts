@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { Role } from '../../src/entities';
+import { eventually } from '../support/poll';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { killWorkers, startWorkerProcess } from '../support/workers';
@@ -34,14 +35,6 @@ async function subscribers(jobId: string): Promise<number> {
   return Number(n);
 }
 
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never: ${what}`);
-}
-
 async function newestJobId(): Promise<string | null> {
   const rows = (await server.services.db.orm.em
     .fork()
@@ -62,12 +55,14 @@ describe('wait: true with BullMQ workers', () => {
       signal: client.signal,
     }).catch((e: Error) => e.name);
     let jobId: string | null = null;
-    await until('the job is recorded', async () => (jobId = await newestJobId()) !== null);
+    await eventually(async () => (jobId = await newestJobId()) !== null, { what: 'the job is recorded' });
     // No worker runs: the mutation is waiting, subscribed to the job's channel.
-    await until('the wait subscribed', async () => (await subscribers(jobId!)) === 1);
+    await eventually(async () => (await subscribers(jobId!)) === 1, { what: 'the wait subscribed' });
     client.abort();
     expect(await answer).toBe('AbortError');
-    await until('the subscription is released', async () => (await subscribers(jobId!)) === 0);
+    await eventually(async () => (await subscribers(jobId!)) === 0, {
+      what: 'the subscription is released',
+    });
   }, 60_000);
 
   it("a worker process runs the job; its events end the api's wait with the job SUCCEEDED", async () => {
@@ -80,6 +75,8 @@ describe('wait: true with BullMQ workers', () => {
     const p = (await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, alice.token)).data.prediction;
     expect(p).toMatchObject({ imageId, jobId: job.id });
     expect(p.gradCam.overlayUrl).toMatch(/^http/);
-    await until('the subscription is released', async () => (await subscribers(job.id)) === 0);
+    await eventually(async () => (await subscribers(job.id)) === 0, {
+      what: 'the subscription is released',
+    });
   }, 120_000);
 });

@@ -1,5 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { InferenceJob, JobKind, Role } from '../../src/entities';
+import { eventually } from '../support/poll';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { connectWs } from '../support/ws';
@@ -11,14 +12,6 @@ import { JOB_FIELDS, Q, seedImages } from './helpers';
  * completing a `wait: true` mutation, or closing the socket while either is in flight.
  */
 const CLASSIFY = `mutation($imageId: ID!, $wait: Boolean) { classifyImage(imageId: $imageId, wait: $wait) { ${JOB_FIELDS} } }`;
-
-async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never: ${what}`);
-}
 
 /** Starts an operation over `client`; `received` counts its results, `stop()` sends graphql-ws `complete`. */
 function start(client: Client, query: string, variables: Record<string, unknown>) {
@@ -74,15 +67,17 @@ describe('with Redis (queue mode, no worker)', () => {
     const client = await connectWs(server.url, alice.token);
     try {
       const sub = start(client, Q.progress, { jobId });
-      await until('the queued event is replayed', () => sub.received === 1);
-      await until('the stream subscribed', async () => (await subscribers(jobId)) === 1);
+      await eventually(() => sub.received === 1, { what: 'the queued event is replayed' });
+      await eventually(async () => (await subscribers(jobId)) === 1, { what: 'the stream subscribed' });
       sub.stop();
-      await until('the subscription is released', async () => (await subscribers(jobId)) === 0);
+      await eventually(async () => (await subscribers(jobId)) === 0, {
+        what: 'the subscription is released',
+      });
       // The socket stays usable.
       const again = start(client, Q.progress, { jobId });
-      await until('a second subscription', async () => (await subscribers(jobId)) === 1);
+      await eventually(async () => (await subscribers(jobId)) === 1, { what: 'a second subscription' });
       again.stop();
-      await until('released again', async () => (await subscribers(jobId)) === 0);
+      await eventually(async () => (await subscribers(jobId)) === 0, { what: 'released again' });
     } finally {
       await client.dispose();
     }
@@ -92,10 +87,10 @@ describe('with Redis (queue mode, no worker)', () => {
     const jobId = await idleJob(server, alice);
     const client = await connectWs(server.url, alice.token);
     const sub = start(client, Q.progress, { jobId });
-    await until('the stream subscribed', async () => (await subscribers(jobId)) === 1);
+    await eventually(async () => (await subscribers(jobId)) === 1, { what: 'the stream subscribed' });
     expect(sub.received).toBe(0);
     await client.dispose();
-    await until('the subscription is released', async () => (await subscribers(jobId)) === 0);
+    await eventually(async () => (await subscribers(jobId)) === 0, { what: 'the subscription is released' });
   }, 60_000);
 
   it('a wait: true mutation whose socket closes stops waiting and releases the channel', async () => {
@@ -104,13 +99,18 @@ describe('with Redis (queue mode, no worker)', () => {
     const client = await connectWs(server.url, alice.token);
     const op = start(client, CLASSIFY, { imageId, wait: true });
     let jobId: string | null = null;
-    await until('the job is recorded', async () => {
-      jobId = await newestJobId(server, alice);
-      return jobId !== null && jobId !== before;
-    });
-    await until('the wait subscribed', async () => (await subscribers(jobId!)) === 1);
+    await eventually(
+      async () => {
+        jobId = await newestJobId(server, alice);
+        return jobId !== null && jobId !== before;
+      },
+      { what: 'the job is recorded' },
+    );
+    await eventually(async () => (await subscribers(jobId!)) === 1, { what: 'the wait subscribed' });
     await client.dispose();
-    await until('the wait released its subscription', async () => (await subscribers(jobId!)) === 0);
+    await eventually(async () => (await subscribers(jobId!)) === 0, {
+      what: 'the wait released its subscription',
+    });
     expect(op.received).toBe(0);
   }, 60_000);
 
@@ -121,13 +121,18 @@ describe('with Redis (queue mode, no worker)', () => {
     try {
       const op = start(client, CLASSIFY, { imageId, wait: true });
       let jobId: string | null = null;
-      await until('the job is recorded', async () => {
-        jobId = await newestJobId(server, alice);
-        return jobId !== null && jobId !== before;
-      });
-      await until('the wait subscribed', async () => (await subscribers(jobId!)) === 1);
+      await eventually(
+        async () => {
+          jobId = await newestJobId(server, alice);
+          return jobId !== null && jobId !== before;
+        },
+        { what: 'the job is recorded' },
+      );
+      await eventually(async () => (await subscribers(jobId!)) === 1, { what: 'the wait subscribed' });
       op.stop();
-      await until('the wait released its subscription', async () => (await subscribers(jobId!)) === 0);
+      await eventually(async () => (await subscribers(jobId!)) === 0, {
+        what: 'the wait released its subscription',
+      });
       // The same socket still answers.
       const r = await new Promise<any>((resolve, reject) =>
         client.subscribe(
@@ -178,14 +183,14 @@ describe('embedded (no Redis: in-memory pub/sub)', () => {
     const client = await connectWs(server.url, alice.token);
     try {
       const sub = start(client, Q.progress, { jobId });
-      await until('the stream listens', () => listeners(jobId) === 1);
+      await eventually(() => listeners(jobId) === 1, { what: 'the stream listens' });
       sub.stop();
-      await until('the listener is removed', () => listeners(jobId) === 0);
+      await eventually(() => listeners(jobId) === 0, { what: 'the listener is removed' });
       expect(sub.received).toBe(0);
       const again = start(client, Q.progress, { jobId });
-      await until('listening again', () => listeners(jobId) === 1);
+      await eventually(() => listeners(jobId) === 1, { what: 'listening again' });
       await client.dispose();
-      await until('the socket closed: removed again', () => listeners(jobId) === 0);
+      await eventually(() => listeners(jobId) === 0, { what: 'the socket closed: removed again' });
       expect(again.received).toBe(0);
     } finally {
       await client.dispose();

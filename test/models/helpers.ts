@@ -105,15 +105,6 @@ export async function subscribeEvents(server: TestServer, token: string): Promis
   };
 }
 
-/** Polls until `check` returns true (cross-process changes arrive asynchronously). */
-export async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Largest package the registry's GraphQL tests allow (MODEL_PACKAGE_MAX_BYTES). */
 export const MAX_PACKAGE_BYTES = 3_000_000;
 

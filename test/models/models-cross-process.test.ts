@@ -5,7 +5,8 @@ import { packPackage } from '../../src/models-registry/package/package';
 import { makeClassifierPackage, tempDir } from '../fixtures/models/packages';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
-import { dev, eventually, Q, subscribeEvents, uploadFile } from './helpers';
+import { dev, Q, subscribeEvents, uploadFile } from './helpers';
+import { eventually } from '../support/poll';
 
 /**
  * Two api processes (two servers in this test process, each with its own registry, database pool and

@@ -13,7 +13,8 @@ import {
 } from '../fixtures/models/packages';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
-import { eventually, Q } from './helpers';
+import { Q } from './helpers';
+import { eventually } from '../support/poll';
 
 /** The registry as the server wires it: MODEL_DIR and MODEL_WATCH, leftovers cleaned, /readyz and /metrics. */
 let server: TestServer;

@@ -3,7 +3,7 @@ import { Image, Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { seedImages } from '../inference/helpers';
-import { eventually } from './helpers';
+import { eventually } from '../support/poll';
 
 /**
  * allJobs and retryJob on a real failure: the image's stored file is taken away, so the job fails in

@@ -27,17 +27,6 @@ export async function gqlWithId<T = any>(
   return { ...((await res.json()) as object), status: res.status };
 }
 
-/** Polls `check` until it returns a value (not undefined) or `ms` pass. */
-export async function eventually<T>(check: () => Promise<T | undefined>, ms = 10_000, every = 200): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
-
 export const Q = {
   logs: `query($level: LogLevel, $since: DateTime, $limit: Int) {
     serverLogs(level: $level, since: $since, limit: $limit) {

@@ -6,7 +6,8 @@ import { createSignedInUser, type SignedInUser } from '../support/users';
 import { exited, killWorkers, startWorkerProcess } from '../support/workers';
 import { connectWs } from '../support/ws';
 import { seedImages } from '../inference/helpers';
-import { eventually, gqlWithId, Q, quietInfoLogger } from './helpers';
+import { gqlWithId, Q, quietInfoLogger } from './helpers';
+import { eventually } from '../support/poll';
 
 /**
  * Logs and monitoring across processes: an api process (queue mode) and a `dermagraph worker` process

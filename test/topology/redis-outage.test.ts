@@ -8,7 +8,7 @@ import { createPubSubAdapter } from '../../src/infra/messaging/pubsub';
 import { RedisRegistryBus } from '../../src/models-registry/sync/redis-bus';
 import { Role } from '../../src/entities';
 import { Q, seedImages } from '../inference/helpers';
-import { eventually } from '../models/helpers';
+import { eventually } from '../support/poll';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser } from '../support/users';
 import { createLogger } from '../../src/infra/observability/logger';
