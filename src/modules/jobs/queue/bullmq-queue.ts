@@ -29,11 +29,14 @@ export class BullJobQueue implements JobQueue {
   constructor(private readonly opts: BullOptions) {
     this.queue = new Queue(QUEUE_NAME, { connection: opts.connection, prefix: bullPrefix(opts.prefix) });
     if (opts.watch) {
-      // The Queue relays its connection's errors but not its 'ready'; its client has that.
-      const readiness = new EventEmitter();
-      opts.watch('jobs queue', readiness, this.queue);
+      // The Queue relays its connection's errors, but not its 'reconnecting' and 'ready': its client has those.
+      const client = new EventEmitter();
+      opts.watch('jobs queue', client, this.queue);
       void this.queue.client.then(
-        (client) => client.on('ready', () => readiness.emit('ready')),
+        (c) => {
+          c.on('reconnecting', () => client.emit('reconnecting'));
+          c.on('ready', () => client.emit('ready'));
+        },
         () => undefined, // a failed connection is reported through the Queue's 'error'
       );
     }
