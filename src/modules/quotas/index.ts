@@ -11,5 +11,5 @@ export {
   type QuotaConfig,
   type QuotaKind,
 } from './quotas.service';
-export { quotaLock, quotaLockKey } from './quotas.repository';
+export { monthUsageOf, quotaLock, quotaLockKey, type MonthUsage } from './quotas.repository';
 export { QuotasResolver } from './quotas.resolver';

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Image, JobKind, JobStatus, Patient, Plan, Prediction, PredictionUsage } from '../../entities';
-import { advisoryXactLocks, type Statement } from '../../infra/database/sql';
+import { advisoryXactLocks, uuidArray, type Statement } from '../../infra/database/sql';
 import { coalescedRead } from '../../infra/database/coalesced-reads';
 
 export type QuotaKind = 'uploads' | 'predictions' | 'segmentations';
@@ -118,4 +118,37 @@ export async function accountTotals(
     em.count(Patient, { owner: userId }),
   ]);
   return { uploads, predictions, patients };
+}
+
+/** What an account used in the month from `since`: the figures its usage row holds, and its reports still kept. */
+export interface MonthUsage {
+  uploads: number;
+  predictions: number;
+  segmentations: number;
+  reports: number;
+}
+
+/**
+ * The month's use of many accounts in one statement: uploads, predictions and segmentations from the month's
+ * usage row (the figures the quota checks read), reports counted on their (owner, created_at) index. Every id
+ * has an entry (zeros for an account that used nothing).
+ */
+export async function monthUsageOf(
+  em: EntityManager,
+  userIds: readonly string[],
+  since: Date,
+): Promise<Map<string, MonthUsage>> {
+  const rows = (await em.execute(
+    `select u.id,
+        coalesce(pu.uploads, 0)::int as uploads,
+        coalesce(pu.count, 0)::int as predictions,
+        coalesce(pu.segmentations, 0)::int as segmentations,
+        (select count(*) from reports r where r.owner_id = u.id and r.created_at >= ?)::int as reports
+      from users u left join prediction_usage pu on pu.owner_id = u.id and pu.month = ?::date
+      where u.id = any(?::uuid[])`,
+    [since, isoDate(since), uuidArray(userIds)],
+  )) as Array<MonthUsage & { id: string }>;
+  const byId = new Map(rows.map(({ id, ...usage }) => [id, usage]));
+  const none: MonthUsage = { uploads: 0, predictions: 0, segmentations: 0, reports: 0 };
+  return new Map(userIds.map((id) => [id, byId.get(id) ?? none]));
 }

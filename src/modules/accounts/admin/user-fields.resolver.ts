@@ -1,28 +1,12 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { Role, type User } from '../../../entities';
 import { forbidden } from '../../../infra/errors';
-import { uuidArray } from '../../../infra/database/sql';
 import type { AppContext } from '../../../schema/context';
 import { requestLoader } from '../../../schema/loaders';
 import { UserType } from '../user.types';
 import { UserUsageType } from './admin.types';
 import { invitationPending } from './invitations';
-import { monthStart } from '../../quotas';
-
-/**
- * This month's use of a page of accounts in one statement: uploads, predictions and segmentations from
- * the month's usage row (the figures the quota checks read), reports counted on their (owner,
- * created_at) index.
- */
-const USAGE_SQL = `select u.id,
-    coalesce(pu.uploads, 0)::int as uploads,
-    coalesce(pu.count, 0)::int as predictions,
-    coalesce(pu.segmentations, 0)::int as segmentations,
-    (select count(*) from reports r where r.owner_id = u.id and r.created_at >= ?)::int as reports
-  from users u left join prediction_usage pu on pu.owner_id = u.id and pu.month = ?::date
-  where u.id = any(?::uuid[])`;
-
-type UsageRow = { id: string; uploads: number; predictions: number; segmentations: number; reports: number };
+import { monthStart, monthUsageOf } from '../../quotas';
 
 /** Admin-facing fields of User: this month's usage, a pending invitation, deletion. */
 @Resolver(() => UserType)
@@ -36,17 +20,10 @@ export class UserAdminFieldsResolver {
     if (ctx.user?.role !== Role.ADMIN && ctx.user?.id !== user.id)
       throw forbidden('Only admins and the account itself see its usage');
     const since = monthStart(new Date());
+    // One statement for all the accounts of a page (users, say).
     return requestLoader<string, UserUsageType>(ctx, 'userUsage', async (ids) => {
-      const rows = (await ctx.em.execute(USAGE_SQL, [
-        since,
-        since.toISOString().slice(0, 10),
-        uuidArray(ids),
-      ])) as UsageRow[];
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      return ids.map((id) => {
-        const r = byId.get(id);
-        return { since, uploads: 0, predictions: 0, segmentations: 0, reports: 0, ...r };
-      });
+      const usage = await monthUsageOf(ctx.em, ids, since);
+      return ids.map((id) => ({ since, ...usage.get(id)! }));
     }).load(user.id);
   }
 
