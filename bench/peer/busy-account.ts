@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { projectRoot } from '../../src/infra/paths';
 import { report, type Row } from '../harness';
+import { gql } from './client';
 import { serverFlows, type Flow } from './flows';
 import { signUpWithPatient, startServerUnderTest, type ServerUnderTest } from './server';
 import { runWindow, type Window } from './window';
@@ -20,6 +21,23 @@ const SECONDS = Number(process.env.BENCH_PEER_SECONDS ?? 2);
 const CLIENTS = 8;
 const IMAGE = path.join(projectRoot, 'datasets', 'isic-uda1', 'images', 'ISIC_0000150.jpg');
 const FLOWS = /^server: (uploadImages \+ classify, wait, Grad-CAM|uploadImages only)$/;
+const DASHBOARD = `query BenchDashboard { myDashboard { totalUploads totalPredictions totalPatients uploadQuota { used } } }`;
+
+/** The account's dashboard (all-time totals and the month's quotas): one request counts as one "image". */
+function dashboardFlow(s: ServerUnderTest): Flow {
+  return {
+    name: 'server: myDashboard',
+    runs: 'server',
+    ref: null,
+    span: 1,
+    async once() {
+      const d = (await gql(s.url, DASHBOARD, {}, s.token)).myDashboard;
+      if (!(d.totalUploads >= d.uploadQuota.used && d.totalPatients >= 1))
+        throw new Error(`myDashboard answered ${JSON.stringify(d)}`);
+      return 1;
+    },
+  };
+}
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
@@ -30,7 +48,10 @@ export async function busyAccountBench(): Promise<void> {
   try {
     const fresh = server;
     const busy: ServerUnderTest = { ...server, ...(await signUpWithPatient(server.url)) };
-    const flowsOf = async (s: ServerUnderTest) => (await serverFlows(s, image)).filter((f) => FLOWS.test(f.name));
+    const flowsOf = async (s: ServerUnderTest) => [
+      ...(await serverFlows(s, image)).filter((f) => FLOWS.test(f.name)),
+      dashboardFlow(s),
+    ];
     const accounts = [
       { name: 'fresh', flows: await flowsOf(fresh) },
       { name: `busy (${HISTORY} this month)`, flows: await flowsOf(busy) },
@@ -77,7 +98,7 @@ export async function busyAccountBench(): Promise<void> {
   }
   report({
     bench: 'busy-account',
-    description: `the one-image flows (npm start, production, PostgreSQL) of an account with ${HISTORY} images, jobs and predictions this month against a fresh account's, on one server, ${ROUNDS} interleaved rounds of ${SECONDS} s windows at c=${CLIENTS}; CPU per image from /proc (the server's process tree, its database's PostgreSQL processes). A ratio near 1 means a request's cost does not grow with the account's history`,
+    description: `the one-image flows and myDashboard (a request of it counts as an image) (npm start, production, PostgreSQL) of an account with ${HISTORY} images, jobs and predictions this month against a fresh account's, on one server, ${ROUNDS} interleaved rounds of ${SECONDS} s windows at c=${CLIENTS}; CPU per image from /proc (the server's process tree, its database's PostgreSQL processes). A ratio near 1 means a request's cost does not grow with the account's history`,
     rows,
     summary: { 'history rows per table': HISTORY, 'load average at end': os.loadavg()[0] },
   });
