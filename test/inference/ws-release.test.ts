@@ -53,6 +53,19 @@ describe('with Redis (queue mode, no worker)', () => {
     return Number(n);
   }
 
+  /** The job a `wait: true` mutation made (newer than `before`), once the wait has subscribed to its channel. */
+  async function subscribedWait(before: string | null): Promise<string> {
+    const jobId = await eventually(
+      async () => {
+        const id = await newestJobId(server, alice);
+        return id !== null && id !== before ? id : undefined;
+      },
+      { what: 'the job is recorded' },
+    );
+    await eventually(async () => (await subscribers(jobId)) === 1, { what: 'the wait subscribed' });
+    return jobId;
+  }
+
   /** A classifyImage that stays QUEUED (no worker): returns its id. */
   async function queuedJob(): Promise<string> {
     const [imageId] = await seedImages(server, alice.id, ['ISIC_0000150']);
@@ -98,17 +111,9 @@ describe('with Redis (queue mode, no worker)', () => {
     const before = await newestJobId(server, alice);
     const client = await connectWs(server.url, alice.token);
     const op = start(client, CLASSIFY, { imageId, wait: true });
-    let jobId: string | null = null;
-    await eventually(
-      async () => {
-        jobId = await newestJobId(server, alice);
-        return jobId !== null && jobId !== before;
-      },
-      { what: 'the job is recorded' },
-    );
-    await eventually(async () => (await subscribers(jobId!)) === 1, { what: 'the wait subscribed' });
+    const jobId = await subscribedWait(before);
     await client.dispose();
-    await eventually(async () => (await subscribers(jobId!)) === 0, {
+    await eventually(async () => (await subscribers(jobId)) === 0, {
       what: 'the wait released its subscription',
     });
     expect(op.received).toBe(0);
@@ -120,17 +125,9 @@ describe('with Redis (queue mode, no worker)', () => {
     const client = await connectWs(server.url, alice.token);
     try {
       const op = start(client, CLASSIFY, { imageId, wait: true });
-      let jobId: string | null = null;
-      await eventually(
-        async () => {
-          jobId = await newestJobId(server, alice);
-          return jobId !== null && jobId !== before;
-        },
-        { what: 'the job is recorded' },
-      );
-      await eventually(async () => (await subscribers(jobId!)) === 1, { what: 'the wait subscribed' });
+      const jobId = await subscribedWait(before);
       op.stop();
-      await eventually(async () => (await subscribers(jobId!)) === 0, {
+      await eventually(async () => (await subscribers(jobId)) === 0, {
         what: 'the wait released its subscription',
       });
       // The same socket still answers.
