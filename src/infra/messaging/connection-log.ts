@@ -28,7 +28,7 @@ export class ConnectionLog {
   /** The connection closed and ioredis is reconnecting it (a blip is this and `ready`). */
   lost(): void {
     if (this.downSince !== null) return; // every reconnect attempt says so again
-    this.downSince = this.lastLine = this.now();
+    this.downSince = this.now();
     this.log.warn({ redis: this.name }, 'redis connection lost; reconnecting');
   }
 
