@@ -7,8 +7,9 @@ import type { AbstainConfig } from '../../../infra/config';
 import type { JobRequest } from '../job-request';
 import type { ResultRow } from '../results.repository';
 import { abstentionColumns } from './abstain-check';
-import type { ClassifyResult, SegmentResult } from './pipeline';
+import type { CamOutput, ClassifyResult, SegmentResult } from './pipeline';
 import type { SegmentationMemberRecord } from '../../../entities/segmentation';
+import { storedMap } from '../cam-map-file';
 
 /** The columns every result shares (ImageResult): who asked, the job, the image and its patient. */
 export interface CommonColumns {
@@ -47,6 +48,43 @@ export function predictionRow(
     membersDisagree: r.disagreement?.labelsDisagree ?? null,
     ...abstentionColumns(r.quality, r.summary.malignantProbability, decisionThreshold, abstain),
   };
+}
+
+/** A classification's Grad-CAM as its row keeps it: what it explains, and the map's bytes and their sha256. */
+export interface RowCam {
+  method: CamOutput['method'];
+  targetLabel: string;
+  model: string;
+  sha256: string;
+  bytes: Buffer;
+}
+
+/**
+ * predictionRow with the Grad-CAM map in it (the heatmap and overlays are rendered from the row's map
+ * when first asked for), and that map, whose sha256 names it in the heatmap's URLs.
+ */
+export function classificationRow(
+  common: CommonColumns,
+  r: ClassifyResult,
+  req: JobRequest,
+  abstain: AbstainConfig,
+): { row: ResultRow; cam: RowCam | null } {
+  const row = predictionRow(common, r, req, r.decisionThreshold, abstain);
+  if (!r.cam) return { row, cam: null };
+  const cam: RowCam = {
+    method: r.cam.method,
+    targetLabel: r.cam.targetLabel,
+    model: r.cam.model,
+    ...storedMap(r.cam.map),
+  };
+  Object.assign(row, {
+    gradCamMethod: cam.method,
+    gradCamTarget: cam.targetLabel,
+    gradCamModel: cam.model,
+    gradCamMapSha256: cam.sha256,
+    gradCamMap: cam.bytes,
+  });
+  return { row, cam };
 }
 
 /** The sha256 of a segmentation's stored PNGs. */

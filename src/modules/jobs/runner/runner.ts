@@ -7,7 +7,6 @@ import { Prediction } from '../../../entities/prediction';
 import { Segmentation } from '../../../entities/segmentation';
 import type { FileStore } from '../../../infra/storage/file-store';
 import type { ModelRegistry } from '../../../models-registry';
-import { storedMap } from '../cam-map-file';
 import type { SeverityThresholds } from '../../../inference/severity';
 import { PermanentJobError, type JobAttempt } from '../queue/queue';
 import type { ProgressPublisher, NewProgressEvent, Stage } from '../progress';
@@ -21,14 +20,15 @@ import type { ImageWork } from './image-threads';
 import type { PixelBudget } from './pixel-budget';
 import type { Logger } from '../../../infra/observability/logger';
 import { JobResults, ResultSink } from './result-writer';
-import { ProgressTracker, STAGE_SHARE, statusAt } from './progress-tracker';
+import { ProgressTracker, STAGE_SHARE } from './progress-tracker';
 import { attemptFailure } from './failures';
 import type { ImageRef } from '../job-request';
 import { AttemptState, type JobCancellations } from './cancellation';
 import { withRequestId } from '../../../infra/observability/request-scope';
 import type { DecodedPixels } from './decoded-pixels';
 import type { WaitedResults } from './waited-results';
-import { predictionRow, segmentationRow, type CommonColumns } from './result-rows';
+import { classificationRow, segmentationRow, type CommonColumns } from './result-rows';
+import { publishJobEvent, stageEvent, storedPredictionEvents, type ImageEvent } from './image-events';
 import { segmentAndStore } from './segment-and-store';
 import type { AbstainConfig } from '../../../infra/config';
 
@@ -202,15 +202,8 @@ export class JobRunner {
     await this.publish(job, { stage: 'failed', message: reason });
   }
 
-  private async publish(job: InferenceJob, e: Partial<NewProgressEvent> & { stage: Stage }): Promise<void> {
-    await this.deps.progress.publish({
-      jobId: job.id,
-      status: statusAt(e.stage),
-      progress: job.progress,
-      attempt: job.attempts,
-      imageCount: job.total,
-      ...e,
-    });
+  private async publish(job: InferenceJob, e: ImageEvent): Promise<void> {
+    await publishJobEvent(this.deps.progress, job, e);
   }
 
   private async execute(
@@ -294,7 +287,7 @@ export class JobRunner {
     const kind = kindLabel(job);
     const base = { imageId: image.id, imageIndex: index };
     // After a cancel the job's stream has ended with `cancelled`: nothing more is announced.
-    const publish = async (e: Partial<NewProgressEvent> & { stage: Stage }) => {
+    const publish = async (e: ImageEvent) => {
       if (!state.stopped) await this.publish(job, e);
     };
     let last = process.hrtime.bigint();
@@ -302,22 +295,7 @@ export class JobRunner {
       const now = process.hrtime.bigint();
       metrics.stageSeconds.observe({ kind, stage }, Number(now - last) / 1e9);
       last = now;
-      const m = detail?.member;
-      await publish({
-        ...base,
-        stage,
-        progress: tracker.progress(STAGE_SHARE[stage]),
-        ...(m
-          ? {
-              model: m.spec.model,
-              version: m.spec.version,
-              requestedDevice: m.spec.device ?? m.device.requested,
-              device: m.device.actual,
-              fallbackReason: m.device.fallbackReason ?? null,
-            }
-          : {}),
-        message: detail?.message ?? null,
-      });
+      await publish(stageEvent(base, stage, tracker.progress(STAGE_SHARE[stage]), detail));
     };
     // Read whole and decoded from memory: sharp opening the file itself cost ~0.3 ms more CPU per image.
     const read = () => readFile(files.path(image.sha256));
@@ -341,32 +319,14 @@ export class JobRunner {
           if (stage !== 'gradcam') await report(stage, d);
         },
       );
-      // Quality of the pixels classified and the margin of the call: does the result abstain?
-      const p = predictionRow(row, r, req, r.decisionThreshold, this.deps.abstain);
-      // The map only, in the row: the heatmap and overlays are rendered from it when first asked for.
-      const cam = r.cam ? { ...r.cam, ...storedMap(r.cam.map) } : null;
-      if (cam)
-        Object.assign(p, {
-          gradCamMethod: cam.method,
-          gradCamTarget: cam.targetLabel,
-          gradCamModel: cam.model,
-          gradCamMapSha256: cam.sha256,
-          gradCamMap: cam.bytes,
-        });
+      // Quality of the pixels classified and the margin of the call: does the result abstain? The map
+      // only, in the row: the heatmap and overlays are rendered from it when first asked for.
+      const { row: p, cam } = classificationRow(row, r, req, this.deps.abstain);
       // Cancelled meanwhile: the result is not stored.
       if (state.stopped) return;
       // Another attempt's result for this image won: it was announced then.
       if ((await this.sink.store(Prediction, results, p)) !== id) return;
-      // Announced once stored: the heatmap URL it carries reads the map from the row.
-      if (cam)
-        await publish({
-          ...base,
-          stage: 'gradcam',
-          progress: tracker.progress(STAGE_SHARE.gradcam),
-          predictionId: id,
-          gradCam: { method: cam.method, mapSha256: cam.sha256, imageSha256: image.sha256 },
-        });
-      await publish({ ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId: id });
+      for (const e of storedPredictionEvents(base, tracker, id, cam, image.sha256)) await publish(e);
     } else {
       const source = await read();
       // Its pixels (decoded image, maps, mask: a few bytes each) are held until its files are stored.
