@@ -61,8 +61,8 @@ export class JobRepository {
   insertStatement(job: InferenceJob, ownerId: string): Statement {
     const { id, createdAt, updatedAt, kind, status, stage, progress, attempts, resultIds, total } = job;
     return {
-      sql: `insert into inference_jobs (id, created_at, updated_at, owner_id, kind, status, stage, progress, attempts, request, result_ids, total)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)`,
+      sql: `insert into inference_jobs (id, created_at, updated_at, owner_id, kind, status, stage, progress, attempts, request, result_ids, total, started_at, finished_at)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?)`,
       params: [
         id,
         createdAt,
@@ -76,6 +76,8 @@ export class JobRepository {
         JSON.stringify(job.request),
         JSON.stringify(resultIds),
         total,
+        job.startedAt ?? null,
+        job.finishedAt ?? null,
       ],
     };
   }

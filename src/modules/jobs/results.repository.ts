@@ -2,7 +2,7 @@ import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
 import { JobStatus } from '../../entities/inference-job';
 import { Prediction } from '../../entities/prediction';
 import { Segmentation } from '../../entities/segmentation';
-import { createdBetween, firstRowsPerParent, keysetAfter, uuidArray } from '../../infra/database/sql';
+import { createdBetween, firstRowsPerParent, keysetAfter, uuidArray, type Statement } from '../../infra/database/sql';
 import type { JobAdvance, JobRepository } from './job.repository';
 
 export type ResultRow = Record<string, unknown> & { id: string; imageId: string };
@@ -30,6 +30,20 @@ function insertRowsSql(
     params: [JSON.stringify(json)],
     table: meta.tableName,
   };
+}
+
+/**
+ * `with stored as (the insert), usage as (...)`: the rows and their owners' monthly usage
+ * (prediction_usage, which the quotas read); only rows actually inserted count, so a duplicate
+ * attempt's row does not. The caller adds its own CTEs and the final select.
+ */
+function withUsage(insert: { sql: string; table: string }): string {
+  const column = insert.table === 'predictions' ? 'count' : 'segmentations';
+  return `with stored as (${insert.sql}),
+           usage as (
+             insert into prediction_usage (owner_id, month, ${column})
+             select owner_id, date_trunc('month', created_at at time zone 'UTC')::date, count(*)::int from stored group by 1, 2
+             on conflict (owner_id, month) do update set ${column} = prediction_usage.${column} + excluded.${column})`;
 }
 
 const byteaHex = (bytes: Buffer) => `\\x${bytes.toString('hex')}`;
@@ -86,13 +100,8 @@ export class ResultRepository {
   ): Promise<{ landed: Set<string>; moved: Set<string>; finished: Set<string>; table: string }> {
     const insert = insertRowsSql(em, entity, rows);
     const moved = this.jobs.advanceSql(jobs, finishedAt);
-    const column = insert.table === 'predictions' ? 'count' : 'segmentations';
     const returned = (await em.execute(
-      `with stored as (${insert.sql}),
-           usage as (
-             insert into prediction_usage (owner_id, month, ${column})
-             select owner_id, date_trunc('month', created_at at time zone 'UTC')::date, count(*)::int from stored group by 1, 2
-             on conflict (owner_id, month) do update set ${column} = prediction_usage.${column} + excluded.${column}),
+      `${withUsage(insert)},
            moved as (${moved.sql})
            select 'result' as kind, id from stored
            union all select case when status = '${JobStatus.SUCCEEDED}' then 'finished' else 'moved' end, id from moved`,
@@ -105,6 +114,16 @@ export class ResultRepository {
       finished: ids('finished'),
       table: insert.table,
     };
+  }
+
+  /**
+   * Rows of a job recorded in the same transaction (finished when it was recorded: uploadImages'
+   * classification in the request), with their owners' monthly usage, as one statement to send with
+   * others. No conflict is possible: the job is new.
+   */
+  insertStatement(em: EntityManager, entity: ResultEntity, rows: ResultRow[]): Statement {
+    const insert = insertRowsSql(em, entity, rows);
+    return { sql: `${withUsage(insert)} select id from stored`, params: insert.params };
   }
 
   /** Rows of `table` stored for any of these jobs and images (the winners of a conflict). */
