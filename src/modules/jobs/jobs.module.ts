@@ -23,6 +23,7 @@ import { JobRepository } from './job.repository';
 import { ResultRepository } from './results.repository';
 import { DecodedPixels } from './runner/decoded-pixels';
 import { WaitedResults } from './runner/waited-results';
+import { InRequestClassifier } from './runner/in-request';
 
 /** The jobs layer of a process (the api, or `dermagraph worker`): what `Services.inference` holds. */
 export interface JobsModule {
@@ -47,6 +48,8 @@ export interface JobsModule {
   mode: 'inline' | 'queue';
   /** Inline mode: the predictions of jobs a request here waits on, for its answer (none in queue mode). */
   waited?: WaitedResults;
+  /** Inline mode: uploadImages with classify and wait classifies in the request (none in queue mode). */
+  inRequest?: InRequestClassifier;
   /**
    * Queues again the jobs a stopped process left QUEUED or RUNNING (embedded mode keeps its queue in
    * memory: none is lost; a RUNNING one resumes, skipping images already stored). Returns how many.
@@ -140,10 +143,22 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
     });
   };
 
+  let inRequest: InRequestClassifier | undefined;
   if (mode === 'inline') {
     runner = makeRunner();
     const r = runner;
     queue = new MemoryJobQueue((a) => r.run(a), config.JOB_CONCURRENCY, retry, onError);
+    inRequest = new InRequestClassifier({
+      sessions: sessions!,
+      registry: deps.registry,
+      decoded: decoded!,
+      progress,
+      metrics: jobMetrics,
+      abstain: config,
+      jobs,
+      results,
+      logger,
+    });
   } else {
     const connection = { url: redis!.url, ...redis!.options() };
     queue = new BullJobQueue({ connection, prefix: redis!.prefix, retry, watch: redis!.watch });
@@ -185,6 +200,7 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
     runner,
     mode,
     waited,
+    inRequest,
     registerKind: (kind, handler) => runner?.registerKind(kind, handler),
     requeueUnfinished: async () => {
       const ids = await jobs.unfinishedIds(deps.db.orm.em.fork());

@@ -7,6 +7,8 @@ export class JobMetrics {
   readonly jobSeconds: Histogram<'kind' | 'status'>;
   readonly failures: Counter<'kind' | 'reason'>;
   readonly retries: Counter<'kind'>;
+  /** uploadImages(classify, wait) classifications tried in the request: classified there, or queued instead. */
+  readonly inRequest: Counter<'outcome'>;
   readonly imageTaskSeconds: Histogram<'task'>;
   readonly pixelsInFlight: Gauge;
   readonly deviceSessions: Gauge;
@@ -49,6 +51,12 @@ export class JobMetrics {
       name: 'dermagraph_inference_job_retries_total',
       help: 'Attempts that failed and were retried',
       labelNames: ['kind'],
+      registers,
+    });
+    this.inRequest = new Counter({
+      name: 'dermagraph_inference_in_request_total',
+      help: 'Classifications of uploadImages with wait tried in the request: classified there, or queued (a failure or the wait ran out)',
+      labelNames: ['outcome'],
       registers,
     });
     this.imageTaskSeconds = new Histogram({

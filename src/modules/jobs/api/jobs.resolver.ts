@@ -55,6 +55,7 @@ export function settle(
   queued: InferenceJob[],
   wait: boolean,
   readBack = true,
+  deadline = Date.now() + ctx.services.config.JOB_WAIT_TIMEOUT_MS,
 ): Promise<InferenceJob[]> {
   if (!wait) return Promise.resolve(queued);
   const deps = {
@@ -63,7 +64,7 @@ export function settle(
     history: (id: string) => ctx.services.inference.progress.history(id),
   };
   return waitForJobs(deps, queued, {
-    deadline: Date.now() + ctx.services.config.JOB_WAIT_TIMEOUT_MS,
+    deadline,
     signal: ctx.signal,
     readBack,
   });

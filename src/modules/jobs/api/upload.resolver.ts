@@ -53,16 +53,22 @@ export class UploadImagesResolver {
     // With wait, where this process runs the jobs, their predictions come back from the runner as they land
     // (WaitedResults): the answer's latestPrediction is made from them, not read back.
     const waited = wait ? services.inference.waited : undefined;
+    // One wait for the whole request: a classification in the request, then the jobs queued.
+    const deadline = Date.now() + services.config.JOB_WAIT_TIMEOUT_MS;
     const { images, jobs } = await uploadAndQueue(
       { em, store: services.files, config: services.config, jobs: services.inference.service },
       user,
       { patientId, lesionId, files, classify, segment },
-      { waited },
+      {
+        waited,
+        inRequest:
+          wait && services.inference.inRequest ? { classifier: services.inference.inRequest, deadline } : undefined,
+      },
     );
     let rows: ColumnRow[] = [];
     try {
       // The answer is the images (their other results read with their own access checks), not the jobs.
-      await settle(ctx, user, jobs, wait, false);
+      await settle(ctx, user, jobs, wait, false, deadline);
     } finally {
       // Taken whatever the wait's end, so nothing stays kept for a request that has gone.
       if (waited) rows = jobs.flatMap((j) => waited.take(j.id));
