@@ -24,3 +24,29 @@ it('200 classifications during uploads, activations, rollbacks and unloads: 0 fa
   console.log(`hot-swap soak, inline mode: ${JSON.stringify(counts)}`);
   expectNothingLost(counts, 200);
 }, 300_000);
+
+describe('uploads classified in the request', () => {
+  // A server of its own: the soak installs its versions of the model from scratch.
+  let own: TestServer;
+  beforeAll(async () => {
+    own = await startTestServer({ env: { JOB_MODE: 'inline', JOB_CONCURRENCY: '4' } });
+  }, 60_000);
+  afterAll(async () => {
+    await own?.close();
+  });
+
+  it('120 uploadImages with classify and wait (classified in the request) during the same changes: 0 failed', async () => {
+    const server = own;
+    const admin = await createSignedInUser(server, { role: Role.ADMIN });
+    const clinician = await createSignedInUser(server, { role: Role.CLINICIAN });
+    const metric = () =>
+      server.services.metrics.registry.getSingleMetric('dermagraph_inference_in_request_total')?.get();
+    const classified = async () => (await metric())?.values.find((v) => v.labels.outcome === 'classified')?.value ?? 0;
+    const before = await classified();
+    const counts = await runSoak(server, admin, clinician, { jobs: 120, concurrency: 8, route: 'uploadImages' });
+    console.log(`hot-swap soak, uploads classified in the request: ${JSON.stringify(counts)}`);
+    expectNothingLost(counts, 120);
+    // They were classified in the request (a fallback to the queue would be allowed, but not all of them).
+    expect((await classified()) - before).toBeGreaterThan(60);
+  }, 300_000);
+});

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packPackage } from '../../src/models-registry/package/package';
 import {
@@ -11,6 +12,8 @@ import {
 import type { TestServer } from '../support/server';
 import type { SignedInUser } from '../support/users';
 import { seedImages, waitForJob } from '../inference/helpers';
+import { createPatient } from '../patients/helpers';
+import { multipart } from '../patients/multipart';
 import { Q, uploadFile } from './helpers';
 
 /**
@@ -23,6 +26,14 @@ export const SOAK_MODEL = 'tiny-classifier';
 const WEIGHTS: Record<string, ClassifierVersion> = { '1.0.0': 'v1', '1.1.0': 'v2', '1.2.0': 'v1' };
 
 const CLASSIFY = `mutation($imageId: ID!, $models: [EnsembleMemberInput!]) { classifyImage(imageId: $imageId, models: $models, explain: false) { id } }`;
+const UPLOAD_AND_CLASSIFY = `mutation($patientId: ID!, $files: [Upload!]!, $models: [EnsembleMemberInput!]) {
+  uploadImages(patientId: $patientId, files: $files, classify: { models: $models, explain: false }, wait: true) { latestPrediction { jobId } } }`;
+
+/**
+ * How the soak's clients ask: `classifyImage` on stored images (a queued job), or `uploadImages` of
+ * the image with classify and wait (classified in the request where the api runs the jobs).
+ */
+export type SoakRoute = 'classifyImage' | 'uploadImages';
 const PREDICTION = `query($id: ID!) { prediction(id: $id) { probabilities { label probability } members { model version } } }`;
 
 export interface SoakCounts {
@@ -43,7 +54,7 @@ export async function runSoak(
   server: TestServer,
   admin: SignedInUser,
   clinician: SignedInUser,
-  opts: { jobs: number; concurrency: number },
+  opts: { jobs: number; concurrency: number; route?: SoakRoute },
 ): Promise<SoakCounts> {
   return inTempDir(async (work) => {
     const packages: Record<string, string> = {};
@@ -52,11 +63,25 @@ export async function runSoak(
       packages[version] = (await packPackage(dir, join(work, `${version}.zip`))).outFile;
     }
     const images = await seedImages(server, clinician.id, ['ISIC_0000150', 'ISIC_0000151', 'ISIC_0000153']);
-    const expected = new Map<string, number[]>(); // `${imageId}|${version}`
-    const tensors = await Promise.all(IMAGES.map(tensorOf)); // the same three images
-    images.forEach((id, i) =>
-      Object.entries(WEIGHTS).forEach(([v, w]) => expected.set(`${id}|${v}`, referenceProbabilities(tensors[i], w))),
+    const bytes = await Promise.all(IMAGES.map((f) => readFile(f))); // the same three images
+    const patientId = opts.route === 'uploadImages' ? await createPatient(server, clinician.token) : null;
+    const expected = new Map<string, number[]>(); // `${image index}|${version}`
+    const tensors = await Promise.all(IMAGES.map(tensorOf));
+    images.forEach((_, i) =>
+      Object.entries(WEIGHTS).forEach(([v, w]) => expected.set(`${i}|${v}`, referenceProbabilities(tensors[i], w))),
     );
+    /** Asks for one classification of image `i`: its job's id, or the errors of a refused call. */
+    const submit = async (i: number, models: unknown): Promise<{ jobId?: string; errors?: any[] }> => {
+      if (!patientId) {
+        const r = await server.gql<any>(CLASSIFY, { imageId: images[i], models }, clinician.token);
+        return r.errors ? { errors: r.errors as any[] } : { jobId: r.data.classifyImage.id };
+      }
+      const file = { name: `soak-${i}.jpg`, data: bytes[i], type: 'image/jpeg' };
+      const r = await multipart(server, clinician.token, UPLOAD_AND_CLASSIFY, { patientId, models }, [file]);
+      if (r.errors) return { errors: r.errors };
+      // Waited for: an answer without its prediction is a job that did not succeed in time.
+      return { jobId: r.data.uploadImages[0].latestPrediction?.jobId ?? 'no-prediction' };
+    };
 
     const admin$ = async (query: string, variables: Record<string, unknown>) => {
       const r = await server.gql<any>(query, variables, admin.token);
@@ -88,13 +113,9 @@ export async function runSoak(
       for (let k = c; remaining > 0; k++) {
         remaining--;
         n++;
-        const imageId = images[n % images.length];
+        const image = n % images.length;
         const pin = k % 2 === 0 ? active : null;
-        const r = await server.gql<any>(
-          CLASSIFY,
-          { imageId, models: [{ model: SOAK_MODEL, ...(pin ? { version: pin } : {}) }] },
-          clinician.token,
-        );
+        const r = await submit(image, [{ model: SOAK_MODEL, ...(pin ? { version: pin } : {}) }]);
         if (r.errors) {
           const code = String(r.errors[0].extensions?.code);
           counts.refusedAtEnqueue[code] = (counts.refusedAtEnqueue[code] ?? 0) + 1;
@@ -104,7 +125,12 @@ export async function runSoak(
         }
         counts.accepted++;
         counts[pin ? 'pinned' : 'unpinned']++;
-        const job = await waitForJob(server, clinician.token, r.data.classifyImage.id, 120_000);
+        if (r.jobId === 'no-prediction') {
+          counts.failed++;
+          failures.push({ answered: 'no prediction' });
+          continue;
+        }
+        const job = await waitForJob(server, clinician.token, r.jobId!, 120_000);
         if (job.status !== 'SUCCEEDED') {
           counts.failed++;
           failures.push({ job: job.id, error: job.error });
@@ -114,7 +140,7 @@ export async function runSoak(
         const p = (await server.gql<any>(PREDICTION, { id: job.resultIds[0] }, clinician.token)).data.prediction;
         const version = p.members[0].version as string;
         counts.versionsSeen[version] = (counts.versionsSeen[version] ?? 0) + 1;
-        const want = expected.get(`${imageId}|${version}`);
+        const want = expected.get(`${image}|${version}`);
         const matches =
           !!want &&
           p.probabilities.every((x: { probability: number }, i: number) => Math.abs(x.probability - want[i]) < 1e-3);
