@@ -36,7 +36,7 @@ export const CPU_STEPS: CpuStep[] = [
   },
   { step: 'multipart parse', depth: 1, module: 'infra/http/multipart-request', name: 'processMultipart' },
   {
-    step: 'upload and queue the job',
+    step: 'upload, and its job classified in the request or queued',
     depth: 1,
     module: 'modules/jobs/api/upload-jobs.service',
     name: 'uploadAndQueue',
@@ -56,15 +56,7 @@ export const CPU_STEPS: CpuStep[] = [
   },
   { step: 'probe the header', depth: 2, module: 'modules/images/image-processing', name: 'probeImage' },
   { step: 'decode + resize (sharp)', depth: 2, module: 'inference/preprocess', name: 'decodeAndResize' },
-  {
-    step: 'transaction round trips',
-    depth: 2,
-    module: 'infra/database/batched-transaction',
-    name: 'BatchedTransaction',
-    method: 'run',
-  },
-  { step: 'job run (claim to done)', depth: 1, module: 'modules/jobs/runner/runner', name: 'JobRunner', method: 'run' },
-  { step: 'claim', depth: 2, module: 'modules/jobs/job.repository', name: 'JobRepository', method: 'claim' },
+  // In the request (inline mode, wait): the image is classified here, and the job recorded finished in the commit.
   { step: 'classify the image', depth: 2, module: 'modules/jobs/runner/pipeline', name: 'classifyImage' },
   {
     step: 'tensor + model (batcher, model thread)',
@@ -73,6 +65,30 @@ export const CPU_STEPS: CpuStep[] = [
     name: 'DynamicBatcher',
     method: 'run',
   },
+  {
+    step: 'the job and prediction rows (statements)',
+    depth: 2,
+    module: 'modules/jobs/runner/in-request',
+    name: 'InRequestClassification',
+    method: 'record',
+  },
+  {
+    step: 'transaction round trips',
+    depth: 2,
+    module: 'infra/database/batched-transaction',
+    name: 'BatchedTransaction',
+    method: 'run',
+  },
+  {
+    step: 'progress events, once committed',
+    depth: 2,
+    module: 'modules/jobs/runner/in-request',
+    name: 'InRequestClassification',
+    method: 'announce',
+  },
+  // On the queue (no wait, queue mode, or what could not be done in the request).
+  { step: 'job run (claim to done)', depth: 1, module: 'modules/jobs/runner/runner', name: 'JobRunner', method: 'run' },
+  { step: 'claim', depth: 2, module: 'modules/jobs/job.repository', name: 'JobRepository', method: 'claim' },
   {
     step: 'store the result row',
     depth: 2,
