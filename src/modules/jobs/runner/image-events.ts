@@ -40,26 +40,26 @@ export function stageEvent(
 
 /**
  * The events of a classification once its row is stored: its Grad-CAM (announced only then, so the
- * heatmap URL it carries reads the map from the row) and `persisted`, which finishes the image.
+ * heatmap URL it carries reads the map from the row) and `persisted`, which finishes the image. Each is
+ * made when it is asked for, after the one before was published: the job's progress is read from
+ * `tracker` at that moment, so that the images of a job in flight together announce it in order.
  */
-export function storedPredictionEvents(
+export function* storedPredictionEvents(
   base: ImageOfJob,
   tracker: ProgressTracker,
   predictionId: string,
   cam: RowCam | null,
   imageSha256: string,
-): ImageEvent[] {
-  const events: ImageEvent[] = [];
+): Generator<ImageEvent> {
   if (cam)
-    events.push({
+    yield {
       ...base,
       stage: 'gradcam',
       progress: tracker.progress(STAGE_SHARE.gradcam),
       predictionId,
       gradCam: { method: cam.method, mapSha256: cam.sha256, imageSha256 },
-    });
-  events.push({ ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId });
-  return events;
+    };
+  yield { ...base, stage: 'persisted', progress: tracker.finishImage(), predictionId };
 }
 
 /** Publishes `e` on the job's channel, with the status its stage announces and the job's progress, attempt and image count. */
