@@ -35,7 +35,7 @@ describe('uploads classified in the request', () => {
     await own?.close();
   });
 
-  it('120 uploadImages with classify and wait (classified in the request) during the same changes: 0 failed', async () => {
+  it('80 uploadImages with classify and wait (classified in the request) during the same changes: 0 failed', async () => {
     const server = own;
     const admin = await createSignedInUser(server, { role: Role.ADMIN });
     const clinician = await createSignedInUser(server, { role: Role.CLINICIAN });
@@ -43,10 +43,10 @@ describe('uploads classified in the request', () => {
       server.services.metrics.registry.getSingleMetric('dermagraph_inference_in_request_total')?.get();
     const classified = async () => (await metric())?.values.find((v) => v.labels.outcome === 'classified')?.value ?? 0;
     const before = await classified();
-    const counts = await runSoak(server, admin, clinician, { jobs: 120, concurrency: 8, route: 'uploadImages' });
+    const counts = await runSoak(server, admin, clinician, { jobs: 80, concurrency: 8, route: 'uploadImages' });
     console.log(`hot-swap soak, uploads classified in the request: ${JSON.stringify(counts)}`);
-    expectNothingLost(counts, 120);
+    expectNothingLost(counts, 80);
     // They were classified in the request (a fallback to the queue would be allowed, but not all of them).
-    expect((await classified()) - before).toBeGreaterThan(60);
+    expect((await classified()) - before).toBeGreaterThan(40);
   }, 300_000);
 });
