@@ -1,4 +1,5 @@
 import { Role } from '../../src/entities';
+import { BatchedTransaction } from '../../src/infra/database/batched-transaction';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { createPatient, fixture, JPEGS, snapshot } from '../patients/helpers';
@@ -19,6 +20,9 @@ const UPLOAD = `mutation($p: ID!, $f: [Upload!]!, $classify: ClassifyInput) {
       members { model version } quality { score } gradCam { method model targetClass heatmapUrl } }
   }
 }`;
+const PLAIN_UPLOAD = `mutation($p: ID!, $f: [Upload!]!) { uploadImages(patientId: $p, files: $f) { id } }`;
+const CLASSIFY_WAIT = `mutation($id: ID!) { classifyImage(imageId: $id, wait: true) { id status stage attempts imageCount resultIds
+  predictions { id imageId malignantProbability gradCam { method } } } }`;
 const PREDICTION = `query($id: ID!) { prediction(id: $id) { id label confidence malignantProbability probabilities { label probability }
   members { model version } quality { score } gradCam { method model targetClass heatmapUrl } } }`;
 
@@ -222,7 +226,92 @@ describe('classified in the request (inline mode)', () => {
     expect(job).toMatchObject({ status: 'SUCCEEDED', attempts: 1, resultIds: [image.latestPrediction.id] });
   }, 60_000);
 
-  it('without wait, with a segmentation, or by classifyImage: queued as before', async () => {
+  it('classifyImage with wait on a stored image: classified in the request, the same answer as a queued run', async () => {
+    const up = await multipart(server, alice.token, PLAIN_UPLOAD, { p: patientId }, [own(2, 'stored')], 'f');
+    const imageId = up.data.uploadImages[0].id;
+    const before = await inRequest(server);
+    const [usage] = await rowsOf(server, 'select count from prediction_usage where owner_id = ?', [alice.id]);
+    const runs = jest.spyOn(server.services.inference.runner!, 'run');
+    let r: Awaited<ReturnType<typeof server.gql<any>>>;
+    try {
+      r = await server.gql<any>(CLASSIFY_WAIT, { id: imageId }, alice.token);
+    } finally {
+      runs.mockRestore();
+    }
+    expect(r.errors).toBeUndefined();
+    const job = r.data.classifyImage;
+    expect(job).toMatchObject({ status: 'SUCCEEDED', stage: 'DONE', attempts: 1, imageCount: 1 });
+    expect(job.predictions).toHaveLength(1);
+    expect(job.resultIds).toEqual([job.predictions[0].id]);
+    expect(runs.mock.calls.map(([a]) => a.jobId)).not.toContain(job.id);
+    expect(await inRequest(server)).toEqual({ classified: before.classified + 1, queued: before.queued });
+    const [after] = await rowsOf(server, 'select count from prediction_usage where owner_id = ?', [alice.id]);
+    expect(after.count).toBe(usage.count + 1);
+    const stages = (await server.services.inference.progress.history(job.id)).map((e) => e.stage);
+    expect(stages).toEqual(['queued', 'preprocessing', 'model', 'ensembling', 'gradcam', 'persisted', 'done']);
+    // A queued run (no wait) on the same image answers the same.
+    const queued = await server.gql<any>(Q.classify, { imageId }, alice.token);
+    const done = await waitForJob(server, alice.token, queued.data.classifyImage.id);
+    const again = (await server.gql<any>(PREDICTION, { id: done.resultIds[0] }, alice.token)).data.prediction;
+    expect(again.malignantProbability).toBe(job.predictions[0].malignantProbability);
+    expect(again.gradCam.method).toBe(job.predictions[0].gradCam.method);
+  }, 60_000);
+
+  it('classifyImage with wait, a burst at the last of the quota: exactly that many pass', async () => {
+    const fay = await createSignedInUser(server, { role: Role.CLINICIAN });
+    const mine = await createPatient(server, fay.token);
+    const spent = Array.from({ length: 20 }, (_, i) => own(i, 'fay-spent'));
+    const first = await multipart(server, fay.token, UPLOAD, { p: mine, classify: { explain: false } }, spent, 'f');
+    expect(first.errors).toBeUndefined();
+    const stored = await multipart(
+      server,
+      fay.token,
+      PLAIN_UPLOAD,
+      { p: mine },
+      [0, 1, 2, 3, 4, 5, 6, 7].map((i) => own(i, 'fay')),
+      'f',
+    );
+    expect(stored.errors).toBeUndefined();
+    const answers = await Promise.all(
+      stored.data.uploadImages.map((i: { id: string }) => server.gql<any>(CLASSIFY_WAIT, { id: i.id }, fay.token)),
+    );
+    const passed = answers.filter((a) => !a.errors);
+    expect(passed).toHaveLength(4); // 24 a month, 20 spent
+    for (const a of passed) expect(a.data.classifyImage).toMatchObject({ status: 'SUCCEEDED' });
+    for (const a of answers.filter((x) => x.errors))
+      expect(a.errors![0].extensions).toMatchObject({
+        code: 'RATE_LIMITED',
+        reason: 'QUOTA_EXCEEDED',
+        quota: 'predictions',
+      });
+    const [usage] = await rowsOf(server, 'select count from prediction_usage where owner_id = ?', [fay.id]);
+    expect(usage.count).toBe(24);
+    const [jobs] = await rowsOf(server, 'select count(*)::int as n from inference_jobs where owner_id = ?', [fay.id]);
+    expect(jobs.n).toBe(5);
+  }, 60_000);
+
+  it('classifyImage with wait whose commit fails for another reason than the quota: queued, and the queue runs it', async () => {
+    const up = await multipart(server, alice.token, PLAIN_UPLOAD, { p: patientId }, [own(1, 'commit')], 'f');
+    const imageId = up.data.uploadImages[0].id;
+    const commit = jest
+      .spyOn(BatchedTransaction.prototype, 'commitWith')
+      .mockRejectedValueOnce(new Error('connection reset'));
+    let r: Awaited<ReturnType<typeof server.gql<any>>>;
+    try {
+      r = await server.gql<any>(CLASSIFY_WAIT, { id: imageId }, alice.token);
+    } finally {
+      commit.mockRestore();
+    }
+    expect(r.errors).toBeUndefined();
+    expect(r.data.classifyImage).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(r.data.classifyImage.predictions).toHaveLength(1);
+    const [n] = await rowsOf(server, 'select count(*)::int as n from predictions where job_id = ?', [
+      r.data.classifyImage.id,
+    ]);
+    expect(n.n).toBe(1);
+  }, 60_000);
+
+  it('without wait, or with a segmentation: queued as before', async () => {
     const before = await inRequest(server);
     const noWait = await multipart(
       server,

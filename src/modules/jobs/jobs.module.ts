@@ -178,7 +178,7 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
     }
   }
 
-  const service = new JobService({ config, registry: deps.registry, queue, progress, jobs, results, decoded });
+  const service = new JobService({ config, registry: deps.registry, queue, progress, jobs, results, decoded, files });
   const control = new JobControlService({
     jobs,
     queue,

@@ -88,7 +88,16 @@ export class JobsResolver {
     @CurrentUser() user: AuthUser,
     @Ctx() ctx: AppContext,
   ): Promise<JobType> {
-    return settleOne(ctx, user, await jobs(ctx).classifyImage(ctx.em, user, { imageId, ...options }), wait);
+    // With wait, where this process runs the jobs, the image is classified in the request (one wait for both).
+    const deadline = Date.now() + ctx.services.config.JOB_WAIT_TIMEOUT_MS;
+    const classifier = wait ? ctx.services.inference.inRequest : undefined;
+    const job = await jobs(ctx).classifyImage(
+      ctx.em,
+      user,
+      { imageId, ...options },
+      classifier ? { classifier, deadline } : undefined,
+    );
+    return toJob((await settle(ctx, user, [job], wait, true, deadline))[0]);
   }
 
   @Authorized(Role.CLINICIAN, Role.ADMIN)

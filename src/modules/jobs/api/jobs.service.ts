@@ -27,6 +27,9 @@ import { closableStream } from '../closable-stream';
 import { currentRequestId } from '../../../infra/observability/request-scope';
 import type { DecodedPixels, DisplayedSize } from '../runner/decoded-pixels';
 import { chooseClassifier } from './classifier-choice';
+import { BatchedTransaction } from '../../../infra/database/batched-transaction';
+import type { FileStore } from '../../../infra/storage/file-store';
+import type { InRequestClassifier } from '../runner/in-request';
 
 /** Most images one classifyImages / segmentImages call may name (a larger batch is split by the client). */
 export const MAX_IMAGES_PER_JOB = 100;
@@ -52,6 +55,12 @@ export interface ClassifyArgs {
 export type ClassifyPlan = Pick<JobRequest, 'members' | 'explain' | 'targetLabel' | 'ensemble'>;
 /** Checked segment options. */
 export type SegmentPlan = Pick<JobRequest, 'members' | 'threshold'>;
+
+/** Classify in the request (InRequestClassifier), settled by `deadline` (epoch ms): where the caller waits and this process runs the jobs. */
+export interface InRequestOption {
+  classifier: InRequestClassifier;
+  deadline: number;
+}
 
 /** A job not yet recorded: the statement that records it and the quota it takes. */
 export interface JobRecord {
@@ -118,6 +127,8 @@ export class JobService {
       results: ResultRepository;
       /** Where this process runs the jobs it queues: pixels its uploads decode for them. */
       decoded?: DecodedPixels | null;
+      /** Where stored images are (a classification in the request reads its image there). */
+      files?: FileStore;
     },
   ) {}
 
@@ -178,8 +189,17 @@ export class JobService {
     return specs;
   }
 
-  classifyImage(em: EntityManager, user: Caller, args: ClassifyArgs & { imageId: string }): Promise<InferenceJob> {
-    return this.classify(em, user, [args.imageId], () => 'imageId', args);
+  /**
+   * With `inRequest` (the caller waits, in a process that runs the jobs) the image is classified in the
+   * request and the job recorded finished with its prediction (classifyInRequest); otherwise queued.
+   */
+  classifyImage(
+    em: EntityManager,
+    user: Caller,
+    args: ClassifyArgs & { imageId: string },
+    inRequest?: InRequestOption,
+  ): Promise<InferenceJob> {
+    return this.classify(em, user, [args.imageId], () => 'imageId', args, inRequest);
   }
 
   /** One job over many images: each gets its own Prediction, reported and stored as it lands. */
@@ -194,10 +214,54 @@ export class JobService {
     imageIds: string[],
     field: (i: number) => string,
     args: ClassifyArgs,
+    inRequest?: InRequestOption,
   ): Promise<InferenceJob> {
     // Independent reads (the images' access, the classifier's ensemble), started together: one round trip.
     const [images, plan] = await inOrder([readableImages(em, user, imageIds, field), this.classifyPlan(em, args)]);
-    return this.enqueue(em, await this.recordClassify(em, user, images, plan));
+    const done =
+      inRequest && images.length === 1 ? await this.classifyInRequest(em, user, images, plan, inRequest) : null;
+    return done ?? this.enqueue(em, await this.recordClassify(em, user, images, plan));
+  }
+
+  /**
+   * A stored image classified in the request (InRequestClassifier), then one transaction: the user's
+   * predictions quota locked and checked, the job recorded SUCCEEDED with its prediction and its usage.
+   * Null when it could not be done (a member, the model, the wait's deadline, the image gone meanwhile):
+   * the caller queues the job instead. A quota refused under the lock is the request's answer.
+   */
+  private async classifyInRequest(
+    em: EntityManager,
+    user: Caller,
+    images: ImageRef[],
+    plan: ClassifyPlan,
+    { classifier, deadline }: InRequestOption,
+  ): Promise<InferenceJob | null> {
+    const { files, config } = this.deps;
+    if (!files) return null;
+    const run = classifier.begin(plan, deadline);
+    try {
+      for (const image of images) run.add(image.sha256, files.path(image.sha256));
+      const classified = await run.settle();
+      if (!classified) return null;
+      const record = this.classifyRecord(em, user, images, plan);
+      const check = quotaCheck(config, user.id, [record.quota]);
+      const tx = await BatchedTransaction.open(em);
+      try {
+        const [, used] = await tx.send([quotaLock(user.id, record.quota.kind), check.statement]);
+        check.judge(used);
+        await tx.commitWith(run.record(em, record.job, user.id, images, classified));
+      } catch (e) {
+        if (e instanceof AppError) throw e;
+        // The image deleted meanwhile, say: the queued job meets it and ends as a job does.
+        return null;
+      } finally {
+        await tx.close();
+      }
+      await run.announce();
+      return record.job;
+    } finally {
+      run.release();
+    }
   }
 
   /**
