@@ -7,7 +7,7 @@ export class JobMetrics {
   readonly jobSeconds: Histogram<'kind' | 'status'>;
   readonly failures: Counter<'kind' | 'reason'>;
   readonly retries: Counter<'kind'>;
-  /** uploadImages(classify, wait) classifications tried in the request: classified there, or queued instead. */
+  /** uploadImages(classify, wait) and classifyImage(wait) classifications tried in the request: classified there, or queued instead. */
   readonly inRequest: Counter<'outcome'>;
   readonly imageTaskSeconds: Histogram<'task'>;
   readonly pixelsInFlight: Gauge;
@@ -55,7 +55,7 @@ export class JobMetrics {
     });
     this.inRequest = new Counter({
       name: 'dermagraph_inference_in_request_total',
-      help: 'Classifications of uploadImages with wait tried in the request: classified there, or queued (a failure or the wait ran out)',
+      help: 'Classifications of uploadImages and classifyImage with wait tried in the request: classified there, or queued (a failure or the wait ran out)',
       labelNames: ['outcome'],
       registers,
     });

@@ -68,6 +68,8 @@ interface Landing {
  * Anything that goes wrong before the transaction (a member that cannot open, a model that fails, the
  * request's wait running out first) gives the job back to the queue: it is recorded QUEUED and runs as
  * any other, with its retries, its failure and its `job(id)`. A refused upload stores nothing either way.
+ * classifyImage with wait uses the same for a stored image (JobService.classifyInRequest), in a
+ * transaction of its own.
  */
 export class InRequestClassifier {
   constructor(private readonly deps: InRequestDeps) {}
