@@ -226,8 +226,8 @@ export class JobService {
   /**
    * A stored image classified in the request (InRequestClassifier), then one transaction: the user's
    * predictions quota locked and checked, the job recorded SUCCEEDED with its prediction and its usage.
-   * Null when it could not be done (a member, the model, the wait's deadline, the image gone meanwhile):
-   * the caller queues the job instead. A quota refused under the lock is the request's answer.
+   * Null when the classification could not be done (a member, the model, the wait's deadline): the caller
+   * queues the job instead.
    */
   private async classifyInRequest(
     em: EntityManager,
@@ -245,15 +245,13 @@ export class JobService {
       if (!classified) return null;
       const record = this.classifyRecord(em, user, images, plan);
       const check = quotaCheck(config, user.id, [record.quota]);
+      // A failure here (the quota refused, the database gone) is the request's: nothing was stored, and
+      // queueing instead could run twice a job whose commit did land before its answer was lost.
       const tx = await BatchedTransaction.open(em);
       try {
         const [, used] = await tx.send([quotaLock(user.id, record.quota.kind), check.statement]);
         check.judge(used);
         await tx.commitWith(run.record(em, record.job, user.id, images, classified));
-      } catch (e) {
-        if (e instanceof AppError) throw e;
-        // The image deleted meanwhile, say: the queued job meets it and ends as a job does.
-        return null;
       } finally {
         await tx.close();
       }
