@@ -286,6 +286,11 @@ describe('classified in the request (inline mode)', () => {
       });
     const [usage] = await rowsOf(server, 'select count from prediction_usage where owner_id = ?', [fay.id]);
     expect(usage.count).toBe(24);
+    // Over the quota now: refused before the model runs (the early read), so no classification is even tried.
+    const tried = await inRequest(server);
+    const over = await server.gql<any>(CLASSIFY_WAIT, { id: stored.data.uploadImages[0].id }, fay.token);
+    expect(over.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', quota: 'predictions' });
+    expect(await inRequest(server)).toEqual(tried);
     const [jobs] = await rowsOf(server, 'select count(*)::int as n from inference_jobs where owner_id = ?', [fay.id]);
     expect(jobs.n).toBe(5);
   }, 60_000);

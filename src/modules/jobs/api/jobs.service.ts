@@ -16,7 +16,7 @@ import { normaliseWeights, validateThreshold } from '../../../inference/ensemble
 import { executeBatch, isUuid, type Statement } from '../../../infra/database/sql';
 import { inOrder } from '../../../infra/database/coalesced-reads';
 import { findAccessible, requireAccess, visiblePatientIdSql, type Caller } from '../../patients';
-import { quotaCheck, quotaLock, type QuotaAsk } from '../../quotas';
+import { assertWithinQuotas, quotaCheck, quotaLock, type QuotaAsk } from '../../quotas';
 import type { MemberSpec } from '../runner/members';
 import type { JobQueue } from '../queue/queue';
 import type { ImageRef, JobRequest } from '../job-request';
@@ -216,8 +216,15 @@ export class JobService {
     args: ClassifyArgs,
     inRequest?: InRequestOption,
   ): Promise<InferenceJob> {
-    // Independent reads (the images' access, the classifier's ensemble), started together: one round trip.
-    const [images, plan] = await inOrder([readableImages(em, user, imageIds, field), this.classifyPlan(em, args)]);
+    // Independent reads (the images' access, the classifier's ensemble), started together: one round trip. A
+    // classification in the request also reads the quota there: refused before the model runs, not after.
+    const [images, plan] = await inOrder([
+      readableImages(em, user, imageIds, field),
+      this.classifyPlan(em, args),
+      inRequest
+        ? assertWithinQuotas(em, this.deps.config, user.id, [{ kind: 'predictions', adding: imageIds.length }])
+        : null,
+    ]);
     const done =
       inRequest && images.length === 1 ? await this.classifyInRequest(em, user, images, plan, inRequest) : null;
     return done ?? this.enqueue(em, await this.recordClassify(em, user, images, plan));
