@@ -28,7 +28,11 @@ export function cellText(v: Cell): string {
   return neutralise(v);
 }
 
+// csv-stringify quotes a cell holding its record delimiter (CRLF), but not a lone LF or CR, which spreadsheets and
+// csv-parse read as the end of the row: such a cell is quoted too.
+const CSV_OPTIONS = { record_delimiter: 'windows', eof: true, quoted_match: /[\r\n]/ } as const;
+
 /** One CSV record (RFC 4180: a cell holding a comma, quote, CR or LF is quoted, quotes doubled), ending in CRLF. */
 export function csvLine(cells: readonly string[]): string {
-  return stringify([cells as string[]], { record_delimiter: 'windows', eof: true });
+  return stringify([cells as string[]], CSV_OPTIONS);
 }
