@@ -2,20 +2,14 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
 import { loadConfig } from './infra/config';
-import { ensureSecrets } from './infra/config/secrets';
 import { createLogger } from './infra/observability/logger';
-import { startServer } from './app/start';
-import { startWorker } from './app/worker';
-import { createMigration, migrate } from './commands/migrations';
-import { emitSchema } from './schema/emit';
-import { createAdmin, readPasswordFromStdin } from './commands/create-admin';
-import { rotateKeys } from './modules/accounts';
-import { packCommand, validateCommand } from './commands/models';
 import { loadEnvFile } from './commands/env-file';
 import { CommandError, describeFailure } from './commands/failures';
-import { formatGcReport, gcFiles } from './commands/gc-files';
 import { assertPortFree } from './commands/port-check';
 import { packageVersion } from './infra/paths';
+
+// Each command imports what it runs when it runs: the server's modules (the schema, the ORM, onnxruntime)
+// took about 2 s to load, which `--version`, a wrong variable or `models pack` need not wait for.
 
 /** The dotenv file read before the command ran (`--env-file`, DOTENV_PATH or ./.env), or null. */
 let envFile: string | null = null;
@@ -63,6 +57,7 @@ program
     run(async () => {
       const { config, logger } = context();
       await assertPortFree(config.PORT, config.HOST); // a taken port fails at once, before the database opens
+      const { startServer } = await import('./app/start.js');
       const server = await startServer(config, { logger });
       server.stopOnSignals();
     }),
@@ -76,6 +71,10 @@ program
   .action(() =>
     run(async () => {
       const { config, logger } = context();
+      const [{ startWorker }, { ensureSecrets }] = await Promise.all([
+        import('./app/worker.js'),
+        import('./infra/config/secrets.js'),
+      ]);
       // Signs result URLs: with the secret the api processes sharing DATA_DIR use.
       const worker = await startWorker(ensureSecrets(config), logger);
       const onSignal = (signal: string) => {
@@ -96,6 +95,7 @@ program
   .action(() =>
     run(async () => {
       const { config, logger } = context();
+      const { migrate } = await import('./commands/migrations.js');
       await migrate(config, logger);
     }),
   );
@@ -107,6 +107,7 @@ program
   .action((name: string) =>
     run(async () => {
       const { config, logger } = context();
+      const { createMigration } = await import('./commands/migrations.js');
       const file = await createMigration(config, logger, name);
       process.stdout.write(file ? `wrote migrations/${file}\n` : 'no changes\n');
     }),
@@ -118,6 +119,7 @@ program
   .option('--write', 'write schema.graphql in the project root')
   .action((opts: { write?: boolean }) =>
     run(async () => {
+      const { emitSchema } = await import('./schema/emit.js');
       const sdl = await emitSchema(opts.write ?? false);
       if (!opts.write) process.stdout.write(sdl);
     }),
@@ -133,6 +135,7 @@ program
   .action((opts: { email: string; name?: string }) =>
     run(async () => {
       const { config, logger } = context();
+      const { createAdmin, readPasswordFromStdin } = await import('./commands/create-admin.js');
       const password = config.ADMIN_PASSWORD || (await readPasswordFromStdin());
       const admin = await createAdmin(config, logger, { email: opts.email, password, name: opts.name });
       process.stdout.write(`admin ${admin.email} (${admin.id}) is ready\n`);
@@ -147,6 +150,7 @@ program
   .action(() =>
     run(async () => {
       const { config } = context();
+      const { rotateKeys } = await import('./modules/accounts/index.js');
       const ring = await rotateKeys({
         privateKey: config.JWT_PRIVATE_KEY || undefined,
         keyDir: `${config.dataDir}/keys`,
@@ -168,6 +172,7 @@ program
       const grace = opts.graceMinutes === undefined ? undefined : Number(opts.graceMinutes);
       if (grace !== undefined && !(Number.isInteger(grace) && grace >= 0))
         throw new CommandError(`--grace-minutes: a whole number of minutes, got ${JSON.stringify(opts.graceMinutes)}`);
+      const { formatGcReport, gcFiles } = await import('./commands/gc-files.js');
       const report = await gcFiles(config, logger, { dryRun: opts.dryRun, graceMinutes: grace });
       process.stdout.write(`${formatGcReport(report, opts.dryRun ?? false)}\n`);
     }),
@@ -188,6 +193,7 @@ models
   )
   .action((path: string, opts: { device?: string }) =>
     run(async () => {
+      const { validateCommand } = await import('./commands/models.js');
       const r = await validateCommand(path, opts);
       (r.ok ? process.stdout : process.stderr).write(r.text);
       process.exitCode = r.ok ? 0 : 1;
@@ -203,6 +209,7 @@ models
   )
   .action((dir: string, archive: string | undefined, opts: { out?: string }) =>
     run(async () => {
+      const { packCommand } = await import('./commands/models.js');
       const r = await packCommand(dir, { out: archive ?? opts.out });
       (r.ok ? process.stdout : process.stderr).write(r.text);
       process.exitCode = r.ok ? 0 : 1;
