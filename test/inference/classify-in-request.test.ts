@@ -4,7 +4,7 @@ import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { createPatient, fixture, JPEGS, snapshot } from '../patients/helpers';
 import { multipart } from '../patients/multipart';
-import { fetchPng, Q, subscribeProgress, waitForJob } from './helpers';
+import { CLASSIFY_STAGES, fetchPng, inRequestCounts, progressLog, Q, waitForJob } from './helpers';
 
 /**
  * uploadImages with classify and wait, where the api process runs the jobs (inline mode): the images are
@@ -33,12 +33,6 @@ const own = (i: number, tag: string) => ({
   type: 'image/jpeg',
 });
 
-const inRequest = async (server: TestServer) => {
-  const m = await server.services.metrics.registry.getSingleMetric('dermagraph_inference_in_request_total')?.get();
-  const of = (outcome: string) => m?.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
-  return { classified: of('classified'), queued: of('queued') };
-};
-
 const rowsOf = async (server: TestServer, sql: string, params: unknown[] = []) =>
   (await server.services.db.orm.em.fork().execute(sql, params)) as Array<Record<string, any>>;
 
@@ -55,7 +49,7 @@ describe('classified in the request (inline mode)', () => {
   afterAll(() => server?.close());
 
   it('one request: the job never reaches the queue; it is SUCCEEDED with its prediction, as a queued one leaves it', async () => {
-    const before = await inRequest(server);
+    const before = await inRequestCounts(server);
     const runs = jest.spyOn(server.services.inference.runner!, 'run');
     let r: Awaited<ReturnType<typeof multipart>>;
     try {
@@ -71,7 +65,7 @@ describe('classified in the request (inline mode)', () => {
       runs.mockRestore();
     }
     expect(r.errors).toBeUndefined();
-    expect(await inRequest(server)).toEqual({ classified: before.classified + 1, queued: before.queued });
+    expect(await inRequestCounts(server)).toEqual({ classified: before.classified + 1, queued: before.queued });
     const [image] = r.data.uploadImages;
     const { id: predictionId, jobId } = image.latestPrediction;
     // The runner never saw it: no claim, no result statement of its own, no queue hand-over.
@@ -98,20 +92,8 @@ describe('classified in the request (inline mode)', () => {
     expect(r.errors).toBeUndefined();
     const [image] = r.data.uploadImages;
     const { jobId, id: predictionId } = image.latestPrediction;
-    const stream = await subscribeProgress(server.url, alice.token, jobId);
-    await stream.done;
-    await stream.close();
-    expect(stream.errors).toEqual([]);
-    const events = stream.events;
-    expect(events.map((e) => e.stage)).toEqual([
-      'QUEUED',
-      'PREPROCESSING',
-      'MODEL',
-      'ENSEMBLING',
-      'GRADCAM',
-      'PERSISTED',
-      'DONE',
-    ]);
+    const events = await progressLog(server.url, alice.token, jobId);
+    expect(events.map((e) => e.stage)).toEqual(CLASSIFY_STAGES);
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(events.map((e) => e.status)).toEqual([
       'QUEUED',
@@ -208,7 +190,7 @@ describe('classified in the request (inline mode)', () => {
   }, 60_000);
 
   it('a member that cannot open in the request: queued instead, and the queue runs it', async () => {
-    const before = await inRequest(server);
+    const before = await inRequestCounts(server);
     // The first lease asked for (the request's) fails; the queued job's own, after it, does not.
     const lease = jest.spyOn(server.services.models, 'leaseForJob').mockRejectedValueOnce(new Error('device lost'));
     let r: Awaited<ReturnType<typeof multipart>>;
@@ -218,7 +200,7 @@ describe('classified in the request (inline mode)', () => {
       lease.mockRestore();
     }
     expect(r.errors).toBeUndefined();
-    expect(await inRequest(server)).toEqual({ classified: before.classified, queued: before.queued + 1 });
+    expect(await inRequestCounts(server)).toEqual({ classified: before.classified, queued: before.queued + 1 });
     const [image] = r.data.uploadImages;
     // Waited for on the queue as any job: the answer still carries its prediction.
     expect(image.latestPrediction).toMatchObject({ imageId: image.id, gradCam: { method: expect.any(String) } });
@@ -229,7 +211,7 @@ describe('classified in the request (inline mode)', () => {
   it('classifyImage with wait on a stored image: classified in the request, the same answer as a queued run', async () => {
     const up = await multipart(server, alice.token, PLAIN_UPLOAD, { p: patientId }, [own(2, 'stored')], 'f');
     const imageId = up.data.uploadImages[0].id;
-    const before = await inRequest(server);
+    const before = await inRequestCounts(server);
     const [usage] = await rowsOf(server, 'select count from prediction_usage where owner_id = ?', [alice.id]);
     const runs = jest.spyOn(server.services.inference.runner!, 'run');
     let r: Awaited<ReturnType<typeof server.gql<any>>>;
@@ -244,7 +226,7 @@ describe('classified in the request (inline mode)', () => {
     expect(job.predictions).toHaveLength(1);
     expect(job.resultIds).toEqual([job.predictions[0].id]);
     expect(runs.mock.calls.map(([a]) => a.jobId)).not.toContain(job.id);
-    expect(await inRequest(server)).toEqual({ classified: before.classified + 1, queued: before.queued });
+    expect(await inRequestCounts(server)).toEqual({ classified: before.classified + 1, queued: before.queued });
     const [after] = await rowsOf(server, 'select count from prediction_usage where owner_id = ?', [alice.id]);
     expect(after.count).toBe(usage.count + 1);
     const stages = (await server.services.inference.progress.history(job.id)).map((e) => e.stage);
@@ -287,10 +269,10 @@ describe('classified in the request (inline mode)', () => {
     const [usage] = await rowsOf(server, 'select count from prediction_usage where owner_id = ?', [fay.id]);
     expect(usage.count).toBe(24);
     // Over the quota now: refused before the model runs (the early read), so no classification is even tried.
-    const tried = await inRequest(server);
+    const tried = await inRequestCounts(server);
     const over = await server.gql<any>(CLASSIFY_WAIT, { id: stored.data.uploadImages[0].id }, fay.token);
     expect(over.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', quota: 'predictions' });
-    expect(await inRequest(server)).toEqual(tried);
+    expect(await inRequestCounts(server)).toEqual(tried);
     const [jobs] = await rowsOf(server, 'select count(*)::int as n from inference_jobs where owner_id = ?', [fay.id]);
     expect(jobs.n).toBe(5);
   }, 60_000);
@@ -327,7 +309,7 @@ describe('classified in the request (inline mode)', () => {
   }, 60_000);
 
   it('without wait, or with a segmentation: queued as before', async () => {
-    const before = await inRequest(server);
+    const before = await inRequestCounts(server);
     const noWait = await multipart(
       server,
       alice.token,
@@ -348,7 +330,7 @@ describe('classified in the request (inline mode)', () => {
     expect(both.errors).toBeUndefined();
     const job = await waitForJob(server, alice.token, both.data.uploadImages[0].latestPrediction.jobId);
     expect(job.status).toBe('SUCCEEDED');
-    expect(await inRequest(server)).toEqual(before);
+    expect(await inRequestCounts(server)).toEqual(before);
   }, 60_000);
 });
 
@@ -366,7 +348,7 @@ describe('what cannot be done in the request goes to the queue', () => {
   afterAll(() => server?.close());
 
   it('the wait ran out first: the job is recorded QUEUED, runs on the queue and stores one prediction', async () => {
-    const before = await inRequest(server);
+    const before = await inRequestCounts(server);
     const r = await multipart(
       server,
       alice.token,
@@ -376,7 +358,7 @@ describe('what cannot be done in the request goes to the queue', () => {
       'f',
     );
     expect(r.errors).toBeUndefined();
-    expect(await inRequest(server)).toEqual({ classified: before.classified, queued: before.queued + 1 });
+    expect(await inRequestCounts(server)).toEqual({ classified: before.classified, queued: before.queued + 1 });
     const [{ id: jobId }] = await rowsOf(server, 'select id from inference_jobs where owner_id = ?', [alice.id]);
     const job = await waitForJob(server, alice.token, jobId);
     expect(job).toMatchObject({ status: 'SUCCEEDED', attempts: 1, imageCount: 1 });

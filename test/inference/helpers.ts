@@ -124,6 +124,25 @@ export async function subscribeProgress(
   return { events, errors, done, close: () => client.dispose() as Promise<void> };
 }
 
+/** dermagraph_inference_in_request_total by outcome: jobs classified in the request, and those queued instead. */
+export async function inRequestCounts(server: TestServer): Promise<{ classified: number; queued: number }> {
+  const m = await server.services.metrics.registry.getSingleMetric('dermagraph_inference_in_request_total')?.get();
+  const of = (outcome: string) => m?.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+  return { classified: of('classified'), queued: of('queued') };
+}
+
+/** Every stage of a classification job's progress log, in order (Grad-CAM asked for). */
+export const CLASSIFY_STAGES = ['QUEUED', 'PREPROCESSING', 'MODEL', 'ENSEMBLING', 'GRADCAM', 'PERSISTED', 'DONE'];
+
+/** A job's whole progress log over graphql-ws, replayed to its end; the stream has closed and reported no error. */
+export async function progressLog(url: string, token: string, jobId: string): Promise<Array<Record<string, any>>> {
+  const stream = await subscribeProgress(url, token, jobId);
+  await stream.done;
+  await stream.close();
+  expect(stream.errors).toEqual([]);
+  return stream.events;
+}
+
 /** Fetches a signed URL from the test server (PUBLIC_URL differs from its random port) and decodes the PNG. */
 export async function fetchPng(
   server: TestServer,

@@ -3,7 +3,7 @@ import { Role } from '../../src/entities';
 import { startTestServer, type TestServer } from '../support/server';
 import { createSignedInUser, type SignedInUser } from '../support/users';
 import { exited, killWorkers, startWorkerProcess } from '../support/workers';
-import { Q, seedImages, subscribeProgress, waitForJob } from './helpers';
+import { CLASSIFY_STAGES, progressLog, Q, seedImages, subscribeProgress, waitForJob } from './helpers';
 
 /**
  * Scaled-out mode: the api process only enqueues (BullMQ on the real Redis); `dermagraph worker`
@@ -32,19 +32,8 @@ describe('worker mode (BullMQ on Redis)', () => {
     const [imageId] = await seedImages(server, alice.id, ['ISIC_0000150']);
     const r = await server.gql<any>(Q.classify, { imageId, models: [{ model: 'dg-mlp-classifier' }] }, alice.token);
     expect(r.errors).toBeUndefined();
-    const stream = await subscribeProgress(server.url, alice.token, r.data.classifyImage.id);
-    await stream.done;
-    await stream.close();
-    expect(stream.errors).toEqual([]);
-    expect(stream.events.map((e) => e.stage)).toEqual([
-      'QUEUED',
-      'PREPROCESSING',
-      'MODEL',
-      'ENSEMBLING',
-      'GRADCAM',
-      'PERSISTED',
-      'DONE',
-    ]);
+    const events = await progressLog(server.url, alice.token, r.data.classifyImage.id);
+    expect(events.map((e) => e.stage)).toEqual(CLASSIFY_STAGES);
     const job = await waitForJob(server, alice.token, r.data.classifyImage.id);
     expect(job).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
     const p = (await server.gql<any>(Q.prediction, { id: job.resultIds[0] }, alice.token)).data.prediction;
