@@ -216,4 +216,10 @@ models
     }),
   );
 
+// A reader that stops early (`dermagraph schema | head`) closes the pipe: that ends the command, it is no failure.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 program.parseAsync(process.argv);

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -96,6 +96,16 @@ describe('.env', () => {
 it('--version prints the package version', async () => {
   const r = await cli(['--version'], { cwd: work });
   expect(r).toEqual({ code: 0, stdout: `${packageVersion}\n`, stderr: '' });
+});
+
+it('a reader that stops early (`dermagraph schema | head -1`) ends the command quietly, exit 0', async () => {
+  const child = spawn(process.execPath, [CLI, 'schema'], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b));
+  // The pipe closed before the schema is written, as `head` closes it once it has read its lines.
+  child.stdout.destroy();
+  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
 });
 
 describe('expected failures: one line, no stack', () => {
