@@ -2,7 +2,7 @@ import type { Config } from '../infra/config';
 import { ensureSecrets } from '../infra/config/secrets';
 import { AppError } from '../infra/errors';
 import { CommandError } from './failures';
-import { createAccountsModule } from '../modules/accounts';
+import { acceptableAdminInput, createAccountsModule } from '../modules/accounts';
 import { openDatabase } from '../infra/database/database';
 import type { Logger } from '../infra/observability/logger';
 
@@ -16,15 +16,20 @@ export async function createAdmin(
   logger: Logger,
   input: { email: string; password: string; name?: string },
 ): Promise<{ id: string; email: string }> {
-  const db = await openDatabase(config, logger);
+  let db: Awaited<ReturnType<typeof openDatabase>> | null = null;
   try {
+    // Checked again by the service; here first, so that a refused address or password answers before the
+    // database opens (an embedded one is migrated first, which takes seconds).
+    acceptableAdminInput(input);
+    db = await openDatabase(config, logger);
+    const orm = db.orm;
     const { userAdmin } = await createAccountsModule({
       config: ensureSecrets(config),
-      forkEm: () => db.orm.em.fork(),
+      forkEm: () => orm.em.fork(),
       redis: null,
       logger,
     });
-    const user = await userAdmin.createAdmin(db.orm.em.fork(), input);
+    const user = await userAdmin.createAdmin(orm.em.fork(), input);
     return { id: user!.id, email: user!.email };
   } catch (err) {
     // The policy's and the conflict's messages are meant for a person: print them, not a stack.
@@ -32,7 +37,7 @@ export async function createAdmin(
       throw new CommandError(`${err.message}${err.extensions.field ? ` (${String(err.extensions.field)})` : ''}`);
     throw err;
   } finally {
-    await db.close();
+    await db?.close();
   }
 }
 

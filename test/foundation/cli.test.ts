@@ -131,12 +131,12 @@ describe('expected failures: one line, no stack', () => {
   });
 
   it('a refused create-admin prints the policy message', async () => {
-    const r = await cli(['create-admin', '--email', 'root@example.org'], {
-      cwd: folder('admin'),
-      env: { ADMIN_PASSWORD: 'short' },
-    });
+    const cwd = folder('admin');
+    const r = await cli(['create-admin', '--email', 'root@example.org'], { cwd, env: { ADMIN_PASSWORD: 'short' } });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: Password must be at least 8 characters long \(ADMIN_PASSWORD\)\n$/);
+    // Refused before the database opened: no embedded database was made under ./data.
+    expect(fs.readdirSync(cwd)).toEqual([]);
   });
 
   it('describeFailure: AppError and CommandError without a stack, anything else with it', () => {

@@ -16,6 +16,7 @@ export { bridgeRoleChanges, bridgeSessionRevocations } from './sessions/session-
 export { jwksRouter } from './tokens/jwks.router';
 export { accountPagesRouter } from './pages/account-pages.router';
 export { rotateKeys } from './tokens/jwt';
+export { acceptableAdminInput } from './admin/user-admin';
 export { SecretBox } from './two-factor/secret-box';
 export { UserType } from './user.types';
 export { userById, readableUser } from './user.loaders';

@@ -103,8 +103,7 @@ export class UserAdmin {
     opts: { onlyIfNoAdmin?: boolean } = {},
   ): Promise<User | null> {
     if (opts.onlyIfNoAdmin && (await em.count(User, { role: Role.ADMIN }))) return null;
-    const email = parseEmail(input.email, 'ADMIN_EMAIL');
-    const password = assertAcceptablePassword(input.password, { email }, 'ADMIN_PASSWORD');
+    const { email, password } = acceptableAdminInput(input);
     let user = await em.findOne(User, { email });
     if (user) {
       if (user.role === Role.ADMIN) throw conflict(`${email} is already an admin`, { field: 'email' });
@@ -142,4 +141,13 @@ export function cleanName(name: unknown, field: string): string | null {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(v)) throw badInput(field, `${field} must not contain control characters`);
   return v.length ? v : null;
+}
+
+/**
+ * An admin's address and password as the policy accepts them (BAD_USER_INPUT naming ADMIN_EMAIL or ADMIN_PASSWORD
+ * otherwise). Pure: `dermagraph create-admin` asks it before it opens the database.
+ */
+export function acceptableAdminInput(input: { email: string; password: string }): { email: string; password: string } {
+  const email = parseEmail(input.email, 'ADMIN_EMAIL');
+  return { email, password: assertAcceptablePassword(input.password, { email }, 'ADMIN_PASSWORD') };
 }
