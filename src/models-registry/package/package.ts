@@ -4,7 +4,6 @@ import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFi
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { ZipArchive } from 'archiver';
 import * as tar from 'tar';
 import { DEFAULT_LIMITS, extractArchive, packagePath, sniffArchive, type ExtractLimits } from './extract';
 import { assertGoldenCases, warmUp, type GoldenResult } from './golden';
@@ -355,6 +354,7 @@ export async function sealPackage(dir: string): Promise<{ manifest: Manifest; fi
 
 /** Writes `files` (package-relative) of `root` into a .zip at `out`, streamed by archiver one file at a time. */
 async function zipFolder(root: string, files: readonly string[], out: string): Promise<void> {
+  const { ZipArchive } = await import('archiver'); // loaded when a package is packed, not with the server
   const archive = new ZipArchive({ zlib: { level: 9 } });
   const written = pipeline(archive, createWriteStream(out));
   // archiver opens each file lazily when it reaches it; entries are written in this order.

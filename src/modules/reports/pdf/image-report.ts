@@ -1,5 +1,4 @@
 import type { Writable } from 'node:stream';
-import PDFDocument from 'pdfkit';
 import sharp from 'sharp';
 import type { ImageReportData, ImageReportOptions, ReportModelRef } from './types';
 import {
@@ -91,6 +90,8 @@ export async function renderImageReport(
     data.gradcam ? picture(data.gradcam.overlay, 'png') : null,
   ]);
 
+  // Loaded with the first report: pdfkit and its fonts' parser were an eighth of the server's start.
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({
     size: PAPER_SIZE[options.paper],
     margins: { top: 48, bottom: 40, left: 48, right: 48 },

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ZipArchive } from 'archiver';
 import { cellText, csvLine } from '../csv/cells';
 import { UniqueNames } from './entry-names';
 
@@ -73,6 +72,8 @@ export async function zipStream(
 ): Promise<ZipResult> {
   const manifestName = opts.manifestName === undefined ? 'manifest.csv' : opts.manifestName;
   const date = opts.date ?? new Date();
+  // Loaded with the first archive, as the PDF reports' pdfkit is: a server that never zips never pays for it.
+  const { ZipArchive } = await import('archiver');
   const archive = new ZipArchive({ zlib: { level: opts.level ?? 6 }, forceZip64: false });
   const names = new UniqueNames(manifestName ? [manifestName] : []);
   const rows: ZipManifestRow[] = [];
