@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import { spawnServe, type ServeProcess } from '../../bench/serve-process';
+import { seedEmbeddedDatabase } from '../support/embedded-template';
 import type { TestServer } from '../support/server';
 import { linkIn, startSmtpCapture } from './smtp-capture';
 import { gql, M } from './helpers';
@@ -27,6 +28,7 @@ describe('embedded PGlite (one pooled connection)', () => {
   beforeAll(async () => {
     smtp = await startSmtpCapture();
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dg-pglite-one-connection-'));
+    await seedEmbeddedDatabase(dataDir);
     serve = await spawnServe(
       {
         DATA_DIR: dataDir,

@@ -5,11 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { linkIn, startSmtpCapture } from '../auth/smtp-capture';
+import { seedEmbeddedDatabase } from '../support/embedded-template';
 import { eventually } from '../support/poll';
 
 /**
  * Browser tests of the web console: the real server process (`node dist/src/cli.js serve`, embedded defaults:
- * PGlite and in-memory queues in a fresh DATA_DIR, a free port), Debian's Chromium driven by playwright-core (no
+ * PGlite, seeded with the run's migrated database, and in-memory queues in a fresh DATA_DIR, a free port), Debian's Chromium driven by playwright-core (no
  * browser download), and the server's mail caught by a real SMTP server so the tests follow the mailed links.
  * One harness per test file (the server takes seconds to start); close() stops everything it started, by PID.
  * Needs `npm run build` (dist/ and web/dist), which `npm test` runs first.
@@ -140,6 +141,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     const admin: Record<string, string> = opts.admin
       ? { ADMIN_EMAIL: opts.admin.email, ADMIN_PASSWORD: opts.admin.password }
       : {};
+    await seedEmbeddedDatabase(dataDir); // the pages' tests are not about the database's first start
     const env = serverEnv(dataDir, mail.url, { ...admin, ...opts.env });
     // Chromium starts while the server does.
     const launching = chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

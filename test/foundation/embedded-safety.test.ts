@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CLI, spawnServe, type ServeProcess } from '../../bench/serve-process';
+import { seedEmbeddedDatabase } from '../support/embedded-template';
 import { DEFAULT_SECRET } from '../../src/infra/config';
 import { signature } from '../../src/infra/storage/signed-urls';
 
@@ -81,6 +82,7 @@ const generatedUrlSecret = () => fs.readFileSync(path.join(dataDir, 'keys', 'url
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dg-embedded-safety-'));
+  await seedEmbeddedDatabase(dataDir); // not a first start: test/foundation/embedded.test.ts has that
   server = await spawnServe(env(), 120_000);
 }, 150_000);
 afterAll(async () => {

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import { spawnServe, type ServeProcess } from '../../bench/serve-process';
+import { seedEmbeddedDatabase } from '../support/embedded-template';
 import { fixture, JPEGS } from './helpers';
 
 /**
@@ -43,6 +44,7 @@ describe('patients and uploads in embedded mode (PGlite)', () => {
 
   beforeAll(async () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dg-embedded-patients-'));
+    await seedEmbeddedDatabase(dataDir);
     server = await spawnServe(
       {
         DATA_DIR: dataDir,

@@ -1,11 +1,13 @@
 import { Client } from 'pg';
 import Redis from 'ioredis';
 import { TEST_PG_URL, TEST_REDIS_URL } from './env';
+import { removeEmbeddedTemplates } from './embedded-template';
 
-/** Drops this run's databases and Redis keys. */
+/** Drops this run's databases, Redis keys and embedded database template. */
 export default async function globalTeardown(): Promise<void> {
   const runId = process.env.DG_TEST_RUN_ID;
   if (!runId) return;
+  await removeEmbeddedTemplates(runId);
   const admin = new Client({ connectionString: TEST_PG_URL });
   await admin.connect();
   try {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { seedEmbeddedDatabase } from '../../../test/support/embedded-template';
 import { startPgliteThread } from './pglite-thread';
 
 /** A client on the thread's socket (node-postgres takes the socket's folder as the host). */
@@ -13,13 +14,16 @@ async function connect(socketDir: string): Promise<Client> {
 
 describe('PGlite on its own thread', () => {
   let root: string;
-  beforeEach(() => {
+  let dir: string;
+  beforeEach(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'dg-pglite-thread-'));
+    // An initialised database (PGlite's initdb is seconds of WASM; these tests are about the thread).
+    await seedEmbeddedDatabase(root);
+    dir = path.join(root, 'pglite');
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it('serves statements over its socket, and what it stored is there after a stop and a new start', async () => {
-    const dir = path.join(root, 'db');
     const socket = path.join(root, '.s.PGSQL.5432');
     const crashes: string[] = [];
     let thread = await startPgliteThread(dir, socket, (r) => crashes.push(r));
@@ -41,8 +45,6 @@ describe('PGlite on its own thread', () => {
 
   it('rejects with the cause when the server cannot listen, leaving no thread behind', async () => {
     const socket = path.join(root, 'no-such-folder', '.s.PGSQL.5432');
-    await expect(startPgliteThread(path.join(root, 'db'), socket, () => undefined)).rejects.toThrow(
-      /listen E(ACCES|NOENT)/,
-    );
+    await expect(startPgliteThread(dir, socket, () => undefined)).rejects.toThrow(/listen E(ACCES|NOENT)/);
   });
 });
