@@ -3,7 +3,6 @@ import { open } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar';
 import * as yauzl from 'yauzl';
 import { isSafeRelativePath } from './manifest';
 import { packageError, RegistryError, shortError } from '../errors';
@@ -271,6 +270,7 @@ async function extractZip(archive: string, dest: string, budget: Budget): Promis
 // ---- tar ----------------------------------------------------------------------------------
 
 async function extractTar(archive: string, dest: string, budget: Budget): Promise<string[]> {
+  const tar = await import('tar'); // loaded with the first .tar package, not with the server
   const files: string[] = [];
   const writes: Promise<void>[] = [];
   let failure: Error | undefined;

@@ -4,7 +4,6 @@ import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFi
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar';
 import { DEFAULT_LIMITS, extractArchive, packagePath, sniffArchive, type ExtractLimits } from './extract';
 import { assertGoldenCases, warmUp, type GoldenResult } from './golden';
 import { MANIFEST_FILE, ManifestError, parseManifest, parseManifestText, type Manifest } from './manifest';
@@ -382,7 +381,8 @@ export async function packPackage(dir: string, outFile: string): Promise<PackRes
   await mkdir(dirname(out), { recursive: true });
   // Both writers stream file by file from disk, so memory stays flat however large the weights are.
   if (kind === 'zip') await zipFolder(root, files, out);
-  else await tar.create({ gzip: true, file: out, cwd: root, portable: true, noDirRecurse: true }, files);
+  else
+    await (await import('tar')).create({ gzip: true, file: out, cwd: root, portable: true, noDirRecurse: true }, files);
   return { outFile: out, manifest, files, bytes: (await stat(out)).size };
 }
 

@@ -1,5 +1,4 @@
 import { generateSecret, generateURI, verify } from 'otplib';
-import QRCode from 'qrcode';
 
 /** RFC 6238 defaults every authenticator app supports: SHA-1, 6 digits, 30 s. */
 export const TOTP_PERIOD_SECONDS = 30;
@@ -24,7 +23,8 @@ export function totpUri(options: { secret: string; account: string; issuer: stri
 }
 
 /** The otpauth URI as a QR code PNG data URL, for apps that scan. */
-export function totpQrCodeDataUrl(uri: string): Promise<string> {
+export async function totpQrCodeDataUrl(uri: string): Promise<string> {
+  const { default: QRCode } = await import('qrcode'); // loaded at the first set-up, not with the server
   return QRCode.toDataURL(uri, { type: 'image/png', errorCorrectionLevel: 'M', margin: 2, width: 256 });
 }
 
