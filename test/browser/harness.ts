@@ -10,8 +10,9 @@ import { eventually } from '../support/poll';
 
 /**
  * Browser tests of the web console: the real server process (`node dist/src/cli.js serve`, embedded defaults:
- * PGlite, seeded with the run's migrated database, and in-memory queues in a fresh DATA_DIR, a free port), Debian's Chromium driven by playwright-core (no
- * browser download), and the server's mail caught by a real SMTP server so the tests follow the mailed links.
+ * PGlite, seeded with the run's migrated database, and in-memory queues in a fresh DATA_DIR, a free port),
+ * Debian's Chromium driven by playwright-core (no browser download), and the server's mail caught by a real
+ * SMTP server so the tests follow the mailed links.
  * One harness per test file (the server takes seconds to start); close() stops everything it started, by PID.
  * Needs `npm run build` (dist/ and web/dist), which `npm test` runs first.
  */

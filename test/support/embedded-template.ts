@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,12 +21,6 @@ function templateDir(): string {
   return path.join(os.tmpdir(), `${PREFIX}${runId}`);
 }
 
-const exists = (p: string) =>
-  fs.stat(p).then(
-    () => true,
-    () => false,
-  );
-
 /** This run's migrated PGlite folder, made by the first test that asks (a lock folder keeps it to one maker). */
 async function template(): Promise<string> {
   const dir = templateDir();
@@ -33,7 +28,7 @@ async function template(): Promise<string> {
   const deadline = Date.now() + 180_000;
   for (;;) {
     // The folder appears whole, by rename, so its existence means it is ready.
-    if (await exists(dir)) return dir;
+    if (existsSync(dir)) return dir;
     const mine = await fs.mkdir(lock).then(
       () => true,
       (e: NodeJS.ErrnoException) => {
