@@ -6,7 +6,6 @@ import type { Logger } from '../../infra/observability/logger';
 import type { Metrics } from '../../infra/observability/metrics';
 import type { ModelRegistry } from '../../models-registry';
 import { createFileStore, type FileStore } from '../../infra/storage/file-store';
-import { BullJobQueue, startBullWorker } from './queue/bullmq-queue';
 import { MemoryJobQueue } from './queue/memory-queue';
 import { MemberSessions } from './runner/members';
 import { ImageThreads, type ImageWork } from './runner/image-threads';
@@ -160,6 +159,8 @@ export async function createJobsModule(deps: JobsDeps): Promise<JobsModule> {
       logger,
     });
   } else {
+    // bullmq (about 190 modules) is loaded only by the processes that queue on it, not by inline ones.
+    const { BullJobQueue, startBullWorker } = await import('./queue/bullmq-queue.js');
     const connection = { url: redis!.url, ...redis!.options() };
     queue = new BullJobQueue({ connection, prefix: redis!.prefix, retry, watch: redis!.watch });
     if (deps.role === 'worker') {

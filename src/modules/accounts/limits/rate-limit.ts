@@ -1,4 +1,4 @@
-import { getGraphQLRateLimiter, Store, type Identity } from 'graphql-rate-limit';
+import type { getGraphQLRateLimiter, Identity, Store } from 'graphql-rate-limit';
 import type { GraphQLResolveInfo } from 'graphql';
 import { AppError } from '../../../infra/errors';
 import type { CounterStore } from './counter-store';
@@ -8,15 +8,14 @@ import type { CounterStore } from './counter-store';
  * getForIdentity, compares the length with `max`, then calls setForIdentity; here the read has
  * already counted this call (INCR), and returns the calls before it, so concurrent callers each see
  * a distinct number and exactly `max` of them pass. setForIdentity has nothing left to do.
- * One instance per window length, because getForIdentity is not told the window.
+ * One instance per window length, because getForIdentity is not told the window. The library's `Store`
+ * is an empty class, so this implements its shape without extending it.
  */
-export class AtomicCounterRateLimitStore extends Store {
+export class AtomicCounterRateLimitStore implements Store {
   constructor(
     private readonly counters: CounterStore,
     private readonly windowMs: number,
-  ) {
-    super();
-  }
+  ) {}
 
   static key(identity: Identity): string {
     return `${identity.fieldIdentity}|${identity.contextIdentity}`;
@@ -59,23 +58,26 @@ export class RateLimiter {
 
   constructor(private readonly counters: CounterStore) {}
 
-  private limiterFor(windowMs: number): ReturnType<typeof getGraphQLRateLimiter> {
-    let l = this.limiters.get(windowMs);
-    if (!l) {
-      l = getGraphQLRateLimiter({
-        store: new AtomicCounterRateLimitStore(this.counters, windowMs),
-        identifyContext: (subject: RateLimitSubject) => `${subject.kind}:${subject.id}`,
-        // Batched-request caching would count a call twice on top of the atomic store.
-        enableBatchRequestCache: false,
-      });
-      this.limiters.set(windowMs, l);
-    }
-    return l;
+  private async limiterFor(windowMs: number): Promise<ReturnType<typeof getGraphQLRateLimiter>> {
+    const made = this.limiters.get(windowMs);
+    if (made) return made;
+    // Loaded with the first limited call, not with the server: its bundle also requires graphql-shield (with
+    // graphql-middleware, yup and lodash, about 300 modules) for a rule this server does not use.
+    const { getGraphQLRateLimiter } = await import('graphql-rate-limit');
+    // Two first calls may both get here; the counts live in the store, so either limiter counts the same.
+    const limiter = getGraphQLRateLimiter({
+      store: new AtomicCounterRateLimitStore(this.counters, windowMs),
+      identifyContext: (subject: RateLimitSubject) => `${subject.kind}:${subject.id}`,
+      // Batched-request caching would count a call twice on top of the atomic store.
+      enableBatchRequestCache: false,
+    });
+    this.limiters.set(windowMs, limiter);
+    return limiter;
   }
 
   /** Counts one call of `rule` against `subject`; throws RATE_LIMITED with retryAfterSeconds past `max`. */
   async consume(rule: RateLimitRule, subject: RateLimitSubject): Promise<void> {
-    const limiter = this.limiterFor(rule.windowMs);
+    const limiter = await this.limiterFor(rule.windowMs);
     const info = { fieldName: rule.name } as GraphQLResolveInfo;
     const message = await limiter(
       { parent: undefined, args: {}, context: subject, info },
