@@ -31,9 +31,9 @@ module.exports = {
   setupFiles: ['reflect-metadata'],
   testTimeout: 60000,
   maxWorkers: 2,
-  // Each test file leaves some 10 MB behind in its worker (module registries Jest cannot free): after ~100 files
-  // a worker carried 1.8 GB and its garbage collection slowed every later file. A worker past 512 MB after a
-  // file is replaced.
+  // Each test file leaves about 10 MB behind in its worker (what holds it was not found): after 150 files a worker
+  // carried 1.8 GB of heap and its garbage collection slowed every later file. A worker past 512 MB after a file
+  // is replaced by a fresh one.
   workerIdleMemoryLimit: '512MB',
   testSequencer: '<rootDir>/test/support/sequencer.js',
 };

@@ -62,7 +62,7 @@ export class RateLimiter {
     const made = this.limiters.get(windowMs);
     if (made) return made;
     // Loaded with the first limited call, not with the server: its bundle also requires graphql-shield (with
-    // graphql-middleware, yup and lodash, about 300 modules) for a rule this server does not use.
+    // graphql-middleware and yup, about 160 modules) for a rule this server does not use.
     const { getGraphQLRateLimiter } = await import('graphql-rate-limit');
     // Two first calls may both get here; the counts live in the store, so either limiter counts the same.
     const limiter = getGraphQLRateLimiter({
