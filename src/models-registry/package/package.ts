@@ -351,6 +351,12 @@ export async function sealPackage(dir: string): Promise<{ manifest: Manifest; fi
   return { manifest, files: all };
 }
 
+/** A .tar.gz of `files` under `root`; tar is loaded with the first such package, not with the server. */
+async function tarFolder(root: string, files: string[], out: string): Promise<void> {
+  const tar = await import('tar');
+  await tar.create({ gzip: true, file: out, cwd: root, portable: true, noDirRecurse: true }, files);
+}
+
 /** Writes `files` (package-relative) of `root` into a .zip at `out`, streamed by archiver one file at a time. */
 async function zipFolder(root: string, files: readonly string[], out: string): Promise<void> {
   const { ZipArchive } = await import('archiver'); // loaded when a package is packed, not with the server
@@ -381,8 +387,7 @@ export async function packPackage(dir: string, outFile: string): Promise<PackRes
   await mkdir(dirname(out), { recursive: true });
   // Both writers stream file by file from disk, so memory stays flat however large the weights are.
   if (kind === 'zip') await zipFolder(root, files, out);
-  else
-    await (await import('tar')).create({ gzip: true, file: out, cwd: root, portable: true, noDirRecurse: true }, files);
+  else await tarFolder(root, files, out);
   return { outFile: out, manifest, files, bytes: (await stat(out)).size };
 }
 
