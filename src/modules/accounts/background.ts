@@ -23,7 +23,7 @@ export class BackgroundTasks {
     assertOutsideTransaction(`background task "${label}"`);
     const task = new Promise<void>((start) => this.schedule(start)).then(work).then(
       () => undefined,
-      (err: Error) => this.logger.error({ err: { message: err?.message }, task: label }, 'background task failed'),
+      (err: Error) => this.logger.error({ err, task: label }, 'background task failed'),
     );
     this.pending.add(task);
     void task.finally(() => this.pending.delete(task));

@@ -53,7 +53,7 @@ export function createAuditWriter(logger: AuditLogger, now: () => Date = () => n
     } catch (err) {
       // In a transaction the statement's failure aborts it: the operation fails as a whole.
       if (em.isInTransaction()) throw err;
-      logger.error({ err: { message: (err as Error).message }, action }, 'audit write failed');
+      logger.error({ err, action }, 'audit write failed');
     }
   };
 }

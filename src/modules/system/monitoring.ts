@@ -96,7 +96,7 @@ export function startMonitoring(deps: MonitoringDeps): Monitoring {
       if (failing) log.info('heartbeat written again');
       failing = false;
     } catch (err) {
-      if (!failing) log.warn({ err: { message: (err as Error).message } }, 'heartbeat or usage flush failed');
+      if (!failing) log.warn({ err }, 'heartbeat or usage flush failed');
       failing = true;
     }
   };

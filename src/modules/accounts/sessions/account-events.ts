@@ -49,7 +49,7 @@ export class AccountEvents {
       try {
         l(e);
       } catch (err) {
-        this.logger.warn({ err: { message: (err as Error).message } }, `${what} listener failed`);
+        this.logger.warn({ err }, `${what} listener failed`);
       }
     }
   }
