@@ -21,11 +21,11 @@ import { type Mode, startServerUnderTest } from './server';
 import { StageBreakdown, STAGES_DESCRIPTION } from './stages';
 import { CPU_STEPS_DESCRIPTION } from './cpu-steps';
 import { measureCpuSteps } from './measure-cpu-steps';
-import { runWindow, type Window } from './window';
+import { runWindow, warmUp, WARMUP_SECONDS, type Window } from './window';
 
 /**
- * BENCH_HEAVY=1: longer windows and more rounds (the final measurement); otherwise under about 4 minutes on an idle
- * 2-core machine (a busy one stretches the windows that wait for enough requests, 6 minutes at load 16).
+ * BENCH_HEAVY=1: longer windows, warm-up and more rounds (the final measurement); otherwise about 8 minutes on an idle
+ * 2-core machine, half of it warm-up (a busy one stretches the windows that wait for enough requests).
  */
 const HEAVY = process.env.BENCH_HEAVY === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (HEAVY ? 5 : 3));
@@ -57,6 +57,7 @@ export async function peerBench(): Promise<void> {
     'peer torch threads': peer.threads,
     peer: peer.versions,
     'rounds x window s': `${ROUNDS} x ${SECONDS}`,
+    'warm-up s per flow (c=8, unmeasured)': WARMUP_SECONDS,
     'load average at start': os.loadavg()[0],
   };
   try {
@@ -84,7 +85,11 @@ export async function peerBench(): Promise<void> {
               : f.runs === 'floor'
                 ? { roots: [floor.child.pid!], database: floor.database }
                 : { roots: [server.pid], database: server.database };
-        for (const f of flows) for (let i = 0; i < 3; i++) await f.once(i); // warm: first-call costs out of the windows
+        for (const f of flows) {
+          for (let i = 0; i < 3; i++) await f.once(i); // first-call costs out of the windows
+          process.stderr.write(`  ${mode} warm-up ${WARMUP_SECONDS} s: ${f.name}\n`);
+          await warmUp(f.once);
+        }
         const windows = new Map<string, Window[]>();
         const stages = new StageBreakdown(server.url, UPLOAD_OPERATION);
         for (let round = 0; round < ROUNDS; round++)
@@ -113,7 +118,7 @@ export async function peerBench(): Promise<void> {
   summary['load average at end'] = os.loadavg()[0];
   report({
     bench: 'peer',
-    description: `the seeds' stack (FastAPI + PyTorch, bench/peer/peer_service.py, dg-gap-classifier's weights read from its ONNX file) vs this server (npm start, production, one image per request over multipart unless said) vs the bare runtime (sharp + onnxruntime-node in the bench process) vs, in PostgreSQL mode, the persisted floor (bench/peer/floor-service.ts: the peer's job with the answer kept, as directly as Node allows: http, busboy, the file written, sharp, onnxruntime-node with Grad-CAM, one SQL statement storing image, job and prediction rows), same image (${path.basename(IMAGE)}), one client (Node fetch + FormData) for all; ${ROUNDS} interleaved rounds of ${SECONDS} s windows (c=1 then c=8, every flow), pooled; CPU per image from /proc: the server's (or the floor's) process tree + its database's PostgreSQL backends and background processes, the peer's process, the bench process for bare`,
+    description: `the seeds' stack (FastAPI + PyTorch, bench/peer/peer_service.py, dg-gap-classifier's weights read from its ONNX file) vs this server (npm start, production, one image per request over multipart unless said) vs the bare runtime (sharp + onnxruntime-node in the bench process) vs, in PostgreSQL mode, the persisted floor (bench/peer/floor-service.ts: the peer's job with the answer kept, as directly as Node allows: http, busboy, the file written, sharp, onnxruntime-node with Grad-CAM, one SQL statement storing image, job and prediction rows), same image (${path.basename(IMAGE)}), one client (Node fetch + FormData) for all; every flow first runs ${WARMUP_SECONDS} s at c=8 unmeasured (warm-up), then ${ROUNDS} interleaved rounds of ${SECONDS} s windows (c=1 then c=8, every flow), pooled; CPU per image from /proc: the server's (or the floor's) process tree + its database's PostgreSQL backends and background processes, the peer's process, the bench process for bare`,
     rows,
     summary,
     tables: [

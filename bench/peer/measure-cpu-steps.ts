@@ -5,7 +5,7 @@ import type { Row } from '../harness';
 import { cpuStepRows, HTTP_STEP, type StepTotal } from './cpu-steps';
 import { upload, unique } from './flows';
 import { type Mode, startServerUnderTest } from './server';
-import { runWindow } from './window';
+import { runWindow, warmUp } from './window';
 
 const PRELOAD = path.join(__dirname, 'cpu-steps-preload.js');
 
@@ -26,6 +26,7 @@ export async function measureCpuSteps(mode: Mode, image: Buffer, seconds: number
     try {
       const once = () => upload(server, [unique(image)], { explain: true }).then(() => 1);
       for (let i = 0; i < 10; i++) await once(); // first-call costs out of the totals
+      await warmUp(once);
       // Totals start over here, without the sign-up, log-in and warm-up; every request started after is counted.
       process.kill(server.pid, 'SIGUSR2');
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -76,3 +76,17 @@ export async function runWindow(
   }
   return { seconds: (closed.at - opened.at) / 1000, images, latencies, cpu: cpuDelta(opened.cpu, closed.cpu) };
 }
+
+/**
+ * Seconds each flow runs at c=8, unmeasured, before any window (BENCH_WARMUP_SECONDS; 10, 20 with BENCH_HEAVY=1).
+ * This server is JIT-compiled: on a fresh process the main flow's CPU per image falls by a third or more over its
+ * first thousand requests or so (V8's background compilers, and in embedded mode PGlite's WebAssembly tiering up),
+ * while the peer's stays level from its first requests. Windows taken cold would charge the server its start-up,
+ * which a long-running service pays once.
+ */
+export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? (process.env.BENCH_HEAVY === '1' ? 20 : 10));
+
+/** Runs `once` at c=8 for `seconds` (WARMUP_SECONDS) and measures nothing. */
+export async function warmUp(once: (i: number) => Promise<number>, seconds = WARMUP_SECONDS): Promise<void> {
+  if (seconds > 0) await runWindow(8, seconds, { roots: [] }, once);
+}
