@@ -54,24 +54,25 @@ export function rateLimitedError(retryAfterSeconds: number, message = 'Too many 
  * (Redis or memory). Each resolver call counts, so aliases in one request each spend an attempt.
  */
 export class RateLimiter {
-  private readonly limiters = new Map<number, ReturnType<typeof getGraphQLRateLimiter>>();
+  private readonly limiters = new Map<number, Promise<ReturnType<typeof getGraphQLRateLimiter>>>();
 
   constructor(private readonly counters: CounterStore) {}
 
-  private async limiterFor(windowMs: number): Promise<ReturnType<typeof getGraphQLRateLimiter>> {
-    const made = this.limiters.get(windowMs);
-    if (made) return made;
-    // Loaded with the first limited call, not with the server: its bundle also requires graphql-shield (with
-    // graphql-middleware and yup, about 160 modules) for a rule this server does not use.
-    const { getGraphQLRateLimiter } = await import('graphql-rate-limit');
-    // Two first calls may both get here; the counts live in the store, so either limiter counts the same.
-    const limiter = getGraphQLRateLimiter({
-      store: new AtomicCounterRateLimitStore(this.counters, windowMs),
-      identifyContext: (subject: RateLimitSubject) => `${subject.kind}:${subject.id}`,
-      // Batched-request caching would count a call twice on top of the atomic store.
-      enableBatchRequestCache: false,
-    });
-    this.limiters.set(windowMs, limiter);
+  private limiterFor(windowMs: number): Promise<ReturnType<typeof getGraphQLRateLimiter>> {
+    let limiter = this.limiters.get(windowMs);
+    if (!limiter) {
+      // Loaded with the first limited call, not with the server: its bundle also requires graphql-shield (with
+      // graphql-middleware and yup, about 160 modules) for a rule this server does not use.
+      limiter = import('graphql-rate-limit').then(({ getGraphQLRateLimiter }) =>
+        getGraphQLRateLimiter({
+          store: new AtomicCounterRateLimitStore(this.counters, windowMs),
+          identifyContext: (subject: RateLimitSubject) => `${subject.kind}:${subject.id}`,
+          // Batched-request caching would count a call twice on top of the atomic store.
+          enableBatchRequestCache: false,
+        }),
+      );
+      this.limiters.set(windowMs, limiter);
+    }
     return limiter;
   }
 
