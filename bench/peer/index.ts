@@ -86,7 +86,6 @@ export async function peerBench(): Promise<void> {
                 ? { roots: [floor.child.pid!], database: floor.database }
                 : { roots: [server.pid], database: server.database };
         for (const f of flows) {
-          for (let i = 0; i < 3; i++) await f.once(i); // first-call costs out of the windows
           process.stderr.write(`  ${mode} warm-up ${WARMUP_SECONDS} s: ${f.name}\n`);
           await warmUp(f.once);
         }

@@ -25,8 +25,7 @@ export async function measureCpuSteps(mode: Mode, image: Buffer, seconds: number
     let images = 0;
     try {
       const once = () => upload(server, [unique(image)], { explain: true }).then(() => 1);
-      for (let i = 0; i < 10; i++) await once(); // first-call costs out of the totals
-      await warmUp(once);
+      await warmUp(once); // first-call costs and the JIT's warm-up out of the totals
       // Totals start over here, without the sign-up, log-in and warm-up; every request started after is counted.
       process.kill(server.pid, 'SIGUSR2');
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -86,7 +86,11 @@ export async function runWindow(
  */
 export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? (process.env.BENCH_HEAVY === '1' ? 20 : 10));
 
-/** Runs `once` at c=8 for `seconds` (WARMUP_SECONDS) and measures nothing. */
+/**
+ * Calls `once` three times alone (its first-call costs, and a failing flow stops here with its own error), then
+ * runs it at c=8 for `seconds` (WARMUP_SECONDS); measures nothing.
+ */
 export async function warmUp(once: (i: number) => Promise<number>, seconds = WARMUP_SECONDS): Promise<void> {
+  for (let i = 0; i < 3; i++) await once(i);
   if (seconds > 0) await runWindow(8, seconds, { roots: [] }, once);
 }
