@@ -20,6 +20,7 @@ import { Migration20261203160000_prediction_abstention } from './Migration202612
 import { Migration20261204100000_default_classifier_gap } from './Migration20261204100000_default_classifier_gap';
 import { Migration20261205100000_prediction_cam_map } from './Migration20261205100000_prediction_cam_map';
 import { Migration20261206100000_upload_usage } from './Migration20261206100000_upload_usage';
+import { Migration20261207100000_quota_guard } from './Migration20261207100000_quota_guard';
 
 /**
  * Every migration, in order. Listed by hand (not globbed) so the same list works from the
@@ -50,4 +51,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261204100000_default_classifier_gap', class: Migration20261204100000_default_classifier_gap },
   { name: 'Migration20261205100000_prediction_cam_map', class: Migration20261205100000_prediction_cam_map },
   { name: 'Migration20261206100000_upload_usage', class: Migration20261206100000_upload_usage },
+  { name: 'Migration20261207100000_quota_guard', class: Migration20261207100000_quota_guard },
 ];

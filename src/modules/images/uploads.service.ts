@@ -7,7 +7,7 @@ import { Image, type Lesion, type Patient } from '../../entities';
 import { FileTooLargeError, type FileStore, type StagedFile } from '../../infra/storage/file-store';
 import { uploadError } from '../../infra/http/uploads';
 import { requireAccess, type Caller } from '../patients';
-import { assertWithinQuotas, countUploads, quotaCheck, quotaLockKey, type QuotaAsk } from '../quotas';
+import { assertWithinQuotas, countUploads, quotaGuard, type QuotaAsk } from '../quotas';
 import { countImagesWithFile, fileLocks, insertImagesStatement, lockFile, type NewImageRow } from './images.repository';
 import { BatchedTransaction } from '../../infra/database/batched-transaction';
 import type { Statement } from '../../infra/database/sql';
@@ -136,21 +136,16 @@ export async function uploadImages(
     }
 
     await opts.beforeTransaction?.();
-    // One transaction in two round trips, on a connection of its own (BatchedTransaction): the files' locks,
-    // the user's locks on the quotas asked of and the quotas checked again under them (a statement of its own,
-    // so it counts what committed while the locks were awaited: concurrent requests cannot pass it together);
-    // then, with the files placed under the locks, the rows (the images', their count in the month's usage row,
-    // and recordWith's) and the commit.
+    // One transaction in two round trips, on a connection of its own (BatchedTransaction): the files' locks; then,
+    // with the files placed under them, the rows (the images', their count in the month's usage row, and
+    // recordWith's), the quotas' locks and their exact check (quotaGuard: it counts what committed while the locks
+    // were awaited, so concurrent requests cannot pass it together) and the commit. The quotas' locks ride with the
+    // commit, so they are held only while PostgreSQL runs it, not across this request's own work.
     const created = new Set<string>();
+    const guard = quotaGuard(config, user.id, asks);
     const tx = await BatchedTransaction.open(em);
     try {
-      const exact = quotaCheck(config, user.id, asks);
-      const locks = fileLocks(
-        prepared.map((p) => p.staged.sha256),
-        asks.map((a) => quotaLockKey(user.id, a.kind)),
-      );
-      const [, used] = await tx.send([locks, exact.statement]);
-      exact.judge(used);
+      await tx.send([fileLocks(prepared.map((p) => p.staged.sha256))]);
       // Files are placed concurrently: two entries with the same bytes race safely (link/rename are atomic).
       const placements = await Promise.allSettled(
         prepared.map(async (p) => {
@@ -179,11 +174,17 @@ export async function uploadImages(
         orientation: p.info.orientation,
         originalName: cleanFileName(p.filename),
       }));
-      const [inserted] = await tx.commitWith([
-        insertImagesStatement(rows),
-        countUploads(user.id, new Date(t0), rows.length),
-        ...(opts.recordWith?.(rows) ?? []),
-      ]);
+      // The images' rows first, outside the locks; the guard before any row it counts (recordWith's jobs).
+      const [inserted] = await tx
+        .commitWith([
+          insertImagesStatement(rows),
+          ...guard.statements,
+          countUploads(user.id, new Date(t0), rows.length),
+          ...(opts.recordWith?.(rows) ?? []),
+        ])
+        .catch((err: unknown) => {
+          throw guard.refused(err);
+        });
       return inserted.map((row) => em.map(Image, row));
     } catch (err) {
       await tx.close(); // rolled back and its locks let go before the clean-up takes them

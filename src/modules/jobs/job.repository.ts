@@ -82,11 +82,6 @@ export class JobRepository {
     };
   }
 
-  /** Removes a job nobody has seen yet (refused after it was recorded). */
-  async remove(em: EntityManager, id: string): Promise<void> {
-    await em.nativeDelete(InferenceJob, { id });
-  }
-
   /** A job the queue refused: FAILED with `error`. */
   async failUnqueued(em: EntityManager, id: string, error: string): Promise<void> {
     await em.nativeUpdate(InferenceJob, { id }, { status: JobStatus.FAILED, stage: 'failed', error });

@@ -3,7 +3,8 @@ export {
   assertWithinQuota,
   assertWithinQuotas,
   countUploads,
-  quotaCheck,
+  quotaGuard,
+  type QuotaGuard,
   type QuotaAsk,
   monthStart,
   nextMonthStart,
@@ -11,5 +12,5 @@ export {
   type QuotaConfig,
   type QuotaKind,
 } from './quotas.service';
-export { monthUsageOf, quotaLock, quotaLockKey, type MonthUsage } from './quotas.repository';
+export { monthUsageOf, type MonthUsage } from './quotas.repository';
 export { QuotasResolver } from './quotas.resolver';

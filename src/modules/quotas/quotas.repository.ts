@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { JobKind, JobStatus, Plan, PredictionUsage } from '../../entities';
-import { advisoryXactLocks, uuidArray, type Statement } from '../../infra/database/sql';
+import { uuidArray, type Statement } from '../../infra/database/sql';
 import { coalescedRead } from '../../infra/database/coalesced-reads';
 
 export type QuotaKind = 'uploads' | 'predictions' | 'segmentations';
@@ -79,15 +79,49 @@ export function readPlanAndUsage(rows: readonly Record<string, unknown>[], kinds
   return { plan: row?.plan ?? Plan.FREE, used: kinds.map((_, i) => row?.[`used${i}`] ?? 0) };
 }
 
+/** SQLSTATE of the error dermagraph_refuse_quota raises (migration 20261207100000): a quota refused by quotaGuardStatement. */
+export const QUOTA_REFUSED_SQLSTATE = 'QT001';
+
+/** An ask of a quota with the limit it has under each plan. */
+export interface GuardedAsk {
+  kind: QuotaKind;
+  adding: number;
+  limits: Record<Plan, number>;
+}
+
+/**
+ * A statement that answers nothing while every ask fits in its quota under the user's plan, and fails
+ * (QUOTA_REFUSED_SQLSTATE, the figures as JSON in the error's detail) for the first, in order, that does not.
+ * It is the check of planAndUsageStatement made inside the batch that goes on to write what it counts: sent after
+ * the quotas' locks, with the writes and the commit, it needs no answer from this process before they run.
+ */
+export function quotaGuardStatement(
+  userId: string,
+  asks: readonly GuardedAsk[],
+  since: Date,
+  exceptJobId: string,
+): Statement {
+  const rows = asks.map((a, i) => {
+    const counted = countedSql(a.kind, since, exceptJobId);
+    return {
+      sql: `(${i}, ?::text, (${counted.sql})::int, ?::int, case u.plan when '${Plan.PRO}' then ?::int else ?::int end)`,
+      params: [a.kind, ...counted.params, a.adding, a.limits[Plan.PRO], a.limits[Plan.FREE]],
+    };
+  });
+  return {
+    sql: `select dermagraph_refuse_quota(x.kind, x.plan, x.quota_limit, x.used, x.adding) from (
+        select a.kind, u.plan::text as plan, a.quota_limit, a.used, a.adding from users u
+        cross join lateral (values ${rows.map((r) => r.sql).join(', ')}) as a(i, kind, used, adding, quota_limit)
+        where u.id = ? and a.used + a.adding > a.quota_limit order by a.i limit 1) as x`,
+    params: [...rows.flatMap((r) => r.params), userId],
+  };
+}
+
 /**
  * The advisory-lock key of a user's quota of `kind`: a transaction that inserts counted rows takes it
  * (until it ends) before checking the quota again, so concurrent requests cannot pass it together.
  */
 export const quotaLockKey = (userId: string, kind: QuotaKind): string => `quota:${kind}:${userId}`;
-
-/** The statement taking the lock of quotaLockKey. */
-export const quotaLock = (userId: string, kind: QuotaKind): Statement =>
-  advisoryXactLocks([quotaLockKey(userId, kind)]);
 
 /** Uploads, predictions or segmentations made by `userId` since `since` (a month's start). */
 export async function usedSince(em: EntityManager, userId: string, kind: QuotaKind, since: Date): Promise<number> {

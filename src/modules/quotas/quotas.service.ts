@@ -5,13 +5,14 @@ import { Plan } from '../../entities';
 import {
   countUploadsStatement,
   planAndUsage,
-  planAndUsageStatement,
-  readPlanAndUsage,
+  QUOTA_REFUSED_SQLSTATE,
+  quotaGuardStatement,
+  quotaLockKey,
   usedSince,
   type PlanAndUsage,
   type QuotaKind,
 } from './quotas.repository';
-import type { Statement } from '../../infra/database/sql';
+import { advisoryXactLocks, type Statement } from '../../infra/database/sql';
 
 export type { QuotaKind } from './quotas.repository';
 
@@ -57,8 +58,8 @@ export function usedThisMonth(em: EntityManager, userId: string, kind: QuotaKind
 
 /**
  * The statement that counts `n` uploads made at `at` against the uploads quota: sent in the upload's own
- * transaction, after the uploads quota's lock (quotaLock), so the images and their count land together and
- * the next upload's check, waiting on that lock, sees both.
+ * transaction, after the uploads quota's lock and check (quotaGuard), so the images and their count land together
+ * and the next upload's check, waiting on that lock, sees both.
  */
 export function countUploads(userId: string, at: Date, n: number): Statement {
   return countUploadsStatement(userId, monthStart(at), n);
@@ -102,21 +103,43 @@ export async function assertWithinQuotas(
   judgeQuotas(config, asks, await planAndUsage(em, userId, kinds, monthStart(now), exceptJobId), now);
 }
 
+/** What quotaGuard gives the transaction that writes what the asks count. */
+export interface QuotaGuard {
+  /** The user's locks on the asked quotas, then the check (quotaGuardStatement): before the writes, in their batch. */
+  statements: Statement[];
+  /** The batch's error: the check's refusal as assertWithinQuotas answers it (RATE_LIMITED), anything else as it is. */
+  refused(err: unknown): unknown;
+}
+
 /**
- * assertWithinQuotas in two halves, for a caller that sends the statement in a batch of its own (after the
- * locks it must wait for): `statement`, then `judge` with its rows (throws what assertWithinQuotas throws).
+ * assertWithinQuotas, exact, for the batch that writes what it counts and commits: the quotas' locks and the check
+ * travel with the writes, so a lock is held only while PostgreSQL runs the batch. Checked in this process between
+ * two round trips instead, a lock was held across the round trip and whatever the request did in between, and one
+ * account's concurrent uploads queued on it: at 8 at once, more than half of them were waiting on it at any time.
  */
-export function quotaCheck(
+export function quotaGuard(
   config: QuotaConfig,
   userId: string,
   asks: readonly QuotaAsk[],
   now = new Date(),
   exceptJobId = '',
-): { statement: Statement; judge(rows: readonly Record<string, unknown>[]): void } {
-  const kinds = asks.map((a) => a.kind);
+): QuotaGuard {
+  const limits = (kind: QuotaKind) => ({
+    [Plan.FREE]: planQuota(config, Plan.FREE)[kind],
+    [Plan.PRO]: planQuota(config, Plan.PRO)[kind],
+  });
+  const guarded = asks.map((a) => ({ ...a, limits: limits(a.kind) }));
   return {
-    statement: planAndUsageStatement(userId, kinds, monthStart(now), exceptJobId),
-    judge: (rows) => judgeQuotas(config, asks, readPlanAndUsage(rows, kinds), now),
+    statements: [
+      advisoryXactLocks(asks.map((a) => quotaLockKey(userId, a.kind))),
+      quotaGuardStatement(userId, guarded, monthStart(now), exceptJobId),
+    ],
+    refused(err) {
+      const e = err as { code?: string; detail?: string };
+      if (e?.code !== QUOTA_REFUSED_SQLSTATE || !e.detail) return err;
+      const d = JSON.parse(e.detail) as { kind: QuotaKind; plan: Plan; limit: number; used: number; adding: number };
+      return quotaExceeded(d.kind, d.plan, d.limit, d.used, d.adding, now);
+    },
   };
 }
 

@@ -16,7 +16,7 @@ import { normaliseWeights, validateThreshold } from '../../../inference/ensemble
 import { executeBatch, isUuid, type Statement } from '../../../infra/database/sql';
 import { inOrder } from '../../../infra/database/coalesced-reads';
 import { findAccessible, requireAccess, visiblePatientIdSql, type Caller } from '../../patients';
-import { assertWithinQuotas, quotaCheck, quotaLock, type QuotaAsk } from '../../quotas';
+import { assertWithinQuotas, quotaGuard, type QuotaAsk } from '../../quotas';
 import type { MemberSpec } from '../runner/members';
 import type { JobQueue } from '../queue/queue';
 import type { ImageRef, JobRequest } from '../job-request';
@@ -251,14 +251,16 @@ export class JobService {
       const classified = await run.settle();
       if (!classified) return null;
       const record = this.classifyRecord(em, user, images, plan);
-      const check = quotaCheck(config, user.id, [record.quota]);
+      const guard = quotaGuard(config, user.id, [record.quota]);
       // A failure here (the quota refused, the database gone) is the request's: nothing was stored, and
       // queueing instead could run twice a job whose commit did land before its answer was lost.
       const tx = await BatchedTransaction.open(em);
       try {
-        const [, used] = await tx.send([quotaLock(user.id, record.quota.kind), check.statement]);
-        check.judge(used);
-        await tx.commitWith(run.record(em, record.job, user.id, images, classified));
+        await tx
+          .commitWith([...guard.statements, ...run.record(em, record.job, user.id, images, classified)])
+          .catch((err: unknown) => {
+            throw guard.refused(err);
+          });
       } finally {
         await tx.close();
       }
@@ -371,23 +373,17 @@ export class JobService {
   }
 
   /**
-   * Records the job, then checks the monthly quota of its kind (predictions, segmentations).
-   * Record first, then count: the quota counts the images of this user's jobs of that kind still
-   * queued or running, so concurrent calls see each other's rows and a burst cannot overrun it. The
-   * user's lock on that quota, the job's row and the count go in one round trip (one implicit
-   * transaction): the count is a statement of its own, taken once the lock is granted, so it sees every
-   * job a concurrent call recorded and committed under the same lock. A refused job is removed unseen.
+   * Records the job within the monthly quota of its kind (predictions, segmentations). The quota counts the
+   * images of this user's jobs of that kind still queued or running, so concurrent calls see each other's rows and
+   * a burst cannot overrun it. The user's lock on that quota, the check and the job's row go in one round trip
+   * (one implicit transaction, quotaGuard): the check is a statement of its own, taken once the lock is granted,
+   * so it sees every job a concurrent call recorded and committed under the same lock, and a refusal commits nothing.
    */
   private async insertJobWithinQuota(em: EntityManager, { job, insert, quota }: JobRecord): Promise<InferenceJob> {
-    const ownerId = job.owner.id;
-    const check = quotaCheck(this.deps.config, ownerId, [quota], new Date(), job.id);
-    const [, , used] = await executeBatch(em, [quotaLock(ownerId, quota.kind), insert, check.statement]);
-    try {
-      check.judge(used);
-    } catch (e) {
-      await this.deps.jobs.remove(em, job.id); // refused by the quota: the row committed with the count
-      throw e;
-    }
+    const guard = quotaGuard(this.deps.config, job.owner.id, [quota]);
+    await executeBatch(em, [...guard.statements, insert]).catch((err: unknown) => {
+      throw guard.refused(err);
+    });
     return job;
   }
 
