@@ -1,12 +1,15 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { executeBatch, type Rows, type Statement } from './sql';
+import { sharedReadsOf } from './shared-reads';
 
 /**
  * Reads issued in the same tick on the same EntityManager travel together, as one round trip (executeBatch),
  * the way DataLoader batches loads: a request's independent checks (the access check, the classifier's
  * ensemble, the early quota check), started together, cost one round trip however many there are, and no
  * caller needs to know of the others. Each statement still takes its own snapshot.
+ *
+ * In embedded mode the batches of concurrent requests share round trips too (shared-reads.ts).
  *
  * For reads only: a batch is one implicit transaction, so a statement that fails would fail its neighbours.
  * When a batch fails outside a transaction its statements are run again one by one, so each caller gets its
@@ -24,6 +27,8 @@ export function coalescedRead(em: EntityManager, statement: Statement): Promise<
 const loaders = new WeakMap<EntityManager, DataLoader<Statement, Rows>>();
 
 async function runBatch(em: EntityManager, batch: readonly Statement[]): Promise<Array<Rows | Error>> {
+  const shared = em.isInTransaction() ? undefined : sharedReadsOf(em);
+  if (shared) return shared.run(batch);
   try {
     return await executeBatch(em, batch);
   } catch (err) {

@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import { entities } from '../../entities';
 import { migrationsList } from '../../../migrations';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+import { shareReads } from './shared-reads';
 import type { Logger } from '../observability/logger';
 
 export interface Database {
@@ -70,6 +71,8 @@ export async function openDatabase(
         ...opts,
       }),
     );
+    // One session, so one connection: concurrent requests' reads share its round trips.
+    if (embedded) shareReads(orm.em);
     if (opts.migrate !== false) {
       const applied = await orm.getMigrator().up();
       if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, 'applied migrations');

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Role } from '../../../entities';
+import { coalescedRead } from '../../../infra/database/coalesced-reads';
 
 /** What authentication reads of a session and its user. */
 export interface SessionState {
@@ -12,18 +13,19 @@ export interface SessionState {
 
 /**
  * A session with its user's standing, in one plain statement. Every authenticated request and
- * socket check reads it: hydrating the two entities cost about 8x the query itself.
+ * socket check reads it: hydrating the two entities cost about 8x the query itself. A coalesced read, so in
+ * embedded mode concurrent requests' session reads share round trips (shared-reads.ts).
  */
 export async function sessionState(
   em: EntityManager,
   sessionId: string,
   userId?: string,
 ): Promise<SessionState | null> {
-  const rows = (await em.getConnection().execute(
-    `select u.id as "userId", u.email, u.role, u.disabled_at as "disabledAt", s.revoked_at as "revokedAt"
+  const rows = (await coalescedRead(em, {
+    sql: `select u.id as "userId", u.email, u.role, u.disabled_at as "disabledAt", s.revoked_at as "revokedAt"
        from auth_sessions s join users u on u.id = s.user_id where s.id = ?${userId === undefined ? '' : ' and s.user_id = ?'}`,
-    userId === undefined ? [sessionId] : [sessionId, userId],
-  )) as SessionState[];
+    params: userId === undefined ? [sessionId] : [sessionId, userId],
+  })) as unknown as SessionState[];
   return rows[0] ?? null;
 }
 
