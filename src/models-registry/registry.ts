@@ -3,7 +3,7 @@ import { Catalogue, type ModelInfo, type ModelVersionInfo } from './catalogue/ca
 import { RegistryEvents, type RegistryEvent } from './catalogue/events';
 import { Discovery, type DiscoveryResult } from './lifecycle/discovery';
 import { Lifecycle, type ChangeOptions, type InstallOptions } from './lifecycle/lifecycle';
-import { NameLocks } from './lifecycle/locks';
+import { NameLocks } from '../infra/name-locks';
 import type { ExtractLimits } from './package/extract';
 import { Leases, type ModelLease, type PinSource } from './runtime/leases';
 import type { RegistryMetrics } from './runtime/metrics';

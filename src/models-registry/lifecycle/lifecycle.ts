@@ -14,7 +14,7 @@ import type { Threads } from '../runtime/sessions';
 import { StatsCounter } from '../runtime/stats';
 import type { ActivationHistory, DeviceInfo, RegistryStore } from '../sync/store';
 import type { ChangeTarget, RegistrySync } from '../sync/sync';
-import type { NameLocks } from './locks';
+import type { NameLocks } from '../../infra/name-locks';
 
 export interface InstallOptions {
   /** Activate once loaded (an upload's `activate` argument). */

@@ -3,7 +3,7 @@ import type { Catalogue } from '../catalogue/catalogue';
 import { deviceInfo, liveSlots, type Entry, type Slot } from '../catalogue/entry';
 import type { RegistryEvents } from '../catalogue/events';
 import { RegistryError } from '../errors';
-import type { NameLocks } from '../lifecycle/locks';
+import type { NameLocks } from '../../infra/name-locks';
 import type { Manifest } from '../package/manifest';
 import type { DeviceInfo } from '../sync/store';
 import type { RegistryMetrics } from './metrics';

@@ -12,6 +12,7 @@ import { countImagesWithFile, fileLocks, insertImagesStatement, lockFile, type N
 import { BatchedTransaction } from '../../infra/database/batched-transaction';
 import type { Statement } from '../../infra/database/sql';
 import { inOrder } from '../../infra/database/coalesced-reads';
+import { NameLocks } from '../../infra/name-locks';
 import { decodeError, probeImage, verifyDecodes, type ImageInfo } from './image-processing';
 
 /** What graphql-upload hands a resolver for each file (graphql-upload/processRequest.mjs FileUpload). */
@@ -136,16 +137,25 @@ export async function uploadImages(
     }
 
     await opts.beforeTransaction?.();
-    // One transaction in two round trips, on a connection of its own (BatchedTransaction): the files' locks; then,
-    // with the files placed under them, the rows (the images', their count in the month's usage row, and
-    // recordWith's), the quotas' locks and their exact check (quotaGuard: it counts what committed while the locks
-    // were awaited, so concurrent requests cannot pass it together) and the commit. The quotas' locks ride with the
-    // commit, so they are held only while PostgreSQL runs it, not across this request's own work.
+    // The files are placed and their rows committed under the files' locks, so that a clean-up of the same bytes
+    // (a failed batch's, removeUnreferenced) cannot remove a file between its placement and the row that keeps it.
+    // This process's own locks are always taken (placementLocks). Where other processes may write the same files
+    // (PostgreSQL mode: several api processes and workers share DATA_DIR), PostgreSQL's advisory locks are taken
+    // too, in the transaction's first round trip, before the files are placed. In embedded mode this process is the
+    // only writer (DATA_DIR is locked to it), so the transaction is one round trip, opened once the files are in
+    // place, and holds the one database connection only while its commit runs.
+    // The commit's batch: the rows (the images', their count in the month's usage row, and recordWith's), the
+    // quotas' locks and their exact check (quotaGuard: it counts what committed while the locks were awaited, so
+    // concurrent requests cannot pass it together; held only while PostgreSQL runs the batch) and the commit.
     const created = new Set<string>();
     const guard = quotaGuard(config, user.id, asks);
-    const tx = await BatchedTransaction.open(em);
-    try {
-      await tx.send([fileLocks(prepared.map((p) => p.staged.sha256))]);
+    const shas = prepared.map((p) => p.staged.sha256);
+    const held: { tx?: BatchedTransaction } = {};
+    const placeAndCommit = async (): Promise<Image[]> => {
+      if (!config.embeddedDatabase) {
+        held.tx = await BatchedTransaction.open(em);
+        await held.tx.send([fileLocks(shas)]);
+      }
       // Files are placed concurrently: two entries with the same bytes race safely (link/rename are atomic).
       const placements = await Promise.allSettled(
         prepared.map(async (p) => {
@@ -157,6 +167,7 @@ export async function uploadImages(
       const failed = placements.find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
       await opts.afterFilesPlaced?.();
+      const tx = (held.tx ??= await BatchedTransaction.open(em));
       // Distinct timestamps keep the batch's order stable in newest-first lists.
       const t0 = Date.now();
       const rows = prepared.map((p, i): NewImageRow => ({
@@ -174,7 +185,7 @@ export async function uploadImages(
         orientation: p.info.orientation,
         originalName: cleanFileName(p.filename),
       }));
-      // The images' rows first, outside the locks; the guard before any row it counts (recordWith's jobs).
+      // The images' rows first, outside the quotas' locks; the guard before any row it counts (recordWith's jobs).
       const [inserted] = await tx
         .commitWith([
           insertImagesStatement(rows),
@@ -186,12 +197,15 @@ export async function uploadImages(
           throw guard.refused(err);
         });
       return inserted.map((row) => em.map(Image, row));
+    };
+    try {
+      return await placementLocks(store).runAll(shas, placeAndCommit);
     } catch (err) {
-      await tx.close(); // rolled back and its locks let go before the clean-up takes them
+      await held.tx?.close(); // rolled back and its locks let go before the clean-up takes them
       await removeUnreferenced(em, store, [...created]);
       throw err;
     } finally {
-      await tx.close();
+      await held.tx?.close();
     }
   } finally {
     await Promise.all(prepared.filter((p) => !p.placed).map((p) => store.discard(p.staged)));
@@ -206,16 +220,27 @@ async function lesionOf(lesion: Promise<Lesion>, patient: Promise<Patient>): Pro
 }
 
 /**
- * Deletes stored files no image references any more, each under its advisory lock so a concurrent
- * batch placing the same bytes either sees the file gone (and places its own) or keeps it referenced.
+ * Deletes stored files no image references any more, each under its locks (this process's and the advisory
+ * lock) so a concurrent batch placing the same bytes either sees the file gone (and places its own) or keeps it
+ * referenced.
  */
 export async function removeUnreferenced(em: EntityManager, store: FileStore, shas: string[]): Promise<void> {
   for (const sha of shas) {
-    await em.fork().transactional(async (tem) => {
-      await lockFile(tem, sha);
-      if ((await countImagesWithFile(tem, sha)) === 0) await store.remove(sha);
-    });
+    await placementLocks(store).run(sha, () =>
+      em.fork().transactional(async (tem) => {
+        await lockFile(tem, sha);
+        if ((await countImagesWithFile(tem, sha)) === 0) await store.remove(sha);
+      }),
+    );
   }
+}
+
+const placing = new WeakMap<FileStore, NameLocks>();
+/** This process's locks on the files of `store`, by sha256: taken to place a file and commit its row, or to remove it. */
+function placementLocks(store: FileStore): NameLocks {
+  let locks = placing.get(store);
+  if (!locks) placing.set(store, (locks = new NameLocks()));
+  return locks;
 }
 
 /**

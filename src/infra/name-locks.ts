@@ -1,4 +1,4 @@
-/** Per-name mutual exclusion: the mutations of one model name run one at a time, in call order. */
+/** Per-name mutual exclusion within this process: what runs under one name runs one at a time, in call order. */
 export class NameLocks {
   private readonly tails = new Map<string, Promise<unknown>>();
 
@@ -13,7 +13,12 @@ export class NameLocks {
     return run;
   }
 
-  /** Resolves once the mutations started so far have ended. */
+  /** run under every one of `names`, taken in sorted order, so two callers asking for overlapping sets cannot deadlock. */
+  runAll<T>(names: readonly string[], fn: () => Promise<T>): Promise<T> {
+    return [...new Set(names)].sort().reduceRight<() => Promise<T>>((inner, name) => () => this.run(name, inner), fn)();
+  }
+
+  /** Resolves once what started so far has ended. */
   async idle(): Promise<void> {
     await Promise.all([...this.tails.values()]);
   }
