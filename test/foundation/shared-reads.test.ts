@@ -93,3 +93,17 @@ it('without a connection to be had, every waiting read gets the error instead of
   await closed.close(true);
   await expect(coalescedRead(em, sql(WHEN, 1))).rejects.toThrow();
 });
+
+it("a parameter is a value, never SQL, whoever else's reads share the round trip", async () => {
+  const hostile = `x'; drop table mikro_orm_migrations; select '\\' $$ $a$ --`;
+  const held = await holdConnection();
+  const waiting = Promise.all([coalescedRead(orm.em.fork(), sql('select ?::text as v', hostile)), read(2)]);
+  await new Promise((r) => setTimeout(r, 50));
+  await held.release();
+  const [[hostileRow], [other]] = await waiting;
+  expect(hostileRow.v).toBe(hostile);
+  expect(other.x).toBe(2);
+  expect(await coalescedRead(orm.em.fork(), sql(`select count(*)::int as n from mikro_orm_migrations`))).toEqual([
+    { n: expect.any(Number) },
+  ]);
+});
