@@ -1,14 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Statement } from './sql';
-
-type Rows = Record<string, unknown>[];
-interface PgResult {
-  rows: Rows;
-}
-/** The driver's connection (node-postgres): text without parameters goes as one simple query. */
-interface PgConnection {
-  query(text: string): Promise<PgResult | PgResult[]>;
-}
+import type { Rows, Statement } from './sql';
+import { connectionPool, inlined, simpleQuery, type ConnectionPool, type PgConnection } from './raw-connection';
 
 /**
  * A transaction whose statements travel in batches on a connection of its own: `BEGIN` rides with the
@@ -24,13 +16,13 @@ export class BatchedTransaction {
 
   private constructor(
     private readonly em: EntityManager,
-    private readonly pool: { releaseConnection(c: PgConnection): unknown },
+    private readonly pool: ConnectionPool,
     private readonly conn: PgConnection,
   ) {}
 
   static async open(em: EntityManager): Promise<BatchedTransaction> {
-    const client = em.getConnection().getKnex().client;
-    return new BatchedTransaction(em, client, (await client.acquireConnection()) as PgConnection);
+    const pool = connectionPool(em);
+    return new BatchedTransaction(em, pool, (await pool.acquireConnection()) as PgConnection);
   }
 
   /** Runs the statements in the transaction (the first batch begins it); each one's rows, in order. */
@@ -45,23 +37,16 @@ export class BatchedTransaction {
 
   private async run(statements: readonly Statement[], commit: boolean): Promise<Rows[]> {
     if (this.ended || this.released) throw new Error('the transaction has ended');
-    const platform = this.em.getPlatform();
     const lead = this.begun ? 0 : 1;
-    const text = [
+    const texts = [
       ...(this.begun ? [] : ['begin']),
-      ...statements.map((s) => platform.formatQuery(s.sql, s.params)),
+      ...statements.map((s) => inlined(this.em, s)),
       ...(commit ? ['commit'] : []),
-    ].join(';\n');
+    ];
     this.begun = true;
-    let res: PgResult | PgResult[];
-    try {
-      res = await this.conn.query(text);
-    } catch (err) {
-      throw this.em.getDriver().convertException(err as Error);
-    }
+    const rows = await simpleQuery(this.em, this.conn, texts);
     if (commit) this.ended = true;
-    const all = Array.isArray(res) ? res : [res];
-    return all.slice(lead, lead + statements.length).map((r) => r.rows);
+    return rows.slice(lead, lead + statements.length);
   }
 
   /** Rolls back what was not committed and gives the connection back to the pool. Idempotent. */

@@ -1,17 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Rows, Statement } from './sql';
-
-interface PgResult {
-  rows: Rows;
-}
-/** The driver's connection (node-postgres): text without parameters goes as one simple query. */
-interface PgConnection {
-  query(text: string): Promise<PgResult | PgResult[]>;
-}
-interface Pool {
-  acquireConnection(): Promise<unknown>;
-  releaseConnection(c: unknown): unknown;
-}
+import { connectionPool, inlined, simpleQuery, type ConnectionPool, type PgConnection } from './raw-connection';
 
 interface Waiting {
   statements: readonly Statement[];
@@ -39,7 +28,7 @@ export class SharedReads {
 
   constructor(
     private readonly em: EntityManager,
-    private readonly pool: Pool,
+    private readonly pool: ConnectionPool,
   ) {}
 
   /** Each statement's rows, or its error, in order. */
@@ -90,36 +79,32 @@ export class SharedReads {
   }
 
   private async send(conn: PgConnection, statements: readonly Statement[]): Promise<Array<Rows | Error>> {
-    const platform = this.em.getPlatform();
-    const texts = statements.map((s) => platform.formatQuery(s.sql, s.params));
+    const texts = statements.map((s) => inlined(this.em, s));
     try {
-      const res = await conn.query(texts.join(';\n'));
-      return (Array.isArray(res) ? res : [res]).map((r) => r.rows);
+      return await simpleQuery(this.em, conn, texts);
     } catch (err) {
-      if (texts.length === 1) return [this.em.getDriver().convertException(err as Error)];
+      if (texts.length === 1) return [err as Error];
       const out: Array<Rows | Error> = [];
-      for (const t of texts) out.push(await this.one(conn, t));
+      for (const t of texts)
+        out.push(
+          await simpleQuery(this.em, conn, [t]).then(
+            ([rows]) => rows,
+            (e: Error) => e,
+          ),
+        );
       return out;
     }
   }
-
-  private one(conn: PgConnection, text: string): Promise<Rows | Error> {
-    return conn.query(text).then(
-      (r) => (r as PgResult).rows,
-      (err: Error) => this.em.getDriver().convertException(err),
-    );
-  }
 }
 
-const shared = new WeakMap<object, SharedReads>();
-const poolOf = (em: EntityManager) => em.getConnection().getKnex().client as object;
+const shared = new WeakMap<ConnectionPool, SharedReads>();
 
 /** From now on, reads through coalescedRead on `em`'s database (any of its forks) outside a transaction share round trips. */
 export function shareReads(em: EntityManager): void {
-  shared.set(poolOf(em), new SharedReads(em, poolOf(em) as Pool));
+  shared.set(connectionPool(em), new SharedReads(em, connectionPool(em)));
 }
 
 /** The database's SharedReads when shareReads was called for it. */
 export function sharedReadsOf(em: EntityManager): SharedReads | undefined {
-  return shared.get(poolOf(em));
+  return shared.get(connectionPool(em));
 }
