@@ -193,9 +193,7 @@ export async function uploadImages(
           countUploads(user.id, new Date(t0), rows.length),
           ...(opts.recordWith?.(rows) ?? []),
         ])
-        .catch((err: unknown) => {
-          throw guard.refused(err);
-        });
+        .catch(guard.rethrow);
       return inserted.map((row) => em.map(Image, row));
     };
     try {

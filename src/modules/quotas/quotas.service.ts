@@ -109,6 +109,8 @@ export interface QuotaGuard {
   statements: Statement[];
   /** The batch's error: the check's refusal as assertWithinQuotas answers it (RATE_LIMITED), anything else as it is. */
   refused(err: unknown): unknown;
+  /** refused, thrown: the batch's promise's `.catch`. */
+  rethrow(err: unknown): never;
 }
 
 /**
@@ -129,7 +131,7 @@ export function quotaGuard(
     [Plan.PRO]: planQuota(config, Plan.PRO)[kind],
   });
   const guarded = asks.map((a) => ({ ...a, limits: limits(a.kind) }));
-  return {
+  const guard: QuotaGuard = {
     statements: [
       advisoryXactLocks(asks.map((a) => quotaLockKey(userId, a.kind))),
       quotaGuardStatement(userId, guarded, monthStart(now), exceptJobId),
@@ -140,7 +142,11 @@ export function quotaGuard(
       const d = JSON.parse(e.detail) as { kind: QuotaKind; plan: Plan; limit: number; used: number; adding: number };
       return quotaExceeded(d.kind, d.plan, d.limit, d.used, d.adding, now);
     },
+    rethrow(err) {
+      throw guard.refused(err);
+    },
   };
+  return guard;
 }
 
 /** The first ask, in order, that would take its quota past the plan's limit is refused. */

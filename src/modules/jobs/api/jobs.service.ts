@@ -258,9 +258,7 @@ export class JobService {
       try {
         await tx
           .commitWith([...guard.statements, ...run.record(em, record.job, user.id, images, classified)])
-          .catch((err: unknown) => {
-            throw guard.refused(err);
-          });
+          .catch(guard.rethrow);
       } finally {
         await tx.close();
       }
@@ -381,9 +379,7 @@ export class JobService {
    */
   private async insertJobWithinQuota(em: EntityManager, { job, insert, quota }: JobRecord): Promise<InferenceJob> {
     const guard = quotaGuard(this.deps.config, job.owner.id, [quota]);
-    await executeBatch(em, [...guard.statements, insert]).catch((err: unknown) => {
-      throw guard.refused(err);
-    });
+    await executeBatch(em, [...guard.statements, insert]).catch(guard.rethrow);
     return job;
   }
 
