@@ -127,8 +127,8 @@ describe('quotaGuard', () => {
   });
 });
 
-describe('an upload holds its quota locks only while its commit runs', () => {
-  it('they are free between its round trips, while its file locks are held', async () => {
+describe('an upload holds its locks only while its commit runs', () => {
+  it('its quota and file locks are free once its files are placed, before its one round trip', async () => {
     const alice = await createSignedInUser(server, { role: Role.CLINICIAN });
     const patientId = await createPatient(server, alice.token);
     const data = Buffer.concat([fixture(JPEGS[0]), Buffer.from('#quota-guard')]);
@@ -154,7 +154,7 @@ describe('an upload holds its quota locks only while its commit runs', () => {
       },
     );
     expect(images).toHaveLength(1);
-    expect(seen).toEqual([true, false]);
+    expect(seen).toEqual([true, true]);
     expect(await usage(alice.id)).toEqual([{ uploads: 1, count: 0 }]);
   });
 });

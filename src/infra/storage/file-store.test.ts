@@ -58,6 +58,21 @@ describe('LocalFileStore', () => {
     await store.discard(gone); // already gone: nothing to do, no error
   });
 
+  it('places a staged file and keeps the staged copy, from which restore puts a removed file back', async () => {
+    const data = Buffer.from('placed then restored');
+    const first = await store.place(await store.stage(Readable.from([data])));
+    expect(first.created).toBe(true);
+    const staged = await store.stage(Readable.from([data]));
+    expect(await store.place(staged)).toMatchObject({ sha256: sha(data), created: false });
+    expect(await fs.readFile(staged.tempPath)).toEqual(data); // kept for restore
+    expect(await store.restore(staged)).toBe(false); // still there
+    await store.remove(sha(data));
+    expect(await store.restore(staged)).toBe(true);
+    expect(await fs.readFile(store.path(sha(data)))).toEqual(data);
+    await store.discard(staged);
+    await expect(fs.access(staged.tempPath)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('keeps the staged bytes in memory when asked, the same as the file, hashed the same', async () => {
     const staged = await store.stage(chunks(3, 5), { keepBytes: true });
     const expected = Buffer.alloc(3 * 65536, 5);

@@ -51,6 +51,13 @@ export interface FileStore {
   stage(input: Readable, opts?: StageOptions): Promise<StagedFile>;
   /** Moves a staged file into place (or drops it when the same bytes are already there). */
   commit(staged: StagedFile): Promise<PutResult>;
+  /** As commit, but keeps the staged file, for `restore` (discard it after). */
+  place(staged: StagedFile): Promise<PutResult>;
+  /**
+   * Puts a placed file back from its staged copy if the stored file is gone (another process's clean-up
+   * removed it before the row that keeps it committed); true when it had to. Keeps the staged file.
+   */
+  restore(staged: StagedFile): Promise<boolean>;
   /** Deletes a staged file that will not be committed. Idempotent. */
   discard(staged: StagedFile): Promise<void>;
   /** stage + commit. */
@@ -187,24 +194,16 @@ export class LocalFileStore implements FileStore {
   }
 
   async commit(staged: StagedFile): Promise<PutResult> {
+    const placed = await this.place(staged);
+    await this.discard(staged);
+    return placed;
+  }
+
+  async place(staged: StagedFile): Promise<PutResult> {
     const target = this.path(staged.sha256);
-    let created = true;
     for (let attempt = 0; ; attempt++) {
-      try {
-        // link() fails with EEXIST instead of replacing: the same bytes already stored (or placed by a
-        // concurrent commit) are kept, and only one commit can report that it created the file.
-        await fs.link(staged.tempPath, target);
-        break;
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        // The first file under this prefix: its directory is made then, not before every commit (each
-        // file-system call is a trip through the thread pool, and most prefixes exist after a few hundred files).
-        if (code === 'ENOENT' && attempt < 3) {
-          await fs.mkdir(path.dirname(target), { recursive: true });
-          continue;
-        }
-        if (code !== 'EEXIST') throw err;
-      }
+      if (await this.linkInto(staged.tempPath, target))
+        return { sha256: staged.sha256, size: staged.size, created: true };
       // Already there: touched, so the file GC (file-gc.ts) sees it as new and leaves it to the row
       // about to reference it. Gone between link and touch (the GC took it aside): link again.
       const now = new Date();
@@ -215,13 +214,36 @@ export class LocalFileStore implements FileStore {
           return false;
         },
       );
-      if (touched) {
-        created = false;
-        break;
+      if (touched) return { sha256: staged.sha256, size: staged.size, created: false };
+    }
+  }
+
+  restore(staged: StagedFile): Promise<boolean> {
+    return this.linkInto(staged.tempPath, this.path(staged.sha256));
+  }
+
+  /**
+   * Links `from` at `target`; false when `target` already exists. link() fails with EEXIST instead of replacing:
+   * the same bytes already stored (or placed by a concurrent commit) are kept, and only one call can report
+   * that it created the file.
+   */
+  private async linkInto(from: string, target: string): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fs.link(from, target);
+        return true;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // The first file under this prefix: its directory is made then, not before every commit (each
+        // file-system call is a trip through the thread pool).
+        if (code === 'ENOENT' && attempt < 3) {
+          await fs.mkdir(path.dirname(target), { recursive: true });
+          continue;
+        }
+        if (code === 'EEXIST') return false;
+        throw err;
       }
     }
-    await this.discard(staged);
-    return { sha256: staged.sha256, size: staged.size, created };
   }
 
   async discard(staged: StagedFile): Promise<void> {

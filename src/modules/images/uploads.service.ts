@@ -57,8 +57,8 @@ interface Prepared {
   staged: StagedFile;
   info: ImageInfo;
   filename: string;
-  /** Committed into the store (its staged file is gone). */
-  placed?: boolean;
+  /** Placed in the store: as a new file, or found already stored (its staged copy is kept until the rows commit). */
+  placed?: 'created' | 'found';
 }
 
 /**
@@ -137,37 +137,31 @@ export async function uploadImages(
     }
 
     await opts.beforeTransaction?.();
-    // The files are placed and their rows committed under the files' locks, so that a clean-up of the same bytes
-    // (a failed batch's, removeUnreferenced) cannot remove a file between its placement and the row that keeps it.
-    // This process's own locks are always taken (placementLocks). Where other processes may write the same files
-    // (PostgreSQL mode: several api processes and workers share DATA_DIR), PostgreSQL's advisory locks are taken
-    // too, in the transaction's first round trip, before the files are placed. In embedded mode this process is the
-    // only writer (DATA_DIR is locked to it), so the transaction is one round trip, opened once the files are in
-    // place, and holds the one database connection only while its commit runs.
-    // The commit's batch: the rows (the images', their count in the month's usage row, and recordWith's), the
-    // quotas' locks and their exact check (quotaGuard: it counts what committed while the locks were awaited, so
-    // concurrent requests cannot pass it together; held only while PostgreSQL runs the batch) and the commit.
+    // The files are placed, then all rows committed in one round trip: the images', their count in the month's
+    // usage row, recordWith's, the quotas' locks and their exact check (quotaGuard: it counts what committed
+    // while the locks were awaited, so concurrent requests cannot pass it together) and the commit.
+    // A clean-up of the same bytes (a failed batch's, removeUnreferenced) must not leave a committed row without
+    // its file. This process's clean-ups wait for its own locks on the files (placementLocks), held from the
+    // placement to the commit. Another process's (PostgreSQL mode: several api processes and workers share
+    // DATA_DIR) takes the files' advisory locks, which the commit's batch takes too: one that ran between this
+    // placement and the commit can only have removed a file this batch found already stored, and that file is
+    // put back from the staged copy once the rows are in (restore). In embedded mode this process is DATA_DIR's
+    // only writer (it is locked to it), so its own locks are enough.
     const created = new Set<string>();
     const guard = quotaGuard(config, user.id, asks);
     const shas = prepared.map((p) => p.staged.sha256);
-    const held: { tx?: BatchedTransaction } = {};
     const placeAndCommit = async (): Promise<Image[]> => {
-      if (!config.embeddedDatabase) {
-        held.tx = await BatchedTransaction.open(em);
-        await held.tx.send([fileLocks(shas)]);
-      }
       // Files are placed concurrently: two entries with the same bytes race safely (link/rename are atomic).
       const placements = await Promise.allSettled(
         prepared.map(async (p) => {
-          const placed = await store.commit(p.staged);
-          p.placed = true; // commit let go of the staged file
+          const placed = await store.place(p.staged);
+          p.placed = placed.created ? 'created' : 'found';
           if (placed.created) created.add(placed.sha256);
         }),
       );
       const failed = placements.find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
       await opts.afterFilesPlaced?.();
-      const tx = (held.tx ??= await BatchedTransaction.open(em));
       // Distinct timestamps keep the batch's order stable in newest-first lists.
       const t0 = Date.now();
       const rows = prepared.map((p, i): NewImageRow => ({
@@ -185,28 +179,37 @@ export async function uploadImages(
         orientation: p.info.orientation,
         originalName: cleanFileName(p.filename),
       }));
-      // The images' rows first, outside the quotas' locks; the guard before any row it counts (recordWith's jobs).
-      const [inserted] = await tx
-        .commitWith([
-          insertImagesStatement(rows),
-          ...guard.statements,
-          countUploads(user.id, new Date(t0), rows.length),
-          ...(opts.recordWith?.(rows) ?? []),
-        ])
-        .catch(guard.rethrow);
-      return inserted.map((row) => em.map(Image, row));
+      const locks = config.embeddedDatabase ? [] : [fileLocks(shas)];
+      const tx = await BatchedTransaction.open(em);
+      let results;
+      try {
+        // The images' rows before the quotas' locks; the guard before any row it counts (recordWith's jobs).
+        results = await tx
+          .commitWith([
+            ...locks,
+            insertImagesStatement(rows),
+            ...guard.statements,
+            countUploads(user.id, new Date(t0), rows.length),
+            ...(opts.recordWith?.(rows) ?? []),
+          ])
+          .catch(guard.rethrow);
+      } finally {
+        await tx.close();
+      }
+      if (!config.embeddedDatabase) {
+        await Promise.all(prepared.filter((p) => p.placed === 'found').map((p) => store.restore(p.staged)));
+      }
+      return results[locks.length].map((row) => em.map(Image, row));
     };
     try {
       return await placementLocks(store).runAll(shas, placeAndCommit);
     } catch (err) {
-      await held.tx?.close(); // rolled back and its locks let go before the clean-up takes them
       await removeUnreferenced(em, store, [...created]);
       throw err;
-    } finally {
-      await held.tx?.close();
     }
   } finally {
-    await Promise.all(prepared.filter((p) => !p.placed).map((p) => store.discard(p.staged)));
+    // The staged copies, placed or not (place keeps them, for restore).
+    await Promise.all(prepared.map((p) => store.discard(p.staged)));
   }
 }
 
