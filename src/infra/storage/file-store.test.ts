@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { FileTooLargeError, LocalFileStore } from './file-store';
+import { FileTooLargeError, LocalFileStore, readWhole } from './file-store';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -73,22 +73,35 @@ describe('LocalFileStore', () => {
     await expect(fs.access(staged.tempPath)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('keeps the staged bytes in memory when asked, the same as the file, hashed the same', async () => {
-    const staged = await store.stage(chunks(3, 5), { keepBytes: true });
+  it('reads a stream whole, hashed as stage hashes it, and stages those bytes in one write', async () => {
+    const whole = await readWhole(chunks(3, 5));
     const expected = Buffer.alloc(3 * 65536, 5);
     // Buffer.equals: jest's toEqual walks 196 608 bytes one by one (a second per comparison).
-    expect(staged.bytes?.equals(expected)).toBe(true);
+    expect(whole.bytes.equals(expected)).toBe(true);
+    expect(whole).toMatchObject({ sha256: sha(expected), size: 3 * 65536 });
+    expect(await store.stage(chunks(3, 5))).toMatchObject({ sha256: sha(expected), size: 3 * 65536 });
+    const staged = await store.stageWhole(whole);
     expect(staged).toMatchObject({ sha256: sha(expected), size: 3 * 65536 });
     expect((await fs.readFile(staged.tempPath)).equals(expected)).toBe(true);
-    expect((await store.stage(chunks(1))).bytes).toBeUndefined();
     await store.discard(staged);
   });
 
-  it.each([false, true])('stops at maxBytes and leaves no temp file (bytes kept in memory: %s)', async (keepBytes) => {
-    const input = chunks(10);
-    await expect(store.stage(input, { maxBytes: 3 * 65536, keepBytes })).rejects.toBeInstanceOf(FileTooLargeError);
+  it('stops at maxBytes and leaves no temp file', async () => {
+    await expect(store.stage(chunks(10), { maxBytes: 3 * 65536 })).rejects.toBeInstanceOf(FileTooLargeError);
     expect(await store.count()).toBe(0);
-    expect(await store.stage(chunks(3), { maxBytes: 3 * 65536, keepBytes })).toMatchObject({ size: 3 * 65536 });
+    expect(await store.stage(chunks(3), { maxBytes: 3 * 65536 })).toMatchObject({ size: 3 * 65536 });
+  });
+
+  it('readWhole stops at maxBytes, reading no further', async () => {
+    let made = 0;
+    const input = new Readable({
+      read() {
+        this.push(made++ < 10 ? Buffer.alloc(65536) : null);
+      },
+    });
+    await expect(readWhole(input, 3 * 65536)).rejects.toBeInstanceOf(FileTooLargeError);
+    expect(made).toBeLessThan(10);
+    expect(await readWhole(chunks(3), 3 * 65536)).toMatchObject({ size: 3 * 65536 });
   });
 
   it('keeps derived copies beside the original and removes them with it', async () => {

@@ -4,7 +4,13 @@ import type { Readable } from 'node:stream';
 import type { Config } from '../../infra/config';
 import { AppError, badInput, notFound } from '../../infra/errors';
 import { Image, type Lesion, type Patient } from '../../entities';
-import { FileTooLargeError, type FileStore, type StagedFile } from '../../infra/storage/file-store';
+import {
+  FileTooLargeError,
+  readWhole,
+  type FileStore,
+  type StagedFile,
+  type WholeFile,
+} from '../../infra/storage/file-store';
 import { uploadError } from '../../infra/http/uploads';
 import { requireAccess, type Caller } from '../patients';
 import { assertWithinQuotas, countUploads, quotaGuard, type QuotaAsk } from '../quotas';
@@ -31,7 +37,7 @@ export interface UploadDeps {
 export interface UploadOptions {
   /**
    * A caller's own checks (uploadImages' classify / segment options) that must refuse with nothing stored:
-   * run with the access check, before any file is read; an access error is answered first.
+   * run with the access check, before any file is written or decoded; an access error is answered first.
    */
   beforeFiles?: () => Promise<void> | void;
   /** Quotas asked of besides the upload's (the jobs that will follow): checked with it, early and in the transaction. */
@@ -87,6 +93,11 @@ export async function uploadImages(
   // Files not read after an early failure must not surface as unhandled rejections.
   for (const f of files) Promise.resolve(f).catch(() => undefined);
   const prepared: Prepared[] = [];
+  const read = (i: number) => readAndProbe(files[i], `files.${i}`, config);
+  // The first file is read and probed in memory while the checks' round trip is out (nothing is written before
+  // they pass; after a refusal its answer is dropped).
+  const first = read(0);
+  first.catch(() => undefined);
   try {
     // The access checks, the caller's own checks and the early quota answer (checked again, exactly, inside the
     // transaction) are independent reads: started together, they travel as one round trip (coalescedRead).
@@ -102,38 +113,20 @@ export async function uploadImages(
 
     for (let i = 0; i < files.length; i++) {
       const field = `files.${i}`;
-      let file: IncomingFile;
-      try {
-        file = await files[i];
-      } catch (err) {
-        throw uploadError(err, field);
-      }
-      let staged: StagedFile;
-      try {
-        staged = await store.stage(file.createReadStream(), {
-          maxBytes: config.UPLOAD_MAX_FILE_BYTES,
-          keepBytes: true,
-        });
-      } catch (err) {
-        if (err instanceof FileTooLargeError) {
-          throw new AppError('PAYLOAD_TOO_LARGE', `File is larger than ${config.UPLOAD_MAX_FILE_BYTES} bytes`, {
-            field,
-            maxBytes: config.UPLOAD_MAX_FILE_BYTES,
+      const { whole, filename, info } = await (i === 0 ? first : read(i));
+      // The staged copy is written while the image decodes (from memory; a batch holds one file's bytes at a time).
+      const [staging, decoding] = await Promise.allSettled([
+        store.stageWhole(whole),
+        (async () => {
+          const byCaller = await opts.decode?.(whole.bytes, whole.sha256, info).catch((err: unknown) => {
+            throw decodeError(err, field);
           });
-        }
-        throw uploadError(err, field);
-      }
-      const entry: Prepared = { staged, filename: file.filename, info: undefined as never };
-      prepared.push(entry);
-      if (staged.size === 0) throw badInput(field, 'File is empty');
-      // Probed and decoded from memory; the bytes are let go once decoded (a batch holds one file's at a time).
-      const source = staged.bytes ?? staged.tempPath;
-      delete staged.bytes;
-      const info = (entry.info = await probeImage(source, config.UPLOAD_MAX_PIXELS, field));
-      const decodedByCaller = await opts.decode?.(source, staged.sha256, info).catch((err: unknown) => {
-        throw decodeError(err, field);
-      });
-      if (!decodedByCaller) await verifyDecodes(source, config.UPLOAD_MAX_PIXELS, field);
+          if (!byCaller) await verifyDecodes(whole.bytes, config.UPLOAD_MAX_PIXELS, field);
+        })(),
+      ]);
+      if (staging.status === 'fulfilled') prepared.push({ staged: staging.value, filename, info });
+      else throw uploadError(staging.reason, field);
+      if (decoding.status === 'rejected') throw decoding.reason;
     }
 
     await opts.beforeTransaction?.();
@@ -218,6 +211,30 @@ async function lesionOf(lesion: Promise<Lesion>, patient: Promise<Patient>): Pro
   const [l, p] = await Promise.all([lesion, patient]);
   if (l.patient.id !== p.id) throw notFound('Lesion');
   return l;
+}
+
+/** A file of the request read whole into memory, hashed and probed (its type and size checked); nothing written. */
+async function readAndProbe(
+  file: Promise<IncomingFile>,
+  field: string,
+  config: Config,
+): Promise<{ whole: WholeFile; filename: string; info: ImageInfo }> {
+  let whole: WholeFile;
+  let incoming: IncomingFile;
+  try {
+    incoming = await file;
+    whole = await readWhole(incoming.createReadStream(), config.UPLOAD_MAX_FILE_BYTES);
+  } catch (err) {
+    if (err instanceof FileTooLargeError) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `File is larger than ${config.UPLOAD_MAX_FILE_BYTES} bytes`, {
+        field,
+        maxBytes: config.UPLOAD_MAX_FILE_BYTES,
+      });
+    }
+    throw uploadError(err, field);
+  }
+  if (whole.size === 0) throw badInput(field, 'File is empty');
+  return { whole, filename: incoming.filename, info: await probeImage(whole.bytes, config.UPLOAD_MAX_PIXELS, field) };
 }
 
 /**

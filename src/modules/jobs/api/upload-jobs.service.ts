@@ -29,7 +29,7 @@ export interface UploadAndQueueInput {
  * uploadImages with its follow-up jobs. Nothing is stored unless everything is accepted:
  * - the classify / segment options (models, targetClass, members, threshold, at most
  *   MAX_IMAGES_PER_JOB images) and their monthly quotas are checked after the access and upload
- *   checks and before a byte of any file is read, so a refusal there stores nothing;
+ *   checks and before any file is written or decoded, so a refusal there stores nothing;
  * - each job's row is recorded in the images' own transaction, its quota checked again, exactly,
  *   under the quota's lock with the upload's: a concurrent request that took the last of the quota
  *   meanwhile makes the whole upload refused, and nothing stays.
