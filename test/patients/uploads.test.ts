@@ -217,6 +217,20 @@ describe('uploadImages', () => {
         async () => ({ files: [{ name: 'a.jpg', data: fixture(JPEGS[0]) }], token: () => bob.token }),
         'NOT_FOUND',
       ],
+      // The first file is read while the access check is out: the access error is still the answer.
+      [
+        "another clinician's patient, with a file that is no image",
+        async () => ({ files: [{ name: 'a.jpg', data: Buffer.from('nope') }], token: () => bob.token }),
+        'NOT_FOUND',
+      ],
+      [
+        "another clinician's patient, with a file over the byte limit",
+        async () => ({
+          files: [{ name: 'big.jpg', data: Buffer.concat([fixture(JPEGS[0]), Buffer.alloc(2 * 1024 * 1024)]) }],
+          token: () => bob.token,
+        }),
+        'NOT_FOUND',
+      ],
       [
         'a patient id that does not exist',
         async () => ({
