@@ -32,8 +32,10 @@ export interface ResizedRgb {
 export async function decodeAndResize(
   input: Buffer | string,
   spec: Pick<InputSpec, 'width' | 'height' | 'resize'>,
+  /** Refuse an input of more pixels (an upload's UPLOAD_MAX_PIXELS); sharp's own limit otherwise. */
+  maxPixels?: number,
 ): Promise<ResizedRgb> {
-  const { data, info } = await sharp(input, { failOn: 'error' })
+  const { data, info } = await sharp(input, { failOn: 'error', limitInputPixels: maxPixels ?? true })
     .rotate()
     .removeAlpha()
     .toColourspace('srgb')

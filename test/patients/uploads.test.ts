@@ -181,6 +181,18 @@ describe('uploadImages', () => {
         'BAD_USER_INPUT',
       ],
       [
+        // The JPEG header is read in JavaScript (jpegHeader): its frame says 60000x60000.
+        'a JPEG whose header claims 60000x60000 pixels',
+        async () => {
+          const j = Buffer.from(fixture(JPEGS[0]));
+          const sof = j.findIndex((b, i) => b === 0xff && j[i + 1] === 0xc0);
+          j.writeUInt16BE(60000, sof + 5);
+          j.writeUInt16BE(60000, sof + 7);
+          return { files: [{ name: 'bomb.jpg', data: j }] };
+        },
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
         'a 20000x20000 PNG bomb',
         async () => ({
           files: [

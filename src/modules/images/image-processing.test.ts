@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { ImageFormat } from '../../entities/image';
-import { displayedSize, makeDerivedCopies, probeImage, sniffDerivedType } from './image-processing';
+import { decodeAndResize } from '../../inference/preprocess';
+import { displayedSize, jpegHeader, makeDerivedCopies, probeImage, sniffDerivedType } from './image-processing';
 
 const REAL = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'images', 'ISIC_0000150.jpg');
 
@@ -34,6 +35,44 @@ describe('image processing', () => {
     await expect(probeImage(REAL, 250 * 250 - 1)).rejects.toMatchObject({
       extensions: { code: 'PAYLOAD_TOO_LARGE', width: 250, height: 250 },
     });
+  });
+
+  it("reads a JPEG's header in JavaScript as sharp reads it, and leaves every other case to sharp", async () => {
+    const datasetDir = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'images');
+    const jpegs = (await fs.readdir(datasetDir)).filter((n) => n.endsWith('.jpg'));
+    expect(jpegs.length).toBeGreaterThan(0);
+    const real = await fs.readFile(REAL);
+    const rotated = await sharp(real).resize(40, 30).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+    const cmyk = await sharp(real).toColourspace('cmyk').jpeg().toBuffer();
+    const progressive = await sharp(real).jpeg({ progressive: true }).toBuffer();
+    for (const bytes of [
+      ...(await Promise.all(jpegs.map((n) => fs.readFile(path.join(datasetDir, n))))),
+      rotated,
+      cmyk,
+      progressive,
+    ]) {
+      const m = await sharp(bytes).metadata();
+      expect(jpegHeader(bytes)).toEqual({
+        format: 'jpeg',
+        width: m.width,
+        height: m.height,
+        orientation: m.orientation ?? 1,
+        hasAlpha: false,
+      });
+    }
+    expect(jpegHeader(rotated)).toMatchObject({ width: 40, height: 30, orientation: 6 });
+    expect(jpegHeader(await sharp(real).png().toBuffer())).toBeNull();
+    expect(jpegHeader(real.subarray(0, 20))).toBeNull(); // no frame header yet: sharp decides
+    expect(jpegHeader(Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x01]))).toBeNull();
+    await expect(probeImage(real.subarray(0, 20), 1e6)).rejects.toMatchObject({
+      extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+    });
+  });
+
+  it('limits the decode to the pixels allowed, whatever the probe read', async () => {
+    const real = await fs.readFile(REAL);
+    await expect(decodeAndResize(real, { width: 8, height: 8 }, 250 * 250 - 1)).rejects.toThrow(/pixel limit/);
+    expect((await decodeAndResize(real, { width: 8, height: 8 }, 250 * 250)).data).toHaveLength(8 * 8 * 3);
   });
 
   it('refuses what is not an accepted image', async () => {

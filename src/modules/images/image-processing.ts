@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { imageSize } from 'image-size';
 import { AppError, badInput } from '../../infra/errors';
 import { ImageFormat } from '../../entities/image';
 
@@ -35,15 +36,21 @@ export interface DerivedCopies {
   THUMBNAIL: { data: Buffer; mimeType: string };
 }
 
+/** What the probe reads of an image's header. */
+type Header = Pick<sharp.Metadata, 'format' | 'width' | 'height' | 'orientation' | 'hasAlpha'>;
+
 /**
  * Reads the header of an image (its bytes, or the file at a path) and decides its type from the bytes (never the name).
  * UNSUPPORTED_MEDIA_TYPE for anything but JPEG/PNG/WebP/TIFF; PAYLOAD_TOO_LARGE past `maxPixels`
- * (checked from the header, before any pixel is decoded: decompression bombs stop here).
+ * (checked from the header, before any pixel is decoded: decompression bombs stop here; the decodes that follow
+ * are limited to `maxPixels` too).
  */
 export async function probeImage(source: Buffer | string, maxPixels: number, field = 'files'): Promise<ImageInfo> {
-  let meta: sharp.Metadata;
+  let meta: Header;
   try {
-    meta = await sharp(source, { limitInputPixels: false }).metadata();
+    meta =
+      (Buffer.isBuffer(source) ? jpegHeader(source) : null) ??
+      (await sharp(source, { limitInputPixels: false }).metadata());
   } catch {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Not an image this server accepts (JPEG, PNG, WebP or TIFF)', {
       field,
@@ -68,6 +75,22 @@ export async function probeImage(source: Buffer | string, maxPixels: number, fie
     );
   }
   return { ...known, width, height, orientation: meta.orientation ?? 1, hasAlpha: !!meta.hasAlpha };
+}
+
+/**
+ * A JPEG's header as libvips reads it (the frame's size, the EXIF orientation), read in JavaScript by image-size:
+ * about 10 us against sharp's 0.3 ms of CPU and a trip through the thread pool, on every upload. Null for any
+ * other type and for a header it cannot read, which sharp then reads (and refuses or accepts) as before.
+ */
+export function jpegHeader(bytes: Buffer): Header | null {
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8 || bytes[2] !== 0xff) return null;
+  try {
+    const { type, width, height, orientation = 1 } = imageSize(bytes);
+    if (type !== 'jpg' || !(orientation >= 1 && orientation <= 8)) return null;
+    return { format: 'jpeg', width, height, orientation, hasAlpha: false };
+  } catch {
+    return null;
+  }
 }
 
 /** The two derived pipelines over one decode of `path`: orientation applied, sRGB, metadata dropped. */

@@ -139,11 +139,11 @@ export class JobService {
    */
   uploadDecoder(
     plan: ClassifyPlan,
-  ): ((source: Buffer | string, sha256: string, size: DisplayedSize) => Promise<void>) | null {
+  ): ((source: Buffer | string, sha256: string, size: DisplayedSize, maxPixels: number) => Promise<void>) | null {
     const decoded = this.deps.decoded;
     const specs = plan.members.flatMap((m) => this.deps.registry.versionInfo(m.model, m.version)?.input ?? []);
     if (!decoded || specs.length === 0) return null;
-    return (source, sha256, size) => decoded.decode(source, sha256, specs, size);
+    return (source, sha256, size, maxPixels) => decoded.decode(source, sha256, specs, size, maxPixels);
   }
 
   /** Resolves members to loaded versions (the active one when none is named) and normalises weights. */

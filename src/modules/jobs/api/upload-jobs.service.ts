@@ -86,7 +86,7 @@ export async function uploadAndQueue(
       // request, the classification itself starts as soon as its image is decoded.
       decode: async (source, sha256, info) => {
         if (!decoder) return false;
-        await decoder(source, sha256, displayedSize(info));
+        await decoder(source, sha256, displayedSize(info), deps.config.UPLOAD_MAX_PIXELS);
         fused.run?.add(sha256, source);
         return true;
       },

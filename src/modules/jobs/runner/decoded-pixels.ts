@@ -42,14 +42,20 @@ export class DecodedPixels {
   ) {}
 
   /**
-   * Decodes `source` (bytes or a path) at each of `specs` (throws what the decode throws) and keeps the
-   * pixels, with the image's displayed `size` when known, under `sha256`.
+   * Decodes `source` (bytes or a path) at each of `specs` (throws what the decode throws; refuses more than
+   * `maxPixels`) and keeps the pixels, with the image's displayed `size` when known, under `sha256`.
    */
-  async decode(source: Buffer | string, sha256: string, specs: DecodeSpec[], size: DisplayedSize | null = null) {
+  async decode(
+    source: Buffer | string,
+    sha256: string,
+    specs: DecodeSpec[],
+    size: DisplayedSize | null = null,
+    maxPixels?: number,
+  ) {
     const pixels = new Map<string, ResizedRgb>();
     for (const s of specs) {
       const k = decodeKey(s);
-      if (!pixels.has(k)) pixels.set(k, await decodeAndResize(source, s));
+      if (!pixels.has(k)) pixels.set(k, await decodeAndResize(source, s, maxPixels));
     }
     this.put(sha256, pixels, size);
   }
