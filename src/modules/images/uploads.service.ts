@@ -94,22 +94,23 @@ export async function uploadImages(
   for (const f of files) Promise.resolve(f).catch(() => undefined);
   const prepared: Prepared[] = [];
   const read = (i: number) => readAndProbe(files[i], `files.${i}`, config);
-  // The first file is read and probed in memory while the checks' round trip is out (nothing is written before
-  // they pass; after a refusal its answer is dropped).
-  const first = read(0);
-  first.catch(() => undefined);
   try {
     // The access checks, the caller's own checks and the early quota answer (checked again, exactly, inside the
     // transaction) are independent reads: started together, they travel as one round trip (coalescedRead).
     // Their errors are answered in this order, so a patient the caller may not see is NOT_FOUND before anything.
     const asks: QuotaAsk[] = [{ kind: 'uploads', adding: files.length }, ...(opts.asks ?? [])];
     const patientCheck = requireAccess(em, user, 'patient:write', input.patientId);
-    const [patient, lesion] = await inOrder([
+    const checks = inOrder([
       patientCheck,
       input.lesionId != null ? lesionOf(requireAccess(em, user, 'lesion:read', input.lesionId), patientCheck) : null,
       (async () => opts.beforeFiles?.())(),
       assertWithinQuotas(em, config, user.id, asks),
     ]);
+    // The first file is read and probed in memory while the checks' round trip is out, from the turn after the one
+    // that sends it (nothing is written or decoded before they pass; after a refusal its answer is dropped).
+    const first = new Promise<void>((resolve) => setImmediate(resolve)).then(() => read(0));
+    first.catch(() => undefined);
+    const [patient, lesion] = await checks;
 
     for (let i = 0; i < files.length; i++) {
       const field = `files.${i}`;
