@@ -75,6 +75,56 @@ function suite(name: string, makeLog: () => ProgressLog) {
 
 suite('the in-memory log', () => new MemoryProgressLog());
 
+describe('MemoryProgressLog bounds', () => {
+  const at = '2026-12-03T00:00:00.000Z';
+  const append = (log: MemoryProgressLog, jobId: string, stage: NewProgressEvent['stage']) =>
+    log.append(jobId, { ...ev(jobId, stage), at });
+  const size = (jobId: string, stage: NewProgressEvent['stage']) => JSON.stringify({ ...ev(jobId, stage), at }).length;
+  const stages = async (log: MemoryProgressLog, jobId: string) => (await log.list(jobId)).map((e) => e.stage);
+
+  it("drops the finished jobs' logs longest finished first past maxBytes, never a running job's", async () => {
+    // Room for two finished logs of queued + done.
+    const perJob = size('job-a', 'queued') + size('job-a', 'done');
+    const log = new MemoryProgressLog(3_600_000, 2 * perJob);
+    await append(log, 'job-r', 'queued'); // runs on while the others come and go
+    for (const id of ['job-a', 'job-b', 'job-c']) {
+      await append(log, id, 'queued');
+      await append(log, id, 'done');
+    }
+    expect(await stages(log, 'job-a')).toEqual([]); // finished first, dropped for job-c
+    expect(await stages(log, 'job-b')).toEqual(['queued', 'done']);
+    expect(await stages(log, 'job-c')).toEqual(['queued', 'done']);
+    expect(await append(log, 'job-r', 'model')).toBe(2); // its numbering goes on
+    expect(await stages(log, 'job-r')).toEqual(['queued', 'model']);
+  });
+
+  it('forgets every log after ttlMs, and a cleared one at once', async () => {
+    let now = 0;
+    const log = new MemoryProgressLog(1000, 1 << 20, () => now);
+    await append(log, 'job-old', 'queued');
+    await append(log, 'job-old-done', 'queued');
+    await append(log, 'job-old-done', 'done');
+    now = 500;
+    await append(log, 'job-new', 'queued');
+    await append(log, 'job-gone', 'queued');
+    await log.clear('job-gone');
+    expect(await stages(log, 'job-gone')).toEqual([]);
+    now = 1000;
+    expect(await stages(log, 'job-old')).toEqual([]);
+    expect(await stages(log, 'job-old-done')).toEqual([]);
+    expect(await stages(log, 'job-new')).toEqual(['queued']);
+    expect(await append(log, 'job-old', 'model')).toBe(1); // a new log
+  });
+
+  it('keeps a finished job that publishes again (retried without a clear) with its numbering', async () => {
+    const log = new MemoryProgressLog();
+    await append(log, 'job-x', 'queued');
+    await append(log, 'job-x', 'failed');
+    expect(await append(log, 'job-x', 'queued')).toBe(3);
+    expect(await stages(log, 'job-x')).toEqual(['queued', 'failed', 'queued']);
+  });
+});
+
 describe('ProgressPublisher.stream closed by its consumer', () => {
   /** An in-memory transport that counts the listeners of each channel. */
   function countingPubSub() {
