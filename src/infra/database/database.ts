@@ -5,6 +5,7 @@ import { entities } from '../../entities';
 import { migrationsList } from '../../../migrations';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 import { shareReads } from './shared-reads';
+import { writeStringsWhole } from './pg-literal';
 import type { Logger } from '../observability/logger';
 
 export interface Database {
@@ -71,6 +72,7 @@ export async function openDatabase(
         ...opts,
       }),
     );
+    writeStringsWhole(orm.em.getPlatform());
     // One session, so one connection: concurrent requests' reads share its round trips.
     if (embedded) shareReads(orm.em);
     if (opts.migrate !== false) {
