@@ -110,16 +110,20 @@ export class InRequestClassification {
    * recorded QUEUED and run by the queue (what it would have been without this).
    */
   async settle(): Promise<Map<string, Classified> | null> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), Math.max(0, this.deadline - Date.now()));
-    });
     // Settles either way, so that a failure after the deadline is nobody's unhandled rejection.
     const all = Promise.all([...this.pending].map(async ([k, p]) => [k, await p] as const)).then(
       (entries) => new Map(entries),
       (err: unknown) => err as Error,
     );
-    const done = await Promise.race([all, late]).finally(() => clearTimeout(timer));
+    // A wait already over by now is late, whatever has finished: what the request does must not depend on how its
+    // own steps happened to overlap (with a wait of 0, nothing is classified in the request).
+    let done: Map<string, Classified> | Error | 'late' = 'late';
+    const left = this.deadline - Date.now();
+    if (left > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), left)));
+      done = await Promise.race([all, late]).finally(() => clearTimeout(timer));
+    }
     if (done instanceof Map) {
       this.deps.metrics.inRequest.inc({ outcome: 'classified' });
       return done;
