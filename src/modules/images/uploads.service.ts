@@ -55,7 +55,7 @@ export interface UploadOptions {
   recordWith?: (images: readonly NewImageRow[]) => Statement[];
   /** Test seam: runs once every file is read and checked, before the transaction. */
   beforeTransaction?: () => Promise<void> | void;
-  /** Test seam: runs inside the transaction after the files are placed, before the rows commit. */
+  /** Test seam: runs once the files are placed (under this process's locks on them), before the rows' transaction. */
   afterFilesPlaced?: () => Promise<void> | void;
 }
 
@@ -68,10 +68,10 @@ interface Prepared {
 }
 
 /**
- * uploadImages: every file is streamed to a staged temp file while hashed (its bytes kept for the
- * checks that follow, one file at a time), typed and size-checked from its bytes, fully decoded once
- * (which proves it is not truncated; the derived copies are made when first asked for), then all files
- * are placed and all rows (the images', and the caller's `recordWith`) inserted in one transaction. Any
+ * uploadImages: every file is read into memory while hashed (one file at a time), typed and size-checked from
+ * its bytes, then fully decoded once (which proves it is not truncated; the derived copies are made when first
+ * asked for) while its bytes are written to a staged temp file; then all files are placed and all rows (the
+ * images', and the caller's `recordWith`) inserted in one transaction, in one round trip. Any
  * failure leaves no rows, no staged files, and no stored file that this batch created and nothing
  * else references.
  */
@@ -141,16 +141,13 @@ export async function uploadImages(
     // placement and the commit can only have removed a file this batch found already stored, and that file is
     // put back from the staged copy once the rows are in (restore). In embedded mode this process is DATA_DIR's
     // only writer (it is locked to it), so its own locks are enough.
-    const created = new Set<string>();
     const guard = quotaGuard(config, user.id, asks);
     const shas = prepared.map((p) => p.staged.sha256);
     const placeAndCommit = async (): Promise<Image[]> => {
       // Files are placed concurrently: two entries with the same bytes race safely (link/rename are atomic).
       const placements = await Promise.allSettled(
         prepared.map(async (p) => {
-          const placed = await store.place(p.staged);
-          p.placed = placed.created ? 'created' : 'found';
-          if (placed.created) created.add(placed.sha256);
+          p.placed = (await store.place(p.staged)).created ? 'created' : 'found';
         }),
       );
       const failed = placements.find((r) => r.status === 'rejected');
@@ -198,7 +195,9 @@ export async function uploadImages(
     try {
       return await placementLocks(store).runAll(shas, placeAndCommit);
     } catch (err) {
-      await removeUnreferenced(em, store, [...created]);
+      // The files this batch created (two entries with the same bytes create one).
+      const created = prepared.filter((p) => p.placed === 'created').map((p) => p.staged.sha256);
+      await removeUnreferenced(em, store, created);
       throw err;
     }
   } finally {

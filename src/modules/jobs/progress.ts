@@ -87,8 +87,7 @@ interface KeptLog {
  * classification with Grad-CAM leaves seven events, about 1.9 KB of text (measured), so at a hundred a
  * second an hour of them was most of a gigabyte; 64 MB keeps the last 30 000 or so. A subscriber to a finished
  * job whose log is gone gets the job's end from its row (JobService.progress). A running job's log is never
- * dropped before its time: its sequence numbers
- * must not start again.
+ * dropped before its time: its sequence numbers must not start again.
  */
 export class MemoryProgressLog implements ProgressLog {
   /** Logs of jobs still running, and of finished ones, each in insertion order (oldest first). */
@@ -137,7 +136,11 @@ export class MemoryProgressLog implements ProgressLog {
     this.dropFinished(jobId);
   }
 
-  /** Logs past their time, from the oldest of each map (insertion order is expiry order). */
+  /**
+   * Logs past their time, from the front of each map. The running map is in order of expiry; the finished one in
+   * order of finishing, so a log that began early and finished late may outstay its hour behind younger ones,
+   * still within maxBytes.
+   */
   private expire(): void {
     const now = this.now();
     for (const [id, log] of this.running) {
