@@ -117,6 +117,17 @@ export default tseslint.config(
     },
   },
   {
+    // sharp is configured once for the process (src/inference/sharp.ts); product code takes it from there.
+    files: ['src/**/*.ts'],
+    ignores: ['src/inference/sharp.ts', 'src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'sharp', message: "Import sharp from src/inference/sharp.ts, which configures it." }] },
+      ],
+    },
+  },
+  {
     // The web console (web/): browser code, React hooks rules.
     files: ['web/**/*.{ts,tsx,mts}'],
     plugins: { 'react-hooks': reactHooks },

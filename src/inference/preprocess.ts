@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp from './sharp';
 
 /** How a model wants its input tensor made from an image (the `input` block of a manifest). */
 export interface InputSpec {

@@ -3,7 +3,7 @@
  * masks, probability maps and mask overlays. Pixel arithmetic is done here on raw RGB bytes, so
  * what a PNG holds is exactly what the tests compute; sharp only decodes and encodes.
  */
-import sharp from 'sharp';
+import sharp from './sharp';
 import { resizeBilinear } from './cam-map';
 import { colourise } from './colormap';
 import { badInput } from '../infra/errors';

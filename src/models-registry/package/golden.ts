@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import sharp from 'sharp';
+import sharp from '../../inference/sharp';
 import { batchShape, imageToTensor } from '../../inference/preprocess';
 import { activate } from '../../inference/softmax';
 import { packagePath } from './extract';

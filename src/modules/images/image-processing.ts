@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp from '../../inference/sharp';
 import { imageSize } from 'image-size';
 import { AppError, badInput } from '../../infra/errors';
 import { ImageFormat } from '../../entities/image';

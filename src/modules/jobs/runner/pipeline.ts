@@ -6,6 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../../../models-registry';
 import { decodeAndResize, rgbToTensor, type ResizedRgb } from '../../../inference/preprocess';
+import sharp from '../../../inference/sharp';
 import { activate } from '../../../inference/softmax';
 import type { ClassificationSummary } from '../../../inference/classification';
 import { classifyWithMembers } from '../../../inference/ensemble-classification';
@@ -102,7 +103,6 @@ async function runMembers(
 
 /** Pixels in the image (width x height), read from its header without decoding it. */
 export async function imagePixels(source: ImageSource): Promise<number> {
-  const sharp = (await import('sharp')).default;
   const m = await sharp(source).metadata();
   return (m.width ?? 0) * (m.height ?? 0);
 }
@@ -122,7 +122,6 @@ export function camSize(image: { width: number; height: number }): { width: numb
 
 /** Display size after EXIF orientation, without decoding the pixels. */
 async function orientedSize(source: ImageSource): Promise<DisplayedSize> {
-  const sharp = (await import('sharp')).default;
   const m = await sharp(source).metadata();
   const swap = (m.orientation ?? 1) >= 5;
   return swap ? { width: m.height!, height: m.width! } : { width: m.width!, height: m.height! };

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp from '../../../inference/sharp';
 import type { ImageReportData } from './types';
 
 /** A real ISIC image from test/fixtures/images. */

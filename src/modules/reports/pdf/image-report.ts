@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import sharp from 'sharp';
+import sharp from '../../../inference/sharp';
 import type { ImageReportData, ImageReportOptions, ReportModelRef } from './types';
 import {
   type Area,
