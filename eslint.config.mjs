@@ -123,7 +123,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'sharp', message: "Import sharp from src/inference/sharp.ts, which configures it." }] },
+        { paths: [{ name: 'sharp', message: 'Import sharp from src/inference/sharp.ts, which configures it.' }] },
       ],
     },
   },

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { FileTooLargeError, LocalFileStore, readWhole } from './file-store';
+import { SmallFileCalls } from './small-file-calls';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -17,14 +18,49 @@ function chunks(n: number, byte = 7): Readable {
   });
 }
 
-describe('LocalFileStore', () => {
+/** SmallFileCalls that count where they ran; `pooled`: after a slow call, so every call goes through the pool. */
+function countedCalls(pooled: boolean) {
+  const counts = { loop: 0, pool: 0 };
+  const clock = { t: 0 };
+  const calls = new SmallFileCalls({ slowMs: 2, poolMs: Infinity, now: () => clock.t });
+  if (pooled)
+    void calls.run(
+      () => (clock.t += 10),
+      async () => 0,
+    );
+  const run = calls.run.bind(calls);
+  calls.run = (onLoop, onPool) =>
+    run(
+      () => (counts.loop++, onLoop()),
+      () => (counts.pool++, onPool()),
+    );
+  return { calls, counts };
+}
+
+describe.each([
+  ['small calls on the event loop', false],
+  ['small calls through the thread pool (after a slow one)', true],
+])('LocalFileStore, %s', (_name, pooled) => {
   let dir: string;
   let store: LocalFileStore;
+  let counts: { loop: number; pool: number };
   beforeEach(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dg-store-'));
-    store = new LocalFileStore(dir);
+    const made = countedCalls(pooled);
+    counts = made.counts;
+    store = new LocalFileStore(dir, made.calls);
   });
   afterEach(() => fs.rm(dir, { recursive: true, force: true }));
+
+  it('stages a small file, places it and removes the staged copy with the small calls, where they run now', async () => {
+    const data = Buffer.from('a thumbnail');
+    const staged = await store.stageWhole({ bytes: data, sha256: sha(data), size: data.length });
+    expect(await store.commit(staged)).toEqual({ sha256: sha(data), size: data.length, created: true });
+    expect(await fs.readFile(store.path(sha(data)))).toEqual(data);
+    await expect(fs.access(staged.tempPath)).rejects.toMatchObject({ code: 'ENOENT' });
+    // write, link (ENOENT: no prefix directory yet), mkdir, link, unlink
+    expect(counts).toEqual(pooled ? { loop: 0, pool: 5 } : { loop: 5, pool: 0 });
+  });
 
   it('stores by the sha256 of the bytes, once', async () => {
     const data = Buffer.from('hello lesion');

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import fsSync, { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { SmallFileCalls } from './small-file-calls';
 
 /** A file streamed to a temporary place and hashed, not yet visible under its sha256. */
 export interface StagedFile {
@@ -133,6 +134,12 @@ export async function readWhole(input: Readable, maxBytes = Number.MAX_SAFE_INTE
 }
 
 /**
+ * Staged files up to this size are written by SmallFileCalls (on the event loop while the disk is fast): about the
+ * size of a dermoscopy thumbnail or a Grad-CAM map. A larger write would hold the loop for as long as it copies.
+ */
+export const SMALL_WRITE_BYTES = 64 * 1024;
+
+/**
  * Local-disk store: `<root>/ab/cd/<sha256>` for originals, `<root>/derived/ab/<sha256>.<variant>`
  * for derivatives, `<root>/tmp` for staging (same filesystem, so rename is atomic).
  */
@@ -140,7 +147,14 @@ export class LocalFileStore implements FileStore {
   private readonly tmpDir: string;
   private ready: Promise<void> | null = null;
 
-  constructor(readonly root: string) {
+  /**
+   * `calls`: where an upload's small calls run (staging a small file, linking it into place, unlinking the
+   * staged copy); see SmallFileCalls.
+   */
+  constructor(
+    readonly root: string,
+    private readonly calls = new SmallFileCalls(),
+  ) {
     this.tmpDir = path.join(root, 'tmp');
   }
 
@@ -202,7 +216,12 @@ export class LocalFileStore implements FileStore {
     await this.ensureDirs();
     const tempPath = this.stagingPath();
     try {
-      await fs.writeFile(tempPath, file.bytes, { flag: 'wx' });
+      if (file.size <= SMALL_WRITE_BYTES)
+        await this.calls.run(
+          () => fsSync.writeFileSync(tempPath, file.bytes, { flag: 'wx' }),
+          () => fs.writeFile(tempPath, file.bytes, { flag: 'wx' }),
+        );
+      else await fs.writeFile(tempPath, file.bytes, { flag: 'wx' });
     } catch (err) {
       await fs.rm(tempPath, { force: true });
       throw err;
@@ -228,13 +247,18 @@ export class LocalFileStore implements FileStore {
       // Already there: touched, so the file GC (file-gc.ts) sees it as new and leaves it to the row
       // about to reference it. Gone between link and touch (the GC took it aside): link again.
       const now = new Date();
-      const touched = await fs.utimes(target, now, now).then(
-        () => true,
-        (err: NodeJS.ErrnoException) => {
-          if (err.code !== 'ENOENT' || attempt >= 3) throw err;
-          return false;
-        },
-      );
+      const touched = await this.calls
+        .run(
+          () => fsSync.utimesSync(target, now, now),
+          () => fs.utimes(target, now, now),
+        )
+        .then(
+          () => true,
+          (err: NodeJS.ErrnoException) => {
+            if (err.code !== 'ENOENT' || attempt >= 3) throw err;
+            return false;
+          },
+        );
       if (touched) return { sha256: staged.sha256, size: staged.size, created: false };
     }
   }
@@ -251,14 +275,21 @@ export class LocalFileStore implements FileStore {
   private async linkInto(from: string, target: string): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await fs.link(from, target);
+        await this.calls.run(
+          () => fsSync.linkSync(from, target),
+          () => fs.link(from, target),
+        );
         return true;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         // The first file under this prefix: its directory is made then, not before every commit (each
         // file-system call is a trip through the thread pool).
         if (code === 'ENOENT' && attempt < 3) {
-          await fs.mkdir(path.dirname(target), { recursive: true });
+          const dir = path.dirname(target);
+          await this.calls.run(
+            () => fsSync.mkdirSync(dir, { recursive: true }),
+            () => fs.mkdir(dir, { recursive: true }),
+          );
           continue;
         }
         if (code === 'EEXIST') return false;
@@ -269,9 +300,14 @@ export class LocalFileStore implements FileStore {
 
   async discard(staged: StagedFile): Promise<void> {
     // unlink, not rm: rm looks before it deletes (one more call), and a staged path is only ever a file.
-    await fs.unlink(staged.tempPath).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
+    await this.calls
+      .run(
+        () => fsSync.unlinkSync(staged.tempPath),
+        () => fs.unlink(staged.tempPath),
+      )
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
   }
 
   async put(input: Readable, opts?: StageOptions): Promise<PutResult> {
