@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
 import { loadConfig } from './infra/config';
-import { createLogger } from './infra/observability/logger';
+import { createLogger, flushLogs } from './infra/observability/logger';
 import { loadEnvFile } from './commands/env-file';
 import { CommandError, describeFailure } from './commands/failures';
 import { assertPortFree } from './commands/port-check';
@@ -80,8 +80,8 @@ program
       const onSignal = (signal: string) => {
         logger.info({ signal }, 'signal received');
         worker.stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
+          () => flushLogs(logger).then(() => process.exit(0)),
+          () => flushLogs(logger).then(() => process.exit(1)),
         );
       };
       process.on('SIGINT', onSignal);

@@ -15,7 +15,7 @@ import { connectRedis, type RedisConnections } from '../infra/messaging/redis';
 import { createPubSubAdapter } from '../infra/messaging/pubsub';
 import { buildAppSchema } from '../schema/build';
 import { openDatabase } from '../infra/database/database';
-import { createLogger, type Logger } from '../infra/observability/logger';
+import { createLogger, flushLogs, type Logger } from '../infra/observability/logger';
 import { requestScope } from '../infra/observability/request-scope';
 import { startMonitoring } from '../modules/system';
 import { createMetrics, metricsPlugin } from '../infra/observability/metrics';
@@ -365,10 +365,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         const onSignal = (signal: string) => {
           logger.info({ signal }, 'signal received');
           stop().then(
-            () => process.exit(0),
+            () => flushLogs(logger).then(() => process.exit(0)),
             (err) => {
               logger.error({ err }, 'shutdown failed');
-              process.exit(1);
+              void flushLogs(logger).then(() => process.exit(1));
             },
           );
         };
