@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { FileTooLargeError, LocalFileStore, readWhole } from './file-store';
-import { SmallFileCalls } from './small-file-calls';
+import { QuickOnLoop } from '../quick-on-loop';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -18,11 +18,11 @@ function chunks(n: number, byte = 7): Readable {
   });
 }
 
-/** SmallFileCalls that count where they ran; `pooled`: after a slow call, so every call goes through the pool. */
+/** QuickOnLoop calls that count where they ran; `pooled`: after a slow call, so every call goes through the pool. */
 function countedCalls(pooled: boolean) {
   const counts = { loop: 0, pool: 0 };
   const clock = { t: 0 };
-  const calls = new SmallFileCalls({ slowMs: 2, poolMs: Infinity, now: () => clock.t });
+  const calls = new QuickOnLoop({ slowMs: 2, elsewhereMs: Infinity, now: () => clock.t });
   if (pooled)
     void calls.run(
       () => (clock.t += 10),

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { SmallFileCalls } from './small-file-calls';
+import { QuickOnLoop } from '../quick-on-loop';
 
 /** A file streamed to a temporary place and hashed, not yet visible under its sha256. */
 export interface StagedFile {
@@ -134,7 +134,7 @@ export async function readWhole(input: Readable, maxBytes = Number.MAX_SAFE_INTE
 }
 
 /**
- * Staged files up to this size are written by SmallFileCalls (on the event loop while the disk is fast): about the
+ * Staged files up to this size are written by the store's QuickOnLoop (on the event loop while the disk is fast): about the
  * size of a dermoscopy thumbnail or a Grad-CAM map. A larger write would hold the loop for as long as it copies.
  */
 export const SMALL_WRITE_BYTES = 64 * 1024;
@@ -149,11 +149,12 @@ export class LocalFileStore implements FileStore {
 
   /**
    * `calls`: where an upload's small calls run (staging a small file, linking it into place, unlinking the
-   * staged copy); see SmallFileCalls.
+   * staged copy): synchronously on the event loop while each takes under 2 ms, else through libuv's thread pool
+   * for the next minute (QuickOnLoop).
    */
   constructor(
     readonly root: string,
-    private readonly calls = new SmallFileCalls(),
+    private readonly calls = new QuickOnLoop({ slowMs: 2, elsewhereMs: 60_000 }),
   ) {
     this.tmpDir = path.join(root, 'tmp');
   }

@@ -1,5 +1,7 @@
+import { statSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { ThreadedSession, type ModelSession } from './threaded-session';
+import { INLINE_MAX_MODEL_BYTES, InlineWhenQuick } from './inline-session';
 import { executionProvider, placementOrder } from './devices';
 import { packageError, RegistryError, shortError } from '../errors';
 
@@ -60,14 +62,18 @@ export async function createSession(
   for (const dev of order) {
     let session: ModelSession | undefined;
     try {
-      // Each session on a thread of its own: a run never blocks the event loop.
-      session = await ThreadedSession.create(modelPath, {
+      const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: [executionProvider(dev)],
         intraOpNumThreads: threads.intraOp,
         interOpNumThreads: threads.interOp,
         executionMode: threads.interOp > 1 ? 'parallel' : 'sequential',
         graphOptimizationLevel: 'all',
-      });
+      };
+      // Each session on a thread of its own: a long run never blocks the event loop. A small CPU model also
+      // runs single images on the loop while they stay quick (InlineWhenQuick).
+      session = await ThreadedSession.create(modelPath, sessionOptions);
+      if (dev === 'cpu' && statSync(modelPath).size <= INLINE_MAX_MODEL_BYTES)
+        session = await InlineWhenQuick.create(session, modelPath, sessionOptions);
       if (options.probe) await options.probe(session);
       const fallbackReason = attempts.length ? attempts.map((a) => `${a.device}: ${a.error}`).join('; ') : null;
       return { session, placement: { requested, actual: dev, fallbackReason, attempts } };
