@@ -134,8 +134,8 @@ export async function readWhole(input: Readable, maxBytes = Number.MAX_SAFE_INTE
 }
 
 /**
- * Staged files up to this size are written by the store's QuickOnLoop (on the event loop while the disk is fast): about the
- * size of a dermoscopy thumbnail or a Grad-CAM map. A larger write would hold the loop for as long as it copies.
+ * Staged files up to this size are written by the store's QuickOnLoop (on the event loop while the disk is fast):
+ * about the size of a dermoscopy thumbnail. A larger write would hold the loop for as long as it copies.
  */
 export const SMALL_WRITE_BYTES = 64 * 1024;
 

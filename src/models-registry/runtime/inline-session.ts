@@ -22,9 +22,9 @@ const WARM_UP_RUNS = 3;
  * The thread keeps long runs off the event loop, but a run there costs a hand-over each way: for the shipped
  * classifier, 0.95-1.02 ms of CPU and 1.0 ms of wall time per run on its thread against 0.53-0.55 and 0.5 on
  * the loop, measured alone (docs/performance.md). So a run of one item goes to a second session of the same
- * model, on the loop, until its runs hold the loop longer than INLINE_SLOW_MS on average; runs then go to the thread for a minute
- * before the loop is tried again. Batches always go to the thread: they are the runs that take long, and they come
- * when the loop is busy.
+ * model, on the loop, until its runs hold the loop longer than INLINE_SLOW_MS on average; runs then go to the
+ * thread for a minute before the loop is tried again. Batches always go to the thread: they are the runs that take
+ * long, and they come when the loop is busy.
  */
 export class InlineWhenQuick implements ModelSession {
   /** Runs made on the loop so far. */
