@@ -85,5 +85,6 @@ it('createSession puts a small model on the cpu in both places, and release ends
   expect(session).toBeInstanceOf(InlineWhenQuick);
   await session.release();
   const t = await tensorOf(IMAGES[0]);
+  await expect(session.run({ input: new ort.Tensor('float32', t, [1, 3, 32, 32]) })).rejects.toThrow(/released/);
   await expect(session.run({ input: new ort.Tensor('float32', t, [2, 3, 16, 32]) })).rejects.toThrow(/released/);
 });

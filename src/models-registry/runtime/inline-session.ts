@@ -29,6 +29,7 @@ const WARM_UP_RUNS = 3;
 export class InlineWhenQuick implements ModelSession {
   /** Runs made on the loop so far. */
   private runs = 0;
+  private released = false;
 
   private constructor(
     private readonly threaded: ModelSession,
@@ -60,7 +61,8 @@ export class InlineWhenQuick implements ModelSession {
   }
 
   run(feeds: ort.InferenceSession.FeedsType, fetches?: readonly string[]): Promise<ort.InferenceSession.ReturnType> {
-    if (this.quick.elsewhere || !Object.values(feeds).every((t) => t.dims[0] === 1))
+    // Released: the thread's session answers as every released session does.
+    if (this.released || this.quick.elsewhere || !Object.values(feeds).every((t) => t.dims[0] === 1))
       return this.threaded.run(feeds, fetches);
     // onnxruntime-node runs a session synchronously, in a setImmediate of its own queued by run(): this one,
     // queued just before, starts the clock when the run is about to start, so a run is timed by how long it holds
@@ -76,6 +78,7 @@ export class InlineWhenQuick implements ModelSession {
   }
 
   async release(): Promise<void> {
+    this.released = true;
     await Promise.all([this.threaded.release(), this.inline.release()]);
   }
 }
