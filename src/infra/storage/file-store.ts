@@ -159,6 +159,18 @@ export class LocalFileStore implements FileStore {
     this.tmpDir = path.join(root, 'tmp');
   }
 
+  /** A small file call: `onLoop` (synchronous) while such calls are quick, else `onPool` (see `calls`). */
+  private small<A extends unknown[]>(
+    onLoop: (...a: A) => unknown,
+    onPool: (...a: A) => Promise<unknown>,
+    ...args: A
+  ): Promise<unknown> {
+    return this.calls.run(
+      () => onLoop(...args),
+      () => onPool(...args),
+    );
+  }
+
   private ensureDirs(): Promise<void> {
     return (this.ready ??= fs
       .mkdir(this.tmpDir, { recursive: true })
@@ -217,12 +229,10 @@ export class LocalFileStore implements FileStore {
     await this.ensureDirs();
     const tempPath = this.stagingPath();
     try {
-      if (file.size <= SMALL_WRITE_BYTES)
-        await this.calls.run(
-          () => fsSync.writeFileSync(tempPath, file.bytes, { flag: 'wx' }),
-          () => fs.writeFile(tempPath, file.bytes, { flag: 'wx' }),
-        );
-      else await fs.writeFile(tempPath, file.bytes, { flag: 'wx' });
+      const args = [tempPath, file.bytes, { flag: 'wx' }] as const;
+      await (file.size <= SMALL_WRITE_BYTES
+        ? this.small(fsSync.writeFileSync, fs.writeFile, ...args)
+        : fs.writeFile(...args));
     } catch (err) {
       await fs.rm(tempPath, { force: true });
       throw err;
@@ -248,18 +258,13 @@ export class LocalFileStore implements FileStore {
       // Already there: touched, so the file GC (file-gc.ts) sees it as new and leaves it to the row
       // about to reference it. Gone between link and touch (the GC took it aside): link again.
       const now = new Date();
-      const touched = await this.calls
-        .run(
-          () => fsSync.utimesSync(target, now, now),
-          () => fs.utimes(target, now, now),
-        )
-        .then(
-          () => true,
-          (err: NodeJS.ErrnoException) => {
-            if (err.code !== 'ENOENT' || attempt >= 3) throw err;
-            return false;
-          },
-        );
+      const touched = await this.small(fsSync.utimesSync, fs.utimes, target, now, now).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT' || attempt >= 3) throw err;
+          return false;
+        },
+      );
       if (touched) return { sha256: staged.sha256, size: staged.size, created: false };
     }
   }
@@ -276,21 +281,14 @@ export class LocalFileStore implements FileStore {
   private async linkInto(from: string, target: string): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.calls.run(
-          () => fsSync.linkSync(from, target),
-          () => fs.link(from, target),
-        );
+        await this.small(fsSync.linkSync, fs.link, from, target);
         return true;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         // The first file under this prefix: its directory is made then, not before every commit (each
         // file-system call is a trip through the thread pool).
         if (code === 'ENOENT' && attempt < 3) {
-          const dir = path.dirname(target);
-          await this.calls.run(
-            () => fsSync.mkdirSync(dir, { recursive: true }),
-            () => fs.mkdir(dir, { recursive: true }),
-          );
+          await this.small(fsSync.mkdirSync, fs.mkdir, path.dirname(target), { recursive: true });
           continue;
         }
         if (code === 'EEXIST') return false;
@@ -301,14 +299,9 @@ export class LocalFileStore implements FileStore {
 
   async discard(staged: StagedFile): Promise<void> {
     // unlink, not rm: rm looks before it deletes (one more call), and a staged path is only ever a file.
-    await this.calls
-      .run(
-        () => fsSync.unlinkSync(staged.tempPath),
-        () => fs.unlink(staged.tempPath),
-      )
-      .catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
+    await this.small(fsSync.unlinkSync, fs.unlink, staged.tempPath).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
 
   async put(input: Readable, opts?: StageOptions): Promise<PutResult> {
