@@ -120,6 +120,7 @@ const PREDICTION = 'label confidence probabilities { label probability } gradCam
 export const UPLOAD_OPERATION = 'BenchUpload';
 const UPLOAD = `mutation ${UPLOAD_OPERATION}($p: ID!, $f: [Upload!]!, $c: ClassifyInput, $w: Boolean!) {
   uploadImages(patientId: $p, files: $f, classify: $c, wait: $w) { id latestPrediction { ${PREDICTION} } } }`;
+const ME = 'query BenchMe { me { id email role } }';
 const CLASSIFY = `mutation($id: ID!) {
   classifyImage(imageId: $id, explain: true, wait: true) { status error predictions { ${PREDICTION} } } }`;
 
@@ -186,6 +187,18 @@ export async function serverFlows(s: ServerUnderTest, image: Buffer): Promise<Fl
       ref: 'peer explain',
       span: 1,
       once: classifyStored,
+    },
+    {
+      // No image: what any signed-in request costs (HTTP, GraphQL, the token and the session row), the part of
+      // every flow above that no faster image path can remove; its "img/s" is requests a second.
+      name: 'server: query { me }, signed in, no image',
+      runs: 'server',
+      ref: null,
+      span: 1,
+      once: async () => {
+        if ((await gql(s.url, ME, {}, s.token)).me?.id == null) throw new Error('me answered no id');
+        return 1;
+      },
     },
     {
       name: 'server: uploadImages only',
